@@ -1,0 +1,31 @@
+package dev.sluice;
+
+import java.time.Duration;
+
+/**
+ * A reference to an object in the cluster: a task's return value or a {@code put} value. The
+ * process that created it (the owner) tracks its value and failures. A ref may be passed to other
+ * tasks as an argument (it is resolved to its value first) or inside other values (it stays a
+ * ref). Refs are cheap handles; getting the value may block until the producing task finishes.
+ *
+ * @param <T> the type of the value
+ */
+public interface ObjectRef<T> {
+  /**
+   * Blocks until the value is available and returns it.
+   *
+   * @throws TaskException if the producing task threw
+   * @throws WorkerCrashedException if the producing task's worker died and no retries remained
+   */
+  T get();
+
+  /**
+   * Like {@link #get()}, but waits at most {@code timeout}.
+   *
+   * @throws GetTimeoutException if the value is not available in time
+   */
+  T get(Duration timeout);
+
+  /** The object's id. */
+  ObjectId id();
+}

@@ -1,0 +1,157 @@
+package dev.sluice;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.ServiceLoader;
+
+/**
+ * The entry point of Sluice: start or join a cluster, run functions as remote tasks, and store and
+ * fetch objects.
+ *
+ * <pre>{@code
+ * Sluice.init();
+ * ObjectRef<Integer> sum = Sluice.task(MyTasks::add, 1, 2).remote();
+ * System.out.println(sum.get());
+ * Sluice.shutdown();
+ * }</pre>
+ *
+ * <p>Every method other than {@link #init}, {@link #isInitialized} and {@link #shutdown} throws
+ * {@link IllegalStateException} before {@link #init}. All methods are thread-safe. Inside a task
+ * running on a worker, Sluice is already initialized and the same calls submit nested tasks.
+ */
+public final class Sluice extends TaskCalls {
+  private static final Object LOCK = new Object();
+  private static volatile SluiceRuntime runtime;
+
+  private Sluice() {}
+
+  /** Starts an embedded cluster in this JVM with default settings. */
+  public static void init() {
+    init(SluiceConfig.builder().build());
+  }
+
+  /**
+   * Starts an embedded cluster, or joins the one named by {@link SluiceConfig#address()}.
+   *
+   * @throws IllegalStateException if Sluice is already initialized in this process
+   * @throws RuntimeStartupException if a component could not start
+   */
+  public static void init(SluiceConfig config) {
+    Objects.requireNonNull(config, "config");
+    synchronized (LOCK) {
+      if (runtime != null) {
+        throw new IllegalStateException(
+            "Sluice is already initialized in this process; call Sluice.shutdown() first");
+      }
+      SluiceRuntimeFactory factory = ServiceLoader.load(SluiceRuntimeFactory.class)
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException(
+              "no Sluice runtime on the class path: add the dev.sluice:sluice-runtime artifact"));
+      runtime = factory.create(config);
+    }
+  }
+
+  /** True between {@link #init} and {@link #shutdown}, and always inside a task on a worker. */
+  public static boolean isInitialized() {
+    return runtime != null;
+  }
+
+  /** Stops everything {@link #init} started, including worker processes. Idempotent. */
+  public static void shutdown() {
+    SluiceRuntime r;
+    synchronized (LOCK) {
+      r = runtime;
+      runtime = null;
+    }
+    if (r != null) {
+      r.shutdown();
+    }
+  }
+
+  /** Installs the runtime of a worker process. Called by the runtime itself, never by users. */
+  @Internal
+  public static void installRuntime(SluiceRuntime workerRuntime) {
+    synchronized (LOCK) {
+      if (runtime != null) {
+        throw new IllegalStateException("a Sluice runtime is already installed");
+      }
+      runtime = Objects.requireNonNull(workerRuntime);
+    }
+  }
+
+  static SluiceRuntime runtime() {
+    SluiceRuntime r = runtime;
+    if (r == null) {
+      throw new IllegalStateException(
+          "Sluice is not initialized: call Sluice.init() (or Sluice.init(SluiceConfig)) first");
+    }
+    return r;
+  }
+
+  /** Stores {@code value} in the cluster, owned by this process, and returns its ref. */
+  public static <T> ObjectRef<T> put(T value) {
+    return runtime().put(value);
+  }
+
+  /** Blocks until {@code ref}'s value is available and returns it. */
+  public static <T> T get(ObjectRef<T> ref) {
+    return runtime().get(Objects.requireNonNull(ref, "ref"), null);
+  }
+
+  /**
+   * Like {@link #get(ObjectRef)} but waits at most {@code timeout}.
+   *
+   * @throws GetTimeoutException if the value is not available in time
+   */
+  public static <T> T get(ObjectRef<T> ref, Duration timeout) {
+    return runtime().get(Objects.requireNonNull(ref, "ref"), requireTimeout(timeout));
+  }
+
+  /** Blocks until every value is available and returns them in input order. */
+  public static <T> List<T> get(List<ObjectRef<T>> refs) {
+    return runtime().get(List.copyOf(refs), null);
+  }
+
+  /**
+   * Waits until {@code numReturns} of {@code refs} are ready (value or error available) or
+   * {@code timeout} passes, and splits the refs into ready and unready, each in input order.
+   * At most {@code numReturns} refs are reported ready.
+   *
+   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..refs.size()}, or
+   *     the refs contain duplicates
+   */
+  public static <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
+    List<ObjectRef<T>> copy = List.copyOf(refs);
+    if (numReturns < 1 || numReturns > copy.size()) {
+      throw new IllegalArgumentException(
+          "numReturns must be in 1.." + copy.size() + ", got " + numReturns);
+    }
+    if (copy.stream().map(ObjectRef::id).distinct().count() != copy.size()) {
+      throw new IllegalArgumentException("wait() got the same ObjectRef more than once");
+    }
+    return runtime().wait(copy, numReturns, requireTimeout(timeout));
+  }
+
+  /**
+   * Cancels the task that produces {@code ref}: a queued task never runs, a running one is
+   * interrupted. Getting {@code ref} then throws {@link TaskCancelledException}. Cancelling a
+   * finished task does nothing.
+   */
+  public static void cancel(ObjectRef<?> ref) {
+    runtime().cancel(Objects.requireNonNull(ref, "ref"));
+  }
+
+  /** Where the calling code runs: the current task, attempt, node and worker. */
+  public static RuntimeContext runtimeContext() {
+    return runtime().runtimeContext();
+  }
+
+  private static Duration requireTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must be >= 0, got " + timeout);
+    }
+    return timeout;
+  }
+}

@@ -1,0 +1,235 @@
+package dev.sluice;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How {@link Sluice#init(SluiceConfig)} starts or joins a cluster. Immutable; build with {@link
+ * #builder()}. Invalid values are rejected by the builder with {@link IllegalArgumentException}.
+ */
+public final class SluiceConfig {
+  private final String address;
+  private final int numCpus;
+  private final int numWorkers;
+  private final long objectStoreBytes;
+  private final List<Path> codeSearchPath;
+  private final List<String> serializationAllowList;
+  private final int inlineThresholdBytes;
+  private final int maxMessageBytes;
+  private final List<String> workerJvmOptions;
+  private final Path sessionRoot;
+  private final Duration workerStartupTimeout;
+
+  private SluiceConfig(Builder b) {
+    this.address = b.address;
+    this.numCpus = b.numCpus;
+    this.numWorkers = b.numWorkers < 0 ? b.numCpus : b.numWorkers;
+    this.objectStoreBytes = b.objectStoreBytes;
+    this.codeSearchPath = List.copyOf(b.codeSearchPath);
+    this.serializationAllowList = List.copyOf(b.serializationAllowList);
+    this.inlineThresholdBytes = b.inlineThresholdBytes;
+    this.maxMessageBytes = b.maxMessageBytes;
+    this.workerJvmOptions = List.copyOf(b.workerJvmOptions);
+    this.sessionRoot = b.sessionRoot;
+    this.workerStartupTimeout = b.workerStartupTimeout;
+  }
+
+  /** A builder with the defaults: an embedded cluster sized to this machine. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The cluster to join ({@code host:port} of its head), empty for an embedded cluster. */
+  public Optional<String> address() {
+    return Optional.ofNullable(address);
+  }
+
+  /** The embedded node's CPU resource. */
+  public int numCpus() {
+    return numCpus;
+  }
+
+  /** Worker processes the embedded node prestarts. */
+  public int numWorkers() {
+    return numWorkers;
+  }
+
+  /** The embedded node's shared-memory store capacity in bytes. */
+  public long objectStoreBytes() {
+    return objectStoreBytes;
+  }
+
+  /** Class path entries workers load user code from; empty means the driver's own class path. */
+  public List<Path> codeSearchPath() {
+    return codeSearchPath;
+  }
+
+  /** Package prefixes whose classes may be deserialized, beyond the JDK's value types. */
+  public List<String> serializationAllowList() {
+    return serializationAllowList;
+  }
+
+  /** Values up to this size travel inline in messages and live in the owner's memory. */
+  public int inlineThresholdBytes() {
+    return inlineThresholdBytes;
+  }
+
+  /** The largest message the transport carries. */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  /** Extra JVM options for worker processes. */
+  public List<String> workerJvmOptions() {
+    return workerJvmOptions;
+  }
+
+  /** Directory under which each session keeps its logs; empty means the system temp directory. */
+  public Optional<Path> sessionRoot() {
+    return Optional.ofNullable(sessionRoot);
+  }
+
+  /** How long a worker process may take to register before it counts as failed. */
+  public Duration workerStartupTimeout() {
+    return workerStartupTimeout;
+  }
+
+  /** Builds {@link SluiceConfig}. */
+  public static final class Builder {
+    private String address;
+    private int numCpus = Runtime.getRuntime().availableProcessors();
+    private int numWorkers = -1;
+    private long objectStoreBytes = defaultObjectStoreBytes();
+    private List<Path> codeSearchPath = List.of();
+    private List<String> serializationAllowList = List.of();
+    private int inlineThresholdBytes = 100 * 1024;
+    private int maxMessageBytes = 64 << 20;
+    private List<String> workerJvmOptions = List.of();
+    private Path sessionRoot;
+    private Duration workerStartupTimeout = Duration.ofSeconds(60);
+
+    private Builder() {}
+
+    private static long defaultObjectStoreBytes() {
+      long max = Runtime.getRuntime().maxMemory();
+      return Math.max(64L << 20, Math.min(max / 3, 2L << 30));
+    }
+
+    /** Joins the cluster whose head listens at {@code host:port}. */
+    public Builder address(String hostPort) {
+      Objects.requireNonNull(hostPort, "address");
+      int colon = hostPort.lastIndexOf(':');
+      if (colon <= 0 || colon == hostPort.length() - 1) {
+        throw new IllegalArgumentException("address must be host:port, got '" + hostPort + "'");
+      }
+      try {
+        int port = Integer.parseInt(hostPort.substring(colon + 1));
+        if (port < 1 || port > 65535) {
+          throw new IllegalArgumentException("port out of range in address '" + hostPort + "'");
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("address must be host:port, got '" + hostPort + "'", e);
+      }
+      this.address = hostPort;
+      return this;
+    }
+
+    /** The embedded node's CPU resource (>= 1). */
+    public Builder numCpus(int numCpus) {
+      if (numCpus < 1) {
+        throw new IllegalArgumentException("numCpus must be >= 1, got " + numCpus);
+      }
+      this.numCpus = numCpus;
+      return this;
+    }
+
+    /** Worker processes to prestart (>= 0; default: one per CPU). */
+    public Builder numWorkers(int numWorkers) {
+      if (numWorkers < 0) {
+        throw new IllegalArgumentException("numWorkers must be >= 0, got " + numWorkers);
+      }
+      this.numWorkers = numWorkers;
+      return this;
+    }
+
+    /** The embedded node's shared-memory store capacity (>= 1 MiB). */
+    public Builder objectStoreBytes(long bytes) {
+      if (bytes < (1 << 20)) {
+        throw new IllegalArgumentException("objectStoreBytes must be >= 1 MiB, got " + bytes);
+      }
+      this.objectStoreBytes = bytes;
+      return this;
+    }
+
+    /** Class path entries (jars or directories) for workers, instead of the driver's own. */
+    public Builder codeSearchPath(List<Path> paths) {
+      this.codeSearchPath = List.copyOf(paths);
+      return this;
+    }
+
+    /**
+     * Package prefixes (e.g. {@code "com.example."}) whose classes may be deserialized from the
+     * wire. The JDK's value and collection types and Sluice's own types are always allowed.
+     */
+    public Builder serializationAllowList(String... packagePrefixes) {
+      for (String p : packagePrefixes) {
+        if (p == null || p.isBlank()) {
+          throw new IllegalArgumentException("serialization allow-list entries must be non-blank");
+        }
+      }
+      this.serializationAllowList = List.of(packagePrefixes);
+      return this;
+    }
+
+    /** Values up to this many bytes travel inline (>= 0; default 100 KiB). */
+    public Builder inlineThresholdBytes(int bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("inlineThresholdBytes must be >= 0, got " + bytes);
+      }
+      this.inlineThresholdBytes = bytes;
+      return this;
+    }
+
+    /** The largest message the transport carries (>= 1 MiB; default 64 MiB). */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < (1 << 20)) {
+        throw new IllegalArgumentException("maxMessageBytes must be >= 1 MiB, got " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** Extra JVM options for worker processes, e.g. {@code -Xmx2g}. */
+    public Builder workerJvmOptions(List<String> options) {
+      this.workerJvmOptions = List.copyOf(options);
+      return this;
+    }
+
+    /** Directory under which sessions keep their logs. */
+    public Builder sessionRoot(Path dir) {
+      this.sessionRoot = Objects.requireNonNull(dir, "sessionRoot");
+      return this;
+    }
+
+    /** How long a worker may take to start and register (> 0). */
+    public Builder workerStartupTimeout(Duration timeout) {
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("workerStartupTimeout must be > 0, got " + timeout);
+      }
+      this.workerStartupTimeout = timeout;
+      return this;
+    }
+
+    /** The config. */
+    public SluiceConfig build() {
+      if (numWorkers > 0 && numWorkers > 4 * numCpus) {
+        throw new IllegalArgumentException("numWorkers " + numWorkers + " is over 4x numCpus "
+            + numCpus + "; that many idle JVMs only waste memory");
+      }
+      return new SluiceConfig(this);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+package dev.sluice;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The contract between the {@link Sluice} facade and the runtime implementation. Users never call
+ * it; the runtime module provides it through {@link SluiceRuntimeFactory}.
+ */
+@Internal
+public interface SluiceRuntime {
+  /** Submits a task; {@code args} may contain {@link ObjectRef}s. */
+  <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options);
+
+  /** Stores a value owned by this process. */
+  <T> ObjectRef<T> put(T value);
+
+  /** Waits for and returns a value; {@code timeout} null means forever. */
+  <T> T get(ObjectRef<T> ref, Duration timeout);
+
+  /** Waits for and returns several values. */
+  <T> List<T> get(List<ObjectRef<T>> refs, Duration timeout);
+
+  /** Waits until {@code numReturns} refs are ready or the timeout passes. */
+  <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout);
+
+  /** Cancels the task that produces {@code ref}. */
+  void cancel(ObjectRef<?> ref);
+
+  /** The calling code's context. */
+  RuntimeContext runtimeContext();
+
+  /** Stops everything this runtime started. Idempotent. */
+  void shutdown();
+}

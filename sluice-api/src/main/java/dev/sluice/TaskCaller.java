@@ -1,0 +1,38 @@
+package dev.sluice;
+
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * A prepared remote call, returned by {@code Sluice.task(f, args...)}. Set {@link #options} and
+ * submit with {@link #remote()}. A caller may be submitted more than once; each {@code remote()}
+ * is a new task.
+ *
+ * @param <R> the function's return type
+ */
+public final class TaskCaller<R> {
+  private final Serializable function;
+  private final Object[] args;
+  private TaskOptions options = TaskOptions.defaults();
+
+  TaskCaller(Serializable function, Object[] args) {
+    this.function = Objects.requireNonNull(function, "function");
+    this.args = args;
+  }
+
+  /** Uses these options for the call. */
+  public TaskCaller<R> options(TaskOptions options) {
+    this.options = Objects.requireNonNull(options, "options");
+    return this;
+  }
+
+  /**
+   * Submits the task and returns a ref to its result at once; the task runs asynchronously.
+   *
+   * @throws IllegalStateException if Sluice is not initialized
+   * @throws SerializationException if an argument cannot be serialized
+   */
+  public ObjectRef<R> remote() {
+    return Sluice.runtime().submitTask(function, args, options);
+  }
+}
