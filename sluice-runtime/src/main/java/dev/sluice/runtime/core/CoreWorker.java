@@ -1,0 +1,513 @@
+package dev.sluice.runtime.core;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.ObjectId;
+import dev.sluice.ObjectRef;
+import dev.sluice.ObjectTooLargeException;
+import dev.sluice.RuntimeContext;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.SerializationException;
+import dev.sluice.SluiceException;
+import dev.sluice.SluiceRuntime;
+import dev.sluice.TaskCancelledException;
+import dev.sluice.TaskId;
+import dev.sluice.TaskOptions;
+import dev.sluice.WaitResult;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.owner.FunctionDescriptors;
+import dev.sluice.runtime.owner.MemoryStore;
+import dev.sluice.runtime.owner.NormalTaskSubmitter;
+import dev.sluice.runtime.owner.ObjectRefImpl;
+import dev.sluice.runtime.owner.TaskManager;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.CancelTaskReply;
+import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
+import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.GetObjectReply;
+import dev.sluice.runtime.rpc.proto.GetObjectRequest;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.TaskArg;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
+import dev.sluice.runtime.serial.ObjectSerializer;
+import dev.sluice.runtime.serial.RefCodec;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The library inside every driver and worker process (DESIGN "Core worker"). Owner side: submits
+ * tasks, owns their return objects and {@code put}s, and answers other processes asking for those
+ * objects. Executor side (in workers): runs pushed tasks through its {@link TaskReceiver}.
+ *
+ * <p>Threads: API calls come from user threads; RPC handlers and RPC callbacks run on transport
+ * threads and never block; one timer thread serves the submitter; workers have one task
+ * execution thread. The current task is an inheritable thread-local, so threads a task starts
+ * submit as that task.
+ */
+public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEnv {
+  private static final Logger log = LoggerFactory.getLogger(CoreWorker.class);
+  private static final int MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
+  private final CoreWorkerOptions options;
+  private final ChannelPool channels;
+  private final ObjectSerializer serializer;
+  private final FunctionDescriptors functions;
+  private final MemoryStore store = new MemoryStore();
+  private final TaskManager taskManager = new TaskManager(store);
+  private final ScheduledExecutorService timers;
+  private final Server server;
+  private final Address self;
+  private final NormalTaskSubmitter submitter;
+  private final TaskReceiver receiver;
+  private final TaskContext driverContext;
+  private final InheritableThreadLocal<TaskContext> currentTask = new InheritableThreadLocal<>();
+  private final AtomicInteger blockedDepth = new AtomicInteger();
+  private volatile boolean shutdown;
+
+  /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
+  public CoreWorker(CoreWorkerOptions options, RpcFactory rpc) {
+    this.options = options;
+    this.channels = new ChannelPool(rpc);
+    this.serializer = new ObjectSerializer(options.serializationAllowList(), new RefCodec() {
+      @Override
+      public byte[] encode(ObjectRef<?> ref) {
+        return ((ObjectRefImpl<?>) ref).encode();
+      }
+
+      @Override
+      public ObjectRef<?> decode(byte[] encoded) {
+        return ObjectRefImpl.decode(encoded);
+      }
+
+      @Override
+      public Class<?> refClass() {
+        return ObjectRefImpl.class;
+      }
+    });
+    this.functions = new FunctionDescriptors(serializer);
+    this.timers = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("sluice-core-worker-timer").factory());
+    this.receiver = new TaskReceiver(this, serializer);
+    try {
+      this.server = rpc.startServer(options.bindHost(), 0, List.of(new Handler()));
+    } catch (IOException e) {
+      timers.shutdownNow();
+      throw new RuntimeStartupException("core worker could not bind " + options.bindHost(), e);
+    }
+    this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
+        server.getPort());
+    this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
+        self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
+        options.leaseIdleTimeout());
+    taskManager.setResubmitter(submitter::submit);
+    this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
+    if (options.isWorker()) {
+      receiver.start();
+    }
+  }
+
+  /** The port of this process's core worker server. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** This process's address. */
+  public Address address() {
+    return self;
+  }
+
+  /** The owner's task table, for tests and diagnostics. */
+  public int numPendingTasks() {
+    return taskManager.numPending();
+  }
+
+  // ------------------------------------------------------------------ SluiceRuntime
+
+  @Override
+  public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions opts) {
+    checkRunning();
+    TaskContext ctx = context();
+    FunctionDescriptors.Described fn = functions.describe(function);
+    String name = opts.name() != null ? opts.name() : fn.displayName();
+    TaskSpec.Builder spec = TaskSpec.newBuilder()
+        .setJobId(ByteString.copyFrom(ctx.taskId().jobId().toBytes()))
+        .setParentTaskId(ByteString.copyFrom(ctx.taskId().toBytes()))
+        .setFunction(fn.descriptor())
+        .setDisplayName(name)
+        .setNumReturns(1)
+        .setOwner(self)
+        .setMaxRetries(opts.maxRetries())
+        .setRetryExceptions(opts.retryExceptions());
+    for (int i = 0; i < args.length; i++) {
+      spec.addArgs(toArg(args[i], i, name));
+    }
+    Map<String, Double> resources = new HashMap<>(opts.resources());
+    if (opts.numCpus() > 0) {
+      resources.put("CPU", opts.numCpus());
+    }
+    spec.putAllResources(resources);
+    TaskId taskId = ctx.nextChildTaskId();
+    TaskSpec built = spec.setTaskId(ByteString.copyFrom(taskId.toBytes())).build();
+    taskManager.add(built);
+    submitter.submit(built);
+    return new ObjectRefImpl<>(ObjectId.of(taskId, 1), self);
+  }
+
+  private TaskArg toArg(Object arg, int index, String fn) {
+    if (arg instanceof ObjectRefImpl<?> ref) {
+      return TaskArg.newBuilder().setRef(ref.toInfo()).build();
+    }
+    if (arg instanceof ObjectRef<?>) {
+      throw new IllegalArgumentException("argument " + index + " of " + fn
+          + " is an ObjectRef not created by Sluice: " + arg.getClass().getName());
+    }
+    byte[] bytes;
+    try {
+      bytes = serializer.serialize(arg);
+    } catch (SerializationException e) {
+      throw new SerializationException("argument " + index + " of " + fn
+          + " cannot be serialized: " + e.getMessage(), e);
+    }
+    checkSize(bytes.length, "argument " + index + " of " + fn);
+    return TaskArg.newBuilder().setValue(ByteString.copyFrom(bytes)).build();
+  }
+
+  private void checkSize(int size, String what) {
+    int limit = options.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
+    if (size > limit) {
+      throw new ObjectTooLargeException(what + " is " + size + " bytes serialized, over the "
+          + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
+          + options.maxMessageBytes() + " minus message overhead)");
+    }
+  }
+
+  @Override
+  public <T> ObjectRef<T> put(T value) {
+    checkRunning();
+    byte[] bytes = serializer.serialize(value);
+    checkSize(bytes.length, "put value of type "
+        + (value == null ? "null" : value.getClass().getName()));
+    ObjectId id = context().nextPutId();
+    store.put(id, ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build());
+    return new ObjectRefImpl<>(id, self);
+  }
+
+  @Override
+  public <T> T get(ObjectRef<T> ref, Duration timeout) {
+    checkRunning();
+    CompletableFuture<ObjectValue> f = future(ref);
+    ObjectValue v;
+    if (f.isDone()) {
+      v = f.join();
+    } else {
+      blocked(true);
+      try {
+        v = timeout == null ? f.get() : f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        throw Errors.timeout(ref, timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw interrupted(ref);
+      } catch (ExecutionException e) {
+        throw new SluiceException("failed getting " + ref, e.getCause());
+      } finally {
+        blocked(false);
+      }
+    }
+    return decode(v);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T decode(ObjectValue v) {
+    if (v.hasError()) {
+      throw Errors.toException(v.getError(), options.serializationAllowList());
+    }
+    return (T) serializer.deserialize(v.getData().toByteArray());
+  }
+
+  private SluiceException interrupted(ObjectRef<?> ref) {
+    TaskContext ctx = currentTask.get();
+    if (options.isWorker() && ctx != null) {
+      return new TaskCancelledException("task " + ctx.taskId() + " (" + ctx.displayName()
+          + ") was interrupted (cancelled) while waiting for " + ref);
+    }
+    return new SluiceException("interrupted while waiting for " + ref);
+  }
+
+  @Override
+  public <T> List<T> get(List<ObjectRef<T>> refs, Duration timeout) {
+    long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+    List<T> out = new ArrayList<>(refs.size());
+    for (ObjectRef<T> r : refs) {
+      out.add(get(r, timeout == null ? null
+          : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
+    }
+    return out;
+  }
+
+  @Override
+  public <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
+    checkRunning();
+    List<CompletableFuture<ObjectValue>> futures = new ArrayList<>(refs.size());
+    for (ObjectRef<T> r : refs) {
+      futures.add(future(r));
+    }
+    CompletableFuture<Void> enough = new CompletableFuture<>();
+    AtomicInteger done = new AtomicInteger();
+    for (CompletableFuture<ObjectValue> f : futures) {
+      f.whenComplete((v, e) -> {
+        if (done.incrementAndGet() >= numReturns) {
+          enough.complete(null);
+        }
+      });
+    }
+    if (!enough.isDone() && !timeout.isZero()) {
+      blocked(true);
+      try {
+        enough.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // report what is ready so far
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SluiceException("interrupted in wait()");
+      } finally {
+        blocked(false);
+      }
+    }
+    List<ObjectRef<T>> ready = new ArrayList<>();
+    List<ObjectRef<T>> unready = new ArrayList<>();
+    for (int i = 0; i < refs.size(); i++) {
+      if (futures.get(i).isDone() && ready.size() < numReturns) {
+        ready.add(refs.get(i));
+      } else {
+        unready.add(refs.get(i));
+      }
+    }
+    return new WaitResult<>(ready, unready);
+  }
+
+  @Override
+  public void cancel(ObjectRef<?> ref) {
+    checkRunning();
+    ObjectRefImpl<?> r = impl(ref);
+    if (!isOwnedHere(r)) {
+      throw new IllegalArgumentException("only the owner of " + ref + " (the process that "
+          + "submitted its task) can cancel it");
+    }
+    TaskId task = ref.id().taskId();
+    if (!ref.id().isPut() && taskManager.markCancelled(task)) {
+      submitter.cancel(task);
+    }
+  }
+
+  @Override
+  public RuntimeContext runtimeContext() {
+    checkRunning();
+    TaskContext ctx = context();
+    return new RuntimeContextImpl(ctx.taskId().jobId(), ctx.taskId(), ctx.attemptNumber(),
+        options.nodeId(), options.workerId(), options.isWorker());
+  }
+
+  @Override
+  public void shutdown() {
+    if (shutdown) {
+      return;
+    }
+    shutdown = true;
+    submitter.close();
+    receiver.stop();
+    RpcFactory.shutdownQuietly(server);
+    timers.shutdownNow();
+    channels.close();
+  }
+
+  // ------------------------------------------------------------------ objects
+
+  private CompletableFuture<ObjectValue> future(ObjectRef<?> ref) {
+    ObjectRefImpl<?> r = impl(ref);
+    CompletableFuture<ObjectValue> f = store.find(r.id());
+    if (f != null) {
+      return f;
+    }
+    if (isOwnedHere(r)) {
+      return CompletableFuture.completedFuture(Errors.value(Errors.error(ErrorType.OBJECT_LOST,
+          "object " + r.id() + " is unknown to its owner " + options.workerId()
+              + " (never created here, or freed)")));
+    }
+    return resolve(r.toInfo());
+  }
+
+  /** The value of an object: from this store if owned or cached, else fetched from its owner. */
+  private CompletableFuture<ObjectValue> resolve(ObjectRefInfo info) {
+    ObjectId id = ObjectId.fromBytes(info.getObjectId().toByteArray());
+    CompletableFuture<ObjectValue> local = store.find(id);
+    if (local != null) {
+      return local;
+    }
+    CompletableFuture<ObjectValue> f = store.expect(id);
+    String target = Addresses.target(info.getOwner());
+    CoreWorkerServiceGrpc.newStub(channels.get(target)).getObject(
+        GetObjectRequest.newBuilder().setObjectId(info.getObjectId()).build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(GetObjectReply reply) {
+            f.complete(reply.getValue());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            store.remove(id);
+            f.complete(Errors.value(Errors.error(ErrorType.OWNER_DIED, "the owner of object "
+                + id + " (worker " + Addresses.workerId(info.getOwner()) + " at " + target
+                + ") is unreachable: " + t.getMessage())));
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    return f;
+  }
+
+  private boolean isOwnedHere(ObjectRefImpl<?> r) {
+    return r.owner().getWorkerId().equals(self.getWorkerId());
+  }
+
+  private static ObjectRefImpl<?> impl(ObjectRef<?> ref) {
+    if (ref instanceof ObjectRefImpl<?> r) {
+      return r;
+    }
+    throw new IllegalArgumentException("not an ObjectRef created by Sluice: " + ref);
+  }
+
+  // ------------------------------------------------------------------ execution env
+
+  @Override
+  public String location() {
+    return "node " + options.nodeId() + ", worker " + options.workerId() + " (pid "
+        + ProcessHandle.current().pid() + ")";
+  }
+
+  @Override
+  public Object getValue(ObjectRefImpl<?> ref) {
+    return get(ref, null);
+  }
+
+  @Override
+  public void setCurrentTask(TaskContext ctx) {
+    if (ctx == null) {
+      currentTask.remove();
+    } else {
+      currentTask.set(ctx);
+    }
+  }
+
+  @Override
+  public int maxMessageBytes() {
+    return options.maxMessageBytes();
+  }
+
+  private TaskContext context() {
+    TaskContext ctx = currentTask.get();
+    if (ctx != null) {
+      return ctx;
+    }
+    if (driverContext != null) {
+      return driverContext;
+    }
+    throw new IllegalStateException("this worker thread is not running a Sluice task");
+  }
+
+  /**
+   * Tells the node manager that this worker's task is blocked waiting for objects, so its CPU can
+   * be lent to the tasks it waits for (which would otherwise deadlock a full node).
+   */
+  private void blocked(boolean isBlocked) {
+    if (!options.isWorker() || currentTask.get() == null) {
+      return;
+    }
+    int depth = isBlocked ? blockedDepth.incrementAndGet() : blockedDepth.decrementAndGet();
+    if ((isBlocked && depth == 1) || (!isBlocked && depth == 0)) {
+      NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
+          .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
+              .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
+              .setBlocked(isBlocked).build(), new StreamObserver<WorkerBlockedReply>() {
+                @Override
+                public void onNext(WorkerBlockedReply value) {}
+
+                @Override
+                public void onError(Throwable t) {
+                  log.debug("blocked notification failed: {}", t.toString());
+                }
+
+                @Override
+                public void onCompleted() {}
+              });
+    }
+  }
+
+  private void checkRunning() {
+    if (shutdown) {
+      throw new IllegalStateException("Sluice has been shut down");
+    }
+  }
+
+  // ------------------------------------------------------------------ RPC handlers
+
+  private final class Handler extends CoreWorkerServiceGrpc.CoreWorkerServiceImplBase {
+    @Override
+    public void pushTask(PushTaskRequest req, StreamObserver<PushTaskReply> out) {
+      receiver.push(req, out);
+    }
+
+    @Override
+    public void cancelTask(CancelTaskRequest req, StreamObserver<CancelTaskReply> out) {
+      receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()), out);
+    }
+
+    @Override
+    public void getObject(GetObjectRequest req, StreamObserver<GetObjectReply> out) {
+      ObjectId id = ObjectId.fromBytes(req.getObjectId().toByteArray());
+      CompletableFuture<ObjectValue> f = store.find(id);
+      if (f == null) {
+        f = CompletableFuture.completedFuture(Errors.value(Errors.error(ErrorType.OBJECT_LOST,
+            "object " + id + " is unknown to its owner " + options.workerId()
+                + " (never created there, or freed)")));
+      }
+      f.whenComplete((v, e) -> {
+        try {
+          out.onNext(GetObjectReply.newBuilder().setValue(v).build());
+          out.onCompleted();
+        } catch (RuntimeException ex) {
+          log.debug("could not answer GetObject for {}: {}", id, ex.toString());
+        }
+      });
+    }
+  }
+}

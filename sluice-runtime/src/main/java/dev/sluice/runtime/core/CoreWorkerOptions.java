@@ -1,0 +1,27 @@
+package dev.sluice.runtime.core;
+
+import dev.sluice.JobId;
+import dev.sluice.NodeId;
+import dev.sluice.WorkerId;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Settings of one core worker.
+ *
+ * @param isWorker true in a worker process, false in a driver
+ * @param jobId the driver's job (null in a worker: it runs tasks of the job that pushes them)
+ * @param workerId this process's worker id
+ * @param nodeId the node this process runs on
+ * @param bindHost host this process's RPC server binds to
+ * @param nodeManagerTarget the local node manager's {@code host:port}
+ * @param serializationAllowList user package prefixes allowed in deserialization
+ * @param inlineThresholdBytes values up to this size travel inline
+ * @param maxMessageBytes the transport's message limit
+ * @param maxTasksInFlightPerWorker tasks pipelined to one leased worker
+ * @param leaseIdleTimeout how long an unused lease is kept before it is returned
+ */
+public record CoreWorkerOptions(boolean isWorker, JobId jobId, WorkerId workerId, NodeId nodeId,
+    String bindHost, String nodeManagerTarget, List<String> serializationAllowList,
+    int inlineThresholdBytes, int maxMessageBytes, int maxTasksInFlightPerWorker,
+    Duration leaseIdleTimeout) {}

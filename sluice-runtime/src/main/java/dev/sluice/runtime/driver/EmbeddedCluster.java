@@ -1,0 +1,201 @@
+package dev.sluice.runtime.driver;
+
+import dev.sluice.JobId;
+import dev.sluice.NodeId;
+import dev.sluice.ObjectRef;
+import dev.sluice.RuntimeContext;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.SluiceConfig;
+import dev.sluice.SluiceRuntime;
+import dev.sluice.TaskOptions;
+import dev.sluice.WaitResult;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.control.ControlService;
+import dev.sluice.runtime.core.CoreWorker;
+import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.node.ClassPathResolver;
+import dev.sluice.runtime.node.NodeConfig;
+import dev.sluice.runtime.node.NodeManager;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.AddJobRequest;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded local cluster {@code Sluice.init()} starts: a control service and one node manager
+ * in the driver JVM on loopback TCP, worker JVMs launched from the driver's class path, and the
+ * driver's own core worker. Closing it stops all of them; a JVM shutdown hook does the same if
+ * the program exits without {@code Sluice.shutdown()}.
+ */
+public final class EmbeddedCluster implements SluiceRuntime {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedCluster.class);
+
+  private final ControlService control;
+  private final NodeManager nodeManager;
+  private final CoreWorker driver;
+  private final Path sessionDir;
+  private final Thread shutdownHook;
+  private volatile boolean stopped;
+
+  private EmbeddedCluster(ControlService control, NodeManager nodeManager, CoreWorker driver,
+      Path sessionDir) {
+    this.control = control;
+    this.nodeManager = nodeManager;
+    this.driver = driver;
+    this.sessionDir = sessionDir;
+    this.shutdownHook = new Thread(this::stop, "sluice-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** Starts the embedded cluster described by {@code config}. */
+  public static EmbeddedCluster start(SluiceConfig config) {
+    long t0 = System.nanoTime();
+    Path sessionDir = createSessionDir(config);
+    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
+    String host = RpcFactory.LOOPBACK;
+    ControlService control = null;
+    NodeManager nm = null;
+    try {
+      control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
+      String controlTarget = host + ":" + control.port();
+      NodeId nodeId = NodeId.random();
+      List<Path> classPath = config.codeSearchPath().isEmpty()
+          ? ClassPathResolver.effectiveClassPath()
+          : ClassPathResolver.expand(config.codeSearchPath());
+      nm = NodeManager.start(new NodeConfig(nodeId, host, 0, controlTarget,
+          Map.of("CPU", (double) config.numCpus()), config.numWorkers(), classPath,
+          config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
+          config.serializationAllowList(), config.inlineThresholdBytes(),
+          config.maxMessageBytes(), Duration.ofSeconds(1)), rpc);
+      JobId job = registerJob(rpc, controlTarget, host);
+      CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
+          nodeId, host, nm.target(), config.serializationAllowList(),
+          config.inlineThresholdBytes(), config.maxMessageBytes(), 1, Duration.ofMillis(50)),
+          rpc);
+      log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
+          + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          job.number(), nodeId, config.numCpus(), config.numWorkers(), sessionDir);
+      return new EmbeddedCluster(control, nm, driver, sessionDir);
+    } catch (RuntimeException e) {
+      if (nm != null) {
+        nm.close();
+      }
+      if (control != null) {
+        control.close();
+      }
+      throw e instanceof RuntimeStartupException ? e
+          : new RuntimeStartupException("Sluice could not start: " + e.getMessage(), e);
+    } catch (IOException e) {
+      if (control != null) {
+        control.close();
+      }
+      throw new RuntimeStartupException("Sluice could not start its control service: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static Path createSessionDir(SluiceConfig config) {
+    Path root = config.sessionRoot().orElse(Path.of(System.getProperty("java.io.tmpdir"),
+        "sluice"));
+    String name = "session_" + LocalDateTime.now().format(
+        DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS")) + "_"
+        + ProcessHandle.current().pid();
+    Path dir = root.resolve(name);
+    try {
+      Files.createDirectories(dir.resolve("logs"));
+    } catch (IOException e) {
+      throw new RuntimeStartupException("cannot create session directory " + dir + ": "
+          + e.getMessage(), e);
+    }
+    return dir;
+  }
+
+  private static JobId registerJob(RpcFactory rpc, String controlTarget, String host) {
+    ManagedChannel ch = rpc.newChannel(controlTarget);
+    try {
+      byte[] id = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .addJob(AddJobRequest.newBuilder().build()).getJobId().toByteArray();
+      return JobId.fromBytes(id);
+    } finally {
+      RpcFactory.shutdownQuietly(ch);
+    }
+  }
+
+  /** The session directory (logs live in its {@code logs} folder). */
+  public Path sessionDir() {
+    return sessionDir;
+  }
+
+  /** The embedded node manager. */
+  public NodeManager nodeManager() {
+    return nodeManager;
+  }
+
+  @Override
+  public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options) {
+    return driver.submitTask(function, args, options);
+  }
+
+  @Override
+  public <T> ObjectRef<T> put(T value) {
+    return driver.put(value);
+  }
+
+  @Override
+  public <T> T get(ObjectRef<T> ref, Duration timeout) {
+    return driver.get(ref, timeout);
+  }
+
+  @Override
+  public <T> List<T> get(List<ObjectRef<T>> refs, Duration timeout) {
+    return driver.get(refs, timeout);
+  }
+
+  @Override
+  public <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
+    return driver.wait(refs, numReturns, timeout);
+  }
+
+  @Override
+  public void cancel(ObjectRef<?> ref) {
+    driver.cancel(ref);
+  }
+
+  @Override
+  public RuntimeContext runtimeContext() {
+    return driver.runtimeContext();
+  }
+
+  @Override
+  public void shutdown() {
+    stop();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // already shutting down: the hook is running or ran
+    }
+  }
+
+  private synchronized void stop() {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    driver.shutdown();
+    nodeManager.close();
+    control.close();
+    log.info("Sluice embedded cluster stopped");
+  }
+}

@@ -1,0 +1,258 @@
+package dev.sluice.runtime.executor;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.FunctionNotFoundException;
+import dev.sluice.ObjectId;
+import dev.sluice.SerializationException;
+import dev.sluice.SluiceException;
+import dev.sluice.TaskId;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.owner.ObjectRefImpl;
+import dev.sluice.runtime.rpc.proto.CancelTaskReply;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.TaskArg;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.serial.ObjectSerializer;
+import io.grpc.stub.StreamObserver;
+import java.util.Iterator;
+import java.util.concurrent.LinkedBlockingDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The executor side of a worker: receives pushed tasks and runs them one at a time, in arrival
+ * order, on one execution thread, then answers each {@code PushTask} with the task's return
+ * objects (or its error).
+ *
+ * <p>Threads: {@link #push} and {@link #cancel} run on transport threads and only queue work or
+ * interrupt; the execution thread (owned by this class, started by {@link #start}) runs user
+ * code. Cancellation of the running task interrupts that thread.
+ */
+public final class TaskReceiver {
+  private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
+  /** Room left in a message for everything but the value. */
+  private static final int MESSAGE_OVERHEAD_BYTES = 64 * 1024;
+
+  private final ExecutionEnv env;
+  private final ObjectSerializer serializer;
+  private final FunctionManager functions;
+  private final LinkedBlockingDeque<Work> queue = new LinkedBlockingDeque<>();
+  private final Thread executionThread;
+  private volatile Work running;
+  private volatile boolean stopped;
+
+  /** What the receiver needs from the core worker it belongs to. */
+  public interface ExecutionEnv {
+    /** Where tasks run, for messages: "node N, worker W". */
+    String location();
+
+    /** Blocks for the value of a borrowed or owned object. */
+    Object getValue(ObjectRefImpl<?> ref);
+
+    /** Makes {@code ctx} the current task of the calling thread (null clears it). */
+    void setCurrentTask(TaskContext ctx);
+
+    /** The transport's message limit. */
+    int maxMessageBytes();
+  }
+
+  private static final class Work {
+    final PushTaskRequest request;
+    final StreamObserver<PushTaskReply> reply;
+    final TaskId taskId;
+    volatile boolean cancelled;
+
+    Work(PushTaskRequest request, StreamObserver<PushTaskReply> reply) {
+      this.request = request;
+      this.reply = reply;
+      this.taskId = TaskId.fromBytes(request.getSpec().getTaskId().toByteArray());
+    }
+  }
+
+  /** A receiver running tasks in {@code env}. */
+  public TaskReceiver(ExecutionEnv env, ObjectSerializer serializer) {
+    this.env = env;
+    this.serializer = serializer;
+    this.functions = new FunctionManager(serializer);
+    this.executionThread = Thread.ofPlatform().name("sluice-task-executor").daemon()
+        .unstarted(this::loop);
+  }
+
+  /** Starts the execution thread. */
+  public void start() {
+    executionThread.start();
+  }
+
+  /** Queues a pushed task. */
+  public void push(PushTaskRequest request, StreamObserver<PushTaskReply> reply) {
+    queue.add(new Work(request, reply));
+  }
+
+  /** Cancels a queued or running task; the reply says whether it was found here. */
+  public void cancel(TaskId id, StreamObserver<CancelTaskReply> reply) {
+    boolean found = false;
+    Work r = running;
+    if (r != null && r.taskId.equals(id)) {
+      r.cancelled = true;
+      executionThread.interrupt();
+      found = true;
+    } else {
+      for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {
+        Work w = it.next();
+        if (w.taskId.equals(id)) {
+          it.remove();
+          w.cancelled = true;
+          replyError(w, cancelled(w.request.getSpec()));
+          found = true;
+          break;
+        }
+      }
+    }
+    reply.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
+    reply.onCompleted();
+  }
+
+  /** Stops taking new tasks. */
+  public void stop() {
+    stopped = true;
+    executionThread.interrupt();
+  }
+
+  private void loop() {
+    while (!stopped) {
+      Work w;
+      try {
+        w = queue.take();
+      } catch (InterruptedException e) {
+        continue;
+      }
+      running = w;
+      try {
+        execute(w);
+      } catch (Throwable t) {
+        log.error("unexpected failure running task {}", w.taskId, t);
+        replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
+            "internal error running task " + w.taskId + ": " + t));
+      } finally {
+        running = null;
+        Thread.interrupted();
+        env.setCurrentTask(null);
+      }
+    }
+  }
+
+  private void execute(Work w) {
+    TaskSpec spec = w.request.getSpec();
+    String what = "task " + w.taskId + " (" + spec.getDisplayName() + ", attempt "
+        + spec.getAttemptNumber() + ")";
+    env.setCurrentTask(new TaskContext(w.taskId, spec.getAttemptNumber(), spec.getDisplayName()));
+    Object result;
+    try {
+      FunctionManager.Invoker invoker = functions.resolve(spec.getFunction(), env.location());
+      Object[] args = new Object[spec.getArgsCount()];
+      for (int i = 0; i < args.length; i++) {
+        args[i] = resolveArg(spec.getArgs(i));
+      }
+      result = invoker.invoke(args);
+    } catch (FunctionNotFoundException e) {
+      replyError(w, Errors.error(ErrorType.FUNCTION_NOT_FOUND, what + " cannot run: "
+          + e.getMessage()));
+      return;
+    } catch (SerializationException e) {
+      replyError(w, Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on " + env.location()
+          + " could not deserialize its arguments: " + e.getMessage()));
+      return;
+    } catch (SluiceException e) {
+      if (w.cancelled) {
+        replyError(w, cancelled(spec));
+        return;
+      }
+      // A failure the task saw from Sluice itself (e.g. a failed dependency it fetched): report
+      // it as the task's own application error so that the chain of causes stays visible.
+      replyApplicationError(w, what, e);
+      return;
+    } catch (Throwable t) {
+      if (w.cancelled) {
+        replyError(w, cancelled(spec));
+        return;
+      }
+      replyApplicationError(w, what, t);
+      return;
+    }
+    if (w.cancelled) {
+      replyError(w, cancelled(spec));
+      return;
+    }
+    ObjectValue value;
+    try {
+      byte[] bytes = serializer.serialize(result);
+      int limit = env.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
+      if (bytes.length > limit) {
+        value = Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, what + " on "
+            + env.location() + " returned a value of " + bytes.length + " bytes, over the "
+            + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
+            + env.maxMessageBytes() + " minus message overhead)"));
+      } else {
+        value = ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build();
+      }
+    } catch (SerializationException e) {
+      value = Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
+          + env.location() + " returned a value that cannot be serialized: " + e.getMessage()));
+    }
+    send(w, PushTaskReply.newBuilder()
+        .addReturns(ReturnObject.newBuilder()
+            .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes()))
+            .setValue(value))
+        .build());
+  }
+
+  private Object resolveArg(TaskArg arg) {
+    if (arg.hasRef()) {
+      return env.getValue(ObjectRefImpl.fromInfo(arg.getRef()));
+    }
+    return serializer.deserialize(arg.getValue().toByteArray());
+  }
+
+  private void replyApplicationError(Work w, String what, Throwable t) {
+    ErrorInfo e = Errors.applicationError(what + " failed on " + env.location() + ": " + t, t);
+    TaskSpec spec = w.request.getSpec();
+    PushTaskReply.Builder b = PushTaskReply.newBuilder().setIsApplicationError(true);
+    for (int i = 1; i <= Math.max(1, spec.getNumReturns()); i++) {
+      b.addReturns(ReturnObject.newBuilder()
+          .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))
+          .setValue(Errors.value(e)));
+    }
+    send(w, b.build());
+  }
+
+  private void replyError(Work w, ErrorInfo e) {
+    PushTaskReply.Builder b = PushTaskReply.newBuilder();
+    for (int i = 1; i <= Math.max(1, w.request.getSpec().getNumReturns()); i++) {
+      b.addReturns(ReturnObject.newBuilder()
+          .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))
+          .setValue(Errors.value(e)));
+    }
+    send(w, b.build());
+  }
+
+  private static void send(Work w, PushTaskReply reply) {
+    try {
+      w.reply.onNext(reply);
+      w.reply.onCompleted();
+    } catch (RuntimeException e) {
+      log.debug("could not reply to task {} (owner gone?): {}", w.taskId, e.toString());
+    }
+  }
+
+  private ErrorInfo cancelled(TaskSpec spec) {
+    return Errors.error(ErrorType.TASK_CANCELLED, "task "
+        + TaskId.fromBytes(spec.getTaskId().toByteArray()) + " (" + spec.getDisplayName()
+        + ") was cancelled on " + env.location());
+  }
+}

@@ -1,0 +1,77 @@
+package dev.sluice.runtime.executor;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.Sluice;
+import dev.sluice.runtime.core.CoreWorker;
+import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of a worker JVM, launched by a node manager. Starts a core worker, installs it as
+ * this process's Sluice runtime, registers with the node manager, then serves tasks until the
+ * node manager goes away.
+ *
+ * <p>Lifetime: the node manager holds the other end of this process's standard input. A thread
+ * blocks reading it; end of file (the node manager exited, closed it, or was killed) halts the
+ * worker at once. So a worker never outlives its node manager, even after {@code kill -9}.
+ */
+public final class WorkerMain {
+  private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+  private WorkerMain() {}
+
+  /** Runs a worker; see {@link WorkerConfig#toArgs()} for the arguments. */
+  public static void main(String[] args) throws Exception {
+    WorkerConfig config = WorkerConfig.parse(args);
+    Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
+        .start(WorkerMain::exitWhenParentGoes);
+    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
+    CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
+        config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
+        config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
+        1, Duration.ofMillis(50)), rpc);
+    Sluice.installRuntime(worker);
+    ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());
+    try {
+      NodeManagerServiceGrpc.newBlockingStub(nm)
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .registerWorker(RegisterWorkerRequest.newBuilder()
+              .setWorkerId(ByteString.copyFrom(config.workerId().toBytes()))
+              .setPort(worker.port())
+              .setPid(ProcessHandle.current().pid())
+              .build());
+    } catch (RuntimeException e) {
+      log.error("worker {} could not register with node manager {}: {}", config.workerId(),
+          config.nodeManagerTarget(), e.toString());
+      Runtime.getRuntime().halt(2);
+    } finally {
+      RpcFactory.shutdownQuietly(nm);
+    }
+    log.info("worker {} (pid {}) serving on port {}", config.workerId(),
+        ProcessHandle.current().pid(), worker.port());
+    parentWatch.join();
+  }
+
+  private static void exitWhenParentGoes() {
+    InputStream in = System.in;
+    byte[] buf = new byte[64];
+    try {
+      while (in.read(buf) >= 0) {
+        // the node manager never writes; any bytes are ignored
+      }
+    } catch (IOException e) {
+      // a broken pipe means the same as end of file
+    }
+    log.info("node manager is gone (stdin closed): worker exiting");
+    Runtime.getRuntime().halt(0);
+  }
+}

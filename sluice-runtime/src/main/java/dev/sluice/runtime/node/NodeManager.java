@@ -1,0 +1,538 @@
+package dev.sluice.runtime.node;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.executor.WorkerConfig;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
+import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import dev.sluice.runtime.rpc.proto.LeaseReply;
+import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
+import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
+import dev.sluice.runtime.rpc.proto.NodeInfo;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.NodeStatsReply;
+import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
+import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.RegisterWorkerReply;
+import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
+import dev.sluice.runtime.rpc.proto.ReturnWorkerReply;
+import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
+import dev.sluice.runtime.rpc.proto.WorkerInfo;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's manager (Ray's raylet): keeps a pool of worker JVM processes, grants worker leases
+ * against the node's resources, and reports the node's health to the control service.
+ *
+ * <p>Leases: an owner asks for a worker for one task shape; the reply is held until a worker is
+ * free and the resources fit, then names the worker. The owner pushes tasks straight to the worker
+ * and returns the lease when it has no more tasks of that shape. A worker blocked in {@code get}
+ * lends its CPU back, so nested tasks can run (and more workers start) instead of deadlocking.
+ *
+ * <p>Threads: RPC handlers run on transport threads; process exits arrive on the JDK's process
+ * reaper threads; one scheduler thread sends heartbeats and enforces start-up timeouts. All
+ * scheduling state is guarded by {@code lock}; replies are sent after the lock is released.
+ */
+public final class NodeManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeManager.class);
+  private static final int MAX_CONSECUTIVE_START_FAILURES = 3;
+  private static final long IDLE_WORKER_KEEP_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  private final NodeConfig config;
+  private final RpcFactory rpc;
+  private final ChannelPool channels;
+  private final Server server;
+  private final ScheduledExecutorService scheduler;
+  private final String advertisedHost;
+
+  private final Object lock = new Object();
+  private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
+  private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
+  private final Map<ByteString, Lease> leases = new HashMap<>();
+  private final Map<String, Double> available;
+  private int consecutiveStartFailures;
+  private boolean closed;
+
+  private record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {}
+
+  private static final class Lease {
+    final ByteString id;
+    final WorkerProcess worker;
+    final Map<String, Double> resources;
+    boolean blocked;
+
+    Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources) {
+      this.id = id;
+      this.worker = worker;
+      this.resources = resources;
+    }
+  }
+
+  private NodeManager(NodeConfig config, RpcFactory rpc) throws IOException {
+    this.config = config;
+    this.rpc = rpc;
+    this.channels = new ChannelPool(rpc);
+    this.available = new HashMap<>(config.resources());
+    this.advertisedHost = config.bindHost();
+    this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("sluice-node-manager").factory());
+  }
+
+  /**
+   * Starts a node manager: binds its server, registers with the control service and prestarts
+   * {@link NodeConfig#numPrestartWorkers()} workers (without waiting for them).
+   */
+  public static NodeManager start(NodeConfig config, RpcFactory rpc) {
+    NodeManager nm;
+    try {
+      nm = new NodeManager(config, rpc);
+    } catch (IOException e) {
+      throw new RuntimeStartupException("node manager could not bind " + config.bindHost() + ":"
+          + config.port() + ": " + e.getMessage(), e);
+    }
+    try {
+      nm.registerWithControl();
+    } catch (RuntimeException e) {
+      nm.close();
+      throw new RuntimeStartupException("node " + config.nodeId() + " could not register with the"
+          + " control service at " + config.controlTarget() + ": " + e.getMessage(), e);
+    }
+    long period = config.heartbeatPeriod().toMillis();
+    nm.scheduler.scheduleAtFixedRate(nm::tick, period, period, TimeUnit.MILLISECONDS);
+    synchronized (nm.lock) {
+      for (int i = 0; i < config.numPrestartWorkers(); i++) {
+        nm.launchWorkerLocked();
+      }
+    }
+    log.info("node manager {} listening on {}:{} with {}; prestarting {} workers",
+        config.nodeId(), config.bindHost(), nm.port(), config.resources(),
+        config.numPrestartWorkers());
+    return nm;
+  }
+
+  /** The port the node manager listens on. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The node manager's {@code host:port}. */
+  public String target() {
+    return advertisedHost + ":" + port();
+  }
+
+  private void registerWithControl() {
+    NodeInfo info = NodeInfo.newBuilder()
+        .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+        .setNodeManager(Address.newBuilder().setNodeId(ByteString.copyFrom(config.nodeId()
+            .toBytes())).setHost(advertisedHost).setPort(port()))
+        .putAllResourcesTotal(config.resources())
+        .build();
+    ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .registerNode(RegisterNodeRequest.newBuilder().setNode(info).build());
+  }
+
+  /** Waits until {@code count} workers have registered, for callers that want a warm pool. */
+  public boolean awaitIdleWorkers(int count, long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (System.nanoTime() < deadline) {
+      synchronized (lock) {
+        long ready = workers.values().stream()
+            .filter(w -> w.state == WorkerProcess.State.IDLE || w.state == WorkerProcess.State.LEASED)
+            .count();
+        if (ready >= count) {
+          return true;
+        }
+      }
+      Thread.sleep(10);
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------------ scheduling (under lock)
+
+  private void launchWorkerLocked() {
+    WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
+        config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
+        config.maxMessageBytes());
+    WorkerProcess w;
+    try {
+      w = WorkerProcess.launch(wc, config);
+    } catch (IOException e) {
+      log.error("cannot launch a worker process: {}", e.getMessage());
+      consecutiveStartFailures++;
+      return;
+    }
+    workers.put(w.id, w);
+    log.debug("launched worker {} (pid {})", w.id, w.pid());
+    w.process.onExit().thenRun(() -> onWorkerExit(w));
+  }
+
+  /** Grants what can be granted and starts workers for what is waiting; returns the replies. */
+  private List<Runnable> dispatchLocked() {
+    List<Runnable> replies = new ArrayList<>();
+    int waitingForWorker = 0;
+    for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+      PendingLease p = it.next();
+      Map<String, Double> need = need(p.request);
+      String infeasible = infeasibility(need);
+      if (infeasible != null) {
+        it.remove();
+        replies.add(reject(p, infeasible));
+        continue;
+      }
+      if (!fits(need)) {
+        continue;
+      }
+      WorkerProcess idle = workers.values().stream()
+          .filter(w -> w.state == WorkerProcess.State.IDLE).findFirst().orElse(null);
+      if (idle == null) {
+        waitingForWorker++;
+        continue;
+      }
+      it.remove();
+      need.forEach((k, v) -> available.merge(k, -v, Double::sum));
+      Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need);
+      leases.put(lease.id, lease);
+      idle.state = WorkerProcess.State.LEASED;
+      LeaseReply reply = LeaseReply.newBuilder()
+          .setLeaseId(lease.id)
+          .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
+          .setWorkerPid(idle.pid())
+          .build();
+      replies.add(() -> complete(p.reply, reply));
+    }
+    long starting = workers.values().stream()
+        .filter(w -> w.state == WorkerProcess.State.STARTING).count();
+    int cap = maxWorkersLocked();
+    while (starting < waitingForWorker && workers.size() < cap && !closed
+        && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
+      launchWorkerLocked();
+      starting++;
+    }
+    return replies;
+  }
+
+  private int maxWorkersLocked() {
+    long blocked = leases.values().stream().filter(l -> l.blocked).count();
+    int base = Math.max(config.numPrestartWorkers(), (int) Math.ceil(config.cpus()));
+    return (int) (Math.max(1, 2 * base) + 2 * blocked);
+  }
+
+  private static Map<String, Double> need(LeaseRequest r) {
+    Map<String, Double> need = new HashMap<>(r.getResourcesMap());
+    need.values().removeIf(v -> v <= 0);
+    return need;
+  }
+
+  private String infeasibility(Map<String, Double> need) {
+    for (Map.Entry<String, Double> e : need.entrySet()) {
+      double total = config.resources().getOrDefault(e.getKey(), 0.0);
+      if (e.getValue() > total + 1e-9) {
+        return "task needs " + e.getKey() + "=" + e.getValue() + " but node " + config.nodeId()
+            + " has only " + total + " in total (" + config.resources() + ")";
+      }
+    }
+    return null;
+  }
+
+  private boolean fits(Map<String, Double> need) {
+    for (Map.Entry<String, Double> e : need.entrySet()) {
+      if (e.getValue() > available.getOrDefault(e.getKey(), 0.0) + 1e-9) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void releaseLocked(Lease lease) {
+    if (!lease.blocked) {
+      lease.resources.forEach((k, v) -> available.merge(k, v, Double::sum));
+    } else {
+      lease.resources.forEach((k, v) -> {
+        if (!"CPU".equals(k)) {
+          available.merge(k, v, Double::sum);
+        }
+      });
+    }
+  }
+
+  private static Runnable reject(PendingLease p, String message) {
+    LeaseReply r = LeaseReply.newBuilder().setRejected(true).setFailureMessage(message).build();
+    return () -> complete(p.reply, r);
+  }
+
+  private static <T> void complete(StreamObserver<T> observer, T value) {
+    try {
+      observer.onNext(value);
+      observer.onCompleted();
+    } catch (RuntimeException e) {
+      log.debug("could not answer a lease request (caller gone?): {}", e.toString());
+    }
+  }
+
+  private void onWorkerExit(WorkerProcess w) {
+    List<Runnable> replies;
+    synchronized (lock) {
+      WorkerProcess.State previous = w.state;
+      w.state = WorkerProcess.State.DEAD;
+      workers.remove(w.id);
+      leases.values().removeIf(l -> {
+        if (l.worker == w) {
+          releaseLocked(l);
+          return true;
+        }
+        return false;
+      });
+      if (closed) {
+        return;
+      }
+      if (previous == WorkerProcess.State.STARTING) {
+        consecutiveStartFailures++;
+        log.error("worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
+            w.id, w.pid(), w.process.exitValue(), w.logFile, w.logTail(30));
+      } else {
+        log.warn("worker {} (pid {}) exited with code {} while {}", w.id, w.pid(),
+            w.process.exitValue(), previous);
+      }
+      replies = new ArrayList<>();
+      if (consecutiveStartFailures >= MAX_CONSECUTIVE_START_FAILURES) {
+        String msg = "worker processes on node " + config.nodeId() + " fail to start ("
+            + consecutiveStartFailures + " in a row); last log " + w.logFile + ":\n"
+            + w.logTail(30);
+        while (!pending.isEmpty()) {
+          replies.add(reject(pending.poll(), msg));
+        }
+      } else {
+        if (workers.size() < config.numPrestartWorkers()) {
+          launchWorkerLocked();
+        }
+        replies.addAll(dispatchLocked());
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  private void tick() {
+    try {
+      enforceStartupTimeouts();
+      heartbeat();
+    } catch (RuntimeException e) {
+      log.warn("node manager tick failed: {}", e.toString());
+    }
+  }
+
+  private void enforceStartupTimeouts() {
+    long now = System.nanoTime();
+    List<WorkerProcess> toKill = new ArrayList<>();
+    synchronized (lock) {
+      for (WorkerProcess w : workers.values()) {
+        if (w.state == WorkerProcess.State.STARTING
+            && now - w.startedNanos > config.workerStartupTimeout().toNanos()) {
+          log.error("worker {} (pid {}) did not register within {}; killing it", w.id, w.pid(),
+              config.workerStartupTimeout());
+          toKill.add(w);
+        } else if (w.state == WorkerProcess.State.IDLE
+            && workers.size() - toKill.size() > config.numPrestartWorkers()
+            && now - w.idleSinceNanos > IDLE_WORKER_KEEP_NANOS) {
+          toKill.add(w);
+        }
+      }
+      toKill.forEach(w -> w.state = WorkerProcess.State.DEAD);
+    }
+    toKill.forEach(w -> w.process.destroyForcibly());
+  }
+
+  private void heartbeat() {
+    Map<String, Double> snapshot;
+    synchronized (lock) {
+      snapshot = new HashMap<>(available);
+    }
+    NodeHeartbeatReply reply = ControlServiceGrpc.newBlockingStub(
+            channels.get(config.controlTarget()))
+        .withDeadlineAfter(config.heartbeatPeriod().toMillis() * 3, TimeUnit.MILLISECONDS)
+        .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
+            .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+            .putAllResourcesAvailable(snapshot).build());
+    if (reply.getUnknownNode()) {
+      log.warn("control service does not know node {}; registering again", config.nodeId());
+      registerWithControl();
+    }
+  }
+
+  /** Stops the server and every worker process (they are asked, then forced, to exit). */
+  @Override
+  public void close() {
+    List<WorkerProcess> all;
+    List<PendingLease> waiting;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      all = new ArrayList<>(workers.values());
+      waiting = new ArrayList<>(pending);
+      pending.clear();
+    }
+    waiting.forEach(p -> reject(p, "node " + config.nodeId() + " is shutting down").run());
+    scheduler.shutdownNow();
+    all.forEach(WorkerProcess::terminate);
+    all.forEach(w -> w.awaitExit(3000));
+    RpcFactory.shutdownQuietly(server);
+    channels.close();
+    log.info("node manager {} stopped ({} workers)", config.nodeId(), all.size());
+  }
+
+  // ------------------------------------------------------------------ RPC handlers
+
+  private final class Handler extends NodeManagerServiceGrpc.NodeManagerServiceImplBase {
+    @Override
+    public void registerWorker(RegisterWorkerRequest req,
+        StreamObserver<RegisterWorkerReply> out) {
+      WorkerId id = WorkerId.fromBytes(req.getWorkerId().toByteArray());
+      List<Runnable> replies;
+      synchronized (lock) {
+        WorkerProcess w = workers.get(id);
+        if (w == null || w.state != WorkerProcess.State.STARTING) {
+          out.onError(io.grpc.Status.FAILED_PRECONDITION
+              .withDescription("unknown or already registered worker " + id).asRuntimeException());
+          return;
+        }
+        w.port = req.getPort();
+        w.state = WorkerProcess.State.IDLE;
+        w.idleSinceNanos = System.nanoTime();
+        consecutiveStartFailures = 0;
+        log.debug("worker {} registered on port {} after {} ms", id, w.port,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startedNanos));
+        replies = dispatchLocked();
+      }
+      out.onNext(RegisterWorkerReply.newBuilder()
+          .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+          .setHost(advertisedHost).build());
+      out.onCompleted();
+      replies.forEach(Runnable::run);
+    }
+
+    @Override
+    public void requestWorkerLease(LeaseRequest req, StreamObserver<LeaseReply> out) {
+      List<Runnable> replies;
+      synchronized (lock) {
+        if (closed) {
+          replies = List.of(reject(new PendingLease(req, out), "node is shutting down"));
+        } else {
+          pending.add(new PendingLease(req, out));
+          replies = dispatchLocked();
+        }
+      }
+      replies.forEach(Runnable::run);
+    }
+
+    @Override
+    public void returnWorker(ReturnWorkerRequest req, StreamObserver<ReturnWorkerReply> out) {
+      List<Runnable> replies = List.of();
+      WorkerProcess toKill = null;
+      synchronized (lock) {
+        Lease lease = leases.remove(req.getLeaseId());
+        if (lease != null) {
+          releaseLocked(lease);
+          if (req.getDisconnectWorker()) {
+            lease.worker.state = WorkerProcess.State.DEAD;
+            toKill = lease.worker;
+          } else if (lease.worker.state == WorkerProcess.State.LEASED) {
+            lease.worker.state = WorkerProcess.State.IDLE;
+            lease.worker.idleSinceNanos = System.nanoTime();
+          }
+          replies = dispatchLocked();
+        }
+      }
+      if (toKill != null) {
+        toKill.process.destroyForcibly();
+      }
+      out.onNext(ReturnWorkerReply.getDefaultInstance());
+      out.onCompleted();
+      replies.forEach(Runnable::run);
+    }
+
+    @Override
+    public void cancelWorkerLease(CancelLeaseRequest req, StreamObserver<CancelLeaseReply> out) {
+      PendingLease found = null;
+      synchronized (lock) {
+        for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+          PendingLease p = it.next();
+          if (p.request.getLeaseRequestId().equals(req.getLeaseRequestId())) {
+            it.remove();
+            found = p;
+            break;
+          }
+        }
+      }
+      if (found != null) {
+        reject(found, "lease request cancelled").run();
+      }
+      out.onNext(CancelLeaseReply.newBuilder().setCancelled(found != null).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void notifyWorkerBlocked(WorkerBlockedRequest req,
+        StreamObserver<WorkerBlockedReply> out) {
+      List<Runnable> replies = List.of();
+      synchronized (lock) {
+        for (Lease l : leases.values()) {
+          if (l.worker.id.equals(WorkerId.fromBytes(req.getWorkerId().toByteArray()))
+              && l.blocked != req.getBlocked()) {
+            double cpu = l.resources.getOrDefault("CPU", 0.0);
+            available.merge("CPU", req.getBlocked() ? cpu : -cpu, Double::sum);
+            l.blocked = req.getBlocked();
+            replies = dispatchLocked();
+          }
+        }
+      }
+      out.onNext(WorkerBlockedReply.getDefaultInstance());
+      out.onCompleted();
+      replies.forEach(Runnable::run);
+    }
+
+    @Override
+    public void getNodeStats(NodeStatsRequest req, StreamObserver<NodeStatsReply> out) {
+      NodeStatsReply.Builder b = NodeStatsReply.newBuilder()
+          .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+          .putAllResourcesTotal(config.resources());
+      synchronized (lock) {
+        b.putAllResourcesAvailable(available);
+        for (WorkerProcess w : workers.values()) {
+          b.addWorkers(WorkerInfo.newBuilder()
+              .setWorkerId(ByteString.copyFrom(w.id.toBytes()))
+              .setPid(w.pid()).setPort(w.port).setState(w.state.name()));
+        }
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.sluice.runtime.owner;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.sluice.ObjectId;
+import dev.sluice.ObjectRef;
+import dev.sluice.SerializationException;
+import dev.sluice.Sluice;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
+import java.time.Duration;
+
+/**
+ * The runtime's {@link ObjectRef}: an object id plus the address of the object's owner, the
+ * process that resolves its value and failures. Immutable and thread-safe; it resolves through
+ * whatever runtime is installed in the process that holds it.
+ */
+public final class ObjectRefImpl<T> implements ObjectRef<T> {
+  private final ObjectId id;
+  private final Address owner;
+
+  /** A ref to {@code id} owned by the process at {@code owner}. */
+  public ObjectRefImpl(ObjectId id, Address owner) {
+    this.id = id;
+    this.owner = owner;
+  }
+
+  /** Rebuilds a ref from its wire form. */
+  public static ObjectRefImpl<?> fromInfo(ObjectRefInfo info) {
+    return new ObjectRefImpl<>(ObjectId.fromBytes(info.getObjectId().toByteArray()),
+        info.getOwner());
+  }
+
+  /** Rebuilds a ref from {@link #encode()} output. */
+  public static ObjectRefImpl<?> decode(byte[] bytes) {
+    try {
+      return fromInfo(ObjectRefInfo.parseFrom(bytes));
+    } catch (InvalidProtocolBufferException e) {
+      throw new SerializationException("corrupt ObjectRef encoding", e);
+    }
+  }
+
+  /** The ref's wire form. */
+  public ObjectRefInfo toInfo() {
+    return ObjectRefInfo.newBuilder()
+        .setObjectId(Addresses.bytes(id.toBytes()))
+        .setOwner(owner)
+        .build();
+  }
+
+  /** The ref's compact byte encoding, as embedded in serialized values. */
+  public byte[] encode() {
+    return toInfo().toByteArray();
+  }
+
+  /** The owner's address. */
+  public Address owner() {
+    return owner;
+  }
+
+  @Override
+  public T get() {
+    return Sluice.get(this);
+  }
+
+  @Override
+  public T get(Duration timeout) {
+    return Sluice.get(this, timeout);
+  }
+
+  @Override
+  public ObjectId id() {
+    return id;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ObjectRefImpl<?> r && r.id.equals(id);
+  }
+
+  @Override
+  public int hashCode() {
+    return id.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "ObjectRef(" + id + ")";
+  }
+}

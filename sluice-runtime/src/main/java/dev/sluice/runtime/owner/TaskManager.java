@@ -1,0 +1,165 @@
+package dev.sluice.runtime.owner;
+
+import dev.sluice.ObjectId;
+import dev.sluice.TaskId;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's record of the tasks it submitted and has not seen finish: their specs, retries left
+ * and cancellation. It turns a task's outcome into its return objects: values from the final
+ * reply, or the error once no retry remains. Retries resubmit the same spec with the attempt
+ * number incremented.
+ *
+ * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
+ * by whichever outcome is final.
+ */
+public final class TaskManager {
+  private static final Logger log = LoggerFactory.getLogger(TaskManager.class);
+
+  private final ConcurrentHashMap<TaskId, PendingTask> pending = new ConcurrentHashMap<>();
+  private final MemoryStore store;
+  private volatile Consumer<TaskSpec> resubmitter;
+
+  /** A submitted task that has not finished. */
+  static final class PendingTask {
+    volatile TaskSpec spec;
+    volatile int retriesLeft;
+    volatile boolean cancelled;
+
+    PendingTask(TaskSpec spec) {
+      this.spec = spec;
+      this.retriesLeft = spec.getMaxRetries();
+    }
+  }
+
+  /** A task manager storing outcomes into {@code store}. */
+  public TaskManager(MemoryStore store) {
+    this.store = store;
+  }
+
+  /** Where retries are sent: the submitter. Set once during start-up. */
+  public void setResubmitter(Consumer<TaskSpec> resubmitter) {
+    this.resubmitter = resubmitter;
+  }
+
+  /** Records a task before it is submitted and declares its return objects. */
+  public void add(TaskSpec spec) {
+    TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      store.expect(ObjectId.of(id, i));
+    }
+    pending.put(id, new PendingTask(spec));
+  }
+
+  /** True while the task has not finished. */
+  public boolean isPending(TaskId id) {
+    return pending.containsKey(id);
+  }
+
+  /** True if the task was cancelled (it then finishes with {@code TASK_CANCELLED}). */
+  public boolean isCancelled(TaskId id) {
+    PendingTask p = pending.get(id);
+    return p != null && p.cancelled;
+  }
+
+  /** Marks a task cancelled; returns false if it already finished. */
+  public boolean markCancelled(TaskId id) {
+    PendingTask p = pending.get(id);
+    if (p == null) {
+      return false;
+    }
+    p.cancelled = true;
+    return true;
+  }
+
+  /** Number of unfinished tasks. */
+  public int numPending() {
+    return pending.size();
+  }
+
+  /**
+   * Handles a task's final reply from its worker: stores the returned values, or retries an
+   * application failure when the task allows it.
+   */
+  public void complete(TaskId id, PushTaskReply reply) {
+    PendingTask p = pending.get(id);
+    if (p == null) {
+      return;
+    }
+    if (p.cancelled) {
+      fail(id, cancelledError(p.spec), false);
+      return;
+    }
+    if (reply.getIsApplicationError() && p.spec.getRetryExceptions() && p.retriesLeft > 0) {
+      ErrorInfo e = reply.getReturnsCount() > 0 && reply.getReturns(0).getValue().hasError()
+          ? reply.getReturns(0).getValue().getError()
+          : Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION, "application error");
+      if (retry(p, e)) {
+        return;
+      }
+    }
+    if (pending.remove(id, p)) {
+      for (ReturnObject r : reply.getReturnsList()) {
+        store.put(ObjectId.fromBytes(r.getObjectId().toByteArray()), r.getValue());
+      }
+    }
+  }
+
+  /**
+   * Handles a failure of the task as a whole. A {@code retriable} failure (worker death, lost
+   * dependency) is retried while retries remain; otherwise every return object becomes the error.
+   */
+  public void fail(TaskId id, ErrorInfo error, boolean retriable) {
+    PendingTask p = pending.get(id);
+    if (p == null) {
+      return;
+    }
+    if (p.cancelled && error.getType() != ErrorType.TASK_CANCELLED) {
+      error = cancelledError(p.spec);
+      retriable = false;
+    }
+    if (retriable && retry(p, error)) {
+      return;
+    }
+    if (pending.remove(id, p)) {
+      for (int i = 1; i <= p.spec.getNumReturns(); i++) {
+        store.put(ObjectId.of(id, i), Errors.value(error));
+      }
+    }
+  }
+
+  private boolean retry(PendingTask p, ErrorInfo error) {
+    synchronized (p) {
+      if (p.retriesLeft <= 0 || p.cancelled) {
+        return false;
+      }
+      p.retriesLeft--;
+      p.spec = p.spec.toBuilder().setAttemptNumber(p.spec.getAttemptNumber() + 1).build();
+    }
+    log.warn("retrying task {} ({}) as attempt {} ({} retries left) after: {}",
+        TaskId.fromBytes(p.spec.getTaskId().toByteArray()), p.spec.getDisplayName(),
+        p.spec.getAttemptNumber(), p.retriesLeft, firstLine(error.getMessage()));
+    resubmitter.accept(p.spec);
+    return true;
+  }
+
+  /** The error stored for a cancelled task. */
+  static ErrorInfo cancelledError(TaskSpec spec) {
+    return Errors.error(ErrorType.TASK_CANCELLED, "task " + TaskId.fromBytes(
+        spec.getTaskId().toByteArray()) + " (" + spec.getDisplayName() + ") was cancelled");
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

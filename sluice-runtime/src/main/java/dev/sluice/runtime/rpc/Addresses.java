@@ -1,0 +1,43 @@
+package dev.sluice.runtime.rpc;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.NodeId;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.rpc.proto.Address;
+
+/** Conversions between protocol addresses and ids and the {@code host:port} targets of channels. */
+public final class Addresses {
+  private Addresses() {}
+
+  /** The channel target of {@code address}. */
+  public static String target(Address address) {
+    return address.getHost().startsWith(RpcFactory.IN_PROCESS_PREFIX)
+        ? address.getHost()
+        : address.getHost() + ":" + address.getPort();
+  }
+
+  /** An address for a core worker. */
+  public static Address of(WorkerId worker, NodeId node, String host, int port) {
+    return Address.newBuilder()
+        .setWorkerId(ByteString.copyFrom(worker.toBytes()))
+        .setNodeId(ByteString.copyFrom(node.toBytes()))
+        .setHost(host)
+        .setPort(port)
+        .build();
+  }
+
+  /** The worker id in {@code address}. */
+  public static WorkerId workerId(Address address) {
+    return WorkerId.fromBytes(address.getWorkerId().toByteArray());
+  }
+
+  /** The node id in {@code address}. */
+  public static NodeId nodeId(Address address) {
+    return NodeId.fromBytes(address.getNodeId().toByteArray());
+  }
+
+  /** Protobuf bytes of an id's byte form. */
+  public static ByteString bytes(byte[] idBytes) {
+    return ByteString.copyFrom(idBytes);
+  }
+}

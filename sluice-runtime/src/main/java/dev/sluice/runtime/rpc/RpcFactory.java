@@ -1,0 +1,120 @@
+package dev.sluice.runtime.rpc;
+
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place where Sluice makes gRPC servers and channels, so that transport settings (and
+ * later authentication and TLS) apply to every connection alike.
+ *
+ * <p>Addresses are {@code host:port} for Netty over TCP, or {@code inproc:NAME} for the in-process
+ * transport (same services, same code, no sockets). Servers bind to loopback unless a bind host
+ * is given.
+ *
+ * <p>Calls run on the transport threads ({@code directExecutor}): every Sluice service handler
+ * and every client callback must be non-blocking and hand longer work to its own thread. That
+ * saves two thread hops per call, which is most of a small RPC's latency.
+ */
+public final class RpcFactory {
+  /** Prefix of in-process addresses. */
+  public static final String IN_PROCESS_PREFIX = "inproc:";
+  /** Loopback: the default bind host. */
+  public static final String LOOPBACK = "127.0.0.1";
+
+  private final int maxMessageBytes;
+
+  /** A factory whose servers and channels accept messages up to {@code maxMessageBytes}. */
+  public RpcFactory(int maxMessageBytes) {
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  /** The largest message this factory's servers and channels accept. */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  /**
+   * Starts a server for {@code services} at {@code bindHost:port} (port 0 picks a free one), or
+   * in-process when {@code bindHost} starts with {@link #IN_PROCESS_PREFIX}.
+   */
+  public Server startServer(String bindHost, int port, List<BindableService> services,
+      ServerInterceptor... interceptors) throws IOException {
+    io.grpc.ServerBuilder<?> builder;
+    if (bindHost.startsWith(IN_PROCESS_PREFIX)) {
+      builder = InProcessServerBuilder.forName(bindHost.substring(IN_PROCESS_PREFIX.length()))
+          .maxInboundMessageSize(maxMessageBytes);
+    } else {
+      builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+          .maxInboundMessageSize(maxMessageBytes)
+          .permitKeepAliveTime(5, TimeUnit.SECONDS)
+          .permitKeepAliveWithoutCalls(true);
+    }
+    builder.directExecutor();
+    for (BindableService s : services) {
+      builder.addService(s);
+    }
+    for (ServerInterceptor i : interceptors) {
+      builder.intercept(i);
+    }
+    return builder.build().start();
+  }
+
+  /** A channel to {@code target} ({@code host:port} or {@code inproc:NAME}). */
+  public ManagedChannel newChannel(String target) {
+    if (target.startsWith(IN_PROCESS_PREFIX)) {
+      return InProcessChannelBuilder.forName(target.substring(IN_PROCESS_PREFIX.length()))
+          .directExecutor()
+          .maxInboundMessageSize(maxMessageBytes)
+          .build();
+    }
+    int colon = target.lastIndexOf(':');
+    return NettyChannelBuilder.forAddress(
+            target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
+        .usePlaintext()
+        .directExecutor()
+        .maxInboundMessageSize(maxMessageBytes)
+        .keepAliveTime(10, TimeUnit.SECONDS)
+        .keepAliveTimeout(5, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build();
+  }
+
+  /** Shuts a server down, waiting briefly for calls in flight. */
+  public static void shutdownQuietly(Server server) {
+    if (server == null) {
+      return;
+    }
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+        server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Shuts a channel down, waiting briefly for calls in flight. */
+  public static void shutdownQuietly(ManagedChannel channel) {
+    if (channel == null) {
+      return;
+    }
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,6 @@
+package com.example.outside;
+
+import java.io.Serializable;
+
+/** Test-only: a serializable non-exception value in a package outside the allow-list. */
+public record OutsidePayload(String data) implements Serializable {}

@@ -1,0 +1,4 @@
+package com.example.outside;
+
+/** Test-only: a record in a package that tests leave off the allow-list. */
+public record OutsideRecord(int value) {}
