@@ -23,7 +23,7 @@ public class SmokeMain {
     ObjectRef<Integer> r2 = Sluice.task(SmokeMain::add, r, 10).remote();
     System.out.println("r+10=" + r2.get());
     System.out.println("pid " + Sluice.task(SmokeMain::pid).remote().get());
-    for (int round = 0; round < 5; round++) {
+    for (int round = 0; round < (args.length > 0 ? 0 : 5); round++) {
       long t = System.nanoTime();
       int n = 20000;
       List<ObjectRef<Integer>> refs = new ArrayList<>(n);
@@ -34,13 +34,17 @@ public class SmokeMain {
       double s = (System.nanoTime() - t) / 1e9;
       System.out.printf("%d tasks in %.3f s = %.0f/s%n", n, s, n / s);
     }
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 6; round++) {
       long t = System.nanoTime();
       int n = 2000;
+      long sub = 0;
       for (int i = 0; i < n; i++) {
-        Sluice.task(SmokeMain::add, i, 1).remote().get();
+        long a = System.nanoTime();
+        var ref = Sluice.task(SmokeMain::add, i, 1).remote();
+        sub += System.nanoTime() - a;
+        ref.get();
       }
-      System.out.printf("sync rtt %.1f us%n", (System.nanoTime() - t) / 1e3 / n);
+      System.out.printf("sync rtt %.1f us (submit %.1f us)%n", (System.nanoTime() - t) / 1e3 / n, sub / 1e3 / n);
     }
     Sluice.shutdown();
   }

@@ -34,8 +34,8 @@ import dev.sluice.runtime.rpc.proto.GetObjectRequest;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
-import dev.sluice.runtime.rpc.proto.PushTaskReply;
-import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
@@ -342,6 +342,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     shutdown = true;
     submitter.close();
+    taskManager.failAll(Errors.error(ErrorType.OWNER_DIED, "Sluice was shut down in the process"
+        + " owning this object (" + location() + ") before the task finished"));
     receiver.stop();
     RpcFactory.shutdownQuietly(server);
     timers.shutdownNow();
@@ -453,6 +455,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       return;
     }
     int depth = isBlocked ? blockedDepth.incrementAndGet() : blockedDepth.decrementAndGet();
+    if (isBlocked) {
+      receiver.onExecutionBlocked();
+    }
     if ((isBlocked && depth == 1) || (!isBlocked && depth == 0)) {
       NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
           .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
@@ -482,8 +487,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   private final class Handler extends CoreWorkerServiceGrpc.CoreWorkerServiceImplBase {
     @Override
-    public void pushTask(PushTaskRequest req, StreamObserver<PushTaskReply> out) {
-      receiver.push(req, out);
+    public StreamObserver<PushTaskBatch> pushTasks(StreamObserver<TaskResultBatch> out) {
+      return receiver.openTaskStream(out);
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class EmbeddedCluster implements SluiceRuntime {
       JobId job = registerJob(rpc, controlTarget, host);
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
-          config.inlineThresholdBytes(), config.maxMessageBytes(), 1, Duration.ofMillis(50)),
+          config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50)),
           rpc);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),

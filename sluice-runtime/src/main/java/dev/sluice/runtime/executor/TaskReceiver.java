@@ -10,6 +10,8 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
@@ -64,13 +66,13 @@ public final class TaskReceiver {
 
   private static final class Work {
     final PushTaskRequest request;
-    final StreamObserver<PushTaskReply> reply;
+    final TaskStream stream;
     final TaskId taskId;
     volatile boolean cancelled;
 
-    Work(PushTaskRequest request, StreamObserver<PushTaskReply> reply) {
+    Work(PushTaskRequest request, TaskStream stream) {
       this.request = request;
-      this.reply = reply;
+      this.stream = stream;
       this.taskId = TaskId.fromBytes(request.getSpec().getTaskId().toByteArray());
     }
   }
@@ -89,9 +91,44 @@ public final class TaskReceiver {
     executionThread.start();
   }
 
-  /** Queues a pushed task. */
-  public void push(PushTaskRequest request, StreamObserver<PushTaskReply> reply) {
-    queue.add(new Work(request, reply));
+  /** Opens the worker's end of a lease's task stream; {@code out} carries the replies. */
+  public StreamObserver<PushTaskBatch> openTaskStream(StreamObserver<TaskResultBatch> out) {
+    return new TaskStream(this, out);
+  }
+
+  void push(PushTaskRequest request, TaskStream stream) {
+    queue.add(new Work(request, stream));
+  }
+
+  /** Sends every queued task of {@code stream} back to its owner, which stole them. */
+  void returnQueued(TaskStream stream) {
+    for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {
+      Work w = it.next();
+      if (w.stream == stream && queue.removeFirstOccurrence(w)) {
+        stream.send(w.request.getSpec().getTaskId(),
+            PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(), true);
+      }
+    }
+  }
+
+  /** Forgets queued tasks of a stream whose owner went away. */
+  void dropQueued(TaskStream stream) {
+    queue.removeIf(w -> w.stream == stream);
+  }
+
+  /**
+   * Called on the execution thread when the running task blocks waiting for objects: every
+   * queued task goes back to its owner, since the blocked task may be waiting for one of them.
+   */
+  public void onExecutionBlocked() {
+    if (Thread.currentThread() != executionThread) {
+      return;
+    }
+    Work w;
+    while ((w = queue.poll()) != null) {
+      w.stream.send(w.request.getSpec().getTaskId(),
+          PushTaskReply.newBuilder().setRequeue(true).build(), false);
+    }
   }
 
   /** Cancels a queued or running task; the reply says whether it was found here. */
@@ -241,13 +278,10 @@ public final class TaskReceiver {
     send(w, b.build());
   }
 
-  private static void send(Work w, PushTaskReply reply) {
-    try {
-      w.reply.onNext(reply);
-      w.reply.onCompleted();
-    } catch (RuntimeException e) {
-      log.debug("could not reply to task {} (owner gone?): {}", w.taskId, e.toString());
-    }
+  private void send(Work w, PushTaskReply reply) {
+    // Hold the reply back only while the next task to run replies on the same stream.
+    Work next = queue.peek();
+    w.stream.send(w.request.getSpec().getTaskId(), reply, next != null && next.stream == w.stream);
   }
 
   private ErrorInfo cancelled(TaskSpec spec) {

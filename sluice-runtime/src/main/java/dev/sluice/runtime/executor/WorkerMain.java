@@ -34,11 +34,12 @@ public final class WorkerMain {
     WorkerConfig config = WorkerConfig.parse(args);
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
         .start(WorkerMain::exitWhenParentGoes);
+    long t0 = System.nanoTime();
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
-        1, Duration.ofMillis(50)), rpc);
+        16, Duration.ofMillis(50)), rpc);
     Sluice.installRuntime(worker);
     ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());
     try {
@@ -56,8 +57,10 @@ public final class WorkerMain {
     } finally {
       RpcFactory.shutdownQuietly(nm);
     }
-    log.info("worker {} (pid {}) serving on port {}", config.workerId(),
-        ProcessHandle.current().pid(), worker.port());
+    long sinceStart = System.currentTimeMillis()
+        - ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+    log.info("worker {} (pid {}) serving on port {}, {} ms after its JVM started",
+        config.workerId(), ProcessHandle.current().pid(), worker.port(), sinceStart);
     parentWatch.join();
   }
 

@@ -492,7 +492,8 @@ public final class NodeManager implements AutoCloseable {
         }
       }
       if (found != null) {
-        reject(found, "lease request cancelled").run();
+        complete(found.reply, LeaseReply.newBuilder().setRejected(true).setCancelled(true)
+            .setFailureMessage("lease request cancelled by its owner").build());
       }
       out.onNext(CancelLeaseReply.newBuilder().setCancelled(found != null).build());
       out.onCompleted();
@@ -502,15 +503,15 @@ public final class NodeManager implements AutoCloseable {
     public void notifyWorkerBlocked(WorkerBlockedRequest req,
         StreamObserver<WorkerBlockedReply> out) {
       List<Runnable> replies = List.of();
+      WorkerId worker = WorkerId.fromBytes(req.getWorkerId().toByteArray());
       synchronized (lock) {
-        for (Lease l : leases.values()) {
-          if (l.worker.id.equals(WorkerId.fromBytes(req.getWorkerId().toByteArray()))
-              && l.blocked != req.getBlocked()) {
-            double cpu = l.resources.getOrDefault("CPU", 0.0);
-            available.merge("CPU", req.getBlocked() ? cpu : -cpu, Double::sum);
-            l.blocked = req.getBlocked();
-            replies = dispatchLocked();
-          }
+        Lease l = leases.values().stream().filter(x -> x.worker.id.equals(worker))
+            .findFirst().orElse(null);
+        if (l != null && l.blocked != req.getBlocked()) {
+          double cpu = l.resources.getOrDefault("CPU", 0.0);
+          available.merge("CPU", req.getBlocked() ? cpu : -cpu, Double::sum);
+          l.blocked = req.getBlocked();
+          replies = dispatchLocked();
         }
       }
       out.onNext(WorkerBlockedReply.getDefaultInstance());

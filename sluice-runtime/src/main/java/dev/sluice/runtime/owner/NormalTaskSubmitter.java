@@ -6,6 +6,8 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
+import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
@@ -14,8 +16,10 @@ import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
-import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.TaskResult;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -65,13 +69,23 @@ public final class NormalTaskSubmitter {
   private final int maxTasksInFlightPerWorker;
   private final Duration leaseIdleTimeout;
   private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   private static final class KeyState {
     final String key;
     final Map<String, Double> resources;
     final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
     final List<LeaseEntry> leases = new ArrayList<>();
-    int pendingLeaseRequests;
+    final List<ByteString> pendingLeaseRequests = new ArrayList<>();
+
+    /** Tasks not running yet: queued here, or pipelined behind a running task on a worker. */
+    int backlog() {
+      int n = queue.size();
+      for (LeaseEntry l : leases) {
+        n += Math.max(0, l.inFlight.size() - 1);
+      }
+      return n;
+    }
 
     KeyState(String key, Map<String, Double> resources) {
       this.key = key;
@@ -79,20 +93,32 @@ public final class NormalTaskSubmitter {
     }
   }
 
+  /**
+   * A granted lease and its task stream. {@code requests} is opened on grant and closed when the
+   * lease is returned; sends on it are serialized by the entry's monitor.
+   */
   private static final class LeaseEntry {
     final LeaseReply grant;
-    final CoreWorkerServiceGrpc.CoreWorkerServiceStub stub;
     final Map<TaskId, TaskSpec> inFlight = new LinkedHashMap<>();
+    StreamObserver<PushTaskBatch> requests;
     ScheduledFuture<?> idleTimer;
+    /** The running task blocked and sent its queue back: push nothing until it replies. */
+    boolean blocked;
+    boolean dead;
+    /** A steal request is out and its steal_done has not come back. */
+    boolean stealPending;
 
-    LeaseEntry(LeaseReply grant, CoreWorkerServiceGrpc.CoreWorkerServiceStub stub) {
+    LeaseEntry(LeaseReply grant) {
       this.grant = grant;
-      this.stub = stub;
     }
 
     String describeWorker() {
       return "worker " + Addresses.workerId(grant.getWorker()) + " (pid " + grant.getWorkerPid()
           + ") on node " + Addresses.nodeId(grant.getWorker());
+    }
+
+    synchronized void send(PushTaskBatch batch) {
+      requests.onNext(batch);
     }
   }
 
@@ -174,32 +200,97 @@ public final class NormalTaskSubmitter {
 
   private List<Runnable> planLocked(KeyState ks) {
     List<Runnable> actions = new ArrayList<>();
-    for (LeaseEntry lease : ks.leases) {
-      while (lease.inFlight.size() < maxTasksInFlightPerWorker && !ks.queue.isEmpty()) {
+    Map<LeaseEntry, PushTaskBatch.Builder> batches = new LinkedHashMap<>();
+    // Round-robin, one task per lease per pass, so that a burst spreads over every worker
+    // before any worker gets a second task queued.
+    boolean progress = true;
+    while (progress && !ks.queue.isEmpty()) {
+      progress = false;
+      for (LeaseEntry lease : ks.leases) {
+        if (ks.queue.isEmpty()) {
+          break;
+        }
+        if (lease.blocked || lease.inFlight.size() >= maxTasksInFlightPerWorker) {
+          continue;
+        }
         TaskSpec spec = ks.queue.poll();
         lease.inFlight.put(taskId(spec), spec);
-        if (lease.idleTimer != null) {
-          lease.idleTimer.cancel(false);
-          lease.idleTimer = null;
-        }
-        actions.add(() -> push(ks, lease, spec));
+        batches.computeIfAbsent(lease, l -> PushTaskBatch.newBuilder())
+            .addTasks(PushTaskRequest.newBuilder()
+                .setSpec(spec)
+                .setIntendedWorkerId(lease.grant.getWorker().getWorkerId()));
+        progress = true;
       }
-      if (lease.inFlight.isEmpty() && lease.idleTimer == null) {
+    }
+    for (LeaseEntry lease : ks.leases) {
+      if (!lease.inFlight.isEmpty() && lease.idleTimer != null) {
+        lease.idleTimer.cancel(false);
+        lease.idleTimer = null;
+      } else if (lease.inFlight.isEmpty() && lease.idleTimer == null) {
         lease.idleTimer = timers.schedule(() -> returnIfIdle(ks, lease),
             leaseIdleTimeout.toNanos(), TimeUnit.NANOSECONDS);
       }
     }
-    int wanted = Math.min(ks.queue.size(), MAX_PENDING_LEASE_REQUESTS) - ks.pendingLeaseRequests;
-    for (int i = 0; i < wanted; i++) {
-      ks.pendingLeaseRequests++;
-      actions.add(() -> requestLease(ks));
+    LeaseEntry victim = ks.queue.isEmpty() ? stealVictim(ks) : null;
+    if (victim != null) {
+      victim.stealPending = true;
+      batches.computeIfAbsent(victim, l -> PushTaskBatch.newBuilder()).setSteal(true);
+    }
+    batches.forEach((lease, batch) -> actions.add(() -> lease.send(batch.build())));
+    // Lease requests follow the backlog: one per task that is not running yet (up to a cap),
+    // so pipelining onto a few workers never stops the owner from asking for more; requests no
+    // longer needed are cancelled.
+    int wanted = Math.min(ks.backlog(), MAX_PENDING_LEASE_REQUESTS);
+    while (ks.pendingLeaseRequests.size() < wanted) {
+      ByteString id = ByteString.copyFromUtf8(UUID.randomUUID().toString());
+      ks.pendingLeaseRequests.add(id);
+      actions.add(() -> requestLease(ks, id));
+    }
+    while (ks.pendingLeaseRequests.size() > wanted) {
+      ByteString id = ks.pendingLeaseRequests.removeLast();
+      actions.add(() -> cancelLeaseRequest(id));
     }
     return actions;
   }
 
-  private void requestLease(KeyState ks) {
+  /**
+   * Work stealing: when a lease of this key is idle while another has tasks waiting behind a
+   * running one, the busiest lease's queued tasks are taken back to be spread again. Pipelining
+   * keeps throughput high; stealing keeps it from starving a worker that arrived late.
+   */
+  private static LeaseEntry stealVictim(KeyState ks) {
+    boolean someIdle = false;
+    LeaseEntry busiest = null;
+    for (LeaseEntry l : ks.leases) {
+      if (l.inFlight.isEmpty() && !l.blocked) {
+        someIdle = true;
+      } else if (!l.stealPending && l.inFlight.size() >= 2
+          && (busiest == null || l.inFlight.size() > busiest.inFlight.size())) {
+        busiest = l;
+      }
+    }
+    return someIdle ? busiest : null;
+  }
+
+  private void cancelLeaseRequest(ByteString id) {
+    NodeManagerServiceGrpc.newStub(channels.get(nodeManagerTarget)).cancelWorkerLease(
+        CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build(), new StreamObserver<>() {
+          @Override
+          public void onNext(CancelLeaseReply value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            log.debug("cancelling a lease request failed: {}", t.toString());
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  private void requestLease(KeyState ks, ByteString id) {
     LeaseRequest req = LeaseRequest.newBuilder()
-        .setLeaseRequestId(ByteString.copyFromUtf8(UUID.randomUUID().toString()))
+        .setLeaseRequestId(id)
         .putAllResources(ks.resources)
         .setSchedulingKey(ks.key)
         .setOwner(self)
@@ -208,12 +299,12 @@ public final class NormalTaskSubmitter {
         .requestWorkerLease(req, new StreamObserver<>() {
           @Override
           public void onNext(LeaseReply reply) {
-            onLeaseReply(ks, reply);
+            onLeaseReply(ks, id, reply);
           }
 
           @Override
           public void onError(Throwable t) {
-            onLeaseReply(ks, LeaseReply.newBuilder().setRejected(true)
+            onLeaseReply(ks, id, LeaseReply.newBuilder().setRejected(true)
                 .setFailureMessage("node manager at " + nodeManagerTarget + " unreachable: " + t)
                 .build());
           }
@@ -223,20 +314,28 @@ public final class NormalTaskSubmitter {
         });
   }
 
-  private void onLeaseReply(KeyState ks, LeaseReply reply) {
+  private void onLeaseReply(KeyState ks, ByteString requestId, LeaseReply reply) {
     List<Runnable> actions;
     List<TaskSpec> failed = List.of();
     synchronized (ks) {
-      ks.pendingLeaseRequests--;
+      boolean wanted = ks.pendingLeaseRequests.remove(requestId);
+      if (reply.getCancelled()) {
+        return;
+      }
       if (reply.getRejected()) {
-        if (ks.leases.isEmpty() && ks.pendingLeaseRequests == 0) {
+        if (ks.leases.isEmpty() && ks.pendingLeaseRequests.isEmpty()) {
           failed = new ArrayList<>(ks.queue);
           ks.queue.clear();
         }
         actions = List.of();
+      } else if (!wanted && ks.backlog() == 0) {
+        // Granted after we stopped needing it (the cancel crossed the grant): give it back.
+        actions = List.of(() -> returnLease(reply.getLeaseId(), false));
       } else {
-        ks.leases.add(new LeaseEntry(reply, CoreWorkerServiceGrpc.newStub(
-            channels.get(Addresses.target(reply.getWorker())))));
+        LeaseEntry lease = new LeaseEntry(reply);
+        lease.requests = CoreWorkerServiceGrpc.newStub(
+            channels.get(Addresses.target(reply.getWorker()))).pushTasks(results(ks, lease));
+        ks.leases.add(lease);
         actions = planLocked(ks);
       }
     }
@@ -253,15 +352,40 @@ public final class NormalTaskSubmitter {
     actions.forEach(Runnable::run);
   }
 
-  private void push(KeyState ks, LeaseEntry lease, TaskSpec spec) {
-    PushTaskRequest req = PushTaskRequest.newBuilder()
-        .setSpec(spec)
-        .setIntendedWorkerId(lease.grant.getWorker().getWorkerId())
-        .build();
-    lease.stub.pushTask(req, new StreamObserver<>() {
+  /** Handles the replies a lease's worker streams back. Runs on a transport thread. */
+  private StreamObserver<TaskResultBatch> results(KeyState ks, LeaseEntry lease) {
+    return new StreamObserver<>() {
       @Override
-      public void onNext(PushTaskReply reply) {
-        taskManager.complete(taskId(spec), reply);
+      public void onNext(TaskResultBatch batch) {
+        List<TaskResult> finished = new ArrayList<>(batch.getResultsCount());
+        List<Runnable> actions;
+        synchronized (ks) {
+          List<TaskSpec> requeued = new ArrayList<>();
+          for (TaskResult r : batch.getResultsList()) {
+            TaskSpec spec = lease.inFlight.remove(TaskId.fromBytes(r.getTaskId().toByteArray()));
+            if (spec == null) {
+              continue;
+            }
+            if (r.getReply().getRequeue()) {
+              lease.blocked |= !r.getReply().getStolen();
+              requeued.add(spec);
+            } else {
+              lease.blocked = false;
+              finished.add(r);
+            }
+          }
+          if (batch.getStealDone()) {
+            lease.stealPending = false;
+          }
+          for (int i = requeued.size() - 1; i >= 0; i--) {
+            ks.queue.addFirst(requeued.get(i));
+          }
+          actions = planLocked(ks);
+        }
+        for (TaskResult r : finished) {
+          taskManager.complete(TaskId.fromBytes(r.getTaskId().toByteArray()), r.getReply());
+        }
+        actions.forEach(Runnable::run);
       }
 
       @Override
@@ -271,23 +395,22 @@ public final class NormalTaskSubmitter {
 
       @Override
       public void onCompleted() {
-        List<Runnable> actions;
-        synchronized (ks) {
-          lease.inFlight.remove(taskId(spec));
-          actions = planLocked(ks);
-        }
-        actions.forEach(Runnable::run);
+        onWorkerFailed(ks, lease, new IllegalStateException("worker closed its task stream"));
       }
-    });
+    };
   }
 
   private void onWorkerFailed(KeyState ks, LeaseEntry lease, Throwable t) {
+    if (closed) {
+      return;
+    }
     List<TaskSpec> lost;
     List<Runnable> actions;
     synchronized (ks) {
-      if (!ks.leases.remove(lease)) {
+      if (!ks.leases.remove(lease) || lease.dead) {
         return;
       }
+      lease.dead = true;
       lost = new ArrayList<>(lease.inFlight.values());
       lease.inFlight.clear();
       if (lease.idleTimer != null) {
@@ -296,7 +419,9 @@ public final class NormalTaskSubmitter {
       actions = planLocked(ks);
     }
     String worker = lease.describeWorker();
-    log.warn("{} failed: {}", worker, t.toString());
+    if (!lost.isEmpty()) {
+      log.warn("{} failed with {} task(s) in flight: {}", worker, lost.size(), t.toString());
+    }
     channels.evict(Addresses.target(lease.grant.getWorker()));
     returnLease(lease, true);
     for (TaskSpec spec : lost) {
@@ -313,13 +438,35 @@ public final class NormalTaskSubmitter {
       if (!lease.inFlight.isEmpty() || !ks.queue.isEmpty() || !ks.leases.remove(lease)) {
         return;
       }
+      lease.dead = true;
     }
+    closeStream(lease);
     returnLease(lease, false);
   }
 
+  private static void closeStream(LeaseEntry lease) {
+    try {
+      synchronized (lease) {
+        lease.requests.onCompleted();
+      }
+    } catch (RuntimeException e) {
+      log.debug("closing a task stream failed: {}", e.toString());
+    }
+  }
+
   private void returnLease(LeaseEntry lease, boolean disconnect) {
-    NodeManagerServiceGrpc.newStub(channels.get(nodeManagerTarget)).returnWorker(
-        ReturnWorkerRequest.newBuilder().setLeaseId(lease.grant.getLeaseId())
+    returnLease(lease.grant.getLeaseId(), disconnect);
+  }
+
+  private void returnLease(ByteString leaseId, boolean disconnect) {
+    io.grpc.ManagedChannel channel;
+    try {
+      channel = channels.get(nodeManagerTarget);
+    } catch (IllegalStateException e) {
+      return;
+    }
+    NodeManagerServiceGrpc.newStub(channel).returnWorker(
+        ReturnWorkerRequest.newBuilder().setLeaseId(leaseId)
             .setDisconnectWorker(disconnect).build(),
         new StreamObserver<>() {
           @Override
@@ -365,7 +512,8 @@ public final class NormalTaskSubmitter {
         return;
       }
       if (runningOn != null) {
-        runningOn.stub.cancelTask(CancelTaskRequest.newBuilder()
+        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(runningOn.grant.getWorker())))
+            .cancelTask(CancelTaskRequest.newBuilder()
             .setTaskId(ByteString.copyFrom(id.toBytes())).build(), new StreamObserver<>() {
               @Override
               public void onNext(dev.sluice.runtime.rpc.proto.CancelTaskReply value) {}
@@ -383,15 +531,20 @@ public final class NormalTaskSubmitter {
     }
   }
 
-  /** Returns every held lease; called at shutdown. */
+  /** Returns every held lease and ignores later failures; called at shutdown. */
   public void close() {
+    closed = true;
     for (KeyState ks : keys.values()) {
       List<LeaseEntry> held;
       synchronized (ks) {
         held = new ArrayList<>(ks.leases);
         ks.leases.clear();
+        held.forEach(l -> l.dead = true);
       }
-      held.forEach(l -> returnLease(l, false));
+      held.forEach(l -> {
+        closeStream(l);
+        returnLease(l, false);
+      });
     }
   }
 

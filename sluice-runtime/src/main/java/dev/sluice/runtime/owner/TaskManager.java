@@ -137,6 +137,18 @@ public final class TaskManager {
     }
   }
 
+  /** Fails every unfinished task with {@code error}, without retries; used at shutdown. */
+  public void failAll(ErrorInfo error) {
+    for (TaskId id : pending.keySet()) {
+      PendingTask p = pending.remove(id);
+      if (p != null) {
+        for (int i = 1; i <= p.spec.getNumReturns(); i++) {
+          store.put(ObjectId.of(id, i), Errors.value(error));
+        }
+      }
+    }
+  }
+
   private boolean retry(PendingTask p, ErrorInfo error) {
     synchronized (p) {
       if (p.retriesLeft <= 0 || p.cancelled) {

@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>an explicit set of JDK value types: boxed primitives, {@code String}, string builders,
  *       {@code StackTraceElement}, {@code Optional*}, {@code UUID}, {@code Date}, {@code Locale},
  *       {@code Currency}, {@code BitSet}, {@code TimeUnit}, atomics, {@code URI},
- *       {@code InetAddress}/{@code InetSocketAddress}, {@code Pattern};
+ *       {@code InetAddress}/{@code InetSocketAddress}, {@code Pattern}, and the serial proxies of
+ *       {@code List.of}-style collections and {@code EnumSet};
  *   <li>everything in {@code java.time.} and {@code java.math.};
  *   <li>the {@code Collection}, {@code Map}, {@code Map.Entry} and {@code Comparator}
  *       implementations of {@code java.util} and {@code java.util.concurrent} (not their
@@ -67,6 +68,8 @@ final class ClassAllowList {
       "java.util.Locale",
       "java.util.Currency",
       "java.util.BitSet",
+      "java.util.CollSer",
+      "java.util.EnumSet$SerializationProxy",
       "java.util.regex.Pattern",
       "java.util.concurrent.TimeUnit",
       "java.util.concurrent.atomic.AtomicBoolean",

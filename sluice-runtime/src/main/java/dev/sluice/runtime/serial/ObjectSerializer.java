@@ -21,21 +21,34 @@ import org.slf4j.LoggerFactory;
  * Fory in its Java-native mode. Create one per process and share it: it is thread-safe (a fixed
  * pool of Fory instances, so it suits virtual threads too) and costly to build.
  *
- * <p><b>Safety.</b> Only classes on the allow-list are serialized or deserialized: Sluice's own
- * types ({@code dev.sluice.}), a fixed set of JDK value, collection, time and math types and
- * exceptions (see {@link ClassAllowList}; Fory's own pre-registered JDK value and collection types
- * are always allowed too), and the configured package prefixes. The check is on the class name
- * before the class is loaded, so deserialization never loads or instantiates a class outside the
- * list; serialization refuses the same classes early, on the sending side. Classes outside the
- * list, classes that cannot meaningfully be serialized (threads, sockets, streams, class loaders,
- * reflection objects, locks...) and non-{@code Serializable} JDK classes all fail with a
+ * <p><b>Safety.</b> Only classes on the allow-list are serialized or deserialized:
+ *
+ * <ul>
+ *   <li>Sluice's own classes ({@code dev.sluice.}) and the configured entries (an entry ending in
+ *       {@code .} or {@code $} is a prefix; any other entry names a package or a class);
+ *   <li>JDK value types: boxed primitives, {@code String}, {@code Optional}, {@code UUID},
+ *       {@code Date}, {@code Locale}, {@code Currency}, {@code BitSet}, atomics, {@code URI},
+ *       {@code InetAddress}, {@code InetSocketAddress}, {@code Pattern}, all of {@code java.time}
+ *       and {@code java.math};
+ *   <li>the collections, maps, entries and comparators of {@code java.util} and
+ *       {@code java.util.concurrent} (not their sub-packages), JDK exceptions (not
+ *       {@code java.rmi}/{@code java.beans}), and arrays of allowed types;
+ *   <li>the types Fory pre-registers (JDK collections and values, Guava immutable collections,
+ *       serialized lambdas, whose capturing class is checked).
+ * </ul>
+ *
+ * <p>The check is on the class name, before the class is loaded: deserialization never loads or
+ * instantiates a class outside the list, and serialization refuses the same classes early, on the
+ * sending side. Refused classes, classes Fory never serializes (threads, sockets, reflection
+ * objects...) and non-{@code Serializable} JDK classes (streams...) fail with a
  * {@link SerializationException} naming the class. User classes in allowed packages need not
  * implement {@code Serializable}; records, enums, arrays and nested generic collections work.
  *
- * <p><b>Graph semantics.</b> Shared references and cycles are preserved (as Java serialization
- * and pickle do). Both sides must have the same version of each class: mismatched field layouts
- * fail with a {@link SerializationException} instead of decoding garbage. Values nested more than
- * {@value #MAX_DEPTH} levels deep are refused.
+ * <p><b>Format.</b> Shared references and cycles are preserved (as Java serialization and pickle
+ * do). The schema-consistent mode is used (no per-message field metadata): writer and reader must
+ * have the same version of each class, as the processes of one job do; a mismatched field layout
+ * is not detected reliably. Classes with {@code writeObject}/{@code readObject} go through Fory's
+ * JDK-compatible path. Values nested more than {@value #MAX_DEPTH} levels deep are refused.
  *
  * <p><b>Refs.</b> With a {@link RefCodec}, instances of {@link RefCodec#refClass()} anywhere in a
  * value are written as {@link RefCodec#encode} bytes and rebuilt with {@link RefCodec#decode}.
@@ -46,6 +59,11 @@ public final class ObjectSerializer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ObjectSerializer.class);
   private static final int MAX_REASON_CHARS = 300;
+
+  static {
+    // Fory logs to stdout by default; route it through SLF4J like the rest of Sluice.
+    org.apache.fory.logging.LoggerFactory.useSlf4jLogging(true);
+  }
 
   private final ThreadSafeFory fory;
   private final ClassAllowList allowList;
@@ -82,7 +100,9 @@ public final class ObjectSerializer {
         .withXlang(false)
         .withRefTracking(true)
         .withCompatible(false)
-        .withClassVersionCheck(true)
+        // Fory 1.6.0 fails every class with writeObject/readObject when this check is on.
+        .withClassVersionCheck(false)
+        .withDeserializeUnknownClass(false)
         .requireClassRegistration(false)
         .withTypeChecker((resolver, className) -> {
           if (!checker.isAllowed(className)) {
@@ -162,7 +182,7 @@ public final class ObjectSerializer {
       throw (VirtualMachineError) t;
     }
     String reason = reason(t);
-    LOG.debug("Cannot {}: {}", what, reason, t);
+    LOG.debug("Cannot {}: {}", what, reason);
     return new SerializationException("Cannot " + what + ": " + reason, t);
   }
 

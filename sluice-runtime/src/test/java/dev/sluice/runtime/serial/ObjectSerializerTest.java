@@ -3,6 +3,7 @@ package dev.sluice.runtime.serial;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.example.allowed.CustomSerialized;
 import com.example.allowed.Mutable;
 import com.example.allowed.UserRecord;
 import com.example.allowed.UserRecord.Color;
@@ -16,6 +17,8 @@ import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
@@ -31,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -109,6 +113,18 @@ class ObjectSerializerTest {
   }
 
   @Test
+  void classesWithCustomJdkSerializationHooksRoundTrip() throws Exception {
+    CustomSerialized back = (CustomSerialized) roundTrip(new CustomSerialized("hooked"));
+    assertThat(back.value()).isEqualTo("hooked");
+    assertThat(back.readCount()).isEqualTo(1);
+    Properties props = new Properties();
+    props.setProperty("k", "v");
+    assertThat(roundTrip(props)).isEqualTo(props);
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
+    assertThat(roundTrip(address)).isEqualTo(address);
+  }
+
+  @Test
   void sluiceIdTypesAreAllowedWithoutConfiguration() {
     ObjectSerializer plain = new ObjectSerializer(List.of(), null);
     ObjectId id = objectId(3, 2);
@@ -168,6 +184,28 @@ class ObjectSerializerTest {
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("com.example.outside.OutsideRecord")
         .hasMessageContaining("serializationAllowList(\"com.example.outside.\")");
+  }
+
+  @Test
+  void readerNeverLoadsARefusedClass() {
+    ObjectSerializer permissive = new ObjectSerializer(List.of("com.example."), null);
+    byte[] outside = permissive.serialize(List.of(new OutsideRecord(3)));
+    byte[] allowed = permissive.serialize(List.of(sampleRecord()));
+    RecordingLoader loader = new RecordingLoader(getClass().getClassLoader());
+    Thread current = Thread.currentThread();
+    ClassLoader saved = current.getContextClassLoader();
+    current.setContextClassLoader(loader);
+    try {
+      ObjectSerializer reader = new ObjectSerializer(USER_PREFIXES, null, loader);
+      assertThatThrownBy(() -> reader.deserialize(outside))
+          .isInstanceOf(SerializationException.class)
+          .hasMessageContaining("com.example.outside.OutsideRecord");
+      assertThat(reader.deserialize(allowed)).isEqualTo(List.of(sampleRecord()));
+    } finally {
+      current.setContextClassLoader(saved);
+    }
+    assertThat(loader.requested).contains(UserRecord.class.getName());
+    assertThat(loader.requested).doesNotContain(OutsideRecord.class.getName());
   }
 
   @Test
@@ -247,7 +285,8 @@ class ObjectSerializerTest {
 
     Mutable back = (Mutable) withRefs.deserialize(withRefs.serialize(m));
 
-    List<?> refs = (List<?>) ((Map<?, ?>) back.payload).get("refs");
+    @SuppressWarnings("unchecked")
+    List<Object> refs = (List<Object>) ((Map<?, ?>) back.payload).get("refs");
     assertThat(refs).containsExactly(ref, other, ref);
     assertThat(refs).allSatisfy(r -> assertThat(((TestRef) r).decoded).isTrue());
     assertThat(((ObjectRef<?>) refs.get(0)).id()).isEqualTo(objectId(1, 1));
@@ -372,6 +411,21 @@ class ObjectSerializerTest {
       for (Future<Integer> f : futures) {
         assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(200);
       }
+    }
+  }
+
+  /** Records every class name it is asked for, then delegates to its parent. */
+  private static final class RecordingLoader extends ClassLoader {
+    final Set<String> requested = ConcurrentHashMap.newKeySet();
+
+    RecordingLoader(ClassLoader parent) {
+      super(parent);
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      requested.add(name);
+      return super.loadClass(name, resolve);
     }
   }
 

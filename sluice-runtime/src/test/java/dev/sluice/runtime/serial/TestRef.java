@@ -63,7 +63,7 @@ final class TestRef implements ObjectRef<Object> {
   }
 
   /** Encodes as the 20 id bytes followed by the owner in UTF-8. */
-  static final class Codec implements RefCodec {
+  static class Codec implements RefCodec {
     final AtomicInteger encodes = new AtomicInteger();
     final AtomicInteger decodes = new AtomicInteger();
 

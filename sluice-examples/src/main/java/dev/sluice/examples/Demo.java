@@ -1,0 +1,150 @@
+package dev.sluice.examples;
+
+import dev.sluice.ObjectRef;
+import dev.sluice.Sluice;
+import dev.sluice.SluiceConfig;
+import dev.sluice.TaskException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The demo the README runs: starts an embedded Sluice cluster (worker JVMs on this machine),
+ * fans work out to remote tasks, chains results through {@link ObjectRef}s, runs tasks that
+ * submit tasks, and shows how a remote failure comes back.
+ */
+public final class Demo {
+  private Demo() {}
+
+  /** One Monte-Carlo sample batch: where it ran and what it found. */
+  public record Batch(long pid, String worker, long samples, long inside, long millis) {}
+
+  /** Throws darts at the unit square; counts those inside the quarter circle. */
+  static Batch sample(long samples) {
+    long t0 = System.nanoTime();
+    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+    long inside = 0;
+    for (long i = 0; i < samples; i++) {
+      double x = rnd.nextDouble();
+      double y = rnd.nextDouble();
+      if (x * x + y * y <= 1) {
+        inside++;
+      }
+    }
+    return new Batch(ProcessHandle.current().pid(),
+        Sluice.runtimeContext().workerId().hex().substring(0, 8), samples, inside,
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  static long sumRange(long from, long to) {
+    long s = 0;
+    for (long i = from; i < to; i++) {
+      s += i;
+    }
+    return s;
+  }
+
+  /** Splits a range in two sub-tasks until it is small: tasks submitting tasks. */
+  static long treeSum(long from, long to) {
+    if (to - from <= 250_000) {
+      return sumRange(from, to);
+    }
+    long mid = (from + to) / 2;
+    ObjectRef<Long> left = Sluice.task(Demo::treeSum, from, mid).remote();
+    ObjectRef<Long> right = Sluice.task(Demo::treeSum, mid, to).remote();
+    return left.get() + right.get();
+  }
+
+  static int scale(int[] values, int factor) {
+    int s = 0;
+    for (int v : values) {
+      s += v * factor;
+    }
+    return s;
+  }
+
+  static int divide(int a, int b) {
+    return a / b;
+  }
+
+  /** Runs the demo. */
+  public static void main(String[] args) {
+    long start = System.nanoTime();
+    int cpus = Runtime.getRuntime().availableProcessors();
+    System.out.printf("Starting an embedded Sluice cluster: control service, one node manager, "
+        + "%d worker JVM(s)...%n", cpus);
+    Sluice.init(SluiceConfig.builder().build());
+    try {
+      System.out.printf("Driver: job %d, pid %d%n%n", Sluice.runtimeContext().jobId().number(),
+          ProcessHandle.current().pid());
+
+      System.out.println("1. Fan-out: estimate pi with 8 remote tasks of 2M samples each");
+      long t1 = System.nanoTime();
+      List<ObjectRef<Batch>> refs = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        refs.add(Sluice.task(Demo::sample, 2_000_000L).remote());
+      }
+      long inside = 0;
+      long samples = 0;
+      List<Batch> batches = Sluice.get(refs);
+      for (int i = 0; i < batches.size(); i++) {
+        Batch b = batches.get(i);
+        System.out.printf("   task %d ran on worker %s (pid %d) in %d ms%n", i, b.worker(),
+            b.pid(), b.millis());
+        inside += b.inside();
+        samples += b.samples();
+      }
+      System.out.printf("   pi ~ %.5f from %,d samples, %d ms wall time (first call includes "
+          + "worker warm-up)%n%n", 4.0 * inside / samples, samples, ms(t1));
+
+      System.out.println("2. Objects: put an array once, pass its ref to 4 tasks");
+      long t2 = System.nanoTime();
+      int[] values = new int[10_000];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = i;
+      }
+      ObjectRef<int[]> data = Sluice.put(values);
+      List<ObjectRef<Integer>> scaled = new ArrayList<>();
+      for (int f = 1; f <= 4; f++) {
+        scaled.add(Sluice.task(Demo::scale, data, f).remote());
+      }
+      System.out.printf("   results %s in %d ms%n%n", Sluice.get(scaled), ms(t2));
+
+      System.out.println("3. Nested tasks: a task that splits a sum over 2M numbers into sub-tasks");
+      long t3 = System.nanoTime();
+      long sum = Sluice.task(Demo::treeSum, 0L, 2_000_000L).remote().get();
+      System.out.printf("   sum = %,d (expected %,d) in %d ms%n%n", sum,
+          2_000_000L * 1_999_999L / 2, ms(t3));
+
+      System.out.println("4. Failures travel back: a task that divides by zero");
+      try {
+        Sluice.task(Demo::divide, 1, 0).remote().get();
+      } catch (TaskException e) {
+        System.out.printf("   caught TaskException: %s%n   cause: %s%n%n",
+            firstLine(e.getMessage()), e.getCause());
+      }
+
+      System.out.println("5. Throughput: 10,000 tiny tasks");
+      long t5 = System.nanoTime();
+      List<ObjectRef<Integer>> tiny = new ArrayList<>();
+      for (int i = 0; i < 10_000; i++) {
+        tiny.add(Sluice.task(Demo::divide, i, 1).remote());
+      }
+      Sluice.get(tiny);
+      long ms5 = Math.max(1, ms(t5));
+      System.out.printf("   10,000 tasks in %d ms (%,d tasks/s)%n%n", ms5, 10_000_000L / ms5);
+    } finally {
+      Sluice.shutdown();
+    }
+    System.out.printf("Done in %d ms; all worker processes stopped.%n", ms(start));
+  }
+
+  private static long ms(long since) {
+    return (System.nanoTime() - since) / 1_000_000;
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}
