@@ -22,6 +22,7 @@ import dev.sluice.runtime.owner.NormalTaskSubmitter;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
@@ -38,7 +39,6 @@ import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
-import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
@@ -462,18 +462,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
           .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
               .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-              .setBlocked(isBlocked).build(), new StreamObserver<WorkerBlockedReply>() {
-                @Override
-                public void onNext(WorkerBlockedReply value) {}
-
-                @Override
-                public void onError(Throwable t) {
-                  log.debug("blocked notification failed: {}", t.toString());
-                }
-
-                @Override
-                public void onCompleted() {}
-              });
+              .setBlocked(isBlocked).build(), Callbacks.ignoreReply("blocked notification"));
     }
   }
 

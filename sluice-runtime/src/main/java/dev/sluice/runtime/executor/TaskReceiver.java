@@ -257,19 +257,16 @@ public final class TaskReceiver {
   }
 
   private void replyApplicationError(Work w, String what, Throwable t) {
-    ErrorInfo e = Errors.applicationError(what + " failed on " + env.location() + ": " + t, t);
-    TaskSpec spec = w.request.getSpec();
-    PushTaskReply.Builder b = PushTaskReply.newBuilder().setIsApplicationError(true);
-    for (int i = 1; i <= Math.max(1, spec.getNumReturns()); i++) {
-      b.addReturns(ReturnObject.newBuilder()
-          .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))
-          .setValue(Errors.value(e)));
-    }
-    send(w, b.build());
+    reply(w, Errors.applicationError(what + " failed on " + env.location() + ": " + t, t), true);
   }
 
   private void replyError(Work w, ErrorInfo e) {
-    PushTaskReply.Builder b = PushTaskReply.newBuilder();
+    reply(w, e, false);
+  }
+
+  /** Answers with {@code e} in place of every return value. */
+  private void reply(Work w, ErrorInfo e, boolean applicationError) {
+    PushTaskReply.Builder b = PushTaskReply.newBuilder().setIsApplicationError(applicationError);
     for (int i = 1; i <= Math.max(1, w.request.getSpec().getNumReturns()); i++) {
       b.addReturns(ReturnObject.newBuilder()
           .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))

@@ -4,9 +4,9 @@ import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
@@ -274,18 +274,8 @@ public final class NormalTaskSubmitter {
 
   private void cancelLeaseRequest(ByteString id) {
     NodeManagerServiceGrpc.newStub(channels.get(nodeManagerTarget)).cancelWorkerLease(
-        CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build(), new StreamObserver<>() {
-          @Override
-          public void onNext(CancelLeaseReply value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            log.debug("cancelling a lease request failed: {}", t.toString());
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+        CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build(),
+        Callbacks.ignoreReply("cancelling a lease request"));
   }
 
   private void requestLease(KeyState ks, ByteString id) {
@@ -468,18 +458,7 @@ public final class NormalTaskSubmitter {
     NodeManagerServiceGrpc.newStub(channel).returnWorker(
         ReturnWorkerRequest.newBuilder().setLeaseId(leaseId)
             .setDisconnectWorker(disconnect).build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(dev.sluice.runtime.rpc.proto.ReturnWorkerReply value) {}
-
-          @Override
-          public void onError(Throwable t) {
-            log.debug("returning lease failed: {}", t.toString());
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+        Callbacks.ignoreReply("returning a lease"));
   }
 
   /**
@@ -514,18 +493,8 @@ public final class NormalTaskSubmitter {
       if (runningOn != null) {
         CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(runningOn.grant.getWorker())))
             .cancelTask(CancelTaskRequest.newBuilder()
-            .setTaskId(ByteString.copyFrom(id.toBytes())).build(), new StreamObserver<>() {
-              @Override
-              public void onNext(dev.sluice.runtime.rpc.proto.CancelTaskReply value) {}
-
-              @Override
-              public void onError(Throwable t) {
-                log.debug("cancel RPC failed: {}", t.toString());
-              }
-
-              @Override
-              public void onCompleted() {}
-            });
+            .setTaskId(ByteString.copyFrom(id.toBytes())).build(),
+            Callbacks.ignoreReply("cancelling task " + id));
         return;
       }
     }

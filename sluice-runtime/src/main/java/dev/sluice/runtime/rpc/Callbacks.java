@@ -1,0 +1,31 @@
+package dev.sluice.runtime.rpc;
+
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Response observers for calls whose reply carries nothing the caller needs. */
+public final class Callbacks {
+  private static final Logger log = LoggerFactory.getLogger(Callbacks.class);
+
+  private Callbacks() {}
+
+  /**
+   * An observer that ignores the reply and logs a failure at debug level: for notifications
+   * whose loss the protocol tolerates (the peer is gone, or a later message supersedes it).
+   */
+  public static <T> StreamObserver<T> ignoreReply(String what) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        log.debug("{} failed: {}", what, t.toString());
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+}

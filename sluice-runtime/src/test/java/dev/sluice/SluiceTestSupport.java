@@ -1,0 +1,87 @@
+package dev.sluice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Shared plumbing of the cluster tests: starting Sluice once per test class, stopping it and
+ * checking that no worker JVM outlives it, and small task helpers (marker files, sleeps).
+ *
+ * <p>Sluice is a process-wide singleton, so test classes run one after another in one JVM; each
+ * class starts its cluster in {@code @BeforeAll} and stops it in {@code @AfterAll}.
+ */
+public final class SluiceTestSupport {
+  /** Main class of a worker JVM, as it appears on its command line. */
+  public static final String WORKER_MAIN = "dev.sluice.runtime.executor.WorkerMain";
+
+  private SluiceTestSupport() {}
+
+  /** The default test cluster: an embedded node with 2 CPUs (and so 2 prestarted workers). */
+  public static SluiceConfig twoCpus() {
+    return SluiceConfig.builder().numCpus(2).build();
+  }
+
+  /** Starts a cluster; a leftover one from a failed class is shut down first. */
+  public static void start(SluiceConfig config) {
+    if (Sluice.isInitialized()) {
+      Sluice.shutdown();
+    }
+    Sluice.init(config);
+  }
+
+  /** Shuts the cluster down and asserts that every worker process it started is gone. */
+  public static void stopAndAssertNoWorkers() {
+    Sluice.shutdown();
+    awaitNoWorkerProcesses();
+  }
+
+  /** Waits (bounded) until no worker JVM descends from this process. */
+  public static void awaitNoWorkerProcesses() {
+    await("no worker process left after Sluice.shutdown()")
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(workerPids()).isEmpty());
+  }
+
+  /** Pids of the live worker JVMs descending from this process. */
+  public static List<Long> workerPids() {
+    return ProcessHandle.current().descendants()
+        .filter(ProcessHandle::isAlive)
+        .filter(SluiceTestSupport::isWorker)
+        .map(ProcessHandle::pid)
+        .toList();
+  }
+
+  private static boolean isWorker(ProcessHandle p) {
+    ProcessHandle.Info info = p.info();
+    if (info.commandLine().map(c -> c.contains(WORKER_MAIN)).orElse(false)) {
+      return true;
+    }
+    return info.arguments().map(args -> List.of(args).contains(WORKER_MAIN)).orElse(false);
+  }
+
+  /** A fresh temporary directory for marker files that tasks create. */
+  public static Path newMarkerDir(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Creates {@code path} (a marker a task leaves to show it ran). */
+  public static void touch(String path) {
+    try {
+      Files.writeString(Path.of(path), "ran in pid " + ProcessHandle.current().pid());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
