@@ -7,7 +7,7 @@ every call and an ObjectRef<A> is accepted wherever an A is. Run from the reposi
 
     python3 tools/gen_task_calls.py
 
-It rewrites sluice-api/src/main/java/dev/sluice/FuncN.java and TaskCalls.java.
+It rewrites FuncN, GeneratorFuncN, PublisherFuncN and TaskCalls in sluice-api/src/main/java/dev/sluice/.
 """
 import itertools
 import os
@@ -24,6 +24,30 @@ def type_params(n):
 def write(name, text):
     with open(os.path.join(PKG_DIR, name + ".java"), "w") as f:
         f.write(HEADER + text)
+
+
+def generator_interfaces():
+    kinds = [
+        ("GeneratorFunc", "java.util.Iterator<T>", "a streaming generator: it returns an iterator whose items the\n * executor pulls one by one and streams to the caller (if the iterator is {@link AutoCloseable}, it\n * is closed when the stream ends, fails or is cancelled)"),
+        ("PublisherFunc", "java.util.concurrent.Flow.Publisher<T>", "an asynchronous streaming generator: it returns a publisher\n * the executor subscribes to, requesting items only as the stream's credit allows"),
+    ]
+    for name, ret, doc in kinds:
+        for n in range(MAX_ARITY + 1):
+            tps = type_params(n)
+            generics = "<" + ", ".join(tps + ["T"]) + ">"
+            params = ", ".join("%s a%d" % (t, i) for i, t in enumerate(tps))
+            write("%s%d" % (name, n), f"""import java.io.Serializable;
+
+/**
+ * A remote function of {n} argument{'' if n == 1 else 's'} that is {doc}. Like {{@link Func{n}}}
+ * it is usually a method reference to a static method.
+ */
+@FunctionalInterface
+public interface {name}{n}{generics} extends Serializable {{
+  /** Runs the function, returning the source of the stream's items. */
+  {ret} apply({params}) throws Exception;
+}}
+""")
 
 
 def func_interfaces():
@@ -46,20 +70,34 @@ public interface Func{n}{generics} extends Serializable {{
 """)
 
 
+KINDS = [
+    # (method, interface, result type param, caller, constructor tail, doc)
+    ("task", "Func", "R", "TaskCaller<R>", "new TaskCaller<>(f, %s)",
+     "Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first."),
+    ("generator", "GeneratorFunc", "T", "GeneratorCaller<T>",
+     "new GeneratorCaller<>(f, %s, GeneratorCaller.Kind.ITERATOR)",
+     "Prepares a streaming generator call of {@code f}, whose iterator's items stream back."),
+    ("asyncGenerator", "PublisherFunc", "T", "GeneratorCaller<T>",
+     "new GeneratorCaller<>(f, %s, GeneratorCaller.Kind.PUBLISHER)",
+     "Prepares a streaming generator call of {@code f}, whose publisher's items stream back."),
+]
+
+
 def overloads():
     out = []
-    for n in range(MAX_ARITY + 1):
-        tps = type_params(n)
-        generics = "<" + ", ".join(tps + ["R"]) + ">"
-        for refs in itertools.product([False, True], repeat=n):
-            params = ["Func%d%s f" % (n, generics)]
-            for i, t in enumerate(tps):
-                params.append(("ObjectRef<%s> a%d" if refs[i] else "%s a%d") % (t, i))
-            args = ", ".join("a%d" % i for i in range(n))
-            arr = "new Object[] {%s}" % args if n else "NO_ARGS"
-            out.append(f"""  /** Prepares a call of {{@code f}}; arguments given as {{@link ObjectRef}} are resolved first. */
-  public static {generics} TaskCaller<R> task({', '.join(params)}) {{
-    return new TaskCaller<>(f, {arr});
+    for method, iface, rt, caller, ctor, doc in KINDS:
+        for n in range(MAX_ARITY + 1):
+            tps = type_params(n)
+            generics = "<" + ", ".join(tps + [rt]) + ">"
+            for refs in itertools.product([False, True], repeat=n):
+                params = ["%s%d%s f" % (iface, n, generics)]
+                for i, t in enumerate(tps):
+                    params.append(("ObjectRef<%s> a%d" if refs[i] else "%s a%d") % (t, i))
+                args = ", ".join("a%d" % i for i in range(n))
+                arr = "new Object[] {%s}" % args if n else "NO_ARGS"
+                out.append(f"""  /** {doc} */
+  public static {generics} {caller} {method}({', '.join(params)}) {{
+    return {ctor % arr};
   }}
 """)
     return "".join(out)
@@ -67,7 +105,8 @@ def overloads():
 
 def task_calls():
     write("TaskCalls", f"""/**
- * The generated overloads of {{@code Sluice.task}}, one per arity and per choice of value or
+ * The generated overloads of {{@code Sluice.task}}, {{@code Sluice.generator}} and {{@code
+ * Sluice.asyncGenerator}}, one per arity and per choice of value or
  * {{@link ObjectRef}} at each position. Users call them through {{@link Sluice}}.
  */
 abstract class TaskCalls {{
@@ -81,4 +120,5 @@ abstract class TaskCalls {{
 
 if __name__ == "__main__":
     func_interfaces()
+    generator_interfaces()
     task_calls()

@@ -142,6 +142,15 @@ public final class Sluice extends TaskCalls {
     runtime().cancel(Objects.requireNonNull(ref, "ref"));
   }
 
+  /**
+   * Cancels a streaming generator task: a queued task never runs; a running one is interrupted
+   * (its iterator closed, or its subscription cancelled). The stream then ends, yielding the
+   * generator's ref once, whose {@code get()} throws {@link TaskCancelledException}.
+   */
+  public static void cancel(ObjectRefGenerator<?> generator) {
+    runtime().cancel(Objects.requireNonNull(generator, "generator").completed());
+  }
+
   /** Where the calling code runs: the current task, attempt, node and worker. */
   public static RuntimeContext runtimeContext() {
     return runtime().runtimeContext();

@@ -1,7 +1,9 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
+import dev.sluice.ObjectRefGenerator;
 import dev.sluice.ObjectRef;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.RuntimeContext;
@@ -19,6 +21,8 @@ import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
+import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
+import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.Addresses;
@@ -30,6 +34,7 @@ import dev.sluice.runtime.rpc.proto.CancelTaskReply;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.GeneratorKind;
 import dev.sluice.runtime.rpc.proto.GetObjectReply;
 import dev.sluice.runtime.rpc.proto.GetObjectRequest;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
@@ -138,11 +143,6 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     return server.getPort();
   }
 
-  /** This process's address. */
-  public Address address() {
-    return self;
-  }
-
   /** The owner's task table, for tests and diagnostics. */
   public int numPendingTasks() {
     return taskManager.numPending();
@@ -153,6 +153,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions opts) {
     checkRunning();
+    TaskSpec spec = buildSpec(function, args, opts);
+    taskManager.add(spec);
+    submitter.submit(spec);
+    return new ObjectRefImpl<>(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1),
+        self);
+  }
+
+  /** The spec of a new task of the current task: its id, function, arguments and options. */
+  private TaskSpec buildSpec(Serializable function, Object[] args, TaskOptions opts) {
     TaskContext ctx = context();
     FunctionDescriptors.Described fn = functions.describe(function);
     String name = opts.name() != null ? opts.name() : fn.displayName();
@@ -173,11 +182,24 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       resources.put("CPU", opts.numCpus());
     }
     spec.putAllResources(resources);
-    TaskId taskId = ctx.nextChildTaskId();
-    TaskSpec built = spec.setTaskId(ByteString.copyFrom(taskId.toBytes())).build();
-    taskManager.add(built);
-    submitter.submit(built);
-    return new ObjectRefImpl<>(ObjectId.of(taskId, 1), self);
+    return spec.setTaskId(ByteString.copyFrom(ctx.nextChildTaskId().toBytes())).build();
+  }
+
+  @Override
+  public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
+      TaskOptions opts, GeneratorCaller.Kind kind) {
+    checkRunning();
+    TaskSpec spec = buildSpec(function, args, opts).toBuilder()
+        .setStreamingGenerator(true)
+        .setReturnsDynamic(true)
+        .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
+        .setGeneratorKind(kind == GeneratorCaller.Kind.PUBLISHER
+            ? GeneratorKind.GENERATOR_KIND_PUBLISHER : GeneratorKind.GENERATOR_KIND_ITERATOR)
+        .build();
+    // The caller-side stream exists before the task can run, let alone report.
+    ObjectRefStream stream = taskManager.addStreamingTask(spec, self);
+    submitter.submit(spec);
+    return new ObjectRefGeneratorImpl<>(stream);
   }
 
   private TaskArg toArg(Object arg, int index, String fn) {
@@ -433,6 +455,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public int maxMessageBytes() {
     return options.maxMessageBytes();
+  }
+
+  @Override
+  public Address address() {
+    return self;
   }
 
   private TaskContext context() {

@@ -2,7 +2,9 @@ package dev.sluice.runtime.driver;
 
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
+import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectRef;
+import dev.sluice.ObjectRefGenerator;
 import dev.sluice.RuntimeContext;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
@@ -146,6 +148,12 @@ public final class EmbeddedCluster implements SluiceRuntime {
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options) {
     return driver.submitTask(function, args, options);
+  }
+
+  @Override
+  public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
+      TaskOptions options, GeneratorCaller.Kind kind) {
+    return driver.submitGenerator(function, args, options, kind);
   }
 
   @Override

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.sluice.FunctionNotFoundException;
 import dev.sluice.ObjectId;
 import dev.sluice.SerializationException;
-import dev.sluice.SluiceException;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
@@ -62,6 +61,9 @@ public final class TaskReceiver {
 
     /** The transport's message limit. */
     int maxMessageBytes();
+
+    /** This process's address, named in generator reports. */
+    dev.sluice.runtime.rpc.proto.Address address();
   }
 
   private static final class Work {
@@ -189,14 +191,13 @@ public final class TaskReceiver {
     String what = "task " + w.taskId + " (" + spec.getDisplayName() + ", attempt "
         + spec.getAttemptNumber() + ")";
     env.setCurrentTask(new TaskContext(w.taskId, spec.getAttemptNumber(), spec.getDisplayName()));
-    Object result;
+    FunctionManager.Invoker invoker;
+    Object[] args = new Object[spec.getArgsCount()];
     try {
-      FunctionManager.Invoker invoker = functions.resolve(spec.getFunction(), env.location());
-      Object[] args = new Object[spec.getArgsCount()];
+      invoker = functions.resolve(spec.getFunction(), env.location());
       for (int i = 0; i < args.length; i++) {
         args[i] = resolveArg(spec.getArgs(i));
       }
-      result = invoker.invoke(args);
     } catch (FunctionNotFoundException e) {
       replyError(w, Errors.error(ErrorType.FUNCTION_NOT_FOUND, what + " cannot run: "
           + e.getMessage()));
@@ -205,48 +206,71 @@ public final class TaskReceiver {
       replyError(w, Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on " + env.location()
           + " could not deserialize its arguments: " + e.getMessage()));
       return;
-    } catch (SluiceException e) {
-      if (w.cancelled) {
-        replyError(w, cancelled(spec));
-        return;
-      }
-      // A failure the task saw from Sluice itself (e.g. a failed dependency it fetched): report
-      // it as the task's own application error so that the chain of causes stays visible.
+    } catch (RuntimeException e) {
+      // A failure resolving a ref argument (e.g. its owner is gone) fails the task.
       replyApplicationError(w, what, e);
       return;
+    }
+    Object result = null;
+    Throwable thrown = null;
+    try {
+      result = invoker.invoke(args);
     } catch (Throwable t) {
-      if (w.cancelled) {
-        replyError(w, cancelled(spec));
-        return;
-      }
-      replyApplicationError(w, what, t);
+      thrown = t;
+    }
+    if (spec.getStreamingGenerator()) {
+      runGenerator(w, spec, what, result, thrown);
       return;
     }
     if (w.cancelled) {
       replyError(w, cancelled(spec));
+    } else if (thrown != null) {
+      replyApplicationError(w, what, thrown);
+    } else {
+      send(w, PushTaskReply.newBuilder()
+          .addReturns(ReturnObject.newBuilder()
+              .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes()))
+              .setValue(toValue(result, what)))
+          .build());
+    }
+  }
+
+  private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
+    GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
+        env.location(), this::toValue);
+    PushTaskReply reply;
+    try {
+      reply = g.run(source, thrown);
+    } catch (InterruptedException e) {
+      replyError(w, cancelled(spec));
+      return;
+    } catch (GeneratorExecution.RetryableFailure e) {
+      replyApplicationError(w, what, e.cause);
       return;
     }
-    ObjectValue value;
+    if (w.cancelled) {
+      replyError(w, cancelled(spec));
+    } else if (reply != null) {
+      send(w, reply);
+    }
+  }
+
+  /** A value as it travels: serialized inline, or the error explaining why it cannot be. */
+  private ObjectValue toValue(Object value, String what) {
     try {
-      byte[] bytes = serializer.serialize(result);
+      byte[] bytes = serializer.serialize(value);
       int limit = env.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
       if (bytes.length > limit) {
-        value = Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, what + " on "
-            + env.location() + " returned a value of " + bytes.length + " bytes, over the "
+        return Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, what + " on "
+            + env.location() + " produced a value of " + bytes.length + " bytes, over the "
             + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
             + env.maxMessageBytes() + " minus message overhead)"));
-      } else {
-        value = ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build();
       }
+      return ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build();
     } catch (SerializationException e) {
-      value = Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
-          + env.location() + " returned a value that cannot be serialized: " + e.getMessage()));
+      return Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
+          + env.location() + " produced a value that cannot be serialized: " + e.getMessage()));
     }
-    send(w, PushTaskReply.newBuilder()
-        .addReturns(ReturnObject.newBuilder()
-            .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes()))
-            .setValue(value))
-        .build());
   }
 
   private Object resolveArg(TaskArg arg) {

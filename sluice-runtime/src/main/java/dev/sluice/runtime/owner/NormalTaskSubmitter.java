@@ -18,6 +18,8 @@ import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
@@ -119,6 +121,15 @@ public final class NormalTaskSubmitter {
 
     synchronized void send(PushTaskBatch batch) {
       requests.onNext(batch);
+    }
+
+    /** Sends a report reply; if the stream already closed, the worker no longer needs it. */
+    synchronized void sendQuietly(PushTaskBatch batch) {
+      try {
+        requests.onNext(batch);
+      } catch (RuntimeException e) {
+        log.debug("report reply not sent (task stream closed): {}", e.toString());
+      }
     }
   }
 
@@ -347,6 +358,13 @@ public final class NormalTaskSubmitter {
     return new StreamObserver<>() {
       @Override
       public void onNext(TaskResultBatch batch) {
+        for (ReportGeneratorItemReturns report : batch.getReportsList()) {
+          long reportId = report.getReportId();
+          taskManager.handleReport(report, (consumed, notFound) -> lease.sendQuietly(
+              PushTaskBatch.newBuilder().addReportReplies(ReportGeneratorItemReturnsReply
+                  .newBuilder().setReportId(reportId).setTotalNumObjectConsumed(consumed)
+                  .setNotFound(notFound)).build()));
+        }
         List<TaskResult> finished = new ArrayList<>(batch.getResultsCount());
         List<Runnable> actions;
         synchronized (ks) {

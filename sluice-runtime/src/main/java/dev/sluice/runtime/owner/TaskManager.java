@@ -3,9 +3,11 @@ package dev.sluice.runtime.owner;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * reply, or the error once no retry remains. Retries resubmit the same spec with the attempt
  * number incremented.
  *
+ * <p>For a streaming generator it also holds the caller-side {@link ObjectRefStream}, keyed by
+ * the generator ref's id, from before submission until the consumer deletes it; reports for a
+ * deleted stream are answered "not found".
+ *
  * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
  * by whichever outcome is final.
  */
@@ -26,6 +32,7 @@ public final class TaskManager {
   private static final Logger log = LoggerFactory.getLogger(TaskManager.class);
 
   private final ConcurrentHashMap<TaskId, PendingTask> pending = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<ObjectId, ObjectRefStream> streams = new ConcurrentHashMap<>();
   private final MemoryStore store;
   private volatile Consumer<TaskSpec> resubmitter;
 
@@ -58,6 +65,39 @@ public final class TaskManager {
       store.expect(ObjectId.of(id, i));
     }
     pending.put(id, new PendingTask(spec));
+  }
+
+  /**
+   * Records a streaming generator task and creates its caller-side stream, before the task is
+   * submitted, so reports can never arrive for a stream that does not exist yet.
+   */
+  public ObjectRefStream addStreamingTask(TaskSpec spec, Address owner) {
+    ObjectId generatorId = ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1);
+    ObjectRefStream stream = new ObjectRefStream(generatorId, owner,
+        (int) spec.getGeneratorBackpressureNumObjects(), store,
+        () -> streams.remove(generatorId));
+    streams.put(generatorId, stream);
+    add(spec);
+    return stream;
+  }
+
+  /**
+   * Handles a {@code ReportGeneratorItemReturns}: inserts the items into their stream, or answers
+   * "not found" when the stream was deleted.
+   */
+  public void handleReport(ReportGeneratorItemReturns report, ObjectRefStream.ReportReply reply) {
+    ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
+    if (stream == null) {
+      reply.send(0, true);
+      return;
+    }
+    stream.report(report.getAttemptNumber(), report.getItemIndex(),
+        report.getReturnedObjectsList(), reply);
+  }
+
+  /** Number of live caller-side streams. */
+  public int numStreams() {
+    return streams.size();
   }
 
   /** True while the task has not finished. */
@@ -107,7 +147,18 @@ public final class TaskManager {
         return;
       }
     }
+    if (reply.getIsApplicationError() && p.spec.getStreamingGenerator()) {
+      // The executor meant this error to be retried, but no retry is left: the task failed.
+      fail(id, reply.getReturns(0).getValue().getError(), false);
+      return;
+    }
     if (pending.remove(id, p)) {
+      if (p.spec.getStreamingGenerator()) {
+        ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+        if (stream != null) {
+          stream.markEnd(reply.getStreamedReturnsCount());
+        }
+      }
       for (ReturnObject r : reply.getReturnsList()) {
         store.put(ObjectId.fromBytes(r.getObjectId().toByteArray()), r.getValue());
       }
@@ -134,6 +185,10 @@ public final class TaskManager {
       for (int i = 1; i <= p.spec.getNumReturns(); i++) {
         store.put(ObjectId.of(id, i), Errors.value(error));
       }
+      ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+      if (stream != null) {
+        stream.fail(error);
+      }
     }
   }
 
@@ -144,6 +199,10 @@ public final class TaskManager {
       if (p != null) {
         for (int i = 1; i <= p.spec.getNumReturns(); i++) {
           store.put(ObjectId.of(id, i), Errors.value(error));
+        }
+        ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+        if (stream != null) {
+          stream.fail(error);
         }
       }
     }
@@ -156,6 +215,11 @@ public final class TaskManager {
       }
       p.retriesLeft--;
       p.spec = p.spec.toBuilder().setAttemptNumber(p.spec.getAttemptNumber() + 1).build();
+    }
+    ObjectRefStream stream = streams.get(ObjectId.of(TaskId.fromBytes(
+        p.spec.getTaskId().toByteArray()), 1));
+    if (stream != null) {
+      stream.setAttempt(p.spec.getAttemptNumber());
     }
     log.warn("retrying task {} ({}) as attempt {} ({} retries left) after: {}",
         TaskId.fromBytes(p.spec.getTaskId().toByteArray()), p.spec.getDisplayName(),

@@ -1,0 +1,254 @@
+package dev.sluice.runtime.executor;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.ObjectId;
+import dev.sluice.TaskId;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.StreamedReturn;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import java.util.Iterator;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives one streaming generator task on the executor (DESIGN "Execution"): pulls items from the
+ * user's {@link Iterator} (or subscribes to its {@link Flow.Publisher}), stores each as the
+ * object {@code ObjectId(T, 2 + k)} inside a {@code ReportGeneratorItemReturns} sent to the owner
+ * asynchronously, and honours backpressure through a {@link GeneratorWaiter}.
+ *
+ * <p>Rules kept: item {@code k + 1} is never asked for before item {@code k}'s report was issued;
+ * with backpressure the producer blocks (interruptibly) while {@code generated - consumed >=
+ * threshold}; a publisher is never asked for more than the remaining credit; the final reply
+ * waits until every report is answered and lists the streamed ids, never the values; an
+ * application exception becomes an error item at the failing index (unless the task will be
+ * retried); a broken task stream (owner gone) stops the generator and frees the worker.
+ *
+ * <p>Runs on the execution thread; a publisher's signals may come on its own threads.
+ */
+final class GeneratorExecution {
+  private static final Logger log = LoggerFactory.getLogger(GeneratorExecution.class);
+
+  /** The task must fail as a whole with this error and be retried; no error item is reported. */
+  static final class RetryableFailure extends Exception {
+    final Throwable cause;
+
+    RetryableFailure(Throwable cause) {
+      super(cause);
+      this.cause = cause;
+    }
+  }
+
+  private final TaskSpec spec;
+  private final TaskId taskId;
+  private final ByteString generatorId;
+  private final TaskStream stream;
+  private final Address self;
+  private final String what;
+  private final String location;
+  private final BiFunction<Object, String, ObjectValue> toValue;
+  private final GeneratorWaiter waiter;
+  private final boolean retryApplicationErrors;
+  private long nextIndex;
+
+  GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
+      String location, BiFunction<Object, String, ObjectValue> toValue) {
+    this.spec = spec;
+    this.taskId = taskId;
+    this.generatorId = ByteString.copyFrom(ObjectId.of(taskId, 1).toBytes());
+    this.stream = stream;
+    this.self = self;
+    this.what = what;
+    this.location = location;
+    this.toValue = toValue;
+    this.waiter = new GeneratorWaiter(spec.getGeneratorBackpressureNumObjects());
+    this.retryApplicationErrors = spec.getRetryExceptions()
+        && spec.getAttemptNumber() < spec.getMaxRetries();
+  }
+
+  /**
+   * Runs the generator that the user's function returned (or the exception it threw).
+   *
+   * @return the final reply, or null if the owner went away
+   * @throws InterruptedException if the task was cancelled
+   * @throws RetryableFailure if an application error should retry the whole task
+   */
+  PushTaskReply run(Object source, Throwable thrown)
+      throws InterruptedException, RetryableFailure {
+    if (thrown != null) {
+      reportFailure(thrown);
+    } else if (source instanceof Iterator<?> it) {
+      try {
+        drive(it);
+      } finally {
+        closeQuietly(it);
+      }
+    } else if (source instanceof Flow.Publisher<?> p) {
+      subscribe(p);
+    } else {
+      reportFailure(new IllegalStateException(what + " returned "
+          + (source == null ? "null" : source.getClass().getName())
+          + " instead of an Iterator or Flow.Publisher"));
+    }
+    waiter.awaitAllAnswered();
+    if (waiter.ownerGone()) {
+      log.info("{}: the owner is gone; generator stopped after {} item(s)", what, nextIndex);
+      return null;
+    }
+    PushTaskReply.Builder reply = PushTaskReply.newBuilder().addReturns(ReturnObject.newBuilder()
+        .setObjectId(generatorId)
+        .setValue(toValue.apply(null, what)));
+    for (long k = 0; k < nextIndex; k++) {
+      reply.addStreamedReturns(StreamedReturn.newBuilder()
+          .setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
+    }
+    return reply.build();
+  }
+
+  private void drive(Iterator<?> it) throws InterruptedException, RetryableFailure {
+    while (!waiter.ownerGone()) {
+      Object item;
+      try {
+        if (!it.hasNext()) {
+          return;
+        }
+        item = it.next();
+      } catch (Throwable t) {
+        if (Thread.currentThread().isInterrupted() || t instanceof InterruptedException) {
+          throw new InterruptedException("cancelled");
+        }
+        reportFailure(t);
+        return;
+      }
+      if (!report(toValue.apply(item, what + " item " + nextIndex))) {
+        return;
+      }
+      waiter.awaitCredit();
+    }
+  }
+
+  private void subscribe(Flow.Publisher<?> publisher)
+      throws InterruptedException, RetryableFailure {
+    CountDownLatch done = new CountDownLatch(1);
+    Throwable[] failure = new Throwable[1];
+    Flow.Subscription[] subscription = new Flow.Subscription[1];
+    long[] requested = new long[1];
+    Object demandLock = new Object();
+    // Request only what the credit allows: never more than consumed + threshold in total.
+    Runnable topUp = () -> {
+      long more;
+      synchronized (demandLock) {
+        if (subscription[0] == null || done.getCount() == 0) {
+          return;
+        }
+        long allowed = waiter.allowedTotal();
+        more = allowed == Long.MAX_VALUE ? Long.MAX_VALUE - requested[0] : allowed - requested[0];
+        if (more <= 0) {
+          return;
+        }
+        requested[0] = allowed == Long.MAX_VALUE ? Long.MAX_VALUE : allowed;
+      }
+      subscription[0].request(more);
+    };
+    waiter.onCredit(() -> {
+      if (waiter.ownerGone()) {
+        Flow.Subscription s = subscription[0];
+        if (s != null) {
+          s.cancel();
+        }
+        done.countDown();
+      } else {
+        topUp.run();
+      }
+    });
+    publisher.subscribe(new Flow.Subscriber<Object>() {
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        synchronized (demandLock) {
+          subscription[0] = s;
+        }
+        topUp.run();
+      }
+
+      @Override
+      public void onNext(Object item) {
+        if (done.getCount() == 0) {
+          return;
+        }
+        if (!report(toValue.apply(item, what + " item " + nextIndex))) {
+          subscription[0].cancel();
+          done.countDown();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failure[0] = t;
+        done.countDown();
+      }
+
+      @Override
+      public void onComplete() {
+        done.countDown();
+      }
+    });
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Flow.Subscription s = subscription[0];
+      if (s != null) {
+        s.cancel();
+      }
+      throw e;
+    }
+    if (failure[0] != null) {
+      reportFailure(failure[0]);
+    }
+  }
+
+  /** An application failure at the current index: an error item, or a retry of the task. */
+  private void reportFailure(Throwable t) throws RetryableFailure {
+    if (retryApplicationErrors) {
+      throw new RetryableFailure(t);
+    }
+    ErrorInfo e = Errors.applicationError(what + " failed on " + location + " after "
+        + nextIndex + " item(s): " + t, t);
+    report(Errors.value(e));
+  }
+
+  /** Issues the report of the next item; false if the owner is gone. */
+  private boolean report(ObjectValue value) {
+    long k = nextIndex++;
+    ReportGeneratorItemReturns.Builder r = ReportGeneratorItemReturns.newBuilder()
+        .setGeneratorId(generatorId)
+        .setItemIndex(k)
+        .addReturnedObjects(ReturnObject.newBuilder()
+            .setObjectId(ByteString.copyFrom(itemId(k).toBytes()))
+            .setValue(value))
+        .setWorkerAddr(self)
+        .setAttemptNumber(spec.getAttemptNumber());
+    return stream.sendReport(r, 1, waiter);
+  }
+
+  private ObjectId itemId(long k) {
+    return ObjectId.of(taskId, Math.toIntExact(2 + k));
+  }
+
+  private void closeQuietly(Iterator<?> it) {
+    if (it instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("{}: closing the generator's iterator failed: {}", what, e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.sluice.runtime.executor;
+
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
+
+/**
+ * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
+ * items generated and the consumed count the owner's replies carry, blocks the producer while
+ * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final
+ * reply waits for them.
+ *
+ * <p>A "not found" reply (the stream was deleted, or the report was stale) counts as "every item
+ * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself
+ * is gone (the task stream broke), the generator must stop.
+ *
+ * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onReported}
+ * and the waits; replies arrive on a transport thread. All state is guarded by this object's
+ * monitor.
+ */
+final class GeneratorWaiter {
+  private final long threshold;
+  private long generated;
+  private long consumed;
+  private int unanswered;
+  private boolean streamGone;
+  private boolean ownerGone;
+  private Runnable onCredit = () -> {};
+
+  /** A waiter with {@code threshold} (-1: no backpressure). */
+  GeneratorWaiter(long threshold) {
+    this.threshold = threshold;
+  }
+
+  /** Runs after every reply, outside the monitor: the async driver requests more items there. */
+  synchronized void onCredit(Runnable action) {
+    this.onCredit = action;
+  }
+
+  /** A report of {@code items} items was issued. */
+  synchronized void onReported(int items) {
+    generated += items;
+    unanswered++;
+  }
+
+  /** A reply arrived. */
+  void onReply(ReportGeneratorItemReturnsReply reply) {
+    Runnable action;
+    synchronized (this) {
+      unanswered--;
+      if (reply.getNotFound()) {
+        streamGone = true;
+      } else {
+        consumed = Math.max(consumed, reply.getTotalNumObjectConsumed());
+      }
+      notifyAll();
+      action = onCredit;
+    }
+    action.run();
+  }
+
+  /** The task stream to the owner broke: nothing will be answered any more. */
+  void onOwnerGone() {
+    Runnable action;
+    synchronized (this) {
+      ownerGone = true;
+      notifyAll();
+      action = onCredit;
+    }
+    action.run();
+  }
+
+  synchronized boolean ownerGone() {
+    return ownerGone;
+  }
+
+  /** How many items the producer may have generated in total right now. */
+  synchronized long allowedTotal() {
+    if (threshold <= 0 || streamGone || ownerGone) {
+      return Long.MAX_VALUE;
+    }
+    return consumed + threshold;
+  }
+
+  /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
+  synchronized void awaitCredit() throws InterruptedException {
+    while (threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold) {
+      wait();
+    }
+  }
+
+  /** Blocks until every issued report is answered (or the owner is gone). Interruptible. */
+  synchronized void awaitAllAnswered() throws InterruptedException {
+    while (unanswered > 0 && !ownerGone) {
+      wait();
+    }
+  }
+
+  synchronized long generated() {
+    return generated;
+  }
+}

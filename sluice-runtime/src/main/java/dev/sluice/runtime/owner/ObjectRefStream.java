@@ -1,0 +1,406 @@
+package dev.sluice.runtime.owner;
+
+import dev.sluice.ObjectId;
+import dev.sluice.TaskId;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The caller-side state of one streaming generator (DESIGN "Streaming generator protocol"): which
+ * yield indices were reported, the consumer's cursor, the end of the stream and the backpressure
+ * replies held back. Created before {@code .remote()} returns and fed by the executor's
+ * {@code ReportGeneratorItemReturns}.
+ *
+ * <p>Protocol rules kept here:
+ * <ul>
+ *   <li>reports may arrive in any order; each index is inserted once; indices at or past the end,
+ *       already-consumed indices and duplicates are ignored; a report from an attempt older than
+ *       the task's current one is stale and answered "not found";
+ *   <li>only the next in-order index is handed to the consumer, and only once it was reported;
+ *   <li>the final reply sets the end at the item count, first writer wins; a report below the end
+ *       that arrives later is still accepted;
+ *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held while the unconsumed
+ *       count is at or over the threshold; a consume that brings it under answers every held
+ *       reply with the cumulative consumed count;
+ *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left
+ *       by out-of-order reports can never hang the consumer; the consumer then gets the generator
+ *       ref once, whose {@code get()} throws;
+ *   <li>deleting the stream releases unconsumed items and answers held and later reports with
+ *       "not found", so a producer blocked on backpressure is let go.
+ * </ul>
+ *
+ * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from
+ * their own threads. All state is guarded by {@code lock}; replies and async completions run
+ * after it is released, because they may re-enter the transport.
+ */
+public final class ObjectRefStream {
+  /** Answers one report; called exactly once per report. */
+  public interface ReportReply {
+    /** Sends the cumulative consumed count, or "not found" when the stream is gone or stale. */
+    void send(long totalConsumed, boolean notFound);
+  }
+
+  /** What a consumer finds at the cursor. */
+  public enum State {
+    /** The next in-order item has been reported. */
+    ITEM,
+    /** The task failed as a whole and the consumer has not seen it: the generator ref is due. */
+    FAILURE,
+    /** The stream has ended (or was deleted). */
+    END,
+    /** Nothing is known yet at the cursor. */
+    NOT_READY
+  }
+
+  private final ObjectId generatorId;
+  private final TaskId taskId;
+  private final Address owner;
+  private final int threshold;
+  private final MemoryStore store;
+  private final Runnable onDeleted;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+
+  // Guarded by lock.
+  private int currentAttempt;
+  private long cursor;
+  private long end = -1;
+  private boolean failed;
+  private boolean failureSurfaced;
+  private boolean deleted;
+  private Set<Long> unconsumed;
+  private List<ReportReply> held;
+  private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
+
+  /**
+   * The stream of the generator whose ref is {@code generatorId}, owned by the process at
+   * {@code owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once
+   * when it is deleted.
+   */
+  public ObjectRefStream(ObjectId generatorId, Address owner, int threshold, MemoryStore store,
+      Runnable onDeleted) {
+    this.onDeleted = onDeleted;
+    this.generatorId = generatorId;
+    this.taskId = generatorId.taskId();
+    this.owner = owner;
+    this.threshold = threshold;
+    this.store = store;
+  }
+
+  /** The generator ref's id, {@code ObjectId(T, 1)}. */
+  public ObjectId generatorId() {
+    return generatorId;
+  }
+
+  /** The id of yield index {@code k}: {@code ObjectId(T, 2 + k)}. */
+  public ObjectId itemId(long k) {
+    return ObjectId.of(taskId, Math.toIntExact(2 + k));
+  }
+
+  /** The generator ref, handed to the consumer once when the task failed as a whole. */
+  public ObjectRefImpl<Void> generatorRef() {
+    return new ObjectRefImpl<>(generatorId, owner);
+  }
+
+  // ------------------------------------------------------------------ producer side
+
+  /** A retry started: reports from older attempts are stale from now on. */
+  public void setAttempt(int attempt) {
+    lock.lock();
+    try {
+      currentAttempt = Math.max(currentAttempt, attempt);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Handles a report of consecutive items starting at {@code firstIndex} from {@code attempt},
+   * and answers it through {@code reply} now or, under backpressure, later.
+   */
+  public void report(int attempt, long firstIndex, List<ReturnObject> items, ReportReply reply) {
+    boolean notFound = false;
+    boolean hold = false;
+    long consumed;
+    List<Runnable> after;
+    lock.lock();
+    try {
+      if (deleted || attempt < currentAttempt) {
+        notFound = true;
+        consumed = cursor;
+        after = List.of();
+      } else {
+        currentAttempt = attempt;
+        for (int i = 0; i < items.size(); i++) {
+          long index = firstIndex + i;
+          if ((end >= 0 && index >= end) || index < cursor) {
+            continue;
+          }
+          if (unconsumed == null) {
+            unconsumed = new HashSet<>();
+          }
+          if (unconsumed.add(index)) {
+            store.put(itemId(index), items.get(i).getValue());
+          }
+        }
+        consumed = cursor;
+        if (threshold > 0 && unconsumedCount() >= threshold) {
+          if (held == null) {
+            held = new ArrayList<>(2);
+          }
+          held.add(reply);
+          hold = true;
+        }
+        after = onChangeLocked();
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (!hold) {
+      reply.send(consumed, notFound);
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /** The task's final reply: the stream ends after {@code numItems} items (first writer wins). */
+  public void markEnd(long numItems) {
+    List<Runnable> after;
+    lock.lock();
+    try {
+      if (end >= 0) {
+        return;
+      }
+      end = numItems;
+      dropAtOrPastEndLocked();
+      after = onChangeLocked();
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /**
+   * The task failed as a whole (no retries left, or cancelled; {@code error} is already stored
+   * for the generator ref): the stream ends at the consumer's cursor.
+   */
+  public void fail(ErrorInfo error) {
+    List<Runnable> after;
+    lock.lock();
+    try {
+      if (end >= 0) {
+        return;
+      }
+      end = cursor;
+      failed = true;
+      dropAtOrPastEndLocked();
+      after = onChangeLocked();
+      after.addAll(answerHeldLocked(true));
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
+  }
+
+  /**
+   * Deletes the stream (the consumer closed or dropped the generator): unconsumed items are
+   * released and every held or later report is answered "not found". Idempotent.
+   */
+  public void delete() {
+    List<Runnable> after;
+    lock.lock();
+    try {
+      if (deleted) {
+        return;
+      }
+      deleted = true;
+      if (unconsumed != null) {
+        unconsumed.forEach(i -> store.remove(itemId(i)));
+        unconsumed = null;
+      }
+      after = onChangeLocked();
+      after.addAll(answerHeldLocked(true));
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
+    onDeleted.run();
+  }
+
+  private void dropAtOrPastEndLocked() {
+    if (unconsumed != null) {
+      unconsumed.removeIf(i -> {
+        if (i >= end) {
+          store.remove(itemId(i));
+          return true;
+        }
+        return false;
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ consumer side
+
+  /** What the consumer would find at the cursor now, without consuming. */
+  public State peek() {
+    lock.lock();
+    try {
+      return stateLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Waits up to {@code timeoutNanos} (negative: forever) until something is known at the cursor.
+   *
+   * @return the state then, {@link State#NOT_READY} on timeout
+   */
+  public State await(long timeoutNanos) throws InterruptedException {
+    lock.lock();
+    try {
+      long remaining = timeoutNanos;
+      State s;
+      while ((s = stateLocked()) == State.NOT_READY) {
+        if (timeoutNanos < 0) {
+          changed.await();
+        } else {
+          if (remaining <= 0) {
+            return State.NOT_READY;
+          }
+          remaining = changed.awaitNanos(remaining);
+        }
+      }
+      return s;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Consumes what is at the cursor: the next item's ref, or the generator ref once after a
+   * failure. Null at the end or when nothing is ready.
+   */
+  public ObjectRefImpl<?> poll() {
+    List<Runnable> after = new ArrayList<>();
+    ObjectRefImpl<?> ref;
+    lock.lock();
+    try {
+      ref = pollLocked(after);
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
+    return ref;
+  }
+
+  /** The next ref asynchronously; completes with null at the end. */
+  public CompletableFuture<ObjectRefImpl<?>> pollAsync() {
+    CompletableFuture<ObjectRefImpl<?>> f = new CompletableFuture<>();
+    List<Runnable> after;
+    lock.lock();
+    try {
+      if (asyncConsumers == null) {
+        asyncConsumers = new ArrayDeque<>(2);
+      }
+      asyncConsumers.add(f);
+      after = serveAsyncLocked();
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
+    return f;
+  }
+
+  /** Items consumed so far (the cursor). */
+  public long consumed() {
+    lock.lock();
+    try {
+      return cursor;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Reported items not consumed yet. */
+  public int unconsumedCount() {
+    return unconsumed == null ? 0 : unconsumed.size();
+  }
+
+  /** True once the stream was deleted. */
+  public boolean isDeleted() {
+    lock.lock();
+    try {
+      return deleted;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private State stateLocked() {
+    if (deleted) {
+      return State.END;
+    }
+    if (end >= 0 && cursor >= end) {
+      return failed && !failureSurfaced ? State.FAILURE : State.END;
+    }
+    return unconsumed != null && unconsumed.contains(cursor) ? State.ITEM : State.NOT_READY;
+  }
+
+  private ObjectRefImpl<?> pollLocked(List<Runnable> after) {
+    switch (stateLocked()) {
+      case ITEM -> {
+        unconsumed.remove(cursor);
+        ObjectRefImpl<?> ref = new ObjectRefImpl<>(itemId(cursor), owner);
+        cursor++;
+        if (threshold > 0 && unconsumedCount() < threshold) {
+          after.addAll(answerHeldLocked(false));
+        }
+        return ref;
+      }
+      case FAILURE -> {
+        failureSurfaced = true;
+        return generatorRef();
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  private List<Runnable> answerHeldLocked(boolean notFound) {
+    List<Runnable> out = new ArrayList<>();
+    if (held != null && !held.isEmpty()) {
+      long consumed = cursor;
+      for (ReportReply r : held) {
+        out.add(() -> r.send(consumed, notFound));
+      }
+      held.clear();
+    }
+    return out;
+  }
+
+  private List<Runnable> onChangeLocked() {
+    changed.signalAll();
+    return serveAsyncLocked();
+  }
+
+  private List<Runnable> serveAsyncLocked() {
+    List<Runnable> out = new ArrayList<>();
+    while (asyncConsumers != null && !asyncConsumers.isEmpty()
+        && stateLocked() != State.NOT_READY) {
+      CompletableFuture<ObjectRefImpl<?>> f = asyncConsumers.poll();
+      ObjectRefImpl<?> ref = pollLocked(out);
+      out.add(() -> f.complete(ref));
+    }
+    return out;
+  }
+}
