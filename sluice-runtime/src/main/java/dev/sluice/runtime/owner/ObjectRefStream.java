@@ -30,7 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       that arrives later is still accepted;
  *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held while the unconsumed
  *       count is at or over the threshold; a consume that brings it under answers every held
- *       reply with the cumulative consumed count;
+ *       reply with the cumulative consumed count; a report only of indices the consumer already
+ *       passed (a retry re-reporting them) is answered at once;
  *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left
  *       by out-of-order reports can never hang the consumer; the consumer then gets the generator
  *       ref once, whose {@code get()} throws;
@@ -140,11 +141,13 @@ public final class ObjectRefStream {
         after = List.of();
       } else {
         currentAttempt = attempt;
+        boolean aheadOfConsumer = false;
         for (int i = 0; i < items.size(); i++) {
           long index = firstIndex + i;
           if ((end >= 0 && index >= end) || index < cursor) {
             continue;
           }
+          aheadOfConsumer = true;
           if (unconsumed == null) {
             unconsumed = new HashSet<>();
           }
@@ -153,7 +156,8 @@ public final class ObjectRefStream {
           }
         }
         consumed = cursor;
-        if (threshold > 0 && unconsumedCount() >= threshold) {
+        // Indices the consumer already passed (a retry re-reporting them) are answered at once.
+        if (aheadOfConsumer && threshold > 0 && unconsumedCount() >= threshold) {
           if (held == null) {
             held = new ArrayList<>(2);
           }
