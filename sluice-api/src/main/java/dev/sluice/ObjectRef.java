@@ -10,7 +10,7 @@ import java.time.Duration;
  *
  * @param <T> the type of the value
  */
-public interface ObjectRef<T> {
+public interface ObjectRef<T> extends Awaitable {
   /**
    * Blocks until the value is available and returns it.
    *

@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
  * @param <T> the type of the items
  */
 public interface ObjectRefGenerator<T>
-    extends Iterator<ObjectRef<T>>, Iterable<ObjectRef<T>>, AutoCloseable {
+    extends Iterator<ObjectRef<T>>, Iterable<ObjectRef<T>>, AutoCloseable, Awaitable {
 
   /** Blocks until the next in-order item is reported or the stream has ended. */
   @Override

@@ -134,6 +134,37 @@ public final class Sluice extends TaskCalls {
   }
 
   /**
+   * Waits on a mix of refs and generators, like Ray's {@code ray.wait}: a ref is ready when its
+   * value (or error) is available, a generator when its next item or its end is known (so that
+   * {@code next()} would not block). Returns when {@code numReturns} inputs are ready or {@code
+   * timeout} passes; at most {@code numReturns} are reported ready, each list in input order.
+   * Nothing is consumed.
+   *
+   * <pre>{@code
+   * List<Awaitable> pending = List.of(gen1, gen2, ref);
+   * AwaitResult<Awaitable> r = Sluice.waitAny(pending, 1, Duration.ofSeconds(1));
+   * for (Awaitable a : r.ready()) {
+   *   if (a instanceof ObjectRefGenerator<?> g && g.hasNext()) { ... g.next() ... }
+   * }
+   * }</pre>
+   *
+   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..items.size()}, or
+   *     an input appears twice
+   */
+  public static <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
+      Duration timeout) {
+    List<A> copy = List.copyOf(items);
+    if (numReturns < 1 || numReturns > copy.size()) {
+      throw new IllegalArgumentException(
+          "numReturns must be in 1.." + copy.size() + ", got " + numReturns);
+    }
+    if (copy.stream().distinct().count() != copy.size()) {
+      throw new IllegalArgumentException("waitAny() got the same input more than once");
+    }
+    return runtime().waitAny(copy, numReturns, requireTimeout(timeout));
+  }
+
+  /**
    * Cancels the task that produces {@code ref}: a queued task never runs, a running one is
    * interrupted. Getting {@code ref} then throws {@link TaskCancelledException}. Cancelling a
    * finished task does nothing.

@@ -29,6 +29,9 @@ public interface SluiceRuntime {
   /** Waits until {@code numReturns} refs are ready or the timeout passes. */
   <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout);
 
+  /** Waits until {@code numReturns} of {@code items} (refs or generators) are ready. */
+  <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns, Duration timeout);
+
   /** Cancels the task that produces {@code ref}. */
   void cancel(ObjectRef<?> ref);
 

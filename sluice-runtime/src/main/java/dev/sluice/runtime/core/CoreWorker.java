@@ -1,6 +1,8 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.AwaitResult;
+import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
@@ -296,14 +298,28 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   @Override
   public <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
+    AwaitResult<ObjectRef<T>> r = waitAny(refs, numReturns, timeout);
+    return new WaitResult<>(r.ready(), r.unready());
+  }
+
+  @Override
+  public <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
+      Duration timeout) {
     checkRunning();
-    List<CompletableFuture<ObjectValue>> futures = new ArrayList<>(refs.size());
-    for (ObjectRef<T> r : refs) {
-      futures.add(future(r));
+    List<CompletableFuture<?>> futures = new ArrayList<>(items.size());
+    for (A item : items) {
+      if (item instanceof ObjectRef<?> ref) {
+        futures.add(future(ref));
+      } else if (item instanceof ObjectRefGeneratorImpl<?> gen) {
+        futures.add(gen.whenReady());
+      } else {
+        throw new IllegalArgumentException("cannot wait on " + item
+            + ": not an ObjectRef or ObjectRefGenerator created by Sluice");
+      }
     }
     CompletableFuture<Void> enough = new CompletableFuture<>();
     AtomicInteger done = new AtomicInteger();
-    for (CompletableFuture<ObjectValue> f : futures) {
+    for (CompletableFuture<?> f : futures) {
       f.whenComplete((v, e) -> {
         if (done.incrementAndGet() >= numReturns) {
           enough.complete(null);
@@ -323,16 +339,16 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         blocked(false);
       }
     }
-    List<ObjectRef<T>> ready = new ArrayList<>();
-    List<ObjectRef<T>> unready = new ArrayList<>();
-    for (int i = 0; i < refs.size(); i++) {
+    List<A> ready = new ArrayList<>();
+    List<A> unready = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
       if (futures.get(i).isDone() && ready.size() < numReturns) {
-        ready.add(refs.get(i));
+        ready.add(items.get(i));
       } else {
-        unready.add(refs.get(i));
+        unready.add(items.get(i));
       }
     }
-    return new WaitResult<>(ready, unready);
+    return new AwaitResult<>(ready, unready);
   }
 
   @Override

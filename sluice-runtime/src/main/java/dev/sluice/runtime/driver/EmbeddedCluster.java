@@ -2,6 +2,8 @@ package dev.sluice.runtime.driver;
 
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
+import dev.sluice.AwaitResult;
+import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectRef;
 import dev.sluice.ObjectRefGenerator;
@@ -174,6 +176,12 @@ public final class EmbeddedCluster implements SluiceRuntime {
   @Override
   public <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
     return driver.wait(refs, numReturns, timeout);
+  }
+
+  @Override
+  public <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
+      Duration timeout) {
+    return driver.waitAny(items, numReturns, timeout);
   }
 
   @Override

@@ -114,6 +114,11 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
     }
   }
 
+  /** Completes once {@link #nextReady()} would be true. */
+  public CompletableFuture<Void> whenReady() {
+    return stream.whenReady();
+  }
+
   @Override
   public ObjectRef<Void> completed() {
     return stream.generatorRef();

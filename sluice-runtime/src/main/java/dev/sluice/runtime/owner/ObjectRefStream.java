@@ -81,6 +81,7 @@ public final class ObjectRefStream {
   private Set<Long> unconsumed;
   private List<ReportReply> held;
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
+  private List<CompletableFuture<Void>> readyWatchers;
 
   /**
    * The stream of the generator whose ref is {@code generatorId}, owned by the process at
@@ -324,6 +325,27 @@ public final class ObjectRefStream {
     return f;
   }
 
+  /**
+   * Completes once something is known at the cursor (the next item, a failure or the end),
+   * without consuming it: what {@code Sluice.waitAny} waits on.
+   */
+  public CompletableFuture<Void> whenReady() {
+    lock.lock();
+    try {
+      if (stateLocked() != State.NOT_READY) {
+        return CompletableFuture.completedFuture(null);
+      }
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      if (readyWatchers == null) {
+        readyWatchers = new ArrayList<>(2);
+      }
+      readyWatchers.add(f);
+      return f;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Items consumed so far (the cursor). */
   public long consumed() {
     lock.lock();
@@ -394,7 +416,13 @@ public final class ObjectRefStream {
 
   private List<Runnable> onChangeLocked() {
     changed.signalAll();
-    return serveAsyncLocked();
+    List<Runnable> out = serveAsyncLocked();
+    if (readyWatchers != null && !readyWatchers.isEmpty() && stateLocked() != State.NOT_READY) {
+      List<CompletableFuture<Void>> ready = new ArrayList<>(readyWatchers);
+      readyWatchers.clear();
+      out.add(() -> ready.forEach(f -> f.complete(null)));
+    }
+    return out;
   }
 
   private List<Runnable> serveAsyncLocked() {

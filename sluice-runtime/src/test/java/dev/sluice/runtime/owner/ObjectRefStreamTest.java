@@ -301,4 +301,21 @@ class ObjectRefStreamTest {
     assertThat(s.await(TimeUnit.SECONDS.toNanos(5))).isEqualTo(ObjectRefStream.State.ITEM);
     producer.join();
   }
+
+  @Test
+  void whenReadyCompletesOnceTheNextItemOrTheEndIsKnownWithoutConsuming() {
+    ObjectRefStream s = stream(-1);
+    CompletableFuture<Void> ready = s.whenReady();
+    report(s, 0, 1);
+    assertThat(ready).as("a later index does not make the cursor ready").isNotDone();
+    report(s, 0, 0);
+    assertThat(ready).isDone();
+    assertThat(s.consumed()).isZero();
+    s.poll();
+    s.poll();
+    CompletableFuture<Void> atEnd = s.whenReady();
+    assertThat(atEnd).isNotDone();
+    s.markEnd(2);
+    assertThat(atEnd).isDone();
+  }
 }
