@@ -98,6 +98,7 @@ final class GeneratorExecution {
           + (source == null ? "null" : source.getClass().getName())
           + " instead of an Iterator or Flow.Publisher"));
     }
+    stream.sendIssued();
     waiter.awaitAllAnswered();
     if (waiter.ownerGone()) {
       log.info("{}: the owner is gone; generator stopped after {} item(s)", what, nextIndex);
@@ -235,7 +236,7 @@ final class GeneratorExecution {
             .setValue(value))
         .setWorkerAddr(self)
         .setAttemptNumber(spec.getAttemptNumber());
-    return stream.sendReport(r, 1, waiter);
+    return stream.sendReport(r, waiter);
   }
 
   private ObjectId itemId(long k) {

@@ -12,7 +12,7 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
  * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself
  * is gone (the task stream broke), the generator must stop.
  *
- * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onReported}
+ * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onIssued}
  * and the waits; replies arrive on a transport thread. All state is guarded by this object's
  * monitor.
  */
@@ -20,7 +20,7 @@ final class GeneratorWaiter {
   private final long threshold;
   private long generated;
   private long consumed;
-  private int unanswered;
+  private long unanswered;
   private boolean streamGone;
   private boolean ownerGone;
   private Runnable onCredit = () -> {};
@@ -35,17 +35,22 @@ final class GeneratorWaiter {
     this.onCredit = action;
   }
 
-  /** A report of {@code items} items was issued. */
-  synchronized void onReported(int items) {
-    generated += items;
+  /** The report of one more item was issued (handed to the task stream). */
+  synchronized void onIssued() {
+    generated++;
     unanswered++;
   }
 
-  /** A reply arrived. */
-  void onReply(ReportGeneratorItemReturnsReply reply) {
+  /** True if backpressure forbids the next item: the producer is about to wait. */
+  synchronized boolean creditExhausted() {
+    return threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold;
+  }
+
+  /** The reply to a report carrying {@code items} items arrived. */
+  void onReply(ReportGeneratorItemReturnsReply reply, int items) {
     Runnable action;
     synchronized (this) {
-      unanswered--;
+      unanswered -= items;
       if (reply.getNotFound()) {
         streamGone = true;
       } else {

@@ -22,6 +22,8 @@ import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: {@link #push} and {@link #cancel} run on transport threads and only queue work or
  * interrupt; the execution thread (owned by this class, started by {@link #start}) runs user
- * code. Cancellation of the running task interrupts that thread.
+ * code. Cancellation of the running task interrupts that thread. One report sender thread (also
+ * owned here) sends streaming generator reports that producers did not send themselves.
  */
 public final class TaskReceiver {
   private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
@@ -45,6 +48,8 @@ public final class TaskReceiver {
   private final FunctionManager functions;
   private final LinkedBlockingDeque<Work> queue = new LinkedBlockingDeque<>();
   private final Thread executionThread;
+  private final ExecutorService reportSender = Executors.newSingleThreadExecutor(
+      Thread.ofPlatform().daemon().name("sluice-report-sender").factory());
   private volatile Work running;
   private volatile boolean stopped;
 
@@ -95,7 +100,7 @@ public final class TaskReceiver {
 
   /** Opens the worker's end of a lease's task stream; {@code out} carries the replies. */
   public StreamObserver<PushTaskBatch> openTaskStream(StreamObserver<TaskResultBatch> out) {
-    return new TaskStream(this, out);
+    return new TaskStream(this, out, reportSender);
   }
 
   void push(PushTaskRequest request, TaskStream stream) {
@@ -160,6 +165,7 @@ public final class TaskReceiver {
   /** Stops taking new tasks. */
   public void stop() {
     stopped = true;
+    reportSender.shutdownNow();
     executionThread.interrupt();
   }
 

@@ -9,7 +9,10 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,23 +33,32 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final TaskReceiver receiver;
   private final StreamObserver<TaskResultBatch> out;
   private final Object lock = new Object();
+  private final Executor reportSender;
   private final AtomicLong reportIds = new AtomicLong();
-  private final ConcurrentHashMap<Long, GeneratorWaiter> unansweredReports =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, SentReport> unansweredReports = new ConcurrentHashMap<>();
   private TaskResultBatch.Builder buffered = TaskResultBatch.newBuilder();
+  private final List<IssuedItem> issued = new ArrayList<>();
+  private boolean reportFlushScheduled;
   private boolean closed;
 
-  TaskStream(TaskReceiver receiver, StreamObserver<TaskResultBatch> out) {
+  /** One item's report, issued by a generator and not yet sent. */
+  private record IssuedItem(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {}
+
+  /** A sent report: whose it is and how many items it carried. */
+  private record SentReport(GeneratorWaiter waiter, int items) {}
+
+  TaskStream(TaskReceiver receiver, StreamObserver<TaskResultBatch> out, Executor reportSender) {
     this.receiver = receiver;
     this.out = out;
+    this.reportSender = reportSender;
   }
 
   @Override
   public void onNext(PushTaskBatch batch) {
     for (ReportGeneratorItemReturnsReply reply : batch.getReportRepliesList()) {
-      GeneratorWaiter waiter = unansweredReports.remove(reply.getReportId());
-      if (waiter != null) {
-        waiter.onReply(reply);
+      SentReport sent = unansweredReports.remove(reply.getReportId());
+      if (sent != null) {
+        sent.waiter().onReply(reply, sent.items());
       }
     }
     for (PushTaskRequest task : batch.getTasksList()) {
@@ -81,8 +93,10 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
         return;
       }
       closed = true;
-      unansweredReports.values().forEach(GeneratorWaiter::onOwnerGone);
+      unansweredReports.values().forEach(r -> r.waiter().onOwnerGone());
       unansweredReports.clear();
+      issued.forEach(i -> i.waiter().onOwnerGone());
+      issued.clear();
       try {
         out.onCompleted();
       } catch (RuntimeException e) {
@@ -106,24 +120,71 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Issues a generator report: assigns its report id, registers {@code waiter} for the reply and
-   * sends it at once (reports are latency-critical; buffered task replies go with it).
+   * Issues the report of one yielded item. If the producer is about to wait for credit, the
+   * report goes out at once on the calling thread; otherwise the report sender thread sends it,
+   * merged with whatever else was issued meanwhile, so a fast producer's items travel several to
+   * a message while a slow one's go out one by one without delay.
    *
    * @return false if the owner is gone (the stream is closed)
    */
-  boolean sendReport(ReportGeneratorItemReturns.Builder report, int items,
-      GeneratorWaiter waiter) {
+  boolean sendReport(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {
     synchronized (lock) {
       if (closed) {
         return false;
       }
-      long id = reportIds.incrementAndGet();
-      waiter.onReported(items);
-      unansweredReports.put(id, waiter);
-      buffered.addReports(report.setReportId(id));
-      flushLocked();
+      waiter.onIssued();
+      issued.add(new IssuedItem(report, waiter));
+      if (waiter.creditExhausted()) {
+        sendIssuedLocked();
+      } else if (!reportFlushScheduled) {
+        reportFlushScheduled = true;
+        reportSender.execute(this::sendIssued);
+      }
       return true;
     }
+  }
+
+  /** Sends every issued report now. */
+  void sendIssued() {
+    synchronized (lock) {
+      reportFlushScheduled = false;
+      if (!closed) {
+        sendIssuedLocked();
+      }
+    }
+  }
+
+  /** Merges runs of consecutive items of one generator attempt into one report each, and sends. */
+  private void sendIssuedLocked() {
+    if (issued.isEmpty()) {
+      return;
+    }
+    ReportGeneratorItemReturns.Builder merged = null;
+    GeneratorWaiter owner = null;
+    for (IssuedItem item : issued) {
+      ReportGeneratorItemReturns.Builder r = item.report();
+      if (merged != null && item.waiter() == owner
+          && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
+          && merged.getReturnedObjectsCount() < MAX_BATCH * 16) {
+        merged.addAllReturnedObjects(r.getReturnedObjectsList());
+        continue;
+      }
+      addReportLocked(merged, owner);
+      merged = r;
+      owner = item.waiter();
+    }
+    addReportLocked(merged, owner);
+    issued.clear();
+    flushLocked();
+  }
+
+  private void addReportLocked(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {
+    if (report == null) {
+      return;
+    }
+    long id = reportIds.incrementAndGet();
+    unansweredReports.put(id, new SentReport(waiter, report.getReturnedObjectsCount()));
+    buffered.addReports(report.setReportId(id));
   }
 
   /** Sends whatever is buffered. */
