@@ -1,17 +1,23 @@
 package dev.sluice.examples;
 
 import dev.sluice.ObjectRef;
+import dev.sluice.ObjectRefGenerator;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
 import dev.sluice.TaskException;
+import dev.sluice.TaskOptions;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The demo the README runs: starts an embedded Sluice cluster (worker JVMs on this machine),
  * fans work out to remote tasks, chains results through {@link ObjectRef}s, runs tasks that
- * submit tasks, and shows how a remote failure comes back.
+ * submit tasks, shows how a remote failure comes back, and streams items out of running tasks
+ * with streaming generators, with and without backpressure.
  */
 public final class Demo {
   private Demo() {}
@@ -46,7 +52,7 @@ public final class Demo {
 
   /** Splits a range in two sub-tasks until it is small: tasks submitting tasks. */
   static long treeSum(long from, long to) {
-    if (to - from <= 250_000) {
+    if (to - from <= 1_000_000) {
       return sumRange(from, to);
     }
     long mid = (from + to) / 2;
@@ -65,6 +71,33 @@ public final class Demo {
 
   static int divide(int a, int b) {
     return a / b;
+  }
+
+  /** A streaming generator, like a language model emitting tokens: one word every few ms. */
+  static Iterator<String> tokens(String text, int delayMillis) {
+    Iterator<String> words = Arrays.asList(text.split(" ")).iterator();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return words.hasNext();
+      }
+
+      @Override
+      public String next() {
+        try {
+          Thread.sleep(delayMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("cancelled", e);
+        }
+        return words.next();
+      }
+    };
+  }
+
+  /** A long scan: yields {@code n} batches of numbers. */
+  static Iterator<long[]> scan(int n) {
+    return IntStream.range(0, n).mapToObj(i -> new long[] {i, (long) i * i}).iterator();
   }
 
   /** Runs the demo. */
@@ -110,7 +143,7 @@ public final class Demo {
       }
       System.out.printf("   results %s in %d ms%n%n", Sluice.get(scaled), ms(t2));
 
-      System.out.println("3. Nested tasks: a task that splits a sum over 2M numbers into sub-tasks");
+      System.out.println("3. Nested tasks: a task that splits a sum over 2M numbers into two sub-tasks");
       long t3 = System.nanoTime();
       long sum = Sluice.task(Demo::treeSum, 0L, 2_000_000L).remote().get();
       System.out.printf("   sum = %,d (expected %,d) in %d ms%n%n", sum,
@@ -124,7 +157,38 @@ public final class Demo {
             firstLine(e.getMessage()), e.getCause());
       }
 
-      System.out.println("5. Throughput: 10,000 tiny tasks");
+      System.out.println("5. Streaming generator: a remote task yields words; each arrives as an"
+          + " ObjectRef while the task still runs");
+      long t6 = System.nanoTime();
+      System.out.print("  ");
+      long firstMs = -1;
+      try (ObjectRefGenerator<String> gen = Sluice.generator(Demo::tokens,
+          "streams flow from workers to the driver one object at a time", 40).remote()) {
+        for (ObjectRef<String> word : gen) {
+          if (firstMs < 0) {
+            firstMs = ms(t6);
+          }
+          System.out.print(" " + word.get());
+          System.out.flush();
+        }
+      }
+      System.out.printf("%n   first word after %d ms, all in %d ms (the task sleeps 40 ms per "
+          + "word)%n%n", firstMs, ms(t6));
+
+      System.out.println("6. Backpressure: a 20,000-item scan with at most 64 items unconsumed");
+      long t7 = System.nanoTime();
+      long total = 0;
+      try (ObjectRefGenerator<long[]> gen = Sluice.generator(Demo::scan, 20_000)
+          .options(TaskOptions.builder().generatorBackpressureNumObjects(64).build()).remote()) {
+        for (ObjectRef<long[]> batch : gen) {
+          total += batch.get()[1];
+        }
+      }
+      long ms7 = Math.max(1, ms(t7));
+      System.out.printf("   sum of squares %,d; %,d items in %d ms (%,d items/s)%n%n", total,
+          20_000, ms7, 20_000_000L / ms7);
+
+      System.out.println("7. Throughput: 10,000 tiny tasks");
       long t5 = System.nanoTime();
       List<ObjectRef<Integer>> tiny = new ArrayList<>();
       for (int i = 0; i < 10_000; i++) {

@@ -2,7 +2,6 @@ package dev.sluice.runtime.node;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -20,7 +19,8 @@ import java.util.jar.Manifest;
  * Works out the class path worker processes load user code from: the driver's effective class
  * path. Build tools and IDEs often launch a JVM with a "manifest-only" jar whose {@code Class-Path}
  * attribute lists the real entries (Maven Surefire does); such jars are expanded recursively so
- * that workers see every entry even after the tool deletes the jar.
+ * that workers see every entry even after the tool deletes the jar. An entry that cannot be read
+ * as a jar is kept as it is, as the JVM does.
  */
 public final class ClassPathResolver {
   private ClassPathResolver() {}
@@ -54,7 +54,8 @@ public final class ClassPathResolver {
       Manifest mf = jar.getManifest();
       classPath = mf == null ? null : mf.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read class path entry " + entry, e);
+      // The JVM itself tolerates an unreadable jar on the class path; so do workers.
+      return;
     }
     if (classPath == null || classPath.isBlank()) {
       return;
