@@ -229,13 +229,22 @@ public final class NodeManager implements AutoCloseable {
     }
     long starting = workers.values().stream()
         .filter(w -> w.state == WorkerProcess.State.STARTING).count();
+    long idle = workers.values().stream()
+        .filter(w -> w.state == WorkerProcess.State.IDLE).count();
+    // Keep one warm spare: a JVM takes seconds to start, and a worker blocked in get() lends its
+    // CPU to the tasks it waits for, which then need a worker at once.
+    long wanted = Math.max(waitingForWorker, idle == 0 ? 1 : 0);
     int cap = maxWorkersLocked();
-    while (starting < waitingForWorker && workers.size() < cap && !closed
+    while (starting < wanted && workers.size() < cap && !closed
         && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
       launchWorkerLocked();
       starting++;
     }
     return replies;
+  }
+
+  private long idleCountLocked() {
+    return workers.values().stream().filter(w -> w.state == WorkerProcess.State.IDLE).count();
   }
 
   private int maxWorkersLocked() {
@@ -359,6 +368,7 @@ public final class NodeManager implements AutoCloseable {
           toKill.add(w);
         } else if (w.state == WorkerProcess.State.IDLE
             && workers.size() - toKill.size() > config.numPrestartWorkers()
+            && idleCountLocked() - toKill.size() > 1
             && now - w.idleSinceNanos > IDLE_WORKER_KEEP_NANOS) {
           toKill.add(w);
         }
