@@ -1,6 +1,7 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
@@ -220,7 +221,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           + " cannot be serialized: " + e.getMessage(), e);
     }
     checkSize(bytes.length, "argument " + index + " of " + fn);
-    return TaskArg.newBuilder().setValue(ByteString.copyFrom(bytes)).build();
+    return TaskArg.newBuilder().setValue(UnsafeByteOperations.unsafeWrap(bytes)).build();
   }
 
   private void checkSize(int size, String what) {
@@ -239,7 +240,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     checkSize(bytes.length, "put value of type "
         + (value == null ? "null" : value.getClass().getName()));
     ObjectId id = context().nextPutId();
-    store.put(id, ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build());
+    store.put(id, ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes))
+        .build());
     return new ObjectRefImpl<>(id, self);
   }
 

@@ -231,9 +231,8 @@ final class GeneratorExecution {
     ReportGeneratorItemReturns.Builder r = ReportGeneratorItemReturns.newBuilder()
         .setGeneratorId(generatorId)
         .setItemIndex(k)
-        .addReturnedObjects(ReturnObject.newBuilder()
-            .setObjectId(ByteString.copyFrom(itemId(k).toBytes()))
-            .setValue(value))
+        // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
+        .addReturnedObjects(ReturnObject.newBuilder().setValue(value))
         .setWorkerAddr(self)
         .setAttemptNumber(spec.getAttemptNumber());
     return stream.sendReport(r, waiter);

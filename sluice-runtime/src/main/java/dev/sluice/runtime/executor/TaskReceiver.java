@@ -1,6 +1,7 @@
 package dev.sluice.runtime.executor;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.FunctionNotFoundException;
 import dev.sluice.ObjectId;
 import dev.sluice.SerializationException;
@@ -272,7 +273,7 @@ public final class TaskReceiver {
             + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
             + env.maxMessageBytes() + " minus message overhead)"));
       }
-      return ObjectValue.newBuilder().setData(ByteString.copyFrom(bytes)).build();
+      return ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build();
     } catch (SerializationException e) {
       return Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
           + env.location() + " produced a value that cannot be serialized: " + e.getMessage()));
