@@ -179,8 +179,11 @@ public final class NormalTaskSubmitter {
         }
         ObjectValue value = deps.get(d++).join();
         if (value.hasError()) {
-          // A task whose argument failed fails with that same error, without running.
-          taskManager.fail(id, value.getError(), false);
+          // A task whose argument failed fails with that same error, without running; an
+          // argument that was lost (not failed) may be there on a retry.
+          ErrorType type = value.getError().getType();
+          taskManager.fail(id, value.getError(),
+              type == ErrorType.OBJECT_LOST || type == ErrorType.OWNER_DIED);
           return;
         }
         resolved.addArgs(TaskArg.newBuilder().setValue(value.getData()));
