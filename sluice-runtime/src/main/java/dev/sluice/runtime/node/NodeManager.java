@@ -197,6 +197,9 @@ public final class NodeManager implements AutoCloseable {
   private List<Runnable> dispatchLocked() {
     List<Runnable> replies = new ArrayList<>();
     int waitingForWorker = 0;
+    // Resources not yet promised: requests waiting for a worker to start count against it, so
+    // that no more workers start than could ever be leased.
+    Map<String, Double> unpromised = new HashMap<>(available);
     for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
       PendingLease p = it.next();
       Map<String, Double> need = need(p.request);
@@ -206,9 +209,10 @@ public final class NodeManager implements AutoCloseable {
         replies.add(reject(p, infeasible));
         continue;
       }
-      if (!fits(need)) {
+      if (!fits(need, unpromised)) {
         continue;
       }
+      need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
       WorkerProcess idle = workers.values().stream()
           .filter(w -> w.state == WorkerProcess.State.IDLE).findFirst().orElse(null);
       if (idle == null) {
@@ -229,11 +233,9 @@ public final class NodeManager implements AutoCloseable {
     }
     long starting = workers.values().stream()
         .filter(w -> w.state == WorkerProcess.State.STARTING).count();
-    long idle = workers.values().stream()
-        .filter(w -> w.state == WorkerProcess.State.IDLE).count();
     // Keep one warm spare: a JVM takes seconds to start, and a worker blocked in get() lends its
     // CPU to the tasks it waits for, which then need a worker at once.
-    long wanted = Math.max(waitingForWorker, idle == 0 ? 1 : 0);
+    long wanted = Math.max(waitingForWorker, idleCountLocked() == 0 ? 1 : 0);
     int cap = maxWorkersLocked();
     while (starting < wanted && workers.size() < cap && !closed
         && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
@@ -270,9 +272,9 @@ public final class NodeManager implements AutoCloseable {
     return null;
   }
 
-  private boolean fits(Map<String, Double> need) {
+  private static boolean fits(Map<String, Double> need, Map<String, Double> budget) {
     for (Map.Entry<String, Double> e : need.entrySet()) {
-      if (e.getValue() > available.getOrDefault(e.getKey(), 0.0) + 1e-9) {
+      if (e.getValue() > budget.getOrDefault(e.getKey(), 0.0) + 1e-9) {
         return false;
       }
     }
