@@ -133,7 +133,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         server.getPort());
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
-        options.leaseIdleTimeout());
+        options.leaseIdleTimeout(), options.maxMessageBytes());
     taskManager.setResubmitter(submitter::submit);
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
     if (options.isWorker()) {

@@ -101,7 +101,7 @@ public final class TaskReceiver {
 
   /** Opens the worker's end of a lease's task stream; {@code out} carries the replies. */
   public StreamObserver<PushTaskBatch> openTaskStream(StreamObserver<TaskResultBatch> out) {
-    return new TaskStream(this, out, reportSender);
+    return new TaskStream(this, out, reportSender, env.maxMessageBytes());
   }
 
   void push(PushTaskRequest request, TaskStream stream) {

@@ -36,7 +36,9 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final Executor reportSender;
   private final AtomicLong reportIds = new AtomicLong();
   private final ConcurrentHashMap<Long, SentReport> unansweredReports = new ConcurrentHashMap<>();
+  private final int maxBatchBytes;
   private TaskResultBatch.Builder buffered = TaskResultBatch.newBuilder();
+  private long bufferedBytes;
   private final List<IssuedItem> issued = new ArrayList<>();
   private boolean reportFlushScheduled;
   private boolean closed;
@@ -47,7 +49,9 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   /** A sent report: whose it is and how many items it carried. */
   private record SentReport(GeneratorWaiter waiter, int items) {}
 
-  TaskStream(TaskReceiver receiver, StreamObserver<TaskResultBatch> out, Executor reportSender) {
+  TaskStream(TaskReceiver receiver, StreamObserver<TaskResultBatch> out, Executor reportSender,
+      int maxMessageBytes) {
+    this.maxBatchBytes = maxMessageBytes / 2;
     this.receiver = receiver;
     this.out = out;
     this.reportSender = reportSender;
@@ -111,7 +115,10 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       if (closed) {
         return;
       }
-      buffered.addResults(TaskResult.newBuilder().setTaskId(taskId).setReply(reply));
+      TaskResult result = TaskResult.newBuilder().setTaskId(taskId).setReply(reply).build();
+      makeRoomLocked(result.getSerializedSize());
+      buffered.addResults(result);
+      bufferedBytes += result.getSerializedSize();
       if (moreQueued && buffered.getResultsCount() < MAX_BATCH) {
         return;
       }
@@ -161,17 +168,22 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     ReportGeneratorItemReturns.Builder merged = null;
     GeneratorWaiter owner = null;
+    long mergedBytes = 0;
     for (IssuedItem item : issued) {
       ReportGeneratorItemReturns.Builder r = item.report();
+      long itemBytes = r.getReturnedObjects(0).getSerializedSize() + 8L;
       if (merged != null && item.waiter() == owner
           && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
-          && merged.getReturnedObjectsCount() < MAX_BATCH * 16) {
+          && merged.getReturnedObjectsCount() < MAX_BATCH * 16
+          && mergedBytes + itemBytes <= maxBatchBytes) {
         merged.addAllReturnedObjects(r.getReturnedObjectsList());
+        mergedBytes += itemBytes;
         continue;
       }
       addReportLocked(merged, owner);
       merged = r;
       owner = item.waiter();
+      mergedBytes = itemBytes;
     }
     addReportLocked(merged, owner);
     issued.clear();
@@ -184,7 +196,17 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     long id = reportIds.incrementAndGet();
     unansweredReports.put(id, new SentReport(waiter, report.getReturnedObjectsCount()));
-    buffered.addReports(report.setReportId(id));
+    ReportGeneratorItemReturns built = report.setReportId(id).build();
+    makeRoomLocked(built.getSerializedSize());
+    buffered.addReports(built);
+    bufferedBytes += built.getSerializedSize();
+  }
+
+  /** Sends what is buffered if adding {@code bytes} more would pass half the message limit. */
+  private void makeRoomLocked(long bytes) {
+    if (bufferedBytes > 0 && bufferedBytes + bytes > maxBatchBytes) {
+      flushLocked();
+    }
   }
 
   /** Sends whatever is buffered. */
@@ -203,6 +225,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     TaskResultBatch batch = buffered.build();
     buffered = TaskResultBatch.newBuilder();
+    bufferedBytes = 0;
     try {
       out.onNext(batch);
     } catch (RuntimeException e) {

@@ -70,6 +70,7 @@ public final class NormalTaskSubmitter {
   private final ScheduledExecutorService timers;
   private final int maxTasksInFlightPerWorker;
   private final Duration leaseIdleTimeout;
+  private final int maxBatchBytes;
   private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -140,7 +141,8 @@ public final class NormalTaskSubmitter {
   public NormalTaskSubmitter(TaskManager taskManager, ChannelPool channels,
       String nodeManagerTarget, Address self,
       Function<dev.sluice.runtime.rpc.proto.ObjectRefInfo, CompletableFuture<ObjectValue>> resolver,
-      ScheduledExecutorService timers, int maxTasksInFlightPerWorker, Duration leaseIdleTimeout) {
+      ScheduledExecutorService timers, int maxTasksInFlightPerWorker, Duration leaseIdleTimeout,
+      int maxMessageBytes) {
     this.taskManager = taskManager;
     this.channels = channels;
     this.nodeManagerTarget = nodeManagerTarget;
@@ -149,6 +151,7 @@ public final class NormalTaskSubmitter {
     this.timers = timers;
     this.maxTasksInFlightPerWorker = maxTasksInFlightPerWorker;
     this.leaseIdleTimeout = leaseIdleTimeout;
+    this.maxBatchBytes = maxMessageBytes / 2;
   }
 
   /** Submits a task recorded in the task manager: resolves its arguments, then schedules it. */
@@ -214,27 +217,41 @@ public final class NormalTaskSubmitter {
 
   private List<Runnable> planLocked(KeyState ks) {
     List<Runnable> actions = new ArrayList<>();
-    Map<LeaseEntry, PushTaskBatch.Builder> batches = new LinkedHashMap<>();
-    // Round-robin, one task per lease per pass, so that a burst spreads over every worker
-    // before any worker gets a second task queued.
-    boolean progress = true;
-    while (progress && !ks.queue.isEmpty()) {
-      progress = false;
+    Map<LeaseEntry, List<PushTaskBatch.Builder>> batches = new LinkedHashMap<>();
+    // Each task goes to the least loaded lease, so a burst spreads over every worker before any
+    // worker gets a second task queued, and stolen tasks go to the idle worker, not back.
+    while (!ks.queue.isEmpty()) {
+      LeaseEntry target = null;
       for (LeaseEntry lease : ks.leases) {
-        if (ks.queue.isEmpty()) {
-          break;
+        if (!lease.blocked && lease.inFlight.size() < maxTasksInFlightPerWorker
+            && (target == null || lease.inFlight.size() < target.inFlight.size())) {
+          target = lease;
         }
-        if (lease.blocked || lease.inFlight.size() >= maxTasksInFlightPerWorker) {
-          continue;
-        }
-        TaskSpec spec = ks.queue.poll();
-        lease.inFlight.put(taskId(spec), spec);
-        batches.computeIfAbsent(lease, l -> PushTaskBatch.newBuilder())
-            .addTasks(PushTaskRequest.newBuilder()
-                .setSpec(spec)
-                .setIntendedWorkerId(lease.grant.getWorker().getWorkerId()));
-        progress = true;
       }
+      if (target == null) {
+        break;
+      }
+      TaskSpec spec = ks.queue.poll();
+      if (taskManager.isCancelled(taskId(spec))) {
+        // Cancelled while on its way back to us (stolen or requeued): it must never run.
+        actions.add(() -> taskManager.fail(taskId(spec), TaskManager.cancelledError(spec), false));
+        continue;
+      }
+      target.inFlight.put(taskId(spec), spec);
+      List<PushTaskBatch.Builder> forLease =
+          batches.computeIfAbsent(target, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())));
+      PushTaskBatch.Builder batch = forLease.getLast();
+      PushTaskRequest push = PushTaskRequest.newBuilder()
+          .setSpec(spec)
+          .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
+          .build();
+      // Several tasks share a message, but never beyond half the transport's message limit.
+      if (batch.getTasksCount() > 0
+          && batch.build().getSerializedSize() + push.getSerializedSize() > maxBatchBytes) {
+        batch = PushTaskBatch.newBuilder();
+        forLease.add(batch);
+      }
+      batch.addTasks(push);
     }
     for (LeaseEntry lease : ks.leases) {
       if (!lease.inFlight.isEmpty() && lease.idleTimer != null) {
@@ -248,9 +265,10 @@ public final class NormalTaskSubmitter {
     LeaseEntry victim = ks.queue.isEmpty() ? stealVictim(ks) : null;
     if (victim != null) {
       victim.stealPending = true;
-      batches.computeIfAbsent(victim, l -> PushTaskBatch.newBuilder()).setSteal(true);
+      batches.computeIfAbsent(victim, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())))
+          .getLast().setSteal(true);
     }
-    batches.forEach((lease, batch) -> actions.add(() -> lease.send(batch.build())));
+    batches.forEach((lease, list) -> list.forEach(b -> actions.add(() -> lease.send(b.build()))));
     // Lease requests follow the backlog: one per task that is not running yet (up to a cap),
     // so pipelining onto a few workers never stops the owner from asking for more; requests no
     // longer needed are cancelled.

@@ -1,0 +1,117 @@
+package dev.sluice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Values larger than the transport carries ({@link SluiceConfig#maxMessageBytes()}). */
+@Timeout(120)
+class TransportLimitTest {
+  private static final int LIMIT_BYTES = 1 << 20;
+  private static final Duration LIMIT = Duration.ofSeconds(60);
+
+  @BeforeAll
+  static void startCluster() {
+    SluiceTestSupport.start(SluiceConfig.builder().numCpus(2).maxMessageBytes(LIMIT_BYTES).build());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    SluiceTestSupport.stopAndAssertNoWorkers();
+  }
+
+  static byte[] bytes(int size) {
+    byte[] b = new byte[size];
+    b[size - 1] = 42;
+    return b;
+  }
+
+  static int length(byte[] b) {
+    return b.length;
+  }
+
+  @Test
+  void putOverTheLimitThrowsObjectTooLargeExceptionNamingTheLimit() {
+    assertThatThrownBy(() -> Sluice.put(new byte[2 << 20]))
+        .isInstanceOf(ObjectTooLargeException.class)
+        .hasMessageContaining(String.valueOf(LIMIT_BYTES));
+  }
+
+  @Test
+  void argumentOverTheLimitIsRefusedAtTheCallSite() {
+    assertThatThrownBy(() -> Sluice.task(TransportLimitTest::length, new byte[2 << 20]).remote())
+        .isInstanceOf(ObjectTooLargeException.class)
+        .hasMessageContaining("argument 0")
+        .hasMessageContaining(String.valueOf(LIMIT_BYTES));
+  }
+
+  @Test
+  void taskReturningAValueOverTheLimitFailsWithObjectTooLargeException() {
+    ObjectRef<byte[]> ref = Sluice.task(TransportLimitTest::bytes, 2 << 20).remote();
+
+    assertThatThrownBy(() -> ref.get(LIMIT))
+        .isInstanceOf(ObjectTooLargeException.class)
+        .hasMessageContaining(String.valueOf(LIMIT_BYTES));
+    // The worker survives it: the next task runs.
+    assertThat(Sluice.task(TransportLimitTest::length, new byte[10]).remote().get(LIMIT))
+        .isEqualTo(10);
+  }
+
+  @Test
+  void valuesJustUnderTheLimitTravelIntact() {
+    int size = 700 * 1024;
+    byte[] put = Sluice.put(bytes(size)).get(LIMIT);
+    assertThat(put).hasSize(size);
+    assertThat(put[size - 1]).isEqualTo((byte) 42);
+
+    byte[] returned = Sluice.task(TransportLimitTest::bytes, size).remote().get(LIMIT);
+    assertThat(returned).hasSize(size);
+    assertThat(returned[size - 1]).isEqualTo((byte) 42);
+
+    ObjectRef<byte[]> big = Sluice.put(bytes(size));
+    assertThat(Sluice.task(TransportLimitTest::length, big).remote().get(LIMIT)).isEqualTo(size);
+  }
+
+  /**
+   * Tasks of such a shape (distinct per test, so no lease of it is held yet) need over half the
+   * node: they queue for one lease and are then pipelined to one worker together. No retries, so
+   * that a transport failure shows at once.
+   */
+  private static TaskOptions oneWorkerNoRetries(double cpus) {
+    return TaskOptions.builder().numCpus(cpus).maxRetries(0).build();
+  }
+
+  @Test
+  void severalResultsEachUnderTheLimitArriveEvenWhenTheyTogetherExceedIt() {
+    // Each result fits a message on its own; four of them do not fit one message together.
+    int size = 700 * 1024;
+    List<ObjectRef<byte[]>> refs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      refs.add(Sluice.task(TransportLimitTest::bytes, size).options(oneWorkerNoRetries(2))
+          .remote());
+    }
+    for (ObjectRef<byte[]> r : refs) {
+      assertThat(r.get(LIMIT)).hasSize(size);
+    }
+  }
+
+  @Test
+  void severalArgumentsEachUnderTheLimitArriveEvenWhenTheyTogetherExceedIt() {
+    int size = 700 * 1024;
+    List<ObjectRef<Integer>> refs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      refs.add(Sluice.task(TransportLimitTest::length, bytes(size))
+          .options(oneWorkerNoRetries(1.5)).remote());
+    }
+    for (ObjectRef<Integer> r : refs) {
+      assertThat(r.get(LIMIT)).isEqualTo(size);
+    }
+  }
+}
