@@ -16,7 +16,26 @@ abstract sealed class BaseId implements Serializable permits JobId, TaskId, Obje
           getClass().getSimpleName() + " needs " + expectedLength + " bytes, got " + bytes.length);
     }
     this.bytes = bytes.clone();
-    this.hash = Arrays.hashCode(bytes);
+    this.hash = hash(this.bytes);
+  }
+
+  /**
+   * A well-mixed hash of all the bytes. {@code Arrays.hashCode} collides heavily for ids that
+   * differ only in their last bytes (the return indices of one task), which turns hash maps
+   * keyed by object ids into linked trees.
+   */
+  private static int hash(byte[] b) {
+    long h = b.length;
+    for (int i = 0; i < b.length; i += 8) {
+      long chunk = 0;
+      for (int j = i; j < Math.min(i + 8, b.length); j++) {
+        chunk = (chunk << 8) | (b[j] & 0xFF);
+      }
+      h = (h ^ chunk) * 0x9E3779B97F4A7C15L;
+      h ^= h >>> 29;
+    }
+    h *= 0xBF58476D1CE4E5B9L;
+    return (int) (h ^ (h >>> 32));
   }
 
   static byte[] parseHex(String hex) {

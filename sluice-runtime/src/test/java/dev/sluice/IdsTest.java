@@ -172,4 +172,16 @@ class IdsTest {
     assertThatThrownBy(() -> NodeId.fromHex("abcd"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NodeId");
   }
+
+  @Test
+  void objectIdsOfOneTaskSpreadOverDistinctHashCodes() {
+    TaskId task = TaskId.forChild(TaskId.forDriver(JobId.of(3)), 9);
+    Set<Integer> hashes = new HashSet<>();
+    int n = 100_000;
+    for (int i = 2; i < n + 2; i++) {
+      hashes.add(ObjectId.of(task, i).hashCode());
+    }
+    // Hash maps keyed by the items of one stream must not degrade into collision chains.
+    assertThat(hashes.size()).isGreaterThan(n * 99 / 100);
+  }
 }

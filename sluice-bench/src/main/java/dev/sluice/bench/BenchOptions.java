@@ -5,49 +5,102 @@ package dev.sluice.bench;
  * only roughly right); the default is the full run whose numbers are worth quoting.
  *
  * @param quick whether this is the short smoke run
+ * @param streamsOnly whether to run only the streaming measurements (plus the gRPC unary round
+ *     trip they are compared with)
  * @param rounds timed rounds per measurement
  * @param tasks tasks per round of the async throughput measurement
  * @param syncTasks tasks per round of the sync task round-trip measurement
  * @param rttOps round trips per round of each transport baseline
+ * @param streamItems items per round of the Sluice stream without backpressure
+ * @param bp16Items items per round of the Sluice stream with backpressure 16
+ * @param bp1Items items per round of the Sluice stream with backpressure 1
+ * @param rsocketStreamItems items per round of the RSocket stream with default demand
+ * @param rsocketRequest1Items items per round of the RSocket stream with {@code request(1)}
+ * @param grpcStreamItems items per round of the gRPC server stream
+ * @param firstItemSamples streams per round of the time-to-first-item measurement
+ * @param idleStreams streams held open per round of the idle-stream memory measurement
  * @param warmUpOps untimed round trips before the first round of each latency measurement
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
  */
-public record BenchOptions(boolean quick, int rounds, int tasks, int syncTasks, int rttOps,
-    int warmUpOps, int clusterWarmUpTasks) {
+public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int tasks,
+    int syncTasks, int rttOps, int streamItems, int bp16Items, int bp1Items,
+    int rsocketStreamItems, int rsocketRequest1Items, int grpcStreamItems, int firstItemSamples, int idleStreams, int warmUpOps,
+    int clusterWarmUpTasks) {
 
   static final String USAGE = """
-      usage: java -jar sluice-bench.jar [--quick] [--rounds N] [--tasks N] [--sync-tasks N] [--ops N]
-        --quick         short smoke run (for CI): fewer rounds and operations
-        --rounds N      timed rounds per measurement (default 7, quick 3)
-        --tasks N       tasks per round of the async throughput measurement (default 20000)
-        --sync-tasks N  tasks per round of the sync task latency measurement (default 2000)
-        --ops N         round trips per round of each gRPC/RSocket baseline (default 5000)
+      usage: java -jar sluice-bench.jar [--quick] [--streams-only] [--rounds N] [--tasks N]
+                                        [--sync-tasks N] [--ops N] [--stream-items N]
+                                        [--bp16-items N] [--bp1-items N]
+                                        [--rsocket-stream-items N] [--rsocket-request1-items N]
+                                        [--grpc-stream-items N] [--first-item-samples N]
+                                        [--idle-streams N]
+        --quick                   short smoke run (for CI): fewer rounds and operations
+        --streams-only            only the streaming measurements and their peers
+        --rounds N                timed rounds per measurement (default 7, quick 3)
+        --tasks N                 tasks per round of the async throughput measurement
+                                  (default 20000)
+        --sync-tasks N            tasks per round of the sync task latency measurement
+                                  (default 2000)
+        --ops N                   round trips per round of each gRPC/RSocket baseline
+                                  (default 5000)
+        The stream sizes below aim at rounds of 1-2 s on an idle 2-core machine:
+        --stream-items N          items per round of the Sluice stream with backpressure off
+                                  (default 300000)
+        --bp16-items N            ... with backpressure 16 (default 30000)
+        --bp1-items N             ... with backpressure 1 (default 5000)
+        --rsocket-stream-items N  items per round of the RSocket stream with default demand
+                                  (default 1000000)
+        --rsocket-request1-items N  ... with request(1) per item (default 40000)
+        --grpc-stream-items N     items per round of the gRPC server stream (default 30000)
+        --first-item-samples N    streams per round of the time-to-first-item measurement
+                                  (default 300)
+        --idle-streams N          open streams per round of the idle-stream memory
+                                  measurement (default 10000)
       """;
 
   /** Parses {@code args}; throws {@link IllegalArgumentException} with a usage message. */
   public static BenchOptions parse(String[] args) {
     boolean quick = false;
+    boolean streamsOnly = false;
     for (String a : args) {
       quick |= a.equals("--quick");
+      streamsOnly |= a.equals("--streams-only");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
     int syncTasks = quick ? 200 : 2_000;
     int rttOps = quick ? 500 : 5_000;
+    int streamItems = quick ? 30_000 : 300_000;
+    int bp16Items = quick ? 3_000 : 30_000;
+    int bp1Items = quick ? 500 : 5_000;
+    int rsocketStreamItems = quick ? 100_000 : 1_000_000;
+    int rsocketRequest1Items = quick ? 4_000 : 40_000;
+    int grpcStreamItems = quick ? 3_000 : 30_000;
+    int firstItemSamples = quick ? 50 : 300;
+    int idleStreams = quick ? 2_000 : 10_000;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick" -> { }
+        case "--quick", "--streams-only" -> { }
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
         case "--sync-tasks" -> syncTasks = positiveInt(args, ++i);
         case "--ops" -> rttOps = positiveInt(args, ++i);
+        case "--stream-items" -> streamItems = positiveInt(args, ++i);
+        case "--bp16-items" -> bp16Items = positiveInt(args, ++i);
+        case "--bp1-items" -> bp1Items = positiveInt(args, ++i);
+        case "--rsocket-stream-items" -> rsocketStreamItems = positiveInt(args, ++i);
+        case "--rsocket-request1-items" -> rsocketRequest1Items = positiveInt(args, ++i);
+        case "--grpc-stream-items" -> grpcStreamItems = positiveInt(args, ++i);
+        case "--first-item-samples" -> firstItemSamples = positiveInt(args, ++i);
+        case "--idle-streams" -> idleStreams = positiveInt(args, ++i);
         default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
       }
     }
     int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
-    return new BenchOptions(quick, rounds, tasks, syncTasks, rttOps, warmUpOps,
-        clusterWarmUpTasks);
+    return new BenchOptions(quick, streamsOnly, rounds, tasks, syncTasks, rttOps, streamItems,
+        bp16Items, bp1Items, rsocketStreamItems, rsocketRequest1Items, grpcStreamItems, firstItemSamples, idleStreams,
+        warmUpOps, clusterWarmUpTasks);
   }
 
   private static int positiveInt(String[] args, int i) {

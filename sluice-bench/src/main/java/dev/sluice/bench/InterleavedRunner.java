@@ -36,7 +36,7 @@ final class InterleavedRunner {
         Measurement m = measurements.get(idx);
         double v = m.runRound();
         values[idx][r] = v;
-        out.printf("[round %d/%d] %-36s %s%n", r + 1, rounds, m.name(), format(v, m.unit()));
+        out.printf("[round %d/%d] %-40s %s%n", r + 1, rounds, m.name(), format(v, m.unit()));
       }
     }
     Map<Measurement, Stats> result = new LinkedHashMap<>();
@@ -48,8 +48,9 @@ final class InterleavedRunner {
 
   /** {@code v} with its unit: "63.2 µs" or "21,450 tasks/s". */
   static String format(double v, Measurement.Unit unit) {
-    return unit == Measurement.Unit.MICROS_PER_OP
-        ? String.format(Locale.ROOT, "%.1f %s", v, unit.symbol)
-        : String.format(Locale.ROOT, "%,.0f %s", v, unit.symbol);
+    return switch (unit) {
+      case MICROS_PER_OP, MICROS_PER_ITEM -> String.format(Locale.ROOT, "%.1f %s", v, unit.symbol);
+      default -> String.format(Locale.ROOT, "%,.0f %s", v, unit.symbol);
+    };
   }
 }

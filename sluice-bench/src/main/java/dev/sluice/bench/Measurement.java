@@ -30,7 +30,13 @@ interface Measurement extends AutoCloseable {
     /** Microseconds per operation: lower is better. */
     MICROS_PER_OP("µs", false),
     /** Operations per second: higher is better. */
-    OPS_PER_SECOND("tasks/s", true);
+    OPS_PER_SECOND("tasks/s", true),
+    /** Stream items per second: higher is better. */
+    ITEMS_PER_SECOND("items/s", true),
+    /** Microseconds per stream item: lower is better. */
+    MICROS_PER_ITEM("µs/item", false),
+    /** Bytes of heap: lower is better. */
+    BYTES("B", false);
 
     final String symbol;
     final boolean higherIsBetter;

@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,11 +57,14 @@ final class GeneratorExecution {
   private final String location;
   private final BiFunction<Object, String, ObjectValue> toValue;
   private final GeneratorWaiter waiter;
+  private final BooleanSupplier cancelled;
   private final boolean retryApplicationErrors;
   private long nextIndex;
 
   GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
-      String location, BiFunction<Object, String, ObjectValue> toValue) {
+      String location, BiFunction<Object, String, ObjectValue> toValue,
+      BooleanSupplier cancelled) {
+    this.cancelled = cancelled;
     this.spec = spec;
     this.taskId = taskId;
     this.generatorId = ByteString.copyFrom(ObjectId.of(taskId, 1).toBytes());
@@ -123,7 +127,10 @@ final class GeneratorExecution {
         }
         item = it.next();
       } catch (Throwable t) {
-        if (Thread.currentThread().isInterrupted() || t instanceof InterruptedException) {
+        // Iterators often wrap the interrupt in an unchecked exception and clear the flag: the
+        // cancel request itself decides, so a cancel never shows up as an error item.
+        if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()
+            || t instanceof InterruptedException) {
           throw new InterruptedException("cancelled");
         }
         reportFailure(t);

@@ -244,7 +244,7 @@ public final class TaskReceiver {
 
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
     GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
-        env.location(), this::toValue);
+        env.location(), this::toValue, () -> w.cancelled);
     PushTaskReply reply;
     try {
       reply = g.run(source, thrown);

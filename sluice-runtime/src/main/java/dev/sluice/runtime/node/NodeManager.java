@@ -327,6 +327,8 @@ public final class NodeManager implements AutoCloseable {
         consecutiveStartFailures++;
         log.error("worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
             w.id, w.pid(), w.process.exitValue(), w.logFile, w.logTail(30));
+      } else if (previous == WorkerProcess.State.DEAD) {
+        log.debug("worker {} (pid {}) stopped as asked", w.id, w.pid());
       } else {
         log.warn("worker {} (pid {}) exited with code {} while {}", w.id, w.pid(),
             w.process.exitValue(), previous);
