@@ -38,7 +38,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -52,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p>Tasks are queued per scheduling key, the task's resource shape. A lease serves any task of
  * its key, so a burst of tasks reuses a few workers instead of asking the node manager per task;
  * up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker. A lease with nothing
- * to do is kept for {@code leaseIdleTimeout} and then returned.
+ * to do is kept for {@code leaseIdleTimeout} and then returned by a periodic sweep.
  *
  * <p>Threads: all of a key's state is guarded by its {@link KeyState} monitor; RPCs are started
  * after the monitor is released, because with direct executors their callbacks may run inline.
@@ -67,7 +66,6 @@ public final class NormalTaskSubmitter {
   private final Address self;
   private final Function<dev.sluice.runtime.rpc.proto.ObjectRefInfo,
       CompletableFuture<ObjectValue>> resolver;
-  private final ScheduledExecutorService timers;
   private final int maxTasksInFlightPerWorker;
   private final Duration leaseIdleTimeout;
   private final int maxBatchBytes;
@@ -104,7 +102,8 @@ public final class NormalTaskSubmitter {
     final LeaseReply grant;
     final Map<TaskId, TaskSpec> inFlight = new LinkedHashMap<>();
     StreamObserver<PushTaskBatch> requests;
-    ScheduledFuture<?> idleTimer;
+    /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
+    long idleSinceNanos = -1;
     /** The running task blocked and sent its queue back: push nothing until it replies. */
     boolean blocked;
     boolean dead;
@@ -148,10 +147,11 @@ public final class NormalTaskSubmitter {
     this.nodeManagerTarget = nodeManagerTarget;
     this.self = self;
     this.resolver = resolver;
-    this.timers = timers;
     this.maxTasksInFlightPerWorker = maxTasksInFlightPerWorker;
     this.leaseIdleTimeout = leaseIdleTimeout;
     this.maxBatchBytes = maxMessageBytes / 2;
+    long sweep = Math.max(1, leaseIdleTimeout.toMillis() / 2);
+    timers.scheduleWithFixedDelay(this::returnIdleLeases, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
   /** Submits a task recorded in the task manager: resolves its arguments, then schedules it. */
@@ -254,12 +254,10 @@ public final class NormalTaskSubmitter {
       batch.addTasks(push);
     }
     for (LeaseEntry lease : ks.leases) {
-      if (!lease.inFlight.isEmpty() && lease.idleTimer != null) {
-        lease.idleTimer.cancel(false);
-        lease.idleTimer = null;
-      } else if (lease.inFlight.isEmpty() && lease.idleTimer == null) {
-        lease.idleTimer = timers.schedule(() -> returnIfIdle(ks, lease),
-            leaseIdleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (!lease.inFlight.isEmpty()) {
+        lease.idleSinceNanos = -1;
+      } else if (lease.idleSinceNanos < 0) {
+        lease.idleSinceNanos = System.nanoTime();
       }
     }
     LeaseEntry victim = ks.queue.isEmpty() ? stealVictim(ks) : null;
@@ -442,9 +440,6 @@ public final class NormalTaskSubmitter {
       lease.dead = true;
       lost = new ArrayList<>(lease.inFlight.values());
       lease.inFlight.clear();
-      if (lease.idleTimer != null) {
-        lease.idleTimer.cancel(false);
-      }
       actions = planLocked(ks);
     }
     String worker = lease.describeWorker();
@@ -462,15 +457,34 @@ public final class NormalTaskSubmitter {
     actions.forEach(Runnable::run);
   }
 
-  private void returnIfIdle(KeyState ks, LeaseEntry lease) {
-    synchronized (ks) {
-      if (!lease.inFlight.isEmpty() || !ks.queue.isEmpty() || !ks.leases.remove(lease)) {
-        return;
+  /**
+   * Returns leases that have had nothing to do for {@code leaseIdleTimeout}. Runs periodically on
+   * the timer thread; a sweep instead of a timer per lease keeps the task path free of timer
+   * scheduling.
+   */
+  private void returnIdleLeases() {
+    long now = System.nanoTime();
+    for (KeyState ks : keys.values()) {
+      List<LeaseEntry> idle = new ArrayList<>();
+      synchronized (ks) {
+        if (!ks.queue.isEmpty()) {
+          continue;
+        }
+        for (Iterator<LeaseEntry> it = ks.leases.iterator(); it.hasNext(); ) {
+          LeaseEntry lease = it.next();
+          if (lease.inFlight.isEmpty() && lease.idleSinceNanos >= 0
+              && now - lease.idleSinceNanos >= leaseIdleTimeout.toNanos()) {
+            it.remove();
+            lease.dead = true;
+            idle.add(lease);
+          }
+        }
       }
-      lease.dead = true;
+      for (LeaseEntry lease : idle) {
+        closeStream(lease);
+        returnLease(lease, false);
+      }
     }
-    closeStream(lease);
-    returnLease(lease, false);
   }
 
   private static void closeStream(LeaseEntry lease) {
