@@ -83,9 +83,12 @@ public final class NodeManager implements AutoCloseable {
     final ByteString id;
     final WorkerProcess worker;
     final Map<String, Double> resources;
+    final ByteString ownerWorkerId;
     boolean blocked;
 
-    Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources) {
+    Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources,
+        ByteString ownerWorkerId) {
+      this.ownerWorkerId = ownerWorkerId;
       this.id = id;
       this.worker = worker;
       this.resources = resources;
@@ -221,7 +224,8 @@ public final class NodeManager implements AutoCloseable {
       }
       it.remove();
       need.forEach((k, v) -> available.merge(k, -v, Double::sum));
-      Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need);
+      Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need,
+          p.request.getOwner().getWorkerId());
       leases.put(lease.id, lease);
       idle.state = WorkerProcess.State.LEASED;
       LeaseReply reply = LeaseReply.newBuilder()
@@ -313,9 +317,21 @@ public final class NodeManager implements AutoCloseable {
       WorkerProcess.State previous = w.state;
       w.state = WorkerProcess.State.DEAD;
       workers.remove(w.id);
+      ByteString deadId = ByteString.copyFrom(w.id.toBytes());
       leases.values().removeIf(l -> {
         if (l.worker == w) {
           releaseLocked(l);
+          return true;
+        }
+        if (l.ownerWorkerId.equals(deadId)) {
+          // The owner died holding this lease: nobody will return it. The leased worker's task
+          // stream broke with the owner, so the worker is free again.
+          releaseLocked(l);
+          if (l.worker.state == WorkerProcess.State.LEASED) {
+            l.worker.state = WorkerProcess.State.IDLE;
+            l.worker.idleSinceNanos = System.nanoTime();
+          }
+          log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
           return true;
         }
         return false;
