@@ -87,7 +87,10 @@ public final class SluiceConfig {
     return workerJvmOptions;
   }
 
-  /** Directory under which each session keeps its logs; empty means the system temp directory. */
+  /**
+   * Directory under which each session keeps its logs; empty means {@code sluice} in the system
+   * temp directory. Defaults to the {@code sluice.session.root} system property when it is set.
+   */
   public Optional<Path> sessionRoot() {
     return Optional.ofNullable(sessionRoot);
   }
@@ -108,10 +111,16 @@ public final class SluiceConfig {
     private int inlineThresholdBytes = 100 * 1024;
     private int maxMessageBytes = 64 << 20;
     private List<String> workerJvmOptions = List.of();
-    private Path sessionRoot;
+    private Path sessionRoot = defaultSessionRoot();
     private Duration workerStartupTimeout = Duration.ofSeconds(60);
 
     private Builder() {}
+
+    /** The {@code sluice.session.root} system property, if set (like Ray's RAY_TMPDIR). */
+    private static Path defaultSessionRoot() {
+      String root = System.getProperty("sluice.session.root");
+      return root == null || root.isBlank() ? null : Path.of(root);
+    }
 
     private static long defaultObjectStoreBytes() {
       long max = Runtime.getRuntime().maxMemory();
