@@ -19,7 +19,11 @@ public final class LifetimeDriverMain {
   }
 
   public static void main(String[] args) throws Exception {
-    Sluice.init(SluiceConfig.builder().numCpus(2).build());
+    SluiceConfig.Builder config = SluiceConfig.builder().numCpus(2);
+    if (args.length > 0) {
+      config.sessionRoot(java.nio.file.Path.of(args[0]));
+    }
+    Sluice.init(config.build());
     long worker = Sluice.task(LifetimeDriverMain::workerPid).remote().get();
     System.out.println("READY " + worker);
     System.out.flush();

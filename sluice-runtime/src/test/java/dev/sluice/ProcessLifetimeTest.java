@@ -56,7 +56,8 @@ class ProcessLifetimeTest {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Path> cp = ClassPathResolver.effectiveClassPath();
     ProcessBuilder pb = new ProcessBuilder(java, "-cp", ClassPathResolver.join(cp),
-        LifetimeDriverMain.class.getName())
+        LifetimeDriverMain.class.getName(), System.getProperty("sluice.session.root",
+            System.getProperty("java.io.tmpdir") + "/sluice"))
         .redirectError(tmp.resolve("driver-stderr.log").toFile())
         .redirectOutput(ProcessBuilder.Redirect.PIPE)
         .redirectInput(ProcessBuilder.Redirect.PIPE);

@@ -34,7 +34,6 @@ public final class WorkerMain {
     WorkerConfig config = WorkerConfig.parse(args);
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
         .start(WorkerMain::exitWhenParentGoes);
-    long t0 = System.nanoTime();
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
