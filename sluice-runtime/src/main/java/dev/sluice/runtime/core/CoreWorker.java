@@ -19,6 +19,7 @@ import dev.sluice.TaskId;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.common.MessageLimit;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.owner.FunctionDescriptors;
@@ -81,7 +82,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEnv {
   private static final Logger log = LoggerFactory.getLogger(CoreWorker.class);
-  private static final int MESSAGE_OVERHEAD_BYTES = 64 * 1024;
 
   private final CoreWorkerOptions options;
   private final ChannelPool channels;
@@ -225,11 +225,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   private void checkSize(int size, String what) {
-    int limit = options.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
-    if (size > limit) {
-      throw new ObjectTooLargeException(what + " is " + size + " bytes serialized, over the "
-          + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
-          + options.maxMessageBytes() + " minus message overhead)");
+    String excess = MessageLimit.describeExcess(what, size, options.maxMessageBytes());
+    if (excess != null) {
+      throw new ObjectTooLargeException(excess);
     }
   }
 

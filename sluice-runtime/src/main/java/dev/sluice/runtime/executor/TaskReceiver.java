@@ -7,6 +7,7 @@ import dev.sluice.ObjectId;
 import dev.sluice.SerializationException;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.common.MessageLimit;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
@@ -41,8 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TaskReceiver {
   private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
-  /** Room left in a message for everything but the value. */
-  private static final int MESSAGE_OVERHEAD_BYTES = 64 * 1024;
 
   private final ExecutionEnv env;
   private final ObjectSerializer serializer;
@@ -266,12 +265,10 @@ public final class TaskReceiver {
   private ObjectValue toValue(Object value, String what) {
     try {
       byte[] bytes = serializer.serialize(value);
-      int limit = env.maxMessageBytes() - MESSAGE_OVERHEAD_BYTES;
-      if (bytes.length > limit) {
-        return Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, what + " on "
-            + env.location() + " produced a value of " + bytes.length + " bytes, over the "
-            + limit + "-byte transport limit (SluiceConfig.maxMessageBytes "
-            + env.maxMessageBytes() + " minus message overhead)"));
+      String excess = MessageLimit.describeExcess("the value " + what + " on "
+          + env.location() + " produced", bytes.length, env.maxMessageBytes());
+      if (excess != null) {
+        return Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, excess));
       }
       return ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build();
     } catch (SerializationException e) {
