@@ -182,13 +182,18 @@ public final class TaskManager {
       return;
     }
     if (pending.remove(id, p)) {
-      for (int i = 1; i <= p.spec.getNumReturns(); i++) {
-        store.put(ObjectId.of(id, i), Errors.value(error));
-      }
-      ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
-      if (stream != null) {
-        stream.fail(error);
-      }
+      storeFailure(id, p.spec, error);
+    }
+  }
+
+  /** Every return object becomes {@code error}; a generator's stream ends at its cursor. */
+  private void storeFailure(TaskId id, TaskSpec spec, ErrorInfo error) {
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      store.put(ObjectId.of(id, i), Errors.value(error));
+    }
+    ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+    if (stream != null) {
+      stream.fail(error);
     }
   }
 
@@ -197,13 +202,7 @@ public final class TaskManager {
     for (TaskId id : pending.keySet()) {
       PendingTask p = pending.remove(id);
       if (p != null) {
-        for (int i = 1; i <= p.spec.getNumReturns(); i++) {
-          store.put(ObjectId.of(id, i), Errors.value(error));
-        }
-        ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
-        if (stream != null) {
-          stream.fail(error);
-        }
+        storeFailure(id, p.spec, error);
       }
     }
   }
