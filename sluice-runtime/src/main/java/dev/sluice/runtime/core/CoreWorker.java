@@ -525,7 +525,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
     @Override
     public void cancelTask(CancelTaskRequest req, StreamObserver<CancelTaskReply> out) {
-      receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()), out);
+      boolean found = receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()));
+      out.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
+      out.onCompleted();
     }
 
     @Override

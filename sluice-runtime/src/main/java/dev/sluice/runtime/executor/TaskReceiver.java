@@ -10,7 +10,6 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.MessageLimit;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
-import dev.sluice.runtime.rpc.proto.CancelTaskReply;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
@@ -138,8 +137,8 @@ public final class TaskReceiver {
     }
   }
 
-  /** Cancels a queued or running task; the reply says whether it was found here. */
-  public void cancel(TaskId id, StreamObserver<CancelTaskReply> reply) {
+  /** Cancels a queued or running task; returns whether it was found here. */
+  public boolean cancel(TaskId id) {
     boolean found = false;
     Work r = running;
     if (r != null && r.taskId.equals(id)) {
@@ -158,8 +157,7 @@ public final class TaskReceiver {
         }
       }
     }
-    reply.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
-    reply.onCompleted();
+    return found;
   }
 
   /** Stops taking new tasks. */

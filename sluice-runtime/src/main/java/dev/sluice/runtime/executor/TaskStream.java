@@ -1,6 +1,7 @@
 package dev.sluice.runtime.executor;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
@@ -11,6 +12,7 @@ import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +37,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final Object lock = new Object();
   private final Executor reportSender;
   private final AtomicLong reportIds = new AtomicLong();
+  private final Set<ByteString> cancelledBeforeArrival = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<Long, SentReport> unansweredReports = new ConcurrentHashMap<>();
   private final int maxBatchBytes;
   private TaskResultBatch.Builder buffered = TaskResultBatch.newBuilder();
@@ -67,6 +70,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     for (PushTaskRequest task : batch.getTasksList()) {
       receiver.push(task, this);
+      if (cancelledBeforeArrival.remove(task.getSpec().getTaskId())) {
+        receiver.cancel(TaskId.fromBytes(task.getSpec().getTaskId().toByteArray()));
+      }
+    }
+    for (ByteString id : batch.getCancelTaskIdsList()) {
+      if (!receiver.cancel(TaskId.fromBytes(id.toByteArray()))) {
+        // The owner may send a cancel just before the push it cancels: remember it.
+        cancelledBeforeArrival.add(id);
+      }
     }
     if (batch.getSteal()) {
       receiver.returnQueued(this);

@@ -8,7 +8,6 @@ import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
-import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
@@ -123,12 +122,12 @@ public final class NormalTaskSubmitter {
       requests.onNext(batch);
     }
 
-    /** Sends a report reply; if the stream already closed, the worker no longer needs it. */
+    /** Sends a reply or a cancel; if the stream already closed, the worker no longer needs it. */
     synchronized void sendQuietly(PushTaskBatch batch) {
       try {
         requests.onNext(batch);
       } catch (RuntimeException e) {
-        log.debug("report reply not sent (task stream closed): {}", e.toString());
+        log.debug("message not sent (task stream closed): {}", e.toString());
       }
     }
   }
@@ -544,10 +543,9 @@ public final class NormalTaskSubmitter {
         return;
       }
       if (runningOn != null) {
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(runningOn.grant.getWorker())))
-            .cancelTask(CancelTaskRequest.newBuilder()
-            .setTaskId(ByteString.copyFrom(id.toBytes())).build(),
-            Callbacks.ignoreReply("cancelling task " + id));
+        // In-band, after the push on the same stream, so the worker always knows the task.
+        runningOn.sendQuietly(PushTaskBatch.newBuilder()
+            .addCancelTaskIds(ByteString.copyFrom(id.toBytes())).build());
         return;
       }
     }
