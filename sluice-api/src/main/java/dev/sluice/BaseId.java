@@ -1,22 +1,32 @@
 package dev.sluice;
 
 import java.io.Serializable;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HexFormat;
 
 /** Common representation of Sluice identifiers: an immutable byte string shown in hex. */
 abstract sealed class BaseId implements Serializable permits JobId, TaskId, ObjectId, NodeId, WorkerId {
   private static final HexFormat HEX = HexFormat.of();
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
   private final byte[] bytes;
-  private final int hash;
+  /** Computed on first use (0: not yet), like {@code String.hash}; ids are hashed rarely. */
+  private transient int hash;
 
   BaseId(byte[] bytes, int expectedLength) {
+    this(bytes.clone(), expectedLength, false);
+  }
+
+  /** Takes {@code bytes} as they are: for arrays the id classes made themselves. */
+  BaseId(byte[] bytes, int expectedLength, boolean unused) {
     if (bytes.length != expectedLength) {
       throw new IllegalArgumentException(
           getClass().getSimpleName() + " needs " + expectedLength + " bytes, got " + bytes.length);
     }
-    this.bytes = bytes.clone();
-    this.hash = hash(this.bytes);
+    this.bytes = bytes;
   }
 
   /**
@@ -27,9 +37,14 @@ abstract sealed class BaseId implements Serializable permits JobId, TaskId, Obje
   private static int hash(byte[] b) {
     long h = b.length;
     for (int i = 0; i < b.length; i += 8) {
-      long chunk = 0;
-      for (int j = i; j < Math.min(i + 8, b.length); j++) {
-        chunk = (chunk << 8) | (b[j] & 0xFF);
+      long chunk;
+      if (i + 8 <= b.length) {
+        chunk = (long) LONGS.get(b, i);
+      } else {
+        chunk = 0;
+        for (int j = i; j < b.length; j++) {
+          chunk = (chunk << 8) | (b[j] & 0xFF);
+        }
       }
       h = (h ^ chunk) * 0x9E3779B97F4A7C15L;
       h ^= h >>> 29;
@@ -63,7 +78,12 @@ abstract sealed class BaseId implements Serializable permits JobId, TaskId, Obje
 
   @Override
   public int hashCode() {
-    return hash;
+    int h = hash;
+    if (h == 0) {
+      h = hash(bytes);
+      hash = h == 0 ? 1 : h;
+    }
+    return h == 0 ? 1 : h;
   }
 
   @Override

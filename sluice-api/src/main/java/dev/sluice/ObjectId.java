@@ -1,6 +1,8 @@
 package dev.sluice;
 
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -13,9 +15,15 @@ public final class ObjectId extends BaseId {
   public static final int LENGTH = TaskId.LENGTH + 4;
   /** Indices of {@code put} objects start above this value. */
   public static final int PUT_INDEX_BASE = 1 << 30;
+  private static final VarHandle INTS =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
   private ObjectId(byte[] bytes) {
     super(bytes, LENGTH);
+  }
+
+  private ObjectId(byte[] bytes, boolean owned) {
+    super(bytes, LENGTH, owned);
   }
 
   /** The object at {@code index} (1-based) of {@code task}. */
@@ -23,7 +31,10 @@ public final class ObjectId extends BaseId {
     if (index <= 0) {
       throw new IllegalArgumentException("object index must be >= 1, got " + index);
     }
-    return new ObjectId(ByteBuffer.allocate(LENGTH).put(task.toBytes()).putInt(index).array());
+    byte[] b = new byte[LENGTH];
+    System.arraycopy(task.rawBytes(), 0, b, 0, TaskId.LENGTH);
+    INTS.set(b, TaskId.LENGTH, index);
+    return new ObjectId(b, true);
   }
 
   /** Parses {@link #toBytes()} output. */
@@ -38,7 +49,7 @@ public final class ObjectId extends BaseId {
 
   /** The return index within the task. */
   public int index() {
-    return ByteBuffer.wrap(rawBytes(), TaskId.LENGTH, 4).getInt();
+    return (int) INTS.get(rawBytes(), TaskId.LENGTH);
   }
 
   /** True if this object was created by {@code Sluice.put}. */

@@ -182,6 +182,14 @@ public final class Sluice extends TaskCalls {
     runtime().cancel(Objects.requireNonNull(generator, "generator").completed());
   }
 
+  /**
+   * Object storage as the calling process sees it: its reference table, its memory store and its
+   * node's shared-memory store. Works in the driver and inside tasks.
+   */
+  public static ObjectStoreStats objectStoreStats() {
+    return runtime().objectStoreStats();
+  }
+
   /** Where the calling code runs: the current task, attempt, node and worker. */
   public static RuntimeContext runtimeContext() {
     return runtime().runtimeContext();

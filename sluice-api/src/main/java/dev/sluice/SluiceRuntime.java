@@ -40,4 +40,7 @@ public interface SluiceRuntime {
 
   /** Stops everything this runtime started. Idempotent. */
   void shutdown();
+
+  /** See {@link Sluice#objectStoreStats()}. */
+  ObjectStoreStats objectStoreStats();
 }

@@ -8,6 +8,7 @@ import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
 import dev.sluice.ObjectRef;
+import dev.sluice.ObjectStoreStats;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.RuntimeContext;
 import dev.sluice.RuntimeStartupException;
@@ -28,6 +29,7 @@ import dev.sluice.runtime.owner.NormalTaskSubmitter;
 import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
 import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ObjectRefImpl;
+import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.Callbacks;
@@ -48,6 +50,9 @@ import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
+import dev.sluice.runtime.rpc.proto.UpdateBorrowersReply;
+import dev.sluice.runtime.rpc.proto.UpdateBorrowersRequest;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
@@ -55,6 +60,7 @@ import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.Serializable;
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,14 +87,17 @@ import org.slf4j.LoggerFactory;
  * submit as that task.
  */
 public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEnv {
+
   private static final Logger log = LoggerFactory.getLogger(CoreWorker.class);
+  private static final Duration BORROW_REGISTRATION_TIMEOUT = Duration.ofSeconds(30);
 
   private final CoreWorkerOptions options;
   private final ChannelPool channels;
   private final ObjectSerializer serializer;
   private final FunctionDescriptors functions;
   private final MemoryStore store = new MemoryStore();
-  private final TaskManager taskManager = new TaskManager(store);
+  private final ReferenceCounter refs;
+  private final TaskManager taskManager;
   private final ScheduledExecutorService timers;
   private final Server server;
   private final Address self;
@@ -106,12 +115,14 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.serializer = new ObjectSerializer(options.serializationAllowList(), new RefCodec() {
       @Override
       public byte[] encode(ObjectRef<?> ref) {
-        return ((ObjectRefImpl<?>) ref).encode();
+        ObjectRefImpl<?> r = (ObjectRefImpl<?>) ref;
+        refs.noteSerialized(r);
+        return r.encode();
       }
 
       @Override
       public ObjectRef<?> decode(byte[] encoded) {
-        return ObjectRefImpl.decode(encoded);
+        return refs.newRef(ObjectRefImpl.decodeInfo(encoded));
       }
 
       @Override
@@ -131,6 +142,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
         server.getPort());
+    this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate);
+    this.taskManager = new TaskManager(store, refs);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
         options.leaseIdleTimeout(), options.maxMessageBytes());
@@ -156,14 +169,26 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions opts) {
     checkRunning();
-    TaskSpec spec = buildSpec(function, args, opts);
-    taskManager.add(spec);
+    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    TaskSpec spec;
+    List<ReferenceCounter.Nested> argRefs;
+    try {
+      spec = buildSpec(function, args, opts);
+    } finally {
+      argRefs = refs.endCollect(outer);
+    }
+    ObjectRef<R> ref = refs.newRef(
+        ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
+    taskManager.add(spec, argRefs);
     submitter.submit(spec);
-    return new ObjectRefImpl<>(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1),
-        self);
+    return ref;
   }
 
-  /** The spec of a new task of the current task: its id, function, arguments and options. */
+  /**
+   * The spec of a new task of the current task: its id, function, arguments and options. Every
+   * ref among the arguments (top level, nested in values, captured by the function) is noted in
+   * the caller's collection scope.
+   */
   private TaskSpec buildSpec(Serializable function, Object[] args, TaskOptions opts) {
     TaskContext ctx = context();
     FunctionDescriptors.Described fn = functions.describe(function);
@@ -192,7 +217,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
       TaskOptions opts, GeneratorCaller.Kind kind) {
     checkRunning();
-    TaskSpec spec = buildSpec(function, args, opts).toBuilder()
+    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    TaskSpec.Builder builder;
+    List<ReferenceCounter.Nested> argRefs;
+    try {
+      builder = buildSpec(function, args, opts).toBuilder();
+    } finally {
+      argRefs = refs.endCollect(outer);
+    }
+    TaskSpec spec = builder
         .setStreamingGenerator(true)
         .setReturnsDynamic(true)
         .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
@@ -200,13 +233,14 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             ? GeneratorKind.GENERATOR_KIND_PUBLISHER : GeneratorKind.GENERATOR_KIND_ITERATOR)
         .build();
     // The caller-side stream exists before the task can run, let alone report.
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self);
+    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, argRefs);
     submitter.submit(spec);
     return new ObjectRefGeneratorImpl<>(stream);
   }
 
   private TaskArg toArg(Object arg, int index, String fn) {
     if (arg instanceof ObjectRefImpl<?> ref) {
+      refs.noteSerialized(ref);
       return TaskArg.newBuilder().setRef(ref.toInfo()).build();
     }
     if (arg instanceof ObjectRef<?>) {
@@ -234,13 +268,20 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <T> ObjectRef<T> put(T value) {
     checkRunning();
-    byte[] bytes = serializer.serialize(value);
+    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    byte[] bytes;
+    List<ReferenceCounter.Nested> nested;
+    try {
+      bytes = serializer.serialize(value);
+    } finally {
+      nested = refs.endCollect(outer);
+    }
     checkSize(bytes.length, "put value of type "
         + (value == null ? "null" : value.getClass().getName()));
-    ObjectId id = context().nextPutId();
-    store.put(id, ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes))
-        .build());
-    return new ObjectRefImpl<>(id, self);
+    // The nested refs are counted as contained before the caller can drop its own refs to them.
+    refs.addContained(nested, false);
+    return refs.adopt(context().nextPutId(), self,
+        ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build(), nested);
   }
 
   @Override
@@ -265,7 +306,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         blocked(false);
       }
     }
-    return decode(v);
+    T value = decode(v);
+    // Refs nested in the value are borrowed from now on: register before the ref that keeps
+    // their outer object (and so them) alive may go.
+    refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
+    Reference.reachabilityFence(ref);
+    return value;
   }
 
   @SuppressWarnings("unchecked")
@@ -374,12 +420,19 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @Override
+  public ObjectStoreStats objectStoreStats() {
+    checkRunning();
+    return new ObjectStoreStats(refs.size(), store.size(), 0, 0, 0, 0, 0);
+  }
+
+  @Override
   public void shutdown() {
     if (shutdown) {
       return;
     }
     shutdown = true;
     submitter.close();
+    refs.close();
     taskManager.failAll(Errors.error(ErrorType.OWNER_DIED, "Sluice was shut down in the process"
         + " owning this object (" + location() + ") before the task finished"));
     receiver.stop();
@@ -392,6 +445,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   private CompletableFuture<ObjectValue> future(ObjectRef<?> ref) {
     ObjectRefImpl<?> r = impl(ref);
+    ObjectValue carried = r.carriedValue();
+    if (carried != null) {
+      return CompletableFuture.completedFuture(carried);
+    }
     CompletableFuture<ObjectValue> f = store.find(r.id());
     if (f != null) {
       return f;
@@ -412,6 +469,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       return local;
     }
     CompletableFuture<ObjectValue> f = store.expect(id);
+    if (!refs.isReferenced(id)) {
+      // Nothing here holds the object: fetch it without keeping a cached copy.
+      store.remove(id);
+    }
     String target = Addresses.target(info.getOwner());
     CoreWorkerServiceGrpc.newStub(channels.get(target)).getObject(
         GetObjectRequest.newBuilder().setObjectId(info.getObjectId()).build(),
@@ -433,6 +494,38 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           public void onCompleted() {}
         });
     return f;
+  }
+
+  /** Sends one borrower update to the owner of {@code id}. */
+  private CompletableFuture<Void> sendBorrowerUpdate(Address owner, ObjectId id,
+      ByteString borrower, int delta) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    UpdateBorrowersRequest req = UpdateBorrowersRequest.newBuilder()
+        .addUpdates(BorrowerUpdate.newBuilder()
+            .setObjectId(ByteString.copyFrom(id.toBytes()))
+            .setBorrowerWorkerId(borrower)
+            .setDelta(delta))
+        .build();
+    try {
+      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(owner)))
+          .updateBorrowers(req, new StreamObserver<>() {
+            @Override
+            public void onNext(UpdateBorrowersReply reply) {}
+
+            @Override
+            public void onError(Throwable t) {
+              done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              done.complete(null);
+            }
+          });
+    } catch (RuntimeException e) {
+      done.completeExceptionally(e);
+    }
+    return done;
   }
 
   private boolean isOwnedHere(ObjectRefImpl<?> r) {
@@ -476,6 +569,38 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public Address address() {
     return self;
+  }
+
+  @Override
+  public SerializedReturn serializeReturn(Object value, Address taskOwner) {
+    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    byte[] bytes;
+    List<ReferenceCounter.Nested> nested;
+    try {
+      bytes = serializer.serialize(value);
+    } finally {
+      nested = refs.endCollect(outer);
+    }
+    if (nested.isEmpty()) {
+      return new SerializedReturn(bytes, List.of());
+    }
+    try {
+      refs.registerBorrower(nested, taskOwner)
+          .get(BORROW_REGISTRATION_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("registering the owner of a return as borrower of its nested refs failed: {}",
+          e.toString());
+    }
+    Reference.reachabilityFence(value);
+    return new SerializedReturn(bytes,
+        nested.stream().map(ReferenceCounter.Nested::toInfo).toList());
+  }
+
+  @Override
+  public void awaitBorrowRegistrations() {
+    refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
   }
 
   private TaskContext context() {
@@ -527,6 +652,17 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     public void cancelTask(CancelTaskRequest req, StreamObserver<CancelTaskReply> out) {
       boolean found = receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()));
       out.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void updateBorrowers(UpdateBorrowersRequest req,
+        StreamObserver<UpdateBorrowersReply> out) {
+      for (BorrowerUpdate u : req.getUpdatesList()) {
+        refs.updateBorrowers(ObjectId.fromBytes(u.getObjectId().toByteArray()),
+            u.getBorrowerWorkerId(), u.getDelta());
+      }
+      out.onNext(UpdateBorrowersReply.getDefaultInstance());
       out.onCompleted();
     }
 

@@ -195,6 +195,11 @@ public final class EmbeddedCluster implements SluiceRuntime {
   }
 
   @Override
+  public dev.sluice.ObjectStoreStats objectStoreStats() {
+    return driver.objectStoreStats();
+  }
+
+  @Override
   public void shutdown() {
     stop();
     try {

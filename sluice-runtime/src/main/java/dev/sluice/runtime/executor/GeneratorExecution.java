@@ -55,14 +55,14 @@ final class GeneratorExecution {
   private final Address self;
   private final String what;
   private final String location;
-  private final BiFunction<Object, String, ObjectValue> toValue;
+  private final BiFunction<Object, String, ReturnObject.Builder> toValue;
   private final GeneratorWaiter waiter;
   private final BooleanSupplier cancelled;
   private final boolean retryApplicationErrors;
   private long nextIndex;
 
   GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
-      String location, BiFunction<Object, String, ObjectValue> toValue,
+      String location, BiFunction<Object, String, ReturnObject.Builder> toValue,
       BooleanSupplier cancelled) {
     this.cancelled = cancelled;
     this.spec = spec;
@@ -108,9 +108,8 @@ final class GeneratorExecution {
       log.info("{}: the owner is gone; generator stopped after {} item(s)", what, nextIndex);
       return null;
     }
-    PushTaskReply.Builder reply = PushTaskReply.newBuilder().addReturns(ReturnObject.newBuilder()
-        .setObjectId(generatorId)
-        .setValue(toValue.apply(null, what)));
+    PushTaskReply.Builder reply = PushTaskReply.newBuilder()
+        .addReturns(toValue.apply(null, what).setObjectId(generatorId));
     for (long k = 0; k < nextIndex; k++) {
       reply.addStreamedReturns(StreamedReturn.newBuilder()
           .setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
@@ -229,17 +228,17 @@ final class GeneratorExecution {
     }
     ErrorInfo e = Errors.applicationError(what + " failed on " + location + " after "
         + nextIndex + " item(s): " + t, t);
-    report(Errors.value(e));
+    report(ReturnObject.newBuilder().setValue(Errors.value(e)));
   }
 
   /** Issues the report of the next item; false if the owner is gone. */
-  private boolean report(ObjectValue value) {
+  private boolean report(ReturnObject.Builder value) {
     long k = nextIndex++;
     ReportGeneratorItemReturns.Builder r = ReportGeneratorItemReturns.newBuilder()
         .setGeneratorId(generatorId)
         .setItemIndex(k)
         // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
-        .addReturnedObjects(ReturnObject.newBuilder().setValue(value))
+        .addReturnedObjects(value)
         .setWorkerAddr(self)
         .setAttemptNumber(spec.getAttemptNumber());
     return stream.sendReport(r, waiter);

@@ -10,6 +10,8 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.MessageLimit;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
@@ -23,6 +25,7 @@ import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -67,7 +70,22 @@ public final class TaskReceiver {
     int maxMessageBytes();
 
     /** This process's address, named in generator reports. */
-    dev.sluice.runtime.rpc.proto.Address address();
+    Address address();
+
+    /**
+     * Serializes a task's return value (or streamed item), listing the refs nested in it;
+     * {@code taskOwner} has been registered as a borrower of each when this returns, so the refs outlive this process's own copies until the owner counts them.
+     */
+    SerializedReturn serializeReturn(Object value, Address taskOwner);
+
+    /**
+     * Waits until the borrows this process took on refs it deserialized are registered with
+     * their owners: called before a task's reply releases the arguments that kept them alive.
+     */
+    void awaitBorrowRegistrations();
+
+    /** A serialized return value and the refs nested in it. */
+    record SerializedReturn(byte[] bytes, List<ObjectRefInfo> nestedRefs) {}
   }
 
   private static final class Work {
@@ -232,16 +250,16 @@ public final class TaskReceiver {
       replyApplicationError(w, what, thrown);
     } else {
       send(w, PushTaskReply.newBuilder()
-          .addReturns(ReturnObject.newBuilder()
-              .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes()))
-              .setValue(toValue(result, what)))
+          .addReturns(toValue(result, what, spec.getOwner())
+              .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
           .build());
     }
   }
 
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
     GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
-        env.location(), this::toValue, () -> w.cancelled);
+        env.location(), (value, item) -> toValue(value, item, spec.getOwner()),
+        () -> w.cancelled);
     PushTaskReply reply;
     try {
       reply = g.run(source, thrown);
@@ -259,19 +277,26 @@ public final class TaskReceiver {
     }
   }
 
-  /** A value as it travels: serialized inline, or the error explaining why it cannot be. */
-  private ObjectValue toValue(Object value, String what) {
+  /**
+   * A returned value as it travels: serialized inline, or the error explaining why it cannot
+   * be. Refs nested in it are listed, and the task's owner is registered as their borrower
+   * before this returns (see {@link ExecutionEnv#serializeReturn}).
+   */
+  private ReturnObject.Builder toValue(Object value, String what, Address owner) {
+    ReturnObject.Builder out = ReturnObject.newBuilder();
     try {
-      byte[] bytes = serializer.serialize(value);
+      ExecutionEnv.SerializedReturn r = env.serializeReturn(value, owner);
       String excess = MessageLimit.describeExcess("the value " + what + " on "
-          + env.location() + " produced", bytes.length, env.maxMessageBytes());
+          + env.location() + " produced", r.bytes().length, env.maxMessageBytes());
       if (excess != null) {
-        return Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, excess));
+        return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, excess)));
       }
-      return ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build();
+      return out.setValue(ObjectValue.newBuilder()
+              .setData(UnsafeByteOperations.unsafeWrap(r.bytes())))
+          .addAllNestedRefs(r.nestedRefs());
     } catch (SerializationException e) {
-      return Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
-          + env.location() + " produced a value that cannot be serialized: " + e.getMessage()));
+      return out.setValue(Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
+          + env.location() + " produced a value that cannot be serialized: " + e.getMessage())));
     }
   }
 
@@ -302,6 +327,7 @@ public final class TaskReceiver {
   }
 
   private void send(Work w, PushTaskReply reply) {
+    env.awaitBorrowRegistrations();
     // Hold the reply back only while the next task to run replies on the same stream.
     Work next = queue.peek();
     w.stream.send(w.request.getSpec().getTaskId(), reply, next != null && next.stream == w.stream);

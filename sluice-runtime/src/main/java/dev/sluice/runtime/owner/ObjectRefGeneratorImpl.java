@@ -21,12 +21,15 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
       Thread.ofPlatform().daemon().name("sluice-generator-cleaner").factory());
 
   private final ObjectRefStream stream;
+  /** The generator ref: held so that {@link #completed()} works for as long as this lives. */
+  private final ObjectRef<Void> completed;
   private final Cleaner.Cleanable cleanable;
   private volatile boolean finished;
 
   /** A generator over {@code stream}. */
   public ObjectRefGeneratorImpl(ObjectRefStream stream) {
     this.stream = stream;
+    this.completed = stream.generatorRef();
     // The cleaning action must not capture this object, only the stream.
     this.cleanable = CLEANER.register(this, new DeleteStream(stream));
   }
@@ -121,7 +124,7 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
 
   @Override
   public ObjectRef<Void> completed() {
-    return stream.generatorRef();
+    return completed;
   }
 
   @Override

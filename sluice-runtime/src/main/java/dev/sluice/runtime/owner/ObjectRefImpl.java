@@ -8,21 +8,42 @@ import dev.sluice.Sluice;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
 import java.time.Duration;
 
 /**
  * The runtime's {@link ObjectRef}: an object id plus the address of the object's owner, the
  * process that resolves its value and failures. Immutable and thread-safe; it resolves through
  * whatever runtime is installed in the process that holds it.
+ *
+ * <p>Instances handed to users are made by {@link ReferenceCounter}, which counts each one until
+ * it becomes unreachable; the constructor and {@link #fromInfo} make uncounted, transient refs
+ * for the runtime's own lookups only. A ref to a streamed item that has never left its owner
+ * process carries the item's value itself (see {@link ReferenceCounter#adoptItem}); it is
+ * counted from the moment it is serialized.
  */
 public final class ObjectRefImpl<T> implements ObjectRef<T> {
   private final ObjectId id;
   private final Address owner;
+  /** The value of an uncounted owned ref (see {@link ReferenceCounter#adoptItem}), else null. */
+  private final ObjectValue carried;
+  /** Guarded by {@code this}: set once the table counts this instance. */
+  boolean counted;
 
   /** A ref to {@code id} owned by the process at {@code owner}. */
   public ObjectRefImpl(ObjectId id, Address owner) {
+    this(id, owner, null);
+  }
+
+  ObjectRefImpl(ObjectId id, Address owner, ObjectValue carried) {
     this.id = id;
     this.owner = owner;
+    this.carried = carried;
+  }
+
+  /** The value this ref carries (an owned streamed item not yet counted by the table), or null. */
+  public ObjectValue carriedValue() {
+    return carried;
   }
 
   /** Rebuilds a ref from its wire form. */
@@ -31,10 +52,10 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
         info.getOwner());
   }
 
-  /** Rebuilds a ref from {@link #encode()} output. */
-  public static ObjectRefImpl<?> decode(byte[] bytes) {
+  /** The wire form in {@link #encode()} output. */
+  public static ObjectRefInfo decodeInfo(byte[] bytes) {
     try {
-      return fromInfo(ObjectRefInfo.parseFrom(bytes));
+      return ObjectRefInfo.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new SerializationException("corrupt ObjectRef encoding", e);
     }

@@ -7,9 +7,7 @@ import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -39,6 +37,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       "not found", so a producer blocked on backpressure is let go.
  * </ul>
  *
+ * <p>Unconsumed items are held here, not in the memory store: an item becomes an object of the
+ * store, with a counted ref, when the consumer takes it, so an item that is never consumed
+ * costs the reference table nothing and a deleted stream leaves nothing behind.
+ *
  * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from
  * their own threads. All state is guarded by {@code lock}; replies and async completions run
  * after it is released, because they may re-enter the transport.
@@ -66,7 +68,7 @@ public final class ObjectRefStream {
   private final TaskId taskId;
   private final Address owner;
   private final int threshold;
-  private final MemoryStore store;
+  private final ReferenceCounter refs;
   private final Runnable onDeleted;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -78,7 +80,7 @@ public final class ObjectRefStream {
   private boolean failed;
   private boolean failureSurfaced;
   private boolean deleted;
-  private Set<Long> unconsumed;
+  private final UnconsumedItems unconsumed = new UnconsumedItems();
   private List<ReportReply> held;
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
   private List<CompletableFuture<Void>> readyWatchers;
@@ -88,14 +90,14 @@ public final class ObjectRefStream {
    * {@code owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once
    * when it is deleted.
    */
-  public ObjectRefStream(ObjectId generatorId, Address owner, int threshold, MemoryStore store,
-      Runnable onDeleted) {
+  public ObjectRefStream(ObjectId generatorId, Address owner, int threshold,
+      ReferenceCounter refs, Runnable onDeleted) {
     this.onDeleted = onDeleted;
     this.generatorId = generatorId;
     this.taskId = generatorId.taskId();
     this.owner = owner;
     this.threshold = threshold;
-    this.store = store;
+    this.refs = refs;
   }
 
   /** The generator ref's id, {@code ObjectId(T, 1)}. */
@@ -110,7 +112,7 @@ public final class ObjectRefStream {
 
   /** The generator ref, handed to the consumer once when the task failed as a whole. */
   public ObjectRefImpl<Void> generatorRef() {
-    return new ObjectRefImpl<>(generatorId, owner);
+    return refs.newRef(generatorId, owner);
   }
 
   // ------------------------------------------------------------------ producer side
@@ -140,20 +142,20 @@ public final class ObjectRefStream {
         notFound = true;
         consumed = cursor;
         after = List.of();
+        items.forEach(this::release);
       } else {
         currentAttempt = attempt;
         boolean aheadOfConsumer = false;
         for (int i = 0; i < items.size(); i++) {
           long index = firstIndex + i;
+          ReturnObject item = items.get(i);
           if ((end >= 0 && index >= end) || index < cursor) {
+            release(item);
             continue;
           }
           aheadOfConsumer = true;
-          if (unconsumed == null) {
-            unconsumed = new HashSet<>();
-          }
-          if (unconsumed.add(index)) {
-            store.put(itemId(index), items.get(i).getValue());
+          if (!unconsumed.add(index, item)) {
+            release(item);
           }
         }
         consumed = cursor;
@@ -227,10 +229,7 @@ public final class ObjectRefStream {
         return;
       }
       deleted = true;
-      if (unconsumed != null) {
-        unconsumed.forEach(i -> store.remove(itemId(i)));
-        unconsumed = null;
-      }
+      unconsumed.removeIf(i -> true, this::release);
       after = onChangeLocked();
       after.addAll(answerHeldLocked(true));
     } finally {
@@ -241,15 +240,21 @@ public final class ObjectRefStream {
   }
 
   private void dropAtOrPastEndLocked() {
-    if (unconsumed != null) {
-      unconsumed.removeIf(i -> {
-        if (i >= end) {
-          store.remove(itemId(i));
-          return true;
-        }
-        return false;
-      });
+    unconsumed.removeIf(i -> i >= end, this::release);
+  }
+
+  /**
+   * Releases what an item that will never be consumed holds: the borrows its executor registered
+   * for this process on the refs nested in it.
+   */
+  private void release(ReturnObject item) {
+    if (item.getNestedRefsCount() > 0) {
+      refs.dropPreRegistered(nested(item));
     }
+  }
+
+  private static List<ReferenceCounter.Nested> nested(ReturnObject item) {
+    return item.getNestedRefsList().stream().map(ReferenceCounter.Nested::of).toList();
   }
 
   // ------------------------------------------------------------------ consumer side
@@ -358,7 +363,7 @@ public final class ObjectRefStream {
 
   /** Reported items not consumed yet. */
   public int unconsumedCount() {
-    return unconsumed == null ? 0 : unconsumed.size();
+    return unconsumed.size();
   }
 
   /** True once the stream was deleted. */
@@ -378,14 +383,19 @@ public final class ObjectRefStream {
     if (end >= 0 && cursor >= end) {
       return failed && !failureSurfaced ? State.FAILURE : State.END;
     }
-    return unconsumed != null && unconsumed.contains(cursor) ? State.ITEM : State.NOT_READY;
+    return unconsumed.contains(cursor) ? State.ITEM : State.NOT_READY;
   }
 
   private ObjectRefImpl<?> pollLocked(List<Runnable> after) {
     switch (stateLocked()) {
       case ITEM -> {
-        unconsumed.remove(cursor);
-        ObjectRefImpl<?> ref = new ObjectRefImpl<>(itemId(cursor), owner);
+        ReturnObject item = unconsumed.takeFirst();
+        List<ReferenceCounter.Nested> contains = List.of();
+        if (item.getNestedRefsCount() > 0) {
+          contains = nested(item);
+          refs.addContained(contains, true);
+        }
+        ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
         if (threshold > 0 && unconsumedCount() < threshold) {
           after.addAll(answerHeldLocked(false));

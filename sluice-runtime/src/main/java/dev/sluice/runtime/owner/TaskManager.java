@@ -10,6 +10,7 @@ import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * the generator ref's id, from before submission until the consumer deletes it; reports for a
  * deleted stream are answered "not found".
  *
+ * <p>Refs among a task's arguments are counted as submitted from {@link #add} until the task's
+ * final outcome (retries keep them).
+ *
  * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
  * by whichever outcome is final.
  */
@@ -34,6 +38,7 @@ public final class TaskManager {
   private final ConcurrentHashMap<TaskId, PendingTask> pending = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ObjectId, ObjectRefStream> streams = new ConcurrentHashMap<>();
   private final MemoryStore store;
+  private final ReferenceCounter refs;
   private volatile Consumer<TaskSpec> resubmitter;
 
   /** A submitted task that has not finished. */
@@ -41,16 +46,19 @@ public final class TaskManager {
     volatile TaskSpec spec;
     volatile int retriesLeft;
     volatile boolean cancelled;
+    final List<ReferenceCounter.Nested> argRefs;
 
-    PendingTask(TaskSpec spec) {
+    PendingTask(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
       this.spec = spec;
+      this.argRefs = argRefs;
       this.retriesLeft = spec.getMaxRetries();
     }
   }
 
-  /** A task manager storing outcomes into {@code store}. */
-  public TaskManager(MemoryStore store) {
+  /** A task manager storing outcomes into {@code store}, counting references in {@code refs}. */
+  public TaskManager(MemoryStore store, ReferenceCounter refs) {
     this.store = store;
+    this.refs = refs;
   }
 
   /** Where retries are sent: the submitter. Set once during start-up. */
@@ -58,26 +66,31 @@ public final class TaskManager {
     this.resubmitter = resubmitter;
   }
 
-  /** Records a task before it is submitted and declares its return objects. */
-  public void add(TaskSpec spec) {
+  /**
+   * Records a task before it is submitted and declares its return objects; {@code argRefs} (the
+   * refs its arguments hold) stay referenced until its final outcome.
+   */
+  public void add(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
     TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       store.expect(ObjectId.of(id, i));
     }
-    pending.put(id, new PendingTask(spec));
+    refs.addSubmitted(argRefs);
+    pending.put(id, new PendingTask(spec, argRefs));
   }
 
   /**
    * Records a streaming generator task and creates its caller-side stream, before the task is
    * submitted, so reports can never arrive for a stream that does not exist yet.
    */
-  public ObjectRefStream addStreamingTask(TaskSpec spec, Address owner) {
+  public ObjectRefStream addStreamingTask(TaskSpec spec, Address owner,
+      List<ReferenceCounter.Nested> argRefs) {
     ObjectId generatorId = ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1);
     ObjectRefStream stream = new ObjectRefStream(generatorId, owner,
-        (int) spec.getGeneratorBackpressureNumObjects(), store,
+        (int) spec.getGeneratorBackpressureNumObjects(), refs,
         () -> streams.remove(generatorId));
     streams.put(generatorId, stream);
-    add(spec);
+    add(spec, argRefs);
     return stream;
   }
 
@@ -88,6 +101,9 @@ public final class TaskManager {
   public void handleReport(ReportGeneratorItemReturns report, ObjectRefStream.ReportReply reply) {
     ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
     if (stream == null) {
+      for (ReturnObject item : report.getReturnedObjectsList()) {
+        dropNested(item);
+      }
       reply.send(0, true);
       return;
     }
@@ -133,9 +149,11 @@ public final class TaskManager {
   public void complete(TaskId id, PushTaskReply reply) {
     PendingTask p = pending.get(id);
     if (p == null) {
+      reply.getReturnsList().forEach(this::dropNested);
       return;
     }
     if (p.cancelled) {
+      reply.getReturnsList().forEach(this::dropNested);
       fail(id, cancelledError(p.spec), false);
       return;
     }
@@ -160,8 +178,27 @@ public final class TaskManager {
         }
       }
       for (ReturnObject r : reply.getReturnsList()) {
-        store.put(ObjectId.fromBytes(r.getObjectId().toByteArray()), r.getValue());
+        ObjectId objectId = ObjectId.fromBytes(r.getObjectId().toByteArray());
+        List<ReferenceCounter.Nested> nested = nested(r);
+        refs.addContained(nested, true);
+        refs.storeIfReferenced(objectId, r.getValue());
+        refs.setContains(objectId, nested);
       }
+      refs.removeSubmitted(p.argRefs);
+    } else {
+      reply.getReturnsList().forEach(this::dropNested);
+    }
+  }
+
+  private static List<ReferenceCounter.Nested> nested(ReturnObject r) {
+    return r.getNestedRefsCount() == 0 ? List.of()
+        : r.getNestedRefsList().stream().map(ReferenceCounter.Nested::of).toList();
+  }
+
+  /** A return that will not be stored gives up the borrows registered for its nested refs. */
+  private void dropNested(ReturnObject r) {
+    if (r.getNestedRefsCount() > 0) {
+      refs.dropPreRegistered(nested(r));
     }
   }
 
@@ -183,13 +220,14 @@ public final class TaskManager {
     }
     if (pending.remove(id, p)) {
       storeFailure(id, p.spec, error);
+      refs.removeSubmitted(p.argRefs);
     }
   }
 
   /** Every return object becomes {@code error}; a generator's stream ends at its cursor. */
   private void storeFailure(TaskId id, TaskSpec spec, ErrorInfo error) {
     for (int i = 1; i <= spec.getNumReturns(); i++) {
-      store.put(ObjectId.of(id, i), Errors.value(error));
+      refs.storeIfReferenced(ObjectId.of(id, i), Errors.value(error));
     }
     ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
     if (stream != null) {
@@ -203,6 +241,7 @@ public final class TaskManager {
       PendingTask p = pending.remove(id);
       if (p != null) {
         storeFailure(id, p.spec, error);
+        refs.removeSubmitted(p.argRefs);
       }
     }
   }

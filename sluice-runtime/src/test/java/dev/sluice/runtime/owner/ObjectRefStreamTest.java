@@ -24,6 +24,8 @@ class ObjectRefStreamTest {
   private static final ObjectId GENERATOR = ObjectId.of(TASK, 1);
 
   private final MemoryStore store = new MemoryStore();
+  private final ReferenceCounter refs = new ReferenceCounter(Address.getDefaultInstance(), store,
+      (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null));
   private final AtomicInteger deletions = new AtomicInteger();
 
   /** Records every reply sent for a report. */
@@ -49,7 +51,7 @@ class ObjectRefStreamTest {
   }
 
   private ObjectRefStream stream(int threshold) {
-    return new ObjectRefStream(GENERATOR, Address.getDefaultInstance(), threshold, store,
+    return new ObjectRefStream(GENERATOR, Address.getDefaultInstance(), threshold, refs,
         deletions::incrementAndGet);
   }
 
@@ -71,6 +73,9 @@ class ObjectRefStreamTest {
   }
 
   private String valueOf(ObjectRefImpl<?> ref) {
+    if (ref.carriedValue() != null) {
+      return ref.carriedValue().getData().toStringUtf8();
+    }
     return store.find(ref.id()).join().getData().toStringUtf8();
   }
 
@@ -146,7 +151,7 @@ class ObjectRefStreamTest {
     report(s, 0, 2);
     report(s, 0, 7);
     assertThat(s.unconsumedCount()).isZero();
-    assertThat(store.find(s.itemId(2))).isNull();
+    assertThat(s.peek()).isEqualTo(ObjectRefStream.State.NOT_READY);
   }
 
   @Test
@@ -204,10 +209,26 @@ class ObjectRefStreamTest {
     s.delete();
     s.delete();
     assertThat(held.notFound()).isTrue();
-    assertThat(store.find(s.itemId(0))).as("unconsumed item released").isNull();
+    assertThat(s.unconsumedCount()).as("unconsumed item released").isZero();
+    assertThat(store.size()).as("nothing reached the store").isZero();
     assertThat(report(s, 0, 1).notFound()).isTrue();
     assertThat(s.peek()).isEqualTo(ObjectRefStream.State.END);
     assertThat(deletions).hasValue(1);
+  }
+
+  @Test
+  void aConsumedItemCarriesItsValueUntilItsRefLeavesTheProcess() {
+    ObjectRefStream s = stream(-1);
+    report(s, 0, 0);
+    assertThat(store.size()).as("unconsumed items stay in the stream").isZero();
+    ObjectRefImpl<?> ref = s.poll();
+    assertThat(ref.carriedValue().getData().toStringUtf8()).isEqualTo("v0");
+    assertThat(refs.size()).as("an item ref that never left is not in the table").isZero();
+    assertThat(store.size()).isZero();
+
+    refs.noteSerialized(ref);
+    assertThat(refs.isReferenced(ref.id())).as("counted once serialized").isTrue();
+    assertThat(valueOf(new ObjectRefImpl<>(ref.id(), ref.owner()))).isEqualTo("v0");
   }
 
   @Test
@@ -222,7 +243,7 @@ class ObjectRefStreamTest {
     assertThat(generatorRef.id()).isEqualTo(GENERATOR);
     assertThat(s.peek()).isEqualTo(ObjectRefStream.State.END);
     assertThat(s.poll()).isNull();
-    assertThat(store.find(s.itemId(2))).as("item past the end released").isNull();
+    assertThat(s.unconsumedCount()).as("item past the end released").isZero();
   }
 
   @Test
