@@ -15,6 +15,7 @@ public final class SluiceConfig {
   private final int numCpus;
   private final int numWorkers;
   private final long objectStoreBytes;
+  private final Path objectStoreDirectory;
   private final List<Path> codeSearchPath;
   private final List<String> serializationAllowList;
   private final int inlineThresholdBytes;
@@ -28,6 +29,7 @@ public final class SluiceConfig {
     this.numCpus = b.numCpus;
     this.numWorkers = b.numWorkers < 0 ? b.numCpus : b.numWorkers;
     this.objectStoreBytes = b.objectStoreBytes;
+    this.objectStoreDirectory = b.objectStoreDirectory;
     this.codeSearchPath = List.copyOf(b.codeSearchPath);
     this.serializationAllowList = List.copyOf(b.serializationAllowList);
     this.inlineThresholdBytes = b.inlineThresholdBytes;
@@ -60,6 +62,11 @@ public final class SluiceConfig {
   /** The embedded node's shared-memory store capacity in bytes. */
   public long objectStoreBytes() {
     return objectStoreBytes;
+  }
+
+  /** Directory of the embedded node's shared-memory store file ({@code /dev/shm} by default). */
+  public Path objectStoreDirectory() {
+    return objectStoreDirectory;
   }
 
   /** Class path entries workers load user code from; empty means the driver's own class path. */
@@ -106,6 +113,7 @@ public final class SluiceConfig {
     private int numCpus = Runtime.getRuntime().availableProcessors();
     private int numWorkers = -1;
     private long objectStoreBytes = defaultObjectStoreBytes();
+    private Path objectStoreDirectory = defaultObjectStoreDirectory();
     private List<Path> codeSearchPath = List.of();
     private List<String> serializationAllowList = List.of();
     private int inlineThresholdBytes = 100 * 1024;
@@ -122,9 +130,23 @@ public final class SluiceConfig {
       return root == null || root.isBlank() ? null : Path.of(root);
     }
 
+    /** 30% of the machine's memory, like Ray; the store's pages are only used as filled. */
     private static long defaultObjectStoreBytes() {
-      long max = Runtime.getRuntime().maxMemory();
-      return Math.max(64L << 20, Math.min(max / 3, 2L << 30));
+      try {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os) {
+          return Math.max(64L << 20, os.getTotalMemorySize() / 10 * 3);
+        }
+      } catch (RuntimeException | LinkageError ignored) {
+        // no memory figure: fall through to a fixed default
+      }
+      return 2L << 30;
+    }
+
+    private static Path defaultObjectStoreDirectory() {
+      Path shm = Path.of("/dev/shm");
+      return java.nio.file.Files.isDirectory(shm) ? shm
+          : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     /** Joins the cluster whose head listens at {@code host:port}. */
@@ -170,6 +192,16 @@ public final class SluiceConfig {
         throw new IllegalArgumentException("objectStoreBytes must be >= 1 MiB, got " + bytes);
       }
       this.objectStoreBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Where the embedded node creates its shared-memory store file: a memory-backed file system
+     * ({@code /dev/shm}, the default where it exists). If the directory cannot be created,
+     * {@link Sluice#init(SluiceConfig)} fails with a {@link RuntimeStartupException} naming it.
+     */
+    public Builder objectStoreDirectory(Path dir) {
+      this.objectStoreDirectory = Objects.requireNonNull(dir, "objectStoreDirectory");
       return this;
     }
 
@@ -234,6 +266,11 @@ public final class SluiceConfig {
 
     /** The config. */
     public SluiceConfig build() {
+      if (inlineThresholdBytes > maxMessageBytes - (64 << 10)) {
+        throw new IllegalArgumentException("inlineThresholdBytes " + inlineThresholdBytes
+            + " must leave room for the rest of a message under maxMessageBytes "
+            + maxMessageBytes + " (at most maxMessageBytes - 64 KiB)");
+      }
       if (numWorkers > 0 && numWorkers > 4 * numCpus) {
         throw new IllegalArgumentException("numWorkers " + numWorkers + " is over 4x numCpus "
             + numCpus + "; that many idle JVMs only waste memory");

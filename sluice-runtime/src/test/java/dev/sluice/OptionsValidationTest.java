@@ -220,4 +220,12 @@ class OptionsValidationTest {
     assertThatCode(() -> SluiceConfig.builder().inlineThresholdBytes(0).build())
         .doesNotThrowAnyException();
   }
+
+  @Test
+  void configRejectsAnInlineThresholdThatCouldNotTravelInline() {
+    assertThatThrownBy(() -> SluiceConfig.builder().maxMessageBytes(1 << 20)
+        .inlineThresholdBytes(1 << 20).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("inlineThresholdBytes").hasMessageContaining("maxMessageBytes");
+  }
 }

@@ -81,6 +81,7 @@ public final class Errors {
       case SERIALIZATION_FAILED -> new SerializationException(m, null);
       case FUNCTION_NOT_FOUND -> new FunctionNotFoundException(m);
       case OBJECT_TOO_LARGE -> new ObjectTooLargeException(m);
+      case OBJECT_STORE_FULL -> new dev.sluice.ObjectStoreFullException(m);
       case TASK_UNSCHEDULABLE -> new TaskUnschedulableException(m);
       default -> new SluiceException(m);
     };

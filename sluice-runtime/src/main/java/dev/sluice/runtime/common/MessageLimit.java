@@ -16,11 +16,17 @@ public final class MessageLimit {
    * saying that {@code what} is over the limit, naming the size and the limit.
    */
   public static String describeExcess(String what, long size, int maxMessageBytes) {
+    return describeExcess(() -> what, size, maxMessageBytes);
+  }
+
+  /** Like {@link #describeExcess(String, long, int)}, naming the value only when it is over. */
+  public static String describeExcess(java.util.function.Supplier<String> what, long size,
+      int maxMessageBytes) {
     int limit = maxMessageBytes - OVERHEAD_BYTES;
     if (size <= limit) {
       return null;
     }
-    return what + " is " + size + " bytes serialized, over the " + limit
+    return what.get() + " is " + size + " bytes serialized, over the " + limit
         + "-byte transport limit (SluiceConfig.maxMessageBytes " + maxMessageBytes
         + " minus message overhead)";
   }

@@ -7,7 +7,14 @@ import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
+import dev.sluice.NodeId;
+import dev.sluice.ObjectLostException;
 import dev.sluice.ObjectRef;
+import dev.sluice.runtime.objectstore.SharedMemoryClient;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
+import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import dev.sluice.ObjectStoreStats;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.RuntimeContext;
@@ -97,6 +104,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final FunctionDescriptors functions;
   private final MemoryStore store = new MemoryStore();
   private final ReferenceCounter refs;
+  private final SharedMemoryClient sharedStore;
+  private final ByteString selfNodeBytes;
   private final TaskManager taskManager;
   private final ScheduledExecutorService timers;
   private final Server server;
@@ -142,7 +151,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
         server.getPort());
-    this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate);
+    this.selfNodeBytes = ByteString.copyFrom(options.nodeId().toBytes());
+    this.sharedStore = SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
+        options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()));
+    this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, sharedStore::delete);
     this.taskManager = new TaskManager(store, refs);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
@@ -169,17 +181,20 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions opts) {
     checkRunning();
-    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    int outer = refs.beginCollect();
     TaskSpec spec;
     List<ReferenceCounter.Nested> argRefs;
+    List<ObjectRef<?>> argObjects = new ArrayList<>(0);
     try {
-      spec = buildSpec(function, args, opts);
+      spec = buildSpec(function, args, opts, argObjects);
     } finally {
       argRefs = refs.endCollect(outer);
     }
     ObjectRef<R> ref = refs.newRef(
         ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
     taskManager.add(spec, argRefs);
+    // Large arguments became objects of their own, held from now on by the task.
+    Reference.reachabilityFence(argObjects);
     submitter.submit(spec);
     return ref;
   }
@@ -189,7 +204,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
    * ref among the arguments (top level, nested in values, captured by the function) is noted in
    * the caller's collection scope.
    */
-  private TaskSpec buildSpec(Serializable function, Object[] args, TaskOptions opts) {
+  private TaskSpec buildSpec(Serializable function, Object[] args, TaskOptions opts,
+      List<ObjectRef<?>> argObjects) {
     TaskContext ctx = context();
     FunctionDescriptors.Described fn = functions.describe(function);
     String name = opts.name() != null ? opts.name() : fn.displayName();
@@ -203,7 +219,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         .setMaxRetries(opts.maxRetries())
         .setRetryExceptions(opts.retryExceptions());
     for (int i = 0; i < args.length; i++) {
-      spec.addArgs(toArg(args[i], i, name));
+      spec.addArgs(toArg(args[i], i, name, argObjects));
     }
     Map<String, Double> resources = new HashMap<>(opts.resources());
     if (opts.numCpus() > 0) {
@@ -217,11 +233,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
       TaskOptions opts, GeneratorCaller.Kind kind) {
     checkRunning();
-    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+    int outer = refs.beginCollect();
     TaskSpec.Builder builder;
     List<ReferenceCounter.Nested> argRefs;
+    List<ObjectRef<?>> argObjects = new ArrayList<>(0);
     try {
-      builder = buildSpec(function, args, opts).toBuilder();
+      builder = buildSpec(function, args, opts, argObjects).toBuilder();
     } finally {
       argRefs = refs.endCollect(outer);
     }
@@ -234,11 +251,16 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         .build();
     // The caller-side stream exists before the task can run, let alone report.
     ObjectRefStream stream = taskManager.addStreamingTask(spec, self, argRefs);
+    Reference.reachabilityFence(argObjects);
     submitter.submit(spec);
     return new ObjectRefGeneratorImpl<>(stream);
   }
 
-  private TaskArg toArg(Object arg, int index, String fn) {
+  /**
+   * One argument as it travels: a ref, an inline value, or (over the inline threshold) a ref to
+   * a new object in the node's store, added to {@code argObjects}.
+   */
+  private TaskArg toArg(Object arg, int index, String fn, List<ObjectRef<?>> argObjects) {
     if (arg instanceof ObjectRefImpl<?> ref) {
       refs.noteSerialized(ref);
       return TaskArg.newBuilder().setRef(ref.toInfo()).build();
@@ -247,28 +269,40 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       throw new IllegalArgumentException("argument " + index + " of " + fn
           + " is an ObjectRef not created by Sluice: " + arg.getClass().getName());
     }
-    byte[] bytes;
+    Encoded enc;
+    ObjectId id = context().nextPutId();
     try {
-      bytes = serializer.serialize(arg);
+      enc = encode(id, arg, () -> "argument " + index + " of " + fn);
     } catch (SerializationException e) {
       throw new SerializationException("argument " + index + " of " + fn
           + " cannot be serialized: " + e.getMessage(), e);
     }
-    checkSize(bytes.length, "argument " + index + " of " + fn);
-    return TaskArg.newBuilder().setValue(UnsafeByteOperations.unsafeWrap(bytes)).build();
-  }
-
-  private void checkSize(int size, String what) {
-    String excess = MessageLimit.describeExcess(what, size, options.maxMessageBytes());
-    if (excess != null) {
-      throw new ObjectTooLargeException(excess);
+    if (enc.value().hasData()) {
+      return TaskArg.newBuilder().setValue(enc.value().getData()).build();
     }
+    // In the node's store: the argument travels as a ref to an object of its own, which the
+    // task holds (through the collection scope) until it ends. Nested refs are collected too.
+    ObjectRefImpl<?> ref = refs.adopt(id, self, enc.value(), List.of());
+    argObjects.add(ref);
+    refs.noteSerialized(ref);
+    return TaskArg.newBuilder().setRef(ref.toInfo()).build();
   }
 
-  @Override
-  public <T> ObjectRef<T> put(T value) {
-    checkRunning();
-    List<ReferenceCounter.Nested> outer = refs.beginCollect();
+  /** A value encoded as an object: inline or in the node's store, with its nested refs. */
+  private record Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested) {}
+
+  /**
+   * Encodes {@code value} as object {@code id}: a {@code byte[]} over the inline threshold is
+   * written to the node's store as is, anything else is serialized and written there when over
+   * the threshold, else kept inline. Refs serialized inside are collected (and also seen by any
+   * enclosing collection scope).
+   */
+  private Encoded encode(ObjectId id, Object value, java.util.function.Supplier<String> what) {
+    int threshold = options.inlineThresholdBytes();
+    if (value instanceof byte[] raw && raw.length > threshold) {
+      return new Encoded(sharedStore.write(id, raw, true), List.of());
+    }
+    int outer = refs.beginCollect();
     byte[] bytes;
     List<ReferenceCounter.Nested> nested;
     try {
@@ -276,12 +310,26 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     } finally {
       nested = refs.endCollect(outer);
     }
-    checkSize(bytes.length, "put value of type "
+    if (bytes.length > threshold) {
+      return new Encoded(sharedStore.write(id, bytes, false), nested);
+    }
+    String excess = MessageLimit.describeExcess(what, bytes.length, options.maxMessageBytes());
+    if (excess != null) {
+      throw new ObjectTooLargeException(excess);
+    }
+    return new Encoded(ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes))
+        .build(), nested);
+  }
+
+  @Override
+  public <T> ObjectRef<T> put(T value) {
+    checkRunning();
+    ObjectId id = context().nextPutId();
+    Encoded enc = encode(id, value, () -> "put value of type "
         + (value == null ? "null" : value.getClass().getName()));
     // The nested refs are counted as contained before the caller can drop its own refs to them.
-    refs.addContained(nested, false);
-    return refs.adopt(context().nextPutId(), self,
-        ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build(), nested);
+    refs.addContained(enc.nested(), false);
+    return refs.adopt(id, self, enc.value(), enc.nested());
   }
 
   @Override
@@ -306,7 +354,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         blocked(false);
       }
     }
-    T value = decode(v);
+    T value = decode(ref.id(), v);
     // Refs nested in the value are borrowed from now on: register before the ref that keeps
     // their outer object (and so them) alive may go.
     refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
@@ -315,11 +363,34 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @SuppressWarnings("unchecked")
-  private <T> T decode(ObjectValue v) {
+  private <T> T decode(ObjectId id, ObjectValue v) {
     if (v.hasError()) {
       throw Errors.toException(v.getError(), options.serializationAllowList());
     }
-    return (T) serializer.deserialize(v.getData().toByteArray());
+    if (v.hasShared()) {
+      return (T) readShared(id, v.getShared());
+    }
+    return (T) serializer.deserialize(v.getData().asReadOnlyByteBuffer());
+  }
+
+  /** Reads an object from this node's shared-memory store, pinned while it is read. */
+  private Object readShared(ObjectId id, SharedMemoryLocation where) {
+    checkLocal(id, where);
+    MemorySegment bytes = sharedStore.pin(id);
+    try {
+      return where.getRawBytes() ? bytes.toArray(ValueLayout.JAVA_BYTE)
+          : serializer.deserialize(bytes.asByteBuffer());
+    } finally {
+      sharedStore.release(id);
+    }
+  }
+
+  private void checkLocal(ObjectId id, SharedMemoryLocation where) {
+    if (!where.getNodeId().equals(selfNodeBytes)) {
+      throw new ObjectLostException("object " + id + " is in the object store of node "
+          + NodeId.fromBytes(where.getNodeId().toByteArray()) + ", and this process runs on node "
+          + options.nodeId() + ": transfer between nodes is not available yet");
+    }
   }
 
   private SluiceException interrupted(ObjectRef<?> ref) {
@@ -422,7 +493,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public ObjectStoreStats objectStoreStats() {
     checkRunning();
-    return new ObjectStoreStats(refs.size(), store.size(), 0, 0, 0, 0, 0);
+    ObjectStoreStatsReply shared = sharedStore.stats();
+    return new ObjectStoreStats(refs.size(), store.size(), shared.getCapacity(),
+        shared.getUsed(), shared.getObjects(), shared.getSpilledBytes(),
+        shared.getSpilledObjects());
   }
 
   @Override
@@ -439,6 +513,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     RpcFactory.shutdownQuietly(server);
     timers.shutdownNow();
     channels.close();
+    sharedStore.close();
   }
 
   // ------------------------------------------------------------------ objects
@@ -572,17 +647,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @Override
-  public SerializedReturn serializeReturn(Object value, Address taskOwner) {
-    List<ReferenceCounter.Nested> outer = refs.beginCollect();
-    byte[] bytes;
-    List<ReferenceCounter.Nested> nested;
-    try {
-      bytes = serializer.serialize(value);
-    } finally {
-      nested = refs.endCollect(outer);
-    }
+  public EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner) {
+    Encoded enc = encode(id, value, () -> "return value " + id);
+    List<ReferenceCounter.Nested> nested = enc.nested();
     if (nested.isEmpty()) {
-      return new SerializedReturn(bytes, List.of());
+      return new EncodedReturn(enc.value(), List.of());
     }
     try {
       refs.registerBorrower(nested, taskOwner)
@@ -594,7 +663,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           e.toString());
     }
     Reference.reachabilityFence(value);
-    return new SerializedReturn(bytes,
+    return new EncodedReturn(enc.value(),
         nested.stream().map(ReferenceCounter.Nested::toInfo).toList());
   }
 

@@ -3,6 +3,7 @@ package dev.sluice.runtime.core;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,8 +21,10 @@ import java.util.List;
  * @param maxMessageBytes the transport's message limit
  * @param maxTasksInFlightPerWorker tasks pipelined to one leased worker
  * @param leaseIdleTimeout how long an unused lease is kept before it is returned
+ * @param objectStoreFile the node's shared-memory store file
+ * @param objectStoreCapacity its capacity in bytes
  */
 public record CoreWorkerOptions(boolean isWorker, JobId jobId, WorkerId workerId, NodeId nodeId,
     String bindHost, String nodeManagerTarget, List<String> serializationAllowList,
     int inlineThresholdBytes, int maxMessageBytes, int maxTasksInFlightPerWorker,
-    Duration leaseIdleTimeout) {}
+    Duration leaseIdleTimeout, Path objectStoreFile, long objectStoreCapacity) {}

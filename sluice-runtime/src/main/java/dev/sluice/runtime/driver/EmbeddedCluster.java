@@ -82,12 +82,13 @@ public final class EmbeddedCluster implements SluiceRuntime {
           Map.of("CPU", (double) config.numCpus()), config.numWorkers(), classPath,
           config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
           config.serializationAllowList(), config.inlineThresholdBytes(),
-          config.maxMessageBytes(), Duration.ofSeconds(1)), rpc);
+          config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
+          config.objectStoreDirectory()), rpc);
       JobId job = registerJob(rpc, controlTarget, host);
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
-          config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50)),
-          rpc);
+          config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
+          nm.objectStore().file(), nm.objectStore().capacity()), rpc);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
           job.number(), nodeId, config.numCpus(), config.numWorkers(), sessionDir);

@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,14 +56,14 @@ final class GeneratorExecution {
   private final Address self;
   private final String what;
   private final String location;
-  private final BiFunction<Object, String, ReturnObject.Builder> toValue;
+  private final ValueEncoder toValue;
   private final GeneratorWaiter waiter;
   private final BooleanSupplier cancelled;
   private final boolean retryApplicationErrors;
   private long nextIndex;
 
   GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
-      String location, BiFunction<Object, String, ReturnObject.Builder> toValue,
+      String location, ValueEncoder toValue,
       BooleanSupplier cancelled) {
     this.cancelled = cancelled;
     this.spec = spec;
@@ -109,7 +110,7 @@ final class GeneratorExecution {
       return null;
     }
     PushTaskReply.Builder reply = PushTaskReply.newBuilder()
-        .addReturns(toValue.apply(null, what).setObjectId(generatorId));
+        .addReturns(toValue.encode(null, ObjectId.of(taskId, 1), () -> what).setObjectId(generatorId));
     for (long k = 0; k < nextIndex; k++) {
       reply.addStreamedReturns(StreamedReturn.newBuilder()
           .setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
@@ -135,7 +136,7 @@ final class GeneratorExecution {
         reportFailure(t);
         return;
       }
-      if (!report(toValue.apply(item, what + " item " + nextIndex))) {
+      if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
         return;
       }
       waiter.awaitCredit();
@@ -190,7 +191,7 @@ final class GeneratorExecution {
         if (done.getCount() == 0) {
           return;
         }
-        if (!report(toValue.apply(item, what + " item " + nextIndex))) {
+        if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
           subscription[0].cancel();
           done.countDown();
         }
@@ -242,6 +243,17 @@ final class GeneratorExecution {
         .setWorkerAddr(self)
         .setAttemptNumber(spec.getAttemptNumber());
     return stream.sendReport(r, waiter);
+  }
+
+  /** Turns a value into a return object: inline or in the node's store, or an error. */
+  interface ValueEncoder {
+    /** Encodes {@code value}, the object {@code id}, named {@code what} in errors. */
+    ReturnObject.Builder encode(Object value, ObjectId id, Supplier<String> what);
+  }
+
+  /** Names item {@code k} in error messages; built only when a message needs it. */
+  private Supplier<String> itemName(long k) {
+    return () -> what + " item " + k;
   }
 
   private ObjectId itemId(long k) {

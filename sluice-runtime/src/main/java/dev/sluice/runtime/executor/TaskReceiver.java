@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.FunctionNotFoundException;
 import dev.sluice.ObjectId;
+import dev.sluice.ObjectStoreFullException;
+import dev.sluice.ObjectTooLargeException;
 import dev.sluice.SerializationException;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
@@ -26,6 +28,7 @@ import dev.sluice.runtime.serial.ObjectSerializer;
 import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -73,10 +76,16 @@ public final class TaskReceiver {
     Address address();
 
     /**
-     * Serializes a task's return value (or streamed item), listing the refs nested in it;
-     * {@code taskOwner} has been registered as a borrower of each when this returns, so the refs outlive this process's own copies until the owner counts them.
+     * Encodes a task's return value (or streamed item) {@code id}: inline, or written to the
+     * node's shared-memory store when over the inline threshold. The refs nested in it are
+     * listed, and {@code taskOwner} has been registered as a borrower of each when this
+     * returns, so they outlive this process's own copies until the owner counts them.
+     *
+     * @throws SerializationException if the value cannot be serialized
+     * @throws ObjectStoreFullException if it is large and the store has no room
+     * @throws ObjectTooLargeException if it can neither travel inline nor fit the store
      */
-    SerializedReturn serializeReturn(Object value, Address taskOwner);
+    EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner);
 
     /**
      * Waits until the borrows this process took on refs it deserialized are registered with
@@ -84,8 +93,8 @@ public final class TaskReceiver {
      */
     void awaitBorrowRegistrations();
 
-    /** A serialized return value and the refs nested in it. */
-    record SerializedReturn(byte[] bytes, List<ObjectRefInfo> nestedRefs) {}
+    /** An encoded return value and the refs nested in it. */
+    record EncodedReturn(ObjectValue value, List<ObjectRefInfo> nestedRefs) {}
   }
 
   private static final class Work {
@@ -250,7 +259,7 @@ public final class TaskReceiver {
       replyApplicationError(w, what, thrown);
     } else {
       send(w, PushTaskReply.newBuilder()
-          .addReturns(toValue(result, what, spec.getOwner())
+          .addReturns(toValue(result, ObjectId.of(w.taskId, 1), () -> what, spec.getOwner())
               .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
           .build());
     }
@@ -258,7 +267,7 @@ public final class TaskReceiver {
 
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
     GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
-        env.location(), (value, item) -> toValue(value, item, spec.getOwner()),
+        env.location(), (value, id, item) -> toValue(value, id, item, spec.getOwner()),
         () -> w.cancelled);
     PushTaskReply reply;
     try {
@@ -282,21 +291,24 @@ public final class TaskReceiver {
    * be. Refs nested in it are listed, and the task's owner is registered as their borrower
    * before this returns (see {@link ExecutionEnv#serializeReturn}).
    */
-  private ReturnObject.Builder toValue(Object value, String what, Address owner) {
+  private ReturnObject.Builder toValue(Object value, ObjectId id, Supplier<String> what,
+      Address owner) {
     ReturnObject.Builder out = ReturnObject.newBuilder();
     try {
-      ExecutionEnv.SerializedReturn r = env.serializeReturn(value, owner);
-      String excess = MessageLimit.describeExcess("the value " + what + " on "
-          + env.location() + " produced", r.bytes().length, env.maxMessageBytes());
-      if (excess != null) {
-        return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, excess)));
-      }
-      return out.setValue(ObjectValue.newBuilder()
-              .setData(UnsafeByteOperations.unsafeWrap(r.bytes())))
-          .addAllNestedRefs(r.nestedRefs());
+      ExecutionEnv.EncodedReturn r = env.encodeReturn(value, id, owner);
+      out.setValue(r.value());
+      return r.nestedRefs().isEmpty() ? out : out.addAllNestedRefs(r.nestedRefs());
     } catch (SerializationException e) {
-      return out.setValue(Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on "
-          + env.location() + " produced a value that cannot be serialized: " + e.getMessage())));
+      return out.setValue(Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what.get()
+          + " on " + env.location() + " produced a value that cannot be serialized: "
+          + e.getMessage())));
+    } catch (ObjectStoreFullException e) {
+      return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_STORE_FULL, what.get()
+          + " on " + env.location() + " produced a value that does not fit: "
+          + e.getMessage())));
+    } catch (ObjectTooLargeException e) {
+      return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, "the value "
+          + what.get() + " on " + env.location() + " produced: " + e.getMessage())));
     }
   }
 

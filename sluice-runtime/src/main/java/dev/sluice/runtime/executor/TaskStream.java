@@ -188,7 +188,10 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
           && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
           && merged.getReturnedObjectsCount() < MAX_BATCH * 16
           && mergedBytes + itemBytes <= maxBatchBytes) {
-        merged.addAllReturnedObjects(r.getReturnedObjectsList());
+        // One add per item: addAll would grow the list to the exact size every time.
+        for (int i = 0; i < r.getReturnedObjectsCount(); i++) {
+          merged.addReturnedObjects(r.getReturnedObjects(i));
+        }
         mergedBytes += itemBytes;
         continue;
       }

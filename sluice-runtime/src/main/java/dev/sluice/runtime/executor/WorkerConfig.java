@@ -2,6 +2,7 @@ package dev.sluice.runtime.executor;
 
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -19,10 +20,12 @@ import java.util.Map;
  * @param serializationAllowList user package prefixes allowed in deserialization
  * @param inlineThresholdBytes values up to this size travel inline
  * @param maxMessageBytes the transport's message limit
+ * @param objectStoreFile the node's shared-memory store file
+ * @param objectStoreCapacity its capacity in bytes
  */
 public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerTarget,
     String bindHost, List<String> serializationAllowList, int inlineThresholdBytes,
-    int maxMessageBytes) {
+    int maxMessageBytes, Path objectStoreFile, long objectStoreCapacity) {
 
   /** The config as command-line arguments for {@link WorkerMain}. */
   public List<String> toArgs() {
@@ -30,7 +33,9 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
     args.addAll(List.of("--worker-id", workerId.hex(), "--node-id", nodeId.hex(),
         "--node-manager", nodeManagerTarget, "--bind-host", bindHost,
         "--inline-threshold", Integer.toString(inlineThresholdBytes),
-        "--max-message-bytes", Integer.toString(maxMessageBytes)));
+        "--max-message-bytes", Integer.toString(maxMessageBytes),
+        "--object-store", objectStoreFile.toString(),
+        "--object-store-capacity", Long.toString(objectStoreCapacity)));
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
     }
@@ -54,7 +59,9 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
         required(m, "bind-host"),
         allow.isEmpty() ? List.of() : Arrays.asList(allow.split(",")),
         Integer.parseInt(required(m, "inline-threshold")),
-        Integer.parseInt(required(m, "max-message-bytes")));
+        Integer.parseInt(required(m, "max-message-bytes")),
+        Path.of(required(m, "object-store")),
+        Long.parseLong(required(m, "object-store-capacity")));
   }
 
   private static String required(Map<String, String> m, String key) {

@@ -23,12 +23,14 @@ import java.util.Map;
  * @param inlineThresholdBytes values up to this size travel inline
  * @param maxMessageBytes the transport's message limit
  * @param heartbeatPeriod how often the node manager reports to the control service
+ * @param objectStoreBytes capacity of the node's shared-memory object store
+ * @param objectStoreDirectory where the store's file is created (a memory file system)
  */
 public record NodeConfig(NodeId nodeId, String bindHost, int port, String controlTarget,
     Map<String, Double> resources, int numPrestartWorkers, List<Path> workerClassPath,
     List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
     List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
-    Duration heartbeatPeriod) {
+    Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory) {
 
   /** The node's CPU count. */
   public double cpus() {

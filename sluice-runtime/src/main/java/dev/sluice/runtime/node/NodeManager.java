@@ -1,5 +1,19 @@
 package dev.sluice.runtime.node;
 
+import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectstore.SharedMemoryStore;
+import dev.sluice.runtime.rpc.proto.CreateObjectReply;
+import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsReply;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
+import dev.sluice.runtime.rpc.proto.PinObjectReply;
+import dev.sluice.runtime.rpc.proto.PinObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectReply;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectRequest;
+import dev.sluice.runtime.rpc.proto.SealObjectReply;
+import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 import com.google.protobuf.ByteString;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.WorkerId;
@@ -68,6 +82,7 @@ public final class NodeManager implements AutoCloseable {
   private final Server server;
   private final ScheduledExecutorService scheduler;
   private final String advertisedHost;
+  private final SharedMemoryStore objectStore;
 
   private final Object lock = new Object();
   private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
@@ -98,6 +113,9 @@ public final class NodeManager implements AutoCloseable {
   private NodeManager(NodeConfig config, RpcFactory rpc) throws IOException {
     this.config = config;
     this.rpc = rpc;
+    this.objectStore = SharedMemoryStore.create(config.objectStoreDirectory(),
+        "sluice-" + config.nodeId().hex().substring(0, 16) + "-" + ProcessHandle.current().pid(),
+        config.objectStoreBytes(), config.sessionDir().resolve("spill"));
     this.channels = new ChannelPool(rpc);
     this.available = new HashMap<>(config.resources());
     this.advertisedHost = config.bindHost();
@@ -182,7 +200,7 @@ public final class NodeManager implements AutoCloseable {
   private void launchWorkerLocked() {
     WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
         config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
-        config.maxMessageBytes());
+        config.maxMessageBytes(), objectStore.file(), objectStore.capacity());
     WorkerProcess w;
     try {
       w = WorkerProcess.launch(wc, config);
@@ -435,7 +453,17 @@ public final class NodeManager implements AutoCloseable {
     all.forEach(w -> w.awaitExit(3000));
     RpcFactory.shutdownQuietly(server);
     channels.close();
+    objectStore.close();
     log.info("node manager {} stopped ({} workers)", config.nodeId(), all.size());
+  }
+
+  /** The node's shared-memory object store. */
+  public SharedMemoryStore objectStore() {
+    return objectStore;
+  }
+
+  private static ObjectId objectId(ByteString bytes) {
+    return ObjectId.fromBytes(bytes.toByteArray());
   }
 
   // ------------------------------------------------------------------ RPC handlers
@@ -547,6 +575,69 @@ public final class NodeManager implements AutoCloseable {
       out.onNext(WorkerBlockedReply.getDefaultInstance());
       out.onCompleted();
       replies.forEach(Runnable::run);
+    }
+
+    @Override
+    public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
+      CreateObjectReply.Builder b = CreateObjectReply.newBuilder();
+      switch (objectStore.create(objectId(req.getObjectId()), req.getSize())) {
+        case SharedMemoryStore.Allocated a ->
+            b.setStatus(CreateObjectReply.Status.CREATED).setOffset(a.offset());
+        case SharedMemoryStore.Exists e -> b.setStatus(CreateObjectReply.Status.EXISTS);
+        case SharedMemoryStore.Refused r -> b.setStatus(r.tooLarge()
+            ? CreateObjectReply.Status.TOO_LARGE : CreateObjectReply.Status.STORE_FULL)
+            .setMessage(r.message());
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
+      objectStore.seal(objectId(req.getObjectId()));
+      out.onNext(SealObjectReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
+      PinObjectReply.Builder b = PinObjectReply.newBuilder();
+      try {
+        SharedMemoryStore.Pinned p = objectStore.pin(objectId(req.getObjectId()));
+        if (p != null) {
+          b.setFound(true).setOffset(p.offset()).setSize(p.size());
+        }
+      } catch (RuntimeException e) {
+        b.setFound(false).setMessage(e.getMessage());
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
+      objectStore.release(objectId(req.getObjectId()));
+      out.onNext(ReleaseObjectReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
+      for (ByteString id : req.getObjectIdsList()) {
+        objectStore.delete(objectId(id));
+      }
+      out.onNext(DeleteObjectsReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void getObjectStoreStats(ObjectStoreStatsRequest req,
+        StreamObserver<ObjectStoreStatsReply> out) {
+      SharedMemoryStore.Usage u = objectStore.usage();
+      out.onNext(ObjectStoreStatsReply.newBuilder().setCapacity(u.capacity()).setUsed(u.used())
+          .setObjects(u.objects()).setSpilledBytes(u.spilledBytes())
+          .setSpilledObjects(u.spilledObjects()).build());
+      out.onCompleted();
     }
 
     @Override

@@ -32,9 +32,9 @@ public final class MemoryStore {
     return objects.get(id);
   }
 
-  /** Forgets an object. */
-  public void remove(ObjectId id) {
-    objects.remove(id);
+  /** Forgets an object; returns its future, or null if it was not here. */
+  public CompletableFuture<ObjectValue> remove(ObjectId id) {
+    return objects.remove(id);
   }
 
   /** Number of objects held, ready or not. */

@@ -188,6 +188,11 @@ public final class NormalTaskSubmitter {
               type == ErrorType.OBJECT_LOST || type == ErrorType.OWNER_DIED);
           return;
         }
+        if (value.hasShared()) {
+          // In the node's store: the executor reads it from there by ref, never over RPC.
+          resolved.addArgs(a);
+          continue;
+        }
         resolved.addArgs(TaskArg.newBuilder().setValue(value.getData()));
       }
       enqueue(resolved.build());
@@ -443,7 +448,8 @@ public final class NormalTaskSubmitter {
     }
     String worker = lease.describeWorker();
     if (!lost.isEmpty()) {
-      log.warn("{} failed with {} task(s) in flight: {}", worker, lost.size(), t.toString());
+      log.warn("{} failed with {} task(s) in flight: {}", worker, lost.size(), t.toString(),
+          t.getCause());
     }
     channels.evict(Addresses.target(lease.grant.getWorker()));
     returnLease(lease, true);

@@ -142,7 +142,9 @@ public final class ObjectRefStream {
         notFound = true;
         consumed = cursor;
         after = List.of();
-        items.forEach(this::release);
+        for (int i = 0; i < items.size(); i++) {
+          release(firstIndex + i, items.get(i));
+        }
       } else {
         currentAttempt = attempt;
         boolean aheadOfConsumer = false;
@@ -150,12 +152,12 @@ public final class ObjectRefStream {
           long index = firstIndex + i;
           ReturnObject item = items.get(i);
           if ((end >= 0 && index >= end) || index < cursor) {
-            release(item);
+            release(index, item);
             continue;
           }
           aheadOfConsumer = true;
           if (!unconsumed.add(index, item)) {
-            release(item);
+            release(index, item);
           }
         }
         consumed = cursor;
@@ -244,12 +246,16 @@ public final class ObjectRefStream {
   }
 
   /**
-   * Releases what an item that will never be consumed holds: the borrows its executor registered
-   * for this process on the refs nested in it.
+   * Releases what a copy of item {@code index} that will never be consumed holds: the borrows
+   * its executor registered for this process on the refs nested in it, and its shared-memory
+   * copy unless that is still held here (a duplicate of an unconsumed item) or referenced.
    */
-  private void release(ReturnObject item) {
+  private void release(long index, ReturnObject item) {
     if (item.getNestedRefsCount() > 0) {
       refs.dropPreRegistered(nested(item));
+    }
+    if (!unconsumed.contains(index)) {
+      refs.discard(itemId(index), item.getValue());
     }
   }
 

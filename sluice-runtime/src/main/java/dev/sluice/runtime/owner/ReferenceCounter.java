@@ -103,17 +103,23 @@ public final class ReferenceCounter {
   private final Address self;
   private final MemoryStore store;
   private final BorrowerUpdates updates;
+  private final Consumer<ObjectId> deleteShared;
   private final Cleaner cleaner;
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
-  private final ThreadLocal<List<Nested>> collecting = new ThreadLocal<>();
+  private final ThreadLocal<CollectScope> collecting = ThreadLocal.withInitial(CollectScope::new);
   private volatile boolean closed;
 
-  /** The table of the process at {@code self}, freeing owned objects from {@code store}. */
-  public ReferenceCounter(Address self, MemoryStore store, BorrowerUpdates updates) {
+  /**
+   * The table of the process at {@code self}, freeing owned objects from {@code store}, and an
+   * owned object's shared-memory copy through {@code deleteShared}.
+   */
+  public ReferenceCounter(Address self, MemoryStore store, BorrowerUpdates updates,
+      Consumer<ObjectId> deleteShared) {
     this.self = self;
     this.store = store;
     this.updates = updates;
+    this.deleteShared = deleteShared;
     this.cleaner = Cleaner.create(Thread.ofPlatform().daemon().name("sluice-ref-cleaner")
         .factory());
   }
@@ -142,7 +148,8 @@ public final class ReferenceCounter {
    */
   public <T> ObjectRefImpl<T> adoptItem(ObjectId id, Address owner, ObjectValue value,
       List<Nested> contains) {
-    if (!contains.isEmpty()) {
+    if (!contains.isEmpty() || value.hasShared()) {
+      // a shared-memory copy must be deleted when the last ref goes: count it
       return adopt(id, owner, value, contains);
     }
     return new ObjectRefImpl<>(id, owner, value);
@@ -314,24 +321,30 @@ public final class ReferenceCounter {
 
   // ------------------------------------------------------------------ nested ref collection
 
+  /** One thread's collection scopes: refs noted while {@code depth > 0}, innermost last. */
+  private static final class CollectScope {
+    int depth;
+    ArrayList<Nested> refs;
+  }
+
   /**
    * Starts collecting the refs serialized by the calling thread (see {@link #noteSerialized});
-   * returns what to pass to {@link #endCollect}. Scopes nest.
+   * returns the mark to pass to {@link #endCollect}. Scopes nest: an outer scope also sees the
+   * refs of the scopes inside it.
    */
-  public List<Nested> beginCollect() {
-    List<Nested> outer = collecting.get();
-    collecting.set(new ArrayList<>(2));
-    return outer;
+  public int beginCollect() {
+    CollectScope s = collecting.get();
+    s.depth++;
+    return s.refs == null ? 0 : s.refs.size();
   }
 
   /** Ends the scope begun by {@link #beginCollect}; returns the refs serialized within it. */
-  public List<Nested> endCollect(List<Nested> outer) {
-    List<Nested> mine = collecting.get();
-    if (outer == null) {
-      collecting.remove();
-    } else {
-      collecting.set(outer);
-      outer.addAll(mine);
+  public List<Nested> endCollect(int mark) {
+    CollectScope s = collecting.get();
+    List<Nested> mine = s.refs == null || s.refs.size() == mark ? List.of()
+        : List.copyOf(s.refs.subList(mark, s.refs.size()));
+    if (--s.depth == 0) {
+      s.refs = null;
     }
     return mine;
   }
@@ -344,9 +357,12 @@ public final class ReferenceCounter {
     if (ref.carriedValue() != null) {
       count(ref);
     }
-    List<Nested> c = collecting.get();
-    if (c != null) {
-      c.add(new Nested(ref.id(), ref.owner()));
+    CollectScope s = collecting.get();
+    if (s.depth > 0) {
+      if (s.refs == null) {
+        s.refs = new ArrayList<>(4);
+      }
+      s.refs.add(new Nested(ref.id(), ref.owner()));
     }
   }
 
@@ -373,6 +389,19 @@ public final class ReferenceCounter {
     store.put(id, value);
     if (!table.containsKey(id)) {
       store.remove(id);
+      discard(id, value);
+    }
+  }
+
+  /**
+   * A copy of object {@code id}'s value that will not be stored (a duplicate or stale return,
+   * a value nobody references any more): its shared-memory copy is deleted unless the object is
+   * referenced. Callers holding the object elsewhere (a stream's unconsumed item) must not call
+   * this for it.
+   */
+  public void discard(ObjectId id, ObjectValue value) {
+    if (value.hasShared() && !table.containsKey(id)) {
+      deleteShared.accept(id);
     }
   }
 
@@ -458,7 +487,10 @@ public final class ReferenceCounter {
   }
 
   private void free(ObjectId id, Entry e) {
-    store.remove(id);
+    CompletableFuture<ObjectValue> value = store.remove(id);
+    if (e.owned && value != null && value.isDone() && value.join().hasShared()) {
+      deleteShared.accept(id);
+    }
     if (e.contains != null) {
       releaseContained(e.contains);
     }

@@ -101,8 +101,11 @@ public final class TaskManager {
   public void handleReport(ReportGeneratorItemReturns report, ObjectRefStream.ReportReply reply) {
     ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
     if (stream == null) {
-      for (ReturnObject item : report.getReturnedObjectsList()) {
-        dropNested(item);
+      TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
+      for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
+        ReturnObject item = report.getReturnedObjects(i);
+        // Items carry no id on the wire: item k is ObjectId(T, 2 + k).
+        drop(ObjectId.of(task, Math.toIntExact(2 + report.getItemIndex() + i)), item);
       }
       reply.send(0, true);
       return;
@@ -195,11 +198,19 @@ public final class TaskManager {
         : r.getNestedRefsList().stream().map(ReferenceCounter.Nested::of).toList();
   }
 
-  /** A return that will not be stored gives up the borrows registered for its nested refs. */
+  /**
+   * A return that will not be stored gives up the borrows registered for its nested refs, and
+   * its shared-memory copy unless the object is referenced (stored from an earlier reply).
+   */
   private void dropNested(ReturnObject r) {
+    drop(ObjectId.fromBytes(r.getObjectId().toByteArray()), r);
+  }
+
+  private void drop(ObjectId id, ReturnObject r) {
     if (r.getNestedRefsCount() > 0) {
       refs.dropPreRegistered(nested(r));
     }
+    refs.discard(id, r.getValue());
   }
 
   /**

@@ -70,17 +70,26 @@ final class UnconsumedItems {
     return item;
   }
 
-  /** Removes every item whose index matches {@code drop}, passing each to {@code onRemoved}. */
-  void removeIf(LongPredicate drop, java.util.function.Consumer<ReturnObject> onRemoved) {
+  /** Receives a removed item with its index. */
+  interface Removed {
+    void accept(long index, ReturnObject item);
+  }
+
+  /**
+   * Removes every item whose index matches {@code drop}, passing each to {@code onRemoved}
+   * after it is gone from here.
+   */
+  void removeIf(LongPredicate drop, Removed onRemoved) {
     if (count == 0) {
       return;
     }
     for (int offset = 0; offset < slots.length; offset++) {
       int slot = (head + offset) & (slots.length - 1);
-      if (slots[slot] != null && drop.test(base + offset)) {
-        onRemoved.accept(slots[slot]);
+      ReturnObject item = slots[slot];
+      if (item != null && drop.test(base + offset)) {
         slots[slot] = null;
         count--;
+        onRemoved.accept(base + offset, item);
       }
     }
   }

@@ -173,6 +173,22 @@ public final class ObjectSerializer {
     }
   }
 
+  /**
+   * Like {@link #deserialize(byte[])}, reading the remaining bytes of {@code buffer} (which may
+   * be a direct view of shared memory) without copying them first.
+   */
+  public Object deserialize(java.nio.ByteBuffer buffer) {
+    int length = buffer.remaining();
+    if (length == 0) {
+      throw new SerializationException("Cannot deserialize a value: no bytes", null);
+    }
+    try {
+      return fory.deserialize(MemoryBuffer.fromByteBuffer(buffer));
+    } catch (Throwable t) {
+      throw failure("deserialize a value (" + length + " bytes)", t);
+    }
+  }
+
   private static String describe(Object value) {
     return value == null ? "null" : "class " + value.getClass().getName();
   }

@@ -24,8 +24,10 @@ class ObjectRefStreamTest {
   private static final ObjectId GENERATOR = ObjectId.of(TASK, 1);
 
   private final MemoryStore store = new MemoryStore();
+  private final List<ObjectId> deletedShared = new ArrayList<>();
   private final ReferenceCounter refs = new ReferenceCounter(Address.getDefaultInstance(), store,
-      (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null));
+      (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null),
+      deletedShared::add);
   private final AtomicInteger deletions = new AtomicInteger();
 
   /** Records every reply sent for a report. */

@@ -1,0 +1,169 @@
+package dev.sluice.runtime.objectstore;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.NodeId;
+import dev.sluice.ObjectId;
+import dev.sluice.ObjectLostException;
+import dev.sluice.ObjectStoreFullException;
+import dev.sluice.ObjectTooLargeException;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.SluiceException;
+import dev.sluice.runtime.rpc.Callbacks;
+import dev.sluice.runtime.rpc.proto.CreateObjectReply;
+import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PinObjectReply;
+import dev.sluice.runtime.rpc.proto.PinObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectRequest;
+import dev.sluice.runtime.rpc.proto.SealObjectRequest;
+import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One process's access to its node's {@link SharedMemoryStore}: the store's file mapped into
+ * this process, and the node manager calls that reserve, seal, pin, release and delete objects.
+ * Bytes never travel over RPC: the producer copies them into its mapping, readers read theirs.
+ *
+ * <p>Thread-safe. Blocking calls ({@link #write}, {@link #pin}) must not run on transport
+ * threads; {@link #release} and {@link #delete} are asynchronous.
+ */
+public final class SharedMemoryClient implements AutoCloseable {
+  private static final long RPC_TIMEOUT_SECONDS = 60;
+
+  private final NodeId nodeId;
+  private final Arena arena;
+  private final MemorySegment segment;
+  private final Channel nodeManager;
+
+  private SharedMemoryClient(NodeId nodeId, Arena arena, MemorySegment segment,
+      Channel nodeManager) {
+    this.nodeId = nodeId;
+    this.arena = arena;
+    this.segment = segment;
+    this.nodeManager = nodeManager;
+  }
+
+  /**
+   * Maps the store file {@code file} of {@code capacity} bytes of node {@code nodeId}, whose
+   * node manager is reached through {@code nodeManager}.
+   */
+  public static SharedMemoryClient map(NodeId nodeId, Path file, long capacity,
+      Channel nodeManager) {
+    Arena arena = Arena.ofShared();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
+      return new SharedMemoryClient(nodeId, arena, seg, nodeManager);
+    } catch (IOException | RuntimeException e) {
+      arena.close();
+      throw new RuntimeStartupException("cannot map the node's shared-memory object store "
+          + file + ": " + e, e);
+    }
+  }
+
+  /** The node whose store this is. */
+  public NodeId nodeId() {
+    return nodeId;
+  }
+
+  /**
+   * Stores {@code bytes} as object {@code id} (a retry finding its sealed copy reuses it) and
+   * returns the value that refers to it.
+   *
+   * @param raw true if {@code bytes} is a {@code byte[]} value itself rather than its
+   *     serialized form
+   * @throws ObjectStoreFullException if the store has no room even after spilling
+   * @throws ObjectTooLargeException if the object is larger than the whole store
+   */
+  public ObjectValue write(ObjectId id, byte[] bytes, boolean raw) {
+    ByteString idBytes = ByteString.copyFrom(id.toBytes());
+    CreateObjectReply created = blocking().createObject(CreateObjectRequest.newBuilder()
+        .setObjectId(idBytes).setSize(bytes.length).build());
+    switch (created.getStatus()) {
+      case CREATED -> {
+        MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, created.getOffset(),
+            bytes.length);
+        blocking().sealObject(SealObjectRequest.newBuilder().setObjectId(idBytes).build());
+      }
+      case EXISTS -> {
+        // a sealed copy from an earlier attempt: the same deterministic object
+      }
+      case STORE_FULL -> throw new ObjectStoreFullException(created.getMessage());
+      case TOO_LARGE -> throw new ObjectTooLargeException(created.getMessage());
+      default -> throw new SluiceException("object store refused " + id + ": " + created);
+    }
+    return ObjectValue.newBuilder().setShared(SharedMemoryLocation.newBuilder()
+        .setNodeId(ByteString.copyFrom(nodeId.toBytes()))
+        .setSize(bytes.length)
+        .setRawBytes(raw)).build();
+  }
+
+  /**
+   * Pins object {@code id} and returns a read-only view of its bytes, valid until
+   * {@link #release} (the store neither spills nor frees a pinned object).
+   *
+   * @throws ObjectLostException if this node's store does not have the object
+   */
+  public MemorySegment pin(ObjectId id) {
+    PinObjectReply r;
+    try {
+      r = blocking().pinObject(PinObjectRequest.newBuilder()
+          .setObjectId(ByteString.copyFrom(id.toBytes())).build());
+    } catch (StatusRuntimeException e) {
+      throw new ObjectLostException("object " + id + " could not be read from the shared-memory "
+          + "store of node " + nodeId + ": " + e.getStatus());
+    }
+    if (!r.getFound()) {
+      throw new ObjectLostException("object " + id + " is not in the shared-memory store of node "
+          + nodeId + (r.getMessage().isEmpty() ? "" : ": " + r.getMessage()));
+    }
+    return segment.asSlice(r.getOffset(), r.getSize()).asReadOnly();
+  }
+
+  /** Ends one {@link #pin} of {@code id}. */
+  public void release(ObjectId id) {
+    NodeManagerServiceGrpc.newStub(nodeManager).releaseObject(ReleaseObjectRequest.newBuilder()
+        .setObjectId(ByteString.copyFrom(id.toBytes())).build(),
+        Callbacks.ignoreReply("release of " + id));
+  }
+
+  /** Frees {@code id} in the store: its owner no longer references it. */
+  public void delete(ObjectId id) {
+    NodeManagerServiceGrpc.newStub(nodeManager).deleteObjects(DeleteObjectsRequest.newBuilder()
+        .addObjectIds(ByteString.copyFrom(id.toBytes())).build(),
+        Callbacks.ignoreReply("delete of " + id));
+  }
+
+  /** The store's usage. */
+  public ObjectStoreStatsReply stats() {
+    return blocking().getObjectStoreStats(ObjectStoreStatsRequest.getDefaultInstance());
+  }
+
+  private NodeManagerServiceGrpc.NodeManagerServiceBlockingStub blocking() {
+    return NodeManagerServiceGrpc.newBlockingStub(nodeManager)
+        .withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** Unmaps the store; views handed out become invalid. */
+  @Override
+  public void close() {
+    try {
+      arena.close();
+    } catch (IllegalStateException e) {
+      // a view is still being read by another thread; the mapping goes with the process
+    }
+  }
+}

@@ -1,0 +1,417 @@
+package dev.sluice.runtime.objectstore;
+
+import dev.sluice.ObjectId;
+import dev.sluice.RuntimeStartupException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's shared-memory object store (Ray's plasma), owned by the node manager: one file in
+ * {@code /dev/shm} of the configured capacity, mapped once by every process of the node. The
+ * store keeps only metadata: which range of the file holds which object. Producers write and
+ * readers read through their own mappings ({@link SharedMemoryClient}).
+ *
+ * <p>Object life: {@link #create} reserves a range, the producer writes it and {@link #seal}s it;
+ * readers {@link #pin} it while they read and {@link #release} it after; the owner
+ * {@link #delete}s it when its reference count reaches zero (deferred while pinned).
+ *
+ * <p>Spilling: when a range cannot be found, sealed objects that nobody pins are written to the
+ * node's spill directory, least recently used first, until it can; a pin of a spilled object
+ * restores it. Only when spilling cannot make room does {@link #create} report the store full.
+ *
+ * <p>Allocation is first fit over a free list of ranges ordered by offset, coalesced on free,
+ * in 64-byte units. The file is mapped once at start; pages are faulted in on first touch and
+ * reused afterwards, so no object costs a mapping.
+ *
+ * <p>Threads: every method is {@code synchronized}; spill and restore I/O happen under the lock
+ * (they are rare and bounded by the object's size).
+ */
+public final class SharedMemoryStore implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SharedMemoryStore.class);
+  private static final long ALIGN = 64;
+
+  /** The outcome of {@link #create}. */
+  public sealed interface Created {}
+
+  /** Write {@code size} bytes at {@code offset}, then seal. */
+  public record Allocated(long offset) implements Created {}
+
+  /** A sealed copy already exists (a retried task re-creating its return): nothing to write. */
+  public record Exists() implements Created {}
+
+  /** No room even after spilling, or larger than the whole store; {@code message} says why. */
+  public record Refused(boolean tooLarge, String message) implements Created {}
+
+  /** A pinned object's range. */
+  public record Pinned(long offset, long size) {}
+
+  /** Store usage, for stats and logs. */
+  public record Usage(long capacity, long used, long objects, long spilledBytes,
+      long spilledObjects) {}
+
+  private static final class Entry {
+    final long size;
+    long offset = -1;
+    boolean sealed;
+    int pins;
+    boolean deletePending;
+    Path spilledTo;
+
+    Entry(long size) {
+      this.size = size;
+    }
+  }
+
+  private final Path file;
+  private final Path spillDir;
+  private final long capacity;
+  private final Arena arena;
+  private final MemorySegment segment;
+  private final TreeMap<Long, Long> free = new TreeMap<>();
+  /** Access order: the eldest entry is the least recently used. */
+  private final LinkedHashMap<ObjectId, Entry> objects = new LinkedHashMap<>(16, 0.75f, true);
+  private long used;
+  private long spilledBytes;
+  private long spilledObjects;
+  private boolean closed;
+
+  private SharedMemoryStore(Path file, Path spillDir, long capacity, Arena arena,
+      MemorySegment segment) {
+    this.file = file;
+    this.spillDir = spillDir;
+    this.capacity = capacity;
+    this.arena = arena;
+    this.segment = segment;
+    free.put(0L, capacity);
+  }
+
+  /**
+   * Creates the store's file {@code name} in {@code directory} with {@code capacity} bytes and
+   * maps it; spilled objects go to {@code spillDir}.
+   *
+   * @throws RuntimeStartupException naming the directory when the file cannot be created
+   */
+  public static SharedMemoryStore create(Path directory, String name, long capacity,
+      Path spillDir) {
+    if (capacity <= 0) {
+      throw new IllegalArgumentException("object store capacity must be positive: " + capacity);
+    }
+    long rounded = capacity / ALIGN * ALIGN;
+    Path file = directory.resolve(name);
+    try {
+      Files.createDirectories(directory);
+      long usable = Files.getFileStore(directory).getUsableSpace();
+      if (usable > 0 && rounded > usable) {
+        // Touching pages past the file system's free space would kill the process (SIGBUS).
+        long capped = usable / 10 * 9 / ALIGN * ALIGN;
+        log.warn("object store capacity {} MiB exceeds the {} MiB free in {}; using {} MiB",
+            rounded >> 20, usable >> 20, directory, capped >> 20);
+        rounded = capped;
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new RuntimeStartupException("cannot create the shared-memory object store directory "
+          + directory + ": " + e, e);
+    }
+    Arena arena = Arena.ofShared();
+    try {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        ch.truncate(rounded);
+        ch.position(rounded - 1);
+        ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
+        MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, rounded, arena);
+        log.info("shared-memory object store: {} ({} MiB)", file, rounded >> 20);
+        return new SharedMemoryStore(file, spillDir, rounded, arena, seg);
+      }
+    } catch (IOException | RuntimeException e) {
+      arena.close();
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException ignored) {
+        // nothing more to clean
+      }
+      throw new RuntimeStartupException("cannot create the shared-memory object store "
+          + file + " (" + (rounded >> 20) + " MiB): " + e, e);
+    }
+  }
+
+  /** The mapped file, for the node's processes to map. */
+  public Path file() {
+    return file;
+  }
+
+  /** Capacity in bytes. */
+  public long capacity() {
+    return capacity;
+  }
+
+  /** The whole mapping, for a client in the node manager's own process. */
+  public MemorySegment segment() {
+    return segment;
+  }
+
+  /** Reserves {@code size} bytes for {@code id}, spilling others if needed. */
+  public synchronized Created create(ObjectId id, long size) {
+    checkOpen();
+    if (size <= 0) {
+      throw new IllegalArgumentException("object size must be positive: " + size);
+    }
+    if (size > capacity) {
+      return new Refused(true, "object " + id + " of " + size + " bytes is larger than the "
+          + "node's whole object store (" + capacity + " bytes; SluiceConfig.objectStoreBytes)");
+    }
+    Entry existing = objects.get(id);
+    if (existing != null) {
+      if (existing.sealed) {
+        return new Exists();
+      }
+      // An unsealed leftover of a producer that died while writing: start over.
+      dropLocked(id, existing);
+    }
+    long offset = allocateLocked(size, null);
+    if (offset < 0) {
+      return new Refused(false, "the node's object store is full: cannot fit object " + id
+          + " of " + size + " bytes (capacity " + capacity + ", used " + used + " by "
+          + objects.size() + " objects that are all in use, spilled " + spilledBytes + ")");
+    }
+    Entry e = new Entry(size);
+    e.offset = offset;
+    objects.put(id, e);
+    return new Allocated(offset);
+  }
+
+  /** Marks {@code id} written: readable and spillable from now on. */
+  public synchronized void seal(ObjectId id) {
+    Entry e = objects.get(id);
+    if (e != null) {
+      e.sealed = true;
+    }
+  }
+
+  /**
+   * Pins a sealed object for reading (restoring it from disk if it was spilled); null if the
+   * store does not have it.
+   *
+   * @throws UncheckedIOException if a spilled copy cannot be read back
+   */
+  public synchronized Pinned pin(ObjectId id) {
+    checkOpen();
+    Entry e = objects.get(id);
+    if (e == null || !e.sealed) {
+      return null;
+    }
+    if (e.offset < 0) {
+      restoreLocked(id, e);
+    }
+    e.pins++;
+    return new Pinned(e.offset, e.size);
+  }
+
+  /** Ends one {@link #pin}. */
+  public synchronized void release(ObjectId id) {
+    Entry e = objects.get(id);
+    if (e == null || e.pins == 0) {
+      return;
+    }
+    e.pins--;
+    if (e.pins == 0 && e.deletePending) {
+      dropLocked(id, e);
+    }
+  }
+
+  /** Frees {@code id} (its owner no longer references it); deferred while it is pinned. */
+  public synchronized void delete(ObjectId id) {
+    Entry e = objects.get(id);
+    if (e == null) {
+      return;
+    }
+    if (e.pins > 0) {
+      e.deletePending = true;
+    } else {
+      dropLocked(id, e);
+    }
+  }
+
+  /** Current usage. */
+  public synchronized Usage usage() {
+    return new Usage(capacity, used, objects.size(), spilledBytes, spilledObjects);
+  }
+
+  /** Unmaps and removes the file and every spilled object. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (Entry e : objects.values()) {
+      deleteSpillFile(e);
+    }
+    objects.clear();
+    try {
+      arena.close();
+    } catch (IllegalStateException e) {
+      log.debug("object store mapping still in use at close: {}", e.toString());
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.warn("could not remove the object store file {}: {}", file, e.toString());
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the object store is closed");
+    }
+  }
+
+  /** First fit; spills least recently used unpinned objects (never {@code keep}) if needed. */
+  private long allocateLocked(long size, ObjectId keep) {
+    long need = (size + ALIGN - 1) / ALIGN * ALIGN;
+    long offset = firstFitLocked(need);
+    if (offset >= 0) {
+      return offset;
+    }
+    List<ObjectId> victims = new ArrayList<>();
+    for (Map.Entry<ObjectId, Entry> me : objects.entrySet()) {
+      Entry e = me.getValue();
+      if (e.sealed && e.pins == 0 && e.offset >= 0 && !me.getKey().equals(keep)) {
+        victims.add(me.getKey());
+      }
+    }
+    long spilledNow = 0;
+    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
+      ObjectId victim = it.next();
+      Entry e = objects.get(victim);
+      if (!spillLocked(victim, e)) {
+        continue;
+      }
+      spilledNow += e.size;
+      offset = firstFitLocked(need);
+    }
+    if (spilledNow > 0) {
+      log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
+          + "{} MiB spilled in {} objects", spilledNow >> 20, spillDir, size, used >> 20,
+          capacity >> 20, spilledBytes >> 20, spilledObjects);
+    }
+    return offset;
+  }
+
+  private long firstFitLocked(long need) {
+    for (Map.Entry<Long, Long> range : free.entrySet()) {
+      if (range.getValue() >= need) {
+        long offset = range.getKey();
+        free.remove(offset);
+        if (range.getValue() > need) {
+          free.put(offset + need, range.getValue() - need);
+        }
+        used += need;
+        return offset;
+      }
+    }
+    return -1;
+  }
+
+  private void freeRangeLocked(long offset, long size) {
+    long len = (size + ALIGN - 1) / ALIGN * ALIGN;
+    used -= len;
+    long start = offset;
+    Map.Entry<Long, Long> before = free.floorEntry(offset);
+    if (before != null && before.getKey() + before.getValue() == offset) {
+      start = before.getKey();
+      len += before.getValue();
+      free.remove(before.getKey());
+    }
+    Long afterLen = free.remove(offset + ((size + ALIGN - 1) / ALIGN * ALIGN));
+    if (afterLen != null) {
+      len += afterLen;
+    }
+    free.put(start, len);
+  }
+
+  private boolean spillLocked(ObjectId id, Entry e) {
+    Path target = spillDir.resolve(id.hex());
+    try {
+      Files.createDirectories(spillDir);
+      try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        java.nio.ByteBuffer src = segment.asSlice(e.offset, e.size).asByteBuffer();
+        while (src.hasRemaining()) {
+          ch.write(src);
+        }
+      }
+    } catch (IOException ex) {
+      log.warn("could not spill object {} to {}: {}", id, target, ex.toString());
+      return false;
+    }
+    freeRangeLocked(e.offset, e.size);
+    e.offset = -1;
+    e.spilledTo = target;
+    spilledBytes += e.size;
+    spilledObjects++;
+    return true;
+  }
+
+  private void restoreLocked(ObjectId id, Entry e) {
+    long offset = allocateLocked(e.size, id);
+    if (offset < 0) {
+      throw new IllegalStateException("the node's object store is full: cannot restore spilled "
+          + "object " + id + " of " + e.size + " bytes (capacity " + capacity + ", used " + used
+          + ")");
+    }
+    try (FileChannel ch = FileChannel.open(e.spilledTo, StandardOpenOption.READ)) {
+      if (ch.size() != e.size) {
+        throw new IOException("spilled copy has " + ch.size() + " bytes, expected " + e.size);
+      }
+      java.nio.ByteBuffer dst = segment.asSlice(offset, e.size).asByteBuffer();
+      while (dst.hasRemaining()) {
+        if (ch.read(dst) < 0) {
+          throw new IOException("spilled copy ended early");
+        }
+      }
+    } catch (IOException ex) {
+      freeRangeLocked(offset, e.size);
+      throw new UncheckedIOException("object " + id + " spilled to " + e.spilledTo
+          + " cannot be restored: " + ex.getMessage(), ex);
+    }
+    deleteSpillFile(e);
+    e.offset = offset;
+  }
+
+  private void deleteSpillFile(Entry e) {
+    if (e.spilledTo == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(e.spilledTo);
+    } catch (IOException ex) {
+      log.warn("could not remove spilled object {}: {}", e.spilledTo, ex.toString());
+    }
+    spilledBytes -= e.size;
+    spilledObjects--;
+    e.spilledTo = null;
+  }
+
+  private void dropLocked(ObjectId id, Entry e) {
+    objects.remove(id);
+    if (e.offset >= 0) {
+      freeRangeLocked(e.offset, e.size);
+    }
+    deleteSpillFile(e);
+  }
+}
