@@ -183,6 +183,21 @@ public final class Sluice extends TaskCalls {
   }
 
   /**
+   * A zero-copy, read-only view of a {@code byte[]} object: large objects are read straight from
+   * the node's shared memory. See {@link ObjectBuffer} for how long the view stays valid.
+   *
+   * @throws IllegalArgumentException if the object's value is not a {@code byte[]}
+   */
+  public static ObjectBuffer getBuffer(ObjectRef<byte[]> ref) {
+    return runtime().getBuffer(Objects.requireNonNull(ref, "ref"), null);
+  }
+
+  /** Like {@link #getBuffer(ObjectRef)}, waiting at most {@code timeout} for the object. */
+  public static ObjectBuffer getBuffer(ObjectRef<byte[]> ref, Duration timeout) {
+    return runtime().getBuffer(Objects.requireNonNull(ref, "ref"), requireTimeout(timeout));
+  }
+
+  /**
    * Object storage as the calling process sees it: its reference table, its memory store and its
    * node's shared-memory store. Works in the driver and inside tasks.
    */

@@ -43,4 +43,7 @@ public interface SluiceRuntime {
 
   /** See {@link Sluice#objectStoreStats()}. */
   ObjectStoreStats objectStoreStats();
+
+  /** See {@link Sluice#getBuffer(ObjectRef, Duration)}; {@code timeout} null waits forever. */
+  ObjectBuffer getBuffer(ObjectRef<byte[]> ref, java.time.Duration timeout);
 }

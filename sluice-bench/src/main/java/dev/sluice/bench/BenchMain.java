@@ -61,6 +61,10 @@ public final class BenchMain {
   public static final double STREAM_ONE_TARGET_RATIO = 2.0;
   /** Target of the driver heap per open idle stream, in bytes. */
   public static final int IDLE_STREAM_TARGET_BYTES = 2048;
+  /** Target of large-object bandwidth end to end, as a fraction of in-process memcpy. */
+  public static final double LARGE_TARGET_MEMCPY_RATIO = 1.0 / 3;
+  /** Target of a large-item stream's bandwidth, as a multiple of inline gRPC. */
+  public static final double LARGE_TARGET_GRPC_RATIO = 10.0;
 
   private BenchMain() {}
 
@@ -95,6 +99,10 @@ public final class BenchMain {
 
   private static void run(BenchOptions o, PrintStream out) throws Exception {
     long start = System.nanoTime();
+    if (o.largeOnly()) {
+      runLargeOnly(o, out, start);
+      return;
+    }
     if (o.streamsOnly()) {
       out.printf("Sluice bench, %s run, streams only: %d rounds per measurement%n",
           o.quick() ? "quick" : "full", o.rounds());
@@ -271,6 +279,10 @@ public final class BenchMain {
       }
       out.println();
       out.print(details.render());
+      if (!o.streamsOnly()) {
+        out.println();
+        out.print(largeObjects(o, out, all));
+      }
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
     } finally {
       for (Measurement m : all) {
@@ -282,6 +294,71 @@ public final class BenchMain {
       }
       Sluice.shutdown();
     }
+  }
+
+  private static void runLargeOnly(BenchOptions o, PrintStream out, long start)
+      throws Exception {
+    out.printf("Sluice bench, %s run, large objects only: %d rounds per measurement%n",
+        o.quick() ? "quick" : "full", o.rounds());
+    out.println(MachineInfo.describe());
+    List<Measurement> all = new ArrayList<>();
+    try {
+      TaskBenchmarks.startCluster(o.clusterWarmUpTasks());
+      out.print(largeObjects(o, out, all));
+      out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
+    } finally {
+      for (Measurement m : all) {
+        m.close();
+      }
+      Sluice.shutdown();
+    }
+  }
+
+  /**
+   * Runs the large-object measurements (see {@link LargeObjectBenchmarks}) and returns their
+   * tables: targets first, then the details.
+   */
+  private static String largeObjects(BenchOptions o, PrintStream out, List<Measurement> all)
+      throws Exception {
+    out.println("large-object measurements ...");
+    int items = o.quick() ? 4 : 16;
+    int putBytes = o.quick() ? 256 << 20 : 1 << 30;
+    List<Measurement> large = new ArrayList<>();
+    Measurement memcpy = add(large, LargeObjectBenchmarks.memcpy(
+        LargeObjectBenchmarks.ITEM_BYTES, items));
+    Measurement stream = add(large, LargeObjectBenchmarks.stream(items, false));
+    Measurement zeroCopy = add(large, LargeObjectBenchmarks.stream(items, true));
+    Measurement putGet = add(large, LargeObjectBenchmarks.putGet(putBytes));
+    Measurement grpc = add(large, LargeObjectBenchmarks.grpcInline(
+        LargeObjectBenchmarks.ITEM_BYTES, o.quick() ? 2 : 4));
+    all.addAll(large);
+    Map<Measurement, Stats> stats = new InterleavedRunner(out).run(large, o.rounds());
+    double copy = stats.get(memcpy).median();
+    double inline = stats.get(grpc).median();
+    String copyPeer = "memcpy " + value(stats, memcpy);
+    ResultTable t = new ResultTable("metric", "value", "peer", "ratio", "target", "met");
+    String target = String.format(Locale.ROOT, ">= %.2fx", LARGE_TARGET_MEMCPY_RATIO);
+    for (Measurement m : List.of(stream, zeroCopy, putGet)) {
+      double r = stats.get(m).median() / copy;
+      boolean targeted = m != zeroCopy;
+      t.addRow(m.name(), value(stats, m), copyPeer, ratio(r), targeted ? target : "-",
+          targeted ? met(r >= LARGE_TARGET_MEMCPY_RATIO) : "-");
+    }
+    double vsGrpc = stats.get(stream).median() / inline;
+    t.addRow(stream.name(), value(stats, stream), "gRPC inline " + value(stats, grpc),
+        ratio(vsGrpc), String.format(Locale.ROOT, ">= %.0fx", LARGE_TARGET_GRPC_RATIO),
+        met(vsGrpc >= LARGE_TARGET_GRPC_RATIO));
+    ResultTable details = new ResultTable("measurement", "median", "min", "max", "rounds",
+        "work per round");
+    for (Map.Entry<Measurement, Stats> e : stats.entrySet()) {
+      addDetail(details, e.getKey().name(), e.getValue(), e.getKey().unit(),
+          e.getKey().workPerRound());
+    }
+    return "Large objects (shared-memory store)\n\n" + t.render()
+        + "\nGB/s of payload end to end (10^9 bytes/s); memcpy is System.arraycopy of 64 MiB"
+        + " arrays in this JVM. The stream's producer yields one prebuilt array; get() copies"
+        + " each item out of shared memory into a new byte[]; getBuffer() maps it and reads"
+        + " every byte in place.\n\n" + details.render();
   }
 
   private static void addDetail(ResultTable details, String name, Stats s, Measurement.Unit unit,

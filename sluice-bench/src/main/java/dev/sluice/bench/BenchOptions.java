@@ -22,13 +22,14 @@ package dev.sluice.bench;
  * @param warmUpOps untimed round trips before the first round of each latency measurement
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
  */
-public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int tasks,
+public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly, int rounds, int tasks,
     int syncTasks, int rttOps, int streamItems, int bp16Items, int bp1Items,
     int rsocketStreamItems, int rsocketRequest1Items, int grpcStreamItems, int firstItemSamples, int idleStreams, int warmUpOps,
     int clusterWarmUpTasks) {
 
   static final String USAGE = """
-      usage: java -jar sluice-bench.jar [--quick] [--streams-only] [--rounds N] [--tasks N]
+      usage: java -jar sluice-bench.jar [--quick] [--streams-only | --large-only] [--rounds N]
+                                        [--tasks N]
                                         [--sync-tasks N] [--ops N] [--stream-items N]
                                         [--bp16-items N] [--bp1-items N]
                                         [--rsocket-stream-items N] [--rsocket-request1-items N]
@@ -36,6 +37,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int t
                                         [--idle-streams N]
         --quick                   short smoke run (for CI): fewer rounds and operations
         --streams-only            only the streaming measurements and their peers
+        --large-only              only the large-object measurements (shared-memory store)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
                                   (default 20000)
@@ -62,9 +64,14 @@ public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int t
   public static BenchOptions parse(String[] args) {
     boolean quick = false;
     boolean streamsOnly = false;
+    boolean largeOnly = false;
     for (String a : args) {
       quick |= a.equals("--quick");
       streamsOnly |= a.equals("--streams-only");
+      largeOnly |= a.equals("--large-only");
+    }
+    if (streamsOnly && largeOnly) {
+      throw new IllegalArgumentException("--streams-only and --large-only exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -80,7 +87,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int t
     int idleStreams = quick ? 2_000 : 10_000;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick", "--streams-only" -> { }
+        case "--quick", "--streams-only", "--large-only" -> { }
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
         case "--sync-tasks" -> syncTasks = positiveInt(args, ++i);
@@ -98,7 +105,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, int rounds, int t
     }
     int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
-    return new BenchOptions(quick, streamsOnly, rounds, tasks, syncTasks, rttOps, streamItems,
+    return new BenchOptions(quick, streamsOnly, largeOnly, rounds, tasks, syncTasks, rttOps, streamItems,
         bp16Items, bp1Items, rsocketStreamItems, rsocketRequest1Items, grpcStreamItems, firstItemSamples, idleStreams,
         warmUpOps, clusterWarmUpTasks);
   }

@@ -10,6 +10,27 @@ import java.util.NoSuchElementException;
 public final class BenchTasks {
   private BenchTasks() {}
 
+  /** One chunk per worker, made once: a stream of it costs the producer nothing but Sluice. */
+  private static volatile byte[] chunk;
+
+  /**
+   * A streaming generator yielding the same {@code size}-byte array {@code n} times (made on the
+   * first call in this worker and filled with a pattern), so a large-item stream times the
+   * runtime's data path rather than the producer's allocation.
+   */
+  public static Iterator<byte[]> chunks(Integer n, Integer size) {
+    byte[] c = chunk;
+    if (c == null || c.length != size) {
+      c = new byte[size];
+      for (int i = 0; i < c.length; i += 4096) {
+        c[i] = (byte) (i >>> 12);
+      }
+      chunk = c;
+    }
+    byte[] item = c;
+    return java.util.stream.IntStream.range(0, n).mapToObj(i -> item).iterator();
+  }
+
   /** Returns its argument: a task that costs nothing, so only the runtime's overhead is timed. */
   public static Integer noop(Integer i) {
     return i;

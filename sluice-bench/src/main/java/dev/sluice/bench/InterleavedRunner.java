@@ -50,6 +50,7 @@ final class InterleavedRunner {
   static String format(double v, Measurement.Unit unit) {
     return switch (unit) {
       case MICROS_PER_OP, MICROS_PER_ITEM -> String.format(Locale.ROOT, "%.1f %s", v, unit.symbol);
+      case GB_PER_SECOND -> String.format(Locale.ROOT, "%.2f %s", v, unit.symbol);
       default -> String.format(Locale.ROOT, "%,.0f %s", v, unit.symbol);
     };
   }

@@ -36,7 +36,9 @@ interface Measurement extends AutoCloseable {
     /** Microseconds per stream item: lower is better. */
     MICROS_PER_ITEM("µs/item", false),
     /** Bytes of heap: lower is better. */
-    BYTES("B", false);
+    BYTES("B", false),
+    /** Gigabytes (10^9 bytes) per second moved end to end: higher is better. */
+    GB_PER_SECOND("GB/s", true);
 
     final String symbol;
     final boolean higherIsBetter;

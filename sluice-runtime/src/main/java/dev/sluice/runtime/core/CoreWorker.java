@@ -9,7 +9,9 @@ import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
 import dev.sluice.NodeId;
 import dev.sluice.ObjectLostException;
+import dev.sluice.ObjectBuffer;
 import dev.sluice.ObjectRef;
+import dev.sluice.runtime.objectstore.HeapObjectBuffer;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
@@ -44,6 +46,8 @@ import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
+import dev.sluice.runtime.rpc.proto.CollectGarbageReply;
+import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorType;
@@ -334,6 +338,36 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   @Override
   public <T> T get(ObjectRef<T> ref, Duration timeout) {
+    ObjectValue v = await(ref, timeout);
+    T value = decode(ref.id(), v);
+    // Refs nested in the value are borrowed from now on: register before the ref that keeps
+    // their outer object (and so them) alive may go.
+    refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
+    Reference.reachabilityFence(ref);
+    return value;
+  }
+
+  @Override
+  public ObjectBuffer getBuffer(ObjectRef<byte[]> ref, Duration timeout) {
+    ObjectValue v = await(ref, timeout);
+    try {
+      if (v.hasShared() && v.getShared().getRawBytes()) {
+        checkLocal(ref.id(), v.getShared());
+        return sharedStore.openBuffer(ref.id());
+      }
+      Object value = decode(ref.id(), v);
+      if (value instanceof byte[] bytes) {
+        return new HeapObjectBuffer(bytes);
+      }
+      throw new IllegalArgumentException(ref + " holds " + (value == null ? "null"
+          : "a " + value.getClass().getName()) + ", not a byte[]: use get()");
+    } finally {
+      Reference.reachabilityFence(ref);
+    }
+  }
+
+  /** Waits for the value (or error) of {@code ref}; {@code timeout} null waits forever. */
+  private ObjectValue await(ObjectRef<?> ref, Duration timeout) {
     checkRunning();
     CompletableFuture<ObjectValue> f = future(ref);
     ObjectValue v;
@@ -354,12 +388,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         blocked(false);
       }
     }
-    T value = decode(ref.id(), v);
-    // Refs nested in the value are borrowed from now on: register before the ref that keeps
-    // their outer object (and so them) alive may go.
-    refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
-    Reference.reachabilityFence(ref);
-    return value;
+    return v;
   }
 
   @SuppressWarnings("unchecked")
@@ -732,6 +761,16 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             u.getBorrowerWorkerId(), u.getDelta());
       }
       out.onNext(UpdateBorrowersReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void collectGarbage(CollectGarbageRequest req,
+        StreamObserver<CollectGarbageReply> out) {
+      // Off the transport thread: the collection frees unreachable refs, whose cleaners then
+      // release their objects.
+      Thread.ofVirtual().start(System::gc);
+      out.onNext(CollectGarbageReply.getDefaultInstance());
       out.onCompleted();
     }
 

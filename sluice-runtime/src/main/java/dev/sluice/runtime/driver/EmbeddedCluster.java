@@ -196,6 +196,11 @@ public final class EmbeddedCluster implements SluiceRuntime {
   }
 
   @Override
+  public dev.sluice.ObjectBuffer getBuffer(ObjectRef<byte[]> ref, Duration timeout) {
+    return driver.getBuffer(ref, timeout);
+  }
+
+  @Override
   public dev.sluice.ObjectStoreStats objectStoreStats() {
     return driver.objectStoreStats();
   }

@@ -19,6 +19,9 @@ import dev.sluice.RuntimeStartupException;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.Callbacks;
+import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
+import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
@@ -115,7 +118,8 @@ public final class NodeManager implements AutoCloseable {
     this.rpc = rpc;
     this.objectStore = SharedMemoryStore.create(config.objectStoreDirectory(),
         "sluice-" + config.nodeId().hex().substring(0, 16) + "-" + ProcessHandle.current().pid(),
-        config.objectStoreBytes(), config.sessionDir().resolve("spill"));
+        config.objectStoreBytes(), config.sessionDir().resolve("spill"),
+        this::requestGarbageCollection);
     this.channels = new ChannelPool(rpc);
     this.available = new HashMap<>(config.resources());
     this.advertisedHost = config.bindHost();
@@ -462,6 +466,28 @@ public final class NodeManager implements AutoCloseable {
     return objectStore;
   }
 
+  /**
+   * Asks every process of the node (its workers, and this process, which hosts an embedded
+   * driver) to collect garbage, so that objects whose refs are unreachable get freed.
+   */
+  private void requestGarbageCollection() {
+    List<Address> targets = new ArrayList<>();
+    synchronized (lock) {
+      for (WorkerProcess w : workers.values()) {
+        if (w.state != WorkerProcess.State.STARTING && w.state != WorkerProcess.State.DEAD) {
+          targets.add(Addresses.of(w.id, config.nodeId(), advertisedHost, w.port));
+        }
+      }
+    }
+    log.debug("object store full: asking {} workers and this process to collect garbage",
+        targets.size());
+    Thread.ofVirtual().start(System::gc);
+    for (Address a : targets) {
+      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).collectGarbage(
+          CollectGarbageRequest.getDefaultInstance(), Callbacks.ignoreReply("collect garbage"));
+    }
+  }
+
   private static ObjectId objectId(ByteString bytes) {
     return ObjectId.fromBytes(bytes.toByteArray());
   }
@@ -584,6 +610,7 @@ public final class NodeManager implements AutoCloseable {
         case SharedMemoryStore.Allocated a ->
             b.setStatus(CreateObjectReply.Status.CREATED).setOffset(a.offset());
         case SharedMemoryStore.Exists e -> b.setStatus(CreateObjectReply.Status.EXISTS);
+        case SharedMemoryStore.Retry r -> b.setStatus(CreateObjectReply.Status.RETRY);
         case SharedMemoryStore.Refused r -> b.setStatus(r.tooLarge()
             ? CreateObjectReply.Status.TOO_LARGE : CreateObjectReply.Status.STORE_FULL)
             .setMessage(r.message());

@@ -42,15 +42,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SharedMemoryClient implements AutoCloseable {
   private static final long RPC_TIMEOUT_SECONDS = 60;
+  private static final long RETRY_MILLIS = 10;
 
   private final NodeId nodeId;
+  private final Path file;
   private final Arena arena;
   private final MemorySegment segment;
   private final Channel nodeManager;
 
-  private SharedMemoryClient(NodeId nodeId, Arena arena, MemorySegment segment,
+  private SharedMemoryClient(NodeId nodeId, Path file, Arena arena, MemorySegment segment,
       Channel nodeManager) {
     this.nodeId = nodeId;
+    this.file = file;
     this.arena = arena;
     this.segment = segment;
     this.nodeManager = nodeManager;
@@ -66,7 +69,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
       MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
-      return new SharedMemoryClient(nodeId, arena, seg, nodeManager);
+      return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager);
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw new RuntimeStartupException("cannot map the node's shared-memory object store "
@@ -90,8 +93,20 @@ public final class SharedMemoryClient implements AutoCloseable {
    */
   public ObjectValue write(ObjectId id, byte[] bytes, boolean raw) {
     ByteString idBytes = ByteString.copyFrom(id.toBytes());
-    CreateObjectReply created = blocking().createObject(CreateObjectRequest.newBuilder()
-        .setObjectId(idBytes).setSize(bytes.length).build());
+    CreateObjectRequest request = CreateObjectRequest.newBuilder()
+        .setObjectId(idBytes).setSize(bytes.length).build();
+    CreateObjectReply created = blocking().createObject(request);
+    while (created.getStatus() == CreateObjectReply.Status.RETRY) {
+      // The node is collecting garbage to free objects whose refs are gone.
+      try {
+        Thread.sleep(RETRY_MILLIS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SluiceException("interrupted while waiting for room for object " + id
+            + " in the node's object store");
+      }
+      created = blocking().createObject(request);
+    }
     switch (created.getStatus()) {
       case CREATED -> {
         MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, created.getOffset(),
@@ -131,6 +146,28 @@ public final class SharedMemoryClient implements AutoCloseable {
           + nodeId + (r.getMessage().isEmpty() ? "" : ": " + r.getMessage()));
     }
     return segment.asSlice(r.getOffset(), r.getSize()).asReadOnly();
+  }
+
+  /**
+   * Pins object {@code id} and maps its bytes read-only in an arena of their own, for a caller
+   * that holds them beyond one read: closing the buffer unmaps them and ends the pin.
+   *
+   * @throws ObjectLostException if this node's store does not have the object
+   */
+  public dev.sluice.ObjectBuffer openBuffer(ObjectId id) {
+    MemorySegment pinned = pin(id);
+    long offset = pinned.address() - segment.address();
+    long size = pinned.byteSize();
+    Arena own = Arena.ofShared();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      MemorySegment view = ch.map(FileChannel.MapMode.READ_ONLY, offset, size, own);
+      return new MappedObjectBuffer(view, own, () -> release(id));
+    } catch (IOException | RuntimeException e) {
+      own.close();
+      release(id);
+      throw new ObjectLostException("object " + id + " could not be mapped from " + file + ": "
+          + e);
+    }
   }
 
   /** Ends one {@link #pin} of {@code id}. */

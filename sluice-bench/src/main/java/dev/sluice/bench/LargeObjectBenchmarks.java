@@ -1,0 +1,196 @@
+package dev.sluice.bench;
+
+import dev.sluice.ObjectBuffer;
+import dev.sluice.ObjectRef;
+import dev.sluice.ObjectRefGenerator;
+import dev.sluice.Sluice;
+import dev.sluice.TaskOptions;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import dev.sluice.runtime.rpc.proto.KvPutReply;
+import dev.sluice.runtime.rpc.proto.KvPutRequest;
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * Large objects through the node's shared-memory store, each against a same-run peer:
+ *
+ * <ul>
+ *   <li>{@link #memcpy}: {@code System.arraycopy} of the same bytes in one JVM, the ceiling;
+ *   <li>{@link #stream}: a stream of 64 MiB items worker → driver with backpressure 2; the driver
+ *       {@code get()}s each item into a {@code byte[]} (or, zero-copy, sums it in place through
+ *       {@link Sluice#getBuffer}); the producer yields one prebuilt array, so the time is the
+ *       runtime's data path: write into shared memory, report, read out;
+ *   <li>{@link #putGet}: {@code put} of a 1 GiB array and {@code get} of it back;
+ *   <li>{@link #grpcInline}: the same 64 MiB sent inline in one grpc-java unary call over TCP
+ *       loopback (the runtime's channel settings), what the store replaces.
+ * </ul>
+ * Results are GB/s (10^9 bytes per second) of payload moved end to end.
+ */
+public final class LargeObjectBenchmarks {
+  /** Size of a streamed item. */
+  public static final int ITEM_BYTES = 64 << 20;
+
+  private LargeObjectBenchmarks() {}
+
+  /** {@code System.arraycopy} of {@code size} bytes, {@code copies} times per round. */
+  public static Measurement memcpy(int size, int copies) {
+    byte[] src = new byte[size];
+    byte[] dst = new byte[size];
+    for (int i = 0; i < size; i += 4096) {
+      src[i] = (byte) i;
+    }
+    return new GbMeasurement("memcpy " + (size >> 20) + " MiB (System.arraycopy)",
+        (long) size * copies, copies + " copies") {
+      @Override
+      void once() {
+        for (int i = 0; i < copies; i++) {
+          System.arraycopy(src, 0, dst, 0, size);
+        }
+      }
+    };
+  }
+
+  /** One stream of {@code items} items of {@link #ITEM_BYTES}, backpressure 2. */
+  public static Measurement stream(int items, boolean zeroCopy) {
+    TaskOptions options = TaskOptions.builder().generatorBackpressureNumObjects(2).build();
+    String name = "sluice stream 64 MiB items, " + (zeroCopy ? "getBuffer() + read" : "get()");
+    return new GbMeasurement(name, (long) items * ITEM_BYTES,
+        "1 stream of " + items + " items, backpressure 2") {
+      long sink;
+
+      @Override
+      void once() {
+        int n = 0;
+        try (ObjectRefGenerator<byte[]> gen =
+            Sluice.generator(BenchTasks::chunks, items, ITEM_BYTES).options(options).remote()) {
+          for (ObjectRef<byte[]> ref : gen) {
+            if (zeroCopy) {
+              try (ObjectBuffer buf = Sluice.getBuffer(ref)) {
+                sink += sum(buf.segment());
+              }
+            } else {
+              byte[] b = ref.get();
+              sink += b[b.length - 4096];
+            }
+            n++;
+          }
+        }
+        if (n != items) {
+          throw new IllegalStateException(name + ": " + n + " items, expected " + items);
+        }
+      }
+    };
+  }
+
+  /** Reads every byte (as longs): what a consumer of a zero-copy view pays at least. */
+  static long sum(MemorySegment s) {
+    long acc = 0;
+    long longs = s.byteSize() / 8;
+    for (long i = 0; i < longs; i++) {
+      acc += s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+    }
+    return acc;
+  }
+
+  /** {@code put} of a {@code size}-byte array, then {@code get} of it, in the driver. */
+  public static Measurement putGet(int size) {
+    byte[] value = new byte[size];
+    for (int i = 0; i < size; i += 4096) {
+      value[i] = (byte) i;
+    }
+    return new GbMeasurement("sluice put + get " + (size >> 20) + " MiB", size,
+        "1 put and 1 get") {
+      @Override
+      void once() {
+        ObjectRef<byte[]> ref = Sluice.put(value);
+        byte[] back = ref.get();
+        if (back.length != size || back[4096] != value[4096]) {
+          throw new IllegalStateException("put/get returned different bytes");
+        }
+      }
+    };
+  }
+
+  /** One grpc-java unary call carrying {@code size} bytes inline, {@code calls} per round. */
+  public static Measurement grpcInline(int size, int calls) throws IOException {
+    RpcFactory rpc = new RpcFactory(size + (1 << 20));
+    Server server = rpc.startServer(RpcFactory.LOOPBACK, 0, List.<BindableService>of(
+        new ControlServiceGrpc.ControlServiceImplBase() {
+          @Override
+          public void kvPut(KvPutRequest request, StreamObserver<KvPutReply> reply) {
+            reply.onNext(KvPutReply.getDefaultInstance());
+            reply.onCompleted();
+          }
+        }));
+    ManagedChannel channel = rpc.newChannel(RpcFactory.LOOPBACK + ":" + server.getPort());
+    byte[] payload = new byte[size];
+    ControlServiceGrpc.ControlServiceBlockingStub stub =
+        ControlServiceGrpc.newBlockingStub(channel);
+    return new GbMeasurement("grpc unary, " + (size >> 20) + " MiB inline", (long) size * calls,
+        calls + " calls") {
+      @Override
+      void once() {
+        for (int i = 0; i < calls; i++) {
+          stub.kvPut(KvPutRequest.newBuilder().setKey("k")
+              .setValue(UnsafeByteOperations.unsafeWrap(payload)).build());
+        }
+      }
+
+      @Override
+      public void close() {
+        RpcFactory.shutdownQuietly(channel);
+        RpcFactory.shutdownQuietly(server);
+      }
+    };
+  }
+
+  /** A measurement of bytes moved per second by {@link #once()}. */
+  private abstract static class GbMeasurement implements Measurement {
+    private final String name;
+    private final long bytesPerRound;
+    private final String work;
+
+    GbMeasurement(String name, long bytesPerRound, String work) {
+      this.name = name;
+      this.bytesPerRound = bytesPerRound;
+      this.work = work;
+    }
+
+    abstract void once() throws Exception;
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public Unit unit() {
+      return Unit.GB_PER_SECOND;
+    }
+
+    @Override
+    public void warmUp() throws Exception {
+      once();
+    }
+
+    @Override
+    public double runRound() throws Exception {
+      long t0 = System.nanoTime();
+      once();
+      return bytesPerRound / (double) (System.nanoTime() - t0);
+    }
+
+    @Override
+    public String workPerRound() {
+      return work;
+    }
+  }
+}
