@@ -295,6 +295,11 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
   }
 
+  /** Bytes from the start of the pool that have been written at least once (warm pages). */
+  synchronized long warmBytes() {
+    return warmUpTo;
+  }
+
   /** Current usage. */
   public synchronized Usage usage() {
     return new Usage(capacity, used, objects.size(), spilledBytes, spilledObjects);
