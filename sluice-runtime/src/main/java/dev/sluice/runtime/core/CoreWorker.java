@@ -123,6 +123,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc) {
+    this(options, rpc, null);
+  }
+
+  /**
+   * Starts a core worker in the process that hosts its node manager, whose object store it then
+   * uses directly ({@code localStore}; null: through the node manager's RPCs).
+   */
+  public CoreWorker(CoreWorkerOptions options, RpcFactory rpc,
+      dev.sluice.runtime.objectstore.ObjectStoreService localStore) {
     this.options = options;
     this.channels = new ChannelPool(rpc);
     this.serializer = new ObjectSerializer(options.serializationAllowList(), new RefCodec() {
@@ -156,8 +165,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
         server.getPort());
     this.selfNodeBytes = ByteString.copyFrom(options.nodeId().toBytes());
-    this.sharedStore = SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
-        options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()));
+    this.sharedStore = localStore != null
+        ? SharedMemoryClient.inProcess(options.nodeId(), localStore)
+        : SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
+            options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()));
     this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, sharedStore::delete);
     this.taskManager = new TaskManager(store, refs);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),

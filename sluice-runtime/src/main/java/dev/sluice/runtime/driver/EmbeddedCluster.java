@@ -88,7 +88,7 @@ public final class EmbeddedCluster implements SluiceRuntime {
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
           config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
-          nm.objectStore().file(), nm.objectStore().capacity()), rpc);
+          nm.objectStore().file(), nm.objectStore().capacity()), rpc, nm.objectStoreService());
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
           job.number(), nodeId, config.numCpus(), config.numWorkers(), sessionDir);

@@ -1,6 +1,7 @@
 package dev.sluice.runtime.node;
 
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
 import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
@@ -86,6 +87,7 @@ public final class NodeManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
+  private final ObjectStoreService objectStoreService;
 
   private final Object lock = new Object();
   private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
@@ -120,6 +122,7 @@ public final class NodeManager implements AutoCloseable {
         "sluice-" + config.nodeId().hex().substring(0, 16) + "-" + ProcessHandle.current().pid(),
         config.objectStoreBytes(), config.sessionDir().resolve("spill"),
         this::requestGarbageCollection);
+    this.objectStoreService = new ObjectStoreService(objectStore);
     this.channels = new ChannelPool(rpc);
     this.available = new HashMap<>(config.resources());
     this.advertisedHost = config.bindHost();
@@ -466,6 +469,11 @@ public final class NodeManager implements AutoCloseable {
     return objectStore;
   }
 
+  /** The store's service, for a client in this process (see {@link ObjectStoreService}). */
+  public ObjectStoreService objectStoreService() {
+    return objectStoreService;
+  }
+
   /**
    * Asks every process of the node (its workers, and this process, which hosts an embedded
    * driver) to collect garbage, so that objects whose refs are unreachable get freed.
@@ -486,10 +494,6 @@ public final class NodeManager implements AutoCloseable {
       CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).collectGarbage(
           CollectGarbageRequest.getDefaultInstance(), Callbacks.ignoreReply("collect garbage"));
     }
-  }
-
-  private static ObjectId objectId(ByteString bytes) {
-    return ObjectId.fromBytes(bytes.toByteArray());
   }
 
   // ------------------------------------------------------------------ RPC handlers
@@ -605,54 +609,33 @@ public final class NodeManager implements AutoCloseable {
 
     @Override
     public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
-      CreateObjectReply.Builder b = CreateObjectReply.newBuilder();
-      switch (objectStore.create(objectId(req.getObjectId()), req.getSize())) {
-        case SharedMemoryStore.Allocated a ->
-            b.setStatus(CreateObjectReply.Status.CREATED).setOffset(a.offset());
-        case SharedMemoryStore.Exists e -> b.setStatus(CreateObjectReply.Status.EXISTS);
-        case SharedMemoryStore.Retry r -> b.setStatus(CreateObjectReply.Status.RETRY);
-        case SharedMemoryStore.Refused r -> b.setStatus(r.tooLarge()
-            ? CreateObjectReply.Status.TOO_LARGE : CreateObjectReply.Status.STORE_FULL)
-            .setMessage(r.message());
-      }
-      out.onNext(b.build());
+      out.onNext(objectStoreService.create(req));
       out.onCompleted();
     }
 
     @Override
     public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
-      objectStore.seal(objectId(req.getObjectId()));
+      objectStoreService.seal(req.getObjectId());
       out.onNext(SealObjectReply.getDefaultInstance());
       out.onCompleted();
     }
 
     @Override
     public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
-      PinObjectReply.Builder b = PinObjectReply.newBuilder();
-      try {
-        SharedMemoryStore.Pinned p = objectStore.pin(objectId(req.getObjectId()));
-        if (p != null) {
-          b.setFound(true).setOffset(p.offset()).setSize(p.size());
-        }
-      } catch (RuntimeException e) {
-        b.setFound(false).setMessage(e.getMessage());
-      }
-      out.onNext(b.build());
+      out.onNext(objectStoreService.pin(req));
       out.onCompleted();
     }
 
     @Override
     public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
-      objectStore.release(objectId(req.getObjectId()));
+      objectStoreService.release(req.getObjectId());
       out.onNext(ReleaseObjectReply.getDefaultInstance());
       out.onCompleted();
     }
 
     @Override
     public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
-      for (ByteString id : req.getObjectIdsList()) {
-        objectStore.delete(objectId(id));
-      }
+      objectStoreService.delete(req);
       out.onNext(DeleteObjectsReply.getDefaultInstance());
       out.onCompleted();
     }
@@ -660,10 +643,7 @@ public final class NodeManager implements AutoCloseable {
     @Override
     public void getObjectStoreStats(ObjectStoreStatsRequest req,
         StreamObserver<ObjectStoreStatsReply> out) {
-      SharedMemoryStore.Usage u = objectStore.usage();
-      out.onNext(ObjectStoreStatsReply.newBuilder().setCapacity(u.capacity()).setUsed(u.used())
-          .setObjects(u.objects()).setSpilledBytes(u.spilledBytes())
-          .setSpilledObjects(u.spilledObjects()).build());
+      out.onNext(objectStoreService.stats());
       out.onCompleted();
     }
 

@@ -49,14 +49,26 @@ public final class SharedMemoryClient implements AutoCloseable {
   private final Arena arena;
   private final MemorySegment segment;
   private final Channel nodeManager;
+  /** The node manager's store service when it runs in this process (calls skip the RPC). */
+  private final ObjectStoreService local;
 
   private SharedMemoryClient(NodeId nodeId, Path file, Arena arena, MemorySegment segment,
-      Channel nodeManager) {
+      Channel nodeManager, ObjectStoreService local) {
     this.nodeId = nodeId;
     this.file = file;
     this.arena = arena;
     this.segment = segment;
     this.nodeManager = nodeManager;
+    this.local = local;
+  }
+
+  /**
+   * A client in the process that hosts the node manager (an embedded driver): it uses the
+   * store's own mapping and calls {@code service} directly instead of over loopback.
+   */
+  public static SharedMemoryClient inProcess(NodeId nodeId, ObjectStoreService service) {
+    SharedMemoryStore store = service.store();
+    return new SharedMemoryClient(nodeId, store.file(), null, store.segment(), null, service);
   }
 
   /**
@@ -69,7 +81,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
       MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
-      return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager);
+      return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager, null);
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw new RuntimeStartupException("cannot map the node's shared-memory object store "
@@ -95,7 +107,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     ByteString idBytes = ByteString.copyFrom(id.toBytes());
     CreateObjectRequest request = CreateObjectRequest.newBuilder()
         .setObjectId(idBytes).setSize(bytes.length).build();
-    CreateObjectReply created = blocking().createObject(request);
+    CreateObjectReply created = create(request);
     while (created.getStatus() == CreateObjectReply.Status.RETRY) {
       // The node is collecting garbage to free objects whose refs are gone.
       try {
@@ -105,13 +117,17 @@ public final class SharedMemoryClient implements AutoCloseable {
         throw new SluiceException("interrupted while waiting for room for object " + id
             + " in the node's object store");
       }
-      created = blocking().createObject(request);
+      created = create(request);
     }
     switch (created.getStatus()) {
       case CREATED -> {
         MemorySegment.copy(bytes, 0, segment, ValueLayout.JAVA_BYTE, created.getOffset(),
             bytes.length);
-        blocking().sealObject(SealObjectRequest.newBuilder().setObjectId(idBytes).build());
+        if (local != null) {
+          local.seal(idBytes);
+        } else {
+          blocking().sealObject(SealObjectRequest.newBuilder().setObjectId(idBytes).build());
+        }
       }
       case EXISTS -> {
         // a sealed copy from an earlier attempt: the same deterministic object
@@ -134,9 +150,10 @@ public final class SharedMemoryClient implements AutoCloseable {
    */
   public MemorySegment pin(ObjectId id) {
     PinObjectReply r;
+    PinObjectRequest req = PinObjectRequest.newBuilder()
+        .setObjectId(ByteString.copyFrom(id.toBytes())).build();
     try {
-      r = blocking().pinObject(PinObjectRequest.newBuilder()
-          .setObjectId(ByteString.copyFrom(id.toBytes())).build());
+      r = local != null ? local.pin(req) : blocking().pinObject(req);
     } catch (StatusRuntimeException e) {
       throw new ObjectLostException("object " + id + " could not be read from the shared-memory "
           + "store of node " + nodeId + ": " + e.getStatus());
@@ -172,6 +189,10 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   /** Ends one {@link #pin} of {@code id}. */
   public void release(ObjectId id) {
+    if (local != null) {
+      local.release(ByteString.copyFrom(id.toBytes()));
+      return;
+    }
     NodeManagerServiceGrpc.newStub(nodeManager).releaseObject(ReleaseObjectRequest.newBuilder()
         .setObjectId(ByteString.copyFrom(id.toBytes())).build(),
         Callbacks.ignoreReply("release of " + id));
@@ -179,6 +200,11 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   /** Frees {@code id} in the store: its owner no longer references it. */
   public void delete(ObjectId id) {
+    if (local != null) {
+      local.delete(DeleteObjectsRequest.newBuilder()
+          .addObjectIds(ByteString.copyFrom(id.toBytes())).build());
+      return;
+    }
     NodeManagerServiceGrpc.newStub(nodeManager).deleteObjects(DeleteObjectsRequest.newBuilder()
         .addObjectIds(ByteString.copyFrom(id.toBytes())).build(),
         Callbacks.ignoreReply("delete of " + id));
@@ -186,7 +212,12 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   /** The store's usage. */
   public ObjectStoreStatsReply stats() {
-    return blocking().getObjectStoreStats(ObjectStoreStatsRequest.getDefaultInstance());
+    return local != null ? local.stats()
+        : blocking().getObjectStoreStats(ObjectStoreStatsRequest.getDefaultInstance());
+  }
+
+  private CreateObjectReply create(CreateObjectRequest request) {
+    return local != null ? local.create(request) : blocking().createObject(request);
   }
 
   private NodeManagerServiceGrpc.NodeManagerServiceBlockingStub blocking() {
@@ -197,6 +228,9 @@ public final class SharedMemoryClient implements AutoCloseable {
   /** Unmaps the store; views handed out become invalid. */
   @Override
   public void close() {
+    if (arena == null) {
+      return;
+    }
     try {
       arena.close();
     } catch (IllegalStateException e) {
