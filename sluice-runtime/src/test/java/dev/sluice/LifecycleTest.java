@@ -1,5 +1,9 @@
 package dev.sluice;
 
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
+import java.nio.file.Files;
+import java.io.IOException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -140,5 +144,18 @@ class LifecycleTest {
     Sluice.init(oneCpu());
     assertThat(Sluice.isInitialized()).isTrue();
     assertThat(Sluice.task(LifecycleTest::add, 2, 2).remote().get(LIMIT)).isEqualTo(4);
+  }
+
+  @Test
+  void anObjectStoreDirectoryThatCannotBeCreatedStopsInitNamingIt(@TempDir Path dir)
+      throws IOException {
+    Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+    Path bad = file.resolve("shm");
+    assertThatThrownBy(() -> Sluice.init(SluiceConfig.builder().numCpus(1)
+        .objectStoreDirectory(bad).build()))
+        .isInstanceOf(RuntimeStartupException.class)
+        .hasMessageContaining(bad.toString());
+    assertThat(Sluice.isInitialized()).isFalse();
+    assertThat(SluiceTestSupport.workerPids()).as("no worker started").isEmpty();
   }
 }
