@@ -101,6 +101,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   private static final Logger log = LoggerFactory.getLogger(CoreWorker.class);
   private static final Duration BORROW_REGISTRATION_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration IDLE_GC_PERIOD = Duration.ofSeconds(2);
 
   private final CoreWorkerOptions options;
   private final ChannelPool channels;
@@ -120,6 +121,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final InheritableThreadLocal<TaskContext> currentTask = new InheritableThreadLocal<>();
   private final AtomicInteger blockedDepth = new AtomicInteger();
   private volatile boolean shutdown;
+  /** Timer thread only: tasks finished when the idle collection last ran. */
+  private long tasksAtLastIdleGc = -1;
 
   /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc) {
@@ -178,6 +181,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
     if (options.isWorker()) {
       receiver.start();
+      timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
+          IDLE_GC_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -609,6 +614,24 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           public void onCompleted() {}
         });
     return f;
+  }
+
+  /**
+   * In an idle worker that still borrows objects, runs a garbage collection: refs the finished
+   * tasks dropped are only released (and their owners told) when the collector finds them, and
+   * an idle worker's heap may not fill for a long time. At most once per period, and never while
+   * a task runs.
+   */
+  private void collectIdleBorrows() {
+    long finished = receiver.finishedTasks();
+    if (shutdown || !receiver.isIdle() || refs.numBorrowed() == 0
+        || finished == tasksAtLastIdleGc) {
+      return;
+    }
+    tasksAtLastIdleGc = finished;
+    int before = refs.numBorrowed();
+    System.gc();
+    log.debug("idle worker collected garbage: {} borrowed objects before", before);
   }
 
   /** Sends one borrower update to the owner of {@code id}. */

@@ -56,6 +56,8 @@ public final class TaskReceiver {
   private final ExecutorService reportSender = Executors.newSingleThreadExecutor(
       Thread.ofPlatform().daemon().name("sluice-report-sender").factory());
   private volatile Work running;
+  /** Tasks run to the end on the execution thread; written only by it. */
+  private volatile long finishedTasks;
   private volatile boolean stopped;
 
   /** What the receiver needs from the core worker it belongs to. */
@@ -117,6 +119,16 @@ public final class TaskReceiver {
     this.functions = new FunctionManager(serializer);
     this.executionThread = Thread.ofPlatform().name("sluice-task-executor").daemon()
         .unstarted(this::loop);
+  }
+
+  /** True when no task is running or queued here. */
+  public boolean isIdle() {
+    return running == null && queue.isEmpty();
+  }
+
+  /** Tasks this receiver has run to the end (any outcome). */
+  public long finishedTasks() {
+    return finishedTasks;
   }
 
   /** Starts the execution thread. */
@@ -211,6 +223,7 @@ public final class TaskReceiver {
             "internal error running task " + w.taskId + ": " + t));
       } finally {
         running = null;
+        finishedTasks++;
         Thread.interrupted();
         env.setCurrentTask(null);
       }

@@ -107,6 +107,9 @@ public final class ReferenceCounter {
   private final Cleaner cleaner;
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
+  /** Entries for objects owned elsewhere: while any exist, their owners wait on this process. */
+  private final java.util.concurrent.atomic.AtomicInteger borrowed =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final ThreadLocal<CollectScope> collecting = ThreadLocal.withInitial(CollectScope::new);
   private volatile boolean closed;
 
@@ -410,6 +413,11 @@ public final class ReferenceCounter {
     return table.containsKey(id);
   }
 
+  /** Number of objects in the table that other processes own (this process borrows them). */
+  public int numBorrowed() {
+    return borrowed.get();
+  }
+
   /** Number of objects in the table. */
   public int size() {
     return table.size();
@@ -445,6 +453,9 @@ public final class ReferenceCounter {
           return null;
         }
         e = new Entry(owner, isSelf(owner));
+        if (!e.owned) {
+          borrowed.incrementAndGet();
+        }
         if (!e.owned && !preRegistered) {
           e.ownerHolds = 1;
           e.registered = new CompletableFuture<>();
@@ -487,6 +498,9 @@ public final class ReferenceCounter {
   }
 
   private void free(ObjectId id, Entry e) {
+    if (!e.owned) {
+      borrowed.decrementAndGet();
+    }
     CompletableFuture<ObjectValue> value = store.remove(id);
     if (e.owned && value != null && value.isDone() && value.join().hasShared()) {
       deleteShared.accept(id);
