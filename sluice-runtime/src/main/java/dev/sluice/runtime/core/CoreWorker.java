@@ -48,6 +48,9 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
 import dev.sluice.runtime.rpc.proto.CollectGarbageReply;
 import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
+import dev.sluice.runtime.rpc.proto.WorkersDiedReply;
+import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
+import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorType;
@@ -634,6 +637,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     log.debug("idle worker collected garbage: {} borrowed objects before", before);
   }
 
+  /** Worker {@code dead} exited: what it borrowed from this process is released. */
+  public void onWorkerDied(WorkerId dead) {
+    refs.removeBorrower(ByteString.copyFrom(dead.toBytes()));
+  }
+
   /** Sends one borrower update to the owner of {@code id}. */
   private CompletableFuture<Void> sendBorrowerUpdate(Address owner, ObjectId id,
       ByteString borrower, int delta) {
@@ -795,6 +803,13 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             u.getBorrowerWorkerId(), u.getDelta());
       }
       out.onNext(UpdateBorrowersReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void workersDied(WorkersDiedRequest req, StreamObserver<WorkersDiedReply> out) {
+      req.getWorkerIdsList().forEach(refs::removeBorrower);
+      out.onNext(WorkersDiedReply.getDefaultInstance());
       out.onCompleted();
     }
 

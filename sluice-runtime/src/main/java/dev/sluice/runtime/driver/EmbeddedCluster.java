@@ -89,6 +89,7 @@ public final class EmbeddedCluster implements SluiceRuntime {
           nodeId, host, nm.target(), config.serializationAllowList(),
           config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
           nm.objectStore().file(), nm.objectStore().capacity()), rpc, nm.objectStoreService());
+      nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
           job.number(), nodeId, config.numCpus(), config.numWorkers(), sessionDir);

@@ -22,6 +22,7 @@ import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
+import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -88,6 +89,8 @@ public final class NodeManager implements AutoCloseable {
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
   private final ObjectStoreService objectStoreService;
+  private final List<java.util.function.Consumer<WorkerId>> exitListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private final Object lock = new Object();
   private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
@@ -337,6 +340,7 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private void onWorkerExit(WorkerProcess w) {
+    announceExit(w.id);
     List<Runnable> replies;
     synchronized (lock) {
       WorkerProcess.State previous = w.state;
@@ -475,10 +479,32 @@ public final class NodeManager implements AutoCloseable {
   }
 
   /**
-   * Asks every process of the node (its workers, and this process, which hosts an embedded
-   * driver) to collect garbage, so that objects whose refs are unreachable get freed.
+   * Runs {@code listener} with the id of every worker of this node that exits from now on: for
+   * a core worker in this process (an embedded driver), which learns of exits directly.
    */
-  private void requestGarbageCollection() {
+  public void onWorkerExit(java.util.function.Consumer<WorkerId> listener) {
+    exitListeners.add(listener);
+  }
+
+  /**
+   * Tells this process's listeners and every live worker of the node that worker {@code dead}
+   * exited, so that owners release what it borrowed.
+   */
+  private void announceExit(WorkerId dead) {
+    for (java.util.function.Consumer<WorkerId> l : exitListeners) {
+      l.accept(dead);
+    }
+    WorkersDiedRequest req = WorkersDiedRequest.newBuilder()
+        .addWorkerIds(ByteString.copyFrom(dead.toBytes())).build();
+    for (Address a : liveWorkerAddresses()) {
+      if (!a.getWorkerId().equals(req.getWorkerIds(0))) {
+        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).workersDied(req,
+            Callbacks.ignoreReply("worker exit notice"));
+      }
+    }
+  }
+
+  private List<Address> liveWorkerAddresses() {
     List<Address> targets = new ArrayList<>();
     synchronized (lock) {
       for (WorkerProcess w : workers.values()) {
@@ -487,6 +513,15 @@ public final class NodeManager implements AutoCloseable {
         }
       }
     }
+    return targets;
+  }
+
+  /**
+   * Asks every process of the node (its workers, and this process, which hosts an embedded
+   * driver) to collect garbage, so that objects whose refs are unreachable get freed.
+   */
+  private void requestGarbageCollection() {
+    List<Address> targets = liveWorkerAddresses();
     log.debug("object store full: asking {} workers and this process to collect garbage",
         targets.size());
     Thread.ofVirtual().start(System::gc);

@@ -266,7 +266,7 @@ public final class ReferenceCounter {
       found[0] = true;
       if (delta > 0) {
         if (e.borrowers == null) {
-          e.borrowers = new HashMap<>(4);
+          e.borrowers = new ConcurrentHashMap<>(4);
         }
         e.borrowers.merge(borrower, delta, Integer::sum);
       } else {
@@ -276,6 +276,32 @@ public final class ReferenceCounter {
     if (!found[0] && delta > 0) {
       log.warn("worker {} registered as a borrower of {}, which is already freed",
           dev.sluice.WorkerId.fromBytes(borrower.toByteArray()), id);
+    }
+  }
+
+  /**
+   * Forgets every borrow held by the worker {@code borrower}, which exited: a dead borrower never
+   * releases what it held. Objects left unreferenced are freed.
+   */
+  public void removeBorrower(ByteString borrower) {
+    List<ObjectId> held = new ArrayList<>();
+    table.forEach((id, e) -> {
+      // A racy read of the map only selects candidates; each is changed under compute.
+      Map<ByteString, Integer> b = e.borrowers;
+      if (b != null && b.containsKey(borrower)) {
+        held.add(id);
+      }
+    });
+    for (ObjectId id : held) {
+      update(id, null, false, e -> {
+        if (e.borrowers != null) {
+          e.borrowers.remove(borrower);
+        }
+      });
+    }
+    if (!held.isEmpty()) {
+      log.info("released {} object(s) borrowed by exited worker {}", held.size(),
+          dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
     }
   }
 
