@@ -207,16 +207,6 @@ class ReferenceCountingTest {
     return IntStream.range(0, n).iterator();
   }
 
-  /** Yields 0..k-1, then throws. */
-  static Iterator<Integer> failAfter(int k) {
-    return IntStream.rangeClosed(0, k).map(i -> {
-      if (i == k) {
-        throw new IllegalStateException("boom after " + k + " items");
-      }
-      return i;
-    }).iterator();
-  }
-
   static int plusOne(int x) {
     return x + 1;
   }
@@ -357,19 +347,20 @@ class ReferenceCountingTest {
 
   // ------------------------------------------------------------------ task arguments
 
-  private record Submitted(ObjectRef<String> result, WeakReference<ObjectRef<String>> arg) {}
+  /** A task's result ref, and a weak ref to the argument the caller no longer holds. */
+  private record Submitted<R>(ObjectRef<R> result, WeakReference<ObjectRef<String>> arg) {}
 
-  private static Submitted readerOfANestedArgument(String dir) {
+  private static Submitted<String> readerOfANestedArgument(String dir) {
     ObjectRef<String> arg = Sluice.put("payload");
     ObjectRef<String> result =
         Sluice.task(ReferenceCountingTest::readNestedAfterDrop, List.of(arg), dir).remote();
-    return new Submitted(result, new WeakReference<>(arg));
+    return new Submitted<>(result, new WeakReference<>(arg));
   }
 
   @Test
   void aRefNestedInAnArgumentStaysReadableAfterTheCallerDropsIt() {
     ObjectStoreStats base = stats();
-    Submitted s = readerOfANestedArgument(dir.toString());
+    Submitted<String> s = readerOfANestedArgument(dir.toString());
 
     awaitCollected(s.arg());
     touch(dir, "dropped");
@@ -380,17 +371,17 @@ class ReferenceCountingTest {
     awaitBaseline(base);
   }
 
-  private static Submitted joinedAfterTheGate(String dir) {
+  private static Submitted<String> joinedAfterTheGate(String dir) {
     ObjectRef<String> arg = Sluice.put("payload");
     ObjectRef<String> gate = Sluice.task(ReferenceCountingTest::gate, dir).remote();
     ObjectRef<String> result = Sluice.task(ReferenceCountingTest::joined, gate, arg).remote();
-    return new Submitted(result, new WeakReference<>(arg));
+    return new Submitted<>(result, new WeakReference<>(arg));
   }
 
   @Test
   void aTopLevelArgumentDroppedWhileItsTaskWaitsIsStillDelivered() {
     ObjectStoreStats base = stats();
-    Submitted s = joinedAfterTheGate(dir.toString());
+    Submitted<String> s = joinedAfterTheGate(dir.toString());
 
     // The task waits for its other argument; the caller's ref to this one is gone.
     awaitCollected(s.arg());
@@ -456,20 +447,18 @@ class ReferenceCountingTest {
     awaitBaseline(base);
   }
 
-  private record Held(ObjectRef<Long> pid, WeakReference<ObjectRef<String>> arg) {}
-
-  private static Held holdInAWorker(String dir) {
+  private static Submitted<Long> holdInAWorker(String dir) {
     ObjectRef<String> arg = Sluice.put("kept-by-a-borrower");
     ObjectRef<Long> pid =
         Sluice.task(ReferenceCountingTest::holdInStaticField, List.of(arg), dir).remote();
-    return new Held(pid, new WeakReference<>(arg));
+    return new Submitted<>(pid, new WeakReference<>(arg));
   }
 
   @Test
   void aWorkerKeepingARefAfterItsTaskEndedKeepsTheObjectAlive() {
     ObjectStoreStats base = stats();
-    Held h = holdInAWorker(dir.toString());
-    long pid = h.pid().get(WAIT);
+    Submitted<Long> h = holdInAWorker(dir.toString());
+    long pid = h.result().get(WAIT);
     WeakReference<ObjectRef<String>> arg = h.arg();
     h = null;
 
@@ -492,8 +481,8 @@ class ReferenceCountingTest {
   @Test
   void aBorrowerThatDiesGivesItsBorrowsBack() {
     ObjectStoreStats base = stats();
-    Held h = holdInAWorker(dir.toString());
-    long pid = h.pid().get(WAIT);
+    Submitted<Long> h = holdInAWorker(dir.toString());
+    long pid = h.result().get(WAIT);
     WeakReference<ObjectRef<String>> arg = h.arg();
     h = null;
     awaitCollected(arg);
@@ -593,7 +582,7 @@ class ReferenceCountingTest {
   }
 
   private static void consumeAFailingStream() {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::failAfter, 5)
+    ObjectRefGenerator<Integer> gen = Sluice.generator(StreamingGeneratorTest::failAfter, 5)
         .remote();
     for (int i = 0; i < 5; i++) {
       assertThat(gen.next().get(WAIT)).isEqualTo(i);
