@@ -122,7 +122,8 @@ public final class NodeManager implements AutoCloseable {
     this.config = config;
     this.rpc = rpc;
     this.objectStore = SharedMemoryStore.create(config.objectStoreDirectory(),
-        "sluice-" + config.nodeId().hex().substring(0, 16) + "-" + ProcessHandle.current().pid(),
+        SharedMemoryStore.fileName(config.nodeId().hex().substring(0, 16),
+            ProcessHandle.current().pid()),
         config.objectStoreBytes(), config.sessionDir().resolve("spill"),
         this::requestGarbageCollection);
     this.objectStoreService = new ObjectStoreService(objectStore);

@@ -142,6 +142,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     Path file = directory.resolve(name);
     try {
       Files.createDirectories(directory);
+      removeStaleFiles(directory);
       long usable = Files.getFileStore(directory).getUsableSpace();
       if (usable > 0 && rounded > usable) {
         // Touching pages past the file system's free space would kill the process (SIGBUS).
@@ -178,6 +179,43 @@ public final class SharedMemoryStore implements AutoCloseable {
       throw new RuntimeStartupException("cannot create the shared-memory object store "
           + file + " (" + (rounded >> 20) + " MiB): " + e, e);
     }
+  }
+
+  private static final java.util.regex.Pattern FILE_NAME =
+      java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)");
+
+  /**
+   * The name of a store file: {@code sluice-<node>-<pid>}, naming the process that owns it so
+   * that a later store can remove it once that process is gone ({@link #removeStaleFiles}).
+   */
+  public static String fileName(String node, long pid) {
+    return "sluice-" + node + "-" + pid;
+  }
+
+  /**
+   * Deletes store files in {@code directory} whose owning process no longer runs: a process
+   * killed outright (kill -9, a crash) cannot remove its own, and a file in a memory file system
+   * holds memory until it is deleted. Returns how many were removed.
+   */
+  public static int removeStaleFiles(Path directory) {
+    int removed = 0;
+    try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        java.util.regex.Matcher m = FILE_NAME.matcher(f.getFileName().toString());
+        if (!m.matches()) {
+          continue;
+        }
+        long pid = Long.parseLong(m.group(1));
+        boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (!alive && Files.deleteIfExists(f)) {
+          removed++;
+          log.info("removed the object store file {} of exited process {}", f, pid);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("could not look for stale object store files in {}: {}", directory, e.toString());
+    }
+    return removed;
   }
 
   /** The mapped file, for the node's processes to map. */

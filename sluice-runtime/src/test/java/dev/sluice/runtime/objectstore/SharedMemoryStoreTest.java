@@ -214,4 +214,22 @@ class SharedMemoryStoreTest {
     assertThat(file).doesNotExist();
     assertThat(dir.resolve("spill").resolve(id(1).hex())).doesNotExist();
   }
+
+  @Test
+  void storeFilesOfExitedProcessesAreRemovedWhenAStoreStarts() throws Exception {
+    Path shm = Files.createDirectories(dir.resolve("shm"));
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    Path stale = Files.writeString(shm.resolve(SharedMemoryStore.fileName("ab12", gone.pid())),
+        "x");
+    Path live = Files.writeString(shm.resolve(SharedMemoryStore.fileName("cd34",
+        ProcessHandle.current().pid())), "x");
+    Path other = Files.writeString(shm.resolve("not-ours"), "x");
+
+    open(8 * MIB);
+
+    assertThat(stale).doesNotExist();
+    assertThat(live).as("its process still runs").exists();
+    assertThat(other).exists();
+  }
 }
