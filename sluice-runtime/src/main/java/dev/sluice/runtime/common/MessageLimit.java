@@ -2,8 +2,9 @@ package dev.sluice.runtime.common;
 
 /**
  * How large a serialized value may be to travel inline: the transport's message limit minus room
- * for the rest of the message. Until the shared-memory store exists, a larger value cannot
- * travel at all, and the caller reports it with {@link #describeExcess}.
+ * for the rest of the message. Values over the inline threshold go through the node's
+ * shared-memory store instead, and {@code SluiceConfig} keeps the threshold under this limit, so
+ * {@link #describeExcess} reports only an inline value that still does not fit.
  */
 public final class MessageLimit {
   /** Room left in a message for everything but the value. */
@@ -15,11 +16,6 @@ public final class MessageLimit {
    * Null if a value of {@code size} bytes fits under {@code maxMessageBytes}; else a message
    * saying that {@code what} is over the limit, naming the size and the limit.
    */
-  public static String describeExcess(String what, long size, int maxMessageBytes) {
-    return describeExcess(() -> what, size, maxMessageBytes);
-  }
-
-  /** Like {@link #describeExcess(String, long, int)}, naming the value only when it is over. */
   public static String describeExcess(java.util.function.Supplier<String> what, long size,
       int maxMessageBytes) {
     int limit = maxMessageBytes - OVERHEAD_BYTES;

@@ -204,30 +204,40 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions opts) {
     checkRunning();
-    int outer = refs.beginCollect();
-    TaskSpec spec;
-    List<ReferenceCounter.Nested> argRefs;
-    List<ObjectRef<?>> argObjects = new ArrayList<>(0);
-    try {
-      spec = buildSpec(function, args, opts, argObjects);
-    } finally {
-      argRefs = refs.endCollect(outer);
-    }
+    NewSpec built = buildSpec(function, args, opts);
+    TaskSpec spec = built.spec().build();
     ObjectRef<R> ref = refs.newRef(
         ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
-    taskManager.add(spec, argRefs);
+    taskManager.add(spec, built.argRefs());
     // Large arguments became objects of their own, held from now on by the task.
-    Reference.reachabilityFence(argObjects);
+    Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
     return ref;
   }
 
   /**
-   * The spec of a new task of the current task: its id, function, arguments and options. Every
-   * ref among the arguments (top level, nested in values, captured by the function) is noted in
-   * the caller's collection scope.
+   * A new task's spec (not built yet), every ref among its arguments (top level, nested in
+   * values, captured by the function), and the objects its large arguments became, which the
+   * caller keeps reachable until the task manager counts {@code argRefs}.
    */
-  private TaskSpec buildSpec(Serializable function, Object[] args, TaskOptions opts,
+  private record NewSpec(TaskSpec.Builder spec, List<ReferenceCounter.Nested> argRefs,
+      List<ObjectRef<?>> argObjects) {}
+
+  /** The spec of a new task of the current task: its id, function, arguments and options. */
+  private NewSpec buildSpec(Serializable function, Object[] args, TaskOptions opts) {
+    List<ObjectRef<?>> argObjects = new ArrayList<>(0);
+    int outer = refs.beginCollect();
+    TaskSpec.Builder spec;
+    List<ReferenceCounter.Nested> argRefs;
+    try {
+      spec = specOf(function, args, opts, argObjects);
+    } finally {
+      argRefs = refs.endCollect(outer);
+    }
+    return new NewSpec(spec, argRefs, argObjects);
+  }
+
+  private TaskSpec.Builder specOf(Serializable function, Object[] args, TaskOptions opts,
       List<ObjectRef<?>> argObjects) {
     TaskContext ctx = context();
     FunctionDescriptors.Described fn = functions.describe(function);
@@ -249,23 +259,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       resources.put("CPU", opts.numCpus());
     }
     spec.putAllResources(resources);
-    return spec.setTaskId(ByteString.copyFrom(ctx.nextChildTaskId().toBytes())).build();
+    return spec.setTaskId(ByteString.copyFrom(ctx.nextChildTaskId().toBytes()));
   }
 
   @Override
   public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
       TaskOptions opts, GeneratorCaller.Kind kind) {
     checkRunning();
-    int outer = refs.beginCollect();
-    TaskSpec.Builder builder;
-    List<ReferenceCounter.Nested> argRefs;
-    List<ObjectRef<?>> argObjects = new ArrayList<>(0);
-    try {
-      builder = buildSpec(function, args, opts, argObjects).toBuilder();
-    } finally {
-      argRefs = refs.endCollect(outer);
-    }
-    TaskSpec spec = builder
+    NewSpec built = buildSpec(function, args, opts);
+    TaskSpec spec = built.spec()
         .setStreamingGenerator(true)
         .setReturnsDynamic(true)
         .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
@@ -273,8 +275,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             ? GeneratorKind.GENERATOR_KIND_PUBLISHER : GeneratorKind.GENERATOR_KIND_ITERATOR)
         .build();
     // The caller-side stream exists before the task can run, let alone report.
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, argRefs);
-    Reference.reachabilityFence(argObjects);
+    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
+    Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
     return new ObjectRefGeneratorImpl<>(stream);
   }

@@ -1,7 +1,6 @@
 package dev.sluice.runtime.executor;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.FunctionNotFoundException;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectStoreFullException;
@@ -9,7 +8,6 @@ import dev.sluice.ObjectTooLargeException;
 import dev.sluice.SerializationException;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
-import dev.sluice.runtime.common.MessageLimit;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.Address;

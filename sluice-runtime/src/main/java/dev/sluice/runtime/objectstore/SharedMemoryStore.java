@@ -516,6 +516,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   /** Puts a range back on the free list, merged with free neighbours. */
   private void returnRangeLocked(long offset, long size) {
     long len = alignedSize(size);
+    long end = offset + len;
     long start = offset;
     Map.Entry<Long, Long> before = free.floorEntry(offset);
     if (before != null && before.getKey() + before.getValue() == offset) {
@@ -523,7 +524,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       len += before.getValue();
       free.remove(before.getKey());
     }
-    Long afterLen = free.remove(offset + ((size + ALIGN - 1) / ALIGN * ALIGN));
+    Long afterLen = free.remove(end);
     if (afterLen != null) {
       len += afterLen;
     }

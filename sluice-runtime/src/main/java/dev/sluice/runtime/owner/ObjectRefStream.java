@@ -252,16 +252,13 @@ public final class ObjectRefStream {
    */
   private void release(long index, ReturnObject item) {
     if (item.getNestedRefsCount() > 0) {
-      refs.dropPreRegistered(nested(item));
+      refs.dropPreRegistered(ReferenceCounter.Nested.in(item));
     }
     if (!unconsumed.contains(index)) {
       refs.discard(itemId(index), item.getValue());
     }
   }
 
-  private static List<ReferenceCounter.Nested> nested(ReturnObject item) {
-    return item.getNestedRefsList().stream().map(ReferenceCounter.Nested::of).toList();
-  }
 
   // ------------------------------------------------------------------ consumer side
 
@@ -398,7 +395,7 @@ public final class ObjectRefStream {
         ReturnObject item = unconsumed.takeFirst();
         List<ReferenceCounter.Nested> contains = List.of();
         if (item.getNestedRefsCount() > 0) {
-          contains = nested(item);
+          contains = ReferenceCounter.Nested.in(item);
           refs.addContained(contains, true);
         }
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);

@@ -68,6 +68,12 @@ public final class ReferenceCounter {
       return new Nested(ObjectId.fromBytes(info.getObjectId().toByteArray()), info.getOwner());
     }
 
+    /** The refs nested in a returned value, as its executor listed them. */
+    public static List<Nested> in(dev.sluice.runtime.rpc.proto.ReturnObject r) {
+      return r.getNestedRefsCount() == 0 ? List.of()
+          : r.getNestedRefsList().stream().map(Nested::of).toList();
+    }
+
     /** The wire form. */
     public ObjectRefInfo toInfo() {
       return ObjectRefInfo.newBuilder().setObjectId(ByteString.copyFrom(id.toBytes()))

@@ -182,7 +182,7 @@ public final class TaskManager {
       }
       for (ReturnObject r : reply.getReturnsList()) {
         ObjectId objectId = ObjectId.fromBytes(r.getObjectId().toByteArray());
-        List<ReferenceCounter.Nested> nested = nested(r);
+        List<ReferenceCounter.Nested> nested = ReferenceCounter.Nested.in(r);
         refs.addContained(nested, true);
         refs.storeIfReferenced(objectId, r.getValue());
         refs.setContains(objectId, nested);
@@ -191,11 +191,6 @@ public final class TaskManager {
     } else {
       reply.getReturnsList().forEach(this::dropNested);
     }
-  }
-
-  private static List<ReferenceCounter.Nested> nested(ReturnObject r) {
-    return r.getNestedRefsCount() == 0 ? List.of()
-        : r.getNestedRefsList().stream().map(ReferenceCounter.Nested::of).toList();
   }
 
   /**
@@ -208,7 +203,7 @@ public final class TaskManager {
 
   private void drop(ObjectId id, ReturnObject r) {
     if (r.getNestedRefsCount() > 0) {
-      refs.dropPreRegistered(nested(r));
+      refs.dropPreRegistered(ReferenceCounter.Nested.in(r));
     }
     refs.discard(id, r.getValue());
   }
