@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * ranges are then reused instead of warming new ones.
  *
  * <p>Threads: every method is {@code synchronized}; spill and restore I/O happen under the lock
- * (they are rare and bounded by the object's size).
+ * (they are rare and bounded by the object's size). A create that finds no room while the
+ * prefaulter holds a chunk waits for that chunk (milliseconds) rather than reporting the store
+ * full: a reserved chunk is free space.
  */
 public final class SharedMemoryStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SharedMemoryStore.class);
@@ -111,6 +113,8 @@ public final class SharedMemoryStore implements AutoCloseable {
   /** Highest end of a range ever allocated; guarded by {@code this}. */
   private long highWater;
   private long lastGcHint;
+  /** True while the prefaulter holds a reserved chunk off the free list. */
+  private boolean prefaulting;
   private final Thread prefaulter;
 
   private SharedMemoryStore(Path file, Path spillDir, long capacity, Arena arena,
@@ -257,6 +261,16 @@ public final class SharedMemoryStore implements AutoCloseable {
       dropLocked(id, existing);
     }
     long offset = firstFitLocked(alignedSize(size));
+    while (offset < 0 && prefaulting && !closed) {
+      // The prefaulter holds a chunk for a few milliseconds; it is free space, not usage.
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      offset = firstFitLocked(alignedSize(size));
+    }
     if (offset < 0) {
       long now = System.nanoTime();
       if (!gcRequested || now - gcRequestedAt > 10 * GC_GRACE_NANOS) {
@@ -478,6 +492,7 @@ public final class SharedMemoryStore implements AutoCloseable {
             continue;
           }
           reserveLocked(range, start, len);
+          prefaulting = true;
         }
         segment.asSlice(start, len).fill((byte) 0);
         synchronized (this) {
@@ -485,6 +500,8 @@ public final class SharedMemoryStore implements AutoCloseable {
             return;
           }
           returnRangeLocked(start, len);
+          prefaulting = false;
+          notifyAll();
           warmUpTo = start + len;
         }
       }
