@@ -23,8 +23,10 @@ public final class SluiceConfig {
   private final List<String> workerJvmOptions;
   private final Path sessionRoot;
   private final Duration workerStartupTimeout;
+  private final Duration unschedulableTaskTimeout;
 
   private SluiceConfig(Builder b) {
+    this.unschedulableTaskTimeout = b.unschedulableTaskTimeout;
     this.address = b.address;
     this.numCpus = b.numCpus;
     this.numWorkers = b.numWorkers < 0 ? b.numCpus : b.numWorkers;
@@ -107,6 +109,15 @@ public final class SluiceConfig {
     return workerStartupTimeout;
   }
 
+  /**
+   * How long a task that no node of a running cluster can serve waits for one (nodes may join)
+   * before it fails with {@link TaskUnschedulableException}. An embedded cluster never grows, so
+   * there such a task fails at once.
+   */
+  public Duration unschedulableTaskTimeout() {
+    return unschedulableTaskTimeout;
+  }
+
   /** Builds {@link SluiceConfig}. */
   public static final class Builder {
     private String address;
@@ -121,6 +132,7 @@ public final class SluiceConfig {
     private List<String> workerJvmOptions = List.of();
     private Path sessionRoot = defaultSessionRoot();
     private Duration workerStartupTimeout = Duration.ofSeconds(60);
+    private Duration unschedulableTaskTimeout = Duration.ofSeconds(60);
 
     private Builder() {}
 
@@ -261,6 +273,16 @@ public final class SluiceConfig {
         throw new IllegalArgumentException("workerStartupTimeout must be > 0, got " + timeout);
       }
       this.workerStartupTimeout = timeout;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#unschedulableTaskTimeout()}; must be >= 0. */
+    public Builder unschedulableTaskTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("unschedulableTaskTimeout must be >= 0, got "
+            + timeout);
+      }
+      this.unschedulableTaskTimeout = timeout;
       return this;
     }
 

@@ -17,8 +17,12 @@ public final class TaskOptions {
   private final Map<String, Double> resources;
   private final int generatorBackpressureNumObjects;
   private final String name;
+  private final NodeId affinityNode;
+  private final boolean affinitySoft;
 
   private TaskOptions(Builder b) {
+    this.affinityNode = b.affinityNode;
+    this.affinitySoft = b.affinitySoft;
     this.maxRetries = b.maxRetries;
     this.retryExceptions = b.retryExceptions;
     this.numCpus = b.numCpus;
@@ -67,12 +71,24 @@ public final class TaskOptions {
     return name;
   }
 
+  /** The node the task must (or, when {@link #nodeAffinitySoft()}, should) run on, or null. */
+  public NodeId nodeAffinity() {
+    return affinityNode;
+  }
+
+  /** Whether {@link #nodeAffinity()} is a preference rather than a requirement. */
+  public boolean nodeAffinitySoft() {
+    return affinitySoft;
+  }
+
   @Override
   public String toString() {
     return "TaskOptions{maxRetries=" + maxRetries + ", retryExceptions=" + retryExceptions
         + ", numCpus=" + numCpus + ", resources=" + new TreeMap<>(resources)
         + ", generatorBackpressureNumObjects=" + generatorBackpressureNumObjects
-        + (name == null ? "" : ", name=" + name) + "}";
+        + (name == null ? "" : ", name=" + name)
+        + (affinityNode == null ? "" : ", nodeAffinity=" + affinityNode
+            + (affinitySoft ? " (soft)" : " (hard)")) + "}";
   }
 
   /** Builds {@link TaskOptions}. */
@@ -83,8 +99,21 @@ public final class TaskOptions {
     private Map<String, Double> resources = Map.of();
     private int generatorBackpressureNumObjects = -1;
     private String name;
+    private NodeId affinityNode;
+    private boolean affinitySoft;
 
     private Builder() {}
+
+    /**
+     * Runs the task on node {@code node}. Hard ({@code soft=false}): only there; if that node is
+     * dead or unknown the task fails with {@link NodeDiedException}. Soft: there while that node
+     * is alive, elsewhere otherwise. {@code null} clears the affinity.
+     */
+    public Builder nodeAffinity(NodeId node, boolean soft) {
+      this.affinityNode = node;
+      this.affinitySoft = soft;
+      return this;
+    }
 
     /** Retries after a failure; 0 disables retries. */
     public Builder maxRetries(int maxRetries) {

@@ -18,6 +18,10 @@ import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import dev.sluice.runtime.rpc.proto.RegisterNodeReply;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UnregisterNodeReply;
+import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -25,6 +29,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +41,14 @@ import org.slf4j.LoggerFactory;
  * The cluster's control service (Ray's GCS): node membership and health, the job table and a small
  * key-value store. State is in memory; a restart forgets it.
  *
+ * <p>Node health: a node that sends no heartbeat for {@code nodeTimeout} is marked dead, for good
+ * (a node that comes back must register as a new node, as in Ray: owners have already failed or
+ * retried its work). Watchers ({@code WatchNodes}) get every entry at once and each change after.
+ *
  * <p>Threads: handlers run on the transport threads and only touch concurrent maps; one
- * scheduler thread checks heartbeats and marks silent nodes dead.
+ * scheduler thread checks heartbeats and marks silent nodes dead. Node entries are replaced
+ * whole (immutable protos), and a change is published to watchers under {@code watchLock} so
+ * that a new watcher never misses one.
  */
 public final class ControlService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlService.class);
@@ -48,6 +59,8 @@ public final class ControlService implements AutoCloseable {
   private final Duration nodeTimeout;
   private final ScheduledExecutorService healthChecker;
   private final Server server;
+  private final Object watchLock = new Object();
+  private final List<ServerCallStreamObserver<NodeInfo>> watchers = new CopyOnWriteArrayList<>();
 
   private static final class NodeEntry {
     volatile NodeInfo info;
@@ -81,27 +94,72 @@ public final class ControlService implements AutoCloseable {
     long now = System.nanoTime();
     for (NodeEntry e : nodes.values()) {
       if (e.info.getAlive() && now - e.lastHeartbeatNanos > nodeTimeout.toNanos()) {
-        e.info = e.info.toBuilder().setAlive(false).build();
-        log.warn("node {} missed heartbeats for {} ms: marked dead",
-            NodeId.fromBytes(e.info.getNodeId().toByteArray()), nodeTimeout.toMillis());
+        markDead(e, "missed heartbeats for " + nodeTimeout.toMillis() + " ms");
       }
     }
+  }
+
+  private void markDead(NodeEntry e, String reason) {
+    synchronized (watchLock) {
+      if (!e.info.getAlive()) {
+        return;
+      }
+      e.info = e.info.toBuilder().setAlive(false).setDeathReason(reason).build();
+      publishLocked(e.info);
+    }
+    log.warn("node {} ({}:{}) is dead: {}", NodeId.fromBytes(e.info.getNodeId().toByteArray()),
+        e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(), reason);
+  }
+
+  private void publishLocked(NodeInfo info) {
+    for (ServerCallStreamObserver<NodeInfo> w : watchers) {
+      try {
+        w.onNext(info);
+      } catch (RuntimeException ex) {
+        watchers.remove(w);
+      }
+    }
+  }
+
+  /** The nodes as known now (alive and dead). */
+  public List<NodeInfo> nodes() {
+    return nodes.values().stream().map(e -> e.info).toList();
   }
 
   @Override
   public void close() {
     healthChecker.shutdownNow();
+    for (ServerCallStreamObserver<NodeInfo> w : watchers) {
+      try {
+        w.onCompleted();
+      } catch (RuntimeException e) {
+        // the watcher is gone already
+      }
+    }
     RpcFactory.shutdownQuietly(server);
   }
 
   private final class Handler extends ControlServiceGrpc.ControlServiceImplBase {
     @Override
     public void registerNode(RegisterNodeRequest req, StreamObserver<RegisterNodeReply> out) {
-      NodeEntry e = new NodeEntry();
-      e.info = req.getNode().toBuilder().setAlive(true).build();
       NodeId id = NodeId.fromBytes(req.getNode().getNodeId().toByteArray());
-      nodes.put(id, e);
-      log.info("node {} registered, resources {}", id, e.info.getResourcesTotalMap());
+      NodeEntry old = nodes.get(id);
+      if (old != null && !old.info.getAlive()) {
+        out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("node " + id
+            + " was marked dead (" + old.info.getDeathReason() + "); a node that comes back must"
+            + " start as a new node").asRuntimeException());
+        return;
+      }
+      NodeEntry e = new NodeEntry();
+      synchronized (watchLock) {
+        e.info = req.getNode().toBuilder().setAlive(true)
+            .putAllResourcesAvailable(req.getNode().getResourcesTotalMap()).build();
+        nodes.put(id, e);
+        publishLocked(e.info);
+      }
+      log.info("node {} registered at {}:{}, resources {}", id,
+          e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(),
+          e.info.getResourcesTotalMap());
       out.onNext(RegisterNodeReply.getDefaultInstance());
       out.onCompleted();
     }
@@ -111,9 +169,14 @@ public final class ControlService implements AutoCloseable {
       NodeEntry e = nodes.get(NodeId.fromBytes(req.getNodeId().toByteArray()));
       if (e != null && e.info.getAlive()) {
         e.lastHeartbeatNanos = System.nanoTime();
+        e.info = e.info.toBuilder().clearResourcesAvailable()
+            .putAllResourcesAvailable(req.getResourcesAvailableMap()).setLoad(req.getLoad())
+            .build();
       }
-      out.onNext(NodeHeartbeatReply.newBuilder()
-          .setUnknownNode(e == null || !e.info.getAlive()).build());
+      NodeHeartbeatReply.Builder reply = NodeHeartbeatReply.newBuilder()
+          .setUnknownNode(e == null || !e.info.getAlive());
+      nodes.values().forEach(n -> reply.addNodes(n.info));
+      out.onNext(reply.build());
       out.onCompleted();
     }
 
@@ -123,6 +186,26 @@ public final class ControlService implements AutoCloseable {
       nodes.values().forEach(e -> b.addNodes(e.info));
       out.onNext(b.build());
       out.onCompleted();
+    }
+
+    @Override
+    public void unregisterNode(UnregisterNodeRequest req, StreamObserver<UnregisterNodeReply> out) {
+      NodeEntry e = nodes.get(NodeId.fromBytes(req.getNodeId().toByteArray()));
+      if (e != null) {
+        markDead(e, req.getReason().isEmpty() ? "stopped" : req.getReason());
+      }
+      out.onNext(UnregisterNodeReply.getDefaultInstance());
+      out.onCompleted();
+    }
+
+    @Override
+    public void watchNodes(WatchNodesRequest req, StreamObserver<NodeInfo> out) {
+      ServerCallStreamObserver<NodeInfo> w = (ServerCallStreamObserver<NodeInfo>) out;
+      w.setOnCancelHandler(() -> watchers.remove(w));
+      synchronized (watchLock) {
+        nodes.values().forEach(n -> w.onNext(n.info));
+        watchers.add(w);
+      }
     }
 
     @Override

@@ -119,6 +119,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final Server server;
   private final Address self;
   private final NormalTaskSubmitter submitter;
+  private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
   private final TaskContext driverContext;
   private final InheritableThreadLocal<TaskContext> currentTask = new InheritableThreadLocal<>();
@@ -179,8 +180,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.taskManager = new TaskManager(store, refs);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
-        options.leaseIdleTimeout(), options.maxMessageBytes());
+        options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),
+        this::nodeManagerReachable);
     taskManager.setResubmitter(submitter::submit);
+    this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
+    nodeWatcher.onNodeDeath(n -> submitter.onNodeDied(n.getNodeId()));
+    nodeWatcher.start();
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
     if (options.isWorker()) {
       receiver.start();
@@ -259,6 +264,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       resources.put("CPU", opts.numCpus());
     }
     spec.putAllResources(resources);
+    if (opts.nodeAffinity() != null) {
+      spec.setNodeAffinity(dev.sluice.runtime.rpc.proto.NodeAffinity.newBuilder()
+          .setNodeId(ByteString.copyFrom(opts.nodeAffinity().toBytes()))
+          .setSoft(opts.nodeAffinitySoft()));
+    }
     return spec.setTaskId(ByteString.copyFrom(ctx.nextChildTaskId().toBytes()));
   }
 
@@ -555,6 +565,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       return;
     }
     shutdown = true;
+    nodeWatcher.close();
     submitter.close();
     refs.close();
     taskManager.failAll(Errors.error(ErrorType.OWNER_DIED, "Sluice was shut down in the process"
@@ -637,6 +648,18 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     int before = refs.numBorrowed();
     System.gc();
     log.debug("idle worker collected garbage: {} borrowed objects before", before);
+  }
+
+  /** Whether the node manager at {@code target} answers within two seconds. */
+  private boolean nodeManagerReachable(String target) {
+    try {
+      NodeManagerServiceGrpc.newBlockingStub(channels.get(target))
+          .withDeadlineAfter(2, TimeUnit.SECONDS)
+          .getNodeStats(dev.sluice.runtime.rpc.proto.NodeStatsRequest.getDefaultInstance());
+      return true;
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /** Worker {@code dead} exited: what it borrowed from this process is released. */

@@ -23,8 +23,11 @@ import java.util.List;
  * @param leaseIdleTimeout how long an unused lease is kept before it is returned
  * @param objectStoreFile the node's shared-memory store file
  * @param objectStoreCapacity its capacity in bytes
+ * @param controlTarget the control service's {@code host:port}, watched for node deaths
+ * @param unschedulableTimeout how long a task no node can serve waits for one (zero: fails now)
  */
 public record CoreWorkerOptions(boolean isWorker, JobId jobId, WorkerId workerId, NodeId nodeId,
     String bindHost, String nodeManagerTarget, List<String> serializationAllowList,
     int inlineThresholdBytes, int maxMessageBytes, int maxTasksInFlightPerWorker,
-    Duration leaseIdleTimeout, Path objectStoreFile, long objectStoreCapacity) {}
+    Duration leaseIdleTimeout, Path objectStoreFile, long objectStoreCapacity,
+    String controlTarget, Duration unschedulableTimeout) {}

@@ -11,11 +11,7 @@ public final class DriverRuntimeFactory implements SluiceRuntimeFactory {
 
   @Override
   public SluiceRuntime create(SluiceConfig config) {
-    if (config.address().isPresent()) {
-      throw new UnsupportedOperationException("joining a running cluster ("
-          + config.address().get() + ") is not available yet; omit address() to start an "
-          + "embedded cluster");
-    }
-    return EmbeddedCluster.start(config);
+    return config.address().isPresent() ? ClusterDriver.connect(config)
+        : EmbeddedCluster.start(config);
   }
 }

@@ -43,24 +43,19 @@ import org.slf4j.LoggerFactory;
  * driver's own core worker. Closing it stops all of them; a JVM shutdown hook does the same if
  * the program exits without {@code Sluice.shutdown()}.
  */
-public final class EmbeddedCluster implements SluiceRuntime {
+public final class EmbeddedCluster extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedCluster.class);
 
   private final ControlService control;
   private final NodeManager nodeManager;
-  private final CoreWorker driver;
   private final Path sessionDir;
-  private final Thread shutdownHook;
-  private volatile boolean stopped;
 
   private EmbeddedCluster(ControlService control, NodeManager nodeManager, CoreWorker driver,
       Path sessionDir) {
+    super(driver);
     this.control = control;
     this.nodeManager = nodeManager;
-    this.driver = driver;
     this.sessionDir = sessionDir;
-    this.shutdownHook = new Thread(this::stop, "sluice-shutdown");
-    Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   /** Starts the embedded cluster described by {@code config}. */
@@ -83,12 +78,13 @@ public final class EmbeddedCluster implements SluiceRuntime {
           config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
           config.serializationAllowList(), config.inlineThresholdBytes(),
           config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
-          config.objectStoreDirectory()), rpc);
+          config.objectStoreDirectory(), true, Duration.ZERO), rpc);
       JobId job = registerJob(rpc, controlTarget, host);
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
           config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
-          nm.objectStore().file(), nm.objectStore().capacity()), rpc, nm.objectStoreService());
+          nm.objectStore().file(), nm.objectStore().capacity(), controlTarget, Duration.ZERO), rpc,
+          nm.objectStoreService());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
@@ -128,7 +124,7 @@ public final class EmbeddedCluster implements SluiceRuntime {
     return dir;
   }
 
-  private static JobId registerJob(RpcFactory rpc, String controlTarget, String host) {
+  static JobId registerJob(RpcFactory rpc, String controlTarget, String host) {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
       byte[] id = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -150,78 +146,7 @@ public final class EmbeddedCluster implements SluiceRuntime {
   }
 
   @Override
-  public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options) {
-    return driver.submitTask(function, args, options);
-  }
-
-  @Override
-  public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
-      TaskOptions options, GeneratorCaller.Kind kind) {
-    return driver.submitGenerator(function, args, options, kind);
-  }
-
-  @Override
-  public <T> ObjectRef<T> put(T value) {
-    return driver.put(value);
-  }
-
-  @Override
-  public <T> T get(ObjectRef<T> ref, Duration timeout) {
-    return driver.get(ref, timeout);
-  }
-
-  @Override
-  public <T> List<T> get(List<ObjectRef<T>> refs, Duration timeout) {
-    return driver.get(refs, timeout);
-  }
-
-  @Override
-  public <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
-    return driver.wait(refs, numReturns, timeout);
-  }
-
-  @Override
-  public <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
-      Duration timeout) {
-    return driver.waitAny(items, numReturns, timeout);
-  }
-
-  @Override
-  public void cancel(ObjectRef<?> ref) {
-    driver.cancel(ref);
-  }
-
-  @Override
-  public RuntimeContext runtimeContext() {
-    return driver.runtimeContext();
-  }
-
-  @Override
-  public dev.sluice.ObjectBuffer getBuffer(ObjectRef<byte[]> ref, Duration timeout) {
-    return driver.getBuffer(ref, timeout);
-  }
-
-  @Override
-  public dev.sluice.ObjectStoreStats objectStoreStats() {
-    return driver.objectStoreStats();
-  }
-
-  @Override
-  public void shutdown() {
-    stop();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException e) {
-      // already shutting down: the hook is running or ran
-    }
-  }
-
-  private synchronized void stop() {
-    if (stopped) {
-      return;
-    }
-    stopped = true;
-    driver.shutdown();
+  protected void stopComponents() {
     nodeManager.close();
     control.close();
     log.info("Sluice embedded cluster stopped");

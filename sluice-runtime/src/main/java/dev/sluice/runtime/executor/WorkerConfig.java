@@ -3,6 +3,7 @@ package dev.sluice.runtime.executor;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -22,10 +23,13 @@ import java.util.Map;
  * @param maxMessageBytes the transport's message limit
  * @param objectStoreFile the node's shared-memory store file
  * @param objectStoreCapacity its capacity in bytes
+ * @param controlTarget the control service's {@code host:port}
+ * @param unschedulableTimeout how long a task no node can serve waits for one
  */
 public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerTarget,
     String bindHost, List<String> serializationAllowList, int inlineThresholdBytes,
-    int maxMessageBytes, Path objectStoreFile, long objectStoreCapacity) {
+    int maxMessageBytes, Path objectStoreFile, long objectStoreCapacity, String controlTarget,
+    Duration unschedulableTimeout) {
 
   /** The config as command-line arguments for {@link WorkerMain}. */
   public List<String> toArgs() {
@@ -35,7 +39,9 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
         "--inline-threshold", Integer.toString(inlineThresholdBytes),
         "--max-message-bytes", Integer.toString(maxMessageBytes),
         "--object-store", objectStoreFile.toString(),
-        "--object-store-capacity", Long.toString(objectStoreCapacity)));
+        "--object-store-capacity", Long.toString(objectStoreCapacity),
+        "--control", controlTarget,
+        "--unschedulable-timeout-ms", Long.toString(unschedulableTimeout.toMillis())));
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
     }
@@ -61,7 +67,9 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
         Integer.parseInt(required(m, "inline-threshold")),
         Integer.parseInt(required(m, "max-message-bytes")),
         Path.of(required(m, "object-store")),
-        Long.parseLong(required(m, "object-store-capacity")));
+        Long.parseLong(required(m, "object-store-capacity")),
+        required(m, "control"),
+        Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))));
   }
 
   private static String required(Map<String, String> m, String key) {

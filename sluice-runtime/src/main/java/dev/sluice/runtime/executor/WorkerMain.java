@@ -38,7 +38,8 @@ public final class WorkerMain {
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
-        16, Duration.ofMillis(50), config.objectStoreFile(), config.objectStoreCapacity()), rpc);
+        16, Duration.ofMillis(50), config.objectStoreFile(), config.objectStoreCapacity(),
+        config.controlTarget(), config.unschedulableTimeout()), rpc);
     Sluice.installRuntime(worker);
     ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());
     try {

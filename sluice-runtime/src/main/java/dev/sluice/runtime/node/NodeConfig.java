@@ -25,12 +25,15 @@ import java.util.Map;
  * @param heartbeatPeriod how often the node manager reports to the control service
  * @param objectStoreBytes capacity of the node's shared-memory object store
  * @param objectStoreDirectory where the store's file is created (a memory file system)
+ * @param head true for the node that runs next to the control service
+ * @param unschedulableTimeout how long its workers' tasks that no node can serve wait for one
  */
 public record NodeConfig(NodeId nodeId, String bindHost, int port, String controlTarget,
     Map<String, Double> resources, int numPrestartWorkers, List<Path> workerClassPath,
     List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
     List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
-    Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory) {
+    Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory, boolean head,
+    Duration unschedulableTimeout) {
 
   /** The node's CPU count. */
   public double cpus() {

@@ -35,6 +35,9 @@ import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
+import dev.sluice.runtime.rpc.proto.NodeLoad;
+import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.NodeId;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeStatsReply;
 import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
@@ -99,6 +102,8 @@ public final class NodeManager implements AutoCloseable {
   private final Map<String, Double> available;
   private int consecutiveStartFailures;
   private boolean closed;
+  /** Other nodes as of the last heartbeat reply, for spillback; guarded by {@code lock}. */
+  private final ClusterView clusterView;
 
   private record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {}
 
@@ -129,6 +134,7 @@ public final class NodeManager implements AutoCloseable {
     this.objectStoreService = new ObjectStoreService(objectStore);
     this.channels = new ChannelPool(rpc);
     this.available = new HashMap<>(config.resources());
+    this.clusterView = new ClusterView(config.nodeId());
     this.advertisedHost = config.bindHost();
     this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -183,6 +189,10 @@ public final class NodeManager implements AutoCloseable {
         .setNodeManager(Address.newBuilder().setNodeId(ByteString.copyFrom(config.nodeId()
             .toBytes())).setHost(advertisedHost).setPort(port()))
         .putAllResourcesTotal(config.resources())
+        .setIsHead(config.head())
+        .setObjectStoreFile(objectStore.file().toString())
+        .setObjectStoreCapacity(objectStore.capacity())
+        .setPid(ProcessHandle.current().pid())
         .build();
     ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
         .withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -211,7 +221,8 @@ public final class NodeManager implements AutoCloseable {
   private void launchWorkerLocked() {
     WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
         config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
-        config.maxMessageBytes(), objectStore.file(), objectStore.capacity());
+        config.maxMessageBytes(), objectStore.file(), objectStore.capacity(),
+        config.controlTarget(), config.unschedulableTimeout());
     WorkerProcess w;
     try {
       w = WorkerProcess.launch(wc, config);
@@ -238,7 +249,9 @@ public final class NodeManager implements AutoCloseable {
       String infeasible = infeasibility(need);
       if (infeasible != null) {
         it.remove();
-        replies.add(reject(p, infeasible));
+        LeaseReply r = LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
+            .setFailureMessage(infeasible).build();
+        replies.add(() -> complete(p.reply, r));
         continue;
       }
       if (!fits(need, unpromised)) {
@@ -305,7 +318,7 @@ public final class NodeManager implements AutoCloseable {
     return null;
   }
 
-  private static boolean fits(Map<String, Double> need, Map<String, Double> budget) {
+  static boolean fits(Map<String, Double> need, Map<String, Double> budget) {
     for (Map.Entry<String, Double> e : need.entrySet()) {
       if (e.getValue() > budget.getOrDefault(e.getKey(), 0.0) + 1e-9) {
         return false;
@@ -430,19 +443,125 @@ public final class NodeManager implements AutoCloseable {
 
   private void heartbeat() {
     Map<String, Double> snapshot;
+    NodeLoad.Builder load = NodeLoad.newBuilder();
     synchronized (lock) {
       snapshot = new HashMap<>(available);
+      load.setWorkers(workers.size()).setPendingLeases(pending.size());
     }
+    SharedMemoryStore.Usage st = objectStore.usage();
+    load.setStoreUsedBytes(st.used()).setStoreObjects(st.objects())
+        .setSpilledBytes(st.spilledBytes());
     NodeHeartbeatReply reply = ControlServiceGrpc.newBlockingStub(
             channels.get(config.controlTarget()))
         .withDeadlineAfter(config.heartbeatPeriod().toMillis() * 3, TimeUnit.MILLISECONDS)
         .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
             .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-            .putAllResourcesAvailable(snapshot).build());
+            .putAllResourcesAvailable(snapshot).setLoad(load).build());
     if (reply.getUnknownNode()) {
       log.warn("control service does not know node {}; registering again", config.nodeId());
       registerWithControl();
+      return;
     }
+    List<Runnable> replies;
+    synchronized (lock) {
+      clusterView.update(reply.getNodesList());
+      replies = spillWaitingLocked();
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * Sends lease requests that wait here for resources to nodes that reported them free: without
+   * it a burst that landed on one node would wait there while others idle. A request is sent on
+   * once at most ({@code spillback_count}), so requests never bounce between nodes.
+   */
+  private List<Runnable> spillWaitingLocked() {
+    List<Runnable> replies = new ArrayList<>();
+    if (pending.isEmpty() || clusterView.isEmpty()) {
+      return replies;
+    }
+    Map<String, Double> unpromised = new HashMap<>(available);
+    for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+      PendingLease p = it.next();
+      Map<String, Double> need = need(p.request);
+      if (fits(need, unpromised)) {
+        need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
+        continue;
+      }
+      if (p.request.getSpillbackCount() > 0 || hardAffinityHere(p.request)) {
+        continue;
+      }
+      NodeInfo target = clusterView.withAvailable(need);
+      if (target != null) {
+        it.remove();
+        replies.add(spillback(p, target));
+      }
+    }
+    return replies;
+  }
+
+  private boolean hardAffinityHere(LeaseRequest r) {
+    return r.hasNodeAffinity() && !r.getNodeAffinity().getSoft()
+        && r.getNodeAffinity().getNodeId().equals(nodeIdBytes());
+  }
+
+  private ByteString nodeIdBytes() {
+    return ByteString.copyFrom(config.nodeId().toBytes());
+  }
+
+  private Runnable spillback(PendingLease p, NodeInfo target) {
+    clusterView.reserve(target, need(p.request));
+    log.debug("lease request {} ({}) sent on to node {}", p.request.getLeaseRequestId()
+        .toStringUtf8(), p.request.getDisplayName(), NodeId.fromBytes(target.getNodeId()
+        .toByteArray()));
+    LeaseReply r = LeaseReply.newBuilder().setSpillback(target.getNodeManager()).build();
+    return () -> complete(p.reply, r);
+  }
+
+  /**
+   * Where a new lease request goes (Ray's hybrid policy, simplified): a node-affinity request to
+   * its node; a request this node can never serve to a node that can; a request that does not fit
+   * here now to a node that reported room for it; everything else waits here.
+   */
+  private Runnable routeLocked(PendingLease p) {
+    LeaseRequest r = p.request;
+    Map<String, Double> need = need(r);
+    if (r.hasNodeAffinity() && !r.getNodeAffinity().getNodeId().equals(nodeIdBytes())) {
+      NodeInfo target = clusterView.node(r.getNodeAffinity().getNodeId());
+      if (target != null && target.getAlive()) {
+        return spillback(p, target);
+      }
+      if (!r.getNodeAffinity().getSoft()) {
+        String why = target == null ? "is not in the cluster"
+            : "is dead (" + target.getDeathReason() + ")";
+        LeaseReply reply = LeaseReply.newBuilder().setRejected(true).setNodeDied(true)
+            .setFailureMessage("task " + r.getDisplayName() + " must run on node "
+                + NodeId.fromBytes(r.getNodeAffinity().getNodeId().toByteArray()) + ", which "
+                + why).build();
+        return () -> complete(p.reply, reply);
+      }
+    }
+    boolean pinnedHere = hardAffinityHere(r);
+    String infeasible = infeasibility(need);
+    if (infeasible != null) {
+      NodeInfo target = pinnedHere ? null : clusterView.feasible(need);
+      if (target != null) {
+        return spillback(p, target);
+      }
+      String where = clusterView.isEmpty() || pinnedHere ? infeasible
+          : "no node of the cluster has " + need + " in total (" + infeasible + ")";
+      LeaseReply reply = LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
+          .setFailureMessage(where).build();
+      return () -> complete(p.reply, reply);
+    }
+    if (r.getSpillbackCount() == 0 && !pinnedHere && !fits(need, available)) {
+      NodeInfo target = clusterView.withAvailable(need);
+      if (target != null) {
+        return spillback(p, target);
+      }
+    }
+    pending.add(p);
+    return null;
   }
 
   /** Stops the server and every worker process (they are asked, then forced, to exit). */
@@ -461,12 +580,40 @@ public final class NodeManager implements AutoCloseable {
     }
     waiting.forEach(p -> reject(p, "node " + config.nodeId() + " is shutting down").run());
     scheduler.shutdownNow();
+    unregisterFromControl();
     all.forEach(WorkerProcess::terminate);
     all.forEach(w -> w.awaitExit(3000));
     RpcFactory.shutdownQuietly(server);
     channels.close();
     objectStore.close();
     log.info("node manager {} stopped ({} workers)", config.nodeId(), all.size());
+  }
+
+  private void unregisterFromControl() {
+    try {
+      ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+          .withDeadlineAfter(1, TimeUnit.SECONDS)
+          .unregisterNode(UnregisterNodeRequest.newBuilder().setNodeId(nodeIdBytes())
+              .setReason("node manager stopped").build());
+    } catch (RuntimeException e) {
+      log.debug("could not unregister node {} (control service gone?): {}", config.nodeId(),
+          e.toString());
+    }
+  }
+
+  /** The node's id. */
+  public NodeId nodeId() {
+    return config.nodeId();
+  }
+
+  /** JVM options a Sluice runtime process needs (workers and node daemons alike). */
+  public static List<String> runtimeJvmOptions() {
+    return WorkerProcess.RUNTIME_JVM_OPTIONS;
+  }
+
+  /** The node's session directory. */
+  public java.nio.file.Path sessionDir() {
+    return config.sessionDir();
   }
 
   /** The node's shared-memory object store. */
@@ -569,8 +716,8 @@ public final class NodeManager implements AutoCloseable {
         if (closed) {
           replies = List.of(reject(new PendingLease(req, out), "node is shutting down"));
         } else {
-          pending.add(new PendingLease(req, out));
-          replies = dispatchLocked();
+          Runnable routed = routeLocked(new PendingLease(req, out));
+          replies = routed != null ? List.of(routed) : dispatchLocked();
         }
       }
       replies.forEach(Runnable::run);

@@ -13,6 +13,8 @@ import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.NodeAffinity;
+import dev.sluice.NodeId;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
@@ -69,11 +71,19 @@ public final class NormalTaskSubmitter {
   private final Duration leaseIdleTimeout;
   private final int maxBatchBytes;
   private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
+  /** The node manager each outstanding lease request was last sent to (for cancels). */
+  private final ConcurrentHashMap<ByteString, String> requestTargets = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService timers;
+  private final Duration unschedulableTimeout;
+  private final java.util.function.Predicate<String> nodeManagerReachable;
   private volatile boolean closed;
 
   private static final class KeyState {
     final String key;
     final Map<String, Double> resources;
+    final NodeAffinity affinity;
+    /** When lease requests of this key were first found infeasible everywhere, or -1. */
+    long infeasibleSinceNanos = -1;
     final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
     final List<LeaseEntry> leases = new ArrayList<>();
     final List<ByteString> pendingLeaseRequests = new ArrayList<>();
@@ -87,9 +97,10 @@ public final class NormalTaskSubmitter {
       return n;
     }
 
-    KeyState(String key, Map<String, Double> resources) {
+    KeyState(String key, Map<String, Double> resources, NodeAffinity affinity) {
       this.key = key;
       this.resources = resources;
+      this.affinity = affinity;
     }
   }
 
@@ -99,6 +110,8 @@ public final class NormalTaskSubmitter {
    */
   private static final class LeaseEntry {
     final LeaseReply grant;
+    /** The node manager that granted it, where it is returned. */
+    final String grantedBy;
     final Map<TaskId, TaskSpec> inFlight = new LinkedHashMap<>();
     StreamObserver<PushTaskBatch> requests;
     /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
@@ -109,8 +122,9 @@ public final class NormalTaskSubmitter {
     /** A steal request is out and its steal_done has not come back. */
     boolean stealPending;
 
-    LeaseEntry(LeaseReply grant) {
+    LeaseEntry(LeaseReply grant, String grantedBy) {
       this.grant = grant;
+      this.grantedBy = grantedBy;
     }
 
     String describeWorker() {
@@ -133,14 +147,20 @@ public final class NormalTaskSubmitter {
   }
 
   /**
-   * A submitter that leases from the node manager at {@code nodeManagerTarget} and resolves ref
-   * arguments with {@code resolver}.
+   * A submitter that leases from the node manager at {@code nodeManagerTarget} (which may send a
+   * request on to another node) and resolves ref arguments with {@code resolver}. A task that no
+   * node can serve waits up to {@code unschedulableTimeout} for one that can (zero: fails at
+   * once). {@code nodeManagerReachable} tells a node's death from a worker's when a worker fails.
    */
   public NormalTaskSubmitter(TaskManager taskManager, ChannelPool channels,
       String nodeManagerTarget, Address self,
       Function<dev.sluice.runtime.rpc.proto.ObjectRefInfo, CompletableFuture<ObjectValue>> resolver,
       ScheduledExecutorService timers, int maxTasksInFlightPerWorker, Duration leaseIdleTimeout,
-      int maxMessageBytes) {
+      int maxMessageBytes, Duration unschedulableTimeout,
+      java.util.function.Predicate<String> nodeManagerReachable) {
+    this.timers = timers;
+    this.unschedulableTimeout = unschedulableTimeout;
+    this.nodeManagerReachable = nodeManagerReachable;
     this.taskManager = taskManager;
     this.channels = channels;
     this.nodeManagerTarget = nodeManagerTarget;
@@ -204,9 +224,10 @@ public final class NormalTaskSubmitter {
       taskManager.fail(taskId(spec), TaskManager.cancelledError(spec), false);
       return;
     }
-    String key = schedulingKey(spec.getResourcesMap());
+    NodeAffinity affinity = spec.hasNodeAffinity() ? spec.getNodeAffinity() : null;
+    String key = schedulingKey(spec.getResourcesMap(), affinity);
     KeyState ks = keys.computeIfAbsent(key,
-        k -> new KeyState(k, Map.copyOf(spec.getResourcesMap())));
+        k -> new KeyState(k, Map.copyOf(spec.getResourcesMap()), affinity));
     List<Runnable> actions;
     synchronized (ks) {
       ks.queue.add(spec);
@@ -215,8 +236,10 @@ public final class NormalTaskSubmitter {
     actions.forEach(Runnable::run);
   }
 
-  static String schedulingKey(Map<String, Double> resources) {
-    return new TreeMap<>(resources).toString();
+  static String schedulingKey(Map<String, Double> resources, NodeAffinity affinity) {
+    String shape = new TreeMap<>(resources).toString();
+    return affinity == null ? shape : shape + "@" + NodeId.fromBytes(affinity.getNodeId()
+        .toByteArray()) + (affinity.getSoft() ? "?" : "!");
   }
 
   private List<Runnable> planLocked(KeyState ks) {
@@ -278,7 +301,7 @@ public final class NormalTaskSubmitter {
     while (ks.pendingLeaseRequests.size() < wanted) {
       ByteString id = ByteString.copyFromUtf8(UUID.randomUUID().toString());
       ks.pendingLeaseRequests.add(id);
-      actions.add(() -> requestLease(ks, id));
+      actions.add(() -> requestLease(ks, id, nodeManagerTarget, 0));
     }
     while (ks.pendingLeaseRequests.size() > wanted) {
       ByteString id = ks.pendingLeaseRequests.removeLast();
@@ -307,30 +330,42 @@ public final class NormalTaskSubmitter {
   }
 
   private void cancelLeaseRequest(ByteString id) {
-    NodeManagerServiceGrpc.newStub(channels.get(nodeManagerTarget)).cancelWorkerLease(
+    String target = requestTargets.remove(id);
+    if (target == null) {
+      return;
+    }
+    NodeManagerServiceGrpc.newStub(channels.get(target)).cancelWorkerLease(
         CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build(),
         Callbacks.ignoreReply("cancelling a lease request"));
   }
 
-  private void requestLease(KeyState ks, ByteString id) {
-    LeaseRequest req = LeaseRequest.newBuilder()
+  private void requestLease(KeyState ks, ByteString id, String target, int spillbacks) {
+    LeaseRequest.Builder req = LeaseRequest.newBuilder()
         .setLeaseRequestId(id)
         .putAllResources(ks.resources)
         .setSchedulingKey(ks.key)
         .setOwner(self)
-        .build();
-    NodeManagerServiceGrpc.newStub(channels.get(nodeManagerTarget))
-        .requestWorkerLease(req, new StreamObserver<>() {
+        .setSpillbackCount(spillbacks);
+    synchronized (ks) {
+      TaskSpec next = ks.queue.peek();
+      req.setDisplayName(next != null ? next.getDisplayName() : ks.key);
+    }
+    if (ks.affinity != null) {
+      req.setNodeAffinity(ks.affinity);
+    }
+    requestTargets.put(id, target);
+    NodeManagerServiceGrpc.newStub(channels.get(target))
+        .requestWorkerLease(req.build(), new StreamObserver<>() {
           @Override
           public void onNext(LeaseReply reply) {
-            onLeaseReply(ks, id, reply);
+            onLeaseReply(ks, id, reply, target, spillbacks);
           }
 
           @Override
           public void onError(Throwable t) {
             onLeaseReply(ks, id, LeaseReply.newBuilder().setRejected(true)
-                .setFailureMessage("node manager at " + nodeManagerTarget + " unreachable: " + t)
-                .build());
+                .setFailureMessage("node manager at " + target + " unreachable: " + t)
+                .build(), target, spillbacks);
           }
 
           @Override
@@ -338,10 +373,22 @@ public final class NormalTaskSubmitter {
         });
   }
 
-  private void onLeaseReply(KeyState ks, ByteString requestId, LeaseReply reply) {
+  private void onLeaseReply(KeyState ks, ByteString requestId, LeaseReply reply, String target,
+      int spillbacks) {
     List<Runnable> actions;
     List<TaskSpec> failed = List.of();
     synchronized (ks) {
+      if (reply.hasSpillback()) {
+        if (ks.pendingLeaseRequests.contains(requestId) && !closed) {
+          String next = Addresses.target(reply.getSpillback());
+          requestLease(ks, requestId, next, spillbacks + 1);
+        }
+        return;
+      }
+      if (reply.getInfeasible() && waitForFeasibleNode(ks, requestId, reply)) {
+        return;
+      }
+      requestTargets.remove(requestId);
       boolean wanted = ks.pendingLeaseRequests.remove(requestId);
       if (reply.getCancelled()) {
         return;
@@ -354,9 +401,10 @@ public final class NormalTaskSubmitter {
         actions = List.of();
       } else if (!wanted && ks.backlog() == 0) {
         // Granted after we stopped needing it (the cancel crossed the grant): give it back.
-        actions = List.of(() -> returnLease(reply.getLeaseId(), false));
+        actions = List.of(() -> returnLease(target, reply.getLeaseId(), false));
       } else {
-        LeaseEntry lease = new LeaseEntry(reply);
+        ks.infeasibleSinceNanos = -1;
+        LeaseEntry lease = new LeaseEntry(reply, target);
         lease.requests = CoreWorkerServiceGrpc.newStub(
             channels.get(Addresses.target(reply.getWorker()))).pushTasks(results(ks, lease));
         ks.leases.add(lease);
@@ -368,12 +416,40 @@ public final class NormalTaskSubmitter {
           reply.getFailureMessage());
     }
     for (TaskSpec spec : failed) {
-      ErrorType type = reply.getFailureMessage().contains("in total")
-          ? ErrorType.TASK_UNSCHEDULABLE : ErrorType.NODE_DIED;
+      ErrorType type = reply.getInfeasible() ? ErrorType.TASK_UNSCHEDULABLE : ErrorType.NODE_DIED;
       taskManager.fail(taskId(spec), Errors.error(type, "task " + taskId(spec) + " ("
           + spec.getDisplayName() + ") cannot be scheduled: " + reply.getFailureMessage()), false);
     }
     actions.forEach(Runnable::run);
+  }
+
+  /**
+   * An infeasible reply: with a timeout, warns once and asks again every second (a node with the
+   * resources may join) until the key has been infeasible for {@code unschedulableTimeout}.
+   * Returns false when the tasks should fail now. Called under the key's monitor.
+   */
+  private boolean waitForFeasibleNode(KeyState ks, ByteString requestId, LeaseReply reply) {
+    if (unschedulableTimeout.isZero() || closed) {
+      return false;
+    }
+    long now = System.nanoTime();
+    if (ks.infeasibleSinceNanos < 0) {
+      ks.infeasibleSinceNanos = now;
+      log.warn("{} task(s) needing {} cannot be scheduled now: {}; waiting up to {} s for a node"
+          + " that can serve them", ks.queue.size() + ks.leases.size(), ks.key,
+          reply.getFailureMessage(), unschedulableTimeout.toSeconds());
+    } else if (now - ks.infeasibleSinceNanos >= unschedulableTimeout.toNanos()) {
+      return false;
+    }
+    timers.schedule(() -> {
+      synchronized (ks) {
+        if (!ks.pendingLeaseRequests.contains(requestId) || closed) {
+          return;
+        }
+      }
+      requestLease(ks, requestId, nodeManagerTarget, 0);
+    }, 1, TimeUnit.SECONDS);
+    return true;
   }
 
   /** Handles the replies a lease's worker streams back. Runs on a transport thread. */
@@ -452,14 +528,51 @@ public final class NormalTaskSubmitter {
           t.getCause());
     }
     channels.evict(Addresses.target(lease.grant.getWorker()));
-    returnLease(lease, true);
-    for (TaskSpec spec : lost) {
-      TaskId id = taskId(spec);
-      taskManager.fail(id, Errors.error(ErrorType.WORKER_DIED, "task " + id + " ("
-          + spec.getDisplayName() + ", attempt " + spec.getAttemptNumber() + ") failed: " + worker
-          + " died or became unreachable while running it (" + t.getMessage() + ")"), true);
-    }
     actions.forEach(Runnable::run);
+    if (lost.isEmpty()) {
+      returnLease(lease, true);
+      return;
+    }
+    // Whether the worker's node died too decides the error: probe its node manager off the
+    // transport thread (a dead node refuses or times out).
+    Thread.ofVirtual().name("sluice-worker-failure").start(() -> {
+      boolean nodeDied = !nodeManagerReachable.test(lease.grantedBy);
+      if (!nodeDied) {
+        returnLease(lease, true);
+      }
+      for (TaskSpec spec : lost) {
+        TaskId id = taskId(spec);
+        String what = "task " + id + " (" + spec.getDisplayName() + ", attempt "
+            + spec.getAttemptNumber() + ") failed: ";
+        taskManager.fail(id, nodeDied
+            ? Errors.error(ErrorType.NODE_DIED, what + "node " + Addresses.nodeId(
+                lease.grant.getWorker()) + " (node manager " + lease.grantedBy + ") died while "
+                + worker + " ran it (" + t.getMessage() + ")")
+            : Errors.error(ErrorType.WORKER_DIED, what + worker
+                + " died or became unreachable while running it (" + t.getMessage() + ")"), true);
+      }
+    });
+  }
+
+  /**
+   * Fails every lease on node {@code nodeId} as if its worker had died: the control service
+   * declared the node dead, which may come before (or instead of) the connections breaking.
+   */
+  public void onNodeDied(ByteString nodeId) {
+    for (KeyState ks : keys.values()) {
+      List<LeaseEntry> onNode = new ArrayList<>();
+      synchronized (ks) {
+        for (LeaseEntry l : ks.leases) {
+          if (l.grant.getWorker().getNodeId().equals(nodeId)) {
+            onNode.add(l);
+          }
+        }
+      }
+      for (LeaseEntry l : onNode) {
+        onWorkerFailed(ks, l, new IllegalStateException("node " + NodeId.fromBytes(
+            nodeId.toByteArray()) + " was declared dead by the control service"));
+      }
+    }
   }
 
   /**
@@ -503,13 +616,13 @@ public final class NormalTaskSubmitter {
   }
 
   private void returnLease(LeaseEntry lease, boolean disconnect) {
-    returnLease(lease.grant.getLeaseId(), disconnect);
+    returnLease(lease.grantedBy, lease.grant.getLeaseId(), disconnect);
   }
 
-  private void returnLease(ByteString leaseId, boolean disconnect) {
+  private void returnLease(String grantedBy, ByteString leaseId, boolean disconnect) {
     io.grpc.ManagedChannel channel;
     try {
-      channel = channels.get(nodeManagerTarget);
+      channel = channels.get(grantedBy);
     } catch (IllegalStateException e) {
       return;
     }

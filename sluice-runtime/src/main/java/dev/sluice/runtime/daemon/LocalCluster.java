@@ -1,0 +1,310 @@
+package dev.sluice.runtime.daemon;
+
+import dev.sluice.NodeId;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.runtime.node.ClassPathResolver;
+import dev.sluice.runtime.node.NodeManager;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A multi-node cluster on one machine for tests and benchmarks: a head and more nodes, each a
+ * {@link NodeDaemon} JVM of its own with its own object store and workers, started from this
+ * JVM's class path. Nodes can be killed ({@code SIGKILL}, as a machine failure looks to the rest)
+ * or added while it runs. The daemons watch their standard input, so they (and through them their
+ * workers) exit with this JVM even if it is killed; {@link #close()} stops them at once.
+ *
+ * <p>Thread-safe: the node list is copy-on-write; starts and kills may come from any thread.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private final Path dir;
+  private final Builder settings;
+  private final List<Node> nodes = new CopyOnWriteArrayList<>();
+  private volatile String address;
+
+  /** One node daemon of the cluster. */
+  public static final class Node {
+    private final Process process;
+    private final NodeDaemon.ReadyFile ready;
+    private final Path log;
+
+    private Node(Process process, NodeDaemon.ReadyFile ready, Path log) {
+      this.process = process;
+      this.ready = ready;
+      this.log = log;
+    }
+
+    /** The node's id. */
+    public NodeId nodeId() {
+      return ready.nodeId();
+    }
+
+    /** The daemon's process id. */
+    public long pid() {
+      return process.pid();
+    }
+
+    /** Whether this node runs the control service. */
+    public boolean isHead() {
+      return ready.head();
+    }
+
+    /** The node manager's {@code host:port}. */
+    public String nodeManagerTarget() {
+      return ready.nodeManagerTarget();
+    }
+
+    /** Whether the daemon process still runs. */
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    /** The daemon's log file. */
+    public Path logFile() {
+      return log;
+    }
+
+    @Override
+    public String toString() {
+      return (isHead() ? "head " : "node ") + nodeId() + " (pid " + pid() + ")";
+    }
+  }
+
+  /** Settings of a local cluster's nodes. */
+  public static final class Builder {
+    private int nodes = 1;
+    private int cpusPerNode = 2;
+    private int workersPerNode = 1;
+    private long objectStoreBytes = 512L << 20;
+    private Duration heartbeatPeriod = Duration.ofMillis(200);
+    private Duration nodeTimeout = Duration.ofSeconds(3);
+    private Path root = Path.of(System.getProperty("java.io.tmpdir"), "sluice");
+    private final List<Map<String, Double>> resources = new ArrayList<>();
+
+    private Builder() {}
+
+    /** How many nodes, the head included (>= 1). */
+    public Builder nodes(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("a cluster has at least the head node, got " + n);
+      }
+      this.nodes = n;
+      return this;
+    }
+
+    /** CPUs each node offers. */
+    public Builder cpusPerNode(int cpus) {
+      this.cpusPerNode = cpus;
+      return this;
+    }
+
+    /** Worker JVMs each node prestarts. */
+    public Builder workersPerNode(int workers) {
+      this.workersPerNode = workers;
+      return this;
+    }
+
+    /** Object store capacity of each node. */
+    public Builder objectStoreBytes(long bytes) {
+      this.objectStoreBytes = bytes;
+      return this;
+    }
+
+    /** Custom resources of node {@code index} (0 is the head). */
+    public Builder resources(int index, Map<String, Double> r) {
+      while (resources.size() <= index) {
+        resources.add(Map.of());
+      }
+      resources.set(index, Map.copyOf(r));
+      return this;
+    }
+
+    /** Heartbeat period and the silence after which a node is declared dead. */
+    public Builder health(Duration heartbeat, Duration timeout) {
+      this.heartbeatPeriod = heartbeat;
+      this.nodeTimeout = timeout;
+      return this;
+    }
+
+    /** Where the cluster's session directories go (default {@code java.io.tmpdir/sluice}). */
+    public Builder root(Path root) {
+      this.root = root;
+      return this;
+    }
+
+    /** Starts the head, then the other nodes in parallel; returns once all are up. */
+    public LocalCluster start() {
+      LocalCluster c = new LocalCluster(this);
+      try {
+        c.startNodes();
+      } catch (RuntimeException e) {
+        c.close();
+        throw e;
+      }
+      return c;
+    }
+
+    private Map<String, Double> resourcesOf(int index) {
+      return index < resources.size() ? resources.get(index) : Map.of();
+    }
+  }
+
+  /** A builder: one node of 2 CPUs unless told otherwise. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private LocalCluster(Builder settings) {
+    this.settings = settings;
+    this.dir = settings.root.resolve("local-cluster_" + LocalDateTime.now().format(
+        DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS")) + "_"
+        + ProcessHandle.current().pid());
+  }
+
+  private void startNodes() {
+    nodes.add(launch(0, true, Map.of()).join());
+    address = nodes.getFirst().ready.controlTarget();
+    List<CompletableFuture<Node>> rest = new ArrayList<>();
+    for (int i = 1; i < settings.nodes; i++) {
+      rest.add(launch(i, false, settings.resourcesOf(i)));
+    }
+    for (CompletableFuture<Node> f : rest) {
+      nodes.add(f.join());
+    }
+    log.info("local cluster up: {} nodes, control service at {}, session {}", nodes.size(),
+        address, dir);
+  }
+
+  /** The control service's {@code host:port}, for {@code SluiceConfig.address}. */
+  public String address() {
+    return address;
+  }
+
+  /** The nodes started so far, the head first (killed ones included). */
+  public List<Node> nodes() {
+    return List.copyOf(nodes);
+  }
+
+  /** The head node. */
+  public Node head() {
+    return nodes.getFirst();
+  }
+
+  /** Starts one more node with {@code resources} and waits until it is up. */
+  public Node addNode(Map<String, Double> resources) {
+    Node n = launch(nodes.size(), false, resources).join();
+    nodes.add(n);
+    return n;
+  }
+
+  /** Kills node {@code n}'s daemon with {@code SIGKILL}; its workers exit with it. */
+  public void kill(Node n) {
+    log.info("killing {}", n);
+    n.process.destroyForcibly();
+    try {
+      n.process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private CompletableFuture<Node> launch(int index, boolean head, Map<String, Double> resources) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return launchNow(index, head, resources);
+      } catch (IOException e) {
+        throw new RuntimeStartupException("cannot start node " + index + " of the local cluster: "
+            + e.getMessage(), e);
+      }
+    });
+  }
+
+  private Node launchNow(int index, boolean head, Map<String, Double> resources)
+      throws IOException {
+    Path session = dir.resolve("node-" + index);
+    Path ready = session.resolve("ready.properties");
+    Path logFile = session.resolve("logs").resolve("node.log");
+    Files.createDirectories(logFile.getParent());
+    DaemonConfig config = new DaemonConfig(head, head ? null : address, "127.0.0.1", 0, 0,
+        settings.cpusPerNode, resources, settings.workersPerNode, settings.objectStoreBytes,
+        session, ready, settings.heartbeatPeriod, settings.nodeTimeout, Duration.ofSeconds(30),
+        List.of(), true);
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(NodeManager.runtimeJvmOptions());
+    cmd.add("-Dsluice.worker.log=" + logFile);
+    cmd.add("-cp");
+    cmd.add(ClassPathResolver.join(ClassPathResolver.effectiveClassPath()));
+    cmd.add(NodeDaemon.class.getName());
+    cmd.addAll(config.toArgs());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    Process p = pb.start();
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        NodeDaemon.ReadyFile r = NodeDaemon.ReadyFile.read(ready);
+        if (r != null) {
+          return new Node(p, r, logFile);
+        }
+        if (!p.isAlive()) {
+          throw new RuntimeStartupException("node " + index + " of the local cluster exited with"
+              + " code " + p.exitValue() + " before it was up; log " + logFile + ":\n"
+              + tail(logFile));
+        }
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    p.destroyForcibly();
+    throw new RuntimeStartupException("node " + index + " of the local cluster was not up within "
+        + START_TIMEOUT.toSeconds() + " s; log " + logFile + ":\n" + tail(logFile));
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Stops every node: asks them to exit (closing their input), then kills what remains. */
+  @Override
+  public void close() {
+    for (Node n : nodes) {
+      n.process.destroy();
+    }
+    for (Node n : nodes) {
+      try {
+        if (!n.process.waitFor(10, TimeUnit.SECONDS)) {
+          n.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        n.process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+    log.info("local cluster stopped ({} nodes)", nodes.size());
+  }
+}

@@ -1,0 +1,177 @@
+package dev.sluice.runtime.daemon;
+
+import dev.sluice.NodeId;
+import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.control.ControlService;
+import dev.sluice.runtime.node.ClassPathResolver;
+import dev.sluice.runtime.node.NodeConfig;
+import dev.sluice.runtime.node.NodeManager;
+import dev.sluice.runtime.rpc.RpcFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node as a process of its own (what {@code sluice start} runs): on a head the control service
+ * and a node manager, elsewhere a node manager that joins the head. Worker JVMs get this process's
+ * class path. Once up it writes its {@link ReadyFile}; it runs until it is terminated (a shutdown
+ * hook stops the node manager, which stops its workers and unregisters the node) or, with
+ * {@code --exit-on-stdin-eof}, until its parent closes its standard input.
+ */
+public final class NodeDaemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(NodeDaemon.class);
+
+  private final ControlService control;
+  private final NodeManager nodeManager;
+  private final String controlTarget;
+
+  private NodeDaemon(ControlService control, NodeManager nodeManager, String controlTarget) {
+    this.control = control;
+    this.nodeManager = nodeManager;
+    this.controlTarget = controlTarget;
+  }
+
+  /** Starts the daemon's components in this JVM. */
+  public static NodeDaemon start(DaemonConfig c) throws IOException {
+    SluiceConfig defaults = SluiceConfig.builder().build();
+    RpcFactory rpc = new RpcFactory(defaults.maxMessageBytes());
+    ControlService control = null;
+    String controlTarget = c.address();
+    if (c.head()) {
+      control = ControlService.start(rpc, c.bindHost(), c.port(), c.nodeTimeout());
+      controlTarget = c.bindHost() + ":" + control.port();
+    }
+    Files.createDirectories(c.sessionDir().resolve("logs"));
+    Map<String, Double> resources = new HashMap<>(c.resources());
+    resources.put("CPU", (double) c.numCpus());
+    long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes()
+        : defaults.objectStoreBytes();
+    try {
+      NodeManager nm = NodeManager.start(new NodeConfig(NodeId.random(), c.bindHost(),
+          c.nodeManagerPort(), controlTarget, resources, c.numPrestartWorkers(),
+          ClassPathResolver.effectiveClassPath(), List.of(), c.sessionDir(),
+          defaults.workerStartupTimeout(), c.serializationAllowList(),
+          defaults.inlineThresholdBytes(), defaults.maxMessageBytes(), c.heartbeatPeriod(),
+          storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout()), rpc);
+      return new NodeDaemon(control, nm, controlTarget);
+    } catch (RuntimeException e) {
+      if (control != null) {
+        control.close();
+      }
+      throw e;
+    }
+  }
+
+  /** The control service's {@code host:port}. */
+  public String controlTarget() {
+    return controlTarget;
+  }
+
+  /** The node manager. */
+  public NodeManager nodeManager() {
+    return nodeManager;
+  }
+
+  @Override
+  public void close() {
+    nodeManager.close();
+    if (control != null) {
+      control.close();
+    }
+  }
+
+  /** Runs a daemon; see {@link DaemonConfig#toArgs()} for the arguments. */
+  public static void main(String[] args) throws Exception {
+    DaemonConfig config;
+    try {
+      config = DaemonConfig.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("sluice node: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    NodeDaemon daemon;
+    try {
+      daemon = start(config);
+    } catch (IOException | RuntimeException e) {
+      log.error("node could not start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      daemon.close();
+      stopped.countDown();
+    }, "sluice-daemon-stop"));
+    ReadyFile.write(config.readyFile(), daemon);
+    log.info("{} node {} up: control service {}, node manager {}, session {}",
+        config.head() ? "head" : "worker", daemon.nodeManager.nodeId(), daemon.controlTarget,
+        daemon.nodeManager.target(), config.sessionDir());
+    if (config.exitOnStdinEof()) {
+      Thread.ofPlatform().daemon().name("sluice-parent-watch").start(() -> {
+        drain(System.in);
+        log.info("parent closed standard input: node stopping");
+        System.exit(0);
+      });
+    }
+    stopped.await();
+  }
+
+  private static void drain(InputStream in) {
+    byte[] buf = new byte[64];
+    try {
+      while (in.read(buf) >= 0) {
+        // nothing is ever sent; end of file is the signal
+      }
+    } catch (IOException e) {
+      // a broken pipe means the same as end of file
+    }
+  }
+
+  /**
+   * What a started daemon tells its launcher, as a properties file written atomically: the
+   * control service and node manager addresses, the node id, the pid and the session directory.
+   */
+  public record ReadyFile(String controlTarget, String nodeManagerTarget, NodeId nodeId,
+      long pid, Path sessionDir, boolean head) {
+
+    static void write(Path file, NodeDaemon d) throws IOException {
+      Properties p = new Properties();
+      p.setProperty("control", d.controlTarget);
+      p.setProperty("node_manager", d.nodeManager.target());
+      p.setProperty("node_id", d.nodeManager.nodeId().hex());
+      p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
+      p.setProperty("session_dir", d.nodeManager.sessionDir().toString());
+      p.setProperty("head", Boolean.toString(d.control != null));
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      try (var out = Files.newOutputStream(tmp)) {
+        p.store(out, "sluice node");
+      }
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Reads a ready file, or returns null if it is not (completely) written yet. */
+    public static ReadyFile read(Path file) throws IOException {
+      if (!Files.exists(file)) {
+        return null;
+      }
+      Properties p = new Properties();
+      try (var in = Files.newInputStream(file)) {
+        p.load(in);
+      }
+      return new ReadyFile(p.getProperty("control"), p.getProperty("node_manager"),
+          NodeId.fromHex(p.getProperty("node_id")), Long.parseLong(p.getProperty("pid")),
+          Path.of(p.getProperty("session_dir")), Boolean.parseBoolean(p.getProperty("head")));
+    }
+  }
+}

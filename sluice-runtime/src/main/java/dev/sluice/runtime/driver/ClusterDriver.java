@@ -1,0 +1,101 @@
+package dev.sluice.runtime.driver;
+
+import dev.sluice.JobId;
+import dev.sluice.NodeId;
+import dev.sluice.RuntimeStartupException;
+import dev.sluice.SluiceConfig;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.core.CoreWorker;
+import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
+import dev.sluice.runtime.rpc.proto.NodeInfo;
+import io.grpc.ManagedChannel;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A driver joined to a running cluster ({@code SluiceConfig.address}): it registers a job with the
+ * control service and attaches to a node on its own machine (Ray's local raylet), the head's when
+ * the head runs here. Through that node it leases workers (requests travel on to other nodes by
+ * spillback) and maps the node's object store. Closing it leaves the cluster running.
+ */
+public final class ClusterDriver extends DriverRuntime {
+  private static final Logger log = LoggerFactory.getLogger(ClusterDriver.class);
+
+  private final String controlTarget;
+
+  private ClusterDriver(CoreWorker driver, String controlTarget) {
+    super(driver);
+    this.controlTarget = controlTarget;
+  }
+
+  /** Connects to the cluster whose control service is at {@code config.address()}. */
+  public static ClusterDriver connect(SluiceConfig config) {
+    String controlTarget = config.address().orElseThrow();
+    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
+    List<NodeInfo> nodes;
+    ManagedChannel ch = rpc.newChannel(controlTarget);
+    try {
+      nodes = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .getAllNodes(GetAllNodesRequest.getDefaultInstance()).getNodesList();
+    } catch (RuntimeException e) {
+      throw new RuntimeStartupException("no Sluice cluster answers at " + controlTarget + " ("
+          + e.getMessage() + "); start one with 'sluice start --head' or check the address", e);
+    } finally {
+      RpcFactory.shutdownQuietly(ch);
+    }
+    NodeInfo local = nodes.stream().filter(NodeInfo::getAlive).filter(ClusterDriver::isLocal)
+        .min(Comparator.comparing((NodeInfo n) -> !n.getIsHead())).orElseThrow(() ->
+            new RuntimeStartupException("the cluster at " + controlTarget + " has no live node on"
+                + " this machine (" + nodes.size() + " nodes known); a driver attaches to a node"
+                + " on its own machine: run 'sluice start --address " + controlTarget + "' here"));
+    String host = local.getNodeManager().getHost();
+    JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host);
+    NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
+    CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
+        nodeId, host, Addresses.target(local.getNodeManager()), config.serializationAllowList(),
+        config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
+        Path.of(local.getObjectStoreFile()), local.getObjectStoreCapacity(), controlTarget,
+        config.unschedulableTaskTimeout()), rpc);
+    log.info("Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes "
+        + "alive)", controlTarget, job.number(), nodeId,
+        nodes.stream().filter(NodeInfo::getAlive).count());
+    return new ClusterDriver(driver, controlTarget);
+  }
+
+  /** A node runs here if its store file is visible and its host is one of this machine's. */
+  private static boolean isLocal(NodeInfo n) {
+    if (!Files.exists(Path.of(n.getObjectStoreFile()))) {
+      return false;
+    }
+    try {
+      InetAddress a = InetAddress.getByName(n.getNodeManager().getHost());
+      return a.isLoopbackAddress() || NetworkInterface.getByInetAddress(a) != null;
+    } catch (UnknownHostException | SocketException e) {
+      return false;
+    }
+  }
+
+  /** The control service this driver joined. */
+  public String controlTarget() {
+    return controlTarget;
+  }
+
+  @Override
+  protected void stopComponents() {
+    log.info("Sluice driver left the cluster at {}", controlTarget);
+  }
+}

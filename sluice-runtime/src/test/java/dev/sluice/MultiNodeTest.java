@@ -1,0 +1,149 @@
+package dev.sluice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sluice.runtime.daemon.LocalCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Tasks and streams on a cluster of three node processes ({@link LocalCluster}) joined by a driver
+ * through {@link SluiceConfig.Builder#address}: work spreads over the nodes by spillback, custom
+ * resources and node affinity pick the node, and a task no node can serve fails with a typed
+ * error after the configured wait.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class MultiNodeTest {
+  private static LocalCluster cluster;
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = LocalCluster.builder().nodes(3).cpusPerNode(2).workersPerNode(1)
+        .resources(2, Map.of("GPU", 1.0)).start();
+    SluiceTestSupport.start(SluiceConfig.builder().address(cluster.address())
+        .unschedulableTaskTimeout(Duration.ofSeconds(2)).build());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    try {
+      if (Sluice.isInitialized()) {
+        Sluice.shutdown();
+      }
+    } finally {
+      cluster.close();
+    }
+    SluiceTestSupport.awaitNoWorkerProcesses();
+  }
+
+  static String nodeOf(Integer ignored) throws InterruptedException {
+    Thread.sleep(300);
+    return Sluice.runtimeContext().nodeId().hex();
+  }
+
+  static Iterator<String> nodeItems(Integer n) {
+    String node = Sluice.runtimeContext().nodeId().hex();
+    return IntStream.range(0, n).mapToObj(i -> node + "#" + i).iterator();
+  }
+
+  static Integer square(Integer x) {
+    return x * x;
+  }
+
+  @Test
+  void theDriverAttachesToTheHeadNode() {
+    assertThat(Sluice.runtimeContext().nodeId()).isEqualTo(cluster.head().nodeId());
+  }
+
+  @Test
+  void aBurstOfTasksSpreadsOverEveryNode() {
+    List<ObjectRef<String>> refs = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      refs.add(Sluice.task(MultiNodeTest::nodeOf, i).remote());
+    }
+    Set<String> nodes = new HashSet<>(Sluice.get(refs));
+    Set<String> all = new HashSet<>();
+    cluster.nodes().forEach(n -> all.add(n.nodeId().hex()));
+    assertThat(nodes).isEqualTo(all);
+  }
+
+  @Test
+  void resultsAreCorrectWhicheverNodeRunsTheTask() {
+    List<ObjectRef<Integer>> refs = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      refs.add(Sluice.task(MultiNodeTest::square, i).remote());
+    }
+    List<Integer> expected = IntStream.range(0, 200).map(i -> i * i).boxed().toList();
+    assertThat(Sluice.get(refs)).isEqualTo(expected);
+  }
+
+  @Test
+  void aTaskNeedingACustomResourceRunsOnTheNodeThatHasIt() {
+    String node = Sluice.task(MultiNodeTest::nodeOf, 0)
+        .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build()).remote().get();
+    assertThat(node).isEqualTo(cluster.nodes().get(2).nodeId().hex());
+  }
+
+  @Test
+  void hardNodeAffinityRunsTheTaskOnThatNode() {
+    for (LocalCluster.Node n : cluster.nodes()) {
+      String node = Sluice.task(MultiNodeTest::nodeOf, 0)
+          .options(TaskOptions.builder().nodeAffinity(n.nodeId(), false).build()).remote().get();
+      assertThat(node).isEqualTo(n.nodeId().hex());
+    }
+  }
+
+  @Test
+  void aStreamProducedOnAnotherNodeArrivesInOrder() {
+    LocalCluster.Node producer = cluster.nodes().get(1);
+    List<String> items = new ArrayList<>();
+    try (ObjectRefGenerator<String> gen = Sluice.generator(MultiNodeTest::nodeItems, 50)
+        .options(TaskOptions.builder().nodeAffinity(producer.nodeId(), false)
+            .generatorBackpressureNumObjects(4).build()).remote()) {
+      for (ObjectRef<String> ref : gen) {
+        items.add(ref.get());
+      }
+    }
+    assertThat(items).hasSize(50);
+    for (int i = 0; i < 50; i++) {
+      assertThat(items.get(i)).isEqualTo(producer.nodeId().hex() + "#" + i);
+    }
+  }
+
+  @Test
+  void aTaskNoNodeCanServeFailsAfterTheUnschedulableTimeout() {
+    ObjectRef<Integer> ref = Sluice.task(MultiNodeTest::square, 3)
+        .options(TaskOptions.builder().resources(Map.of("TPU", 1.0)).build()).remote();
+    assertThatThrownBy(() -> ref.get(Duration.ofSeconds(30)))
+        .isInstanceOf(TaskUnschedulableException.class)
+        .hasMessageContaining("TPU");
+  }
+
+  @Test
+  void hardAffinityToAnUnknownNodeFailsWithNodeDied() {
+    ObjectRef<Integer> ref = Sluice.task(MultiNodeTest::square, 3)
+        .options(TaskOptions.builder().nodeAffinity(NodeId.random(), false).build()).remote();
+    assertThatThrownBy(() -> ref.get(Duration.ofSeconds(30)))
+        .isInstanceOf(NodeDiedException.class);
+  }
+
+  @Test
+  void softAffinityToAnUnknownNodeRunsElsewhere() {
+    Integer nine = Sluice.task(MultiNodeTest::square, 3)
+        .options(TaskOptions.builder().nodeAffinity(NodeId.random(), true).build()).remote()
+        .get(Duration.ofSeconds(30));
+    assertThat(nine).isEqualTo(9);
+  }
+}
