@@ -7,8 +7,6 @@ import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
-import dev.sluice.NodeId;
-import dev.sluice.ObjectLostException;
 import dev.sluice.ObjectBuffer;
 import dev.sluice.ObjectRef;
 import dev.sluice.runtime.objectstore.HeapObjectBuffer;
@@ -113,7 +111,6 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final MemoryStore store = new MemoryStore();
   private final ReferenceCounter refs;
   private final SharedMemoryClient sharedStore;
-  private final ByteString selfNodeBytes;
   private final TaskManager taskManager;
   private final ScheduledExecutorService timers;
   private final Server server;
@@ -171,11 +168,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
         server.getPort());
-    this.selfNodeBytes = ByteString.copyFrom(options.nodeId().toBytes());
     this.sharedStore = localStore != null
-        ? SharedMemoryClient.inProcess(options.nodeId(), localStore)
+        ? SharedMemoryClient.inProcess(options.nodeId(), localStore,
+            channels.get(options.nodeManagerTarget()), options.nodeManagerTarget())
         : SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
-            options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()));
+            options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()),
+            options.nodeManagerTarget());
     this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, sharedStore::delete);
     this.taskManager = new TaskManager(store, refs);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
@@ -383,8 +381,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     ObjectValue v = await(ref, timeout);
     try {
       if (v.hasShared() && v.getShared().getRawBytes()) {
-        checkLocal(ref.id(), v.getShared());
-        return sharedStore.openBuffer(ref.id());
+        return sharedStore.openBuffer(ref.id(), v.getShared());
       }
       Object value = decode(ref.id(), v);
       if (value instanceof byte[] bytes) {
@@ -433,23 +430,17 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     return (T) serializer.deserialize(v.getData().asReadOnlyByteBuffer());
   }
 
-  /** Reads an object from this node's shared-memory store, pinned while it is read. */
+  /**
+   * Reads an object from this node's shared-memory store (fetched there first if it is in
+   * another node's), pinned while it is read.
+   */
   private Object readShared(ObjectId id, SharedMemoryLocation where) {
-    checkLocal(id, where);
-    MemorySegment bytes = sharedStore.pin(id);
+    MemorySegment bytes = sharedStore.pin(id, where);
     try {
       return where.getRawBytes() ? bytes.toArray(ValueLayout.JAVA_BYTE)
           : serializer.deserialize(bytes.asByteBuffer());
     } finally {
       sharedStore.release(id);
-    }
-  }
-
-  private void checkLocal(ObjectId id, SharedMemoryLocation where) {
-    if (!where.getNodeId().equals(selfNodeBytes)) {
-      throw new ObjectLostException("object " + id + " is in the object store of node "
-          + NodeId.fromBytes(where.getNodeId().toByteArray()) + ", and this process runs on node "
-          + options.nodeId() + ": transfer between nodes is not available yet");
     }
   }
 

@@ -6,6 +6,7 @@ import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
+import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,7 +62,8 @@ public final class NodeDaemon implements AutoCloseable {
           ClassPathResolver.effectiveClassPath(), List.of(), c.sessionDir(),
           defaults.workerStartupTimeout(), c.serializationAllowList(),
           defaults.inlineThresholdBytes(), defaults.maxMessageBytes(), c.heartbeatPeriod(),
-          storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout()), rpc);
+          storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout(),
+          ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
       return new NodeDaemon(control, nm, controlTarget);
     } catch (RuntimeException e) {
       if (control != null) {

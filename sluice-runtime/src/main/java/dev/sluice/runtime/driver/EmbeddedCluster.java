@@ -20,6 +20,7 @@ import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
+import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -78,7 +79,8 @@ public final class EmbeddedCluster extends DriverRuntime {
           config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
           config.serializationAllowList(), config.inlineThresholdBytes(),
           config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
-          config.objectStoreDirectory(), true, Duration.ZERO), rpc);
+          config.objectStoreDirectory(), true, Duration.ZERO,
+          ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
       JobId job = registerJob(rpc, controlTarget, host);
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),

@@ -1,6 +1,7 @@
 package dev.sluice.runtime.node;
 
 import dev.sluice.NodeId;
+import dev.sluice.runtime.objectmanager.ObjectManager;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,13 +28,15 @@ import java.util.Map;
  * @param objectStoreDirectory where the store's file is created (a memory file system)
  * @param head true for the node that runs next to the control service
  * @param unschedulableTimeout how long its workers' tasks that no node can serve wait for one
+ * @param objectPullMaxInFlightBytes bound of the bytes of objects being pulled from other nodes
+ *     at once (one larger object is pulled alone)
  */
 public record NodeConfig(NodeId nodeId, String bindHost, int port, String controlTarget,
     Map<String, Double> resources, int numPrestartWorkers, List<Path> workerClassPath,
     List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
     List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
     Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory, boolean head,
-    Duration unschedulableTimeout) {
+    Duration unschedulableTimeout, long objectPullMaxInFlightBytes) {
 
   /** The node's CPU count. */
   public double cpus() {

@@ -1,7 +1,12 @@
 package dev.sluice.runtime.node;
 
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.ObjectStoreService;
+import dev.sluice.runtime.rpc.proto.FetchObjectReply;
+import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
+import dev.sluice.runtime.rpc.proto.ObjectChunk;
+import dev.sluice.runtime.rpc.proto.PullObjectRequest;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
 import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
@@ -75,6 +80,9 @@ import org.slf4j.LoggerFactory;
  * and returns the lease when it has no more tasks of that shape. A worker blocked in {@code get}
  * lends its CPU back, so nested tasks can run (and more workers start) instead of deadlocking.
  *
+ * <p>Objects move between nodes' stores through the node's {@link ObjectManager}, to which the
+ * {@code PullObject} and {@code FetchObject} handlers delegate.
+ *
  * <p>Threads: RPC handlers run on transport threads; process exits arrive on the JDK's process
  * reaper threads; one scheduler thread sends heartbeats and enforces start-up timeouts. All
  * scheduling state is guarded by {@code lock}; replies are sent after the lock is released.
@@ -92,6 +100,7 @@ public final class NodeManager implements AutoCloseable {
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
   private final ObjectStoreService objectStoreService;
+  private final ObjectManager objectManager;
   private final List<java.util.function.Consumer<WorkerId>> exitListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -133,6 +142,8 @@ public final class NodeManager implements AutoCloseable {
         this::requestGarbageCollection);
     this.objectStoreService = new ObjectStoreService(objectStore);
     this.channels = new ChannelPool(rpc);
+    this.objectManager = new ObjectManager(config.nodeId(), objectStore, channels,
+        config.objectPullMaxInFlightBytes(), rpc.maxMessageBytes());
     this.available = new HashMap<>(config.resources());
     this.clusterView = new ClusterView(config.nodeId());
     this.advertisedHost = config.bindHost();
@@ -583,6 +594,7 @@ public final class NodeManager implements AutoCloseable {
     unregisterFromControl();
     all.forEach(WorkerProcess::terminate);
     all.forEach(w -> w.awaitExit(3000));
+    objectManager.close();
     RpcFactory.shutdownQuietly(server);
     channels.close();
     objectStore.close();
@@ -619,6 +631,11 @@ public final class NodeManager implements AutoCloseable {
   /** The node's shared-memory object store. */
   public SharedMemoryStore objectStore() {
     return objectStore;
+  }
+
+  /** The node's object manager, which moves objects between nodes' stores. */
+  public ObjectManager objectManager() {
+    return objectManager;
   }
 
   /** The store's service, for a client in this process (see {@link ObjectStoreService}). */
@@ -828,6 +845,16 @@ public final class NodeManager implements AutoCloseable {
         StreamObserver<ObjectStoreStatsReply> out) {
       out.onNext(objectStoreService.stats());
       out.onCompleted();
+    }
+
+    @Override
+    public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
+      objectManager.pullObject(req, out);
+    }
+
+    @Override
+    public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
+      objectManager.fetchObject(req, out);
     }
 
     @Override

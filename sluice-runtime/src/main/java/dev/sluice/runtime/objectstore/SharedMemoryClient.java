@@ -8,7 +8,10 @@ import dev.sluice.ObjectStoreFullException;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceException;
+import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.Callbacks;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
 import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
 import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
@@ -35,7 +38,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One process's access to its node's {@link SharedMemoryStore}: the store's file mapped into
  * this process, and the node manager calls that reserve, seal, pin, release and delete objects.
- * Bytes never travel over RPC: the producer copies them into its mapping, readers read theirs.
+ * Bytes never travel over RPC within a node: the producer copies them into its mapping, readers
+ * read theirs. An object stored on another node is first fetched into this node's store by the
+ * node manager ({@code FetchObject}, which pulls it from the node manager named in its
+ * location), then read like a local one; that copy is the store's to evict.
  *
  * <p>Thread-safe. Blocking calls ({@link #write}, {@link #pin}) must not run on transport
  * threads; {@link #release} and {@link #delete} are asynchronous.
@@ -43,18 +49,24 @@ import java.util.concurrent.TimeUnit;
 public final class SharedMemoryClient implements AutoCloseable {
   private static final long RPC_TIMEOUT_SECONDS = 60;
   private static final long RETRY_MILLIS = 10;
+  private static final long FETCH_TIMEOUT_SECONDS = 600;
+  /** Fetches of one read: a fetched copy may be evicted before this process pins it. */
+  private static final int FETCH_ATTEMPTS = 3;
 
   private final NodeId nodeId;
   private final Path file;
   private final Arena arena;
   private final MemorySegment segment;
   private final Channel nodeManager;
+  /** This node's node manager, named in the locations of the objects written here. */
+  private final Address nodeManagerAddress;
   /** The node manager's store service when it runs in this process (calls skip the RPC). */
   private final ObjectStoreService local;
 
   private SharedMemoryClient(NodeId nodeId, Path file, Arena arena, MemorySegment segment,
-      Channel nodeManager, ObjectStoreService local) {
+      Channel nodeManager, String nodeManagerTarget, ObjectStoreService local) {
     this.nodeId = nodeId;
+    this.nodeManagerAddress = Addresses.ofNodeManager(nodeId, nodeManagerTarget);
     this.file = file;
     this.arena = arena;
     this.segment = segment;
@@ -64,24 +76,29 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   /**
    * A client in the process that hosts the node manager (an embedded driver): it uses the
-   * store's own mapping and calls {@code service} directly instead of over loopback.
+   * store's own mapping and calls {@code service} directly instead of over loopback; only
+   * fetches from other nodes go to the node manager, at {@code nodeManagerTarget} through
+   * {@code nodeManager}.
    */
-  public static SharedMemoryClient inProcess(NodeId nodeId, ObjectStoreService service) {
+  public static SharedMemoryClient inProcess(NodeId nodeId, ObjectStoreService service,
+      Channel nodeManager, String nodeManagerTarget) {
     SharedMemoryStore store = service.store();
-    return new SharedMemoryClient(nodeId, store.file(), null, store.segment(), null, service);
+    return new SharedMemoryClient(nodeId, store.file(), null, store.segment(), nodeManager,
+        nodeManagerTarget, service);
   }
 
   /**
    * Maps the store file {@code file} of {@code capacity} bytes of node {@code nodeId}, whose
-   * node manager is reached through {@code nodeManager}.
+   * node manager listens at {@code nodeManagerTarget}, reached through {@code nodeManager}.
    */
   public static SharedMemoryClient map(NodeId nodeId, Path file, long capacity,
-      Channel nodeManager) {
+      Channel nodeManager, String nodeManagerTarget) {
     Arena arena = Arena.ofShared();
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
       MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
-      return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager, null);
+      return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager, nodeManagerTarget,
+          null);
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw new RuntimeStartupException("cannot map the node's shared-memory object store "
@@ -139,7 +156,75 @@ public final class SharedMemoryClient implements AutoCloseable {
     return ObjectValue.newBuilder().setShared(SharedMemoryLocation.newBuilder()
         .setNodeId(ByteString.copyFrom(nodeId.toBytes()))
         .setSize(bytes.length)
-        .setRawBytes(raw)).build();
+        .setRawBytes(raw)
+        .setNodeManager(nodeManagerAddress)).build();
+  }
+
+  /**
+   * Pins the object {@code id} stored at {@code where}, fetching it into this node's store
+   * first when {@code where} is another node's store; see {@link #pin(ObjectId)}.
+   *
+   * @throws ObjectLostException if the object is in neither store, or cannot be transferred;
+   *     the message names the object and the node that held it
+   * @throws ObjectStoreFullException if this node's store has no room for the copy
+   */
+  public MemorySegment pin(ObjectId id, SharedMemoryLocation where) {
+    if (isLocal(where)) {
+      return pin(id);
+    }
+    for (int attempt = 1; ; attempt++) {
+      fetch(id, where);
+      try {
+        return pin(id);
+      } catch (ObjectLostException e) {
+        if (attempt == FETCH_ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * As {@link #openBuffer(ObjectId)} for the object stored at {@code where}, fetched into this
+   * node's store first when it is another node's.
+   */
+  public dev.sluice.ObjectBuffer openBuffer(ObjectId id, SharedMemoryLocation where) {
+    MemorySegment pinned = pin(id, where);
+    return openPinned(id, pinned);
+  }
+
+  private boolean isLocal(SharedMemoryLocation where) {
+    return where.getNodeId().equals(nodeManagerAddress.getNodeId());
+  }
+
+  /** Asks this node's manager to bring {@code id} from the node at {@code where}. */
+  private void fetch(ObjectId id, SharedMemoryLocation where) {
+    String source = where.getNodeId().isEmpty() ? "an unknown node"
+        : "node " + NodeId.fromBytes(where.getNodeId().toByteArray());
+    if (!where.hasNodeManager()) {
+      throw new ObjectLostException("object " + id + " is in the object store of " + source
+          + ", which does not name its node manager, so it cannot be transferred to node "
+          + nodeId);
+    }
+    FetchObjectRequest req = FetchObjectRequest.newBuilder()
+        .setObjectId(ByteString.copyFrom(id.toBytes()))
+        .setSource(where.getNodeManager().toBuilder().setNodeId(where.getNodeId()))
+        .setSize(where.getSize())
+        .build();
+    try {
+      NodeManagerServiceGrpc.newBlockingStub(nodeManager)
+          .withDeadlineAfter(FETCH_TIMEOUT_SECONDS, TimeUnit.SECONDS).fetchObject(req);
+    } catch (StatusRuntimeException e) {
+      String described = e.getStatus().getDescription();
+      String why = described != null && described.contains(id.toString()) ? described
+          : "object " + id + " could not be fetched from " + source + " into node " + nodeId
+              + ": " + e.getStatus();
+      throw switch (e.getStatus().getCode()) {
+        case RESOURCE_EXHAUSTED -> new ObjectStoreFullException(why);
+        case OUT_OF_RANGE -> new ObjectTooLargeException(why);
+        default -> new ObjectLostException(why);
+      };
+    }
   }
 
   /**
@@ -172,7 +257,10 @@ public final class SharedMemoryClient implements AutoCloseable {
    * @throws ObjectLostException if this node's store does not have the object
    */
   public dev.sluice.ObjectBuffer openBuffer(ObjectId id) {
-    MemorySegment pinned = pin(id);
+    return openPinned(id, pin(id));
+  }
+
+  private dev.sluice.ObjectBuffer openPinned(ObjectId id, MemorySegment pinned) {
     long offset = pinned.address() - segment.address();
     long size = pinned.byteSize();
     Arena own = Arena.ofShared();

@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * node's spill directory, least recently used first, until it can; a pin of a spilled object
  * restores it. Only when spilling cannot make room does {@link #create} report the store full.
  *
+ * <p>Secondary copies: an object pulled from another node's store ({@code create(id, size,
+ * true)}) can be pulled again, so it is never spilled: when room is needed it is dropped, and
+ * unpinned secondary copies are dropped before the node is asked to collect garbage. Owners
+ * delete objects only in their own node's store, so dropping under pressure is also what frees
+ * secondary copies on other nodes.
+ *
  * <p>Allocation is first fit over a free list of ranges ordered by offset, coalesced on free,
  * in 64-byte units, so freed low ranges are reused first. The file is mapped once at start. A
  * page of a memory file system costs far more on its first write (the kernel allocates and
@@ -87,9 +93,11 @@ public final class SharedMemoryStore implements AutoCloseable {
     int pins;
     boolean deletePending;
     Path spilledTo;
+    final boolean secondary;
 
-    Entry(long size) {
+    Entry(long size, boolean secondary) {
       this.size = size;
+      this.secondary = secondary;
     }
   }
 
@@ -243,7 +251,15 @@ public final class SharedMemoryStore implements AutoCloseable {
    * first answer is {@link Retry} after asking every process of the node to collect garbage;
    * only if that frees too little within a grace period are others spilled to disk.
    */
-  public synchronized Created create(ObjectId id, long size) {
+  public Created create(ObjectId id, long size) {
+    return create(id, size, false);
+  }
+
+  /**
+   * As {@link #create(ObjectId, long)}; {@code secondary} marks a copy of an object whose
+   * primary copy is in another node's store: dropped instead of spilled when room is needed.
+   */
+  public synchronized Created create(ObjectId id, long size, boolean secondary) {
     checkOpen();
     if (size <= 0) {
       throw new IllegalArgumentException("object size must be positive: " + size);
@@ -272,6 +288,9 @@ public final class SharedMemoryStore implements AutoCloseable {
       offset = firstFitLocked(alignedSize(size));
     }
     if (offset < 0) {
+      offset = dropSecondariesLocked(alignedSize(size));
+    }
+    if (offset < 0) {
       long now = System.nanoTime();
       if (!gcRequested || now - gcRequestedAt > 10 * GC_GRACE_NANOS) {
         gcRequested = true;
@@ -289,10 +308,16 @@ public final class SharedMemoryStore implements AutoCloseable {
           + " of " + size + " bytes (capacity " + capacity + ", used " + used + " by "
           + objects.size() + " objects that are all in use, spilled " + spilledBytes + ")");
     }
-    Entry e = new Entry(size);
+    Entry e = new Entry(size, secondary);
     e.offset = offset;
     objects.put(id, e);
     return new Allocated(offset);
+  }
+
+  /** True if the store has a sealed copy of {@code id} (in memory or spilled). */
+  public synchronized boolean contains(ObjectId id) {
+    Entry e = objects.get(id);
+    return e != null && e.sealed;
   }
 
   /** Marks {@code id} written: readable and spillable from now on. */
@@ -419,16 +444,38 @@ public final class SharedMemoryStore implements AutoCloseable {
     for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
       ObjectId victim = it.next();
       Entry e = objects.get(victim);
-      if (!spillLocked(victim, e)) {
+      if (e.secondary) {
+        dropLocked(victim, e);
+      } else if (spillLocked(victim, e)) {
+        spilledNow += e.size;
+      } else {
         continue;
       }
-      spilledNow += e.size;
       offset = firstFitLocked(need);
     }
     if (spilledNow > 0) {
       log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
           + "{} MiB spilled in {} objects", spilledNow >> 20, spillDir, size, used >> 20,
           capacity >> 20, spilledBytes >> 20, spilledObjects);
+    }
+    return offset;
+  }
+
+  /** Drops unpinned secondary copies, least recently used first, until {@code need} fits. */
+  private long dropSecondariesLocked(long need) {
+    List<ObjectId> victims = new ArrayList<>();
+    for (Map.Entry<ObjectId, Entry> me : objects.entrySet()) {
+      Entry e = me.getValue();
+      if (e.secondary && e.sealed && e.pins == 0) {
+        victims.add(me.getKey());
+      }
+    }
+    long offset = -1;
+    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
+      ObjectId victim = it.next();
+      log.debug("object store drops secondary copy {} to make room", victim);
+      dropLocked(victim, objects.get(victim));
+      offset = firstFitLocked(need);
     }
     return offset;
   }

@@ -26,6 +26,20 @@ public final class Addresses {
         .build();
   }
 
+  /**
+   * The address of the node manager of {@code node} reached at {@code target}
+   * ({@code host:port} or {@code inproc:NAME}); the inverse of {@link #target}.
+   */
+  public static Address ofNodeManager(NodeId node, String target) {
+    Address.Builder b = Address.newBuilder().setNodeId(ByteString.copyFrom(node.toBytes()));
+    if (target.startsWith(RpcFactory.IN_PROCESS_PREFIX)) {
+      return b.setHost(target).build();
+    }
+    int colon = target.lastIndexOf(':');
+    return b.setHost(target.substring(0, colon))
+        .setPort(Integer.parseInt(target.substring(colon + 1))).build();
+  }
+
   /** The worker id in {@code address}. */
   public static WorkerId workerId(Address address) {
     return WorkerId.fromBytes(address.getWorkerId().toByteArray());

@@ -1,0 +1,294 @@
+package dev.sluice.runtime.objectmanager;
+
+import dev.sluice.NodeId;
+import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectstore.SharedMemoryStore;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.FetchObjectReply;
+import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
+import dev.sluice.runtime.rpc.proto.ObjectChunk;
+import dev.sluice.runtime.rpc.proto.PullObjectRequest;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's object manager (Ray's object manager), owned by the node manager: moves objects
+ * between the shared-memory stores of nodes, so that a process can read an object produced on
+ * another node. Both ends run here: {@link #fetchObject} pulls an object from the node manager
+ * that holds it into this node's store, and {@link #pullObject} serves this store's objects to
+ * other nodes' object managers, in chunks.
+ *
+ * <p>Pulls: concurrent fetches of one object share one pull and complete together. The bytes
+ * of pulls in progress are bounded ({@code maxInFlightBytes}): a pull that would exceed the
+ * bound waits its turn, and one larger than the bound runs alone. A pulled object is a
+ * secondary copy in this store: dropped rather than spilled when room is needed, since it can
+ * be pulled again. Its owner's delete reaches only the owner's node, so such copies are freed
+ * that way, by the store's eviction, not by reference counting.
+ *
+ * <p>Concurrency and ownership:
+ * <ul>
+ *   <li>{@link #fetchObject} and {@link #pullObject} run on transport threads and never block:
+ *       they take only this manager's lock and the store's.
+ *   <li>The table of running pulls, the set of served streams and the counters are guarded by
+ *       {@code this}. A pull is in the table from its first fetch until its thread ends it;
+ *       it leaves the table before its callers are answered, so a later fetch finds the sealed
+ *       copy or starts a new pull.
+ *   <li>Each pull runs on a virtual thread of this manager's executor, which alone creates,
+ *       writes, seals or deletes the pull's local entry and waits for the in-flight bound and for
+ *       store room (see {@link ObjectPull}).
+ *   <li>Each served stream pins its object until the stream ends (completed, cancelled, failed,
+ *       or closed here), and is driven by gRPC readiness (see {@link ChunkSender}).
+ *   <li>{@link #close} fails served streams, interrupts pull threads (which cancel their calls
+ *       and delete their partial objects) and waits for them; the owner closes the store after.
+ * </ul>
+ */
+public final class ObjectManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ObjectManager.class);
+
+  /** Default bound of the bytes of pulls in progress. */
+  public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 256L << 20;
+  /** Largest chunk of a pull. */
+  public static final int MAX_CHUNK_BYTES = 4 << 20;
+  private static final int MIN_CHUNK_BYTES = 4 << 10;
+  private static final int MESSAGE_OVERHEAD_BYTES = 1 << 10;
+
+  /** Counters, for stats and tests. */
+  public record Stats(long pullsServed, long servingBytes, long peakServingBytes, long pulls,
+      long inFlightBytes, long peakInFlightBytes) {}
+
+  private final NodeId nodeId;
+  private final SharedMemoryStore store;
+  private final ChannelPool channels;
+  private final InFlightBudget budget;
+  private final int chunkBytes;
+  private final ExecutorService pullThreads;
+  private final Map<ObjectId, ObjectPull> pulls = new HashMap<>();
+  private final Set<ChunkSender> senders = new LinkedHashSet<>();
+  private final PullContext context = new PullContext();
+  private volatile LongConsumer chunkListener = written -> {};
+  private long pullsServed;
+  private long servingBytes;
+  private long peakServingBytes;
+  private long pullsStarted;
+  private boolean closed;
+
+  /**
+   * The object manager of node {@code nodeId} over {@code store}; it reaches other node managers
+   * through {@code channels}, keeps at most {@code maxInFlightBytes} of pulls in progress, and
+   * asks for chunks that fit in {@code maxMessageBytes} (the transport's message limit).
+   */
+  public ObjectManager(NodeId nodeId, SharedMemoryStore store, ChannelPool channels,
+      long maxInFlightBytes, int maxMessageBytes) {
+    this.nodeId = nodeId;
+    this.store = store;
+    this.channels = channels;
+    this.budget = new InFlightBudget(maxInFlightBytes);
+    this.chunkBytes = chunkBytesFor(maxMessageBytes);
+    this.pullThreads = Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name("sluice-object-pull-", 0).factory());
+  }
+
+  private static int chunkBytesFor(int maxMessageBytes) {
+    return Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES,
+        maxMessageBytes - MESSAGE_OVERHEAD_BYTES));
+  }
+
+  /** {@code FetchObject}: answered once the object is sealed in this node's store. */
+  public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
+    ObjectId id;
+    try {
+      id = ObjectId.fromBytes(req.getObjectId().toByteArray());
+    } catch (RuntimeException e) {
+      out.onError(Status.INVALID_ARGUMENT.withDescription("bad object id: " + e.getMessage())
+          .asRuntimeException());
+      return;
+    }
+    fetch(id, req.getSource(), req.getSize()).whenComplete((local, err) -> {
+      if (err != null) {
+        out.onError(Status.fromThrowable(err).asRuntimeException());
+      } else {
+        out.onNext(FetchObjectReply.newBuilder().setAlreadyLocal(local).build());
+        out.onCompleted();
+      }
+    });
+  }
+
+  /**
+   * Brings object {@code id} of {@code size} bytes into this node's store from the node manager
+   * {@code source}; completes with true if it was already here. Fails with a
+   * {@code StatusRuntimeException} whose description names the object and the source.
+   */
+  public CompletableFuture<Boolean> fetch(ObjectId id, Address source, long size) {
+    if (store.contains(id)) {
+      return CompletableFuture.completedFuture(true);
+    }
+    if (size <= 0) {
+      return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(
+          "fetch of object " + id + " needs its size, got " + size).asRuntimeException());
+    }
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription(
+            "cannot fetch object " + id + ": node " + nodeId + " is shutting down")
+            .asRuntimeException());
+      }
+      ObjectPull pull = pulls.get(id);
+      if (pull == null) {
+        pull = new ObjectPull(id, source, size, context);
+        pulls.put(id, pull);
+        pullThreads.execute(pull);
+      }
+      return pull.result();
+    }
+  }
+
+  /** {@code PullObject}: streams a sealed object of this store to another node, pinned meanwhile. */
+  public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
+    ObjectId id;
+    SharedMemoryStore.Pinned pinned;
+    try {
+      id = ObjectId.fromBytes(req.getObjectId().toByteArray());
+      pinned = store.pin(id);
+    } catch (RuntimeException e) {
+      out.onError(Status.NOT_FOUND.withDescription("object could not be read from the object "
+          + "store of node " + nodeId + ": " + e.getMessage()).asRuntimeException());
+      return;
+    }
+    if (pinned == null) {
+      out.onError(Status.NOT_FOUND.withDescription("object " + id + " is not in the object "
+          + "store of node " + nodeId).asRuntimeException());
+      return;
+    }
+    int chunk = req.getMaxChunkBytes() > 0
+        ? Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes()))
+        : MAX_CHUNK_BYTES;
+    ChunkSender sender = new ChunkSender(id,
+        store.segment().asSlice(pinned.offset(), pinned.size()), chunk,
+        (ServerCallStreamObserver<ObjectChunk>) out, this::sendEnded);
+    boolean accepted;
+    synchronized (this) {
+      accepted = !closed;
+      if (accepted) {
+        senders.add(sender);
+        pullsServed++;
+        servingBytes += sender.size();
+        peakServingBytes = Math.max(peakServingBytes, servingBytes);
+      }
+    }
+    if (!accepted) {
+      store.release(id);
+      out.onError(Status.UNAVAILABLE.withDescription("node " + nodeId + " is shutting down")
+          .asRuntimeException());
+      return;
+    }
+    log.debug("serving object {} ({} bytes) to node {}", id, sender.size(),
+        req.getRequesterNodeId().isEmpty() ? "?" : NodeId.fromBytes(
+            req.getRequesterNodeId().toByteArray()));
+    sender.start();
+  }
+
+  private void sendEnded(ChunkSender sender) {
+    synchronized (this) {
+      if (senders.remove(sender)) {
+        servingBytes -= sender.size();
+      }
+    }
+    store.release(sender.objectId());
+  }
+
+  /** Current counters. */
+  public synchronized Stats stats() {
+    return new Stats(pullsServed, servingBytes, peakServingBytes, pullsStarted,
+        budget.inFlight(), budget.peak());
+  }
+
+  /** Runs {@code listener} on the pull thread after each chunk written (for tests). */
+  void onChunkWritten(LongConsumer listener) {
+    this.chunkListener = listener;
+  }
+
+  /** Ends served streams and running pulls (their partial objects are deleted). */
+  @Override
+  public void close() {
+    List<ChunkSender> serving;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      serving = new ArrayList<>(senders);
+    }
+    Status shutdown = Status.UNAVAILABLE.withDescription("node " + nodeId + " is shutting down");
+    serving.forEach(s -> s.abort(shutdown));
+    pullThreads.shutdownNow();
+    try {
+      if (!pullThreads.awaitTermination(5, TimeUnit.SECONDS)) {
+        log.warn("object pulls of node {} did not stop within 5 s", nodeId);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** What pulls see of this manager. */
+  private final class PullContext implements ObjectPull.Context {
+    @Override
+    public SharedMemoryStore store() {
+      return store;
+    }
+
+    @Override
+    public ChannelPool channels() {
+      return channels;
+    }
+
+    @Override
+    public InFlightBudget budget() {
+      return budget;
+    }
+
+    @Override
+    public NodeId nodeId() {
+      return nodeId;
+    }
+
+    @Override
+    public int chunkBytes() {
+      return chunkBytes;
+    }
+
+    @Override
+    public LongConsumer chunkListener() {
+      return chunkListener;
+    }
+
+    @Override
+    public void pullStarted(ObjectPull pull) {
+      synchronized (ObjectManager.this) {
+        pullsStarted++;
+      }
+    }
+
+    @Override
+    public void pullEnded(ObjectPull pull) {
+      synchronized (ObjectManager.this) {
+        pulls.remove(pull.objectId(), pull);
+      }
+    }
+  }
+}

@@ -1,0 +1,255 @@
+package dev.sluice.runtime.objectmanager;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.NodeId;
+import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectstore.SharedMemoryStore;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ObjectChunk;
+import dev.sluice.runtime.rpc.proto.PullObjectRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One transfer of an object from another node's store into this node's store, run on a pull
+ * thread of the {@link ObjectManager}. That thread alone owns the local entry: it waits for its
+ * share of the in-flight budget, creates the entry (a secondary copy), writes each chunk at its
+ * offset straight into the mapped store, and seals the entry, or deletes it on any failure.
+ *
+ * <p>Transport threads only put chunks in the inbox. The stream asks for {@link #PREFETCH}
+ * chunks up front and for one more after each chunk is written, so a slow writer holds at most
+ * that many chunks on the heap; gRPC's flow control stops the source meanwhile.
+ */
+final class ObjectPull implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ObjectPull.class);
+  private static final int PREFETCH = 2;
+  private static final long CHUNK_TIMEOUT_SECONDS = 60;
+  private static final long CREATE_RETRY_MILLIS = 10;
+
+  /** What the pull needs from its manager. */
+  interface Context {
+    SharedMemoryStore store();
+
+    ChannelPool channels();
+
+    InFlightBudget budget();
+
+    NodeId nodeId();
+
+    int chunkBytes();
+
+    /** Called on the pull thread after each chunk is written, with the bytes written so far. */
+    LongConsumer chunkListener();
+
+    /** The pull reached the source. */
+    void pullStarted(ObjectPull pull);
+
+    /** The pull ended; called before {@link #result} completes. */
+    void pullEnded(ObjectPull pull);
+  }
+
+  private record Failed(Throwable cause) {}
+
+  private static final Object END = new Object();
+
+  private final ObjectId id;
+  private final Address source;
+  private final long size;
+  private final Context ctx;
+  private final CompletableFuture<Boolean> result = new CompletableFuture<>();
+  private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+  private volatile ClientCallStreamObserver<PullObjectRequest> call;
+
+  ObjectPull(ObjectId id, Address source, long size, Context ctx) {
+    this.id = id;
+    this.source = source;
+    this.size = size;
+    this.ctx = ctx;
+  }
+
+  ObjectId objectId() {
+    return id;
+  }
+
+  /** Completes with true if the store already had the object, false once pulled and sealed. */
+  CompletableFuture<Boolean> result() {
+    return result;
+  }
+
+  @Override
+  public void run() {
+    boolean alreadyLocal = false;
+    Throwable failure = null;
+    try {
+      alreadyLocal = transfer();
+    } catch (InterruptedException e) {
+      failure = Status.UNAVAILABLE.withDescription("the pull of object " + id + " from "
+          + describeSource() + " was abandoned: node " + ctx.nodeId() + " is shutting down")
+          .asRuntimeException();
+    } catch (StatusRuntimeException e) {
+      failure = e;
+    } catch (RuntimeException e) {
+      failure = Status.INTERNAL.withDescription("the pull of object " + id + " from "
+          + describeSource() + " failed: " + e).withCause(e).asRuntimeException();
+    }
+    ctx.pullEnded(this);
+    if (failure != null) {
+      log.warn("{}", failure.getMessage());
+      result.completeExceptionally(failure);
+    } else {
+      result.complete(alreadyLocal);
+    }
+  }
+
+  /** True if nothing had to be pulled. */
+  private boolean transfer() throws InterruptedException {
+    SharedMemoryStore store = ctx.store();
+    if (store.contains(id)) {
+      return true;
+    }
+    ctx.budget().acquire(size);
+    try {
+      long offset = allocate(store);
+      if (offset < 0) {
+        return true;
+      }
+      boolean sealed = false;
+      try {
+        receive(store, offset);
+        store.seal(id);
+        sealed = true;
+      } finally {
+        if (!sealed) {
+          store.delete(id);
+        }
+      }
+      return false;
+    } finally {
+      ctx.budget().release(size);
+    }
+  }
+
+  /** The offset of the new local entry, or -1 if a sealed copy is already there. */
+  private long allocate(SharedMemoryStore store) throws InterruptedException {
+    while (true) {
+      switch (store.create(id, size, true)) {
+        case SharedMemoryStore.Allocated a -> {
+          return a.offset();
+        }
+        case SharedMemoryStore.Exists e -> {
+          return -1;
+        }
+        case SharedMemoryStore.Retry r -> Thread.sleep(CREATE_RETRY_MILLIS);
+        case SharedMemoryStore.Refused r -> throw (r.tooLarge() ? Status.OUT_OF_RANGE
+            : Status.RESOURCE_EXHAUSTED).withDescription("cannot pull object " + id + " from "
+            + describeSource() + " into node " + ctx.nodeId() + ": " + r.message())
+            .asRuntimeException();
+      }
+    }
+  }
+
+  private void receive(SharedMemoryStore store, long offset) throws InterruptedException {
+    PullObjectRequest req = PullObjectRequest.newBuilder()
+        .setObjectId(ByteString.copyFrom(id.toBytes()))
+        .setMaxChunkBytes(ctx.chunkBytes())
+        .setRequesterNodeId(ByteString.copyFrom(ctx.nodeId().toBytes()))
+        .build();
+    ctx.pullStarted(this);
+    NodeManagerServiceGrpc.newStub(ctx.channels().get(Addresses.target(source)))
+        .pullObject(req, new Inbox());
+    boolean complete = false;
+    try {
+      long received = 0;
+      while (true) {
+        Object m = inbox.poll(CHUNK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (m == null) {
+          throw lost(Status.UNAVAILABLE, "no data for " + CHUNK_TIMEOUT_SECONDS + " s after "
+              + received + " of " + size + " bytes");
+        }
+        if (m == END) {
+          if (received != size) {
+            throw lost(Status.DATA_LOSS, "the stream ended after " + received + " of " + size
+                + " bytes");
+          }
+          complete = true;
+          return;
+        }
+        if (m instanceof Failed f) {
+          Status s = Status.fromThrowable(f.cause());
+          throw lost(s.getCode() == Status.Code.NOT_FOUND ? Status.NOT_FOUND : Status.UNAVAILABLE,
+              s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
+        }
+        ObjectChunk chunk = (ObjectChunk) m;
+        received = write(store, offset, received, chunk);
+        ctx.chunkListener().accept(received);
+        call.request(1);
+      }
+    } finally {
+      if (!complete) {
+        call.cancel("pull of object " + id + " abandoned", null);
+      }
+    }
+  }
+
+  /** Writes {@code chunk} after {@code received} bytes; returns the new count. */
+  private long write(SharedMemoryStore store, long offset, long received, ObjectChunk chunk) {
+    long len = chunk.getData().size();
+    if (received == 0 && chunk.getTotalSize() != size) {
+      throw lost(Status.DATA_LOSS, "the source has " + chunk.getTotalSize()
+          + " bytes, the reference says " + size);
+    }
+    if (chunk.getOffset() != received || received + len > size) {
+      throw lost(Status.DATA_LOSS, "chunk [" + chunk.getOffset() + ", +" + len
+          + ") does not follow the " + received + " bytes received of " + size);
+    }
+    chunk.getData().copyTo(store.segment().asSlice(offset + received, len).asByteBuffer());
+    return received + len;
+  }
+
+  private StatusRuntimeException lost(Status status, String why) {
+    return status.withDescription("object " + id + " could not be pulled from "
+        + describeSource() + " into node " + ctx.nodeId() + ": " + why).asRuntimeException();
+  }
+
+  private String describeSource() {
+    String node = source.getNodeId().isEmpty() ? "an unknown node"
+        : "node " + Addresses.nodeId(source);
+    return node + " (node manager " + Addresses.target(source) + ")";
+  }
+
+  /** Hands what the transport delivers to the pull thread. */
+  private final class Inbox implements ClientResponseObserver<PullObjectRequest, ObjectChunk> {
+    @Override
+    public void beforeStart(ClientCallStreamObserver<PullObjectRequest> stream) {
+      call = stream;
+      stream.disableAutoRequestWithInitial(PREFETCH);
+    }
+
+    @Override
+    public void onNext(ObjectChunk chunk) {
+      inbox.add(chunk);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      inbox.add(new Failed(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      inbox.add(END);
+    }
+  }
+}
