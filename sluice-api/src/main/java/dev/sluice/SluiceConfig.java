@@ -24,8 +24,12 @@ public final class SluiceConfig {
   private final Path sessionRoot;
   private final Duration workerStartupTimeout;
   private final Duration unschedulableTaskTimeout;
+  private final String clusterToken;
+  private final List<Path> tlsFiles;
 
   private SluiceConfig(Builder b) {
+    this.clusterToken = b.clusterToken;
+    this.tlsFiles = b.tlsFiles;
     this.unschedulableTaskTimeout = b.unschedulableTaskTimeout;
     this.address = b.address;
     this.numCpus = b.numCpus;
@@ -118,6 +122,24 @@ public final class SluiceConfig {
     return unschedulableTaskTimeout;
   }
 
+  /**
+   * The token of the cluster at {@link #address()}, if given here; otherwise the driver reads the
+   * {@code SLUICE_CLUSTER_TOKEN} environment variable, then the token file a head on this machine
+   * wrote.
+   */
+  public Optional<String> clusterToken() {
+    return Optional.ofNullable(clusterToken);
+  }
+
+  /**
+   * Mutual TLS files as {@code [certificate chain, private key, trusted CA]} (PEM; the key
+   * unencrypted PKCS#8), or empty for plaintext connections. An embedded cluster uses them for
+   * all its processes; a driver joining a cluster must match the cluster's choice.
+   */
+  public List<Path> tlsFiles() {
+    return tlsFiles;
+  }
+
   /** Builds {@link SluiceConfig}. */
   public static final class Builder {
     private String address;
@@ -133,6 +155,8 @@ public final class SluiceConfig {
     private Path sessionRoot = defaultSessionRoot();
     private Duration workerStartupTimeout = Duration.ofSeconds(60);
     private Duration unschedulableTaskTimeout = Duration.ofSeconds(60);
+    private String clusterToken;
+    private List<Path> tlsFiles = List.of();
 
     private Builder() {}
 
@@ -273,6 +297,27 @@ public final class SluiceConfig {
         throw new IllegalArgumentException("workerStartupTimeout must be > 0, got " + timeout);
       }
       this.workerStartupTimeout = timeout;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#clusterToken()}. */
+    public Builder clusterToken(String token) {
+      if (token == null || token.isBlank()) {
+        throw new IllegalArgumentException("clusterToken must not be blank");
+      }
+      this.clusterToken = token;
+      return this;
+    }
+
+    /** Turns on mutual TLS; see {@link SluiceConfig#tlsFiles()}. Each file must exist. */
+    public Builder tls(Path certChain, Path privateKey, Path trustedCa) {
+      for (Path p : List.of(certChain, privateKey, trustedCa)) {
+        if (!java.nio.file.Files.isReadable(p)) {
+          throw new IllegalArgumentException("TLS file " + p + " does not exist or is not "
+              + "readable");
+        }
+      }
+      this.tlsFiles = List.of(certChain, privateKey, trustedCa);
       return this;
     }
 

@@ -39,7 +39,7 @@ final class GeneratorTestFiles {
    */
   static void awaitIdleWorkers(int n) {
     EmbeddedCluster cluster = (EmbeddedCluster) Sluice.runtime();
-    RpcFactory rpc = new RpcFactory(4 << 20);
+    RpcFactory rpc = cluster.rpc();
     ManagedChannel ch = rpc.newChannel(cluster.nodeManager().target());
     try {
       await("" + n + " idle workers").atMost(Duration.ofSeconds(90))

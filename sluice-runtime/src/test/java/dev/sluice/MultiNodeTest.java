@@ -32,7 +32,7 @@ class MultiNodeTest {
   static void startCluster() {
     cluster = LocalCluster.builder().nodes(3).cpusPerNode(2).workersPerNode(1)
         .resources(2, Map.of("GPU", 1.0)).start();
-    SluiceTestSupport.start(SluiceConfig.builder().address(cluster.address())
+    SluiceTestSupport.start(cluster.driverConfig()
         .unschedulableTaskTimeout(Duration.ofSeconds(2)).build());
   }
 

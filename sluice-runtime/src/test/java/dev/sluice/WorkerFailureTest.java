@@ -128,7 +128,7 @@ class WorkerFailureTest {
 
   private static NodeStatsReply nodeStats() {
     EmbeddedCluster cluster = (EmbeddedCluster) Sluice.runtime();
-    RpcFactory rpc = new RpcFactory(4 << 20);
+    RpcFactory rpc = cluster.rpc();
     ManagedChannel ch = rpc.newChannel(cluster.nodeManager().target());
     try {
       return NodeManagerServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)

@@ -2,6 +2,7 @@ package dev.sluice.bench;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.KvGetReply;
@@ -44,7 +45,8 @@ public final class GrpcBaseline {
 
   /** Unary round trip, server and channel from the runtime's {@link RpcFactory}. */
   public static Measurement unaryRuntimeConfig(int warmUpOps, int opsPerRound) throws IOException {
-    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES);
+    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES,
+        RpcSecurity.token(RpcSecurity.generateToken()));
     Server server = rpc.startServer(HOST, 0, List.<BindableService>of(new EchoControlService()));
     ManagedChannel channel = rpc.newChannel(HOST + ":" + server.getPort());
     return new UnaryEcho("grpc unary (runtime config)", server, channel, warmUpOps, opsPerRound);
@@ -65,7 +67,8 @@ public final class GrpcBaseline {
   /** Ping-pong on one bidirectional stream, server and channel from {@link RpcFactory}. */
   public static Measurement bidiStreamRuntimeConfig(int warmUpOps, int opsPerRound)
       throws IOException {
-    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES);
+    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES,
+        RpcSecurity.token(RpcSecurity.generateToken()));
     Server server = rpc.startServer(HOST, 0, List.<BindableService>of(new EchoCoreWorker()));
     ManagedChannel channel = rpc.newChannel(HOST + ":" + server.getPort());
     return new StreamPingPong(server, channel, warmUpOps, opsPerRound);

@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
@@ -60,7 +61,8 @@ public final class GrpcStreamBaseline {
   /** Items per second of one server stream, runtime config. */
   public static Measurement serverStreaming(int itemsPerRound, int warmUpRounds)
       throws IOException {
-    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES);
+    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES,
+        RpcSecurity.token(RpcSecurity.generateToken()));
     BindableService service = () -> ServerServiceDefinition.builder(SERVICE)
         .addMethod(RANGE, ServerCalls.asyncServerStreamingCall(GrpcStreamBaseline::range))
         .build();

@@ -6,6 +6,7 @@ import dev.sluice.ObjectRefGenerator;
 import dev.sluice.Sluice;
 import dev.sluice.TaskOptions;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.KvPutReply;
 import dev.sluice.runtime.rpc.proto.KvPutRequest;
@@ -121,7 +122,8 @@ public final class LargeObjectBenchmarks {
 
   /** One grpc-java unary call carrying {@code size} bytes inline, {@code calls} per round. */
   public static Measurement grpcInline(int size, int calls) throws IOException {
-    RpcFactory rpc = new RpcFactory(size + (1 << 20));
+    RpcFactory rpc = new RpcFactory(size + (1 << 20),
+        RpcSecurity.token(RpcSecurity.generateToken()));
     Server server = rpc.startServer(RpcFactory.LOOPBACK, 0, List.<BindableService>of(
         new ControlServiceGrpc.ControlServiceImplBase() {
           @Override

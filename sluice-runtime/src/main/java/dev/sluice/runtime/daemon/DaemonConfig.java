@@ -1,5 +1,6 @@
 package dev.sluice.runtime.daemon;
 
+import dev.sluice.runtime.rpc.RpcSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,12 +31,14 @@ import java.util.Map;
  * @param unschedulableTimeout how long tasks no node can serve wait for one
  * @param serializationAllowList user package prefixes allowed in deserialization
  * @param exitOnStdinEof exit when standard input closes (a parent that owns the daemon's life)
+ * @param sessionRoot where the head writes the cluster token file (see {@link ClusterCredentials})
+ * @param tls mutual TLS files, or null for plaintext
  */
 public record DaemonConfig(boolean head, String address, String bindHost, int port,
     int nodeManagerPort, int numCpus, Map<String, Double> resources, int numPrestartWorkers,
     long objectStoreBytes, Path sessionDir, Path readyFile, Duration heartbeatPeriod,
     Duration nodeTimeout, Duration unschedulableTimeout, List<String> serializationAllowList,
-    boolean exitOnStdinEof) {
+    boolean exitOnStdinEof, Path sessionRoot, RpcSecurity.TlsFiles tls) {
 
   /** Default control service port of a head started by the CLI. */
   public static final int DEFAULT_PORT = 6390;
@@ -65,6 +68,11 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
     }
     if (exitOnStdinEof) {
       a.add("--exit-on-stdin-eof");
+    }
+    a.addAll(List.of("--session-root", sessionRoot.toString()));
+    if (tls != null) {
+      a.addAll(List.of("--tls-cert", tls.certChain().toString(), "--tls-key",
+          tls.privateKey().toString(), "--tls-ca", tls.trustedCa().toString()));
     }
     return a;
   }
@@ -104,7 +112,24 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
         Duration.ofMillis(Long.parseLong(m.getOrDefault("node-timeout-ms", "10000"))),
         Duration.ofMillis(Long.parseLong(m.getOrDefault("unschedulable-timeout-ms", "60000"))),
         m.containsKey("allow") ? Arrays.asList(m.get("allow").split(",")) : List.of(),
-        m.containsKey("exit-on-stdin-eof"));
+        m.containsKey("exit-on-stdin-eof"),
+        Path.of(m.getOrDefault("session-root", Path.of(System.getProperty("java.io.tmpdir"),
+            "sluice").toString())),
+        tlsFiles(m));
+  }
+
+  private static RpcSecurity.TlsFiles tlsFiles(Map<String, String> m) {
+    String cert = m.get("tls-cert");
+    String key = m.get("tls-key");
+    String ca = m.get("tls-ca");
+    if (cert == null && key == null && ca == null) {
+      return null;
+    }
+    if (cert == null || key == null || ca == null) {
+      throw new IllegalArgumentException("mutual TLS needs all of --tls-cert, --tls-key and "
+          + "--tls-ca");
+    }
+    return new RpcSecurity.TlsFiles(Path.of(cert), Path.of(key), Path.of(ca));
   }
 
   /** Parses {@code k=v,k2=v2} into resource amounts; each amount must be a number > 0. */

@@ -2,6 +2,8 @@ package dev.sluice.runtime.daemon;
 
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
+import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
 import java.io.IOException;
@@ -36,6 +38,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path dir;
   private final Builder settings;
   private final List<Node> nodes = new CopyOnWriteArrayList<>();
+  private final String token = RpcSecurity.generateToken();
   private volatile String address;
 
   /** One node daemon of the cluster. */
@@ -196,6 +199,16 @@ public final class LocalCluster implements AutoCloseable {
     return address;
   }
 
+  /** The cluster's token (every node and driver must present it). */
+  public String token() {
+    return token;
+  }
+
+  /** A driver config builder for this cluster: its address and token set. */
+  public SluiceConfig.Builder driverConfig() {
+    return SluiceConfig.builder().address(address).clusterToken(token);
+  }
+
   /** The nodes started so far, the head first (killed ones included). */
   public List<Node> nodes() {
     return List.copyOf(nodes);
@@ -244,7 +257,7 @@ public final class LocalCluster implements AutoCloseable {
     DaemonConfig config = new DaemonConfig(head, head ? null : address, "127.0.0.1", 0, 0,
         settings.cpusPerNode, resources, settings.workersPerNode, settings.objectStoreBytes,
         session, ready, settings.heartbeatPeriod, settings.nodeTimeout, Duration.ofSeconds(30),
-        List.of(), true);
+        List.of(), true, dir, null);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());
@@ -257,6 +270,7 @@ public final class LocalCluster implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
         .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
+    pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, token);
     Process p = pb.start();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     try {

@@ -8,6 +8,7 @@ import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -34,8 +35,11 @@ public final class NodeDaemon implements AutoCloseable {
   private final ControlService control;
   private final NodeManager nodeManager;
   private final String controlTarget;
+  private final Path sessionRoot;
 
-  private NodeDaemon(ControlService control, NodeManager nodeManager, String controlTarget) {
+  private NodeDaemon(ControlService control, NodeManager nodeManager, String controlTarget,
+      Path sessionRoot) {
+    this.sessionRoot = sessionRoot;
     this.control = control;
     this.nodeManager = nodeManager;
     this.controlTarget = controlTarget;
@@ -44,12 +48,23 @@ public final class NodeDaemon implements AutoCloseable {
   /** Starts the daemon's components in this JVM. */
   public static NodeDaemon start(DaemonConfig c) throws IOException {
     SluiceConfig defaults = SluiceConfig.builder().build();
-    RpcFactory rpc = new RpcFactory(defaults.maxMessageBytes());
+    String token = c.head()
+        ? System.getenv(RpcSecurity.TOKEN_ENV_VAR)
+        : ClusterCredentials.resolveToken(null, System.getenv(), c.sessionRoot(), c.address());
+    if (token == null || token.isBlank()) {
+      token = RpcSecurity.generateToken();
+    }
+    RpcSecurity security = RpcSecurity.token(token);
+    if (c.tls() != null) {
+      security = security.withTls(c.tls());
+    }
+    RpcFactory rpc = new RpcFactory(defaults.maxMessageBytes(), security);
     ControlService control = null;
     String controlTarget = c.address();
     if (c.head()) {
       control = ControlService.start(rpc, c.bindHost(), c.port(), c.nodeTimeout());
       controlTarget = c.bindHost() + ":" + control.port();
+      ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }
     Files.createDirectories(c.sessionDir().resolve("logs"));
     Map<String, Double> resources = new HashMap<>(c.resources());
@@ -64,7 +79,7 @@ public final class NodeDaemon implements AutoCloseable {
           defaults.inlineThresholdBytes(), defaults.maxMessageBytes(), c.heartbeatPeriod(),
           storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout(),
           ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
-      return new NodeDaemon(control, nm, controlTarget);
+      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot());
     } catch (RuntimeException e) {
       if (control != null) {
         control.close();
@@ -88,6 +103,7 @@ public final class NodeDaemon implements AutoCloseable {
     nodeManager.close();
     if (control != null) {
       control.close();
+      ClusterCredentials.deleteToken(sessionRoot, controlTarget);
     }
   }
 

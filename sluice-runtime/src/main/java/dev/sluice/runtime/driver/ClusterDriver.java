@@ -7,6 +7,7 @@ import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.daemon.ClusterCredentials;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -45,7 +46,15 @@ public final class ClusterDriver extends DriverRuntime {
   /** Connects to the cluster whose control service is at {@code config.address()}. */
   public static ClusterDriver connect(SluiceConfig config) {
     String controlTarget = config.address().orElseThrow();
-    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
+    String token = ClusterCredentials.resolveToken(config.clusterToken().orElse(null),
+        System.getenv(), EmbeddedCluster.sessionRoot(config), controlTarget);
+    RpcFactory rpc;
+    try {
+      rpc = new RpcFactory(config.maxMessageBytes(), EmbeddedCluster.securityOf(config, token));
+    } catch (RuntimeException e) {
+      throw new RuntimeStartupException("Sluice could not set up RPC security: "
+          + e.getMessage(), e);
+    }
     List<NodeInfo> nodes;
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {

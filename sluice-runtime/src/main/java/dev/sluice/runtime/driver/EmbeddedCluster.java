@@ -22,6 +22,7 @@ import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -47,23 +48,46 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedCluster extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedCluster.class);
 
+  private final RpcFactory rpc;
   private final ControlService control;
   private final NodeManager nodeManager;
   private final Path sessionDir;
 
-  private EmbeddedCluster(ControlService control, NodeManager nodeManager, CoreWorker driver,
-      Path sessionDir) {
+  private EmbeddedCluster(RpcFactory rpc, ControlService control, NodeManager nodeManager,
+      CoreWorker driver, Path sessionDir) {
     super(driver);
+    this.rpc = rpc;
     this.control = control;
     this.nodeManager = nodeManager;
     this.sessionDir = sessionDir;
   }
 
-  /** Starts the embedded cluster described by {@code config}. */
+  /** Starts the embedded cluster described by {@code config}, with a fresh cluster token. */
   public static EmbeddedCluster start(SluiceConfig config) {
+    return start(config, securityOf(config, RpcSecurity.generateToken()));
+  }
+
+  /** The token, with the config's TLS files if it has any. */
+  static RpcSecurity securityOf(SluiceConfig config, String token) {
+    RpcSecurity s = RpcSecurity.token(token);
+    List<Path> tls = config.tlsFiles();
+    return tls.isEmpty() ? s : s.withTls(tls.get(0), tls.get(1), tls.get(2));
+  }
+
+  /**
+   * Starts the embedded cluster described by {@code config}; every RPC of the cluster, its
+   * worker processes included, is secured by {@code security}.
+   */
+  public static EmbeddedCluster start(SluiceConfig config, RpcSecurity security) {
     long t0 = System.nanoTime();
+    RpcFactory rpc;
+    try {
+      rpc = new RpcFactory(config.maxMessageBytes(), security);
+    } catch (IllegalArgumentException e) {
+      throw new RuntimeStartupException("Sluice could not set up RPC security: "
+          + e.getMessage(), e);
+    }
     Path sessionDir = createSessionDir(config);
-    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
     String host = RpcFactory.LOOPBACK;
     ControlService control = null;
     NodeManager nm = null;
@@ -89,9 +113,10 @@ public final class EmbeddedCluster extends DriverRuntime {
           nm.objectStoreService());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
-          + "starting, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-          job.number(), nodeId, config.numCpus(), config.numWorkers(), sessionDir);
-      return new EmbeddedCluster(control, nm, driver, sessionDir);
+          + "starting, TLS {}, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          job.number(), nodeId, config.numCpus(), config.numWorkers(),
+          security.tls().isPresent() ? "on" : "off", sessionDir);
+      return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
     } catch (RuntimeException e) {
       if (nm != null) {
         nm.close();
@@ -110,9 +135,13 @@ public final class EmbeddedCluster extends DriverRuntime {
     }
   }
 
+  /** Where session directories go: the configured root, else {@code java.io.tmpdir/sluice}. */
+  static Path sessionRoot(SluiceConfig config) {
+    return config.sessionRoot().orElse(Path.of(System.getProperty("java.io.tmpdir"), "sluice"));
+  }
+
   private static Path createSessionDir(SluiceConfig config) {
-    Path root = config.sessionRoot().orElse(Path.of(System.getProperty("java.io.tmpdir"),
-        "sluice"));
+    Path root = sessionRoot(config);
     String name = "session_" + LocalDateTime.now().format(
         DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS")) + "_"
         + ProcessHandle.current().pid();
@@ -140,6 +169,14 @@ public final class EmbeddedCluster extends DriverRuntime {
   /** The session directory (logs live in its {@code logs} folder). */
   public Path sessionDir() {
     return sessionDir;
+  }
+
+  /**
+   * The cluster's RPC factory: channels from it carry the cluster token, so tools and tests in
+   * this JVM can call the cluster's services.
+   */
+  public RpcFactory rpc() {
+    return rpc;
   }
 
   /** The embedded node manager. */

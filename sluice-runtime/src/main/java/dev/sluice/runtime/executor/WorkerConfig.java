@@ -2,6 +2,7 @@ package dev.sluice.runtime.executor;
 
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,8 +12,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a worker process needs to know at start, passed on its command line by the node manager
- * that launches it.
+ * What a worker process needs to know at start, passed by the node manager that launches it:
+ * everything on the command line except the cluster token, which goes in the child's
+ * environment ({@link RpcSecurity#TOKEN_ENV_VAR}) because any local user can read command lines
+ * with {@code ps}. TLS file paths are not secret and travel as arguments.
  *
  * @param workerId this worker's id, chosen by the node manager
  * @param nodeId the node it belongs to
@@ -25,13 +28,14 @@ import java.util.Map;
  * @param objectStoreCapacity its capacity in bytes
  * @param controlTarget the control service's {@code host:port}
  * @param unschedulableTimeout how long a task no node can serve waits for one
+ * @param security the cluster token and TLS files of the worker's RPC
  */
 public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerTarget,
     String bindHost, List<String> serializationAllowList, int inlineThresholdBytes,
     int maxMessageBytes, Path objectStoreFile, long objectStoreCapacity, String controlTarget,
-    Duration unschedulableTimeout) {
+    Duration unschedulableTimeout, RpcSecurity security) {
 
-  /** The config as command-line arguments for {@link WorkerMain}. */
+  /** The config as command-line arguments for {@link WorkerMain}; never includes the token. */
   public List<String> toArgs() {
     List<String> args = new ArrayList<>();
     args.addAll(List.of("--worker-id", workerId.hex(), "--node-id", nodeId.hex(),
@@ -45,11 +49,20 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
     }
+    security.tls().ifPresent(tls -> args.addAll(List.of(
+        "--tls-cert", tls.certChain().toString(),
+        "--tls-key", tls.privateKey().toString(),
+        "--tls-ca", tls.trustedCa().toString())));
     return args;
   }
 
-  /** Parses {@link #toArgs()} output. */
-  public static WorkerConfig parse(String[] args) {
+  /** The environment variables to add to the worker's environment: the cluster token. */
+  public Map<String, String> toEnvironment() {
+    return Map.of(RpcSecurity.TOKEN_ENV_VAR, security.token());
+  }
+
+  /** Parses {@link #toArgs()} output, with the token from {@link #toEnvironment()}'s variable. */
+  public static WorkerConfig parse(String[] args, Map<String, String> env) {
     Map<String, String> m = new HashMap<>();
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--")) {
@@ -58,6 +71,11 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
       m.put(args[i].substring(2), args[i + 1]);
     }
     String allow = m.getOrDefault("allow", "");
+    RpcSecurity security = RpcSecurity.fromEnvironment(env);
+    if (m.containsKey("tls-cert") || m.containsKey("tls-key") || m.containsKey("tls-ca")) {
+      security = security.withTls(Path.of(required(m, "tls-cert")),
+          Path.of(required(m, "tls-key")), Path.of(required(m, "tls-ca")));
+    }
     return new WorkerConfig(
         WorkerId.fromHex(required(m, "worker-id")),
         NodeId.fromHex(required(m, "node-id")),
@@ -69,7 +87,8 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
         Path.of(required(m, "object-store")),
         Long.parseLong(required(m, "object-store-capacity")),
         required(m, "control"),
-        Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))));
+        Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))),
+        security);
   }
 
   private static String required(Map<String, String> m, String key) {

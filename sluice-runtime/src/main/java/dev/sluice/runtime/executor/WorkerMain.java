@@ -29,12 +29,15 @@ public final class WorkerMain {
 
   private WorkerMain() {}
 
-  /** Runs a worker; see {@link WorkerConfig#toArgs()} for the arguments. */
+  /**
+   * Runs a worker; see {@link WorkerConfig#toArgs()} for the arguments and
+   * {@link WorkerConfig#toEnvironment()} for the environment it expects.
+   */
   public static void main(String[] args) throws Exception {
-    WorkerConfig config = WorkerConfig.parse(args);
+    WorkerConfig config = WorkerConfig.parse(args, System.getenv());
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
         .start(WorkerMain::exitWhenParentGoes);
-    RpcFactory rpc = new RpcFactory(config.maxMessageBytes());
+    RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),

@@ -233,7 +233,7 @@ public final class NodeManager implements AutoCloseable {
     WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
         config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
         config.maxMessageBytes(), objectStore.file(), objectStore.capacity(),
-        config.controlTarget(), config.unschedulableTimeout());
+        config.controlTarget(), config.unschedulableTimeout(), rpc.security());
     WorkerProcess w;
     try {
       w = WorkerProcess.launch(wc, config);

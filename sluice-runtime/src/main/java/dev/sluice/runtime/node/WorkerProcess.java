@@ -62,6 +62,7 @@ final class WorkerProcess {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
+    pb.environment().putAll(config.toEnvironment());
     return new WorkerProcess(config.workerId(), pb.start(), log);
   }
 

@@ -11,11 +11,19 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one place where Sluice makes gRPC servers and channels, so that transport settings (and
- * later authentication and TLS) apply to every connection alike.
+ * The one place where Sluice makes gRPC servers and channels, so that transport settings,
+ * authentication and TLS apply to every connection alike.
+ *
+ * <p>Security ({@link RpcSecurity}): every server refuses calls without the cluster token with
+ * {@code UNAUTHENTICATED}, and every channel sends it, in-process ones included. With TLS files,
+ * TCP servers require a client certificate from the cluster CA and channels present theirs
+ * (mutual TLS); a plaintext peer cannot connect at all. Channels verify the server certificate
+ * against the address they dial, usually an IP (no authority override), so each node's
+ * certificate must name its address in subjectAltName.
  *
  * <p>Addresses are {@code host:port} for Netty over TCP, or {@code inproc:NAME} for the in-process
  * transport (same services, same code, no sockets). Servers bind to loopback unless a bind host
@@ -32,10 +40,23 @@ public final class RpcFactory {
   public static final String LOOPBACK = "127.0.0.1";
 
   private final int maxMessageBytes;
+  private final RpcSecurity security;
+  private final ClusterTokenCheck tokenCheck;
+  private final ClusterTokenAttacher tokenAttacher;
+  private final TlsContexts tls;
 
-  /** A factory whose servers and channels accept messages up to {@code maxMessageBytes}. */
-  public RpcFactory(int maxMessageBytes) {
+  /**
+   * A factory whose servers and channels accept messages up to {@code maxMessageBytes} and are
+   * secured by {@code security}.
+   *
+   * @throws IllegalArgumentException if the TLS files cannot be read or do not fit together
+   */
+  public RpcFactory(int maxMessageBytes, RpcSecurity security) {
     this.maxMessageBytes = maxMessageBytes;
+    this.security = Objects.requireNonNull(security, "security");
+    this.tokenCheck = new ClusterTokenCheck(security.token());
+    this.tokenAttacher = new ClusterTokenAttacher(security.token());
+    this.tls = security.tls().map(TlsContexts::load).orElse(null);
   }
 
   /** The largest message this factory's servers and channels accept. */
@@ -43,9 +64,15 @@ public final class RpcFactory {
     return maxMessageBytes;
   }
 
+  /** The security settings, for handing on to processes this one starts. */
+  public RpcSecurity security() {
+    return security;
+  }
+
   /**
    * Starts a server for {@code services} at {@code bindHost:port} (port 0 picks a free one), or
-   * in-process when {@code bindHost} starts with {@link #IN_PROCESS_PREFIX}.
+   * in-process when {@code bindHost} starts with {@link #IN_PROCESS_PREFIX}. The cluster token
+   * check runs before {@code interceptors}.
    */
   public Server startServer(String bindHost, int port, List<BindableService> services,
       ServerInterceptor... interceptors) throws IOException {
@@ -54,10 +81,15 @@ public final class RpcFactory {
       builder = InProcessServerBuilder.forName(bindHost.substring(IN_PROCESS_PREFIX.length()))
           .maxInboundMessageSize(maxMessageBytes);
     } else {
-      builder = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+      NettyServerBuilder netty = NettyServerBuilder.forAddress(
+              new InetSocketAddress(bindHost, port))
           .maxInboundMessageSize(maxMessageBytes)
           .permitKeepAliveTime(5, TimeUnit.SECONDS)
           .permitKeepAliveWithoutCalls(true);
+      if (tls != null) {
+        netty.sslContext(tls.server());
+      }
+      builder = netty;
     }
     builder.directExecutor();
     for (BindableService s : services) {
@@ -66,6 +98,8 @@ public final class RpcFactory {
     for (ServerInterceptor i : interceptors) {
       builder.intercept(i);
     }
+    // added last so it runs first: no other interceptor sees an unauthenticated call
+    builder.intercept(tokenCheck);
     return builder.build().start();
   }
 
@@ -75,12 +109,19 @@ public final class RpcFactory {
       return InProcessChannelBuilder.forName(target.substring(IN_PROCESS_PREFIX.length()))
           .directExecutor()
           .maxInboundMessageSize(maxMessageBytes)
+          .intercept(tokenAttacher)
           .build();
     }
     int colon = target.lastIndexOf(':');
-    return NettyChannelBuilder.forAddress(
-            target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
-        .usePlaintext()
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(
+        target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+    if (tls != null) {
+      builder.sslContext(tls.client());
+    } else {
+      builder.usePlaintext();
+    }
+    return builder
+        .intercept(tokenAttacher)
         .directExecutor()
         .maxInboundMessageSize(maxMessageBytes)
         .keepAliveTime(10, TimeUnit.SECONDS)

@@ -8,6 +8,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -46,7 +47,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The same services work over the in-process transport and over Netty/TCP. */
 class ControlServiceTransportTest {
   private static final int MAX_MESSAGE = 4 << 20;
-  private final RpcFactory rpc = new RpcFactory(MAX_MESSAGE);
+  private final RpcFactory rpc = new RpcFactory(MAX_MESSAGE,
+      RpcSecurity.token(RpcSecurity.generateToken()));
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   /** A started control service and a target string a channel from the same factory can use. */

@@ -54,7 +54,8 @@ class ObjectTransferTest {
   @TempDir
   Path tmp;
 
-  private final RpcFactory rpc = new RpcFactory(64 << 20);
+  private final RpcFactory rpc = new RpcFactory(64 << 20,
+      dev.sluice.runtime.rpc.RpcSecurity.token(dev.sluice.runtime.rpc.RpcSecurity.generateToken()));
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private final Map<NodeManager, NodeId> nodeIds = new HashMap<>();
   private Path shm;
