@@ -8,6 +8,7 @@ import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRefGenerator;
 import dev.sluice.ObjectBuffer;
+import dev.sluice.ObjectLostException;
 import dev.sluice.ObjectRef;
 import dev.sluice.runtime.objectstore.HeapObjectBuffer;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
@@ -174,8 +175,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         : SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
             options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()),
             options.nodeManagerTarget());
-    this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, sharedStore::delete);
-    this.taskManager = new TaskManager(store, refs);
+    this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, this::deleteShared);
+    this.taskManager = new TaskManager(store, refs, this::isLost, this::deleteCopyAt);
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
         options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),
@@ -368,7 +369,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public <T> T get(ObjectRef<T> ref, Duration timeout) {
     ObjectValue v = await(ref, timeout);
-    T value = decode(ref.id(), v);
+    T value;
+    while (true) {
+      try {
+        value = decode(ref.id(), v);
+        break;
+      } catch (ObjectLostException lost) {
+        v = rebuild(ref, lost, timeout);
+      }
+    }
     // Refs nested in the value are borrowed from now on: register before the ref that keeps
     // their outer object (and so them) alive may go.
     refs.awaitRegistrations(BORROW_REGISTRATION_TIMEOUT);
@@ -380,8 +389,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   public ObjectBuffer getBuffer(ObjectRef<byte[]> ref, Duration timeout) {
     ObjectValue v = await(ref, timeout);
     try {
-      if (v.hasShared() && v.getShared().getRawBytes()) {
-        return sharedStore.openBuffer(ref.id(), v.getShared());
+      while (v.hasShared() && v.getShared().getRawBytes()) {
+        try {
+          return sharedStore.openBuffer(ref.id(), v.getShared());
+        } catch (ObjectLostException lost) {
+          v = rebuild(ref, lost, timeout);
+        }
       }
       Object value = decode(ref.id(), v);
       if (value instanceof byte[] bytes) {
@@ -391,6 +404,37 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           : "a " + value.getClass().getName()) + ", not a byte[]: use get()");
     } finally {
       Reference.reachabilityFence(ref);
+    }
+  }
+
+  /**
+   * The object of {@code ref} was lost: if this process owns it and its task can run again, waits
+   * for the rebuilt value (DESIGN "Failures"); otherwise rethrows, saying why it cannot be rebuilt.
+   */
+  private ObjectValue rebuild(ObjectRef<?> ref, ObjectLostException lost, Duration timeout) {
+    ObjectRefImpl<?> r = impl(ref);
+    if (!isOwnedHere(r)) {
+      throw lost;
+    }
+    CompletableFuture<ObjectValue> rebuilt = taskManager.reconstruct(r.id());
+    if (rebuilt == null) {
+      throw new ObjectLostException(lost.getMessage() + "; it cannot be rebuilt ("
+          + (r.id().isPut() ? "a put object has no task to run again"
+              : "its task has no retries left or is no longer known") + ")", lost);
+    }
+    blocked(true);
+    try {
+      return timeout == null ? rebuilt.get()
+          : rebuilt.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw Errors.timeout(ref, timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw interrupted(ref);
+    } catch (ExecutionException e) {
+      throw new SluiceException("failed rebuilding " + ref, e.getCause());
+    } finally {
+      blocked(false);
     }
   }
 
@@ -641,6 +685,43 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     log.debug("idle worker collected garbage: {} borrowed objects before", before);
   }
 
+  /**
+   * Frees an owned object's shared-memory copies: the one in this node's store (primary or
+   * pulled), and the primary in the producing node's store when that is another node. Copies
+   * pulled by third nodes are secondary; their stores drop them when they need the room.
+   */
+  private void deleteShared(ObjectId id, SharedMemoryLocation where) {
+    sharedStore.delete(id);
+    if (!isLocal(where)) {
+      deleteCopyAt(id, where);
+    }
+  }
+
+  /** Deletes the copy of {@code id} in the store of {@code where}'s node only. */
+  private void deleteCopyAt(ObjectId id, SharedMemoryLocation where) {
+    if (isLocal(where)) {
+      sharedStore.delete(id);
+      return;
+    }
+    NodeManagerServiceGrpc.newStub(channels.get(Addresses.target(where.getNodeManager())))
+        .deleteObjects(dev.sluice.runtime.rpc.proto.DeleteObjectsRequest.newBuilder()
+            .addObjectIds(ByteString.copyFrom(id.toBytes())).build(),
+            Callbacks.ignoreReply("delete of " + id + " on node " + Addresses.nodeId(
+                where.getNodeManager())));
+  }
+
+  private boolean isLocal(SharedMemoryLocation where) {
+    return where.getNodeId().isEmpty() || where.getNodeId().equals(self.getNodeId())
+        || !where.hasNodeManager();
+  }
+
+  /** Whether the copy at {@code where} is gone: its node is known dead. */
+  private boolean isLost(SharedMemoryLocation where) {
+    NodeWatcher w = nodeWatcher;
+    dev.sluice.runtime.rpc.proto.NodeInfo n = w == null ? null : w.node(where.getNodeId());
+    return n != null && !n.getAlive();
+  }
+
   /** Whether the node manager at {@code target} answers within two seconds. */
   private boolean nodeManagerReachable(String target) {
     try {
@@ -752,6 +833,19 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     Reference.reachabilityFence(value);
     return new EncodedReturn(enc.value(),
         nested.stream().map(ReferenceCounter.Nested::toInfo).toList());
+  }
+
+  @Override
+  public void ownerConnectionLost() {
+    if (shutdown) {
+      return;
+    }
+    // Called from the failed call's context, which is cancelled: the notice must not inherit it.
+    io.grpc.Context.ROOT.run(() -> NodeManagerServiceGrpc.newStub(
+        channels.get(options.nodeManagerTarget())).returnWorker(
+            dev.sluice.runtime.rpc.proto.ReturnWorkerRequest.newBuilder()
+                .setWorkerId(ByteString.copyFrom(options.workerId().toBytes())).build(),
+            Callbacks.ignoreReply("giving back the lease of a lost owner")));
   }
 
   @Override

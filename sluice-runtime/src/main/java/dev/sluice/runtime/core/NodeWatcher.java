@@ -52,7 +52,7 @@ final class NodeWatcher implements AutoCloseable {
     if (closed) {
       return;
     }
-    Context.CancellableContext ctx = Context.current().withCancellation();
+    Context.CancellableContext ctx = Context.ROOT.withCancellation();
     call = ctx;
     ctx.run(() -> ControlServiceGrpc.newStub(channels.get(controlTarget))
         .watchNodes(WatchNodesRequest.getDefaultInstance(), new StreamObserver<>() {

@@ -93,6 +93,12 @@ public final class TaskReceiver {
      */
     void awaitBorrowRegistrations();
 
+    /**
+     * The owner's task stream broke (its process or node died, or the network failed): the
+     * lease this worker serves will never be returned by the owner, so it is given back here.
+     */
+    void ownerConnectionLost();
+
     /** An encoded return value and the refs nested in it. */
     record EncodedReturn(ObjectValue value, List<ObjectRefInfo> nestedRefs) {}
   }
@@ -152,6 +158,11 @@ public final class TaskReceiver {
             PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(), true);
       }
     }
+  }
+
+  /** The owner behind {@code stream} is gone (the stream failed, not closed). */
+  void ownerLost(TaskStream stream) {
+    env.ownerConnectionLost();
   }
 
   /** Forgets queued tasks of a stream whose owner went away. */

@@ -94,7 +94,9 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
 
   @Override
   public void onError(Throwable t) {
+    log.info("the owner's task stream failed ({}): giving the lease back", t.toString());
     close();
+    receiver.ownerLost(this);
   }
 
   @Override

@@ -121,11 +121,13 @@ public final class NodeManager implements AutoCloseable {
     final WorkerProcess worker;
     final Map<String, Double> resources;
     final ByteString ownerWorkerId;
+    final ByteString ownerNodeId;
     boolean blocked;
 
     Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources,
-        ByteString ownerWorkerId) {
-      this.ownerWorkerId = ownerWorkerId;
+        Address owner) {
+      this.ownerWorkerId = owner.getWorkerId();
+      this.ownerNodeId = owner.getNodeId();
       this.id = id;
       this.worker = worker;
       this.resources = resources;
@@ -247,6 +249,15 @@ public final class NodeManager implements AutoCloseable {
     w.process.onExit().thenRun(() -> onWorkerExit(w));
   }
 
+  private Lease leaseOfWorkerLocked(ByteString workerId) {
+    for (Lease l : leases.values()) {
+      if (ByteString.copyFrom(l.worker.id.toBytes()).equals(workerId)) {
+        return l;
+      }
+    }
+    return null;
+  }
+
   /** Grants what can be granted and starts workers for what is waiting; returns the replies. */
   private List<Runnable> dispatchLocked() {
     List<Runnable> replies = new ArrayList<>();
@@ -278,7 +289,7 @@ public final class NodeManager implements AutoCloseable {
       it.remove();
       need.forEach((k, v) -> available.merge(k, -v, Double::sum));
       Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need,
-          p.request.getOwner().getWorkerId());
+          p.request.getOwner());
       leases.put(lease.id, lease);
       idle.state = WorkerProcess.State.LEASED;
       LeaseReply reply = LeaseReply.newBuilder()
@@ -476,9 +487,40 @@ public final class NodeManager implements AutoCloseable {
     List<Runnable> replies;
     synchronized (lock) {
       clusterView.update(reply.getNodesList());
+      releaseLeasesOfDeadOwnersLocked(reply.getNodesList());
       replies = spillWaitingLocked();
+      replies.addAll(dispatchLocked());
     }
     replies.forEach(Runnable::run);
+  }
+
+  /**
+   * Leases whose owner ran on a node that died are released: nobody will return them, and the
+   * owner's task streams broke with it, so the workers are free again.
+   */
+  private void releaseLeasesOfDeadOwnersLocked(List<NodeInfo> nodes) {
+    java.util.Set<ByteString> dead = new java.util.HashSet<>();
+    for (NodeInfo n : nodes) {
+      if (!n.getAlive()) {
+        dead.add(n.getNodeId());
+      }
+    }
+    if (dead.isEmpty()) {
+      return;
+    }
+    leases.values().removeIf(l -> {
+      if (!dead.contains(l.ownerNodeId)) {
+        return false;
+      }
+      releaseLocked(l);
+      if (l.worker.state == WorkerProcess.State.LEASED) {
+        l.worker.state = WorkerProcess.State.IDLE;
+        l.worker.idleSinceNanos = System.nanoTime();
+      }
+      log.info("lease of worker {} released: its owner's node {} died", l.worker.id,
+          NodeId.fromBytes(l.ownerNodeId.toByteArray()));
+      return true;
+    });
   }
 
   /**
@@ -745,7 +787,15 @@ public final class NodeManager implements AutoCloseable {
       List<Runnable> replies = List.of();
       WorkerProcess toKill = null;
       synchronized (lock) {
-        Lease lease = leases.remove(req.getLeaseId());
+        Lease lease = req.getLeaseId().isEmpty() ? leaseOfWorkerLocked(req.getWorkerId())
+            : leases.remove(req.getLeaseId());
+        if (req.getLeaseId().isEmpty()) {
+          if (lease != null) {
+            leases.remove(lease.id);
+          }
+          log.info("worker {} lost its owner's connection: {}", WorkerId.fromBytes(
+              req.getWorkerId().toByteArray()), lease != null ? "lease released" : "no lease held");
+        }
         if (lease != null) {
           releaseLocked(lease);
           if (req.getDisconnectWorker()) {

@@ -27,6 +27,17 @@ public final class MemoryStore {
     expect(id).complete(value);
   }
 
+  /**
+   * Replaces an object's value: a rebuilt value taking a lost one's place. A future that was
+   * still pending completes with it; later lookups see the new value.
+   */
+  public void replace(ObjectId id, ObjectValue value) {
+    CompletableFuture<ObjectValue> old = objects.put(id, CompletableFuture.completedFuture(value));
+    if (old != null) {
+      old.complete(value);
+    }
+  }
+
   /** The future of a known object, or null if this store has never heard of it. */
   public CompletableFuture<ObjectValue> find(ObjectId id) {
     return objects.get(id);

@@ -363,6 +363,21 @@ public final class NormalTaskSubmitter {
 
           @Override
           public void onError(Throwable t) {
+            if (!target.equals(nodeManagerTarget) && !closed) {
+              // A node the request was sent on to is gone: ask the local node again once the
+              // cluster had a moment to notice (it then routes around the dead node).
+              log.debug("node manager {} unreachable for a lease request ({}); asking {} again",
+                  target, t.toString(), nodeManagerTarget);
+              timers.schedule(() -> {
+                synchronized (ks) {
+                  if (!ks.pendingLeaseRequests.contains(id) || closed) {
+                    return;
+                  }
+                }
+                requestLease(ks, id, nodeManagerTarget, 0);
+              }, 500, TimeUnit.MILLISECONDS);
+              return;
+            }
             onLeaseReply(ks, id, LeaseReply.newBuilder().setRejected(true)
                 .setFailureMessage("node manager at " + target + " unreachable: " + t)
                 .build(), target, spillbacks);

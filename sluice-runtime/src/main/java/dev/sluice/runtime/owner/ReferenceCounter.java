@@ -5,6 +5,7 @@ import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,7 +110,7 @@ public final class ReferenceCounter {
   private final Address self;
   private final MemoryStore store;
   private final BorrowerUpdates updates;
-  private final Consumer<ObjectId> deleteShared;
+  private final java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared;
   private final Cleaner cleaner;
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
@@ -124,7 +125,7 @@ public final class ReferenceCounter {
    * owned object's shared-memory copy through {@code deleteShared}.
    */
   public ReferenceCounter(Address self, MemoryStore store, BorrowerUpdates updates,
-      Consumer<ObjectId> deleteShared) {
+      java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared) {
     this.self = self;
     this.store = store;
     this.updates = updates;
@@ -436,7 +437,7 @@ public final class ReferenceCounter {
    */
   public void discard(ObjectId id, ObjectValue value) {
     if (value.hasShared() && !table.containsKey(id)) {
-      deleteShared.accept(id);
+      deleteShared.accept(id, value.getShared());
     }
   }
 
@@ -535,7 +536,7 @@ public final class ReferenceCounter {
     }
     CompletableFuture<ObjectValue> value = store.remove(id);
     if (e.owned && value != null && value.isDone() && value.join().hasShared()) {
-      deleteShared.accept(id);
+      deleteShared.accept(id, value.join().getShared());
     }
     if (e.contains != null) {
       releaseContained(e.contains);

@@ -10,9 +10,14 @@ import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +34,17 @@ import org.slf4j.LoggerFactory;
  * <p>Refs among a task's arguments are counted as submitted from {@link #add} until the task's
  * final outcome (retries keep them).
  *
+ * <p>Lineage reconstruction (DESIGN "Failures"): a finished task whose outputs went to shared
+ * memory stays in {@link Lineage}. When an output is lost (its node died), {@link #reconstruct}
+ * runs the task again as a new attempt, within the retries it has left; deterministic ids make
+ * the rebuilt outputs land under the same ids, and they replace the lost values. A generator
+ * that is still running is not run twice: the rebuild waits until its current attempt ends (and
+ * is dropped if that attempt re-reported the lost item). A re-reported item that the owner
+ * already holds replaces the held value only if that value's copy is lost; otherwise the extra
+ * copy is deleted.
+ *
  * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
- * by whichever outcome is final.
+ * by whichever outcome is final. Reconstruction bookkeeping is guarded by {@code rebuildLock}.
  */
 public final class TaskManager {
   private static final Logger log = LoggerFactory.getLogger(TaskManager.class);
@@ -40,12 +54,21 @@ public final class TaskManager {
   private final MemoryStore store;
   private final ReferenceCounter refs;
   private volatile Consumer<TaskSpec> resubmitter;
+  private final Lineage lineage = new Lineage(64L << 20);
+  private final Object rebuildLock = new Object();
+  /** Lost objects waiting for a rebuilt value, by id. */
+  private final ConcurrentHashMap<ObjectId, CompletableFuture<ObjectValue>> rebuilding =
+      new ConcurrentHashMap<>();
+  private final Predicate<SharedMemoryLocation> isLost;
+  private final BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt;
 
   /** A submitted task that has not finished. */
   static final class PendingTask {
     volatile TaskSpec spec;
     volatile int retriesLeft;
     volatile boolean cancelled;
+    /** A run to rebuild lost outputs: its returns replace lost values, it stores no failure. */
+    volatile boolean rebuild;
     final List<ReferenceCounter.Nested> argRefs;
 
     PendingTask(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
@@ -55,10 +78,18 @@ public final class TaskManager {
     }
   }
 
-  /** A task manager storing outcomes into {@code store}, counting references in {@code refs}. */
-  public TaskManager(MemoryStore store, ReferenceCounter refs) {
+  /**
+   * A task manager storing outcomes into {@code store}, counting references in {@code refs}.
+   * {@code isLost} tells whether a shared-memory copy is gone (its node died); {@code deleteCopyAt}
+   * deletes the copy of an object at one location only.
+   */
+  public TaskManager(MemoryStore store, ReferenceCounter refs,
+      Predicate<SharedMemoryLocation> isLost,
+      BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt) {
     this.store = store;
     this.refs = refs;
+    this.isLost = isLost;
+    this.deleteCopyAt = deleteCopyAt;
   }
 
   /** Where retries are sent: the submitter. Set once during start-up. */
@@ -99,6 +130,14 @@ public final class TaskManager {
    * "not found" when the stream was deleted.
    */
   public void handleReport(ReportGeneratorItemReturns report, ObjectRefStream.ReportReply reply) {
+    if (report.getAttemptNumber() > 0) {
+      TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
+      for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
+        ReturnObject item = report.getReturnedObjects(i);
+        takeRebuilt(ObjectId.of(task, Math.toIntExact(2 + report.getItemIndex() + i)),
+            item.getValue());
+      }
+    }
     ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
     if (stream == null) {
       TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
@@ -112,6 +151,129 @@ public final class TaskManager {
     }
     stream.report(report.getAttemptNumber(), report.getItemIndex(),
         report.getReturnedObjectsList(), reply);
+  }
+
+  /**
+   * A value a later attempt produced for {@code id} again: it completes a rebuild waiting for it,
+   * or replaces a held value whose copy is lost; an extra copy of a value held and not lost is
+   * deleted where it was written.
+   */
+  private void takeRebuilt(ObjectId id, ObjectValue value) {
+    CompletableFuture<ObjectValue> waiting = rebuilding.remove(id);
+    if (waiting != null) {
+      store.replace(id, value);
+      waiting.complete(value);
+      log.info("object {} rebuilt by a new attempt of its task", id);
+      return;
+    }
+    if (!value.hasShared() || !refs.isReferenced(id)) {
+      return;
+    }
+    CompletableFuture<ObjectValue> held = store.find(id);
+    if (held == null || !held.isDone() || !held.join().hasShared()) {
+      return;
+    }
+    SharedMemoryLocation old = held.join().getShared();
+    if (old.getNodeId().equals(value.getShared().getNodeId())) {
+      return;
+    }
+    if (isLost.test(old)) {
+      store.replace(id, value);
+    } else {
+      deleteCopyAt.accept(id, value.getShared());
+    }
+  }
+
+  /**
+   * Starts rebuilding the lost object {@code id} and returns the future of its new value, or null
+   * if it cannot be rebuilt (a {@code put} object, lineage evicted, or no retries left). Calls
+   * for one object share one rebuild.
+   */
+  public CompletableFuture<ObjectValue> reconstruct(ObjectId id) {
+    if (id.isPut()) {
+      return null;
+    }
+    TaskId task = id.taskId();
+    TaskSpec toRun;
+    CompletableFuture<ObjectValue> f;
+    synchronized (rebuildLock) {
+      f = rebuilding.get(id);
+      if (f != null) {
+        return f;
+      }
+      PendingTask running = pending.get(task);
+      Lineage.Entry entry = running == null ? lineage.get(task) : null;
+      if (running == null && (entry == null || entry.rebuildsLeft() <= 0
+          || id.index() > maxOutputIndex(entry.spec()))) {
+        return null;
+      }
+      f = new CompletableFuture<>();
+      rebuilding.put(id, f);
+      if (running != null) {
+        log.info("object {} is lost; its task {} is still running, so it is rebuilt when the "
+            + "current attempt ends", id, task);
+        return f;
+      }
+      toRun = startRebuildLocked(task, entry);
+    }
+    resubmitter.accept(toRun);
+    return f;
+  }
+
+  private static long maxOutputIndex(TaskSpec spec) {
+    return spec.getStreamingGenerator() ? Long.MAX_VALUE : spec.getNumReturns();
+  }
+
+  private TaskSpec startRebuildLocked(TaskId task, Lineage.Entry entry) {
+    TaskSpec spec = entry.spec().toBuilder()
+        .setAttemptNumber(entry.spec().getAttemptNumber() + 1).build();
+    PendingTask p = new PendingTask(spec, List.of());
+    p.retriesLeft = entry.rebuildsLeft() - 1;
+    lineage.put(task, spec, p.retriesLeft);
+    p.rebuild = true;
+    pending.put(task, p);
+    ObjectRefStream stream = streams.get(ObjectId.of(task, 1));
+    if (stream != null) {
+      stream.setAttempt(spec.getAttemptNumber());
+    }
+    log.warn("rebuilding lost output(s) of task {} ({}) as attempt {}", task,
+        spec.getDisplayName(), spec.getAttemptNumber());
+    return spec;
+  }
+
+  /** After task {@code id}'s final outcome: runs the rebuilds that waited for it to end. */
+  private void afterFinal(TaskId id, TaskSpec spec, int retriesLeft, ErrorInfo failure) {
+    boolean sharedOutputs = failure == null;
+    TaskSpec toRun = null;
+    List<CompletableFuture<ObjectValue>> failed = new java.util.ArrayList<>();
+    synchronized (rebuildLock) {
+      if (sharedOutputs) {
+        lineage.put(id, spec, retriesLeft);
+      }
+      boolean waiting = rebuilding.keySet().stream().anyMatch(o -> o.taskId().equals(id));
+      if (!waiting) {
+        return;
+      }
+      Lineage.Entry entry = lineage.get(id);
+      if (failure == null && entry != null && entry.rebuildsLeft() > 0) {
+        toRun = startRebuildLocked(id, entry);
+      } else {
+        rebuilding.entrySet().removeIf(e -> {
+          if (e.getKey().taskId().equals(id)) {
+            failed.add(e.getValue());
+            return true;
+          }
+          return false;
+        });
+      }
+    }
+    if (toRun != null) {
+      resubmitter.accept(toRun);
+    }
+    ObjectValue lost = Errors.value(failure != null ? failure : Errors.error(ErrorType.OBJECT_LOST,
+        "an output of task " + id + " (" + spec.getDisplayName() + ") was lost and cannot be "
+            + "rebuilt: no retries left"));
+    failed.forEach(f -> f.complete(lost));
   }
 
   /** Number of live caller-side streams. */
@@ -182,12 +344,22 @@ public final class TaskManager {
       }
       for (ReturnObject r : reply.getReturnsList()) {
         ObjectId objectId = ObjectId.fromBytes(r.getObjectId().toByteArray());
+        if (p.rebuild) {
+          takeRebuilt(objectId, r.getValue());
+          refs.discard(objectId, r.getValue());
+          continue;
+        }
         List<ReferenceCounter.Nested> nested = ReferenceCounter.Nested.in(r);
         refs.addContained(nested, true);
         refs.storeIfReferenced(objectId, r.getValue());
         refs.setContains(objectId, nested);
       }
       refs.removeSubmitted(p.argRefs);
+      boolean shared = p.spec.getStreamingGenerator()
+          || reply.getReturnsList().stream().anyMatch(r -> r.getValue().hasShared());
+      if (shared) {
+        afterFinal(id, p.spec, p.retriesLeft, null);
+      }
     } else {
       reply.getReturnsList().forEach(this::dropNested);
     }
@@ -225,8 +397,11 @@ public final class TaskManager {
       return;
     }
     if (pending.remove(id, p)) {
-      storeFailure(id, p.spec, error);
+      if (!p.rebuild) {
+        storeFailure(id, p.spec, error);
+      }
       refs.removeSubmitted(p.argRefs);
+      afterFinal(id, p.spec, 0, error);
     }
   }
 

@@ -27,7 +27,7 @@ class ObjectRefStreamTest {
   private final List<ObjectId> deletedShared = new ArrayList<>();
   private final ReferenceCounter refs = new ReferenceCounter(Address.getDefaultInstance(), store,
       (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null),
-      deletedShared::add);
+      (id, where) -> deletedShared.add(id));
   private final AtomicInteger deletions = new AtomicInteger();
 
   /** Records every reply sent for a report. */

@@ -58,7 +58,7 @@ class ReferenceCounterTest {
   /** Objects whose shared-memory copy the table deleted, in order. */
   private final List<ObjectId> deletedShared = new CopyOnWriteArrayList<>();
   private final ReferenceCounter counter =
-      new ReferenceCounter(SELF, store, updates, deletedShared::add);
+      new ReferenceCounter(SELF, store, updates, (id, where) -> deletedShared.add(id));
 
   /** One borrower update sent to an owner. */
   record Sent(Address owner, ObjectId id, ByteString borrower, int delta) {}

@@ -1,0 +1,288 @@
+package dev.sluice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.runtime.daemon.LocalCluster;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Node death on a real multi-node cluster ({@link LocalCluster}; a node is killed with
+ * {@code SIGKILL}, its workers die with it): tasks and streams on the dead node are retried
+ * elsewhere within {@code maxRetries}, else fail with {@link NodeDiedException}; lost
+ * shared-memory outputs are rebuilt from lineage (a streamed item even while its generator still
+ * runs), or fail with {@link ObjectLostException} when they cannot be; a driver that dies while
+ * its producer is blocked on backpressure leaves no lease behind.
+ *
+ * <p>Each test that kills a node first adds a fresh one (the victim), so the tests are
+ * independent. Tasks signal progress and wait for permission through marker files.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class NodeFailureTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final int BLOB = 256 << 10;
+  private static LocalCluster cluster;
+
+  @BeforeAll
+  static void startCluster() {
+    cluster = LocalCluster.builder().nodes(2).cpusPerNode(2).workersPerNode(1)
+        .health(Duration.ofMillis(200), Duration.ofSeconds(3)).start();
+    SluiceTestSupport.start(cluster.driverConfig().build());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    try {
+      if (Sluice.isInitialized()) {
+        Sluice.shutdown();
+      }
+    } finally {
+      cluster.close();
+    }
+    SluiceTestSupport.awaitNoWorkerProcesses();
+  }
+
+  // ------------------------------------------------------------------ task functions
+
+  /** Waits (bounded) until {@code dir/name} exists. */
+  static void awaitMarker(String dir, String name) {
+    Path p = Path.of(dir, name);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (!Files.exists(p) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  static String node() {
+    return Sluice.runtimeContext().nodeId().hex();
+  }
+
+  /**
+   * The first attempt yields "node#k" for k below {@code before}, then waits for marker "go";
+   * later attempts wait for "go" first. Then items up to {@code total}.
+   */
+  static Iterator<String> tagged(String dir, Integer before, Integer total) {
+    boolean first = Sluice.runtimeContext().attemptNumber() == 0;
+    return IntStream.range(0, total).mapToObj(k -> {
+      if (k == (first ? before : 0)) {
+        awaitMarker(dir, "go");
+      }
+      return node() + "#" + k;
+    }).iterator();
+  }
+
+  /** Like {@link #tagged} with {@link #blob(int)} items, which live in shared memory. */
+  static Iterator<byte[]> blobs(String dir, Integer before, Integer total) {
+    boolean first = Sluice.runtimeContext().attemptNumber() == 0;
+    return IntStream.range(0, total).mapToObj(k -> {
+      if (k == (first ? before : 0)) {
+        awaitMarker(dir, "go");
+      }
+      return blob(k);
+    }).iterator();
+  }
+
+  static byte[] blob(int k) {
+    byte[] b = new byte[BLOB];
+    for (int i = 0; i < b.length; i += 512) {
+      b[i] = (byte) (k * 31 + i / 512);
+    }
+    return b;
+  }
+
+  static byte[] blobTask(Integer k) {
+    return blob(k);
+  }
+
+  static String nodeAfterMarker(String dir) throws IOException {
+    Files.writeString(Path.of(dir, "started-" + Sluice.runtimeContext().attemptNumber()), "");
+    awaitMarker(dir, "go");
+    return node();
+  }
+
+  // ------------------------------------------------------------------ tests
+
+  @Test
+  void aNodeKilledMidStreamWithRetriesFinishesTheStreamOnAnotherNode() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    String dir = markerDir();
+    List<String> items = new ArrayList<>();
+    try (ObjectRefGenerator<String> gen = Sluice.generator(NodeFailureTest::tagged, dir, 5, 12)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2).build())
+        .remote()) {
+      Iterator<ObjectRef<String>> it = gen.iterator();
+      for (int k = 0; k < 5; k++) {
+        items.add(it.next().get(WAIT));
+      }
+      cluster.kill(victim);
+      touch(dir, "go");
+      it.forEachRemaining(ref -> items.add(ref.get(WAIT)));
+      gen.completed().get(WAIT);
+    }
+    assertThat(items).hasSize(12);
+    for (int k = 0; k < 12; k++) {
+      String[] nodeAndIndex = items.get(k).split("#");
+      assertThat(nodeAndIndex[1]).isEqualTo(Integer.toString(k));
+      boolean onVictim = nodeAndIndex[0].equals(victim.nodeId().hex());
+      assertThat(onVictim).as("item %d produced on the victim", k).isEqualTo(k < 5);
+    }
+  }
+
+  @Test
+  void aNodeKilledMidStreamWithoutRetriesEndsTheStreamWithNodeDied() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    String dir = markerDir();
+    try (ObjectRefGenerator<String> gen = Sluice.generator(NodeFailureTest::tagged, dir, 3, 10)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
+        .remote()) {
+      Iterator<ObjectRef<String>> it = gen.iterator();
+      for (int k = 0; k < 3; k++) {
+        assertThat(it.next().get(WAIT)).endsWith("#" + k);
+      }
+      cluster.kill(victim);
+      ObjectRef<String> last = it.next();
+      assertThatThrownBy(() -> last.get(WAIT)).isInstanceOf(NodeDiedException.class)
+          .hasMessageContaining(victim.nodeId().toString());
+      assertThat(it.hasNext()).isFalse();
+      assertThatThrownBy(() -> gen.completed().get(WAIT))
+          .isInstanceOf(NodeDiedException.class);
+    }
+  }
+
+  @Test
+  void aTaskOnAKilledNodeIsRetriedOnAnotherNode() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    String dir = markerDir();
+    ObjectRef<String> ref = Sluice.task(NodeFailureTest::nodeAfterMarker, dir)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
+        .remote();
+    await().atMost(WAIT).until(() -> Files.exists(Path.of(dir, "started-0")));
+    cluster.kill(victim);
+    touch(dir, "go");
+    assertThat(ref.get(WAIT)).isNotEqualTo(victim.nodeId().hex());
+  }
+
+  @Test
+  void aTaskOnAKilledNodeWithoutRetriesFailsWithNodeDied() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    String dir = markerDir();
+    ObjectRef<String> ref = Sluice.task(NodeFailureTest::nodeAfterMarker, dir)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
+        .remote();
+    await().atMost(WAIT).until(() -> Files.exists(Path.of(dir, "started-0")));
+    cluster.kill(victim);
+    assertThatThrownBy(() -> ref.get(WAIT)).isInstanceOf(NodeDiedException.class)
+        .hasMessageContaining("nodeAfterMarker");
+  }
+
+  @Test
+  void aLostStreamedItemIsRebuiltWhileItsGeneratorStillRuns() throws Exception {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    String dir = markerDir();
+    try (ObjectRefGenerator<byte[]> gen = Sluice.generator(NodeFailureTest::blobs, dir, 4, 8)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2).build())
+        .remote()) {
+      Iterator<ObjectRef<byte[]>> it = gen.iterator();
+      List<ObjectRef<byte[]>> early = new ArrayList<>();
+      for (int k = 0; k < 4; k++) {
+        early.add(it.next());
+      }
+      cluster.kill(victim);
+      // Item 2 lived only in the victim's store; the retry (another node) waits for "go".
+      CompletableFuture<byte[]> item2 = CompletableFuture.supplyAsync(() -> early.get(2).get(WAIT));
+      touch(dir, "go");
+      assertThat(item2.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(blob(2));
+      for (int k = 0; k < 4; k++) {
+        assertThat(early.get(k).get(WAIT)).as("early item %d", k).isEqualTo(blob(k));
+      }
+      for (int k = 4; k < 8; k++) {
+        assertThat(it.next().get(WAIT)).as("item %d", k).isEqualTo(blob(k));
+      }
+      assertThat(it.hasNext()).isFalse();
+    }
+  }
+
+  @Test
+  void aLostReturnIsRebuiltByRunningItsTaskAgain() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    ObjectRef<byte[]> ref = Sluice.task(NodeFailureTest::blobTask, 7)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
+        .remote();
+    assertThat(Sluice.wait(List.of(ref), 1, WAIT).ready()).hasSize(1);
+    cluster.kill(victim);
+    assertThat(ref.get(WAIT)).isEqualTo(blob(7));
+  }
+
+  @Test
+  void aLostReturnWithNoRetriesLeftFailsWithObjectLost() throws IOException {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    ObjectRef<byte[]> ref = Sluice.task(NodeFailureTest::blobTask, 7)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), false).maxRetries(0).build())
+        .remote();
+    assertThat(Sluice.wait(List.of(ref), 1, WAIT).ready()).hasSize(1);
+    cluster.kill(victim);
+    assertThatThrownBy(() -> ref.get(WAIT)).isInstanceOf(ObjectLostException.class)
+        .hasMessageContaining("cannot be rebuilt");
+  }
+
+  @Test
+  void aDriverKilledWhileItsProducerIsBlockedOnBackpressureReleasesTheWorker() throws Exception {
+    LocalCluster.Node producerNode = cluster.nodes().get(1);
+    String dir = markerDir();
+    ProcessBuilder pb = new ProcessBuilder(Stream.concat(Stream.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            System.getProperty("java.class.path"), BlockedProducerDriverMain.class.getName()),
+            Stream.of(cluster.address(), producerNode.nodeId().hex(), dir)).toList())
+        .redirectErrorStream(true);
+    pb.environment().put("SLUICE_CLUSTER_TOKEN", cluster.token());
+    Process driver = pb.start();
+    driver.getOutputStream().close();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(driver.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line;
+      do {
+        line = out.readLine();
+      } while (line != null && !line.startsWith("READY"));
+      assertThat(line).as("the driver started its producer").isNotNull();
+      driver.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    // The producer held one of the node's two CPUs; a task needing both runs once it is freed.
+    String ran = Sluice.task(NodeFailureTest::node).options(TaskOptions.builder().numCpus(2)
+        .nodeAffinity(producerNode.nodeId(), false).build()).remote().get(WAIT);
+    assertThat(ran).isEqualTo(producerNode.nodeId().hex());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static String markerDir() {
+    return SluiceTestSupport.newMarkerDir("node-failure").toString();
+  }
+
+  private static void touch(String dir, String name) throws IOException {
+    Files.createFile(Path.of(dir, name));
+  }
+}
