@@ -127,82 +127,78 @@ class NodeFailureTest {
   // ------------------------------------------------------------------ tests
 
   @Test
-  void aNodeKilledMidStreamWithRetriesFinishesTheStreamOnAnotherNode() throws IOException {
+  void streamsOnAKilledNodeResumeElsewhereWithRetriesAndEndWithNodeDiedWithout()
+      throws Exception {
     LocalCluster.Node victim = cluster.addNode(Map.of());
     String dir = markerDir();
-    List<String> items = new ArrayList<>();
-    try (ObjectRefGenerator<String> gen = Sluice.generator(NodeFailureTest::tagged, dir, 5, 12)
-        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2).build())
-        .remote()) {
-      Iterator<ObjectRef<String>> it = gen.iterator();
+    try (ObjectRefGenerator<String> retried = Sluice.generator(NodeFailureTest::tagged, dir, 5, 12)
+            .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2)
+                .build()).remote();
+        ObjectRefGenerator<String> unretried = Sluice.generator(NodeFailureTest::tagged, dir, 3,
+            10).options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0)
+                .build()).remote()) {
+      Iterator<ObjectRef<String>> it = retried.iterator();
+      List<String> items = new ArrayList<>();
       for (int k = 0; k < 5; k++) {
         items.add(it.next().get(WAIT));
       }
-      cluster.kill(victim);
-      touch(dir, "go");
-      it.forEachRemaining(ref -> items.add(ref.get(WAIT)));
-      gen.completed().get(WAIT);
-    }
-    assertThat(items).hasSize(12);
-    for (int k = 0; k < 12; k++) {
-      String[] nodeAndIndex = items.get(k).split("#");
-      assertThat(nodeAndIndex[1]).isEqualTo(Integer.toString(k));
-      boolean onVictim = nodeAndIndex[0].equals(victim.nodeId().hex());
-      assertThat(onVictim).as("item %d produced on the victim", k).isEqualTo(k < 5);
-    }
-  }
-
-  @Test
-  void aNodeKilledMidStreamWithoutRetriesEndsTheStreamWithNodeDied() throws IOException {
-    LocalCluster.Node victim = cluster.addNode(Map.of());
-    String dir = markerDir();
-    try (ObjectRefGenerator<String> gen = Sluice.generator(NodeFailureTest::tagged, dir, 3, 10)
-        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
-        .remote()) {
-      Iterator<ObjectRef<String>> it = gen.iterator();
+      Iterator<ObjectRef<String>> it2 = unretried.iterator();
       for (int k = 0; k < 3; k++) {
-        assertThat(it.next().get(WAIT)).endsWith("#" + k);
+        assertThat(it2.next().get(WAIT)).endsWith("#" + k);
       }
       cluster.kill(victim);
-      ObjectRef<String> last = it.next();
+      touch(dir, "go");
+
+      it.forEachRemaining(ref -> items.add(ref.get(WAIT)));
+      retried.completed().get(WAIT);
+      assertThat(items).hasSize(12);
+      for (int k = 0; k < 12; k++) {
+        String[] nodeAndIndex = items.get(k).split("#");
+        assertThat(nodeAndIndex[1]).isEqualTo(Integer.toString(k));
+        boolean onVictim = nodeAndIndex[0].equals(victim.nodeId().hex());
+        assertThat(onVictim).as("item %d produced on the victim", k).isEqualTo(k < 5);
+      }
+
+      ObjectRef<String> last = it2.next();
       assertThatThrownBy(() -> last.get(WAIT)).isInstanceOf(NodeDiedException.class)
           .hasMessageContaining(victim.nodeId().toString());
-      assertThat(it.hasNext()).isFalse();
-      assertThatThrownBy(() -> gen.completed().get(WAIT))
+      assertThat(it2.hasNext()).isFalse();
+      assertThatThrownBy(() -> unretried.completed().get(WAIT))
           .isInstanceOf(NodeDiedException.class);
     }
   }
 
   @Test
-  void aTaskOnAKilledNodeIsRetriedOnAnotherNode() throws IOException {
+  void tasksOnAKilledNodeAreRetriedElsewhereOrFailWithNodeDied() throws IOException {
     LocalCluster.Node victim = cluster.addNode(Map.of());
-    String dir = markerDir();
-    ObjectRef<String> ref = Sluice.task(NodeFailureTest::nodeAfterMarker, dir)
+    String retriedDir = markerDir();
+    String unretriedDir = markerDir();
+    ObjectRef<String> retried = Sluice.task(NodeFailureTest::nodeAfterMarker, retriedDir)
         .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
         .remote();
-    await().atMost(WAIT).until(() -> Files.exists(Path.of(dir, "started-0")));
-    cluster.kill(victim);
-    touch(dir, "go");
-    assertThat(ref.get(WAIT)).isNotEqualTo(victim.nodeId().hex());
-  }
-
-  @Test
-  void aTaskOnAKilledNodeWithoutRetriesFailsWithNodeDied() throws IOException {
-    LocalCluster.Node victim = cluster.addNode(Map.of());
-    String dir = markerDir();
-    ObjectRef<String> ref = Sluice.task(NodeFailureTest::nodeAfterMarker, dir)
+    ObjectRef<String> unretried = Sluice.task(NodeFailureTest::nodeAfterMarker, unretriedDir)
         .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
         .remote();
-    await().atMost(WAIT).until(() -> Files.exists(Path.of(dir, "started-0")));
+    await().atMost(WAIT).until(() -> Files.exists(Path.of(retriedDir, "started-0"))
+        && Files.exists(Path.of(unretriedDir, "started-0")));
     cluster.kill(victim);
-    assertThatThrownBy(() -> ref.get(WAIT)).isInstanceOf(NodeDiedException.class)
+    touch(retriedDir, "go");
+    assertThat(retried.get(WAIT)).isNotEqualTo(victim.nodeId().hex());
+    assertThatThrownBy(() -> unretried.get(WAIT)).isInstanceOf(NodeDiedException.class)
         .hasMessageContaining("nodeAfterMarker");
   }
 
   @Test
-  void aLostStreamedItemIsRebuiltWhileItsGeneratorStillRuns() throws Exception {
+  void lostOutputsAreRebuiltFromLineageOrFailWithObjectLost() throws Exception {
     LocalCluster.Node victim = cluster.addNode(Map.of());
     String dir = markerDir();
+    ObjectRef<byte[]> rebuildable = Sluice.task(NodeFailureTest::blobTask, 7)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
+        .remote();
+    ObjectRef<byte[]> final0 = Sluice.task(NodeFailureTest::blobTask, 8)
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
+        .remote();
+    assertThat(Sluice.wait(List.of(rebuildable, final0), 2, WAIT).ready()).hasSize(2);
     try (ObjectRefGenerator<byte[]> gen = Sluice.generator(NodeFailureTest::blobs, dir, 4, 8)
         .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2).build())
         .remote()) {
@@ -212,7 +208,8 @@ class NodeFailureTest {
         early.add(it.next());
       }
       cluster.kill(victim);
-      // Item 2 lived only in the victim's store; the retry (another node) waits for "go".
+      // Item 2 lived only in the victim's store; the generator's retry (on another node) waits
+      // for "go", so the rebuild of item 2 waits for the running attempt.
       CompletableFuture<byte[]> item2 = CompletableFuture.supplyAsync(() -> early.get(2).get(WAIT));
       touch(dir, "go");
       assertThat(item2.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(blob(2));
@@ -224,28 +221,8 @@ class NodeFailureTest {
       }
       assertThat(it.hasNext()).isFalse();
     }
-  }
-
-  @Test
-  void aLostReturnIsRebuiltByRunningItsTaskAgain() throws IOException {
-    LocalCluster.Node victim = cluster.addNode(Map.of());
-    ObjectRef<byte[]> ref = Sluice.task(NodeFailureTest::blobTask, 7)
-        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
-        .remote();
-    assertThat(Sluice.wait(List.of(ref), 1, WAIT).ready()).hasSize(1);
-    cluster.kill(victim);
-    assertThat(ref.get(WAIT)).isEqualTo(blob(7));
-  }
-
-  @Test
-  void aLostReturnWithNoRetriesLeftFailsWithObjectLost() throws IOException {
-    LocalCluster.Node victim = cluster.addNode(Map.of());
-    ObjectRef<byte[]> ref = Sluice.task(NodeFailureTest::blobTask, 7)
-        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), false).maxRetries(0).build())
-        .remote();
-    assertThat(Sluice.wait(List.of(ref), 1, WAIT).ready()).hasSize(1);
-    cluster.kill(victim);
-    assertThatThrownBy(() -> ref.get(WAIT)).isInstanceOf(ObjectLostException.class)
+    assertThat(rebuildable.get(WAIT)).isEqualTo(blob(7));
+    assertThatThrownBy(() -> final0.get(WAIT)).isInstanceOf(ObjectLostException.class)
         .hasMessageContaining("cannot be rebuilt");
   }
 

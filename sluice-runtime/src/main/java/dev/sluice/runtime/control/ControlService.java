@@ -3,7 +3,19 @@ package dev.sluice.runtime.control;
 import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
+import dev.sluice.runtime.code.PackageStore;
+import dev.sluice.runtime.code.PackageStreams;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
+import dev.sluice.runtime.rpc.proto.GetJobReply;
+import dev.sluice.runtime.rpc.proto.GetJobRequest;
+import dev.sluice.runtime.rpc.proto.HasPackagesReply;
+import dev.sluice.runtime.rpc.proto.HasPackagesRequest;
+import dev.sluice.runtime.rpc.proto.JobInfo;
+import dev.sluice.runtime.rpc.proto.PackageChunk;
+import dev.sluice.runtime.rpc.proto.PackageStatsReply;
+import dev.sluice.runtime.rpc.proto.PackageStatsRequest;
+import dev.sluice.runtime.rpc.proto.UploadPackageReply;
 import dev.sluice.runtime.rpc.proto.AddJobReply;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -39,13 +51,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's control service (Ray's GCS): node membership and health, the job table and a small
- * key-value store. State is in memory; a restart forgets it.
+ * key-value store. State is in memory; a restart forgets it. With a {@link PackageStore} it also
+ * keeps the code packages drivers upload (on disk) and serves them to nodes.
  *
  * <p>Node health: a node that sends no heartbeat for {@code nodeTimeout} is marked dead, for good
  * (a node that comes back must register as a new node, as in Ray: owners have already failed or
  * retried its work). Watchers ({@code WatchNodes}) get every entry at once and each change after.
  *
- * <p>Threads: handlers run on the transport threads and only touch concurrent maps; one
+ * <p>Threads: handlers run on the transport threads and only touch concurrent maps, except that
+ * package look-ups that may have to index the head's class path run on virtual threads; one
  * scheduler thread checks heartbeats and marks silent nodes dead. Node entries are replaced
  * whole (immutable protos), and a change is published to watchers under {@code watchLock} so
  * that a new watcher never misses one.
@@ -55,6 +69,10 @@ public final class ControlService implements AutoCloseable {
 
   private final Map<NodeId, NodeEntry> nodes = new ConcurrentHashMap<>();
   private final Map<String, ByteString> kv = new ConcurrentHashMap<>();
+  private final Map<JobId, JobInfo> jobs = new ConcurrentHashMap<>();
+  /** Null when this control service keeps no packages (then package RPCs fail). */
+  private final PackageStore packages;
+  private final PackageStreams packageStreams;
   private final AtomicInteger jobCounter = new AtomicInteger();
   private final Duration nodeTimeout;
   private final ScheduledExecutorService healthChecker;
@@ -67,9 +85,11 @@ public final class ControlService implements AutoCloseable {
     volatile long lastHeartbeatNanos = System.nanoTime();
   }
 
-  private ControlService(RpcFactory rpc, String bindHost, int port, Duration nodeTimeout)
-      throws IOException {
+  private ControlService(RpcFactory rpc, String bindHost, int port, Duration nodeTimeout,
+      PackageStore packages) throws IOException {
     this.nodeTimeout = nodeTimeout;
+    this.packages = packages;
+    this.packageStreams = packages == null ? null : new PackageStreams(packages);
     this.server = rpc.startServer(bindHost, port, List.of(new Handler()));
     this.healthChecker = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("sluice-control-health").factory());
@@ -80,7 +100,16 @@ public final class ControlService implements AutoCloseable {
   /** Starts a control service at {@code bindHost:port} (0 picks a free port). */
   public static ControlService start(RpcFactory rpc, String bindHost, int port, Duration nodeTimeout)
       throws IOException {
-    ControlService cs = new ControlService(rpc, bindHost, port, nodeTimeout);
+    return start(rpc, bindHost, port, nodeTimeout, null);
+  }
+
+  /**
+   * Starts a control service at {@code bindHost:port} (0 picks a free port) that keeps code
+   * packages in {@code packages} (null: none, and jobs must use their nodes' class path).
+   */
+  public static ControlService start(RpcFactory rpc, String bindHost, int port,
+      Duration nodeTimeout, PackageStore packages) throws IOException {
+    ControlService cs = new ControlService(rpc, bindHost, port, nodeTimeout, packages);
     log.info("control service listening on {}:{}", bindHost, cs.port());
     return cs;
   }
@@ -210,11 +239,105 @@ public final class ControlService implements AutoCloseable {
 
     @Override
     public void addJob(AddJobRequest req, StreamObserver<AddJobReply> out) {
+      if (req.getCodePackagesCount() > 0) {
+        // Checking packages may index the head's class path: never on a transport thread.
+        Thread.ofVirtual().name("sluice-add-job").start(() -> addJobNow(req, out));
+      } else {
+        addJobNow(req, out);
+      }
+    }
+
+    private void addJobNow(AddJobRequest req, StreamObserver<AddJobReply> out) {
+      if (req.getCodePackagesCount() > 0) {
+        try {
+          List<String> missing = packages == null ? req.getCodePackagesList()
+              : packages.missing(req.getCodePackagesList());
+          if (!missing.isEmpty()) {
+            out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("the job's code "
+                + "packages " + missing + " were not uploaded").asRuntimeException());
+            return;
+          }
+        } catch (IOException e) {
+          out.onError(io.grpc.Status.INTERNAL.withDescription("cannot check the job's packages: "
+              + e.getMessage()).asRuntimeException());
+          return;
+        }
+      }
       JobId job = JobId.of(jobCounter.incrementAndGet());
-      log.info("job {} started by driver at {}:{}", job.number(), req.getDriver().getHost(),
-          req.getDriver().getPort());
+      jobs.put(job, JobInfo.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
+          .addAllCodePackages(req.getCodePackagesList()).build());
+      log.info("job {} started by driver at {}:{} ({})", job.number(), req.getDriver().getHost(),
+          req.getDriver().getPort(), req.getCodePackagesCount() == 0 ? "nodes' own code"
+              : req.getCodePackagesCount() + " code packages");
       out.onNext(AddJobReply.newBuilder().setJobId(ByteString.copyFrom(job.toBytes())).build());
       out.onCompleted();
+    }
+
+    @Override
+    public void getJob(GetJobRequest req, StreamObserver<GetJobReply> out) {
+      JobInfo info = jobs.get(JobId.fromBytes(req.getJobId().toByteArray()));
+      out.onNext(info == null ? GetJobReply.getDefaultInstance()
+          : GetJobReply.newBuilder().setFound(true).setJob(info).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void hasPackages(HasPackagesRequest req, StreamObserver<HasPackagesReply> out) {
+      if (noPackages(out)) {
+        return;
+      }
+      Thread.ofVirtual().name("sluice-has-packages").start(() -> {
+        try {
+          out.onNext(HasPackagesReply.newBuilder().addAllMissing(
+              packages.missing(req.getSha256List())).build());
+          out.onCompleted();
+        } catch (IOException | RuntimeException e) {
+          out.onError(io.grpc.Status.INTERNAL.withDescription("cannot index the head's packages: "
+              + e.getMessage()).asRuntimeException());
+        }
+      });
+    }
+
+    @Override
+    public StreamObserver<PackageChunk> uploadPackage(StreamObserver<UploadPackageReply> out) {
+      if (noPackages(out)) {
+        return new StreamObserver<>() {
+          @Override
+          public void onNext(PackageChunk value) {}
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        };
+      }
+      return packageStreams.receive(out);
+    }
+
+    @Override
+    public void downloadPackage(DownloadPackageRequest req, StreamObserver<PackageChunk> out) {
+      if (!noPackages(out)) {
+        packageStreams.send(req, out);
+      }
+    }
+
+    @Override
+    public void getPackageStats(PackageStatsRequest req, StreamObserver<PackageStatsReply> out) {
+      out.onNext(packages == null ? PackageStatsReply.getDefaultInstance()
+          : PackageStatsReply.newBuilder().setUploads(packages.uploads())
+              .setDownloads(packages.downloads())
+              .setRejectedUploads(packages.rejectedUploads()).build());
+      out.onCompleted();
+    }
+
+    private boolean noPackages(StreamObserver<?> out) {
+      if (packages != null) {
+        return false;
+      }
+      out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("this control service "
+          + "keeps no code packages").asRuntimeException());
+      return true;
     }
 
     @Override

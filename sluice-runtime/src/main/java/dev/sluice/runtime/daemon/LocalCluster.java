@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,9 +26,15 @@ import org.slf4j.LoggerFactory;
 /**
  * A multi-node cluster on one machine for tests and benchmarks: a head and more nodes, each a
  * {@link NodeDaemon} JVM of its own with its own object store and workers, started from this
- * JVM's class path. Nodes can be killed ({@code SIGKILL}, as a machine failure looks to the rest)
+ * JVM's class path (or the one {@link Builder#daemonClassPath} gives). Nodes can be killed
+ * ({@code SIGKILL}, as a machine failure looks to the rest)
  * or added while it runs. The daemons watch their standard input, so they (and through them their
  * workers) exit with this JVM even if it is killed; {@link #close()} stops them at once.
+ *
+ * <p>Nodes bind to loopback unless told otherwise: {@link Builder#nodeNetwork} gives a node its
+ * own bind address and a command prefix that launches its daemon elsewhere, e.g. inside a
+ * network namespace ({@code ip netns exec NAME}). The prefix must exec the daemon in place, so
+ * that the launched process is the daemon and killing it kills the node.
  *
  * <p>Thread-safe: the node list is copy-on-write; starts and kills may come from any thread.
  */
@@ -46,11 +53,13 @@ public final class LocalCluster implements AutoCloseable {
     private final Process process;
     private final NodeDaemon.ReadyFile ready;
     private final Path log;
+    private final NodeNetwork network;
 
-    private Node(Process process, NodeDaemon.ReadyFile ready, Path log) {
+    private Node(Process process, NodeDaemon.ReadyFile ready, Path log, NodeNetwork network) {
       this.process = process;
       this.ready = ready;
       this.log = log;
+      this.network = network;
     }
 
     /** The node's id. */
@@ -78,14 +87,44 @@ public final class LocalCluster implements AutoCloseable {
       return process.isAlive();
     }
 
+    /** The node's session directory (logs, spill, cached code packages). */
+    public Path sessionDir() {
+      return ready.sessionDir();
+    }
+
     /** The daemon's log file. */
     public Path logFile() {
       return log;
     }
 
+    /** The address the node's servers (and its workers') bind to and advertise. */
+    public String bindHost() {
+      return network.bindHost();
+    }
+
     @Override
     public String toString() {
       return (isHead() ? "head " : "node ") + nodeId() + " (pid " + pid() + ")";
+    }
+  }
+
+  /**
+   * Where a node's daemon runs on the network.
+   *
+   * @param bindHost the address its servers bind to and advertise
+   * @param launchPrefix the command its {@code java} command line is appended to (empty: none);
+   *     it must exec the daemon in place, as {@code ip netns exec NAME} does
+   */
+  public record NodeNetwork(String bindHost, List<String> launchPrefix) {
+    /** Loopback, launched directly: the default of every node. */
+    public static final NodeNetwork LOOPBACK = new NodeNetwork("127.0.0.1", List.of());
+
+    /** Copies the prefix; rejects a blank host. */
+    public NodeNetwork {
+      if (bindHost == null || bindHost.isBlank()) {
+        throw new IllegalArgumentException("a node needs a bind host");
+      }
+      launchPrefix = List.copyOf(launchPrefix);
     }
   }
 
@@ -99,8 +138,20 @@ public final class LocalCluster implements AutoCloseable {
     private Duration nodeTimeout = Duration.ofSeconds(3);
     private Path root = Path.of(System.getProperty("java.io.tmpdir"), "sluice");
     private final List<Map<String, Double>> resources = new ArrayList<>();
+    private final Map<Integer, NodeNetwork> networks = new HashMap<>();
+    private List<Path> daemonClassPath;
 
     private Builder() {}
+
+    /**
+     * The class path of the node daemons (and so of their prestarted workers); by default this
+     * JVM's. A narrower one, such as the runtime without a test's classes, shows what drivers
+     * must ship to the cluster themselves.
+     */
+    public Builder daemonClassPath(List<Path> classPath) {
+      this.daemonClassPath = List.copyOf(classPath);
+      return this;
+    }
 
     /** How many nodes, the head included (>= 1). */
     public Builder nodes(int n) {
@@ -138,6 +189,23 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
+    /** The address the head binds to and advertises, its control service's included. */
+    public Builder headBindHost(String bindHost) {
+      return nodeNetwork(0, bindHost, List.of());
+    }
+
+    /**
+     * Node {@code index} (0 is the head; nodes added later count on) binds to {@code bindHost}
+     * and is launched as {@code launchPrefix} followed by its {@code java} command line.
+     */
+    public Builder nodeNetwork(int index, String bindHost, List<String> launchPrefix) {
+      if (index < 0) {
+        throw new IllegalArgumentException("node index must be >= 0, got " + index);
+      }
+      networks.put(index, new NodeNetwork(bindHost, launchPrefix));
+      return this;
+    }
+
     /** Heartbeat period and the silence after which a node is declared dead. */
     public Builder health(Duration heartbeat, Duration timeout) {
       this.heartbeatPeriod = heartbeat;
@@ -165,6 +233,10 @@ public final class LocalCluster implements AutoCloseable {
 
     private Map<String, Double> resourcesOf(int index) {
       return index < resources.size() ? resources.get(index) : Map.of();
+    }
+
+    private NodeNetwork networkOf(int index) {
+      return networks.getOrDefault(index, NodeNetwork.LOOPBACK);
     }
   }
 
@@ -254,16 +326,18 @@ public final class LocalCluster implements AutoCloseable {
     Path ready = session.resolve("ready.properties");
     Path logFile = session.resolve("logs").resolve("node.log");
     Files.createDirectories(logFile.getParent());
-    DaemonConfig config = new DaemonConfig(head, head ? null : address, "127.0.0.1", 0, 0,
+    NodeNetwork network = settings.networkOf(index);
+    DaemonConfig config = new DaemonConfig(head, head ? null : address, network.bindHost(), 0, 0,
         settings.cpusPerNode, resources, settings.workersPerNode, settings.objectStoreBytes,
         session, ready, settings.heartbeatPeriod, settings.nodeTimeout, Duration.ofSeconds(30),
         List.of(), true, dir, null);
-    List<String> cmd = new ArrayList<>();
+    List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());
     cmd.add("-Dsluice.worker.log=" + logFile);
     cmd.add("-cp");
-    cmd.add(ClassPathResolver.join(ClassPathResolver.effectiveClassPath()));
+    cmd.add(ClassPathResolver.join(settings.daemonClassPath != null ? settings.daemonClassPath
+        : ClassPathResolver.effectiveClassPath()));
     cmd.add(NodeDaemon.class.getName());
     cmd.addAll(config.toArgs());
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -277,7 +351,7 @@ public final class LocalCluster implements AutoCloseable {
       while (System.nanoTime() < deadline) {
         NodeDaemon.ReadyFile r = NodeDaemon.ReadyFile.read(ready);
         if (r != null) {
-          return new Node(p, r, logFile);
+          return new Node(checkLaunchedInPlace(p, r, index, network), r, logFile, network);
         }
         if (!p.isAlive()) {
           throw new RuntimeStartupException("node " + index + " of the local cluster exited with"
@@ -292,6 +366,22 @@ public final class LocalCluster implements AutoCloseable {
     p.destroyForcibly();
     throw new RuntimeStartupException("node " + index + " of the local cluster was not up within "
         + START_TIMEOUT.toSeconds() + " s; log " + logFile + ":\n" + tail(logFile));
+  }
+
+  /**
+   * The launched process must be the daemon itself (a prefix that forks would leave the daemon
+   * out of reach of {@link #kill} and {@link #close}); if not, the daemon is killed.
+   */
+  private static Process checkLaunchedInPlace(Process p, NodeDaemon.ReadyFile r, int index,
+      NodeNetwork network) {
+    if (r.pid() == p.pid()) {
+      return p;
+    }
+    ProcessHandle.of(r.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+    throw new RuntimeStartupException("node " + index + " of the local cluster runs as pid "
+        + r.pid() + ", not as the launched pid " + p.pid() + ": its launch prefix "
+        + network.launchPrefix() + " must exec the daemon in place");
   }
 
   private static String tail(Path log) {

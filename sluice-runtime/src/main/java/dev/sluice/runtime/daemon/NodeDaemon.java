@@ -2,6 +2,7 @@ package dev.sluice.runtime.daemon;
 
 import dev.sluice.NodeId;
 import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeConfig;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A node as a process of its own (what {@code sluice start} runs): on a head the control service
  * and a node manager, elsewhere a node manager that joins the head. Worker JVMs get this process's
- * class path. Once up it writes its {@link ReadyFile}; it runs until it is terminated (a shutdown
+ * class path, or that of their job's code packages (which a head keeps in its session directory's
+ * {@code packages} folder, next to the node's cache of them). Once up it writes its {@link ReadyFile}; it runs until it is terminated (a shutdown
  * hook stops the node manager, which stops its workers and unregisters the node) or, with
  * {@code --exit-on-stdin-eof}, until its parent closes its standard input.
  */
@@ -62,7 +64,9 @@ public final class NodeDaemon implements AutoCloseable {
     ControlService control = null;
     String controlTarget = c.address();
     if (c.head()) {
-      control = ControlService.start(rpc, c.bindHost(), c.port(), c.nodeTimeout());
+      control = ControlService.start(rpc, c.bindHost(), c.port(), c.nodeTimeout(),
+          new PackageStore(c.sessionDir().resolve("packages"),
+              ClassPathResolver.effectiveClassPath()));
       controlTarget = c.bindHost() + ":" + control.port();
       ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }

@@ -7,7 +7,11 @@ import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.code.CodePackager;
+import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.daemon.ClusterCredentials;
+import dev.sluice.runtime.node.ClassPathResolver;
+import java.io.IOException;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -31,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * A driver joined to a running cluster ({@code SluiceConfig.address}): it registers a job with the
  * control service and attaches to a node on its own machine (Ray's local raylet), the head's when
  * the head runs here. Through that node it leases workers (requests travel on to other nodes by
- * spillback) and maps the node's object store. Closing it leaves the cluster running.
+ * spillback) and maps the node's object store. Its class path travels with the job: packages the
+ * head lacks are uploaded once, and workers of the job run them (see {@link #connect}). Closing it
+ * leaves the cluster running.
  */
 public final class ClusterDriver extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(ClusterDriver.class);
@@ -72,7 +78,8 @@ public final class ClusterDriver extends DriverRuntime {
                 + " this machine (" + nodes.size() + " nodes known); a driver attaches to a node"
                 + " on its own machine: run 'sluice start --address " + controlTarget + "' here"));
     String host = local.getNodeManager().getHost();
-    JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host);
+    List<String> code = shipCode(config, rpc, controlTarget);
+    JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host, code);
     NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
     CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
         nodeId, host, Addresses.target(local.getNodeManager()), config.serializationAllowList(),
@@ -83,6 +90,43 @@ public final class ClusterDriver extends DriverRuntime {
         + "alive)", controlTarget, job.number(), nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
     return new ClusterDriver(driver, controlTarget);
+  }
+
+  /**
+   * Makes this driver's code available to the cluster (Ray's {@code runtime_env} working_dir):
+   * packs its class path ({@code codeSearchPath} if set) into content-addressed packages and
+   * uploads those the head lacks. Returns the job's package names in class path order.
+   */
+  private static List<String> shipCode(SluiceConfig config, RpcFactory rpc,
+      String controlTarget) {
+    List<Path> classPath = config.codeSearchPath().isEmpty()
+        ? ClassPathResolver.effectiveClassPath()
+        : ClassPathResolver.expand(config.codeSearchPath());
+    long t0 = System.nanoTime();
+    Path work = null;
+    List<CodePackager.CodePackage> packages = List.of();
+    ManagedChannel ch = rpc.newChannel(controlTarget);
+    try {
+      work = Files.createTempDirectory("sluice-code-");
+      packages = CodePackager.packages(classPath, work);
+      int uploaded = new PackageUploader(ch, config.maxMessageBytes()).uploadMissing(packages);
+      log.info("driver code: {} packages, {} uploaded to {} in {} ms", packages.size(), uploaded,
+          controlTarget, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      return packages.stream().map(CodePackager.CodePackage::sha256).toList();
+    } catch (IOException | RuntimeException e) {
+      throw new RuntimeStartupException("the driver could not make its code available to the "
+          + "cluster at " + controlTarget + ": " + e.getMessage(), e);
+    } finally {
+      RpcFactory.shutdownQuietly(ch);
+      CodePackager.deletePacked(packages);
+      if (work != null) {
+        try {
+          Files.deleteIfExists(work);
+        } catch (IOException ignored) {
+          // an empty temporary directory
+        }
+      }
+    }
   }
 
   /** A node runs here if its store file is visible and its host is one of this machine's. */

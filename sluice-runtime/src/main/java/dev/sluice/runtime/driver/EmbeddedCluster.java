@@ -92,12 +92,13 @@ public final class EmbeddedCluster extends DriverRuntime {
     ControlService control = null;
     NodeManager nm = null;
     try {
-      control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
-      String controlTarget = host + ":" + control.port();
-      NodeId nodeId = NodeId.random();
       List<Path> classPath = config.codeSearchPath().isEmpty()
           ? ClassPathResolver.effectiveClassPath()
           : ClassPathResolver.expand(config.codeSearchPath());
+      // No package store: the job's code is the node's own class path, nothing is uploaded.
+      control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
+      String controlTarget = host + ":" + control.port();
+      NodeId nodeId = NodeId.random();
       nm = NodeManager.start(new NodeConfig(nodeId, host, 0, controlTarget,
           Map.of("CPU", (double) config.numCpus()), config.numWorkers(), classPath,
           config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
@@ -105,7 +106,7 @@ public final class EmbeddedCluster extends DriverRuntime {
           config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
           config.objectStoreDirectory(), true, Duration.ZERO,
           ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
-      JobId job = registerJob(rpc, controlTarget, host);
+      JobId job = registerJob(rpc, controlTarget, host, List.of());
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
           config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
@@ -155,11 +156,17 @@ public final class EmbeddedCluster extends DriverRuntime {
     return dir;
   }
 
-  static JobId registerJob(RpcFactory rpc, String controlTarget, String host) {
+  /**
+   * Registers a job whose code is {@code codePackages} (uploaded before; empty: the nodes' own
+   * class path).
+   */
+  static JobId registerJob(RpcFactory rpc, String controlTarget, String host,
+      List<String> codePackages) {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
       byte[] id = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .addJob(AddJobRequest.newBuilder().build()).getJobId().toByteArray();
+          .addJob(AddJobRequest.newBuilder().addAllCodePackages(codePackages).build())
+          .getJobId().toByteArray();
       return JobId.fromBytes(id);
     } finally {
       RpcFactory.shutdownQuietly(ch);

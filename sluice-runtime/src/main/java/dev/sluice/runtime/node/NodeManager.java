@@ -54,6 +54,11 @@ import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.rpc.proto.WorkerInfo;
+import dev.sluice.JobId;
+import dev.sluice.runtime.code.PackageCache;
+import dev.sluice.runtime.rpc.proto.GetJobReply;
+import dev.sluice.runtime.rpc.proto.GetJobRequest;
+import java.nio.file.Path;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -80,11 +85,18 @@ import org.slf4j.LoggerFactory;
  * and returns the lease when it has no more tasks of that shape. A worker blocked in {@code get}
  * lends its CPU back, so nested tasks can run (and more workers start) instead of deadlocking.
  *
+ * <p>Code: a worker runs the code of one job. A job registered with code packages gets workers of
+ * its own, launched with the packages (fetched from the head into the node's {@link PackageCache}
+ * before the first such worker starts, on a virtual thread) as class path, and only its leases
+ * are served by them. Prestarted workers run the node's own class path; they serve jobs without
+ * packages (an embedded cluster) and jobs whose every package the node's class path holds.
+ *
  * <p>Objects move between nodes' stores through the node's {@link ObjectManager}, to which the
  * {@code PullObject} and {@code FetchObject} handlers delegate.
  *
  * <p>Threads: RPC handlers run on transport threads; process exits arrive on the JDK's process
- * reaper threads; one scheduler thread sends heartbeats and enforces start-up timeouts. All
+ * reaper threads; one scheduler thread sends heartbeats and enforces start-up timeouts; a virtual
+ * thread per newly seen job fetches its code (blocking RPCs and downloads, outside the lock). All
  * scheduling state is guarded by {@code lock}; replies are sent after the lock is released.
  */
 public final class NodeManager implements AutoCloseable {
@@ -109,12 +121,24 @@ public final class NodeManager implements AutoCloseable {
   private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
   private final Map<ByteString, Lease> leases = new HashMap<>();
   private final Map<String, Double> available;
+  private final PackageCache packages;
+  /** The code of each job a lease was asked for, by job id; guarded by {@code lock}. */
+  private final Map<ByteString, JobCode> jobCode = new HashMap<>();
+  /** The worker key of the last grant: the job a warm spare is started for. */
+  private ByteString lastGrantedKey = ByteString.EMPTY;
   private int consecutiveStartFailures;
   private boolean closed;
   /** Other nodes as of the last heartbeat reply, for spillback; guarded by {@code lock}. */
   private final ClusterView clusterView;
 
   private record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {}
+
+  /** A job's code on this node: being fetched until {@code ready}. Guarded by {@code lock}. */
+  private static final class JobCode {
+    boolean ready;
+    /** Class path of the job's own workers; null: the node's (served by shared workers). */
+    List<Path> classPath;
+  }
 
   private static final class Lease {
     final ByteString id;
@@ -148,6 +172,9 @@ public final class NodeManager implements AutoCloseable {
         config.objectPullMaxInFlightBytes(), rpc.maxMessageBytes());
     this.available = new HashMap<>(config.resources());
     this.clusterView = new ClusterView(config.nodeId());
+    this.packages = new PackageCache(config.sessionDir().resolve("packages"),
+        config.workerClassPath(), () -> channels.get(config.controlTarget()),
+        config.maxMessageBytes());
     this.advertisedHost = config.bindHost();
     this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -177,7 +204,7 @@ public final class NodeManager implements AutoCloseable {
     nm.scheduler.scheduleAtFixedRate(nm::tick, period, period, TimeUnit.MILLISECONDS);
     synchronized (nm.lock) {
       for (int i = 0; i < config.numPrestartWorkers(); i++) {
-        nm.launchWorkerLocked();
+        nm.launchWorkerLocked(ByteString.EMPTY, config.workerClassPath());
       }
     }
     log.info("node manager {} listening on {}:{} with {}; prestarting {} workers",
@@ -231,21 +258,23 @@ public final class NodeManager implements AutoCloseable {
 
   // ------------------------------------------------------------------ scheduling (under lock)
 
-  private void launchWorkerLocked() {
+  /** Launches a worker for the worker key {@code job} (empty: the node's own code). */
+  private void launchWorkerLocked(ByteString job, List<Path> classPath) {
     WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
         config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
         config.maxMessageBytes(), objectStore.file(), objectStore.capacity(),
         config.controlTarget(), config.unschedulableTimeout(), rpc.security());
     WorkerProcess w;
     try {
-      w = WorkerProcess.launch(wc, config);
+      w = WorkerProcess.launch(wc, config, job, classPath);
     } catch (IOException e) {
       log.error("cannot launch a worker process: {}", e.getMessage());
       consecutiveStartFailures++;
       return;
     }
     workers.put(w.id, w);
-    log.debug("launched worker {} (pid {})", w.id, w.pid());
+    log.debug("launched worker {} (pid {}){}", w.id, w.pid(),
+        job.isEmpty() ? "" : " for job " + jobName(job));
     w.process.onExit().thenRun(() -> onWorkerExit(w));
   }
 
@@ -261,7 +290,7 @@ public final class NodeManager implements AutoCloseable {
   /** Grants what can be granted and starts workers for what is waiting; returns the replies. */
   private List<Runnable> dispatchLocked() {
     List<Runnable> replies = new ArrayList<>();
-    int waitingForWorker = 0;
+    Map<ByteString, Integer> waitingForWorker = new LinkedHashMap<>();
     // Resources not yet promised: requests waiting for a worker to start count against it, so
     // that no more workers start than could ever be leased.
     Map<String, Double> unpromised = new HashMap<>(available);
@@ -276,16 +305,22 @@ public final class NodeManager implements AutoCloseable {
         replies.add(() -> complete(p.reply, r));
         continue;
       }
+      ByteString key = workerKeyLocked(p.request);
+      if (key == null) {
+        continue;  // the job's code is being fetched; it promises nothing meanwhile
+      }
       if (!fits(need, unpromised)) {
         continue;
       }
       need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
       WorkerProcess idle = workers.values().stream()
-          .filter(w -> w.state == WorkerProcess.State.IDLE).findFirst().orElse(null);
+          .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
+          .findFirst().orElse(null);
       if (idle == null) {
-        waitingForWorker++;
+        waitingForWorker.merge(key, 1, Integer::sum);
         continue;
       }
+      lastGrantedKey = key;
       it.remove();
       need.forEach((k, v) -> available.merge(k, -v, Double::sum));
       Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need,
@@ -299,18 +334,159 @@ public final class NodeManager implements AutoCloseable {
           .build();
       replies.add(() -> complete(p.reply, reply));
     }
-    long starting = workers.values().stream()
-        .filter(w -> w.state == WorkerProcess.State.STARTING).count();
+    startWorkersLocked(waitingForWorker, replies);
+    return replies;
+  }
+
+  /**
+   * Starts workers for the requests waiting for one, per worker key; at the cap, an idle worker
+   * of another key makes room (its kill is added to {@code actions}).
+   */
+  private void startWorkersLocked(Map<ByteString, Integer> waiting, List<Runnable> actions) {
+    Map<ByteString, Long> starting = new HashMap<>();
+    for (WorkerProcess w : workers.values()) {
+      if (w.state == WorkerProcess.State.STARTING) {
+        starting.merge(w.job, 1L, Long::sum);
+      }
+    }
     // Keep one warm spare: a JVM takes seconds to start, and a worker blocked in get() lends its
     // CPU to the tasks it waits for, which then need a worker at once.
-    long wanted = Math.max(waitingForWorker, idleCountLocked() == 0 ? 1 : 0);
-    int cap = maxWorkersLocked();
-    while (starting < wanted && workers.size() < cap && !closed
-        && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
-      launchWorkerLocked();
-      starting++;
+    if (waiting.isEmpty() && starting.isEmpty() && idleCountLocked() == 0) {
+      ByteString spare = lastGrantedKey.isEmpty() || classPathLocked(lastGrantedKey) != null
+          ? lastGrantedKey : ByteString.EMPTY;
+      waiting = Map.of(spare, 1);
     }
-    return replies;
+    int cap = maxWorkersLocked();
+    for (Map.Entry<ByteString, Integer> e : waiting.entrySet()) {
+      ByteString key = e.getKey();
+      long s = starting.getOrDefault(key, 0L);
+      List<Path> classPath = classPathLocked(key);
+      while (s < e.getValue() && classPath != null && !closed
+          && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
+        if (liveWorkerCountLocked() >= cap && !evictIdleLocked(key, actions)) {
+          break;
+        }
+        launchWorkerLocked(key, classPath);
+        s++;
+      }
+    }
+  }
+
+  /** Workers not marked dead. */
+  private long liveWorkerCountLocked() {
+    return workers.values().stream().filter(w -> w.state != WorkerProcess.State.DEAD).count();
+  }
+
+  /** Stops the longest idle worker of a key other than {@code key}; false if there is none. */
+  private boolean evictIdleLocked(ByteString key, List<Runnable> actions) {
+    WorkerProcess victim = null;
+    for (WorkerProcess w : workers.values()) {
+      if (w.state == WorkerProcess.State.IDLE && !w.job.equals(key)
+          && (victim == null || w.idleSinceNanos < victim.idleSinceNanos)) {
+        victim = w;
+      }
+    }
+    if (victim == null) {
+      return false;
+    }
+    victim.state = WorkerProcess.State.DEAD;
+    WorkerProcess v = victim;
+    log.debug("stopping idle worker {} to make room for a worker of {}", v.id,
+        key.isEmpty() ? "the node's code" : "job " + jobName(key));
+    actions.add(() -> v.process.destroyForcibly());
+    return true;
+  }
+
+  /**
+   * The worker key of a request: the empty key for the node's own code, else the job id; null
+   * while the job's code is being fetched (the first request of a job starts that).
+   */
+  private ByteString workerKeyLocked(LeaseRequest r) {
+    ByteString job = r.getJobId();
+    if (job.isEmpty()) {
+      return ByteString.EMPTY;
+    }
+    JobCode code = jobCode.get(job);
+    if (code == null) {
+      jobCode.put(job, new JobCode());
+      Thread.ofVirtual().name("sluice-job-code").start(() -> fetchJobCode(job));
+      return null;
+    }
+    if (!code.ready) {
+      return null;
+    }
+    return code.classPath == null ? ByteString.EMPTY : job;
+  }
+
+  /** The class path of workers of {@code key}, or null if the key's code is not ready. */
+  private List<Path> classPathLocked(ByteString key) {
+    if (key.isEmpty()) {
+      return config.workerClassPath();
+    }
+    JobCode code = jobCode.get(key);
+    return code == null || !code.ready ? null : code.classPath;
+  }
+
+  /**
+   * Learns a job's code from the control service and brings its packages to this node, then
+   * dispatches the job's waiting requests, or rejects them naming the job and the package that
+   * could not be had. Runs on a virtual thread, never under the lock.
+   */
+  private void fetchJobCode(ByteString job) {
+    List<Path> classPath = null;
+    String failure = null;
+    try {
+      GetJobReply reply = ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .getJob(GetJobRequest.newBuilder().setJobId(job).build());
+      List<String> code = reply.getJob().getCodePackagesList();
+      if (!reply.getFound()) {
+        log.warn("job {} is unknown to the control service; its tasks run on the node's own "
+            + "class path", jobName(job));
+      } else if (!code.isEmpty() && !packages.allLocal(code)) {
+        long t0 = System.nanoTime();
+        classPath = packages.resolve(code);
+        log.info("code of job {} ready on node {}: {} packages in {} ms", jobName(job),
+            config.nodeId(), code.size(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      }
+    } catch (IOException | RuntimeException e) {
+      failure = "node " + config.nodeId() + " cannot get the code of job " + jobName(job) + ": "
+          + e.getMessage();
+      log.error(failure);
+    }
+    List<Runnable> replies = new ArrayList<>();
+    synchronized (lock) {
+      if (failure != null) {
+        // Forgotten, so that a later request of the job tries again.
+        jobCode.remove(job);
+        for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+          PendingLease p = it.next();
+          if (p.request.getJobId().equals(job)) {
+            it.remove();
+            replies.add(reject(p, failure));
+          }
+        }
+      } else {
+        JobCode code = jobCode.get(job);
+        if (code != null) {
+          code.classPath = classPath;
+          code.ready = true;
+        }
+        if (!closed) {
+          replies.addAll(dispatchLocked());
+        }
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  private static String jobName(ByteString job) {
+    try {
+      return Integer.toString(JobId.fromBytes(job.toByteArray()).number());
+    } catch (RuntimeException e) {
+      return java.util.HexFormat.of().formatHex(job.toByteArray());
+    }
   }
 
   private long idleCountLocked() {
@@ -424,7 +600,7 @@ public final class NodeManager implements AutoCloseable {
         }
       } else {
         if (workers.size() < config.numPrestartWorkers()) {
-          launchWorkerLocked();
+          launchWorkerLocked(ByteString.EMPTY, config.workerClassPath());
         }
         replies.addAll(dispatchLocked());
       }
@@ -917,7 +1093,7 @@ public final class NodeManager implements AutoCloseable {
         for (WorkerProcess w : workers.values()) {
           b.addWorkers(WorkerInfo.newBuilder()
               .setWorkerId(ByteString.copyFrom(w.id.toBytes()))
-              .setPid(w.pid()).setPort(w.port).setState(w.state.name()));
+              .setPid(w.pid()).setPort(w.port).setState(w.state.name()).setJobId(w.job));
         }
       }
       out.onNext(b.build());

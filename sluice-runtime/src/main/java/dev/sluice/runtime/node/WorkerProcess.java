@@ -1,5 +1,6 @@
 package dev.sluice.runtime.node;
 
+import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.executor.WorkerConfig;
 import java.io.IOException;
@@ -30,6 +31,8 @@ final class WorkerProcess {
       "-Xshare:auto");
 
   final WorkerId id;
+  /** The job whose code the worker runs; empty for a worker on the node's own class path. */
+  final ByteString job;
   final Process process;
   final Path logFile;
   final long startedNanos = System.nanoTime();
@@ -37,14 +40,19 @@ final class WorkerProcess {
   int port;
   long idleSinceNanos;
 
-  private WorkerProcess(WorkerId id, Process process, Path logFile) {
+  private WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile) {
     this.id = id;
+    this.job = job;
     this.process = process;
     this.logFile = logFile;
   }
 
-  /** Launches a worker JVM for {@code config} with the node's class path and options. */
-  static WorkerProcess launch(WorkerConfig config, NodeConfig node) throws IOException {
+  /**
+   * Launches a worker JVM for {@code config} with the node's options, running the code of
+   * {@code job} (empty: none in particular) from {@code classPath}.
+   */
+  static WorkerProcess launch(WorkerConfig config, NodeConfig node, ByteString job,
+      List<Path> classPath) throws IOException {
     Path logDir = node.sessionDir().resolve("logs");
     Files.createDirectories(logDir);
     Path log = logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log");
@@ -54,7 +62,7 @@ final class WorkerProcess {
     cmd.addAll(node.workerJvmOptions());
     cmd.add("-Dsluice.worker.log=" + log);
     cmd.add("-cp");
-    cmd.add(ClassPathResolver.join(node.workerClassPath()));
+    cmd.add(ClassPathResolver.join(classPath));
     cmd.add("dev.sluice.runtime.executor.WorkerMain");
     cmd.addAll(config.toArgs());
     ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -63,7 +71,7 @@ final class WorkerProcess {
         .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().putAll(config.toEnvironment());
-    return new WorkerProcess(config.workerId(), pb.start(), log);
+    return new WorkerProcess(config.workerId(), job, pb.start(), log);
   }
 
   long pid() {

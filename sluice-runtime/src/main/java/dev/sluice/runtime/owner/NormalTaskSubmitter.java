@@ -49,10 +49,10 @@ import org.slf4j.LoggerFactory;
  * from the node manager and pushes tasks straight to the leased workers (Ray's direct task
  * submission).
  *
- * <p>Tasks are queued per scheduling key, the task's resource shape. A lease serves any task of
- * its key, so a burst of tasks reuses a few workers instead of asking the node manager per task;
- * up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker. A lease with nothing
- * to do is kept for {@code leaseIdleTimeout} and then returned by a periodic sweep.
+ * <p>Tasks are queued per scheduling key: the task's job and resource shape. A lease serves any
+ * task of its key, so a burst of tasks reuses a few workers instead of asking the node manager per
+ * task; up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker. A lease with
+ * nothing to do is kept for {@code leaseIdleTimeout} and then returned by a periodic sweep.
  *
  * <p>Threads: all of a key's state is guarded by its {@link KeyState} monitor; RPCs are started
  * after the monitor is released, because with direct executors their callbacks may run inline.
@@ -80,6 +80,8 @@ public final class NormalTaskSubmitter {
 
   private static final class KeyState {
     final String key;
+    /** The job of the key's tasks: a leased worker runs one job's code only. */
+    final ByteString jobId;
     final Map<String, Double> resources;
     final NodeAffinity affinity;
     /** When lease requests of this key were first found infeasible everywhere, or -1. */
@@ -97,8 +99,10 @@ public final class NormalTaskSubmitter {
       return n;
     }
 
-    KeyState(String key, Map<String, Double> resources, NodeAffinity affinity) {
+    KeyState(String key, ByteString jobId, Map<String, Double> resources,
+        NodeAffinity affinity) {
       this.key = key;
+      this.jobId = jobId;
       this.resources = resources;
       this.affinity = affinity;
     }
@@ -226,8 +230,11 @@ public final class NormalTaskSubmitter {
     }
     NodeAffinity affinity = spec.hasNodeAffinity() ? spec.getNodeAffinity() : null;
     String key = schedulingKey(spec.getResourcesMap(), affinity);
-    KeyState ks = keys.computeIfAbsent(key,
-        k -> new KeyState(k, Map.copyOf(spec.getResourcesMap()), affinity));
+    // Tasks of different jobs never share a lease (a worker nesting tasks of the job it runs
+    // has one job, but a worker on the node's own class path may serve several in turn).
+    KeyState ks = keys.computeIfAbsent(
+        java.util.HexFormat.of().formatHex(spec.getJobId().toByteArray()) + "/" + key,
+        k -> new KeyState(key, spec.getJobId(), Map.copyOf(spec.getResourcesMap()), affinity));
     List<Runnable> actions;
     synchronized (ks) {
       ks.queue.add(spec);
@@ -344,6 +351,7 @@ public final class NormalTaskSubmitter {
         .setLeaseRequestId(id)
         .putAllResources(ks.resources)
         .setSchedulingKey(ks.key)
+        .setJobId(ks.jobId)
         .setOwner(self)
         .setSpillbackCount(spillbacks);
     synchronized (ks) {

@@ -1,0 +1,141 @@
+package dev.sluice.cli;
+
+import dev.sluice.runtime.daemon.DaemonConfig;
+import dev.sluice.runtime.daemon.NodeDaemon;
+import dev.sluice.runtime.node.ClassPathResolver;
+import dev.sluice.runtime.node.NodeManager;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Launches a {@link NodeDaemon} JVM and waits until it is up. The daemon runs this JVM's class
+ * path: the CLI jar when the CLI runs from it, the build's class path in tests. Detached daemons
+ * get a session of their own ({@code setsid}, where available), so that signals meant for the
+ * shell that ran {@code sluice start} do not reach them; their output goes to
+ * {@code <session>/logs/node.log} and their standard input is empty.
+ */
+final class DaemonLauncher {
+  static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(3);
+  private static final int LOG_TAIL_LINES = 30;
+
+  private final PrintWriter out;
+
+  DaemonLauncher(PrintWriter out) {
+    this.out = out;
+  }
+
+  /** A daemon that is up. */
+  record Started(Process process, NodeDaemon.ReadyFile ready, Path logFile) {}
+
+  /**
+   * Starts the daemon of {@code config} and returns once it has written its ready file.
+   *
+   * @param detached whether the daemon outlives this JVM in a session of its own
+   * @throws CliException if it exits or is not up within {@link #START_TIMEOUT}; the message
+   *     includes the tail of its log
+   */
+  Started launch(DaemonConfig config, boolean detached) throws IOException {
+    Path logFile = logFile(config.sessionDir());
+    Files.createDirectories(logFile.getParent());
+    ProcessBuilder pb = new ProcessBuilder(command(config, logFile, detached))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    Process p = pb.start();
+    Thread abandon = new Thread(p::destroyForcibly, "sluice-start-abandoned");
+    Runtime.getRuntime().addShutdownHook(abandon);
+    try {
+      return new Started(p, awaitReady(p, config.readyFile(), logFile), logFile);
+    } catch (RuntimeException e) {
+      p.destroyForcibly();
+      throw e;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(abandon);
+      } catch (IllegalStateException e) {
+        // this JVM is shutting down (Ctrl-C while waiting): the hook kills the half-started node
+      }
+    }
+  }
+
+  /** The log file of the daemon whose session directory is {@code sessionDir}. */
+  static Path logFile(Path sessionDir) {
+    return sessionDir.resolve("logs").resolve("node.log");
+  }
+
+  private static List<String> command(DaemonConfig config, Path logFile, boolean detached) {
+    List<String> cmd = new ArrayList<>();
+    Path setsid = detached ? setsid() : null;
+    if (setsid != null) {
+      cmd.add(setsid.toString());
+    }
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(NodeManager.runtimeJvmOptions());
+    cmd.add("-Dsluice.worker.log=" + logFile);
+    cmd.add("-cp");
+    cmd.add(ClassPathResolver.join(ClassPathResolver.effectiveClassPath()));
+    cmd.add(NodeDaemon.class.getName());
+    cmd.addAll(config.toArgs());
+    return cmd;
+  }
+
+  private static Path setsid() {
+    for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+      if (Files.isExecutable(Path.of(p))) {
+        return Path.of(p);
+      }
+    }
+    return null;
+  }
+
+  private NodeDaemon.ReadyFile awaitReady(Process p, Path readyFile, Path logFile)
+      throws IOException {
+    long start = System.nanoTime();
+    long deadline = start + START_TIMEOUT.toNanos();
+    long nextProgress = start + PROGRESS_PERIOD.toNanos();
+    while (System.nanoTime() < deadline) {
+      NodeDaemon.ReadyFile ready = NodeDaemon.ReadyFile.read(readyFile);
+      if (ready != null) {
+        return ready;
+      }
+      if (!p.isAlive()) {
+        throw new CliException("the node exited with code " + p.exitValue()
+            + " before it was up; the end of its log " + logFile + ":\n" + tail(logFile));
+      }
+      if (System.nanoTime() >= nextProgress) {
+        out.println("waiting for the node to come up... ("
+            + Duration.ofNanos(System.nanoTime() - start).toSeconds() + " s)");
+        out.flush();
+        nextProgress += PROGRESS_PERIOD.toNanos();
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CliException("interrupted while waiting for the node to come up");
+      }
+    }
+    throw new CliException("the node was not up within " + START_TIMEOUT.toSeconds()
+        + " s and was killed; the end of its log " + logFile + ":\n" + tail(logFile));
+  }
+
+  /** The last lines of {@code log}, or a note that it cannot be read. */
+  static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES),
+          lines.size()));
+    } catch (IOException e) {
+      return "(log not readable: " + e.getMessage() + ")";
+    }
+  }
+}

@@ -1,0 +1,116 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code sluice start}, {@code status} and {@code stop} end to end: real daemon JVMs, started
+ * from the test class path under a session root of this test's own.
+ */
+class ClusterLifecycleTest {
+  private static final String SMALL_STORE = "67108864";
+
+  private Path root;
+
+  @BeforeEach
+  void newRoot() {
+    root = Path.of("target", "cli-test-sessions", "lifecycle_" + System.currentTimeMillis())
+        .toAbsolutePath();
+  }
+
+  @AfterEach
+  void stopEverything() {
+    CliRun.of(root, "stop");
+    for (ProcessHandle p : processesUnder(root)) {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  @Timeout(240)
+  void headAndNodeStartShowInStatusAndStop() throws IOException {
+    CliRun head = CliRun.of(root, "start", "--head", "--port", "0", "--num-cpus", "1",
+        "--num-workers", "0", "--object-store-bytes", SMALL_STORE);
+    assertThat(head.code()).as(head.toString()).isZero();
+    DaemonRecord headRecord = records().getFirst();
+    String address = headRecord.control();
+    assertThat(headRecord.head()).isTrue();
+    assertThat(head.out())
+        .contains("Started head node " + headRecord.nodeId())
+        .contains("SLUICE_CLUSTER_TOKEN=")
+        .contains("bin/sluice start --address " + address)
+        .contains("SluiceConfig.builder().address(\"" + address + "\")");
+    assertThat(headRecord.sessionDir().resolve("logs").resolve("node.log")).isRegularFile();
+
+    CliRun node = CliRun.of(root, "start", "--address", address, "--resources", "GPU=1",
+        "--num-cpus", "1", "--num-workers", "1", "--object-store-bytes", SMALL_STORE);
+    assertThat(node.code()).as(node.toString()).isZero();
+    assertThat(node.out()).doesNotContain("SLUICE_CLUSTER_TOKEN=");
+    List<DaemonRecord> started = records();
+    assertThat(started).hasSize(2);
+    assertThat(started).allSatisfy(r -> assertThat(r.process()).isPresent());
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      CliRun status = CliRun.of(root, "status");
+      assertThat(status.code()).as(status.toString()).isZero();
+      List<String> nodes = status.outLines().stream().filter(l -> l.contains(" ALIVE ")).toList();
+      assertThat(nodes).as(status.toString()).hasSize(2);
+      assertThat(nodes).filteredOn(l -> l.contains(" head ")).singleElement().asString()
+          .startsWith(NodeTable.shortId(headRecord.nodeId()))
+          .contains("CPU 0/1").contains(headRecord.nodeManager());
+      assertThat(nodes).filteredOn(l -> l.contains("GPU 0/1")).hasSize(1);
+      assertThat(nodes).allSatisfy(l -> assertThat(l).contains("/64.0 MiB"));
+    });
+
+    CliRun stop = CliRun.of(root, "stop");
+    assertThat(stop.code()).as(stop.toString()).isZero();
+    assertThat(stop.outLines()).hasSize(2);
+    assertThat(stop.outLines().getFirst()).startsWith("stopped node ");
+    assertThat(stop.outLines().getLast()).startsWith("stopped head ");
+    assertThat(records()).isEmpty();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(processesUnder(root)).isEmpty());
+    for (DaemonRecord r : started) {
+      assertThat(ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)).isEmpty();
+    }
+
+    CliRun after = CliRun.of(root, "status", "--address", address);
+    assertThat(after.code()).as(after.toString()).isEqualTo(1);
+    assertThat(after.err()).contains("no Sluice cluster answers at " + address);
+    CliRun noHead = CliRun.of(root, "status");
+    assertThat(noHead.code()).isEqualTo(1);
+    assertThat(noHead.err()).contains("pass --address");
+  }
+
+  @Test
+  @Timeout(120)
+  void aNodeThatCannotJoinFailsWithItsLog() {
+    CliRun node = CliRun.of(root, "start", "--address", "127.0.0.1:1", "--num-workers", "0",
+        "--object-store-bytes", SMALL_STORE);
+    assertThat(node.code()).as(node.toString()).isEqualTo(1);
+    assertThat(node.err()).contains("no token for the cluster at 127.0.0.1:1");
+  }
+
+  private List<DaemonRecord> records() throws IOException {
+    List<DaemonRecord> all = new ArrayList<>(DaemonRecord.readAll(root, new ArrayList<>()));
+    all.sort((a, b) -> Boolean.compare(b.head(), a.head()));
+    return all;
+  }
+
+  /** Daemons and workers of this test: their command lines name its session root. */
+  private static List<ProcessHandle> processesUnder(Path root) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
+        .toList();
+  }
+}
