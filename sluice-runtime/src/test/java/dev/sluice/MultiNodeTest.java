@@ -38,14 +38,7 @@ class MultiNodeTest {
 
   @AfterAll
   static void stopCluster() {
-    try {
-      if (Sluice.isInitialized()) {
-        Sluice.shutdown();
-      }
-    } finally {
-      cluster.close();
-    }
-    SluiceTestSupport.awaitNoWorkerProcesses();
+    SluiceTestSupport.stopDriverAndCluster(cluster);
   }
 
   static String nodeOf(Integer ignored) throws InterruptedException {

@@ -52,21 +52,12 @@ class NetworkNamespaceClusterTest {
   @AfterAll
   static void stopClusterAndDeleteNamespaces() {
     try {
-      if (Sluice.isInitialized()) {
-        Sluice.shutdown();
-      }
+      SluiceTestSupport.stopDriverAndCluster(cluster);
     } finally {
-      try {
-        if (cluster != null) {
-          cluster.close();
-        }
-      } finally {
-        if (network != null) {
-          network.close();
-        }
+      if (network != null) {
+        network.close();
       }
     }
-    SluiceTestSupport.awaitNoWorkerProcesses();
   }
 
   /** The running node's id and the IPv4 addresses of the network interfaces the task sees. */

@@ -51,14 +51,7 @@ class NodeFailureTest {
 
   @AfterAll
   static void stopCluster() {
-    try {
-      if (Sluice.isInitialized()) {
-        Sluice.shutdown();
-      }
-    } finally {
-      cluster.close();
-    }
-    SluiceTestSupport.awaitNoWorkerProcesses();
+    SluiceTestSupport.stopDriverAndCluster(cluster);
   }
 
   // ------------------------------------------------------------------ task functions
@@ -227,7 +220,8 @@ class NodeFailureTest {
   }
 
   @Test
-  void aDriverKilledWhileItsProducerIsBlockedOnBackpressureReleasesTheWorker() throws Exception {
+  void aDriverKilledWhileItsProducerIsBlockedOnBackpressureReleasesTheWorkersAndCancelsItsTasks()
+      throws Exception {
     LocalCluster.Node producerNode = cluster.nodes().get(1);
     String dir = markerDir();
     ProcessBuilder pb = new ProcessBuilder(Stream.concat(Stream.of(
@@ -247,7 +241,9 @@ class NodeFailureTest {
       assertThat(line).as("the driver started its producer").isNotNull();
       driver.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
-    // The producer held one of the node's two CPUs; a task needing both runs once it is freed.
+    await("the dead driver's running task is cancelled").atMost(WAIT)
+        .until(() -> Files.exists(Path.of(dir, "interrupted")));
+    // The producer and the task held the node's two CPUs; a task needing both runs once freed.
     String ran = Sluice.task(NodeFailureTest::node).options(TaskOptions.builder().numCpus(2)
         .nodeAffinity(producerNode.nodeId(), false).build()).remote().get(WAIT);
     assertThat(ran).isEqualTo(producerNode.nodeId().hex());

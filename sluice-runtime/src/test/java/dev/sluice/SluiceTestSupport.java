@@ -42,6 +42,23 @@ public final class SluiceTestSupport {
     awaitNoWorkerProcesses();
   }
 
+  /**
+   * Shuts down a driver joined to {@code cluster} (if it is still up), stops the cluster and
+   * asserts that none of its processes is left.
+   */
+  public static void stopDriverAndCluster(dev.sluice.runtime.daemon.LocalCluster cluster) {
+    try {
+      if (Sluice.isInitialized()) {
+        Sluice.shutdown();
+      }
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
+    awaitNoWorkerProcesses();
+  }
+
   /** Waits (bounded) until no worker JVM descends from this process. */
   public static void awaitNoWorkerProcesses() {
     await("no worker process left after Sluice.shutdown()")

@@ -41,13 +41,17 @@ import java.util.Map;
  *       {@value #IDLE_STREAM_TARGET_BYTES} bytes).
  * </ol>
  *
+ * <p>Then the large objects (see {@link LargeObjectBenchmarks}) and, last, the multi-node
+ * measurements on local clusters of node JVMs (see {@link ClusterBenchmarks}): a 1 GiB
+ * cross-node transfer against loopback TCP, and task throughput on 3 nodes against 1.
+ *
  * <p>Latencies are compared as ratios to a peer rather than as absolute numbers because the
  * ratio carries over between machines while microseconds do not. Every figure is the median of
  * several interleaved rounds (see {@link InterleavedRunner}); the details table adds min and max.
  *
- * <p>Usage: {@code java -jar sluice-bench/target/sluice-bench.jar [--quick] [--streams-only]
- * [--rounds N] ...} ({@code --help} lists every option). Exits 0 after a complete run, whether
- * or not the targets were met, 1 if a measurement failed and 2 on bad arguments. The embedded
+ * <p>Usage: {@code java -jar sluice-bench/target/sluice-bench.jar [--quick] [--streams-only |
+ * --large-only | --cluster-only] [--rounds N] ...} ({@code --help} lists every option). Exits 0
+ * after a complete run, whether or not the targets were met, 1 if a measurement failed and 2 on bad arguments. The embedded
  * cluster is always shut down, so no worker JVM outlives the run.
  */
 public final class BenchMain {
@@ -101,6 +105,14 @@ public final class BenchMain {
     long start = System.nanoTime();
     if (o.largeOnly()) {
       runLargeOnly(o, out, start);
+      return;
+    }
+    if (o.clusterOnly()) {
+      out.printf("Sluice bench, %s run, multi-node only: %d rounds per measurement%n",
+          o.quick() ? "quick" : "full", Math.min(o.rounds(), ClusterBenchmarks.MAX_ROUNDS));
+      out.println(MachineInfo.describe());
+      out.print(clusters(o, out));
+      out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
       return;
     }
     if (o.streamsOnly()) {
@@ -282,6 +294,10 @@ public final class BenchMain {
       if (!o.streamsOnly()) {
         out.println();
         out.print(largeObjects(o, out, all));
+        // Last: the multi-node clusters need their own drivers, and Sluice is one per process.
+        Sluice.shutdown();
+        out.println();
+        out.print(clusters(o, out));
       }
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
     } finally {
@@ -312,6 +328,15 @@ public final class BenchMain {
       }
       Sluice.shutdown();
     }
+  }
+
+  /**
+   * Runs the multi-node measurements (see {@link ClusterBenchmarks}) on local clusters it starts
+   * and stops, and returns their tables; Sluice must not be initialized.
+   */
+  private static String clusters(BenchOptions o, PrintStream out) throws Exception {
+    out.println("multi-node measurements ...");
+    return ClusterBenchmarks.run(o, out);
   }
 
   /**

@@ -7,6 +7,8 @@ package dev.sluice.bench;
  * @param quick whether this is the short smoke run
  * @param streamsOnly whether to run only the streaming measurements (plus the gRPC unary round
  *     trip they are compared with)
+ * @param largeOnly whether to run only the large-object measurements
+ * @param clusterOnly whether to run only the multi-node measurements ({@link ClusterBenchmarks})
  * @param rounds timed rounds per measurement
  * @param tasks tasks per round of the async throughput measurement
  * @param syncTasks tasks per round of the sync task round-trip measurement
@@ -22,13 +24,16 @@ package dev.sluice.bench;
  * @param warmUpOps untimed round trips before the first round of each latency measurement
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
  */
-public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly, int rounds, int tasks,
+public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly,
+    boolean clusterOnly, int rounds, int tasks,
     int syncTasks, int rttOps, int streamItems, int bp16Items, int bp1Items,
     int rsocketStreamItems, int rsocketRequest1Items, int grpcStreamItems, int firstItemSamples, int idleStreams, int warmUpOps,
     int clusterWarmUpTasks) {
 
   static final String USAGE = """
-      usage: java -jar sluice-bench.jar [--quick] [--streams-only | --large-only] [--rounds N]
+      usage: java -jar sluice-bench.jar [--quick]
+                                        [--streams-only | --large-only | --cluster-only]
+                                        [--rounds N]
                                         [--tasks N]
                                         [--sync-tasks N] [--ops N] [--stream-items N]
                                         [--bp16-items N] [--bp1-items N]
@@ -38,6 +43,10 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
         --quick                   short smoke run (for CI): fewer rounds and operations
         --streams-only            only the streaming measurements and their peers
         --large-only              only the large-object measurements (shared-memory store)
+        --cluster-only            only the multi-node measurements (local clusters of node
+                                  JVMs): cross-node transfer of 1 GiB against loopback TCP,
+                                  and task throughput on 3 nodes against 1 (at most 5
+                                  rounds; a few minutes)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
                                   (default 20000)
@@ -65,13 +74,16 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     boolean quick = false;
     boolean streamsOnly = false;
     boolean largeOnly = false;
+    boolean clusterOnly = false;
     for (String a : args) {
       quick |= a.equals("--quick");
       streamsOnly |= a.equals("--streams-only");
       largeOnly |= a.equals("--large-only");
+      clusterOnly |= a.equals("--cluster-only");
     }
-    if (streamsOnly && largeOnly) {
-      throw new IllegalArgumentException("--streams-only and --large-only exclude each other");
+    if ((streamsOnly ? 1 : 0) + (largeOnly ? 1 : 0) + (clusterOnly ? 1 : 0) > 1) {
+      throw new IllegalArgumentException(
+          "--streams-only, --large-only and --cluster-only exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -87,7 +99,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     int idleStreams = quick ? 2_000 : 10_000;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick", "--streams-only", "--large-only" -> { }
+        case "--quick", "--streams-only", "--large-only", "--cluster-only" -> { }
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
         case "--sync-tasks" -> syncTasks = positiveInt(args, ++i);
@@ -105,7 +117,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     }
     int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
-    return new BenchOptions(quick, streamsOnly, largeOnly, rounds, tasks, syncTasks, rttOps, streamItems,
+    return new BenchOptions(quick, streamsOnly, largeOnly, clusterOnly, rounds, tasks, syncTasks, rttOps, streamItems,
         bp16Items, bp1Items, rsocketStreamItems, rsocketRequest1Items, grpcStreamItems, firstItemSamples, idleStreams,
         warmUpOps, clusterWarmUpTasks);
   }

@@ -31,6 +31,15 @@ public final class BenchTasks {
     return java.util.stream.IntStream.range(0, n).mapToObj(i -> item).iterator();
   }
 
+  /**
+   * Sleeps {@code millis} and returns the hex id of the node it ran on: a task whose time is
+   * fixed and costs no CPU, so throughput depends only on how many run at once.
+   */
+  public static String sleepOnNode(Integer millis) throws InterruptedException {
+    Thread.sleep(millis);
+    return dev.sluice.Sluice.runtimeContext().nodeId().hex();
+  }
+
   /** Returns its argument: a task that costs nothing, so only the runtime's overhead is timed. */
   public static Integer noop(Integer i) {
     return i;

@@ -422,45 +422,34 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           + (r.id().isPut() ? "a put object has no task to run again"
               : "its task has no retries left or is no longer known") + ")", lost);
     }
+    return waitFor(rebuilt, ref, timeout);
+  }
+
+  /** Waits for the value (or error) of {@code ref}; {@code timeout} null waits forever. */
+  private ObjectValue await(ObjectRef<?> ref, Duration timeout) {
+    checkRunning();
+    return waitFor(future(ref), ref, timeout);
+  }
+
+  /** Waits for {@code f}, the value of {@code ref}, lending this worker's CPU while blocked. */
+  private ObjectValue waitFor(CompletableFuture<ObjectValue> f, ObjectRef<?> ref,
+      Duration timeout) {
+    if (f.isDone()) {
+      return f.join();
+    }
     blocked(true);
     try {
-      return timeout == null ? rebuilt.get()
-          : rebuilt.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return timeout == null ? f.get() : f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       throw Errors.timeout(ref, timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw interrupted(ref);
     } catch (ExecutionException e) {
-      throw new SluiceException("failed rebuilding " + ref, e.getCause());
+      throw new SluiceException("failed getting " + ref, e.getCause());
     } finally {
       blocked(false);
     }
-  }
-
-  /** Waits for the value (or error) of {@code ref}; {@code timeout} null waits forever. */
-  private ObjectValue await(ObjectRef<?> ref, Duration timeout) {
-    checkRunning();
-    CompletableFuture<ObjectValue> f = future(ref);
-    ObjectValue v;
-    if (f.isDone()) {
-      v = f.join();
-    } else {
-      blocked(true);
-      try {
-        v = timeout == null ? f.get() : f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        throw Errors.timeout(ref, timeout);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw interrupted(ref);
-      } catch (ExecutionException e) {
-        throw new SluiceException("failed getting " + ref, e.getCause());
-      } finally {
-        blocked(false);
-      }
-    }
-    return v;
   }
 
   @SuppressWarnings("unchecked")

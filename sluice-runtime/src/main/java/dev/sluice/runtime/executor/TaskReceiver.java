@@ -160,8 +160,17 @@ public final class TaskReceiver {
     }
   }
 
-  /** The owner behind {@code stream} is gone (the stream failed, not closed). */
+  /**
+   * The owner behind {@code stream} is gone (the stream failed, not closed): its running task is
+   * cancelled, as nobody can take its result (Ray does the same for a dead owner's tasks), and
+   * the lease goes back to the node.
+   */
   void ownerLost(TaskStream stream) {
+    Work r = running;
+    if (r != null && r.stream == stream) {
+      log.info("task {} cancelled: its owner is gone", r.taskId);
+      cancel(r.taskId);
+    }
     env.ownerConnectionLost();
   }
 

@@ -1,6 +1,6 @@
 package dev.sluice.runtime.objectmanager;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.ObjectChunk;
 import io.grpc.Status;
@@ -70,8 +70,11 @@ final class ChunkSender {
     try {
       while (!done && next < size && out.isReady()) {
         int len = (int) Math.min(chunkBytes, size - next);
+        // The chunk wraps the pinned store memory instead of copying it onto the heap: gRPC
+        // serializes a message into its transport buffers within onNext, so the bytes are read
+        // before this method returns, and the pin outlives every onNext (finish() releases it).
         ObjectChunk.Builder chunk = ObjectChunk.newBuilder().setOffset(next)
-            .setData(ByteString.copyFrom(object.asSlice(next, len).asByteBuffer()));
+            .setData(UnsafeByteOperations.unsafeWrap(object.asSlice(next, len).asByteBuffer()));
         if (next == 0) {
           chunk.setTotalSize(size);
         }

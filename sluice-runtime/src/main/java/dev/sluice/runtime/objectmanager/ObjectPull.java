@@ -7,12 +7,13 @@ import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectChunk;
 import dev.sluice.runtime.rpc.proto.PullObjectRequest;
+import io.grpc.CallOptions;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -167,8 +168,8 @@ final class ObjectPull implements Runnable {
         .setRequesterNodeId(ByteString.copyFrom(ctx.nodeId().toBytes()))
         .build();
     ctx.pullStarted(this);
-    NodeManagerServiceGrpc.newStub(ctx.channels().get(Addresses.target(source)))
-        .pullObject(req, new Inbox());
+    ClientCalls.asyncServerStreamingCall(ctx.channels().get(Addresses.target(source))
+        .newCall(ChunkMarshaller.PULL_OBJECT, CallOptions.DEFAULT), req, new Inbox());
     boolean complete = false;
     try {
       long received = 0;

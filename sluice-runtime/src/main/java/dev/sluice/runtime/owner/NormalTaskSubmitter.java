@@ -376,14 +376,7 @@ public final class NormalTaskSubmitter {
               // cluster had a moment to notice (it then routes around the dead node).
               log.debug("node manager {} unreachable for a lease request ({}); asking {} again",
                   target, t.toString(), nodeManagerTarget);
-              timers.schedule(() -> {
-                synchronized (ks) {
-                  if (!ks.pendingLeaseRequests.contains(id) || closed) {
-                    return;
-                  }
-                }
-                requestLease(ks, id, nodeManagerTarget, 0);
-              }, 500, TimeUnit.MILLISECONDS);
+              requestLeaseLater(ks, id, 500);
               return;
             }
             onLeaseReply(ks, id, LeaseReply.newBuilder().setRejected(true)
@@ -464,15 +457,24 @@ public final class NormalTaskSubmitter {
     } else if (now - ks.infeasibleSinceNanos >= unschedulableTimeout.toNanos()) {
       return false;
     }
-    timers.schedule(() -> {
-      synchronized (ks) {
-        if (!ks.pendingLeaseRequests.contains(requestId) || closed) {
-          return;
-        }
-      }
-      requestLease(ks, requestId, nodeManagerTarget, 0);
-    }, 1, TimeUnit.SECONDS);
+    requestLeaseLater(ks, requestId, 1000);
     return true;
+  }
+
+  /** Sends lease request {@code id} to the local node again after {@code millis}, if still wanted. */
+  private void requestLeaseLater(KeyState ks, ByteString id, long millis) {
+    try {
+      timers.schedule(() -> {
+        synchronized (ks) {
+          if (!ks.pendingLeaseRequests.contains(id) || closed) {
+            return;
+          }
+        }
+        requestLease(ks, id, nodeManagerTarget, 0);
+      }, millis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shutting down
+    }
   }
 
   /** Handles the replies a lease's worker streams back. Runs on a transport thread. */
