@@ -115,6 +115,34 @@ class MultiNodeTest {
     }
   }
 
+  static byte[] bigBlob(Integer size) {
+    return new byte[size];
+  }
+
+  static String nodeOfBlob(byte[] blob) {
+    return Sluice.runtimeContext().nodeId().hex() + ":" + blob.length;
+  }
+
+  @Test
+  void aTaskWithALargeArgumentRunsOnTheNodeThatHoldsIt() {
+    LocalCluster.Node holder = cluster.nodes().get(1);
+    ObjectRef<byte[]> blob = Sluice.task(MultiNodeTest::bigBlob, 1 << 20)
+        .options(TaskOptions.builder().nodeAffinity(holder.nodeId(), false).build()).remote();
+    for (int i = 0; i < 3; i++) {
+      assertThat(Sluice.task(MultiNodeTest::nodeOfBlob, blob).remote().get())
+          .isEqualTo(holder.nodeId().hex() + ":" + (1 << 20));
+    }
+  }
+
+  @Test
+  void aDriverWithAWrongTokenIsRefused() {
+    SluiceConfig wrong = cluster.driverConfig().clusterToken("not-the-cluster-token-0123").build();
+    assertThatThrownBy(() -> new dev.sluice.runtime.driver.DriverRuntimeFactory().create(wrong))
+        .isInstanceOf(RuntimeStartupException.class)
+        .hasMessageContaining("UNAUTHENTICATED")
+        .hasMessageContaining("cluster token");
+  }
+
   @Test
   void aTaskNoNodeCanServeFailsAfterTheUnschedulableTimeout() {
     ObjectRef<Integer> ref = Sluice.task(MultiNodeTest::square, 3)

@@ -131,7 +131,21 @@ public final class NodeManager implements AutoCloseable {
   /** Other nodes as of the last heartbeat reply, for spillback; guarded by {@code lock}. */
   private final ClusterView clusterView;
 
-  private record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {}
+  private record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply,
+      long arrivedNanos) {
+    PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {
+      this(request, reply, System.nanoTime());
+    }
+  }
+
+  /** Returned by {@link #routeLocked} for a request parked until the next cluster view. */
+  private static final Runnable PARKED = () -> { };
+
+  /**
+   * Requests naming a node this node has not heard of yet (it may have joined since the last
+   * heartbeat reply): routed again when the view is refreshed, for a few heartbeats at most.
+   */
+  private final List<PendingLease> awaitingView = new ArrayList<>();
 
   /** A job's code on this node: being fetched until {@code ready}. Guarded by {@code lock}. */
   private static final class JobCode {
@@ -657,14 +671,35 @@ public final class NodeManager implements AutoCloseable {
             .putAllResourcesAvailable(snapshot).setLoad(load).build());
     if (reply.getUnknownNode()) {
       log.warn("control service does not know node {}; registering again", config.nodeId());
-      registerWithControl();
+      try {
+        registerWithControl();
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION) {
+          // Declared dead: owners have failed or retried this node's work, so it must not
+          // serve more. Stop (off the scheduler thread, which close() shuts down).
+          log.error("node {} was declared dead by the control service ({}); stopping it",
+              config.nodeId(), e.getStatus().getDescription());
+          Thread.ofPlatform().name("sluice-node-stop").start(this::close);
+          return;
+        }
+        throw e;
+      }
       return;
     }
     List<Runnable> replies;
     synchronized (lock) {
       clusterView.update(reply.getNodesList());
       releaseLeasesOfDeadOwnersLocked(reply.getNodesList());
-      replies = spillWaitingLocked();
+      replies = new ArrayList<>();
+      List<PendingLease> parked = new ArrayList<>(awaitingView);
+      awaitingView.clear();
+      for (PendingLease p : parked) {
+        Runnable routed = routeLocked(p);
+        if (routed != null && routed != PARKED) {
+          replies.add(routed);
+        }
+      }
+      replies.addAll(spillWaitingLocked());
       replies.addAll(dispatchLocked());
     }
     replies.forEach(Runnable::run);
@@ -760,6 +795,12 @@ public final class NodeManager implements AutoCloseable {
       if (target != null && target.getAlive()) {
         return spillback(p, target);
       }
+      long viewWait = Math.max(TimeUnit.SECONDS.toNanos(2),
+          5 * config.heartbeatPeriod().toNanos());
+      if (target == null && System.nanoTime() - p.arrivedNanos < viewWait) {
+        awaitingView.add(p);
+        return PARKED;
+      }
       if (!r.getNodeAffinity().getSoft()) {
         String why = target == null ? "is not in the cluster"
             : "is dead (" + target.getDeathReason() + ")";
@@ -805,6 +846,8 @@ public final class NodeManager implements AutoCloseable {
       closed = true;
       all = new ArrayList<>(workers.values());
       waiting = new ArrayList<>(pending);
+      waiting.addAll(awaitingView);
+      awaitingView.clear();
       pending.clear();
     }
     waiting.forEach(p -> reject(p, "node " + config.nodeId() + " is shutting down").run());
@@ -952,7 +995,8 @@ public final class NodeManager implements AutoCloseable {
           replies = List.of(reject(new PendingLease(req, out), "node is shutting down"));
         } else {
           Runnable routed = routeLocked(new PendingLease(req, out));
-          replies = routed != null ? List.of(routed) : dispatchLocked();
+          replies = routed == PARKED ? List.of()
+              : routed != null ? List.of(routed) : dispatchLocked();
         }
       }
       replies.forEach(Runnable::run);
@@ -996,13 +1040,17 @@ public final class NodeManager implements AutoCloseable {
     public void cancelWorkerLease(CancelLeaseRequest req, StreamObserver<CancelLeaseReply> out) {
       PendingLease found = null;
       synchronized (lock) {
-        for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+        for (Iterator<PendingLease> it = java.util.stream.Stream.concat(pending.stream(),
+            awaitingView.stream()).iterator(); it.hasNext(); ) {
           PendingLease p = it.next();
           if (p.request.getLeaseRequestId().equals(req.getLeaseRequestId())) {
-            it.remove();
             found = p;
             break;
           }
+        }
+        if (found != null) {
+          pending.remove(found);
+          awaitingView.remove(found);
         }
       }
       if (found != null) {

@@ -197,6 +197,7 @@ public final class NormalTaskSubmitter {
         return;
       }
       TaskSpec.Builder resolved = spec.toBuilder().clearArgs();
+      Map<ByteString, Long> sharedBytesByNode = new java.util.HashMap<>();
       int d = 0;
       for (TaskArg a : spec.getArgsList()) {
         if (!a.hasRef()) {
@@ -215,9 +216,17 @@ public final class NormalTaskSubmitter {
         if (value.hasShared()) {
           // In the node's store: the executor reads it from there by ref, never over RPC.
           resolved.addArgs(a);
+          sharedBytesByNode.merge(value.getShared().getNodeId(), value.getShared().getSize(),
+              Long::sum);
           continue;
         }
         resolved.addArgs(TaskArg.newBuilder().setValue(value.getData()));
+      }
+      if (!resolved.hasNodeAffinity() && !sharedBytesByNode.isEmpty()) {
+        // Locality: a task with large arguments prefers the node that holds most of their bytes.
+        ByteString best = java.util.Collections.max(sharedBytesByNode.entrySet(),
+            Map.Entry.comparingByValue()).getKey();
+        resolved.setNodeAffinity(NodeAffinity.newBuilder().setNodeId(best).setSoft(true));
       }
       enqueue(resolved.build());
     });

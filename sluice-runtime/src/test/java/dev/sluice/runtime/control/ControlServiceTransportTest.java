@@ -205,14 +205,16 @@ class ControlServiceTransportTest {
         .atMost(Duration.ofSeconds(3)).until(() -> alive(s, beating));
     assertThat(beatingUnknown[0]).isFalse();
 
-    // A dead node's heartbeat is answered "unknown": the node must register again, and then
-    // it is alive again.
+    // A dead node's heartbeat is answered "unknown", and it cannot come back under its id (as
+    // in Ray: owners have already failed or retried its work); it must join as a new node.
     boolean[] unknown = {false};
     heartbeat(s, silent, unknown);
     assertThat(unknown[0]).isTrue();
+    assertThatThrownBy(() -> deadline(s).registerNode(
+        RegisterNodeRequest.newBuilder().setNode(node(silent, 1)).build()))
+        .isInstanceOf(io.grpc.StatusRuntimeException.class)
+        .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("new node");
     assertThat(alive(s, silent)).isFalse();
-    deadline(s).registerNode(RegisterNodeRequest.newBuilder().setNode(node(silent, 1)).build());
-    assertThat(alive(s, silent)).isTrue();
 
     // Once it stops too, the other node is marked dead as well.
     heart.shutdownNow();
