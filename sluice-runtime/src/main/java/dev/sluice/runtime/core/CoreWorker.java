@@ -176,7 +176,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()),
             options.nodeManagerTarget());
     this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, this::deleteShared);
-    this.taskManager = new TaskManager(store, refs, this::isLost, this::deleteCopyAt);
+    this.taskManager = new TaskManager(store, refs, this::isLost, this::deleteCopyAt,
+        (id, where) -> sharedStore.prefetch(id, where));
     this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
         self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
         options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),

@@ -197,6 +197,23 @@ public final class SharedMemoryClient implements AutoCloseable {
     return where.getNodeId().equals(nodeManagerAddress.getNodeId());
   }
 
+  /**
+   * Starts bringing {@code id} from another node's store into this node's without waiting: a
+   * later {@link #pin(ObjectId, SharedMemoryLocation)} joins the transfer (the node manager
+   * merges fetches of one object) or finds the copy there. Failures are left to that pin.
+   */
+  public void prefetch(ObjectId id, SharedMemoryLocation where) {
+    if (isLocal(where) || !where.hasNodeManager()) {
+      return;
+    }
+    NodeManagerServiceGrpc.newStub(nodeManager).fetchObject(FetchObjectRequest.newBuilder()
+            .setObjectId(ByteString.copyFrom(id.toBytes()))
+            .setSource(where.getNodeManager().toBuilder().setNodeId(where.getNodeId()))
+            .setSize(where.getSize())
+            .build(),
+        dev.sluice.runtime.rpc.Callbacks.ignoreReply("prefetch of " + id));
+  }
+
   /** Asks this node's manager to bring {@code id} from the node at {@code where}. */
   private void fetch(ObjectId id, SharedMemoryLocation where) {
     String source = where.getNodeId().isEmpty() ? "an unknown node"

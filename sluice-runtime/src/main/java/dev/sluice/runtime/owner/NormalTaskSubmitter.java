@@ -573,6 +573,10 @@ public final class NormalTaskSubmitter {
       boolean nodeDied = !nodeManagerReachable.test(lease.grantedBy);
       if (!nodeDied) {
         returnLease(lease, true);
+      } else {
+        // Every other lease on that node is as good as dead: fail them first, so the retries
+        // below are not pipelined onto a worker that is about to go.
+        onNodeDied(lease.grant.getWorker().getNodeId());
       }
       for (TaskSpec spec : lost) {
         TaskId id = taskId(spec);

@@ -61,6 +61,7 @@ public final class TaskManager {
       new ConcurrentHashMap<>();
   private final Predicate<SharedMemoryLocation> isLost;
   private final BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt;
+  private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
 
   /** A submitted task that has not finished. */
   static final class PendingTask {
@@ -81,11 +82,15 @@ public final class TaskManager {
   /**
    * A task manager storing outcomes into {@code store}, counting references in {@code refs}.
    * {@code isLost} tells whether a shared-memory copy is gone (its node died); {@code deleteCopyAt}
-   * deletes the copy of an object at one location only.
+   * deletes the copy of an object at one location only; {@code prefetch} starts bringing a
+   * streamed item in another node's store to this one as soon as it is reported, so the
+   * transfer overlaps the consumer's work on earlier items.
    */
   public TaskManager(MemoryStore store, ReferenceCounter refs,
       Predicate<SharedMemoryLocation> isLost,
-      BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt) {
+      BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt,
+      BiConsumer<ObjectId, SharedMemoryLocation> prefetch) {
+    this.prefetch = prefetch;
     this.store = store;
     this.refs = refs;
     this.isLost = isLost;
@@ -148,6 +153,14 @@ public final class TaskManager {
       }
       reply.send(0, true);
       return;
+    }
+    TaskId generatorTask = stream.generatorId().taskId();
+    for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
+      ObjectValue v = report.getReturnedObjects(i).getValue();
+      if (v.hasShared()) {
+        prefetch.accept(ObjectId.of(generatorTask, Math.toIntExact(2 + report.getItemIndex() + i)),
+            v.getShared());
+      }
     }
     stream.report(report.getAttemptNumber(), report.getItemIndex(),
         report.getReturnedObjectsList(), reply);
