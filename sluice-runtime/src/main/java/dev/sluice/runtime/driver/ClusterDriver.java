@@ -86,6 +86,19 @@ public final class ClusterDriver extends DriverRuntime {
         config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
         Path.of(local.getObjectStoreFile()), local.getObjectStoreCapacity(), controlTarget,
         config.unschedulableTaskTimeout()), rpc);
+    ManagedChannel nm = rpc.newChannel(Addresses.target(local.getNodeManager()));
+    try {
+      dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(nm)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
+              .setDriver(driver.address()).build());
+    } catch (RuntimeException e) {
+      driver.shutdown();
+      throw new RuntimeStartupException("the driver could not attach to node " + nodeId + " at "
+          + Addresses.target(local.getNodeManager()) + ": " + e.getMessage(), e);
+    } finally {
+      RpcFactory.shutdownQuietly(nm);
+    }
     log.info("Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes "
         + "alive)", controlTarget, job.number(), nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());

@@ -113,6 +113,8 @@ public final class NodeManager implements AutoCloseable {
   private final SharedMemoryStore objectStore;
   private final ObjectStoreService objectStoreService;
   private final ObjectManager objectManager;
+  private final int objectDataPort;
+  private final java.util.Set<Address> drivers = new java.util.concurrent.CopyOnWriteArraySet<>();
   private final List<java.util.function.Consumer<WorkerId>> exitListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -191,6 +193,11 @@ public final class NodeManager implements AutoCloseable {
         config.maxMessageBytes());
     this.advertisedHost = config.bindHost();
     this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
+    // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
+    this.objectDataPort = rpc.security().tls().isPresent()
+        || config.bindHost().startsWith(RpcFactory.IN_PROCESS_PREFIX) ? 0
+        : objectManager.openDataChannel(config.bindHost(), rpc.security().token(),
+            this::objectDataAddress);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("sluice-node-manager").factory());
   }
@@ -246,6 +253,7 @@ public final class NodeManager implements AutoCloseable {
         .setIsHead(config.head())
         .setObjectStoreFile(objectStore.file().toString())
         .setObjectStoreCapacity(objectStore.capacity())
+        .setObjectDataPort(objectDataPort)
         .setPid(ProcessHandle.current().pid())
         .build();
     ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
@@ -879,6 +887,16 @@ public final class NodeManager implements AutoCloseable {
     return config.nodeId();
   }
 
+  /** The data channel of node manager {@code source}, as last heard, or null. */
+  private java.net.InetSocketAddress objectDataAddress(Address source) {
+    NodeInfo n;
+    synchronized (lock) {
+      n = clusterView.node(source.getNodeId());
+    }
+    return n == null || n.getObjectDataPort() <= 0 ? null
+        : new java.net.InetSocketAddress(n.getNodeManager().getHost(), n.getObjectDataPort());
+  }
+
   /** JVM options a Sluice runtime process needs (workers and node daemons alike). */
   public static List<String> runtimeJvmOptions() {
     return WorkerProcess.RUNTIME_JVM_OPTIONS;
@@ -925,13 +943,17 @@ public final class NodeManager implements AutoCloseable {
     for (Address a : liveWorkerAddresses()) {
       if (!a.getWorkerId().equals(req.getWorkerIds(0))) {
         CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).workersDied(req,
-            Callbacks.ignoreReply("worker exit notice"));
+            noticeFailed(a, "worker exit notice"));
       }
     }
   }
 
+  /**
+   * The node's live workers and the drivers registered here: the processes that get the node's
+   * notices. A driver that cannot be reached is dropped by {@link #noticeFailed}.
+   */
   private List<Address> liveWorkerAddresses() {
-    List<Address> targets = new ArrayList<>();
+    List<Address> targets = new ArrayList<>(drivers);
     synchronized (lock) {
       for (WorkerProcess w : workers.values()) {
         if (w.state != WorkerProcess.State.STARTING && w.state != WorkerProcess.State.DEAD) {
@@ -953,8 +975,29 @@ public final class NodeManager implements AutoCloseable {
     Thread.ofVirtual().start(System::gc);
     for (Address a : targets) {
       CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).collectGarbage(
-          CollectGarbageRequest.getDefaultInstance(), Callbacks.ignoreReply("collect garbage"));
+          CollectGarbageRequest.getDefaultInstance(), noticeFailed(a, "collect garbage"));
     }
+  }
+
+  /** A reply observer for a notice to {@code a}: a driver that does not answer is forgotten. */
+  private <T> StreamObserver<T> noticeFailed(Address a, String what) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        if (drivers.remove(a)) {
+          log.info("driver {} no longer answers ({}); it gets no more notices",
+              Addresses.workerId(a), t.toString());
+        } else {
+          log.debug("{} to {} failed: {}", what, Addresses.target(a), t.toString());
+        }
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   // ------------------------------------------------------------------ RPC handlers
@@ -1129,6 +1172,16 @@ public final class NodeManager implements AutoCloseable {
     @Override
     public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
       objectManager.fetchObject(req, out);
+    }
+
+    @Override
+    public void registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest req,
+        StreamObserver<dev.sluice.runtime.rpc.proto.RegisterDriverReply> out) {
+      drivers.add(req.getDriver());
+      log.info("driver {} attached to node {}", Addresses.workerId(req.getDriver()),
+          config.nodeId());
+      out.onNext(dev.sluice.runtime.rpc.proto.RegisterDriverReply.getDefaultInstance());
+      out.onCompleted();
     }
 
     @Override

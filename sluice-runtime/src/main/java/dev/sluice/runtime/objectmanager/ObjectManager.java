@@ -81,6 +81,10 @@ public final class ObjectManager implements AutoCloseable {
   private final Set<ChunkSender> senders = new LinkedHashSet<>();
   private final PullContext context = new PullContext();
   private volatile LongConsumer chunkListener = written -> {};
+  private volatile ObjectDataServer dataServer;
+  private volatile byte[] dataToken;
+  private volatile java.util.function.Function<Address, java.net.InetSocketAddress> dataAddresses =
+      source -> null;
   private long pullsServed;
   private long servingBytes;
   private long peakServingBytes;
@@ -106,6 +110,39 @@ public final class ObjectManager implements AutoCloseable {
   private static int chunkBytesFor(int maxMessageBytes) {
     return Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES,
         maxMessageBytes - MESSAGE_OVERHEAD_BYTES));
+  }
+
+  /**
+   * Opens the bulk data channel ({@link ObjectDataServer}) on {@code bindHost}: objects are then
+   * served and pulled over plain TCP with {@code sendfile}, the cluster token checked on each
+   * connection; {@code dataAddresses} gives the data channel of a source node manager, or null
+   * when unknown (the pull then uses gRPC). Returns the channel's port. Without this call (a
+   * cluster with TLS) every pull uses gRPC.
+   */
+  public int openDataChannel(String bindHost, String token,
+      java.util.function.Function<Address, java.net.InetSocketAddress> dataAddresses)
+      throws java.io.IOException {
+    this.dataToken = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    this.dataAddresses = dataAddresses;
+    this.dataServer = new ObjectDataServer(store, bindHost, token,
+        new ObjectDataServer.ServeListener() {
+          @Override
+          public void started(long bytes) {
+            synchronized (ObjectManager.this) {
+              pullsServed++;
+              servingBytes += bytes;
+              peakServingBytes = Math.max(peakServingBytes, servingBytes);
+            }
+          }
+
+          @Override
+          public void ended(long bytes) {
+            synchronized (ObjectManager.this) {
+              servingBytes -= bytes;
+            }
+          }
+        });
+    return dataServer.port();
   }
 
   /** {@code FetchObject}: answered once the object is sealed in this node's store. */
@@ -235,6 +272,10 @@ public final class ObjectManager implements AutoCloseable {
     }
     Status shutdown = Status.UNAVAILABLE.withDescription("node " + nodeId + " is shutting down");
     serving.forEach(s -> s.abort(shutdown));
+    ObjectDataServer data = dataServer;
+    if (data != null) {
+      data.close();
+    }
     pullThreads.shutdownNow();
     try {
       if (!pullThreads.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -275,6 +316,16 @@ public final class ObjectManager implements AutoCloseable {
     @Override
     public LongConsumer chunkListener() {
       return chunkListener;
+    }
+
+    @Override
+    public java.net.InetSocketAddress dataAddress(Address source) {
+      return dataServer == null ? null : dataAddresses.apply(source);
+    }
+
+    @Override
+    public byte[] dataToken() {
+      return dataToken;
     }
 
     @Override

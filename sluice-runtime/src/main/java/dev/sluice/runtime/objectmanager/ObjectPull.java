@@ -54,6 +54,12 @@ final class ObjectPull implements Runnable {
     /** Called on the pull thread after each chunk is written, with the bytes written so far. */
     LongConsumer chunkListener();
 
+    /** The data channel of node manager {@code source}, or null: pull over gRPC. */
+    java.net.InetSocketAddress dataAddress(Address source);
+
+    /** The cluster token, presented on data channel connections. */
+    byte[] dataToken();
+
     /** The pull reached the source. */
     void pullStarted(ObjectPull pull);
 
@@ -162,6 +168,11 @@ final class ObjectPull implements Runnable {
   }
 
   private void receive(SharedMemoryStore store, long offset) throws InterruptedException {
+    java.net.InetSocketAddress data = ctx.dataAddress(source);
+    if (data != null) {
+      receiveRaw(store, offset, data);
+      return;
+    }
     PullObjectRequest req = PullObjectRequest.newBuilder()
         .setObjectId(ByteString.copyFrom(id.toBytes()))
         .setMaxChunkBytes(ctx.chunkBytes())
@@ -201,6 +212,47 @@ final class ObjectPull implements Runnable {
       if (!complete) {
         call.cancel("pull of object " + id + " abandoned", null);
       }
+    }
+  }
+
+  /**
+   * Pulls the object over the source's data channel ({@link ObjectDataServer}): the bytes are
+   * read from the socket straight into this store's mapping.
+   */
+  private void receiveRaw(SharedMemoryStore store, long offset, java.net.InetSocketAddress data) {
+    ctx.pullStarted(this);
+    try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(data)) {
+      ObjectDataServer.writeField(c, ctx.dataToken());
+      ObjectDataServer.writeField(c, id.toBytes());
+      java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(8);
+      ObjectDataServer.readFully(c, header);
+      long n = header.getLong(0);
+      if (n < 0) {
+        throw lost(Status.NOT_FOUND, "the source's store does not have it");
+      }
+      if (n != size) {
+        throw lost(Status.DATA_LOSS, "the source has " + n + " bytes, the reference says " + size);
+      }
+      long received = 0;
+      long reported = 0;
+      while (received < size) {
+        long len = Math.min(size - received, 1L << 30);
+        java.nio.ByteBuffer into = store.segment().asSlice(offset + received, len).asByteBuffer();
+        while (into.hasRemaining()) {
+          if (c.read(into) < 0) {
+            throw lost(Status.UNAVAILABLE, "the data connection closed after "
+                + (received + into.position()) + " of " + size + " bytes");
+          }
+          long now = received + into.position();
+          if (now - reported >= ctx.chunkBytes() || now == size) {
+            ctx.chunkListener().accept(now);
+            reported = now;
+          }
+        }
+        received += len;
+      }
+    } catch (java.io.IOException e) {
+      throw lost(Status.UNAVAILABLE, "data channel " + data + ": " + e);
     }
   }
 
