@@ -902,6 +902,11 @@ public final class NodeManager implements AutoCloseable {
     return WorkerProcess.RUNTIME_JVM_OPTIONS;
   }
 
+  /** The port of the object manager's bulk data channel, or 0 when pulls use gRPC (TLS). */
+  public int objectDataPort() {
+    return objectDataPort;
+  }
+
   /** The node's session directory. */
   public java.nio.file.Path sessionDir() {
     return config.sessionDir();

@@ -271,6 +271,38 @@ class ObjectTransferTest {
   }
 
   @Test
+  void theDataChannelServesObjectsOnlyToHoldersOfTheClusterToken() throws Exception {
+    NodeManager b = node("b");
+    byte[] value = bytes(300_000, 9);
+    location(client(b), id(1), value);
+    assertThat(b.objectDataPort()).isPositive();
+    java.net.InetSocketAddress data = new java.net.InetSocketAddress(RpcFactory.LOOPBACK,
+        b.objectDataPort());
+    try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(data)) {
+      ObjectDataServer.writeField(c, "not-the-token".getBytes());
+      ObjectDataServer.writeField(c, id(1).toBytes());
+      java.nio.ByteBuffer answer = java.nio.ByteBuffer.allocate(8);
+      int read;
+      try {
+        read = c.read(answer);
+      } catch (java.io.IOException reset) {
+        read = -1;
+      }
+      assertThat(read).as("a wrong token gets no answer, only a closed connection").isEqualTo(-1);
+    }
+    try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(data)) {
+      ObjectDataServer.writeField(c, rpc.security().token().getBytes());
+      ObjectDataServer.writeField(c, id(1).toBytes());
+      java.nio.ByteBuffer size = java.nio.ByteBuffer.allocate(8);
+      ObjectDataServer.readFully(c, size);
+      assertThat(size.getLong(0)).isEqualTo(value.length);
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(value.length);
+      ObjectDataServer.readFully(c, bytes);
+      assertThat(bytes.array()).isEqualTo(value);
+    }
+  }
+
+  @Test
   void aPulledCopyIsDroppedNotSpilledWhenRoomIsNeededAndPulledAgain() {
     NodeManager a = node("a");
     NodeManager b = node("b");
