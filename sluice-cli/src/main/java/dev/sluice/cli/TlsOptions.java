@@ -6,8 +6,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
-/** The mutual TLS options: all three files or none (see {@link RpcSecurity.TlsFiles}). */
+/**
+ * The mutual TLS options: {@code --tls} with all three files, or none of them (see
+ * {@link RpcSecurity.TlsFiles}).
+ */
 final class TlsOptions {
+  @Option(names = "--tls",
+      description = "Mutual TLS on every connection of the cluster (needs --tls-cert, --tls-key"
+          + " and --tls-ca).")
+  private boolean tls;
+
   @Option(names = "--tls-cert", paramLabel = "PEM",
       description = "This node's certificate chain (mutual TLS; needs --tls-key and --tls-ca).")
   private Path cert;
@@ -22,12 +30,16 @@ final class TlsOptions {
 
   /** The TLS files, or null for plaintext; a partial set is a usage error. */
   RpcSecurity.TlsFiles files(CommandLine cmd) {
-    if (cert == null && key == null && ca == null) {
+    boolean anyFile = cert != null || key != null || ca != null;
+    if (!tls && !anyFile) {
       return null;
+    }
+    if (!tls) {
+      throw new ParameterException(cmd, "--tls-cert, --tls-key and --tls-ca only go with --tls");
     }
     if (cert == null || key == null || ca == null) {
       throw new ParameterException(cmd,
-          "Mutual TLS needs all of --tls-cert, --tls-key and --tls-ca");
+          "--tls needs all of --tls-cert, --tls-key and --tls-ca");
     }
     return new RpcSecurity.TlsFiles(cert.toAbsolutePath(), key.toAbsolutePath(),
         ca.toAbsolutePath());

@@ -48,8 +48,12 @@ class UsageTest {
     assertThat(CliRun.of(root, "status", "--address", "h:99999").code()).isEqualTo(2);
     assertThat(CliRun.of(root, "start", "--head", "--num-cpus", "-1").err())
         .contains("--num-cpus must be >= 0");
-    assertThat(CliRun.of(root, "start", "--head", "--tls-cert", "a.pem").err())
+    assertThat(CliRun.of(root, "start", "--head", "--tls", "--tls-cert", "a.pem").err())
         .contains("--tls-key");
+    assertThat(CliRun.of(root, "start", "--head", "--tls-cert", "a.pem").err())
+        .contains("only go with --tls");
+    assertThat(CliRun.of(root, "start", "--head", "--tls").err())
+        .contains("--tls needs all of");
     assertThat(CliRun.of("frobnicate").code()).isEqualTo(2);
   }
 
