@@ -123,12 +123,12 @@ public final class ControlService implements AutoCloseable {
     long now = System.nanoTime();
     for (NodeEntry e : nodes.values()) {
       if (e.info.getAlive() && now - e.lastHeartbeatNanos > nodeTimeout.toNanos()) {
-        markDead(e, "missed heartbeats for " + nodeTimeout.toMillis() + " ms");
+        markDead(e, "missed heartbeats for " + nodeTimeout.toMillis() + " ms", false);
       }
     }
   }
 
-  private void markDead(NodeEntry e, String reason) {
+  private void markDead(NodeEntry e, String reason, boolean leftOnPurpose) {
     synchronized (watchLock) {
       if (!e.info.getAlive()) {
         return;
@@ -136,8 +136,14 @@ public final class ControlService implements AutoCloseable {
       e.info = e.info.toBuilder().setAlive(false).setDeathReason(reason).build();
       publishLocked(e.info);
     }
-    log.warn("node {} ({}:{}) is dead: {}", NodeId.fromBytes(e.info.getNodeId().toByteArray()),
-        e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(), reason);
+    String what = "node {} ({}:{}) is dead: {}";
+    Object[] args = {NodeId.fromBytes(e.info.getNodeId().toByteArray()),
+        e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(), reason};
+    if (leftOnPurpose) {
+      log.info(what, args);
+    } else {
+      log.warn(what, args);
+    }
   }
 
   private void publishLocked(NodeInfo info) {
@@ -221,7 +227,7 @@ public final class ControlService implements AutoCloseable {
     public void unregisterNode(UnregisterNodeRequest req, StreamObserver<UnregisterNodeReply> out) {
       NodeEntry e = nodes.get(NodeId.fromBytes(req.getNodeId().toByteArray()));
       if (e != null) {
-        markDead(e, req.getReason().isEmpty() ? "stopped" : req.getReason());
+        markDead(e, req.getReason().isEmpty() ? "stopped" : req.getReason(), true);
       }
       out.onNext(UnregisterNodeReply.getDefaultInstance());
       out.onCompleted();

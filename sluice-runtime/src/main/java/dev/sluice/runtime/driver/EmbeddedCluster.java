@@ -105,7 +105,7 @@ public final class EmbeddedCluster extends DriverRuntime {
           config.serializationAllowList(), config.inlineThresholdBytes(),
           config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
           config.objectStoreDirectory(), true, Duration.ZERO,
-          ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
+          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
       JobId job = registerJob(rpc, controlTarget, host, List.of());
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),

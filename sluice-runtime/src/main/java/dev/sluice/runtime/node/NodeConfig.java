@@ -28,6 +28,8 @@ import java.util.Map;
  * @param objectStoreDirectory where the store's file is created (a memory file system)
  * @param head true for the node that runs next to the control service
  * @param unschedulableTimeout how long its workers' tasks that no node can serve wait for one
+ * @param objectDataChannel serve and pull objects over the plain TCP data channel (off: gRPC
+ *     chunks only; it is always off with TLS)
  * @param objectPullMaxInFlightBytes bound of the bytes of objects being pulled from other nodes
  *     at once (one larger object is pulled alone)
  */
@@ -36,7 +38,7 @@ public record NodeConfig(NodeId nodeId, String bindHost, int port, String contro
     List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
     List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
     Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory, boolean head,
-    Duration unschedulableTimeout, long objectPullMaxInFlightBytes) {
+    Duration unschedulableTimeout, boolean objectDataChannel, long objectPullMaxInFlightBytes) {
 
   /** The node's CPU count. */
   public double cpus() {

@@ -194,7 +194,7 @@ public final class NodeManager implements AutoCloseable {
     this.advertisedHost = config.bindHost();
     this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
-    this.objectDataPort = rpc.security().tls().isPresent()
+    this.objectDataPort = !config.objectDataChannel() || rpc.security().tls().isPresent()
         || config.bindHost().startsWith(RpcFactory.IN_PROCESS_PREFIX) ? 0
         : objectManager.openDataChannel(config.bindHost(), rpc.security().token(),
             this::objectDataAddress);
@@ -885,6 +885,13 @@ public final class NodeManager implements AutoCloseable {
   /** The node's id. */
   public NodeId nodeId() {
     return config.nodeId();
+  }
+
+  /** Node {@code nodeId} as this node last heard of it from the control service, or null. */
+  public NodeInfo clusterNode(ByteString nodeId) {
+    synchronized (lock) {
+      return clusterView.node(nodeId);
+    }
   }
 
   /** The data channel of node manager {@code source}, as last heard, or null. */

@@ -69,7 +69,7 @@ public final class ObjectManager implements AutoCloseable {
 
   /** Counters, for stats and tests. */
   public record Stats(long pullsServed, long servingBytes, long peakServingBytes, long pulls,
-      long inFlightBytes, long peakInFlightBytes) {}
+      long inFlightBytes, long peakInFlightBytes, long pullsServedOverDataChannel) {}
 
   private final NodeId nodeId;
   private final SharedMemoryStore store;
@@ -86,6 +86,7 @@ public final class ObjectManager implements AutoCloseable {
   private volatile java.util.function.Function<Address, java.net.InetSocketAddress> dataAddresses =
       source -> null;
   private long pullsServed;
+  private long pullsServedOverDataChannel;
   private long servingBytes;
   private long peakServingBytes;
   private long pullsStarted;
@@ -130,6 +131,7 @@ public final class ObjectManager implements AutoCloseable {
           public void started(long bytes) {
             synchronized (ObjectManager.this) {
               pullsServed++;
+              pullsServedOverDataChannel++;
               servingBytes += bytes;
               peakServingBytes = Math.max(peakServingBytes, servingBytes);
             }
@@ -251,7 +253,7 @@ public final class ObjectManager implements AutoCloseable {
   /** Current counters. */
   public synchronized Stats stats() {
     return new Stats(pullsServed, servingBytes, peakServingBytes, pullsStarted,
-        budget.inFlight(), budget.peak());
+        budget.inFlight(), budget.peak(), pullsServedOverDataChannel);
   }
 
   /** Runs {@code listener} on the pull thread after each chunk written (for tests). */

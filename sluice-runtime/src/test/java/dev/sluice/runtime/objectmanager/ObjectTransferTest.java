@@ -81,11 +81,20 @@ class ObjectTransferTest {
   }
 
   private NodeManager node(String name, long maxInFlightBytes) {
+    return node(name, maxInFlightBytes, false);
+  }
+
+  /**
+   * A node manager; {@code dataChannel} turns on the plain TCP data channel (the other tests
+   * keep it off, so they test the gRPC chunk path used with TLS).
+   */
+  private NodeManager node(String name, long maxInFlightBytes, boolean dataChannel) {
     NodeId id = NodeId.random();
     NodeManager nm = NodeManager.start(new NodeConfig(id, RpcFactory.LOOPBACK, 0,
         RpcFactory.LOOPBACK + ":" + control.port(), Map.of("CPU", 1.0), 0, List.of(), List.of(),
         tmp.resolve(name), Duration.ofSeconds(30), List.of(), 100 << 10, rpc.maxMessageBytes(),
-        Duration.ofSeconds(1), STORE_BYTES, shm, false, Duration.ZERO, maxInFlightBytes), rpc);
+        Duration.ofSeconds(1), STORE_BYTES, shm, false, Duration.ZERO, dataChannel, maxInFlightBytes),
+        rpc);
     toClose.add(nm);
     nodeIds.put(nm, id);
     return nm;
@@ -271,8 +280,23 @@ class ObjectTransferTest {
   }
 
   @Test
+  void objectsArePulledIntactOverTheDataChannelOnceTheSourceIsInTheClusterView()
+      throws Exception {
+    NodeManager a = node("a", ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, true);
+    NodeManager b = node("b", ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, true);
+    byte[] value = bytes(64 * MIB + 12345, 5);
+    SharedMemoryLocation where = location(client(b), id(1), value);
+    // a learns b's data port from the control service with its next heartbeat.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> a.clusterNode(where.getNodeId()) != null);
+    a.objectManager().fetch(id(1), source(where), where.getSize()).get(60, TimeUnit.SECONDS);
+    assertHolds(client(a).pin(id(1)), value);
+    assertThat(b.objectManager().stats().pullsServedOverDataChannel()).isEqualTo(1);
+  }
+
+  @Test
   void theDataChannelServesObjectsOnlyToHoldersOfTheClusterToken() throws Exception {
-    NodeManager b = node("b");
+    NodeManager b = node("b", ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, true);
     byte[] value = bytes(300_000, 9);
     location(client(b), id(1), value);
     assertThat(b.objectDataPort()).isPositive();
