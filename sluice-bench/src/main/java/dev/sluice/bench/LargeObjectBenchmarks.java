@@ -153,46 +153,4 @@ public final class LargeObjectBenchmarks {
       }
     };
   }
-
-  /** A measurement of bytes moved per second by {@link #once()}. */
-  private abstract static class GbMeasurement implements Measurement {
-    private final String name;
-    private final long bytesPerRound;
-    private final String work;
-
-    GbMeasurement(String name, long bytesPerRound, String work) {
-      this.name = name;
-      this.bytesPerRound = bytesPerRound;
-      this.work = work;
-    }
-
-    abstract void once() throws Exception;
-
-    @Override
-    public String name() {
-      return name;
-    }
-
-    @Override
-    public Unit unit() {
-      return Unit.GB_PER_SECOND;
-    }
-
-    @Override
-    public void warmUp() throws Exception {
-      once();
-    }
-
-    @Override
-    public double runRound() throws Exception {
-      long t0 = System.nanoTime();
-      once();
-      return bytesPerRound / (double) (System.nanoTime() - t0);
-    }
-
-    @Override
-    public String workPerRound() {
-      return work;
-    }
-  }
 }
