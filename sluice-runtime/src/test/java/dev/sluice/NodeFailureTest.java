@@ -45,7 +45,7 @@ class NodeFailureTest {
   @BeforeAll
   static void startCluster() {
     cluster = LocalCluster.builder().nodes(2).cpusPerNode(2).workersPerNode(1)
-        .health(Duration.ofMillis(200), Duration.ofSeconds(3)).start();
+        .health(Duration.ofMillis(200), Duration.ofSeconds(5)).start();
     SluiceTestSupport.start(cluster.driverConfig().build());
   }
 
@@ -128,7 +128,7 @@ class NodeFailureTest {
             .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(2)
                 .build()).remote();
         ObjectRefGenerator<String> unretried = Sluice.generator(NodeFailureTest::tagged, dir, 3,
-            10).options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0)
+            10).options(TaskOptions.builder().nodeAffinity(victim.nodeId(), false).maxRetries(0)
                 .build()).remote()) {
       Iterator<ObjectRef<String>> it = retried.iterator();
       List<String> items = new ArrayList<>();
@@ -137,7 +137,7 @@ class NodeFailureTest {
       }
       Iterator<ObjectRef<String>> it2 = unretried.iterator();
       for (int k = 0; k < 3; k++) {
-        assertThat(it2.next().get(WAIT)).endsWith("#" + k);
+        assertThat(it2.next().get(WAIT)).isEqualTo(victim.nodeId().hex() + "#" + k);
       }
       cluster.kill(victim);
       touch(dir, "go");
@@ -170,7 +170,7 @@ class NodeFailureTest {
         .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(1).build())
         .remote();
     ObjectRef<String> unretried = Sluice.task(NodeFailureTest::nodeAfterMarker, unretriedDir)
-        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), true).maxRetries(0).build())
+        .options(TaskOptions.builder().nodeAffinity(victim.nodeId(), false).maxRetries(0).build())
         .remote();
     await().atMost(WAIT).until(() -> Files.exists(Path.of(retriedDir, "started-0"))
         && Files.exists(Path.of(unretriedDir, "started-0")));

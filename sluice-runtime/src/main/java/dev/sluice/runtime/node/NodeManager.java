@@ -673,7 +673,8 @@ public final class NodeManager implements AutoCloseable {
         .setSpilledBytes(st.spilledBytes());
     NodeHeartbeatReply reply = ControlServiceGrpc.newBlockingStub(
             channels.get(config.controlTarget()))
-        .withDeadlineAfter(config.heartbeatPeriod().toMillis() * 3, TimeUnit.MILLISECONDS)
+        .withDeadlineAfter(Math.max(2000, config.heartbeatPeriod().toMillis() * 3),
+            TimeUnit.MILLISECONDS)
         .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
             .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
             .putAllResourcesAvailable(snapshot).setLoad(load).build());
@@ -803,7 +804,7 @@ public final class NodeManager implements AutoCloseable {
       if (target != null && target.getAlive()) {
         return spillback(p, target);
       }
-      long viewWait = Math.max(TimeUnit.SECONDS.toNanos(2),
+      long viewWait = Math.max(TimeUnit.SECONDS.toNanos(10),
           5 * config.heartbeatPeriod().toNanos());
       if (target == null && System.nanoTime() - p.arrivedNanos < viewWait) {
         awaitingView.add(p);
