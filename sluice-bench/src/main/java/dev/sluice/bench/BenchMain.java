@@ -244,16 +244,7 @@ public final class BenchMain {
       streams.addRow("Sluice owner heap kept per consumed item", value(stats, retained), "-", "-",
           "-", "-");
 
-      ResultTable details = new ResultTable("measurement", "median", "min", "max", "rounds",
-          "work per round");
-      for (Map.Entry<Measurement, Stats> e : stats.entrySet()) {
-        Measurement m = e.getKey();
-        Stats s = e.getValue();
-        details.addRow(m.name(), InterleavedRunner.format(s.median(), m.unit()),
-            InterleavedRunner.format(s.min(), m.unit()),
-            InterleavedRunner.format(s.max(), m.unit()), Integer.toString(s.rounds()),
-            m.workPerRound());
-      }
+      ResultTable details = detailsTable(stats);
       addDetail(details, "  after close(), still referenced", idle.closedHeld(),
           Measurement.Unit.BYTES, idle.workPerRound());
       addDetail(details, "  after close() and dropped", idle.closedDropped(),
@@ -373,17 +364,20 @@ public final class BenchMain {
     t.addRow(stream.name(), value(stats, stream), "gRPC inline " + value(stats, grpc),
         ratio(vsGrpc), String.format(Locale.ROOT, ">= %.0fx", LARGE_TARGET_GRPC_RATIO),
         met(vsGrpc >= LARGE_TARGET_GRPC_RATIO));
-    ResultTable details = new ResultTable("measurement", "median", "min", "max", "rounds",
-        "work per round");
-    for (Map.Entry<Measurement, Stats> e : stats.entrySet()) {
-      addDetail(details, e.getKey().name(), e.getValue(), e.getKey().unit(),
-          e.getKey().workPerRound());
-    }
+    ResultTable details = detailsTable(stats);
     return "Large objects (shared-memory store)\n\n" + t.render()
         + "\nGB/s of payload end to end (10^9 bytes/s); memcpy is System.arraycopy of 64 MiB"
         + " arrays in this JVM. The stream's producer yields one prebuilt array; get() copies"
         + " each item out of shared memory into a new byte[]; getBuffer() maps it and reads"
         + " every byte in place.\n\n" + details.render();
+  }
+
+  /** The per-measurement table under a section: median, min and max of every measurement. */
+  static ResultTable detailsTable(Map<Measurement, Stats> stats) {
+    ResultTable details = new ResultTable("measurement", "median", "min", "max", "rounds",
+        "work per round");
+    stats.forEach((m, s) -> addDetail(details, m.name(), s, m.unit(), m.workPerRound()));
+    return details;
   }
 
   private static void addDetail(ResultTable details, String name, Stats s, Measurement.Unit unit,
@@ -402,20 +396,20 @@ public final class BenchMain {
     return InterleavedRunner.format(b, Measurement.Unit.BYTES);
   }
 
-  private static Measurement add(List<Measurement> all, Measurement m) {
+  static Measurement add(List<Measurement> all, Measurement m) {
     all.add(m);
     return m;
   }
 
-  private static String value(Map<Measurement, Stats> stats, Measurement m) {
+  static String value(Map<Measurement, Stats> stats, Measurement m) {
     return InterleavedRunner.format(stats.get(m).median(), m.unit());
   }
 
-  private static String ratio(double r) {
+  static String ratio(double r) {
     return String.format(Locale.ROOT, "%.2fx", r);
   }
 
-  private static String met(boolean met) {
+  static String met(boolean met) {
     return met ? "yes" : "NO";
   }
 }

@@ -1,5 +1,10 @@
 package dev.sluice.bench;
 
+import static dev.sluice.bench.BenchMain.add;
+import static dev.sluice.bench.BenchMain.met;
+import static dev.sluice.bench.BenchMain.ratio;
+import static dev.sluice.bench.BenchMain.value;
+
 import dev.sluice.NodeId;
 import dev.sluice.ObjectRef;
 import dev.sluice.ObjectRefGenerator;
@@ -151,7 +156,7 @@ public final class ClusterBenchmarks {
             + " stream pinned to the head, and the node 2 stream iterated without get() (the"
             + " producer writing into its store and reporting, paced by the backpressure). All"
             + " four are interleaved round by round; node JVMs run with a "
-            + (STORE_BYTES >> 30) + " GiB store each.\n\n" + details(stats);
+            + (STORE_BYTES >> 30) + " GiB store each.\n\n" + BenchMain.detailsTable(stats).render();
       } finally {
         for (Measurement m : all) {
           m.close();
@@ -283,19 +288,13 @@ public final class ClusterBenchmarks {
     String peer = "1 node " + InterleavedRunner.format(s1.median(), one.unit());
     t.addRow("Task throughput, 3 nodes", InterleavedRunner.format(s3.median(), three.unit()),
         peer, ratio(r), String.format(Locale.ROOT, ">= %.1fx", SCALE_TARGET_RATIO),
-        r >= SCALE_TARGET_RATIO ? "yes" : "NO");
+        met(r >= SCALE_TARGET_RATIO));
     t.addRow("Task throughput, 1 node", InterleavedRunner.format(s1.median(), one.unit()), "-",
         ratio(1.0), "-", "-");
-    ResultTable d = new ResultTable("measurement", "median", "min", "max", "rounds",
-        "work per round");
-    for (Map.Entry<Measurement, Stats> e : Map.of(one, s1, three, s3).entrySet().stream()
-        .sorted(Map.Entry.comparingByKey((a, b) -> a.name().compareTo(b.name()))).toList()) {
-      Stats s = e.getValue();
-      Measurement m = e.getKey();
-      d.addRow(m.name(), InterleavedRunner.format(s.median(), m.unit()),
-          InterleavedRunner.format(s.min(), m.unit()), InterleavedRunner.format(s.max(), m.unit()),
-          Integer.toString(s.rounds()), m.workPerRound());
-    }
+    Map<Measurement, Stats> both = new java.util.LinkedHashMap<>();
+    both.put(one, s1);
+    both.put(three, s3);
+    ResultTable d = BenchMain.detailsTable(both);
     double ideal1 = CPUS_PER_NODE * 1000.0 / TASK_MILLIS;
     return String.format(Locale.ROOT, "Task throughput across nodes (%d CPUs per node)%n%n",
         CPUS_PER_NODE) + t.render() + String.format(Locale.ROOT, "%nEach round submits %d"
@@ -390,33 +389,5 @@ public final class ClusterBenchmarks {
     public String workPerRound() {
       return tasks + " tasks of " + TASK_MILLIS + " ms";
     }
-  }
-
-  // ---------------------------------------------------------------------------------------
-
-  private static String details(Map<Measurement, Stats> stats) {
-    ResultTable d = new ResultTable("measurement", "median", "min", "max", "rounds",
-        "work per round");
-    for (Map.Entry<Measurement, Stats> e : stats.entrySet()) {
-      Measurement m = e.getKey();
-      Stats s = e.getValue();
-      d.addRow(m.name(), InterleavedRunner.format(s.median(), m.unit()),
-          InterleavedRunner.format(s.min(), m.unit()), InterleavedRunner.format(s.max(), m.unit()),
-          Integer.toString(s.rounds()), m.workPerRound());
-    }
-    return d.render();
-  }
-
-  private static Measurement add(List<Measurement> all, Measurement m) {
-    all.add(m);
-    return m;
-  }
-
-  private static String value(Map<Measurement, Stats> stats, Measurement m) {
-    return InterleavedRunner.format(stats.get(m).median(), m.unit());
-  }
-
-  private static String ratio(double r) {
-    return String.format(Locale.ROOT, "%.2fx", r);
   }
 }
