@@ -359,14 +359,25 @@ class ReferenceCountingTest {
 
   @Test
   void aRefNestedInAnArgumentStaysReadableAfterTheCallerDropsIt() {
+    assertDeliveredAfterTheCallerDropsTheArgument(
+        ReferenceCountingTest::readerOfANestedArgument, "dropped", "payload");
+  }
+
+  /**
+   * Submits a task through {@code submit}, waits until the caller's ref to the task's argument
+   * is collected, lets the task go on (marker {@code go}), checks that it returns
+   * {@code expected}, and that everything is released once the task ended and the worker's
+   * borrowed ref was collected.
+   */
+  private void assertDeliveredAfterTheCallerDropsTheArgument(
+      java.util.function.Function<String, Submitted<String>> submit, String go, String expected) {
     ObjectStoreStats base = stats();
-    Submitted<String> s = readerOfANestedArgument(dir.toString());
+    Submitted<String> s = submit.apply(dir.toString());
 
     awaitCollected(s.arg());
-    touch(dir, "dropped");
-    assertThat(s.result().get(WAIT)).isEqualTo("payload");
+    touch(dir, go);
+    assertThat(s.result().get(WAIT)).isEqualTo(expected);
 
-    // Released once the task ended and the worker's borrowed ref was collected.
     s = null;
     awaitBaseline(base);
   }
@@ -380,16 +391,9 @@ class ReferenceCountingTest {
 
   @Test
   void aTopLevelArgumentDroppedWhileItsTaskWaitsIsStillDelivered() {
-    ObjectStoreStats base = stats();
-    Submitted<String> s = joinedAfterTheGate(dir.toString());
-
-    // The task waits for its other argument; the caller's ref to this one is gone.
-    awaitCollected(s.arg());
-    touch(dir, "open");
-    assertThat(s.result().get(WAIT)).isEqualTo("open/payload");
-
-    s = null;
-    awaitBaseline(base);
+    // The task waits for its other argument (the gate); the caller's ref to this one is gone.
+    assertDeliveredAfterTheCallerDropsTheArgument(
+        ReferenceCountingTest::joinedAfterTheGate, "open", "open/payload");
   }
 
   // ------------------------------------------------------------------ borrowing
