@@ -12,7 +12,7 @@ final class SessionRootOption {
   @Option(names = "--session-root", paramLabel = "DIR",
       description = "Directory of sessions, daemon records and cluster tokens (default: "
           + "${DEFAULT-VALUE}).")
-  private Path root = Path.of(System.getProperty("java.io.tmpdir"), "sluice");
+  private Path root = dev.sluice.runtime.common.SessionRoots.defaultRoot();
 
   Path root() {
     return root.toAbsolutePath().normalize();

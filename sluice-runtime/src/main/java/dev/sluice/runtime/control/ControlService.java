@@ -156,11 +156,6 @@ public final class ControlService implements AutoCloseable {
     }
   }
 
-  /** The nodes as known now (alive and dead). */
-  public List<NodeInfo> nodes() {
-    return nodes.values().stream().map(e -> e.info).toList();
-  }
-
   @Override
   public void close() {
     healthChecker.shutdownNow();

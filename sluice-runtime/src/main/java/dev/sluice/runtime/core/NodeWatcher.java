@@ -95,11 +95,6 @@ final class NodeWatcher implements AutoCloseable {
     return nodes.get(nodeId);
   }
 
-  /** Every node seen, alive or dead. */
-  List<NodeInfo> nodes() {
-    return List.copyOf(nodes.values());
-  }
-
   @Override
   public void close() {
     closed = true;

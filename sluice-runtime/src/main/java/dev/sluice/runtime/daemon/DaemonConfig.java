@@ -113,8 +113,8 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
         Duration.ofMillis(Long.parseLong(m.getOrDefault("unschedulable-timeout-ms", "60000"))),
         m.containsKey("allow") ? Arrays.asList(m.get("allow").split(",")) : List.of(),
         m.containsKey("exit-on-stdin-eof"),
-        Path.of(m.getOrDefault("session-root", Path.of(System.getProperty("java.io.tmpdir"),
-            "sluice").toString())),
+        m.containsKey("session-root") ? Path.of(m.get("session-root"))
+            : dev.sluice.runtime.common.SessionRoots.defaultRoot(),
         tlsFiles(m));
   }
 

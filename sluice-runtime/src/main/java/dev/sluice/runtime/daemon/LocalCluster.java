@@ -136,7 +136,7 @@ public final class LocalCluster implements AutoCloseable {
     private long objectStoreBytes = 512L << 20;
     private Duration heartbeatPeriod = Duration.ofMillis(200);
     private Duration nodeTimeout = Duration.ofSeconds(5);
-    private Path root = Path.of(System.getProperty("java.io.tmpdir"), "sluice");
+    private Path root = dev.sluice.runtime.common.SessionRoots.defaultRoot();
     private final List<Map<String, Double>> resources = new ArrayList<>();
     private final Map<Integer, NodeNetwork> networks = new HashMap<>();
     private List<Path> daemonClassPath;

@@ -138,7 +138,7 @@ public final class EmbeddedCluster extends DriverRuntime {
 
   /** Where session directories go: the configured root, else {@code java.io.tmpdir/sluice}. */
   static Path sessionRoot(SluiceConfig config) {
-    return config.sessionRoot().orElse(Path.of(System.getProperty("java.io.tmpdir"), "sluice"));
+    return config.sessionRoot().orElseGet(dev.sluice.runtime.common.SessionRoots::defaultRoot);
   }
 
   private static Path createSessionDir(SluiceConfig config) {

@@ -897,10 +897,7 @@ public final class NodeManager implements AutoCloseable {
 
   /** The data channel of node manager {@code source}, as last heard, or null. */
   private java.net.InetSocketAddress objectDataAddress(Address source) {
-    NodeInfo n;
-    synchronized (lock) {
-      n = clusterView.node(source.getNodeId());
-    }
+    NodeInfo n = clusterNode(source.getNodeId());
     return n == null || n.getObjectDataPort() <= 0 ? null
         : new java.net.InetSocketAddress(n.getNodeManager().getHost(), n.getObjectDataPort());
   }

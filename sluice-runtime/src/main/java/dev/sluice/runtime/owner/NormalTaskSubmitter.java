@@ -531,17 +531,22 @@ public final class NormalTaskSubmitter {
 
       @Override
       public void onError(Throwable t) {
-        onWorkerFailed(ks, lease, t);
+        onWorkerFailed(ks, lease, t, null);
       }
 
       @Override
       public void onCompleted() {
-        onWorkerFailed(ks, lease, new IllegalStateException("worker closed its task stream"));
+        onWorkerFailed(ks, lease, new IllegalStateException("worker closed its task stream"),
+            null);
       }
     };
   }
 
-  private void onWorkerFailed(KeyState ks, LeaseEntry lease, Throwable t) {
+  /**
+   * A lease's worker failed. {@code nodeKnownDead} is true when the caller already knows the
+   * worker's node died, or null to find out by probing the node's manager.
+   */
+  private void onWorkerFailed(KeyState ks, LeaseEntry lease, Throwable t, Boolean nodeKnownDead) {
     if (closed) {
       return;
     }
@@ -570,13 +575,15 @@ public final class NormalTaskSubmitter {
     // Whether the worker's node died too decides the error: probe its node manager off the
     // transport thread (a dead node refuses or times out).
     Thread.ofVirtual().name("sluice-worker-failure").start(() -> {
-      boolean nodeDied = !nodeManagerReachable.test(lease.grantedBy);
+      boolean nodeDied = nodeKnownDead != null ? nodeKnownDead
+          : !nodeManagerReachable.test(lease.grantedBy);
       if (!nodeDied) {
         returnLease(lease, true);
-      } else {
+      } else if (nodeKnownDead == null) {
         // Every other lease on that node is as good as dead: fail them first, so the retries
         // below are not pipelined onto a worker that is about to go.
-        onNodeDied(lease.grant.getWorker().getNodeId());
+        failLeasesOn(lease.grant.getWorker().getNodeId(), "its node manager "
+            + lease.grantedBy + " does not answer");
       }
       for (TaskSpec spec : lost) {
         TaskId id = taskId(spec);
@@ -597,6 +604,11 @@ public final class NormalTaskSubmitter {
    * declared the node dead, which may come before (or instead of) the connections breaking.
    */
   public void onNodeDied(ByteString nodeId) {
+    failLeasesOn(nodeId, "it was declared dead by the control service");
+  }
+
+  /** Fails every lease on node {@code nodeId}, which died because {@code why}. */
+  private void failLeasesOn(ByteString nodeId, String why) {
     for (KeyState ks : keys.values()) {
       List<LeaseEntry> onNode = new ArrayList<>();
       synchronized (ks) {
@@ -608,7 +620,7 @@ public final class NormalTaskSubmitter {
       }
       for (LeaseEntry l : onNode) {
         onWorkerFailed(ks, l, new IllegalStateException("node " + NodeId.fromBytes(
-            nodeId.toByteArray()) + " was declared dead by the control service"));
+            nodeId.toByteArray()) + " died: " + why), true);
       }
     }
   }
