@@ -28,4 +28,18 @@ public interface ObjectRef<T> extends Awaitable {
 
   /** The object's id. */
   ObjectId id();
+
+  /**
+   * Gives up this handle now instead of when the garbage collector finds it unreachable: the
+   * Java counterpart of dropping a ref in Ray's Python API, where reference counting frees it at
+   * once. A large object (such as a consumed streamed item) whose last handle is released is
+   * freed from shared memory right away, rather than after the next collection of this
+   * process's heap. Other handles to the same object (copies passed to tasks or nested in
+   * values, or deserialized elsewhere) are unaffected. Idempotent.
+   *
+   * <p>After release, {@link #get()} throws {@link IllegalStateException}, and so does passing
+   * this handle to a task or serializing it in a value. A value already taken with {@code get()}
+   * stays valid: it is a copy.
+   */
+  void release();
 }

@@ -62,6 +62,9 @@ class LifecycleTest {
     public ObjectId id() {
       return ObjectId.of(TaskId.forDriver(JobId.fromBytes(new byte[JobId.LENGTH])), 1);
     }
+
+    @Override
+    public void release() {}
   };
 
   private static void assertNeedsInit(Executable call) {

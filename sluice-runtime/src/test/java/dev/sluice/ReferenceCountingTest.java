@@ -626,4 +626,74 @@ class ReferenceCountingTest {
 
     awaitBaseline(base);
   }
+
+  // ------------------------------------------------------------------ explicit release
+
+  static Iterator<byte[]> largeItems(int n) {
+    return IntStream.range(0, n).mapToObj(i -> new byte[512 << 10]).iterator();
+  }
+
+  @Test
+  void aReleasedRefIsUncountedAtOnceThoughStillReachable() {
+    ObjectStoreStats base = stats();
+    ObjectRef<String> ref = Sluice.put("released early");
+    assertThat(stats().referencedObjects()).isEqualTo(base.referencedObjects() + 1);
+
+    ref.release();
+
+    // No collection ran: only the release can have dropped the count.
+    ObjectStoreStats after = stats();
+    assertThat(after.referencedObjects()).isEqualTo(base.referencedObjects());
+    assertThat(after.memoryStoreObjects()).isEqualTo(base.memoryStoreObjects());
+    java.lang.ref.Reference.reachabilityFence(ref);
+  }
+
+  @Test
+  void aReleasedRefCannotBeUsedAgainAndReleasingTwiceIsHarmless() {
+    ObjectRef<String> ref = Sluice.put("gone");
+    ref.release();
+    ref.release();
+
+    assertThatThrownBy(ref::get).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("was released");
+    assertThatThrownBy(() -> Sluice.task(ReferenceCountingTest::length, ref).remote())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("was released");
+    assertThatThrownBy(() -> Sluice.put(List.of(ref)))
+        .hasRootCauseInstanceOf(IllegalStateException.class)
+        .rootCause().hasMessageContaining("was released");
+  }
+
+  static int length(String s) {
+    return s.length();
+  }
+
+  @Test
+  void releasingOneHandleLeavesTheObjectToItsOtherHolders() {
+    ObjectRef<String> inner = Sluice.put("still needed");
+    ObjectRef<List<ObjectRef<String>>> outer = Sluice.put(List.of(inner));
+
+    inner.release();
+
+    assertThat(outer.get(WAIT).get(0).get(WAIT)).isEqualTo("still needed");
+  }
+
+  @Test
+  void releasedStreamItemsLeaveSharedMemoryWithoutAGarbageCollection() {
+    List<ObjectRef<byte[]>> kept = new ArrayList<>();
+    try (ObjectRefGenerator<byte[]> gen =
+        Sluice.generator(ReferenceCountingTest::largeItems, 6).remote()) {
+      for (ObjectRef<byte[]> item : gen) {
+        assertThat(item.get(WAIT)).hasSize(512 << 10);
+        item.release();
+        kept.add(item);
+      }
+    }
+    await("released items freed from shared memory").atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+          ObjectStoreStats s = stats();
+          assertThat(s.sharedMemoryObjects()).isZero();
+          assertThat(s.sharedMemoryUsedBytes()).isZero();
+        });
+    assertThat(kept).as("every handle is still reachable").hasSize(6);
+  }
 }

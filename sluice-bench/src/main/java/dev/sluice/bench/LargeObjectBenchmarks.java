@@ -92,7 +92,7 @@ public final class LargeObjectBenchmarks {
   }
 
   /** Reads every byte (as longs): what a consumer of a zero-copy view pays at least. */
-  static long sum(MemorySegment s) {
+  public static long sum(MemorySegment s) {
     long acc = 0;
     long longs = s.byteSize() / 8;
     for (long i = 0; i < longs; i++) {

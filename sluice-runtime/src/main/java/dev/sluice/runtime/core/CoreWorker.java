@@ -174,7 +174,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
             channels.get(options.nodeManagerTarget()), options.nodeManagerTarget())
         : SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
             options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()),
-            options.nodeManagerTarget());
+            options.nodeManagerTarget(), ByteString.copyFrom(options.workerId().toBytes()));
     this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, this::deleteShared);
     this.taskManager = new TaskManager(store, refs, this::isLost, this::deleteCopyAt,
         (id, where) -> sharedStore.prefetch(id, where));
@@ -323,8 +323,18 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     return TaskArg.newBuilder().setRef(ref.toInfo()).build();
   }
 
-  /** A value encoded as an object: inline or in the node's store, with its nested refs. */
-  private record Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested) {}
+  /**
+   * A value encoded as an object: inline or in the node's store, with its nested refs; readable
+   * once {@code sealed} completes (at once unless encoded with {@code sealLater}).
+   */
+  private record Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested,
+      CompletableFuture<Void> sealed) {
+    Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested) {
+      this(value, nested, SEALED);
+    }
+  }
+
+  private static final CompletableFuture<Void> SEALED = CompletableFuture.completedFuture(null);
 
   /**
    * Encodes {@code value} as object {@code id}: a {@code byte[]} over the inline threshold is
@@ -333,9 +343,19 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
    * enclosing collection scope).
    */
   private Encoded encode(ObjectId id, Object value, java.util.function.Supplier<String> what) {
+    return encode(id, value, what, false);
+  }
+
+  /**
+   * As {@link #encode(ObjectId, Object, java.util.function.Supplier)}; with {@code sealLater} a
+   * value written to the store may still be sealing when this returns (see
+   * {@link SharedMemoryClient#writeAsync}).
+   */
+  private Encoded encode(ObjectId id, Object value, java.util.function.Supplier<String> what,
+      boolean sealLater) {
     int threshold = options.inlineThresholdBytes();
     if (value instanceof byte[] raw && raw.length > threshold) {
-      return new Encoded(sharedStore.write(id, raw, true), List.of());
+      return stored(id, raw, true, List.of(), sealLater);
     }
     int outer = refs.beginCollect();
     byte[] bytes;
@@ -346,7 +366,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       nested = refs.endCollect(outer);
     }
     if (bytes.length > threshold) {
-      return new Encoded(sharedStore.write(id, bytes, false), nested);
+      return stored(id, bytes, false, nested, sealLater);
     }
     String excess = MessageLimit.describeExcess(what, bytes.length, options.maxMessageBytes());
     if (excess != null) {
@@ -354,6 +374,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     return new Encoded(ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes))
         .build(), nested);
+  }
+
+  private Encoded stored(ObjectId id, byte[] bytes, boolean raw,
+      List<ReferenceCounter.Nested> nested, boolean sealLater) {
+    if (!sealLater) {
+      return new Encoded(sharedStore.write(id, bytes, raw), nested);
+    }
+    SharedMemoryClient.Written written = sharedStore.writeAsync(id, bytes, raw);
+    return new Encoded(written.value(), nested, written.sealed());
   }
 
   @Override
@@ -767,6 +796,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   private static ObjectRefImpl<?> impl(ObjectRef<?> ref) {
     if (ref instanceof ObjectRefImpl<?> r) {
+      r.checkNotReleased();
       return r;
     }
     throw new IllegalArgumentException("not an ObjectRef created by Sluice: " + ref);
@@ -805,11 +835,12 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @Override
-  public EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner) {
-    Encoded enc = encode(id, value, () -> "return value " + id);
+  public EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner,
+      boolean sealLater) {
+    Encoded enc = encode(id, value, () -> "return value " + id, sealLater);
     List<ReferenceCounter.Nested> nested = enc.nested();
     if (nested.isEmpty()) {
-      return new EncodedReturn(enc.value(), List.of());
+      return new EncodedReturn(enc.value(), List.of(), enc.sealed());
     }
     try {
       refs.registerBorrower(nested, taskOwner)
@@ -822,7 +853,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     }
     Reference.reachabilityFence(value);
     return new EncodedReturn(enc.value(),
-        nested.stream().map(ReferenceCounter.Nested::toInfo).toList());
+        nested.stream().map(ReferenceCounter.Nested::toInfo).toList(), enc.sealed());
   }
 
   @Override

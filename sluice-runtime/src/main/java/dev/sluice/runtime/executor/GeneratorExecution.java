@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.function.BiFunction;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -110,7 +111,8 @@ final class GeneratorExecution {
       return null;
     }
     PushTaskReply.Builder reply = PushTaskReply.newBuilder()
-        .addReturns(toValue.encode(null, ObjectId.of(taskId, 1), () -> what).setObjectId(generatorId));
+        .addReturns(toValue.encode(null, ObjectId.of(taskId, 1), () -> what).join()
+            .setObjectId(generatorId));
     for (long k = 0; k < nextIndex; k++) {
       reply.addStreamedReturns(StreamedReturn.newBuilder()
           .setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
@@ -229,26 +231,33 @@ final class GeneratorExecution {
     }
     ErrorInfo e = Errors.applicationError(what + " failed on " + location + " after "
         + nextIndex + " item(s): " + t, t);
-    report(ReturnObject.newBuilder().setValue(Errors.value(e)));
+    report(CompletableFuture.completedFuture(ReturnObject.newBuilder()
+        .setValue(Errors.value(e))));
   }
 
-  /** Issues the report of the next item; false if the owner is gone. */
-  private boolean report(ReturnObject.Builder value) {
+  /**
+   * Issues the report of the next item, to be sent once {@code value} is ready (its object
+   * sealed in the node's store): the producer goes on meanwhile. False if the owner is gone.
+   */
+  private boolean report(CompletableFuture<ReturnObject.Builder> value) {
     long k = nextIndex++;
     ReportGeneratorItemReturns.Builder r = ReportGeneratorItemReturns.newBuilder()
         .setGeneratorId(generatorId)
         .setItemIndex(k)
         // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
-        .addReturnedObjects(value)
         .setWorkerAddr(self)
         .setAttemptNumber(spec.getAttemptNumber());
-    return stream.sendReport(r, waiter);
+    return stream.sendReport(r, value, waiter);
   }
 
   /** Turns a value into a return object: inline or in the node's store, or an error. */
   interface ValueEncoder {
-    /** Encodes {@code value}, the object {@code id}, named {@code what} in errors. */
-    ReturnObject.Builder encode(Object value, ObjectId id, Supplier<String> what);
+    /**
+     * Encodes {@code value}, the object {@code id}, named {@code what} in errors; the future
+     * completes when the object may be reported (sealed, if in the store).
+     */
+    CompletableFuture<ReturnObject.Builder> encode(Object value, ObjectId id,
+        Supplier<String> what);
   }
 
   /** Names item {@code k} in error messages; built only when a message needs it. */

@@ -26,6 +26,7 @@ import dev.sluice.runtime.serial.ObjectSerializer;
 import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,11 +82,14 @@ public final class TaskReceiver {
      * listed, and {@code taskOwner} has been registered as a borrower of each when this
      * returns, so they outlive this process's own copies until the owner counts them.
      *
+     * With {@code sealLater}, a value written to the store may still be sealing on return: it
+     * must not reach a reader before {@link EncodedReturn#sealed} completes.
+     *
      * @throws SerializationException if the value cannot be serialized
      * @throws ObjectStoreFullException if it is large and the store has no room
      * @throws ObjectTooLargeException if it can neither travel inline nor fit the store
      */
-    EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner);
+    EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner, boolean sealLater);
 
     /**
      * Waits until the borrows this process took on refs it deserialized are registered with
@@ -99,8 +103,12 @@ public final class TaskReceiver {
      */
     void ownerConnectionLost();
 
-    /** An encoded return value and the refs nested in it. */
-    record EncodedReturn(ObjectValue value, List<ObjectRefInfo> nestedRefs) {}
+    /**
+     * An encoded return value and the refs nested in it; readable once {@code sealed} completes
+     * (exceptionally if the store refused it).
+     */
+    record EncodedReturn(ObjectValue value, List<ObjectRefInfo> nestedRefs,
+        java.util.concurrent.CompletableFuture<Void> sealed) {}
   }
 
   private static final class Work {
@@ -290,15 +298,15 @@ public final class TaskReceiver {
       replyApplicationError(w, what, thrown);
     } else {
       send(w, PushTaskReply.newBuilder()
-          .addReturns(toValue(result, ObjectId.of(w.taskId, 1), () -> what, spec.getOwner())
-              .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
+          .addReturns(toValue(result, ObjectId.of(w.taskId, 1), () -> what, spec.getOwner(), false)
+              .join().setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
           .build());
     }
   }
 
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
     GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
-        env.location(), (value, id, item) -> toValue(value, id, item, spec.getOwner()),
+        env.location(), (value, id, item) -> toValue(value, id, item, spec.getOwner(), true),
         () -> w.cancelled);
     PushTaskReply reply;
     try {
@@ -320,26 +328,35 @@ public final class TaskReceiver {
   /**
    * A returned value as it travels: serialized inline, or the error explaining why it cannot
    * be. Refs nested in it are listed, and the task's owner is registered as their borrower
-   * before this returns (see {@link ExecutionEnv#serializeReturn}).
+   * before this returns (see {@link ExecutionEnv#serializeReturn}). The future completes when
+   * the value may be sent: at once, unless {@code sealLater} and it is still being sealed in
+   * the node's store.
    */
-  private ReturnObject.Builder toValue(Object value, ObjectId id, Supplier<String> what,
-      Address owner) {
+  private CompletableFuture<ReturnObject.Builder> toValue(Object value, ObjectId id,
+      Supplier<String> what, Address owner, boolean sealLater) {
     ReturnObject.Builder out = ReturnObject.newBuilder();
     try {
-      ExecutionEnv.EncodedReturn r = env.encodeReturn(value, id, owner);
+      ExecutionEnv.EncodedReturn r = env.encodeReturn(value, id, owner, sealLater);
       out.setValue(r.value());
-      return r.nestedRefs().isEmpty() ? out : out.addAllNestedRefs(r.nestedRefs());
+      if (!r.nestedRefs().isEmpty()) {
+        out.addAllNestedRefs(r.nestedRefs());
+      }
+      return r.sealed().handle((sealed, e) -> e == null ? out
+          : out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_LOST, what.get() + " on "
+              + env.location() + " could not be stored: "
+              + (e.getCause() != null ? e.getCause() : e).getMessage()))));
     } catch (SerializationException e) {
-      return out.setValue(Errors.value(Errors.error(ErrorType.SERIALIZATION_FAILED, what.get()
-          + " on " + env.location() + " produced a value that cannot be serialized: "
-          + e.getMessage())));
+      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
+          ErrorType.SERIALIZATION_FAILED, what.get() + " on " + env.location()
+          + " produced a value that cannot be serialized: " + e.getMessage()))));
     } catch (ObjectStoreFullException e) {
-      return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_STORE_FULL, what.get()
-          + " on " + env.location() + " produced a value that does not fit: "
-          + e.getMessage())));
+      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
+          ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
+          + " produced a value that does not fit: " + e.getMessage()))));
     } catch (ObjectTooLargeException e) {
-      return out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_TOO_LARGE, "the value "
-          + what.get() + " on " + env.location() + " produced: " + e.getMessage())));
+      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
+          ErrorType.OBJECT_TOO_LARGE, "the value " + what.get() + " on " + env.location()
+          + " produced: " + e.getMessage()))));
     }
   }
 

@@ -6,6 +6,7 @@ import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
@@ -13,6 +14,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,8 +48,12 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private boolean reportFlushScheduled;
   private boolean closed;
 
-  /** One item's report, issued by a generator and not yet sent. */
-  private record IssuedItem(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {}
+  /**
+   * One item's report, issued by a generator and not yet sent; it goes out once {@code value}
+   * is ready (its object sealed), after every item issued before it.
+   */
+  private record IssuedItem(ReportGeneratorItemReturns.Builder report,
+      CompletableFuture<ReturnObject.Builder> value, GeneratorWaiter waiter) {}
 
   /** A sent report: whose it is and how many items it carried. */
   private record SentReport(GeneratorWaiter waiter, int items) {}
@@ -148,13 +154,19 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
    *
    * @return false if the owner is gone (the stream is closed)
    */
-  boolean sendReport(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {
+  boolean sendReport(ReportGeneratorItemReturns.Builder report,
+      CompletableFuture<ReturnObject.Builder> value, GeneratorWaiter waiter) {
     synchronized (lock) {
       if (closed) {
         return false;
       }
       waiter.onIssued();
-      issued.add(new IssuedItem(report, waiter));
+      issued.add(new IssuedItem(report, value, waiter));
+      if (!value.isDone()) {
+        // On the thread that completes the seal (a transport thread): sending the report there
+        // saves a thread hop on the way to the consumer.
+        value.whenComplete((v, e) -> sendIssued());
+      }
       if (waiter.creditExhausted()) {
         sendIssuedLocked();
       } else if (!reportFlushScheduled) {
@@ -175,7 +187,10 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
   }
 
-  /** Merges runs of consecutive items of one generator attempt into one report each, and sends. */
+  /**
+   * Sends the issued items whose values are ready, up to the first that is not (reports keep
+   * yield order), merging runs of consecutive items of one generator attempt into one report.
+   */
   private void sendIssuedLocked() {
     if (issued.isEmpty()) {
       return;
@@ -183,8 +198,13 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     ReportGeneratorItemReturns.Builder merged = null;
     GeneratorWaiter owner = null;
     long mergedBytes = 0;
+    int ready = 0;
     for (IssuedItem item : issued) {
-      ReportGeneratorItemReturns.Builder r = item.report();
+      if (!item.value().isDone()) {
+        break;
+      }
+      ready++;
+      ReportGeneratorItemReturns.Builder r = item.report().addReturnedObjects(item.value().join());
       long itemBytes = r.getReturnedObjects(0).getSerializedSize() + 8L;
       if (merged != null && item.waiter() == owner
           && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
@@ -203,7 +223,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       mergedBytes = itemBytes;
     }
     addReportLocked(merged, owner);
-    issued.clear();
+    issued.subList(0, ready).clear();
     flushLocked();
   }
 

@@ -574,6 +574,7 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private void onWorkerExit(WorkerProcess w) {
+    objectStoreService.releaseClient(ByteString.copyFrom(w.id.toBytes()));
     announceExit(w.id);
     List<Runnable> replies;
     synchronized (lock) {
@@ -998,6 +999,7 @@ public final class NodeManager implements AutoCloseable {
       @Override
       public void onError(Throwable t) {
         if (drivers.remove(a)) {
+          objectStoreService.releaseClient(a.getWorkerId());
           log.info("driver {} no longer answers ({}); it gets no more notices",
               Addresses.workerId(a), t.toString());
         } else {
@@ -1142,8 +1144,14 @@ public final class NodeManager implements AutoCloseable {
 
     @Override
     public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
-      objectStoreService.seal(req.getObjectId());
-      out.onNext(SealObjectReply.getDefaultInstance());
+      out.onNext(objectStoreService.seal(req));
+      out.onCompleted();
+    }
+
+    @Override
+    public void reserveExtent(dev.sluice.runtime.rpc.proto.ReserveExtentRequest req,
+        StreamObserver<dev.sluice.runtime.rpc.proto.ReserveExtentReply> out) {
+      out.onNext(objectStoreService.reserveExtent(req));
       out.onCompleted();
     }
 

@@ -7,10 +7,10 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 /**
- * An {@link ObjectBuffer} over a pinned object in the node's shared-memory store: the object's
- * range mapped read-only in an arena of its own, so that closing the buffer unmaps it and any
- * later access fails instead of reading reused memory. Closing (or the garbage collector, for a
- * buffer dropped unclosed) also ends the pin.
+ * An {@link ObjectBuffer} over a pinned object in the node's shared-memory store: a read-only
+ * view of the object's range whose lifetime is an arena of its own, so that after closing the
+ * buffer any access fails instead of reading reused memory. Closing (or the garbage collector,
+ * for a buffer dropped unclosed) also ends the pin.
  */
 final class MappedObjectBuffer implements ObjectBuffer {
   private static final Cleaner CLEANER = Cleaner.create(
@@ -24,12 +24,14 @@ final class MappedObjectBuffer implements ObjectBuffer {
     this.cleanable = CLEANER.register(this, new Release(arena, unpin));
   }
 
-  /** Unmaps and unpins; must not capture the buffer. */
+  /** Ends the view and the pin; must not capture the buffer. */
   private record Release(Arena arena, Runnable unpin) implements Runnable {
     @Override
     public void run() {
       try {
         arena.close();
+      } catch (IllegalStateException e) {
+        // already ended by the client's close
       } finally {
         unpin.run();
       }

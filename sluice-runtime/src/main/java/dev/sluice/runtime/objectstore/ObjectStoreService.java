@@ -1,5 +1,9 @@
 package dev.sluice.runtime.objectstore;
 
+import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
+import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
+import dev.sluice.runtime.rpc.proto.SealObjectReply;
+import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
@@ -43,9 +47,51 @@ public final class ObjectStoreService {
     return b.build();
   }
 
-  /** {@code SealObject}. */
-  public void seal(ByteString objectId) {
-    store.seal(id(objectId));
+  /** {@code SealObject}: of a created object, of an object written in an extent, or an abort. */
+  public SealObjectReply seal(SealObjectRequest req) {
+    if (req.getExtentGeneration() == 0) {
+      store.seal(id(req.getObjectId()));
+      return SealObjectReply.getDefaultInstance();
+    }
+    String client = clientKey(req.getClientId());
+    if (req.getAbort()) {
+      store.abortInExtent(client, req.getExtentSlot(), req.getExtentGeneration(),
+          req.getOffset(), req.getSize());
+      return SealObjectReply.getDefaultInstance();
+    }
+    ObjectId id = id(req.getObjectId());
+    if (store.sealInExtent(id, client, req.getExtentSlot(), req.getExtentGeneration(),
+        req.getOffset(), req.getSize()) == SharedMemoryStore.ExtentSeal.REJECTED) {
+      return SealObjectReply.newBuilder().setRejected(true).setMessage("object " + id
+          + " was written in extent " + req.getExtentSlot() + "/" + req.getExtentGeneration()
+          + " of the store, which the node no longer knows (its writer was declared gone)")
+          .build();
+    }
+    return SealObjectReply.getDefaultInstance();
+  }
+
+  /** {@code ReserveExtent}: a new writer extent, or (min size 0) the client's release. */
+  public ReserveExtentReply reserveExtent(ReserveExtentRequest req) {
+    String client = clientKey(req.getClientId());
+    if (req.getMinSize() <= 0) {
+      store.releaseClient(client);
+      return ReserveExtentReply.getDefaultInstance();
+    }
+    WriterExtents.Grant g = store.grantExtent(client, req.getMinSize());
+    if (g == null) {
+      return ReserveExtentReply.getDefaultInstance();
+    }
+    return ReserveExtentReply.newBuilder().setGranted(true).setSlot(g.slot())
+        .setGeneration(g.generation()).setOffset(g.offset()).setSize(g.size()).build();
+  }
+
+  /** The process {@code workerId} is gone: frees its extents (see {@link SharedMemoryStore}). */
+  public void releaseClient(ByteString workerId) {
+    store.releaseClient(clientKey(workerId));
+  }
+
+  private static String clientKey(ByteString workerId) {
+    return java.util.HexFormat.of().formatHex(workerId.toByteArray());
   }
 
   /** {@code PinObject}: not found (with the reason, if any) when the store cannot serve it. */

@@ -49,6 +49,14 @@ import org.slf4j.LoggerFactory;
  * collect garbage, since unreachable refs hold objects until the collector finds them; freed low
  * ranges are then reused instead of warming new ones.
  *
+ * <p>Writer extents: a worker writing many objects would pay a {@code create} round trip to the
+ * node manager per object, on the producer's critical path. Instead it is granted an extent (a
+ * range of the store, an eighth of it at most) and claims room for its objects there itself,
+ * through the {@link ExtentTable} in shared memory; the object becomes known here when its
+ * {@link #sealInExtent seal} arrives. The unclaimed rest of every extent is taken back before
+ * anything is spilled, and what a departed writer claimed without sealing is freed
+ * ({@link #releaseClient}).
+ *
  * <p>Threads: every method is {@code synchronized}; spill and restore I/O happen under the lock
  * (they are rare and bounded by the object's size). A create that finds no room while the
  * prefaulter holds a chunk waits for that chunk (milliseconds) rather than reporting the store
@@ -121,13 +129,30 @@ public final class SharedMemoryStore implements AutoCloseable {
   /** Highest end of a range ever allocated; guarded by {@code this}. */
   private long highWater;
   private long lastGcHint;
+  /** Writer extents; guarded by {@code this}. */
+  private final WriterExtents extents;
   /** True while the prefaulter holds a reserved chunk off the free list. */
   private boolean prefaulting;
   private final Thread prefaulter;
 
   private SharedMemoryStore(Path file, Path spillDir, long capacity, Arena arena,
-      MemorySegment segment, Runnable requestGc) {
+      MemorySegment segment, ExtentTable extentTable, Runnable requestGc) {
     this.requestGc = requestGc;
+    this.extents = new WriterExtents(extentTable, new WriterExtents.Ranges() {
+      @Override
+      public long take(long size) {
+        long offset = takeFirstFitLocked(size);
+        if (offset >= 0) {
+          onAllocatedLocked(offset + size);
+        }
+        return offset;
+      }
+
+      @Override
+      public void give(long offset, long size) {
+        returnRangeLocked(offset, size);
+      }
+    });
     this.prefaulter = Thread.ofPlatform().daemon().name("sluice-store-prefault")
         .priority(Thread.MIN_PRIORITY).unstarted(this::prefaultLoop);
     this.file = file;
@@ -175,9 +200,10 @@ public final class SharedMemoryStore implements AutoCloseable {
         ch.position(rounded - 1);
         ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
         MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, rounded, arena);
+        ExtentTable table = ExtentTable.create(file);
         log.info("shared-memory object store: {} ({} MiB)", file, rounded >> 20);
         SharedMemoryStore store = new SharedMemoryStore(file, spillDir, rounded, arena, seg,
-            requestGc);
+            table, requestGc);
         store.prefaulter.start();
         return store;
       }
@@ -185,6 +211,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       arena.close();
       try {
         Files.deleteIfExists(file);
+        Files.deleteIfExists(ExtentTable.fileOf(file));
       } catch (IOException ignored) {
         // nothing more to clean
       }
@@ -194,7 +221,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   }
 
   private static final java.util.regex.Pattern FILE_NAME =
-      java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)");
+      java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)(\\.extents)?");
 
   /**
    * The name of a store file: {@code sluice-<node>-<pid>}, naming the process that owns it so
@@ -287,6 +314,9 @@ public final class SharedMemoryStore implements AutoCloseable {
       }
       offset = firstFitLocked(alignedSize(size));
     }
+    if (offset < 0 && extents.revokeAll() > 0) {
+      offset = firstFitLocked(alignedSize(size));
+    }
     if (offset < 0) {
       offset = dropSecondariesLocked(alignedSize(size));
     }
@@ -306,12 +336,99 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (offset < 0) {
       return new Refused(false, "the node's object store is full: cannot fit object " + id
           + " of " + size + " bytes (capacity " + capacity + ", used " + used + " by "
-          + objects.size() + " objects that are all in use, spilled " + spilledBytes + ")");
+          + objects.size() + " objects that are all in use, " + extents.claimedUnsettled()
+          + " being written, largest free range " + largestFreeLocked() + ", spilled "
+          + spilledBytes + ")");
     }
     Entry e = new Entry(size, secondary);
     e.offset = offset;
     objects.put(id, e);
     return new Allocated(offset);
+  }
+
+  /** The outcome of {@link #sealInExtent}. */
+  public enum ExtentSeal {
+    /** The object is stored. */
+    SEALED,
+    /** A sealed copy already existed (a retry wrote it again): the new range was freed. */
+    DUPLICATE,
+    /** No such extent (freed when the client was declared gone), or the range is not in it. */
+    REJECTED
+  }
+
+  /** Largest extent granted, as a fraction of capacity: extents never hold much of the store. */
+  private static final int MAX_EXTENT_FRACTION = 8;
+  /** Smallest extent granted when a client asks for less: room for several objects. */
+  static final long MIN_EXTENT = 16L << 20;
+  /** Extents hold this many objects of the size asked for, within the bounds above. */
+  private static final int OBJECTS_PER_EXTENT = 4;
+
+  /**
+   * Grants {@code client} (a process of this node, by worker id) a writer extent with room for at
+   * least {@code minSize} bytes, ending its previous one; null when the object should rather be
+   * created on its own: larger than an eighth of the store, or no free range fits (spilling and
+   * garbage collection are left to {@link #create}).
+   */
+  public synchronized WriterExtents.Grant grantExtent(String client, long minSize) {
+    checkOpen();
+    long need = alignedSize(minSize);
+    long max = capacity / MAX_EXTENT_FRACTION / ALIGN * ALIGN;
+    if (minSize <= 0 || need > max) {
+      return null;
+    }
+    long want = Math.min(max, Math.max(MIN_EXTENT, need * OBJECTS_PER_EXTENT));
+    return extents.grant(client, need, Math.max(need, want));
+  }
+
+  /**
+   * Stores object {@code id}, which {@code client} wrote at {@code [offset, offset + size)} of
+   * its extent ({@code slot}, {@code generation}): sealed at once.
+   */
+  public synchronized ExtentSeal sealInExtent(ObjectId id, String client, int slot,
+      long generation, long offset, long size) {
+    checkOpen();
+    long len = alignedSize(size);
+    if (size <= 0 || !extents.settle(client, slot, generation, offset, len)) {
+      return ExtentSeal.REJECTED;
+    }
+    Entry existing = objects.get(id);
+    if (existing != null && existing.sealed) {
+      returnRangeLocked(offset, len);
+      return ExtentSeal.DUPLICATE;
+    }
+    if (existing != null) {
+      dropLocked(id, existing);
+    }
+    Entry e = new Entry(size, false);
+    e.offset = offset;
+    e.sealed = true;
+    objects.put(id, e);
+    used += len;
+    return ExtentSeal.SEALED;
+  }
+
+  /** {@code client} claimed {@code [offset, offset + size)} and will not write it: freed. */
+  public synchronized void abortInExtent(String client, int slot, long generation, long offset,
+      long size) {
+    long len = alignedSize(size);
+    if (!closed && extents.settle(client, slot, generation, offset, len)) {
+      returnRangeLocked(offset, len);
+    }
+  }
+
+  /**
+   * {@code client} is gone: its extent ends and whatever it claimed without sealing is freed.
+   * Called when a worker process exits and when a store client closes.
+   */
+  public synchronized void releaseClient(String client) {
+    if (!closed) {
+      extents.release(client);
+    }
+  }
+
+  /** Bytes held in writers' extents and not claimed yet (free, but reserved). */
+  public synchronized long reservedForWriters() {
+    return extents.reservedUnclaimed();
   }
 
   /** True if the store has a sealed copy of {@code id} (in memory or spilled). */
@@ -379,7 +496,8 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Current usage. */
   public synchronized Usage usage() {
-    return new Usage(capacity, used, objects.size(), spilledBytes, spilledObjects);
+    return new Usage(capacity, used + extents.claimedUnsettled(), objects.size(), spilledBytes,
+        spilledObjects);
   }
 
   /** Unmaps and removes the file and every spilled object. */
@@ -403,6 +521,12 @@ public final class SharedMemoryStore implements AutoCloseable {
         deleteSpillFile(e);
       }
       objects.clear();
+      extents.close();
+      try {
+        Files.deleteIfExists(ExtentTable.fileOf(file));
+      } catch (IOException e) {
+        log.warn("could not remove the extent table of {}: {}", file, e.toString());
+      }
       try {
         arena.close();
       } catch (IllegalStateException e) {
@@ -430,6 +554,9 @@ public final class SharedMemoryStore implements AutoCloseable {
   private long allocateLocked(long size, ObjectId keep) {
     long need = alignedSize(size);
     long offset = firstFitLocked(need);
+    if (offset < 0 && extents.revokeAll() > 0) {
+      offset = firstFitLocked(need);
+    }
     if (offset >= 0) {
       return offset;
     }
@@ -481,15 +608,33 @@ public final class SharedMemoryStore implements AutoCloseable {
   }
 
   private long firstFitLocked(long need) {
+    long offset = takeFirstFitLocked(need);
+    if (offset >= 0) {
+      used += need;
+      onAllocatedLocked(offset + need);
+    }
+    return offset;
+  }
+
+  private long largestFreeLocked() {
+    long max = 0;
+    for (long len : free.values()) {
+      max = Math.max(max, len);
+    }
+    return max;
+  }
+
+  /** Takes {@code need} bytes off the free list, lowest offset first; -1 if no range fits. */
+  private long takeFirstFitLocked(long need) {
     for (Map.Entry<Long, Long> range : free.entrySet()) {
-      if (range.getValue() >= need) {
-        long offset = range.getKey();
+      // Read before removing: a removed TreeMap entry may take its successor's contents.
+      long offset = range.getKey();
+      long len = range.getValue();
+      if (len >= need) {
         free.remove(offset);
-        if (range.getValue() > need) {
-          free.put(offset + need, range.getValue() - need);
+        if (len > need) {
+          free.put(offset + need, len - need);
         }
-        used += need;
-        onAllocatedLocked(offset + need);
         return offset;
       }
     }

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import java.lang.ref.Cleaner;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
@@ -29,6 +30,10 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   private final ObjectValue carried;
   /** Guarded by {@code this}: set once the table counts this instance. */
   boolean counted;
+  /** Guarded by {@code this}: what releases this instance's count, once counted. */
+  Cleaner.Cleanable cleanable;
+  /** Guarded by {@code this}; see {@link #release()}. */
+  private boolean released;
 
   /** A ref to {@code id} owned by the process at {@code owner}. */
   public ObjectRefImpl(ObjectId id, Address owner) {
@@ -82,6 +87,25 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   @Override
   public T get() {
     return Sluice.get(this);
+  }
+
+  @Override
+  public void release() {
+    Cleaner.Cleanable c;
+    synchronized (this) {
+      released = true;
+      c = cleanable;
+    }
+    if (c != null) {
+      c.clean();
+    }
+  }
+
+  /** Throws if this handle was {@link #release released}: it may no longer be used. */
+  public synchronized void checkNotReleased() {
+    if (released) {
+      throw new IllegalStateException(this + " was released and can no longer be used");
+    }
   }
 
   @Override

@@ -140,7 +140,11 @@ public final class ReferenceCounter {
   public <T> ObjectRefImpl<T> newRef(ObjectId id, Address owner) {
     ObjectRefImpl<T> ref = new ObjectRefImpl<>(id, owner);
     update(id, owner, true, e -> e.local++);
-    cleaner.register(ref, new ReleaseLocal(this, id));
+    Cleaner.Cleanable c = cleaner.register(ref, new ReleaseLocal(this, id));
+    synchronized (ref) {
+      ref.counted = true;
+      ref.cleanable = c;
+    }
     return ref;
   }
 
@@ -167,14 +171,15 @@ public final class ReferenceCounter {
 
   private void count(ObjectRefImpl<?> ref) {
     synchronized (ref) {
+      ref.checkNotReleased();
       if (ref.counted) {
         return;
       }
       ref.counted = true;
+      update(ref.id(), ref.owner(), true, e -> e.local++);
+      store.put(ref.id(), ref.carriedValue());
+      ref.cleanable = cleaner.register(ref, new ReleaseLocal(this, ref.id()));
     }
-    update(ref.id(), ref.owner(), true, e -> e.local++);
-    store.put(ref.id(), ref.carriedValue());
-    cleaner.register(ref, new ReleaseLocal(this, ref.id()));
   }
 
   /** The Cleaner action of one ref; must not capture the ref itself. */
@@ -390,6 +395,7 @@ public final class ReferenceCounter {
    * a ref still carrying its value is counted from now on, and noted in the collection scope.
    */
   public void noteSerialized(ObjectRefImpl<?> ref) {
+    ref.checkNotReleased();
     if (ref.carriedValue() != null) {
       count(ref);
     }

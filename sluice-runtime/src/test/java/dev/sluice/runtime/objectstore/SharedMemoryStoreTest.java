@@ -66,6 +66,34 @@ class SharedMemoryStoreTest {
   }
 
   @Test
+  void firstFitOverAFragmentedFreeListLosesNoFreeBytes() {
+    open(64 * MIB);
+    await().atMost(Duration.ofSeconds(30)).until(() -> store.warmBytes() >= store.capacity());
+    java.util.Random random = new java.util.Random(42);
+    java.util.List<ObjectId> live = new java.util.ArrayList<>();
+    int k = 0;
+    // Random creates and deletes keep many free ranges, so first fit takes ranges from inside
+    // the free list's tree, not only its ends.
+    for (int op = 0; op < 3000; op++) {
+      if (!live.isEmpty() && (random.nextInt(3) == 0 || store.usage().used() > 48 * MIB)) {
+        store.delete(live.remove(random.nextInt(live.size())));
+      } else {
+        ObjectId id = id(++k);
+        long size = (1 + random.nextInt(32)) * 64 * 1024L;
+        if (store.create(id, size) instanceof SharedMemoryStore.Allocated) {
+          store.seal(id);
+          live.add(id);
+        }
+      }
+    }
+    live.forEach(store::delete);
+    assertThat(store.usage().used()).isZero();
+    assertThat(store.create(id(++k), store.capacity()))
+        .as("every byte is free again, in one range")
+        .isInstanceOf(SharedMemoryStore.Allocated.class);
+  }
+
+  @Test
   void aSealedObjectIsReadableWhilePinnedAndFreedByDelete() {
     open(16 * MIB);
     put(id(1), 3 * MIB, (byte) 5);

@@ -38,6 +38,9 @@ final class TestRef implements ObjectRef<Object> {
   }
 
   @Override
+  public void release() {}
+
+  @Override
   public Object get(Duration timeout) {
     throw new UnsupportedOperationException("test ref");
   }

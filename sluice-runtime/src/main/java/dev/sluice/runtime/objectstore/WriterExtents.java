@@ -1,0 +1,230 @@
+package dev.sluice.runtime.objectstore;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The node manager's books on writer extents (see {@link ExtentTable}): which client holds which
+ * slot and extent, and which claimed ranges of each extent are settled (sealed as objects, or
+ * given back unwritten). A range a client claimed is invisible to the node manager until its
+ * seal arrives, so an extent that has ended (replaced, revoked under pressure) is kept until all
+ * it handed out is settled; when a client goes away, what it claimed and never settled is freed.
+ *
+ * <p>Threads: not thread-safe; the owning {@link SharedMemoryStore} calls it under its monitor.
+ */
+final class WriterExtents implements AutoCloseable {
+  /** The store's free ranges, as the extents take and give them back. */
+  interface Ranges {
+    /** Takes {@code size} bytes off the free list (first fit): their offset, or -1. */
+    long take(long size);
+
+    /** Puts {@code [offset, offset + size)} back on the free list. */
+    void give(long offset, long size);
+  }
+
+  /** An extent granted to a client. */
+  record Grant(int slot, long generation, long offset, long size) {}
+
+  private static final class Extent {
+    final String client;
+    final int slot;
+    final long generation;
+    final long start;
+    final long end;
+    /** Where claims stopped, once the extent has ended; -1 while it is open. */
+    long claimedEnd = -1;
+    long settledBytes;
+    /** Settled ranges as {offset, size}: what a departed client's extent must not free. */
+    final List<long[]> settled = new ArrayList<>();
+
+    Extent(String client, int slot, long generation, long start, long end) {
+      this.client = client;
+      this.slot = slot;
+      this.generation = generation;
+      this.start = start;
+      this.end = end;
+    }
+  }
+
+  private final ExtentTable table;
+  private final Ranges ranges;
+  private final Map<String, Integer> slotOf = new HashMap<>();
+  private final BitSet slotsInUse = new BitSet(ExtentTable.SLOTS);
+  private final Extent[] open = new Extent[ExtentTable.SLOTS];
+  /** Ended extents with claimed ranges not yet settled. */
+  private final List<Extent> ended = new ArrayList<>();
+  private long generations;
+
+  WriterExtents(ExtentTable table, Ranges ranges) {
+    this.table = table;
+    this.ranges = ranges;
+  }
+
+  /**
+   * Grants {@code client} a new extent of {@code want} bytes, or of {@code need} if that much is
+   * not free in one range, ending its previous one; null if even {@code need} is not free or
+   * every slot is taken.
+   */
+  Grant grant(String client, long need, long want) {
+    Integer slot = slotOf.get(client);
+    if (slot == null) {
+      int free = slotsInUse.nextClearBit(0);
+      if (free >= ExtentTable.SLOTS) {
+        return null;
+      }
+      slot = free;
+    } else if (open[slot] != null) {
+      end(open[slot]);
+    }
+    long size = want;
+    long offset = ranges.take(size);
+    if (offset < 0 && want > need) {
+      size = need;
+      offset = ranges.take(size);
+    }
+    if (offset < 0) {
+      return null;
+    }
+    slotsInUse.set(slot);
+    slotOf.put(client, slot);
+    Extent e = new Extent(client, slot, ++generations, offset, offset + size);
+    open[slot] = e;
+    table.open(slot, e.start, e.end);
+    return new Grant(slot, e.generation, offset, size);
+  }
+
+  /**
+   * Settles {@code [offset, offset + size)} of {@code client}'s extent ({@code slot},
+   * {@code generation}); false if there is no such extent (it was freed when the client was
+   * declared gone) or the range was not claimed from it.
+   */
+  boolean settle(String client, int slot, long generation, long offset, long size) {
+    Extent e = find(slot, generation);
+    if (e == null || !e.client.equals(client)) {
+      return false;
+    }
+    long claimedEnd = e.claimedEnd >= 0 ? e.claimedEnd : table.cursor(slot);
+    if (offset < e.start || offset + size > claimedEnd) {
+      return false;
+    }
+    e.settled.add(new long[] {offset, size});
+    e.settledBytes += size;
+    if (e.claimedEnd >= 0 && e.settledBytes == e.claimedEnd - e.start) {
+      ended.remove(e);
+    }
+    return true;
+  }
+
+  private Extent find(int slot, long generation) {
+    if (slot >= 0 && slot < ExtentTable.SLOTS && open[slot] != null
+        && open[slot].generation == generation) {
+      return open[slot];
+    }
+    for (Extent e : ended) {
+      if (e.slot == slot && e.generation == generation) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Ends every open extent, freeing what was not claimed; returns the bytes freed. Their
+   * clients ask for new extents (or create objects one by one) on their next write.
+   */
+  long revokeAll() {
+    long freed = 0;
+    for (Extent e : open) {
+      if (e != null) {
+        freed += end(e);
+      }
+    }
+    return freed;
+  }
+
+  /** Ends {@code e}: frees its unclaimed rest; returns its size. */
+  private long end(Extent e) {
+    long claimedEnd = table.revoke(e.slot);
+    e.claimedEnd = claimedEnd;
+    open[e.slot] = null;
+    if (claimedEnd < e.end) {
+      ranges.give(claimedEnd, e.end - claimedEnd);
+    }
+    if (e.settledBytes < claimedEnd - e.start) {
+      ended.add(e);
+    }
+    return e.end - claimedEnd;
+  }
+
+  /**
+   * {@code client} is gone (its process exited, or it closed its store client): ends its extent
+   * and frees every range it claimed and never settled. Seals it sent that arrive later are
+   * refused.
+   */
+  void release(String client) {
+    Integer slot = slotOf.remove(client);
+    if (slot == null) {
+      return;
+    }
+    if (open[slot] != null) {
+      end(open[slot]);
+    }
+    slotsInUse.clear(slot);
+    for (Iterator<Extent> it = ended.iterator(); it.hasNext(); ) {
+      Extent e = it.next();
+      if (e.client.equals(client)) {
+        it.remove();
+        freeUnsettled(e);
+      }
+    }
+  }
+
+  private void freeUnsettled(Extent e) {
+    e.settled.sort(Comparator.comparingLong(r -> r[0]));
+    long at = e.start;
+    for (long[] r : e.settled) {
+      if (r[0] > at) {
+        ranges.give(at, r[0] - at);
+      }
+      at = Math.max(at, r[0] + r[1]);
+    }
+    if (at < e.claimedEnd) {
+      ranges.give(at, e.claimedEnd - at);
+    }
+  }
+
+  /** Bytes claimed from extents and not settled yet: objects being written. */
+  long claimedUnsettled() {
+    long bytes = 0;
+    for (Extent e : open) {
+      if (e != null) {
+        bytes += table.cursor(e.slot) - e.start - e.settledBytes;
+      }
+    }
+    for (Extent e : ended) {
+      bytes += e.claimedEnd - e.start - e.settledBytes;
+    }
+    return bytes;
+  }
+
+  /** Bytes held in open extents and not claimed yet: free, but reserved for their writers. */
+  long reservedUnclaimed() {
+    long bytes = 0;
+    for (Extent e : open) {
+      if (e != null) {
+        bytes += e.end - Math.min(e.end, table.cursor(e.slot));
+      }
+    }
+    return bytes;
+  }
+
+  @Override
+  public void close() {
+    table.close();
+  }
+}
