@@ -139,6 +139,19 @@ class LifecycleTest {
   }
 
   @Test
+  void aBufferStillOpenAtShutdownFailsItsReadsInsteadOfReadingUnmappedMemory() {
+    Sluice.init(oneCpu());
+    ObjectBuffer buf = Sluice.getBuffer(Sluice.put(new byte[1 << 20]), LIMIT);
+    assertThat(buf.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4096)).isZero();
+
+    Sluice.shutdown();
+
+    assertThatThrownBy(() -> buf.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4096))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatCode(buf::close).doesNotThrowAnyException();
+  }
+
+  @Test
   void sluiceCanBeInitializedAgainAfterShutdown() {
     Sluice.init(oneCpu());
     assertThat(Sluice.task(LifecycleTest::add, 1, 1).remote().get(LIMIT)).isEqualTo(2);

@@ -650,6 +650,14 @@ class ReferenceCountingTest {
 
   @Test
   void aReleasedRefCannotBeUsedAgainAndReleasingTwiceIsHarmless() {
+    ObjectStoreStats base = stats();
+
+    useReleasedRef();
+
+    awaitBaseline(base);
+  }
+
+  private static void useReleasedRef() {
     ObjectRef<String> ref = Sluice.put("gone");
     ref.release();
     ref.release();
@@ -669,6 +677,14 @@ class ReferenceCountingTest {
 
   @Test
   void releasingOneHandleLeavesTheObjectToItsOtherHolders() {
+    ObjectStoreStats base = stats();
+
+    readThroughOuterAfterReleasingInner();
+
+    awaitBaseline(base);
+  }
+
+  private static void readThroughOuterAfterReleasingInner() {
     ObjectRef<String> inner = Sluice.put("still needed");
     ObjectRef<List<ObjectRef<String>>> outer = Sluice.put(List.of(inner));
 
@@ -679,6 +695,14 @@ class ReferenceCountingTest {
 
   @Test
   void releasedStreamItemsLeaveSharedMemoryWithoutAGarbageCollection() {
+    ObjectStoreStats base = stats();
+
+    consumeAndReleaseLargeItems();
+
+    awaitBaseline(base);
+  }
+
+  private static void consumeAndReleaseLargeItems() {
     List<ObjectRef<byte[]>> kept = new ArrayList<>();
     try (ObjectRefGenerator<byte[]> gen =
         Sluice.generator(ReferenceCountingTest::largeItems, 6).remote()) {

@@ -342,8 +342,9 @@ public final class BenchMain {
     List<Measurement> large = new ArrayList<>();
     Measurement memcpy = add(large, LargeObjectBenchmarks.memcpy(
         LargeObjectBenchmarks.ITEM_BYTES, items));
-    Measurement stream = add(large, LargeObjectBenchmarks.stream(items, false));
-    Measurement zeroCopy = add(large, LargeObjectBenchmarks.stream(items, true));
+    Measurement stream = add(large, LargeObjectBenchmarks.stream(items, false, 2));
+    Measurement zeroCopy = add(large, LargeObjectBenchmarks.stream(items, true, 2));
+    Measurement zeroCopyAhead = add(large, LargeObjectBenchmarks.stream(items, true, 4));
     Measurement putGet = add(large, LargeObjectBenchmarks.putGet(putBytes));
     Measurement grpc = add(large, LargeObjectBenchmarks.grpcInline(
         LargeObjectBenchmarks.ITEM_BYTES, o.quick() ? 2 : 4));
@@ -352,24 +353,28 @@ public final class BenchMain {
     double copy = stats.get(memcpy).median();
     double inline = stats.get(grpc).median();
     String copyPeer = "memcpy " + value(stats, memcpy);
+    String grpcPeer = "gRPC inline " + value(stats, grpc);
     ResultTable t = new ResultTable("metric", "value", "peer", "ratio", "target", "met");
-    String target = String.format(Locale.ROOT, ">= %.2fx", LARGE_TARGET_MEMCPY_RATIO);
-    for (Measurement m : List.of(stream, zeroCopy, putGet)) {
+    String copyTarget = String.format(Locale.ROOT, ">= %.2fx", LARGE_TARGET_MEMCPY_RATIO);
+    String grpcTarget = String.format(Locale.ROOT, ">= %.0fx", LARGE_TARGET_GRPC_RATIO);
+    for (Measurement m : List.of(stream, zeroCopy, zeroCopyAhead, putGet)) {
       double r = stats.get(m).median() / copy;
-      boolean targeted = m != zeroCopy;
-      t.addRow(m.name(), value(stats, m), copyPeer, ratio(r), targeted ? target : "-",
-          targeted ? met(r >= LARGE_TARGET_MEMCPY_RATIO) : "-");
+      t.addRow(m.name(), value(stats, m), copyPeer, ratio(r), copyTarget,
+          met(r >= LARGE_TARGET_MEMCPY_RATIO));
     }
-    double vsGrpc = stats.get(stream).median() / inline;
-    t.addRow(stream.name(), value(stats, stream), "gRPC inline " + value(stats, grpc),
-        ratio(vsGrpc), String.format(Locale.ROOT, ">= %.0fx", LARGE_TARGET_GRPC_RATIO),
-        met(vsGrpc >= LARGE_TARGET_GRPC_RATIO));
+    for (Measurement m : List.of(stream, zeroCopy, zeroCopyAhead)) {
+      double r = stats.get(m).median() / inline;
+      t.addRow(m.name(), value(stats, m), grpcPeer, ratio(r), grpcTarget,
+          met(r >= LARGE_TARGET_GRPC_RATIO));
+    }
     ResultTable details = detailsTable(stats);
     return "Large objects (shared-memory store)\n\n" + t.render()
         + "\nGB/s of payload end to end (10^9 bytes/s); memcpy is System.arraycopy of 64 MiB"
         + " arrays in this JVM. The stream's producer yields one prebuilt array; get() copies"
-        + " each item out of shared memory into a new byte[]; getBuffer() maps it and reads"
-        + " every byte in place.\n\n" + details.render();
+        + " each item out of shared memory into a new byte[]; getBuffer() views it in place and"
+        + " reads every byte; each item's ref is released once read. Backpressure 4 lets the"
+        + " producer write the next item while the last one is sealed, reported and taken.\n\n"
+        + details.render();
   }
 
   /** The per-measurement table under a section: median, min and max of every measurement. */

@@ -25,10 +25,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link #memcpy}: {@code System.arraycopy} of the same bytes in one JVM, the ceiling;
- *   <li>{@link #stream}: a stream of 64 MiB items worker → driver with backpressure 2; the driver
- *       {@code get()}s each item into a {@code byte[]} (or, zero-copy, sums it in place through
- *       {@link Sluice#getBuffer}); the producer yields one prebuilt array, so the time is the
- *       runtime's data path: write into shared memory, report, read out;
+ *   <li>{@link #stream}: a stream of 64 MiB items worker → driver; the driver {@code get()}s each
+ *       item into a {@code byte[]} (or, zero-copy, sums it in place through
+ *       {@link Sluice#getBuffer}) and releases its ref; the producer yields one prebuilt array,
+ *       so the time is the runtime's data path: write into shared memory, report, read out;
  *   <li>{@link #putGet}: {@code put} of a 1 GiB array and {@code get} of it back;
  *   <li>{@link #grpcInline}: the same 64 MiB sent inline in one grpc-java unary call over TCP
  *       loopback (the runtime's channel settings), what the store replaces.
@@ -59,12 +59,19 @@ public final class LargeObjectBenchmarks {
     };
   }
 
-  /** One stream of {@code items} items of {@link #ITEM_BYTES}, backpressure 2. */
-  public static Measurement stream(int items, boolean zeroCopy) {
-    TaskOptions options = TaskOptions.builder().generatorBackpressureNumObjects(2).build();
-    String name = "sluice stream 64 MiB items, " + (zeroCopy ? "getBuffer() + read" : "get()");
+  /**
+   * One stream of {@code items} items of {@link #ITEM_BYTES} with backpressure
+   * {@code backpressure}; each item's ref is {@link ObjectRef#release released} once read, as a
+   * consumer of large items should (else the item stays in shared memory until the driver's
+   * garbage collector finds the ref).
+   */
+  public static Measurement stream(int items, boolean zeroCopy, int backpressure) {
+    TaskOptions options = TaskOptions.builder()
+        .generatorBackpressureNumObjects(backpressure).build();
+    String name = "sluice stream 64 MiB items, " + (zeroCopy ? "getBuffer() + read" : "get()")
+        + (backpressure == 2 ? "" : ", backpressure " + backpressure);
     return new GbMeasurement(name, (long) items * ITEM_BYTES,
-        "1 stream of " + items + " items, backpressure 2") {
+        "1 stream of " + items + " items, backpressure " + backpressure) {
       long sink;
 
       @Override
@@ -81,6 +88,7 @@ public final class LargeObjectBenchmarks {
               byte[] b = ref.get();
               sink += b[b.length - 4096];
             }
+            ref.release();
             n++;
           }
         }
@@ -92,7 +100,7 @@ public final class LargeObjectBenchmarks {
   }
 
   /** Reads every byte (as longs): what a consumer of a zero-copy view pays at least. */
-  public static long sum(MemorySegment s) {
+  static long sum(MemorySegment s) {
     long acc = 0;
     long longs = s.byteSize() / 8;
     for (long i = 0; i < longs; i++) {
@@ -113,6 +121,7 @@ public final class LargeObjectBenchmarks {
       void once() {
         ObjectRef<byte[]> ref = Sluice.put(value);
         byte[] back = ref.get();
+        ref.release();
         if (back.length != size || back[4096] != value[4096]) {
           throw new IllegalStateException("put/get returned different bytes");
         }

@@ -1,0 +1,67 @@
+package dev.sluice.runtime.executor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The worker's side of generator reports on a task stream: an item whose object is still being
+ * sealed in the node's store is not reported, and neither is anything yielded after it, until
+ * the seal completes; then they go out in yield order.
+ */
+class TaskStreamReportTest {
+  private final List<ReportGeneratorItemReturns> sent = new CopyOnWriteArrayList<>();
+  private final TaskStream stream = new TaskStream(null, new StreamObserver<>() {
+    @Override
+    public void onNext(TaskResultBatch batch) {
+      sent.addAll(batch.getReportsList());
+    }
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  }, Runnable::run, 64 << 20);
+  private final GeneratorWaiter waiter = new GeneratorWaiter(-1);
+
+  private static ReportGeneratorItemReturns.Builder report(long index) {
+    return ReportGeneratorItemReturns.newBuilder().setItemIndex(index);
+  }
+
+  private static ReturnObject.Builder value(String s) {
+    return ReturnObject.newBuilder().setValue(ObjectValue.newBuilder()
+        .setData(ByteString.copyFromUtf8(s)));
+  }
+
+  /** Every item reported so far, in the order the owner receives them. */
+  private List<String> reportedValues() {
+    return sent.stream().flatMap(r -> r.getReturnedObjectsList().stream())
+        .map(o -> o.getValue().getData().toStringUtf8()).toList();
+  }
+
+  @Test
+  void anItemStillSealingHoldsBackItsReportAndEveryLaterOne() {
+    CompletableFuture<ReturnObject.Builder> sealing = new CompletableFuture<>();
+    stream.sendReport(report(0), CompletableFuture.completedFuture(value("a")), waiter);
+    stream.sendReport(report(1), sealing, waiter);
+    stream.sendReport(report(2), CompletableFuture.completedFuture(value("c")), waiter);
+    stream.sendIssued();
+    assertThat(reportedValues()).containsExactly("a");
+
+    sealing.complete(value("b"));
+
+    assertThat(reportedValues()).containsExactly("a", "b", "c");
+    assertThat(sent.getLast().getItemIndex() + sent.getLast().getReturnedObjectsCount())
+        .isEqualTo(3);
+  }
+}
