@@ -197,6 +197,7 @@ public final class ClusterBenchmarks {
               }
               sink += b[b.length - 4096];
             }
+            ref.release();
             n++;
           }
         }

@@ -48,10 +48,19 @@ import java.util.concurrent.TimeUnit;
  * node manager ({@code FetchObject}, which pulls it from the node manager named in its
  * location), then read like a local one; that copy is the store's to evict.
  *
+ * <p>Writes: a worker claims room in its writer extent (see {@link ExtentTable}) and copies
+ * there with no round trip; the seal that makes the object known to the node manager follows,
+ * and {@link #writeAsync} lets a producer go on while it is under way. Objects too large for an
+ * extent, and every write of the node manager's own process, create a range per object.
+ *
  * <p>Thread-safe. Blocking calls ({@link #write}, {@link #pin}) must not run on transport
- * threads; {@link #release} and {@link #delete} are asynchronous.
+ * threads; {@link #release} and {@link #delete} are asynchronous. {@code extentLock} serializes
+ * this process's claims and extent requests; the extent table itself is shared with the node
+ * manager through atomic operations only.
  */
 public final class SharedMemoryClient implements AutoCloseable {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(SharedMemoryClient.class);
   private static final long RPC_TIMEOUT_SECONDS = 60;
   private static final long RETRY_MILLIS = 10;
   private static final long FETCH_TIMEOUT_SECONDS = 600;
@@ -125,7 +134,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
         StandardOpenOption.WRITE)) {
       MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity, arena);
-      extents = ExtentTable.open(file);
+      extents = openExtentTable(file);
       return new SharedMemoryClient(nodeId, file, arena, seg, nodeManager, nodeManagerTarget,
           null, extents, workerId);
     } catch (IOException | RuntimeException e) {
@@ -135,6 +144,18 @@ public final class SharedMemoryClient implements AutoCloseable {
       arena.close();
       throw new RuntimeStartupException("cannot map the node's shared-memory object store "
           + file + ": " + e, e);
+    }
+  }
+
+  /** The store's extent table, or null (objects are then created one by one) if it is missing. */
+  private static ExtentTable openExtentTable(Path storeFile) {
+    try {
+      return ExtentTable.open(storeFile);
+    } catch (IOException | RuntimeException e) {
+      log.warn(
+          "no writer extents: cannot map the extent table of {} ({}); objects are created one"
+              + " by one", storeFile, e.toString());
+      return null;
     }
   }
 
