@@ -82,7 +82,8 @@ public final class SharedMemoryClient implements AutoCloseable {
    * Arenas of the {@link #openBuffer} views still open: views share the store's mapping, so
    * {@link #close} ends them (their reads fail) before the mapping can go away.
    */
-  private final java.util.Set<Arena> openBuffers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Arena> openBuffers =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean rescopeAllowed = true;
   /** This process's writer extent table; null in the node manager's own process. */
   private final ExtentTable extents;
@@ -187,10 +188,10 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   /**
    * As {@link #write}, but returns once the bytes are in shared memory: the object is sealed
-   * when {@link Written#sealed} completes, and only then may its value be handed to a reader (a streamed
-   * item's report waits for it). A producer thus copies its next item while the node manager
-   * seals the last one. The copy goes into this process's writer extent when it has room (no
-   * round trip before the copy), else into a range created for the object alone.
+   * when {@link Written#sealed} completes, and only then may its value be handed to a reader (a
+   * streamed item's report waits for it). A producer thus copies its next item while the node
+   * manager seals the last one. The copy goes into this process's writer extent when it has
+   * room (no round trip before the copy), else into a range created for the object alone.
    *
    * @throws ObjectStoreFullException if the store has no room even after spilling
    * @throws ObjectTooLargeException if the object is larger than the whole store

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.JobId;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
+import dev.sluice.runtime.objectstore.SharedMemoryStore.ExtentSeal;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,6 +58,11 @@ class WriterExtentsTest {
     return ObjectId.of(TASK, k);
   }
 
+  /** Seals object {@code k}, 4 MiB written by {@link #WRITER} at {@code offset} of {@code g}. */
+  private ExtentSeal seal(int k, WriterExtents.Grant g, long offset) {
+    return store.sealInExtent(id(k), WRITER, g.slot(), g.generation(), offset, 4 * MIB);
+  }
+
   @Test
   void objectsClaimedInAnExtentNeedNoCreateAndAreReadableOnceSealed() throws Exception {
     open(256 * MIB);
@@ -72,14 +78,14 @@ class WriterExtentsTest {
     assertThat(store.usage().used()).as("claimed bytes count as used while being written")
         .isEqualTo(8 * MIB);
     assertThat(store.pin(id(1))).as("unknown until sealed").isNull();
-    assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), first, 4 * MIB))
-        .isEqualTo(SharedMemoryStore.ExtentSeal.SEALED);
+    assertThat(seal(1, g, first))
+        .isEqualTo(ExtentSeal.SEALED);
     SharedMemoryStore.Pinned p = store.pin(id(1));
     assertThat(p.offset()).isEqualTo(first);
     assertThat(store.segment().get(ValueLayout.JAVA_BYTE, p.offset() + MIB)).isEqualTo((byte) 7);
     store.release(id(1));
 
-    store.sealInExtent(id(2), WRITER, g.slot(), g.generation(), second, 4 * MIB);
+    seal(2, g, second);
     store.delete(id(1));
     store.delete(id(2));
     assertThat(store.usage().used()).isZero();
@@ -96,8 +102,7 @@ class WriterExtentsTest {
     assertThat(g2.generation()).isGreaterThan(g1.generation());
 
     // The seal of the object written in the first extent arrives after the second was granted.
-    assertThat(store.sealInExtent(id(1), WRITER, g1.slot(), g1.generation(), inFirst, 4 * MIB))
-        .isEqualTo(SharedMemoryStore.ExtentSeal.SEALED);
+    assertThat(seal(1, g1, inFirst)).isEqualTo(ExtentSeal.SEALED);
     assertThat(store.pin(id(1))).isNotNull();
     store.release(id(1));
     store.delete(id(1));
@@ -121,8 +126,8 @@ class WriterExtentsTest {
     assertThat(store.reservedForWriters()).isZero();
 
     // What was claimed before the revocation is still the writer's to seal.
-    assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), claimed, 4 * MIB))
-        .isEqualTo(SharedMemoryStore.ExtentSeal.SEALED);
+    assertThat(seal(1, g, claimed))
+        .isEqualTo(ExtentSeal.SEALED);
     store.seal(id(9));
     store.delete(id(1));
     store.delete(id(9));
@@ -168,13 +173,13 @@ class WriterExtentsTest {
     long sealed = writer.claim(g.slot(), 4 * MIB);
     writer.claim(g.slot(), 4 * MIB); // abandoned: never sealed
     long lateOne = writer.claim(g.slot(), 4 * MIB);
-    store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), sealed, 4 * MIB);
+    seal(1, g, sealed);
     assertThat(store.usage().used()).isEqualTo(12 * MIB);
 
     store.releaseClient(WRITER);
     assertThat(store.usage().used()).as("only the sealed object is left").isEqualTo(4 * MIB);
-    assertThat(store.sealInExtent(id(3), WRITER, g.slot(), g.generation(), lateOne, 4 * MIB))
-        .isEqualTo(SharedMemoryStore.ExtentSeal.REJECTED);
+    assertThat(seal(3, g, lateOne))
+        .isEqualTo(ExtentSeal.REJECTED);
     assertThat(store.pin(id(3))).isNull();
 
     store.delete(id(1));
@@ -193,9 +198,9 @@ class WriterExtentsTest {
 
     long first = writer.claim(g.slot(), 4 * MIB);
     long again = writer.claim(g.slot(), 4 * MIB);
-    store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), first, 4 * MIB);
-    assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), again, 4 * MIB))
-        .as("a retry wrote the same object again").isEqualTo(SharedMemoryStore.ExtentSeal.DUPLICATE);
+    seal(1, g, first);
+    assertThat(seal(1, g, again))
+        .as("a retry wrote the same object again").isEqualTo(ExtentSeal.DUPLICATE);
     assertThat(store.pin(id(1)).offset()).isEqualTo(first);
     store.release(id(1));
     assertThat(store.usage().used()).isEqualTo(4 * MIB);
@@ -209,11 +214,11 @@ class WriterExtentsTest {
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
     long claimed = writer.claim(g.slot(), 4 * MIB);
     assertThat(store.sealInExtent(id(1), "bb02", g.slot(), g.generation(), claimed, 4 * MIB))
-        .as("another process's extent").isEqualTo(SharedMemoryStore.ExtentSeal.REJECTED);
-    assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation(), claimed + 4 * MIB,
-        4 * MIB)).as("not claimed yet").isEqualTo(SharedMemoryStore.ExtentSeal.REJECTED);
+        .as("another process's extent").isEqualTo(ExtentSeal.REJECTED);
+    assertThat(seal(1, g, claimed + 4 * MIB)).as("not claimed yet")
+        .isEqualTo(ExtentSeal.REJECTED);
     assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation() + 1, claimed, 4 * MIB))
-        .as("no such generation").isEqualTo(SharedMemoryStore.ExtentSeal.REJECTED);
+        .as("no such generation").isEqualTo(ExtentSeal.REJECTED);
   }
 
   @Test
