@@ -249,6 +249,51 @@ class NodeFailureTest {
     assertThat(ran).isEqualTo(producerNode.nodeId().hex());
   }
 
+  /** Worker side: a borrowed ref kept after its task returned, as a cache would. */
+  private static volatile ObjectRef<String> kept;
+
+  static String keep(List<ObjectRef<String>> refs) {
+    kept = refs.get(0);
+    return node();
+  }
+
+  /** The driver's referenced objects once collecting garbage changes nothing more. */
+  private static long settledReferences() {
+    long[] last = {-1};
+    return await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).until(() -> {
+      System.gc();
+      long before = last[0];
+      last[0] = Sluice.objectStoreStats().referencedObjects();
+      return before == last[0] ? last[0] : null;
+    }, n -> n != null);
+  }
+
+  /** Lends a new object to a worker on {@code node}, which keeps it; the driver drops its ref. */
+  private static void lendTo(LocalCluster.Node node) {
+    ObjectRef<String> ref = Sluice.put("lent to a worker on the victim");
+    String ran = Sluice.task(NodeFailureTest::keep, List.of(ref))
+        .options(TaskOptions.builder().nodeAffinity(node.nodeId(), false).build()).remote()
+        .get(WAIT);
+    assertThat(ran).isEqualTo(node.nodeId().hex());
+  }
+
+  @Test
+  void borrowsHeldOnAKilledNodeAreGivenBack() {
+    LocalCluster.Node victim = cluster.addNode(Map.of());
+    long base = settledReferences();
+
+    lendTo(victim);
+    assertThat(settledReferences()).as("only the borrower keeps the object").isEqualTo(base + 1);
+
+    cluster.kill(victim);
+
+    await("the dead node's borrow is forgotten").atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+          System.gc();
+          assertThat(Sluice.objectStoreStats().referencedObjects()).isEqualTo(base);
+        });
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private static String markerDir() {

@@ -184,7 +184,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         this::nodeManagerReachable);
     taskManager.setResubmitter(submitter::submit);
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
-    nodeWatcher.onNodeDeath(n -> submitter.onNodeDied(n.getNodeId()));
+    nodeWatcher.onNodeDeath(n -> {
+      submitter.onNodeDied(n.getNodeId());
+      refs.removeBorrowersOnNode(n.getNodeId());
+    });
     nodeWatcher.start();
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
     if (options.isWorker()) {
@@ -760,12 +763,13 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
 
   /** Sends one borrower update to the owner of {@code id}. */
   private CompletableFuture<Void> sendBorrowerUpdate(Address owner, ObjectId id,
-      ByteString borrower, int delta) {
+      Address borrower, int delta) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     UpdateBorrowersRequest req = UpdateBorrowersRequest.newBuilder()
         .addUpdates(BorrowerUpdate.newBuilder()
             .setObjectId(ByteString.copyFrom(id.toBytes()))
-            .setBorrowerWorkerId(borrower)
+            .setBorrowerWorkerId(borrower.getWorkerId())
+            .setBorrowerNodeId(borrower.getNodeId())
             .setDelta(delta))
         .build();
     try {
@@ -931,7 +935,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         StreamObserver<UpdateBorrowersReply> out) {
       for (BorrowerUpdate u : req.getUpdatesList()) {
         refs.updateBorrowers(ObjectId.fromBytes(u.getObjectId().toByteArray()),
-            u.getBorrowerWorkerId(), u.getDelta());
+            u.getBorrowerWorkerId(), u.getBorrowerNodeId(), u.getDelta());
       }
       out.onNext(UpdateBorrowersReply.getDefaultInstance());
       out.onCompleted();

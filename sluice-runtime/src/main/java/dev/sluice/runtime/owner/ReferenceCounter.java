@@ -55,11 +55,10 @@ public final class ReferenceCounter {
   /** Sends borrower updates to an object's owner. */
   public interface BorrowerUpdates {
     /**
-     * Adds {@code delta} borrows of {@code id} held by {@code borrowerWorkerId} at the owner
-     * {@code owner}; completes when the owner has applied it (exceptionally if it is gone).
+     * Adds {@code delta} borrows of {@code id} held by the process at {@code borrower} at the
+     * owner {@code owner}; completes when the owner has applied it (exceptionally if it is gone).
      */
-    CompletableFuture<Void> send(Address owner, ObjectId id, ByteString borrowerWorkerId,
-        int delta);
+    CompletableFuture<Void> send(Address owner, ObjectId id, Address borrower, int delta);
   }
 
   /** A nested ref: the object and its owner. */
@@ -112,6 +111,8 @@ public final class ReferenceCounter {
   private final BorrowerUpdates updates;
   private final java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared;
   private final Cleaner cleaner;
+  /** The node of each worker that borrowed from this process, for {@link #removeBorrowersOnNode}. */
+  private final Map<ByteString, ByteString> borrowerNodes = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
   /** Entries for objects owned elsewhere: while any exist, their owners wait on this process. */
@@ -271,8 +272,16 @@ public final class ReferenceCounter {
 
   // ------------------------------------------------------------------ borrowers
 
-  /** Applies a borrower update received by this process as the owner of {@code id}. */
-  public void updateBorrowers(ObjectId id, ByteString borrower, int delta) {
+  /**
+   * Applies a borrower update received by this process as the owner of {@code id}: the worker
+   * {@code borrower}, on node {@code borrowerNode} (empty if unknown), holds {@code delta} more
+   * (or fewer) borrows.
+   */
+  public void updateBorrowers(ObjectId id, ByteString borrower, ByteString borrowerNode,
+      int delta) {
+    if (delta > 0 && !borrowerNode.isEmpty()) {
+      borrowerNodes.put(borrower, borrowerNode);
+    }
     boolean[] found = new boolean[1];
     update(id, null, false, e -> {
       found[0] = true;
@@ -296,6 +305,7 @@ public final class ReferenceCounter {
    * releases what it held. Objects left unreferenced are freed.
    */
   public void removeBorrower(ByteString borrower) {
+    borrowerNodes.remove(borrower);
     List<ObjectId> held = new ArrayList<>();
     table.forEach((id, e) -> {
       // A racy read of the map only selects candidates; each is changed under compute.
@@ -317,6 +327,20 @@ public final class ReferenceCounter {
     }
   }
 
+  /**
+   * Node {@code node} died: every borrow held by a worker on it is forgotten, as if each had
+   * exited (its node manager, which would have said so, died with it).
+   */
+  public void removeBorrowersOnNode(ByteString node) {
+    List<ByteString> gone = new ArrayList<>();
+    borrowerNodes.forEach((worker, n) -> {
+      if (n.equals(node)) {
+        gone.add(worker);
+      }
+    });
+    gone.forEach(this::removeBorrower);
+  }
+
   private static void removeBorrower(Entry e, ByteString borrower, int n) {
     if (e.borrowers == null) {
       return;
@@ -333,9 +357,9 @@ public final class ReferenceCounter {
     List<CompletableFuture<Void>> acks = new ArrayList<>(refs.size());
     for (Nested r : refs) {
       if (isSelf(r.owner())) {
-        updateBorrowers(r.id(), borrower.getWorkerId(), 1);
+        updateBorrowers(r.id(), borrower.getWorkerId(), borrower.getNodeId(), 1);
       } else {
-        acks.add(updates.send(r.owner(), r.id(), borrower.getWorkerId(), 1)
+        acks.add(updates.send(r.owner(), r.id(), borrower, 1)
             .exceptionally(t -> null));
       }
     }
@@ -528,7 +552,7 @@ public final class ReferenceCounter {
       done.complete(null);
       return;
     }
-    updates.send(owner, id, self.getWorkerId(), 1).whenComplete((v, t) -> {
+    updates.send(owner, id, self, 1).whenComplete((v, t) -> {
       if (t != null) {
         log.debug("could not register as a borrower of {} at its owner: {}", id, t.toString());
       }
@@ -551,7 +575,7 @@ public final class ReferenceCounter {
       int holds = e.ownerHolds;
       e.registered.whenComplete((v, t) -> {
         if (!closed) {
-          updates.send(e.owner, id, self.getWorkerId(), -holds).whenComplete((v2, t2) -> {
+          updates.send(e.owner, id, self, -holds).whenComplete((v2, t2) -> {
             if (t2 != null) {
               log.debug("could not release borrow of {}: {}", id, t2.toString());
             }

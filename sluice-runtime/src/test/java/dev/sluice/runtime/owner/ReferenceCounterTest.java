@@ -74,8 +74,8 @@ class ReferenceCounterTest {
 
     @Override
     public synchronized CompletableFuture<Void> send(Address owner, ObjectId id,
-        ByteString borrowerWorkerId, int delta) {
-      sent.add(new Sent(owner, id, borrowerWorkerId, delta));
+        Address borrower, int delta) {
+      sent.add(new Sent(owner, id, borrower.getWorkerId(), delta));
       if (holdRegistrations && delta > 0) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         held.add(f);
@@ -357,20 +357,20 @@ class ReferenceCounterTest {
   void borrowersKeepAnOwnedObjectAlive() {
     ObjectId id = newId();
     ObjectRefImpl<?> strong = ownedWithValue(id);
-    counter.updateBorrowers(id, worker(THIRD), 1);
-    counter.updateBorrowers(id, worker(THIRD), 1);
-    counter.updateBorrowers(id, worker(OTHER), 1);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), 1);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), 1);
+    counter.updateBorrowers(id, worker(OTHER), OTHER.getNodeId(), 1);
     WeakReference<ObjectRefImpl<?>> ref = weakly(strong);
     strong = null;
 
     awaitCollected(ref);
     assertAlive(id);
 
-    counter.updateBorrowers(id, worker(THIRD), -1);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), -1);
     assertAlive(id);
-    counter.updateBorrowers(id, worker(OTHER), -1);
+    counter.updateBorrowers(id, worker(OTHER), OTHER.getNodeId(), -1);
     assertAlive(id);
-    counter.updateBorrowers(id, worker(THIRD), -1);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), -1);
     assertThat(counter.isReferenced(id)).isFalse();
     assertThat(store.find(id)).isNull();
     // An owner sends nothing about its own objects.
@@ -378,10 +378,30 @@ class ReferenceCounterTest {
   }
 
   @Test
+  void theBorrowsOfWorkersOnADeadNodeAreForgotten() {
+    ObjectId id = newId();
+    ObjectRefImpl<?> strong = ownedWithValue(id);
+    NodeId lost = NodeId.random();
+    Address onLostNode = Addresses.of(WorkerId.random(), lost, "127.0.0.1", 1004);
+    counter.updateBorrowers(id, worker(onLostNode), onLostNode.getNodeId(), 2);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), 1);
+    WeakReference<ObjectRefImpl<?>> ref = weakly(strong);
+    strong = null;
+    awaitCollected(ref);
+
+    counter.removeBorrowersOnNode(ByteString.copyFrom(lost.toBytes()));
+    assertAlive(id);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), -1);
+
+    assertThat(counter.isReferenced(id)).as("nothing left on a live node").isFalse();
+    assertThat(store.find(id)).isNull();
+  }
+
+  @Test
   void aBorrowerRegisteringForAFreedObjectDoesNotBringItBack() {
     ObjectId id = newId();
 
-    counter.updateBorrowers(id, worker(THIRD), 1);
+    counter.updateBorrowers(id, worker(THIRD), THIRD.getNodeId(), 1);
 
     assertThat(counter.isReferenced(id)).isFalse();
     assertThat(counter.size()).isZero();
@@ -403,7 +423,7 @@ class ReferenceCounterTest {
     // The object owned here counts the task owner as a borrower directly.
     awaitCollected(localRef);
     assertAlive(local);
-    counter.updateBorrowers(local, worker(THIRD), -1);
+    counter.updateBorrowers(local, worker(THIRD), THIRD.getNodeId(), -1);
     assertThat(counter.isReferenced(local)).isFalse();
   }
 
@@ -439,7 +459,7 @@ class ReferenceCounterTest {
     counter.addSubmitted(nested);
     store.put(id, VALUE);
     // The executor of a task returning this process's own ref registered it as a borrower.
-    counter.updateBorrowers(id, worker(SELF), 1);
+    counter.updateBorrowers(id, worker(SELF), SELF.getNodeId(), 1);
     counter.addContained(nested, true);
 
     counter.removeSubmitted(nested);
@@ -483,7 +503,7 @@ class ReferenceCounterTest {
     ObjectId id = newId();
     List<Nested> nested = List.of(new Nested(id, SELF));
     counter.addSubmitted(nested);
-    counter.updateBorrowers(id, worker(SELF), 1);
+    counter.updateBorrowers(id, worker(SELF), SELF.getNodeId(), 1);
 
     counter.dropPreRegistered(nested);
     counter.removeSubmitted(nested);
