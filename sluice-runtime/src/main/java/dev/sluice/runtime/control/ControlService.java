@@ -75,10 +75,34 @@ public final class ControlService implements AutoCloseable {
   private final PackageStreams packageStreams;
   private final AtomicInteger jobCounter = new AtomicInteger();
   private final Duration nodeTimeout;
+  /** Cluster-wide garbage collection rounds started so far (see {@link #startGcRound}). */
+  private final java.util.concurrent.atomic.AtomicLong gcRound =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong gcRoundStartedNanos =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - GC_ROUND_INTERVAL_NANOS);
   private final ScheduledExecutorService healthChecker;
   private final Server server;
   private final Object watchLock = new Object();
   private final List<ServerCallStreamObserver<NodeInfo>> watchers = new CopyOnWriteArrayList<>();
+
+  /** Rounds start at most this often, however many stores ask. */
+  private static final long GC_ROUND_INTERVAL_NANOS =
+      java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+  /**
+   * A node's store is short of room and asked its own processes to collect garbage; objects in
+   * it may also be held by unreachable refs in owners on other nodes, which only collect when
+   * their own heaps fill. A new round, announced in every heartbeat reply, has every node ask its
+   * processes too (Ray's owners free such objects by reference counting at once; a Java owner
+   * needs its collector to run).
+   */
+  private void startGcRound() {
+    long now = System.nanoTime();
+    long last = gcRoundStartedNanos.get();
+    if (now - last >= GC_ROUND_INTERVAL_NANOS && gcRoundStartedNanos.compareAndSet(last, now)) {
+      log.debug("garbage collection round {} across the cluster", gcRound.incrementAndGet());
+    }
+  }
 
   private static final class NodeEntry {
     volatile NodeInfo info;
@@ -203,8 +227,11 @@ public final class ControlService implements AutoCloseable {
             .putAllResourcesAvailable(req.getResourcesAvailableMap()).setLoad(req.getLoad())
             .build();
       }
+      if (req.getGcRequested() && e != null) {
+        startGcRound();
+      }
       NodeHeartbeatReply.Builder reply = NodeHeartbeatReply.newBuilder()
-          .setUnknownNode(e == null || !e.info.getAlive());
+          .setUnknownNode(e == null || !e.info.getAlive()).setGcRound(gcRound.get());
       nodes.values().forEach(n -> reply.addNodes(n.info));
       out.onNext(reply.build());
       out.onCompleted();

@@ -111,6 +111,12 @@ public final class NodeManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
+  /** The store asked for a collection since the last heartbeat (see the control service). */
+  private final java.util.concurrent.atomic.AtomicBoolean gcRequestedSinceHeartbeat =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  /** The cluster collection round last seen in a heartbeat reply; -1 before the first. */
+  private final java.util.concurrent.atomic.AtomicLong gcRoundSeen =
+      new java.util.concurrent.atomic.AtomicLong(-1);
   private final ObjectStoreService objectStoreService;
   private final ObjectManager objectManager;
   private final int objectDataPort;
@@ -672,13 +678,22 @@ public final class NodeManager implements AutoCloseable {
     SharedMemoryStore.Usage st = objectStore.usage();
     load.setStoreUsedBytes(st.used()).setStoreObjects(st.objects())
         .setSpilledBytes(st.spilledBytes());
+    boolean askedForGc = gcRequestedSinceHeartbeat.getAndSet(false);
     NodeHeartbeatReply reply = ControlServiceGrpc.newBlockingStub(
             channels.get(config.controlTarget()))
         .withDeadlineAfter(Math.max(2000, config.heartbeatPeriod().toMillis() * 3),
             TimeUnit.MILLISECONDS)
         .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
             .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-            .putAllResourcesAvailable(snapshot).setLoad(load).build());
+            .putAllResourcesAvailable(snapshot).setLoad(load)
+            .setGcRequested(askedForGc).build());
+    long round = reply.getGcRound();
+    long seen = gcRoundSeen.getAndSet(round);
+    if (seen >= 0 && round > seen && !askedForGc) {
+      // Another node's store is short of room (this node's own request already collected).
+      log.debug("cluster garbage collection round {}: asking this node's processes", round);
+      collectGarbageInProcesses();
+    }
     if (reply.getUnknownNode()) {
       log.warn("control service does not know node {}; registering again", config.nodeId());
       try {
@@ -976,10 +991,20 @@ public final class NodeManager implements AutoCloseable {
   }
 
   /**
-   * Asks every process of the node (its workers, and this process, which hosts an embedded
-   * driver) to collect garbage, so that objects whose refs are unreachable get freed.
+   * The store is short of room: collects garbage in this node's processes now, and (through the
+   * next heartbeat) in every other node's, where owners of objects in this store may run.
    */
   private void requestGarbageCollection() {
+    gcRequestedSinceHeartbeat.set(true);
+    collectGarbageInProcesses();
+  }
+
+  /**
+   * Asks every process of the node (its workers, its registered drivers, and this process,
+   * which may host an embedded driver) to collect garbage, so that objects whose refs are
+   * unreachable get freed.
+   */
+  private void collectGarbageInProcesses() {
     List<Address> targets = liveWorkerAddresses();
     log.debug("object store full: asking {} workers and this process to collect garbage",
         targets.size());

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two node managers in one JVM, each with its own shared-memory store: objects written on node
- * B are read on node A through A's object manager, which pulls them from B.
+ * B are read on node A through A's object manager, which pulls them from B; and B's store, short
+ * of room, has A's processes (where owners of its objects may run) collect garbage.
  */
 @Timeout(120)
 class ObjectTransferTest {
@@ -324,6 +325,49 @@ class ObjectTransferTest {
       ObjectDataServer.readFully(c, bytes);
       assertThat(bytes.array()).isEqualTo(value);
     }
+  }
+
+  @Test
+  void aStoreShortOfRoomHasProcessesOnOtherNodesCollectGarbageToo() throws Exception {
+    NodeManager a = node("a");
+    NodeManager b = node("b");
+    // A driver attached to a: the owner of objects in b's store, as a fake that counts requests.
+    java.util.concurrent.atomic.AtomicInteger collections =
+        new java.util.concurrent.atomic.AtomicInteger();
+    io.grpc.Server driver = rpc.startServer(RpcFactory.LOOPBACK, 0, List.of(
+        new dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc.CoreWorkerServiceImplBase() {
+          @Override
+          public void collectGarbage(dev.sluice.runtime.rpc.proto.CollectGarbageRequest req,
+              io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.CollectGarbageReply> out) {
+            collections.incrementAndGet();
+            out.onNext(dev.sluice.runtime.rpc.proto.CollectGarbageReply.getDefaultInstance());
+            out.onCompleted();
+          }
+
+          @Override
+          public void workersDied(dev.sluice.runtime.rpc.proto.WorkersDiedRequest req,
+              io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.WorkersDiedReply> out) {
+            out.onNext(dev.sluice.runtime.rpc.proto.WorkersDiedReply.getDefaultInstance());
+            out.onCompleted();
+          }
+        }));
+    toClose.add(() -> RpcFactory.shutdownQuietly(driver));
+    ManagedChannel toA = rpc.newChannel(a.target());
+    toClose.add(() -> RpcFactory.shutdownQuietly(toA));
+    dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(toA).registerDriver(
+        dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
+            .setDriver(Addresses.of(dev.sluice.WorkerId.random(), nodeId(a), RpcFactory.LOOPBACK,
+                driver.getPort())).build());
+
+    // Fill b's store with objects nobody deletes: the third no longer fits.
+    SharedMemoryClient writer = client(b);
+    for (int k = 1; k <= 3; k++) {
+      writer.write(id(k), bytes(64 * MIB, k), true);
+    }
+
+    org.awaitility.Awaitility.await("the driver on node a is asked to collect garbage")
+        .atMost(Duration.ofSeconds(30)).until(() -> collections.get() > 0);
+    assertThat(a.objectStore().usage().used()).as("a's own store is empty").isZero();
   }
 
   @Test
