@@ -93,6 +93,9 @@ public final class SharedMemoryClient implements AutoCloseable {
   /** The current extent's slot (-1: none) and generation; guarded by {@code extentLock}. */
   private int extentSlot = -1;
   private long extentGeneration;
+  private long extentEnd;
+  /** The next extent, asked for ahead; guarded by {@code extentLock}. */
+  private CompletableFuture<ReserveExtentReply> askedAhead;
   private long noExtentUntil;
   private volatile boolean closed;
 
@@ -229,9 +232,10 @@ public final class SharedMemoryClient implements AutoCloseable {
   private record Claim(int slot, long generation, long offset) {}
 
   /**
-   * Claims {@code size} bytes in this process's writer extent, asking the node manager for a
-   * new extent when the current one is used up; null when the object is to be created on its
-   * own (no extent table, too large for an extent, or the node has no extent to give).
+   * Claims {@code size} bytes in this process's writer extent; when it is used up, moves on to
+   * the next extent, asked for ahead (see {@link #askAheadLocked}) or, failing that, now. Null
+   * when the object is to be created on its own (no extent table, too large for an extent, or
+   * the node has no extent to give).
    */
   private Claim claim(long size) {
     if (extents == null) {
@@ -242,18 +246,20 @@ public final class SharedMemoryClient implements AutoCloseable {
       if (extentSlot >= 0) {
         long offset = extents.claim(extentSlot, need);
         if (offset >= 0) {
+          askAheadLocked(need, offset + need);
           return new Claim(extentSlot, extentGeneration, offset);
         }
       }
-      if (System.nanoTime() < noExtentUntil) {
-        return null;
-      }
-      ReserveExtentReply r;
-      try {
-        r = blocking().reserveExtent(ReserveExtentRequest.newBuilder()
-            .setClientId(clientId).setMinSize(size).build());
-      } catch (StatusRuntimeException e) {
-        return null;
+      ReserveExtentReply r = takeAskedAheadLocked();
+      if (r == null || !r.getGranted() || r.getSize() < need) {
+        if (System.nanoTime() < noExtentUntil) {
+          return null;
+        }
+        try {
+          r = blocking().reserveExtent(reserve(size));
+        } catch (StatusRuntimeException e) {
+          return null;
+        }
       }
       if (!r.getGranted()) {
         // Short of room (or too large for an extent): create objects one by one for a while.
@@ -263,8 +269,63 @@ public final class SharedMemoryClient implements AutoCloseable {
       }
       extentSlot = r.getSlot();
       extentGeneration = r.getGeneration();
+      extentEnd = r.getOffset() + r.getSize();
       long offset = extents.claim(extentSlot, need);
-      return offset < 0 ? null : new Claim(extentSlot, extentGeneration, offset);
+      if (offset < 0) {
+        return null;
+      }
+      askAheadLocked(need, offset + need);
+      return new Claim(extentSlot, extentGeneration, offset);
+    }
+  }
+
+  private ReserveExtentRequest reserve(long minSize) {
+    return ReserveExtentRequest.newBuilder().setClientId(clientId).setMinSize(minSize).build();
+  }
+
+  /**
+   * When the current extent has no room left for another object of {@code need} bytes past
+   * {@code claimedTo}, asks for the next extent now, so that the writer moves on to it without
+   * waiting for a round trip (a producer of large items would otherwise wait once per extent).
+   */
+  private void askAheadLocked(long need, long claimedTo) {
+    if (askedAhead != null || extentEnd - claimedTo >= need) {
+      return;
+    }
+    CompletableFuture<ReserveExtentReply> reply = new CompletableFuture<>();
+    askedAhead = reply;
+    NodeManagerServiceGrpc.newStub(nodeManager)
+        .withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .reserveExtent(reserve(need), new StreamObserver<>() {
+          @Override
+          public void onNext(ReserveExtentReply r) {
+            reply.complete(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            reply.complete(null);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  /** The extent asked for ahead, waiting for it if it is still on its way; null if none. */
+  private ReserveExtentReply takeAskedAheadLocked() {
+    CompletableFuture<ReserveExtentReply> reply = askedAhead;
+    askedAhead = null;
+    if (reply == null) {
+      return null;
+    }
+    try {
+      return reply.get(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return null;
     }
   }
 

@@ -30,6 +30,12 @@ final class WriterExtents implements AutoCloseable {
   /** An extent granted to a client. */
   record Grant(int slot, long generation, long offset, long size) {}
 
+  /** A client's slots (at most two; -1: none) and the one holding its newest extent. */
+  private static final class Writer {
+    final int[] slots = {-1, -1};
+    int newest = -1;
+  }
+
   private static final class Extent {
     final String client;
     final int slot;
@@ -53,7 +59,7 @@ final class WriterExtents implements AutoCloseable {
 
   private final ExtentTable table;
   private final Ranges ranges;
-  private final Map<String, Integer> slotOf = new HashMap<>();
+  private final Map<String, Writer> writers = new HashMap<>();
   private final BitSet slotsInUse = new BitSet(ExtentTable.SLOTS);
   private final Extent[] open = new Extent[ExtentTable.SLOTS];
   /** Ended extents with claimed ranges not yet settled. */
@@ -67,19 +73,34 @@ final class WriterExtents implements AutoCloseable {
 
   /**
    * Grants {@code client} a new extent of {@code want} bytes, or of {@code need} if that much is
-   * not free in one range, ending its previous one; null if even {@code need} is not free or
-   * every slot is taken.
+   * not free in one range; null if even {@code need} is not free or every slot is taken. A
+   * client has at most two open extents, the one it writes in and the next (asked for ahead, so
+   * that moving on costs no round trip): a grant ends all of the client's extents but its newest.
    */
   Grant grant(String client, long need, long want) {
-    Integer slot = slotOf.get(client);
-    if (slot == null) {
-      int free = slotsInUse.nextClearBit(0);
-      if (free >= ExtentTable.SLOTS) {
+    Writer w = writers.get(client);
+    if (w != null) {
+      for (int s : w.slots) {
+        if (s >= 0 && s != w.newest && open[s] != null) {
+          end(open[s]);
+        }
+      }
+    }
+    int slot = -1;
+    if (w != null) {
+      for (int s : w.slots) {
+        if (s >= 0 && open[s] == null) {
+          slot = s;
+          break;
+        }
+      }
+    }
+    boolean newSlot = slot < 0;
+    if (newSlot) {
+      slot = slotsInUse.nextClearBit(0);
+      if (slot >= ExtentTable.SLOTS) {
         return null;
       }
-      slot = free;
-    } else if (open[slot] != null) {
-      end(open[slot]);
     }
     long size = want;
     long offset = ranges.take(size);
@@ -90,8 +111,15 @@ final class WriterExtents implements AutoCloseable {
     if (offset < 0) {
       return null;
     }
-    slotsInUse.set(slot);
-    slotOf.put(client, slot);
+    if (newSlot) {
+      if (w == null) {
+        w = new Writer();
+        writers.put(client, w);
+      }
+      slotsInUse.set(slot);
+      w.slots[w.slots[0] < 0 ? 0 : 1] = slot;
+    }
+    w.newest = slot;
     Extent e = new Extent(client, slot, ++generations, offset, offset + size);
     open[slot] = e;
     table.open(slot, e.start, e.end);
@@ -167,14 +195,18 @@ final class WriterExtents implements AutoCloseable {
    * refused.
    */
   void release(String client) {
-    Integer slot = slotOf.remove(client);
-    if (slot == null) {
+    Writer w = writers.remove(client);
+    if (w == null) {
       return;
     }
-    if (open[slot] != null) {
-      end(open[slot]);
+    for (int s : w.slots) {
+      if (s >= 0) {
+        if (open[s] != null) {
+          end(open[s]);
+        }
+        slotsInUse.clear(s);
+      }
     }
-    slotsInUse.clear(slot);
     for (Iterator<Extent> it = ended.iterator(); it.hasNext(); ) {
       Extent e = it.next();
       if (e.client.equals(client)) {

@@ -93,19 +93,25 @@ class WriterExtentsTest {
   }
 
   @Test
-  void aNewExtentEndsThePreviousOneWhoseLateSealsStillCount() throws Exception {
+  void aWriterHoldsTwoExtentsAndANewOneEndsTheOldestWhoseLateSealsStillCount()
+      throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g1 = store.grantExtent(WRITER, 4 * MIB);
     long inFirst = writer.claim(g1.slot(), 4 * MIB);
     WriterExtents.Grant g2 = store.grantExtent(WRITER, 4 * MIB);
-    assertThat(g2.slot()).as("one slot per writer").isEqualTo(g1.slot());
-    assertThat(g2.generation()).isGreaterThan(g1.generation());
+    assertThat(g2.slot()).as("the next extent, asked for ahead").isNotEqualTo(g1.slot());
+    assertThat(writer.claim(g1.slot(), 4 * MIB)).as("the first is still open").isPositive();
+    WriterExtents.Grant g3 = store.grantExtent(WRITER, 4 * MIB);
+    assertThat(g3.slot()).as("two slots per writer").isEqualTo(g1.slot());
+    assertThat(g3.generation()).isGreaterThan(g2.generation());
+    assertThat(writer.claim(g2.slot(), 4 * MIB)).as("the second is still open").isPositive();
 
-    // The seal of the object written in the first extent arrives after the second was granted.
+    // The seal of an object written in the first extent arrives after the third was granted.
     assertThat(seal(1, g1, inFirst)).isEqualTo(ExtentSeal.SEALED);
     assertThat(store.pin(id(1))).isNotNull();
     store.release(id(1));
     store.delete(id(1));
+    store.releaseClient(WRITER);
     assertThat(store.usage().used()).isZero();
   }
 
