@@ -250,7 +250,7 @@ public final class SharedMemoryClient implements AutoCloseable {
           return new Claim(extentSlot, extentGeneration, offset);
         }
       }
-      ReserveExtentReply r = takeAskedAheadLocked();
+      ReserveExtentReply r = takeAskedAheadLocked(RPC_TIMEOUT_SECONDS);
       if (r == null || !r.getGranted() || r.getSize() < need) {
         if (System.nanoTime() < noExtentUntil) {
           return null;
@@ -312,15 +312,18 @@ public final class SharedMemoryClient implements AutoCloseable {
         });
   }
 
-  /** The extent asked for ahead, waiting for it if it is still on its way; null if none. */
-  private ReserveExtentReply takeAskedAheadLocked() {
+  /**
+   * The extent asked for ahead, waiting up to {@code timeoutSeconds} for it if it is still on
+   * its way; null if none (or no answer).
+   */
+  private ReserveExtentReply takeAskedAheadLocked(long timeoutSeconds) {
     CompletableFuture<ReserveExtentReply> reply = askedAhead;
     askedAhead = null;
     if (reply == null) {
       return null;
     }
     try {
-      return reply.get(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return reply.get(timeoutSeconds, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
@@ -610,6 +613,10 @@ public final class SharedMemoryClient implements AutoCloseable {
   public void close() {
     closed = true;
     if (extents != null) {
+      synchronized (extentLock) {
+        // An extent asked for ahead and granted after the release below would outlive us.
+        takeAskedAheadLocked(2);
+      }
       NodeManagerServiceGrpc.newStub(nodeManager).withDeadlineAfter(5, TimeUnit.SECONDS)
           .reserveExtent(ReserveExtentRequest.newBuilder().setClientId(clientId).build(),
               Callbacks.ignoreReply("release of the writer extent"));
