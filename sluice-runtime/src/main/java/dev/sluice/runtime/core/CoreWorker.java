@@ -630,8 +630,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     receiver.stop();
     RpcFactory.shutdownQuietly(server);
     timers.shutdownNow();
-    channels.close();
+    // Before the channels: closing the store client tells the node manager its extents are free.
     sharedStore.close();
+    channels.close();
   }
 
   // ------------------------------------------------------------------ objects

@@ -679,14 +679,21 @@ public final class NodeManager implements AutoCloseable {
     load.setStoreUsedBytes(st.used()).setStoreObjects(st.objects())
         .setSpilledBytes(st.spilledBytes());
     boolean askedForGc = gcRequestedSinceHeartbeat.getAndSet(false);
-    NodeHeartbeatReply reply = ControlServiceGrpc.newBlockingStub(
-            channels.get(config.controlTarget()))
-        .withDeadlineAfter(Math.max(2000, config.heartbeatPeriod().toMillis() * 3),
-            TimeUnit.MILLISECONDS)
-        .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
-            .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-            .putAllResourcesAvailable(snapshot).setLoad(load)
-            .setGcRequested(askedForGc).build());
+    NodeHeartbeatReply reply;
+    try {
+      reply = ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+          .withDeadlineAfter(Math.max(2000, config.heartbeatPeriod().toMillis() * 3),
+              TimeUnit.MILLISECONDS)
+          .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
+              .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+              .putAllResourcesAvailable(snapshot).setLoad(load)
+              .setGcRequested(askedForGc).build());
+    } catch (RuntimeException e) {
+      if (askedForGc) {
+        gcRequestedSinceHeartbeat.set(true);
+      }
+      throw e;
+    }
     long round = reply.getGcRound();
     long seen = gcRoundSeen.getAndSet(round);
     if (seen >= 0 && round > seen && !askedForGc) {
@@ -991,11 +998,14 @@ public final class NodeManager implements AutoCloseable {
   }
 
   /**
-   * The store is short of room: collects garbage in this node's processes now, and (through the
-   * next heartbeat) in every other node's, where owners of objects in this store may run.
+   * The store asks for garbage collection: in this node's processes now, and, when it is short
+   * of room, (through the next heartbeat) in every other node's, where owners of objects in this
+   * store may run.
    */
-  private void requestGarbageCollection() {
-    gcRequestedSinceHeartbeat.set(true);
+  private void requestGarbageCollection(boolean shortOfRoom) {
+    if (shortOfRoom) {
+      gcRequestedSinceHeartbeat.set(true);
+    }
     collectGarbageInProcesses();
   }
 

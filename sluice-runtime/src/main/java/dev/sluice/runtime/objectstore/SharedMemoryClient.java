@@ -82,8 +82,7 @@ public final class SharedMemoryClient implements AutoCloseable {
    * Arenas of the {@link #openBuffer} views still open: views share the store's mapping, so
    * {@link #close} ends them (their reads fail) before the mapping can go away.
    */
-  private final java.util.Set<Arena> openBuffers =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Arena> openBuffers;
   private volatile boolean rescopeAllowed = true;
   /** This process's writer extent table; null in the node manager's own process. */
   private final ExtentTable extents;
@@ -104,6 +103,9 @@ public final class SharedMemoryClient implements AutoCloseable {
       ExtentTable extents, ByteString clientId) {
     this.extents = extents;
     this.clientId = clientId;
+    // In the node manager's process the views share the store's mapping, which ends them first.
+    this.openBuffers = local != null ? local.store().openViews()
+        : java.util.concurrent.ConcurrentHashMap.newKeySet();
     this.nodeId = nodeId;
     this.nodeManagerAddress = Addresses.ofNodeManager(nodeId, nodeManagerTarget);
     this.file = file;
@@ -244,7 +246,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     long need = (size + 63) / 64 * 64;
     synchronized (extentLock) {
       if (extentSlot >= 0) {
-        long offset = extents.claim(extentSlot, need);
+        long offset = extents.claim(extentSlot, extentGeneration, need);
         if (offset >= 0) {
           askAheadLocked(need, offset + need);
           return new Claim(extentSlot, extentGeneration, offset);
@@ -270,7 +272,7 @@ public final class SharedMemoryClient implements AutoCloseable {
       extentSlot = r.getSlot();
       extentGeneration = r.getGeneration();
       extentEnd = r.getOffset() + r.getSize();
-      long offset = extents.claim(extentSlot, need);
+      long offset = extents.claim(extentSlot, extentGeneration, need);
       if (offset < 0) {
         return null;
       }
@@ -622,12 +624,13 @@ public final class SharedMemoryClient implements AutoCloseable {
               Callbacks.ignoreReply("release of the writer extent"));
       extents.close();
     }
-    for (Arena own : openBuffers) {
-      closeQuietly(own);
-    }
-    openBuffers.clear();
+    boolean viewsEnded = SharedMemoryStore.endViews(openBuffers);
     if (arena != null) {
-      closeQuietly(arena);
+      if (viewsEnded) {
+        closeQuietly(arena);
+      } else {
+        log.warn("store client of {} closed with buffer views in use: left mapped", file);
+      }
     }
   }
 

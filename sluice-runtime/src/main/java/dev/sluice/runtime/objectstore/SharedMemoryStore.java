@@ -15,6 +15,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,6 +115,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   private final long capacity;
   private final Arena arena;
   private final MemorySegment segment;
+  private final Set<Arena> openViews = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TreeMap<Long, Long> free = new TreeMap<>();
   /** Access order: the eldest entry is the least recently used. */
   private final LinkedHashMap<ObjectId, Entry> objects = new LinkedHashMap<>(16, 0.75f, true);
@@ -121,7 +123,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   private long spilledBytes;
   private long spilledObjects;
   private boolean closed;
-  private final Runnable requestGc;
+  private final GarbageCollection requestGc;
   private long gcRequestedAt;
   private boolean gcRequested;
   /** Bytes from 0 that have been written once (warm pages); guarded by {@code this}. */
@@ -136,7 +138,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   private final Thread prefaulter;
 
   private SharedMemoryStore(Path file, Path spillDir, long capacity, Arena arena,
-      MemorySegment segment, ExtentTable extentTable, Runnable requestGc) {
+      MemorySegment segment, ExtentTable extentTable, GarbageCollection requestGc) {
     this.requestGc = requestGc;
     this.extents = new WriterExtents(extentTable, new WriterExtents.Ranges() {
       @Override
@@ -163,15 +165,35 @@ public final class SharedMemoryStore implements AutoCloseable {
     free.put(0L, capacity);
   }
 
+  /** How the store asks for garbage collection; must not block. */
+  @FunctionalInterface
+  public interface GarbageCollection {
+    /**
+     * Asks the processes that may hold unreachable refs to objects here to collect garbage:
+     * {@code shortOfRoom} when an object did not fit, else only because cold pages are being
+     * taken (a hint for this node's processes).
+     */
+    void request(boolean shortOfRoom);
+  }
+
+  /**
+   * As {@link #create(Path, String, long, Path, GarbageCollection)}, with {@code requestGc} run
+   * for every request.
+   */
+  public static SharedMemoryStore create(Path directory, String name, long capacity,
+      Path spillDir, Runnable requestGc) {
+    return create(directory, name, capacity, spillDir, shortOfRoom -> requestGc.run());
+  }
+
   /**
    * Creates the store's file {@code name} in {@code directory} with {@code capacity} bytes and
-   * maps it; spilled objects go to {@code spillDir}. {@code requestGc} asks the node's processes
-   * to collect garbage (it must not block).
+   * maps it; spilled objects go to {@code spillDir}. {@code requestGc} asks for garbage
+   * collection (it must not block).
    *
    * @throws RuntimeStartupException naming the directory when the file cannot be created
    */
   public static SharedMemoryStore create(Path directory, String name, long capacity,
-      Path spillDir, Runnable requestGc) {
+      Path spillDir, GarbageCollection requestGc) {
     if (capacity <= 0) {
       throw new IllegalArgumentException("object store capacity must be positive: " + capacity);
     }
@@ -267,6 +289,32 @@ public final class SharedMemoryStore implements AutoCloseable {
     return capacity;
   }
 
+  /**
+   * The arenas of the zero-copy views a client in this process has open over the mapping: they
+   * end before the mapping does (see {@link #close}).
+   */
+  Set<Arena> openViews() {
+    return openViews;
+  }
+
+  /**
+   * Ends the views whose arenas are in {@code views} (their reads fail from then on); false if
+   * one is in use by an operation in progress and could not be ended, when the memory under it
+   * must stay mapped.
+   */
+  static boolean endViews(Set<Arena> views) {
+    boolean ended = true;
+    for (Arena view : views) {
+      try {
+        view.close();
+      } catch (IllegalStateException e) {
+        ended &= !view.scope().isAlive();
+      }
+    }
+    views.clear();
+    return ended;
+  }
+
   /** The whole mapping, for a client in the node manager's own process. */
   public MemorySegment segment() {
     return segment;
@@ -325,7 +373,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       if (!gcRequested || now - gcRequestedAt > 10 * GC_GRACE_NANOS) {
         gcRequested = true;
         gcRequestedAt = now;
-        requestGc.run();
+        requestGc.request(true);
         return new Retry();
       }
       if (now - gcRequestedAt < GC_GRACE_NANOS) {
@@ -527,10 +575,15 @@ public final class SharedMemoryStore implements AutoCloseable {
       } catch (IOException e) {
         log.warn("could not remove the extent table of {}: {}", file, e.toString());
       }
-      try {
-        arena.close();
-      } catch (IllegalStateException e) {
-        log.debug("object store mapping still in use at close: {}", e.toString());
+      if (endViews(openViews)) {
+        try {
+          arena.close();
+        } catch (IllegalStateException e) {
+          log.debug("object store mapping still in use at close: {}", e.toString());
+        }
+      } else {
+        // Unmapping under a view still in use would crash its reader; the process keeps it.
+        log.warn("object store {} closed with buffer views in use: left mapped", file);
       }
       try {
         Files.deleteIfExists(file);
@@ -647,7 +700,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     long now = System.nanoTime();
     if (end > warmUpTo && now - lastGcHint > GC_HINT_INTERVAL_NANOS) {
       lastGcHint = now;
-      requestGc.run();
+      requestGc.request(false);
     }
     notifyAll();
   }

@@ -122,7 +122,7 @@ final class WriterExtents implements AutoCloseable {
     w.newest = slot;
     Extent e = new Extent(client, slot, ++generations, offset, offset + size);
     open[slot] = e;
-    table.open(slot, e.start, e.end);
+    table.open(slot, e.generation, e.start, e.end);
     return new Grant(slot, e.generation, offset, size);
   }
 

@@ -113,6 +113,8 @@ public final class ReferenceCounter {
   private final Cleaner cleaner;
   /** The node of each worker that borrowed from this process, for {@link #removeBorrowersOnNode}. */
   private final Map<ByteString, ByteString> borrowerNodes = new ConcurrentHashMap<>();
+  /** Nodes reported dead: borrows by their workers that arrive late are ignored. */
+  private final java.util.Set<ByteString> deadNodes = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
   /** Entries for objects owned elsewhere: while any exist, their owners wait on this process. */
@@ -280,6 +282,12 @@ public final class ReferenceCounter {
   public void updateBorrowers(ObjectId id, ByteString borrower, ByteString borrowerNode,
       int delta) {
     if (delta > 0 && !borrowerNode.isEmpty()) {
+      if (deadNodes.contains(borrowerNode)) {
+        // Sent (by an executor, for its task's owner) before that owner's node died.
+        log.debug("ignoring a borrow of {} by worker {} on a dead node", id,
+            dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
+        return;
+      }
       borrowerNodes.put(borrower, borrowerNode);
     }
     boolean[] found = new boolean[1];
@@ -329,9 +337,11 @@ public final class ReferenceCounter {
 
   /**
    * Node {@code node} died: every borrow held by a worker on it is forgotten, as if each had
-   * exited (its node manager, which would have said so, died with it).
+   * exited (its node manager, which would have said so, died with it), and so is any borrow by
+   * such a worker that arrives later.
    */
   public void removeBorrowersOnNode(ByteString node) {
+    deadNodes.add(node);
     List<ByteString> gone = new ArrayList<>();
     borrowerNodes.forEach((worker, n) -> {
       if (n.equals(node)) {

@@ -69,8 +69,8 @@ class WriterExtentsTest {
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g.size()).as("room for several objects of the size asked for")
         .isGreaterThanOrEqualTo(4 * 4 * MIB);
-    long first = writer.claim(g.slot(), 4 * MIB);
-    long second = writer.claim(g.slot(), 4 * MIB);
+    long first = writer.claim(g.slot(), g.generation(), 4 * MIB);
+    long second = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(first).isEqualTo(g.offset());
     assertThat(second).isEqualTo(g.offset() + 4 * MIB);
     store.segment().asSlice(first, 4 * MIB).fill((byte) 7);
@@ -97,14 +97,16 @@ class WriterExtentsTest {
       throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g1 = store.grantExtent(WRITER, 4 * MIB);
-    long inFirst = writer.claim(g1.slot(), 4 * MIB);
+    long inFirst = writer.claim(g1.slot(), g1.generation(), 4 * MIB);
     WriterExtents.Grant g2 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g2.slot()).as("the next extent, asked for ahead").isNotEqualTo(g1.slot());
-    assertThat(writer.claim(g1.slot(), 4 * MIB)).as("the first is still open").isPositive();
+    assertThat(writer.claim(g1.slot(), g1.generation(), 4 * MIB)).as("the first is still open")
+        .isNotNegative();
     WriterExtents.Grant g3 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g3.slot()).as("two slots per writer").isEqualTo(g1.slot());
     assertThat(g3.generation()).isGreaterThan(g2.generation());
-    assertThat(writer.claim(g2.slot(), 4 * MIB)).as("the second is still open").isPositive();
+    assertThat(writer.claim(g2.slot(), g2.generation(), 4 * MIB)).as("the second is still open")
+        .isNotNegative();
 
     // The seal of an object written in the first extent arrives after the third was granted.
     assertThat(seal(1, g1, inFirst)).isEqualTo(ExtentSeal.SEALED);
@@ -119,7 +121,7 @@ class WriterExtentsTest {
   void revokingExtentsFreesTheirUnclaimedRestAndFailsLaterClaims() throws Exception {
     open(128 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
-    long claimed = writer.claim(g.slot(), 4 * MIB);
+    long claimed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(store.reservedForWriters()).isEqualTo(g.size() - 4 * MIB);
 
     // Pressure: an object that fits only if the extent's unclaimed rest comes back.
@@ -128,7 +130,8 @@ class WriterExtentsTest {
     assertThat(c).as("the extent is taken back before anything is refused or spilled")
         .isInstanceOf(SharedMemoryStore.Allocated.class);
     assertThat(store.usage().spilledObjects()).isZero();
-    assertThat(writer.claim(g.slot(), 64)).as("a revoked extent hands out nothing").isEqualTo(-1);
+    assertThat(writer.claim(g.slot(), g.generation(), 64)).as("a revoked extent hands out nothing")
+        .isEqualTo(-1);
     assertThat(store.reservedForWriters()).isZero();
 
     // What was claimed before the revocation is still the writer's to seal.
@@ -141,6 +144,21 @@ class WriterExtentsTest {
   }
 
   @Test
+  void aWriterThatMissedTheReopeningOfItsSlotCannotClaimFromTheNewExtent() throws Exception {
+    open(128 * MIB);
+    WriterExtents.Grant mine = store.grantExtent(WRITER, 4 * MIB);
+    // The writer is declared gone while it still runs (a notice to it failed, say), and its
+    // slot goes to another process.
+    store.releaseClient(WRITER);
+    WriterExtents.Grant theirs = store.grantExtent("bb02", 4 * MIB);
+    assertThat(theirs.slot()).isEqualTo(mine.slot());
+
+    assertThat(writer.claim(mine.slot(), mine.generation(), 64))
+        .as("a stale generation claims nothing").isEqualTo(-1);
+    assertThat(writer.claim(theirs.slot(), theirs.generation(), 64)).isEqualTo(theirs.offset());
+  }
+
+  @Test
   void aClaimAndARevocationNeverBothWinTheSameBytes() throws Exception {
     open(512 * MIB);
     long claim = 16 * 1024;
@@ -150,7 +168,7 @@ class WriterExtentsTest {
       List<Long> claims = new ArrayList<>();
       Thread claimer = Thread.ofPlatform().start(() -> {
         await(go);
-        for (long off; (off = writer.claim(g.slot(), claim)) >= 0; ) {
+        for (long off; (off = writer.claim(g.slot(), g.generation(), claim)) >= 0; ) {
           claims.add(off);
         }
       });
@@ -176,9 +194,9 @@ class WriterExtentsTest {
       throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
-    long sealed = writer.claim(g.slot(), 4 * MIB);
-    writer.claim(g.slot(), 4 * MIB); // abandoned: never sealed
-    long lateOne = writer.claim(g.slot(), 4 * MIB);
+    long sealed = writer.claim(g.slot(), g.generation(), 4 * MIB);
+    writer.claim(g.slot(), g.generation(), 4 * MIB); // abandoned: never sealed
+    long lateOne = writer.claim(g.slot(), g.generation(), 4 * MIB);
     seal(1, g, sealed);
     assertThat(store.usage().used()).isEqualTo(12 * MIB);
 
@@ -198,12 +216,12 @@ class WriterExtentsTest {
   void anAbortedClaimIsFreedAndADuplicateSealKeepsTheFirstCopy() throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
-    long aborted = writer.claim(g.slot(), 4 * MIB);
+    long aborted = writer.claim(g.slot(), g.generation(), 4 * MIB);
     store.abortInExtent(WRITER, g.slot(), g.generation(), aborted, 4 * MIB);
     assertThat(store.usage().used()).isZero();
 
-    long first = writer.claim(g.slot(), 4 * MIB);
-    long again = writer.claim(g.slot(), 4 * MIB);
+    long first = writer.claim(g.slot(), g.generation(), 4 * MIB);
+    long again = writer.claim(g.slot(), g.generation(), 4 * MIB);
     seal(1, g, first);
     assertThat(seal(1, g, again))
         .as("a retry wrote the same object again").isEqualTo(ExtentSeal.DUPLICATE);
@@ -218,7 +236,7 @@ class WriterExtentsTest {
   void sealsOutsideTheWritersClaimsAreRefused() throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
-    long claimed = writer.claim(g.slot(), 4 * MIB);
+    long claimed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(store.sealInExtent(id(1), "bb02", g.slot(), g.generation(), claimed, 4 * MIB))
         .as("another process's extent").isEqualTo(ExtentSeal.REJECTED);
     assertThat(seal(1, g, claimed + 4 * MIB)).as("not claimed yet")
