@@ -26,7 +26,6 @@ import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
 import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
 import dev.sluice.runtime.rpc.proto.SealObjectReply;
 import dev.sluice.runtime.rpc.proto.SealObjectRequest;
-import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import io.grpc.Channel;
@@ -298,20 +297,7 @@ public final class SharedMemoryClient implements AutoCloseable {
     askedAhead = reply;
     NodeManagerServiceGrpc.newStub(nodeManager)
         .withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .reserveExtent(reserve(need), new StreamObserver<>() {
-          @Override
-          public void onNext(ReserveExtentReply r) {
-            reply.complete(r);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            reply.complete(null);
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+        .reserveExtent(reserve(need), Callbacks.into(reply));
   }
 
   /**
@@ -337,7 +323,6 @@ public final class SharedMemoryClient implements AutoCloseable {
   /** Seals (or, {@code abort}, gives back) an object written in an extent. */
   private CompletableFuture<Void> sealInExtent(ObjectId id, Claim claim, long size,
       boolean abort) {
-    CompletableFuture<Void> sealed = new CompletableFuture<>();
     SealObjectRequest req = SealObjectRequest.newBuilder()
         .setObjectId(ByteString.copyFrom(id.toBytes()))
         .setClientId(clientId)
@@ -347,29 +332,20 @@ public final class SharedMemoryClient implements AutoCloseable {
         .setSize(size)
         .setAbort(abort)
         .build();
+    CompletableFuture<SealObjectReply> reply = new CompletableFuture<>();
     NodeManagerServiceGrpc.newStub(nodeManager)
         .withDeadlineAfter(RPC_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .sealObject(req, new StreamObserver<>() {
-          @Override
-          public void onNext(SealObjectReply reply) {
-            if (reply.getRejected()) {
-              sealed.completeExceptionally(new ObjectLostException(reply.getMessage()));
-            } else {
-              sealed.complete(null);
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            sealed.completeExceptionally(new ObjectLostException("object " + id
-                + " could not be sealed in the shared-memory store of node " + nodeId + ": "
-                + io.grpc.Status.fromThrowable(t)));
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
-    return sealed;
+        .sealObject(req, Callbacks.into(reply));
+    return reply.handle((r, t) -> {
+      if (t != null) {
+        throw new ObjectLostException("object " + id + " could not be sealed in the "
+            + "shared-memory store of node " + nodeId + ": " + io.grpc.Status.fromThrowable(t));
+      }
+      if (r.getRejected()) {
+        throw new ObjectLostException(r.getMessage());
+      }
+      return null;
+    });
   }
 
   /** Writes {@code bytes} as object {@code id} in a range created for it alone, and seals it. */

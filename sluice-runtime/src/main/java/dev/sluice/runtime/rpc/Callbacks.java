@@ -4,7 +4,10 @@ import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Response observers for calls whose reply carries nothing the caller needs. */
+/**
+ * Response observers for asynchronous unary calls: one that ignores the reply, one that hands
+ * it to a future.
+ */
 public final class Callbacks {
   private static final Logger log = LoggerFactory.getLogger(Callbacks.class);
 
@@ -22,6 +25,24 @@ public final class Callbacks {
       @Override
       public void onError(Throwable t) {
         log.debug("{} failed: {}", what, t.toString());
+      }
+
+      @Override
+      public void onCompleted() {}
+    };
+  }
+
+  /** An observer that completes {@code reply} with the reply, or exceptionally with the error. */
+  public static <T> StreamObserver<T> into(java.util.concurrent.CompletableFuture<T> reply) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        reply.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        reply.completeExceptionally(t);
       }
 
       @Override
