@@ -335,6 +335,7 @@ public final class TaskReceiver {
   private CompletableFuture<ReturnObject.Builder> toValue(Object value, ObjectId id,
       Supplier<String> what, Address owner, boolean sealLater) {
     ReturnObject.Builder out = ReturnObject.newBuilder();
+    ErrorInfo error;
     try {
       ExecutionEnv.EncodedReturn r = env.encodeReturn(value, id, owner, sealLater);
       out.setValue(r.value());
@@ -346,18 +347,16 @@ public final class TaskReceiver {
               + env.location() + " could not be stored: "
               + (e.getCause() != null ? e.getCause() : e).getMessage()))));
     } catch (SerializationException e) {
-      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
-          ErrorType.SERIALIZATION_FAILED, what.get() + " on " + env.location()
-          + " produced a value that cannot be serialized: " + e.getMessage()))));
+      error = Errors.error(ErrorType.SERIALIZATION_FAILED, what.get() + " on " + env.location()
+          + " produced a value that cannot be serialized: " + e.getMessage());
     } catch (ObjectStoreFullException e) {
-      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
-          ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
-          + " produced a value that does not fit: " + e.getMessage()))));
+      error = Errors.error(ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
+          + " produced a value that does not fit: " + e.getMessage());
     } catch (ObjectTooLargeException e) {
-      return CompletableFuture.completedFuture(out.setValue(Errors.value(Errors.error(
-          ErrorType.OBJECT_TOO_LARGE, "the value " + what.get() + " on " + env.location()
-          + " produced: " + e.getMessage()))));
+      error = Errors.error(ErrorType.OBJECT_TOO_LARGE, "the value " + what.get() + " on "
+          + env.location() + " produced: " + e.getMessage());
     }
+    return CompletableFuture.completedFuture(out.setValue(Errors.value(error)));
   }
 
   private Object resolveArg(TaskArg arg) {

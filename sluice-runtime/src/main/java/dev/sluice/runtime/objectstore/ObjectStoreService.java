@@ -1,9 +1,5 @@
 package dev.sluice.runtime.objectstore;
 
-import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
-import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
-import dev.sluice.runtime.rpc.proto.SealObjectReply;
-import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
@@ -12,6 +8,10 @@ import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
 import dev.sluice.runtime.rpc.proto.PinObjectReply;
 import dev.sluice.runtime.rpc.proto.PinObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
+import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
+import dev.sluice.runtime.rpc.proto.SealObjectReply;
+import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 
 /**
  * The object store calls of the node manager's service as plain methods over a

@@ -26,7 +26,6 @@ import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
 import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
 import dev.sluice.runtime.rpc.proto.SealObjectReply;
 import dev.sluice.runtime.rpc.proto.SealObjectRequest;
-import java.util.concurrent.CompletableFuture;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
@@ -37,6 +36,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -596,8 +596,7 @@ public final class SharedMemoryClient implements AutoCloseable {
         takeAskedAheadLocked(2);
       }
       NodeManagerServiceGrpc.newStub(nodeManager).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .reserveExtent(ReserveExtentRequest.newBuilder().setClientId(clientId).build(),
-              Callbacks.ignoreReply("release of the writer extent"));
+          .reserveExtent(reserve(0), Callbacks.ignoreReply("release of the writer extents"));
       extents.close();
     }
     boolean viewsEnded = SharedMemoryStore.endViews(openBuffers);

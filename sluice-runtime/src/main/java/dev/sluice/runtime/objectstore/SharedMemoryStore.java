@@ -362,9 +362,6 @@ public final class SharedMemoryStore implements AutoCloseable {
       }
       offset = firstFitLocked(alignedSize(size));
     }
-    if (offset < 0 && extents.revokeAll() > 0) {
-      offset = firstFitLocked(alignedSize(size));
-    }
     if (offset < 0) {
       offset = dropSecondariesLocked(alignedSize(size));
     }
@@ -413,9 +410,9 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /**
    * Grants {@code client} (a process of this node, by worker id) a writer extent with room for at
-   * least {@code minSize} bytes, ending its previous one; null when the object should rather be
-   * created on its own: larger than an eighth of the store, or no free range fits (spilling and
-   * garbage collection are left to {@link #create}).
+   * least {@code minSize} bytes (see {@link WriterExtents#grant}); null when the object should be
+   * created on its own instead: larger than an eighth of the store, or no free range fits
+   * (spilling and garbage collection are left to {@link #create}).
    */
   public synchronized WriterExtents.Grant grantExtent(String client, long minSize) {
     checkOpen();
@@ -607,9 +604,6 @@ public final class SharedMemoryStore implements AutoCloseable {
   private long allocateLocked(long size, ObjectId keep) {
     long need = alignedSize(size);
     long offset = firstFitLocked(need);
-    if (offset < 0 && extents.revokeAll() > 0) {
-      offset = firstFitLocked(need);
-    }
     if (offset >= 0) {
       return offset;
     }
@@ -660,8 +654,16 @@ public final class SharedMemoryStore implements AutoCloseable {
     return offset;
   }
 
+  /**
+   * Takes {@code need} bytes for an object, lowest offset first; when no free range fits, the
+   * unclaimed rest of every writer extent is taken back first (it is free space, only reserved).
+   * -1 if nothing fits even then.
+   */
   private long firstFitLocked(long need) {
     long offset = takeFirstFitLocked(need);
+    if (offset < 0 && extents.revokeAll() > 0) {
+      offset = takeFirstFitLocked(need);
+    }
     if (offset >= 0) {
       used += need;
       onAllocatedLocked(offset + need);

@@ -79,19 +79,14 @@ final class WriterExtents implements AutoCloseable {
    */
   Grant grant(String client, long need, long want) {
     Writer w = writers.get(client);
+    int slot = -1;
     if (w != null) {
       for (int s : w.slots) {
         if (s >= 0 && s != w.newest && open[s] != null) {
           end(open[s]);
         }
-      }
-    }
-    int slot = -1;
-    if (w != null) {
-      for (int s : w.slots) {
-        if (s >= 0 && open[s] == null) {
+        if (s >= 0 && slot < 0 && open[s] == null) {
           slot = s;
-          break;
         }
       }
     }
@@ -175,7 +170,7 @@ final class WriterExtents implements AutoCloseable {
     return freed;
   }
 
-  /** Ends {@code e}: frees its unclaimed rest; returns its size. */
+  /** Ends {@code e}: frees its unclaimed rest; returns the bytes freed. */
   private long end(Extent e) {
     long claimedEnd = table.revoke(e.slot);
     e.claimedEnd = claimedEnd;
@@ -190,8 +185,8 @@ final class WriterExtents implements AutoCloseable {
   }
 
   /**
-   * {@code client} is gone (its process exited, or it closed its store client): ends its extent
-   * and frees every range it claimed and never settled. Seals it sent that arrive later are
+   * {@code client} is gone (its process exited, or it closed its store client): ends its
+   * extents and frees every range it claimed and never settled. Seals it sent that arrive later are
    * refused.
    */
   void release(String client) {
