@@ -3,6 +3,7 @@ package dev.sluice;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -11,9 +12,14 @@ import java.util.Optional;
  * #builder()}. Invalid values are rejected by the builder with {@link IllegalArgumentException}.
  */
 public final class SluiceConfig {
+  /** Default of {@link Builder#maxExtraWorkers}. */
+  public static final int DEFAULT_MAX_EXTRA_WORKERS = 4;
+
   private final String address;
   private final int numCpus;
   private final int numWorkers;
+  private final int maxExtraWorkers;
+  private final Map<String, Double> resources;
   private final long objectStoreBytes;
   private final Path objectStoreDirectory;
   private final List<Path> codeSearchPath;
@@ -34,6 +40,8 @@ public final class SluiceConfig {
     this.address = b.address;
     this.numCpus = b.numCpus;
     this.numWorkers = b.numWorkers < 0 ? b.numCpus : b.numWorkers;
+    this.maxExtraWorkers = b.maxExtraWorkers;
+    this.resources = Map.copyOf(b.resources);
     this.objectStoreBytes = b.objectStoreBytes;
     this.objectStoreDirectory = b.objectStoreDirectory;
     this.codeSearchPath = List.copyOf(b.codeSearchPath);
@@ -63,6 +71,19 @@ public final class SluiceConfig {
   /** Worker processes the embedded node prestarts. */
   public int numWorkers() {
     return numWorkers;
+  }
+
+  /**
+   * Worker JVMs the embedded node may run beyond {@code max(numCpus, numWorkers)}: room for tasks
+   * that run while others are blocked in {@code get}. At the limit, tasks wait for a worker.
+   */
+  public int maxExtraWorkers() {
+    return maxExtraWorkers;
+  }
+
+  /** Custom resources of the embedded node besides its CPUs (e.g. {@code GPU=1}). */
+  public Map<String, Double> resources() {
+    return resources;
   }
 
   /** The embedded node's shared-memory store capacity in bytes. */
@@ -145,6 +166,8 @@ public final class SluiceConfig {
     private String address;
     private int numCpus = Runtime.getRuntime().availableProcessors();
     private int numWorkers = -1;
+    private int maxExtraWorkers = DEFAULT_MAX_EXTRA_WORKERS;
+    private Map<String, Double> resources = Map.of();
     private long objectStoreBytes = defaultObjectStoreBytes();
     private Path objectStoreDirectory = defaultObjectStoreDirectory();
     private List<Path> codeSearchPath = List.of();
@@ -219,6 +242,30 @@ public final class SluiceConfig {
         throw new IllegalArgumentException("numWorkers must be >= 0, got " + numWorkers);
       }
       this.numWorkers = numWorkers;
+      return this;
+    }
+
+    /**
+     * Worker JVMs the embedded node may start beyond {@code max(numCpus, numWorkers)} (>= 0,
+     * default {@value SluiceConfig#DEFAULT_MAX_EXTRA_WORKERS}).
+     */
+    public Builder maxExtraWorkers(int extra) {
+      if (extra < 0) {
+        throw new IllegalArgumentException("maxExtraWorkers must be >= 0, got " + extra);
+      }
+      this.maxExtraWorkers = extra;
+      return this;
+    }
+
+    /** Custom resources of the embedded node (names other than {@code CPU}, amounts >= 0). */
+    public Builder resources(Map<String, Double> resources) {
+      resources.forEach((k, v) -> {
+        if ("CPU".equals(k) || v == null || v < 0) {
+          throw new IllegalArgumentException("resource " + k + "=" + v + ": set CPUs with "
+              + "numCpus and give other resources amounts >= 0");
+        }
+      });
+      this.resources = Map.copyOf(resources);
       return this;
     }
 

@@ -119,6 +119,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final NormalTaskSubmitter submitter;
   private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
+  /** Workers only: runs queued children of a blocked task inline (null in drivers). */
+  private final JoinHelper joins;
   private final TaskContext driverContext;
   private final InheritableThreadLocal<TaskContext> currentTask = new InheritableThreadLocal<>();
   private final AtomicInteger blockedDepth = new AtomicInteger();
@@ -190,6 +192,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     });
     nodeWatcher.start();
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
+    this.joins = options.isWorker() ? new JoinHelper(submitter, receiver, taskManager,
+        ByteString.copyFrom(options.nodeId().toBytes())) : null;
     if (options.isWorker()) {
       receiver.start();
       timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
@@ -470,9 +474,62 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     if (f.isDone()) {
       return f.join();
     }
+    TaskId child = helpable(ref);
+    if (child == null) {
+      return waitBlocked(f, ref, timeout, null);
+    }
+    // Work helping: run the child here while it is still queued in this process; otherwise wait,
+    // waking up if it comes back to the queue (a worker it was pipelined to blocked).
+    long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        CompletableFuture<Void> requeued = joins.whenQueued(child);
+        while (!f.isDone() && joins.tryRun(child)) {
+          // ran it (a retry may queue it again)
+        }
+        if (f.isDone()) {
+          return f.join();
+        }
+        Duration left = timeout == null ? null
+            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        ObjectValue v = waitBlocked(f, ref, left, requeued);
+        if (v != null) {
+          return v;
+        }
+        joins.unwatch(child);
+      }
+    } finally {
+      joins.unwatch(child);
+    }
+  }
+
+  /**
+   * The task of {@code ref} if this worker's current task may run it inline when it is queued
+   * here: refs of tasks this process submitted, read by a task thread of a worker.
+   */
+  private TaskId helpable(ObjectRef<?> ref) {
+    if (joins == null || currentTask.get() == null || ref.id().isPut()
+        || !isOwnedHere(impl(ref))) {
+      return null;
+    }
+    return ref.id().taskId();
+  }
+
+  /**
+   * Waits for {@code f}, lending this worker's CPU while blocked; returns null if {@code wake}
+   * completed first.
+   */
+  private ObjectValue waitBlocked(CompletableFuture<ObjectValue> f, ObjectRef<?> ref,
+      Duration timeout, CompletableFuture<Void> wake) {
     blocked(true);
     try {
-      return timeout == null ? f.get() : f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      CompletableFuture<?> first = wake == null ? f : CompletableFuture.anyOf(f, wake);
+      if (timeout == null) {
+        first.get();
+      } else {
+        first.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
+      return f.isDone() ? f.get() : null;
     } catch (TimeoutException e) {
       throw Errors.timeout(ref, timeout);
     } catch (InterruptedException e) {
@@ -596,6 +653,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     TaskId task = ref.id().taskId();
     if (!ref.id().isPut() && taskManager.markCancelled(task)) {
       submitter.cancel(task);
+      if (joins != null) {
+        receiver.cancel(task);  // it may be running inline in one of this worker's tasks
+      }
     }
   }
 
@@ -818,6 +878,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public Object getValue(ObjectRefImpl<?> ref) {
     return get(ref, null);
+  }
+
+  @Override
+  public TaskContext currentTask() {
+    return currentTask.get();
   }
 
   @Override

@@ -82,7 +82,7 @@ public final class NodeDaemon implements AutoCloseable {
           defaults.workerStartupTimeout(), c.serializationAllowList(),
           defaults.inlineThresholdBytes(), defaults.maxMessageBytes(), c.heartbeatPeriod(),
           storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout(),
-          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
+          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, defaults.maxExtraWorkers()), rpc);
       return new NodeDaemon(control, nm, controlTarget, c.sessionRoot());
     } catch (RuntimeException e) {
       if (control != null) {

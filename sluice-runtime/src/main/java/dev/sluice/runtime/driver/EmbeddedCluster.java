@@ -100,12 +100,12 @@ public final class EmbeddedCluster extends DriverRuntime {
       String controlTarget = host + ":" + control.port();
       NodeId nodeId = NodeId.random();
       nm = NodeManager.start(new NodeConfig(nodeId, host, 0, controlTarget,
-          Map.of("CPU", (double) config.numCpus()), config.numWorkers(), classPath,
+          nodeResources(config), config.numWorkers(), classPath,
           config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
           config.serializationAllowList(), config.inlineThresholdBytes(),
           config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
           config.objectStoreDirectory(), true, Duration.ZERO,
-          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES), rpc);
+          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, config.maxExtraWorkers()), rpc);
       JobId job = registerJob(rpc, controlTarget, host, List.of());
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
@@ -139,6 +139,12 @@ public final class EmbeddedCluster extends DriverRuntime {
   /** Where session directories go: the configured root, else {@code java.io.tmpdir/sluice}. */
   static Path sessionRoot(SluiceConfig config) {
     return config.sessionRoot().orElseGet(dev.sluice.runtime.common.SessionRoots::defaultRoot);
+  }
+
+  private static Map<String, Double> nodeResources(SluiceConfig config) {
+    Map<String, Double> resources = new java.util.HashMap<>(config.resources());
+    resources.put("CPU", (double) config.numCpus());
+    return Map.copyOf(resources);
   }
 
   private static Path createSessionDir(SluiceConfig config) {

@@ -27,6 +27,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,6 +70,9 @@ public final class TaskReceiver {
 
     /** Makes {@code ctx} the current task of the calling thread (null clears it). */
     void setCurrentTask(TaskContext ctx);
+
+    /** The current task of the calling thread, or null. */
+    TaskContext currentTask();
 
     /** The transport's message limit. */
     int maxMessageBytes();
@@ -113,16 +117,30 @@ public final class TaskReceiver {
 
   private static final class Work {
     final PushTaskRequest request;
+    /** The lease's task stream it came on; null for a task run inline by its owner. */
     final TaskStream stream;
+    /** Where an inline task's reply goes; null for a pushed task. */
+    final CompletableFuture<PushTaskReply> inlineReply;
     final TaskId taskId;
     volatile boolean cancelled;
+    /** The thread running it, once it runs. */
+    volatile Thread thread;
 
     Work(PushTaskRequest request, TaskStream stream) {
+      this(request, stream, null);
+    }
+
+    Work(PushTaskRequest request, TaskStream stream,
+        CompletableFuture<PushTaskReply> inlineReply) {
       this.request = request;
       this.stream = stream;
+      this.inlineReply = inlineReply;
       this.taskId = TaskId.fromBytes(request.getSpec().getTaskId().toByteArray());
     }
   }
+
+  /** Tasks running inline in their owner's blocked task (work helping); for cancellation. */
+  private final java.util.Set<Work> inline = ConcurrentHashMap.newKeySet();
 
   /** A receiver running tasks in {@code env}. */
   public TaskReceiver(ExecutionEnv env, ObjectSerializer serializer) {
@@ -204,6 +222,16 @@ public final class TaskReceiver {
 
   /** Cancels a queued or running task; returns whether it was found here. */
   public boolean cancel(TaskId id) {
+    for (Work w : inline) {
+      if (w.taskId.equals(id)) {
+        w.cancelled = true;
+        Thread t = w.thread;
+        if (t != null) {
+          t.interrupt();
+        }
+        return true;
+      }
+    }
     boolean found = false;
     Work r = running;
     if (r != null && r.taskId.equals(id)) {
@@ -223,6 +251,51 @@ public final class TaskReceiver {
       }
     }
     return found;
+  }
+
+  /**
+   * Runs a task of this process's own submission on the calling thread, which is blocked waiting
+   * for its result (the work-helping rule, DESIGN "Nested tasks"), and returns its reply, as its
+   * worker would have sent it. The caller's task context is restored afterwards; an interrupt
+   * meant for the inline task (its cancellation) does not leak into the caller.
+   */
+  public PushTaskReply runInline(TaskSpec spec) {
+    CompletableFuture<PushTaskReply> reply = new CompletableFuture<>();
+    Work w = new Work(PushTaskRequest.newBuilder().setSpec(spec).build(), null, reply);
+    TaskContext caller = env.currentTask();
+    boolean callerInterrupted = Thread.currentThread().isInterrupted();
+    w.thread = Thread.currentThread();
+    inline.add(w);
+    try {
+      execute(w);
+    } catch (RuntimeException e) {
+      log.error("unexpected failure running task {} inline", w.taskId, e);
+      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
+          "internal error running task " + w.taskId + ": " + e));
+    } finally {
+      inline.remove(w);
+      env.setCurrentTask(caller);
+      if (w.cancelled && !callerInterrupted && !isCancelled(caller)) {
+        Thread.interrupted();
+      }
+    }
+    return reply.getNow(PushTaskReply.getDefaultInstance());
+  }
+
+  private boolean isCancelled(TaskContext ctx) {
+    if (ctx == null) {
+      return false;
+    }
+    Work r = running;
+    if (r != null && r.taskId.equals(ctx.taskId())) {
+      return r.cancelled;
+    }
+    for (Work w : inline) {
+      if (w.taskId.equals(ctx.taskId())) {
+        return w.cancelled;
+      }
+    }
+    return false;
   }
 
   /** Stops taking new tasks. */
@@ -387,6 +460,10 @@ public final class TaskReceiver {
 
   private void send(Work w, PushTaskReply reply) {
     env.awaitBorrowRegistrations();
+    if (w.inlineReply != null) {
+      w.inlineReply.complete(reply);
+      return;
+    }
     // Hold the reply back only while the next task to run replies on the same stream.
     Work next = queue.peek();
     w.stream.send(w.request.getSpec().getTaskId(), reply, next != null && next.stream == w.stream);

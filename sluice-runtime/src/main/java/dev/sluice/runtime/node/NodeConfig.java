@@ -32,13 +32,14 @@ import java.util.Map;
  *     chunks only; it is always off with TLS)
  * @param objectPullMaxInFlightBytes bound of the bytes of objects being pulled from other nodes
  *     at once (one larger object is pulled alone)
+ * @param maxExtraWorkers worker processes the node may run beyond {@code max(CPUs, prestarted)}
  */
 public record NodeConfig(NodeId nodeId, String bindHost, int port, String controlTarget,
     Map<String, Double> resources, int numPrestartWorkers, List<Path> workerClassPath,
     List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
     List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
     Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory, boolean head,
-    Duration unschedulableTimeout, boolean objectDataChannel, long objectPullMaxInFlightBytes) {
+    Duration unschedulableTimeout, boolean objectDataChannel, long objectPullMaxInFlightBytes, int maxExtraWorkers) {
 
   /** The node's CPU count. */
   public double cpus() {

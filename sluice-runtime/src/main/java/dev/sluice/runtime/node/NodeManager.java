@@ -135,6 +135,8 @@ public final class NodeManager implements AutoCloseable {
   /** The worker key of the last grant: the job a warm spare is started for. */
   private ByteString lastGrantedKey = ByteString.EMPTY;
   private int consecutiveStartFailures;
+  /** When the worker-bound warning was last logged (System.nanoTime), 0: never. */
+  private long workerBoundWarnedNanos;
   private boolean closed;
   /** Other nodes as of the last heartbeat reply, for spillback; guarded by {@code lock}. */
   private final ClusterView clusterView;
@@ -392,12 +394,25 @@ public final class NodeManager implements AutoCloseable {
       while (s < e.getValue() && classPath != null && !closed
           && consecutiveStartFailures < MAX_CONSECUTIVE_START_FAILURES) {
         if (liveWorkerCountLocked() >= cap && !evictIdleLocked(key, actions)) {
+          warnAtWorkerBoundLocked(cap);
           break;
         }
         launchWorkerLocked(key, classPath);
         s++;
       }
     }
+  }
+
+  /** Says (at most once a minute) that lease requests wait because the worker bound is hit. */
+  private void warnAtWorkerBoundLocked(int cap) {
+    long now = System.nanoTime();
+    if (workerBoundWarnedNanos != 0 && now - workerBoundWarnedNanos < TimeUnit.MINUTES.toNanos(1)) {
+      return;
+    }
+    workerBoundWarnedNanos = now;
+    log.warn("node {} runs its maximum of {} worker JVMs (CPUs + maxExtraWorkers {}); {} lease "
+        + "request(s) wait until a worker is free (blocked tasks run their own queued children)",
+        config.nodeId(), cap, config.maxExtraWorkers(), pending.size());
   }
 
   /** Workers not marked dead. */
@@ -521,10 +536,14 @@ public final class NodeManager implements AutoCloseable {
     return workers.values().stream().filter(w -> w.state == WorkerProcess.State.IDLE).count();
   }
 
+  /**
+   * The worker bound: one JVM per CPU (or per prestarted worker) plus {@code maxExtraWorkers} for
+   * tasks that run while others are blocked. Blocked tasks first run their queued children
+   * themselves (the work-helping rule), so the extra room is for children that cannot.
+   */
   private int maxWorkersLocked() {
-    long blocked = leases.values().stream().filter(l -> l.blocked).count();
     int base = Math.max(config.numPrestartWorkers(), (int) Math.ceil(config.cpus()));
-    return (int) (Math.max(1, 2 * base) + 2 * blocked);
+    return Math.max(1, base + config.maxExtraWorkers());
   }
 
   private static Map<String, Double> need(LeaseRequest r) {

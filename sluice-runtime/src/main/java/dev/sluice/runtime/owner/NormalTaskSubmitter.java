@@ -77,6 +77,8 @@ public final class NormalTaskSubmitter {
   private final Duration unschedulableTimeout;
   private final java.util.function.Predicate<String> nodeManagerReachable;
   private volatile boolean closed;
+  /** Told of each task put in (or back in) a queue here: wakes a task waiting to run it inline. */
+  private volatile java.util.function.Consumer<TaskId> queuedListener = id -> { };
 
   private static final class KeyState {
     final String key;
@@ -250,6 +252,44 @@ public final class NormalTaskSubmitter {
       actions = planLocked(ks);
     }
     actions.forEach(Runnable::run);
+    queuedListener.accept(taskId(spec));
+  }
+
+  /** Sets who is told of each task queued here (one listener; the work-helping waiter). */
+  public void onQueued(java.util.function.Consumer<TaskId> listener) {
+    this.queuedListener = listener;
+  }
+
+  /**
+   * Takes task {@code id} back if it is still queued here (not yet sent to any worker) and
+   * {@code eligible} accepts it, so its owner can run it itself; null otherwise. Lease requests
+   * made for it are cancelled by the usual backlog rule.
+   */
+  public TaskSpec takeQueued(TaskId id, java.util.function.Predicate<TaskSpec> eligible) {
+    for (KeyState ks : keys.values()) {
+      TaskSpec taken = null;
+      List<Runnable> actions;
+      synchronized (ks) {
+        for (Iterator<TaskSpec> it = ks.queue.iterator(); it.hasNext(); ) {
+          TaskSpec s = it.next();
+          if (taskId(s).equals(id)) {
+            if (!eligible.test(s) || taskManager.isCancelled(id)) {
+              return null;
+            }
+            it.remove();
+            taken = s;
+            break;
+          }
+        }
+        if (taken == null) {
+          continue;
+        }
+        actions = planLocked(ks);
+      }
+      actions.forEach(Runnable::run);
+      return taken;
+    }
+    return null;
   }
 
   static String schedulingKey(Map<String, Double> resources, NodeAffinity affinity) {
@@ -500,6 +540,7 @@ public final class NormalTaskSubmitter {
         }
         List<TaskResult> finished = new ArrayList<>(batch.getResultsCount());
         List<Runnable> actions;
+        List<TaskId> requeuedIds;
         synchronized (ks) {
           List<TaskSpec> requeued = new ArrayList<>();
           for (TaskResult r : batch.getResultsList()) {
@@ -522,7 +563,9 @@ public final class NormalTaskSubmitter {
             ks.queue.addFirst(requeued.get(i));
           }
           actions = planLocked(ks);
+          requeuedIds = requeued.stream().map(NormalTaskSubmitter::taskId).toList();
         }
+        requeuedIds.forEach(queuedListener);
         for (TaskResult r : finished) {
           taskManager.complete(TaskId.fromBytes(r.getTaskId().toByteArray()), r.getReply());
         }

@@ -94,7 +94,8 @@ class ObjectTransferTest {
     NodeManager nm = NodeManager.start(new NodeConfig(id, RpcFactory.LOOPBACK, 0,
         RpcFactory.LOOPBACK + ":" + control.port(), Map.of("CPU", 1.0), 0, List.of(), List.of(),
         tmp.resolve(name), Duration.ofSeconds(30), List.of(), 100 << 10, rpc.maxMessageBytes(),
-        Duration.ofSeconds(1), STORE_BYTES, shm, false, Duration.ZERO, dataChannel, maxInFlightBytes),
+        Duration.ofSeconds(1), STORE_BYTES, shm, false, Duration.ZERO, dataChannel, maxInFlightBytes,
+        0),
         rpc);
     toClose.add(nm);
     nodeIds.put(nm, id);
