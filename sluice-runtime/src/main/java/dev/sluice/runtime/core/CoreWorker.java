@@ -195,6 +195,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.joins = options.isWorker() ? new JoinHelper(submitter, receiver, taskManager,
         ByteString.copyFrom(options.nodeId().toBytes())) : null;
     if (options.isWorker()) {
+      submitter.setLeaseRequestDelay(JoinHelper.LEASE_REQUEST_DELAY);
+    }
+    if (options.isWorker()) {
       receiver.start();
       timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
           IDLE_GC_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
@@ -878,6 +881,11 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   @Override
   public Object getValue(ObjectRefImpl<?> ref) {
     return get(ref, null);
+  }
+
+  @Override
+  public void executionBlocked(boolean isBlocked) {
+    blocked(isBlocked);
   }
 
   @Override

@@ -29,6 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread that queued the task (a transport or submitting thread).
  */
 final class JoinHelper {
+  /** How long a worker's children wait in its queue before it asks for leases for them. */
+  static final java.time.Duration LEASE_REQUEST_DELAY = java.time.Duration.ofMillis(2);
+
   private final NormalTaskSubmitter submitter;
   private final TaskReceiver receiver;
   private final TaskManager taskManager;

@@ -60,13 +60,15 @@ final class GeneratorExecution {
   private final ValueEncoder toValue;
   private final GeneratorWaiter waiter;
   private final BooleanSupplier cancelled;
+  private final java.util.function.Consumer<Boolean> paused;
   private final boolean retryApplicationErrors;
   private long nextIndex;
 
   GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
       String location, ValueEncoder toValue,
-      BooleanSupplier cancelled) {
+      BooleanSupplier cancelled, java.util.function.Consumer<Boolean> paused) {
     this.cancelled = cancelled;
+    this.paused = paused;
     this.spec = spec;
     this.taskId = taskId;
     this.generatorId = ByteString.copyFrom(ObjectId.of(taskId, 1).toBytes());
@@ -141,7 +143,7 @@ final class GeneratorExecution {
       if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
         return;
       }
-      waiter.awaitCredit();
+      waiter.awaitCredit(paused);
     }
   }
 

@@ -92,6 +92,25 @@ final class GeneratorWaiter {
     }
   }
 
+  /**
+   * As {@link #awaitCredit()}, telling {@code paused} (outside this monitor) when the producer
+   * starts and stops waiting, so its worker can lend its CPU while paused (DESIGN "Nested tasks":
+   * a paused producer lends its CPU like a task blocked in {@code get}).
+   */
+  void awaitCredit(java.util.function.Consumer<Boolean> paused) throws InterruptedException {
+    synchronized (this) {
+      if (!(threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold)) {
+        return;
+      }
+    }
+    paused.accept(true);
+    try {
+      awaitCredit();
+    } finally {
+      paused.accept(false);
+    }
+  }
+
   /** Blocks until every issued report is answered (or the owner is gone). Interruptible. */
   synchronized void awaitAllAnswered() throws InterruptedException {
     while (unanswered > 0 && !ownerGone) {

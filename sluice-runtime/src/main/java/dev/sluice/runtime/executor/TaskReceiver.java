@@ -71,6 +71,12 @@ public final class TaskReceiver {
     /** Makes {@code ctx} the current task of the calling thread (null clears it). */
     void setCurrentTask(TaskContext ctx);
 
+    /**
+     * The current task stopped (true) or resumed (false) waiting, e.g. a producer paused by
+     * backpressure: its worker lends its CPU meanwhile, as in a blocking {@code get}.
+     */
+    void executionBlocked(boolean blocked);
+
     /** The current task of the calling thread, or null. */
     TaskContext currentTask();
 
@@ -380,7 +386,7 @@ public final class TaskReceiver {
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
     GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
         env.location(), (value, id, item) -> toValue(value, id, item, spec.getOwner(), true),
-        () -> w.cancelled);
+        () -> w.cancelled, env::executionBlocked);
     PushTaskReply reply;
     try {
       reply = g.run(source, thrown);

@@ -25,6 +25,13 @@ import org.slf4j.LoggerFactory;
  * worker at once. So a worker never outlives its node manager, even after {@code kill -9}.
  */
 public final class WorkerMain {
+  /**
+   * A worker's children go only to workers with nothing queued: a task joins its children, and a
+   * child pipelined behind another worker's (maybe blocked) task is one its parent could have run
+   * itself (DESIGN "Nested tasks"). Drivers pipeline for throughput.
+   */
+  private static final int WORKER_TASKS_IN_FLIGHT = 1;
+
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
   private WorkerMain() {}
@@ -41,7 +48,8 @@ public final class WorkerMain {
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
-        16, Duration.ofMillis(50), config.objectStoreFile(), config.objectStoreCapacity(),
+        WORKER_TASKS_IN_FLIGHT, Duration.ofMillis(50), config.objectStoreFile(),
+        config.objectStoreCapacity(),
         config.controlTarget(), config.unschedulableTimeout()), rpc);
     Sluice.installRuntime(worker);
     ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());

@@ -77,6 +77,7 @@ public final class NormalTaskSubmitter {
   private final Duration unschedulableTimeout;
   private final java.util.function.Predicate<String> nodeManagerReachable;
   private volatile boolean closed;
+  private volatile Duration leaseRequestDelay = Duration.ZERO;
   /** Told of each task put in (or back in) a queue here: wakes a task waiting to run it inline. */
   private volatile java.util.function.Consumer<TaskId> queuedListener = id -> { };
 
@@ -86,6 +87,10 @@ public final class NormalTaskSubmitter {
     final ByteString jobId;
     final Map<String, Double> resources;
     final NodeAffinity affinity;
+    /** Lease requests are deferred (see leaseRequestDelay) and a timer will make them. */
+    boolean leaseRequestScheduled;
+    /** Set by that timer while it plans: the requests are due now. */
+    boolean leaseRequestDue;
     /** When lease requests of this key were first found infeasible everywhere, or -1. */
     long infeasibleSinceNanos = -1;
     final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
@@ -255,6 +260,35 @@ public final class NormalTaskSubmitter {
     queuedListener.accept(taskId(spec));
   }
 
+  /**
+   * Defers lease requests by {@code delay} after tasks are queued (zero: ask at once). Workers
+   * use a short delay: the children a task joins right away then run inline without a lease
+   * request and its cancellation reaching the node manager.
+   */
+  public void setLeaseRequestDelay(Duration delay) {
+    this.leaseRequestDelay = delay;
+  }
+
+  private void scheduleLeaseRequests(KeyState ks) {
+    try {
+      timers.schedule(() -> {
+        List<Runnable> actions;
+        synchronized (ks) {
+          ks.leaseRequestScheduled = false;
+          ks.leaseRequestDue = true;
+          try {
+            actions = planLocked(ks);
+          } finally {
+            ks.leaseRequestDue = false;
+          }
+        }
+        actions.forEach(Runnable::run);
+      }, leaseRequestDelay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shutting down
+    }
+  }
+
   /** Sets who is told of each task queued here (one listener; the work-helping waiter). */
   public void onQueued(java.util.function.Consumer<TaskId> listener) {
     this.queuedListener = listener;
@@ -354,6 +388,16 @@ public final class NormalTaskSubmitter {
     // so pipelining onto a few workers never stops the owner from asking for more; requests no
     // longer needed are cancelled.
     int wanted = Math.min(ks.backlog(), MAX_PENDING_LEASE_REQUESTS);
+    if (ks.pendingLeaseRequests.size() < wanted && !leaseRequestDelay.isZero()
+        && !ks.leaseRequestDue) {
+      // A task's children are usually joined at once and then run inline (the work-helping
+      // rule): ask for leases only for children still queued a moment later.
+      if (!ks.leaseRequestScheduled) {
+        ks.leaseRequestScheduled = true;
+        actions.add(() -> scheduleLeaseRequests(ks));
+      }
+      wanted = ks.pendingLeaseRequests.size();
+    }
     while (ks.pendingLeaseRequests.size() < wanted) {
       ByteString id = ByteString.copyFromUtf8(UUID.randomUUID().toString());
       ks.pendingLeaseRequests.add(id);
