@@ -178,8 +178,8 @@ public final class Sluice extends TaskCalls {
   /**
    * Cancels the task that produces {@code ref}; with {@code force} a running task's worker
    * process is killed at once instead of the task being interrupted first (Ray's
-   * {@code force=True}). Other tasks queued on that worker behind the cancelled one run
-   * elsewhere; objects the killed process owned are lost as with any worker crash. Getting
+   * {@code force=True}). Tasks queued on that worker behind the cancelled one are scheduled
+   * again; objects the killed process owned are lost as with any worker crash. Getting
    * {@code ref} then throws {@link TaskCancelledException}. See {@link #cancel(ObjectRef)}.
    */
   public static void cancel(ObjectRef<?> ref, boolean force) {

@@ -758,7 +758,7 @@ public final class NormalTaskSubmitter {
         actions = planLocked(ks);
       }
       String worker = lease.describeWorker();
-      log.warn("killing {}: cancelled task {} {}", worker, id, why);
+      log.warn("killing {}: task {} was cancelled and {}", worker, id, why);
       CompletableFuture<ReturnWorkerReply> killed = new CompletableFuture<>();
       try {
         NodeManagerServiceGrpc.newStub(channels.get(lease.grantedBy)).returnWorker(
