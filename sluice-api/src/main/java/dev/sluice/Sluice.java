@@ -166,20 +166,44 @@ public final class Sluice extends TaskCalls {
 
   /**
    * Cancels the task that produces {@code ref}: a queued task never runs, a running one is
-   * interrupted. Getting {@code ref} then throws {@link TaskCancelledException}. Cancelling a
-   * finished task does nothing.
+   * interrupted; if it has not stopped within {@link SluiceConfig#cancelGracePeriod()} (it does
+   * not check for interruption), its worker process is killed. Getting {@code ref} then throws
+   * {@link TaskCancelledException} and the task's CPU is free again. A cancelled task is never
+   * retried. Cancelling a finished task does nothing. Same as {@code cancel(ref, false)}.
    */
   public static void cancel(ObjectRef<?> ref) {
-    runtime().cancel(Objects.requireNonNull(ref, "ref"));
+    cancel(ref, false);
+  }
+
+  /**
+   * Cancels the task that produces {@code ref}; with {@code force} a running task's worker
+   * process is killed at once instead of the task being interrupted first (Ray's
+   * {@code force=True}). Tasks queued on that worker behind the cancelled one are scheduled
+   * again; objects the killed process owned are lost as with any worker crash. Getting
+   * {@code ref} then throws {@link TaskCancelledException}. See {@link #cancel(ObjectRef)}.
+   */
+  public static void cancel(ObjectRef<?> ref, boolean force) {
+    runtime().cancel(Objects.requireNonNull(ref, "ref"), force);
   }
 
   /**
    * Cancels a streaming generator task: a queued task never runs; a running one is interrupted
-   * (its iterator closed, or its subscription cancelled). The stream then ends, yielding the
-   * generator's ref once, whose {@code get()} throws {@link TaskCancelledException}.
+   * (its iterator closed, or its subscription cancelled), and its worker is killed if it has not
+   * stopped within {@link SluiceConfig#cancelGracePeriod()}. The stream then ends, yielding the
+   * generator's ref once, whose {@code get()} throws {@link TaskCancelledException}. Same as
+   * {@code cancel(generator, false)}.
    */
   public static void cancel(ObjectRefGenerator<?> generator) {
-    runtime().cancel(Objects.requireNonNull(generator, "generator").completed());
+    cancel(generator, false);
+  }
+
+  /**
+   * Cancels a streaming generator task; with {@code force} a running task's worker process is
+   * killed at once (see {@link #cancel(ObjectRef, boolean)}). The stream ends as for {@link
+   * #cancel(ObjectRefGenerator)}.
+   */
+  public static void cancel(ObjectRefGenerator<?> generator, boolean force) {
+    runtime().cancel(Objects.requireNonNull(generator, "generator").completed(), force);
   }
 
   /**

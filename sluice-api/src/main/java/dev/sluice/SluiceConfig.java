@@ -14,6 +14,8 @@ import java.util.Optional;
 public final class SluiceConfig {
   /** Default of {@link Builder#maxExtraWorkers}. */
   public static final int DEFAULT_MAX_EXTRA_WORKERS = 4;
+  /** The default of {@link #cancelGracePeriod()}. */
+  public static final Duration DEFAULT_CANCEL_GRACE_PERIOD = Duration.ofSeconds(5);
 
   private final String address;
   private final int numCpus;
@@ -30,6 +32,7 @@ public final class SluiceConfig {
   private final Path sessionRoot;
   private final Duration workerStartupTimeout;
   private final Duration unschedulableTaskTimeout;
+  private final Duration cancelGracePeriod;
   private final String clusterToken;
   private final List<Path> tlsFiles;
 
@@ -37,6 +40,7 @@ public final class SluiceConfig {
     this.clusterToken = b.clusterToken;
     this.tlsFiles = b.tlsFiles;
     this.unschedulableTaskTimeout = b.unschedulableTaskTimeout;
+    this.cancelGracePeriod = b.cancelGracePeriod;
     this.address = b.address;
     this.numCpus = b.numCpus;
     this.numWorkers = b.numWorkers < 0 ? b.numCpus : b.numWorkers;
@@ -144,6 +148,15 @@ public final class SluiceConfig {
   }
 
   /**
+   * How long a task cancelled without force ({@link Sluice#cancel(ObjectRef)}) may take to stop
+   * after it was interrupted before its worker process is killed (default 5 s). It applies to
+   * the tasks this driver submits; tasks submitted from inside tasks use the default.
+   */
+  public Duration cancelGracePeriod() {
+    return cancelGracePeriod;
+  }
+
+  /**
    * The token of the cluster at {@link #address()}, if given here; otherwise the driver reads the
    * {@code SLUICE_CLUSTER_TOKEN} environment variable, then the token file a head on this machine
    * wrote.
@@ -178,6 +191,7 @@ public final class SluiceConfig {
     private Path sessionRoot = defaultSessionRoot();
     private Duration workerStartupTimeout = Duration.ofSeconds(60);
     private Duration unschedulableTaskTimeout = Duration.ofSeconds(60);
+    private Duration cancelGracePeriod = DEFAULT_CANCEL_GRACE_PERIOD;
     private String clusterToken;
     private List<Path> tlsFiles = List.of();
 
@@ -375,6 +389,15 @@ public final class SluiceConfig {
             + timeout);
       }
       this.unschedulableTaskTimeout = timeout;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#cancelGracePeriod()}; must be >= 0 (0: kill right away). */
+    public Builder cancelGracePeriod(Duration grace) {
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("cancelGracePeriod must be >= 0, got " + grace);
+      }
+      this.cancelGracePeriod = grace;
       return this;
     }
 

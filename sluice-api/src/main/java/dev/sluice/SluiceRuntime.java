@@ -32,8 +32,13 @@ public interface SluiceRuntime {
   /** Waits until {@code numReturns} of {@code items} (refs or generators) are ready. */
   <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns, Duration timeout);
 
-  /** Cancels the task that produces {@code ref}. */
-  void cancel(ObjectRef<?> ref);
+  /** Cancels the task that produces {@code ref}; see {@link Sluice#cancel(ObjectRef, boolean)}. */
+  void cancel(ObjectRef<?> ref, boolean force);
+
+  /** Cancels the task that produces {@code ref} without force. */
+  default void cancel(ObjectRef<?> ref) {
+    cancel(ref, false);
+  }
 
   /** The calling code's context. */
   RuntimeContext runtimeContext();

@@ -1,6 +1,9 @@
 package dev.sluice;
 
-/** The task was cancelled with {@link Sluice#cancel(ObjectRef)} before it produced its result. */
+/**
+ * The task was cancelled with {@link Sluice#cancel(ObjectRef)} (or one of its overloads) before it
+ * produced its result; also when its worker had to be killed to stop it.
+ */
 public class TaskCancelledException extends SluiceException {
   /** Creates the exception with a message that names the task, function and node involved. */
   public TaskCancelledException(String message) {

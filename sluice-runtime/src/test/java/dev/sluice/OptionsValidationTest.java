@@ -222,6 +222,17 @@ class OptionsValidationTest {
   }
 
   @Test
+  void cancelGracePeriodDefaultsToAFewSecondsAndRejectsNegativeValues() {
+    assertThat(SluiceConfig.builder().build().cancelGracePeriod())
+        .isEqualTo(SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD)
+        .isBetween(Duration.ofSeconds(1), Duration.ofSeconds(10));
+    assertThat(SluiceConfig.builder().cancelGracePeriod(Duration.ZERO).build().cancelGracePeriod())
+        .isZero();
+    assertThatThrownBy(() -> SluiceConfig.builder().cancelGracePeriod(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cancelGracePeriod");
+  }
+
+  @Test
   void configRejectsAnInlineThresholdThatCouldNotTravelInline() {
     assertThatThrownBy(() -> SluiceConfig.builder().maxMessageBytes(1 << 20)
         .inlineThresholdBytes(1 << 20).build())

@@ -38,6 +38,7 @@ import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
 import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.owner.TaskCanceller;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.Callbacks;
@@ -117,6 +118,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final Server server;
   private final Address self;
   private final NormalTaskSubmitter submitter;
+  private final TaskCanceller canceller;
   private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
   /** Workers only: runs queued children of a blocked task inline (null in drivers). */
@@ -185,6 +187,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
         options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),
         this::nodeManagerReachable);
     taskManager.setResubmitter(submitter::submit);
+    this.canceller = new TaskCanceller(taskManager, submitter, timers,
+        options.cancelGracePeriod());
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     nodeWatcher.onNodeDeath(n -> {
       submitter.onNodeDied(n.getNodeId());
@@ -646,7 +650,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @Override
-  public void cancel(ObjectRef<?> ref) {
+  public void cancel(ObjectRef<?> ref, boolean force) {
     checkRunning();
     ObjectRefImpl<?> r = impl(ref);
     if (!isOwnedHere(r)) {
@@ -654,8 +658,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
           + "submitted its task) can cancel it");
     }
     TaskId task = ref.id().taskId();
-    if (!ref.id().isPut() && taskManager.markCancelled(task)) {
-      submitter.cancel(task);
+    if (!ref.id().isPut()) {
+      canceller.cancel(task, force);
       if (joins != null) {
         receiver.cancel(task);  // it may be running inline in one of this worker's tasks
       }

@@ -25,9 +25,10 @@ import java.util.List;
  * @param objectStoreCapacity its capacity in bytes
  * @param controlTarget the control service's {@code host:port}, watched for node deaths
  * @param unschedulableTimeout how long a task no node can serve waits for one (zero: fails now)
+ * @param cancelGracePeriod how long a cancelled task may take to stop before its worker is killed
  */
 public record CoreWorkerOptions(boolean isWorker, JobId jobId, WorkerId workerId, NodeId nodeId,
     String bindHost, String nodeManagerTarget, List<String> serializationAllowList,
     int inlineThresholdBytes, int maxMessageBytes, int maxTasksInFlightPerWorker,
     Duration leaseIdleTimeout, Path objectStoreFile, long objectStoreCapacity,
-    String controlTarget, Duration unschedulableTimeout) {}
+    String controlTarget, Duration unschedulableTimeout, Duration cancelGracePeriod) {}

@@ -85,7 +85,7 @@ public final class ClusterDriver extends DriverRuntime {
         nodeId, host, Addresses.target(local.getNodeManager()), config.serializationAllowList(),
         config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
         Path.of(local.getObjectStoreFile()), local.getObjectStoreCapacity(), controlTarget,
-        config.unschedulableTaskTimeout()), rpc);
+        config.unschedulableTaskTimeout(), config.cancelGracePeriod()), rpc);
     ManagedChannel nm = rpc.newChannel(Addresses.target(local.getNodeManager()));
     try {
       dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(nm)

@@ -74,8 +74,8 @@ abstract class DriverRuntime implements SluiceRuntime {
   }
 
   @Override
-  public void cancel(ObjectRef<?> ref) {
-    driver.cancel(ref);
+  public void cancel(ObjectRef<?> ref, boolean force) {
+    driver.cancel(ref, force);
   }
 
   @Override

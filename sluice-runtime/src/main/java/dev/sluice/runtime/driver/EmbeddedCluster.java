@@ -110,7 +110,8 @@ public final class EmbeddedCluster extends DriverRuntime {
       CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
           nodeId, host, nm.target(), config.serializationAllowList(),
           config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
-          nm.objectStore().file(), nm.objectStore().capacity(), controlTarget, Duration.ZERO), rpc,
+          nm.objectStore().file(), nm.objectStore().capacity(), controlTarget, Duration.ZERO,
+          config.cancelGracePeriod()), rpc,
           nm.objectStoreService());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "

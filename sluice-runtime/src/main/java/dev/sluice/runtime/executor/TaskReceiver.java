@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: {@link #push} and {@link #cancel} run on transport threads and only queue work or
  * interrupt; the execution thread (owned by this class, started by {@link #start}) runs user
- * code. Cancellation of the running task interrupts that thread. One report sender thread (also
- * owned here) sends streaming generator reports that producers did not send themselves.
+ * code. Cancellation of the running task interrupts that thread; a task that ignores the
+ * interrupt is ended by its owner, which has this worker killed after a grace period (see
+ * {@code TaskCanceller}). One report sender thread (also owned here) sends streaming generator
+ * reports that producers did not send themselves.
  */
 public final class TaskReceiver {
   private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
@@ -243,6 +245,9 @@ public final class TaskReceiver {
     if (r != null && r.taskId.equals(id)) {
       r.cancelled = true;
       executionThread.interrupt();
+      // Replies held back for batching go now: if the task ignores the interrupt, its owner
+      // kills this worker after a grace period, and held replies would be lost with it.
+      r.stream.flush();
       found = true;
     } else {
       for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {
@@ -470,9 +475,11 @@ public final class TaskReceiver {
       w.inlineReply.complete(reply);
       return;
     }
-    // Hold the reply back only while the next task to run replies on the same stream.
+    // Hold the reply back only while the next task to run replies on the same stream; never a
+    // cancelled task's, whose owner kills the worker if the reply does not come in time.
     Work next = queue.peek();
-    w.stream.send(w.request.getSpec().getTaskId(), reply, next != null && next.stream == w.stream);
+    w.stream.send(w.request.getSpec().getTaskId(), reply,
+        next != null && next.stream == w.stream && !w.cancelled);
   }
 
   private ErrorInfo cancelled(TaskSpec spec) {

@@ -2,6 +2,7 @@ package dev.sluice.runtime.executor;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.Sluice;
+import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -49,8 +50,8 @@ public final class WorkerMain {
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
         WORKER_TASKS_IN_FLIGHT, Duration.ofMillis(50), config.objectStoreFile(),
-        config.objectStoreCapacity(),
-        config.controlTarget(), config.unschedulableTimeout()), rpc);
+        config.objectStoreCapacity(), config.controlTarget(), config.unschedulableTimeout(),
+        SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD), rpc);
     Sluice.installRuntime(worker);
     ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());
     try {

@@ -1138,6 +1138,9 @@ public final class NodeManager implements AutoCloseable {
         }
       }
       if (toKill != null) {
+        if (!req.getKillReason().isEmpty()) {
+          log.info("killing worker {} (pid {}): {}", toKill.id, toKill.pid(), req.getKillReason());
+        }
         toKill.process.destroyForcibly();
       }
       out.onNext(ReturnWorkerReply.getDefaultInstance());

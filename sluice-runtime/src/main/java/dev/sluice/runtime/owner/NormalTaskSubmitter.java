@@ -23,6 +23,7 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
+import dev.sluice.runtime.rpc.proto.ReturnWorkerReply;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -772,8 +773,10 @@ public final class NormalTaskSubmitter {
   /**
    * Cancels a task of this owner: a queued one fails at once with {@code TASK_CANCELLED}; a
    * running one is asked to stop on its worker. The caller has already marked it cancelled.
+   * Returns true if the task is in flight on a worker (it may not stop: see {@link
+   * #killWorkerRunning}).
    */
-  public void cancel(TaskId id) {
+  public boolean cancel(TaskId id) {
     for (KeyState ks : keys.values()) {
       TaskSpec removed = null;
       LeaseEntry runningOn = null;
@@ -787,24 +790,87 @@ public final class NormalTaskSubmitter {
           }
         }
         if (removed == null) {
-          for (LeaseEntry l : ks.leases) {
-            if (l.inFlight.containsKey(id)) {
-              runningOn = l;
-            }
-          }
+          runningOn = leaseRunningLocked(ks, id);
         }
       }
       if (removed != null) {
         taskManager.fail(id, TaskManager.cancelledError(removed), false);
-        return;
+        return false;
       }
       if (runningOn != null) {
         // In-band, after the push on the same stream, so the worker always knows the task.
         runningOn.sendQuietly(PushTaskBatch.newBuilder()
             .addCancelTaskIds(ByteString.copyFrom(id.toBytes())).build());
-        return;
+        return true;
       }
     }
+    return false;
+  }
+
+  private static LeaseEntry leaseRunningLocked(KeyState ks, TaskId id) {
+    for (LeaseEntry l : ks.leases) {
+      if (l.inFlight.containsKey(id)) {
+        return l;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Has the worker running cancelled task {@code id} killed by the node manager that granted its
+   * lease, which takes the lease's resources back. The cancelled tasks on the lease fail with
+   * {@code TASK_CANCELLED} (saying {@code why}) once the node manager answered; the others are
+   * queued again without using a retry: a worker runs its tasks in order, so they had not
+   * started (or, at worst, finished with their reply still on its way: they then run again).
+   * Returns false if the task is not in flight any more.
+   */
+  public boolean killWorkerRunning(TaskId id, String why) {
+    for (KeyState ks : keys.values()) {
+      LeaseEntry lease;
+      List<TaskSpec> cancelled = new ArrayList<>();
+      List<Runnable> actions;
+      synchronized (ks) {
+        lease = leaseRunningLocked(ks, id);
+        if (lease == null) {
+          continue;
+        }
+        ks.leases.remove(lease);
+        lease.dead = true;
+        List<TaskSpec> again = new ArrayList<>();
+        for (TaskSpec s : lease.inFlight.values()) {
+          (taskManager.isCancelled(taskId(s)) ? cancelled : again).add(s);
+        }
+        lease.inFlight.clear();
+        again.reversed().forEach(ks.queue::addFirst);
+        actions = planLocked(ks);
+      }
+      String worker = lease.describeWorker();
+      log.warn("killing {}: task {} was cancelled and {}", worker, id, why);
+      CompletableFuture<ReturnWorkerReply> killed = new CompletableFuture<>();
+      try {
+        NodeManagerServiceGrpc.newStub(channels.get(lease.grantedBy)).returnWorker(
+            ReturnWorkerRequest.newBuilder().setLeaseId(lease.grant.getLeaseId())
+                .setDisconnectWorker(true).setKillReason("task " + id + " was cancelled and "
+                    + why).build(), Callbacks.into(killed));
+      } catch (IllegalStateException e) {
+        killed.completeExceptionally(e);  // shutting down
+      }
+      killed.whenComplete((r, e) -> {
+        if (e != null) {
+          log.warn("node manager {} did not confirm killing {}: {}", lease.grantedBy, worker,
+              e.toString());
+        }
+        channels.evict(Addresses.target(lease.grant.getWorker()));
+        for (TaskSpec s : cancelled) {
+          taskManager.fail(taskId(s), Errors.error(ErrorType.TASK_CANCELLED, "task " + taskId(s)
+              + " (" + s.getDisplayName() + ") was cancelled and " + why + ": " + worker
+              + " was killed"), false);
+        }
+      });
+      actions.forEach(Runnable::run);
+      return true;
+    }
+    return false;
   }
 
   /** Returns every held lease and ignores later failures; called at shutdown. */
