@@ -142,10 +142,18 @@ public final class ObjectSerializer {
    *     or is of a class outside the allow-list; the message names the class
    */
   public byte[] serialize(Object value) {
+    return serialize(value, "a value of " + describe(value));
+  }
+
+  /**
+   * Like {@link #serialize(Object)}, with {@code what} describing the value in the failure
+   * message ({@code "Cannot serialize <what>: <reason>"}).
+   */
+  public byte[] serialize(Object value, String what) {
     try {
       return fory.serialize(value);
     } catch (Throwable t) {
-      throw failure("serialize a value of " + describe(value), t);
+      throw failure("serialize " + what, t);
     }
   }
 
