@@ -1,6 +1,7 @@
 package dev.sluice.runtime.serial;
 
 import dev.sluice.ObjectRef;
+import dev.sluice.ObjectTooLargeException;
 import dev.sluice.SerializationException;
 import dev.sluice.runtime.serial.ClassAllowList.ClassNotAllowedException;
 import java.lang.reflect.Modifier;
@@ -140,6 +141,7 @@ public final class ObjectSerializer {
    *
    * @throws SerializationException if the value, or anything it references, cannot be serialized
    *     or is of a class outside the allow-list; the message names the class
+   * @throws ObjectTooLargeException if its serialized form would exceed 2 GiB
    */
   public byte[] serialize(Object value) {
     return serialize(value, "a value of " + describe(value));
@@ -153,6 +155,10 @@ public final class ObjectSerializer {
     try {
       return fory.serialize(value);
     } catch (Throwable t) {
+      ObjectTooLargeException tooLarge = SerializedSizeLimit.exceeded(what, t);
+      if (tooLarge != null) {
+        throw tooLarge;
+      }
       throw failure("serialize " + what, t);
     }
   }
