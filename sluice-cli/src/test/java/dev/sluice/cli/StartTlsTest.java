@@ -2,12 +2,19 @@ package dev.sluice.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.runtime.control.ControlService;
+import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyStore;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +28,7 @@ class StartTlsTest {
   @TempDir
   static Path dir;
   private static Path cert;
+  private static Path key;
 
   /** A self-signed certificate (a valid PEM file to pair with bad keys). */
   @BeforeAll
@@ -32,6 +40,14 @@ class StartTlsTest {
         "-storetype", "PKCS12", "-storepass", "test-pass");
     keytool("-exportcert", "-rfc", "-alias", "self", "-keystore", store.toString(),
         "-storepass", "test-pass", "-file", cert.toString());
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      ks.load(in, "test-pass".toCharArray());
+    }
+    Key k = ks.getKey("self", "test-pass".toCharArray());
+    key = Files.writeString(dir.resolve("self.key"), "-----BEGIN PRIVATE KEY-----\n"
+        + Base64.getMimeEncoder().encodeToString(k.getEncoded())
+        + "\n-----END PRIVATE KEY-----\n", StandardCharsets.US_ASCII);
   }
 
   private static void keytool(String... args) throws IOException, InterruptedException {
@@ -77,6 +93,25 @@ class StartTlsTest {
 
     assertThat(run.code()).as(run.toString()).isEqualTo(1);
     assertThat(run.err()).contains("the TLS key " + key + " holds no PEM private key");
+  }
+
+  /** Rule: {@code sluice status} with TLS against a plaintext cluster says TLS. */
+  @Test
+  void statusWithTlsAgainstAPlaintextClusterSaysTls() throws Exception {
+    try (ControlService plain = ControlService.start(new RpcFactory(4 << 20,
+        RpcSecurity.token(RpcSecurity.generateToken())), RpcFactory.LOOPBACK, 0,
+        Duration.ofSeconds(30))) {
+      String address = RpcFactory.LOOPBACK + ":" + plain.port();
+
+      CliRun run = CliRun.of(dir.resolve("sessions"), "status", "--address", address, "--tls",
+          "--tls-cert", cert.toString(), "--tls-key", key.toString(), "--tls-ca",
+          cert.toString());
+
+      assertThat(run.code()).as(run.toString()).isEqualTo(1);
+      assertThat(run.err()).contains("TLS handshake with the cluster at " + address + " failed")
+          .contains("uses TLS (--tls) but the cluster does not")
+          .doesNotContain("no Sluice cluster answers");
+    }
   }
 
   /** Rule: the head's hints carry the TLS flags and the session root it was started with. */
