@@ -10,4 +10,9 @@ public class ObjectStoreFullException extends SluiceException {
   public ObjectStoreFullException(String message) {
     super(message);
   }
+
+  /** Creates the exception with a message and the failure that caused it. */
+  public ObjectStoreFullException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

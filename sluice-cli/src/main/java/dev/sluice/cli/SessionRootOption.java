@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.runtime.common.SessionRoots;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -12,9 +13,14 @@ final class SessionRootOption {
   @Option(names = "--session-root", paramLabel = "DIR",
       description = "Directory of sessions, daemon records and cluster tokens (default: "
           + "${DEFAULT-VALUE}).")
-  private Path root = dev.sluice.runtime.common.SessionRoots.defaultRoot();
+  private Path root = SessionRoots.defaultRoot();
 
   Path root() {
     return root.toAbsolutePath().normalize();
+  }
+
+  /** Whether the root is the default one, which commands find without {@code --session-root}. */
+  boolean isDefault() {
+    return root().equals(SessionRoots.defaultRoot().toAbsolutePath().normalize());
   }
 }

@@ -6,6 +6,7 @@ import dev.sluice.runtime.daemon.DaemonConfig;
 import dev.sluice.runtime.daemon.NodeDaemon;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.rpc.TlsFileCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -149,6 +150,11 @@ final class StartCommand implements Callable<Integer> {
     }
     RpcSecurity.TlsFiles files = tls.files(spec.commandLine());
     if (files != null) {
+      try {
+        TlsFileCheck.check(files);
+      } catch (IllegalArgumentException e) {
+        throw new CliException("cannot start the node with these TLS files: " + e.getMessage());
+      }
       args.addAll(List.of("--tls-cert", files.certChain().toString(),
           "--tls-key", files.privateKey().toString(), "--tls-ca", files.trustedCa().toString()));
     }
@@ -171,7 +177,7 @@ final class StartCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  private static void printStarted(PrintWriter out, DaemonRecord r, Path logFile, Path root) {
+  private void printStarted(PrintWriter out, DaemonRecord r, Path logFile, Path root) {
     out.println();
     out.println("Started " + (r.head() ? "head " : "") + "node " + r.nodeId() + " (pid " + r.pid()
         + ")");
@@ -180,33 +186,29 @@ final class StartCommand implements Callable<Integer> {
     out.println("  session:         " + r.sessionDir());
     out.println("  log:             " + logFile);
     if (r.head()) {
-      printJoinHelp(out, r.control(), root);
+      for (String line : hints(r.control(), root).lines()) {
+        out.println(line);
+      }
+    } else {
+      String rootFlag = StartHints.rootFlag(root, sessionRoot.isDefault());
+      out.println();
+      out.println("Show the cluster:  bin/sluice status --address " + r.control() + rootFlag
+          + StartHints.tlsFlags(tls.files(spec.commandLine())));
+      out.println("Stop the nodes started on this machine:  bin/sluice stop" + rootFlag);
     }
-    out.println();
-    out.println("Show the cluster:  bin/sluice status --address " + r.control());
-    out.println("Stop the nodes started on this machine:  bin/sluice stop");
     out.flush();
   }
 
-  private static void printJoinHelp(PrintWriter out, String control, Path root) {
+  private StartHints hints(String control, Path root) {
     Path tokenFile = ClusterCredentials.tokenFile(root, control);
     String token;
     try {
       token = Files.readString(tokenFile, StandardCharsets.US_ASCII).trim();
     } catch (IOException e) {
-      token = "<the token in " + tokenFile + ">";
+      token = null;
     }
-    out.println();
-    out.println("To add a node on another machine:");
-    out.println("  " + RpcSecurity.TOKEN_ENV_VAR + "=" + token + " bin/sluice start --address "
-        + control);
-    out.println("(on this machine the token is read from " + tokenFile + ")");
-    if (control.startsWith("127.") || control.startsWith("localhost:")) {
-      out.println("This head listens on loopback only: for other machines, start it with"
-          + " --bind-host set to an address of this machine that they reach.");
-    }
-    out.println("To connect a driver on a machine with a node:");
-    out.println("  Sluice.init(SluiceConfig.builder().address(\"" + control + "\").build());");
+    return new StartHints(control, token, tokenFile, root, sessionRoot.isDefault(),
+        tls.files(spec.commandLine()));
   }
 
   private int runInForeground(DaemonLauncher.Started started, DaemonRecord record, Path root)

@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.daemon.ClusterCredentials;
+import dev.sluice.runtime.rpc.ConnectFailure;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
@@ -65,7 +66,7 @@ final class StatusCommand implements Callable<Integer> {
           .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
           .getAllNodes(GetAllNodesRequest.getDefaultInstance()).getNodesList();
     } catch (StatusRuntimeException e) {
-      throw failure(e, root, target, token != null);
+      throw failure(e, root, target, token != null, files != null);
     } finally {
       RpcFactory.shutdownQuietly(channel);
     }
@@ -101,7 +102,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static CliException failure(StatusRuntimeException e, Path root, String target,
-      boolean haveToken) {
+      boolean haveToken, boolean tls) {
     Status.Code code = e.getStatus().getCode();
     if (code == Status.Code.UNAUTHENTICATED) {
       if (!haveToken) {
@@ -114,6 +115,21 @@ final class StatusCommand implements Callable<Integer> {
       return new CliException("the cluster at " + target + " refused the token (from "
           + RpcSecurity.TOKEN_ENV_VAR + " or " + ClusterCredentials.tokenFile(root, target)
           + "): " + e.getStatus().getDescription());
+    }
+    ConnectFailure f = ConnectFailure.of(e, tls);
+    String tlsProblem = switch (f.kind()) {
+      case PEER_NOT_TLS -> "this command uses TLS (--tls) but the cluster does not";
+      case PEER_REQUIRES_TLS -> "the cluster closed the connection without answering: it most"
+          + " likely requires TLS; pass --tls --tls-cert, --tls-key and --tls-ca";
+      case PEER_CERTIFICATE_REJECTED -> "the cluster's certificate was not accepted: --tls-ca"
+          + " must be the CA that signed it, and it must name " + target + "'s host";
+      case OWN_CERTIFICATE_REJECTED -> "the cluster did not accept the --tls-cert certificate:"
+          + " it must be signed by the cluster's CA and allow clientAuth";
+      default -> null;
+    };
+    if (tlsProblem != null) {
+      return new CliException("TLS handshake with the cluster at " + target + " failed: "
+          + tlsProblem + " (" + f.detail() + ")", e);
     }
     String why = e.getStatus().getDescription() != null ? e.getStatus().getDescription()
         : code.toString();

@@ -52,16 +52,22 @@ class ClusterLifecycleTest {
         .contains("SluiceConfig.builder().address(\"" + address + "\")");
     assertThat(headRecord.sessionDir().resolve("logs").resolve("node.log")).isRegularFile();
 
-    CliRun node = CliRun.of(root, "start", "--address", address, "--resources", "GPU=1",
-        "--num-cpus", "1", "--num-workers", "1", "--object-store-bytes", SMALL_STORE);
+    // Rule: the hints the head printed work as printed (here: a session root of the test's own).
+    List<String> join = printedCommand(head, "To add a node on this machine:  bin/sluice ");
+    assertThat(join).contains("--session-root", root.toString());
+    join.addAll(List.of("--resources", "GPU=1", "--num-cpus", "1", "--num-workers", "1",
+        "--object-store-bytes", SMALL_STORE));
+    CliRun node = CliRun.of(join.toArray(String[]::new));
     assertThat(node.code()).as(node.toString()).isZero();
     assertThat(node.out()).doesNotContain("SLUICE_CLUSTER_TOKEN=");
     List<DaemonRecord> started = records();
     assertThat(started).hasSize(2);
     assertThat(started).allSatisfy(r -> assertThat(r.process()).isPresent());
 
+    String[] printedStatus = printedCommand(head, "Show the cluster:  bin/sluice ")
+        .toArray(String[]::new);
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      CliRun status = CliRun.of(root, "status");
+      CliRun status = CliRun.of(printedStatus);
       assertThat(status.code()).as(status.toString()).isZero();
       List<String> nodes = status.outLines().stream().filter(l -> l.contains(" ALIVE ")).toList();
       assertThat(nodes).as(status.toString()).hasSize(2);
@@ -72,7 +78,8 @@ class ClusterLifecycleTest {
       assertThat(nodes).allSatisfy(l -> assertThat(l).contains("/64.0 MiB"));
     });
 
-    CliRun stop = CliRun.of(root, "stop");
+    CliRun stop = CliRun.of(printedCommand(head, "Stop the nodes started on this machine:  "
+        + "bin/sluice ").toArray(String[]::new));
     assertThat(stop.code()).as(stop.toString()).isZero();
     assertThat(stop.outLines()).hasSize(2);
     assertThat(stop.outLines().getFirst()).startsWith("stopped node ");
@@ -99,6 +106,14 @@ class ClusterLifecycleTest {
         "--object-store-bytes", SMALL_STORE);
     assertThat(node.code()).as(node.toString()).isEqualTo(1);
     assertThat(node.err()).contains("no token for the cluster at 127.0.0.1:1");
+  }
+
+  /** The arguments of the command the run printed after {@code prefix} (paths without spaces). */
+  private static List<String> printedCommand(CliRun run, String prefix) {
+    String line = run.outLines().stream().filter(l -> l.startsWith(prefix)).findFirst()
+        .orElseThrow(() -> new AssertionError("no line starting with '" + prefix + "' in\n"
+            + run));
+    return new ArrayList<>(List.of(line.substring(prefix.length()).trim().split(" +")));
   }
 
   private List<DaemonRecord> records() throws IOException {

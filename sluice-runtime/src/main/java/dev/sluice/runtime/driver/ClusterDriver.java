@@ -11,13 +11,16 @@ import dev.sluice.runtime.code.CodePackager;
 import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.daemon.ClusterCredentials;
 import dev.sluice.runtime.node.ClassPathResolver;
-import java.io.IOException;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.rpc.ServingCertificate;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -66,6 +69,8 @@ public final class ClusterDriver extends DriverRuntime {
     try {
       nodes = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
           .getAllNodes(GetAllNodesRequest.getDefaultInstance()).getNodesList();
+    } catch (StatusRuntimeException e) {
+      throw ConnectErrors.of(e, controlTarget, !config.tlsFiles().isEmpty());
     } catch (RuntimeException e) {
       throw new RuntimeStartupException("no Sluice cluster answers at " + controlTarget + " ("
           + e.getMessage() + "); start one with 'sluice start --head' or check the address", e);
@@ -78,6 +83,7 @@ public final class ClusterDriver extends DriverRuntime {
                 + " this machine (" + nodes.size() + " nodes known); a driver attaches to a node"
                 + " on its own machine: run 'sluice start --address " + controlTarget + "' here"));
     String host = local.getNodeManager().getHost();
+    checkServingCertificate(config, host);
     List<String> code = shipCode(config, rpc, controlTarget);
     JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host, code);
     NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
@@ -103,6 +109,21 @@ public final class ClusterDriver extends DriverRuntime {
         + "alive)", controlTarget, job.number(), nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
     return new ClusterDriver(driver, controlTarget);
+  }
+
+  /** A driver serves its workers' calls: its certificate must be able to serve at its host. */
+  static void checkServingCertificate(SluiceConfig config, String host) {
+    List<Path> tls = config.tlsFiles();
+    if (tls.isEmpty()) {
+      return;
+    }
+    try {
+      ServingCertificate.check(new RpcSecurity.TlsFiles(tls.get(0), tls.get(1), tls.get(2)),
+          host);
+    } catch (IllegalArgumentException e) {
+      throw new RuntimeStartupException("Sluice could not set up RPC security: "
+          + e.getMessage(), e);
+    }
   }
 
   /**

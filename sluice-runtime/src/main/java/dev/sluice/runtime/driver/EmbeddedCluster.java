@@ -23,6 +23,7 @@ import dev.sluice.runtime.node.NodeManager;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.rpc.ServingCertificate;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -87,8 +88,16 @@ public final class EmbeddedCluster extends DriverRuntime {
       throw new RuntimeStartupException("Sluice could not set up RPC security: "
           + e.getMessage(), e);
     }
-    Path sessionDir = createSessionDir(config);
     String host = RpcFactory.LOOPBACK;
+    if (security.tls().isPresent()) {
+      try {
+        ServingCertificate.check(security.tls().get(), host);
+      } catch (IllegalArgumentException e) {
+        throw new RuntimeStartupException("Sluice could not set up RPC security: "
+            + e.getMessage(), e);
+      }
+    }
+    Path sessionDir = createSessionDir(config);
     ControlService control = null;
     NodeManager nm = null;
     try {

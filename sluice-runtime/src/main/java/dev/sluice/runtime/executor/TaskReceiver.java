@@ -433,12 +433,12 @@ public final class TaskReceiver {
     } catch (SerializationException e) {
       error = Errors.error(ErrorType.SERIALIZATION_FAILED, what.get() + " on " + env.location()
           + " produced a value that cannot be serialized: " + e.getMessage());
-    } catch (ObjectStoreFullException e) {
-      error = Errors.error(ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
-          + " produced a value that does not fit: " + e.getMessage());
     } catch (ObjectTooLargeException e) {
       error = Errors.error(ErrorType.OBJECT_TOO_LARGE, "the value " + what.get() + " on "
           + env.location() + " produced: " + e.getMessage());
+    } catch (ObjectStoreFullException e) {
+      error = Errors.error(ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
+          + " produced a value that does not fit: " + e.getMessage());
     }
     return CompletableFuture.completedFuture(out.setValue(Errors.value(error)));
   }

@@ -50,13 +50,14 @@ public final class FunctionDescriptors {
           .findFirst()
           .orElseThrow(() -> new IllegalArgumentException(
               function.getClass().getName() + " has no apply method"));
+      String name = function.getClass().getSimpleName() + ".apply";
       d = new Described(FunctionDescriptor.newBuilder()
           .setClassName(apply.getDeclaringClass().getName())
           .setMethodName("apply")
           .setMethodDescriptor(descriptorOf(apply))
           .setImplKind(MethodHandleInfo.REF_invokeVirtual)
-          .setCapturedArgs(ByteString.copyFrom(serializer.serialize(new Object[] {function})))
-          .build(), function.getClass().getSimpleName() + ".apply");
+          .setCapturedArgs(captured(name, new Object[] {function}, "function object"))
+          .build(), name);
       return d;
     }
     String className = lambda.getImplClass().replace('/', '.');
@@ -69,15 +70,51 @@ public final class FunctionDescriptors {
         .setMethodName(lambda.getImplMethodName())
         .setMethodDescriptor(lambda.getImplMethodSignature())
         .setImplKind(lambda.getImplMethodKind());
-    if (captured.length > 0) {
-      b.setCapturedArgs(ByteString.copyFrom(serializer.serialize(captured)));
-    }
     String simple = className.substring(className.lastIndexOf('.') + 1);
-    d = new Described(b.build(), simple + "." + lambda.getImplMethodName());
+    String name = simple + "." + lambda.getImplMethodName();
+    if (captured.length > 0) {
+      b.setCapturedArgs(captured(name, captured, isBoundReference(lambda)
+          ? "receiver of the bound method reference" : "value the lambda captures"));
+    }
+    d = new Described(b.build(), name);
     if (captured.length == 0) {
       slot[0] = d;
     }
     return d;
+  }
+
+  /**
+   * The serialized captured values of function {@code name}. If they cannot be serialized, the
+   * failure names the function and the class of the first value that fails on its own (not the
+   * {@code Object[]} that holds them).
+   */
+  private ByteString captured(String name, Object[] captured, String firstRole) {
+    try {
+      return ByteString.copyFrom(serializer.serialize(captured));
+    } catch (SerializationException whole) {
+      for (int i = 0; i < captured.length; i++) {
+        Object v = captured[i];
+        String role = i == 0 ? firstRole : "value the lambda captures";
+        String what = "the " + role + " (class "
+            + (v == null ? "null" : v.getClass().getName()) + ") of function " + name;
+        try {
+          serializer.serialize(v, what);
+        } catch (SerializationException e) {
+          throw new SerializationException(e.getMessage() + ". Pass the value to the task as an"
+              + " argument or capture only serializable values", e.getCause());
+        }
+      }
+      throw new SerializationException("Cannot serialize the values function " + name
+          + " captures: " + whole.getMessage(), whole.getCause());
+    }
+  }
+
+  /** A method reference bound to a receiver ({@code obj::method}): the receiver is captured. */
+  private static boolean isBoundReference(SerializedLambda lambda) {
+    int kind = lambda.getImplMethodKind();
+    return !lambda.getImplMethodName().startsWith("lambda$")
+        && (kind == MethodHandleInfo.REF_invokeVirtual
+            || kind == MethodHandleInfo.REF_invokeInterface);
   }
 
   private static SerializedLambda serializedLambda(Serializable function) {

@@ -8,13 +8,14 @@ import javax.net.ssl.SSLException;
 
 /**
  * The server and client TLS contexts of mutual TLS, built once from {@link RpcSecurity.TlsFiles}
- * so that a bad file fails at start-up, not on the first connection. Servers require a client
- * certificate signed by the cluster CA; clients present theirs and verify the server's against
- * the same CA and the dialled address.
+ * so that a bad file fails at start-up, not on the first connection ({@link TlsFileCheck} says
+ * what is wrong with it). Servers require a client certificate signed by the cluster CA; clients
+ * present theirs and verify the server's against the same CA and the dialled address.
  */
 record TlsContexts(SslContext server, SslContext client) {
 
   static TlsContexts load(RpcSecurity.TlsFiles files) {
+    TlsFileCheck.check(files);
     File cert = files.certChain().toFile();
     File key = files.privateKey().toFile();
     File ca = files.trustedCa().toFile();

@@ -1,6 +1,7 @@
 package dev.sluice.runtime.serial;
 
 import dev.sluice.ObjectRef;
+import dev.sluice.ObjectTooLargeException;
 import dev.sluice.SerializationException;
 import dev.sluice.runtime.serial.ClassAllowList.ClassNotAllowedException;
 import java.lang.reflect.Modifier;
@@ -140,12 +141,25 @@ public final class ObjectSerializer {
    *
    * @throws SerializationException if the value, or anything it references, cannot be serialized
    *     or is of a class outside the allow-list; the message names the class
+   * @throws ObjectTooLargeException if its serialized form would exceed 2 GiB
    */
   public byte[] serialize(Object value) {
+    return serialize(value, "a value of " + describe(value));
+  }
+
+  /**
+   * Like {@link #serialize(Object)}, with {@code what} describing the value in the failure
+   * message ({@code "Cannot serialize <what>: <reason>"}).
+   */
+  public byte[] serialize(Object value, String what) {
     try {
       return fory.serialize(value);
     } catch (Throwable t) {
-      throw failure("serialize a value of " + describe(value), t);
+      ObjectTooLargeException tooLarge = SerializedSizeLimit.exceeded(what, t);
+      if (tooLarge != null) {
+        throw tooLarge;
+      }
+      throw failure("serialize " + what, t);
     }
   }
 

@@ -19,12 +19,14 @@ import org.slf4j.LoggerFactory;
  * {@code Serializable} exception faithfully (class, message, cause chain, suppressed exceptions,
  * stack trace, custom fields) without Fory needing access to {@code Throwable}'s internals.
  *
- * <p>Reading is guarded by an {@link ObjectInputFilter}: every class in the stream is resolved
- * without being initialized and then must be a {@code Throwable} subclass (any package: an
- * exception's class is what the caller asked to see), or be allowed by the same allow-list as
- * {@link ObjectSerializer} (Sluice's classes, the JDK's value and collection types such as the
- * {@code StackTraceElement[]} and lists a {@code Throwable} holds, and the user's prefixes).
- * Dynamic proxies are refused, and depth, reference count and array sizes are bounded.
+ * <p>Reading is guarded twice. Every class in the stream must be allowed by the same allow-list
+ * as {@link ObjectSerializer} (Sluice's classes, JDK exceptions, the JDK's value and collection
+ * types such as the {@code StackTraceElement[]} and lists a {@code Throwable} holds, and the
+ * user's prefixes), exception classes included: a user exception outside the allow-list is never
+ * loaded, let alone instantiated, and the caller sees a {@link dev.sluice.RemoteException}
+ * instead. The name is checked before the class is loaded; an {@link ObjectInputFilter} then
+ * checks the resolved classes again and bounds depth, reference count and array sizes. Dynamic
+ * proxies are refused.
  *
  * <p>Both methods return null instead of throwing, so that the runtime can fall back to a
  * {@link dev.sluice.RemoteException} that carries the class name, message and stack text.
@@ -83,7 +85,7 @@ public final class ThrowableCodec {
       loader = ThrowableCodec.class.getClassLoader();
     }
     try (FilteringInputStream in =
-        new FilteringInputStream(new ByteArrayInputStream(bytes), loader)) {
+        new FilteringInputStream(new ByteArrayInputStream(bytes), loader, allowList)) {
       in.setObjectInputFilter(info -> check(info, allowList));
       Object o = in.readObject();
       if (o instanceof Throwable t) {
@@ -113,9 +115,7 @@ public final class ThrowableCodec {
     while (c.isArray()) {
       c = c.getComponentType();
     }
-    if (c.isPrimitive()
-        || Throwable.class.isAssignableFrom(c)
-        || allowList.isAllowed(c.getName())) {
+    if (c.isPrimitive() || allowList.isAllowed(c.getName())) {
       return ObjectInputFilter.Status.ALLOWED;
     }
     LOG.debug("refusing class {} in a serialized exception: {}", c.getName(),
@@ -123,18 +123,27 @@ public final class ThrowableCodec {
     return ObjectInputFilter.Status.REJECTED;
   }
 
-  /** Resolves classes through one loader, never initializing them, and refuses proxies. */
+  /**
+   * Resolves allowed classes through one loader, never initializing them; refuses any other
+   * class by name before loading it, and refuses proxies.
+   */
   private static final class FilteringInputStream extends ObjectInputStream {
     private final ClassLoader loader;
+    private final ClassAllowList allowList;
 
-    FilteringInputStream(InputStream in, ClassLoader loader) throws IOException {
+    FilteringInputStream(InputStream in, ClassLoader loader, ClassAllowList allowList)
+        throws IOException {
       super(in);
       this.loader = loader;
+      this.allowList = allowList;
     }
 
     @Override
     protected Class<?> resolveClass(ObjectStreamClass desc)
         throws IOException, ClassNotFoundException {
+      if (primitive(desc.getName()) == null && !allowList.isAllowed(desc.getName())) {
+        throw new InvalidClassException(desc.getName(), ClassAllowList.refusal(desc.getName()));
+      }
       try {
         return Class.forName(desc.getName(), false, loader);
       } catch (ClassNotFoundException e) {

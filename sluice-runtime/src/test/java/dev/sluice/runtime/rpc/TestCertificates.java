@@ -28,6 +28,16 @@ public record TestCertificates(Path ca, Path nodeCert, Path nodeKey) {
 
   /** Generates the CA and node files in {@code dir}. */
   public static TestCertificates create(Path dir) throws IOException, GeneralSecurityException {
+    return create(dir, "ip:127.0.0.1", "serverAuth,clientAuth");
+  }
+
+  /**
+   * Like {@link #create(Path)}, with the node certificate's subjectAltName and extended key
+   * usages as given in keytool's syntax (e.g. {@code ip:10.0.0.1}, {@code clientAuth}); null
+   * leaves the extension out.
+   */
+  public static TestCertificates create(Path dir, String san, String extendedKeyUsage)
+      throws IOException, GeneralSecurityException {
     Path caStore = dir.resolve("ca.p12");
     Path nodeStore = dir.resolve("node.p12");
     Path csr = dir.resolve("node.csr");
@@ -43,9 +53,16 @@ public record TestCertificates(Path ca, Path nodeCert, Path nodeKey) {
         "-keystore", nodeStore.toString(), "-storetype", "PKCS12", "-storepass", PASS);
     keytool("-certreq", "-alias", "node", "-keystore", nodeStore.toString(),
         "-storepass", PASS, "-file", csr.toString());
-    keytool("-gencert", "-rfc", "-alias", "ca", "-keystore", caStore.toString(),
-        "-storepass", PASS, "-infile", csr.toString(), "-outfile", files.nodeCert().toString(),
-        "-ext", "san=ip:127.0.0.1", "-ext", "eku=serverAuth,clientAuth", "-validity", "2");
+    List<String> gencert = new ArrayList<>(List.of("-gencert", "-rfc", "-alias", "ca",
+        "-keystore", caStore.toString(), "-storepass", PASS, "-infile", csr.toString(),
+        "-outfile", files.nodeCert().toString(), "-validity", "2"));
+    if (san != null) {
+      gencert.addAll(List.of("-ext", "san=" + san));
+    }
+    if (extendedKeyUsage != null) {
+      gencert.addAll(List.of("-ext", "eku=" + extendedKeyUsage));
+    }
+    keytool(gencert.toArray(String[]::new));
     writePrivateKey(nodeStore, "node", files.nodeKey());
     return files;
   }

@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 class ThrowableCodecTest {
@@ -121,10 +123,28 @@ class ThrowableCodecTest {
         .isInstanceOf(OutsideException.class);
   }
 
+  /** Rule: an exception class outside the allow-list is never loaded nor instantiated. */
   @Test
-  void exceptionClassOutsideAllowListIsRebuiltWhenItHoldsOnlyAllowedValues() {
-    Throwable back = roundTrip(new OutsideException("plain", null), List.of());
-    assertThat(back).isInstanceOf(OutsideException.class).hasMessage("plain");
+  void exceptionClassOutsideAllowListIsNeverLoadedAndGivesNull() throws Exception {
+    byte[] bytes = ThrowableCodec.serializeThrowable(new OutsideException("plain", null));
+    assertThat(bytes).isNotNull();
+    RecordingLoader loader = new RecordingLoader(getClass().getClassLoader());
+
+    assertThat(ThrowableCodec.deserializeThrowable(bytes, USER_PREFIXES, loader)).isNull();
+    assertThat(loader.requested).doesNotContain(OutsideException.class.getName());
+
+    RecordingLoader allowing = new RecordingLoader(getClass().getClassLoader());
+    assertThat(ThrowableCodec.deserializeThrowable(bytes, List.of("com.example.outside."),
+        allowing)).isInstanceOf(OutsideException.class).hasMessage("plain");
+    assertThat(allowing.requested).contains(OutsideException.class.getName());
+  }
+
+  /** Rule: a JDK exception whose cause is outside the allow-list is refused as a whole. */
+  @Test
+  void jdkExceptionWithACauseOutsideAllowListGivesNull() {
+    byte[] bytes = ThrowableCodec.serializeThrowable(
+        new IllegalStateException("wrapped", new OutsideException("inner", null)));
+    assertThat(ThrowableCodec.deserializeThrowable(bytes, USER_PREFIXES)).isNull();
   }
 
   @Test
@@ -160,6 +180,21 @@ class ThrowableCodecTest {
       oos.writeObject(new ArrayList<>(List.of("not", "an", "exception")));
     }
     assertThat(ThrowableCodec.deserializeThrowable(out.toByteArray(), List.of())).isNull();
+  }
+
+  /** Records every class name asked of it. */
+  private static final class RecordingLoader extends ClassLoader {
+    final Set<String> requested = ConcurrentHashMap.newKeySet();
+
+    RecordingLoader(ClassLoader parent) {
+      super(parent);
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+      requested.add(name);
+      return super.loadClass(name, resolve);
+    }
   }
 
   /** An exception that cannot be JDK-serialized: it holds a Thread. */
