@@ -43,7 +43,9 @@ import java.util.Map;
  *
  * <p>Then the large objects (see {@link LargeObjectBenchmarks}) and, last, the multi-node
  * measurements on local clusters of node JVMs (see {@link ClusterBenchmarks}): a 1 GiB
- * cross-node transfer against loopback TCP, and task throughput on 3 nodes against 1.
+ * cross-node transfer against loopback TCP, and task throughput on 3 nodes against 1; then the
+ * worker start, launch to first task, without and with the AOT cache
+ * ({@link WorkerStartBenchmarks}).
  *
  * <p>Latencies are compared as ratios to a peer rather than as absolute numbers because the
  * ratio carries over between machines while microseconds do not. Every figure is the median of
@@ -105,6 +107,14 @@ public final class BenchMain {
     long start = System.nanoTime();
     if (o.largeOnly()) {
       runLargeOnly(o, out, start);
+      return;
+    }
+    if (o.workerStartOnly()) {
+      out.printf("Sluice bench, %s run, worker start only: %d fresh starts per variant%n",
+          o.quick() ? "quick" : "full", o.workerStarts());
+      out.println(MachineInfo.describe());
+      out.print(WorkerStartBenchmarks.run(out, o.workerStarts()));
+      out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
       return;
     }
     if (o.clusterOnly()) {
@@ -289,6 +299,8 @@ public final class BenchMain {
         Sluice.shutdown();
         out.println();
         out.print(clusters(o, out));
+        out.println();
+        out.print(WorkerStartBenchmarks.run(out, o.workerStarts()));
       }
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
     } finally {

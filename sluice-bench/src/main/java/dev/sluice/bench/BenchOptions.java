@@ -9,6 +9,9 @@ package dev.sluice.bench;
  *     trip they are compared with)
  * @param largeOnly whether to run only the large-object measurements
  * @param clusterOnly whether to run only the multi-node measurements ({@link ClusterBenchmarks})
+ * @param workerStartOnly whether to run only the worker start measurement
+ *     ({@link WorkerStartBenchmarks})
+ * @param workerStarts fresh worker starts per variant of the worker start measurement
  * @param rounds timed rounds per measurement
  * @param tasks tasks per round of the async throughput measurement
  * @param syncTasks tasks per round of the sync task round-trip measurement
@@ -25,14 +28,15 @@ package dev.sluice.bench;
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
  */
 public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly,
-    boolean clusterOnly, int rounds, int tasks,
+    boolean clusterOnly, boolean workerStartOnly, int workerStarts, int rounds, int tasks,
     int syncTasks, int rttOps, int streamItems, int bp16Items, int bp1Items,
     int rsocketStreamItems, int rsocketRequest1Items, int grpcStreamItems, int firstItemSamples, int idleStreams, int warmUpOps,
     int clusterWarmUpTasks) {
 
   static final String USAGE = """
       usage: java -jar sluice-bench.jar [--quick]
-                                        [--streams-only | --large-only | --cluster-only]
+                                        [--streams-only | --large-only | --cluster-only |
+                                         --worker-start-only] [--worker-starts N]
                                         [--rounds N]
                                         [--tasks N]
                                         [--sync-tasks N] [--ops N] [--stream-items N]
@@ -47,6 +51,9 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
                                   JVMs): cross-node transfer of 1 GiB against loopback TCP,
                                   and task throughput on 3 nodes against 1 (at most 5
                                   rounds; a few minutes)
+        --worker-start-only       only the worker start: launch -> first task of fresh
+                                  worker JVMs, without and with the AOT cache
+        --worker-starts N         fresh starts per variant of it (default 7, quick 3)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
                                   (default 20000)
@@ -75,15 +82,18 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     boolean streamsOnly = false;
     boolean largeOnly = false;
     boolean clusterOnly = false;
+    boolean workerStartOnly = false;
     for (String a : args) {
       quick |= a.equals("--quick");
       streamsOnly |= a.equals("--streams-only");
       largeOnly |= a.equals("--large-only");
       clusterOnly |= a.equals("--cluster-only");
+      workerStartOnly |= a.equals("--worker-start-only");
     }
-    if ((streamsOnly ? 1 : 0) + (largeOnly ? 1 : 0) + (clusterOnly ? 1 : 0) > 1) {
-      throw new IllegalArgumentException(
-          "--streams-only, --large-only and --cluster-only exclude each other");
+    if ((streamsOnly ? 1 : 0) + (largeOnly ? 1 : 0) + (clusterOnly ? 1 : 0)
+        + (workerStartOnly ? 1 : 0) > 1) {
+      throw new IllegalArgumentException("--streams-only, --large-only, --cluster-only and"
+          + " --worker-start-only exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -97,9 +107,12 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     int grpcStreamItems = quick ? 3_000 : 30_000;
     int firstItemSamples = quick ? 50 : 300;
     int idleStreams = quick ? 2_000 : 10_000;
+    int workerStarts = quick ? 3 : 7;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick", "--streams-only", "--large-only", "--cluster-only" -> { }
+        case "--quick", "--streams-only", "--large-only", "--cluster-only",
+            "--worker-start-only" -> { }
+        case "--worker-starts" -> workerStarts = positiveInt(args, ++i);
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
         case "--sync-tasks" -> syncTasks = positiveInt(args, ++i);
@@ -117,7 +130,8 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     }
     int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
-    return new BenchOptions(quick, streamsOnly, largeOnly, clusterOnly, rounds, tasks, syncTasks, rttOps, streamItems,
+    return new BenchOptions(quick, streamsOnly, largeOnly, clusterOnly, workerStartOnly,
+        workerStarts, rounds, tasks, syncTasks, rttOps, streamItems,
         bp16Items, bp1Items, rsocketStreamItems, rsocketRequest1Items, grpcStreamItems, firstItemSamples, idleStreams,
         warmUpOps, clusterWarmUpTasks);
   }

@@ -130,6 +130,7 @@ public final class NodeManager implements AutoCloseable {
   private final Map<ByteString, Lease> leases = new HashMap<>();
   private final Map<String, Double> available;
   private final PackageCache packages;
+  private final WorkerLaunchCache launchCache;
   /** The code of each job a lease was asked for, by job id; guarded by {@code lock}. */
   private final Map<ByteString, JobCode> jobCode = new HashMap<>();
   /** The worker key of the last grant: the job a warm spare is started for. */
@@ -199,6 +200,7 @@ public final class NodeManager implements AutoCloseable {
     this.packages = new PackageCache(config.sessionDir().resolve("packages"),
         config.workerClassPath(), () -> channels.get(config.controlTarget()),
         config.maxMessageBytes());
+    this.launchCache = WorkerLaunchCache.forSession(config.sessionDir());
     this.advertisedHost = config.bindHost();
     this.server = rpc.startServer(config.bindHost(), config.port(), List.of(new Handler()));
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
@@ -296,7 +298,7 @@ public final class NodeManager implements AutoCloseable {
         config.controlTarget(), config.unschedulableTimeout(), rpc.security());
     WorkerProcess w;
     try {
-      w = WorkerProcess.launch(wc, config, job, classPath);
+      w = WorkerProcess.launch(wc, config, job, classPath, launchCache);
     } catch (IOException e) {
       log.error("cannot launch a worker process: {}", e.getMessage());
       consecutiveStartFailures++;
@@ -906,6 +908,7 @@ public final class NodeManager implements AutoCloseable {
     unregisterFromControl();
     all.forEach(WorkerProcess::terminate);
     all.forEach(w -> w.awaitExit(3000));
+    launchCache.close();
     objectManager.close();
     RpcFactory.shutdownQuietly(server);
     channels.close();

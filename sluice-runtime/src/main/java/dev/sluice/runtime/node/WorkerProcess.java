@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One worker JVM started by a node manager. The node manager keeps the write end of the worker's
@@ -23,12 +24,18 @@ final class WorkerProcess {
   /** Lifecycle of a worker as the node manager sees it. */
   enum State { STARTING, IDLE, LEASED, DEAD }
 
-  /** JVM options every worker gets: the runtime's own needs, not the user's. */
+  /**
+   * JVM options every worker gets: the runtime's own needs, not the user's. Class data sharing is
+   * left at the JVM's default ({@code -Xshare:auto}), which {@link WorkerLaunchCache} extends with
+   * an AOT cache; an explicit {@code -Xshare} would exclude the AOT options.
+   */
   static final List<String> RUNTIME_JVM_OPTIONS = List.of(
       "--enable-native-access=ALL-UNNAMED",
       "--sun-misc-unsafe-memory-access=allow",
-      "-XX:+UseParallelGC",
-      "-Xshare:auto");
+      "-XX:+UseParallelGC");
+
+  /** How long a worker recording an AOT configuration may take to exit before it is killed. */
+  static final long TRAINING_EXIT_GRACE_MILLIS = 20_000;
 
   final WorkerId id;
   /** The job whose code the worker runs; empty for a worker on the node's own class path. */
@@ -37,29 +44,39 @@ final class WorkerProcess {
   final Path logFile;
   final long startedNanos = System.nanoTime();
   State state = State.STARTING;
-  int port;
+  /** Set when the worker registers; volatile because the exit report reads it off the lock. */
+  volatile int port;
   long idleSinceNanos;
+  private final WorkerLaunchCache.Plan aot;
+  private final AtomicBoolean exitReported = new AtomicBoolean();
 
-  private WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile) {
+  private WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile,
+      WorkerLaunchCache.Plan aot) {
     this.id = id;
     this.job = job;
     this.process = process;
     this.logFile = logFile;
+    this.aot = aot;
   }
 
   /**
    * Launches a worker JVM for {@code config} with the node's options, running the code of
-   * {@code job} (empty: none in particular) from {@code classPath}.
+   * {@code job} (empty: none in particular) from {@code classPath}, with the AOT cache of its
+   * launch line in {@code cache} if there is one.
    */
   static WorkerProcess launch(WorkerConfig config, NodeConfig node, ByteString job,
-      List<Path> classPath) throws IOException {
+      List<Path> classPath, WorkerLaunchCache cache) throws IOException {
     Path logDir = node.sessionDir().resolve("logs");
     Files.createDirectories(logDir);
     Path log = logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log");
     List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(RUNTIME_JVM_OPTIONS);
-    cmd.addAll(node.workerJvmOptions());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> options = new ArrayList<>(RUNTIME_JVM_OPTIONS);
+    options.addAll(node.workerJvmOptions());
+    WorkerLaunchCache.Plan aot = cache.plan(java, options, classPath);
+    cmd.add(java);
+    cmd.addAll(options);
+    cmd.addAll(aot.jvmOptions());
     cmd.add("-Dsluice.worker.log=" + log);
     cmd.add("-cp");
     cmd.add(ClassPathResolver.join(classPath));
@@ -71,7 +88,23 @@ final class WorkerProcess {
         .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().putAll(config.toEnvironment());
-    return new WorkerProcess(config.workerId(), job, pb.start(), log);
+    Process process;
+    try {
+      process = pb.start();
+    } catch (IOException e) {
+      aot.finished(-1, false);
+      throw e;
+    }
+    WorkerProcess w = new WorkerProcess(config.workerId(), job, process, log, aot);
+    process.onExit().thenRun(w::reportExit);
+    return w;
+  }
+
+  /** Tells the launch cache how the worker ended (once, whichever of exit and wait sees it). */
+  private void reportExit() {
+    if (!process.isAlive() && exitReported.compareAndSet(false, true)) {
+      aot.finished(process.exitValue(), port > 0);
+    }
   }
 
   long pid() {
@@ -90,11 +123,17 @@ final class WorkerProcess {
 
   /** Waits for exit, killing the process forcibly after {@code graceMillis}. */
   void awaitExit(long graceMillis) {
+    // A worker recording an AOT configuration writes it on its way out (1-2 s, more under load).
+    long grace = aot.recording() == null ? graceMillis
+        : Math.max(graceMillis, TRAINING_EXIT_GRACE_MILLIS);
     try {
-      if (!process.waitFor(graceMillis, TimeUnit.MILLISECONDS)) {
+      if (!process.waitFor(grace, TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
         process.waitFor(5, TimeUnit.SECONDS);
       }
+      // Right away, not on the exit callback's thread: a training worker's recording must be
+      // kept before the node manager (and perhaps its JVM) goes.
+      reportExit();
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
