@@ -39,12 +39,12 @@ class NestedTaskTest {
   }
 
   /** Where a task ran: its own task id, attempt, worker and process. */
-  record Ran(TaskId taskId, int attempt, WorkerId worker, long pid) implements
+  record Ran(TaskId taskId, int attempt, WorkerId worker, long pid, long thread) implements
       java.io.Serializable {
     static Ran here() {
       RuntimeContext ctx = Sluice.runtimeContext();
       return new Ran(ctx.taskId(), ctx.attemptNumber(), ctx.workerId(),
-          ProcessHandle.current().pid());
+          ProcessHandle.current().pid(), Thread.currentThread().threadId());
     }
   }
 
@@ -64,6 +64,7 @@ class NestedTaskTest {
     Ran parent = (Ran) r.get(0);
     Ran child = (Ran) r.get(1);
     assertThat(child.pid()).as("the child ran in its parent's process").isEqualTo(parent.pid());
+    assertThat(child.thread()).as("on its parent's thread").isEqualTo(parent.thread());
     assertThat(child.taskId()).as("runtimeContext() names the child's own task")
         .isEqualTo(r.get(2)).isNotEqualTo(parent.taskId());
     assertThat(child.attempt()).isZero();
@@ -81,13 +82,15 @@ class NestedTaskTest {
   }
 
   @Test
-  void aChildNeedingMoreThanACpuIsLeasedAsUsualNotRunInline() {
+  void aChildNeedingACustomResourceIsLeasedAsUsualNotRunInline() {
     SluiceTestSupport.stopAndAssertNoWorkers();
     Sluice.init(SluiceConfig.builder().numCpus(1).maxExtraWorkers(EXTRA_WORKERS)
         .resources(Map.of("slot", 1.0)).build());
     try {
       List<Ran> r = Sluice.task(NestedTaskTest::parentOfResourceChild).remote().get();
-      assertThat(r.get(1).pid()).as("ran in a worker of its own").isNotEqualTo(r.get(0).pid());
+      // Leased as usual: on the one CPU its blocked parent lends, in a task thread of its own
+      // (the parent's JVM, leased again), never inline on the parent's thread.
+      assertThat(r.get(1).thread()).as("not inline").isNotEqualTo(r.get(0).thread());
     } finally {
       SluiceTestSupport.stopAndAssertNoWorkers();
       startCluster();

@@ -14,9 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A producer paused by backpressure lends its CPU (DESIGN "Nested tasks"), so a consumer that
- * reads more backpressured streams than the node has CPUs, round-robin, never waits for a stream
- * that cannot start. Two CPUs, more streams than CPUs, each at most 2 items ahead.
+ * The CPU-lending rule (DESIGN "Nested tasks"): a producer paused by backpressure, or a task
+ * waiting for an item, lends its CPU, and a worker whose every task waits is leased again and
+ * runs more tasks in the same JVM. So a consumer that reads more backpressured streams than the
+ * node has CPUs or worker JVMs, round-robin, never waits for a stream that cannot start. Two
+ * CPUs, no worker JVM beyond them ({@code maxExtraWorkers(0)}), streams at most 2 items ahead.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PausedProducerTest {
@@ -25,7 +27,7 @@ class PausedProducerTest {
 
   @BeforeAll
   static void startCluster() {
-    SluiceTestSupport.start(SluiceConfig.builder().numCpus(CPUS).maxExtraWorkers(4).build());
+    SluiceTestSupport.start(SluiceConfig.builder().numCpus(CPUS).maxExtraWorkers(0).build());
   }
 
   @AfterAll
@@ -39,7 +41,7 @@ class PausedProducerTest {
 
   @Test
   void oneThreadReadingMoreBackpressuredStreamsThanCpusRoundRobinGetsEveryItem() {
-    int streams = CPUS + 3;
+    int streams = 4 * CPUS;
     List<ObjectRefGenerator<Integer>> gens = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
       gens.add(Sluice.generator(PausedProducerTest::count, s, ITEMS)
@@ -62,5 +64,38 @@ class PausedProducerTest {
       assertThat(gens.get(s).hasNext()).as("stream %d ends after its items", s).isFalse();
       gens.get(s).close();
     }
+  }
+
+  static List<Integer> readOwnStreams(int streams, int items) {
+    List<ObjectRefGenerator<Integer>> gens = new ArrayList<>();
+    for (int s = 0; s < streams; s++) {
+      gens.add(Sluice.generator(PausedProducerTest::count, s, items)
+          .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build()).remote());
+    }
+    List<Integer> got = new ArrayList<>();
+    for (int i = 0; i < items; i++) {
+      for (ObjectRefGenerator<Integer> g : gens) {
+        got.add(g.next().get());
+      }
+    }
+    gens.forEach(ObjectRefGenerator::close);
+    return got;
+  }
+
+  @Test
+  void tasksReadingTheirOwnStreamsOnAFullNodeRunTheProducersInTheirOwnJvms() {
+    // Both CPUs and both worker JVMs are taken by readers; their producers can only run on the
+    // CPUs the waiting readers lend, in the readers' JVMs.
+    List<ObjectRef<List<Integer>>> readers = List.of(
+        Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote(),
+        Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote());
+    for (ObjectRef<List<Integer>> r : readers) {
+      List<Integer> got = r.get(Duration.ofSeconds(120));
+      assertThat(got).hasSize(3 * ITEMS);
+      assertThat(got.subList(0, 3)).containsExactly(0, 1000, 2000);
+      assertThat(got.subList(got.size() - 3, got.size()))
+          .containsExactly(ITEMS - 1, 1000 + ITEMS - 1, 2000 + ITEMS - 1);
+    }
+    assertThat(SluiceTestSupport.workerPids()).hasSizeLessThanOrEqualTo(CPUS);
   }
 }

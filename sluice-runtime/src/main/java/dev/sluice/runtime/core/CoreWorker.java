@@ -125,7 +125,6 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   private final JoinHelper joins;
   private final TaskContext driverContext;
   private final InheritableThreadLocal<TaskContext> currentTask = new InheritableThreadLocal<>();
-  private final AtomicInteger blockedDepth = new AtomicInteger();
   private volatile boolean shutdown;
   /** Timer thread only: tasks finished when the idle collection last ran. */
   private long tasksAtLastIdleGc = -1;
@@ -302,7 +301,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
     Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
-    return new ObjectRefGeneratorImpl<>(stream);
+    return new ObjectRefGeneratorImpl<>(stream, this::blocked);
   }
 
   /**
@@ -939,7 +938,7 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
   }
 
   @Override
-  public void ownerConnectionLost() {
+  public void ownerConnectionLost(ByteString leaseId) {
     if (shutdown) {
       return;
     }
@@ -947,7 +946,8 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     io.grpc.Context.ROOT.run(() -> NodeManagerServiceGrpc.newStub(
         channels.get(options.nodeManagerTarget())).returnWorker(
             dev.sluice.runtime.rpc.proto.ReturnWorkerRequest.newBuilder()
-                .setWorkerId(ByteString.copyFrom(options.workerId().toBytes())).build(),
+                .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
+                .setLeaseId(leaseId).build(),
             Callbacks.ignoreReply("giving back the lease of a lost owner")));
   }
 
@@ -972,20 +972,28 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
    * be lent to the tasks it waits for (which would otherwise deadlock a full node).
    */
   private void blocked(boolean isBlocked) {
-    if (!options.isWorker() || currentTask.get() == null) {
-      return;
-    }
-    int depth = isBlocked ? blockedDepth.incrementAndGet() : blockedDepth.decrementAndGet();
-    if (isBlocked) {
-      receiver.onExecutionBlocked();
-    }
-    if ((isBlocked && depth == 1) || (!isBlocked && depth == 0)) {
-      NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
-          .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
-              .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-              .setBlocked(isBlocked).build(), Callbacks.ignoreReply("blocked notification"));
+    if (options.isWorker()) {
+      receiver.taskBlocked(isBlocked);
     }
   }
+
+  @Override
+  public void lendCpu(boolean lend) {
+    if (shutdown) {
+      return;
+    }
+    try {
+      NodeManagerServiceGrpc.newBlockingStub(channels.get(options.nodeManagerTarget()))
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
+              .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
+              .setBlocked(lend).build());
+    } catch (RuntimeException e) {
+      log.debug("could not tell the node manager this worker is {}: {}",
+          lend ? "blocked" : "running again", e.toString());
+    }
+  }
+
 
   private void checkRunning() {
     if (shutdown) {

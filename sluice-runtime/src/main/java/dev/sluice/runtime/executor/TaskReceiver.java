@@ -31,21 +31,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor side of a worker: receives pushed tasks and runs them one at a time, in arrival
- * order, on one execution thread, then answers each {@code PushTask} with the task's return
- * objects (or its error).
+ * The executor side of a worker: receives pushed tasks and runs them in arrival order, one at a
+ * time unless the running ones are blocked (see {@link ExecutionSlots}, the CPU-lending rule),
+ * then answers each {@code PushTask} with the task's return objects (or its error). It also runs
+ * a blocked task's own queued children inline ({@link #runInline}, the work-helping rule).
  *
  * <p>Threads: {@link #push} and {@link #cancel} run on transport threads and only queue work or
- * interrupt; the execution thread (owned by this class, started by {@link #start}) runs user
- * code. Cancellation of the running task interrupts that thread; a task that ignores the
- * interrupt is ended by its owner, which has this worker killed after a grace period (see
- * {@code TaskCanceller}). One report sender thread (also owned here) sends streaming generator
- * reports that producers did not send themselves.
+ * interrupt; each task runs on a task thread owned by {@link ExecutionSlots}. Cancellation of a
+ * running task interrupts its thread; a task that ignores the interrupt is ended by its owner,
+ * which has this worker killed after a grace period (see {@code TaskCanceller}). One report
+ * sender thread (also owned here) sends streaming generator reports that producers did not send
+ * themselves.
  */
 public final class TaskReceiver {
   private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
@@ -53,13 +53,15 @@ public final class TaskReceiver {
   private final ExecutionEnv env;
   private final ObjectSerializer serializer;
   private final FunctionManager functions;
-  private final LinkedBlockingDeque<Work> queue = new LinkedBlockingDeque<>();
-  private final Thread executionThread;
+  /** Queued and running tasks, and when the next one starts (the CPU-lending rule). */
+  private final ExecutionSlots<Work> slots;
+  /** The task a thread of {@link #slots} runs (inherited by threads the task starts). */
+  private final InheritableThreadLocal<Work> currentWork = new InheritableThreadLocal<>();
   private final ExecutorService reportSender = Executors.newSingleThreadExecutor(
       Thread.ofPlatform().daemon().name("sluice-report-sender").factory());
-  private volatile Work running;
-  /** Tasks run to the end on the execution thread; written only by it. */
-  private volatile long finishedTasks;
+  /** Tasks run to the end. */
+  private final java.util.concurrent.atomic.AtomicLong finishedTasks =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean stopped;
 
   /** What the receiver needs from the core worker it belongs to. */
@@ -111,9 +113,17 @@ public final class TaskReceiver {
 
     /**
      * The owner's task stream broke (its process or node died, or the network failed): the
-     * lease this worker serves will never be returned by the owner, so it is given back here.
+     * lease this worker serves ({@code leaseId}, empty if unknown) will never be returned by the
+     * owner, so it is given back here.
      */
-    void ownerConnectionLost();
+    void ownerConnectionLost(ByteString leaseId);
+
+    /**
+     * Tells the node that every task this worker runs is blocked ({@code true}: its CPU may be
+     * lent out, and the worker leased again) or that one runs again. Called in order, on one
+     * thread; may block.
+     */
+    void lendCpu(boolean lend);
 
     /**
      * An encoded return value and the refs nested in it; readable once {@code sealed} completes
@@ -155,23 +165,21 @@ public final class TaskReceiver {
     this.env = env;
     this.serializer = serializer;
     this.functions = new FunctionManager(serializer);
-    this.executionThread = Thread.ofPlatform().name("sluice-task-executor").daemon()
-        .unstarted(this::loop);
+    this.slots = new ExecutionSlots<>(this::run, env::lendCpu);
   }
 
   /** True when no task is running or queued here. */
   public boolean isIdle() {
-    return running == null && queue.isEmpty();
+    return slots.isIdle();
   }
 
   /** Tasks this receiver has run to the end (any outcome). */
   public long finishedTasks() {
-    return finishedTasks;
+    return finishedTasks.get();
   }
 
-  /** Starts the execution thread. */
+  /** Nothing to do: tasks start on threads of their own as they arrive. */
   public void start() {
-    executionThread.start();
   }
 
   /** Opens the worker's end of a lease's task stream; {@code out} carries the replies. */
@@ -180,17 +188,14 @@ public final class TaskReceiver {
   }
 
   void push(PushTaskRequest request, TaskStream stream) {
-    queue.add(new Work(request, stream));
+    slots.add(new Work(request, stream));
   }
 
   /** Sends every queued task of {@code stream} back to its owner, which stole them. */
   void returnQueued(TaskStream stream) {
-    for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {
-      Work w = it.next();
-      if (w.stream == stream && queue.removeFirstOccurrence(w)) {
-        stream.send(w.request.getSpec().getTaskId(),
-            PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(), true);
-      }
+    for (Work w : slots.remove(w -> w.stream == stream)) {
+      stream.send(w.request.getSpec().getTaskId(),
+          PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(), true);
     }
   }
 
@@ -200,32 +205,37 @@ public final class TaskReceiver {
    * the lease goes back to the node.
    */
   void ownerLost(TaskStream stream) {
-    Work r = running;
-    if (r != null && r.stream == stream) {
-      log.info("task {} cancelled: its owner is gone", r.taskId);
-      cancel(r.taskId);
+    for (Work r : slots.running()) {
+      if (r.stream == stream) {
+        log.info("task {} cancelled: its owner is gone", r.taskId);
+        cancel(r.taskId);
+      }
     }
-    env.ownerConnectionLost();
+    env.ownerConnectionLost(stream.leaseId());
   }
 
   /** Forgets queued tasks of a stream whose owner went away. */
   void dropQueued(TaskStream stream) {
-    queue.removeIf(w -> w.stream == stream);
+    slots.remove(w -> w.stream == stream);
   }
 
   /**
-   * Called on the execution thread when the running task blocks waiting for objects: every
-   * queued task goes back to its owner, since the blocked task may be waiting for one of them.
+   * The calling thread's task entered ({@code true}) or left a blocking wait: a {@code get} or
+   * {@code wait}, or a producer paused by backpressure. While every running task is blocked the
+   * next queued one starts here, and with nothing left to start the CPU is lent to the node
+   * (DESIGN "Nested tasks"). Threads that are not running a task of this receiver are ignored.
    */
-  public void onExecutionBlocked() {
-    if (Thread.currentThread() != executionThread) {
+  public void taskBlocked(boolean blocked) {
+    Work w = currentWork.get();
+    if (w == null) {
       return;
     }
-    Work w;
-    while ((w = queue.poll()) != null) {
-      w.stream.send(w.request.getSpec().getTaskId(),
-          PushTaskReply.newBuilder().setRequeue(true).build(), false);
+    if (blocked) {
+      // Replies held back for the next task of the stream go now: it may start only because
+      // this one blocked, and the blocked one may wait for their owner to act on them.
+      w.stream.flush();
     }
+    slots.blocked(w, blocked);
   }
 
   /** Cancels a queued or running task; returns whether it was found here. */
@@ -240,28 +250,25 @@ public final class TaskReceiver {
         return true;
       }
     }
-    boolean found = false;
-    Work r = running;
-    if (r != null && r.taskId.equals(id)) {
-      r.cancelled = true;
-      executionThread.interrupt();
-      // Replies held back for batching go now: if the task ignores the interrupt, its owner
-      // kills this worker after a grace period, and held replies would be lost with it.
-      r.stream.flush();
-      found = true;
-    } else {
-      for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {
-        Work w = it.next();
-        if (w.taskId.equals(id)) {
-          it.remove();
-          w.cancelled = true;
-          replyError(w, cancelled(w.request.getSpec()));
-          found = true;
-          break;
+    for (Work r : slots.running()) {
+      if (r.taskId.equals(id)) {
+        r.cancelled = true;
+        Thread t = r.thread;
+        if (t != null) {
+          t.interrupt();
         }
+        // Replies held back for batching go now: if the task ignores the interrupt, its owner
+        // kills this worker after a grace period, and held replies would be lost with it.
+        r.stream.flush();
+        return true;
       }
     }
-    return found;
+    for (Work w : slots.remove(w -> w.taskId.equals(id))) {
+      w.cancelled = true;
+      replyError(w, cancelled(w.request.getSpec()));
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -297,9 +304,10 @@ public final class TaskReceiver {
     if (ctx == null) {
       return false;
     }
-    Work r = running;
-    if (r != null && r.taskId.equals(ctx.taskId())) {
-      return r.cancelled;
+    for (Work r : slots.running()) {
+      if (r.taskId.equals(ctx.taskId())) {
+        return r.cancelled;
+      }
     }
     for (Work w : inline) {
       if (w.taskId.equals(ctx.taskId())) {
@@ -313,30 +321,41 @@ public final class TaskReceiver {
   public void stop() {
     stopped = true;
     reportSender.shutdownNow();
-    executionThread.interrupt();
+    slots.stop();
+    for (Work r : slots.running()) {
+      Thread t = r.thread;
+      if (t != null) {
+        t.interrupt();
+      }
+    }
   }
 
-  private void loop() {
-    while (!stopped) {
-      Work w;
-      try {
-        w = queue.take();
-      } catch (InterruptedException e) {
-        continue;
+  /** Runs one pushed task to the end, on a thread of its own (see {@link ExecutionSlots}). */
+  private void run(Work w) {
+    if (stopped) {
+      return;
+    }
+    w.thread = Thread.currentThread();
+    currentWork.set(w);
+    for (Work other : slots.running()) {
+      if (other != w && other.stream == w.stream) {
+        // Its owner counts only the first task of a lease as started unless told otherwise
+        // (a retry is charged only to a task that ran).
+        w.stream.sendStarted(w.request.getSpec().getTaskId());
+        break;
       }
-      running = w;
-      try {
-        execute(w);
-      } catch (Throwable t) {
-        log.error("unexpected failure running task {}", w.taskId, t);
-        replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
-            "internal error running task " + w.taskId + ": " + t));
-      } finally {
-        running = null;
-        finishedTasks++;
-        Thread.interrupted();
-        env.setCurrentTask(null);
-      }
+    }
+    try {
+      execute(w);
+    } catch (Throwable t) {
+      log.error("unexpected failure running task {}", w.taskId, t);
+      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
+          "internal error running task " + w.taskId + ": " + t));
+    } finally {
+      finishedTasks.incrementAndGet();
+      Thread.interrupted();
+      env.setCurrentTask(null);
+      currentWork.remove();
     }
   }
 
@@ -477,7 +496,7 @@ public final class TaskReceiver {
     }
     // Hold the reply back only while the next task to run replies on the same stream; never a
     // cancelled task's, whose owner kills the worker if the reply does not come in time.
-    Work next = queue.peek();
+    Work next = slots.peekQueued();
     w.stream.send(w.request.getSpec().getTaskId(), reply,
         next != null && next.stream == w.stream && !w.cancelled);
   }

@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to back are sent in one message, flushed as
  * soon as no further task is queued, so batching never delays the last reply.
  *
- * <p>Threads: inbound batches arrive on a transport thread; replies are sent from the execution
- * thread or, for cancelled queued tasks, a transport thread. {@code lock} serializes sends.
+ * <p>Threads: inbound batches arrive on a transport thread; replies are sent from task threads
+ * or, for cancelled queued tasks, a transport thread. {@code lock} serializes sends.
  */
 final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
@@ -47,6 +47,8 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final List<IssuedItem> issued = new ArrayList<>();
   private boolean reportFlushScheduled;
   private boolean closed;
+  /** The lease this stream serves, from the first push that names it (empty until then). */
+  private volatile ByteString leaseId = ByteString.EMPTY;
 
   /**
    * One item's report, issued by a generator and not yet sent; it goes out once {@code value}
@@ -75,6 +77,9 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       }
     }
     for (PushTaskRequest task : batch.getTasksList()) {
+      if (leaseId.isEmpty() && !task.getLeaseId().isEmpty()) {
+        leaseId = task.getLeaseId();
+      }
       receiver.push(task, this);
       if (cancelledBeforeArrival.remove(task.getSpec().getTaskId())) {
         receiver.cancel(TaskId.fromBytes(task.getSpec().getTaskId().toByteArray()));
@@ -125,6 +130,24 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
         out.onCompleted();
       } catch (RuntimeException e) {
         // the owner is gone; nothing to tell it
+      }
+    }
+  }
+
+  /** The lease this stream serves, or empty if no push named it. */
+  ByteString leaseId() {
+    return leaseId;
+  }
+
+  /**
+   * Tells the owner that task {@code taskId} started while an earlier task of this lease still
+   * runs (blocked), so a worker death charges it a retry too.
+   */
+  void sendStarted(ByteString taskId) {
+    synchronized (lock) {
+      if (!closed) {
+        buffered.addStartedTaskIds(taskId);
+        flushLocked();
       }
     }
   }
@@ -257,7 +280,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
 
   private void flushLocked() {
     if (buffered.getResultsCount() == 0 && buffered.getReportsCount() == 0
-        && !buffered.getStealDone()) {
+        && !buffered.getStealDone() && buffered.getStartedTaskIdsCount() == 0) {
       return;
     }
     TaskResultBatch batch = buffered.build();

@@ -103,6 +103,8 @@ public final class NodeManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeManager.class);
   private static final int MAX_CONSECUTIVE_START_FAILURES = 3;
   private static final long IDLE_WORKER_KEEP_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** Leases one worker may hold at once under the lending rule. */
+  private static final int MAX_LEASES_PER_WORKER = 64;
 
   private final NodeConfig config;
   private final RpcFactory rpc;
@@ -310,6 +312,45 @@ public final class NodeManager implements AutoCloseable {
     w.process.onExit().thenRun(() -> onWorkerExit(w));
   }
 
+  private List<Lease> leasesOfLocked(WorkerProcess w) {
+    List<Lease> out = new ArrayList<>();
+    for (Lease l : leases.values()) {
+      if (l.worker == w) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /** Lends (or takes back) the CPU of lease {@code l}. */
+  private void setLentLocked(Lease l, boolean lent) {
+    if (l.blocked != lent) {
+      double cpu = l.resources.getOrDefault("CPU", 0.0);
+      available.merge("CPU", lent ? cpu : -cpu, Double::sum);
+      l.blocked = lent;
+    }
+  }
+
+  /**
+   * After leases came or went: a leased worker with no lease left is idle again, and a worker
+   * running an unblocked task is charged the CPU of at least one of its leases.
+   */
+  private void settleWorkersLocked() {
+    for (WorkerProcess w : workers.values()) {
+      if (w.state != WorkerProcess.State.LEASED) {
+        continue;
+      }
+      List<Lease> held = leasesOfLocked(w);
+      if (held.isEmpty()) {
+        w.state = WorkerProcess.State.IDLE;
+        w.allBlocked = false;
+        w.idleSinceNanos = System.nanoTime();
+      } else if (!w.allBlocked && held.stream().allMatch(l -> l.blocked)) {
+        setLentLocked(held.getLast(), false);
+      }
+    }
+  }
+
   private Lease leaseOfWorkerLocked(ByteString workerId) {
     for (Lease l : leases.values()) {
       if (ByteString.copyFrom(l.worker.id.toBytes()).equals(workerId)) {
@@ -348,6 +389,17 @@ public final class NodeManager implements AutoCloseable {
       WorkerProcess idle = workers.values().stream()
           .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
           .findFirst().orElse(null);
+      if (idle == null) {
+        // The lending rule: a worker whose every task is blocked runs more tasks on its lent CPU
+        // in the same JVM, sooner than a new JVM could start (DESIGN "Nested tasks").
+        idle = workers.values().stream()
+            .filter(w -> w.state == WorkerProcess.State.LEASED && w.allBlocked
+                && w.job.equals(key) && leasesOfLocked(w).size() < MAX_LEASES_PER_WORKER)
+            .findFirst().orElse(null);
+        if (idle != null) {
+          idle.allBlocked = false;
+        }
+      }
       if (idle == null) {
         waitingForWorker.merge(key, 1, Integer::sum);
         continue;
@@ -618,15 +670,12 @@ public final class NodeManager implements AutoCloseable {
           // The owner died holding this lease: nobody will return it. The leased worker's task
           // stream broke with the owner, so the worker is free again.
           releaseLocked(l);
-          if (l.worker.state == WorkerProcess.State.LEASED) {
-            l.worker.state = WorkerProcess.State.IDLE;
-            l.worker.idleSinceNanos = System.nanoTime();
-          }
           log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
           return true;
         }
         return false;
       });
+      settleWorkersLocked();
       if (closed) {
         return;
       }
@@ -777,14 +826,11 @@ public final class NodeManager implements AutoCloseable {
         return false;
       }
       releaseLocked(l);
-      if (l.worker.state == WorkerProcess.State.LEASED) {
-        l.worker.state = WorkerProcess.State.IDLE;
-        l.worker.idleSinceNanos = System.nanoTime();
-      }
       log.info("lease of worker {} released: its owner's node {} died", l.worker.id,
           NodeId.fromBytes(l.ownerNodeId.toByteArray()));
       return true;
     });
+    settleWorkersLocked();
   }
 
   /**
@@ -1133,10 +1179,8 @@ public final class NodeManager implements AutoCloseable {
           if (req.getDisconnectWorker()) {
             lease.worker.state = WorkerProcess.State.DEAD;
             toKill = lease.worker;
-          } else if (lease.worker.state == WorkerProcess.State.LEASED) {
-            lease.worker.state = WorkerProcess.State.IDLE;
-            lease.worker.idleSinceNanos = System.nanoTime();
           }
+          settleWorkersLocked();
           replies = dispatchLocked();
         }
       }
@@ -1180,14 +1224,16 @@ public final class NodeManager implements AutoCloseable {
     public void notifyWorkerBlocked(WorkerBlockedRequest req,
         StreamObserver<WorkerBlockedReply> out) {
       List<Runnable> replies = List.of();
-      WorkerId worker = WorkerId.fromBytes(req.getWorkerId().toByteArray());
+      WorkerId id = WorkerId.fromBytes(req.getWorkerId().toByteArray());
       synchronized (lock) {
-        Lease l = leases.values().stream().filter(x -> x.worker.id.equals(worker))
-            .findFirst().orElse(null);
-        if (l != null && l.blocked != req.getBlocked()) {
-          double cpu = l.resources.getOrDefault("CPU", 0.0);
-          available.merge("CPU", req.getBlocked() ? cpu : -cpu, Double::sum);
-          l.blocked = req.getBlocked();
+        WorkerProcess w = workers.get(id);
+        if (w != null && w.allBlocked != req.getBlocked()) {
+          w.allBlocked = req.getBlocked();
+          if (w.allBlocked) {
+            // Every task it runs waits: its leases' CPUs are free, and it may be leased again.
+            leasesOfLocked(w).forEach(l -> setLentLocked(l, true));
+          }
+          settleWorkersLocked();
           replies = dispatchLocked();
         }
       }

@@ -44,6 +44,11 @@ final class WorkerProcess {
   final Path logFile;
   final long startedNanos = System.nanoTime();
   State state = State.STARTING;
+  /**
+   * Every task it runs is blocked (it said so): its leases' CPUs are lent and it may be leased
+   * again. Guarded by the node manager's lock, like {@code state}.
+   */
+  boolean allBlocked;
   /** Set when the worker registers; volatile because the exit report reads it off the lock. */
   volatile int port;
   long idleSinceNanos;

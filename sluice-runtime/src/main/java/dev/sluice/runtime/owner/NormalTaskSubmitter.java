@@ -362,6 +362,7 @@ public final class NormalTaskSubmitter {
       PushTaskRequest push = PushTaskRequest.newBuilder()
           .setSpec(spec)
           .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
+          .setLeaseId(target.grant.getLeaseId())
           .build();
       // Several tasks share a message, but never beyond half the transport's message limit.
       if (batch.getTasksCount() > 0

@@ -25,9 +25,20 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
   private final ObjectRef<Void> completed;
   private final Cleaner.Cleanable cleanable;
   private volatile boolean finished;
+  private final java.util.function.Consumer<Boolean> blocking;
 
   /** A generator over {@code stream}. */
   public ObjectRefGeneratorImpl(ObjectRefStream stream) {
+    this(stream, blocked -> { });
+  }
+
+  /**
+   * A generator over {@code stream} whose blocking waits are reported to {@code blocking} (true
+   * on entry, false on exit), so a worker lends its CPU while a task waits for an item.
+   */
+  public ObjectRefGeneratorImpl(ObjectRefStream stream,
+      java.util.function.Consumer<Boolean> blocking) {
+    this.blocking = blocking;
     this.stream = stream;
     this.completed = stream.generatorRef();
     // The cleaning action must not capture this object, only the stream.
@@ -108,6 +119,18 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
   }
 
   private ObjectRefStream.State await(long timeoutNanos) {
+    if (timeoutNanos == 0) {
+      return awaitUnreported(0);
+    }
+    blocking.accept(true);
+    try {
+      return awaitUnreported(timeoutNanos);
+    } finally {
+      blocking.accept(false);
+    }
+  }
+
+  private ObjectRefStream.State awaitUnreported(long timeoutNanos) {
     try {
       return stream.await(timeoutNanos);
     } catch (InterruptedException e) {

@@ -1,0 +1,212 @@
+package dev.sluice.runtime.executor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * The worker's CPU-lending rule (DESIGN "Nested tasks"): a worker runs its tasks one at a time,
+ * in arrival order; when every task it runs is blocked (in {@code get} or {@code wait}, or a
+ * producer paused by backpressure) the next queued task starts on a thread of its own, and only a
+ * worker with nothing of its own left to start lends its CPU to its node, which may then lease the
+ * worker out again. A blocked task that resumes simply runs on (a brief oversubscription, as in
+ * Ray). So a mix of blocked tasks, paused streams and their readers never waits for a CPU or a
+ * new JVM that it holds itself.
+ *
+ * <p>Threads: {@link #add}, {@link #remove}, {@link #blocked} and the queries may be called from
+ * any thread; every task runs on a thread of a cached pool owned here, named {@code
+ * sluice-task-executor-N}; the lending notices run, in order and coalesced, on one thread owned
+ * here. State is guarded by this object's monitor; {@code run} and {@code lend} are called
+ * without it.
+ *
+ * @param <W> a queued task
+ */
+final class ExecutionSlots<W> {
+  private final Consumer<W> run;
+  private final Consumer<Boolean> lend;
+  private final ExecutorService threads;
+  private final Executor lendNotices;
+  /** Guarded by {@code this}. */
+  private final ArrayDeque<W> queue = new ArrayDeque<>();
+  /** Started and not finished, in start order. Guarded by {@code this}. */
+  private final Set<W> running = new LinkedHashSet<>();
+  /** How deep each running task is in blocking calls (absent: not blocked). Guarded by this. */
+  private final Map<W, Integer> blockedDepth = new IdentityHashMap<>();
+  /** Running tasks not blocked. Guarded by {@code this}. */
+  private int active;
+  private boolean stopped;
+  /** The lending state the node should know; the notice thread sends it when it changes. */
+  private boolean lendWanted;
+  /** Read and written by the notice thread only. */
+  private boolean lendSent;
+
+  /**
+   * Slots that run each task with {@code run} (on a thread of their own) and tell the node with
+   * {@code lend} whether the worker's CPU is free because every task it runs is blocked.
+   */
+  ExecutionSlots(Consumer<W> run, Consumer<Boolean> lend) {
+    this.run = run;
+    this.lend = lend;
+    AtomicInteger n = new AtomicInteger();
+    this.threads = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
+        .name("sluice-task-executor-" + n.incrementAndGet()).unstarted(r));
+    this.lendNotices = Executors.newSingleThreadExecutor(
+        Thread.ofPlatform().daemon().name("sluice-cpu-lending").factory());
+  }
+
+  /** Queues {@code w}; it starts at once if no running task is using the CPU. */
+  void add(W w) {
+    List<W> start;
+    synchronized (this) {
+      queue.add(w);
+      start = startLocked();
+    }
+    launch(start);
+  }
+
+  /** Removes and returns the queued (not started) tasks {@code which} accepts, in queue order. */
+  synchronized List<W> remove(Predicate<W> which) {
+    List<W> out = new ArrayList<>();
+    for (Iterator<W> it = queue.iterator(); it.hasNext(); ) {
+      W w = it.next();
+      if (which.test(w)) {
+        it.remove();
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
+  /** The next queued task, or null. */
+  synchronized W peekQueued() {
+    return queue.peek();
+  }
+
+  /** The running tasks, in start order. */
+  synchronized List<W> running() {
+    return new ArrayList<>(running);
+  }
+
+  /** Nothing running or queued. */
+  synchronized boolean isIdle() {
+    return running.isEmpty() && queue.isEmpty();
+  }
+
+  /**
+   * Running task {@code w} entered ({@code true}) or left a blocking call. Calls nest; only the
+   * outermost counts. Entering may start the next queued task or lend the CPU.
+   */
+  void blocked(W w, boolean entering) {
+    List<W> start = List.of();
+    synchronized (this) {
+      if (!running.contains(w)) {
+        return;
+      }
+      int depth = blockedDepth.getOrDefault(w, 0) + (entering ? 1 : -1);
+      if (depth > 0) {
+        blockedDepth.put(w, depth);
+        if (entering && depth == 1) {
+          active--;
+          start = startLocked();
+        }
+      } else {
+        blockedDepth.remove(w);
+        if (!entering && depth == 0) {
+          active++;
+        }
+      }
+      updateLendLocked();
+    }
+    launch(start);
+  }
+
+  /** Stops starting tasks; queued ones are dropped. Running ones are interrupted by the caller. */
+  void stop() {
+    synchronized (this) {
+      stopped = true;
+      queue.clear();
+    }
+    threads.shutdown();
+  }
+
+  /** Starts queued tasks while no running task uses the CPU. */
+  private List<W> startLocked() {
+    List<W> start = new ArrayList<>(1);
+    if (!stopped && active == 0 && !queue.isEmpty()) {
+      W w = queue.poll();
+      running.add(w);
+      active++;
+      start.add(w);
+    }
+    updateLendLocked();
+    return start;
+  }
+
+  private void launch(List<W> start) {
+    for (W w : start) {
+      try {
+        threads.execute(() -> runToEnd(w));
+      } catch (RejectedExecutionException e) {
+        finished(w);
+      }
+    }
+  }
+
+  private void runToEnd(W w) {
+    try {
+      run.accept(w);
+    } finally {
+      finished(w);
+    }
+  }
+
+  private void finished(W w) {
+    List<W> start;
+    synchronized (this) {
+      running.remove(w);
+      if (blockedDepth.remove(w) == null) {
+        active--;
+      }
+      start = startLocked();
+    }
+    launch(start);
+  }
+
+  /** The CPU is lent while tasks run and every one of them is blocked. */
+  private void updateLendLocked() {
+    boolean want = active == 0 && !running.isEmpty();
+    if (want == lendWanted) {
+      return;
+    }
+    lendWanted = want;
+    try {
+      lendNotices.execute(this::sendLendState);
+    } catch (RejectedExecutionException e) {
+      // stopping
+    }
+  }
+
+  /** On the notice thread: tells the node the latest state if it has not been told it yet. */
+  private void sendLendState() {
+    boolean want;
+    synchronized (this) {
+      want = lendWanted;
+    }
+    if (want != lendSent) {
+      lendSent = want;
+      lend.accept(want);
+    }
+  }
+}
