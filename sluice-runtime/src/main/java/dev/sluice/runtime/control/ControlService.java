@@ -37,6 +37,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +74,12 @@ public final class ControlService implements AutoCloseable {
   /** Null when this control service keeps no packages (then package RPCs fail). */
   private final PackageStore packages;
   private final PackageStreams packageStreams;
-  private final AtomicInteger jobCounter = new AtomicInteger();
+  /**
+   * The last job id given out, as a number: it starts at a random value, so that job ids (and
+   * with them every task and object id) of different clusters and sessions differ, and counts up
+   * from there, so that ids within one cluster never repeat.
+   */
+  private final AtomicInteger jobCounter = new AtomicInteger(new SecureRandom().nextInt());
   private final Duration nodeTimeout;
   /** Cluster-wide garbage collection rounds started so far (see {@link #startGcRound}). */
   private final java.util.concurrent.atomic.AtomicLong gcRound =
@@ -294,7 +300,7 @@ public final class ControlService implements AutoCloseable {
       JobId job = JobId.of(jobCounter.incrementAndGet());
       jobs.put(job, JobInfo.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
           .addAllCodePackages(req.getCodePackagesList()).build());
-      log.info("job {} started by driver at {}:{} ({})", job.number(), req.getDriver().getHost(),
+      log.info("job {} started by driver at {}:{} ({})", job.hex(), req.getDriver().getHost(),
           req.getDriver().getPort(), req.getCodePackagesCount() == 0 ? "nodes' own code"
               : req.getCodePackagesCount() + " code packages");
       out.onNext(AddJobReply.newBuilder().setJobId(ByteString.copyFrom(job.toBytes())).build());

@@ -100,7 +100,7 @@ public final class ClusterDriver extends DriverRuntime {
       RpcFactory.shutdownQuietly(nm);
     }
     log.info("Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes "
-        + "alive)", controlTarget, job.number(), nodeId,
+        + "alive)", controlTarget, job.hex(), nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
     return new ClusterDriver(driver, controlTarget);
   }

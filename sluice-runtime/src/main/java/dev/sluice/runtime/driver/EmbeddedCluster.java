@@ -115,7 +115,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, TLS {}, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-          job.number(), nodeId, config.numCpus(), config.numWorkers(),
+          job.hex(), nodeId, config.numCpus(), config.numWorkers(),
           security.tls().isPresent() ? "on" : "off", sessionDir);
       return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
     } catch (RuntimeException e) {

@@ -54,7 +54,6 @@ import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.rpc.proto.WorkerInfo;
-import dev.sluice.JobId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
 import dev.sluice.runtime.rpc.proto.GetJobRequest;
@@ -510,11 +509,7 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private static String jobName(ByteString job) {
-    try {
-      return Integer.toString(JobId.fromBytes(job.toByteArray()).number());
-    } catch (RuntimeException e) {
-      return java.util.HexFormat.of().formatHex(job.toByteArray());
-    }
+    return java.util.HexFormat.of().formatHex(job.toByteArray());
   }
 
   private long idleCountLocked() {
