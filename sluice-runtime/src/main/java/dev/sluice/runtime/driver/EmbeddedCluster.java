@@ -14,6 +14,7 @@ import dev.sluice.SluiceRuntime;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
@@ -148,7 +149,7 @@ public final class EmbeddedCluster extends DriverRuntime {
         + ProcessHandle.current().pid();
     Path dir = root.resolve(name);
     try {
-      Files.createDirectories(dir.resolve("logs"));
+      OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
     } catch (IOException e) {
       throw new RuntimeStartupException("cannot create session directory " + dir + ": "
           + e.getMessage(), e);

@@ -2,6 +2,7 @@ package dev.sluice.runtime.objectstore;
 
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -200,7 +201,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     long rounded = capacity / ALIGN * ALIGN;
     Path file = directory.resolve(name);
     try {
-      Files.createDirectories(directory);
+      OwnerOnlyFiles.createDirectories(directory);
       removeStaleFiles(directory);
       long usable = Files.getFileStore(directory).getUsableSpace();
       if (usable > 0 && rounded > usable) {
@@ -216,7 +217,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
     Arena arena = Arena.ofShared();
     try {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+      try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         ch.truncate(rounded);
         ch.position(rounded - 1);
@@ -798,8 +799,8 @@ public final class SharedMemoryStore implements AutoCloseable {
   private boolean spillLocked(ObjectId id, Entry e) {
     Path target = spillDir.resolve(id.hex());
     try {
-      Files.createDirectories(spillDir);
-      try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE,
+      OwnerOnlyFiles.createDirectories(spillDir);
+      try (FileChannel ch = OwnerOnlyFiles.open(target, StandardOpenOption.CREATE,
           StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
         java.nio.ByteBuffer src = segment.asSlice(e.offset, e.size).asByteBuffer();
         while (src.hasRemaining()) {
