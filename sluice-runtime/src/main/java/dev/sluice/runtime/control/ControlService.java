@@ -7,6 +7,8 @@ import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.code.PackageStreams;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
+import dev.sluice.runtime.rpc.proto.FinishJobReply;
+import dev.sluice.runtime.rpc.proto.FinishJobRequest;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
 import dev.sluice.runtime.rpc.proto.GetJobRequest;
 import dev.sluice.runtime.rpc.proto.HasPackagesReply;
@@ -71,6 +73,7 @@ public final class ControlService implements AutoCloseable {
   private final Map<NodeId, NodeEntry> nodes = new ConcurrentHashMap<>();
   private final Map<String, ByteString> kv = new ConcurrentHashMap<>();
   private final Map<JobId, JobInfo> jobs = new ConcurrentHashMap<>();
+  private final FinishedJobs finishedJobs = new FinishedJobs();
   /** Null when this control service keeps no packages (then package RPCs fail). */
   private final PackageStore packages;
   private final PackageStreams packageStreams;
@@ -238,6 +241,11 @@ public final class ControlService implements AutoCloseable {
       }
       NodeHeartbeatReply.Builder reply = NodeHeartbeatReply.newBuilder()
           .setUnknownNode(e == null || !e.info.getAlive()).setGcRound(gcRound.get());
+      long finished = finishedJobs.count();
+      if (req.getFinishedJobsSeen() < finished) {
+        reply.addAllFinishedJobs(finishedJobs.after(req.getFinishedJobsSeen()));
+      }
+      reply.setFinishedJobsTotal(finished);
       nodes.values().forEach(n -> reply.addNodes(n.info));
       out.onNext(reply.build());
       out.onCompleted();
@@ -304,6 +312,16 @@ public final class ControlService implements AutoCloseable {
           req.getDriver().getPort(), req.getCodePackagesCount() == 0 ? "nodes' own code"
               : req.getCodePackagesCount() + " code packages");
       out.onNext(AddJobReply.newBuilder().setJobId(ByteString.copyFrom(job.toBytes())).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void finishJob(FinishJobRequest req, StreamObserver<FinishJobReply> out) {
+      if (finishedJobs.finish(req.getJobId())) {
+        log.info("job {} finished ({}): every node frees its objects",
+            java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()), req.getReason());
+      }
+      out.onNext(FinishJobReply.getDefaultInstance());
       out.onCompleted();
     }
 

@@ -4,12 +4,14 @@ import com.google.protobuf.ByteString;
 import dev.sluice.Sluice;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -22,10 +24,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lifetime: the node manager holds the other end of this process's standard input. A thread
  * blocks reading it; end of file (the node manager exited, closed it, or was killed) halts the
- * worker at once. So a worker never outlives its node manager, even after {@code kill -9}.
+ * worker at once. So a worker never outlives its node manager, even after {@code kill -9}; and
+ * if that node manager was killed, the worker removes the node's store file on its way out (see
+ * {@link OrphanedStoreFile}).
  */
 public final class WorkerMain {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+  /** How long an exiting worker waits for its killed node manager to be reaped. */
+  private static final Duration ORPHAN_WAIT = Duration.ofSeconds(2);
 
   private WorkerMain() {}
 
@@ -36,7 +43,7 @@ public final class WorkerMain {
   public static void main(String[] args) throws Exception {
     WorkerConfig config = WorkerConfig.parse(args, System.getenv());
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
-        .start(WorkerMain::exitWhenParentGoes);
+        .start(() -> exitWhenParentGoes(config.objectStoreFile()));
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
@@ -67,7 +74,7 @@ public final class WorkerMain {
     parentWatch.join();
   }
 
-  private static void exitWhenParentGoes() {
+  private static void exitWhenParentGoes(Path storeFile) {
     InputStream in = System.in;
     byte[] buf = new byte[64];
     try {
@@ -78,6 +85,7 @@ public final class WorkerMain {
       // a broken pipe means the same as end of file
     }
     log.info("node manager is gone (stdin closed): worker exiting");
+    OrphanedStoreFile.removeIfOwnerGone(storeFile, ORPHAN_WAIT);
     Runtime.getRuntime().halt(0);
   }
 }

@@ -120,6 +120,8 @@ public final class NodeManager implements AutoCloseable {
   private final ObjectManager objectManager;
   private final int objectDataPort;
   private final java.util.Set<Address> drivers = new java.util.concurrent.CopyOnWriteArraySet<>();
+  private final DriverWatch driverWatch;
+  private final FinishedJobObjects finishedJobObjects;
   private final List<java.util.function.Consumer<WorkerId>> exitListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -192,6 +194,11 @@ public final class NodeManager implements AutoCloseable {
     this.objectManager = new ObjectManager(config.nodeId(), objectStore, channels,
         config.objectPullMaxInFlightBytes(), rpc.maxMessageBytes());
     this.available = new HashMap<>(config.resources());
+    this.finishedJobObjects = new FinishedJobObjects(config.nodeId(), objectStore);
+    this.driverWatch = new DriverWatch(channels, config.controlTarget(), a -> {
+      drivers.remove(a);
+      objectStoreService.releaseClient(a.getWorkerId());
+    });
     this.clusterView = new ClusterView(config.nodeId());
     this.packages = new PackageCache(config.sessionDir().resolve("packages"),
         config.workerClassPath(), () -> channels.get(config.controlTarget()),
@@ -682,7 +689,8 @@ public final class NodeManager implements AutoCloseable {
           .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
               .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
               .putAllResourcesAvailable(snapshot).setLoad(load)
-              .setGcRequested(askedForGc).build());
+              .setGcRequested(askedForGc)
+              .setFinishedJobsSeen(finishedJobObjects.seen()).build());
     } catch (RuntimeException e) {
       if (askedForGc) {
         gcRequestedSinceHeartbeat.set(true);
@@ -696,6 +704,7 @@ public final class NodeManager implements AutoCloseable {
       log.debug("cluster garbage collection round {}: asking this node's processes", round);
       collectGarbageInProcesses();
     }
+    finishedJobObjects.apply(reply);
     if (reply.getUnknownNode()) {
       log.warn("control service does not know node {}; registering again", config.nodeId());
       try {
@@ -1226,6 +1235,7 @@ public final class NodeManager implements AutoCloseable {
     public void registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest req,
         StreamObserver<dev.sluice.runtime.rpc.proto.RegisterDriverReply> out) {
       drivers.add(req.getDriver());
+      driverWatch.watch(req);
       log.info("driver {} attached to node {}", Addresses.workerId(req.getDriver()),
           config.nodeId());
       out.onNext(dev.sluice.runtime.rpc.proto.RegisterDriverReply.getDefaultInstance());

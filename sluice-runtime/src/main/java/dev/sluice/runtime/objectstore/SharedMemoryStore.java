@@ -243,7 +243,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
   }
 
-  private static final java.util.regex.Pattern FILE_NAME =
+  static final java.util.regex.Pattern FILE_NAME =
       java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)(\\.extents)?");
 
   /**
@@ -481,6 +481,11 @@ public final class SharedMemoryStore implements AutoCloseable {
   public synchronized boolean contains(ObjectId id) {
     Entry e = objects.get(id);
     return e != null && e.sealed;
+  }
+
+  /** The ids of the objects in the store now (sealed or not, in memory or spilled). */
+  public synchronized List<ObjectId> objectIds() {
+    return List.copyOf(objects.keySet());
   }
 
   /** Marks {@code id} written: readable and spillable from now on. */
