@@ -31,9 +31,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkerMain {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
-  /** How long an exiting worker waits for its killed node manager to be reaped. */
-  private static final Duration ORPHAN_WAIT = Duration.ofSeconds(2);
-
   private WorkerMain() {}
 
   /**
@@ -75,6 +72,8 @@ public final class WorkerMain {
   }
 
   private static void exitWhenParentGoes(Path storeFile) {
+    // The node manager only closes this pipe when it stops or dies: its store goes either way.
+    Runnable removeStore = OrphanedStoreFile.remover(storeFile);
     InputStream in = System.in;
     byte[] buf = new byte[64];
     try {
@@ -84,8 +83,8 @@ public final class WorkerMain {
     } catch (IOException e) {
       // a broken pipe means the same as end of file
     }
+    removeStore.run();
     log.info("node manager is gone (stdin closed): worker exiting");
-    OrphanedStoreFile.removeIfOwnerGone(storeFile, ORPHAN_WAIT);
     Runtime.getRuntime().halt(0);
   }
 }
