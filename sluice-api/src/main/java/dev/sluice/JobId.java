@@ -2,7 +2,10 @@ package dev.sluice;
 
 import java.nio.ByteBuffer;
 
-/** Identifies one driver's job in a cluster (4 bytes, assigned by the control service). */
+/**
+ * Identifies one driver's job (4 bytes, assigned by the control service): each cluster numbers its
+ * jobs on from a random start, so ids of different clusters and sessions differ.
+ */
 public final class JobId extends BaseId {
   /** Length in bytes. */
   public static final int LENGTH = 4;

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.daemon.DaemonConfig;
 import dev.sluice.runtime.daemon.NodeDaemon;
 import dev.sluice.runtime.node.ClassPathResolver;
@@ -44,7 +45,8 @@ final class DaemonLauncher {
    */
   Started launch(DaemonConfig config, boolean detached) throws IOException {
     Path logFile = logFile(config.sessionDir());
-    Files.createDirectories(logFile.getParent());
+    OwnerOnlyFiles.createDirectories(logFile.getParent());
+    OwnerOnlyFiles.ensureFile(logFile);
     ProcessBuilder pb = new ProcessBuilder(command(config, logFile, detached))
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -48,9 +49,9 @@ record DaemonRecord(long pid, Path sessionDir, String control, String nodeManage
     p.setProperty("node_id", nodeId);
     p.setProperty("head", Boolean.toString(head));
     Path file = file(root);
-    Files.createDirectories(file.getParent());
+    OwnerOnlyFiles.createDirectories(file.getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(tmp)) {
+    try (OutputStream out = OwnerOnlyFiles.newOutputStream(tmp)) {
       p.store(out, "sluice daemon");
     }
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

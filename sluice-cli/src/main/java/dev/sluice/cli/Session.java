@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -34,16 +35,16 @@ final class Session {
 
   /** Creates the directory and its {@code logs/}, with a suffix if the name is taken. */
   void create() throws IOException {
-    Files.createDirectories(dir.getParent());
+    OwnerOnlyFiles.createDirectories(dir.getParent());
     Path base = dir;
     for (int i = 2; ; i++) {
       try {
-        Files.createDirectory(dir);
+        OwnerOnlyFiles.createDirectory(dir);
         break;
       } catch (FileAlreadyExistsException e) {
         dir = base.resolveSibling(base.getFileName() + "_" + i);
       }
     }
-    Files.createDirectories(dir.resolve("logs"));
+    OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
   }
 }

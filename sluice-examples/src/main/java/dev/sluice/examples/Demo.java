@@ -119,7 +119,7 @@ public final class Demo {
         + "%d worker JVM(s)...%n", cpus);
     Sluice.init(SluiceConfig.builder().build());
     try {
-      System.out.printf("Driver: job %d, pid %d%n%n", Sluice.runtimeContext().jobId().number(),
+      System.out.printf("Driver: job %s, pid %d%n%n", Sluice.runtimeContext().jobId().hex(),
           ProcessHandle.current().pid());
 
       System.out.println("1. Fan-out: estimate pi with 8 remote tasks of 2M samples each");

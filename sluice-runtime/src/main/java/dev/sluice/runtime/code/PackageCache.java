@@ -1,5 +1,6 @@
 package dev.sluice.runtime.code;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
 import dev.sluice.runtime.rpc.proto.PackageChunk;
@@ -112,7 +113,7 @@ public final class PackageCache {
   }
 
   private Path download(String sha256, Path target) throws IOException {
-    Files.createDirectories(dir);
+    OwnerOnlyFiles.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "download-", ".part");
     MessageDigest md = CodePackager.newDigest();
     long received = 0;

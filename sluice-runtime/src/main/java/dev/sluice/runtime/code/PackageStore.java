@@ -1,5 +1,6 @@
 package dev.sluice.runtime.code;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ public final class PackageStore {
 
   /** A store in {@code dir} (created) that also serves the packages of {@code localClassPath}. */
   public PackageStore(Path dir, List<Path> localClassPath) throws IOException {
-    this.dir = Files.createDirectories(dir);
+    this.dir = OwnerOnlyFiles.createDirectories(dir);
     this.local = new LocalPackages(localClassPath, dir.resolve("local"), true);
     // Index the head's own class path now, so that the first driver does not wait for it.
     Thread.ofVirtual().name("sluice-package-index").start(() -> {

@@ -7,6 +7,8 @@ import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.code.PackageStreams;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
+import dev.sluice.runtime.rpc.proto.FinishJobReply;
+import dev.sluice.runtime.rpc.proto.FinishJobRequest;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
 import dev.sluice.runtime.rpc.proto.GetJobRequest;
 import dev.sluice.runtime.rpc.proto.HasPackagesReply;
@@ -37,6 +39,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -70,10 +73,16 @@ public final class ControlService implements AutoCloseable {
   private final Map<NodeId, NodeEntry> nodes = new ConcurrentHashMap<>();
   private final Map<String, ByteString> kv = new ConcurrentHashMap<>();
   private final Map<JobId, JobInfo> jobs = new ConcurrentHashMap<>();
+  private final FinishedJobs finishedJobs = new FinishedJobs();
   /** Null when this control service keeps no packages (then package RPCs fail). */
   private final PackageStore packages;
   private final PackageStreams packageStreams;
-  private final AtomicInteger jobCounter = new AtomicInteger();
+  /**
+   * The last job id given out, as a number: it starts at a random value, so that job ids (and
+   * with them every task and object id) of different clusters and sessions differ, and counts up
+   * from there, so that ids within one cluster never repeat.
+   */
+  private final AtomicInteger jobCounter = new AtomicInteger(new SecureRandom().nextInt());
   private final Duration nodeTimeout;
   /** Cluster-wide garbage collection rounds started so far (see {@link #startGcRound}). */
   private final java.util.concurrent.atomic.AtomicLong gcRound =
@@ -232,6 +241,11 @@ public final class ControlService implements AutoCloseable {
       }
       NodeHeartbeatReply.Builder reply = NodeHeartbeatReply.newBuilder()
           .setUnknownNode(e == null || !e.info.getAlive()).setGcRound(gcRound.get());
+      long finished = finishedJobs.count();
+      if (req.getFinishedJobsSeen() < finished) {
+        reply.addAllFinishedJobs(finishedJobs.after(req.getFinishedJobsSeen()));
+      }
+      reply.setFinishedJobsTotal(finished);
       nodes.values().forEach(n -> reply.addNodes(n.info));
       out.onNext(reply.build());
       out.onCompleted();
@@ -294,10 +308,20 @@ public final class ControlService implements AutoCloseable {
       JobId job = JobId.of(jobCounter.incrementAndGet());
       jobs.put(job, JobInfo.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
           .addAllCodePackages(req.getCodePackagesList()).build());
-      log.info("job {} started by driver at {}:{} ({})", job.number(), req.getDriver().getHost(),
+      log.info("job {} started by driver at {}:{} ({})", job.hex(), req.getDriver().getHost(),
           req.getDriver().getPort(), req.getCodePackagesCount() == 0 ? "nodes' own code"
               : req.getCodePackagesCount() + " code packages");
       out.onNext(AddJobReply.newBuilder().setJobId(ByteString.copyFrom(job.toBytes())).build());
+      out.onCompleted();
+    }
+
+    @Override
+    public void finishJob(FinishJobRequest req, StreamObserver<FinishJobReply> out) {
+      if (finishedJobs.finish(req.getJobId())) {
+        log.info("job {} finished ({}): every node frees its objects",
+            java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()), req.getReason());
+      }
+      out.onNext(FinishJobReply.getDefaultInstance());
       out.onCompleted();
     }
 

@@ -865,9 +865,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     return r.owner().getWorkerId().equals(self.getWorkerId());
   }
 
-  private static ObjectRefImpl<?> impl(ObjectRef<?> ref) {
+  private ObjectRefImpl<?> impl(ObjectRef<?> ref) {
     if (ref instanceof ObjectRefImpl<?> r) {
-      r.checkNotReleased();
+      r.checkUsableIn(refs);
       return r;
     }
     throw new IllegalArgumentException("not an ObjectRef created by Sluice: " + ref);

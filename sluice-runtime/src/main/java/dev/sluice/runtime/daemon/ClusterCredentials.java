@@ -1,6 +1,7 @@
 package dev.sluice.runtime.daemon;
 
 import dev.sluice.RuntimeStartupException;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ public final class ClusterCredentials {
   public static void writeToken(Path sessionRoot, String controlTarget, String token)
       throws IOException {
     Path file = tokenFile(sessionRoot, controlTarget);
-    Files.createDirectories(file.getParent());
+    OwnerOnlyFiles.createDirectories(file.getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     try {

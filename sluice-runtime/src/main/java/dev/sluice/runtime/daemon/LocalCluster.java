@@ -3,6 +3,7 @@ package dev.sluice.runtime.daemon;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
@@ -325,7 +326,8 @@ public final class LocalCluster implements AutoCloseable {
     Path session = dir.resolve("node-" + index);
     Path ready = session.resolve("ready.properties");
     Path logFile = session.resolve("logs").resolve("node.log");
-    Files.createDirectories(logFile.getParent());
+    OwnerOnlyFiles.createDirectories(logFile.getParent());
+    OwnerOnlyFiles.ensureFile(logFile);
     NodeNetwork network = settings.networkOf(index);
     DaemonConfig config = new DaemonConfig(head, head ? null : address, network.bindHost(), 0, 0,
         settings.cpusPerNode, resources, settings.workersPerNode, settings.objectStoreBytes,

@@ -3,6 +3,7 @@ package dev.sluice.runtime.daemon;
 import dev.sluice.NodeId;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.code.PackageStore;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeConfig;
@@ -70,7 +71,7 @@ public final class NodeDaemon implements AutoCloseable {
       controlTarget = c.bindHost() + ":" + control.port();
       ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }
-    Files.createDirectories(c.sessionDir().resolve("logs"));
+    OwnerOnlyFiles.createDirectories(c.sessionDir().resolve("logs"));
     Map<String, Double> resources = new HashMap<>(c.resources());
     resources.put("CPU", (double) c.numCpus());
     long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes()
@@ -174,9 +175,9 @@ public final class NodeDaemon implements AutoCloseable {
       p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
       p.setProperty("session_dir", d.nodeManager.sessionDir().toString());
       p.setProperty("head", Boolean.toString(d.control != null));
-      Files.createDirectories(file.toAbsolutePath().getParent());
+      OwnerOnlyFiles.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      try (var out = Files.newOutputStream(tmp)) {
+      try (var out = OwnerOnlyFiles.newOutputStream(tmp)) {
         p.store(out, "sluice node");
       }
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

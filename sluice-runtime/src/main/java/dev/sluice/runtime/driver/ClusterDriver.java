@@ -1,5 +1,6 @@
 package dev.sluice.runtime.driver;
 
+import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
@@ -16,6 +17,7 @@ import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.ServingCertificate;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import dev.sluice.runtime.rpc.proto.FinishJobRequest;
 import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import io.grpc.ManagedChannel;
@@ -40,16 +42,21 @@ import org.slf4j.LoggerFactory;
  * the head runs here. Through that node it leases workers (requests travel on to other nodes by
  * spillback) and maps the node's object store. Its class path travels with the job: packages the
  * head lacks are uploaded once, and workers of the job run them (see {@link #connect}). Closing it
- * leaves the cluster running.
+ * leaves the cluster running, and finishes the job: every node frees the objects of the job (its
+ * driver's and its workers'), as its node also has done if the driver process dies first.
  */
 public final class ClusterDriver extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(ClusterDriver.class);
 
   private final String controlTarget;
+  private final RpcFactory rpc;
+  private final JobId job;
 
-  private ClusterDriver(CoreWorker driver, String controlTarget) {
+  private ClusterDriver(CoreWorker driver, String controlTarget, RpcFactory rpc, JobId job) {
     super(driver);
     this.controlTarget = controlTarget;
+    this.rpc = rpc;
+    this.job = job;
   }
 
   /** Connects to the cluster whose control service is at {@code config.address()}. */
@@ -97,7 +104,9 @@ public final class ClusterDriver extends DriverRuntime {
       dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(nm)
           .withDeadlineAfter(10, TimeUnit.SECONDS)
           .registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
-              .setDriver(driver.address()).build());
+              .setDriver(driver.address())
+              .setJobId(ByteString.copyFrom(job.toBytes()))
+              .setPid(ProcessHandle.current().pid()).build());
     } catch (RuntimeException e) {
       driver.shutdown();
       throw new RuntimeStartupException("the driver could not attach to node " + nodeId + " at "
@@ -106,9 +115,9 @@ public final class ClusterDriver extends DriverRuntime {
       RpcFactory.shutdownQuietly(nm);
     }
     log.info("Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes "
-        + "alive)", controlTarget, job.number(), nodeId,
+        + "alive)", controlTarget, job.hex(), nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
-    return new ClusterDriver(driver, controlTarget);
+    return new ClusterDriver(driver, controlTarget, rpc, job);
   }
 
   /** A driver serves its workers' calls: its certificate must be able to serve at its host. */
@@ -183,6 +192,17 @@ public final class ClusterDriver extends DriverRuntime {
 
   @Override
   protected void stopComponents() {
+    ManagedChannel ch = rpc.newChannel(controlTarget);
+    try {
+      ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .finishJob(FinishJobRequest.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
+              .setReason("its driver shut down").build());
+    } catch (RuntimeException e) {
+      log.warn("could not tell the control service at {} that job {} finished (its node will "
+          + "when this process exits): {}", controlTarget, job.hex(), e.toString());
+    } finally {
+      RpcFactory.shutdownQuietly(ch);
+    }
     log.info("Sluice driver left the cluster at {}", controlTarget);
   }
 }

@@ -14,6 +14,7 @@ import dev.sluice.SluiceRuntime;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
@@ -125,7 +126,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       nm.onWorkerExit(driver::onWorkerDied);
       log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
           + "starting, TLS {}, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-          job.number(), nodeId, config.numCpus(), config.numWorkers(),
+          job.hex(), nodeId, config.numCpus(), config.numWorkers(),
           security.tls().isPresent() ? "on" : "off", sessionDir);
       return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
     } catch (RuntimeException e) {
@@ -164,7 +165,7 @@ public final class EmbeddedCluster extends DriverRuntime {
         + ProcessHandle.current().pid();
     Path dir = root.resolve(name);
     try {
-      Files.createDirectories(dir.resolve("logs"));
+      OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
     } catch (IOException e) {
       throw new RuntimeStartupException("cannot create session directory " + dir + ": "
           + e.getMessage(), e);

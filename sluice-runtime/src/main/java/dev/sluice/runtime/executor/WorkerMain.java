@@ -5,12 +5,14 @@ import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -23,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lifetime: the node manager holds the other end of this process's standard input. A thread
  * blocks reading it; end of file (the node manager exited, closed it, or was killed) halts the
- * worker at once. So a worker never outlives its node manager, even after {@code kill -9}.
+ * worker at once. So a worker never outlives its node manager, even after {@code kill -9}; and
+ * if that node manager was killed, the worker removes the node's store file on its way out (see
+ * {@link OrphanedStoreFile}).
  */
 public final class WorkerMain {
   /**
@@ -44,7 +48,7 @@ public final class WorkerMain {
   public static void main(String[] args) throws Exception {
     WorkerConfig config = WorkerConfig.parse(args, System.getenv());
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
-        .start(WorkerMain::exitWhenParentGoes);
+        .start(() -> exitWhenParentGoes(config.objectStoreFile()));
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
@@ -76,7 +80,9 @@ public final class WorkerMain {
     parentWatch.join();
   }
 
-  private static void exitWhenParentGoes() {
+  private static void exitWhenParentGoes(Path storeFile) {
+    // The node manager only closes this pipe when it stops or dies: its store goes either way.
+    Runnable removeStore = OrphanedStoreFile.remover(storeFile);
     InputStream in = System.in;
     byte[] buf = new byte[64];
     try {
@@ -86,6 +92,7 @@ public final class WorkerMain {
     } catch (IOException e) {
       // a broken pipe means the same as end of file
     }
+    removeStore.run();
     log.info("node manager is gone (stdin closed): worker exiting");
     Runtime.getRuntime().halt(0);
   }

@@ -54,7 +54,6 @@ import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.rpc.proto.WorkerInfo;
-import dev.sluice.JobId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
 import dev.sluice.runtime.rpc.proto.GetJobRequest;
@@ -123,6 +122,8 @@ public final class NodeManager implements AutoCloseable {
   private final ObjectManager objectManager;
   private final int objectDataPort;
   private final java.util.Set<Address> drivers = new java.util.concurrent.CopyOnWriteArraySet<>();
+  private final DriverWatch driverWatch;
+  private final FinishedJobObjects finishedJobObjects;
   private final List<java.util.function.Consumer<WorkerId>> exitListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -198,6 +199,11 @@ public final class NodeManager implements AutoCloseable {
     this.objectManager = new ObjectManager(config.nodeId(), objectStore, channels,
         config.objectPullMaxInFlightBytes(), rpc.maxMessageBytes());
     this.available = new HashMap<>(config.resources());
+    this.finishedJobObjects = new FinishedJobObjects(config.nodeId(), objectStore);
+    this.driverWatch = new DriverWatch(channels, config.controlTarget(), a -> {
+      drivers.remove(a);
+      objectStoreService.releaseClient(a.getWorkerId());
+    });
     this.clusterView = new ClusterView(config.nodeId());
     this.packages = new PackageCache(config.sessionDir().resolve("packages"),
         config.workerClassPath(), () -> channels.get(config.controlTarget()),
@@ -579,11 +585,7 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private static String jobName(ByteString job) {
-    try {
-      return Integer.toString(JobId.fromBytes(job.toByteArray()).number());
-    } catch (RuntimeException e) {
-      return java.util.HexFormat.of().formatHex(job.toByteArray());
-    }
+    return java.util.HexFormat.of().formatHex(job.toByteArray());
   }
 
   private long idleCountLocked() {
@@ -757,7 +759,8 @@ public final class NodeManager implements AutoCloseable {
           .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
               .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
               .putAllResourcesAvailable(snapshot).setLoad(load)
-              .setGcRequested(askedForGc).build());
+              .setGcRequested(askedForGc)
+              .setFinishedJobsSeen(finishedJobObjects.seen()).build());
     } catch (RuntimeException e) {
       if (askedForGc) {
         gcRequestedSinceHeartbeat.set(true);
@@ -771,6 +774,7 @@ public final class NodeManager implements AutoCloseable {
       log.debug("cluster garbage collection round {}: asking this node's processes", round);
       collectGarbageInProcesses();
     }
+    finishedJobObjects.apply(reply);
     if (reply.getUnknownNode()) {
       log.warn("control service does not know node {}; registering again", config.nodeId());
       try {
@@ -1302,6 +1306,7 @@ public final class NodeManager implements AutoCloseable {
     public void registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest req,
         StreamObserver<dev.sluice.runtime.rpc.proto.RegisterDriverReply> out) {
       drivers.add(req.getDriver());
+      driverWatch.watch(req);
       log.info("driver {} attached to node {}", Addresses.workerId(req.getDriver()),
           config.nodeId());
       out.onNext(dev.sluice.runtime.rpc.proto.RegisterDriverReply.getDefaultInstance());

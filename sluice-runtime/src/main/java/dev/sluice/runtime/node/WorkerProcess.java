@@ -2,6 +2,7 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.executor.WorkerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -72,8 +73,9 @@ final class WorkerProcess {
   static WorkerProcess launch(WorkerConfig config, NodeConfig node, ByteString job,
       List<Path> classPath, WorkerLaunchCache cache) throws IOException {
     Path logDir = node.sessionDir().resolve("logs");
-    Files.createDirectories(logDir);
-    Path log = logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log");
+    OwnerOnlyFiles.createDirectories(logDir);
+    Path log = OwnerOnlyFiles.ensureFile(
+        logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log"));
     List<String> cmd = new ArrayList<>();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> options = new ArrayList<>(RUNTIME_JVM_OPTIONS);

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectstore;
 
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -66,7 +67,7 @@ final class ExtentTable implements AutoCloseable {
   static ExtentTable create(Path storeFile) throws IOException {
     Path file = fileOf(storeFile);
     Files.deleteIfExists(file);
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+    try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ch.truncate(SLOTS * SLOT_BYTES);
       ch.position(SLOTS * SLOT_BYTES - 1);

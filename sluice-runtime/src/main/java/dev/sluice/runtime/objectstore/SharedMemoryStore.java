@@ -2,6 +2,7 @@ package dev.sluice.runtime.objectstore;
 
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
+import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -200,7 +201,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     long rounded = capacity / ALIGN * ALIGN;
     Path file = directory.resolve(name);
     try {
-      Files.createDirectories(directory);
+      OwnerOnlyFiles.createDirectories(directory);
       removeStaleFiles(directory);
       long usable = Files.getFileStore(directory).getUsableSpace();
       if (usable > 0 && rounded > usable) {
@@ -216,7 +217,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
     Arena arena = Arena.ofShared();
     try {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+      try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.READ, StandardOpenOption.WRITE)) {
         ch.truncate(rounded);
         ch.position(rounded - 1);
@@ -242,7 +243,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
   }
 
-  private static final java.util.regex.Pattern FILE_NAME =
+  static final java.util.regex.Pattern FILE_NAME =
       java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)(\\.extents)?");
 
   /**
@@ -480,6 +481,11 @@ public final class SharedMemoryStore implements AutoCloseable {
   public synchronized boolean contains(ObjectId id) {
     Entry e = objects.get(id);
     return e != null && e.sealed;
+  }
+
+  /** The ids of the objects in the store now (sealed or not, in memory or spilled). */
+  public synchronized List<ObjectId> objectIds() {
+    return List.copyOf(objects.keySet());
   }
 
   /** Marks {@code id} written: readable and spillable from now on. */
@@ -798,8 +804,8 @@ public final class SharedMemoryStore implements AutoCloseable {
   private boolean spillLocked(ObjectId id, Entry e) {
     Path target = spillDir.resolve(id.hex());
     try {
-      Files.createDirectories(spillDir);
-      try (FileChannel ch = FileChannel.open(target, StandardOpenOption.CREATE,
+      OwnerOnlyFiles.createDirectories(spillDir);
+      try (FileChannel ch = OwnerOnlyFiles.open(target, StandardOpenOption.CREATE,
           StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
         java.nio.ByteBuffer src = segment.asSlice(e.offset, e.size).asByteBuffer();
         while (src.hasRemaining()) {

@@ -6,6 +6,7 @@ import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
 import dev.sluice.SerializationException;
 import dev.sluice.Sluice;
+import dev.sluice.SluiceException;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
@@ -19,7 +20,9 @@ import java.time.Duration;
  *
  * <p>Instances handed to users are made by {@link ReferenceCounter}, which counts each one until
  * it becomes unreachable; the constructor and {@link #fromInfo} make uncounted, transient refs
- * for the runtime's own lookups only. A ref to a streamed item that has never left its owner
+ * for the runtime's own lookups only. A counted ref remembers the table (and so the session: one
+ * {@code Sluice.init} of the process) that made it, and is refused in any other (see
+ * {@link #checkUsableIn}): ids of an ended session may name objects of a later one. A ref to a streamed item that has never left its owner
  * process carries the item's value itself (see {@link ReferenceCounter#adoptItem}); it is
  * counted from the moment it is serialized.
  */
@@ -28,6 +31,8 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   private final Address owner;
   /** The value of an uncounted owned ref (see {@link ReferenceCounter#adoptItem}), else null. */
   private final ObjectValue carried;
+  /** The table of the session that made this ref; null for a transient ref. */
+  private final ReferenceCounter session;
   /** Guarded by {@code this}: set once the table counts this instance. */
   boolean counted;
   /** Guarded by {@code this}: what releases this instance's count, once counted. */
@@ -37,13 +42,14 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
 
   /** A ref to {@code id} owned by the process at {@code owner}. */
   public ObjectRefImpl(ObjectId id, Address owner) {
-    this(id, owner, null);
+    this(id, owner, null, null);
   }
 
-  ObjectRefImpl(ObjectId id, Address owner, ObjectValue carried) {
+  ObjectRefImpl(ObjectId id, Address owner, ObjectValue carried, ReferenceCounter session) {
     this.id = id;
     this.owner = owner;
     this.carried = carried;
+    this.session = session;
   }
 
   /** The value this ref carries (an owned streamed item not yet counted by the table), or null. */
@@ -96,7 +102,8 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
       released = true;
       c = cleanable;
     }
-    if (c != null) {
+    // A ref of an ended session has nothing left to release: its table is gone.
+    if (c != null && (session == null || !session.isClosed())) {
       c.clean();
     }
   }
@@ -105,6 +112,21 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   public synchronized void checkNotReleased() {
     if (released) {
       throw new IllegalStateException(this + " was released and can no longer be used");
+    }
+  }
+
+  /**
+   * Throws if this handle was {@link #release released}, or if it was made in another session
+   * than the one whose table is {@code current}: a {@link SluiceException} saying that its
+   * session has ended (its id may name a different object now).
+   */
+  public void checkUsableIn(ReferenceCounter current) {
+    checkNotReleased();
+    if (session != null && session != current) {
+      throw new SluiceException(this + " belongs to a Sluice session that "
+          + (session.isClosed() ? "has ended (Sluice.shutdown() was called after it was made)"
+              : "is not the current one") + ": a ref from an earlier Sluice.init() cannot be "
+          + "used in a later one");
     }
   }
 

@@ -141,7 +141,7 @@ public final class ReferenceCounter {
 
   /** A new counted ref to {@code id} owned by {@code owner}. */
   public <T> ObjectRefImpl<T> newRef(ObjectId id, Address owner) {
-    ObjectRefImpl<T> ref = new ObjectRefImpl<>(id, owner);
+    ObjectRefImpl<T> ref = new ObjectRefImpl<>(id, owner, null, this);
     update(id, owner, true, e -> e.local++);
     Cleaner.Cleanable c = cleaner.register(ref, new ReleaseLocal(this, id));
     synchronized (ref) {
@@ -169,7 +169,7 @@ public final class ReferenceCounter {
       // a shared-memory copy must be deleted when the last ref goes: count it
       return adopt(id, owner, value, contains);
     }
-    return new ObjectRefImpl<>(id, owner, value);
+    return new ObjectRefImpl<>(id, owner, value, this);
   }
 
   private void count(ObjectRefImpl<?> ref) {
@@ -429,7 +429,7 @@ public final class ReferenceCounter {
    * a ref still carrying its value is counted from now on, and noted in the collection scope.
    */
   public void noteSerialized(ObjectRefImpl<?> ref) {
-    ref.checkNotReleased();
+    ref.checkUsableIn(this);
     if (ref.carriedValue() != null) {
       count(ref);
     }
@@ -499,6 +499,11 @@ public final class ReferenceCounter {
   /** Stops sending borrower updates (the process is shutting down). */
   public void close() {
     closed = true;
+  }
+
+  /** True once {@link #close closed}: the session this table served has ended. */
+  public boolean isClosed() {
+    return closed;
   }
 
   // ------------------------------------------------------------------ the table
