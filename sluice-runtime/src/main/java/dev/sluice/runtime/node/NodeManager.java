@@ -422,7 +422,11 @@ public final class NodeManager implements AutoCloseable {
           .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
           .setWorkerPid(idle.pid())
           .build();
-      replies.add(() -> complete(p.reply, reply));
+      replies.add(() -> {
+        if (!complete(p.reply, reply)) {
+          takeBackUndelivered(lease.id);
+        }
+      });
     }
     startWorkersLocked(waitingForWorker, replies);
     return replies;
@@ -645,13 +649,41 @@ public final class NodeManager implements AutoCloseable {
     return () -> complete(p.reply, r);
   }
 
-  private static <T> void complete(StreamObserver<T> observer, T value) {
+  /** Answers a lease request; false if its caller is gone (the call was cancelled). */
+  private static <T> boolean complete(StreamObserver<T> observer, T value) {
+    if (observer instanceof io.grpc.stub.ServerCallStreamObserver<T> call && call.isCancelled()) {
+      log.debug("could not answer a lease request: its caller is gone");
+      return false;
+    }
     try {
       observer.onNext(value);
       observer.onCompleted();
+      return true;
     } catch (RuntimeException e) {
       log.debug("could not answer a lease request (caller gone?): {}", e.toString());
+      return false;
     }
+  }
+
+  /**
+   * A lease whose grant could not be delivered (its owner died while it waited) goes back at
+   * once: nobody will ever use or return it.
+   */
+  private void takeBackUndelivered(ByteString leaseId) {
+    List<Runnable> replies = List.of();
+    synchronized (lock) {
+      Lease lease = leases.remove(leaseId);
+      if (lease != null) {
+        log.info("lease of worker {} taken back: its owner was gone when it was granted",
+            lease.worker.id);
+        releaseLocked(lease);
+        settleWorkersLocked();
+        if (!closed) {
+          replies = dispatchLocked();
+        }
+      }
+    }
+    replies.forEach(Runnable::run);
   }
 
   private void onWorkerExit(WorkerProcess w) {
