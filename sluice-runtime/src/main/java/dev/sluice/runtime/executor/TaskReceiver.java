@@ -285,11 +285,7 @@ public final class TaskReceiver {
     w.thread = Thread.currentThread();
     inline.add(w);
     try {
-      execute(w);
-    } catch (RuntimeException e) {
-      log.error("unexpected failure running task {} inline", w.taskId, e);
-      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
-          "internal error running task " + w.taskId + ": " + e));
+      executeReportingInternalErrors(w);
     } finally {
       inline.remove(w);
       env.setCurrentTask(caller);
@@ -346,16 +342,24 @@ public final class TaskReceiver {
       }
     }
     try {
-      execute(w);
-    } catch (Throwable t) {
-      log.error("unexpected failure running task {}", w.taskId, t);
-      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
-          "internal error running task " + w.taskId + ": " + t));
+      executeReportingInternalErrors(w);
     } finally {
       finishedTasks.incrementAndGet();
       Thread.interrupted();
       env.setCurrentTask(null);
       currentWork.remove();
+    }
+  }
+
+  /** Runs {@code w}; a failure of the runtime itself (not of the task) becomes its error reply. */
+  private void executeReportingInternalErrors(Work w) {
+    try {
+      execute(w);
+    } catch (Throwable t) {
+      log.error("unexpected failure running task {}{}", w.taskId,
+          w.inlineReply != null ? " inline" : "", t);
+      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
+          "internal error running task " + w.taskId + ": " + t));
     }
   }
 
