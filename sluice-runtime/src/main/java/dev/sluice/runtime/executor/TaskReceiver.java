@@ -157,6 +157,12 @@ public final class TaskReceiver {
     queue.add(new Work(request, stream));
   }
 
+  /** True when the next task to run is one of {@code stream}'s. */
+  boolean nextQueuedIsOf(TaskStream stream) {
+    Work next = queue.peek();
+    return next != null && next.stream == stream;
+  }
+
   /** Sends every queued task of {@code stream} back to its owner, which stole them. */
   void returnQueued(TaskStream stream) {
     for (Iterator<Work> it = queue.iterator(); it.hasNext(); ) {

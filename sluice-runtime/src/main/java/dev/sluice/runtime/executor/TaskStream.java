@@ -129,7 +129,17 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
   }
 
-  /** Sends (or buffers, when {@code moreQueued}) the reply of one task. */
+  /**
+   * Sends the reply of one task, or buffers it when {@code moreQueued} and a task of this stream
+   * is still next in the receiver's queue: that task's own reply (or the steal or cancel that
+   * takes it out of the queue) flushes the buffer.
+   *
+   * <p>The queue is looked at again here, under {@code lock}, because the caller's look was
+   * earlier: a steal may have taken the next task back and flushed in between, and a reply
+   * buffered after that flush would wait for a task that never comes (its owner then waits for
+   * the reply forever). A steal takes its tasks out of the queue before it flushes under
+   * {@code lock}, so either this look misses them and flushes, or that flush sends this reply.
+   */
   void send(ByteString taskId, PushTaskReply reply, boolean moreQueued) {
     synchronized (lock) {
       if (closed) {
@@ -139,7 +149,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       makeRoomLocked(result.getSerializedSize());
       buffered.addResults(result);
       bufferedBytes += result.getSerializedSize();
-      if (moreQueued && buffered.getResultsCount() < MAX_BATCH) {
+      if (moreQueued && buffered.getResultsCount() < MAX_BATCH && receiver.nextQueuedIsOf(this)) {
         return;
       }
       flushLocked();
