@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +25,24 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's end of one lease's task stream: hands pushed tasks to the {@link TaskReceiver} and
  * sends their replies back; carries streaming generator reports to the owner and routes the
- * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to back are sent in one message, flushed as
- * soon as no further task is queued, so batching never delays the last reply.
+ * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to
+ * back are sent in one message, flushed as soon as no further task of the stream is queued, and
+ * at most {@link #MAX_HOLD_MILLIS} after a reply was held back, so batching never delays the
+ * last reply, nor any reply by more than that.
  *
  * <p>Threads: inbound batches arrive on a transport thread; replies are sent from the execution
- * thread or, for cancelled queued tasks, a transport thread. {@code lock} serializes sends.
+ * thread, for cancelled queued tasks a transport thread, and held replies the report sender.
+ * {@code lock} serializes sends.
  */
 final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
   private static final int MAX_BATCH = 64;
+  /**
+   * Longest a finished task's reply is held back while the next task runs. Short, so that a
+   * reply never waits for a long task, and the owner can tell which task a dying worker ran
+   * (the first of the lease's tasks it has no reply for).
+   */
+  private static final long MAX_HOLD_MILLIS = 2;
 
   private final TaskReceiver receiver;
   private final StreamObserver<TaskResultBatch> out;
@@ -46,6 +56,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private long bufferedBytes;
   private final List<IssuedItem> issued = new ArrayList<>();
   private boolean reportFlushScheduled;
+  private boolean heldFlushScheduled;
   private boolean closed;
 
   /**
@@ -150,6 +161,12 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       buffered.addResults(result);
       bufferedBytes += result.getSerializedSize();
       if (moreQueued && buffered.getResultsCount() < MAX_BATCH && receiver.nextQueuedIsOf(this)) {
+        if (!heldFlushScheduled) {
+          // The next task may run long: the held reply goes out after a moment regardless.
+          heldFlushScheduled = true;
+          CompletableFuture.delayedExecutor(MAX_HOLD_MILLIS, TimeUnit.MILLISECONDS, reportSender)
+              .execute(this::flushHeld);
+        }
         return;
       }
       flushLocked();
@@ -253,6 +270,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private void makeRoomLocked(long bytes) {
     if (bufferedBytes > 0 && bufferedBytes + bytes > maxBatchBytes) {
       flushLocked();
+    }
+  }
+
+  private void flushHeld() {
+    synchronized (lock) {
+      heldFlushScheduled = false;
+      if (!closed) {
+        flushLocked();
+      }
     }
   }
 
