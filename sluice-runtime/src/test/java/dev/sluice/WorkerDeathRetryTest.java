@@ -40,8 +40,10 @@ class WorkerDeathRetryTest {
 
   @BeforeAll
   static void startCluster() {
-    SluiceTestSupport.start(SluiceConfig.builder().numCpus(CPUS).build());
-    GeneratorTestFiles.awaitIdleWorkers(CPUS);
+    // Spare workers: a stream whose turn comes takes a started one instead of waiting for the
+    // JVM that replaces a halted worker (the node keeps this many, replacing each that dies).
+    SluiceTestSupport.start(SluiceConfig.builder().numCpus(CPUS).numWorkers(2 * CPUS).build());
+    GeneratorTestFiles.awaitIdleWorkers(2 * CPUS);
   }
 
   @AfterAll
