@@ -134,6 +134,25 @@ class MultiNodeTest {
     }
   }
 
+  /**
+   * Rule checked: a soft preference never overrides feasibility. The argument is large and on
+   * the head, so the task prefers the head; only node 2 has a GPU. The head sends the request to
+   * node 2, which must not send it back for the preference (before the fix the two nodes sent it
+   * to each other for as long as the driver followed, and the task never ran).
+   */
+  @Test
+  void aTaskNeedingAResourceOnlyAnotherNodeHasRunsThereThoughItsLargeArgumentIsOnTheHead() {
+    LocalCluster.Node gpuNode = cluster.nodes().get(2);
+    for (int size : new int[] {16 << 20, 200_000}) {
+      ObjectRef<byte[]> blob = Sluice.put(new byte[size]);
+      String ranOn = Sluice.task(MultiNodeTest::nodeOfBlob, blob)
+          .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build()).remote()
+          .get(Duration.ofSeconds(60));
+      assertThat(ranOn).as("argument of %d bytes", size)
+          .isEqualTo(gpuNode.nodeId().hex() + ":" + size);
+    }
+  }
+
   @Test
   void aDriverWithAWrongTokenIsRefused() {
     SluiceConfig wrong = cluster.driverConfig().clusterToken("not-the-cluster-token-0123").build();

@@ -46,6 +46,7 @@ final class ExecutionSlots<W> {
   private final Map<W, Integer> blockedDepth = new IdentityHashMap<>();
   /** Running tasks not blocked. Guarded by {@code this}. */
   private int active;
+  private boolean started;
   private boolean stopped;
   /** The lending state the node should know; the notice thread sends it when it changes. */
   private boolean lendWanted;
@@ -66,7 +67,17 @@ final class ExecutionSlots<W> {
         Thread.ofPlatform().daemon().name("sluice-cpu-lending").factory());
   }
 
-  /** Queues {@code w}; it starts at once if no running task is using the CPU. */
+  /** Starts running tasks: those queued so far, and from now on each as its turn comes. */
+  void start() {
+    List<W> start;
+    synchronized (this) {
+      started = true;
+      start = startLocked();
+    }
+    launch(start);
+  }
+
+  /** Queues {@code w}; once started, it starts at once if no running task uses the CPU. */
   void add(W w) {
     List<W> start;
     synchronized (this) {
@@ -144,7 +155,7 @@ final class ExecutionSlots<W> {
   /** Starts queued tasks while no running task uses the CPU. */
   private List<W> startLocked() {
     List<W> start = new ArrayList<>(1);
-    if (!stopped && active == 0 && !queue.isEmpty()) {
+    if (started && !stopped && active == 0 && !queue.isEmpty()) {
       W w = queue.poll();
       running.add(w);
       active++;

@@ -178,8 +178,9 @@ public final class TaskReceiver {
     return finishedTasks.get();
   }
 
-  /** Nothing to do: tasks start on threads of their own as they arrive. */
+  /** Starts running tasks (each on a thread of its own, see {@link ExecutionSlots}). */
   public void start() {
+    slots.start();
   }
 
   /** Opens the worker's end of a lease's task stream; {@code out} carries the replies. */
@@ -189,6 +190,12 @@ public final class TaskReceiver {
 
   void push(PushTaskRequest request, TaskStream stream) {
     slots.add(new Work(request, stream));
+  }
+
+  /** True when the next task to run is one of {@code stream}'s. */
+  boolean nextQueuedIsOf(TaskStream stream) {
+    Work next = slots.peekQueued();
+    return next != null && next.stream == stream;
   }
 
   /** Sends every queued task of {@code stream} back to its owner, which stole them. */

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,15 +25,24 @@ import org.slf4j.LoggerFactory;
 /**
  * The worker's end of one lease's task stream: hands pushed tasks to the {@link TaskReceiver} and
  * sends their replies back; carries streaming generator reports to the owner and routes the
- * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to back are sent in one message, flushed as
- * soon as no further task is queued, so batching never delays the last reply.
+ * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to
+ * back are sent in one message, flushed as soon as no further task of the stream is queued, and
+ * at most {@link #MAX_HOLD_MILLIS} after a reply was held back, so batching never delays the
+ * last reply, nor any reply by more than that.
  *
- * <p>Threads: inbound batches arrive on a transport thread; replies are sent from task threads
- * or, for cancelled queued tasks, a transport thread. {@code lock} serializes sends.
+ * <p>Threads: inbound batches arrive on a transport thread; replies are sent from task threads,
+ * for cancelled queued tasks a transport thread, and held replies the report sender.
+ * {@code lock} serializes sends.
  */
 final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
   private static final int MAX_BATCH = 64;
+  /**
+   * Longest a finished task's reply is held back while the next task runs. Short, so that a
+   * reply never waits for a long task, and the owner can tell which task a dying worker ran
+   * (the first of the lease's tasks it has no reply for).
+   */
+  private static final long MAX_HOLD_MILLIS = 2;
 
   private final TaskReceiver receiver;
   private final StreamObserver<TaskResultBatch> out;
@@ -46,6 +56,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private long bufferedBytes;
   private final List<IssuedItem> issued = new ArrayList<>();
   private boolean reportFlushScheduled;
+  private boolean heldFlushScheduled;
   private boolean closed;
   /** The lease this stream serves, from the first push that names it (empty until then). */
   private volatile ByteString leaseId = ByteString.EMPTY;
@@ -152,7 +163,17 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
   }
 
-  /** Sends (or buffers, when {@code moreQueued}) the reply of one task. */
+  /**
+   * Sends the reply of one task, or buffers it when {@code moreQueued} and a task of this stream
+   * is still next in the receiver's queue: that task's own reply (or the steal or cancel that
+   * takes it out of the queue) flushes the buffer.
+   *
+   * <p>The queue is looked at again here, under {@code lock}, because the caller's look was
+   * earlier: a steal may have taken the next task back and flushed in between, and a reply
+   * buffered after that flush would wait for a task that never comes (its owner then waits for
+   * the reply forever). A steal takes its tasks out of the queue before it flushes under
+   * {@code lock}, so either this look misses them and flushes, or that flush sends this reply.
+   */
   void send(ByteString taskId, PushTaskReply reply, boolean moreQueued) {
     synchronized (lock) {
       if (closed) {
@@ -162,7 +183,13 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       makeRoomLocked(result.getSerializedSize());
       buffered.addResults(result);
       bufferedBytes += result.getSerializedSize();
-      if (moreQueued && buffered.getResultsCount() < MAX_BATCH) {
+      if (moreQueued && buffered.getResultsCount() < MAX_BATCH && receiver.nextQueuedIsOf(this)) {
+        if (!heldFlushScheduled) {
+          // The next task may run long: the held reply goes out after a moment regardless.
+          heldFlushScheduled = true;
+          CompletableFuture.delayedExecutor(MAX_HOLD_MILLIS, TimeUnit.MILLISECONDS, reportSender)
+              .execute(this::flushHeld);
+        }
         return;
       }
       flushLocked();
@@ -266,6 +293,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private void makeRoomLocked(long bytes) {
     if (bufferedBytes > 0 && bufferedBytes + bytes > maxBatchBytes) {
       flushLocked();
+    }
+  }
+
+  private void flushHeld() {
+    synchronized (lock) {
+      heldFlushScheduled = false;
+      if (!closed) {
+        flushLocked();
+      }
     }
   }
 

@@ -56,6 +56,11 @@ final class ClusterView {
     return withRoom != null ? withRoom : best(need, false);
   }
 
+  /** True if node {@code n}'s total resources can hold {@code need} (free or not). */
+  static boolean canEverHold(NodeInfo n, Map<String, Double> need) {
+    return NodeManager.fits(need, n.getResourcesTotalMap());
+  }
+
   void reserve(NodeInfo target, Map<String, Double> need) {
     Map<String, Double> f = free.get(target.getNodeId());
     if (f != null) {
@@ -66,8 +71,8 @@ final class ClusterView {
   private NodeInfo best(Map<String, Double> need, boolean nowFree) {
     List<NodeInfo> candidates = new ArrayList<>();
     for (NodeInfo n : nodes.values()) {
-      Map<String, Double> budget = nowFree ? free.get(n.getNodeId()) : n.getResourcesTotalMap();
-      if (n.getAlive() && NodeManager.fits(need, budget)) {
+      if (n.getAlive() && (nowFree ? NodeManager.fits(need, free.get(n.getNodeId()))
+          : canEverHold(n, need))) {
         candidates.add(n);
       }
     }

@@ -921,13 +921,21 @@ public final class NodeManager implements AutoCloseable {
    * Where a new lease request goes (Ray's hybrid policy, simplified): a node-affinity request to
    * its node; a request this node can never serve to a node that can; a request that does not fit
    * here now to a node that reported room for it; everything else waits here.
+   *
+   * <p>A soft affinity (a preference, such as the locality of large arguments) never overrides
+   * feasibility and is followed on the first hop only: a request is not sent to a preferred node
+   * that can never serve it, nor back to it once it was sent on from there. Otherwise a preferred
+   * node without a needed resource and the node with it would send the request to each other
+   * for as long as the owner follows.
    */
   private Runnable routeLocked(PendingLease p) {
     LeaseRequest r = p.request;
     Map<String, Double> need = need(r);
     if (r.hasNodeAffinity() && !r.getNodeAffinity().getNodeId().equals(nodeIdBytes())) {
       NodeInfo target = clusterView.node(r.getNodeAffinity().getNodeId());
-      if (target != null && target.getAlive()) {
+      boolean soft = r.getNodeAffinity().getSoft();
+      if (target != null && target.getAlive() && (!soft
+          || (r.getSpillbackCount() == 0 && ClusterView.canEverHold(target, need)))) {
         return spillback(p, target);
       }
       long viewWait = Math.max(TimeUnit.SECONDS.toNanos(10),

@@ -52,8 +52,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Tasks are queued per scheduling key: the task's job and resource shape. A lease serves any
  * task of its key, so a burst of tasks reuses a few workers instead of asking the node manager per
- * task; up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker. A lease with
- * nothing to do is kept for {@code leaseIdleTimeout} and then returned by a periodic sweep.
+ * task; up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker (streaming
+ * generators have keys of their own and run one per lease). A lease with nothing to do is kept
+ * for {@code leaseIdleTimeout} and then returned by a periodic sweep.
+ *
+ * <p>A worker that dies costs a retry to the task it was running only: the tasks queued behind it
+ * on that worker are queued here again as they were ({@link LostTasks}).
  *
  * <p>Threads: all of a key's state is guarded by its {@link KeyState} monitor; RPCs are started
  * after the monitor is released, because with direct executors their callbacks may run inline.
@@ -61,6 +65,11 @@ import org.slf4j.LoggerFactory;
 public final class NormalTaskSubmitter {
   private static final Logger log = LoggerFactory.getLogger(NormalTaskSubmitter.class);
   private static final int MAX_PENDING_LEASE_REQUESTS = 8;
+  /**
+   * How many times a lease request is sent on from node to node: the local node, the node a
+   * preference names, and a node with the resources take two; more means the nodes disagree.
+   */
+  static final int MAX_LEASE_REDIRECTS = 4;
 
   private final TaskManager taskManager;
   private final ChannelPool channels;
@@ -92,6 +101,12 @@ public final class NormalTaskSubmitter {
     boolean leaseRequestScheduled;
     /** Set by that timer while it plans: the requests are due now. */
     boolean leaseRequestDue;
+    /**
+     * Streaming generators: a lease runs one at a time and nothing is pipelined behind it (a
+     * stream may run long, and a task queued behind it would wait that long, and be lost with
+     * it, without having run).
+     */
+    final boolean oneTaskPerLease;
     /** When lease requests of this key were first found infeasible everywhere, or -1. */
     long infeasibleSinceNanos = -1;
     final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
@@ -108,7 +123,8 @@ public final class NormalTaskSubmitter {
     }
 
     KeyState(String key, ByteString jobId, Map<String, Double> resources,
-        NodeAffinity affinity) {
+        NodeAffinity affinity, boolean oneTaskPerLease) {
+      this.oneTaskPerLease = oneTaskPerLease;
       this.key = key;
       this.jobId = jobId;
       this.resources = resources;
@@ -125,6 +141,11 @@ public final class NormalTaskSubmitter {
     /** The node manager that granted it, where it is returned. */
     final String grantedBy;
     final Map<TaskId, TaskSpec> inFlight = new LinkedHashMap<>();
+    /**
+     * Tasks in flight the worker reported started while an earlier one still ran (blocked); with
+     * the first in flight, these are the ones a worker death charges. Guarded by the key.
+     */
+    final java.util.Set<ByteString> started = new java.util.HashSet<>();
     StreamObserver<PushTaskBatch> requests;
     /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
     long idleSinceNanos = -1;
@@ -246,12 +267,13 @@ public final class NormalTaskSubmitter {
       return;
     }
     NodeAffinity affinity = spec.hasNodeAffinity() ? spec.getNodeAffinity() : null;
-    String key = schedulingKey(spec.getResourcesMap(), affinity);
+    String key = schedulingKey(spec.getResourcesMap(), affinity, spec.getStreamingGenerator());
     // Tasks of different jobs never share a lease (a worker nesting tasks of the job it runs
     // has one job, but a worker on the node's own class path may serve several in turn).
     KeyState ks = keys.computeIfAbsent(
         java.util.HexFormat.of().formatHex(spec.getJobId().toByteArray()) + "/" + key,
-        k -> new KeyState(key, spec.getJobId(), Map.copyOf(spec.getResourcesMap()), affinity));
+        k -> new KeyState(key, spec.getJobId(), Map.copyOf(spec.getResourcesMap()), affinity,
+            spec.getStreamingGenerator()));
     List<Runnable> actions;
     synchronized (ks) {
       ks.queue.add(spec);
@@ -327,8 +349,13 @@ public final class NormalTaskSubmitter {
     return null;
   }
 
-  static String schedulingKey(Map<String, Double> resources, NodeAffinity affinity) {
-    String shape = new TreeMap<>(resources).toString();
+  /**
+   * The key tasks share leases by: resources and node affinity; streaming generators have keys
+   * of their own, as they never share a worker's pipeline.
+   */
+  static String schedulingKey(Map<String, Double> resources, NodeAffinity affinity,
+      boolean generator) {
+    String shape = new TreeMap<>(resources) + (generator ? " generator" : "");
     return affinity == null ? shape : shape + "@" + NodeId.fromBytes(affinity.getNodeId()
         .toByteArray()) + (affinity.getSoft() ? "?" : "!");
   }
@@ -338,10 +365,11 @@ public final class NormalTaskSubmitter {
     Map<LeaseEntry, List<PushTaskBatch.Builder>> batches = new LinkedHashMap<>();
     // Each task goes to the least loaded lease, so a burst spreads over every worker before any
     // worker gets a second task queued, and stolen tasks go to the idle worker, not back.
+    int maxInFlight = ks.oneTaskPerLease ? 1 : maxTasksInFlightPerWorker;
     while (!ks.queue.isEmpty()) {
       LeaseEntry target = null;
       for (LeaseEntry lease : ks.leases) {
-        if (!lease.blocked && lease.inFlight.size() < maxTasksInFlightPerWorker
+        if (!lease.blocked && lease.inFlight.size() < maxInFlight
             && (target == null || lease.inFlight.size() < target.inFlight.size())) {
           target = lease;
         }
@@ -486,16 +514,26 @@ public final class NormalTaskSubmitter {
 
   private void onLeaseReply(KeyState ks, ByteString requestId, LeaseReply reply, String target,
       int spillbacks) {
+    if (reply.hasSpillback()) {
+      String next = Addresses.target(reply.getSpillback());
+      synchronized (ks) {
+        if (!ks.pendingLeaseRequests.contains(requestId) || closed) {
+          return;
+        }
+        if (spillbacks < MAX_LEASE_REDIRECTS) {
+          requestLease(ks, requestId, next, spillbacks + 1);
+          return;
+        }
+      }
+      // Nodes that keep sending a request on to each other will not grant it: wait (and ask
+      // the local node again later) or fail, as for a request no node can serve.
+      onLeaseReply(ks, requestId, LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
+          .setFailureMessage(redirectsExhausted(ks, target, next)).build(), target, spillbacks);
+      return;
+    }
     List<Runnable> actions;
     List<TaskSpec> failed = List.of();
     synchronized (ks) {
-      if (reply.hasSpillback()) {
-        if (ks.pendingLeaseRequests.contains(requestId) && !closed) {
-          String next = Addresses.target(reply.getSpillback());
-          requestLease(ks, requestId, next, spillbacks + 1);
-        }
-        return;
-      }
       if (reply.getInfeasible() && waitForFeasibleNode(ks, requestId, reply)) {
         return;
       }
@@ -532,6 +570,14 @@ public final class NormalTaskSubmitter {
           + spec.getDisplayName() + ") cannot be scheduled: " + reply.getFailureMessage()), false);
     }
     actions.forEach(Runnable::run);
+  }
+
+  private static String redirectsExhausted(KeyState ks, String from, String to) {
+    return "no node granted a worker for tasks needing " + new TreeMap<>(ks.resources)
+        + (ks.affinity == null ? "" : " (" + (ks.affinity.getSoft() ? "preferring" : "pinned to")
+            + " node " + NodeId.fromBytes(ks.affinity.getNodeId().toByteArray()) + ")")
+        + ": the lease request was sent on " + MAX_LEASE_REDIRECTS + " times between nodes, the"
+        + " last time from node manager " + from + " to " + to;
   }
 
   /**
@@ -602,6 +648,10 @@ public final class NormalTaskSubmitter {
               finished.add(r);
             }
           }
+          lease.started.addAll(batch.getStartedTaskIdsList());
+          for (TaskResult r : batch.getResultsList()) {
+            lease.started.remove(r.getTaskId());
+          }
           if (batch.getStealDone()) {
             lease.stealPending = false;
           }
@@ -639,21 +689,22 @@ public final class NormalTaskSubmitter {
     if (closed) {
       return;
     }
-    List<TaskSpec> lost;
+    LostTasks lost;
     List<Runnable> actions;
     synchronized (ks) {
       if (!ks.leases.remove(lease) || lease.dead) {
         return;
       }
       lease.dead = true;
-      lost = new ArrayList<>(lease.inFlight.values());
+      lost = LostTasks.of(lease.inFlight.values(), lease.started);
       lease.inFlight.clear();
       actions = planLocked(ks);
     }
     String worker = lease.describeWorker();
     if (!lost.isEmpty()) {
-      log.warn("{} failed with {} task(s) in flight: {}", worker, lost.size(), t.toString(),
-          t.getCause());
+      log.warn("{} failed with {} task(s) in flight ({} had not started and are queued again"
+          + " without spending a retry): {}", worker, lost.size(), lost.neverStarted().size(),
+          t.toString(), t.getCause());
     }
     channels.evict(Addresses.target(lease.grant.getWorker()));
     actions.forEach(Runnable::run);
@@ -674,7 +725,8 @@ public final class NormalTaskSubmitter {
         failLeasesOn(lease.grant.getWorker().getNodeId(), "its node manager "
             + lease.grantedBy + " does not answer");
       }
-      for (TaskSpec spec : lost) {
+      requeueNeverStarted(ks, lost.neverStarted());
+      for (TaskSpec spec : lost.ran()) {
         TaskId id = taskId(spec);
         String what = "task " + id + " (" + spec.getDisplayName() + ", attempt "
             + spec.getAttemptNumber() + ") failed: ";
@@ -683,9 +735,28 @@ public final class NormalTaskSubmitter {
                 lease.grant.getWorker()) + " (node manager " + lease.grantedBy + ") died while "
                 + worker + " ran it (" + t.getMessage() + ")")
             : Errors.error(ErrorType.WORKER_DIED, what + worker
-                + " died or became unreachable while running it (" + t.getMessage() + ")"), true);
+                + " died or became unreachable while running it (" + t.getMessage() + ")"),
+            true);
       }
     });
+  }
+
+  /** Puts tasks that were lost with a worker before they started back at the queue's head. */
+  private void requeueNeverStarted(KeyState ks, List<TaskSpec> specs) {
+    if (specs.isEmpty()) {
+      return;
+    }
+    List<Runnable> actions;
+    synchronized (ks) {
+      if (closed) {
+        return;
+      }
+      for (int i = specs.size() - 1; i >= 0; i--) {
+        ks.queue.addFirst(specs.get(i));
+      }
+      actions = planLocked(ks);
+    }
+    actions.forEach(Runnable::run);
   }
 
   /**

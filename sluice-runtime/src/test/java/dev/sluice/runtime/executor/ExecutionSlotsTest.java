@@ -10,6 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,6 +43,11 @@ class ExecutionSlotsTest {
     }
     finished.put(f.name, true);
   }, lendNotices::add);
+
+  @BeforeEach
+  void start() {
+    slots.start();
+  }
 
   @AfterEach
   void stop() {
