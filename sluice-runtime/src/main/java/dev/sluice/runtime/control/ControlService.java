@@ -82,7 +82,12 @@ public final class ControlService implements AutoCloseable {
    * with them every task and object id) of different clusters and sessions differ, and counts up
    * from there, so that ids within one cluster never repeat.
    */
-  private final AtomicInteger jobCounter = new AtomicInteger(new SecureRandom().nextInt());
+  /**
+   * Job numbers count up from a random start in [1, 2^30], so they differ across sessions and
+   * clusters, stay positive and increase for a billion jobs.
+   */
+  private final AtomicInteger jobCounter =
+      new AtomicInteger(1 + new SecureRandom().nextInt(1 << 30));
   private final Duration nodeTimeout;
   /** Cluster-wide garbage collection rounds started so far (see {@link #startGcRound}). */
   private final java.util.concurrent.atomic.AtomicLong gcRound =
