@@ -1,0 +1,120 @@
+package dev.sluice.runtime.core;
+
+import dev.sluice.ObjectId;
+import dev.sluice.TaskId;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.owner.MemoryStore;
+import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
+import dev.sluice.runtime.rpc.proto.CancelTaskReply;
+import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
+import dev.sluice.runtime.rpc.proto.CollectGarbageReply;
+import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
+import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.GetObjectReply;
+import dev.sluice.runtime.rpc.proto.GetObjectRequest;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
+import dev.sluice.runtime.rpc.proto.UpdateBorrowersReply;
+import dev.sluice.runtime.rpc.proto.UpdateBorrowersRequest;
+import dev.sluice.runtime.rpc.proto.WorkersDiedReply;
+import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code CoreWorkerService} of one process: task streams and cancellations for its executor,
+ * borrower updates and worker deaths for its reference table, garbage collection requests, and
+ * {@code GetObject} for the objects it owns. Protobuf stops here: each call is turned into a call
+ * on the receiver, the reference table or the memory store.
+ *
+ * <p>The server binds before the receiver and the reference table exist (they need its
+ * address), so they are handed over by {@link #serve}, before the address is published.
+ *
+ * <p>Threads: transport threads; no call blocks ({@code GetObject} answers when the value's
+ * future completes, on the completing thread).
+ */
+final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(CoreWorkerGrpcService.class);
+
+  private final MemoryStore store;
+  private final WorkerId workerId;
+  private volatile TaskReceiver receiver;
+  private volatile ReferenceCounter refs;
+
+  CoreWorkerGrpcService(MemoryStore store, WorkerId workerId) {
+    this.store = store;
+    this.workerId = workerId;
+  }
+
+  /** Hands over the receiver and reference table the calls go to. */
+  void serve(TaskReceiver receiver, ReferenceCounter refs) {
+    this.receiver = receiver;
+    this.refs = refs;
+  }
+
+  @Override
+  public StreamObserver<PushTaskBatch> pushTasks(StreamObserver<TaskResultBatch> out) {
+    return receiver.openTaskStream(out);
+  }
+
+  @Override
+  public void cancelTask(CancelTaskRequest req, StreamObserver<CancelTaskReply> out) {
+    boolean found = receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()));
+    out.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void updateBorrowers(UpdateBorrowersRequest req,
+      StreamObserver<UpdateBorrowersReply> out) {
+    for (BorrowerUpdate u : req.getUpdatesList()) {
+      refs.updateBorrowers(ObjectId.fromBytes(u.getObjectId().toByteArray()),
+          u.getBorrowerWorkerId(), u.getBorrowerNodeId(), u.getDelta());
+    }
+    out.onNext(UpdateBorrowersReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void workersDied(WorkersDiedRequest req, StreamObserver<WorkersDiedReply> out) {
+    req.getWorkerIdsList().forEach(refs::removeBorrower);
+    out.onNext(WorkersDiedReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void collectGarbage(CollectGarbageRequest req,
+      StreamObserver<CollectGarbageReply> out) {
+    // Off the transport thread: the collection frees unreachable refs, whose cleaners then
+    // release their objects.
+    Thread.ofVirtual().start(System::gc);
+    out.onNext(CollectGarbageReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getObject(GetObjectRequest req, StreamObserver<GetObjectReply> out) {
+    ObjectId id = ObjectId.fromBytes(req.getObjectId().toByteArray());
+    CompletableFuture<ObjectValue> f = store.find(id);
+    if (f == null) {
+      f = CompletableFuture.completedFuture(Errors.value(Errors.error(ErrorType.OBJECT_LOST,
+          "object " + id + " is unknown to its owner " + workerId
+              + " (never created there, or freed)")));
+    }
+    f.whenComplete((v, e) -> {
+      try {
+        out.onNext(GetObjectReply.newBuilder().setValue(v).build());
+        out.onCompleted();
+      } catch (RuntimeException ex) {
+        log.debug("could not answer GetObject for {}: {}", id, ex.toString());
+      }
+    });
+  }
+}
