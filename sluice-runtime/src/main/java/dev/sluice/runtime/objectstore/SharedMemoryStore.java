@@ -7,13 +7,9 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A node's shared-memory object store (Ray's plasma), owned by the node manager: one file in
@@ -40,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * background thread pre-faults the pool ({@link Prefaulter}): it keeps {@link #PREFAULT_AHEAD}
  * bytes past the highest range in use already written, and objects land on warm pages. When an
  * object does need pages past the warm region, the node's processes are asked (at most every
- * {@link #GC_HINT_INTERVAL_NANOS}) to collect garbage, since unreachable refs hold objects until
- * the collector finds them; freed low ranges are then reused instead of warming new ones.
+ * {@link GcRequests#HINT_INTERVAL_NANOS}) to collect garbage, since unreachable refs hold
+ * objects until the collector finds them; freed low ranges are then reused instead of warming
+ * new ones.
  *
  * <p>Writer extents: a worker writing many objects would pay a {@code create} round trip to the
  * node manager per object, on the producer's critical path. Instead it is granted an extent (a
@@ -52,9 +49,9 @@ import org.slf4j.LoggerFactory;
  * ({@link #releaseClient}).
  *
  * <p>Parts: this class owns the object table and the object lifecycle, and decides how room is
- * made; {@link StoreFile} owns the file and its mapping, {@link RangeAllocator} the free list,
- * {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
- * {@link WriterExtents} the extents.
+ * made (create, spill, restore, drop); {@link StoreFile} owns the file and its mapping,
+ * {@link RangeAllocator} the free list, {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
+ * {@link GcRequests} when to ask for garbage collection, {@link WriterExtents} the extents.
  *
  * <p>Threads: every method is {@code synchronized}; the store's monitor is the lock that guards
  * all of those parts (the prefaulter waits on it and notifies it). Spill and restore I/O happen
@@ -63,7 +60,6 @@ import org.slf4j.LoggerFactory;
  * the store full: a reserved chunk is free space.
  */
 public final class SharedMemoryStore implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(SharedMemoryStore.class);
   private static final long ALIGN = RangeAllocator.ALIGN;
 
   /** The outcome of {@link #create}. */
@@ -84,9 +80,6 @@ public final class SharedMemoryStore implements AutoCloseable {
    */
   public record Retry() implements Created {}
 
-  /** How long creates wait for a requested garbage collection to free objects before spilling. */
-  private static final long GC_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
-
   /** A pinned object's range. */
   public record Pinned(long offset, long size) {}
 
@@ -96,7 +89,6 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Warm region kept ahead of the highest range in use. */
   static final long PREFAULT_AHEAD = Prefaulter.AHEAD;
-  private static final long GC_HINT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final StoreFile storeFile;
   private final long capacity;
@@ -109,10 +101,29 @@ public final class SharedMemoryStore implements AutoCloseable {
       new LinkedHashMap<>(16, 0.75f, true);
   private long used;
   private boolean closed;
-  private final GarbageCollection requestGc;
-  private long gcRequestedAt;
-  private boolean gcRequested;
-  private long lastGcHint;
+  private final GcRequests gcRequests;
+  /** How the spiller makes room here. */
+  private final Spiller.Room room = new Spiller.Room() {
+    @Override
+    public long fit(long need) {
+      return firstFitLocked(need);
+    }
+
+    @Override
+    public void drop(ObjectId id, StoredObject e) {
+      dropLocked(id, e);
+    }
+
+    @Override
+    public void free(long offset, long size) {
+      freeRangeLocked(offset, size);
+    }
+
+    @Override
+    public long used() {
+      return used;
+    }
+  };
   /** Writer extents; guarded by {@code this}. */
   private final WriterExtents extents;
 
@@ -120,7 +131,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     this.storeFile = storeFile;
     this.capacity = storeFile.capacity();
     this.segment = storeFile.segment();
-    this.requestGc = requestGc;
+    this.gcRequests = new GcRequests(requestGc);
     this.free = new RangeAllocator(capacity);
     this.spiller = new Spiller(spillDir, segment);
     this.prefaulter = new Prefaulter(this, free, segment, capacity);
@@ -259,17 +270,10 @@ public final class SharedMemoryStore implements AutoCloseable {
       offset = firstFitLocked(alignedSize(size));
     }
     if (offset < 0) {
-      offset = dropSecondariesLocked(alignedSize(size));
+      offset = spiller.dropSecondariesUntilFits(objects, alignedSize(size), room);
     }
     if (offset < 0) {
-      long now = System.nanoTime();
-      if (!gcRequested || now - gcRequestedAt > 10 * GC_GRACE_NANOS) {
-        gcRequested = true;
-        gcRequestedAt = now;
-        requestGc.request(true);
-        return new Retry();
-      }
-      if (now - gcRequestedAt < GC_GRACE_NANOS) {
+      if (gcRequests.retryAfterCollection()) {
         return new Retry();
       }
       offset = allocateLocked(size, null);
@@ -485,39 +489,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (offset >= 0) {
       return offset;
     }
-    List<ObjectId> victims = Spiller.victims(objects, keep);
-    long spilledNow = 0;
-    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
-      ObjectId victim = it.next();
-      StoredObject e = objects.get(victim);
-      if (e.secondary) {
-        dropLocked(victim, e);
-      } else if (spillLocked(victim, e)) {
-        spilledNow += e.size;
-      } else {
-        continue;
-      }
-      offset = firstFitLocked(need);
-    }
-    if (spilledNow > 0) {
-      log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
-          + "{} MiB spilled in {} objects", spilledNow >> 20, spiller.directory(), size,
-          used >> 20, capacity >> 20, spiller.spilledBytes() >> 20, spiller.spilledObjects());
-    }
-    return offset;
-  }
-
-  /** Drops unpinned secondary copies, least recently used first, until {@code need} fits. */
-  private long dropSecondariesLocked(long need) {
-    List<ObjectId> victims = Spiller.droppableSecondaries(objects);
-    long offset = -1;
-    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
-      ObjectId victim = it.next();
-      log.debug("object store drops secondary copy {} to make room", victim);
-      dropLocked(victim, objects.get(victim));
-      offset = firstFitLocked(need);
-    }
-    return offset;
+    return spiller.spillUntilFits(objects, keep, need, size, room);
   }
 
   /**
@@ -539,11 +511,8 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Tracks the high-water mark; hints a collection when cold pages are being taken. */
   private void onAllocatedLocked(long end) {
-    boolean cold = prefaulter.allocated(end);
-    long now = System.nanoTime();
-    if (cold && now - lastGcHint > GC_HINT_INTERVAL_NANOS) {
-      lastGcHint = now;
-      requestGc.request(false);
+    if (prefaulter.allocated(end)) {
+      gcRequests.coldPagesTaken();
     }
     notifyAll();
   }
@@ -556,16 +525,6 @@ public final class SharedMemoryStore implements AutoCloseable {
   /** Puts a range back on the free list, merged with free neighbours. */
   private void returnRangeLocked(long offset, long size) {
     free.give(offset, alignedSize(size));
-  }
-
-  /** Writes {@code e} to disk and frees its range; false if it could not be written. */
-  private boolean spillLocked(ObjectId id, StoredObject e) {
-    if (!spiller.spill(id, e)) {
-      return false;
-    }
-    freeRangeLocked(e.offset, e.size);
-    e.offset = -1;
-    return true;
   }
 
   private void restoreLocked(ObjectId id, StoredObject e) {

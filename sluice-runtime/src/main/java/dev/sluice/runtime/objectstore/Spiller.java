@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Spilling for the store: which objects may leave memory when room is needed (least recently
  * used first), the writing of an object's bytes to the node's spill directory (owner-only files)
- * and their reading back, and the count of what is spilled. It does not free or take ranges of
- * the mapping: the store does, around these calls.
+ * and their reading back, and the count of what is spilled. Ranges of the mapping are freed and
+ * taken through the store ({@link Room}).
  *
  * <p>Threads: not thread-safe; guarded by the store's lock ({@link SharedMemoryStore}'s monitor).
  * The disk I/O runs under that lock: moving it out would let a pin, a delete or a new object
@@ -27,6 +28,21 @@ import org.slf4j.LoggerFactory;
  */
 final class Spiller {
   private static final Logger log = LoggerFactory.getLogger(Spiller.class);
+
+  /** What making room needs of the store; called under the store's lock. */
+  interface Room {
+    /** Takes {@code need} bytes by first fit: their offset, or -1. */
+    long fit(long need);
+
+    /** Removes {@code id} from the store, freeing its range (a secondary copy). */
+    void drop(ObjectId id, StoredObject e);
+
+    /** Frees {@code [offset, offset + size)}: the object there is on disk now. */
+    void free(long offset, long size);
+
+    /** Bytes in use, for the log. */
+    long used();
+  }
 
   private final Path spillDir;
   private final MemorySegment segment;
@@ -51,10 +67,58 @@ final class Spiller {
   }
 
   /**
+   * Makes room for {@code need} bytes (an object of {@code size}): spills the objects that may
+   * leave memory, least recently used first, until a first fit succeeds; a secondary copy among
+   * them is dropped instead. Returns the offset taken, or -1 if nothing fits even then.
+   */
+  long spillUntilFits(Map<ObjectId, StoredObject> objects, ObjectId keep, long need, long size,
+      Room room) {
+    long offset = -1;
+    long spilledNow = 0;
+    for (Iterator<ObjectId> it = victims(objects, keep).iterator();
+        it.hasNext() && offset < 0; ) {
+      ObjectId victim = it.next();
+      StoredObject e = objects.get(victim);
+      if (e.secondary) {
+        room.drop(victim, e);
+      } else if (spill(victim, e)) {
+        room.free(e.offset, e.size);
+        e.offset = -1;
+        spilledNow += e.size;
+      } else {
+        continue;
+      }
+      offset = room.fit(need);
+    }
+    if (spilledNow > 0) {
+      log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
+          + "{} MiB spilled in {} objects", spilledNow >> 20, spillDir, size, room.used() >> 20,
+          segment.byteSize() >> 20, spilledBytes >> 20, spilledObjects);
+    }
+    return offset;
+  }
+
+  /**
+   * Drops unpinned secondary copies (pulled from other nodes, so pulled again when needed), least
+   * recently used first, until a first fit of {@code need} bytes succeeds: its offset, or -1.
+   */
+  long dropSecondariesUntilFits(Map<ObjectId, StoredObject> objects, long need, Room room) {
+    long offset = -1;
+    for (Iterator<ObjectId> it = droppableSecondaries(objects).iterator();
+        it.hasNext() && offset < 0; ) {
+      ObjectId victim = it.next();
+      log.debug("object store drops secondary copy {} to make room", victim);
+      room.drop(victim, objects.get(victim));
+      offset = room.fit(need);
+    }
+    return offset;
+  }
+
+  /**
    * The objects that may leave memory, least recently used first ({@code objects} is in access
    * order): sealed, unpinned, in memory, and not {@code keep} (may be null).
    */
-  static List<ObjectId> victims(Map<ObjectId, StoredObject> objects, ObjectId keep) {
+  private static List<ObjectId> victims(Map<ObjectId, StoredObject> objects, ObjectId keep) {
     List<ObjectId> victims = new ArrayList<>();
     for (Map.Entry<ObjectId, StoredObject> me : objects.entrySet()) {
       StoredObject e = me.getValue();
@@ -66,7 +130,7 @@ final class Spiller {
   }
 
   /** The secondary copies that may be dropped, least recently used first: sealed, unpinned. */
-  static List<ObjectId> droppableSecondaries(Map<ObjectId, StoredObject> objects) {
+  private static List<ObjectId> droppableSecondaries(Map<ObjectId, StoredObject> objects) {
     List<ObjectId> victims = new ArrayList<>();
     for (Map.Entry<ObjectId, StoredObject> me : objects.entrySet()) {
       StoredObject e = me.getValue();
@@ -81,7 +145,7 @@ final class Spiller {
    * Writes the bytes of {@code e} (in memory at {@code e.offset}) to its spill file and records
    * the file in {@code e}; false, with a warning, if that fails. The caller frees the range.
    */
-  boolean spill(ObjectId id, StoredObject e) {
+  private boolean spill(ObjectId id, StoredObject e) {
     Path target = spillDir.resolve(id.hex());
     try {
       OwnerOnlyFiles.createDirectories(spillDir);
