@@ -48,9 +48,9 @@ import java.util.Set;
  * anything is spilled, and what a departed writer claimed without sealing is freed
  * ({@link #releaseClient}).
  *
- * <p>Parts: this class owns the object table and the object lifecycle, and decides how room is
- * made (create, spill, restore, drop); {@link StoreFile} owns the file and its mapping,
- * {@link RangeAllocator} the free list, {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
+ * <p>Parts: this class owns the object table and the object lifecycle, and decides when room is
+ * made; {@link StoreFile} owns the file and its mapping, {@link RangeAllocator} the free list,
+ * {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
  * {@link GcRequests} when to ask for garbage collection, {@link WriterExtents} the extents.
  *
  * <p>Threads: every method is {@code synchronized}; the store's monitor is the lock that guards
