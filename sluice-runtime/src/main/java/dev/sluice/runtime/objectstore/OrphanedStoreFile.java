@@ -25,7 +25,7 @@ public final class OrphanedStoreFile {
    */
   public static Runnable remover(Path storeFile) {
     String name = storeFile.getFileName().toString();
-    if (!SharedMemoryStore.FILE_NAME.matcher(name).matches() || name.endsWith(".extents")) {
+    if (!StoreFile.FILE_NAME.matcher(name).matches() || name.endsWith(".extents")) {
       return () -> { };
     }
     Path table = ExtentTable.fileOf(storeFile);

@@ -599,7 +599,7 @@ public final class SharedMemoryClient implements AutoCloseable {
           .reserveExtent(reserve(0), Callbacks.ignoreReply("release of the writer extents"));
       extents.close();
     }
-    boolean viewsEnded = SharedMemoryStore.endViews(openBuffers);
+    boolean viewsEnded = StoreFile.endViews(openBuffers);
     if (arena != null) {
       if (viewsEnded) {
         closeQuietly(arena);

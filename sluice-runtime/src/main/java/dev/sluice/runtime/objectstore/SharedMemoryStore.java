@@ -2,24 +2,14 @@ package dev.sluice.runtime.objectstore;
 
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
-import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A node's shared-memory object store (Ray's plasma), owned by the node manager: one file in
@@ -43,13 +33,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Allocation is first fit over a free list of ranges ordered by offset, coalesced on free,
  * in 64-byte units, so freed low ranges are reused first. The file is mapped once at start. A
- * page of a memory file system costs far more on its first write (the kernel allocates and
- * zeroes it: about 1 GB/s here, against 9 GB/s for a page written before), so a background
- * thread pre-faults the pool: it keeps {@link #PREFAULT_AHEAD} bytes past the highest range in
- * use already written, and objects land on warm pages. When an object does need pages past the
- * warm region, the node's processes are asked (at most every {@link #GC_HINT_INTERVAL_NANOS}) to
- * collect garbage, since unreachable refs hold objects until the collector finds them; freed low
- * ranges are then reused instead of warming new ones.
+ * background thread pre-faults the pool ({@link Prefaulter}): it keeps {@link #PREFAULT_AHEAD}
+ * bytes past the highest range in use already written, and objects land on warm pages. When an
+ * object does need pages past the warm region, the node's processes are asked (at most every
+ * {@link GcRequests#HINT_INTERVAL_NANOS}) to collect garbage, since unreachable refs hold
+ * objects until the collector finds them; freed low ranges are then reused instead of warming
+ * new ones.
  *
  * <p>Writer extents: a worker writing many objects would pay a {@code create} round trip to the
  * node manager per object, on the producer's critical path. Instead it is granted an extent (a
@@ -59,14 +48,19 @@ import org.slf4j.LoggerFactory;
  * anything is spilled, and what a departed writer claimed without sealing is freed
  * ({@link #releaseClient}).
  *
- * <p>Threads: every method is {@code synchronized}; spill and restore I/O happen under the lock
- * (they are rare and bounded by the object's size). A create that finds no room while the
- * prefaulter holds a chunk waits for that chunk (milliseconds) rather than reporting the store
- * full: a reserved chunk is free space.
+ * <p>Parts: this class owns the object table and the object lifecycle, and decides when room is
+ * made; {@link StoreFile} owns the file and its mapping, {@link RangeAllocator} the free list,
+ * {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
+ * {@link GcRequests} when to ask for garbage collection, {@link WriterExtents} the extents.
+ *
+ * <p>Threads: every method is {@code synchronized}; the store's monitor is the lock that guards
+ * all of those parts (the prefaulter waits on it and notifies it). Spill and restore I/O happen
+ * under the lock (they are rare and bounded by the object's size). A create that finds no room
+ * while the prefaulter holds a chunk waits for that chunk (milliseconds) rather than reporting
+ * the store full: a reserved chunk is free space.
  */
 public final class SharedMemoryStore implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(SharedMemoryStore.class);
-  private static final long ALIGN = 64;
+  private static final long ALIGN = RangeAllocator.ALIGN;
 
   /** The outcome of {@link #create}. */
   public sealed interface Created {}
@@ -86,9 +80,6 @@ public final class SharedMemoryStore implements AutoCloseable {
    */
   public record Retry() implements Created {}
 
-  /** How long creates wait for a requested garbage collection to free objects before spilling. */
-  private static final long GC_GRACE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
-
   /** A pinned object's range. */
   public record Pinned(long offset, long size) {}
 
@@ -96,55 +87,58 @@ public final class SharedMemoryStore implements AutoCloseable {
   public record Usage(long capacity, long used, long objects, long spilledBytes,
       long spilledObjects) {}
 
-  private static final class Entry {
-    final long size;
-    long offset = -1;
-    boolean sealed;
-    int pins;
-    boolean deletePending;
-    Path spilledTo;
-    final boolean secondary;
+  /** Warm region kept ahead of the highest range in use. */
+  static final long PREFAULT_AHEAD = Prefaulter.AHEAD;
 
-    Entry(long size, boolean secondary) {
-      this.size = size;
-      this.secondary = secondary;
-    }
-  }
-
-  private final Path file;
-  private final Path spillDir;
+  private final StoreFile storeFile;
   private final long capacity;
-  private final Arena arena;
   private final MemorySegment segment;
-  private final Set<Arena> openViews = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private final TreeMap<Long, Long> free = new TreeMap<>();
+  private final RangeAllocator free;
+  private final Spiller spiller;
+  private final Prefaulter prefaulter;
   /** Access order: the eldest entry is the least recently used. */
-  private final LinkedHashMap<ObjectId, Entry> objects = new LinkedHashMap<>(16, 0.75f, true);
+  private final LinkedHashMap<ObjectId, StoredObject> objects =
+      new LinkedHashMap<>(16, 0.75f, true);
   private long used;
-  private long spilledBytes;
-  private long spilledObjects;
   private boolean closed;
-  private final GarbageCollection requestGc;
-  private long gcRequestedAt;
-  private boolean gcRequested;
-  /** Bytes from 0 that have been written once (warm pages); guarded by {@code this}. */
-  private long warmUpTo;
-  /** Highest end of a range ever allocated; guarded by {@code this}. */
-  private long highWater;
-  private long lastGcHint;
+  private final GcRequests gcRequests;
+  /** How the spiller makes room here. */
+  private final Spiller.Room room = new Spiller.Room() {
+    @Override
+    public long fit(long need) {
+      return firstFitLocked(need);
+    }
+
+    @Override
+    public void drop(ObjectId id, StoredObject e) {
+      dropLocked(id, e);
+    }
+
+    @Override
+    public void free(long offset, long size) {
+      freeRangeLocked(offset, size);
+    }
+
+    @Override
+    public long used() {
+      return used;
+    }
+  };
   /** Writer extents; guarded by {@code this}. */
   private final WriterExtents extents;
-  /** True while the prefaulter holds a reserved chunk off the free list. */
-  private boolean prefaulting;
-  private final Thread prefaulter;
 
-  private SharedMemoryStore(Path file, Path spillDir, long capacity, Arena arena,
-      MemorySegment segment, ExtentTable extentTable, GarbageCollection requestGc) {
-    this.requestGc = requestGc;
-    this.extents = new WriterExtents(extentTable, new WriterExtents.Ranges() {
+  private SharedMemoryStore(StoreFile storeFile, Path spillDir, GarbageCollection requestGc) {
+    this.storeFile = storeFile;
+    this.capacity = storeFile.capacity();
+    this.segment = storeFile.segment();
+    this.gcRequests = new GcRequests(requestGc);
+    this.free = new RangeAllocator(capacity);
+    this.spiller = new Spiller(spillDir, segment);
+    this.prefaulter = new Prefaulter(this, free, segment, capacity);
+    this.extents = new WriterExtents(storeFile.extentTable(), new WriterExtents.Ranges() {
       @Override
       public long take(long size) {
-        long offset = takeFirstFitLocked(size);
+        long offset = free.take(size);
         if (offset >= 0) {
           onAllocatedLocked(offset + size);
         }
@@ -156,14 +150,6 @@ public final class SharedMemoryStore implements AutoCloseable {
         returnRangeLocked(offset, size);
       }
     });
-    this.prefaulter = Thread.ofPlatform().daemon().name("sluice-store-prefault")
-        .priority(Thread.MIN_PRIORITY).unstarted(this::prefaultLoop);
-    this.file = file;
-    this.spillDir = spillDir;
-    this.capacity = capacity;
-    this.arena = arena;
-    this.segment = segment;
-    free.put(0L, capacity);
   }
 
   /** How the store asks for garbage collection; must not block. */
@@ -195,63 +181,18 @@ public final class SharedMemoryStore implements AutoCloseable {
    */
   public static SharedMemoryStore create(Path directory, String name, long capacity,
       Path spillDir, GarbageCollection requestGc) {
-    if (capacity <= 0) {
-      throw new IllegalArgumentException("object store capacity must be positive: " + capacity);
-    }
-    long rounded = capacity / ALIGN * ALIGN;
-    Path file = directory.resolve(name);
-    try {
-      OwnerOnlyFiles.createDirectories(directory);
-      removeStaleFiles(directory);
-      long usable = Files.getFileStore(directory).getUsableSpace();
-      if (usable > 0 && rounded > usable) {
-        // Touching pages past the file system's free space would kill the process (SIGBUS).
-        long capped = usable / 10 * 9 / ALIGN * ALIGN;
-        log.warn("object store capacity {} MiB exceeds the {} MiB free in {}; using {} MiB",
-            rounded >> 20, usable >> 20, directory, capped >> 20);
-        rounded = capped;
-      }
-    } catch (IOException | RuntimeException e) {
-      throw new RuntimeStartupException("cannot create the shared-memory object store directory "
-          + directory + ": " + e, e);
-    }
-    Arena arena = Arena.ofShared();
-    try {
-      try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-        ch.truncate(rounded);
-        ch.position(rounded - 1);
-        ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
-        MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, rounded, arena);
-        ExtentTable table = ExtentTable.create(file);
-        log.info("shared-memory object store: {} ({} MiB)", file, rounded >> 20);
-        SharedMemoryStore store = new SharedMemoryStore(file, spillDir, rounded, arena, seg,
-            table, requestGc);
-        store.prefaulter.start();
-        return store;
-      }
-    } catch (IOException | RuntimeException e) {
-      arena.close();
-      try {
-        Files.deleteIfExists(file);
-        Files.deleteIfExists(ExtentTable.fileOf(file));
-      } catch (IOException ignored) {
-        // nothing more to clean
-      }
-      throw new RuntimeStartupException("cannot create the shared-memory object store "
-          + file + " (" + (rounded >> 20) + " MiB): " + e, e);
-    }
+    SharedMemoryStore store = new SharedMemoryStore(StoreFile.create(directory, name, capacity),
+        spillDir, requestGc);
+    store.prefaulter.start();
+    return store;
   }
-
-  static final java.util.regex.Pattern FILE_NAME =
-      java.util.regex.Pattern.compile("sluice-[0-9a-f]+-([0-9]+)(\\.extents)?");
 
   /**
    * The name of a store file: {@code sluice-<node>-<pid>}, naming the process that owns it so
    * that a later store can remove it once that process is gone ({@link #removeStaleFiles}).
    */
   public static String fileName(String node, long pid) {
-    return "sluice-" + node + "-" + pid;
+    return StoreFile.fileName(node, pid);
   }
 
   /**
@@ -260,29 +201,12 @@ public final class SharedMemoryStore implements AutoCloseable {
    * holds memory until it is deleted. Returns how many were removed.
    */
   public static int removeStaleFiles(Path directory) {
-    int removed = 0;
-    try (java.util.stream.Stream<Path> files = Files.list(directory)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        java.util.regex.Matcher m = FILE_NAME.matcher(f.getFileName().toString());
-        if (!m.matches()) {
-          continue;
-        }
-        long pid = Long.parseLong(m.group(1));
-        boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-        if (!alive && Files.deleteIfExists(f)) {
-          removed++;
-          log.info("removed the object store file {} of exited process {}", f, pid);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("could not look for stale object store files in {}: {}", directory, e.toString());
-    }
-    return removed;
+    return StoreFile.removeStaleFiles(directory);
   }
 
   /** The mapped file, for the node's processes to map. */
   public Path file() {
-    return file;
+    return storeFile.path();
   }
 
   /** Capacity in bytes. */
@@ -295,25 +219,7 @@ public final class SharedMemoryStore implements AutoCloseable {
    * end before the mapping does (see {@link #close}).
    */
   Set<Arena> openViews() {
-    return openViews;
-  }
-
-  /**
-   * Ends the views whose arenas are in {@code views} (their reads fail from then on); false if
-   * one is in use by an operation in progress and could not be ended, when the memory under it
-   * must stay mapped.
-   */
-  static boolean endViews(Set<Arena> views) {
-    boolean ended = true;
-    for (Arena view : views) {
-      try {
-        view.close();
-      } catch (IllegalStateException e) {
-        ended &= !view.scope().isAlive();
-      }
-    }
-    views.clear();
-    return ended;
+    return storeFile.openViews();
   }
 
   /** The whole mapping, for a client in the node manager's own process. */
@@ -344,7 +250,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       return new Refused(true, "object " + id + " of " + size + " bytes is larger than the "
           + "node's whole object store (" + capacity + " bytes; SluiceConfig.objectStoreBytes)");
     }
-    Entry existing = objects.get(id);
+    StoredObject existing = objects.get(id);
     if (existing != null) {
       if (existing.sealed) {
         return new Exists();
@@ -353,7 +259,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       dropLocked(id, existing);
     }
     long offset = firstFitLocked(alignedSize(size));
-    while (offset < 0 && prefaulting && !closed) {
+    while (offset < 0 && prefaulter.busy() && !closed) {
       // The prefaulter holds a chunk for a few milliseconds; it is free space, not usage.
       try {
         wait();
@@ -364,17 +270,10 @@ public final class SharedMemoryStore implements AutoCloseable {
       offset = firstFitLocked(alignedSize(size));
     }
     if (offset < 0) {
-      offset = dropSecondariesLocked(alignedSize(size));
+      offset = spiller.dropSecondariesUntilFits(objects, alignedSize(size), room);
     }
     if (offset < 0) {
-      long now = System.nanoTime();
-      if (!gcRequested || now - gcRequestedAt > 10 * GC_GRACE_NANOS) {
-        gcRequested = true;
-        gcRequestedAt = now;
-        requestGc.request(true);
-        return new Retry();
-      }
-      if (now - gcRequestedAt < GC_GRACE_NANOS) {
+      if (gcRequests.retryAfterCollection()) {
         return new Retry();
       }
       offset = allocateLocked(size, null);
@@ -383,10 +282,10 @@ public final class SharedMemoryStore implements AutoCloseable {
       return new Refused(false, "the node's object store is full: cannot fit object " + id
           + " of " + size + " bytes (capacity " + capacity + ", used " + used + " by "
           + objects.size() + " objects that are all in use, " + extents.claimedUnsettled()
-          + " being written, largest free range " + largestFreeLocked() + ", spilled "
-          + spilledBytes + ")");
+          + " being written, largest free range " + free.largestFree() + ", spilled "
+          + spiller.spilledBytes() + ")");
     }
-    Entry e = new Entry(size, secondary);
+    StoredObject e = new StoredObject(size, secondary);
     e.offset = offset;
     objects.put(id, e);
     return new Allocated(offset);
@@ -437,7 +336,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (size <= 0 || !extents.settle(client, slot, generation, offset, len)) {
       return ExtentSeal.REJECTED;
     }
-    Entry existing = objects.get(id);
+    StoredObject existing = objects.get(id);
     if (existing != null && existing.sealed) {
       returnRangeLocked(offset, len);
       return ExtentSeal.DUPLICATE;
@@ -445,7 +344,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (existing != null) {
       dropLocked(id, existing);
     }
-    Entry e = new Entry(size, false);
+    StoredObject e = new StoredObject(size, false);
     e.offset = offset;
     e.sealed = true;
     objects.put(id, e);
@@ -479,7 +378,7 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** True if the store has a sealed copy of {@code id} (in memory or spilled). */
   public synchronized boolean contains(ObjectId id) {
-    Entry e = objects.get(id);
+    StoredObject e = objects.get(id);
     return e != null && e.sealed;
   }
 
@@ -490,7 +389,7 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Marks {@code id} written: readable and spillable from now on. */
   public synchronized void seal(ObjectId id) {
-    Entry e = objects.get(id);
+    StoredObject e = objects.get(id);
     if (e != null) {
       e.sealed = true;
     }
@@ -504,7 +403,7 @@ public final class SharedMemoryStore implements AutoCloseable {
    */
   public synchronized Pinned pin(ObjectId id) {
     checkOpen();
-    Entry e = objects.get(id);
+    StoredObject e = objects.get(id);
     if (e == null || !e.sealed) {
       return null;
     }
@@ -517,7 +416,7 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Ends one {@link #pin}. */
   public synchronized void release(ObjectId id) {
-    Entry e = objects.get(id);
+    StoredObject e = objects.get(id);
     if (e == null || e.pins == 0) {
       return;
     }
@@ -529,7 +428,7 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Frees {@code id} (its owner no longer references it); deferred while it is pinned. */
   public synchronized void delete(ObjectId id) {
-    Entry e = objects.get(id);
+    StoredObject e = objects.get(id);
     if (e == null) {
       return;
     }
@@ -542,13 +441,13 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Bytes from the start of the pool that have been written at least once (warm pages). */
   synchronized long warmBytes() {
-    return warmUpTo;
+    return prefaulter.warmBytes();
   }
 
   /** Current usage. */
   public synchronized Usage usage() {
-    return new Usage(capacity, used + extents.claimedUnsettled(), objects.size(), spilledBytes,
-        spilledObjects);
+    return new Usage(capacity, used + extents.claimedUnsettled(), objects.size(),
+        spiller.spilledBytes(), spiller.spilledObjects());
   }
 
   /** Unmaps and removes the file and every spilled object. */
@@ -559,40 +458,17 @@ public final class SharedMemoryStore implements AutoCloseable {
         return;
       }
       closed = true;
+      prefaulter.stop();
       notifyAll();
     }
-    prefaulter.interrupt();
-    try {
-      prefaulter.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    prefaulter.join();
     synchronized (this) {
-      for (Entry e : objects.values()) {
-        deleteSpillFile(e);
+      for (StoredObject e : objects.values()) {
+        spiller.deleteFile(e);
       }
       objects.clear();
       extents.close();
-      try {
-        Files.deleteIfExists(ExtentTable.fileOf(file));
-      } catch (IOException e) {
-        log.warn("could not remove the extent table of {}: {}", file, e.toString());
-      }
-      if (endViews(openViews)) {
-        try {
-          arena.close();
-        } catch (IllegalStateException e) {
-          log.debug("object store mapping still in use at close: {}", e.toString());
-        }
-      } else {
-        // Unmapping under a view still in use would crash its reader; the process keeps it.
-        log.warn("object store {} closed with buffer views in use: left mapped", file);
-      }
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        log.warn("could not remove the object store file {}: {}", file, e.toString());
-      }
+      storeFile.close();
     }
   }
 
@@ -603,7 +479,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   }
 
   private static long alignedSize(long size) {
-    return (size + ALIGN - 1) / ALIGN * ALIGN;
+    return RangeAllocator.aligned(size);
   }
 
   /** First fit; spills least recently used unpinned objects (never {@code keep}) if needed. */
@@ -613,51 +489,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (offset >= 0) {
       return offset;
     }
-    List<ObjectId> victims = new ArrayList<>();
-    for (Map.Entry<ObjectId, Entry> me : objects.entrySet()) {
-      Entry e = me.getValue();
-      if (e.sealed && e.pins == 0 && e.offset >= 0 && !me.getKey().equals(keep)) {
-        victims.add(me.getKey());
-      }
-    }
-    long spilledNow = 0;
-    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
-      ObjectId victim = it.next();
-      Entry e = objects.get(victim);
-      if (e.secondary) {
-        dropLocked(victim, e);
-      } else if (spillLocked(victim, e)) {
-        spilledNow += e.size;
-      } else {
-        continue;
-      }
-      offset = firstFitLocked(need);
-    }
-    if (spilledNow > 0) {
-      log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
-          + "{} MiB spilled in {} objects", spilledNow >> 20, spillDir, size, used >> 20,
-          capacity >> 20, spilledBytes >> 20, spilledObjects);
-    }
-    return offset;
-  }
-
-  /** Drops unpinned secondary copies, least recently used first, until {@code need} fits. */
-  private long dropSecondariesLocked(long need) {
-    List<ObjectId> victims = new ArrayList<>();
-    for (Map.Entry<ObjectId, Entry> me : objects.entrySet()) {
-      Entry e = me.getValue();
-      if (e.secondary && e.sealed && e.pins == 0) {
-        victims.add(me.getKey());
-      }
-    }
-    long offset = -1;
-    for (Iterator<ObjectId> it = victims.iterator(); it.hasNext() && offset < 0; ) {
-      ObjectId victim = it.next();
-      log.debug("object store drops secondary copy {} to make room", victim);
-      dropLocked(victim, objects.get(victim));
-      offset = firstFitLocked(need);
-    }
-    return offset;
+    return spiller.spillUntilFits(objects, keep, need, size, room);
   }
 
   /**
@@ -666,9 +498,9 @@ public final class SharedMemoryStore implements AutoCloseable {
    * -1 if nothing fits even then.
    */
   private long firstFitLocked(long need) {
-    long offset = takeFirstFitLocked(need);
+    long offset = free.take(need);
     if (offset < 0 && extents.revokeAll() > 0) {
-      offset = takeFirstFitLocked(need);
+      offset = free.take(need);
     }
     if (offset >= 0) {
       used += need;
@@ -677,105 +509,12 @@ public final class SharedMemoryStore implements AutoCloseable {
     return offset;
   }
 
-  private long largestFreeLocked() {
-    long max = 0;
-    for (long len : free.values()) {
-      max = Math.max(max, len);
-    }
-    return max;
-  }
-
-  /** Takes {@code need} bytes off the free list, lowest offset first; -1 if no range fits. */
-  private long takeFirstFitLocked(long need) {
-    for (Map.Entry<Long, Long> range : free.entrySet()) {
-      // Read before removing: a removed TreeMap entry may take its successor's contents.
-      long offset = range.getKey();
-      long len = range.getValue();
-      if (len >= need) {
-        free.remove(offset);
-        if (len > need) {
-          free.put(offset + need, len - need);
-        }
-        return offset;
-      }
-    }
-    return -1;
-  }
-
   /** Tracks the high-water mark; hints a collection when cold pages are being taken. */
   private void onAllocatedLocked(long end) {
-    highWater = Math.max(highWater, end);
-    long now = System.nanoTime();
-    if (end > warmUpTo && now - lastGcHint > GC_HINT_INTERVAL_NANOS) {
-      lastGcHint = now;
-      requestGc.request(false);
+    if (prefaulter.allocated(end)) {
+      gcRequests.coldPagesTaken();
     }
     notifyAll();
-  }
-
-  /** Warm region kept ahead of the highest range in use. */
-  static final long PREFAULT_AHEAD = 256L << 20;
-  private static final long PREFAULT_CHUNK = 16L << 20;
-  private static final long GC_HINT_INTERVAL_NANOS =
-      java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
-
-  /**
-   * Writes zeros into free, cold ranges until {@link #PREFAULT_AHEAD} bytes past the high-water
-   * mark are warm. A chunk is reserved (taken off the free list) while it is written, so no
-   * object can be placed in it meanwhile; a chunk that is partly in use is skipped, since its
-   * producer has written those pages.
-   */
-  private void prefaultLoop() {
-    try {
-      while (true) {
-        long start;
-        long len;
-        synchronized (this) {
-          while (!closed && warmUpTo >= Math.min(capacity, highWater + PREFAULT_AHEAD)) {
-            wait();
-          }
-          if (closed) {
-            return;
-          }
-          start = warmUpTo;
-          len = Math.min(PREFAULT_CHUNK, capacity - start);
-          Map.Entry<Long, Long> range = free.floorEntry(start);
-          if (range == null || range.getKey() + range.getValue() < start + len) {
-            warmUpTo = start + len;
-            continue;
-          }
-          reserveLocked(range, start, len);
-          prefaulting = true;
-        }
-        segment.asSlice(start, len).fill((byte) 0);
-        synchronized (this) {
-          if (closed) {
-            return;
-          }
-          returnRangeLocked(start, len);
-          prefaulting = false;
-          notifyAll();
-          warmUpTo = start + len;
-        }
-      }
-    } catch (InterruptedException e) {
-      // closing
-    } catch (IllegalStateException e) {
-      // the mapping was closed under us
-    }
-  }
-
-  /** Takes {@code [start, start + len)} out of the free range {@code range}. */
-  private void reserveLocked(Map.Entry<Long, Long> range, long start, long len) {
-    long rStart = range.getKey();
-    long rEnd = rStart + range.getValue();
-    free.remove(rStart);
-    if (start > rStart) {
-      free.put(rStart, start - rStart);
-    }
-    if (rEnd > start + len) {
-      free.put(start + len, rEnd - start - len);
-    }
   }
 
   private void freeRangeLocked(long offset, long size) {
@@ -785,90 +524,32 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** Puts a range back on the free list, merged with free neighbours. */
   private void returnRangeLocked(long offset, long size) {
-    long len = alignedSize(size);
-    long end = offset + len;
-    long start = offset;
-    Map.Entry<Long, Long> before = free.floorEntry(offset);
-    if (before != null && before.getKey() + before.getValue() == offset) {
-      start = before.getKey();
-      len += before.getValue();
-      free.remove(before.getKey());
-    }
-    Long afterLen = free.remove(end);
-    if (afterLen != null) {
-      len += afterLen;
-    }
-    free.put(start, len);
+    free.give(offset, alignedSize(size));
   }
 
-  private boolean spillLocked(ObjectId id, Entry e) {
-    Path target = spillDir.resolve(id.hex());
-    try {
-      OwnerOnlyFiles.createDirectories(spillDir);
-      try (FileChannel ch = OwnerOnlyFiles.open(target, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-        java.nio.ByteBuffer src = segment.asSlice(e.offset, e.size).asByteBuffer();
-        while (src.hasRemaining()) {
-          ch.write(src);
-        }
-      }
-    } catch (IOException ex) {
-      log.warn("could not spill object {} to {}: {}", id, target, ex.toString());
-      return false;
-    }
-    freeRangeLocked(e.offset, e.size);
-    e.offset = -1;
-    e.spilledTo = target;
-    spilledBytes += e.size;
-    spilledObjects++;
-    return true;
-  }
-
-  private void restoreLocked(ObjectId id, Entry e) {
+  private void restoreLocked(ObjectId id, StoredObject e) {
     long offset = allocateLocked(e.size, id);
     if (offset < 0) {
       throw new IllegalStateException("the node's object store is full: cannot restore spilled "
           + "object " + id + " of " + e.size + " bytes (capacity " + capacity + ", used " + used
           + ")");
     }
-    try (FileChannel ch = FileChannel.open(e.spilledTo, StandardOpenOption.READ)) {
-      if (ch.size() != e.size) {
-        throw new IOException("spilled copy has " + ch.size() + " bytes, expected " + e.size);
-      }
-      java.nio.ByteBuffer dst = segment.asSlice(offset, e.size).asByteBuffer();
-      while (dst.hasRemaining()) {
-        if (ch.read(dst) < 0) {
-          throw new IOException("spilled copy ended early");
-        }
-      }
+    try {
+      spiller.readBack(e, offset);
     } catch (IOException ex) {
       freeRangeLocked(offset, e.size);
       throw new UncheckedIOException("object " + id + " spilled to " + e.spilledTo
           + " cannot be restored: " + ex.getMessage(), ex);
     }
-    deleteSpillFile(e);
+    spiller.deleteFile(e);
     e.offset = offset;
   }
 
-  private void deleteSpillFile(Entry e) {
-    if (e.spilledTo == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(e.spilledTo);
-    } catch (IOException ex) {
-      log.warn("could not remove spilled object {}: {}", e.spilledTo, ex.toString());
-    }
-    spilledBytes -= e.size;
-    spilledObjects--;
-    e.spilledTo = null;
-  }
-
-  private void dropLocked(ObjectId id, Entry e) {
+  private void dropLocked(ObjectId id, StoredObject e) {
     objects.remove(id);
     if (e.offset >= 0) {
       freeRangeLocked(e.offset, e.size);
     }
-    deleteSpillFile(e);
+    spiller.deleteFile(e);
   }
 }
