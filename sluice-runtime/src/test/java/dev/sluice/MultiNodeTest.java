@@ -3,7 +3,9 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.sluice.runtime.common.SessionRoots;
 import dev.sluice.runtime.daemon.LocalCluster;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -58,6 +60,21 @@ class MultiNodeTest {
   @Test
   void theDriverAttachesToTheHeadNode() {
     assertThat(Sluice.runtimeContext().nodeId()).isEqualTo(cluster.head().nodeId());
+  }
+
+  /**
+   * Rule: a local cluster's session directories go under the {@code sluice.session.root} system
+   * property when it is set (the build points it into {@code target/}), as a driver's do, so test
+   * runs leave nothing in {@code java.io.tmpdir/sluice}.
+   */
+  @Test
+  void theClusterKeepsItsSessionDirectoriesUnderTheConfiguredSessionRoot() {
+    String configured = System.getProperty("sluice.session.root");
+    Path root = configured != null ? Path.of(configured) : SessionRoots.defaultRoot();
+    for (LocalCluster.Node n : cluster.nodes()) {
+      assertThat(n.sessionDir().toAbsolutePath().normalize())
+          .startsWith(root.toAbsolutePath().normalize());
+    }
   }
 
   @Test

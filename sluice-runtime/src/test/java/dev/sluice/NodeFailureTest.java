@@ -24,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Node death on a real multi-node cluster ({@link LocalCluster}; a node is killed with
@@ -41,6 +42,8 @@ class NodeFailureTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int BLOB = 256 << 10;
   private static LocalCluster cluster;
+  /** Marker directories of this test's tasks; JUnit deletes it after the test. */
+  @TempDir Path markers;
 
   @BeforeAll
   static void startCluster() {
@@ -296,8 +299,8 @@ class NodeFailureTest {
 
   // ------------------------------------------------------------------ helpers
 
-  private static String markerDir() {
-    return SluiceTestSupport.newMarkerDir("node-failure").toString();
+  private String markerDir() throws IOException {
+    return Files.createTempDirectory(markers, "node-failure").toString();
   }
 
   private static void touch(String dir, String name) throws IOException {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** How failures reach the caller: application errors, dependencies, serialization, cancel. */
 @Timeout(120)
@@ -25,7 +26,8 @@ class TaskErrorsTest {
   private static final int NUM_CPUS = 2;
 
   private final List<ObjectRef<?>> sleepers = new ArrayList<>();
-  private Path markers;
+  /** Marker files of this test's tasks; JUnit deletes it after the test. */
+  @TempDir Path markers;
 
   @BeforeAll
   static void startCluster() {
@@ -46,9 +48,6 @@ class TaskErrorsTest {
   }
 
   private Path markers() {
-    if (markers == null) {
-      markers = SluiceTestSupport.newMarkerDir("sluice-errors-");
-    }
     return markers;
   }
 

@@ -4,6 +4,7 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionRoots;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
@@ -137,7 +138,7 @@ public final class LocalCluster implements AutoCloseable {
     private long objectStoreBytes = 512L << 20;
     private Duration heartbeatPeriod = Duration.ofMillis(200);
     private Duration nodeTimeout = Duration.ofSeconds(5);
-    private Path root = dev.sluice.runtime.common.SessionRoots.defaultRoot();
+    private Path root = defaultRoot();
     private final List<Map<String, Double>> resources = new ArrayList<>();
     private final Map<Integer, NodeNetwork> networks = new HashMap<>();
     private List<Path> daemonClassPath;
@@ -214,10 +215,20 @@ public final class LocalCluster implements AutoCloseable {
       return this;
     }
 
-    /** Where the cluster's session directories go (default {@code java.io.tmpdir/sluice}). */
+    /**
+     * Where the cluster's session directories go: by default the {@code sluice.session.root}
+     * system property, as for drivers (the build points it into {@code target/}), else {@code
+     * java.io.tmpdir/sluice}.
+     */
     public Builder root(Path root) {
       this.root = root;
       return this;
+    }
+
+    private static Path defaultRoot() {
+      String configured = System.getProperty("sluice.session.root");
+      return configured == null || configured.isBlank() ? SessionRoots.defaultRoot()
+          : Path.of(configured);
     }
 
     /** Starts the head, then the other nodes in parallel; returns once all are up. */
