@@ -8,10 +8,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executor;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -20,8 +22,8 @@ import java.util.function.Predicate;
  * The worker's CPU-lending rule (DESIGN "Nested tasks"): a worker runs its tasks one at a time,
  * in arrival order; when every task it runs is blocked (in {@code get} or {@code wait}, or a
  * producer paused by backpressure) the next queued task starts on a thread of its own, and only a
- * worker with nothing of its own left to start lends its CPU to its node, which may then lease the
- * worker out again. A blocked task that resumes simply runs on (a brief oversubscription, as in
+ * worker with nothing of its own left to start, blocked for {@link #LEND_DELAY}, lends its CPU to
+ * its node, which may then lease the worker out again. A blocked task that resumes simply runs on (a brief oversubscription, as in
  * Ray). So a mix of blocked tasks, paused streams and their readers never waits for a CPU or a
  * new JVM that it holds itself.
  *
@@ -34,10 +36,13 @@ import java.util.function.Predicate;
  * @param <W> a queued task
  */
 final class ExecutionSlots<W> {
+  /** How long every task must have been blocked before the worker lends its CPU. */
+  static final Duration LEND_DELAY = Duration.ofMillis(50);
+
   private final Consumer<W> run;
   private final Consumer<Boolean> lend;
   private final ExecutorService threads;
-  private final Executor lendNotices;
+  private final ScheduledExecutorService lendNotices;
   /** Guarded by {@code this}. */
   private final ArrayDeque<W> queue = new ArrayDeque<>();
   /** Started and not finished, in start order. Guarded by {@code this}. */
@@ -63,7 +68,7 @@ final class ExecutionSlots<W> {
     AtomicInteger n = new AtomicInteger();
     this.threads = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
         .name("sluice-task-executor-" + n.incrementAndGet()).unstarted(r));
-    this.lendNotices = Executors.newSingleThreadExecutor(
+    this.lendNotices = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("sluice-cpu-lending").factory());
   }
 
@@ -203,7 +208,14 @@ final class ExecutionSlots<W> {
     }
     lendWanted = want;
     try {
-      lendNotices.execute(this::sendLendState);
+      if (want) {
+        // Lend only a CPU that stays free: a producer waiting a moment for its consumer, or a
+        // get answered at once, keeps its worker (another lease would share its JVM, and its
+        // fate if one of them kills the process).
+        lendNotices.schedule(this::sendLendState, LEND_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+      } else {
+        lendNotices.execute(this::sendLendState);
+      }
     } catch (RejectedExecutionException e) {
       // stopping
     }
