@@ -56,6 +56,7 @@ final class WorkerProcess {
   private final WorkerLaunchCache.Plan aot;
   private final AtomicBoolean exitReported = new AtomicBoolean();
 
+  /** A worker of {@code process} (see {@link #launch}; tests pass a fake process). */
   WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile,
       WorkerLaunchCache.Plan aot) {
     this.id = id;
