@@ -58,7 +58,7 @@ final class ClusterView {
 
   /** True if node {@code n}'s total resources can hold {@code need} (free or not). */
   static boolean canEverHold(NodeInfo n, Map<String, Double> need) {
-    return NodeManager.fits(need, n.getResourcesTotalMap());
+    return Resources.fits(need, n.getResourcesTotalMap());
   }
 
   void reserve(NodeInfo target, Map<String, Double> need) {
@@ -71,7 +71,7 @@ final class ClusterView {
   private NodeInfo best(Map<String, Double> need, boolean nowFree) {
     List<NodeInfo> candidates = new ArrayList<>();
     for (NodeInfo n : nodes.values()) {
-      if (n.getAlive() && (nowFree ? NodeManager.fits(need, free.get(n.getNodeId()))
+      if (n.getAlive() && (nowFree ? Resources.fits(need, free.get(n.getNodeId()))
           : canEverHold(n, need))) {
         candidates.add(n);
       }

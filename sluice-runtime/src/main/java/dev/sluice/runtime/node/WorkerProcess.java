@@ -56,7 +56,8 @@ final class WorkerProcess {
   private final WorkerLaunchCache.Plan aot;
   private final AtomicBoolean exitReported = new AtomicBoolean();
 
-  private WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile,
+  /** A worker of {@code process} (see {@link #launch}; tests pass a fake process). */
+  WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile,
       WorkerLaunchCache.Plan aot) {
     this.id = id;
     this.job = job;

@@ -1,0 +1,27 @@
+package dev.sluice.runtime.node;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.runtime.rpc.proto.Address;
+import java.util.Map;
+
+/**
+ * A granted lease of {@code worker}: {@code resources} of the node, charged unless
+ * {@code blocked} (the worker's tasks all wait, so the lease's CPU is lent). {@code blocked} is
+ * guarded by the node manager's lock.
+ */
+final class Lease {
+  final ByteString id;
+  final WorkerProcess worker;
+  final Map<String, Double> resources;
+  final ByteString ownerWorkerId;
+  final ByteString ownerNodeId;
+  boolean blocked;
+
+  Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources, Address owner) {
+    this.ownerWorkerId = owner.getWorkerId();
+    this.ownerNodeId = owner.getNodeId();
+    this.id = id;
+    this.worker = worker;
+    this.resources = resources;
+  }
+}

@@ -1,0 +1,508 @@
+package dev.sluice.runtime.node;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.NodeId;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.proto.LeaseReply;
+import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.NodeInfo;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lease queue of a node (Ray's local task manager): holds lease requests until a worker of the
+ * request's job is free and the resources fit, grants them, takes leases back when they are
+ * returned, undeliverable or orphaned (their owner died), and lends the CPUs of leases whose
+ * worker's tasks are all blocked (the lending rule, DESIGN "Nested tasks").
+ *
+ * <p>Decisions produce the replies to send as {@link Runnable}s, run by the caller after it
+ * released the lock; the public-facing methods (those not named {@code ...Locked}) take the lock
+ * and run them themselves.
+ *
+ * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool},
+ * the {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no
+ * lock order.
+ */
+final class LeaseDispatcher {
+  private static final Logger log = LoggerFactory.getLogger(LeaseDispatcher.class);
+
+  private final NodeConfig config;
+  private final String advertisedHost;
+  private final Object lock;
+  private final WorkerPool pool;
+  private final JobCodeCache jobCode;
+  private final LeaseRouter router;
+  private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
+  private final Map<ByteString, Lease> leases = new HashMap<>();
+  private final Map<String, Double> available;
+  /** The worker key of the last grant: the job a warm spare is started for. */
+  private ByteString lastGrantedKey = ByteString.EMPTY;
+  private boolean closed;
+
+  LeaseDispatcher(NodeConfig config, String advertisedHost, Object lock, WorkerPool pool,
+      JobCodeCache jobCode, LeaseRouter router) {
+    this.config = config;
+    this.advertisedHost = advertisedHost;
+    this.lock = lock;
+    this.pool = pool;
+    this.jobCode = jobCode;
+    this.router = router;
+    this.available = new HashMap<>(config.resources());
+  }
+
+  // ------------------------------------------------------------------ entry points (take the lock)
+
+  /** A new lease request: routed, then queued here or answered. */
+  void requestLease(LeaseRequest req, StreamObserver<LeaseReply> out) {
+    List<Runnable> replies;
+    synchronized (lock) {
+      PendingLease p = new PendingLease(req, out);
+      if (closed) {
+        replies = List.of(reject(p, "node is shutting down"));
+      } else {
+        replies = routeLocked(p);
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * A lease is returned (by id; an empty id: the lease of worker {@code workerId}, whose owner's
+   * connection broke); with {@code disconnect} its worker is killed. {@code answer} answers the
+   * caller, after the kill and before the replies the freed resources allow.
+   */
+  void returnLease(ByteString leaseId, ByteString workerId, boolean disconnect,
+      String killReason, Runnable answer) {
+    List<Runnable> replies = List.of();
+    WorkerProcess toKill = null;
+    synchronized (lock) {
+      Lease lease = leaseId.isEmpty() ? leaseOfWorkerLocked(workerId) : leases.remove(leaseId);
+      if (leaseId.isEmpty()) {
+        if (lease != null) {
+          leases.remove(lease.id);
+        }
+        log.info("worker {} lost its owner's connection: {}", WorkerId.fromBytes(
+            workerId.toByteArray()), lease != null ? "lease released" : "no lease held");
+      }
+      if (lease != null) {
+        releaseLocked(lease);
+        if (disconnect) {
+          lease.worker.state = WorkerProcess.State.DEAD;
+          toKill = lease.worker;
+        }
+        settleWorkersLocked();
+        replies = dispatchLocked();
+      }
+    }
+    if (toKill != null) {
+      if (!killReason.isEmpty()) {
+        log.info("killing worker {} (pid {}): {}", toKill.id, toKill.pid(), killReason);
+      }
+      toKill.process.destroyForcibly();
+    }
+    answer.run();
+    replies.forEach(Runnable::run);
+  }
+
+  /** Cancels the waiting request {@code leaseRequestId}; false if it is not waiting here. */
+  boolean cancel(ByteString leaseRequestId) {
+    PendingLease found = null;
+    synchronized (lock) {
+      for (PendingLease p : pending) {
+        if (p.request().getLeaseRequestId().equals(leaseRequestId)) {
+          found = p;
+          break;
+        }
+      }
+      if (found != null) {
+        pending.remove(found);
+      } else {
+        found = router.removeParkedLocked(leaseRequestId);
+      }
+    }
+    if (found != null) {
+      complete(found.reply(), LeaseReply.newBuilder().setRejected(true).setCancelled(true)
+          .setFailureMessage("lease request cancelled by its owner").build());
+    }
+    return found != null;
+  }
+
+  /**
+   * Worker {@code id} says whether every task it runs is blocked: if so its leases' CPUs are lent
+   * and it may be leased again; when one resumes it is charged one lease again. {@code answer}
+   * answers the worker before the replies the change allows.
+   */
+  void workerBlocked(WorkerId id, boolean blocked, Runnable answer) {
+    List<Runnable> replies = List.of();
+    synchronized (lock) {
+      WorkerProcess w = pool.getLocked(id);
+      if (w != null && w.allBlocked != blocked) {
+        w.allBlocked = blocked;
+        if (w.allBlocked) {
+          leasesOfLocked(w).forEach(l -> setLentLocked(l, true));
+        }
+        settleWorkersLocked();
+        replies = dispatchLocked();
+      }
+    }
+    answer.run();
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * Worker {@code id} registered on {@code port}: returns the replies its being idle allows (to
+   * run after answering it), or null if it is unknown or already registered.
+   */
+  List<Runnable> workerRegistered(WorkerId id, int port) {
+    synchronized (lock) {
+      return pool.registeredLocked(id, port) == null ? null : dispatchLocked();
+    }
+  }
+
+  /**
+   * Worker {@code w} exited: its leases, and those it held as an owner, are released; after too
+   * many start failures in a row every waiting request is rejected.
+   */
+  void workerExited(WorkerProcess w) {
+    List<Runnable> replies;
+    synchronized (lock) {
+      WorkerProcess.State previous = pool.exitedLocked(w);
+      ByteString deadId = ByteString.copyFrom(w.id.toBytes());
+      leases.values().removeIf(l -> {
+        if (l.worker == w) {
+          releaseLocked(l);
+          return true;
+        }
+        if (l.ownerWorkerId.equals(deadId)) {
+          // The owner died holding this lease: nobody will return it. The leased worker's task
+          // stream broke with the owner, so the worker is free again.
+          releaseLocked(l);
+          log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
+          return true;
+        }
+        return false;
+      });
+      settleWorkersLocked();
+      if (closed) {
+        return;
+      }
+      if (previous == WorkerProcess.State.STARTING) {
+        pool.startFailedLocked();
+        log.error("worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
+            w.id, w.pid(), w.process.exitValue(), w.logFile, w.logTail(30));
+      } else if (previous == WorkerProcess.State.DEAD) {
+        log.debug("worker {} (pid {}) stopped as asked", w.id, w.pid());
+      } else {
+        log.warn("worker {} (pid {}) exited with code {} while {}", w.id, w.pid(),
+            w.process.exitValue(), previous);
+      }
+      replies = new ArrayList<>();
+      if (pool.failingToStartLocked()) {
+        String msg = "worker processes on node " + config.nodeId() + " fail to start ("
+            + pool.consecutiveStartFailuresLocked() + " in a row); last log " + w.logFile + ":\n"
+            + w.logTail(30);
+        while (!pending.isEmpty()) {
+          replies.add(reject(pending.poll(), msg));
+        }
+      } else {
+        if (pool.sizeLocked() < config.numPrestartWorkers()) {
+          pool.launchLocked(ByteString.EMPTY, config.workerClassPath());
+        }
+        replies.addAll(dispatchLocked());
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * A job's code is ready ({@code failure} null; {@code classPath} null: the node's), or cannot
+   * be had: then the job's waiting requests are rejected naming the job and the failure.
+   */
+  void jobCodeFetched(ByteString job, List<Path> classPath, String failure) {
+    List<Runnable> replies = new ArrayList<>();
+    synchronized (lock) {
+      if (failure != null) {
+        jobCode.forgetLocked(job);
+        for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+          PendingLease p = it.next();
+          if (p.request().getJobId().equals(job)) {
+            it.remove();
+            replies.add(reject(p, failure));
+          }
+        }
+      } else {
+        jobCode.readyLocked(job, classPath);
+        if (!closed) {
+          replies.addAll(dispatchLocked());
+        }
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * The cluster view was refreshed (a heartbeat reply): leases of owners on dead nodes are
+   * released, parked requests routed again, waiting requests spilled to nodes with room.
+   */
+  void clusterViewRefreshed(List<NodeInfo> nodes) {
+    List<Runnable> replies = new ArrayList<>();
+    synchronized (lock) {
+      router.viewLocked().update(nodes);
+      releaseLeasesOfDeadOwnersLocked(nodes);
+      for (PendingLease p : router.takeParkedLocked()) {
+        LeaseRouter.Route route = router.routeLocked(p, available);
+        switch (route.kind()) {
+          case QUEUE -> pending.add(p);
+          case REPLY -> replies.add(() -> complete(p.reply(), route.reply()));
+          case PARK -> { }
+        }
+      }
+      replies.addAll(router.spillWaitingLocked(pending, available));
+      replies.addAll(dispatchLocked());
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  /**
+   * The node closes: no more grants or worker starts. Returns the waiting requests (to reject).
+   */
+  List<PendingLease> closeLocked() {
+    if (closed) {
+      return null;
+    }
+    closed = true;
+    List<PendingLease> waiting = new ArrayList<>(pending);
+    waiting.addAll(router.takeParkedLocked());
+    pending.clear();
+    return waiting;
+  }
+
+  Map<String, Double> availableLocked() {
+    return available;
+  }
+
+  int pendingCountLocked() {
+    return pending.size();
+  }
+
+  // ------------------------------------------------------------------ scheduling (under lock)
+
+  /** Routes a new request; returns the replies to send. */
+  private List<Runnable> routeLocked(PendingLease p) {
+    LeaseRouter.Route route = router.routeLocked(p, available);
+    return switch (route.kind()) {
+      case PARK -> List.of();
+      case REPLY -> List.of(() -> complete(p.reply(), route.reply()));
+      case QUEUE -> {
+        pending.add(p);
+        yield dispatchLocked();
+      }
+    };
+  }
+
+  /** Grants what can be granted and starts workers for what is waiting; returns the replies. */
+  List<Runnable> dispatchLocked() {
+    List<Runnable> replies = new ArrayList<>();
+    Map<ByteString, Integer> waitingForWorker = new LinkedHashMap<>();
+    // Resources not yet promised: requests waiting for a worker to start count against it, so
+    // that no more workers start than could ever be leased.
+    Map<String, Double> unpromised = new HashMap<>(available);
+    for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
+      PendingLease p = it.next();
+      Map<String, Double> need = Resources.need(p.request());
+      String infeasible = router.infeasibility(need);
+      if (infeasible != null) {
+        it.remove();
+        LeaseReply r = LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
+            .setFailureMessage(infeasible).build();
+        replies.add(() -> complete(p.reply(), r));
+        continue;
+      }
+      ByteString key = jobCode.workerKeyLocked(p.request());
+      if (key == null) {
+        continue;  // the job's code is being fetched; it promises nothing meanwhile
+      }
+      if (!Resources.fits(need, unpromised)) {
+        continue;
+      }
+      need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
+      WorkerProcess idle = pool.idleOfLocked(key);
+      if (idle == null) {
+        // The lending rule: a worker whose every task is blocked runs more tasks on its lent CPU
+        // in the same JVM, sooner than a new JVM could start (DESIGN "Nested tasks").
+        idle = pool.lendingOfLocked(key, w -> leasesOfLocked(w).size());
+        if (idle != null) {
+          idle.allBlocked = false;
+        }
+      }
+      if (idle == null) {
+        waitingForWorker.merge(key, 1, Integer::sum);
+        continue;
+      }
+      lastGrantedKey = key;
+      it.remove();
+      need.forEach((k, v) -> available.merge(k, -v, Double::sum));
+      Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need,
+          p.request().getOwner());
+      leases.put(lease.id, lease);
+      idle.state = WorkerProcess.State.LEASED;
+      LeaseReply reply = LeaseReply.newBuilder()
+          .setLeaseId(lease.id)
+          .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
+          .setWorkerPid(idle.pid())
+          .build();
+      replies.add(() -> {
+        if (!complete(p.reply(), reply)) {
+          takeBackUndelivered(lease.id);
+        }
+      });
+    }
+    if (!closed) {
+      pool.startWorkersLocked(waitingForWorker, lastGrantedKey, jobCode::classPathLocked,
+          pending.size(), replies);
+    }
+    return replies;
+  }
+
+  /**
+   * A lease whose grant could not be delivered (its owner died while it waited) goes back at
+   * once: nobody will ever use or return it.
+   */
+  private void takeBackUndelivered(ByteString leaseId) {
+    List<Runnable> replies = List.of();
+    synchronized (lock) {
+      Lease lease = leases.remove(leaseId);
+      if (lease != null) {
+        log.info("lease of worker {} taken back: its owner was gone when it was granted",
+            lease.worker.id);
+        releaseLocked(lease);
+        settleWorkersLocked();
+        if (!closed) {
+          replies = dispatchLocked();
+        }
+      }
+    }
+    replies.forEach(Runnable::run);
+  }
+
+  List<Lease> leasesOfLocked(WorkerProcess w) {
+    List<Lease> out = new ArrayList<>();
+    for (Lease l : leases.values()) {
+      if (l.worker == w) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+
+  /** Lends (or takes back) the CPU of lease {@code l}. */
+  private void setLentLocked(Lease l, boolean lent) {
+    if (l.blocked != lent) {
+      double cpu = l.resources.getOrDefault("CPU", 0.0);
+      available.merge("CPU", lent ? cpu : -cpu, Double::sum);
+      l.blocked = lent;
+    }
+  }
+
+  /**
+   * After leases came or went: a leased worker with no lease left is idle again, and a worker
+   * running an unblocked task is charged the CPU of at least one of its leases.
+   */
+  private void settleWorkersLocked() {
+    for (WorkerProcess w : pool.allLocked()) {
+      if (w.state != WorkerProcess.State.LEASED) {
+        continue;
+      }
+      List<Lease> held = leasesOfLocked(w);
+      if (held.isEmpty()) {
+        pool.idleLocked(w);
+      } else if (!w.allBlocked && held.stream().allMatch(l -> l.blocked)) {
+        setLentLocked(held.getLast(), false);
+      }
+    }
+  }
+
+  private Lease leaseOfWorkerLocked(ByteString workerId) {
+    for (Lease l : leases.values()) {
+      if (ByteString.copyFrom(l.worker.id.toBytes()).equals(workerId)) {
+        return l;
+      }
+    }
+    return null;
+  }
+
+  private void releaseLocked(Lease lease) {
+    if (!lease.blocked) {
+      lease.resources.forEach((k, v) -> available.merge(k, v, Double::sum));
+    } else {
+      lease.resources.forEach((k, v) -> {
+        if (!"CPU".equals(k)) {
+          available.merge(k, v, Double::sum);
+        }
+      });
+    }
+  }
+
+  /**
+   * Leases whose owner ran on a node that died are released: nobody will return them, and the
+   * owner's task streams broke with it, so the workers are free again.
+   */
+  private void releaseLeasesOfDeadOwnersLocked(List<NodeInfo> nodes) {
+    Set<ByteString> dead = new HashSet<>();
+    for (NodeInfo n : nodes) {
+      if (!n.getAlive()) {
+        dead.add(n.getNodeId());
+      }
+    }
+    if (dead.isEmpty()) {
+      return;
+    }
+    leases.values().removeIf(l -> {
+      if (!dead.contains(l.ownerNodeId)) {
+        return false;
+      }
+      releaseLocked(l);
+      log.info("lease of worker {} released: its owner's node {} died", l.worker.id,
+          NodeId.fromBytes(l.ownerNodeId.toByteArray()));
+      return true;
+    });
+    settleWorkersLocked();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static Runnable reject(PendingLease p, String message) {
+    LeaseReply r = LeaseReply.newBuilder().setRejected(true).setFailureMessage(message).build();
+    return () -> complete(p.reply(), r);
+  }
+
+  /** Answers a lease request; false if its caller is gone (the call was cancelled). */
+  static <T> boolean complete(StreamObserver<T> observer, T value) {
+    if (observer instanceof ServerCallStreamObserver<T> call && call.isCancelled()) {
+      log.debug("could not answer a lease request: its caller is gone");
+      return false;
+    }
+    try {
+      observer.onNext(value);
+      observer.onCompleted();
+      return true;
+    } catch (RuntimeException e) {
+      log.debug("could not answer a lease request (caller gone?): {}", e.toString());
+      return false;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+package dev.sluice.runtime.node;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.objectmanager.ObjectManager;
+import dev.sluice.runtime.objectstore.ObjectStoreService;
+import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
+import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
+import dev.sluice.runtime.rpc.proto.CreateObjectReply;
+import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsReply;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
+import dev.sluice.runtime.rpc.proto.FetchObjectReply;
+import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
+import dev.sluice.runtime.rpc.proto.LeaseReply;
+import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.NodeStatsReply;
+import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
+import dev.sluice.runtime.rpc.proto.ObjectChunk;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
+import dev.sluice.runtime.rpc.proto.PinObjectReply;
+import dev.sluice.runtime.rpc.proto.PinObjectRequest;
+import dev.sluice.runtime.rpc.proto.PullObjectRequest;
+import dev.sluice.runtime.rpc.proto.RegisterDriverReply;
+import dev.sluice.runtime.rpc.proto.RegisterDriverRequest;
+import dev.sluice.runtime.rpc.proto.RegisterWorkerReply;
+import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectReply;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
+import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
+import dev.sluice.runtime.rpc.proto.ReturnWorkerReply;
+import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
+import dev.sluice.runtime.rpc.proto.SealObjectReply;
+import dev.sluice.runtime.rpc.proto.SealObjectRequest;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
+import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
+import dev.sluice.runtime.rpc.proto.WorkerInfo;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+
+/**
+ * The node manager's gRPC service ({@code NodeManagerService}): turns its calls into calls of the
+ * {@link LeaseDispatcher} (leases and workers), the {@link NodeNotices} (drivers), the
+ * {@link ObjectStoreService} (store RPCs) and the {@link ObjectManager} (object transfers).
+ * Protobuf stays at this edge where the callee takes plain values.
+ *
+ * <p>Threads: handlers run on transport threads; only {@code getNodeStats} takes the node
+ * manager's lock here (the callees take it themselves), and no reply is sent under it.
+ */
+final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerServiceImplBase {
+  private final NodeConfig config;
+  private final String advertisedHost;
+  private final Object lock;
+  private final WorkerPool pool;
+  private final LeaseDispatcher dispatcher;
+  private final NodeNotices notices;
+  private final ObjectStoreService objectStoreService;
+  private final ObjectManager objectManager;
+
+  NodeManagerGrpcService(NodeConfig config, String advertisedHost, Object lock, WorkerPool pool,
+      LeaseDispatcher dispatcher, NodeNotices notices, ObjectStoreService objectStoreService,
+      ObjectManager objectManager) {
+    this.config = config;
+    this.advertisedHost = advertisedHost;
+    this.lock = lock;
+    this.pool = pool;
+    this.dispatcher = dispatcher;
+    this.notices = notices;
+    this.objectStoreService = objectStoreService;
+    this.objectManager = objectManager;
+  }
+
+  @Override
+  public void registerWorker(RegisterWorkerRequest req, StreamObserver<RegisterWorkerReply> out) {
+    WorkerId id = WorkerId.fromBytes(req.getWorkerId().toByteArray());
+    List<Runnable> replies = dispatcher.workerRegistered(id, req.getPort());
+    if (replies == null) {
+      out.onError(Status.FAILED_PRECONDITION
+          .withDescription("unknown or already registered worker " + id).asRuntimeException());
+      return;
+    }
+    out.onNext(RegisterWorkerReply.newBuilder()
+        .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+        .setHost(advertisedHost).build());
+    out.onCompleted();
+    replies.forEach(Runnable::run);
+  }
+
+  @Override
+  public void requestWorkerLease(LeaseRequest req, StreamObserver<LeaseReply> out) {
+    dispatcher.requestLease(req, out);
+  }
+
+  @Override
+  public void returnWorker(ReturnWorkerRequest req, StreamObserver<ReturnWorkerReply> out) {
+    dispatcher.returnLease(req.getLeaseId(), req.getWorkerId(), req.getDisconnectWorker(),
+        req.getKillReason(), () -> {
+          out.onNext(ReturnWorkerReply.getDefaultInstance());
+          out.onCompleted();
+        });
+  }
+
+  @Override
+  public void cancelWorkerLease(CancelLeaseRequest req, StreamObserver<CancelLeaseReply> out) {
+    boolean cancelled = dispatcher.cancel(req.getLeaseRequestId());
+    out.onNext(CancelLeaseReply.newBuilder().setCancelled(cancelled).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void notifyWorkerBlocked(WorkerBlockedRequest req,
+      StreamObserver<WorkerBlockedReply> out) {
+    dispatcher.workerBlocked(WorkerId.fromBytes(req.getWorkerId().toByteArray()),
+        req.getBlocked(), () -> {
+          out.onNext(WorkerBlockedReply.getDefaultInstance());
+          out.onCompleted();
+        });
+  }
+
+  @Override
+  public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
+    out.onNext(objectStoreService.create(req));
+    out.onCompleted();
+  }
+
+  @Override
+  public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
+    out.onNext(objectStoreService.seal(req));
+    out.onCompleted();
+  }
+
+  @Override
+  public void reserveExtent(ReserveExtentRequest req, StreamObserver<ReserveExtentReply> out) {
+    out.onNext(objectStoreService.reserveExtent(req));
+    out.onCompleted();
+  }
+
+  @Override
+  public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
+    out.onNext(objectStoreService.pin(req));
+    out.onCompleted();
+  }
+
+  @Override
+  public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
+    objectStoreService.release(req.getObjectId());
+    out.onNext(ReleaseObjectReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
+    objectStoreService.delete(req);
+    out.onNext(DeleteObjectsReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getObjectStoreStats(ObjectStoreStatsRequest req,
+      StreamObserver<ObjectStoreStatsReply> out) {
+    out.onNext(objectStoreService.stats());
+    out.onCompleted();
+  }
+
+  @Override
+  public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
+    objectManager.pullObject(req, out);
+  }
+
+  @Override
+  public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
+    objectManager.fetchObject(req, out);
+  }
+
+  @Override
+  public void registerDriver(RegisterDriverRequest req, StreamObserver<RegisterDriverReply> out) {
+    notices.registerDriver(req);
+    out.onNext(RegisterDriverReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getNodeStats(NodeStatsRequest req, StreamObserver<NodeStatsReply> out) {
+    NodeStatsReply.Builder b = NodeStatsReply.newBuilder()
+        .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+        .putAllResourcesTotal(config.resources());
+    synchronized (lock) {
+      b.putAllResourcesAvailable(dispatcher.availableLocked());
+      for (WorkerProcess w : pool.allLocked()) {
+        b.addWorkers(WorkerInfo.newBuilder()
+            .setWorkerId(ByteString.copyFrom(w.id.toBytes()))
+            .setPid(w.pid()).setPort(w.port).setState(w.state.name()).setJobId(w.job));
+      }
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+}
