@@ -181,10 +181,10 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
     this.refs = new ReferenceCounter(self, store, this::sendBorrowerUpdate, this::deleteShared);
     this.taskManager = new TaskManager(store, refs, this::isLost, this::deleteCopyAt,
         (id, where) -> sharedStore.prefetch(id, where));
-    this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
-        self, this::resolve, timers, options.maxTasksInFlightPerWorker(),
-        options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),
-        this::nodeManagerReachable);
+    this.submitter = new NormalTaskSubmitter(taskManager, channels, self, this::resolve, timers,
+        this::nodeManagerReachable, new NormalTaskSubmitter.Options(options.nodeManagerTarget(),
+            options.maxTasksInFlightPerWorker(), options.leaseIdleTimeout(),
+            options.maxMessageBytes(), options.unschedulableTimeout()));
     taskManager.setResubmitter(submitter::submit);
     this.canceller = new TaskCanceller(taskManager, submitter, timers,
         options.cancelGracePeriod());
