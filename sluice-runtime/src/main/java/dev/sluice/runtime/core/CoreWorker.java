@@ -159,10 +159,10 @@ public final class CoreWorker implements SluiceRuntime {
         (id, where) -> sharedStore.prefetch(id, where));
     this.guard = new RefGuard(refs, self);
     ObjectFutures futures = new ObjectFutures(store, refs, channels, guard, options.workerId());
-    this.submitter = new NormalTaskSubmitter(taskManager, channels, options.nodeManagerTarget(),
-        self, futures::resolve, timers, options.maxTasksInFlightPerWorker(),
-        options.leaseIdleTimeout(), options.maxMessageBytes(), options.unschedulableTimeout(),
-        this::nodeManagerReachable);
+    this.submitter = new NormalTaskSubmitter(taskManager, channels, self, futures::resolve, timers,
+        this::nodeManagerReachable, new NormalTaskSubmitter.Options(options.nodeManagerTarget(),
+            options.maxTasksInFlightPerWorker(), options.leaseIdleTimeout(),
+            options.maxMessageBytes(), options.unschedulableTimeout()));
     taskManager.setResubmitter(submitter::submit);
     this.canceller = new TaskCanceller(taskManager, submitter, timers,
         options.cancelGracePeriod());
