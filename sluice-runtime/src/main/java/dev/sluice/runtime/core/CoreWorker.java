@@ -193,7 +193,9 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       submitter.onNodeDied(n.getNodeId());
       refs.removeBorrowersOnNode(n.getNodeId());
     });
-    nodeWatcher.start();
+    if (!options.isWorker()) {
+      nodeWatcher.start(); // a worker starts it once registered: see startWatchingNodes
+    }
     this.driverContext = options.isWorker() ? null : TaskContext.forDriver(options.jobId());
     this.joins = options.isWorker() ? new JoinHelper(submitter, receiver, taskManager,
         ByteString.copyFrom(options.nodeId().toBytes())) : null;
@@ -205,6 +207,15 @@ public final class CoreWorker implements SluiceRuntime, TaskReceiver.ExecutionEn
       timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
           IDLE_GC_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Workers: subscribes to node deaths, once registered with the node manager, so that its
+   * connection to the control service stays off the path to the first task. The subscription
+   * begins with every node's state, so a death before it is not missed.
+   */
+  public void startWatchingNodes() {
+    nodeWatcher.start();
   }
 
   /** The port of this process's core worker server. */
