@@ -53,7 +53,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
                                   rounds; a few minutes)
         --worker-start-only       only the worker start: launch -> first task of fresh
                                   worker JVMs, without and with the AOT cache
-        --worker-starts N         fresh starts per variant of it (default 7, quick 3)
+        --worker-starts N         fresh starts per variant of it (default 11, quick 5)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
                                   (default 20000)
@@ -107,7 +107,7 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     int grpcStreamItems = quick ? 3_000 : 30_000;
     int firstItemSamples = quick ? 50 : 300;
     int idleStreams = quick ? 2_000 : 10_000;
-    int workerStarts = quick ? 3 : 7;
+    int workerStarts = quick ? 5 : 11;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick", "--streams-only", "--large-only", "--cluster-only",

@@ -170,7 +170,9 @@ public final class CoreWorker implements SluiceRuntime {
       submitter.onNodeDied(n.getNodeId());
       refs.removeBorrowersOnNode(n.getNodeId());
     });
-    nodeWatcher.start();
+    if (!options.isWorker()) {
+      nodeWatcher.start(); // a worker starts it once registered: see startWatchingNodes
+    }
     this.encoder = new ObjectEncoder(refs, serializer, sharedStore,
         options.inlineThresholdBytes(), options.maxMessageBytes());
     this.specs = new TaskSpecFactory(functions, refs, encoder, currentTask, self);
@@ -190,6 +192,15 @@ public final class CoreWorker implements SluiceRuntime {
       timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
           IDLE_GC_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * Workers: subscribes to node deaths, once registered with the node manager, so that its
+   * connection to the control service stays off the path to the first task. The subscription
+   * begins with every node's state, so a death before it is not missed.
+   */
+  public void startWatchingNodes() {
+    nodeWatcher.start();
   }
 
   /** The port of this process's core worker server. */

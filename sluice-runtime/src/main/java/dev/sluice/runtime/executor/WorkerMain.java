@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,18 @@ public final class WorkerMain {
     Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
         .start(() -> exitWhenParentGoes(config.objectStoreFile()));
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
+    // The channel to the node manager is made (transport classes initialized) and connected on a
+    // thread of its own while this one starts the core worker (whose serializer builds on a third).
+    CompletableFuture<ManagedChannel> nodeManager = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("sluice-node-manager-connect").start(() -> {
+      try {
+        ManagedChannel c = rpc.newChannel(config.nodeManagerTarget());
+        c.getState(true);
+        nodeManager.complete(c);
+      } catch (Throwable t) {
+        nodeManager.completeExceptionally(t);
+      }
+    });
     CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
         config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
         config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
@@ -57,8 +70,9 @@ public final class WorkerMain {
         config.objectStoreCapacity(), config.controlTarget(), config.unschedulableTimeout(),
         SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD), rpc);
     Sluice.installRuntime(worker);
-    ManagedChannel nm = rpc.newChannel(config.nodeManagerTarget());
+    ManagedChannel nm = null;
     try {
+      nm = nodeManager.join();
       NodeManagerServiceGrpc.newBlockingStub(nm)
           .withDeadlineAfter(30, TimeUnit.SECONDS)
           .registerWorker(RegisterWorkerRequest.newBuilder()
@@ -73,10 +87,13 @@ public final class WorkerMain {
     } finally {
       RpcFactory.shutdownQuietly(nm);
     }
+    worker.startWatchingNodes();
+    ProcessHandle.Info self = ProcessHandle.current().info();
     long sinceStart = System.currentTimeMillis()
-        - ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(0L);
-    log.info("worker {} (pid {}) serving on port {}, {} ms after its JVM started",
-        config.workerId(), ProcessHandle.current().pid(), worker.port(), sinceStart);
+        - self.startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+    log.info("worker {} (pid {}) serving on port {}, {} ms after its JVM started ({} ms of CPU)",
+        config.workerId(), ProcessHandle.current().pid(), worker.port(), sinceStart,
+        self.totalCpuDuration().map(Duration::toMillis).orElse(-1L));
     parentWatch.join();
   }
 

@@ -7,6 +7,7 @@ import dev.sluice.runtime.serial.ClassAllowList.ClassNotAllowedException;
 import java.lang.reflect.Modifier;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import org.apache.fory.Fory;
 import org.apache.fory.ThreadSafeFory;
 import org.apache.fory.context.ReadContext;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns task arguments, return values and {@code put} values into bytes and back, with Apache
  * Fory in its Java-native mode. Create one per process and share it: it is thread-safe (a fixed
- * pool of Fory instances, so it suits virtual threads too) and costly to build.
+ * pool of Fory instances, so it suits virtual threads too) and costly to build, which it does on
+ * a set-up thread of its own while its creator goes on; the first call waits for the set-up.
  *
  * <p><b>Safety.</b> Only classes on the allow-list are serialized or deserialized:
  *
@@ -66,7 +68,8 @@ public final class ObjectSerializer {
     org.apache.fory.logging.LoggerFactory.useSlf4jLogging(true);
   }
 
-  private final ThreadSafeFory fory;
+  /** Completed by the set-up thread the constructor starts. */
+  private final CompletableFuture<ThreadSafeFory> fory = new CompletableFuture<>();
   private final ClassAllowList allowList;
 
   /**
@@ -96,8 +99,33 @@ public final class ObjectSerializer {
     if (loader == null) {
       loader = ObjectSerializer.class.getClassLoader();
     }
-    ClassAllowList checker = allowList;
-    this.fory = Fory.builder()
+    Class<?> refClass = null;
+    if (refCodec != null) {
+      refClass = Objects.requireNonNull(refCodec.refClass(), "refCodec.refClass()");
+      if (!ObjectRef.class.isAssignableFrom(refClass)
+          || refClass.isInterface()
+          || Modifier.isAbstract(refClass.getModifiers())) {
+        throw new IllegalArgumentException(
+            "refCodec.refClass() must be a concrete ObjectRef class, got " + refClass.getName());
+      }
+    }
+    // Building Fory (~0.1 s of a worker's start-up, most of it class initialization) runs on a
+    // thread of its own while the caller goes on (binding its server, say); the first
+    // serialization waits for it.
+    ClassLoader foryLoader = loader;
+    Class<?> codecClass = refClass;
+    Thread.ofPlatform().daemon().name("sluice-serializer-setup").start(() -> {
+      try {
+        fory.complete(build(allowList, foryLoader, refCodec, codecClass));
+      } catch (Throwable t) {
+        fory.completeExceptionally(t);
+      }
+    });
+  }
+
+  private static ThreadSafeFory build(ClassAllowList checker, ClassLoader loader,
+      RefCodec refCodec, Class<?> refClass) {
+    ThreadSafeFory f = Fory.builder()
         .withXlang(false)
         .withRefTracking(true)
         .withCompatible(false)
@@ -120,15 +148,15 @@ public final class ObjectSerializer {
         .withClassLoader(loader)
         .buildThreadSafeFory();
     if (refCodec != null) {
-      Class<?> refClass = Objects.requireNonNull(refCodec.refClass(), "refCodec.refClass()");
-      if (!ObjectRef.class.isAssignableFrom(refClass)
-          || refClass.isInterface()
-          || Modifier.isAbstract(refClass.getModifiers())) {
-        throw new IllegalArgumentException(
-            "refCodec.refClass() must be a concrete ObjectRef class, got " + refClass.getName());
-      }
-      fory.registerSerializer(refClass, resolver -> new RefSerializer(resolver, refClass, refCodec));
+      f.registerSerializer(refClass, resolver -> new RefSerializer(resolver, refClass, refCodec));
     }
+    return f;
+  }
+
+  /** The Fory instance pool, waiting for its set-up if that has not finished yet. */
+  private ThreadSafeFory fory() {
+    ThreadSafeFory f = fory.getNow(null);
+    return f != null ? f : fory.join();
   }
 
   /** The user's allow-list entries this serializer was built with. */
@@ -153,7 +181,7 @@ public final class ObjectSerializer {
    */
   public byte[] serialize(Object value, String what) {
     try {
-      return fory.serialize(value);
+      return fory().serialize(value);
     } catch (Throwable t) {
       ObjectTooLargeException tooLarge = SerializedSizeLimit.exceeded(what, t);
       if (tooLarge != null) {
@@ -181,7 +209,7 @@ public final class ObjectSerializer {
       throw new SerializationException("Cannot deserialize a value: no bytes", null);
     }
     try {
-      return fory.deserialize(MemoryBuffer.fromByteArray(bytes, offset, length));
+      return fory().deserialize(MemoryBuffer.fromByteArray(bytes, offset, length));
     } catch (Throwable t) {
       throw failure("deserialize a value (" + length + " bytes)", t);
     }
@@ -197,7 +225,7 @@ public final class ObjectSerializer {
       throw new SerializationException("Cannot deserialize a value: no bytes", null);
     }
     try {
-      return fory.deserialize(MemoryBuffer.fromByteBuffer(buffer));
+      return fory().deserialize(MemoryBuffer.fromByteBuffer(buffer));
     } catch (Throwable t) {
       throw failure("deserialize a value (" + length + " bytes)", t);
     }
