@@ -341,9 +341,11 @@ final class LeaseDispatcher {
       }
       need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
       WorkerProcess idle = pool.idleOfLocked(key);
-      if (idle == null) {
-        // The lending rule: a worker whose every task is blocked runs more tasks on its lent CPU
-        // in the same JVM, sooner than a new JVM could start (DESIGN "Nested tasks").
+      if (idle == null && pool.liveCountLocked() + waitingCount(waitingForWorker)
+          >= pool.maxWorkers()) {
+        // The lending rule: at the worker bound, a worker whose every task is blocked runs more
+        // tasks on its lent CPU in the same JVM (DESIGN "Nested tasks"). Below the bound a JVM
+        // of its own is started instead: tasks sharing a JVM share its fate.
         idle = pool.lendingOfLocked(key, w -> leasesOfLocked(w).size());
         if (idle != null) {
           idle.allBlocked = false;
@@ -504,5 +506,13 @@ final class LeaseDispatcher {
       log.debug("could not answer a lease request (caller gone?): {}", e.toString());
       return false;
     }
+  }
+
+  private static int waitingCount(Map<ByteString, Integer> waitingForWorker) {
+    int n = 0;
+    for (int v : waitingForWorker.values()) {
+      n += v;
+    }
+    return n;
   }
 }
