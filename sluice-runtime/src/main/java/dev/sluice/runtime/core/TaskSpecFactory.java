@@ -7,6 +7,7 @@ import dev.sluice.ObjectRef;
 import dev.sluice.SerializationException;
 import dev.sluice.TaskOptions;
 import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
@@ -101,6 +102,8 @@ final class TaskSpecFactory {
         .setOwner(self)
         .setMaxRetries(opts.maxRetries())
         .setRetryExceptions(opts.retryExceptions());
+    // The first attempt has every retry left (TaskManager keeps the budget from then on).
+    GeneratorRetries.withBudget(spec, opts.maxRetries());
     for (int i = 0; i < args.length; i++) {
       spec.addArgs(toArg(args[i], i, name, argObjects));
     }

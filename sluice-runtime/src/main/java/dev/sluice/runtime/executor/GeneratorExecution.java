@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.generator.GeneratorIds;
+import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
@@ -32,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * with backpressure the producer blocks (interruptibly) while {@code generated - consumed >=
  * threshold}; a publisher is never asked for more than the remaining credit; the final reply
  * waits until every report is answered and lists the streamed ids, never the values; an
- * application exception becomes an error item at the failing index (unless the task will be
- * retried); a broken task stream (owner gone) stops the generator and frees the worker.
+ * application exception becomes an error item at the failing index (unless the owner said, in
+ * the spec, that it will retry the task); a broken task stream (owner gone) stops the generator and frees the worker.
  *
  * <p>Runs on the execution thread; a publisher's signals may come on its own threads.
  */
@@ -71,15 +73,15 @@ final class GeneratorExecution {
     this.paused = paused;
     this.spec = spec;
     this.taskId = taskId;
-    this.generatorId = ByteString.copyFrom(ObjectId.of(taskId, 1).toBytes());
+    this.generatorId = ByteString.copyFrom(GeneratorIds.generatorId(taskId).toBytes());
     this.stream = stream;
     this.self = self;
     this.what = what;
     this.location = location;
     this.toValue = toValue;
     this.waiter = new GeneratorWaiter(spec.getGeneratorBackpressureNumObjects());
-    this.retryApplicationErrors = spec.getRetryExceptions()
-        && spec.getAttemptNumber() < spec.getMaxRetries();
+    // The owner decided, when it built this attempt's spec, whether it retries an application error.
+    this.retryApplicationErrors = GeneratorRetries.willRetryApplicationError(spec);
   }
 
   /**
@@ -113,7 +115,7 @@ final class GeneratorExecution {
       return null;
     }
     PushTaskReply.Builder reply = PushTaskReply.newBuilder()
-        .addReturns(toValue.encode(null, ObjectId.of(taskId, 1), () -> what).join()
+        .addReturns(toValue.encode(null, GeneratorIds.generatorId(taskId), () -> what).join()
             .setObjectId(generatorId));
     for (long k = 0; k < nextIndex; k++) {
       reply.addStreamedReturns(StreamedReturn.newBuilder()
@@ -268,7 +270,7 @@ final class GeneratorExecution {
   }
 
   private ObjectId itemId(long k) {
-    return ObjectId.of(taskId, Math.toIntExact(2 + k));
+    return GeneratorIds.itemId(taskId, k);
   }
 
   private void closeQuietly(Iterator<?> it) {

@@ -2,6 +2,7 @@ package dev.sluice.runtime.owner;
 
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
+import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
@@ -107,7 +108,7 @@ public final class ObjectRefStream {
 
   /** The id of yield index {@code k}: {@code ObjectId(T, 2 + k)}. */
   public ObjectId itemId(long k) {
-    return ObjectId.of(taskId, Math.toIntExact(2 + k));
+    return GeneratorIds.itemId(taskId, k);
   }
 
   /** The generator ref, handed to the consumer once when the task failed as a whole. */

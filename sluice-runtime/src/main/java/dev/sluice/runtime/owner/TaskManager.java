@@ -3,6 +3,8 @@ package dev.sluice.runtime.owner;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.generator.GeneratorIds;
+import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
@@ -121,7 +123,7 @@ public final class TaskManager {
    */
   public ObjectRefStream addStreamingTask(TaskSpec spec, Address owner,
       List<ReferenceCounter.Nested> argRefs) {
-    ObjectId generatorId = ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1);
+    ObjectId generatorId = GeneratorIds.generatorId(TaskId.fromBytes(spec.getTaskId().toByteArray()));
     ObjectRefStream stream = new ObjectRefStream(generatorId, owner,
         (int) spec.getGeneratorBackpressureNumObjects(), refs,
         () -> streams.remove(generatorId));
@@ -139,7 +141,7 @@ public final class TaskManager {
       TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
       for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
         ReturnObject item = report.getReturnedObjects(i);
-        takeRebuilt(ObjectId.of(task, Math.toIntExact(2 + report.getItemIndex() + i)),
+        takeRebuilt(GeneratorIds.itemId(task, report.getItemIndex() + i),
             item.getValue());
       }
     }
@@ -149,7 +151,7 @@ public final class TaskManager {
       for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
         ReturnObject item = report.getReturnedObjects(i);
         // Items carry no id on the wire: item k is ObjectId(T, 2 + k).
-        drop(ObjectId.of(task, Math.toIntExact(2 + report.getItemIndex() + i)), item);
+        drop(GeneratorIds.itemId(task, report.getItemIndex() + i), item);
       }
       reply.send(0, true);
       return;
@@ -158,7 +160,7 @@ public final class TaskManager {
     for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
       ObjectValue v = report.getReturnedObjects(i).getValue();
       if (v.hasShared()) {
-        prefetch.accept(ObjectId.of(generatorTask, Math.toIntExact(2 + report.getItemIndex() + i)),
+        prefetch.accept(GeneratorIds.itemId(generatorTask, report.getItemIndex() + i),
             v.getShared());
       }
     }
@@ -238,14 +240,15 @@ public final class TaskManager {
   }
 
   private TaskSpec startRebuildLocked(TaskId task, Lineage.Entry entry) {
-    TaskSpec spec = entry.spec().toBuilder()
-        .setAttemptNumber(entry.spec().getAttemptNumber() + 1).build();
+    int retriesLeft = entry.rebuildsLeft() - 1;
+    TaskSpec spec = GeneratorRetries.withBudget(entry.spec().toBuilder()
+        .setAttemptNumber(entry.spec().getAttemptNumber() + 1), retriesLeft).build();
     PendingTask p = new PendingTask(spec, List.of());
-    p.retriesLeft = entry.rebuildsLeft() - 1;
+    p.retriesLeft = retriesLeft;
     lineage.put(task, spec, p.retriesLeft);
     p.rebuild = true;
     pending.put(task, p);
-    ObjectRefStream stream = streams.get(ObjectId.of(task, 1));
+    ObjectRefStream stream = streams.get(GeneratorIds.generatorId(task));
     if (stream != null) {
       stream.setAttempt(spec.getAttemptNumber());
     }
@@ -350,7 +353,7 @@ public final class TaskManager {
     }
     if (pending.remove(id, p)) {
       if (p.spec.getStreamingGenerator()) {
-        ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+        ObjectRefStream stream = streams.get(GeneratorIds.generatorId(id));
         if (stream != null) {
           stream.markEnd(reply.getStreamedReturnsCount());
         }
@@ -423,7 +426,7 @@ public final class TaskManager {
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       refs.storeIfReferenced(ObjectId.of(id, i), Errors.value(error));
     }
-    ObjectRefStream stream = streams.get(ObjectId.of(id, 1));
+    ObjectRefStream stream = streams.get(GeneratorIds.generatorId(id));
     if (stream != null) {
       stream.fail(error);
     }
@@ -446,10 +449,11 @@ public final class TaskManager {
         return false;
       }
       p.retriesLeft--;
-      p.spec = p.spec.toBuilder().setAttemptNumber(p.spec.getAttemptNumber() + 1).build();
+      p.spec = GeneratorRetries.withBudget(p.spec.toBuilder()
+          .setAttemptNumber(p.spec.getAttemptNumber() + 1), p.retriesLeft).build();
     }
-    ObjectRefStream stream = streams.get(ObjectId.of(TaskId.fromBytes(
-        p.spec.getTaskId().toByteArray()), 1));
+    ObjectRefStream stream = streams.get(GeneratorIds.generatorId(TaskId.fromBytes(
+        p.spec.getTaskId().toByteArray())));
     if (stream != null) {
       stream.setAttempt(p.spec.getAttemptNumber());
     }
