@@ -93,6 +93,21 @@ public final class SluiceTestSupport {
     }
   }
 
+  /**
+   * Creates the marker file {@code marker}; true if this call created it, false if it existed
+   * (how a task does something once across its retries).
+   */
+  public static boolean createdNow(Path marker) {
+    try {
+      Files.createFile(marker);
+      return true;
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Creates {@code path} (a marker a task leaves to show it ran). */
   public static void touch(String path) {
     try {

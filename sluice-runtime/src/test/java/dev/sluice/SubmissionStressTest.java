@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,24 +46,13 @@ class SubmissionStressTest {
    * {@code haltMarker} is set and does not exist yet (it is created first, so only once).
    */
   static long square(long x, boolean sleep, String haltMarker) throws InterruptedException {
-    if (!haltMarker.isEmpty() && createdNow(Path.of(haltMarker))) {
+    if (!haltMarker.isEmpty() && SluiceTestSupport.createdNow(Path.of(haltMarker))) {
       Runtime.getRuntime().halt(1);
     }
     if (sleep) {
       Thread.sleep(20);
     }
     return x * x;
-  }
-
-  private static boolean createdNow(Path marker) {
-    try {
-      Files.createFile(marker);
-      return true;
-    } catch (FileAlreadyExistsException e) {
-      return false;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Test

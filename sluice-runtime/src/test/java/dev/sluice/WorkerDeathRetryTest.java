@@ -2,9 +2,6 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,7 +66,7 @@ class WorkerDeathRetryTest {
         if (k >= n) {
           throw new NoSuchElementException();
         }
-        if (k == haltAt && createdNow(Path.of(marker))) {
+        if (k == haltAt && SluiceTestSupport.createdNow(Path.of(marker))) {
           Runtime.getRuntime().halt(1);
         }
         try {
@@ -81,17 +78,6 @@ class WorkerDeathRetryTest {
         return k++;
       }
     };
-  }
-
-  private static boolean createdNow(Path marker) {
-    try {
-      Files.createFile(marker);
-      return true;
-    } catch (FileAlreadyExistsException e) {
-      return false;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @RepeatedTest(10)

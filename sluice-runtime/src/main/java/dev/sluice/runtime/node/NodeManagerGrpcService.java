@@ -83,10 +83,9 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
           .withDescription("unknown or already registered worker " + id).asRuntimeException());
       return;
     }
-    out.onNext(RegisterWorkerReply.newBuilder()
+    reply(out, RegisterWorkerReply.newBuilder()
         .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
         .setHost(advertisedHost).build());
-    out.onCompleted();
     replies.forEach(Runnable::run);
   }
 
@@ -107,8 +106,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   @Override
   public void cancelWorkerLease(CancelLeaseRequest req, StreamObserver<CancelLeaseReply> out) {
     boolean cancelled = dispatcher.cancel(req.getLeaseRequestId());
-    out.onNext(CancelLeaseReply.newBuilder().setCancelled(cancelled).build());
-    out.onCompleted();
+    reply(out, CancelLeaseReply.newBuilder().setCancelled(cancelled).build());
   }
 
   @Override
@@ -123,47 +121,40 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
 
   @Override
   public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
-    out.onNext(objectStoreService.create(req));
-    out.onCompleted();
+    reply(out, objectStoreService.create(req));
   }
 
   @Override
   public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
-    out.onNext(objectStoreService.seal(req));
-    out.onCompleted();
+    reply(out, objectStoreService.seal(req));
   }
 
   @Override
   public void reserveExtent(ReserveExtentRequest req, StreamObserver<ReserveExtentReply> out) {
-    out.onNext(objectStoreService.reserveExtent(req));
-    out.onCompleted();
+    reply(out, objectStoreService.reserveExtent(req));
   }
 
   @Override
   public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
-    out.onNext(objectStoreService.pin(req));
-    out.onCompleted();
+    reply(out, objectStoreService.pin(req));
   }
 
   @Override
   public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
     objectStoreService.release(req.getObjectId());
-    out.onNext(ReleaseObjectReply.getDefaultInstance());
-    out.onCompleted();
+    reply(out, ReleaseObjectReply.getDefaultInstance());
   }
 
   @Override
   public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
     objectStoreService.delete(req);
-    out.onNext(DeleteObjectsReply.getDefaultInstance());
-    out.onCompleted();
+    reply(out, DeleteObjectsReply.getDefaultInstance());
   }
 
   @Override
   public void getObjectStoreStats(ObjectStoreStatsRequest req,
       StreamObserver<ObjectStoreStatsReply> out) {
-    out.onNext(objectStoreService.stats());
-    out.onCompleted();
+    reply(out, objectStoreService.stats());
   }
 
   @Override
@@ -179,8 +170,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   @Override
   public void registerDriver(RegisterDriverRequest req, StreamObserver<RegisterDriverReply> out) {
     notices.registerDriver(req);
-    out.onNext(RegisterDriverReply.getDefaultInstance());
-    out.onCompleted();
+    reply(out, RegisterDriverReply.getDefaultInstance());
   }
 
   @Override
@@ -196,7 +186,11 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
             .setPid(w.pid()).setPort(w.port).setState(w.state.name()).setJobId(w.job));
       }
     }
-    out.onNext(b.build());
+    reply(out, b.build());
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T value) {
+    out.onNext(value);
     out.onCompleted();
   }
 }
