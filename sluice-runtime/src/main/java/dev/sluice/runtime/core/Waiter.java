@@ -64,7 +64,7 @@ final class Waiter {
       return waitBlocked(f, ref, timeout, null);
     }
     // Work helping: run the child here while it is still queued in this process; otherwise wait,
-    // waking up if it comes back to the queue (a worker it was pipelined to blocked).
+    // waking up if it comes back to the queue (stolen back from a worker, or queued for a retry).
     long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
     try {
       while (true) {

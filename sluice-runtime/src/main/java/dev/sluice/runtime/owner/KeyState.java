@@ -95,7 +95,7 @@ final class KeyState {
     while (!queue.isEmpty()) {
       LeaseStream target = null;
       for (LeaseStream lease : leases) {
-        if (!lease.blocked && lease.inFlight.size() < maxInFlight
+        if (lease.inFlight.size() < maxInFlight
             && (target == null || lease.inFlight.size() < target.inFlight.size())) {
           target = lease;
         }
@@ -179,7 +179,7 @@ final class KeyState {
     boolean someIdle = false;
     LeaseStream busiest = null;
     for (LeaseStream l : leases) {
-      if (l.inFlight.isEmpty() && !l.blocked) {
+      if (l.inFlight.isEmpty()) {
         someIdle = true;
       } else if (!l.stealPending && l.inFlight.size() >= 2
           && (busiest == null || l.inFlight.size() > busiest.inFlight.size())) {
@@ -194,7 +194,7 @@ final class KeyState {
 
   /**
    * Applies a batch of replies from {@code lease}'s worker: finished tasks leave the lease, tasks
-   * it gave back (stolen, or sent back because the running one blocked) go back to the queue's
+   * it gave back (stolen) go back to the queue's
    * head in their order, and the tasks it reports started are remembered for a worker death.
    */
   Replies applyReplies(LeaseStream lease, TaskResultBatch batch) {
@@ -206,10 +206,8 @@ final class KeyState {
         continue;
       }
       if (r.getReply().getRequeue()) {
-        lease.blocked |= !r.getReply().getStolen();
         requeued.add(spec);
       } else {
-        lease.blocked = false;
         finished.add(r);
       }
     }

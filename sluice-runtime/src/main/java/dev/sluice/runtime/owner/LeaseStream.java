@@ -54,8 +54,6 @@ final class LeaseStream {
   private StreamObserver<PushTaskBatch> requests;
   /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
   long idleSinceNanos = -1;
-  /** The running task blocked and sent its queue back: push nothing until it replies. */
-  boolean blocked;
   boolean dead;
   /** A steal request is out and its steal_done has not come back. */
   boolean stealPending;

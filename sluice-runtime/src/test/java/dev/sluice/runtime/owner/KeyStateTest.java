@@ -83,16 +83,6 @@ class KeyStateTest {
   }
 
   @Test
-  void aBlockedLeaseIsPushedNothingUntilItReplies() {
-    KeyState ks = key(false);
-    LeaseStream a = lease(ks, "a");
-    a.blocked = true;
-    queue(ks, 1);
-    assertThat(ks.plan(PIPELINE_2, false, NOW).pushes()).isEmpty();
-    assertThat(ks.queue).containsExactly(task(1));
-  }
-
-  @Test
   void generatorsRunOnePerLeaseWithNothingPipelinedBehind() {
     KeyState ks = key(true);
     LeaseStream a = lease(ks, "a");
@@ -156,10 +146,6 @@ class KeyStateTest {
     LeaseStream busy = lease(ks, "busy");
     busy.inFlight.put(KeyState.taskId(task(1)), task(1));
     busy.inFlight.put(KeyState.taskId(task(2)), task(2));
-    LeaseStream blockedEmpty = lease(ks, "blocked");
-    blockedEmpty.blocked = true;
-    assertThat(ks.stealVictim()).as("a blocked lease is not idle").isNull();
-    blockedEmpty.blocked = false;
     busy.inFlight.remove(KeyState.taskId(task(2)));
     assertThat(ks.stealVictim()).as("one task in flight is running, nothing waits").isNull();
   }
@@ -261,7 +247,7 @@ class KeyStateTest {
   }
 
   @Test
-  void tasksGivenBackReturnToTheQueueHeadAndOnlyABlockedOneBlocksTheLease() {
+  void stolenTasksReturnToTheQueueHead() {
     KeyState ks = key(false);
     LeaseStream a = lease(ks, "a");
     queue(ks, 1, 2, 3);
@@ -272,12 +258,7 @@ class KeyStateTest {
         .setStealDone(true).build());
     assertThat(stolen.requeued()).containsExactly(task(2));
     assertThat(ks.queue).containsExactly(task(2), task(3));
-    assertThat(a.blocked).isFalse();
     assertThat(a.stealPending).isFalse();
-    ks.applyReplies(a, TaskResultBatch.newBuilder()
-        .addResults(reply(1, PushTaskReply.newBuilder().setRequeue(true).build())).build());
-    assertThat(a.blocked).as("sent back because the running task blocked").isTrue();
-    assertThat(ks.queue).containsExactly(task(1), task(2), task(3));
-    assertThat(a.inFlight).isEmpty();
+    assertThat(a.inFlight).containsOnlyKeys(KeyState.taskId(task(1)));
   }
 }
