@@ -84,15 +84,6 @@ public final class SluiceTestSupport {
     return info.arguments().map(args -> List.of(args).contains(WORKER_MAIN)).orElse(false);
   }
 
-  /** A fresh temporary directory for marker files that tasks create. */
-  public static Path newMarkerDir(String prefix) {
-    try {
-      return Files.createTempDirectory(prefix);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   /**
    * Creates the marker file {@code marker}; true if this call created it, false if it existed
    * (how a task does something once across its retries).

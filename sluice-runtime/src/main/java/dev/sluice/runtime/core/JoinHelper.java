@@ -8,7 +8,6 @@ import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The work-helping rule (DESIGN "Nested tasks"): a task blocked in {@code get} on the result of a
@@ -38,7 +37,6 @@ final class JoinHelper {
   private final com.google.protobuf.ByteString nodeId;
   private final ConcurrentHashMap<TaskId, CompletableFuture<Void>> watched =
       new ConcurrentHashMap<>();
-  private final AtomicLong inlineRuns = new AtomicLong();
 
   JoinHelper(NormalTaskSubmitter submitter, TaskReceiver receiver, TaskManager taskManager,
       com.google.protobuf.ByteString nodeId) {
@@ -64,7 +62,6 @@ final class JoinHelper {
       return false;
     }
     PushTaskReply reply = receiver.runInline(spec);
-    inlineRuns.incrementAndGet();
     taskManager.complete(id, reply);
     return true;
   }
@@ -79,11 +76,6 @@ final class JoinHelper {
 
   void unwatch(TaskId id) {
     watched.remove(id);
-  }
-
-  /** Tasks run inline so far in this process. */
-  long inlineRuns() {
-    return inlineRuns.get();
   }
 
   /** The eligibility rule: what a child needs must be what its blocked parent already holds. */

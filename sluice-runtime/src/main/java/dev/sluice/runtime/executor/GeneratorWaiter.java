@@ -87,7 +87,7 @@ final class GeneratorWaiter {
 
   /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
   synchronized void awaitCredit() throws InterruptedException {
-    while (threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold) {
+    while (creditExhausted()) {
       wait();
     }
   }
@@ -98,10 +98,8 @@ final class GeneratorWaiter {
    * a paused producer lends its CPU like a task blocked in {@code get}).
    */
   void awaitCredit(java.util.function.Consumer<Boolean> paused) throws InterruptedException {
-    synchronized (this) {
-      if (!(threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold)) {
-        return;
-      }
+    if (!creditExhausted()) {
+      return;
     }
     paused.accept(true);
     try {
