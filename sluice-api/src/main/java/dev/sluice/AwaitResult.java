@@ -8,8 +8,8 @@ import java.util.List;
  *
  * @param ready inputs that are ready
  * @param unready the others
- * @param <A> the type of the inputs (an {@code ObjectRef}, an {@code ObjectRefGenerator}, or
- *     {@link Awaitable} for a mix)
+ * @param <A> the type of the inputs (an {@code ObjectRef}, an {@code ObjectRefGenerator}, or {@link
+ *     Awaitable} for a mix)
  */
 public record AwaitResult<A extends Awaitable>(List<A> ready, List<A> unready) {
   /** Copies both lists. */

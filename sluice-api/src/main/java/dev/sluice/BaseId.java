@@ -8,11 +8,13 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /** Common representation of Sluice identifiers: an immutable byte string shown in hex. */
-abstract sealed class BaseId implements Serializable permits JobId, TaskId, ObjectId, NodeId, WorkerId {
+abstract sealed class BaseId implements Serializable
+    permits JobId, TaskId, ObjectId, NodeId, WorkerId {
   private static final HexFormat HEX = HexFormat.of();
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
   private final byte[] bytes;
+
   /** Computed on first use (0: not yet), like {@code String.hash}; ids are hashed rarely. */
   private transient int hash;
 
@@ -31,8 +33,8 @@ abstract sealed class BaseId implements Serializable permits JobId, TaskId, Obje
 
   /**
    * A well-mixed hash of all the bytes. {@code Arrays.hashCode} collides heavily for ids that
-   * differ only in their last bytes (the return indices of one task), which turns hash maps
-   * keyed by object ids into linked trees.
+   * differ only in their last bytes (the return indices of one task), which turns hash maps keyed
+   * by object ids into linked trees.
    */
   private static int hash(byte[] b) {
     long h = b.length;

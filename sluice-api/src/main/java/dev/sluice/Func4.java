@@ -4,9 +4,9 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 4 arguments, usually a method reference to a static method
- * ({@code MyTasks::compute}). It is {@link Serializable} so that Sluice can name the
- * implementing method to a worker; only the method's identity and any captured values travel.
+ * A remote function of 4 arguments, usually a method reference to a static method ({@code
+ * MyTasks::compute}). It is {@link Serializable} so that Sluice can name the implementing method to
+ * a worker; only the method's identity and any captured values travel.
  */
 @FunctionalInterface
 public interface Func4<A0, A1, A2, A3, R> extends Serializable {

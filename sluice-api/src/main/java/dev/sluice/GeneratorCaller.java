@@ -4,9 +4,9 @@ import java.io.Serializable;
 import java.util.Objects;
 
 /**
- * A prepared streaming generator call, returned by {@code Sluice.generator(f, args...)} and
- * {@code Sluice.asyncGenerator(f, args...)}. Set {@link #options} and submit with {@link
- * #remote()}; each {@code remote()} is a new task.
+ * A prepared streaming generator call, returned by {@code Sluice.generator(f, args...)} and {@code
+ * Sluice.asyncGenerator(f, args...)}. Set {@link #options} and submit with {@link #remote()}; each
+ * {@code remote()} is a new task.
  *
  * @param <T> the type of the items the generator yields
  */

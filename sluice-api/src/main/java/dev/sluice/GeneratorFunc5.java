@@ -4,10 +4,10 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 5 arguments that is a streaming generator: it returns an iterator whose items the
- * executor pulls one by one and streams to the caller (if the iterator is {@link AutoCloseable}, it
- * is closed when the stream ends, fails or is cancelled). Like {@link Func5}
- * it is usually a method reference to a static method.
+ * A remote function of 5 arguments that is a streaming generator: it returns an iterator whose
+ * items the executor pulls one by one and streams to the caller (if the iterator is {@link
+ * AutoCloseable}, it is closed when the stream ends, fails or is cancelled). Like {@link Func5} it
+ * is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface GeneratorFunc5<A0, A1, A2, A3, A4, T> extends Serializable {

@@ -9,12 +9,12 @@ import java.nio.ByteBuffer;
  * straight from it; a small inline object is viewed on the heap.
  *
  * <p><b>Lifetime.</b> The view stays valid, and the object stays in shared memory (it is neither
- * spilled nor freed, even if every ref to it is dropped), until {@link #close()}. After close,
- * any access through {@link #segment()} or {@link #asByteBuffer()} throws
- * {@link IllegalStateException} rather than reading memory that may have been reused. A buffer
- * that becomes unreachable without {@code close()} is released by the garbage collector, but
- * holding shared memory until then is wasteful: use try-with-resources. Thread-safe; closing
- * while another thread reads makes that read fail.
+ * spilled nor freed, even if every ref to it is dropped), until {@link #close()}. After close, any
+ * access through {@link #segment()} or {@link #asByteBuffer()} throws {@link IllegalStateException}
+ * rather than reading memory that may have been reused. A buffer that becomes unreachable without
+ * {@code close()} is released by the garbage collector, but holding shared memory until then is
+ * wasteful: use try-with-resources. Thread-safe; closing while another thread reads makes that read
+ * fail.
  */
 public interface ObjectBuffer extends AutoCloseable {
   /** The object's size in bytes. */

@@ -6,15 +6,17 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * Identifies an object: the id of the task that created it and a return index (20 bytes).
- * Index 0 is never valid. A normal task with {@code n} returns owns indices {@code 1..n}; a
- * {@code put} is the {@code k}-th put of its task and uses an index above {@link #PUT_INDEX_BASE}.
+ * Identifies an object: the id of the task that created it and a return index (20 bytes). Index 0
+ * is never valid. A normal task with {@code n} returns owns indices {@code 1..n}; a {@code put} is
+ * the {@code k}-th put of its task and uses an index above {@link #PUT_INDEX_BASE}.
  */
 public final class ObjectId extends BaseId {
   /** Length in bytes. */
   public static final int LENGTH = TaskId.LENGTH + 4;
+
   /** Indices of {@code put} objects start above this value. */
   public static final int PUT_INDEX_BASE = 1 << 30;
+
   private static final VarHandle INTS =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 

@@ -8,17 +8,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The caller's end of a streaming generator task: an iterator of {@link ObjectRef}s, one per item
- * the remote generator yields, available while the task still runs. Items come in yield order,
- * each exactly once, even when reports arrive out of order or the task is retried.
+ * the remote generator yields, available while the task still runs. Items come in yield order, each
+ * exactly once, even when reports arrive out of order or the task is retried.
  *
  * <p>Failures: an exception thrown by the generator after {@code k} items gives {@code k} refs,
  * then one ref whose {@code get()} throws {@link TaskException}, then the end. A failure of the
  * task as a whole (its worker died with no retries left, or it was cancelled) yields the
  * generator's own ref ({@link #completed()}) once, whose {@code get()} throws, then the end.
  *
- * <p>{@link #close()} (or losing every reference to the generator) deletes the caller-side
- * stream: unconsumed items are released and a producer blocked on backpressure is let go. It
- * does not cancel the task; {@link Sluice#cancel(ObjectRefGenerator)} does.
+ * <p>{@link #close()} (or losing every reference to the generator) deletes the caller-side stream:
+ * unconsumed items are released and a producer blocked on backpressure is let go. It does not
+ * cancel the task; {@link Sluice#cancel(ObjectRefGenerator)} does.
  *
  * <p>Thread-safe: several threads may consume one generator; each item goes to one of them.
  *

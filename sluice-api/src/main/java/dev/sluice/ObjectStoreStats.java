@@ -1,10 +1,10 @@
 package dev.sluice;
 
 /**
- * A snapshot of the object storage seen by the calling process: its own reference table and
- * memory store, and its node's shared-memory store (with what that store has spilled to disk).
- * Returned by {@link Sluice#objectStoreStats()}; the numbers move as objects are created and
- * freed, so tests compare them after the work they measure has settled.
+ * A snapshot of the object storage seen by the calling process: its own reference table and memory
+ * store, and its node's shared-memory store (with what that store has spilled to disk). Returned by
+ * {@link Sluice#objectStoreStats()}; the numbers move as objects are created and freed, so tests
+ * compare them after the work they measure has settled.
  *
  * @param referencedObjects objects this process holds references to (its reference table: owned
  *     objects still referenced anywhere, and objects it borrows)

@@ -4,9 +4,9 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 0 arguments that is an asynchronous streaming generator: it returns a publisher
- * the executor subscribes to, requesting items only as the stream's credit allows. Like {@link Func0}
- * it is usually a method reference to a static method.
+ * A remote function of 0 arguments that is an asynchronous streaming generator: it returns a
+ * publisher the executor subscribes to, requesting items only as the stream's credit allows. Like
+ * {@link Func0} it is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface PublisherFunc0<T> extends Serializable {

@@ -4,9 +4,9 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 1 argument that is an asynchronous streaming generator: it returns a publisher
- * the executor subscribes to, requesting items only as the stream's credit allows. Like {@link Func1}
- * it is usually a method reference to a static method.
+ * A remote function of 1 argument that is an asynchronous streaming generator: it returns a
+ * publisher the executor subscribes to, requesting items only as the stream's credit allows. Like
+ * {@link Func1} it is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface PublisherFunc1<A0, T> extends Serializable {

@@ -4,9 +4,9 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 2 arguments that is an asynchronous streaming generator: it returns a publisher
- * the executor subscribes to, requesting items only as the stream's credit allows. Like {@link Func2}
- * it is usually a method reference to a static method.
+ * A remote function of 2 arguments that is an asynchronous streaming generator: it returns a
+ * publisher the executor subscribes to, requesting items only as the stream's credit allows. Like
+ * {@link Func2} it is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface PublisherFunc2<A0, A1, T> extends Serializable {

@@ -4,9 +4,9 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 3 arguments that is an asynchronous streaming generator: it returns a publisher
- * the executor subscribes to, requesting items only as the stream's credit allows. Like {@link Func3}
- * it is usually a method reference to a static method.
+ * A remote function of 3 arguments that is an asynchronous streaming generator: it returns a
+ * publisher the executor subscribes to, requesting items only as the stream's credit allows. Like
+ * {@link Func3} it is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface PublisherFunc3<A0, A1, A2, T> extends Serializable {

@@ -4,12 +4,13 @@ package dev.sluice;
 import java.io.Serializable;
 
 /**
- * A remote function of 6 arguments that is an asynchronous streaming generator: it returns a publisher
- * the executor subscribes to, requesting items only as the stream's credit allows. Like {@link Func6}
- * it is usually a method reference to a static method.
+ * A remote function of 6 arguments that is an asynchronous streaming generator: it returns a
+ * publisher the executor subscribes to, requesting items only as the stream's credit allows. Like
+ * {@link Func6} it is usually a method reference to a static method.
  */
 @FunctionalInterface
 public interface PublisherFunc6<A0, A1, A2, A3, A4, A5, T> extends Serializable {
   /** Runs the function, returning the source of the stream's items. */
-  java.util.concurrent.Flow.Publisher<T> apply(A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) throws Exception;
+  java.util.concurrent.Flow.Publisher<T> apply(A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5)
+      throws Exception;
 }

@@ -44,10 +44,13 @@ public final class Sluice extends TaskCalls {
         throw new IllegalStateException(
             "Sluice is already initialized in this process; call Sluice.shutdown() first");
       }
-      SluiceRuntimeFactory factory = ServiceLoader.load(SluiceRuntimeFactory.class)
-          .findFirst()
-          .orElseThrow(() -> new IllegalStateException(
-              "no Sluice runtime on the class path: add the dev.sluice:sluice-runtime artifact"));
+      SluiceRuntimeFactory factory =
+          ServiceLoader.load(SluiceRuntimeFactory.class)
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "no Sluice runtime on the class path: add the dev.sluice:sluice-runtime artifact"));
       runtime = factory.create(config);
     }
   }
@@ -114,12 +117,12 @@ public final class Sluice extends TaskCalls {
   }
 
   /**
-   * Waits until {@code numReturns} of {@code refs} are ready (value or error available) or
-   * {@code timeout} passes, and splits the refs into ready and unready, each in input order.
-   * At most {@code numReturns} refs are reported ready.
+   * Waits until {@code numReturns} of {@code refs} are ready (value or error available) or {@code
+   * timeout} passes, and splits the refs into ready and unready, each in input order. At most
+   * {@code numReturns} refs are reported ready.
    *
-   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..refs.size()}, or
-   *     the refs contain duplicates
+   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..refs.size()}, or the
+   *     refs contain duplicates
    */
   public static <T> WaitResult<T> wait(List<ObjectRef<T>> refs, int numReturns, Duration timeout) {
     List<ObjectRef<T>> copy = List.copyOf(refs);
@@ -148,11 +151,11 @@ public final class Sluice extends TaskCalls {
    * }
    * }</pre>
    *
-   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..items.size()}, or
-   *     an input appears twice
+   * @throws IllegalArgumentException if {@code numReturns} is not in {@code 1..items.size()}, or an
+   *     input appears twice
    */
-  public static <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
-      Duration timeout) {
+  public static <A extends Awaitable> AwaitResult<A> waitAny(
+      List<A> items, int numReturns, Duration timeout) {
     List<A> copy = List.copyOf(items);
     if (numReturns < 1 || numReturns > copy.size()) {
       throw new IllegalArgumentException(
@@ -166,32 +169,32 @@ public final class Sluice extends TaskCalls {
 
   /**
    * Cancels the task that produces {@code ref}: a queued task never runs, a running one is
-   * interrupted; if it has not stopped within {@link SluiceConfig#cancelGracePeriod()} (it does
-   * not check for interruption), its worker process is killed. Getting {@code ref} then throws
-   * {@link TaskCancelledException} and the task's CPU is free again. A cancelled task is never
-   * retried. Cancelling a finished task does nothing. Same as {@code cancel(ref, false)}.
+   * interrupted; if it has not stopped within {@link SluiceConfig#cancelGracePeriod()} (it does not
+   * check for interruption), its worker process is killed. Getting {@code ref} then throws {@link
+   * TaskCancelledException} and the task's CPU is free again. A cancelled task is never retried.
+   * Cancelling a finished task does nothing. Same as {@code cancel(ref, false)}.
    */
   public static void cancel(ObjectRef<?> ref) {
     cancel(ref, false);
   }
 
   /**
-   * Cancels the task that produces {@code ref}; with {@code force} a running task's worker
-   * process is killed at once instead of the task being interrupted first (Ray's
-   * {@code force=True}). Tasks queued on that worker behind the cancelled one are scheduled
-   * again; objects the killed process owned are lost as with any worker crash. Getting
-   * {@code ref} then throws {@link TaskCancelledException}. See {@link #cancel(ObjectRef)}.
+   * Cancels the task that produces {@code ref}; with {@code force} a running task's worker process
+   * is killed at once instead of the task being interrupted first (Ray's {@code force=True}). Tasks
+   * queued on that worker behind the cancelled one are scheduled again; objects the killed process
+   * owned are lost as with any worker crash. Getting {@code ref} then throws {@link
+   * TaskCancelledException}. See {@link #cancel(ObjectRef)}.
    */
   public static void cancel(ObjectRef<?> ref, boolean force) {
     runtime().cancel(Objects.requireNonNull(ref, "ref"), force);
   }
 
   /**
-   * Cancels a streaming generator task: a queued task never runs; a running one is interrupted
-   * (its iterator closed, or its subscription cancelled), and its worker is killed if it has not
-   * stopped within {@link SluiceConfig#cancelGracePeriod()}. The stream then ends, yielding the
-   * generator's ref once, whose {@code get()} throws {@link TaskCancelledException}. Same as
-   * {@code cancel(generator, false)}.
+   * Cancels a streaming generator task: a queued task never runs; a running one is interrupted (its
+   * iterator closed, or its subscription cancelled), and its worker is killed if it has not stopped
+   * within {@link SluiceConfig#cancelGracePeriod()}. The stream then ends, yielding the generator's
+   * ref once, whose {@code get()} throws {@link TaskCancelledException}. Same as {@code
+   * cancel(generator, false)}.
    */
   public static void cancel(ObjectRefGenerator<?> generator) {
     cancel(generator, false);

@@ -14,6 +14,7 @@ import java.util.Optional;
 public final class SluiceConfig {
   /** Default of {@link Builder#maxExtraWorkers}. */
   public static final int DEFAULT_MAX_EXTRA_WORKERS = 4;
+
   /** The default of {@link #cancelGracePeriod()}. */
   public static final Duration DEFAULT_CANCEL_GRACE_PERIOD = Duration.ofSeconds(5);
 
@@ -149,8 +150,8 @@ public final class SluiceConfig {
 
   /**
    * How long a task cancelled without force ({@link Sluice#cancel(ObjectRef)}) may take to stop
-   * after it was interrupted before its worker process is killed (default 5 s). It applies to
-   * the tasks this driver submits; tasks submitted from inside tasks use the default.
+   * after it was interrupted before its worker process is killed (default 5 s). It applies to the
+   * tasks this driver submits; tasks submitted from inside tasks use the default.
    */
   public Duration cancelGracePeriod() {
     return cancelGracePeriod;
@@ -167,8 +168,8 @@ public final class SluiceConfig {
 
   /**
    * Mutual TLS files as {@code [certificate chain, private key, trusted CA]} (PEM; the key
-   * unencrypted PKCS#8), or empty for plaintext connections. An embedded cluster uses them for
-   * all its processes; a driver joining a cluster must match the cluster's choice.
+   * unencrypted PKCS#8), or empty for plaintext connections. An embedded cluster uses them for all
+   * its processes; a driver joining a cluster must match the cluster's choice.
    */
   public List<Path> tlsFiles() {
     return tlsFiles;
@@ -218,7 +219,8 @@ public final class SluiceConfig {
 
     private static Path defaultObjectStoreDirectory() {
       Path shm = Path.of("/dev/shm");
-      return java.nio.file.Files.isDirectory(shm) ? shm
+      return java.nio.file.Files.isDirectory(shm)
+          ? shm
           : Path.of(System.getProperty("java.io.tmpdir"));
     }
 
@@ -273,12 +275,18 @@ public final class SluiceConfig {
 
     /** Custom resources of the embedded node (names other than {@code CPU}, amounts >= 0). */
     public Builder resources(Map<String, Double> resources) {
-      resources.forEach((k, v) -> {
-        if ("CPU".equals(k) || v == null || v < 0) {
-          throw new IllegalArgumentException("resource " + k + "=" + v + ": set CPUs with "
-              + "numCpus and give other resources amounts >= 0");
-        }
-      });
+      resources.forEach(
+          (k, v) -> {
+            if ("CPU".equals(k) || v == null || v < 0) {
+              throw new IllegalArgumentException(
+                  "resource "
+                      + k
+                      + "="
+                      + v
+                      + ": set CPUs with "
+                      + "numCpus and give other resources amounts >= 0");
+            }
+          });
       this.resources = Map.copyOf(resources);
       return this;
     }
@@ -294,8 +302,8 @@ public final class SluiceConfig {
 
     /**
      * Where the embedded node creates its shared-memory store file: a memory-backed file system
-     * ({@code /dev/shm}, the default where it exists). If the directory cannot be created,
-     * {@link Sluice#init(SluiceConfig)} fails with a {@link RuntimeStartupException} naming it.
+     * ({@code /dev/shm}, the default where it exists). If the directory cannot be created, {@link
+     * Sluice#init(SluiceConfig)} fails with a {@link RuntimeStartupException} naming it.
      */
     public Builder objectStoreDirectory(Path dir) {
       this.objectStoreDirectory = Objects.requireNonNull(dir, "objectStoreDirectory");
@@ -374,8 +382,8 @@ public final class SluiceConfig {
     public Builder tls(Path certChain, Path privateKey, Path trustedCa) {
       for (Path p : List.of(certChain, privateKey, trustedCa)) {
         if (!java.nio.file.Files.isReadable(p)) {
-          throw new IllegalArgumentException("TLS file " + p + " does not exist or is not "
-              + "readable");
+          throw new IllegalArgumentException(
+              "TLS file " + p + " does not exist or is not " + "readable");
         }
       }
       this.tlsFiles = List.of(certChain, privateKey, trustedCa);
@@ -385,8 +393,7 @@ public final class SluiceConfig {
     /** See {@link SluiceConfig#unschedulableTaskTimeout()}; must be >= 0. */
     public Builder unschedulableTaskTimeout(Duration timeout) {
       if (timeout.isNegative()) {
-        throw new IllegalArgumentException("unschedulableTaskTimeout must be >= 0, got "
-            + timeout);
+        throw new IllegalArgumentException("unschedulableTaskTimeout must be >= 0, got " + timeout);
       }
       this.unschedulableTaskTimeout = timeout;
       return this;
@@ -404,13 +411,20 @@ public final class SluiceConfig {
     /** The config. */
     public SluiceConfig build() {
       if (inlineThresholdBytes > maxMessageBytes - (64 << 10)) {
-        throw new IllegalArgumentException("inlineThresholdBytes " + inlineThresholdBytes
-            + " must leave room for the rest of a message under maxMessageBytes "
-            + maxMessageBytes + " (at most maxMessageBytes - 64 KiB)");
+        throw new IllegalArgumentException(
+            "inlineThresholdBytes "
+                + inlineThresholdBytes
+                + " must leave room for the rest of a message under maxMessageBytes "
+                + maxMessageBytes
+                + " (at most maxMessageBytes - 64 KiB)");
       }
       if (numWorkers > 0 && numWorkers > 4 * numCpus) {
-        throw new IllegalArgumentException("numWorkers " + numWorkers + " is over 4x numCpus "
-            + numCpus + "; that many idle JVMs only waste memory");
+        throw new IllegalArgumentException(
+            "numWorkers "
+                + numWorkers
+                + " is over 4x numCpus "
+                + numCpus
+                + "; that many idle JVMs only waste memory");
       }
       return new SluiceConfig(this);
     }

@@ -14,8 +14,8 @@ public interface SluiceRuntime {
   <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options);
 
   /** Submits a streaming generator task; its stream exists before this returns. */
-  <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
-      TaskOptions options, GeneratorCaller.Kind kind);
+  <T> ObjectRefGenerator<T> submitGenerator(
+      Serializable function, Object[] args, TaskOptions options, GeneratorCaller.Kind kind);
 
   /** Stores a value owned by this process. */
   <T> ObjectRef<T> put(T value);

@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * A prepared remote call, returned by {@code Sluice.task(f, args...)}. Set {@link #options} and
- * submit with {@link #remote()}. A caller may be submitted more than once; each {@code remote()}
- * is a new task.
+ * submit with {@link #remote()}. A caller may be submitted more than once; each {@code remote()} is
+ * a new task.
  *
  * @param <R> the function's return type
  */

@@ -3,8 +3,8 @@ package dev.sluice;
 
 /**
  * The generated overloads of {@code Sluice.task}, {@code Sluice.generator} and {@code
- * Sluice.asyncGenerator}, one per arity and per choice of value or
- * {@link ObjectRef} at each position. Users call them through {@link Sluice}.
+ * Sluice.asyncGenerator}, one per arity and per choice of value or {@link ObjectRef} at each
+ * position. Users call them through {@link Sluice}.
  */
 abstract class TaskCalls {
   private static final Object[] NO_ARGS = new Object[0];
@@ -15,1524 +15,3947 @@ abstract class TaskCalls {
   public static <R> TaskCaller<R> task(Func0<R> f) {
     return new TaskCaller<>(f, NO_ARGS);
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, R> TaskCaller<R> task(Func1<A0, R> f, A0 a0) {
     return new TaskCaller<>(f, new Object[] {a0});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, R> TaskCaller<R> task(Func1<A0, R> f, ObjectRef<A0> a0) {
     return new TaskCaller<>(f, new Object[] {a0});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, A1, R> TaskCaller<R> task(Func2<A0, A1, R> f, A0 a0, A1 a1) {
     return new TaskCaller<>(f, new Object[] {a0, a1});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, A1, R> TaskCaller<R> task(Func2<A0, A1, R> f, A0 a0, ObjectRef<A1> a1) {
     return new TaskCaller<>(f, new Object[] {a0, a1});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, A1, R> TaskCaller<R> task(Func2<A0, A1, R> f, ObjectRef<A0> a0, A1 a1) {
     return new TaskCaller<>(f, new Object[] {a0, a1});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, R> TaskCaller<R> task(Func2<A0, A1, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
+  public static <A0, A1, R> TaskCaller<R> task(
+      Func2<A0, A1, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
     return new TaskCaller<>(f, new Object[] {a0, a1});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
   public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, A0 a0, A1 a1, A2 a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, R> TaskCaller<R> task(Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, R> TaskCaller<R> task(
+      Func3<A0, A1, A2, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, A2 a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, R> TaskCaller<R> task(Func4<A0, A1, A2, A3, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, R> TaskCaller<R> task(
+      Func4<A0, A1, A2, A3, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(Func5<A0, A1, A2, A3, A4, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
+  public static <A0, A1, A2, A3, A4, R> TaskCaller<R> task(
+      Func5<A0, A1, A2, A3, A4, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a call of {@code f}; arguments given as {@link ObjectRef} are resolved first. */
-  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(Func6<A0, A1, A2, A3, A4, A5, R> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
+  public static <A0, A1, A2, A3, A4, A5, R> TaskCaller<R> task(
+      Func6<A0, A1, A2, A3, A4, A5, R> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
     return new TaskCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5});
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
   public static <T> GeneratorCaller<T> generator(GeneratorFunc0<T> f) {
     return new GeneratorCaller<>(f, NO_ARGS, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
   public static <A0, T> GeneratorCaller<T> generator(GeneratorFunc1<A0, T> f, A0 a0) {
     return new GeneratorCaller<>(f, new Object[] {a0}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
   public static <A0, T> GeneratorCaller<T> generator(GeneratorFunc1<A0, T> f, ObjectRef<A0> a0) {
     return new GeneratorCaller<>(f, new Object[] {a0}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> generator(GeneratorFunc2<A0, A1, T> f, A0 a0, A1 a1) {
+  public static <A0, A1, T> GeneratorCaller<T> generator(
+      GeneratorFunc2<A0, A1, T> f, A0 a0, A1 a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> generator(GeneratorFunc2<A0, A1, T> f, A0 a0, ObjectRef<A1> a1) {
+  public static <A0, A1, T> GeneratorCaller<T> generator(
+      GeneratorFunc2<A0, A1, T> f, A0 a0, ObjectRef<A1> a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> generator(GeneratorFunc2<A0, A1, T> f, ObjectRef<A0> a0, A1 a1) {
+  public static <A0, A1, T> GeneratorCaller<T> generator(
+      GeneratorFunc2<A0, A1, T> f, ObjectRef<A0> a0, A1 a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> generator(GeneratorFunc2<A0, A1, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
+  public static <A0, A1, T> GeneratorCaller<T> generator(
+      GeneratorFunc2<A0, A1, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> generator(GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> generator(
+      GeneratorFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(GeneratorFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> generator(
+      GeneratorFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.ITERATOR);
   }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
-  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> generator(
+      GeneratorFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose iterator's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> generator(
+      GeneratorFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.ITERATOR);
+  }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
   public static <T> GeneratorCaller<T> asyncGenerator(PublisherFunc0<T> f) {
     return new GeneratorCaller<>(f, NO_ARGS, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
   public static <A0, T> GeneratorCaller<T> asyncGenerator(PublisherFunc1<A0, T> f, A0 a0) {
     return new GeneratorCaller<>(f, new Object[] {a0}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, T> GeneratorCaller<T> asyncGenerator(PublisherFunc1<A0, T> f, ObjectRef<A0> a0) {
+  public static <A0, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc1<A0, T> f, ObjectRef<A0> a0) {
     return new GeneratorCaller<>(f, new Object[] {a0}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(PublisherFunc2<A0, A1, T> f, A0 a0, A1 a1) {
+  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc2<A0, A1, T> f, A0 a0, A1 a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(PublisherFunc2<A0, A1, T> f, A0 a0, ObjectRef<A1> a1) {
+  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc2<A0, A1, T> f, A0 a0, ObjectRef<A1> a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(PublisherFunc2<A0, A1, T> f, ObjectRef<A0> a0, A1 a1) {
+  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc2<A0, A1, T> f, ObjectRef<A0> a0, A1 a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(PublisherFunc2<A0, A1, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
+  public static <A0, A1, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc2<A0, A1, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, A0 a0, A1 a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
+  public static <A0, A1, A2, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc3<A0, A1, A2, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
+
   /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(PublisherFunc4<A0, A1, A2, A3, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3) {
+  public static <A0, A1, A2, A3, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc4<A0, A1, A2, A3, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3) {
     return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3}, GeneratorCaller.Kind.PUBLISHER);
   }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, A1 a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, A2 a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, A3 a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, A4 a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, A5 a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
-  }
-  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
-  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, ObjectRef<A0> a0, ObjectRef<A1> a1, ObjectRef<A2> a2, ObjectRef<A3> a3, ObjectRef<A4> a4, ObjectRef<A5> a5) {
-    return new GeneratorCaller<>(f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, A3 a3, ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, A2 a2, ObjectRef<A3> a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, A1 a1, ObjectRef<A2> a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, A0 a0, ObjectRef<A1> a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f, ObjectRef<A0> a0, A1 a1, A2 a2, A3 a3, A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc5<A0, A1, A2, A3, A4, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f, A0 a0, A1 a1, A2 a2, A3 a3, A4 a4, A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      A0 a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      A1 a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      A2 a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      A3 a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      A4 a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      A5 a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
+  }
+
+  /** Prepares a streaming generator call of {@code f}, whose publisher's items stream back. */
+  public static <A0, A1, A2, A3, A4, A5, T> GeneratorCaller<T> asyncGenerator(
+      PublisherFunc6<A0, A1, A2, A3, A4, A5, T> f,
+      ObjectRef<A0> a0,
+      ObjectRef<A1> a1,
+      ObjectRef<A2> a2,
+      ObjectRef<A3> a3,
+      ObjectRef<A4> a4,
+      ObjectRef<A5> a5) {
+    return new GeneratorCaller<>(
+        f, new Object[] {a0, a1, a2, a3, a4, a5}, GeneratorCaller.Kind.PUBLISHER);
   }
 }

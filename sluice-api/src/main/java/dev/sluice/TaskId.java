@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * Identifies one task (16 bytes): the job id followed by 12 bytes derived from the parent task's
- * id and the parent's submission counter. Derivation is deterministic, so the same submission
- * sequence gives the same ids; a retry keeps its task id and increments the attempt number.
+ * Identifies one task (16 bytes): the job id followed by 12 bytes derived from the parent task's id
+ * and the parent's submission counter. Derivation is deterministic, so the same submission sequence
+ * gives the same ids; a retry keeps its task id and increments the attempt number.
  */
 public final class TaskId extends BaseId {
   /** Length in bytes. */

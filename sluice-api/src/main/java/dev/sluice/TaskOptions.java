@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Per-call options of a task. Immutable; build with {@link #builder()}. Invalid values are
- * rejected by the builder with {@link IllegalArgumentException}.
+ * Per-call options of a task. Immutable; build with {@link #builder()}. Invalid values are rejected
+ * by the builder with {@link IllegalArgumentException}.
  */
 public final class TaskOptions {
   private static final TaskOptions DEFAULTS = builder().build();
@@ -83,12 +83,21 @@ public final class TaskOptions {
 
   @Override
   public String toString() {
-    return "TaskOptions{maxRetries=" + maxRetries + ", retryExceptions=" + retryExceptions
-        + ", numCpus=" + numCpus + ", resources=" + new TreeMap<>(resources)
-        + ", generatorBackpressureNumObjects=" + generatorBackpressureNumObjects
+    return "TaskOptions{maxRetries="
+        + maxRetries
+        + ", retryExceptions="
+        + retryExceptions
+        + ", numCpus="
+        + numCpus
+        + ", resources="
+        + new TreeMap<>(resources)
+        + ", generatorBackpressureNumObjects="
+        + generatorBackpressureNumObjects
         + (name == null ? "" : ", name=" + name)
-        + (affinityNode == null ? "" : ", nodeAffinity=" + affinityNode
-            + (affinitySoft ? " (soft)" : " (hard)")) + "}";
+        + (affinityNode == null
+            ? ""
+            : ", nodeAffinity=" + affinityNode + (affinitySoft ? " (soft)" : " (hard)"))
+        + "}";
   }
 
   /** Builds {@link TaskOptions}. */
@@ -106,8 +115,8 @@ public final class TaskOptions {
 
     /**
      * Runs the task on node {@code node}. Hard ({@code soft=false}): only there; if that node is
-     * dead or unknown the task fails with {@link NodeDiedException}. Soft: there while that node
-     * is alive, elsewhere otherwise. {@code null} clears the affinity.
+     * dead or unknown the task fails with {@link NodeDiedException}. Soft: there while that node is
+     * alive, elsewhere otherwise. {@code null} clears the affinity.
      */
     public Builder nodeAffinity(NodeId node, boolean soft) {
       this.affinityNode = node;
@@ -142,19 +151,25 @@ public final class TaskOptions {
     /** Custom resources by name; each amount must be > 0. */
     public Builder resources(Map<String, Double> resources) {
       Objects.requireNonNull(resources, "resources");
-      resources.forEach((k, v) -> {
-        if (k == null || k.isBlank() || v == null || !(v > 0) || v.isInfinite()) {
-          throw new IllegalArgumentException("invalid resource " + k + "=" + v + ": name must be"
-              + " non-blank and amount a finite value > 0");
-        }
-      });
+      resources.forEach(
+          (k, v) -> {
+            if (k == null || k.isBlank() || v == null || !(v > 0) || v.isInfinite()) {
+              throw new IllegalArgumentException(
+                  "invalid resource "
+                      + k
+                      + "="
+                      + v
+                      + ": name must be"
+                      + " non-blank and amount a finite value > 0");
+            }
+          });
       this.resources = Map.copyOf(resources);
       return this;
     }
 
     /**
-     * Caps generated-but-unconsumed items of a streaming generator: -1 = off, n >= 1 = at most n.
-     * 0 and values below -1 are rejected.
+     * Caps generated-but-unconsumed items of a streaming generator: -1 = off, n >= 1 = at most n. 0
+     * and values below -1 are rejected.
      */
     public Builder generatorBackpressureNumObjects(int n) {
       if (n == 0 || n < -1) {

@@ -1,6 +1,9 @@
 package dev.sluice;
 
-/** The worker process running a task died (crashed, was killed or became unreachable) and no retries were left. */
+/**
+ * The worker process running a task died (crashed, was killed or became unreachable) and no retries
+ * were left.
+ */
 public class WorkerCrashedException extends SluiceException {
   /** Creates the exception with a message that names the task, function and node involved. */
   public WorkerCrashedException(String message) {

@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 public final class WorkerId extends BaseId {
   /** Length in bytes. */
   public static final int LENGTH = 16;
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private WorkerId(byte[] bytes) {

@@ -27,16 +27,19 @@ import org.junit.jupiter.api.io.TempDir;
  * proves the cancelled task's CPU is free again): a task that ignores interruption has its worker
  * killed after {@link SluiceConfig#cancelGracePeriod()}, or at once with {@code force}; {@code get}
  * throws {@link TaskCancelledException} and the task is never retried; a task that honours the
- * interrupt ends by it and its worker lives on. Each test starts its own cluster, because the
- * grace period is a cluster setting.
+ * interrupt ends by it and its worker lives on. Each test starts its own cluster, because the grace
+ * period is a cluster setting.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class CancellationTest {
   /** Generous bound for anything that should happen soon (the machine is shared and loaded). */
   private static final Duration WAIT = Duration.ofSeconds(60);
+
   private static final Duration SHORT_GRACE = Duration.ofSeconds(2);
+
   /** A grace period no test waits for: whatever ends well before it was not ended by it. */
   private static final Duration LONG_GRACE = Duration.ofMinutes(10);
+
   /** Longest a spinning task spins if nothing kills it (it also stops when its directory goes). */
   private static final long SPIN_LIMIT_MILLIS = 5 * 60_000;
 
@@ -54,8 +57,8 @@ class CancellationTest {
   // ------------------------------------------------------------------ task functions
 
   /**
-   * Creates {@code started-<attempt>} (holding its pid), then burns CPU without ever looking at
-   * the interrupt flag, until {@code dir} is deleted or {@link #SPIN_LIMIT_MILLIS} passes.
+   * Creates {@code started-<attempt>} (holding its pid), then burns CPU without ever looking at the
+   * interrupt flag, until {@code dir} is deleted or {@link #SPIN_LIMIT_MILLIS} passes.
    */
   static long spin(String dir) {
     Path d = Path.of(dir);
@@ -126,8 +129,11 @@ class CancellationTest {
 
   private static List<String> startedMarkers(Path dir) {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("started-"))
-          .sorted().toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith("started-"))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -136,8 +142,7 @@ class CancellationTest {
   // ------------------------------------------------------------------ tests
 
   @Test
-  void aTaskIgnoringTheInterruptIsKilledAfterTheGracePeriodAndItsCpuIsFreeAgain(
-      @TempDir Path dir) {
+  void aTaskIgnoringTheInterruptIsKilledAfterTheGracePeriodAndItsCpuIsFreeAgain(@TempDir Path dir) {
     startOneCpuCluster(SHORT_GRACE);
     ObjectRef<Long> spinning = Sluice.task(CancellationTest::spin, dir.toString()).remote();
     long workerPid = awaitPidIn(dir, "started-0");
@@ -149,13 +154,16 @@ class CancellationTest {
     Throwable t = catchThrowable(() -> spinning.get(WAIT));
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
-    assertThat(t).isExactlyInstanceOf(TaskCancelledException.class)
+    assertThat(t)
+        .isExactlyInstanceOf(TaskCancelledException.class)
         .hasMessageContaining(spinning.id().taskId().hex())
         .hasMessageContaining("CancellationTest.spin")
         .hasMessageContaining("grace period")
         .hasMessageContaining("killed");
-    assertThat(took).as("ended by the kill after the grace period, not before")
-        .isGreaterThanOrEqualTo(SHORT_GRACE).isLessThan(SHORT_GRACE.plus(WAIT));
+    assertThat(took)
+        .as("ended by the kill after the grace period, not before")
+        .isGreaterThanOrEqualTo(SHORT_GRACE)
+        .isLessThan(SHORT_GRACE.plus(WAIT));
     assertThat(next.get(WAIT)).as("the next task runs on a new worker").isNotEqualTo(workerPid);
     awaitDead(workerPid);
   }
@@ -171,20 +179,24 @@ class CancellationTest {
     Throwable t = catchThrowable(() -> spinning.get(WAIT));
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
 
-    assertThat(t).isExactlyInstanceOf(TaskCancelledException.class)
+    assertThat(t)
+        .isExactlyInstanceOf(TaskCancelledException.class)
         .hasMessageContaining(spinning.id().taskId().hex())
         .hasMessageContaining("force");
     assertThat(took).as("well before the 10 min grace period").isLessThan(WAIT);
     awaitDead(workerPid);
     assertThat(Sluice.task(CancellationTest::pid).remote().get(WAIT))
-        .as("the CPU is free again").isNotEqualTo(workerPid);
+        .as("the CPU is free again")
+        .isNotEqualTo(workerPid);
   }
 
   @Test
   void aCancelledTaskIsNotRetriedEvenWithRetriesLeft(@TempDir Path dir) {
     startOneCpuCluster(SHORT_GRACE);
-    ObjectRef<Long> spinning = Sluice.task(CancellationTest::spin, dir.toString())
-        .options(TaskOptions.builder().maxRetries(5).retryExceptions(true).build()).remote();
+    ObjectRef<Long> spinning =
+        Sluice.task(CancellationTest::spin, dir.toString())
+            .options(TaskOptions.builder().maxRetries(5).retryExceptions(true).build())
+            .remote();
     long workerPid = awaitPidIn(dir, "started-0");
 
     Sluice.cancel(spinning);
@@ -210,8 +222,10 @@ class CancellationTest {
     assertThat(catchThrowable(() -> sleeping.get(WAIT)))
         .isExactlyInstanceOf(TaskCancelledException.class)
         .hasMessageNotContaining("killed");
-    await("the worker outlives the grace period").atMost(SHORT_GRACE.plus(WAIT))
-        .during(SHORT_GRACE.plusSeconds(2)).until(() -> alive(workerPid));
+    await("the worker outlives the grace period")
+        .atMost(SHORT_GRACE.plus(WAIT))
+        .during(SHORT_GRACE.plusSeconds(2))
+        .until(() -> alive(workerPid));
     assertThat(Sluice.task(CancellationTest::pid).remote().get(WAIT)).isPositive();
   }
 

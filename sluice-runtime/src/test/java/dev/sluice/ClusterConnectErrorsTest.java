@@ -18,15 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A driver that cannot join a cluster, or whose certificate cannot serve, fails at {@code init}
- * with a message that says what went wrong (token, TLS, certificate) and what to do. The
- * "clusters" here are bare control services, a plaintext and a TLS one.
+ * with a message that says what went wrong (token, TLS, certificate) and what to do. The "clusters"
+ * here are bare control services, a plaintext and a TLS one.
  */
 @Timeout(120)
 class ClusterConnectErrorsTest {
   private static final int MAX_MESSAGE = 4 << 20;
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static TestCertificates clusterCerts;
   private static TestCertificates otherCa;
   private static String token;
@@ -39,11 +38,18 @@ class ClusterConnectErrorsTest {
     otherCa = TestCertificates.create(Files.createDirectories(dir.resolve("other")));
     token = RpcSecurity.generateToken();
     RpcSecurity security = RpcSecurity.token(token);
-    plain = ControlService.start(new RpcFactory(MAX_MESSAGE, security), RpcFactory.LOOPBACK, 0,
-        Duration.ofSeconds(30));
-    tls = ControlService.start(new RpcFactory(MAX_MESSAGE, security.withTls(
-        clusterCerts.nodeCert(), clusterCerts.nodeKey(), clusterCerts.ca())),
-        RpcFactory.LOOPBACK, 0, Duration.ofSeconds(30));
+    plain =
+        ControlService.start(
+            new RpcFactory(MAX_MESSAGE, security), RpcFactory.LOOPBACK, 0, Duration.ofSeconds(30));
+    tls =
+        ControlService.start(
+            new RpcFactory(
+                MAX_MESSAGE,
+                security.withTls(
+                    clusterCerts.nodeCert(), clusterCerts.nodeKey(), clusterCerts.ca())),
+            RpcFactory.LOOPBACK,
+            0,
+            Duration.ofSeconds(30));
   }
 
   @AfterAll
@@ -64,7 +70,9 @@ class ClusterConnectErrorsTest {
   }
 
   private static SluiceConfig.Builder joining(ControlService s) {
-    return SluiceConfig.builder().address(at(s)).clusterToken(token)
+    return SluiceConfig.builder()
+        .address(at(s))
+        .clusterToken(token)
         .sessionRoot(dir.resolve("sessions"));
   }
 
@@ -94,21 +102,25 @@ class ClusterConnectErrorsTest {
   /** Rule: a TLS driver and a plaintext cluster: the message says TLS. */
   @Test
   void driverWithTlsJoiningAPlaintextClusterSaysTls() {
-    SluiceConfig config = joining(plain)
-        .tls(clusterCerts.nodeCert(), clusterCerts.nodeKey(), clusterCerts.ca()).build();
+    SluiceConfig config =
+        joining(plain)
+            .tls(clusterCerts.nodeCert(), clusterCerts.nodeKey(), clusterCerts.ca())
+            .build();
 
     assertThatThrownBy(() -> Sluice.init(config))
         .isInstanceOf(RuntimeStartupException.class)
-        .hasMessageContaining("TLS mismatch: this driver uses TLS but the Sluice cluster at "
-            + at(plain) + " does not")
+        .hasMessageContaining(
+            "TLS mismatch: this driver uses TLS but the Sluice cluster at "
+                + at(plain)
+                + " does not")
         .hasMessageNotContaining("no Sluice cluster answers");
   }
 
   /** Rule: a driver trusting another CA says TLS and which certificate it refused. */
   @Test
   void driverTrustingAnotherCaSaysTheClusterCertificateWasNotAccepted() {
-    SluiceConfig config = joining(tls)
-        .tls(otherCa.nodeCert(), otherCa.nodeKey(), otherCa.ca()).build();
+    SluiceConfig config =
+        joining(tls).tls(otherCa.nodeCert(), otherCa.nodeKey(), otherCa.ca()).build();
 
     assertThatThrownBy(() -> Sluice.init(config))
         .isInstanceOf(RuntimeStartupException.class)
@@ -120,8 +132,8 @@ class ClusterConnectErrorsTest {
   /** Rule: a client certificate the cluster does not accept says TLS and client certificate. */
   @Test
   void clientCertificateFromAnotherCaSaysTheClusterRefusedIt() {
-    SluiceConfig config = joining(tls)
-        .tls(otherCa.nodeCert(), otherCa.nodeKey(), clusterCerts.ca()).build();
+    SluiceConfig config =
+        joining(tls).tls(otherCa.nodeCert(), otherCa.nodeKey(), clusterCerts.ca()).build();
 
     assertThatThrownBy(() -> Sluice.init(config))
         .isInstanceOf(RuntimeStartupException.class)
@@ -133,10 +145,15 @@ class ClusterConnectErrorsTest {
   /** Rule: a certificate without serverAuth is rejected at init, saying so. */
   @Test
   void certificateWithoutServerAuthIsRejectedAtInit() throws Exception {
-    TestCertificates clientOnly = TestCertificates.create(
-        Files.createDirectories(dir.resolve("client-only")), "ip:127.0.0.1", "clientAuth");
-    SluiceConfig config = SluiceConfig.builder().numCpus(1).numWorkers(0)
-        .tls(clientOnly.nodeCert(), clientOnly.nodeKey(), clientOnly.ca()).build();
+    TestCertificates clientOnly =
+        TestCertificates.create(
+            Files.createDirectories(dir.resolve("client-only")), "ip:127.0.0.1", "clientAuth");
+    SluiceConfig config =
+        SluiceConfig.builder()
+            .numCpus(1)
+            .numWorkers(0)
+            .tls(clientOnly.nodeCert(), clientOnly.nodeKey(), clientOnly.ca())
+            .build();
 
     assertThatThrownBy(() -> Sluice.init(config))
         .isInstanceOf(RuntimeStartupException.class)
@@ -147,11 +164,17 @@ class ClusterConnectErrorsTest {
   /** Rule: a certificate that does not name the driver's address is rejected at init. */
   @Test
   void certificateWithoutTheAddressInSubjectAltNameIsRejectedAtInit() throws Exception {
-    TestCertificates elsewhere = TestCertificates.create(
-        Files.createDirectories(dir.resolve("elsewhere")), "ip:10.1.2.3",
-        "serverAuth,clientAuth");
-    SluiceConfig config = SluiceConfig.builder().numCpus(1).numWorkers(0)
-        .tls(elsewhere.nodeCert(), elsewhere.nodeKey(), elsewhere.ca()).build();
+    TestCertificates elsewhere =
+        TestCertificates.create(
+            Files.createDirectories(dir.resolve("elsewhere")),
+            "ip:10.1.2.3",
+            "serverAuth,clientAuth");
+    SluiceConfig config =
+        SluiceConfig.builder()
+            .numCpus(1)
+            .numWorkers(0)
+            .tls(elsewhere.nodeCert(), elsewhere.nodeKey(), elsewhere.ca())
+            .build();
 
     assertThatThrownBy(() -> Sluice.init(config))
         .isInstanceOf(RuntimeStartupException.class)

@@ -51,18 +51,25 @@ class CodeDistributionTest {
   static void startCluster() throws IOException {
     List<Path> all = ClassPathResolver.effectiveClassPath();
     Path testClasses = Path.of("target", "test-classes").toAbsolutePath();
-    List<Path> withoutTests = new ArrayList<>(all.stream()
-        .filter(p -> !p.equals(testClasses)).toList());
-    assertThat(withoutTests).as("the daemons' class path lacks the test classes")
+    List<Path> withoutTests =
+        new ArrayList<>(all.stream().filter(p -> !p.equals(testClasses)).toList());
+    assertThat(withoutTests)
+        .as("the daemons' class path lacks the test classes")
         .hasSizeLessThan(all.size());
     // The daemons keep the tests' logging configuration, and nothing else of the test classes.
     logConfig = Files.createTempDirectory("sluice-log-config");
     Files.copy(testClasses.resolve("logback-test.xml"), logConfig.resolve("logback-test.xml"));
     withoutTests.add(logConfig);
-    cluster = LocalCluster.builder().nodes(2).cpusPerNode(2).workersPerNode(1)
-        .daemonClassPath(withoutTests).start();
-    rpc = new RpcFactory(SluiceConfig.builder().build().maxMessageBytes(),
-        RpcSecurity.token(cluster.token()));
+    cluster =
+        LocalCluster.builder()
+            .nodes(2)
+            .cpusPerNode(2)
+            .workersPerNode(1)
+            .daemonClassPath(withoutTests)
+            .start();
+    rpc =
+        new RpcFactory(
+            SluiceConfig.builder().build().maxMessageBytes(), RpcSecurity.token(cluster.token()));
     control = rpc.newChannel(cluster.address());
   }
 
@@ -101,7 +108,8 @@ class CodeDistributionTest {
   }
 
   private static PackageStatsReply stats() {
-    return ControlServiceGrpc.newBlockingStub(control).withDeadlineAfter(10, TimeUnit.SECONDS)
+    return ControlServiceGrpc.newBlockingStub(control)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
         .getPackageStats(PackageStatsRequest.getDefaultInstance());
   }
 
@@ -114,8 +122,8 @@ class CodeDistributionTest {
       assertThat(Sluice.task(CodeDistributionTest::nested, "call").options(here).remote().get())
           .startsWith("nested driver-only call on ");
       List<String> items = new ArrayList<>();
-      try (ObjectRefGenerator<String> gen = Sluice.generator(CodeDistributionTest::secretItems, 5)
-          .options(here).remote()) {
+      try (ObjectRefGenerator<String> gen =
+          Sluice.generator(CodeDistributionTest::secretItems, 5).options(here).remote()) {
         for (ObjectRef<String> ref : gen) {
           items.add(ref.get());
         }
@@ -131,15 +139,18 @@ class CodeDistributionTest {
     runDriverOnlyCodeOnEveryNode();
     PackageStatsReply first = stats();
     assertThat(first.getUploads() - before.getUploads())
-        .as("the test classes, which the head lacks, were uploaded").isGreaterThanOrEqualTo(1);
+        .as("the test classes, which the head lacks, were uploaded")
+        .isGreaterThanOrEqualTo(1);
     assertThat(first.getDownloads() - before.getDownloads())
-        .as("the other node downloaded them").isGreaterThanOrEqualTo(1);
+        .as("the other node downloaded them")
+        .isGreaterThanOrEqualTo(1);
     LocalCluster.Node other = cluster.nodes().get(1);
     try (Stream<Path> cached = Files.list(other.sessionDir().resolve("packages"))) {
       assertThat(cached.filter(p -> p.toString().endsWith(".jar")).count()).isGreaterThan(0);
     }
     JobId job1 = Sluice.runtimeContext().jobId();
-    assertThat(workerJobs(other)).as("the node runs workers dedicated to the job")
+    assertThat(workerJobs(other))
+        .as("the node runs workers dedicated to the job")
         .contains(HexFormat.of().formatHex(job1.toBytes()));
 
     // A second job with the same code: nothing is uploaded or downloaded again.
@@ -155,9 +166,13 @@ class CodeDistributionTest {
   private static List<String> workerJobs(LocalCluster.Node node) {
     ManagedChannel ch = rpc.newChannel(node.nodeManagerTarget());
     try {
-      return NodeManagerServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getNodeStats(NodeStatsRequest.getDefaultInstance()).getWorkersList().stream()
-          .map(WorkerInfo::getJobId).map(b -> HexFormat.of().formatHex(b.toByteArray()))
+      return NodeManagerServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .getNodeStats(NodeStatsRequest.getDefaultInstance())
+          .getWorkersList()
+          .stream()
+          .map(WorkerInfo::getJobId)
+          .map(b -> HexFormat.of().formatHex(b.toByteArray()))
           .toList();
     } finally {
       RpcFactory.shutdownQuietly(ch);
@@ -172,21 +187,25 @@ class CodeDistributionTest {
     long rejectedBefore = stats().getRejectedUploads();
     PackageUploader uploader = new PackageUploader(control, 4 << 20);
 
-    assertThatThrownBy(() -> uploader.upload(
-        new CodePackager.CodePackage(wrongName, jar, jar, false)))
+    assertThatThrownBy(
+            () -> uploader.upload(new CodePackager.CodePackage(wrongName, jar, jar, false)))
         .isInstanceOf(IOException.class)
         .hasMessageContaining("refused package " + wrongName)
         .hasMessageContaining("INVALID_ARGUMENT");
-    assertThat(ControlServiceGrpc.newBlockingStub(control)
-        .hasPackages(HasPackagesRequest.newBuilder().addSha256(wrongName).build())
-        .getMissingList()).containsExactly(wrongName);
+    assertThat(
+            ControlServiceGrpc.newBlockingStub(control)
+                .hasPackages(HasPackagesRequest.newBuilder().addSha256(wrongName).build())
+                .getMissingList())
+        .containsExactly(wrongName);
     assertThat(stats().getRejectedUploads()).isEqualTo(rejectedBefore + 1);
 
     // The honest upload of the same name is accepted.
     uploader.upload(new CodePackager.CodePackage(wrongName, honest, honest, false));
-    assertThat(ControlServiceGrpc.newBlockingStub(control)
-        .hasPackages(HasPackagesRequest.newBuilder().addSha256(wrongName).build())
-        .getMissingList()).isEmpty();
+    assertThat(
+            ControlServiceGrpc.newBlockingStub(control)
+                .hasPackages(HasPackagesRequest.newBuilder().addSha256(wrongName).build())
+                .getMissingList())
+        .isEmpty();
   }
 
   @Test

@@ -23,21 +23,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Credit-based backpressure of streaming generators on a real cluster: with
- * {@code generatorBackpressureNumObjects(n)} the producer never gets more than {@code n} items
- * ahead of the consumer, for iterators and for publishers (which are asked only for what the
- * credit allows).
+ * Credit-based backpressure of streaming generators on a real cluster: with {@code
+ * generatorBackpressureNumObjects(n)} the producer never gets more than {@code n} items ahead of
+ * the consumer, for iterators and for publishers (which are asked only for what the credit allows).
  *
- * <p>The producer leaves a file {@code yielded-k} just before it hands item {@code k} over, so
- * the test sees how far it got. With {@code c} items consumed the producer may have generated
- * {@code c + n} items, i.e. indices {@code 0 .. c+n-1}; {@code yielded-(c+n)} must not appear
- * until the consumer takes another item.
+ * <p>The producer leaves a file {@code yielded-k} just before it hands item {@code k} over, so the
+ * test sees how far it got. With {@code c} items consumed the producer may have generated {@code c
+ * + n} items, i.e. indices {@code 0 .. c+n-1}; {@code yielded-(c+n)} must not appear until the
+ * consumer takes another item.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class GeneratorBackpressureTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
+
   /** How long the producer must stay put once it reached its bound. */
   private static final Duration SETTLE = Duration.ofMillis(100);
+
   private static final int ITEMS = 12;
 
   @BeforeAll
@@ -84,11 +85,11 @@ class GeneratorBackpressureTest {
   }
 
   /**
-   * Consumes the stream slowly; before each item it waits until the producer reached its bound
-   * for the current consumed count and checks that it stays there.
+   * Consumes the stream slowly; before each item it waits until the producer reached its bound for
+   * the current consumed count and checks that it stays there.
    */
-  private static void consumeCheckingTheBound(ObjectRefGenerator<Integer> gen, Path dir, int n,
-      boolean checkRequested) {
+  private static void consumeCheckingTheBound(
+      ObjectRefGenerator<Integer> gen, Path dir, int n, boolean checkRequested) {
     for (int consumed = 0; consumed < ITEMS; consumed++) {
       int c = consumed;
       int highestAllowed = Math.min(c + n, ITEMS) - 1;
@@ -119,9 +120,10 @@ class GeneratorBackpressureTest {
   @ParameterizedTest(name = "backpressure {0}")
   @ValueSource(ints = {1, 4})
   void iteratorProducerNeverRunsMoreThanNItemsAheadOfConsumption(int n, @TempDir Path dir) {
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorBackpressureTest::recorded, dir.toString(), ITEMS)
-        .options(backpressure(n)).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorBackpressureTest::recorded, dir.toString(), ITEMS)
+            .options(backpressure(n))
+            .remote()) {
       consumeCheckingTheBound(gen, dir, n, false);
     }
   }
@@ -129,17 +131,18 @@ class GeneratorBackpressureTest {
   @ParameterizedTest(name = "backpressure {0}")
   @ValueSource(ints = {1, 4})
   void publisherIsAskedForAndEmitsAtMostNItemsAheadOfConsumption(int n, @TempDir Path dir) {
-    try (ObjectRefGenerator<Integer> gen = Sluice.asyncGenerator(
-        GeneratorBackpressureTest::recordedPublisher, dir.toString(), ITEMS)
-        .options(backpressure(n)).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.asyncGenerator(GeneratorBackpressureTest::recordedPublisher, dir.toString(), ITEMS)
+            .options(backpressure(n))
+            .remote()) {
       consumeCheckingTheBound(gen, dir, n, true);
     }
   }
 
   @Test
   void withoutBackpressureTheProducerRunsToTheEndWithNothingConsumed(@TempDir Path dir) {
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorBackpressureTest::recorded, dir.toString(), ITEMS).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorBackpressureTest::recorded, dir.toString(), ITEMS).remote()) {
       assertThat(gen.completed().get(WAIT)).isNull();
       assertThat(exists(dir, "yielded-" + (ITEMS - 1))).isTrue();
       for (int k = 0; k < ITEMS; k++) {
@@ -157,9 +160,17 @@ class GeneratorBackpressureTest {
     assertThatThrownBy(() -> TaskOptions.builder().generatorBackpressureNumObjects(-2))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("generatorBackpressureNumObjects");
-    assertThat(TaskOptions.builder().generatorBackpressureNumObjects(-1).build()
-        .generatorBackpressureNumObjects()).isEqualTo(-1);
-    assertThat(TaskOptions.builder().generatorBackpressureNumObjects(1).build()
-        .generatorBackpressureNumObjects()).isEqualTo(1);
+    assertThat(
+            TaskOptions.builder()
+                .generatorBackpressureNumObjects(-1)
+                .build()
+                .generatorBackpressureNumObjects())
+        .isEqualTo(-1);
+    assertThat(
+            TaskOptions.builder()
+                .generatorBackpressureNumObjects(1)
+                .build()
+                .generatorBackpressureNumObjects())
+        .isEqualTo(1);
   }
 }

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Streaming generators whose task fails as a whole, with real processes: the worker JVM running
- * the generator is killed with {@code SIGKILL} mid-stream. Without retries the stream ends with
- * the generator ref throwing {@link WorkerCrashedException}; with retries the consumer sees every
- * item exactly once, in order, as the retry re-yields what the dead attempt had yielded. Retried
+ * Streaming generators whose task fails as a whole, with real processes: the worker JVM running the
+ * generator is killed with {@code SIGKILL} mid-stream. Without retries the stream ends with the
+ * generator ref throwing {@link WorkerCrashedException}; with retries the consumer sees every item
+ * exactly once, in order, as the retry re-yields what the dead attempt had yielded. Retried
  * application errors ({@code retryExceptions}) behave the same.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -47,8 +47,8 @@ class GeneratorFailureTest {
   // ------------------------------------------------------------------ generator functions
 
   /**
-   * Records "attempt-A" (A = attempt number) and writes its pid to "pid-A", then yields item k =
-   * k for k in 0..n-1; on attempt 0 it stalls before item {@code stallAt} (creating "stalled"),
+   * Records "attempt-A" (A = attempt number) and writes its pid to "pid-A", then yields item k = k
+   * for k in 0..n-1; on attempt 0 it stalls before item {@code stallAt} (creating "stalled"),
    * waiting to be killed. Later attempts run through.
    */
   static Iterator<Integer> killable(String dir, int n, int stallAt) {
@@ -79,38 +79,46 @@ class GeneratorFailureTest {
   static Iterator<Integer> flaky(String dir, int n, int failAfter) {
     int attempt = Sluice.runtimeContext().attemptNumber();
     touch(Path.of(dir), "attempt-" + attempt);
-    return IntStream.range(0, n).map(k -> {
-      if (attempt == 0 && k == failAfter) {
-        throw new IllegalStateException("flaky failure on attempt 0 at item " + k);
-      }
-      return k;
-    }).iterator();
+    return IntStream.range(0, n)
+        .map(
+            k -> {
+              if (attempt == 0 && k == failAfter) {
+                throw new IllegalStateException("flaky failure on attempt 0 at item " + k);
+              }
+              return k;
+            })
+        .iterator();
   }
 
   /** Records "attempt-A", yields 0 .. failAfter-1, then throws, on every attempt. */
   static Iterator<Integer> alwaysFailing(String dir, int failAfter) {
     int attempt = Sluice.runtimeContext().attemptNumber();
     touch(Path.of(dir), "attempt-" + attempt);
-    return IntStream.rangeClosed(0, failAfter).map(k -> {
-      if (k == failAfter) {
-        throw new IllegalStateException("failure on attempt " + attempt + " at item " + k);
-      }
-      return k;
-    }).iterator();
+    return IntStream.rangeClosed(0, failAfter)
+        .map(
+            k -> {
+              if (k == failAfter) {
+                throw new IllegalStateException("failure on attempt " + attempt + " at item " + k);
+              }
+              return k;
+            })
+        .iterator();
   }
 
   // ------------------------------------------------------------------ helpers
 
   private static long awaitPid(Path dir, int attempt) {
-    await("attempt " + attempt + " wrote its worker pid").atMost(WAIT)
+    await("attempt " + attempt + " wrote its worker pid")
+        .atMost(WAIT)
         .until(() -> exists(dir, "pid-" + attempt));
     return Long.parseLong(read(dir, "pid-" + attempt));
   }
 
   /** Kills the worker with SIGKILL and waits until it is gone. */
   private static void killWorker(long pid) {
-    ProcessHandle worker = ProcessHandle.of(pid).orElseThrow(
-        () -> new AssertionError("worker pid " + pid + " is not running"));
+    ProcessHandle worker =
+        ProcessHandle.of(pid)
+            .orElseThrow(() -> new AssertionError("worker pid " + pid + " is not running"));
     assertThat(worker.info().commandLine().orElse(""))
         .as("the pid the generator reported belongs to a worker JVM")
         .contains(SluiceTestSupport.WORKER_MAIN);
@@ -143,11 +151,13 @@ class GeneratorFailureTest {
    * Kills attempt 0 of a {@link #killable} generator after {@code consumedBeforeKill} items and
    * checks that the consumer still sees 0..n-1 exactly once, in order, from attempt 1.
    */
-  private static void killMidStreamAndExpectEveryItemOnce(Path dir, TaskOptions options,
-      int consumedBeforeKill) {
+  private static void killMidStreamAndExpectEveryItemOnce(
+      Path dir, TaskOptions options, int consumedBeforeKill) {
     int n = 20;
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorFailureTest::killable, dir.toString(), n, 5).options(options).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorFailureTest::killable, dir.toString(), n, 5)
+            .options(options)
+            .remote()) {
       List<Integer> values = new ArrayList<>(consume(gen, consumedBeforeKill));
       await("attempt 0 stalled before item 5").atMost(WAIT).until(() -> exists(dir, "stalled"));
       killWorker(awaitPid(dir, 0));
@@ -168,9 +178,10 @@ class GeneratorFailureTest {
   @Test
   void workerKilledMidStreamWithoutRetriesEndsStreamWithWorkerCrashedGeneratorRef(
       @TempDir Path dir) {
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorFailureTest::killable, dir.toString(), 10, 3)
-        .options(TaskOptions.builder().maxRetries(0).build()).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorFailureTest::killable, dir.toString(), 10, 3)
+            .options(TaskOptions.builder().maxRetries(0).build())
+            .remote()) {
       assertThat(consume(gen, 3)).isEqualTo(range(0, 3));
       await("generator stalled before item 3").atMost(WAIT).until(() -> exists(dir, "stalled"));
       long pid = awaitPid(dir, 0);
@@ -203,16 +214,17 @@ class GeneratorFailureTest {
   void workerKilledMidStreamWithRetriesAndBackpressureDeliversEveryItemExactlyOnceInOrder(
       @TempDir Path dir) {
     // With a bound of 2, attempt 0 reaches item 5 only once 4 items are consumed.
-    killMidStreamAndExpectEveryItemOnce(dir,
-        TaskOptions.builder().generatorBackpressureNumObjects(2).build(), 4);
+    killMidStreamAndExpectEveryItemOnce(
+        dir, TaskOptions.builder().generatorBackpressureNumObjects(2).build(), 4);
   }
 
   @Test
   void retriedApplicationErrorDeliversEveryItemExactlyOnceAndNoErrorItem(@TempDir Path dir) {
     int n = 10;
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorFailureTest::flaky, dir.toString(), n, 3)
-        .options(TaskOptions.builder().retryExceptions(true).build()).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorFailureTest::flaky, dir.toString(), n, 3)
+            .options(TaskOptions.builder().retryExceptions(true).build())
+            .remote()) {
       List<Integer> values = new ArrayList<>();
       for (ObjectRef<Integer> ref : gen) {
         values.add(ref.get(WAIT)); // an error item would throw here
@@ -228,9 +240,10 @@ class GeneratorFailureTest {
   @Test
   void applicationErrorWithRetriesExhaustedEndsWithOneErrorItemFromTheLastAttempt(
       @TempDir Path dir) {
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorFailureTest::alwaysFailing, dir.toString(), 2)
-        .options(TaskOptions.builder().retryExceptions(true).maxRetries(1).build()).remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorFailureTest::alwaysFailing, dir.toString(), 2)
+            .options(TaskOptions.builder().retryExceptions(true).maxRetries(1).build())
+            .remote()) {
       assertThat(consume(gen, 2)).isEqualTo(range(0, 2));
       ObjectRef<Integer> error = gen.next();
       assertThat(error.id()).isEqualTo(ObjectId.of(gen.id().taskId(), 2 + 2));

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The end of a stream from the consumer's side, on a real cluster: {@code close()} and garbage
- * collection delete the caller-side stream and release a producer blocked on backpressure
- * without cancelling the task; {@link Sluice#cancel(ObjectRefGenerator)} stops a running or a
- * queued generator and the stream ends with {@link TaskCancelledException}.
+ * collection delete the caller-side stream and release a producer blocked on backpressure without
+ * cancelling the task; {@link Sluice#cancel(ObjectRefGenerator)} stops a running or a queued
+ * generator and the stream ends with {@link TaskCancelledException}.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class GeneratorLifecycleTest {
@@ -131,10 +131,9 @@ class GeneratorLifecycleTest {
   }
 
   /**
-   * Yields 0 and 1, then sleeps in next() (creating "sleeping" first) and, when interrupted,
-   * throws an unchecked exception wrapping the InterruptedException without restoring the
-   * interrupt flag: the common way a Java iterator, which cannot throw checked exceptions, deals
-   * with an interrupt.
+   * Yields 0 and 1, then sleeps in next() (creating "sleeping" first) and, when interrupted, throws
+   * an unchecked exception wrapping the InterruptedException without restoring the interrupt flag:
+   * the common way a Java iterator, which cannot throw checked exceptions, deals with an interrupt.
    */
   static Iterator<Integer> twoThenSleepWrappingTheInterrupt(String dir) {
     Path d = Path.of(dir);
@@ -208,22 +207,24 @@ class GeneratorLifecycleTest {
     assertThatThrownBy(() -> last.get(WAIT)).isInstanceOf(TaskCancelledException.class);
     assertEnded(gen);
     assertThat(gen.isFinished()).isTrue();
-    assertThatThrownBy(() -> gen.completed().get(WAIT))
-        .isInstanceOf(TaskCancelledException.class);
+    assertThatThrownBy(() -> gen.completed().get(WAIT)).isInstanceOf(TaskCancelledException.class);
   }
 
   /** Submits a generator with backpressure 1 and drops every reference to it. */
   private static void startAndForgetGenerator(Path dir) {
     Sluice.generator(GeneratorLifecycleTest::tenThenFinished, dir.toString())
-        .options(backpressure(1)).remote();
+        .options(backpressure(1))
+        .remote();
   }
 
   // ------------------------------------------------------------------ tests
 
   @Test
   void closeIsIdempotentReleasesTheBlockedProducerAndDoesNotCancelTheTask(@TempDir Path dir) {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorLifecycleTest::tenThenFinished, dir.toString()).options(backpressure(1)).remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorLifecycleTest::tenThenFinished, dir.toString())
+            .options(backpressure(1))
+            .remote();
     ObjectRef<Integer> first = gen.next();
     assertThat(first.get(WAIT)).isZero();
     // With one consumed and a bound of 1 the producer stops after item 1.
@@ -242,18 +243,18 @@ class GeneratorLifecycleTest {
   }
 
   @Test
-  void unreachableGeneratorIsCollectedAndItsStreamDeletedReleasingTheProducer(
-      @TempDir Path dir) {
+  void unreachableGeneratorIsCollectedAndItsStreamDeletedReleasingTheProducer(@TempDir Path dir) {
     startAndForgetGenerator(dir);
     await("producer blocked at its bound").atMost(WAIT).until(() -> exists(dir, "yielded-0"));
 
     await("producer released once the generator was garbage collected")
         .atMost(WAIT)
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> {
-          System.gc();
-          return exists(dir, "finished");
-        });
+        .until(
+            () -> {
+              System.gc();
+              return exists(dir, "finished");
+            });
   }
 
   @Test
@@ -280,7 +281,8 @@ class GeneratorLifecycleTest {
       @TempDir Path dir) {
     ObjectRefGenerator<Integer> gen =
         Sluice.generator(GeneratorLifecycleTest::closeableTen, dir.toString())
-            .options(backpressure(1)).remote();
+            .options(backpressure(1))
+            .remote();
     try {
       assertThat(gen.next().get(WAIT)).isEqualTo(0);
       // The producer reported item 1 and waits for credit.
@@ -309,9 +311,10 @@ class GeneratorLifecycleTest {
 
   @Test
   void closeOfAsyncGeneratorReleasesThePublisherHeldBackByBackpressure(@TempDir Path dir) {
-    ObjectRefGenerator<Integer> gen = Sluice.asyncGenerator(
-        GeneratorLifecycleTest::recordedPublisher, dir.toString()).options(backpressure(1))
-        .remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.asyncGenerator(GeneratorLifecycleTest::recordedPublisher, dir.toString())
+            .options(backpressure(1))
+            .remote();
     assertThat(gen.next().get(WAIT)).isZero();
     await("publisher at its bound").atMost(WAIT).until(() -> exists(dir, "yielded-1"));
     assertThat(exists(dir, "yielded-9")).isFalse();
@@ -326,8 +329,9 @@ class GeneratorLifecycleTest {
   @Test
   void cancelOfRunningAsyncGeneratorCancelsTheSubscriptionAndEndsStreamCancelled(
       @TempDir Path dir) {
-    ObjectRefGenerator<Integer> gen = Sluice.asyncGenerator(
-        GeneratorLifecycleTest::publisherStallingAtTwo, dir.toString()).remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.asyncGenerator(GeneratorLifecycleTest::publisherStallingAtTwo, dir.toString())
+            .remote();
     try {
       assertThat(gen.next().get(WAIT)).isEqualTo(0);
       assertThat(gen.next().get(WAIT)).isEqualTo(1);
@@ -345,8 +349,9 @@ class GeneratorLifecycleTest {
   @Test
   void cancelOfGeneratorWhoseIteratorWrapsTheInterruptYieldsNoApplicationErrorItem(
       @TempDir Path dir) throws Exception {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(
-        GeneratorLifecycleTest::twoThenSleepWrappingTheInterrupt, dir.toString()).remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorLifecycleTest::twoThenSleepWrappingTheInterrupt, dir.toString())
+            .remote();
     try {
       assertThat(gen.next().get(WAIT)).isEqualTo(0);
       assertThat(gen.next().get(WAIT)).isEqualTo(1);
@@ -358,8 +363,10 @@ class GeneratorLifecycleTest {
 
       ObjectRef<Integer> last = waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS);
       assertThat(last.id())
-          .as("after a cancel the waiting consumer gets the cancelled generator ref, not an "
-              + "application-error item made of the interrupt (%s)", describe(last))
+          .as(
+              "after a cancel the waiting consumer gets the cancelled generator ref, not an "
+                  + "application-error item made of the interrupt (%s)",
+              describe(last))
           .isEqualTo(gen.id());
       assertThatThrownBy(() -> last.get(WAIT)).isInstanceOf(TaskCancelledException.class);
       assertEnded(gen);
@@ -386,9 +393,11 @@ class GeneratorLifecycleTest {
       // Occupy every CPU, one task after the other.
       for (int i = 0; i < NUM_CPUS; i++) {
         String name = "cpu" + i;
-        occupiers.add(Sluice.task(GeneratorLifecycleTest::occupyCpu, dir.toString(), name)
-            .remote());
-        await(name + " occupied").atMost(Duration.ofSeconds(15)).until(() -> exists(dir, "started-" + name));
+        occupiers.add(
+            Sluice.task(GeneratorLifecycleTest::occupyCpu, dir.toString(), name).remote());
+        await(name + " occupied")
+            .atMost(Duration.ofSeconds(15))
+            .until(() -> exists(dir, "started-" + name));
       }
 
       ObjectRefGenerator<Integer> gen =
@@ -410,14 +419,15 @@ class GeneratorLifecycleTest {
       @TempDir Path dir) {
     List<ObjectRef<String>> occupiers = new ArrayList<>();
     try {
-      occupiers.add(Sluice.task(GeneratorLifecycleTest::occupyCpu, dir.toString(), "cpu0")
-          .remote());
+      occupiers.add(
+          Sluice.task(GeneratorLifecycleTest::occupyCpu, dir.toString(), "cpu0").remote());
       await("one CPU occupied").atMost(WAIT).until(() -> exists(dir, "started-cpu0"));
 
       // Needs both CPUs: it cannot be granted a worker while one CPU is taken.
       ObjectRefGenerator<Integer> gen =
           Sluice.generator(GeneratorLifecycleTest::markRan, dir.toString())
-              .options(TaskOptions.builder().numCpus(NUM_CPUS).build()).remote();
+              .options(TaskOptions.builder().numCpus(NUM_CPUS).build())
+              .remote();
       assertThat(gen.nextReady()).isFalse();
 
       Sluice.cancel(gen);

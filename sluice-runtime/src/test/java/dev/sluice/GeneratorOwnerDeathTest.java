@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * When the owner of a stream dies, its reports fail: the executor stops the generator (closing
- * its iterator) and the worker is free again. The owner here is itself a worker (a task that
- * consumes a generator), so killing it kills the owner and nothing else.
+ * When the owner of a stream dies, its reports fail: the executor stops the generator (closing its
+ * iterator) and the worker is free again. The owner here is itself a worker (a task that consumes a
+ * generator), so killing it kills the owner and nothing else.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class GeneratorOwnerDeathTest {
@@ -75,8 +75,10 @@ class GeneratorOwnerDeathTest {
   /** The owner: consumes one item of a backpressured stream, records its pid, then waits. */
   static int owner(String dir) throws InterruptedException {
     Path d = Path.of(dir);
-    ObjectRefGenerator<Integer> gen = Sluice.generator(GeneratorOwnerDeathTest::endless, dir)
-        .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build()).remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(GeneratorOwnerDeathTest::endless, dir)
+            .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build())
+            .remote();
     gen.next().get();
     writeAtomically(d.resolve("owner-pid"), Long.toString(ProcessHandle.current().pid()));
     while (!exists(d, "never")) {
@@ -92,8 +94,10 @@ class GeneratorOwnerDeathTest {
 
   @Test
   void ownerDeathStopsTheGeneratorAndFreesItsWorker(@TempDir Path dir) {
-    ObjectRef<Integer> ownerRef = Sluice.task(GeneratorOwnerDeathTest::owner, dir.toString())
-        .options(TaskOptions.builder().maxRetries(0).build()).remote();
+    ObjectRef<Integer> ownerRef =
+        Sluice.task(GeneratorOwnerDeathTest::owner, dir.toString())
+            .options(TaskOptions.builder().maxRetries(0).build())
+            .remote();
     await().atMost(WAIT).until(() -> exists(dir, "owner-pid") && exists(dir, "producer-pid"));
     long ownerPid = Long.parseLong(read(dir, "owner-pid"));
     long producerPid = Long.parseLong(read(dir, "producer-pid"));
@@ -105,13 +109,16 @@ class GeneratorOwnerDeathTest {
     await().atMost(WAIT).until(() -> exists(dir, "closed"));
     assertThat(ProcessHandle.of(producerPid).map(ProcessHandle::isAlive)).contains(true);
     // Its lease was released with the owner: the producer's worker runs new work again.
-    await().atMost(WAIT).untilAsserted(() -> {
-      List<ObjectRef<Long>> refs = new ArrayList<>();
-      for (int i = 0; i < 12; i++) {
-        refs.add(Sluice.task(GeneratorOwnerDeathTest::pid).remote());
-      }
-      assertThat(Sluice.get(refs)).contains(producerPid);
-    });
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              List<ObjectRef<Long>> refs = new ArrayList<>();
+              for (int i = 0; i < 12; i++) {
+                refs.add(Sluice.task(GeneratorOwnerDeathTest::pid).remote());
+              }
+              assertThat(Sluice.get(refs)).contains(producerPid);
+            });
     assertThatThrownBy(() -> ownerRef.get(WAIT)).isInstanceOf(WorkerCrashedException.class);
   }
 }

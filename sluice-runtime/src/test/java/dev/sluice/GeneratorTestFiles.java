@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Marker-file plumbing shared by the streaming generator tests. Generators run in worker JVMs, so
  * they talk to the test through files in a directory the test owns: they leave markers to show
- * progress, and wait for markers the test creates. Every wait on the worker side also gives up
- * when the directory disappears (JUnit deleted the test's {@code @TempDir}), so a generator left
- * blocked by a failed test ends instead of holding a worker for the rest of the class.
+ * progress, and wait for markers the test creates. Every wait on the worker side also gives up when
+ * the directory disappears (JUnit deleted the test's {@code @TempDir}), so a generator left blocked
+ * by a failed test ends instead of holding a worker for the rest of the class.
  */
 final class GeneratorTestFiles {
   /** Longest a generator waits for a marker before giving up. */
@@ -42,12 +42,19 @@ final class GeneratorTestFiles {
     RpcFactory rpc = cluster.rpc();
     ManagedChannel ch = rpc.newChannel(cluster.nodeManager().target());
     try {
-      await("" + n + " idle workers").atMost(Duration.ofSeconds(90))
+      await("" + n + " idle workers")
+          .atMost(Duration.ofSeconds(90))
           .pollInterval(Duration.ofMillis(100))
-          .until(() -> NodeManagerServiceGrpc.newBlockingStub(ch)
-              .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .getNodeStats(NodeStatsRequest.getDefaultInstance())
-              .getWorkersList().stream().filter(w -> w.getState().equals("IDLE")).count() >= n);
+          .until(
+              () ->
+                  NodeManagerServiceGrpc.newBlockingStub(ch)
+                          .withDeadlineAfter(10, TimeUnit.SECONDS)
+                          .getNodeStats(NodeStatsRequest.getDefaultInstance())
+                          .getWorkersList()
+                          .stream()
+                          .filter(w -> w.getState().equals("IDLE"))
+                          .count()
+                      >= n);
     } finally {
       RpcFactory.shutdownQuietly(ch);
     }
@@ -61,8 +68,9 @@ final class GeneratorTestFiles {
   /** Writes {@code content} to {@code target} so that a reader never sees a partial file. */
   static void writeAtomically(Path target, String content) {
     try {
-      Path tmp = target.resolveSibling(target.getFileName() + "." + Thread.currentThread().threadId()
-          + ".tmp");
+      Path tmp =
+          target.resolveSibling(
+              target.getFileName() + "." + Thread.currentThread().threadId() + ".tmp");
       Files.writeString(tmp, content, StandardCharsets.UTF_8);
       Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -150,12 +158,12 @@ final class GeneratorTestFiles {
   }
 
   /**
-   * A publisher of {@code 0..n-1} that emits only what was requested, from its own thread.
-   * When a directory is given, it creates {@code yielded-k} before emitting item {@code k},
-   * records the total requested so far in {@code requested} after every {@code request(m)}, and
-   * creates {@code cancelled} when its subscription is cancelled. It signals {@code onError}
-   * instead of emitting item {@code failAt}, and stalls (creating {@code stalled}) instead of
-   * emitting item {@code stallAt} until cancelled; -1 disables either.
+   * A publisher of {@code 0..n-1} that emits only what was requested, from its own thread. When a
+   * directory is given, it creates {@code yielded-k} before emitting item {@code k}, records the
+   * total requested so far in {@code requested} after every {@code request(m)}, and creates {@code
+   * cancelled} when its subscription is cancelled. It signals {@code onError} instead of emitting
+   * item {@code failAt}, and stalls (creating {@code stalled}) instead of emitting item {@code
+   * stallAt} until cancelled; -1 disables either.
    */
   static final class OnRequestPublisher implements Flow.Publisher<Integer> {
     private final int n;
@@ -180,71 +188,78 @@ final class GeneratorTestFiles {
       long[] demand = new long[1];
       long[] totalRequested = new long[1];
       AtomicBoolean cancelled = new AtomicBoolean();
-      subscriber.onSubscribe(new Flow.Subscription() {
-        @Override
-        public void request(long m) {
-          synchronized (lock) {
-            demand[0] = saturatedAdd(demand[0], m);
-            totalRequested[0] = saturatedAdd(totalRequested[0], m);
-            if (dir != null && Files.isDirectory(dir)) {
-              writeAtomically(dir.resolve("requested"), Long.toString(totalRequested[0]));
-            }
-            lock.notifyAll();
-          }
-        }
-
-        @Override
-        public void cancel() {
-          if (!cancelled.getAndSet(true) && dir != null && Files.isDirectory(dir)) {
-            touch(dir, "cancelled");
-          }
-          synchronized (lock) {
-            lock.notifyAll();
-          }
-        }
-      });
-      Thread.ofPlatform().daemon().name("on-request-publisher").start(() -> {
-        try {
-          for (int k = 0; k < n; k++) {
-            if (k == failAt) {
-              subscriber.onError(new IllegalStateException("publisher failed at item " + k));
-              return;
-            }
-            if (k == stallAt) {
-              touch(dir, "stalled");
-              long deadline = System.currentTimeMillis() + WORKER_WAIT_MILLIS;
+      subscriber.onSubscribe(
+          new Flow.Subscription() {
+            @Override
+            public void request(long m) {
               synchronized (lock) {
-                while (!cancelled.get() && Files.isDirectory(dir)
-                    && System.currentTimeMillis() < deadline) {
-                  lock.wait(20);
+                demand[0] = saturatedAdd(demand[0], m);
+                totalRequested[0] = saturatedAdd(totalRequested[0], m);
+                if (dir != null && Files.isDirectory(dir)) {
+                  writeAtomically(dir.resolve("requested"), Long.toString(totalRequested[0]));
                 }
+                lock.notifyAll();
               }
-              return;
             }
-            synchronized (lock) {
-              while (demand[0] == 0 && !cancelled.get()) {
-                lock.wait();
+
+            @Override
+            public void cancel() {
+              if (!cancelled.getAndSet(true) && dir != null && Files.isDirectory(dir)) {
+                touch(dir, "cancelled");
               }
-              if (cancelled.get()) {
-                return;
+              synchronized (lock) {
+                lock.notifyAll();
               }
-              demand[0]--;
             }
-            if (dir != null) {
-              if (!Files.isDirectory(dir)) {
-                return;
-              }
-              touch(dir, "yielded-" + k);
-            }
-            subscriber.onNext(k);
-          }
-          subscriber.onComplete();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-          subscriber.onError(e);
-        }
-      });
+          });
+      Thread.ofPlatform()
+          .daemon()
+          .name("on-request-publisher")
+          .start(
+              () -> {
+                try {
+                  for (int k = 0; k < n; k++) {
+                    if (k == failAt) {
+                      subscriber.onError(
+                          new IllegalStateException("publisher failed at item " + k));
+                      return;
+                    }
+                    if (k == stallAt) {
+                      touch(dir, "stalled");
+                      long deadline = System.currentTimeMillis() + WORKER_WAIT_MILLIS;
+                      synchronized (lock) {
+                        while (!cancelled.get()
+                            && Files.isDirectory(dir)
+                            && System.currentTimeMillis() < deadline) {
+                          lock.wait(20);
+                        }
+                      }
+                      return;
+                    }
+                    synchronized (lock) {
+                      while (demand[0] == 0 && !cancelled.get()) {
+                        lock.wait();
+                      }
+                      if (cancelled.get()) {
+                        return;
+                      }
+                      demand[0]--;
+                    }
+                    if (dir != null) {
+                      if (!Files.isDirectory(dir)) {
+                        return;
+                      }
+                      touch(dir, "yielded-" + k);
+                    }
+                    subscriber.onNext(k);
+                  }
+                  subscriber.onComplete();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                  subscriber.onError(e);
+                }
+              });
     }
 
     private static long saturatedAdd(long a, long b) {

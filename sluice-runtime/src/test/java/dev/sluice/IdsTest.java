@@ -18,7 +18,8 @@ class IdsTest {
   @Test
   void forChildIsDeterministicForTheSameParentAndCounter() {
     assertThat(TaskId.forChild(DRIVER, 1)).isEqualTo(TaskId.forChild(DRIVER, 1));
-    assertThat(TaskId.forChild(DRIVER, 42).toBytes()).isEqualTo(TaskId.forChild(DRIVER, 42).toBytes());
+    assertThat(TaskId.forChild(DRIVER, 42).toBytes())
+        .isEqualTo(TaskId.forChild(DRIVER, 42).toBytes());
     // Derivation depends only on the parent's bytes, not on the parent object.
     TaskId sameParent = TaskId.fromBytes(DRIVER.toBytes());
     assertThat(TaskId.forChild(sameParent, 5)).isEqualTo(TaskId.forChild(DRIVER, 5));
@@ -38,10 +39,13 @@ class IdsTest {
     TaskId otherJobDriver = TaskId.forDriver(JobId.of(8));
     TaskId child = TaskId.forChild(DRIVER, 1);
     TaskId grandChild = TaskId.forChild(child, 1);
-    List<TaskId> firstChildren = List.of(
-        TaskId.forChild(DRIVER, 1), TaskId.forChild(otherJobDriver, 1),
-        TaskId.forChild(child, 1), TaskId.forChild(grandChild, 1),
-        TaskId.forChild(TaskId.forChild(DRIVER, 2), 1));
+    List<TaskId> firstChildren =
+        List.of(
+            TaskId.forChild(DRIVER, 1),
+            TaskId.forChild(otherJobDriver, 1),
+            TaskId.forChild(child, 1),
+            TaskId.forChild(grandChild, 1),
+            TaskId.forChild(TaskId.forChild(DRIVER, 2), 1));
     assertThat(new HashSet<>(firstChildren)).hasSize(firstChildren.size());
 
     // Many sibling parents, each with many children: no collisions across the whole tree.
@@ -164,13 +168,18 @@ class IdsTest {
   void wrongLengthsAreRejectedWithTheExpectedLength() {
     assertThatThrownBy(() -> TaskId.fromBytes(new byte[15]))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("TaskId").hasMessageContaining("16").hasMessageContaining("15");
+        .hasMessageContaining("TaskId")
+        .hasMessageContaining("16")
+        .hasMessageContaining("15");
     assertThatThrownBy(() -> ObjectId.fromBytes(new byte[16]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ObjectId");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ObjectId");
     assertThatThrownBy(() -> JobId.fromBytes(new byte[5]))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JobId");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("JobId");
     assertThatThrownBy(() -> NodeId.fromHex("abcd"))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NodeId");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NodeId");
   }
 
   @Test

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A task that started on a worker because the task ahead of it blocked (the CPU-lending rule)
- * ran, so a worker death it causes is charged to it (a retry is charged only to a task that ran,
- * and to every task that did): without that, a task that kills its worker would be queued again
- * for free forever.
+ * A task that started on a worker because the task ahead of it blocked (the CPU-lending rule) ran,
+ * so a worker death it causes is charged to it (a retry is charged only to a task that ran, and to
+ * every task that did): without that, a task that kills its worker would be queued again for free
+ * forever.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class LendingRetryTest {
@@ -60,13 +60,12 @@ class LendingRetryTest {
       throws Exception {
     // One CPU, one lease: both are pushed to the same worker, the second behind the first.
     ObjectRef<Integer> blocked = Sluice.task(LendingRetryTest::blocksInWait).remote();
-    ObjectRef<Integer> killer = Sluice.task(LendingRetryTest::haltsOnItsFirstAttempt,
-            dir.toString())
-        .options(TaskOptions.builder().maxRetries(2).build()).remote();
-    assertThat(killer.get(Duration.ofSeconds(120))).as("its second attempt succeeded")
-        .isEqualTo(1);
-    assertThat(blocked.get(Duration.ofSeconds(120))).as("it ran, and was charged too")
-        .isEqualTo(1);
+    ObjectRef<Integer> killer =
+        Sluice.task(LendingRetryTest::haltsOnItsFirstAttempt, dir.toString())
+            .options(TaskOptions.builder().maxRetries(2).build())
+            .remote();
+    assertThat(killer.get(Duration.ofSeconds(120))).as("its second attempt succeeded").isEqualTo(1);
+    assertThat(blocked.get(Duration.ofSeconds(120))).as("it ran, and was charged too").isEqualTo(1);
     try (Stream<Path> starts = Files.list(dir)) {
       assertThat(starts.map(p -> p.getFileName().toString().split("-")[1]).sorted())
           .as("every start of the killer was charged: no attempt number ran twice")

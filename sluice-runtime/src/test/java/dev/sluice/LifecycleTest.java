@@ -14,8 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /** init, shutdown, and what the API does outside them. Each test manages its own cluster. */
 @Timeout(120)
@@ -47,25 +47,26 @@ class LifecycleTest {
   }
 
   /** A ref that no runtime ever made: calls must fail on the missing runtime, not on the ref. */
-  private static final ObjectRef<Integer> FOREIGN_REF = new ObjectRef<>() {
-    @Override
-    public Integer get() {
-      return Sluice.get(this);
-    }
+  private static final ObjectRef<Integer> FOREIGN_REF =
+      new ObjectRef<>() {
+        @Override
+        public Integer get() {
+          return Sluice.get(this);
+        }
 
-    @Override
-    public Integer get(Duration timeout) {
-      return Sluice.get(this, timeout);
-    }
+        @Override
+        public Integer get(Duration timeout) {
+          return Sluice.get(this, timeout);
+        }
 
-    @Override
-    public ObjectId id() {
-      return ObjectId.of(TaskId.forDriver(JobId.fromBytes(new byte[JobId.LENGTH])), 1);
-    }
+        @Override
+        public ObjectId id() {
+          return ObjectId.of(TaskId.forDriver(JobId.fromBytes(new byte[JobId.LENGTH])), 1);
+        }
 
-    @Override
-    public void release() {}
-  };
+        @Override
+        public void release() {}
+      };
 
   private static void assertNeedsInit(Executable call) {
     assertThatThrownBy(call::execute)
@@ -120,7 +121,8 @@ class LifecycleTest {
 
     Sluice.shutdown();
 
-    await("worker " + workerPid + " exits").atMost(Duration.ofSeconds(15))
+    await("worker " + workerPid + " exits")
+        .atMost(Duration.ofSeconds(15))
         .until(() -> !worker.isAlive());
     SluiceTestSupport.awaitNoWorkerProcesses();
   }
@@ -167,8 +169,8 @@ class LifecycleTest {
       throws IOException {
     Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
     Path bad = file.resolve("shm");
-    assertThatThrownBy(() -> Sluice.init(SluiceConfig.builder().numCpus(1)
-        .objectStoreDirectory(bad).build()))
+    assertThatThrownBy(
+            () -> Sluice.init(SluiceConfig.builder().numCpus(1).objectStoreDirectory(bad).build()))
         .isInstanceOf(RuntimeStartupException.class)
         .hasMessageContaining(bad.toString());
     assertThat(Sluice.isInitialized()).isFalse();

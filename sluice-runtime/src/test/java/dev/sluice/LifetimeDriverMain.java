@@ -6,10 +6,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A plain driver program for {@link ProcessLifetimeTest}, run as {@code java -cp ... } with no
- * extra JVM flags: starts an embedded cluster, runs a task so that workers are up, prints
- * {@code READY <pid of the task's worker>}, then waits for a line on standard input. On the line
- * {@code shutdown} (or end of input, so that it never outlives its parent) it shuts Sluice down
- * and exits 0.
+ * extra JVM flags: starts an embedded cluster, runs a task so that workers are up, prints {@code
+ * READY <pid of the task's worker>}, then waits for a line on standard input. On the line {@code
+ * shutdown} (or end of input, so that it never outlives its parent) it shuts Sluice down and exits
+ * 0.
  */
 public final class LifetimeDriverMain {
   private LifetimeDriverMain() {}
@@ -27,7 +27,8 @@ public final class LifetimeDriverMain {
     long worker = Sluice.task(LifetimeDriverMain::workerPid).remote().get();
     System.out.println("READY " + worker);
     System.out.flush();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     do {
       line = in.readLine();

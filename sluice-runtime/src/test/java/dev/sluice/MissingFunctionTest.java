@@ -22,9 +22,10 @@ class MissingFunctionTest {
 
   @BeforeAll
   static void startCluster() {
-    List<Path> withoutTests = ClassPathResolver.effectiveClassPath().stream()
-        .filter(p -> !p.toString().endsWith("test-classes"))
-        .toList();
+    List<Path> withoutTests =
+        ClassPathResolver.effectiveClassPath().stream()
+            .filter(p -> !p.toString().endsWith("test-classes"))
+            .toList();
     assertThat(withoutTests).hasSizeLessThan(ClassPathResolver.effectiveClassPath().size());
     SluiceTestSupport.start(SluiceConfig.builder().numCpus(1).codeSearchPath(withoutTests).build());
   }

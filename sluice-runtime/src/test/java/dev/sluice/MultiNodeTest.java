@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Tasks and streams on a cluster of three node processes ({@link LocalCluster}) joined by a driver
  * through {@link SluiceConfig.Builder#address}: work spreads over the nodes by spillback, custom
- * resources and node affinity pick the node, and a task no node can serve fails with a typed
- * error after the configured wait.
+ * resources and node affinity pick the node, and a task no node can serve fails with a typed error
+ * after the configured wait.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class MultiNodeTest {
@@ -32,10 +32,15 @@ class MultiNodeTest {
 
   @BeforeAll
   static void startCluster() {
-    cluster = LocalCluster.builder().nodes(3).cpusPerNode(2).workersPerNode(1)
-        .resources(2, Map.of("GPU", 1.0)).start();
-    SluiceTestSupport.start(cluster.driverConfig()
-        .unschedulableTaskTimeout(Duration.ofSeconds(2)).build());
+    cluster =
+        LocalCluster.builder()
+            .nodes(3)
+            .cpusPerNode(2)
+            .workersPerNode(1)
+            .resources(2, Map.of("GPU", 1.0))
+            .start();
+    SluiceTestSupport.start(
+        cluster.driverConfig().unschedulableTaskTimeout(Duration.ofSeconds(2)).build());
   }
 
   @AfterAll
@@ -101,16 +106,22 @@ class MultiNodeTest {
 
   @Test
   void aTaskNeedingACustomResourceRunsOnTheNodeThatHasIt() {
-    String node = Sluice.task(MultiNodeTest::nodeOf, 0)
-        .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build()).remote().get();
+    String node =
+        Sluice.task(MultiNodeTest::nodeOf, 0)
+            .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build())
+            .remote()
+            .get();
     assertThat(node).isEqualTo(cluster.nodes().get(2).nodeId().hex());
   }
 
   @Test
   void hardNodeAffinityRunsTheTaskOnThatNode() {
     for (LocalCluster.Node n : cluster.nodes()) {
-      String node = Sluice.task(MultiNodeTest::nodeOf, 0)
-          .options(TaskOptions.builder().nodeAffinity(n.nodeId(), false).build()).remote().get();
+      String node =
+          Sluice.task(MultiNodeTest::nodeOf, 0)
+              .options(TaskOptions.builder().nodeAffinity(n.nodeId(), false).build())
+              .remote()
+              .get();
       assertThat(node).isEqualTo(n.nodeId().hex());
     }
   }
@@ -119,9 +130,14 @@ class MultiNodeTest {
   void aStreamProducedOnAnotherNodeArrivesInOrder() {
     LocalCluster.Node producer = cluster.nodes().get(1);
     List<String> items = new ArrayList<>();
-    try (ObjectRefGenerator<String> gen = Sluice.generator(MultiNodeTest::nodeItems, 50)
-        .options(TaskOptions.builder().nodeAffinity(producer.nodeId(), false)
-            .generatorBackpressureNumObjects(4).build()).remote()) {
+    try (ObjectRefGenerator<String> gen =
+        Sluice.generator(MultiNodeTest::nodeItems, 50)
+            .options(
+                TaskOptions.builder()
+                    .nodeAffinity(producer.nodeId(), false)
+                    .generatorBackpressureNumObjects(4)
+                    .build())
+            .remote()) {
       for (ObjectRef<String> ref : gen) {
         items.add(ref.get());
       }
@@ -143,8 +159,10 @@ class MultiNodeTest {
   @Test
   void aTaskWithALargeArgumentRunsOnTheNodeThatHoldsIt() {
     LocalCluster.Node holder = cluster.nodes().get(1);
-    ObjectRef<byte[]> blob = Sluice.task(MultiNodeTest::bigBlob, 1 << 20)
-        .options(TaskOptions.builder().nodeAffinity(holder.nodeId(), false).build()).remote();
+    ObjectRef<byte[]> blob =
+        Sluice.task(MultiNodeTest::bigBlob, 1 << 20)
+            .options(TaskOptions.builder().nodeAffinity(holder.nodeId(), false).build())
+            .remote();
     for (int i = 0; i < 3; i++) {
       assertThat(Sluice.task(MultiNodeTest::nodeOfBlob, blob).remote().get())
           .isEqualTo(holder.nodeId().hex() + ":" + (1 << 20));
@@ -152,20 +170,23 @@ class MultiNodeTest {
   }
 
   /**
-   * Rule checked: a soft preference never overrides feasibility. The argument is large and on
-   * the head, so the task prefers the head; only node 2 has a GPU. The head sends the request to
-   * node 2, which must not send it back for the preference (before the fix the two nodes sent it
-   * to each other for as long as the driver followed, and the task never ran).
+   * Rule checked: a soft preference never overrides feasibility. The argument is large and on the
+   * head, so the task prefers the head; only node 2 has a GPU. The head sends the request to node
+   * 2, which must not send it back for the preference (before the fix the two nodes sent it to each
+   * other for as long as the driver followed, and the task never ran).
    */
   @Test
   void aTaskNeedingAResourceOnlyAnotherNodeHasRunsThereThoughItsLargeArgumentIsOnTheHead() {
     LocalCluster.Node gpuNode = cluster.nodes().get(2);
     for (int size : new int[] {16 << 20, 200_000}) {
       ObjectRef<byte[]> blob = Sluice.put(new byte[size]);
-      String ranOn = Sluice.task(MultiNodeTest::nodeOfBlob, blob)
-          .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build()).remote()
-          .get(Duration.ofSeconds(60));
-      assertThat(ranOn).as("argument of %d bytes", size)
+      String ranOn =
+          Sluice.task(MultiNodeTest::nodeOfBlob, blob)
+              .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build())
+              .remote()
+              .get(Duration.ofSeconds(60));
+      assertThat(ranOn)
+          .as("argument of %d bytes", size)
           .isEqualTo(gpuNode.nodeId().hex() + ":" + size);
     }
   }
@@ -180,8 +201,10 @@ class MultiNodeTest {
 
   @Test
   void aTaskNoNodeCanServeFailsAfterTheUnschedulableTimeout() {
-    ObjectRef<Integer> ref = Sluice.task(MultiNodeTest::square, 3)
-        .options(TaskOptions.builder().resources(Map.of("TPU", 1.0)).build()).remote();
+    ObjectRef<Integer> ref =
+        Sluice.task(MultiNodeTest::square, 3)
+            .options(TaskOptions.builder().resources(Map.of("TPU", 1.0)).build())
+            .remote();
     assertThatThrownBy(() -> ref.get(Duration.ofSeconds(30)))
         .isInstanceOf(TaskUnschedulableException.class)
         .hasMessageContaining("TPU");
@@ -189,17 +212,20 @@ class MultiNodeTest {
 
   @Test
   void hardAffinityToAnUnknownNodeFailsWithNodeDied() {
-    ObjectRef<Integer> ref = Sluice.task(MultiNodeTest::square, 3)
-        .options(TaskOptions.builder().nodeAffinity(NodeId.random(), false).build()).remote();
-    assertThatThrownBy(() -> ref.get(Duration.ofSeconds(30)))
-        .isInstanceOf(NodeDiedException.class);
+    ObjectRef<Integer> ref =
+        Sluice.task(MultiNodeTest::square, 3)
+            .options(TaskOptions.builder().nodeAffinity(NodeId.random(), false).build())
+            .remote();
+    assertThatThrownBy(() -> ref.get(Duration.ofSeconds(30))).isInstanceOf(NodeDiedException.class);
   }
 
   @Test
   void softAffinityToAnUnknownNodeRunsElsewhere() {
-    Integer nine = Sluice.task(MultiNodeTest::square, 3)
-        .options(TaskOptions.builder().nodeAffinity(NodeId.random(), true).build()).remote()
-        .get(Duration.ofSeconds(30));
+    Integer nine =
+        Sluice.task(MultiNodeTest::square, 3)
+            .options(TaskOptions.builder().nodeAffinity(NodeId.random(), true).build())
+            .remote()
+            .get(Duration.ofSeconds(30));
     assertThat(nine).isEqualTo(9);
   }
 }

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A cluster across network namespaces: the head runs in the root namespace bound to the address
- * of a bridge, and two nodes run in namespaces of their own ({@link NetworkNamespaces}), bound to
+ * A cluster across network namespaces: the head runs in the root namespace bound to the address of
+ * a bridge, and two nodes run in namespaces of their own ({@link NetworkNamespaces}), bound to
  * their own addresses, so that everything between the driver, the head and those nodes crosses a
  * real network: task placement, streamed items and large objects pulled between object stores.
  * Skipped where namespaces cannot be created.
@@ -39,8 +39,12 @@ class NetworkNamespaceClusterTest {
   @BeforeAll
   static void startClusterAcrossNamespaces() {
     network = NetworkNamespaces.createOrSkip(2);
-    LocalCluster.Builder builder = LocalCluster.builder().nodes(3).cpusPerNode(2)
-        .workersPerNode(1).headBindHost(network.bridgeAddress());
+    LocalCluster.Builder builder =
+        LocalCluster.builder()
+            .nodes(3)
+            .cpusPerNode(2)
+            .workersPerNode(1)
+            .headBindHost(network.bridgeAddress());
     for (int i = 0; i < 2; i++) {
       NetworkNamespaces.Namespace ns = network.namespace(i);
       builder.nodeNetwork(i + 1, ns.address(), ns.execPrefix());
@@ -118,12 +122,16 @@ class NetworkNamespaceClusterTest {
   void pinnedTasksRunOnTheirNodeInsideItsNamespace() {
     for (int i = 0; i < 2; i++) {
       LocalCluster.Node node = cluster.nodes().get(i + 1);
-      String reply = Sluice.task(NetworkNamespaceClusterTest::nodeAndAddresses, i)
-          .options(pinnedTo(node)).remote().get();
+      String reply =
+          Sluice.task(NetworkNamespaceClusterTest::nodeAndAddresses, i)
+              .options(pinnedTo(node))
+              .remote()
+              .get();
       String[] parts = reply.split(" ", -1);
       assertThat(parts[0]).isEqualTo(node.nodeId().hex());
-      assertThat(parts[1]).as("the only non-loopback address inside namespace %s",
-          network.namespace(i).name()).isEqualTo(network.namespace(i).address());
+      assertThat(parts[1])
+          .as("the only non-loopback address inside namespace %s", network.namespace(i).name())
+          .isEqualTo(network.namespace(i).address());
     }
   }
 
@@ -131,8 +139,10 @@ class NetworkNamespaceClusterTest {
   void aStreamOfMegabyteItemsFromANamespacedNodeArrivesIntact() {
     LocalCluster.Node producer = cluster.nodes().get(2);
     int k = 0;
-    try (ObjectRefGenerator<byte[]> gen = Sluice.generator(
-        NetworkNamespaceClusterTest::megabyteItems, 8).options(pinnedTo(producer)).remote()) {
+    try (ObjectRefGenerator<byte[]> gen =
+        Sluice.generator(NetworkNamespaceClusterTest::megabyteItems, 8)
+            .options(pinnedTo(producer))
+            .remote()) {
       for (ObjectRef<byte[]> ref : gen) {
         assertThat(ref.get()).as("item %d", k).isEqualTo(item(k));
         k++;
@@ -147,8 +157,11 @@ class NetworkNamespaceClusterTest {
     new Random(42).nextBytes(data);
     ObjectRef<byte[]> arg = Sluice.put(data);
     LocalCluster.Node node = cluster.nodes().get(1);
-    String reply = Sluice.task(NetworkNamespaceClusterTest::nodeAndDigest, arg)
-        .options(pinnedTo(node)).remote().get();
+    String reply =
+        Sluice.task(NetworkNamespaceClusterTest::nodeAndDigest, arg)
+            .options(pinnedTo(node))
+            .remote()
+            .get();
     assertThat(reply).isEqualTo(node.nodeId().hex() + " " + sha256(data));
   }
 
@@ -156,10 +169,13 @@ class NetworkNamespaceClusterTest {
   void largeResultsMoveBetweenTheTwoNamespaces() throws Exception {
     LocalCluster.Node producer = cluster.nodes().get(1);
     LocalCluster.Node consumer = cluster.nodes().get(2);
-    ObjectRef<byte[]> produced = Sluice.task(NetworkNamespaceClusterTest::item, 7)
-        .options(pinnedTo(producer)).remote();
-    String reply = Sluice.task(NetworkNamespaceClusterTest::nodeAndDigest, produced)
-        .options(pinnedTo(consumer)).remote().get();
+    ObjectRef<byte[]> produced =
+        Sluice.task(NetworkNamespaceClusterTest::item, 7).options(pinnedTo(producer)).remote();
+    String reply =
+        Sluice.task(NetworkNamespaceClusterTest::nodeAndDigest, produced)
+            .options(pinnedTo(consumer))
+            .remote()
+            .get();
     assertThat(reply).isEqualTo(consumer.nodeId().hex() + " " + sha256(item(7)));
   }
 }

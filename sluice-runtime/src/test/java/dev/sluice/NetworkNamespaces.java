@@ -18,11 +18,11 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network namespaces for tests, made with {@code ip}: a bridge in the root namespace with the
- * first address of a random {@code 10.x.y.0/24} ({@code x} in 200..250), and namespaces each
- * joined to the bridge by a veth pair, with the next addresses of that subnet and their loopback
- * up. Processes started with a namespace's {@link Namespace#execPrefix()} live in it and reach the
- * root namespace (and the other namespaces) through the bridge.
+ * Network namespaces for tests, made with {@code ip}: a bridge in the root namespace with the first
+ * address of a random {@code 10.x.y.0/24} ({@code x} in 200..250), and namespaces each joined to
+ * the bridge by a veth pair, with the next addresses of that subnet and their loopback up.
+ * Processes started with a namespace's {@link Namespace#execPrefix()} live in it and reach the root
+ * namespace (and the other namespaces) through the bridge.
  *
  * <p>{@link #createOrSkip} skips the calling test (a JUnit assumption) where namespaces cannot be
  * created (not root, no iproute2); any later failure is a test failure, after what was made is
@@ -61,8 +61,8 @@ public final class NetworkNamespaces implements AutoCloseable {
   }
 
   /**
-   * Creates the bridge and {@code count} namespaces and checks that each reaches the bridge
-   * address over TCP; skips the test if this machine cannot create namespaces.
+   * Creates the bridge and {@code count} namespaces and checks that each reaches the bridge address
+   * over TCP; skips the test if this machine cannot create namespaces.
    */
   public static NetworkNamespaces createOrSkip(int count) {
     if (count < 1 || count > 200) {
@@ -98,8 +98,12 @@ public final class NetworkNamespaces implements AutoCloseable {
   private synchronized void create(int count) {
     String first = "sl-" + tag + "-1";
     CommandResult probe = run("ip", "netns", "add", first);
-    assumeTrue(probe.ok(), () -> "network namespaces cannot be created here (needs root and"
-        + " iproute2): " + probe.describe());
+    assumeTrue(
+        probe.ok(),
+        () ->
+            "network namespaces cannot be created here (needs root and"
+                + " iproute2): "
+                + probe.describe());
     namespaces.add(new Namespace(first, subnetPrefix + ".2"));
     runOrFail("ip", "link", "add", bridge, "type", "bridge");
     bridgeCreated = true;
@@ -134,10 +138,14 @@ public final class NetworkNamespaces implements AutoCloseable {
       listener.bind(new InetSocketAddress(InetAddress.getByName(bridgeAddress()), 0));
       for (Namespace ns : namespaces) {
         List<String> cmd = new ArrayList<>(ns.execPrefix());
-        cmd.addAll(List.of("bash", "-c", "exec 3<>/dev/tcp/" + bridgeAddress() + "/"
-            + listener.getLocalPort()));
+        cmd.addAll(
+            List.of(
+                "bash",
+                "-c",
+                "exec 3<>/dev/tcp/" + bridgeAddress() + "/" + listener.getLocalPort()));
         await("namespace " + ns.name() + " reaches " + bridgeAddress() + " over TCP")
-            .atMost(CONNECT_TIMEOUT).pollInterval(Duration.ofMillis(200))
+            .atMost(CONNECT_TIMEOUT)
+            .pollInterval(Duration.ofMillis(200))
             .until(() -> run(PROBE_TIMEOUT, cmd.toArray(String[]::new)).ok());
       }
     } catch (IOException e) {
@@ -214,14 +222,17 @@ public final class NetworkNamespaces implements AutoCloseable {
   }
 
   /**
-   * Runs a command (whose output is small) to its end, killing it after {@code timeout}; a
-   * command that cannot start or times out yields exit code -1.
+   * Runs a command (whose output is small) to its end, killing it after {@code timeout}; a command
+   * that cannot start or times out yields exit code -1.
    */
   private static CommandResult run(Duration timeout, String... cmd) {
     String line = String.join(" ", cmd);
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+              .start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         return new CommandResult(line, -1, "timed out after " + timeout.toMillis() + " ms");

@@ -40,8 +40,7 @@ class ObjectStoreApiTest {
     }
     for (ObjectRef<?> r : sleepers) {
       // Bounded: a cancelled sleeper must finish (with TaskCancelledException) promptly.
-      assertThat(catchThrowable(() -> r.get(LIMIT)))
-          .isInstanceOf(TaskCancelledException.class);
+      assertThat(catchThrowable(() -> r.get(LIMIT))).isInstanceOf(TaskCancelledException.class);
     }
   }
 
@@ -73,8 +72,10 @@ class ObjectStoreApiTest {
    * these tests are about the object API, not about how tasks spread over workers.
    */
   private ObjectRef<String> sleeper() {
-    ObjectRef<String> r = Sluice.task(ObjectStoreApiTest::sleepLong)
-        .options(TaskOptions.builder().numCpus(0.9).build()).remote();
+    ObjectRef<String> r =
+        Sluice.task(ObjectStoreApiTest::sleepLong)
+            .options(TaskOptions.builder().numCpus(0.9).build())
+            .remote();
     sleepers.add(r);
     return r;
   }
@@ -141,11 +142,12 @@ class ObjectStoreApiTest {
 
   @Test
   void getOfAListReturnsValuesInInputOrderNotCompletionOrder() {
-    List<ObjectRef<String>> refs = List.of(
-        Sluice.task(ObjectStoreApiTest::echoAfter, "first", 1_500L).remote(),
-        Sluice.put("second"),
-        Sluice.task(ObjectStoreApiTest::echoAfter, "third", 0L).remote(),
-        Sluice.task(ObjectStoreApiTest::echoAfter, "fourth", 600L).remote());
+    List<ObjectRef<String>> refs =
+        List.of(
+            Sluice.task(ObjectStoreApiTest::echoAfter, "first", 1_500L).remote(),
+            Sluice.put("second"),
+            Sluice.task(ObjectStoreApiTest::echoAfter, "third", 0L).remote(),
+            Sluice.task(ObjectStoreApiTest::echoAfter, "fourth", 600L).remote());
 
     assertThat(Sluice.get(refs)).containsExactly("first", "second", "third", "fourth");
   }
@@ -190,8 +192,7 @@ class ObjectStoreApiTest {
     ObjectRef<String> slowA = sleeper();
     ObjectRef<String> done = Sluice.put("done");
     // Not ready before slowA is: it needs slowA's value as its argument.
-    ObjectRef<String> slowB =
-        Sluice.task(ObjectStoreApiTest::echoAfter, slowA, 0L).remote();
+    ObjectRef<String> slowB = Sluice.task(ObjectStoreApiTest::echoAfter, slowA, 0L).remote();
     sleepers.add(slowB);
 
     long t0 = System.nanoTime();

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The node's shared-memory object store seen from the API: values over the inline threshold
- * live there, are freed when their last ref goes, spill when the store is full, and can be read
- * without copying; a full store and a lost spilled copy give typed errors.
+ * The node's shared-memory object store seen from the API: values over the inline threshold live
+ * there, are freed when their last ref goes, spill when the store is full, and can be read without
+ * copying; a full store and a lost spilled copy give typed errors.
  */
 @Timeout(180)
 class ObjectStoreTest {
@@ -68,14 +68,17 @@ class ObjectStoreTest {
 
   /** Drops nothing itself: collects garbage until the store holds nothing. */
   private static void awaitStoreEmpty() {
-    await("the object store is empty").atMost(WAIT).pollInterval(Duration.ofMillis(100))
-        .untilAsserted(() -> {
-          System.gc();
-          ObjectStoreStats s = Sluice.objectStoreStats();
-          assertThat(s.sharedMemoryObjects()).isZero();
-          assertThat(s.sharedMemoryUsedBytes()).isZero();
-          assertThat(s.spilledObjects()).isZero();
-        });
+    await("the object store is empty")
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> {
+              System.gc();
+              ObjectStoreStats s = Sluice.objectStoreStats();
+              assertThat(s.sharedMemoryObjects()).isZero();
+              assertThat(s.sharedMemoryUsedBytes()).isZero();
+              assertThat(s.spilledObjects()).isZero();
+            });
   }
 
   @Test
@@ -105,8 +108,10 @@ class ObjectStoreTest {
     int size = 64 << 20;
     long maxHeapAfterGc = 0;
     int k = 0;
-    try (ObjectRefGenerator<byte[]> gen = Sluice.generator(ObjectStoreTest::largeItems, 40, size)
-        .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build()).remote()) {
+    try (ObjectRefGenerator<byte[]> gen =
+        Sluice.generator(ObjectStoreTest::largeItems, 40, size)
+            .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build())
+            .remote()) {
       for (ObjectRef<byte[]> ref : gen) {
         assertThat(hasPattern(ref.get(WAIT), size, k)).as("item %d", k).isTrue();
         if (k % 10 == 9) {
@@ -118,7 +123,8 @@ class ObjectStoreTest {
       }
     }
     assertThat(k).isEqualTo(40);
-    assertThat(maxHeapAfterGc).as("consumed items are not retained by the driver")
+    assertThat(maxHeapAfterGc)
+        .as("consumed items are not retained by the driver")
         .isLessThan(8L * size);
     awaitStoreEmpty();
   }
@@ -135,7 +141,8 @@ class ObjectStoreTest {
       assertThat(view.get(4096)).isEqualTo((byte) 4);
       assertThat(buf.segment().get(ValueLayout.JAVA_BYTE, (4 << 20) - 1)).isEqualTo((byte) 3);
       assertThatThrownBy(() -> buf.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1))
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("read-only");
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("read-only");
     }
     ByteBuffer closed = view;
     assertThatThrownBy(() -> closed.get(0)).isInstanceOf(IllegalStateException.class);
@@ -149,7 +156,9 @@ class ObjectStoreTest {
       for (int i = 0; i < 3; i++) {
         System.gc();
       }
-      await().during(Duration.ofMillis(500)).atMost(WAIT)
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(WAIT)
           .until(() -> buf.segment().get(ValueLayout.JAVA_BYTE, 4096) == (byte) 6);
     } finally {
       buf.close();
@@ -225,12 +234,17 @@ class ObjectStoreTest {
     for (int i = 0; i < 2; i++) {
       fillers.add(Sluice.put(pattern(200 << 20, 2 + i)));
     }
-    Path root = Path.of(System.getProperty("sluice.session.root",
-        System.getProperty("java.io.tmpdir") + "/sluice"));
+    Path root =
+        Path.of(
+            System.getProperty(
+                "sluice.session.root", System.getProperty("java.io.tmpdir") + "/sluice"));
     Path spilled;
     try (Stream<Path> files = Files.walk(root)) {
-      spilled = files.filter(p -> p.getFileName().toString().equals(victim.id().hex()))
-          .findFirst().orElseThrow(() -> new AssertionError("the first object was not spilled"));
+      spilled =
+          files
+              .filter(p -> p.getFileName().toString().equals(victim.id().hex()))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("the first object was not spilled"));
     }
     Files.delete(spilled);
     fillers = null;

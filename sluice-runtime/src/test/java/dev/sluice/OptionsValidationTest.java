@@ -1,8 +1,8 @@
 package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -12,8 +12,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The option builders reject invalid values at once, with an {@link IllegalArgumentException}
- * whose message names the option (and, where there is one, the bad value).
+ * The option builders reject invalid values at once, with an {@link IllegalArgumentException} whose
+ * message names the option (and, where there is one, the bad value).
  */
 class OptionsValidationTest {
 
@@ -46,8 +46,15 @@ class OptionsValidationTest {
   }
 
   @ParameterizedTest
-  @ValueSource(doubles = {-0.5, -1, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
-      -Double.MIN_VALUE})
+  @ValueSource(
+      doubles = {
+        -0.5,
+        -1,
+        Double.NaN,
+        Double.POSITIVE_INFINITY,
+        Double.NEGATIVE_INFINITY,
+        -Double.MIN_VALUE
+      })
   void taskOptionsRejectNegativeNanOrInfiniteNumCpus(double value) {
     assertThatThrownBy(() -> TaskOptions.builder().numCpus(value))
         .isInstanceOf(IllegalArgumentException.class)
@@ -72,8 +79,12 @@ class OptionsValidationTest {
   @ParameterizedTest
   @ValueSource(ints = {-1, 1, 2, 1000, Integer.MAX_VALUE})
   void taskOptionsAcceptBackpressureOfMinusOneOrAtLeastOne(int value) {
-    assertThat(TaskOptions.builder().generatorBackpressureNumObjects(value).build()
-        .generatorBackpressureNumObjects()).isEqualTo(value);
+    assertThat(
+            TaskOptions.builder()
+                .generatorBackpressureNumObjects(value)
+                .build()
+                .generatorBackpressureNumObjects())
+        .isEqualTo(value);
   }
 
   @Test
@@ -210,13 +221,17 @@ class OptionsValidationTest {
   @Test
   void configRejectsOtherInvalidValuesNamingTheOption() {
     assertThatThrownBy(() -> SluiceConfig.builder().inlineThresholdBytes(-1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("inlineThresholdBytes");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("inlineThresholdBytes");
     assertThatThrownBy(() -> SluiceConfig.builder().workerStartupTimeout(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("workerStartupTimeout");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("workerStartupTimeout");
     assertThatThrownBy(() -> SluiceConfig.builder().workerStartupTimeout(Duration.ofSeconds(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("workerStartupTimeout");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("workerStartupTimeout");
     assertThatThrownBy(() -> SluiceConfig.builder().serializationAllowList("com.example.", " "))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("allow-list");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("allow-list");
     assertThatCode(() -> SluiceConfig.builder().inlineThresholdBytes(0).build())
         .doesNotThrowAnyException();
   }
@@ -229,14 +244,20 @@ class OptionsValidationTest {
     assertThat(SluiceConfig.builder().cancelGracePeriod(Duration.ZERO).build().cancelGracePeriod())
         .isZero();
     assertThatThrownBy(() -> SluiceConfig.builder().cancelGracePeriod(Duration.ofMillis(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cancelGracePeriod");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cancelGracePeriod");
   }
 
   @Test
   void configRejectsAnInlineThresholdThatCouldNotTravelInline() {
-    assertThatThrownBy(() -> SluiceConfig.builder().maxMessageBytes(1 << 20)
-        .inlineThresholdBytes(1 << 20).build())
+    assertThatThrownBy(
+            () ->
+                SluiceConfig.builder()
+                    .maxMessageBytes(1 << 20)
+                    .inlineThresholdBytes(1 << 20)
+                    .build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("inlineThresholdBytes").hasMessageContaining("maxMessageBytes");
+        .hasMessageContaining("inlineThresholdBytes")
+        .hasMessageContaining("maxMessageBytes");
   }
 }

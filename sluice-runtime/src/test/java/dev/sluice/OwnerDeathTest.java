@@ -33,9 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Rule: owner death frees its objects. When a cluster driver shuts down, exits or is killed,
- * every node's store frees the objects of its job within seconds: its puts on its own node, and
- * on another node the objects produced there for it and the copy pulled there. A killed embedded
+ * Rule: owner death frees its objects. When a cluster driver shuts down, exits or is killed, every
+ * node's store frees the objects of its job within seconds: its puts on its own node, and on
+ * another node the objects produced there for it and the copy pulled there. A killed embedded
  * driver's shared-memory store file is removed by its workers as they exit.
  *
  * <p>Drivers are separate JVMs ({@link OwnedObjectsDriverMain}, {@link LifetimeDriverMain}).
@@ -43,8 +43,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OwnerDeathTest {
   private static final Duration START = Duration.ofSeconds(120);
+
   /** "Within seconds", with room for a loaded machine. */
   private static final Duration FREED = Duration.ofSeconds(30);
+
   private static final long MIB = 1 << 20;
 
   private static LocalCluster cluster;
@@ -56,8 +58,8 @@ class OwnerDeathTest {
 
   @BeforeAll
   static void startCluster() {
-    cluster = LocalCluster.builder().nodes(2).cpusPerNode(2).workersPerNode(1).root(clusterRoot)
-        .start();
+    cluster =
+        LocalCluster.builder().nodes(2).cpusPerNode(2).workersPerNode(1).root(clusterRoot).start();
     rpc = new RpcFactory(64 << 20, RpcSecurity.token(cluster.token()));
   }
 
@@ -79,9 +81,10 @@ class OwnerDeathTest {
   private static Usage usage(LocalCluster.Node node) {
     ManagedChannel ch = rpc.newChannel(node.nodeManagerTarget());
     try {
-      ObjectStoreStatsReply r = NodeManagerServiceGrpc.newBlockingStub(ch)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getObjectStoreStats(ObjectStoreStatsRequest.getDefaultInstance());
+      ObjectStoreStatsReply r =
+          NodeManagerServiceGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .getObjectStoreStats(ObjectStoreStatsRequest.getDefaultInstance());
       return new Usage(r.getUsed(), r.getObjects());
     } finally {
       RpcFactory.shutdownQuietly(ch);
@@ -90,35 +93,49 @@ class OwnerDeathTest {
 
   /** Starts {@code main} with {@code args} in its own JVM and waits for its READY line. */
   private void startDriver(Class<?> main, String... args) throws IOException {
-    List<String> cmd = Stream.concat(Stream.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-        ClassPathResolver.join(ClassPathResolver.effectiveClassPath()), main.getName()),
-        Stream.of(args)).toList();
-    ProcessBuilder pb = new ProcessBuilder(cmd)
-        .redirectError(tmp.resolve("driver-stderr.log").toFile())
-        .redirectOutput(ProcessBuilder.Redirect.PIPE)
-        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    List<String> cmd =
+        Stream.concat(
+                Stream.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp",
+                    ClassPathResolver.join(ClassPathResolver.effectiveClassPath()),
+                    main.getName()),
+                Stream.of(args))
+            .toList();
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectError(tmp.resolve("driver-stderr.log").toFile())
+            .redirectOutput(ProcessBuilder.Redirect.PIPE)
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, cluster.token());
     driver = pb.start();
     Process p = driver;
-    Thread.ofPlatform().daemon().name("driver-stdout").start(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          driverOut.add(line);
-        }
-      } catch (IOException e) {
-        // the driver is gone
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("driver-stdout")
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  driverOut.add(line);
+                }
+              } catch (IOException e) {
+                // the driver is gone
+              }
+            });
     awaitLine("READY", START);
   }
 
   private void awaitLine(String prefix, Duration atMost) {
-    await("driver prints " + prefix).atMost(atMost).pollInterval(Duration.ofMillis(50))
-        .failFast("driver exited", () -> !driver.isAlive()
-            && driverOut.stream().noneMatch(l -> l.startsWith(prefix)))
+    await("driver prints " + prefix)
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(50))
+        .failFast(
+            "driver exited",
+            () -> !driver.isAlive() && driverOut.stream().noneMatch(l -> l.startsWith(prefix)))
         .until(() -> driverOut.stream().anyMatch(l -> l.startsWith(prefix)));
   }
 
@@ -137,9 +154,11 @@ class OwnerDeathTest {
     Usage otherBase = usage(other);
 
     startDriver(OwnedObjectsDriverMain.class, cluster.address(), other.nodeId().hex());
-    assertThat(usage(head).used()).as("the driver's 10 puts on its node")
+    assertThat(usage(head).used())
+        .as("the driver's 10 puts on its node")
         .isGreaterThanOrEqualTo(headBase.used() + 10 * MIB);
-    assertThat(usage(other).used()).as("3 objects produced and one pulled on the other node")
+    assertThat(usage(other).used())
+        .as("3 objects produced and one pulled on the other node")
         .isGreaterThanOrEqualTo(otherBase.used() + 4 * MIB);
 
     switch (how) {
@@ -150,11 +169,14 @@ class OwnerDeathTest {
       case "exit" -> tell("exit");
       default -> driver.destroyForcibly();
     }
-    await("every node's store is back to its baseline").atMost(FREED)
-        .pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-          assertThat(usage(head)).as("head").isEqualTo(headBase);
-          assertThat(usage(other)).as("other node").isEqualTo(otherBase);
-        });
+    await("every node's store is back to its baseline")
+        .atMost(FREED)
+        .pollInterval(Duration.ofMillis(100))
+        .untilAsserted(
+            () -> {
+              assertThat(usage(head)).as("head").isEqualTo(headBase);
+              assertThat(usage(other)).as("other node").isEqualTo(otherBase);
+            });
     if (how.equals("shutdown")) {
       assertThat(driver.isAlive()).as("freed by shutdown(), not by the process exiting").isTrue();
       driver.getOutputStream().close();
@@ -168,18 +190,26 @@ class OwnerDeathTest {
     String suffix = "-" + driver.pid();
     List<Path> storeFiles;
     try (Stream<Path> shm = Files.list(Path.of("/dev/shm"))) {
-      storeFiles = shm.filter(p -> p.getFileName().toString().startsWith("sluice-")
-          && (p.getFileName().toString().endsWith(suffix)
-              || p.getFileName().toString().endsWith(suffix + ".extents"))).toList();
+      storeFiles =
+          shm.filter(
+                  p ->
+                      p.getFileName().toString().startsWith("sluice-")
+                          && (p.getFileName().toString().endsWith(suffix)
+                              || p.getFileName().toString().endsWith(suffix + ".extents")))
+              .toList();
     }
     assertThat(storeFiles).as("the driver's store file and extent table").hasSize(2);
     List<ProcessHandle> workers = driver.toHandle().descendants().toList();
     assertThat(workers).as("the driver's workers").isNotEmpty();
 
     driver.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    await("the killed driver's workers exit").atMost(FREED).pollInterval(Duration.ofMillis(50))
+    await("the killed driver's workers exit")
+        .atMost(FREED)
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> workers.stream().noneMatch(ProcessHandle::isAlive));
-    await("the store file is removed").atMost(FREED).pollInterval(Duration.ofMillis(50))
+    await("the store file is removed")
+        .atMost(FREED)
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> storeFiles.stream().noneMatch(Files::exists));
   }
 }

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The CPU-lending rule (DESIGN "Nested tasks"): a producer paused by backpressure, or a task
- * waiting for an item, lends its CPU, and a worker whose every task waits is leased again and
- * runs more tasks in the same JVM. So a consumer that reads more backpressured streams than the
- * node has CPUs or worker JVMs, round-robin, never waits for a stream that cannot start. Two
- * CPUs, no worker JVM beyond them ({@code maxExtraWorkers(0)}), streams at most 2 items ahead.
+ * waiting for an item, lends its CPU, and a worker whose every task waits is leased again and runs
+ * more tasks in the same JVM. So a consumer that reads more backpressured streams than the node has
+ * CPUs or worker JVMs, round-robin, never waits for a stream that cannot start. Two CPUs, no worker
+ * JVM beyond them ({@code maxExtraWorkers(0)}), streams at most 2 items ahead.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PausedProducerTest {
@@ -44,23 +44,28 @@ class PausedProducerTest {
     int streams = 4 * CPUS;
     List<ObjectRefGenerator<Integer>> gens = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
-      gens.add(Sluice.generator(PausedProducerTest::count, s, ITEMS)
-          .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build()).remote());
+      gens.add(
+          Sluice.generator(PausedProducerTest::count, s, ITEMS)
+              .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build())
+              .remote());
     }
     List<List<Integer>> got = new ArrayList<>();
     gens.forEach(g -> got.add(new ArrayList<>()));
     for (int i = 0; i < ITEMS; i++) {
       for (int s = 0; s < streams; s++) {
         int stream = s;
-        ObjectRef<Integer> item = gens.get(s).next(Duration.ofSeconds(60))
-            .orElseThrow(() -> new AssertionError("stream " + stream + " gave no item within 60 s"));
+        ObjectRef<Integer> item =
+            gens.get(s)
+                .next(Duration.ofSeconds(60))
+                .orElseThrow(
+                    () -> new AssertionError("stream " + stream + " gave no item within 60 s"));
         got.get(s).add(item.get());
       }
     }
     for (int s = 0; s < streams; s++) {
       int base = s * 1000;
-      assertThat(got.get(s)).containsExactlyElementsOf(
-          IntStream.range(0, ITEMS).map(i -> base + i).boxed().toList());
+      assertThat(got.get(s))
+          .containsExactlyElementsOf(IntStream.range(0, ITEMS).map(i -> base + i).boxed().toList());
       assertThat(gens.get(s).hasNext()).as("stream %d ends after its items", s).isFalse();
       gens.get(s).close();
     }
@@ -69,8 +74,10 @@ class PausedProducerTest {
   static List<Integer> readOwnStreams(int streams, int items) {
     List<ObjectRefGenerator<Integer>> gens = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
-      gens.add(Sluice.generator(PausedProducerTest::count, s, items)
-          .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build()).remote());
+      gens.add(
+          Sluice.generator(PausedProducerTest::count, s, items)
+              .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build())
+              .remote());
     }
     List<Integer> got = new ArrayList<>();
     for (int i = 0; i < items; i++) {
@@ -86,9 +93,10 @@ class PausedProducerTest {
   void tasksReadingTheirOwnStreamsOnAFullNodeRunTheProducersInTheirOwnJvms() {
     // Both CPUs and both worker JVMs are taken by readers; their producers can only run on the
     // CPUs the waiting readers lend, in the readers' JVMs.
-    List<ObjectRef<List<Integer>>> readers = List.of(
-        Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote(),
-        Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote());
+    List<ObjectRef<List<Integer>>> readers =
+        List.of(
+            Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote(),
+            Sluice.task(PausedProducerTest::readOwnStreams, 3, ITEMS).remote());
     for (ObjectRef<List<Integer>> r : readers) {
       List<Integer> got = r.get(Duration.ofSeconds(120));
       assertThat(got).hasSize(3 * ITEMS);

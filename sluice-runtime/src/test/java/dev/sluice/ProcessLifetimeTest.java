@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * No worker process outlives its node manager: a worker whose node manager or driver dies (even
- * by {@code kill -9}) exits by itself within a few seconds.
+ * No worker process outlives its node manager: a worker whose node manager or driver dies (even by
+ * {@code kill -9}) exits by itself within a few seconds.
  *
  * <p>The driver is a separate, plain JVM ({@code java -cp <class path> LifetimeDriverMain}, no
  * extra flags) that runs an embedded cluster; its worker JVMs are its child processes.
@@ -55,44 +55,76 @@ class ProcessLifetimeTest {
   private List<ProcessHandle> startDriverAndAwaitWorkers() throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<Path> cp = ClassPathResolver.effectiveClassPath();
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", ClassPathResolver.join(cp),
-        LifetimeDriverMain.class.getName(), System.getProperty("sluice.session.root",
-            System.getProperty("java.io.tmpdir") + "/sluice"))
-        .redirectError(tmp.resolve("driver-stderr.log").toFile())
-        .redirectOutput(ProcessBuilder.Redirect.PIPE)
-        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                ClassPathResolver.join(cp),
+                LifetimeDriverMain.class.getName(),
+                System.getProperty(
+                    "sluice.session.root", System.getProperty("java.io.tmpdir") + "/sluice"))
+            .redirectError(tmp.resolve("driver-stderr.log").toFile())
+            .redirectOutput(ProcessBuilder.Redirect.PIPE)
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
     driver = pb.start();
-    Thread.ofPlatform().daemon().name("driver-stdout").start(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(driver.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          driverOut.add(line);
-        }
-      } catch (IOException e) {
-        // the driver is gone
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("driver-stdout")
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(driver.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  driverOut.add(line);
+                }
+              } catch (IOException e) {
+                // the driver is gone
+              }
+            });
 
-    await("driver prints READY").atMost(Duration.ofSeconds(120))
+    await("driver prints READY")
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(50))
-        .failFast("driver exited before READY", () -> assertThat(driver.isAlive())
-            .withFailMessage(() -> "driver exited with code " + driver.exitValue()
-                + "; stderr tail:\n" + stderrTail())
-            .isTrue())
+        .failFast(
+            "driver exited before READY",
+            () ->
+                assertThat(driver.isAlive())
+                    .withFailMessage(
+                        () ->
+                            "driver exited with code "
+                                + driver.exitValue()
+                                + "; stderr tail:\n"
+                                + stderrTail())
+                    .isTrue())
         .until(() -> driverOut.stream().anyMatch(l -> l.startsWith("READY ")));
-    long taskWorkerPid = Long.parseLong(driverOut.stream().filter(l -> l.startsWith("READY "))
-        .findFirst().orElseThrow().substring("READY ".length()).trim());
+    long taskWorkerPid =
+        Long.parseLong(
+            driverOut.stream()
+                .filter(l -> l.startsWith("READY "))
+                .findFirst()
+                .orElseThrow()
+                .substring("READY ".length())
+                .trim());
 
-    List<ProcessHandle> found = driver.toHandle().descendants()
-        .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
-        .toList();
+    List<ProcessHandle> found =
+        driver
+            .toHandle()
+            .descendants()
+            .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
+            .toList();
     workers.addAll(found);
-    assertThat(found).as("worker JVMs started by the driver (numCpus 2)")
+    assertThat(found)
+        .as("worker JVMs started by the driver (numCpus 2)")
         .hasSizeGreaterThanOrEqualTo(2);
     assertThat(found).extracting(ProcessHandle::pid).contains(taskWorkerPid);
-    assertThat(found).allSatisfy(h -> assertThat(h.parent().map(ProcessHandle::pid))
-        .as("worker %d is a direct child of the driver", h.pid()).contains(driver.pid()));
+    assertThat(found)
+        .allSatisfy(
+            h ->
+                assertThat(h.parent().map(ProcessHandle::pid))
+                    .as("worker %d is a direct child of the driver", h.pid())
+                    .contains(driver.pid()));
     return found;
   }
 
@@ -123,10 +155,18 @@ class ProcessLifetimeTest {
   }
 
   private static void awaitAllExited(List<ProcessHandle> procs, Duration limit) {
-    await("every worker process exits by itself").atMost(limit)
+    await("every worker process exits by itself")
+        .atMost(limit)
         .pollInterval(Duration.ofMillis(100))
-        .untilAsserted(() -> assertThat(procs.stream().filter(ProcessLifetimeTest::running)
-            .map(ProcessHandle::pid).toList()).as("worker pids still running").isEmpty());
+        .untilAsserted(
+            () ->
+                assertThat(
+                        procs.stream()
+                            .filter(ProcessLifetimeTest::running)
+                            .map(ProcessHandle::pid)
+                            .toList())
+                    .as("worker pids still running")
+                    .isEmpty());
   }
 
   @Test
@@ -160,7 +200,8 @@ class ProcessLifetimeTest {
 
     assertThat(driver.waitFor(60, TimeUnit.SECONDS)).as("driver exits after shutdown").isTrue();
     assertThat(driver.exitValue()).as("driver exit code; stderr:\n%s", stderrTail()).isZero();
-    await("driver output read").atMost(Duration.ofSeconds(10))
+    await("driver output read")
+        .atMost(Duration.ofSeconds(10))
         .until(() -> driverOut.contains("SHUTDOWN DONE"));
 
     awaitAllExited(found, WORKER_EXIT_LIMIT);

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reference counting end to end, on a real cluster with worker JVMs, in the style of Ray's
- * reference counting tests: after each workload drops every ref, the driver's reference table
- * and memory store return to where they were (no leak), while objects stay alive for as long as
+ * reference counting tests: after each workload drops every ref, the driver's reference table and
+ * memory store return to where they were (no leak), while objects stay alive for as long as
  * anything still needs them: a pending task's argument, an outer object containing them, a
  * borrowing worker, or a caller getting them through a task's return.
  */
@@ -42,8 +42,7 @@ class ReferenceCountingTest {
   /** Worker side: a ref kept by a task after it returned (see {@link #holdInStaticField}). */
   private static volatile ObjectRef<String> held;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @BeforeAll
   static void startCluster() {
@@ -65,27 +64,32 @@ class ReferenceCountingTest {
     touch(dir, "stop");
     List<String> pacers;
     try (var files = Files.list(dir)) {
-      pacers = files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("pacer-"))
-          .toList();
+      pacers =
+          files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("pacer-")).toList();
     }
     for (String p : pacers) {
       String pid = p.substring("pacer-".length());
-      await("pacer of worker " + pid + " stopped").atMost(SETTLE)
-          .until(() -> exists(dir, "stopped-" + pid) || !ProcessHandle.of(Long.parseLong(pid))
-              .map(ProcessHandle::isAlive).orElse(false));
+      await("pacer of worker " + pid + " stopped")
+          .atMost(SETTLE)
+          .until(
+              () ->
+                  exists(dir, "stopped-" + pid)
+                      || !ProcessHandle.of(Long.parseLong(pid))
+                          .map(ProcessHandle::isAlive)
+                          .orElse(false));
     }
   }
 
   // ------------------------------------------------------------------ worker side
 
   /**
-   * A worker releases a borrowed ref only once its garbage collector finds it unreachable, so
-   * tasks that borrow start a pacer, which makes the release prompt and lets the test watch the
-   * worker's tables. It collects garbage in the worker JVM every 50 ms until the test creates
-   * {@code stop} in {@code dir}, and after each collection writes {@code gc-<pid>}: the number of
-   * collections so far, then the worker's referenced objects and memory store objects. It
-   * announces itself with {@code pacer-<pid>} before {@link #start} returns and confirms it
-   * stopped writing with {@code stopped-<pid>} (see {@link ReferenceCountingTest#stopPacers}).
+   * A worker releases a borrowed ref only once its garbage collector finds it unreachable, so tasks
+   * that borrow start a pacer, which makes the release prompt and lets the test watch the worker's
+   * tables. It collects garbage in the worker JVM every 50 ms until the test creates {@code stop}
+   * in {@code dir}, and after each collection writes {@code gc-<pid>}: the number of collections so
+   * far, then the worker's referenced objects and memory store objects. It announces itself with
+   * {@code pacer-<pid>} before {@link #start} returns and confirms it stopped writing with {@code
+   * stopped-<pid>} (see {@link ReferenceCountingTest#stopPacers}).
    */
   static final class GcPacer {
     private static final Set<Path> PACING = ConcurrentHashMap.newKeySet();
@@ -96,24 +100,28 @@ class ReferenceCountingTest {
       }
       long pid = ProcessHandle.current().pid();
       touch(dir, "pacer-" + pid);
-      Thread.ofPlatform().daemon().name("test-gc-pacer").inheritInheritableThreadLocals(false)
-          .start(() -> {
-            Path out = dir.resolve("gc-" + pid);
-            try {
-              for (long n = 1; Files.isDirectory(dir) && !exists(dir, "stop"); n++) {
-                System.gc();
-                ObjectStoreStats s = Sluice.objectStoreStats();
-                writeAtomically(out, n + " " + s.referencedObjects() + " "
-                    + s.memoryStoreObjects());
-                Thread.sleep(50);
-              }
-              touch(dir, "stopped-" + pid);
-            } catch (InterruptedException | RuntimeException e) {
-              // the directory went away or the worker is shutting down
-            } finally {
-              PACING.remove(dir);
-            }
-          });
+      Thread.ofPlatform()
+          .daemon()
+          .name("test-gc-pacer")
+          .inheritInheritableThreadLocals(false)
+          .start(
+              () -> {
+                Path out = dir.resolve("gc-" + pid);
+                try {
+                  for (long n = 1; Files.isDirectory(dir) && !exists(dir, "stop"); n++) {
+                    System.gc();
+                    ObjectStoreStats s = Sluice.objectStoreStats();
+                    writeAtomically(
+                        out, n + " " + s.referencedObjects() + " " + s.memoryStoreObjects());
+                    Thread.sleep(50);
+                  }
+                  touch(dir, "stopped-" + pid);
+                } catch (InterruptedException | RuntimeException e) {
+                  // the directory went away or the worker is shutting down
+                } finally {
+                  PACING.remove(dir);
+                }
+              });
     }
   }
 
@@ -146,41 +154,48 @@ class ReferenceCountingTest {
   static WorkerPut putInWorker(String value, String dir) {
     GcPacer.start(Path.of(dir));
     ObjectStoreStats before = Sluice.objectStoreStats();
-    return new WorkerPut(ProcessHandle.current().pid(), before.referencedObjects(),
-        before.memoryStoreObjects(), Sluice.put(value));
+    return new WorkerPut(
+        ProcessHandle.current().pid(),
+        before.referencedObjects(),
+        before.memoryStoreObjects(),
+        Sluice.put(value));
   }
 
   /**
    * Keeps the ref nested in its argument in a static field after it returns. A thread it starts
-   * reads the value through that field once the test created {@code read} (writing
-   * {@code value}), and clears the field once the test created {@code release}. A thread of the
-   * same JVM rather than a later task, because which worker runs a task (there may be spares)
-   * is not up to the test.
+   * reads the value through that field once the test created {@code read} (writing {@code value}),
+   * and clears the field once the test created {@code release}. A thread of the same JVM rather
+   * than a later task, because which worker runs a task (there may be spares) is not up to the
+   * test.
    */
   static long holdInStaticField(List<ObjectRef<String>> refs, String dir) {
     Path d = Path.of(dir);
     GcPacer.start(d);
     held = refs.get(0);
-    Thread.ofPlatform().daemon().name("test-holder").inheritInheritableThreadLocals(false)
-        .start(() -> {
-          try {
-            if (!awaitMarker(d, "read")) {
-              return;
-            }
-            String result;
-            try {
-              result = "value:" + held.get(WAIT);
-            } catch (Throwable t) {
-              result = "error:" + t;
-            }
-            writeAtomically(d.resolve("value"), result);
-            awaitMarker(d, "release");
-          } catch (RuntimeException e) {
-            // the directory went away
-          } finally {
-            held = null;
-          }
-        });
+    Thread.ofPlatform()
+        .daemon()
+        .name("test-holder")
+        .inheritInheritableThreadLocals(false)
+        .start(
+            () -> {
+              try {
+                if (!awaitMarker(d, "read")) {
+                  return;
+                }
+                String result;
+                try {
+                  result = "value:" + held.get(WAIT);
+                } catch (Throwable t) {
+                  result = "error:" + t;
+                }
+                writeAtomically(d.resolve("value"), result);
+                awaitMarker(d, "release");
+              } catch (RuntimeException e) {
+                // the directory went away
+              } finally {
+                held = null;
+              }
+            });
     return ProcessHandle.current().pid();
   }
 
@@ -191,14 +206,15 @@ class ReferenceCountingTest {
   }
 
   /**
-   * Yields refs to {@code n} objects it puts in the worker, after writing {@code start-<pid>}:
-   * the worker's referenced and memory store objects before the first put.
+   * Yields refs to {@code n} objects it puts in the worker, after writing {@code start-<pid>}: the
+   * worker's referenced and memory store objects before the first put.
    */
   static Iterator<ObjectRef<String>> putsInWorker(int n, String dir) {
     Path d = Path.of(dir);
     GcPacer.start(d);
     ObjectStoreStats before = Sluice.objectStoreStats();
-    writeAtomically(d.resolve("start-" + ProcessHandle.current().pid()),
+    writeAtomically(
+        d.resolve("start-" + ProcessHandle.current().pid()),
         before.referencedObjects() + " " + before.memoryStoreObjects());
     return IntStream.range(0, n).mapToObj(i -> Sluice.put("item-" + i)).iterator();
   }
@@ -218,34 +234,45 @@ class ReferenceCountingTest {
   }
 
   /**
-   * Waits, collecting garbage, until the driver's reference table and memory store hold
-   * {@code referenced} and {@code stored} objects.
+   * Waits, collecting garbage, until the driver's reference table and memory store hold {@code
+   * referenced} and {@code stored} objects.
    */
   private static void awaitDriver(String what, long referenced, long stored) {
-    await(what).atMost(SETTLE).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-      System.gc();
-      ObjectStoreStats now = stats();
-      assertThat(now.referencedObjects()).as("driver's referenced objects")
-          .isEqualTo(referenced);
-      assertThat(now.memoryStoreObjects()).as("driver's memory store objects")
-          .isEqualTo(stored);
-    });
+    await(what)
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(50))
+        .untilAsserted(
+            () -> {
+              System.gc();
+              ObjectStoreStats now = stats();
+              assertThat(now.referencedObjects())
+                  .as("driver's referenced objects")
+                  .isEqualTo(referenced);
+              assertThat(now.memoryStoreObjects())
+                  .as("driver's memory store objects")
+                  .isEqualTo(stored);
+            });
   }
 
   /** Waits until the driver's tables are back to {@code baseline}. */
   private static void awaitBaseline(ObjectStoreStats baseline) {
-    awaitDriver("driver back to its baseline " + baseline, baseline.referencedObjects(),
+    awaitDriver(
+        "driver back to its baseline " + baseline,
+        baseline.referencedObjects(),
         baseline.memoryStoreObjects());
   }
 
   private static void awaitCollected(WeakReference<?>... refs) {
-    await("driver refs collected").atMost(SETTLE).pollInterval(Duration.ofMillis(20))
-        .untilAsserted(() -> {
-          System.gc();
-          for (WeakReference<?> r : refs) {
-            assertThat(r.get()).isNull();
-          }
-        });
+    await("driver refs collected")
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              System.gc();
+              for (WeakReference<?> r : refs) {
+                assertThat(r.get()).isNull();
+              }
+            });
   }
 
   /** The last line the {@link GcPacer} of worker {@code pid} wrote: [collections, refs, store]. */
@@ -255,14 +282,16 @@ class ReferenceCountingTest {
       return new long[] {0, -1, -1};
     }
     String[] parts = read(dir, name).split(" ");
-    return new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1]),
-        Long.parseLong(parts[2])};
+    return new long[] {
+      Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2])
+    };
   }
 
   /** Waits until the worker's pacer has collected garbage {@code n} more times. */
   private void awaitWorkerCollections(long pid, int n) {
     long start = pacer(pid)[0];
-    await("worker " + pid + " collected garbage").atMost(SETTLE)
+    await("worker " + pid + " collected garbage")
+        .atMost(SETTLE)
         .pollInterval(Duration.ofMillis(20))
         .until(() -> pacer(pid)[0] >= start + n);
   }
@@ -280,7 +309,8 @@ class ReferenceCountingTest {
     }
     List<Integer> values = Sluice.get(refs);
     assertThat(values).isEqualTo(IntStream.range(0, n).map(i -> i * i).boxed().toList());
-    assertThat(stats().referencedObjects()).as("one entry per held result")
+    assertThat(stats().referencedObjects())
+        .as("one entry per held result")
         .isGreaterThanOrEqualTo(base.referencedObjects() + n);
   }
 
@@ -316,12 +346,12 @@ class ReferenceCountingTest {
   }
 
   /** An outer put containing three inner puts, whose own refs are dropped on return. */
-  private record Nested(ObjectRef<List<ObjectRef<String>>> outer,
-      List<WeakReference<ObjectRef<String>>> inner) {}
+  private record Nested(
+      ObjectRef<List<ObjectRef<String>>> outer, List<WeakReference<ObjectRef<String>>> inner) {}
 
   private static Nested outerWithDroppedInners() {
-    List<ObjectRef<String>> inner = List.of(Sluice.put("inner-0"), Sluice.put("inner-1"),
-        Sluice.put("inner-2"));
+    List<ObjectRef<String>> inner =
+        List.of(Sluice.put("inner-0"), Sluice.put("inner-1"), Sluice.put("inner-2"));
     ObjectRef<List<ObjectRef<String>>> outer = Sluice.put(inner);
     return new Nested(outer, inner.stream().map(WeakReference::new).toList());
   }
@@ -336,10 +366,11 @@ class ReferenceCountingTest {
     Nested nested = outerWithDroppedInners();
 
     awaitCollected(nested.inner().toArray(WeakReference[]::new));
-    awaitDriver("the inner objects still held by the outer one",
-        base.referencedObjects() + 4, base.memoryStoreObjects() + 4);
-    assertThat(valuesThroughOuter(nested.outer()))
-        .containsExactly("inner-0", "inner-1", "inner-2");
+    awaitDriver(
+        "the inner objects still held by the outer one",
+        base.referencedObjects() + 4,
+        base.memoryStoreObjects() + 4);
+    assertThat(valuesThroughOuter(nested.outer())).containsExactly("inner-0", "inner-1", "inner-2");
 
     nested = null;
     awaitBaseline(base);
@@ -364,10 +395,10 @@ class ReferenceCountingTest {
   }
 
   /**
-   * Submits a task through {@code submit}, waits until the caller's ref to the task's argument
-   * is collected, lets the task go on (marker {@code go}), checks that it returns
-   * {@code expected}, and that everything is released once the task ended and the worker's
-   * borrowed ref was collected.
+   * Submits a task through {@code submit}, waits until the caller's ref to the task's argument is
+   * collected, lets the task go on (marker {@code go}), checks that it returns {@code expected},
+   * and that everything is released once the task ended and the worker's borrowed ref was
+   * collected.
    */
   private void assertDeliveredAfterTheCallerDropsTheArgument(
       java.util.function.Function<String, Submitted<String>> submit, String go, String expected) {
@@ -413,7 +444,8 @@ class ReferenceCountingTest {
     // the worker registered before replying, keeps the object there.
     awaitWorkerCollections(pid, 3);
     assertThat(got.ref().get(WAIT)).isEqualTo("made-in-a-worker");
-    assertThat(stats().referencedObjects()).as("the task's return and the borrowed object")
+    assertThat(stats().referencedObjects())
+        .as("the task's return and the borrowed object")
         .isEqualTo(base.referencedObjects() + 2);
 
     long referencedAtStart = got.referencedAtStart();
@@ -423,12 +455,15 @@ class ReferenceCountingTest {
     awaitBaseline(base);
     // The driver gave its borrow back, so the worker freed the object: its tables hold at most
     // what they held when the task started (earlier tests' garbage may have gone meanwhile).
-    await("worker " + pid + " freed its put").atMost(SETTLE).pollInterval(Duration.ofMillis(20))
-        .untilAsserted(() -> {
-          long[] p = pacer(pid);
-          assertThat(p[1]).as("worker's referenced objects").isBetween(0L, referencedAtStart);
-          assertThat(p[2]).as("worker's memory store objects").isBetween(0L, storedAtStart);
-        });
+    await("worker " + pid + " freed its put")
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              long[] p = pacer(pid);
+              assertThat(p[1]).as("worker's referenced objects").isBetween(0L, referencedAtStart);
+              assertThat(p[2]).as("worker's memory store objects").isBetween(0L, storedAtStart);
+            });
   }
 
   private static void echoedRefsReadable(String dir) {
@@ -469,7 +504,9 @@ class ReferenceCountingTest {
     // Neither the driver's ref nor the finished task holds the object any more: only the
     // worker's static field does.
     awaitCollected(arg);
-    awaitDriver("only the borrowed object left", base.referencedObjects() + 1,
+    awaitDriver(
+        "only the borrowed object left",
+        base.referencedObjects() + 1,
         base.memoryStoreObjects() + 1);
     awaitWorkerCollections(pid, 3);
     touch(dir, "read");
@@ -490,7 +527,9 @@ class ReferenceCountingTest {
     WeakReference<ObjectRef<String>> arg = h.arg();
     h = null;
     awaitCollected(arg);
-    awaitDriver("only the borrowed object left", base.referencedObjects() + 1,
+    awaitDriver(
+        "only the borrowed object left",
+        base.referencedObjects() + 1,
         base.memoryStoreObjects() + 1);
 
     // The borrower never releases its static field: it is killed instead.
@@ -501,8 +540,7 @@ class ReferenceCountingTest {
   // ------------------------------------------------------------------ streams
 
   private static int consumeAll(int n) {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::numbers, n)
-        .remote();
+    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::numbers, n).remote();
     int k = 0;
     for (ObjectRef<Integer> item : gen) {
       assertThat(item.get(WAIT)).isEqualTo(k);
@@ -521,8 +559,8 @@ class ReferenceCountingTest {
   }
 
   private static void consumeTenOfAHundredThenClose(ObjectStoreStats base) {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::numbers, 100)
-        .remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(ReferenceCountingTest::numbers, 100).remote();
     // The generator ends only once all its items are reported.
     assertThat(gen.completed().get(WAIT)).isNull();
     List<ObjectRef<Integer>> consumed = new ArrayList<>();
@@ -567,33 +605,43 @@ class ReferenceCountingTest {
     awaitBaseline(base);
     Path start;
     try (var files = Files.list(dir)) {
-      start = files.filter(f -> f.getFileName().toString().startsWith("start-")).findFirst()
-          .orElseThrow();
+      start =
+          files
+              .filter(f -> f.getFileName().toString().startsWith("start-"))
+              .findFirst()
+              .orElseThrow();
     }
     long pid = Long.parseLong(start.getFileName().toString().substring("start-".length()));
     String[] before = Files.readString(start).split(" ");
     // The worker frees all ten objects: the three consumed ones once the driver's refs were
     // collected, the seven unconsumed ones when the stream was closed. Its tables hold at most
     // what they held when the generator started.
-    await("worker " + pid + " freed every item").atMost(SETTLE)
-        .pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
-          long[] p = pacer(pid);
-          assertThat(p[1]).as("worker's referenced objects")
-              .isBetween(0L, Long.parseLong(before[0]));
-          assertThat(p[2]).as("worker's memory store objects")
-              .isBetween(0L, Long.parseLong(before[1]));
-        });
+    await("worker " + pid + " freed every item")
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              long[] p = pacer(pid);
+              assertThat(p[1])
+                  .as("worker's referenced objects")
+                  .isBetween(0L, Long.parseLong(before[0]));
+              assertThat(p[2])
+                  .as("worker's memory store objects")
+                  .isBetween(0L, Long.parseLong(before[1]));
+            });
   }
 
   private static void consumeAFailingStream() {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(StreamingGeneratorTest::failAfter, 5)
-        .remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(StreamingGeneratorTest::failAfter, 5).remote();
     for (int i = 0; i < 5; i++) {
       assertThat(gen.next().get(WAIT)).isEqualTo(i);
     }
     ObjectRef<Integer> failure = gen.next();
-    assertThatThrownBy(() -> failure.get(WAIT)).isInstanceOf(TaskException.class)
-        .cause().hasMessage("boom after 5 items");
+    assertThatThrownBy(() -> failure.get(WAIT))
+        .isInstanceOf(TaskException.class)
+        .cause()
+        .hasMessage("boom after 5 items");
     assertThat(gen.hasNext()).isFalse();
   }
 
@@ -607,8 +655,7 @@ class ReferenceCountingTest {
   }
 
   private static void passItemsToTasks(ObjectStoreStats base) {
-    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::numbers, 20)
-        .remote();
+    ObjectRefGenerator<Integer> gen = Sluice.generator(ReferenceCountingTest::numbers, 20).remote();
     List<ObjectRef<Integer>> results = new ArrayList<>();
     for (ObjectRef<Integer> item : gen) {
       // Passing an item's ref to a task makes the table count it.
@@ -662,13 +709,16 @@ class ReferenceCountingTest {
     ref.release();
     ref.release();
 
-    assertThatThrownBy(ref::get).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(ref::get)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("was released");
     assertThatThrownBy(() -> Sluice.task(ReferenceCountingTest::length, ref).remote())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("was released");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("was released");
     assertThatThrownBy(() -> Sluice.put(List.of(ref)))
         .hasRootCauseInstanceOf(IllegalStateException.class)
-        .rootCause().hasMessageContaining("was released");
+        .rootCause()
+        .hasMessageContaining("was released");
   }
 
   static int length(String s) {
@@ -712,12 +762,15 @@ class ReferenceCountingTest {
         kept.add(item);
       }
     }
-    await("released items freed from shared memory").atMost(SETTLE)
-        .pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
-          ObjectStoreStats s = stats();
-          assertThat(s.sharedMemoryObjects()).isZero();
-          assertThat(s.sharedMemoryUsedBytes()).isZero();
-        });
+    await("released items freed from shared memory")
+        .atMost(SETTLE)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              ObjectStoreStats s = stats();
+              assertThat(s.sharedMemoryObjects()).isZero();
+              assertThat(s.sharedMemoryUsedBytes()).isZero();
+            });
     assertThat(kept).as("every handle is still reachable").hasSize(6);
   }
 }

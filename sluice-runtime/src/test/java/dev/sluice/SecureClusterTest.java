@@ -20,8 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A whole cluster, worker JVMs included, runs with the cluster token and mutual TLS. */
 @Timeout(120)
 class SecureClusterTest {
-  @TempDir
-  Path certDir;
+  @TempDir Path certDir;
 
   static long pid() {
     return ProcessHandle.current().pid();
@@ -49,15 +48,17 @@ class SecureClusterTest {
   @Test
   void workersReceiveTokenAndTlsFilesAndServeTasksOverMutualTls() throws Exception {
     TestCertificates certs = TestCertificates.create(certDir);
-    RpcSecurity security = RpcSecurity.token(RpcSecurity.generateToken())
-        .withTls(certs.nodeCert(), certs.nodeKey(), certs.ca());
-    Sluice.installRuntime(EmbeddedCluster.start(SluiceConfig.builder().numCpus(1).build(),
-        security));
+    RpcSecurity security =
+        RpcSecurity.token(RpcSecurity.generateToken())
+            .withTls(certs.nodeCert(), certs.nodeKey(), certs.ca());
+    Sluice.installRuntime(
+        EmbeddedCluster.start(SluiceConfig.builder().numCpus(1).build(), security));
 
     long workerPid = Sluice.task(SecureClusterTest::pid).remote().get(Duration.ofSeconds(60));
 
     String commandLine = fullCommandLine(workerPid);
-    assertThat(commandLine).contains(SluiceTestSupport.WORKER_MAIN)
+    assertThat(commandLine)
+        .contains(SluiceTestSupport.WORKER_MAIN)
         .contains("--tls-ca " + certs.ca())
         .doesNotContain(security.token());
   }

@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Rule: refs are bound to their session. An {@code ObjectRef} from an earlier {@code init} never
- * resolves to an object of a later one: using it ({@code get}, {@code getBuffer}, {@code wait},
- * as a task argument or inside a value) throws a {@link SluiceException} saying its session has
- * ended; and ids (job ids, so task and object ids) differ from one session to the next.
+ * resolves to an object of a later one: using it ({@code get}, {@code getBuffer}, {@code wait}, as
+ * a task argument or inside a value) throws a {@link SluiceException} saying its session has ended;
+ * and ids (job ids, so task and object ids) differ from one session to the next.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class SessionRefsTest {
@@ -89,7 +89,8 @@ class SessionRefsTest {
   }
 
   private static void assertEnded(ThrowingCallable use) {
-    assertThatThrownBy(use).isInstanceOf(SluiceException.class)
+    assertThatThrownBy(use)
+        .isInstanceOf(SluiceException.class)
         .hasMessageContaining("session that has ended");
   }
 }

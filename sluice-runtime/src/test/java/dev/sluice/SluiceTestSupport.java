@@ -69,7 +69,8 @@ public final class SluiceTestSupport {
 
   /** Pids of the live worker JVMs descending from this process. */
   public static List<Long> workerPids() {
-    return ProcessHandle.current().descendants()
+    return ProcessHandle.current()
+        .descendants()
         .filter(ProcessHandle::isAlive)
         .filter(SluiceTestSupport::isWorker)
         .map(ProcessHandle::pid)
@@ -85,8 +86,8 @@ public final class SluiceTestSupport {
   }
 
   /**
-   * Creates the marker file {@code marker}; true if this call created it, false if it existed
-   * (how a task does something once across its retries).
+   * Creates the marker file {@code marker}; true if this call created it, false if it existed (how
+   * a task does something once across its retries).
    */
   public static boolean createdNow(Path marker) {
     try {

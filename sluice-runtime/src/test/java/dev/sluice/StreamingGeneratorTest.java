@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Streaming generator tasks end to end, on a real cluster with worker JVMs: ordering and
  * exactly-once delivery, items available while the task runs, item ids, how application errors
- * travel in the stream, the consumer API ({@code next(Duration)}, {@code nextAsync()},
- * {@code nextReady()}), closing of {@link AutoCloseable} iterators, async generators, nested and
+ * travel in the stream, the consumer API ({@code next(Duration)}, {@code nextAsync()}, {@code
+ * nextReady()}), closing of {@link AutoCloseable} iterators, async generators, nested and
  * concurrent streams, and unserializable items.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
@@ -68,12 +68,15 @@ class StreamingGeneratorTest {
 
   /** Yields 0..k-1, then throws. */
   static Iterator<Integer> failAfter(int k) {
-    return IntStream.rangeClosed(0, k).map(i -> {
-      if (i == k) {
-        throw new IllegalStateException("boom after " + k + " items");
-      }
-      return i;
-    }).iterator();
+    return IntStream.rangeClosed(0, k)
+        .map(
+            i -> {
+              if (i == k) {
+                throw new IllegalStateException("boom after " + k + " items");
+              }
+              return i;
+            })
+        .iterator();
   }
 
   /** Throws before it has an iterator to return. */
@@ -125,12 +128,16 @@ class StreamingGeneratorTest {
     return subscriber -> {
       SubmissionPublisher<Integer> p = new SubmissionPublisher<>();
       p.subscribe(subscriber);
-      Thread.ofPlatform().daemon().name("feeder").start(() -> {
-        for (int i = 0; i < n; i++) {
-          p.submit(i);
-        }
-        p.close();
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .name("feeder")
+          .start(
+              () -> {
+                for (int i = 0; i < n; i++) {
+                  p.submit(i);
+                }
+                p.close();
+              });
     };
   }
 
@@ -156,11 +163,14 @@ class StreamingGeneratorTest {
 
   /** n byte arrays of {@code size} bytes, item k filled with (byte) k. */
   static Iterator<byte[]> chunks(int n, int size) {
-    return IntStream.range(0, n).mapToObj(k -> {
-      byte[] b = new byte[size];
-      Arrays.fill(b, (byte) k);
-      return b;
-    }).iterator();
+    return IntStream.range(0, n)
+        .mapToObj(
+            k -> {
+              byte[] b = new byte[size];
+              Arrays.fill(b, (byte) k);
+              return b;
+            })
+        .iterator();
   }
 
   /** A normal task that consumes a generator of its own and returns the sum of the items. */
@@ -182,7 +192,7 @@ class StreamingGeneratorTest {
 
   /** "a", then a value that cannot be serialized (a Thread), then "c". */
   static Iterator<Object> withUnserializableItem() {
-    return List.<Object>of("a", new Thread(() -> { }), "c").iterator();
+    return List.<Object>of("a", new Thread(() -> {}), "c").iterator();
   }
 
   // ------------------------------------------------------------------ helpers
@@ -297,8 +307,9 @@ class StreamingGeneratorTest {
 
   @Test
   void generatorFunctionThrowingBeforeReturningAnIteratorGivesOneErrorRefThenTheEnd() {
-    try (ObjectRefGenerator<Integer> gen = Sluice.generator(
-        StreamingGeneratorTest::throwsBeforeReturning, "no iterator for you").remote()) {
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(StreamingGeneratorTest::throwsBeforeReturning, "no iterator for you")
+            .remote()) {
       ObjectRef<Integer> first = gen.next();
       assertThat(first.id()).isEqualTo(ObjectId.of(gen.id().taskId(), 2));
       assertThatThrownBy(() -> first.get(WAIT))
@@ -332,8 +343,8 @@ class StreamingGeneratorTest {
   }
 
   @Test
-  void nextAsyncCompletesPendingFuturesInOrderThenExceptionallyWithNoSuchElement(
-      @TempDir Path dir) throws Exception {
+  void nextAsyncCompletesPendingFuturesInOrderThenExceptionallyWithNoSuchElement(@TempDir Path dir)
+      throws Exception {
     int n = 3;
     try (ObjectRefGenerator<Integer> gen =
         Sluice.generator(StreamingGeneratorTest::gated, dir.toString(), n).remote()) {
@@ -368,8 +379,7 @@ class StreamingGeneratorTest {
     try (ObjectRefGenerator<Integer> gen =
         Sluice.generator(StreamingGeneratorTest::numbers, 100).remote()) {
       for (int i = 0; i < 100; i++) {
-        assertThat(gen.nextAsync().get(WAIT.toSeconds(), TimeUnit.SECONDS).get(WAIT))
-            .isEqualTo(i);
+        assertThat(gen.nextAsync().get(WAIT.toSeconds(), TimeUnit.SECONDS).get(WAIT)).isEqualTo(i);
       }
       assertThatThrownBy(() -> gen.nextAsync().get(WAIT.toSeconds(), TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
@@ -512,22 +522,24 @@ class StreamingGeneratorTest {
     int threads = 4;
     List<List<Integer>> perThread = new ArrayList<>();
     try (ObjectRefGenerator<Integer> gen =
-        Sluice.generator(StreamingGeneratorTest::numbers, n).remote();
+            Sluice.generator(StreamingGeneratorTest::numbers, n).remote();
         ExecutorService consumers = Executors.newFixedThreadPool(threads)) {
       List<Future<List<Integer>>> results = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        results.add(consumers.submit(() -> {
-          List<Integer> mine = new ArrayList<>();
-          while (true) {
-            ObjectRef<Integer> ref;
-            try {
-              ref = gen.next();
-            } catch (NoSuchElementException end) {
-              return mine;
-            }
-            mine.add(ref.get(WAIT));
-          }
-        }));
+        results.add(
+            consumers.submit(
+                () -> {
+                  List<Integer> mine = new ArrayList<>();
+                  while (true) {
+                    ObjectRef<Integer> ref;
+                    try {
+                      ref = gen.next();
+                    } catch (NoSuchElementException end) {
+                      return mine;
+                    }
+                    mine.add(ref.get(WAIT));
+                  }
+                }));
       }
       for (Future<List<Integer>> f : results) {
         perThread.add(f.get(90, TimeUnit.SECONDS));
@@ -559,7 +571,8 @@ class StreamingGeneratorTest {
     try {
       for (int k = 0; k < 3; k++) {
         Optional<ObjectRef<Integer>> ref = second.next(Duration.ofSeconds(15));
-        assertThat(ref).as("item %d of the second generator while the first is blocked", k)
+        assertThat(ref)
+            .as("item %d of the second generator while the first is blocked", k)
             .isPresent();
         assertThat(ref.get().get(WAIT)).isEqualTo(k);
       }
@@ -585,13 +598,15 @@ class StreamingGeneratorTest {
     try (ExecutorService consumers = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<List<Long>>> results = new ArrayList<>();
       for (ObjectRefGenerator<Long> gen : gens) {
-        results.add(consumers.submit(() -> {
-          List<Long> values = new ArrayList<>();
-          for (ObjectRef<Long> ref : gen) {
-            values.add(ref.get(WAIT));
-          }
-          return values;
-        }));
+        results.add(
+            consumers.submit(
+                () -> {
+                  List<Long> values = new ArrayList<>();
+                  for (ObjectRef<Long> ref : gen) {
+                    values.add(ref.get(WAIT));
+                  }
+                  return values;
+                }));
       }
       for (int s = 0; s < streams; s++) {
         long base = s * 1_000_000L;

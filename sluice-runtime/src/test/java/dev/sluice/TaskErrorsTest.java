@@ -26,6 +26,7 @@ class TaskErrorsTest {
   private static final int NUM_CPUS = 2;
 
   private final List<ObjectRef<?>> sleepers = new ArrayList<>();
+
   /** Marker files of this test's tasks; JUnit deletes it after the test. */
   @TempDir Path markers;
 
@@ -64,6 +65,7 @@ class TaskErrorsTest {
   /** Cannot be JDK-serialized: it holds a {@link Thread}. */
   static final class UnserializableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
     @SuppressWarnings("serial")
     private final Thread thread = Thread.currentThread();
 
@@ -110,8 +112,14 @@ class TaskErrorsTest {
   /** Starts a task sleeping 2 minutes with {@code options} and waits until it runs. */
   private ObjectRef<String> startSleeper(String name, TaskOptions options) {
     Path started = markers().resolve(name + ".started");
-    ObjectRef<String> r = Sluice.task(TaskErrorsTest::sleepThenMark, started.toString(),
-        120_000L, markers().resolve(name + ".finished").toString()).options(options).remote();
+    ObjectRef<String> r =
+        Sluice.task(
+                TaskErrorsTest::sleepThenMark,
+                started.toString(),
+                120_000L,
+                markers().resolve(name + ".finished").toString())
+            .options(options)
+            .remote();
     sleepers.add(r);
     await("sleeper " + name + " running").atMost(LIMIT).until(() -> Files.exists(started));
     return r;
@@ -130,10 +138,12 @@ class TaskErrorsTest {
 
     Throwable t = catchThrowable(() -> ref.get(LIMIT));
 
-    assertThat(t).isInstanceOf(TaskException.class)
+    assertThat(t)
+        .isInstanceOf(TaskException.class)
         .hasMessageContaining("TaskErrorsTest.fail")
         .hasMessageContaining(ref.id().taskId().hex());
-    assertThat(t.getCause()).isExactlyInstanceOf(IllegalStateException.class)
+    assertThat(t.getCause())
+        .isExactlyInstanceOf(IllegalStateException.class)
         .hasMessage("bad input 17");
     assertThat(t.getCause().getStackTrace())
         .anySatisfy(e -> assertThat(e.getMethodName()).isEqualTo("fail"));
@@ -146,10 +156,12 @@ class TaskErrorsTest {
 
     Throwable t = catchThrowable(() -> ref.get(LIMIT));
 
-    assertThat(t).isInstanceOf(TaskException.class)
+    assertThat(t)
+        .isInstanceOf(TaskException.class)
         .hasMessageContaining("TaskErrorsTest.failUnserializable")
         .hasMessageContaining(ref.id().taskId().hex());
-    assertThat(t.getCause()).isInstanceOf(RemoteException.class)
+    assertThat(t.getCause())
+        .isInstanceOf(RemoteException.class)
         .hasMessageContaining("holds a thread");
     RemoteException remote = (RemoteException) t.getCause();
     assertThat(remote.remoteClassName()).isEqualTo(UnserializableException.class.getName());
@@ -168,9 +180,9 @@ class TaskErrorsTest {
     Throwable upstream = catchThrowable(() -> failed.get(LIMIT));
     Throwable downstream = catchThrowable(() -> dependent.get(LIMIT));
 
-    assertThat(downstream).isInstanceOf(TaskException.class)
-        .hasMessage(upstream.getMessage());
-    assertThat(downstream.getCause()).isExactlyInstanceOf(IllegalStateException.class)
+    assertThat(downstream).isInstanceOf(TaskException.class).hasMessage(upstream.getMessage());
+    assertThat(downstream.getCause())
+        .isExactlyInstanceOf(IllegalStateException.class)
         .hasMessage("upstream broke");
     assertThat(marker).doesNotExist();
   }
@@ -181,13 +193,17 @@ class TaskErrorsTest {
   void unserializableArgumentIsRefusedAtTheCallSiteNamingTheArgument() {
     Path marker = markers().resolve("never.ran");
 
-    assertThatThrownBy(() -> Sluice.task(TaskErrorsTest::describe, "fine",
-        (Object) Thread.currentThread()).remote())
+    assertThatThrownBy(
+            () ->
+                Sluice.task(TaskErrorsTest::describe, "fine", (Object) Thread.currentThread())
+                    .remote())
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("argument 1")
         .hasMessageContaining("java.lang.Thread");
-    assertThatThrownBy(() -> Sluice.task(TaskErrorsTest::describe,
-        (Object) new OutsideRecord(3), "fine").remote())
+    assertThatThrownBy(
+            () ->
+                Sluice.task(TaskErrorsTest::describe, (Object) new OutsideRecord(3), "fine")
+                    .remote())
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("argument 0")
         .hasMessageContaining(OutsideRecord.class.getName());
@@ -221,8 +237,9 @@ class TaskErrorsTest {
   void cancellingARunningTaskInterruptsItAndGetThrowsTaskCancelledException() {
     Path started = markers().resolve("running.started");
     Path finished = markers().resolve("running.finished");
-    ObjectRef<String> ref = Sluice.task(TaskErrorsTest::sleepThenMark, started.toString(),
-        30_000L, finished.toString()).remote();
+    ObjectRef<String> ref =
+        Sluice.task(TaskErrorsTest::sleepThenMark, started.toString(), 30_000L, finished.toString())
+            .remote();
     await("task running").atMost(LIMIT).until(() -> Files.exists(started));
 
     long t0 = System.nanoTime();
@@ -245,8 +262,7 @@ class TaskErrorsTest {
 
     Sluice.cancel(queued);
 
-    assertThat(catchThrowable(() -> queued.get(LIMIT)))
-        .isInstanceOf(TaskCancelledException.class);
+    assertThat(catchThrowable(() -> queued.get(LIMIT))).isInstanceOf(TaskCancelledException.class);
     freeCpusAndDrain(TaskOptions.defaults());
     assertThat(marker).doesNotExist();
   }
@@ -256,14 +272,13 @@ class TaskErrorsTest {
     // Same shape as the blocker: it is pipelined to the blocker's worker and queued there.
     startSleeper("worker-blocker", wholeNode());
     Path marker = markers().resolve("worker-queued.ran");
-    ObjectRef<String> queued = Sluice.task(TaskErrorsTest::mark, marker.toString())
-        .options(wholeNode()).remote();
+    ObjectRef<String> queued =
+        Sluice.task(TaskErrorsTest::mark, marker.toString()).options(wholeNode()).remote();
     assertThat(Sluice.wait(List.of(queued), 1, Duration.ZERO).unready()).containsExactly(queued);
 
     Sluice.cancel(queued);
 
-    assertThat(catchThrowable(() -> queued.get(LIMIT)))
-        .isInstanceOf(TaskCancelledException.class);
+    assertThat(catchThrowable(() -> queued.get(LIMIT))).isInstanceOf(TaskCancelledException.class);
     freeCpusAndDrain(wholeNode());
     assertThat(marker).doesNotExist();
   }
@@ -296,8 +311,10 @@ class TaskErrorsTest {
 
   @Test
   void taskNeedingMoreCpusThanTheNodeHasIsUnschedulable() {
-    ObjectRef<Integer> ref = Sluice.task(TaskErrorsTest::one)
-        .options(TaskOptions.builder().numCpus(64).build()).remote();
+    ObjectRef<Integer> ref =
+        Sluice.task(TaskErrorsTest::one)
+            .options(TaskOptions.builder().numCpus(64).build())
+            .remote();
 
     assertThatThrownBy(() -> ref.get(LIMIT))
         .isInstanceOf(TaskUnschedulableException.class)
@@ -306,8 +323,10 @@ class TaskErrorsTest {
 
   @Test
   void taskNeedingAResourceTheClusterLacksIsUnschedulable() {
-    ObjectRef<Integer> ref = Sluice.task(TaskErrorsTest::one)
-        .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build()).remote();
+    ObjectRef<Integer> ref =
+        Sluice.task(TaskErrorsTest::one)
+            .options(TaskOptions.builder().resources(Map.of("GPU", 1.0)).build())
+            .remote();
 
     assertThatThrownBy(() -> ref.get(LIMIT))
         .isInstanceOf(TaskUnschedulableException.class)

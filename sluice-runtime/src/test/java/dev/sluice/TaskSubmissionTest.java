@@ -108,12 +108,17 @@ class TaskSubmissionTest {
 
   static TaskView whereAmI() {
     RuntimeContext c = Sluice.runtimeContext();
-    return new TaskView(c.jobId(), c.taskId(), c.attemptNumber(), c.nodeId(), c.workerId(),
-        c.isWorker());
+    return new TaskView(
+        c.jobId(), c.taskId(), c.attemptNumber(), c.nodeId(), c.workerId(), c.isWorker());
   }
 
-  record TaskView(JobId jobId, TaskId taskId, int attemptNumber, NodeId nodeId,
-      WorkerId workerId, boolean isWorker) {}
+  record TaskView(
+      JobId jobId,
+      TaskId taskId,
+      int attemptNumber,
+      NodeId nodeId,
+      WorkerId workerId,
+      boolean isWorker) {}
 
   static long pid() {
     return ProcessHandle.current().pid();
@@ -202,8 +207,7 @@ class TaskSubmissionTest {
 
     assertThat(Sluice.task(TaskSubmissionTest::f1, r1).remote().get(LIMIT)).isEqualTo(1);
     assertThat(Sluice.task(TaskSubmissionTest::f2, r1, r2).remote().get(LIMIT)).isEqualTo(21);
-    assertThat(Sluice.task(TaskSubmissionTest::f3, r1, r2, r3).remote().get(LIMIT))
-        .isEqualTo(321);
+    assertThat(Sluice.task(TaskSubmissionTest::f3, r1, r2, r3).remote().get(LIMIT)).isEqualTo(321);
     assertThat(Sluice.task(TaskSubmissionTest::f4, r1, r2, r3, r4).remote().get(LIMIT))
         .isEqualTo(4_321);
     assertThat(Sluice.task(TaskSubmissionTest::f5, r1, r2, r3, r4, r5).remote().get(LIMIT))
@@ -239,8 +243,8 @@ class TaskSubmissionTest {
   @Test
   void argumentsOfDifferentTypesArriveIntact() {
     ObjectRef<Integer> b = Sluice.put(42);
-    String out = Sluice.task(TaskSubmissionTest::concat3, "a", b, List.of("x", "y")).remote()
-        .get(LIMIT);
+    String out =
+        Sluice.task(TaskSubmissionTest::concat3, "a", b, List.of("x", "y")).remote().get(LIMIT);
     assertThat(out).isEqualTo("a|42|x,y");
   }
 

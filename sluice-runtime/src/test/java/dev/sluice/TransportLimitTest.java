@@ -1,7 +1,6 @@
 package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,8 +12,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Values larger than the transport carries ({@link SluiceConfig#maxMessageBytes()}): every value
- * over the inline threshold travels through the node's shared-memory store instead, so the
- * message limit bounds only what travels inline.
+ * over the inline threshold travels through the node's shared-memory store instead, so the message
+ * limit bounds only what travels inline.
  */
 @Timeout(120)
 class TransportLimitTest {
@@ -90,8 +89,8 @@ class TransportLimitTest {
     int size = 700 * 1024;
     List<ObjectRef<byte[]>> refs = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      refs.add(Sluice.task(TransportLimitTest::bytes, size).options(oneWorkerNoRetries(2))
-          .remote());
+      refs.add(
+          Sluice.task(TransportLimitTest::bytes, size).options(oneWorkerNoRetries(2)).remote());
     }
     for (ObjectRef<byte[]> r : refs) {
       assertThat(r.get(LIMIT)).hasSize(size);
@@ -103,8 +102,10 @@ class TransportLimitTest {
     int size = 700 * 1024;
     List<ObjectRef<Integer>> refs = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      refs.add(Sluice.task(TransportLimitTest::length, bytes(size))
-          .options(oneWorkerNoRetries(1.5)).remote());
+      refs.add(
+          Sluice.task(TransportLimitTest::length, bytes(size))
+              .options(oneWorkerNoRetries(1.5))
+              .remote());
     }
     for (ObjectRef<Integer> r : refs) {
       assertThat(r.get(LIMIT)).isEqualTo(size);

@@ -15,8 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@link Sluice#waitAny}: waiting on a mix of refs and generators, as Ray's wait does. */
 class WaitAnyTest {
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
 
   @BeforeAll
   static void start() {
@@ -45,8 +44,8 @@ class WaitAnyTest {
   void aGeneratorIsReadyWhenItsNextItemIsKnownAndARefWhenItsValueIs() throws Exception {
     Path genGate = dir.resolve("gen-gate");
     Path refGate = dir.resolve("ref-gate");
-    ObjectRefGenerator<Integer> gen = Sluice.generator(WaitAnyTest::gated, genGate.toString())
-        .remote();
+    ObjectRefGenerator<Integer> gen =
+        Sluice.generator(WaitAnyTest::gated, genGate.toString()).remote();
     ObjectRef<Integer> ref = Sluice.task(WaitAnyTest::waitForFile, refGate.toString()).remote();
     List<Awaitable> both = List.of(gen, ref);
 
@@ -72,8 +71,10 @@ class WaitAnyTest {
   void invalidArgumentsAreRejected() {
     ObjectRef<Integer> ref = Sluice.put(1);
     assertThatThrownBy(() -> Sluice.waitAny(List.of(ref), 2, Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("numReturns");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("numReturns");
     assertThatThrownBy(() -> Sluice.waitAny(List.of(ref, ref), 1, Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than once");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("more than once");
   }
 }

@@ -20,14 +20,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Fast worker start (issue 11): a node keeps a JDK AOT cache per worker launch line in its
- * session root. The first worker of a jar-only class path records it, later workers start with
- * it and run tasks, and a corrupt cache still lets a worker run (the JVM falls back).
+ * Fast worker start (issue 11): a node keeps a JDK AOT cache per worker launch line in its session
+ * root. The first worker of a jar-only class path records it, later workers start with it and run
+ * tasks, and a corrupt cache still lets a worker run (the JVM falls back).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class WorkerAotCacheTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** The JVM options of the worker that runs it, one per line. */
   static String workerJvmOptions(Integer ignored) {
@@ -42,10 +41,14 @@ class WorkerAotCacheTest {
   }
 
   private String runSession(Path root, List<Path> jars) {
-    SluiceTestSupport.start(SluiceConfig.builder().numCpus(1).numWorkers(1).sessionRoot(root)
-        .codeSearchPath(jars).build());
-    return Sluice.task(WorkerAotCacheTest::workerJvmOptions, 0).remote()
-        .get(Duration.ofMinutes(2));
+    SluiceTestSupport.start(
+        SluiceConfig.builder()
+            .numCpus(1)
+            .numWorkers(1)
+            .sessionRoot(root)
+            .codeSearchPath(jars)
+            .build());
+    return Sluice.task(WorkerAotCacheTest::workerJvmOptions, 0).remote().get(Duration.ofMinutes(2));
   }
 
   private static Optional<Path> cacheFile(Path root) throws IOException {
@@ -62,8 +65,10 @@ class WorkerAotCacheTest {
   void firstWorkerRecordsTheCacheLaterWorkersStartWithItAndACorruptOneStillRuns()
       throws IOException {
     // The JVM archives classes from jars only: pack the test's class directories into jars.
-    List<Path> jars = CodePackager.packages(ClassPathResolver.effectiveClassPath(),
-        tmp.resolve("jars")).stream().map(CodePackager.CodePackage::file).toList();
+    List<Path> jars =
+        CodePackager.packages(ClassPathResolver.effectiveClassPath(), tmp.resolve("jars")).stream()
+            .map(CodePackager.CodePackage::file)
+            .toList();
     Path root = tmp.resolve("root");
 
     String first = runSession(root, jars);
@@ -73,7 +78,8 @@ class WorkerAotCacheTest {
 
     // Assembled when the recording worker exited (or, if that took too long, by the next node).
     runSession(root, jars);
-    await("the worker AOT cache is assembled").atMost(Duration.ofMinutes(2))
+    await("the worker AOT cache is assembled")
+        .atMost(Duration.ofMinutes(2))
         .pollInterval(Duration.ofMillis(200))
         .until(() -> cacheFile(root).isPresent());
     Sluice.shutdown();

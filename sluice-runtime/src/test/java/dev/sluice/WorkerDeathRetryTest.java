@@ -2,7 +2,6 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +19,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Rule checked: a worker's death costs a retry only to the task that ran on it. Three times as
- * many streaming generators as CPUs run at once, some with backpressure; each halts its own
- * worker JVM once, at a random item. With {@code maxRetries(3)} every stream must still end
- * exact, which holds only if no stream is charged for another's death (a generator is never
- * queued behind another task on a worker, and tasks queued behind a dead worker's running task
- * are resubmitted without spending a retry).
+ * Rule checked: a worker's death costs a retry only to the task that ran on it. Three times as many
+ * streaming generators as CPUs run at once, some with backpressure; each halts its own worker JVM
+ * once, at a random item. With {@code maxRetries(3)} every stream must still end exact, which holds
+ * only if no stream is charged for another's death (a generator is never queued behind another task
+ * on a worker, and tasks queued behind a dead worker's running task are resubmitted without
+ * spending a retry).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WorkerDeathRetryTest {
@@ -49,8 +48,8 @@ class WorkerDeathRetryTest {
   }
 
   /**
-   * Yields 0 .. n-1, a millisecond apart; before item {@code haltAt} it halts its worker JVM,
-   * the first time only (the marker file {@code marker} records that it did).
+   * Yields 0 .. n-1, a millisecond apart; before item {@code haltAt} it halts its worker JVM, the
+   * first time only (the marker file {@code marker} records that it did).
    */
   static Iterator<Integer> haltsOnce(String marker, Integer n, Integer haltAt) {
     return new Iterator<>() {
@@ -89,28 +88,37 @@ class WorkerDeathRetryTest {
       if (s % 2 == 0) {
         options.generatorBackpressureNumObjects(2 + s % 3);
       }
-      streams.add(Sluice.generator(WorkerDeathRetryTest::haltsOnce,
-          markers.resolve("halted-" + s).toString(), ITEMS, RANDOM.nextInt(ITEMS))
-          .options(options.build()).remote());
+      streams.add(
+          Sluice.generator(
+                  WorkerDeathRetryTest::haltsOnce,
+                  markers.resolve("halted-" + s).toString(),
+                  ITEMS,
+                  RANDOM.nextInt(ITEMS))
+              .options(options.build())
+              .remote());
     }
     // One consumer per stream: a stream with backpressure waits for its own consumer only.
     List<CompletableFuture<List<Integer>>> consumed = new ArrayList<>();
     for (ObjectRefGenerator<Integer> gen : streams) {
-      consumed.add(CompletableFuture.supplyAsync(() -> {
-        List<Integer> values = new ArrayList<>();
-        try (gen) {
-          for (ObjectRef<Integer> ref : gen) {
-            values.add(ref.get(WAIT));
-          }
-        }
-        return values;
-      }, r -> Thread.ofVirtual().start(r)));
+      consumed.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                List<Integer> values = new ArrayList<>();
+                try (gen) {
+                  for (ObjectRef<Integer> ref : gen) {
+                    values.add(ref.get(WAIT));
+                  }
+                }
+                return values;
+              },
+              r -> Thread.ofVirtual().start(r)));
     }
 
     List<Integer> expected = IntStream.range(0, ITEMS).boxed().toList();
     for (int s = 0; s < STREAMS; s++) {
       assertThat(consumed.get(s).orTimeout(120, TimeUnit.SECONDS).join())
-          .as("stream %d", s).isEqualTo(expected);
+          .as("stream %d", s)
+          .isEqualTo(expected);
       assertThat(markers.resolve("halted-" + s)).as("stream %d halted its worker", s).exists();
     }
   }

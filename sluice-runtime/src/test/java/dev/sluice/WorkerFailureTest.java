@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Worker processes die for real here: the test kills worker JVMs with {@code SIGKILL} (or the
- * task halts its own JVM) and checks what the owner reports and that the node replaces them.
+ * Worker processes die for real here: the test kills worker JVMs with {@code SIGKILL} (or the task
+ * halts its own JVM) and checks what the owner reports and that the node replaces them.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WorkerFailureTest {
@@ -49,12 +49,19 @@ class WorkerFailureTest {
   @AfterAll
   static void stopClusterAndCheckNoWorkerIsLeft() {
     Sluice.shutdown();
-    await("no worker JVM left after Sluice.shutdown()").atMost(Duration.ofSeconds(15))
+    await("no worker JVM left after Sluice.shutdown()")
+        .atMost(Duration.ofSeconds(15))
         .pollInterval(Duration.ofMillis(50))
-        .untilAsserted(() -> assertThat(ProcessHandle.current().descendants()
-            .filter(ProcessHandle::isAlive)
-            .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
-            .map(ProcessHandle::pid).toList()).isEmpty());
+        .untilAsserted(
+            () ->
+                assertThat(
+                        ProcessHandle.current()
+                            .descendants()
+                            .filter(ProcessHandle::isAlive)
+                            .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
+                            .map(ProcessHandle::pid)
+                            .toList())
+                    .isEmpty());
   }
 
   // ------------------------------------------------------------------ task functions
@@ -68,8 +75,8 @@ class WorkerFailureTest {
   }
 
   /**
-   * Attempt 0 writes its pid and sleeps (to be killed); later attempts return at once with
-   * {pid, attempt number}.
+   * Attempt 0 writes its pid and sleeps (to be killed); later attempts return at once with {pid,
+   * attempt number}.
    */
   static long[] sleepOnFirstAttempt(String pidFile) throws Exception {
     int attempt = Sluice.runtimeContext().attemptNumber();
@@ -84,8 +91,8 @@ class WorkerFailureTest {
   /** Records attempt k as file "attempt-k" in {@code dir}, then halts this worker JVM. */
   static int haltEveryAttempt(String dir) throws Exception {
     int attempt = Sluice.runtimeContext().attemptNumber();
-    Files.writeString(Path.of(dir).resolve("attempt-" + attempt),
-        Long.toString(ProcessHandle.current().pid()));
+    Files.writeString(
+        Path.of(dir).resolve("attempt-" + attempt), Long.toString(ProcessHandle.current().pid()));
     Runtime.getRuntime().halt(1);
     return attempt;
   }
@@ -104,7 +111,8 @@ class WorkerFailureTest {
   // ------------------------------------------------------------------ helpers
 
   private static long awaitPid(Path pidFile) {
-    await("task wrote its worker pid to " + pidFile).atMost(Duration.ofSeconds(60))
+    await("task wrote its worker pid to " + pidFile)
+        .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(20))
         .until(() -> Files.exists(pidFile));
     try {
@@ -116,14 +124,14 @@ class WorkerFailureTest {
 
   /** Kills the worker with SIGKILL and waits until it is gone. */
   private static void killWorker(long pid) {
-    ProcessHandle worker = ProcessHandle.of(pid).orElseThrow(
-        () -> new AssertionError("worker pid " + pid + " is not running"));
+    ProcessHandle worker =
+        ProcessHandle.of(pid)
+            .orElseThrow(() -> new AssertionError("worker pid " + pid + " is not running"));
     assertThat(worker.info().commandLine().orElse(""))
         .as("the pid the task reported belongs to a worker JVM")
         .contains(WORKER_MAIN);
     assertThat(worker.destroyForcibly()).isTrue();
-    await("worker " + pid + " gone").atMost(Duration.ofSeconds(10))
-        .until(() -> !worker.isAlive());
+    await("worker " + pid + " gone").atMost(Duration.ofSeconds(10)).until(() -> !worker.isAlive());
   }
 
   private static NodeStatsReply nodeStats() {
@@ -131,7 +139,8 @@ class WorkerFailureTest {
     RpcFactory rpc = cluster.rpc();
     ManagedChannel ch = rpc.newChannel(cluster.nodeManager().target());
     try {
-      return NodeManagerServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+      return NodeManagerServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
           .getNodeStats(NodeStatsRequest.getDefaultInstance());
     } finally {
       RpcFactory.shutdownQuietly(ch);
@@ -151,9 +160,10 @@ class WorkerFailureTest {
   void killedWorkerWithoutRetriesFailsTheTaskWithWorkerCrashedNamingTaskFunctionAndWorker(
       @TempDir Path tmp) {
     Path pidFile = tmp.resolve("pid");
-    ObjectRef<Long> ref = Sluice.task(WorkerFailureTest::writePidThenSleep, pidFile.toString())
-        .options(TaskOptions.builder().maxRetries(0).build())
-        .remote();
+    ObjectRef<Long> ref =
+        Sluice.task(WorkerFailureTest::writePidThenSleep, pidFile.toString())
+            .options(TaskOptions.builder().maxRetries(0).build())
+            .remote();
     long pid = awaitPid(pidFile);
 
     killWorker(pid);
@@ -171,8 +181,8 @@ class WorkerFailureTest {
   void killedWorkerWithDefaultRetriesIsRetriedOnAFreshWorkerAndSucceeds(@TempDir Path tmp) {
     assertThat(TaskOptions.defaults().maxRetries()).isPositive();
     Path pidFile = tmp.resolve("pid");
-    ObjectRef<long[]> ref = Sluice.task(WorkerFailureTest::sleepOnFirstAttempt, pidFile.toString())
-        .remote();
+    ObjectRef<long[]> ref =
+        Sluice.task(WorkerFailureTest::sleepOnFirstAttempt, pidFile.toString()).remote();
     long killed = awaitPid(pidFile);
 
     killWorker(killed);
@@ -186,9 +196,10 @@ class WorkerFailureTest {
   @Test
   void taskThatHaltsItsWorkerOnEveryAttemptFailsWithWorkerCrashedAfterAllRetries(
       @TempDir Path attempts) throws IOException {
-    ObjectRef<Integer> ref = Sluice.task(WorkerFailureTest::haltEveryAttempt, attempts.toString())
-        .options(TaskOptions.builder().maxRetries(2).build())
-        .remote();
+    ObjectRef<Integer> ref =
+        Sluice.task(WorkerFailureTest::haltEveryAttempt, attempts.toString())
+            .options(TaskOptions.builder().maxRetries(2).build())
+            .remote();
 
     assertThatThrownBy(() -> ref.get(GET_TIMEOUT))
         .isInstanceOf(WorkerCrashedException.class)
@@ -211,21 +222,25 @@ class WorkerFailureTest {
   @Test
   void nodeReplacesAKilledWorkerAndTheRecoveredPoolRunsABatch(@TempDir Path tmp) {
     Path pidFile = tmp.resolve("pid");
-    ObjectRef<Long> victim = Sluice.task(WorkerFailureTest::writePidThenSleep, pidFile.toString())
-        .options(TaskOptions.builder().maxRetries(0).build())
-        .remote();
+    ObjectRef<Long> victim =
+        Sluice.task(WorkerFailureTest::writePidThenSleep, pidFile.toString())
+            .options(TaskOptions.builder().maxRetries(0).build())
+            .remote();
     long killed = awaitPid(pidFile);
 
     killWorker(killed);
     assertThatThrownBy(() -> victim.get(GET_TIMEOUT)).isInstanceOf(WorkerCrashedException.class);
 
     // The node starts a replacement: the pool is back to its prestarted size, without the dead.
-    await("node replaced the killed worker").atMost(Duration.ofSeconds(60))
+    await("node replaced the killed worker")
+        .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(100))
-        .untilAsserted(() -> assertThat(liveWorkerPids())
-            .hasSizeGreaterThanOrEqualTo(2)
-            .doesNotContain(killed)
-            .allSatisfy(p -> assertThat(ProcessHandle.of(p)).isPresent()));
+        .untilAsserted(
+            () ->
+                assertThat(liveWorkerPids())
+                    .hasSizeGreaterThanOrEqualTo(2)
+                    .doesNotContain(killed)
+                    .allSatisfy(p -> assertThat(ProcessHandle.of(p)).isPresent()));
 
     List<ObjectRef<Long>> batch = new ArrayList<>();
     for (int i = 0; i < 20; i++) {

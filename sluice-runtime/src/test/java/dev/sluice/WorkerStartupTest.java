@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
 /**
- * Worker start-up (issue 11): a worker configures its logging in code (no XML parsed on its way
- * to the first task) and still writes its log file, and its Netty leaves the flight recorder
- * alone (its first buffer would otherwise initialize JFR's metadata).
+ * Worker start-up (issue 11): a worker configures its logging in code (no XML parsed on its way to
+ * the first task) and still writes its log file, and its Netty leaves the flight recorder alone
+ * (its first buffer would otherwise initialize JFR's metadata).
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WorkerStartupTest {
@@ -36,31 +36,37 @@ class WorkerStartupTest {
   }
 
   /**
-   * Logs {@code marker}, then returns: whether the worker's built-in logging is in place,
-   * whether Netty emits JFR events, and the worker's log file.
+   * Logs {@code marker}, then returns: whether the worker's built-in logging is in place, whether
+   * Netty emits JFR events, and the worker's log file.
    */
   static List<String> probe(String marker) {
     LoggerFactory.getLogger(WorkerStartupTest.class).info("task says {}", marker);
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    return List.of(Boolean.toString(root.getAppender("sluice-worker") != null),
+    return List.of(
+        Boolean.toString(root.getAppender("sluice-worker") != null),
         Boolean.toString(PlatformDependent.isJfrEnabled()),
         System.getProperty("sluice.worker.log"));
   }
 
   @Test
   void aWorkerConfiguresItsLoggingInCodeWritesItsLogFileAndLeavesJfrAlone() throws IOException {
-    List<String> r = Sluice.task(WorkerStartupTest::probe, "marker-7f3a").remote()
-        .get(Duration.ofMinutes(2));
+    List<String> r =
+        Sluice.task(WorkerStartupTest::probe, "marker-7f3a").remote().get(Duration.ofMinutes(2));
 
     assertThat(r.get(0)).as("the worker's logging is the built-in one").isEqualTo("true");
     assertThat(r.get(1)).as("Netty emits JFR events in the worker").isEqualTo("false");
     Path log = Path.of(r.get(2));
-    Pattern taskLine = Pattern.compile("(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  "
-        + "\\[sluice-task-executor-\\d+\\] \\S*WorkerStartupTest - task says marker-7f3a$");
-    Pattern servingLine = Pattern.compile("(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] "
-        + "\\S*WorkerMain - worker \\p{XDigit}+ \\(pid \\d+\\) serving on port \\d+, \\d+ ms after"
-        + " its JVM started \\(-?\\d+ ms of CPU\\)$");
-    await("the worker's log file has the task's line").atMost(Duration.ofSeconds(30))
+    Pattern taskLine =
+        Pattern.compile(
+            "(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  "
+                + "\\[sluice-task-executor-\\d+\\] \\S*WorkerStartupTest - task says marker-7f3a$");
+    Pattern servingLine =
+        Pattern.compile(
+            "(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] "
+                + "\\S*WorkerMain - worker \\p{XDigit}+ \\(pid \\d+\\) serving on port \\d+, \\d+ ms after"
+                + " its JVM started \\(-?\\d+ ms of CPU\\)$");
+    await("the worker's log file has the task's line")
+        .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> taskLine.matcher(Files.readString(log)).find());
     assertThat(Files.readString(log)).containsPattern(servingLine);

@@ -5,12 +5,12 @@ package dev.sluice.bench;
  * only roughly right); the default is the full run whose numbers are worth quoting.
  *
  * @param quick whether this is the short smoke run
- * @param streamsOnly whether to run only the streaming measurements (plus the gRPC unary round
- *     trip they are compared with)
+ * @param streamsOnly whether to run only the streaming measurements (plus the gRPC unary round trip
+ *     they are compared with)
  * @param largeOnly whether to run only the large-object measurements
  * @param clusterOnly whether to run only the multi-node measurements ({@link ClusterBenchmarks})
- * @param workerStartOnly whether to run only the worker start measurement
- *     ({@link WorkerStartBenchmarks})
+ * @param workerStartOnly whether to run only the worker start measurement ({@link
+ *     WorkerStartBenchmarks})
  * @param workerStarts fresh worker starts per variant of the worker start measurement
  * @param rounds timed rounds per measurement
  * @param tasks tasks per round of the async throughput measurement
@@ -27,13 +27,30 @@ package dev.sluice.bench;
  * @param warmUpOps untimed round trips before the first round of each latency measurement
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
  */
-public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly,
-    boolean clusterOnly, boolean workerStartOnly, int workerStarts, int rounds, int tasks,
-    int syncTasks, int rttOps, int streamItems, int bp16Items, int bp1Items,
-    int rsocketStreamItems, int rsocketRequest1Items, int grpcStreamItems, int firstItemSamples, int idleStreams, int warmUpOps,
+public record BenchOptions(
+    boolean quick,
+    boolean streamsOnly,
+    boolean largeOnly,
+    boolean clusterOnly,
+    boolean workerStartOnly,
+    int workerStarts,
+    int rounds,
+    int tasks,
+    int syncTasks,
+    int rttOps,
+    int streamItems,
+    int bp16Items,
+    int bp1Items,
+    int rsocketStreamItems,
+    int rsocketRequest1Items,
+    int grpcStreamItems,
+    int firstItemSamples,
+    int idleStreams,
+    int warmUpOps,
     int clusterWarmUpTasks) {
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: java -jar sluice-bench.jar [--quick]
                                         [--streams-only | --large-only | --cluster-only |
                                          --worker-start-only] [--worker-starts N]
@@ -90,10 +107,14 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
       clusterOnly |= a.equals("--cluster-only");
       workerStartOnly |= a.equals("--worker-start-only");
     }
-    if ((streamsOnly ? 1 : 0) + (largeOnly ? 1 : 0) + (clusterOnly ? 1 : 0)
-        + (workerStartOnly ? 1 : 0) > 1) {
-      throw new IllegalArgumentException("--streams-only, --large-only, --cluster-only and"
-          + " --worker-start-only exclude each other");
+    if ((streamsOnly ? 1 : 0)
+            + (largeOnly ? 1 : 0)
+            + (clusterOnly ? 1 : 0)
+            + (workerStartOnly ? 1 : 0)
+        > 1) {
+      throw new IllegalArgumentException(
+          "--streams-only, --large-only, --cluster-only and"
+              + " --worker-start-only exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -110,8 +131,11 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     int workerStarts = quick ? 5 : 11;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--quick", "--streams-only", "--large-only", "--cluster-only",
-            "--worker-start-only" -> { }
+        case "--quick",
+            "--streams-only",
+            "--large-only",
+            "--cluster-only",
+            "--worker-start-only" -> {}
         case "--worker-starts" -> workerStarts = positiveInt(args, ++i);
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
@@ -130,10 +154,27 @@ public record BenchOptions(boolean quick, boolean streamsOnly, boolean largeOnly
     }
     int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
-    return new BenchOptions(quick, streamsOnly, largeOnly, clusterOnly, workerStartOnly,
-        workerStarts, rounds, tasks, syncTasks, rttOps, streamItems,
-        bp16Items, bp1Items, rsocketStreamItems, rsocketRequest1Items, grpcStreamItems, firstItemSamples, idleStreams,
-        warmUpOps, clusterWarmUpTasks);
+    return new BenchOptions(
+        quick,
+        streamsOnly,
+        largeOnly,
+        clusterOnly,
+        workerStartOnly,
+        workerStarts,
+        rounds,
+        tasks,
+        syncTasks,
+        rttOps,
+        streamItems,
+        bp16Items,
+        bp1Items,
+        rsocketStreamItems,
+        rsocketRequest1Items,
+        grpcStreamItems,
+        firstItemSamples,
+        idleStreams,
+        warmUpOps,
+        clusterWarmUpTasks);
   }
 
   private static int positiveInt(String[] args, int i) {

@@ -32,8 +32,8 @@ public final class BenchTasks {
   }
 
   /**
-   * Sleeps {@code millis} and returns the hex id of the node it ran on: a task whose time is
-   * fixed and costs no CPU, so throughput depends only on how many run at once.
+   * Sleeps {@code millis} and returns the hex id of the node it ran on: a task whose time is fixed
+   * and costs no CPU, so throughput depends only on how many run at once.
    */
   public static String sleepOnNode(Integer millis) throws InterruptedException {
     Thread.sleep(millis);
@@ -46,9 +46,9 @@ public final class BenchTasks {
   }
 
   /**
-   * A streaming generator of the small ints {@code 0 .. n-1}, each available at once: the
-   * producer costs nothing, so a stream's timing is the runtime's own. {@code range(0)} ends
-   * without an item.
+   * A streaming generator of the small ints {@code 0 .. n-1}, each available at once: the producer
+   * costs nothing, so a stream's timing is the runtime's own. {@code range(0)} ends without an
+   * item.
    */
   public static Iterator<Integer> range(Integer n) {
     int count = n;

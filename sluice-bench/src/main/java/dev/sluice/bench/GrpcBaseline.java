@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@link #unaryRuntimeConfig}: a blocking unary call through a server and a channel made by
  *       the runtime's own {@link RpcFactory} (direct executors, the runtime's limits and
  *       keep-alives), with the runtime's generated {@code ControlService.KvGet} echoing the key.
- *   <li>{@link #unaryDefaultConfig}: the same call with gRPC's default server and channel
- *       (each with its own thread pool): what the direct executors save.
+ *   <li>{@link #unaryDefaultConfig}: the same call with gRPC's default server and channel (each
+ *       with its own thread pool): what the direct executors save.
  *   <li>{@link #bidiStreamRuntimeConfig}: a ping-pong on one long-lived bidirectional stream
  *       ({@code CoreWorkerService.PushTasks}, the stream Sluice pushes tasks on), runtime config:
  *       one empty message out, wait for one empty message back, repeat.
@@ -45,8 +45,8 @@ public final class GrpcBaseline {
 
   /** Unary round trip, server and channel from the runtime's {@link RpcFactory}. */
   public static Measurement unaryRuntimeConfig(int warmUpOps, int opsPerRound) throws IOException {
-    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES,
-        RpcSecurity.token(RpcSecurity.generateToken()));
+    RpcFactory rpc =
+        new RpcFactory(MAX_MESSAGE_BYTES, RpcSecurity.token(RpcSecurity.generateToken()));
     Server server = rpc.startServer(HOST, 0, List.<BindableService>of(new EchoControlService()));
     ManagedChannel channel = rpc.newChannel(HOST + ":" + server.getPort());
     return new UnaryEcho("grpc unary (runtime config)", server, channel, warmUpOps, opsPerRound);
@@ -54,21 +54,21 @@ public final class GrpcBaseline {
 
   /** Unary round trip, gRPC's default Netty server and channel (no direct executors). */
   public static Measurement unaryDefaultConfig(int warmUpOps, int opsPerRound) throws IOException {
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(HOST, 0))
-        .addService(new EchoControlService())
-        .build()
-        .start();
-    ManagedChannel channel = NettyChannelBuilder.forAddress(HOST, server.getPort())
-        .usePlaintext()
-        .build();
+    Server server =
+        NettyServerBuilder.forAddress(new InetSocketAddress(HOST, 0))
+            .addService(new EchoControlService())
+            .build()
+            .start();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(HOST, server.getPort()).usePlaintext().build();
     return new UnaryEcho("grpc unary (default config)", server, channel, warmUpOps, opsPerRound);
   }
 
   /** Ping-pong on one bidirectional stream, server and channel from {@link RpcFactory}. */
   public static Measurement bidiStreamRuntimeConfig(int warmUpOps, int opsPerRound)
       throws IOException {
-    RpcFactory rpc = new RpcFactory(MAX_MESSAGE_BYTES,
-        RpcSecurity.token(RpcSecurity.generateToken()));
+    RpcFactory rpc =
+        new RpcFactory(MAX_MESSAGE_BYTES, RpcSecurity.token(RpcSecurity.generateToken()));
     Server server = rpc.startServer(HOST, 0, List.<BindableService>of(new EchoCoreWorker()));
     ManagedChannel channel = rpc.newChannel(HOST + ":" + server.getPort());
     return new StreamPingPong(server, channel, warmUpOps, opsPerRound);
@@ -148,20 +148,23 @@ public final class GrpcBaseline {
       super("grpc bidi stream (runtime config)", warmUpOps, opsPerRound);
       this.server = server;
       this.channel = channel;
-      this.requests = CoreWorkerServiceGrpc.newStub(channel).pushTasks(new StreamObserver<>() {
-        @Override
-        public void onNext(TaskResultBatch batch) {
-          replies.add(batch);
-        }
+      this.requests =
+          CoreWorkerServiceGrpc.newStub(channel)
+              .pushTasks(
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(TaskResultBatch batch) {
+                      replies.add(batch);
+                    }
 
-        @Override
-        public void onError(Throwable t) {
-          replies.add(t);
-        }
+                    @Override
+                    public void onError(Throwable t) {
+                      replies.add(t);
+                    }
 
-        @Override
-        public void onCompleted() {}
-      });
+                    @Override
+                    public void onCompleted() {}
+                  });
     }
 
     @Override
@@ -172,7 +175,8 @@ public final class GrpcBaseline {
         throw new IllegalStateException("stream failed: " + t, t);
       }
       if (reply == null) {
-        throw new IllegalStateException("no reply on the stream in " + REPLY_TIMEOUT_SECONDS + " s");
+        throw new IllegalStateException(
+            "no reply on the stream in " + REPLY_TIMEOUT_SECONDS + " s");
       }
     }
 

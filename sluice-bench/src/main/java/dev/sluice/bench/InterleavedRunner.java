@@ -7,10 +7,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Warms every measurement up, then runs round 1 of each, round 2 of each, and so on, starting
- * each round one measurement further along. Interleaving spreads a noisy neighbour or a GC pause
- * over all measurements instead of skewing one, which keeps their ratios meaningful on a small
- * shared machine. Prints a progress line per warm-up and per round.
+ * Warms every measurement up, then runs round 1 of each, round 2 of each, and so on, starting each
+ * round one measurement further along. Interleaving spreads a noisy neighbour or a GC pause over
+ * all measurements instead of skewing one, which keeps their ratios meaningful on a small shared
+ * machine. Prints a progress line per warm-up and per round.
  */
 final class InterleavedRunner {
   private final PrintStream out;

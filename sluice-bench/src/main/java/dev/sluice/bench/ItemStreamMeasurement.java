@@ -1,10 +1,10 @@
 package dev.sluice.bench;
 
 /**
- * A throughput measurement of one stream of small items: a round opens one stream of
- * {@code itemsPerRound} items, reads every item, and is timed from the request to the end of the
- * stream. Its result is items per second, or, for a per-item credit stream whose cost is a round
- * trip per item, microseconds per item.
+ * A throughput measurement of one stream of small items: a round opens one stream of {@code
+ * itemsPerRound} items, reads every item, and is timed from the request to the end of the stream.
+ * Its result is items per second, or, for a per-item credit stream whose cost is a round trip per
+ * item, microseconds per item.
  */
 abstract class ItemStreamMeasurement implements Measurement {
   private final String name;
@@ -23,8 +23,8 @@ abstract class ItemStreamMeasurement implements Measurement {
   }
 
   /**
-   * Opens one stream of {@code n} items, reads each item's value and checks that item {@code i}
-   * is {@code i}, and returns once the stream has ended.
+   * Opens one stream of {@code n} items, reads each item's value and checks that item {@code i} is
+   * {@code i}, and returns once the stream has ended.
    */
   abstract void stream(int n) throws Exception;
 
@@ -63,8 +63,8 @@ abstract class ItemStreamMeasurement implements Measurement {
   /** Throws unless the stream delivered {@code expected} items. */
   static void checkCount(String what, long count, int expected) {
     if (count != expected) {
-      throw new IllegalStateException(what + " delivered " + count + " items, expected "
-          + expected);
+      throw new IllegalStateException(
+          what + " delivered " + count + " items, expected " + expected);
     }
   }
 

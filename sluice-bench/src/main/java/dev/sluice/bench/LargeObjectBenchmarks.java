@@ -1,5 +1,6 @@
 package dev.sluice.bench;
 
+import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.ObjectBuffer;
 import dev.sluice.ObjectRef;
 import dev.sluice.ObjectRefGenerator;
@@ -10,7 +11,6 @@ import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.KvPutReply;
 import dev.sluice.runtime.rpc.proto.KvPutRequest;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -26,13 +26,14 @@ import java.util.List;
  * <ul>
  *   <li>{@link #memcpy}: {@code System.arraycopy} of the same bytes in one JVM, the ceiling;
  *   <li>{@link #stream}: a stream of 64 MiB items worker → driver; the driver {@code get()}s each
- *       item into a {@code byte[]} (or, zero-copy, sums it in place through
- *       {@link Sluice#getBuffer}) and releases its ref; the producer yields one prebuilt array,
- *       so the time is the runtime's data path: write into shared memory, report, read out;
+ *       item into a {@code byte[]} (or, zero-copy, sums it in place through {@link
+ *       Sluice#getBuffer}) and releases its ref; the producer yields one prebuilt array, so the
+ *       time is the runtime's data path: write into shared memory, report, read out;
  *   <li>{@link #putGet}: {@code put} of a 1 GiB array and {@code get} of it back;
  *   <li>{@link #grpcInline}: the same 64 MiB sent inline in one grpc-java unary call over TCP
  *       loopback (the runtime's channel settings), what the store replaces.
  * </ul>
+ *
  * Results are GB/s (10^9 bytes per second) of payload moved end to end.
  */
 public final class LargeObjectBenchmarks {
@@ -48,8 +49,10 @@ public final class LargeObjectBenchmarks {
     for (int i = 0; i < size; i += 4096) {
       src[i] = (byte) i;
     }
-    return new GbMeasurement("memcpy " + (size >> 20) + " MiB (System.arraycopy)",
-        (long) size * copies, copies + " copies") {
+    return new GbMeasurement(
+        "memcpy " + (size >> 20) + " MiB (System.arraycopy)",
+        (long) size * copies,
+        copies + " copies") {
       @Override
       void once() {
         for (int i = 0; i < copies; i++) {
@@ -60,17 +63,21 @@ public final class LargeObjectBenchmarks {
   }
 
   /**
-   * One stream of {@code items} items of {@link #ITEM_BYTES} with backpressure
-   * {@code backpressure}; each item's ref is {@link ObjectRef#release released} once read, as a
-   * consumer of large items should (else the item stays in shared memory until the driver's
-   * garbage collector finds the ref).
+   * One stream of {@code items} items of {@link #ITEM_BYTES} with backpressure {@code
+   * backpressure}; each item's ref is {@link ObjectRef#release released} once read, as a consumer
+   * of large items should (else the item stays in shared memory until the driver's garbage
+   * collector finds the ref).
    */
   public static Measurement stream(int items, boolean zeroCopy, int backpressure) {
-    TaskOptions options = TaskOptions.builder()
-        .generatorBackpressureNumObjects(backpressure).build();
-    String name = "sluice stream 64 MiB items, " + (zeroCopy ? "getBuffer() + read" : "get()")
-        + (backpressure == 2 ? "" : ", backpressure " + backpressure);
-    return new GbMeasurement(name, (long) items * ITEM_BYTES,
+    TaskOptions options =
+        TaskOptions.builder().generatorBackpressureNumObjects(backpressure).build();
+    String name =
+        "sluice stream 64 MiB items, "
+            + (zeroCopy ? "getBuffer() + read" : "get()")
+            + (backpressure == 2 ? "" : ", backpressure " + backpressure);
+    return new GbMeasurement(
+        name,
+        (long) items * ITEM_BYTES,
         "1 stream of " + items + " items, backpressure " + backpressure) {
       long sink;
 
@@ -100,8 +107,8 @@ public final class LargeObjectBenchmarks {
   }
 
   /**
-   * Reads every byte (as longs, eight independent sums so the loop runs at memory speed rather
-   * than at one add per load): what a consumer of a zero-copy view pays at least.
+   * Reads every byte (as longs, eight independent sums so the loop runs at memory speed rather than
+   * at one add per load): what a consumer of a zero-copy view pays at least.
    */
   static long sum(MemorySegment s) {
     ValueLayout.OfLong word = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -140,8 +147,7 @@ public final class LargeObjectBenchmarks {
     for (int i = 0; i < size; i += 4096) {
       value[i] = (byte) i;
     }
-    return new GbMeasurement("sluice put + get " + (size >> 20) + " MiB", size,
-        "1 put and 1 get") {
+    return new GbMeasurement("sluice put + get " + (size >> 20) + " MiB", size, "1 put and 1 get") {
       @Override
       void once() {
         ObjectRef<byte[]> ref = Sluice.put(value);
@@ -156,27 +162,34 @@ public final class LargeObjectBenchmarks {
 
   /** One grpc-java unary call carrying {@code size} bytes inline, {@code calls} per round. */
   public static Measurement grpcInline(int size, int calls) throws IOException {
-    RpcFactory rpc = new RpcFactory(size + (1 << 20),
-        RpcSecurity.token(RpcSecurity.generateToken()));
-    Server server = rpc.startServer(RpcFactory.LOOPBACK, 0, List.<BindableService>of(
-        new ControlServiceGrpc.ControlServiceImplBase() {
-          @Override
-          public void kvPut(KvPutRequest request, StreamObserver<KvPutReply> reply) {
-            reply.onNext(KvPutReply.getDefaultInstance());
-            reply.onCompleted();
-          }
-        }));
+    RpcFactory rpc =
+        new RpcFactory(size + (1 << 20), RpcSecurity.token(RpcSecurity.generateToken()));
+    Server server =
+        rpc.startServer(
+            RpcFactory.LOOPBACK,
+            0,
+            List.<BindableService>of(
+                new ControlServiceGrpc.ControlServiceImplBase() {
+                  @Override
+                  public void kvPut(KvPutRequest request, StreamObserver<KvPutReply> reply) {
+                    reply.onNext(KvPutReply.getDefaultInstance());
+                    reply.onCompleted();
+                  }
+                }));
     ManagedChannel channel = rpc.newChannel(RpcFactory.LOOPBACK + ":" + server.getPort());
     byte[] payload = new byte[size];
     ControlServiceGrpc.ControlServiceBlockingStub stub =
         ControlServiceGrpc.newBlockingStub(channel);
-    return new GbMeasurement("grpc unary, " + (size >> 20) + " MiB inline", (long) size * calls,
-        calls + " calls") {
+    return new GbMeasurement(
+        "grpc unary, " + (size >> 20) + " MiB inline", (long) size * calls, calls + " calls") {
       @Override
       void once() {
         for (int i = 0; i < calls; i++) {
-          stub.kvPut(KvPutRequest.newBuilder().setKey("k")
-              .setValue(UnsafeByteOperations.unsafeWrap(payload)).build());
+          stub.kvPut(
+              KvPutRequest.newBuilder()
+                  .setKey("k")
+                  .setValue(UnsafeByteOperations.unsafeWrap(payload))
+                  .build());
         }
       }
 

@@ -17,12 +17,26 @@ final class MachineInfo {
 
   static String describe() {
     String cpu = cpuModel().map(m -> " (" + m + ")").orElse("");
-    return "machine: " + Runtime.getRuntime().availableProcessors() + " cores" + cpu
-        + ", JDK " + Runtime.version() + " (" + System.getProperty("java.vm.vendor", "?")
-        + " " + System.getProperty("java.vm.name", "?") + ")"
-        + ", " + System.getProperty("os.name") + " " + System.getProperty("os.version")
-        + " " + System.getProperty("os.arch")
-        + ", max heap " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB";
+    return "machine: "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores"
+        + cpu
+        + ", JDK "
+        + Runtime.version()
+        + " ("
+        + System.getProperty("java.vm.vendor", "?")
+        + " "
+        + System.getProperty("java.vm.name", "?")
+        + ")"
+        + ", "
+        + System.getProperty("os.name")
+        + " "
+        + System.getProperty("os.version")
+        + " "
+        + System.getProperty("os.arch")
+        + ", max heap "
+        + (Runtime.getRuntime().maxMemory() >> 20)
+        + " MiB";
   }
 
   static String jvmOptions() {
@@ -36,7 +50,8 @@ final class MachineInfo {
       return Optional.empty();
     }
     try (Stream<String> lines = Files.lines(cpuinfo)) {
-      return lines.filter(l -> l.startsWith("model name"))
+      return lines
+          .filter(l -> l.startsWith("model name"))
           .map(l -> l.substring(l.indexOf(':') + 1).trim().replaceAll("\\s+", " "))
           .findFirst();
     } catch (IOException | RuntimeException e) {

@@ -1,9 +1,9 @@
 package dev.sluice.bench;
 
 /**
- * One thing the harness measures: it is warmed up once, then run for several timed rounds that
- * the harness interleaves with the rounds of the other measurements, so that every measurement
- * sees the same machine noise. Each round yields one number in {@link #unit()}.
+ * One thing the harness measures: it is warmed up once, then run for several timed rounds that the
+ * harness interleaves with the rounds of the other measurements, so that every measurement sees the
+ * same machine noise. Each round yields one number in {@link #unit()}.
  */
 interface Measurement extends AutoCloseable {
   /** A short human name, used in progress lines and tables. */

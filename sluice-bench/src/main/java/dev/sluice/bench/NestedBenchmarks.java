@@ -43,8 +43,8 @@ public final class NestedBenchmarks {
   /** Runs the rounds and prints the table. */
   public static void main(String[] args) {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-    int extra = args.length > 1 ? Integer.parseInt(args[1])
-        : SluiceConfig.DEFAULT_MAX_EXTRA_WORKERS;
+    int extra =
+        args.length > 1 ? Integer.parseInt(args[1]) : SluiceConfig.DEFAULT_MAX_EXTRA_WORKERS;
     run(rounds, extra, System.out);
   }
 
@@ -56,16 +56,20 @@ public final class NestedBenchmarks {
       Sluice.init(SluiceConfig.builder().numCpus(CPUS).maxExtraWorkers(extraWorkers).build());
       AtomicBoolean done = new AtomicBoolean();
       AtomicInteger most = new AtomicInteger();
-      Thread sampler = Thread.ofPlatform().daemon().start(() -> {
-        while (!done.get()) {
-          most.accumulateAndGet(workerJvms(), Math::max);
-          try {
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      });
+      Thread sampler =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    while (!done.get()) {
+                      most.accumulateAndGet(workerJvms(), Math::max);
+                      try {
+                        Thread.sleep(20);
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                    }
+                  });
       try {
         List<ObjectRef<Long>> warm = new ArrayList<>();
         for (int i = 0; i < CPUS; i++) {
@@ -79,8 +83,13 @@ public final class NestedBenchmarks {
         Sluice.shutdown();
       }
       mostWorkers = Math.max(mostWorkers, most.get());
-      out.printf(Locale.ROOT, "round %d: fib(10) %.3f s, fib(15) %.3f s, worker JVMs <= %d%n",
-          r + 1, fib10.getLast(), fib15.getLast(), most.get());
+      out.printf(
+          Locale.ROOT,
+          "round %d: fib(10) %.3f s, fib(15) %.3f s, worker JVMs <= %d%n",
+          r + 1,
+          fib10.getLast(),
+          fib15.getLast(),
+          most.get());
     }
     int bound = CPUS + extraWorkers;
     out.println();
@@ -88,8 +97,12 @@ public final class NestedBenchmarks {
     out.println("|---|---|---|---|---|---|");
     row(out, "fib(10), 177 tasks", fib10, FIB10_TARGET_S);
     row(out, "fib(15), 1,973 tasks", fib15, FIB15_TARGET_S);
-    out.printf(Locale.ROOT, "| most worker JVMs seen | %d | | | <= %d | %s |%n", mostWorkers,
-        bound, mostWorkers <= bound ? "yes" : "NO");
+    out.printf(
+        Locale.ROOT,
+        "| most worker JVMs seen | %d | | | <= %d | %s |%n",
+        mostWorkers,
+        bound,
+        mostWorkers <= bound ? "yes" : "NO");
   }
 
   private static double time(int n, long expected) {
@@ -105,14 +118,27 @@ public final class NestedBenchmarks {
   private static void row(PrintStream out, String what, List<Double> s, double target) {
     List<Double> sorted = s.stream().sorted().toList();
     double median = sorted.get(sorted.size() / 2);
-    out.printf(Locale.ROOT, "| %s | %.2f s | %.2f s | %.2f s | <= %.0f s | %s |%n", what, median,
-        sorted.getFirst(), sorted.getLast(), target, sorted.getLast() <= target ? "yes" : "NO");
+    out.printf(
+        Locale.ROOT,
+        "| %s | %.2f s | %.2f s | %.2f s | <= %.0f s | %s |%n",
+        what,
+        median,
+        sorted.getFirst(),
+        sorted.getLast(),
+        target,
+        sorted.getLast() <= target ? "yes" : "NO");
   }
 
   private static int workerJvms() {
-    return (int) ProcessHandle.current().descendants()
-        .filter(p -> p.info().commandLine().orElse("")
-            .contains("dev.sluice.runtime.executor.WorkerMain"))
-        .count();
+    return (int)
+        ProcessHandle.current()
+            .descendants()
+            .filter(
+                p ->
+                    p.info()
+                        .commandLine()
+                        .orElse("")
+                        .contains("dev.sluice.runtime.executor.WorkerMain"))
+            .count();
   }
 }

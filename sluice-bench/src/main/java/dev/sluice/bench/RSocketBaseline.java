@@ -2,9 +2,9 @@ package dev.sluice.bench;
 
 import io.rsocket.Payload;
 import io.rsocket.RSocket;
+import io.rsocket.SocketAcceptor;
 import io.rsocket.core.RSocketConnector;
 import io.rsocket.core.RSocketServer;
-import io.rsocket.SocketAcceptor;
 import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.transport.netty.server.CloseableChannel;
 import io.rsocket.transport.netty.server.TcpServerTransport;
@@ -22,8 +22,7 @@ public final class RSocketBaseline extends RoundTripMeasurement {
   private final CloseableChannel server;
   private final RSocket client;
 
-  private RSocketBaseline(CloseableChannel server, RSocket client, int warmUpOps,
-      int opsPerRound) {
+  private RSocketBaseline(CloseableChannel server, RSocket client, int warmUpOps, int opsPerRound) {
     super("rsocket request-response", warmUpOps, opsPerRound);
     this.server = server;
     this.client = client;
@@ -31,14 +30,15 @@ public final class RSocketBaseline extends RoundTripMeasurement {
 
   /** Starts an echo server on an ephemeral loopback port and connects a client to it. */
   public static RSocketBaseline start(int warmUpOps, int opsPerRound) {
-    CloseableChannel server = RSocketServer.create(SocketAcceptor.forRequestResponse(Mono::just))
-        .bind(TcpServerTransport.create("127.0.0.1", 0))
-        .block();
+    CloseableChannel server =
+        RSocketServer.create(SocketAcceptor.forRequestResponse(Mono::just))
+            .bind(TcpServerTransport.create("127.0.0.1", 0))
+            .block();
     if (server == null) {
       throw new IllegalStateException("RSocket server did not bind");
     }
-    RSocket client = RSocketConnector.connectWith(TcpClientTransport.create(server.address()))
-        .block();
+    RSocket client =
+        RSocketConnector.connectWith(TcpClientTransport.create(server.address())).block();
     if (client == null) {
       server.dispose();
       throw new IllegalStateException("RSocket client did not connect");
@@ -50,7 +50,8 @@ public final class RSocketBaseline extends RoundTripMeasurement {
   void roundTrip(int i) {
     Payload reply = client.requestResponse(DefaultPayload.create("x")).block();
     if (reply == null || !"x".equals(reply.getDataUtf8())) {
-      throw new IllegalStateException("echo returned " + (reply == null ? null : reply.getDataUtf8()));
+      throw new IllegalStateException(
+          "echo returned " + (reply == null ? null : reply.getDataUtf8()));
     }
     reply.release();
   }

@@ -25,9 +25,8 @@ import reactor.core.publisher.Flux;
  * <ul>
  *   <li>{@link #defaultDemand}: {@code requestStream(...).blockLast()}: Reactor's default demand
  *       (unbounded), so the server sends as fast as the connection takes it. Items per second.
- *   <li>{@link #requestOnePerItem}: a subscriber that requests 1 item on subscribe and 1 more
- *       after each item, so every item costs a {@code REQUEST_N} round trip. Microseconds per
- *       item.
+ *   <li>{@link #requestOnePerItem}: a subscriber that requests 1 item on subscribe and 1 more after
+ *       each item, so every item costs a {@code REQUEST_N} round trip. Microseconds per item.
  * </ul>
  */
 public final class RSocketStreamBaseline {
@@ -39,17 +38,19 @@ public final class RSocketStreamBaseline {
   public static Measurement defaultDemand(int itemsPerRound, int warmUpRounds) {
     Connection c = Connection.open();
     String name = "rsocket request-stream, default demand";
-    return new ItemStreamMeasurement(name, itemsPerRound, warmUpRounds,
-        Measurement.Unit.ITEMS_PER_SECOND) {
+    return new ItemStreamMeasurement(
+        name, itemsPerRound, warmUpRounds, Measurement.Unit.ITEMS_PER_SECOND) {
       @Override
       void stream(int n) {
         long[] count = {0};
-        c.client.requestStream(request(n))
-            .doOnNext(p -> {
-              checkItem(name, count[0], item(p));
-              count[0]++;
-              p.release();
-            })
+        c.client
+            .requestStream(request(n))
+            .doOnNext(
+                p -> {
+                  checkItem(name, count[0], item(p));
+                  count[0]++;
+                  p.release();
+                })
             .blockLast();
         checkCount(name, count[0], n);
       }
@@ -65,20 +66,24 @@ public final class RSocketStreamBaseline {
   public static Measurement requestOnePerItem(int itemsPerRound, int warmUpRounds) {
     Connection c = Connection.open();
     String name = "rsocket request-stream, request(1)";
-    return new ItemStreamMeasurement(name, itemsPerRound, warmUpRounds,
-        Measurement.Unit.MICROS_PER_ITEM) {
+    return new ItemStreamMeasurement(
+        name, itemsPerRound, warmUpRounds, Measurement.Unit.MICROS_PER_ITEM) {
       @Override
       void stream(int n) throws InterruptedException {
         OneByOne subscriber = new OneByOne(name);
         c.client.requestStream(request(n)).subscribe(subscriber);
         if (!subscriber.done.await(STREAM_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
           subscriber.dispose();
-          throw new IllegalStateException(name + ": no end of stream in "
-              + STREAM_TIMEOUT_SECONDS + " s, " + subscriber.count + " items so far");
+          throw new IllegalStateException(
+              name
+                  + ": no end of stream in "
+                  + STREAM_TIMEOUT_SECONDS
+                  + " s, "
+                  + subscriber.count
+                  + " items so far");
         }
         if (subscriber.error != null) {
-          throw new IllegalStateException(name + " failed: " + subscriber.error,
-              subscriber.error);
+          throw new IllegalStateException(name + " failed: " + subscriber.error, subscriber.error);
         }
         checkCount(name, subscriber.count, n);
       }
@@ -142,18 +147,21 @@ public final class RSocketStreamBaseline {
   /** A server that streams {@code range(0, n)} and a client connected to it. */
   private record Connection(CloseableChannel server, RSocket client) {
     static Connection open() {
-      CloseableChannel server = RSocketServer.create(SocketAcceptor.forRequestStream(p -> {
-            int n = Integer.parseInt(p.getDataUtf8());
-            p.release();
-            return Flux.range(0, n).map(RSocketStreamBaseline::itemPayload);
-          }))
-          .bind(TcpServerTransport.create("127.0.0.1", 0))
-          .block();
+      CloseableChannel server =
+          RSocketServer.create(
+                  SocketAcceptor.forRequestStream(
+                      p -> {
+                        int n = Integer.parseInt(p.getDataUtf8());
+                        p.release();
+                        return Flux.range(0, n).map(RSocketStreamBaseline::itemPayload);
+                      }))
+              .bind(TcpServerTransport.create("127.0.0.1", 0))
+              .block();
       if (server == null) {
         throw new IllegalStateException("RSocket server did not bind");
       }
-      RSocket client = RSocketConnector.connectWith(TcpClientTransport.create(server.address()))
-          .block();
+      RSocket client =
+          RSocketConnector.connectWith(TcpClientTransport.create(server.address())).block();
       if (client == null) {
         server.dispose();
         throw new IllegalStateException("RSocket client did not connect");

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A Markdown table whose columns are padded to line up in a terminal, so that the same text
- * reads well in a console and pastes into a README or an issue.
+ * A Markdown table whose columns are padded to line up in a terminal, so that the same text reads
+ * well in a console and pastes into a README or an issue.
  */
 public final class ResultTable {
   private final List<String> headers;

@@ -1,8 +1,8 @@
 package dev.sluice.bench;
 
 /**
- * A latency measurement made of sequential round trips: one request, wait for its reply, repeat.
- * A round's result is its wall time divided by its round trips, in microseconds.
+ * A latency measurement made of sequential round trips: one request, wait for its reply, repeat. A
+ * round's result is its wall time divided by its round trips, in microseconds.
  */
 abstract class RoundTripMeasurement implements Measurement {
   private final String name;

@@ -5,22 +5,22 @@ import dev.sluice.ObjectRefGenerator;
 import dev.sluice.Sluice;
 import dev.sluice.TaskOptions;
 import java.lang.management.ManagementFactory;
-import java.lang.ref.Reference;
 import java.lang.management.MemoryMXBean;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * Measurements of Sluice's streaming generators on the embedded cluster, with
- * {@link BenchTasks#range} as the generator (small ints, each available at once, so the time is
- * the runtime's own):
+ * Measurements of Sluice's streaming generators on the embedded cluster, with {@link
+ * BenchTasks#range} as the generator (small ints, each available at once, so the time is the
+ * runtime's own):
  *
  * <ul>
- *   <li>{@link #throughput}: one stream worker → driver; the driver iterates the
- *       {@link ObjectRefGenerator} and {@code get()}s every item. Every item is a real object with
- *       an id and an owner, reported to the driver and stored there.
+ *   <li>{@link #throughput}: one stream worker → driver; the driver iterates the {@link
+ *       ObjectRefGenerator} and {@code get()}s every item. Every item is a real object with an id
+ *       and an owner, reported to the driver and stored there.
  *   <li>{@link #timeToFirstItem}: {@code remote()} → the first item's value, on a warm worker.
  *   <li>{@link #idleStreamMemory}: the driver's heap per open, idle stream.
  * </ul>
@@ -29,17 +29,20 @@ public final class StreamBenchmarks {
   private StreamBenchmarks() {}
 
   /**
-   * Items per second (or, with {@code perItem}, microseconds per item) of one stream of
-   * {@code itemsPerRound} items with backpressure {@code backpressure} (-1 = off).
+   * Items per second (or, with {@code perItem}, microseconds per item) of one stream of {@code
+   * itemsPerRound} items with backpressure {@code backpressure} (-1 = off).
    */
-  public static Measurement throughput(int backpressure, int itemsPerRound, int warmUpRounds,
-      boolean perItem) {
-    String name = "sluice stream, backpressure "
-        + (backpressure < 0 ? "off" : Integer.toString(backpressure));
-    TaskOptions options = TaskOptions.builder()
-        .generatorBackpressureNumObjects(backpressure)
-        .build();
-    return new ItemStreamMeasurement(name, itemsPerRound, warmUpRounds,
+  public static Measurement throughput(
+      int backpressure, int itemsPerRound, int warmUpRounds, boolean perItem) {
+    String name =
+        "sluice stream, backpressure "
+            + (backpressure < 0 ? "off" : Integer.toString(backpressure));
+    TaskOptions options =
+        TaskOptions.builder().generatorBackpressureNumObjects(backpressure).build();
+    return new ItemStreamMeasurement(
+        name,
+        itemsPerRound,
+        warmUpRounds,
         perItem ? Measurement.Unit.MICROS_PER_ITEM : Measurement.Unit.ITEMS_PER_SECOND) {
       @Override
       void stream(int n) {
@@ -57,10 +60,10 @@ public final class StreamBenchmarks {
   }
 
   /**
-   * Microseconds from {@code remote()} of a generator whose first item is immediate
-   * ({@code range(1)}) to that item's value in the driver; each round gives the median of its
-   * {@code samplesPerRound} streams. Each stream's task is waited for before the next, so every
-   * sample finds a warm, idle worker.
+   * Microseconds from {@code remote()} of a generator whose first item is immediate ({@code
+   * range(1)}) to that item's value in the driver; each round gives the median of its {@code
+   * samplesPerRound} streams. Each stream's task is waited for before the next, so every sample
+   * finds a warm, idle worker.
    */
   public static Measurement timeToFirstItem(int warmUpSamples, int samplesPerRound) {
     return new Measurement() {
@@ -109,9 +112,9 @@ public final class StreamBenchmarks {
 
   /**
    * The driver heap still held, per item, after one stream of {@code itemsPerRound} items
-   * (backpressure off) was consumed to the end, every item's value read, and the generator
-   * closed and dropped: what a consumed item costs the owner for good. Heap is measured after
-   * forced GCs before and after the stream.
+   * (backpressure off) was consumed to the end, every item's value read, and the generator closed
+   * and dropped: what a consumed item costs the owner for good. Heap is measured after forced GCs
+   * before and after the stream.
    */
   public static Measurement retainedPerConsumedItem(int itemsPerRound) {
     Measurement stream = throughput(-1, itemsPerRound, 0, false);
@@ -178,9 +181,9 @@ public final class StreamBenchmarks {
     }
 
     /**
-     * Opens {@code streams} generators of {@code range(0)}, waits until every task has ended,
-     * and returns the driver heap they hold, per stream; then closes them (the heap they still
-     * hold while referenced) and drops them (what stays behind for good).
+     * Opens {@code streams} generators of {@code range(0)}, waits until every task has ended, and
+     * returns the driver heap they hold, per stream; then closes them (the heap they still hold
+     * while referenced) and drops them (what stays behind for good).
      */
     private double measure(boolean record) throws InterruptedException {
       long before = usedHeapAfterGc();
@@ -238,11 +241,11 @@ public final class StreamBenchmarks {
   }
 
   /**
-   * The driver's heap per open, idle stream. "Idle stream" here: an {@link ObjectRefGenerator}
-   * the caller holds open (not closed, not exhausted) whose task has ended without an item
-   * ({@code range(0)}), so what is measured is the owner-side stream state, not items and not a
-   * running task (10,000 running tasks would need 10,000 worker processes). Heap is measured
-   * after forced GCs, before and after opening {@code streams} of them.
+   * The driver's heap per open, idle stream. "Idle stream" here: an {@link ObjectRefGenerator} the
+   * caller holds open (not closed, not exhausted) whose task has ended without an item ({@code
+   * range(0)}), so what is measured is the owner-side stream state, not items and not a running
+   * task (10,000 running tasks would need 10,000 worker processes). Heap is measured after forced
+   * GCs, before and after opening {@code streams} of them.
    */
   public static IdleStreamMemory idleStreamMemory(int streams) {
     return new IdleStreamMemory(streams);

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Measurements of Sluice itself, on an embedded cluster with default settings
- * ({@code Sluice.init(SluiceConfig.builder().build())}: one prestarted worker JVM per CPU).
+ * Measurements of Sluice itself, on an embedded cluster with default settings ({@code
+ * Sluice.init(SluiceConfig.builder().build())}: one prestarted worker JVM per CPU).
  *
  * <ul>
  *   <li>{@link #asyncThroughput}: submit a batch of no-op normal tasks without waiting, then get
@@ -26,8 +26,8 @@ public final class TaskBenchmarks {
   private TaskBenchmarks() {}
 
   /**
-   * Starts the embedded cluster and waits until its workers run tasks: the first task waits for
-   * a worker JVM to start and register, and the next few hundred warm up both sides.
+   * Starts the embedded cluster and waits until its workers run tasks: the first task waits for a
+   * worker JVM to start and register, and the next few hundred warm up both sides.
    */
   public static void startCluster(int warmUpTasks) {
     Sluice.init(SluiceConfig.builder().build());

@@ -19,16 +19,17 @@ import java.util.stream.Stream;
  * cluster with no prestarted worker and one CPU: the first task's lease makes the node launch a
  * worker, and the sample is the time from submit to the task's value (lease, JVM launch, start-up,
  * registration, push, run, reply). The clusters use a session root of their own, so the cache
- * starts empty: one untimed session records it, and its shutdown assembles it (or, if that
- * takes longer than the node waits, the next untimed session's node does); then the two
- * variants alternate. Each row is the median of the starts, and the note gives the machine's load
- * average, which the times depend on. The AOT cache
- * applies to jar-only class paths, which {@code java -jar sluice-bench.jar} gives its workers.
+ * starts empty: one untimed session records it, and its shutdown assembles it (or, if that takes
+ * longer than the node waits, the next untimed session's node does); then the two variants
+ * alternate. Each row is the median of the starts, and the note gives the machine's load average,
+ * which the times depend on. The AOT cache applies to jar-only class paths, which {@code java -jar
+ * sluice-bench.jar} gives its workers.
  *
  * <p>Sluice is one per process: the caller must not have it initialized.
  */
 final class WorkerStartBenchmarks {
   private static final Duration FIRST_TASK_TIMEOUT = Duration.ofMinutes(2);
+
   /** Untimed sessions after the first that may run until the cache is assembled. */
   private static final int MAX_TRAINING_SESSIONS = 3;
 
@@ -55,24 +56,45 @@ final class WorkerStartBenchmarks {
       for (int i = 0; i < samples; i++) {
         plain[i] = sample(root, false);
         cached[i] = sample(root, true);
-        out.printf(Locale.ROOT, "worker start %d/%d: %.0f ms without AOT cache, %.0f ms with%n",
-            i + 1, samples, plain[i], cached[i]);
+        out.printf(
+            Locale.ROOT,
+            "worker start %d/%d: %.0f ms without AOT cache, %.0f ms with%n",
+            i + 1,
+            samples,
+            plain[i],
+            cached[i]);
       }
       double loadAfter = loadAverage();
       Stats p = Stats.of(plain);
       Stats c = Stats.of(cached);
-      ResultTable t = new ResultTable("metric", "median", "min", "max", "starts", "target",
-          "met");
-      t.addRow("Worker start: launch -> first task, no AOT cache", ms(p.median()), ms(p.min()),
-          ms(p.max()), Integer.toString(p.rounds()), "-", "-");
-      t.addRow("Worker start: launch -> first task, AOT cache", ms(c.median()), ms(c.min()),
-          ms(c.max()), Integer.toString(c.rounds()), "<= 1,000 ms",
+      ResultTable t = new ResultTable("metric", "median", "min", "max", "starts", "target", "met");
+      t.addRow(
+          "Worker start: launch -> first task, no AOT cache",
+          ms(p.median()),
+          ms(p.min()),
+          ms(p.max()),
+          Integer.toString(p.rounds()),
+          "-",
+          "-");
+      t.addRow(
+          "Worker start: launch -> first task, AOT cache",
+          ms(c.median()),
+          ms(c.min()),
+          ms(c.max()),
+          Integer.toString(c.rounds()),
+          "<= 1,000 ms",
           BenchMain.met(c.median() <= 1000));
-      return "Worker start\n\n" + t.render() + "\nEach start is a fresh embedded cluster (1 CPU, no"
+      return "Worker start\n\n"
+          + t.render()
+          + "\nEach start is a fresh embedded cluster (1 CPU, no"
           + " prestarted worker) whose first task makes the node launch a worker JVM: submit to"
           + " value. The cache is the node's JDK AOT cache of the worker launch line. "
-          + String.format(Locale.ROOT, "Load average %.1f before, %.1f after (%d cores).%n",
-              loadBefore, loadAfter, Runtime.getRuntime().availableProcessors());
+          + String.format(
+              Locale.ROOT,
+              "Load average %.1f before, %.1f after (%d cores).%n",
+              loadBefore,
+              loadAfter,
+              Runtime.getRuntime().availableProcessors());
     } finally {
       System.clearProperty("sluice.worker.aot");
       deleteTree(root);

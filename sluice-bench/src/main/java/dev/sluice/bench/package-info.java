@@ -1,11 +1,12 @@
 /**
- * Benchmarks with in-run baselines: {@link BenchMain} runs the measurements ({@link TaskBenchmarks},
- * {@link StreamBenchmarks}, {@link LargeObjectBenchmarks}, {@link ClusterBenchmarks},
- * {@link WorkerStartBenchmarks}) next to their transport peers ({@link GrpcBaseline},
- * {@link GrpcStreamBaseline}, {@link RSocketBaseline}, {@link RSocketStreamBaseline}) in one JVM,
- * rounds interleaved by {@link InterleavedRunner}, and prints Markdown tables
- * ({@link ResultTable}) with {@link MachineInfo}. {@link NestedBenchmarks} runs on its own. The
- * task functions are in {@link BenchTasks}, so that workers load nothing else of the harness.
+ * Benchmarks with in-run baselines: {@link BenchMain} runs the measurements ({@link
+ * TaskBenchmarks}, {@link StreamBenchmarks}, {@link LargeObjectBenchmarks}, {@link
+ * ClusterBenchmarks}, {@link WorkerStartBenchmarks}) next to their transport peers ({@link
+ * GrpcBaseline}, {@link GrpcStreamBaseline}, {@link RSocketBaseline}, {@link
+ * RSocketStreamBaseline}) in one JVM, rounds interleaved by {@link InterleavedRunner}, and prints
+ * Markdown tables ({@link ResultTable}) with {@link MachineInfo}. {@link NestedBenchmarks} runs on
+ * its own. The task functions are in {@link BenchTasks}, so that workers load nothing else of the
+ * harness.
  *
  * <p>Threads: measurements run one at a time on the main thread; the baselines' servers use their
  * own transport threads. Sluice is initialized at most once at a time per process.

@@ -18,9 +18,9 @@ import java.util.List;
 /**
  * Launches a {@link NodeDaemon} JVM and waits until it is up. The daemon runs this JVM's class
  * path: the CLI jar when the CLI runs from it, the build's class path in tests. Detached daemons
- * get a session of their own ({@code setsid}, where available), so that signals meant for the
- * shell that ran {@code sluice start} do not reach them; their output goes to
- * {@code <session>/logs/node.log} and their standard input is empty.
+ * get a session of their own ({@code setsid}, where available), so that signals meant for the shell
+ * that ran {@code sluice start} do not reach them; their output goes to {@code
+ * <session>/logs/node.log} and their standard input is empty.
  */
 final class DaemonLauncher {
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -47,10 +47,11 @@ final class DaemonLauncher {
     Path logFile = logFile(config.sessionDir());
     OwnerOnlyFiles.createDirectories(logFile.getParent());
     OwnerOnlyFiles.ensureFile(logFile);
-    ProcessBuilder pb = new ProcessBuilder(command(config, logFile, detached))
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    ProcessBuilder pb =
+        new ProcessBuilder(command(config, logFile, detached))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();
     Thread abandon = new Thread(p::destroyForcibly, "sluice-start-abandoned");
@@ -110,12 +111,19 @@ final class DaemonLauncher {
         return ready;
       }
       if (!p.isAlive()) {
-        throw new CliException("the node exited with code " + p.exitValue()
-            + " before it was up; the end of its log " + logFile + ":\n" + tail(logFile));
+        throw new CliException(
+            "the node exited with code "
+                + p.exitValue()
+                + " before it was up; the end of its log "
+                + logFile
+                + ":\n"
+                + tail(logFile));
       }
       if (System.nanoTime() >= nextProgress) {
-        out.println("waiting for the node to come up... ("
-            + Duration.ofNanos(System.nanoTime() - start).toSeconds() + " s)");
+        out.println(
+            "waiting for the node to come up... ("
+                + Duration.ofNanos(System.nanoTime() - start).toSeconds()
+                + " s)");
         out.flush();
         nextProgress += PROGRESS_PERIOD.toNanos();
       }
@@ -126,16 +134,21 @@ final class DaemonLauncher {
         throw new CliException("interrupted while waiting for the node to come up");
       }
     }
-    throw new CliException("the node was not up within " + START_TIMEOUT.toSeconds()
-        + " s and was killed; the end of its log " + logFile + ":\n" + tail(logFile));
+    throw new CliException(
+        "the node was not up within "
+            + START_TIMEOUT.toSeconds()
+            + " s and was killed; the end of its log "
+            + logFile
+            + ":\n"
+            + tail(logFile));
   }
 
   /** The last lines of {@code log}, or a note that it cannot be read. */
   static String tail(Path log) {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES),
-          lines.size()));
+      return String.join(
+          "\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
     } catch (IOException e) {
       return "(log not readable: " + e.getMessage() + ")";
     }

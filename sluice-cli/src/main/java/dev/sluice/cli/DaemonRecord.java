@@ -24,8 +24,8 @@ import java.util.Properties;
  * @param nodeId the node id (hex)
  * @param head whether the daemon runs the control service
  */
-record DaemonRecord(long pid, Path sessionDir, String control, String nodeManager, String nodeId,
-    boolean head) {
+record DaemonRecord(
+    long pid, Path sessionDir, String control, String nodeManager, String nodeId, boolean head) {
 
   private static final String DAEMON_MAIN = "dev.sluice.runtime.daemon.NodeDaemon";
 
@@ -90,27 +90,40 @@ record DaemonRecord(long pid, Path sessionDir, String control, String nodeManage
     Properties p = new Properties();
     try (InputStream in = Files.newInputStream(file)) {
       p.load(in);
-      return Optional.of(new DaemonRecord(Long.parseLong(p.getProperty("pid")),
-          Path.of(p.getProperty("session_dir")), p.getProperty("control"),
-          p.getProperty("node_manager"), p.getProperty("node_id"),
-          Boolean.parseBoolean(p.getProperty("head"))));
+      return Optional.of(
+          new DaemonRecord(
+              Long.parseLong(p.getProperty("pid")),
+              Path.of(p.getProperty("session_dir")),
+              p.getProperty("control"),
+              p.getProperty("node_manager"),
+              p.getProperty("node_id"),
+              Boolean.parseBoolean(p.getProperty("head"))));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
   }
 
   /**
-   * The daemon's process if it still runs: a live process with the recorded pid whose command
-   * line runs the node daemon (a pid reused by another program does not count).
+   * The daemon's process if it still runs: a live process with the recorded pid whose command line
+   * runs the node daemon (a pid reused by another program does not count).
    */
   Optional<ProcessHandle> process() {
-    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
         .filter(h -> ProcessCommandLine.of(h).map(c -> c.contains(DAEMON_MAIN)).orElse(false));
   }
 
   /** A one-line description: kind, short node id, pid and addresses. */
   String describe() {
-    return (head ? "head" : "node") + " " + NodeTable.shortId(nodeId) + " (pid " + pid
-        + ", control service " + control + ", node manager " + nodeManager + ")";
+    return (head ? "head" : "node")
+        + " "
+        + NodeTable.shortId(nodeId)
+        + " (pid "
+        + pid
+        + ", control service "
+        + control
+        + ", node manager "
+        + nodeManager
+        + ")";
   }
 }

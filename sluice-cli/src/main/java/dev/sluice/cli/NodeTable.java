@@ -24,30 +24,47 @@ final class NodeTable {
 
   static void print(PrintWriter out, String target, List<NodeInfo> nodes) {
     long alive = nodes.stream().filter(NodeInfo::getAlive).count();
-    out.println("cluster at " + target + ": " + nodes.size() + " node"
-        + (nodes.size() == 1 ? "" : "s") + ", " + alive + " alive");
+    out.println(
+        "cluster at "
+            + target
+            + ": "
+            + nodes.size()
+            + " node"
+            + (nodes.size() == 1 ? "" : "s")
+            + ", "
+            + alive
+            + " alive");
     nodes.stream()
-        .sorted(Comparator.comparing((NodeInfo n) -> !n.getIsHead())
-            .thenComparing(n -> !n.getAlive())
-            .thenComparing(n -> NodeId.fromBytes(n.getNodeId().toByteArray()).hex()))
+        .sorted(
+            Comparator.comparing((NodeInfo n) -> !n.getIsHead())
+                .thenComparing(n -> !n.getAlive())
+                .thenComparing(n -> NodeId.fromBytes(n.getNodeId().toByteArray()).hex()))
         .forEach(n -> out.println(line(n)));
   }
 
   /** One node's line. */
   static String line(NodeInfo n) {
     NodeLoad load = n.getLoad();
-    String line = String.format("%-12s %-4s %-5s %-21s %s  workers %d  store %s/%s (%d objects)"
-            + "  spilled %s",
-        shortId(NodeId.fromBytes(n.getNodeId().toByteArray()).hex()), n.getIsHead() ? "head" : "",
-        n.getAlive() ? "ALIVE" : "DEAD", Addresses.target(n.getNodeManager()), resources(n),
-        load.getWorkers(), bytes(load.getStoreUsedBytes()), bytes(n.getObjectStoreCapacity()),
-        load.getStoreObjects(), bytes(load.getSpilledBytes()));
+    String line =
+        String.format(
+            "%-12s %-4s %-5s %-21s %s  workers %d  store %s/%s (%d objects)" + "  spilled %s",
+            shortId(NodeId.fromBytes(n.getNodeId().toByteArray()).hex()),
+            n.getIsHead() ? "head" : "",
+            n.getAlive() ? "ALIVE" : "DEAD",
+            Addresses.target(n.getNodeManager()),
+            resources(n),
+            load.getWorkers(),
+            bytes(load.getStoreUsedBytes()),
+            bytes(n.getObjectStoreCapacity()),
+            load.getStoreObjects(),
+            bytes(load.getSpilledBytes()));
     return n.getAlive() ? line : line + "  died: " + n.getDeathReason();
   }
 
   /** The first characters of a node id, as logs show it. */
   static String shortId(String hex) {
-    return hex == null || hex.length() <= SHORT_ID ? String.valueOf(hex)
+    return hex == null || hex.length() <= SHORT_ID
+        ? String.valueOf(hex)
         : hex.substring(0, SHORT_ID);
   }
 
@@ -56,8 +73,9 @@ final class NodeTable {
     Map<String, Double> total = n.getResourcesTotalMap();
     Map<String, Double> available = n.getResourcesAvailableMap();
     List<String> names = new ArrayList<>(total.keySet());
-    names.sort(Comparator.comparing((String k) -> !k.equals("CPU"))
-        .thenComparing(Comparator.naturalOrder()));
+    names.sort(
+        Comparator.comparing((String k) -> !k.equals("CPU"))
+            .thenComparing(Comparator.naturalOrder()));
     List<String> parts = new ArrayList<>();
     for (String k : names) {
       double t = total.get(k);

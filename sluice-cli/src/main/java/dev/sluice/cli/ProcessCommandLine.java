@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * The full command line of a process. {@link ProcessHandle.Info#commandLine()} cuts it at 4096
- * characters on Linux, which a long class path exceeds before the main class is named, so
- * {@code /proc/<pid>/cmdline} is read where it exists.
+ * characters on Linux, which a long class path exceeds before the main class is named, so {@code
+ * /proc/<pid>/cmdline} is read where it exists.
  */
 final class ProcessCommandLine {
   private ProcessCommandLine() {}

@@ -14,8 +14,8 @@ final class ResourcesConverter implements ITypeConverter<String> {
     try {
       DaemonConfig.parseResources(value);
     } catch (IllegalArgumentException e) {
-      throw new TypeConversionException(e.getMessage() + " (expected name=amount,...,"
-          + " e.g. GPU=2,memory_gb=64)");
+      throw new TypeConversionException(
+          e.getMessage() + " (expected name=amount,...," + " e.g. GPU=2,memory_gb=64)");
     }
     return value;
   }

@@ -3,7 +3,6 @@ package dev.sluice.cli;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -24,8 +23,9 @@ final class Session {
 
   /** A session directory name under {@code root}, not created yet. */
   static Session plan(Path root) {
-    return new Session(root.resolve("session_" + LocalDateTime.now().format(STAMP) + "_"
-        + ProcessHandle.current().pid()));
+    return new Session(
+        root.resolve(
+            "session_" + LocalDateTime.now().format(STAMP) + "_" + ProcessHandle.current().pid()));
   }
 
   /** The session directory. */

@@ -11,10 +11,12 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code sluice} command: starts node daemons ({@code start}), stops the ones started on this
- * machine ({@code stop}) and shows a cluster's nodes ({@code status}). Exit codes: 0 success,
- * 1 failure, 2 usage error.
+ * machine ({@code stop}) and shows a cluster's nodes ({@code status}). Exit codes: 0 success, 1
+ * failure, 2 usage error.
  */
-@Command(name = "sluice", mixinStandardHelpOptions = true,
+@Command(
+    name = "sluice",
+    mixinStandardHelpOptions = true,
     versionProvider = SluiceCli.Version.class,
     subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class},
     description = "Starts, stops and inspects the nodes of a Sluice cluster.")
@@ -22,8 +24,7 @@ public final class SluiceCli implements Runnable {
   /** System property with the level of the CLI's own log output (WARN unless set). */
   static final String LOG_LEVEL_PROPERTY = "sluice.log.level";
 
-  @Spec
-  private CommandSpec spec;
+  @Spec private CommandSpec spec;
 
   @Override
   public void run() {
@@ -38,16 +39,17 @@ public final class SluiceCli implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SluiceCli());
     cl.setParameterExceptionHandler(SluiceCli::usageError);
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof CliException) {
-        cmd.getErr().println("sluice " + cmd.getCommandName() + ": " + e.getMessage());
-      } else {
-        cmd.getErr().println("sluice " + cmd.getCommandName() + ": unexpected error: " + e);
-        e.printStackTrace(cmd.getErr());
-      }
-      cmd.getErr().flush();
-      return CommandLine.ExitCode.SOFTWARE;
-    });
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof CliException) {
+            cmd.getErr().println("sluice " + cmd.getCommandName() + ": " + e.getMessage());
+          } else {
+            cmd.getErr().println("sluice " + cmd.getCommandName() + ": unexpected error: " + e);
+            e.printStackTrace(cmd.getErr());
+          }
+          cmd.getErr().flush();
+          return CommandLine.ExitCode.SOFTWARE;
+        });
     return cl;
   }
 
@@ -56,8 +58,8 @@ public final class SluiceCli implements Runnable {
     PrintWriter err = cmd.getErr();
     err.println(cmd.getColorScheme().errorText(e.getMessage()));
     if (!UnmatchedArgumentException.printSuggestions(e, err)) {
-      err.println("Try '" + cmd.getCommandSpec().qualifiedName()
-          + " --help' for more information.");
+      err.println(
+          "Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
     }
     err.flush();
     return cmd.getCommandSpec().exitCodeOnInvalidInput();

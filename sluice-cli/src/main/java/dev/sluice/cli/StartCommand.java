@@ -27,70 +27,90 @@ import picocli.CommandLine.Spec;
 /**
  * {@code sluice start}: starts a node daemon in the background, a head ({@code --head}) or a node
  * that joins one ({@code --address}), and returns once it is up ({@code --block} keeps it in the
- * foreground). Each daemon gets a session directory with its logs and a record for
- * {@code sluice stop}.
+ * foreground). Each daemon gets a session directory with its logs and a record for {@code sluice
+ * stop}.
  */
-@Command(name = "start", mixinStandardHelpOptions = true,
+@Command(
+    name = "start",
+    mixinStandardHelpOptions = true,
     description = "Starts a node of a Sluice cluster on this machine.")
 final class StartCommand implements Callable<Integer> {
-  @Spec
-  private CommandSpec spec;
+  @Spec private CommandSpec spec;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   private Role role;
 
   /** Head or joining node: exactly one. */
   static final class Role {
-    @Option(names = "--head", required = true,
+    @Option(
+        names = "--head",
+        required = true,
         description = "Start the head: the control service and a node.")
     boolean head;
 
-    @Option(names = "--address", required = true, paramLabel = "HOST:PORT",
+    @Option(
+        names = "--address",
+        required = true,
+        paramLabel = "HOST:PORT",
         converter = HostPortConverter.class,
         description = "Join the cluster whose head's control service is at HOST:PORT.")
     String address;
   }
 
-  @Option(names = "--port", paramLabel = "PORT",
-      description = "The head's control service port; 0 picks a free one (default: "
-          + "${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description =
+          "The head's control service port; 0 picks a free one (default: " + "${DEFAULT-VALUE}).")
   private int port = DaemonConfig.DEFAULT_PORT;
 
-  @Option(names = "--node-manager-port", paramLabel = "PORT",
+  @Option(
+      names = "--node-manager-port",
+      paramLabel = "PORT",
       description = "The node manager's port (default: any free port).")
   private int nodeManagerPort;
 
-  @Option(names = "--bind-host", paramLabel = "HOST",
-      description = "Address the node binds to and advertises; give one other machines reach "
-          + "(default: ${DEFAULT-VALUE}, this machine only).")
+  @Option(
+      names = "--bind-host",
+      paramLabel = "HOST",
+      description =
+          "Address the node binds to and advertises; give one other machines reach "
+              + "(default: ${DEFAULT-VALUE}, this machine only).")
   private String bindHost = RpcFactory.LOOPBACK;
 
-  @Option(names = "--num-cpus", paramLabel = "N",
+  @Option(
+      names = "--num-cpus",
+      paramLabel = "N",
       description = "CPUs the node offers (default: the machine's).")
   private Integer numCpus;
 
-  @Option(names = "--num-workers", paramLabel = "N",
+  @Option(
+      names = "--num-workers",
+      paramLabel = "N",
       description = "Worker JVMs started up front (default: the CPUs, from 1 to 4).")
   private Integer numWorkers;
 
-  @Option(names = "--resources", paramLabel = "NAME=AMOUNT[,...]",
+  @Option(
+      names = "--resources",
+      paramLabel = "NAME=AMOUNT[,...]",
       converter = ResourcesConverter.class,
       description = "Custom resources the node offers, e.g. GPU=2,memory_gb=64.")
   private String resources;
 
-  @Option(names = "--object-store-bytes", paramLabel = "BYTES",
+  @Option(
+      names = "--object-store-bytes",
+      paramLabel = "BYTES",
       description = "Capacity of the node's object store (default: 30%% of RAM).")
   private long objectStoreBytes;
 
-  @Option(names = "--block",
+  @Option(
+      names = "--block",
       description = "Run the node in the foreground until it exits or this command is stopped.")
   private boolean block;
 
-  @Mixin
-  private SessionRootOption sessionRoot;
+  @Mixin private SessionRootOption sessionRoot;
 
-  @Mixin
-  private TlsOptions tls;
+  @Mixin private TlsOptions tls;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -101,16 +121,25 @@ final class StartCommand implements Callable<Integer> {
       checkToken(root, planned.address());
     }
     session.create();
-    DaemonConfig config = session.dir().equals(planned.sessionDir()) ? planned
-        : config(root, session.dir());
+    DaemonConfig config =
+        session.dir().equals(planned.sessionDir()) ? planned : config(root, session.dir());
     PrintWriter out = spec.commandLine().getOut();
-    out.println("starting " + (config.head() ? "the head" : "a node joining " + config.address())
-        + "; session " + session.dir());
+    out.println(
+        "starting "
+            + (config.head() ? "the head" : "a node joining " + config.address())
+            + "; session "
+            + session.dir());
     out.flush();
     DaemonLauncher.Started started = new DaemonLauncher(out).launch(config, !block);
     NodeDaemon.ReadyFile ready = started.ready();
-    DaemonRecord record = new DaemonRecord(ready.pid(), ready.sessionDir(), ready.controlTarget(),
-        ready.nodeManagerTarget(), ready.nodeId().hex(), ready.head());
+    DaemonRecord record =
+        new DaemonRecord(
+            ready.pid(),
+            ready.sessionDir(),
+            ready.controlTarget(),
+            ready.nodeManagerTarget(),
+            ready.nodeId().hex(),
+            ready.head());
     record.write(root);
     printStarted(out, record, started.logFile(), root);
     return block ? runInForeground(started, record, root) : 0;
@@ -133,12 +162,22 @@ final class StartCommand implements Callable<Integer> {
     } else {
       args.addAll(List.of("--address", role.address));
     }
-    args.addAll(List.of("--bind-host", bindHost, "--port", Integer.toString(port),
-        "--node-manager-port", Integer.toString(nodeManagerPort),
-        "--object-store-bytes", Long.toString(objectStoreBytes),
-        "--session-dir", sessionDir.toString(),
-        "--ready-file", sessionDir.resolve("ready.properties").toString(),
-        "--session-root", root.toString()));
+    args.addAll(
+        List.of(
+            "--bind-host",
+            bindHost,
+            "--port",
+            Integer.toString(port),
+            "--node-manager-port",
+            Integer.toString(nodeManagerPort),
+            "--object-store-bytes",
+            Long.toString(objectStoreBytes),
+            "--session-dir",
+            sessionDir.toString(),
+            "--ready-file",
+            sessionDir.resolve("ready.properties").toString(),
+            "--session-root",
+            root.toString()));
     if (numCpus != null) {
       args.addAll(List.of("--num-cpus", numCpus.toString()));
     }
@@ -155,8 +194,14 @@ final class StartCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CliException("cannot start the node with these TLS files: " + e.getMessage());
       }
-      args.addAll(List.of("--tls-cert", files.certChain().toString(),
-          "--tls-key", files.privateKey().toString(), "--tls-ca", files.trustedCa().toString()));
+      args.addAll(
+          List.of(
+              "--tls-cert",
+              files.certChain().toString(),
+              "--tls-key",
+              files.privateKey().toString(),
+              "--tls-ca",
+              files.trustedCa().toString()));
     }
     try {
       return DaemonConfig.parse(args.toArray(String[]::new));
@@ -179,8 +224,8 @@ final class StartCommand implements Callable<Integer> {
 
   private void printStarted(PrintWriter out, DaemonRecord r, Path logFile, Path root) {
     out.println();
-    out.println("Started " + (r.head() ? "head " : "") + "node " + r.nodeId() + " (pid " + r.pid()
-        + ")");
+    out.println(
+        "Started " + (r.head() ? "head " : "") + "node " + r.nodeId() + " (pid " + r.pid() + ")");
     out.println("  control service: " + r.control());
     out.println("  node manager:    " + r.nodeManager());
     out.println("  session:         " + r.sessionDir());
@@ -192,8 +237,11 @@ final class StartCommand implements Callable<Integer> {
     } else {
       String rootFlag = StartHints.rootFlag(root, sessionRoot.isDefault());
       out.println();
-      out.println("Show the cluster:  bin/sluice status --address " + r.control() + rootFlag
-          + StartHints.tlsFlags(tls.files(spec.commandLine())));
+      out.println(
+          "Show the cluster:  bin/sluice status --address "
+              + r.control()
+              + rootFlag
+              + StartHints.tlsFlags(tls.files(spec.commandLine())));
       out.println("Stop the nodes started on this machine:  bin/sluice stop" + rootFlag);
     }
     out.flush();
@@ -207,24 +255,27 @@ final class StartCommand implements Callable<Integer> {
     } catch (IOException e) {
       token = null;
     }
-    return new StartHints(control, token, tokenFile, root, sessionRoot.isDefault(),
-        tls.files(spec.commandLine()));
+    return new StartHints(
+        control, token, tokenFile, root, sessionRoot.isDefault(), tls.files(spec.commandLine()));
   }
 
   private int runInForeground(DaemonLauncher.Started started, DaemonRecord record, Path root)
       throws IOException, InterruptedException {
     Process p = started.process();
-    Thread stop = new Thread(() -> {
-      p.destroy();
-      try {
-        if (!p.waitFor(StopCommand.GRACE.toSeconds(), TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-        record.delete(root);
-      } catch (InterruptedException | IOException e) {
-        p.destroyForcibly();
-      }
-    }, "sluice-stop-foreground-node");
+    Thread stop =
+        new Thread(
+            () -> {
+              p.destroy();
+              try {
+                if (!p.waitFor(StopCommand.GRACE.toSeconds(), TimeUnit.SECONDS)) {
+                  p.destroyForcibly();
+                }
+                record.delete(root);
+              } catch (InterruptedException | IOException e) {
+                p.destroyForcibly();
+              }
+            },
+            "sluice-stop-foreground-node");
     Runtime.getRuntime().addShutdownHook(stop);
     PrintWriter out = spec.commandLine().getOut();
     out.println("Running in the foreground: Ctrl-C stops the node.");
@@ -237,7 +288,12 @@ final class StartCommand implements Callable<Integer> {
       return 0;
     }
     record.delete(root);
-    throw new CliException("the node exited with code " + code + "; the end of its log "
-        + started.logFile() + ":\n" + DaemonLauncher.tail(started.logFile()));
+    throw new CliException(
+        "the node exited with code "
+            + code
+            + "; the end of its log "
+            + started.logFile()
+            + ":\n"
+            + DaemonLauncher.tail(started.logFile()));
   }
 }

@@ -25,20 +25,23 @@ import picocli.CommandLine.Spec;
  * those of one cluster), the other nodes before the heads so that they leave the cluster cleanly.
  * Each gets {@code SIGTERM} and {@link #GRACE} to stop its workers, then {@code SIGKILL}.
  */
-@Command(name = "stop", mixinStandardHelpOptions = true,
+@Command(
+    name = "stop",
+    mixinStandardHelpOptions = true,
     description = "Stops the Sluice nodes started on this machine.")
 final class StopCommand implements Callable<Integer> {
   static final Duration GRACE = Duration.ofSeconds(15);
 
-  @Spec
-  private CommandSpec spec;
+  @Spec private CommandSpec spec;
 
-  @Option(names = "--address", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
+  @Option(
+      names = "--address",
+      paramLabel = "HOST:PORT",
+      converter = HostPortConverter.class,
       description = "Stop only the nodes of the cluster whose control service is at HOST:PORT.")
   private String address;
 
-  @Mixin
-  private SessionRootOption sessionRoot;
+  @Mixin private SessionRootOption sessionRoot;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -52,8 +55,10 @@ final class StopCommand implements Callable<Integer> {
     }
     records.removeIf(r -> address != null && !address.equals(r.control()));
     if (records.isEmpty()) {
-      out.println("no running Sluice node recorded under " + DaemonRecord.directory(root)
-          + (address == null ? "" : " for " + address));
+      out.println(
+          "no running Sluice node recorded under "
+              + DaemonRecord.directory(root)
+              + (address == null ? "" : " for " + address));
       out.flush();
       return 0;
     }
@@ -90,8 +95,8 @@ final class StopCommand implements Callable<Integer> {
       } else {
         p.destroyForcibly();
         if (awaitExit(p, Duration.ofSeconds(5))) {
-          out.println("killed " + r.describe() + ": it did not stop within " + GRACE.toSeconds()
-              + " s");
+          out.println(
+              "killed " + r.describe() + ": it did not stop within " + GRACE.toSeconds() + " s");
         } else {
           out.println("could not stop " + r.describe());
           allStopped = false;

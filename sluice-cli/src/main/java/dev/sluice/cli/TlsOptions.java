@@ -7,24 +7,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /**
- * The mutual TLS options: {@code --tls} with all three files, or none of them (see
- * {@link RpcSecurity.TlsFiles}).
+ * The mutual TLS options: {@code --tls} with all three files, or none of them (see {@link
+ * RpcSecurity.TlsFiles}).
  */
 final class TlsOptions {
-  @Option(names = "--tls",
-      description = "Mutual TLS on every connection of the cluster (needs --tls-cert, --tls-key"
-          + " and --tls-ca).")
+  @Option(
+      names = "--tls",
+      description =
+          "Mutual TLS on every connection of the cluster (needs --tls-cert, --tls-key"
+              + " and --tls-ca).")
   private boolean tls;
 
-  @Option(names = "--tls-cert", paramLabel = "PEM",
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM",
       description = "This node's certificate chain (mutual TLS; needs --tls-key and --tls-ca).")
   private Path cert;
 
-  @Option(names = "--tls-key", paramLabel = "PEM",
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM",
       description = "The certificate's private key, unencrypted PKCS#8.")
   private Path key;
 
-  @Option(names = "--tls-ca", paramLabel = "PEM",
+  @Option(
+      names = "--tls-ca",
+      paramLabel = "PEM",
       description = "The CA certificate that signs every certificate of the cluster.")
   private Path ca;
 
@@ -38,10 +46,9 @@ final class TlsOptions {
       throw new ParameterException(cmd, "--tls-cert, --tls-key and --tls-ca only go with --tls");
     }
     if (cert == null || key == null || ca == null) {
-      throw new ParameterException(cmd,
-          "--tls needs all of --tls-cert, --tls-key and --tls-ca");
+      throw new ParameterException(cmd, "--tls needs all of --tls-cert, --tls-key and --tls-ca");
     }
-    return new RpcSecurity.TlsFiles(cert.toAbsolutePath(), key.toAbsolutePath(),
-        ca.toAbsolutePath());
+    return new RpcSecurity.TlsFiles(
+        cert.toAbsolutePath(), key.toAbsolutePath(), ca.toAbsolutePath());
   }
 }

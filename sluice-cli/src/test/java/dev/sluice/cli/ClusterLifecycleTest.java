@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * {@code sluice start}, {@code status} and {@code stop} end to end: real daemon JVMs, started
- * from the test class path under a session root of this test's own.
+ * {@code sluice start}, {@code status} and {@code stop} end to end: real daemon JVMs, started from
+ * the test class path under a session root of this test's own.
  */
 class ClusterLifecycleTest {
   private static final String SMALL_STORE = "67108864";
@@ -24,8 +24,9 @@ class ClusterLifecycleTest {
 
   @BeforeEach
   void newRoot() {
-    root = Path.of("target", "cli-test-sessions", "lifecycle_" + System.currentTimeMillis())
-        .toAbsolutePath();
+    root =
+        Path.of("target", "cli-test-sessions", "lifecycle_" + System.currentTimeMillis())
+            .toAbsolutePath();
   }
 
   @AfterEach
@@ -39,8 +40,19 @@ class ClusterLifecycleTest {
   @Test
   @Timeout(240)
   void headAndNodeStartShowInStatusAndStop() throws IOException {
-    CliRun head = CliRun.of(root, "start", "--head", "--port", "0", "--num-cpus", "1",
-        "--num-workers", "0", "--object-store-bytes", SMALL_STORE);
+    CliRun head =
+        CliRun.of(
+            root,
+            "start",
+            "--head",
+            "--port",
+            "0",
+            "--num-cpus",
+            "1",
+            "--num-workers",
+            "0",
+            "--object-store-bytes",
+            SMALL_STORE);
     assertThat(head.code()).as(head.toString()).isZero();
     DaemonRecord headRecord = records().getFirst();
     String address = headRecord.control();
@@ -55,8 +67,16 @@ class ClusterLifecycleTest {
     // Rule: the hints the head printed work as printed (here: a session root of the test's own).
     List<String> join = printedCommand(head, "To add a node on this machine:  bin/sluice ");
     assertThat(join).contains("--session-root", root.toString());
-    join.addAll(List.of("--resources", "GPU=1", "--num-cpus", "1", "--num-workers", "1",
-        "--object-store-bytes", SMALL_STORE));
+    join.addAll(
+        List.of(
+            "--resources",
+            "GPU=1",
+            "--num-cpus",
+            "1",
+            "--num-workers",
+            "1",
+            "--object-store-bytes",
+            SMALL_STORE));
     CliRun node = CliRun.of(join.toArray(String[]::new));
     assertThat(node.code()).as(node.toString()).isZero();
     assertThat(node.out()).doesNotContain("SLUICE_CLUSTER_TOKEN=");
@@ -64,29 +84,40 @@ class ClusterLifecycleTest {
     assertThat(started).hasSize(2);
     assertThat(started).allSatisfy(r -> assertThat(r.process()).isPresent());
 
-    String[] printedStatus = printedCommand(head, "Show the cluster:  bin/sluice ")
-        .toArray(String[]::new);
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      CliRun status = CliRun.of(printedStatus);
-      assertThat(status.code()).as(status.toString()).isZero();
-      List<String> nodes = status.outLines().stream().filter(l -> l.contains(" ALIVE ")).toList();
-      assertThat(nodes).as(status.toString()).hasSize(2);
-      assertThat(nodes).filteredOn(l -> l.contains(" head ")).singleElement().asString()
-          .startsWith(NodeTable.shortId(headRecord.nodeId()))
-          .contains("CPU 0/1").contains(headRecord.nodeManager());
-      assertThat(nodes).filteredOn(l -> l.contains("GPU 0/1")).hasSize(1);
-      assertThat(nodes).allSatisfy(l -> assertThat(l).contains("/64.0 MiB"));
-    });
+    String[] printedStatus =
+        printedCommand(head, "Show the cluster:  bin/sluice ").toArray(String[]::new);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              CliRun status = CliRun.of(printedStatus);
+              assertThat(status.code()).as(status.toString()).isZero();
+              List<String> nodes =
+                  status.outLines().stream().filter(l -> l.contains(" ALIVE ")).toList();
+              assertThat(nodes).as(status.toString()).hasSize(2);
+              assertThat(nodes)
+                  .filteredOn(l -> l.contains(" head "))
+                  .singleElement()
+                  .asString()
+                  .startsWith(NodeTable.shortId(headRecord.nodeId()))
+                  .contains("CPU 0/1")
+                  .contains(headRecord.nodeManager());
+              assertThat(nodes).filteredOn(l -> l.contains("GPU 0/1")).hasSize(1);
+              assertThat(nodes).allSatisfy(l -> assertThat(l).contains("/64.0 MiB"));
+            });
 
-    CliRun stop = CliRun.of(printedCommand(head, "Stop the nodes started on this machine:  "
-        + "bin/sluice ").toArray(String[]::new));
+    CliRun stop =
+        CliRun.of(
+            printedCommand(head, "Stop the nodes started on this machine:  " + "bin/sluice ")
+                .toArray(String[]::new));
     assertThat(stop.code()).as(stop.toString()).isZero();
     assertThat(stop.outLines()).hasSize(2);
     assertThat(stop.outLines().getFirst()).startsWith("stopped node ");
     assertThat(stop.outLines().getLast()).startsWith("stopped head ");
     assertThat(records()).isEmpty();
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(processesUnder(root)).isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(processesUnder(root)).isEmpty());
     for (DaemonRecord r : started) {
       assertThat(ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)).isEmpty();
     }
@@ -102,17 +133,28 @@ class ClusterLifecycleTest {
   @Test
   @Timeout(120)
   void aNodeThatCannotJoinFailsWithItsLog() {
-    CliRun node = CliRun.of(root, "start", "--address", "127.0.0.1:1", "--num-workers", "0",
-        "--object-store-bytes", SMALL_STORE);
+    CliRun node =
+        CliRun.of(
+            root,
+            "start",
+            "--address",
+            "127.0.0.1:1",
+            "--num-workers",
+            "0",
+            "--object-store-bytes",
+            SMALL_STORE);
     assertThat(node.code()).as(node.toString()).isEqualTo(1);
     assertThat(node.err()).contains("no token for the cluster at 127.0.0.1:1");
   }
 
   /** The arguments of the command the run printed after {@code prefix} (paths without spaces). */
   private static List<String> printedCommand(CliRun run, String prefix) {
-    String line = run.outLines().stream().filter(l -> l.startsWith(prefix)).findFirst()
-        .orElseThrow(() -> new AssertionError("no line starting with '" + prefix + "' in\n"
-            + run));
+    String line =
+        run.outLines().stream()
+            .filter(l -> l.startsWith(prefix))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("no line starting with '" + prefix + "' in\n" + run));
     return new ArrayList<>(List.of(line.substring(prefix.length()).trim().split(" +")));
   }
 

@@ -11,8 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Usage errors, and the commands' behaviour when there is nothing to act on. */
 class UsageTest {
-  @TempDir
-  Path root;
+  @TempDir Path root;
 
   @Test
   void headAndAddressTogetherIsAUsageError() {
@@ -34,7 +33,8 @@ class UsageTest {
     for (String bad : new String[] {"GPU", "GPU=lots", "GPU=-1", "CPU=4"}) {
       CliRun r = CliRun.of(root, "start", "--head", "--resources", bad);
       assertThat(r.code()).as(r.toString()).isEqualTo(2);
-      assertThat(r.err()).contains("Invalid value for option '--resources'")
+      assertThat(r.err())
+          .contains("Invalid value for option '--resources'")
           .contains("'" + bad + "'");
     }
     try (var files = Files.list(root)) {
@@ -52,8 +52,7 @@ class UsageTest {
         .contains("--tls-key");
     assertThat(CliRun.of(root, "start", "--head", "--tls-cert", "a.pem").err())
         .contains("only go with --tls");
-    assertThat(CliRun.of(root, "start", "--head", "--tls").err())
-        .contains("--tls needs all of");
+    assertThat(CliRun.of(root, "start", "--head", "--tls").err()).contains("--tls needs all of");
     assertThat(CliRun.of("frobnicate").code()).isEqualTo(2);
   }
 
@@ -78,8 +77,14 @@ class UsageTest {
       Process gone = new ProcessBuilder("true").start();
       gone.waitFor(10, TimeUnit.SECONDS);
       for (long pid : new long[] {foreign.pid(), gone.pid()}) {
-        new DaemonRecord(pid, root.resolve("s" + pid), "127.0.0.1:6390", "127.0.0.1:1",
-            "00112233445566778899aabbccddeeff", false).write(root);
+        new DaemonRecord(
+                pid,
+                root.resolve("s" + pid),
+                "127.0.0.1:6390",
+                "127.0.0.1:1",
+                "00112233445566778899aabbccddeeff",
+                false)
+            .write(root);
       }
       CliRun r = CliRun.of(root, "stop");
       assertThat(r.code()).as(r.toString()).isZero();

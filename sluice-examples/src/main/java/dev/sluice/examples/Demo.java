@@ -12,14 +12,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.IntStream;
 
 /**
- * The demo the README runs: starts an embedded Sluice cluster (worker JVMs on this machine),
- * fans work out to remote tasks, chains results through {@link ObjectRef}s, runs tasks that
- * submit tasks, shows how a remote failure comes back, and streams items out of running tasks
- * with streaming generators, with and without backpressure.
+ * The demo the README runs: starts an embedded Sluice cluster (worker JVMs on this machine), fans
+ * work out to remote tasks, chains results through {@link ObjectRef}s, runs tasks that submit
+ * tasks, shows how a remote failure comes back, and streams items out of running tasks with
+ * streaming generators, with and without backpressure.
  */
 public final class Demo {
   private Demo() {}
@@ -39,8 +39,11 @@ public final class Demo {
         inside++;
       }
     }
-    return new Batch(ProcessHandle.current().pid(),
-        Sluice.runtimeContext().workerId().hex().substring(0, 8), samples, inside,
+    return new Batch(
+        ProcessHandle.current().pid(),
+        Sluice.runtimeContext().workerId().hex().substring(0, 8),
+        samples,
+        inside,
         (System.nanoTime() - t0) / 1_000_000);
   }
 
@@ -99,11 +102,14 @@ public final class Demo {
 
   /** Large binary chunks, like a data pipeline's batches: {@code n} arrays of {@code size}. */
   static Iterator<byte[]> chunks(int n, int size) {
-    return IntStream.range(0, n).mapToObj(i -> {
-      byte[] chunk = new byte[size];
-      Arrays.fill(chunk, (byte) i);
-      return chunk;
-    }).iterator();
+    return IntStream.range(0, n)
+        .mapToObj(
+            i -> {
+              byte[] chunk = new byte[size];
+              Arrays.fill(chunk, (byte) i);
+              return chunk;
+            })
+        .iterator();
   }
 
   /** A long scan: yields {@code n} batches of numbers. */
@@ -115,12 +121,15 @@ public final class Demo {
   public static void main(String[] args) {
     long start = System.nanoTime();
     int cpus = Runtime.getRuntime().availableProcessors();
-    System.out.printf("Starting an embedded Sluice cluster: control service, one node manager, "
-        + "%d worker JVM(s)...%n", cpus);
+    System.out.printf(
+        "Starting an embedded Sluice cluster: control service, one node manager, "
+            + "%d worker JVM(s)...%n",
+        cpus);
     Sluice.init(SluiceConfig.builder().build());
     try {
-      System.out.printf("Driver: job %s, pid %d%n%n", Sluice.runtimeContext().jobId().hex(),
-          ProcessHandle.current().pid());
+      System.out.printf(
+          "Driver: job %s, pid %d%n%n",
+          Sluice.runtimeContext().jobId().hex(), ProcessHandle.current().pid());
 
       System.out.println("1. Fan-out: estimate pi with 8 remote tasks of 2M samples each");
       long t1 = System.nanoTime();
@@ -133,13 +142,15 @@ public final class Demo {
       List<Batch> batches = Sluice.get(refs);
       for (int i = 0; i < batches.size(); i++) {
         Batch b = batches.get(i);
-        System.out.printf("   task %d ran on worker %s (pid %d) in %d ms%n", i, b.worker(),
-            b.pid(), b.millis());
+        System.out.printf(
+            "   task %d ran on worker %s (pid %d) in %d ms%n", i, b.worker(), b.pid(), b.millis());
         inside += b.inside();
         samples += b.samples();
       }
-      System.out.printf("   pi ~ %.5f from %,d samples, %d ms wall time (first call includes "
-          + "worker warm-up)%n%n", 4.0 * inside / samples, samples, ms(t1));
+      System.out.printf(
+          "   pi ~ %.5f from %,d samples, %d ms wall time (first call includes "
+              + "worker warm-up)%n%n",
+          4.0 * inside / samples, samples, ms(t1));
 
       System.out.println("2. Objects: put an array once, pass its ref to 4 tasks");
       long t2 = System.nanoTime();
@@ -154,27 +165,32 @@ public final class Demo {
       }
       System.out.printf("   results %s in %d ms%n%n", Sluice.get(scaled), ms(t2));
 
-      System.out.println("3. Nested tasks: a task that splits a sum over 2M numbers into two sub-tasks");
+      System.out.println(
+          "3. Nested tasks: a task that splits a sum over 2M numbers into two sub-tasks");
       long t3 = System.nanoTime();
       long sum = Sluice.task(Demo::treeSum, 0L, 2_000_000L).remote().get();
-      System.out.printf("   sum = %,d (expected %,d) in %d ms%n%n", sum,
-          2_000_000L * 1_999_999L / 2, ms(t3));
+      System.out.printf(
+          "   sum = %,d (expected %,d) in %d ms%n%n", sum, 2_000_000L * 1_999_999L / 2, ms(t3));
 
       System.out.println("4. Failures travel back: a task that divides by zero");
       try {
         Sluice.task(Demo::divide, 1, 0).remote().get();
       } catch (TaskException e) {
-        System.out.printf("   caught TaskException: %s%n   cause: %s%n%n",
+        System.out.printf(
+            "   caught TaskException: %s%n   cause: %s%n%n",
             firstLine(e.getMessage()), e.getCause());
       }
 
-      System.out.println("5. Streaming generator: a remote task yields words; each arrives as an"
-          + " ObjectRef while the task still runs");
+      System.out.println(
+          "5. Streaming generator: a remote task yields words; each arrives as an"
+              + " ObjectRef while the task still runs");
       long t6 = System.nanoTime();
       System.out.print("  ");
       long firstMs = -1;
-      try (ObjectRefGenerator<String> gen = Sluice.generator(Demo::tokens,
-          "streams flow from workers to the driver one object at a time", 40).remote()) {
+      try (ObjectRefGenerator<String> gen =
+          Sluice.generator(
+                  Demo::tokens, "streams flow from workers to the driver one object at a time", 40)
+              .remote()) {
         for (ObjectRef<String> word : gen) {
           if (firstMs < 0) {
             firstMs = ms(t6);
@@ -183,21 +199,25 @@ public final class Demo {
           System.out.flush();
         }
       }
-      System.out.printf("%n   first word after %d ms, all in %d ms (the task sleeps 40 ms per "
-          + "word)%n%n", firstMs, ms(t6));
+      System.out.printf(
+          "%n   first word after %d ms, all in %d ms (the task sleeps 40 ms per " + "word)%n%n",
+          firstMs, ms(t6));
 
       System.out.println("6. Backpressure: a 20,000-item scan with at most 64 items unconsumed");
       long t7 = System.nanoTime();
       long total = 0;
-      try (ObjectRefGenerator<long[]> gen = Sluice.generator(Demo::scan, 20_000)
-          .options(TaskOptions.builder().generatorBackpressureNumObjects(64).build()).remote()) {
+      try (ObjectRefGenerator<long[]> gen =
+          Sluice.generator(Demo::scan, 20_000)
+              .options(TaskOptions.builder().generatorBackpressureNumObjects(64).build())
+              .remote()) {
         for (ObjectRef<long[]> batch : gen) {
           total += batch.get()[1];
         }
       }
       long ms7 = Math.max(1, ms(t7));
-      System.out.printf("   sum of squares %,d; %,d items in %d ms (%,d items/s)%n%n", total,
-          20_000, ms7, 20_000_000L / ms7);
+      System.out.printf(
+          "   sum of squares %,d; %,d items in %d ms (%,d items/s)%n%n",
+          total, 20_000, ms7, 20_000_000L / ms7);
 
       System.out.println("7. Throughput: 10,000 tiny tasks");
       long t5 = System.nanoTime();
@@ -209,12 +229,15 @@ public final class Demo {
       long ms5 = Math.max(1, ms(t5));
       System.out.printf("   10,000 tasks in %d ms (%,d tasks/s)%n%n", ms5, 10_000_000L / ms5);
 
-      System.out.println("8. Large objects: 16 chunks of 32 MiB streamed through the node's shared"
-          + " memory, read in place");
+      System.out.println(
+          "8. Large objects: 16 chunks of 32 MiB streamed through the node's shared"
+              + " memory, read in place");
       long t8 = System.nanoTime();
       long checksum = 0;
-      try (ObjectRefGenerator<byte[]> gen = Sluice.generator(Demo::chunks, 16, 32 << 20)
-          .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build()).remote()) {
+      try (ObjectRefGenerator<byte[]> gen =
+          Sluice.generator(Demo::chunks, 16, 32 << 20)
+              .options(TaskOptions.builder().generatorBackpressureNumObjects(2).build())
+              .remote()) {
         for (ObjectRef<byte[]> chunk : gen) {
           try (ObjectBuffer view = Sluice.getBuffer(chunk)) {
             checksum += view.asByteBuffer().get((int) view.size() - 1);
@@ -223,10 +246,14 @@ public final class Demo {
       }
       long ms8 = Math.max(1, ms(t8));
       ObjectStoreStats store = Sluice.objectStoreStats();
-      System.out.printf("   512 MiB in %d ms (%,d MiB/s), checksum %d; the store holds %d "
-          + "objects (%,d MiB of %,d MiB) until the collector finds their dropped refs%n%n", ms8,
-          512_000L / ms8, checksum,
-          store.sharedMemoryObjects(), store.sharedMemoryUsedBytes() >> 20,
+      System.out.printf(
+          "   512 MiB in %d ms (%,d MiB/s), checksum %d; the store holds %d "
+              + "objects (%,d MiB of %,d MiB) until the collector finds their dropped refs%n%n",
+          ms8,
+          512_000L / ms8,
+          checksum,
+          store.sharedMemoryObjects(),
+          store.sharedMemoryUsedBytes() >> 20,
           store.sharedMemoryCapacityBytes() >> 20);
     } finally {
       Sluice.shutdown();

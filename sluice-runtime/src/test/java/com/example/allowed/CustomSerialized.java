@@ -8,8 +8,7 @@ import java.io.Serializable;
 
 /** Test-only: a Serializable user class with custom writeObject/readObject hooks. */
 public class CustomSerialized implements Serializable {
-  @Serial
-  private static final long serialVersionUID = 1L;
+  @Serial private static final long serialVersionUID = 1L;
   private String value;
   private transient int readCount;
 

@@ -32,6 +32,7 @@ import java.util.zip.ZipOutputStream;
 public final class CodePackager {
   /** Time stamp of every entry of a packed directory (local time, so no time zone enters). */
   private static final LocalDateTime ENTRY_TIME = LocalDateTime.of(2000, 1, 1, 0, 0);
+
   private static final Map<String, String> JAR_HASHES = new ConcurrentHashMap<>();
 
   private CodePackager() {}
@@ -100,8 +101,12 @@ public final class CodePackager {
   }
 
   private static String jarHash(Path jar) throws IOException {
-    String key = jar.toAbsolutePath() + "|" + Files.size(jar) + "|"
-        + Files.getLastModifiedTime(jar).toMillis();
+    String key =
+        jar.toAbsolutePath()
+            + "|"
+            + Files.size(jar)
+            + "|"
+            + Files.getLastModifiedTime(jar).toMillis();
     String cached = JAR_HASHES.get(key);
     if (cached != null) {
       return cached;
@@ -134,16 +139,18 @@ public final class CodePackager {
 
   /** Whether {@code s} looks like a package name (64 lower-case hex digits). */
   public static boolean isPackageName(String s) {
-    return s.length() == 64 && s.chars().allMatch(c -> (c >= '0' && c <= '9')
-        || (c >= 'a' && c <= 'f'));
+    return s.length() == 64
+        && s.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
   }
 
   /** Packs directory {@code dir} into the jar {@code target}; returns the jar's SHA-256. */
   static String packDirectory(Path dir, Path target) throws IOException {
     List<Path> files;
     try (Stream<Path> walk = Files.walk(dir)) {
-      files = walk.filter(p -> !p.equals(dir)).sorted((a, b) -> entryName(dir, a)
-          .compareTo(entryName(dir, b))).toList();
+      files =
+          walk.filter(p -> !p.equals(dir))
+              .sorted((a, b) -> entryName(dir, a).compareTo(entryName(dir, b)))
+              .toList();
     }
     MessageDigest md = newDigest();
     try (OutputStream raw = Files.newOutputStream(target);

@@ -10,11 +10,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The packages a process already has on its own class path, by SHA-256: what a head need not be
- * sent and a node need not download. Computed once, on first use, on the calling thread (hashing
- * a class path of tens of megabytes takes a fraction of a second).
+ * sent and a node need not download. Computed once, on first use, on the calling thread (hashing a
+ * class path of tens of megabytes takes a fraction of a second).
  *
- * <p>Thread-safe: the index is published through a {@link CompletableFuture} created under
- * {@code this}; later callers wait for the first computation.
+ * <p>Thread-safe: the index is published through a {@link CompletableFuture} created under {@code
+ * this}; later callers wait for the first computation.
  */
 final class LocalPackages {
   private final List<Path> classPath;

@@ -23,13 +23,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * A node's cache of code packages, {@code <dir>/<sha256>.jar}: a package the node's own class
- * path holds is used from there; any other is downloaded from the head once, verified against its
- * name, and kept for every later job that needs it.
+ * A node's cache of code packages, {@code <dir>/<sha256>.jar}: a package the node's own class path
+ * holds is used from there; any other is downloaded from the head once, verified against its name,
+ * and kept for every later job that needs it.
  *
- * <p>Blocking: {@link #resolve} downloads; callers run it off their locks (the node manager uses
- * a virtual thread). Thread-safe: concurrent resolutions of one package share one download
- * (a concurrent map of in-flight downloads); files appear by atomic rename only when verified.
+ * <p>Blocking: {@link #resolve} downloads; callers run it off their locks (the node manager uses a
+ * virtual thread). Thread-safe: concurrent resolutions of one package share one download (a
+ * concurrent map of in-flight downloads); files appear by atomic rename only when verified.
  */
 public final class PackageCache {
   private final Path dir;
@@ -44,8 +44,8 @@ public final class PackageCache {
    * A cache in {@code dir} for a node whose own class path is {@code localClassPath}, downloading
    * from the control service reached through {@code control}.
    */
-  public PackageCache(Path dir, List<Path> localClassPath, Supplier<Channel> control,
-      int maxMessageBytes) {
+  public PackageCache(
+      Path dir, List<Path> localClassPath, Supplier<Channel> control, int maxMessageBytes) {
     this.dir = dir;
     this.local = new LocalPackages(localClassPath, dir.resolve("local"), false);
     this.control = control;
@@ -120,10 +120,14 @@ public final class PackageCache {
     long size = -1;
     try {
       try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), md)) {
-        Iterator<PackageChunk> chunks = ControlServiceGrpc.newBlockingStub(control.get())
-            .withDeadlineAfter(10, TimeUnit.MINUTES)
-            .downloadPackage(DownloadPackageRequest.newBuilder().setSha256(sha256)
-                .setMaxChunkBytes(maxChunkBytes).build());
+        Iterator<PackageChunk> chunks =
+            ControlServiceGrpc.newBlockingStub(control.get())
+                .withDeadlineAfter(10, TimeUnit.MINUTES)
+                .downloadPackage(
+                    DownloadPackageRequest.newBuilder()
+                        .setSha256(sha256)
+                        .setMaxChunkBytes(maxChunkBytes)
+                        .build());
         while (chunks.hasNext()) {
           PackageChunk c = chunks.next();
           if (size < 0) {
@@ -133,13 +137,26 @@ public final class PackageCache {
           received += c.getData().size();
         }
       } catch (StatusRuntimeException e) {
-        throw new IOException("downloading package " + sha256 + " from the head failed: "
-            + e.getStatus().getCode() + " " + e.getStatus().getDescription(), e);
+        throw new IOException(
+            "downloading package "
+                + sha256
+                + " from the head failed: "
+                + e.getStatus().getCode()
+                + " "
+                + e.getStatus().getDescription(),
+            e);
       }
       String actual = HexFormat.of().formatHex(md.digest());
       if (received != size || !actual.equals(sha256)) {
-        throw new IOException("package " + sha256 + " from the head is corrupt: " + received
-            + " of " + size + " bytes hashing to " + actual);
+        throw new IOException(
+            "package "
+                + sha256
+                + " from the head is corrupt: "
+                + received
+                + " of "
+                + size
+                + " bytes hashing to "
+                + actual);
       }
       CodePackager.moveInto(tmp, target);
       downloads.incrementAndGet();

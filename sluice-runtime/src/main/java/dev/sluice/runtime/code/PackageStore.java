@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The head's code packages: each stored once, as {@code <dir>/<sha256>.jar}, on disk (never held
- * in memory). Packages on the head's own class path count as present without being stored. An
- * upload is written to a temporary file while it is hashed and becomes visible, by an atomic
- * rename, only once its size and SHA-256 match its name.
+ * The head's code packages: each stored once, as {@code <dir>/<sha256>.jar}, on disk (never held in
+ * memory). Packages on the head's own class path count as present without being stored. An upload
+ * is written to a temporary file while it is hashed and becomes visible, by an atomic rename, only
+ * once its size and SHA-256 match its name.
  *
  * <p>Thread-safe: concurrent uploads of one package write separate temporary files, and the last
  * rename wins with identical bytes; the counters are atomic.
@@ -33,13 +33,16 @@ public final class PackageStore {
     this.dir = OwnerOnlyFiles.createDirectories(dir);
     this.local = new LocalPackages(localClassPath, dir.resolve("local"), true);
     // Index the head's own class path now, so that the first driver does not wait for it.
-    Thread.ofVirtual().name("sluice-package-index").start(() -> {
-      try {
-        local.get("");
-      } catch (IOException | RuntimeException e) {
-        // retried, and reported, on first use
-      }
-    });
+    Thread.ofVirtual()
+        .name("sluice-package-index")
+        .start(
+            () -> {
+              try {
+                local.get("");
+              } catch (IOException | RuntimeException e) {
+                // retried, and reported, on first use
+              }
+            });
   }
 
   /** The names among {@code sha256s} that the store does not have, in their order. */
@@ -70,8 +73,8 @@ public final class PackageStore {
   public Upload begin(String sha256, long size) throws IOException {
     if (!CodePackager.isPackageName(sha256)) {
       rejected.incrementAndGet();
-      throw new IllegalArgumentException("'" + sha256 + "' is not a package name (the lower-case"
-          + " hex SHA-256 of its bytes)");
+      throw new IllegalArgumentException(
+          "'" + sha256 + "' is not a package name (the lower-case" + " hex SHA-256 of its bytes)");
     }
     return new Upload(sha256, size, Files.createTempFile(dir, "upload-", ".part"));
   }
@@ -96,9 +99,7 @@ public final class PackageStore {
     return rejected.get();
   }
 
-  /**
-   * One package being received. Not thread-safe: one upload stream feeds it, in order.
-   */
+  /** One package being received. Not thread-safe: one upload stream feeds it, in order. */
   public final class Upload {
     private final String sha256;
     private final long size;
@@ -121,15 +122,15 @@ public final class PackageStore {
       if (received > size) {
         abort();
         rejected.incrementAndGet();
-        throw new IllegalArgumentException("package " + sha256 + " is larger than its announced "
-            + size + " bytes");
+        throw new IllegalArgumentException(
+            "package " + sha256 + " is larger than its announced " + size + " bytes");
       }
       out.write(data);
     }
 
     /**
-     * Verifies the bytes and stores the package; fails, storing nothing, if their size or hash
-     * does not match.
+     * Verifies the bytes and stores the package; fails, storing nothing, if their size or hash does
+     * not match.
      */
     public void finish() throws IOException {
       closeQuietly();
@@ -137,8 +138,15 @@ public final class PackageStore {
       if (received != size || !actual.equals(sha256)) {
         Files.deleteIfExists(tmp);
         rejected.incrementAndGet();
-        throw new IllegalArgumentException("package " + sha256 + " rejected: received " + received
-            + " of " + size + " bytes hashing to " + actual);
+        throw new IllegalArgumentException(
+            "package "
+                + sha256
+                + " rejected: received "
+                + received
+                + " of "
+                + size
+                + " bytes hashing to "
+                + actual);
       }
       CodePackager.moveInto(tmp, dir.resolve(sha256 + ".jar"));
       uploads.incrementAndGet();

@@ -15,9 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control service's side of the package RPCs: receives an {@code UploadPackage} stream into
- * the {@link PackageStore} and sends a {@code DownloadPackage} stream from it, one chunk each
- * time gRPC reports the stream ready (so a slow node costs the head about one chunk of heap).
+ * The control service's side of the package RPCs: receives an {@code UploadPackage} stream into the
+ * {@link PackageStore} and sends a {@code DownloadPackage} stream from it, one chunk each time gRPC
+ * reports the stream ready (so a slow node costs the head about one chunk of heap).
  *
  * <p>Threads: each stream's callbacks run on transport threads, one at a time per stream (gRPC
  * serializes them); a download's state is guarded by its sender's monitor because readiness and
@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PackageStreams {
   private static final Logger log = LoggerFactory.getLogger(PackageStreams.class);
+
   /** The largest chunk sent, whatever the receiver accepts. */
   public static final int MAX_CHUNK_BYTES = 1 << 20;
 
@@ -59,8 +60,9 @@ public final class PackageStreams {
         } catch (IllegalArgumentException e) {
           fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
         } catch (IOException e) {
-          fail(Status.INTERNAL.withDescription("the head could not store package "
-              + chunk.getSha256() + ": " + e.getMessage()));
+          fail(
+              Status.INTERNAL.withDescription(
+                  "the head could not store package " + chunk.getSha256() + ": " + e.getMessage()));
         }
       }
 
@@ -95,13 +97,15 @@ public final class PackageStreams {
         } catch (IllegalArgumentException e) {
           log.warn("upload rejected: {}", e.getMessage());
           failed = true;
-          reply.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage())
-              .asRuntimeException());
+          reply.onError(
+              Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
           return;
         } catch (IOException e) {
           failed = true;
-          reply.onError(Status.INTERNAL.withDescription("the head could not store a package: "
-              + e.getMessage()).asRuntimeException());
+          reply.onError(
+              Status.INTERNAL
+                  .withDescription("the head could not store a package: " + e.getMessage())
+                  .asRuntimeException());
           return;
         }
         reply.onNext(UploadPackageReply.newBuilder().setAlreadyPresent(present).build());
@@ -116,10 +120,12 @@ public final class PackageStreams {
    * look-up may index the head's class path).
    */
   public void send(DownloadPackageRequest req, StreamObserver<PackageChunk> out) {
-    int chunk = req.getMaxChunkBytes() > 0
-        ? Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes()) : MAX_CHUNK_BYTES;
-    Sender sender = new Sender(req.getSha256(), chunk,
-        (ServerCallStreamObserver<PackageChunk>) out);
+    int chunk =
+        req.getMaxChunkBytes() > 0
+            ? Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes())
+            : MAX_CHUNK_BYTES;
+    Sender sender =
+        new Sender(req.getSha256(), chunk, (ServerCallStreamObserver<PackageChunk>) out);
     sender.out.setOnCancelHandler(sender::cancelled);
     sender.out.setOnReadyHandler(sender::send);
     Thread.ofVirtual().name("sluice-package-download").start(sender::open);
@@ -157,8 +163,9 @@ public final class PackageStreams {
         }
         failure = Status.NOT_FOUND.withDescription("the head has no package " + sha256);
       } catch (IOException | RuntimeException e) {
-        failure = Status.INTERNAL.withDescription("the head cannot read package " + sha256 + ": "
-            + e.getMessage());
+        failure =
+            Status.INTERNAL.withDescription(
+                "the head cannot read package " + sha256 + ": " + e.getMessage());
       }
       synchronized (this) {
         if (!done) {
@@ -174,7 +181,7 @@ public final class PackageStreams {
 
     private synchronized void send() {
       if (in == null) {
-        return;  // not open yet: open() sends
+        return; // not open yet: open() sends
       }
       try {
         while (!done && out.isReady()) {
@@ -195,8 +202,10 @@ public final class PackageStreams {
         if (!done) {
           finish();
           try {
-            out.onError(Status.INTERNAL.withDescription("sending package " + sha256
-                + " failed: " + e).asRuntimeException());
+            out.onError(
+                Status.INTERNAL
+                    .withDescription("sending package " + sha256 + " failed: " + e)
+                    .asRuntimeException());
           } catch (RuntimeException ignored) {
             // the downloader is gone
           }

@@ -35,17 +35,21 @@ public final class PackageUploader {
   public PackageUploader(Channel channel, int maxMessageBytes) {
     this.blocking = ControlServiceGrpc.newBlockingStub(channel);
     this.async = ControlServiceGrpc.newStub(channel);
-    this.chunkBytes = Math.max(4096, Math.min(PackageStreams.MAX_CHUNK_BYTES,
-        maxMessageBytes / 2));
+    this.chunkBytes = Math.max(4096, Math.min(PackageStreams.MAX_CHUNK_BYTES, maxMessageBytes / 2));
   }
 
   /** Uploads the packages the head does not have; returns how many were sent. */
   public int uploadMissing(List<CodePackager.CodePackage> packages) throws IOException {
-    Map<String, CodePackager.CodePackage> byName = packages.stream().collect(Collectors.toMap(
-        CodePackager.CodePackage::sha256, Function.identity(), (a, b) -> a));
-    List<String> missing = blocking.withDeadlineAfter(60, TimeUnit.SECONDS)
-        .hasPackages(HasPackagesRequest.newBuilder().addAllSha256(byName.keySet()).build())
-        .getMissingList();
+    Map<String, CodePackager.CodePackage> byName =
+        packages.stream()
+            .collect(
+                Collectors.toMap(
+                    CodePackager.CodePackage::sha256, Function.identity(), (a, b) -> a));
+    List<String> missing =
+        blocking
+            .withDeadlineAfter(60, TimeUnit.SECONDS)
+            .hasPackages(HasPackagesRequest.newBuilder().addAllSha256(byName.keySet()).build())
+            .getMissingList();
     for (String name : missing) {
       upload(byName.get(name));
     }
@@ -57,34 +61,37 @@ public final class PackageUploader {
     CompletableFuture<UploadPackageReply> result = new CompletableFuture<>();
     Object ready = new Object();
     ClientCallStreamObserver<PackageChunk>[] stream = new ClientCallStreamObserver[1];
-    async.withDeadlineAfter(10, TimeUnit.MINUTES).uploadPackage(
-        new ClientResponseObserver<PackageChunk, UploadPackageReply>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<PackageChunk> requests) {
-            stream[0] = requests;
-            requests.setOnReadyHandler(() -> {
-              synchronized (ready) {
-                ready.notifyAll();
+    async
+        .withDeadlineAfter(10, TimeUnit.MINUTES)
+        .uploadPackage(
+            new ClientResponseObserver<PackageChunk, UploadPackageReply>() {
+              @Override
+              public void beforeStart(ClientCallStreamObserver<PackageChunk> requests) {
+                stream[0] = requests;
+                requests.setOnReadyHandler(
+                    () -> {
+                      synchronized (ready) {
+                        ready.notifyAll();
+                      }
+                    });
               }
+
+              @Override
+              public void onNext(UploadPackageReply reply) {
+                result.complete(reply);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                result.completeExceptionally(t);
+                synchronized (ready) {
+                  ready.notifyAll();
+                }
+              }
+
+              @Override
+              public void onCompleted() {}
             });
-          }
-
-          @Override
-          public void onNext(UploadPackageReply reply) {
-            result.complete(reply);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            result.completeExceptionally(t);
-            synchronized (ready) {
-              ready.notifyAll();
-            }
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
     ClientCallStreamObserver<PackageChunk> out = stream[0];
     long size = Files.size(p.file());
     try (InputStream in = Files.newInputStream(p.file())) {
@@ -117,19 +124,26 @@ public final class PackageUploader {
     try {
       result.get(10, TimeUnit.MINUTES);
     } catch (ExecutionException e) {
-      throw new IOException("the head refused package " + p.sha256() + " (" + p.source() + "): "
-          + e.getCause().getMessage(), e.getCause());
+      throw new IOException(
+          "the head refused package "
+              + p.sha256()
+              + " ("
+              + p.source()
+              + "): "
+              + e.getCause().getMessage(),
+          e.getCause());
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new IOException("uploading package " + p.sha256() + " (" + p.source()
-          + ") timed out", e);
+      throw new IOException(
+          "uploading package " + p.sha256() + " (" + p.source() + ") timed out", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while uploading " + p.source(), e);
     }
   }
 
-  private static void awaitReady(ClientCallStreamObserver<PackageChunk> out, Object ready,
-      CompletableFuture<?> result) throws IOException {
+  private static void awaitReady(
+      ClientCallStreamObserver<PackageChunk> out, Object ready, CompletableFuture<?> result)
+      throws IOException {
     synchronized (ready) {
       while (!out.isReady() && !result.isDone()) {
         try {

@@ -41,16 +41,17 @@ public final class Errors {
   }
 
   /**
-   * Describes an application exception thrown by a task. {@code message} names the function,
-   * task and node; the exception is kept serialized, and as class, message and stack text for
-   * when its class cannot be rebuilt on the reading side.
+   * Describes an application exception thrown by a task. {@code message} names the function, task
+   * and node; the exception is kept serialized, and as class, message and stack text for when its
+   * class cannot be rebuilt on the reading side.
    */
   public static ErrorInfo applicationError(String message, Throwable t) {
-    ErrorInfo.Builder b = ErrorInfo.newBuilder()
-        .setType(ErrorType.TASK_EXECUTION_EXCEPTION)
-        .setMessage(message)
-        .setExceptionClass(t.getClass().getName())
-        .setStackTrace(stackTrace(t));
+    ErrorInfo.Builder b =
+        ErrorInfo.newBuilder()
+            .setType(ErrorType.TASK_EXECUTION_EXCEPTION)
+            .setMessage(message)
+            .setExceptionClass(t.getClass().getName())
+            .setStackTrace(stackTrace(t));
     if (t.getMessage() != null) {
       b.setExceptionMessage(t.getMessage());
     }
@@ -89,19 +90,21 @@ public final class Errors {
 
   private static Throwable rebuildCause(ErrorInfo e, List<String> allowList) {
     if (!e.getSerializedException().isEmpty()) {
-      Throwable t = ThrowableCodec.deserializeThrowable(
-          e.getSerializedException().toByteArray(), allowList);
+      Throwable t =
+          ThrowableCodec.deserializeThrowable(e.getSerializedException().toByteArray(), allowList);
       if (t != null) {
         return t;
       }
     }
-    return new RemoteException(e.getExceptionClass(),
-        e.getExceptionMessage().isEmpty() ? null : e.getExceptionMessage(), e.getStackTrace());
+    return new RemoteException(
+        e.getExceptionClass(),
+        e.getExceptionMessage().isEmpty() ? null : e.getExceptionMessage(),
+        e.getStackTrace());
   }
 
   /** The exception for a {@code get} that timed out. */
   public static GetTimeoutException timeout(Object what, java.time.Duration timeout) {
-    return new GetTimeoutException("timed out after " + timeout.toMillis() + " ms waiting for "
-        + what);
+    return new GetTimeoutException(
+        "timed out after " + timeout.toMillis() + " ms waiting for " + what);
   }
 }

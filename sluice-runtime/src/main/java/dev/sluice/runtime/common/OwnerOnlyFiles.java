@@ -15,11 +15,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Creates the files and directories of a Sluice process (object store files, extent tables,
- * spilled objects, session and log directories, logs, records) readable and writable by the
- * owning user only: {@code rw-------} files and {@code rwx------} directories, set as they are
- * created (never widened first and narrowed after). On a file system without POSIX permissions
- * they are created with its defaults. Stateless; any thread.
+ * Creates the files and directories of a Sluice process (object store files, extent tables, spilled
+ * objects, session and log directories, logs, records) readable and writable by the owning user
+ * only: {@code rw-------} files and {@code rwx------} directories, set as they are created (never
+ * widened first and narrowed after). On a file system without POSIX permissions they are created
+ * with its defaults. Stateless; any thread.
  */
 public final class OwnerOnlyFiles {
   private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
@@ -32,7 +32,8 @@ public final class OwnerOnlyFiles {
   }
 
   private static FileAttribute<?>[] fileAttrs(Path path) {
-    return posix(path) ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)}
+    return posix(path)
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)}
         : new FileAttribute<?>[0];
   }
 
@@ -48,7 +49,8 @@ public final class OwnerOnlyFiles {
 
   /** Creates the directory {@code dir} (its parent must exist), owner-only. */
   public static Path createDirectory(Path dir) throws IOException {
-    return posix(dir) ? Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR))
+    return posix(dir)
+        ? Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(DIR))
         : Files.createDirectory(dir);
   }
 
@@ -58,17 +60,21 @@ public final class OwnerOnlyFiles {
   }
 
   /**
-   * An output stream to {@code file}, created owner-only (or truncated if it exists), as
-   * {@link Files#newOutputStream} with no options.
+   * An output stream to {@code file}, created owner-only (or truncated if it exists), as {@link
+   * Files#newOutputStream} with no options.
    */
   public static OutputStream newOutputStream(Path file) throws IOException {
-    return Channels.newOutputStream(open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE));
+    return Channels.newOutputStream(
+        open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE));
   }
 
   /**
-   * Makes sure {@code file} exists, creating it (empty, owner-only) if not: for a log that a
-   * child process then appends to. Returns {@code file}.
+   * Makes sure {@code file} exists, creating it (empty, owner-only) if not: for a log that a child
+   * process then appends to. Returns {@code file}.
    */
   public static Path ensureFile(Path file) throws IOException {
     try {

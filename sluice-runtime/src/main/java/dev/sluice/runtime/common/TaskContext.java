@@ -7,10 +7,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The task some code runs in: its id and attempt, and the counters that derive the ids of the
- * tasks and objects it creates. Ids are deterministic per task: the k-th child of a task has the
- * same id in every attempt, which is what makes retries and lineage reconstruction land on the
- * same objects. Thread-safe.
+ * The task some code runs in: its id and attempt, and the counters that derive the ids of the tasks
+ * and objects it creates. Ids are deterministic per task: the k-th child of a task has the same id
+ * in every attempt, which is what makes retries and lineage reconstruction land on the same
+ * objects. Thread-safe.
  */
 public final class TaskContext {
   private final TaskId taskId;

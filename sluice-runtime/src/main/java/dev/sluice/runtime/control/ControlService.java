@@ -6,23 +6,19 @@ import dev.sluice.NodeId;
 import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.code.PackageStreams;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.AddJobReply;
+import dev.sluice.runtime.rpc.proto.AddJobRequest;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
 import dev.sluice.runtime.rpc.proto.FinishJobReply;
 import dev.sluice.runtime.rpc.proto.FinishJobRequest;
+import dev.sluice.runtime.rpc.proto.GetAllNodesReply;
+import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
 import dev.sluice.runtime.rpc.proto.GetJobRequest;
 import dev.sluice.runtime.rpc.proto.HasPackagesReply;
 import dev.sluice.runtime.rpc.proto.HasPackagesRequest;
 import dev.sluice.runtime.rpc.proto.JobInfo;
-import dev.sluice.runtime.rpc.proto.PackageChunk;
-import dev.sluice.runtime.rpc.proto.PackageStatsReply;
-import dev.sluice.runtime.rpc.proto.PackageStatsRequest;
-import dev.sluice.runtime.rpc.proto.UploadPackageReply;
-import dev.sluice.runtime.rpc.proto.AddJobReply;
-import dev.sluice.runtime.rpc.proto.AddJobRequest;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import dev.sluice.runtime.rpc.proto.GetAllNodesReply;
-import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.KvGetReply;
 import dev.sluice.runtime.rpc.proto.KvGetRequest;
 import dev.sluice.runtime.rpc.proto.KvPutReply;
@@ -30,13 +26,17 @@ import dev.sluice.runtime.rpc.proto.KvPutRequest;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
+import dev.sluice.runtime.rpc.proto.PackageChunk;
+import dev.sluice.runtime.rpc.proto.PackageStatsReply;
+import dev.sluice.runtime.rpc.proto.PackageStatsRequest;
 import dev.sluice.runtime.rpc.proto.RegisterNodeReply;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeReply;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UploadPackageReply;
 import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.Server;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -63,9 +63,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: handlers run on the transport threads and only touch concurrent maps, except that
  * package look-ups that may have to index the head's class path run on virtual threads; one
- * scheduler thread checks heartbeats and marks silent nodes dead. Node entries are replaced
- * whole (immutable protos), and a change is published to watchers under {@code watchLock} so
- * that a new watcher never misses one.
+ * scheduler thread checks heartbeats and marks silent nodes dead. Node entries are replaced whole
+ * (immutable protos), and a change is published to watchers under {@code watchLock} so that a new
+ * watcher never misses one.
  */
 public final class ControlService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ControlService.class);
@@ -74,13 +74,16 @@ public final class ControlService implements AutoCloseable {
   private final Map<String, ByteString> kv = new ConcurrentHashMap<>();
   private final Map<JobId, JobInfo> jobs = new ConcurrentHashMap<>();
   private final FinishedJobs finishedJobs = new FinishedJobs();
+
   /** Null when this control service keeps no packages (then package RPCs fail). */
   private final PackageStore packages;
+
   private final PackageStreams packageStreams;
+
   /**
-   * The last job id given out, as a number: it starts at a random value, so that job ids (and
-   * with them every task and object id) of different clusters and sessions differ, and counts up
-   * from there, so that ids within one cluster never repeat.
+   * The last job id given out, as a number: it starts at a random value, so that job ids (and with
+   * them every task and object id) of different clusters and sessions differ, and counts up from
+   * there, so that ids within one cluster never repeat.
    */
   /**
    * Job numbers count up from a random start in [1, 2^30], so they differ across sessions and
@@ -88,10 +91,13 @@ public final class ControlService implements AutoCloseable {
    */
   private final AtomicInteger jobCounter =
       new AtomicInteger(1 + new SecureRandom().nextInt(1 << 30));
+
   private final Duration nodeTimeout;
+
   /** Cluster-wide garbage collection rounds started so far (see {@link #startGcRound}). */
   private final java.util.concurrent.atomic.AtomicLong gcRound =
       new java.util.concurrent.atomic.AtomicLong();
+
   private final java.util.concurrent.atomic.AtomicLong gcRoundStartedNanos =
       new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - GC_ROUND_INTERVAL_NANOS);
   private final ScheduledExecutorService healthChecker;
@@ -104,11 +110,11 @@ public final class ControlService implements AutoCloseable {
       java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
   /**
-   * A node's store is short of room and asked its own processes to collect garbage; objects in
-   * it may also be held by unreachable refs in owners on other nodes, which only collect when
-   * their own heaps fill. A new round, announced in every heartbeat reply, has every node ask its
-   * processes too (Ray's owners free such objects by reference counting at once; a Java owner
-   * needs its collector to run).
+   * A node's store is short of room and asked its own processes to collect garbage; objects in it
+   * may also be held by unreachable refs in owners on other nodes, which only collect when their
+   * own heaps fill. A new round, announced in every heartbeat reply, has every node ask its
+   * processes too (Ray's owners free such objects by reference counting at once; a Java owner needs
+   * its collector to run).
    */
   private void startGcRound() {
     long now = System.nanoTime();
@@ -123,21 +129,23 @@ public final class ControlService implements AutoCloseable {
     volatile long lastHeartbeatNanos = System.nanoTime();
   }
 
-  private ControlService(RpcFactory rpc, String bindHost, int port, Duration nodeTimeout,
-      PackageStore packages) throws IOException {
+  private ControlService(
+      RpcFactory rpc, String bindHost, int port, Duration nodeTimeout, PackageStore packages)
+      throws IOException {
     this.nodeTimeout = nodeTimeout;
     this.packages = packages;
     this.packageStreams = packages == null ? null : new PackageStreams(packages);
     this.server = rpc.startServer(bindHost, port, List.of(new Handler()));
-    this.healthChecker = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().name("sluice-control-health").factory());
+    this.healthChecker =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sluice-control-health").factory());
     long period = Math.max(100, nodeTimeout.toMillis() / 4);
     healthChecker.scheduleAtFixedRate(this::checkHealth, period, period, TimeUnit.MILLISECONDS);
   }
 
   /** Starts a control service at {@code bindHost:port} (0 picks a free port). */
-  public static ControlService start(RpcFactory rpc, String bindHost, int port, Duration nodeTimeout)
-      throws IOException {
+  public static ControlService start(
+      RpcFactory rpc, String bindHost, int port, Duration nodeTimeout) throws IOException {
     return start(rpc, bindHost, port, nodeTimeout, null);
   }
 
@@ -145,8 +153,9 @@ public final class ControlService implements AutoCloseable {
    * Starts a control service at {@code bindHost:port} (0 picks a free port) that keeps code
    * packages in {@code packages} (null: none, and jobs must use their nodes' class path).
    */
-  public static ControlService start(RpcFactory rpc, String bindHost, int port,
-      Duration nodeTimeout, PackageStore packages) throws IOException {
+  public static ControlService start(
+      RpcFactory rpc, String bindHost, int port, Duration nodeTimeout, PackageStore packages)
+      throws IOException {
     ControlService cs = new ControlService(rpc, bindHost, port, nodeTimeout, packages);
     log.info("control service listening on {}:{}", bindHost, cs.port());
     return cs;
@@ -175,8 +184,12 @@ public final class ControlService implements AutoCloseable {
       publishLocked(e.info);
     }
     String what = "node {} ({}:{}) is dead: {}";
-    Object[] args = {NodeId.fromBytes(e.info.getNodeId().toByteArray()),
-        e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(), reason};
+    Object[] args = {
+      NodeId.fromBytes(e.info.getNodeId().toByteArray()),
+      e.info.getNodeManager().getHost(),
+      e.info.getNodeManager().getPort(),
+      reason
+    };
     if (leftOnPurpose) {
       log.info(what, args);
     } else {
@@ -213,20 +226,33 @@ public final class ControlService implements AutoCloseable {
       NodeId id = NodeId.fromBytes(req.getNode().getNodeId().toByteArray());
       NodeEntry old = nodes.get(id);
       if (old != null && !old.info.getAlive()) {
-        out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("node " + id
-            + " was marked dead (" + old.info.getDeathReason() + "); a node that comes back must"
-            + " start as a new node").asRuntimeException());
+        out.onError(
+            io.grpc.Status.FAILED_PRECONDITION
+                .withDescription(
+                    "node "
+                        + id
+                        + " was marked dead ("
+                        + old.info.getDeathReason()
+                        + "); a node that comes back must"
+                        + " start as a new node")
+                .asRuntimeException());
         return;
       }
       NodeEntry e = new NodeEntry();
       synchronized (watchLock) {
-        e.info = req.getNode().toBuilder().setAlive(true)
-            .putAllResourcesAvailable(req.getNode().getResourcesTotalMap()).build();
+        e.info =
+            req.getNode().toBuilder()
+                .setAlive(true)
+                .putAllResourcesAvailable(req.getNode().getResourcesTotalMap())
+                .build();
         nodes.put(id, e);
         publishLocked(e.info);
       }
-      log.info("node {} registered at {}:{}, resources {}", id,
-          e.info.getNodeManager().getHost(), e.info.getNodeManager().getPort(),
+      log.info(
+          "node {} registered at {}:{}, resources {}",
+          id,
+          e.info.getNodeManager().getHost(),
+          e.info.getNodeManager().getPort(),
           e.info.getResourcesTotalMap());
       out.onNext(RegisterNodeReply.getDefaultInstance());
       out.onCompleted();
@@ -237,15 +263,20 @@ public final class ControlService implements AutoCloseable {
       NodeEntry e = nodes.get(NodeId.fromBytes(req.getNodeId().toByteArray()));
       if (e != null && e.info.getAlive()) {
         e.lastHeartbeatNanos = System.nanoTime();
-        e.info = e.info.toBuilder().clearResourcesAvailable()
-            .putAllResourcesAvailable(req.getResourcesAvailableMap()).setLoad(req.getLoad())
-            .build();
+        e.info =
+            e.info.toBuilder()
+                .clearResourcesAvailable()
+                .putAllResourcesAvailable(req.getResourcesAvailableMap())
+                .setLoad(req.getLoad())
+                .build();
       }
       if (req.getGcRequested() && e != null) {
         startGcRound();
       }
-      NodeHeartbeatReply.Builder reply = NodeHeartbeatReply.newBuilder()
-          .setUnknownNode(e == null || !e.info.getAlive()).setGcRound(gcRound.get());
+      NodeHeartbeatReply.Builder reply =
+          NodeHeartbeatReply.newBuilder()
+              .setUnknownNode(e == null || !e.info.getAlive())
+              .setGcRound(gcRound.get());
       long finished = finishedJobs.count();
       if (req.getFinishedJobsSeen() < finished) {
         reply.addAllFinishedJobs(finishedJobs.after(req.getFinishedJobsSeen()));
@@ -297,24 +328,40 @@ public final class ControlService implements AutoCloseable {
     private void addJobNow(AddJobRequest req, StreamObserver<AddJobReply> out) {
       if (req.getCodePackagesCount() > 0) {
         try {
-          List<String> missing = packages == null ? req.getCodePackagesList()
-              : packages.missing(req.getCodePackagesList());
+          List<String> missing =
+              packages == null
+                  ? req.getCodePackagesList()
+                  : packages.missing(req.getCodePackagesList());
           if (!missing.isEmpty()) {
-            out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("the job's code "
-                + "packages " + missing + " were not uploaded").asRuntimeException());
+            out.onError(
+                io.grpc.Status.FAILED_PRECONDITION
+                    .withDescription(
+                        "the job's code " + "packages " + missing + " were not uploaded")
+                    .asRuntimeException());
             return;
           }
         } catch (IOException e) {
-          out.onError(io.grpc.Status.INTERNAL.withDescription("cannot check the job's packages: "
-              + e.getMessage()).asRuntimeException());
+          out.onError(
+              io.grpc.Status.INTERNAL
+                  .withDescription("cannot check the job's packages: " + e.getMessage())
+                  .asRuntimeException());
           return;
         }
       }
       JobId job = JobId.of(jobCounter.incrementAndGet());
-      jobs.put(job, JobInfo.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
-          .addAllCodePackages(req.getCodePackagesList()).build());
-      log.info("job {} started by driver at {}:{} ({})", job.hex(), req.getDriver().getHost(),
-          req.getDriver().getPort(), req.getCodePackagesCount() == 0 ? "nodes' own code"
+      jobs.put(
+          job,
+          JobInfo.newBuilder()
+              .setJobId(ByteString.copyFrom(job.toBytes()))
+              .addAllCodePackages(req.getCodePackagesList())
+              .build());
+      log.info(
+          "job {} started by driver at {}:{} ({})",
+          job.hex(),
+          req.getDriver().getHost(),
+          req.getDriver().getPort(),
+          req.getCodePackagesCount() == 0
+              ? "nodes' own code"
               : req.getCodePackagesCount() + " code packages");
       out.onNext(AddJobReply.newBuilder().setJobId(ByteString.copyFrom(job.toBytes())).build());
       out.onCompleted();
@@ -323,8 +370,10 @@ public final class ControlService implements AutoCloseable {
     @Override
     public void finishJob(FinishJobRequest req, StreamObserver<FinishJobReply> out) {
       if (finishedJobs.finish(req.getJobId())) {
-        log.info("job {} finished ({}): every node frees its objects",
-            java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()), req.getReason());
+        log.info(
+            "job {} finished ({}): every node frees its objects",
+            java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()),
+            req.getReason());
       }
       out.onNext(FinishJobReply.getDefaultInstance());
       out.onCompleted();
@@ -333,8 +382,10 @@ public final class ControlService implements AutoCloseable {
     @Override
     public void getJob(GetJobRequest req, StreamObserver<GetJobReply> out) {
       JobInfo info = jobs.get(JobId.fromBytes(req.getJobId().toByteArray()));
-      out.onNext(info == null ? GetJobReply.getDefaultInstance()
-          : GetJobReply.newBuilder().setFound(true).setJob(info).build());
+      out.onNext(
+          info == null
+              ? GetJobReply.getDefaultInstance()
+              : GetJobReply.newBuilder().setFound(true).setJob(info).build());
       out.onCompleted();
     }
 
@@ -343,16 +394,23 @@ public final class ControlService implements AutoCloseable {
       if (noPackages(out)) {
         return;
       }
-      Thread.ofVirtual().name("sluice-has-packages").start(() -> {
-        try {
-          out.onNext(HasPackagesReply.newBuilder().addAllMissing(
-              packages.missing(req.getSha256List())).build());
-          out.onCompleted();
-        } catch (IOException | RuntimeException e) {
-          out.onError(io.grpc.Status.INTERNAL.withDescription("cannot index the head's packages: "
-              + e.getMessage()).asRuntimeException());
-        }
-      });
+      Thread.ofVirtual()
+          .name("sluice-has-packages")
+          .start(
+              () -> {
+                try {
+                  out.onNext(
+                      HasPackagesReply.newBuilder()
+                          .addAllMissing(packages.missing(req.getSha256List()))
+                          .build());
+                  out.onCompleted();
+                } catch (IOException | RuntimeException e) {
+                  out.onError(
+                      io.grpc.Status.INTERNAL
+                          .withDescription("cannot index the head's packages: " + e.getMessage())
+                          .asRuntimeException());
+                }
+              });
     }
 
     @Override
@@ -381,10 +439,14 @@ public final class ControlService implements AutoCloseable {
 
     @Override
     public void getPackageStats(PackageStatsRequest req, StreamObserver<PackageStatsReply> out) {
-      out.onNext(packages == null ? PackageStatsReply.getDefaultInstance()
-          : PackageStatsReply.newBuilder().setUploads(packages.uploads())
-              .setDownloads(packages.downloads())
-              .setRejectedUploads(packages.rejectedUploads()).build());
+      out.onNext(
+          packages == null
+              ? PackageStatsReply.getDefaultInstance()
+              : PackageStatsReply.newBuilder()
+                  .setUploads(packages.uploads())
+                  .setDownloads(packages.downloads())
+                  .setRejectedUploads(packages.rejectedUploads())
+                  .build());
       out.onCompleted();
     }
 
@@ -392,8 +454,10 @@ public final class ControlService implements AutoCloseable {
       if (packages != null) {
         return false;
       }
-      out.onError(io.grpc.Status.FAILED_PRECONDITION.withDescription("this control service "
-          + "keeps no code packages").asRuntimeException());
+      out.onError(
+          io.grpc.Status.FAILED_PRECONDITION
+              .withDescription("this control service " + "keeps no code packages")
+              .asRuntimeException());
       return true;
     }
 
@@ -407,9 +471,10 @@ public final class ControlService implements AutoCloseable {
     @Override
     public void kvGet(KvGetRequest req, StreamObserver<KvGetReply> out) {
       ByteString v = kv.get(req.getKey());
-      out.onNext(v == null
-          ? KvGetReply.getDefaultInstance()
-          : KvGetReply.newBuilder().setFound(true).setValue(v).build());
+      out.onNext(
+          v == null
+              ? KvGetReply.getDefaultInstance()
+              : KvGetReply.newBuilder().setFound(true).setValue(v).build());
       out.onCompleted();
     }
   }

@@ -9,8 +9,8 @@ import java.util.Set;
 /**
  * The control service's record of finished jobs (their driver shut down, exited or died), in the
  * order they finished. Nodes learn of them through heartbeats: each reports how many it has seen
- * and gets the rest ({@link #after}), then frees their objects (Ray: objects fate-share with
- * their owner). Thread-safe: every method is {@code synchronized}.
+ * and gets the rest ({@link #after}), then frees their objects (Ray: objects fate-share with their
+ * owner). Thread-safe: every method is {@code synchronized}.
  */
 final class FinishedJobs {
   private final List<ByteString> inOrder = new ArrayList<>();

@@ -14,11 +14,11 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Sends the reference table's borrower updates to the owners of borrowed objects
- * ({@code UpdateBorrowers}, DESIGN "Reference counting"), one update per call.
+ * Sends the reference table's borrower updates to the owners of borrowed objects ({@code
+ * UpdateBorrowers}, DESIGN "Reference counting"), one update per call.
  *
- * <p>Threads: any thread (the reference table calls it from user, task and cleaner threads);
- * never blocks; the returned futures complete on transport threads.
+ * <p>Threads: any thread (the reference table calls it from user, task and cleaner threads); never
+ * blocks; the returned futures complete on transport threads.
  */
 final class BorrowerUpdateSender implements ReferenceCounter.BorrowerUpdates {
   private final ChannelPool channels;
@@ -30,29 +30,33 @@ final class BorrowerUpdateSender implements ReferenceCounter.BorrowerUpdates {
   @Override
   public CompletableFuture<Void> send(Address owner, ObjectId id, Address borrower, int delta) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    UpdateBorrowersRequest req = UpdateBorrowersRequest.newBuilder()
-        .addUpdates(BorrowerUpdate.newBuilder()
-            .setObjectId(ByteString.copyFrom(id.toBytes()))
-            .setBorrowerWorkerId(borrower.getWorkerId())
-            .setBorrowerNodeId(borrower.getNodeId())
-            .setDelta(delta))
-        .build();
+    UpdateBorrowersRequest req =
+        UpdateBorrowersRequest.newBuilder()
+            .addUpdates(
+                BorrowerUpdate.newBuilder()
+                    .setObjectId(ByteString.copyFrom(id.toBytes()))
+                    .setBorrowerWorkerId(borrower.getWorkerId())
+                    .setBorrowerNodeId(borrower.getNodeId())
+                    .setDelta(delta))
+            .build();
     try {
       CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(owner)))
-          .updateBorrowers(req, new StreamObserver<>() {
-            @Override
-            public void onNext(UpdateBorrowersReply reply) {}
+          .updateBorrowers(
+              req,
+              new StreamObserver<>() {
+                @Override
+                public void onNext(UpdateBorrowersReply reply) {}
 
-            @Override
-            public void onError(Throwable t) {
-              done.completeExceptionally(t);
-            }
+                @Override
+                public void onError(Throwable t) {
+                  done.completeExceptionally(t);
+                }
 
-            @Override
-            public void onCompleted() {
-              done.complete(null);
-            }
-          });
+                @Override
+                public void onCompleted() {
+                  done.complete(null);
+                }
+              });
     } catch (RuntimeException e) {
       done.completeExceptionally(e);
     }

@@ -55,18 +55,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The library inside every driver and worker process (DESIGN "Core worker"): this process's
- * {@link SluiceRuntime}. It wires the parts and delegates to them. Owner side: submits tasks
- * ({@link TaskSpecFactory}, the submitter), owns their return objects and {@code put}s
- * ({@link ObjectEncoder}), reads objects ({@link ObjectResolver}, {@link Waiter}) and answers
- * other processes asking for those objects ({@link CoreWorkerGrpcService}). Executor side (in
- * workers): runs pushed tasks through its {@link TaskReceiver}, which reaches this process
- * through {@link ExecutorEnvironment}.
+ * The library inside every driver and worker process (DESIGN "Core worker"): this process's {@link
+ * SluiceRuntime}. It wires the parts and delegates to them. Owner side: submits tasks ({@link
+ * TaskSpecFactory}, the submitter), owns their return objects and {@code put}s ({@link
+ * ObjectEncoder}), reads objects ({@link ObjectResolver}, {@link Waiter}) and answers other
+ * processes asking for those objects ({@link CoreWorkerGrpcService}). Executor side (in workers):
+ * runs pushed tasks through its {@link TaskReceiver}, which reaches this process through {@link
+ * ExecutorEnvironment}.
  *
  * <p>Threads: API calls come from user threads; RPC handlers and RPC callbacks run on transport
- * threads and never block; one timer thread serves the submitter and the idle collection;
- * workers have one task execution thread. The current task is an inheritable thread-local
- * ({@link CurrentTask}), so threads a task starts submit as that task.
+ * threads and never block; one timer thread serves the submitter and the idle collection; workers
+ * have one task execution thread. The current task is an inheritable thread-local ({@link
+ * CurrentTask}), so threads a task starts submit as that task.
  */
 public final class CoreWorker implements SluiceRuntime {
 
@@ -87,8 +87,10 @@ public final class CoreWorker implements SluiceRuntime {
   private final TaskCanceller canceller;
   private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
+
   /** Workers only: runs queued children of a blocked task inline (null in drivers). */
   private final JoinHelper joins;
+
   private final CurrentTask currentTask;
   private final RefGuard guard;
   private final ObjectEncoder encoder;
@@ -97,6 +99,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final Waiter waiter;
   private final ExecutorEnvironment env;
   private volatile boolean shutdown;
+
   /** Timer thread only: tasks finished when the idle collection last ran. */
   private long tasksAtLastIdleGc = -1;
 
@@ -112,29 +115,33 @@ public final class CoreWorker implements SluiceRuntime {
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, ObjectStoreService localStore) {
     this.options = options;
     this.channels = new ChannelPool(rpc);
-    this.serializer = new ObjectSerializer(options.serializationAllowList(), new RefCodec() {
-      @Override
-      public byte[] encode(ObjectRef<?> ref) {
-        ObjectRefImpl<?> r = (ObjectRefImpl<?>) ref;
-        refs.noteSerialized(r);
-        return r.encode();
-      }
+    this.serializer =
+        new ObjectSerializer(
+            options.serializationAllowList(),
+            new RefCodec() {
+              @Override
+              public byte[] encode(ObjectRef<?> ref) {
+                ObjectRefImpl<?> r = (ObjectRefImpl<?>) ref;
+                refs.noteSerialized(r);
+                return r.encode();
+              }
 
-      @Override
-      public ObjectRef<?> decode(byte[] encoded) {
-        return refs.newRef(ObjectRefImpl.decodeInfo(encoded));
-      }
+              @Override
+              public ObjectRef<?> decode(byte[] encoded) {
+                return refs.newRef(ObjectRefImpl.decodeInfo(encoded));
+              }
 
-      @Override
-      public Class<?> refClass() {
-        return ObjectRefImpl.class;
-      }
-    });
+              @Override
+              public Class<?> refClass() {
+                return ObjectRefImpl.class;
+              }
+            });
     FunctionDescriptors functions = new FunctionDescriptors(serializer);
-    this.timers = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().name("sluice-core-worker-timer").factory());
-    this.currentTask = new CurrentTask(
-        options.isWorker() ? null : TaskContext.forDriver(options.jobId()));
+    this.timers =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sluice-core-worker-timer").factory());
+    this.currentTask =
+        new CurrentTask(options.isWorker() ? null : TaskContext.forDriver(options.jobId()));
     // The receiver and reference table need this server's address: they join it below.
     CoreWorkerGrpcService service = new CoreWorkerGrpcService(store, options.workerId());
     try {
@@ -143,61 +150,111 @@ public final class CoreWorker implements SluiceRuntime {
       timers.shutdownNow();
       throw new RuntimeStartupException("core worker could not bind " + options.bindHost(), e);
     }
-    this.self = Addresses.of(options.workerId(), options.nodeId(), options.bindHost(),
-        server.getPort());
-    this.sharedStore = localStore != null
-        ? SharedMemoryClient.inProcess(options.nodeId(), localStore,
-            channels.get(options.nodeManagerTarget()), options.nodeManagerTarget())
-        : SharedMemoryClient.map(options.nodeId(), options.objectStoreFile(),
-            options.objectStoreCapacity(), channels.get(options.nodeManagerTarget()),
-            options.nodeManagerTarget(), ByteString.copyFrom(options.workerId().toBytes()));
+    this.self =
+        Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), server.getPort());
+    this.sharedStore =
+        localStore != null
+            ? SharedMemoryClient.inProcess(
+                options.nodeId(),
+                localStore,
+                channels.get(options.nodeManagerTarget()),
+                options.nodeManagerTarget())
+            : SharedMemoryClient.map(
+                options.nodeId(),
+                options.objectStoreFile(),
+                options.objectStoreCapacity(),
+                channels.get(options.nodeManagerTarget()),
+                options.nodeManagerTarget(),
+                ByteString.copyFrom(options.workerId().toBytes()));
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     SharedCopies copies = new SharedCopies(sharedStore, channels, self, nodeWatcher);
-    this.refs = new ReferenceCounter(self, store, new BorrowerUpdateSender(channels),
-        copies::deleteShared);
-    this.taskManager = new TaskManager(store, refs, copies::isLost, copies::deleteCopyAt,
-        (id, where) -> sharedStore.prefetch(id, where));
+    this.refs =
+        new ReferenceCounter(self, store, new BorrowerUpdateSender(channels), copies::deleteShared);
+    this.taskManager =
+        new TaskManager(
+            store,
+            refs,
+            copies::isLost,
+            copies::deleteCopyAt,
+            (id, where) -> sharedStore.prefetch(id, where));
     this.guard = new RefGuard(refs, self);
     ObjectFutures futures = new ObjectFutures(store, refs, channels, guard, options.workerId());
-    this.submitter = new NormalTaskSubmitter(taskManager, channels, self, futures::resolve, timers,
-        this::nodeManagerReachable, new NormalTaskSubmitter.Options(options.nodeManagerTarget(),
-            options.maxTasksInFlightPerWorker(), options.leaseIdleTimeout(),
-            options.maxMessageBytes(), options.unschedulableTimeout()));
+    this.submitter =
+        new NormalTaskSubmitter(
+            taskManager,
+            channels,
+            self,
+            futures::resolve,
+            timers,
+            this::nodeManagerReachable,
+            new NormalTaskSubmitter.Options(
+                options.nodeManagerTarget(),
+                options.maxTasksInFlightPerWorker(),
+                options.leaseIdleTimeout(),
+                options.maxMessageBytes(),
+                options.unschedulableTimeout()));
     taskManager.setResubmitter(submitter::submit);
-    this.canceller = new TaskCanceller(taskManager, submitter, timers,
-        options.cancelGracePeriod());
-    nodeWatcher.onNodeDeath(n -> {
-      submitter.onNodeDied(n.getNodeId());
-      refs.removeBorrowersOnNode(n.getNodeId());
-    });
+    this.canceller = new TaskCanceller(taskManager, submitter, timers, options.cancelGracePeriod());
+    nodeWatcher.onNodeDeath(
+        n -> {
+          submitter.onNodeDied(n.getNodeId());
+          refs.removeBorrowersOnNode(n.getNodeId());
+        });
     if (!options.isWorker()) {
       nodeWatcher.start(); // a worker starts it once registered: see startWatchingNodes
     }
-    this.encoder = new ObjectEncoder(refs, serializer, sharedStore,
-        options.inlineThresholdBytes(), options.maxMessageBytes());
+    this.encoder =
+        new ObjectEncoder(
+            refs,
+            serializer,
+            sharedStore,
+            options.inlineThresholdBytes(),
+            options.maxMessageBytes());
     this.specs = new TaskSpecFactory(functions, refs, encoder, currentTask, self);
-    this.env = new ExecutorEnvironment(options, self, currentTask, encoder, refs, channels,
-        () -> shutdown, this::blocked, ref -> get(ref, null));
+    this.env =
+        new ExecutorEnvironment(
+            options,
+            self,
+            currentTask,
+            encoder,
+            refs,
+            channels,
+            () -> shutdown,
+            this::blocked,
+            ref -> get(ref, null));
     this.receiver = new TaskReceiver(env, serializer);
     service.serve(receiver, refs);
-    this.joins = options.isWorker() ? new JoinHelper(submitter, receiver, taskManager,
-        ByteString.copyFrom(options.nodeId().toBytes())) : null;
-    this.waiter = new Waiter(joins, currentTask, guard, futures, this::blocked,
-        options.isWorker());
-    this.objects = new ObjectResolver(futures, waiter, guard, taskManager, refs, sharedStore,
-        serializer, options.serializationAllowList());
+    this.joins =
+        options.isWorker()
+            ? new JoinHelper(
+                submitter, receiver, taskManager, ByteString.copyFrom(options.nodeId().toBytes()))
+            : null;
+    this.waiter = new Waiter(joins, currentTask, guard, futures, this::blocked, options.isWorker());
+    this.objects =
+        new ObjectResolver(
+            futures,
+            waiter,
+            guard,
+            taskManager,
+            refs,
+            sharedStore,
+            serializer,
+            options.serializationAllowList());
     if (options.isWorker()) {
       submitter.setLeaseRequestDelay(JoinHelper.LEASE_REQUEST_DELAY);
       receiver.start();
-      timers.scheduleWithFixedDelay(this::collectIdleBorrows, IDLE_GC_PERIOD.toMillis(),
-          IDLE_GC_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+      timers.scheduleWithFixedDelay(
+          this::collectIdleBorrows,
+          IDLE_GC_PERIOD.toMillis(),
+          IDLE_GC_PERIOD.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
   }
 
   /**
    * Workers: subscribes to node deaths, once registered with the node manager, so that its
-   * connection to the control service stays off the path to the first task. The subscription
-   * begins with every node's state, so a death before it is not missed.
+   * connection to the control service stays off the path to the first task. The subscription begins
+   * with every node's state, so a death before it is not missed.
    */
   public void startWatchingNodes() {
     nodeWatcher.start();
@@ -225,8 +282,8 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     TaskSpecFactory.NewSpec built = specs.task(function, args, opts);
     TaskSpec spec = built.spec();
-    ObjectRef<R> ref = refs.newRef(
-        ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
+    ObjectRef<R> ref =
+        refs.newRef(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
     taskManager.add(spec, built.argRefs());
     // Large arguments became objects of their own, held from now on by the task.
     Reference.reachabilityFence(built.argObjects());
@@ -235,8 +292,8 @@ public final class CoreWorker implements SluiceRuntime {
   }
 
   @Override
-  public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
-      TaskOptions opts, GeneratorCaller.Kind kind) {
+  public <T> ObjectRefGenerator<T> submitGenerator(
+      Serializable function, Object[] args, TaskOptions opts, GeneratorCaller.Kind kind) {
     checkRunning();
     TaskSpecFactory.NewSpec built = specs.generator(function, args, opts, kind);
     TaskSpec spec = built.spec();
@@ -251,8 +308,11 @@ public final class CoreWorker implements SluiceRuntime {
   public <T> ObjectRef<T> put(T value) {
     checkRunning();
     ObjectId id = currentTask.context().nextPutId();
-    ObjectEncoder.Encoded enc = encoder.encode(id, value, () -> "put value of type "
-        + (value == null ? "null" : value.getClass().getName()));
+    ObjectEncoder.Encoded enc =
+        encoder.encode(
+            id,
+            value,
+            () -> "put value of type " + (value == null ? "null" : value.getClass().getName()));
     // The nested refs are counted as contained before the caller can drop its own refs to them.
     refs.addContained(enc.nested(), false);
     return refs.adopt(id, self, enc.value(), enc.nested());
@@ -275,8 +335,12 @@ public final class CoreWorker implements SluiceRuntime {
     long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
     List<T> out = new ArrayList<>(refs.size());
     for (ObjectRef<T> r : refs) {
-      out.add(get(r, timeout == null ? null
-          : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
+      out.add(
+          get(
+              r,
+              timeout == null
+                  ? null
+                  : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()))));
     }
     return out;
   }
@@ -288,8 +352,8 @@ public final class CoreWorker implements SluiceRuntime {
   }
 
   @Override
-  public <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
-      Duration timeout) {
+  public <A extends Awaitable> AwaitResult<A> waitAny(
+      List<A> items, int numReturns, Duration timeout) {
     checkRunning();
     return waiter.waitAny(items, numReturns, timeout);
   }
@@ -299,14 +363,14 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     ObjectRefImpl<?> r = guard.impl(ref);
     if (!guard.isOwnedHere(r)) {
-      throw new IllegalArgumentException("only the owner of " + ref + " (the process that "
-          + "submitted its task) can cancel it");
+      throw new IllegalArgumentException(
+          "only the owner of " + ref + " (the process that " + "submitted its task) can cancel it");
     }
     TaskId task = ref.id().taskId();
     if (!ref.id().isPut()) {
       canceller.cancel(task, force);
       if (joins != null) {
-        receiver.cancel(task);  // it may be running inline in one of this worker's tasks
+        receiver.cancel(task); // it may be running inline in one of this worker's tasks
       }
     }
   }
@@ -315,16 +379,26 @@ public final class CoreWorker implements SluiceRuntime {
   public RuntimeContext runtimeContext() {
     checkRunning();
     TaskContext ctx = currentTask.context();
-    return new RuntimeContextImpl(ctx.taskId().jobId(), ctx.taskId(), ctx.attemptNumber(),
-        options.nodeId(), options.workerId(), options.isWorker());
+    return new RuntimeContextImpl(
+        ctx.taskId().jobId(),
+        ctx.taskId(),
+        ctx.attemptNumber(),
+        options.nodeId(),
+        options.workerId(),
+        options.isWorker());
   }
 
   @Override
   public ObjectStoreStats objectStoreStats() {
     checkRunning();
     ObjectStoreStatsReply shared = sharedStore.stats();
-    return new ObjectStoreStats(refs.size(), store.size(), shared.getCapacity(),
-        shared.getUsed(), shared.getObjects(), shared.getSpilledBytes(),
+    return new ObjectStoreStats(
+        refs.size(),
+        store.size(),
+        shared.getCapacity(),
+        shared.getUsed(),
+        shared.getObjects(),
+        shared.getSpilledBytes(),
         shared.getSpilledObjects());
   }
 
@@ -337,8 +411,13 @@ public final class CoreWorker implements SluiceRuntime {
     nodeWatcher.close();
     submitter.close();
     refs.close();
-    taskManager.failAll(Errors.error(ErrorType.OWNER_DIED, "Sluice was shut down in the process"
-        + " owning this object (" + env.location() + ") before the task finished"));
+    taskManager.failAll(
+        Errors.error(
+            ErrorType.OWNER_DIED,
+            "Sluice was shut down in the process"
+                + " owning this object ("
+                + env.location()
+                + ") before the task finished"));
     receiver.stop();
     RpcFactory.shutdownQuietly(server);
     timers.shutdownNow();
@@ -356,13 +435,15 @@ public final class CoreWorker implements SluiceRuntime {
 
   /**
    * In an idle worker that still borrows objects, runs a garbage collection: refs the finished
-   * tasks dropped are only released (and their owners told) when the collector finds them, and
-   * an idle worker's heap may not fill for a long time. At most once per period, and never while
-   * a task runs.
+   * tasks dropped are only released (and their owners told) when the collector finds them, and an
+   * idle worker's heap may not fill for a long time. At most once per period, and never while a
+   * task runs.
    */
   private void collectIdleBorrows() {
     long finished = receiver.finishedTasks();
-    if (shutdown || !receiver.isIdle() || refs.numBorrowed() == 0
+    if (shutdown
+        || !receiver.isIdle()
+        || refs.numBorrowed() == 0
         || finished == tasksAtLastIdleGc) {
       return;
     }

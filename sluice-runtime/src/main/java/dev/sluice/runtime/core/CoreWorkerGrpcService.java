@@ -34,11 +34,11 @@ import org.slf4j.LoggerFactory;
  * {@code GetObject} for the objects it owns. Protobuf stops here: each call is turned into a call
  * on the receiver, the reference table or the memory store.
  *
- * <p>The server binds before the receiver and the reference table exist (they need its
- * address), so they are handed over by {@link #serve}, before the address is published.
+ * <p>The server binds before the receiver and the reference table exist (they need its address), so
+ * they are handed over by {@link #serve}, before the address is published.
  *
- * <p>Threads: transport threads; no call blocks ({@code GetObject} answers when the value's
- * future completes, on the completing thread).
+ * <p>Threads: transport threads; no call blocks ({@code GetObject} answers when the value's future
+ * completes, on the completing thread).
  */
 final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(CoreWorkerGrpcService.class);
@@ -72,11 +72,14 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
   }
 
   @Override
-  public void updateBorrowers(UpdateBorrowersRequest req,
-      StreamObserver<UpdateBorrowersReply> out) {
+  public void updateBorrowers(
+      UpdateBorrowersRequest req, StreamObserver<UpdateBorrowersReply> out) {
     for (BorrowerUpdate u : req.getUpdatesList()) {
-      refs.updateBorrowers(ObjectId.fromBytes(u.getObjectId().toByteArray()),
-          u.getBorrowerWorkerId(), u.getBorrowerNodeId(), u.getDelta());
+      refs.updateBorrowers(
+          ObjectId.fromBytes(u.getObjectId().toByteArray()),
+          u.getBorrowerWorkerId(),
+          u.getBorrowerNodeId(),
+          u.getDelta());
     }
     out.onNext(UpdateBorrowersReply.getDefaultInstance());
     out.onCompleted();
@@ -90,8 +93,7 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
   }
 
   @Override
-  public void collectGarbage(CollectGarbageRequest req,
-      StreamObserver<CollectGarbageReply> out) {
+  public void collectGarbage(CollectGarbageRequest req, StreamObserver<CollectGarbageReply> out) {
     // Off the transport thread: the collection frees unreachable refs, whose cleaners then
     // release their objects.
     Thread.ofVirtual().start(System::gc);
@@ -104,17 +106,25 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
     ObjectId id = ObjectId.fromBytes(req.getObjectId().toByteArray());
     CompletableFuture<ObjectValue> f = store.find(id);
     if (f == null) {
-      f = CompletableFuture.completedFuture(Errors.value(Errors.error(ErrorType.OBJECT_LOST,
-          "object " + id + " is unknown to its owner " + workerId
-              + " (never created there, or freed)")));
+      f =
+          CompletableFuture.completedFuture(
+              Errors.value(
+                  Errors.error(
+                      ErrorType.OBJECT_LOST,
+                      "object "
+                          + id
+                          + " is unknown to its owner "
+                          + workerId
+                          + " (never created there, or freed)")));
     }
-    f.whenComplete((v, e) -> {
-      try {
-        out.onNext(GetObjectReply.newBuilder().setValue(v).build());
-        out.onCompleted();
-      } catch (RuntimeException ex) {
-        log.debug("could not answer GetObject for {}: {}", id, ex.toString());
-      }
-    });
+    f.whenComplete(
+        (v, e) -> {
+          try {
+            out.onNext(GetObjectReply.newBuilder().setValue(v).build());
+            out.onCompleted();
+          } catch (RuntimeException ex) {
+            log.debug("could not answer GetObject for {}: {}", id, ex.toString());
+          }
+        });
   }
 }

@@ -27,8 +27,20 @@ import java.util.List;
  * @param unschedulableTimeout how long a task no node can serve waits for one (zero: fails now)
  * @param cancelGracePeriod how long a cancelled task may take to stop before its worker is killed
  */
-public record CoreWorkerOptions(boolean isWorker, JobId jobId, WorkerId workerId, NodeId nodeId,
-    String bindHost, String nodeManagerTarget, List<String> serializationAllowList,
-    int inlineThresholdBytes, int maxMessageBytes, int maxTasksInFlightPerWorker,
-    Duration leaseIdleTimeout, Path objectStoreFile, long objectStoreCapacity,
-    String controlTarget, Duration unschedulableTimeout, Duration cancelGracePeriod) {}
+public record CoreWorkerOptions(
+    boolean isWorker,
+    JobId jobId,
+    WorkerId workerId,
+    NodeId nodeId,
+    String bindHost,
+    String nodeManagerTarget,
+    List<String> serializationAllowList,
+    int inlineThresholdBytes,
+    int maxMessageBytes,
+    int maxTasksInFlightPerWorker,
+    Duration leaseIdleTimeout,
+    Path objectStoreFile,
+    long objectStoreCapacity,
+    String controlTarget,
+    Duration unschedulableTimeout,
+    Duration cancelGracePeriod) {}

@@ -11,6 +11,7 @@ import dev.sluice.runtime.common.TaskContext;
  */
 final class CurrentTask {
   private final InheritableThreadLocal<TaskContext> current = new InheritableThreadLocal<>();
+
   /** The driver's context; null in workers, where only task threads run as a task. */
   private final TaskContext driverContext;
 
@@ -33,8 +34,7 @@ final class CurrentTask {
   }
 
   /**
-   * The context new tasks and objects of the calling thread belong to: its task, else the
-   * driver's.
+   * The context new tasks and objects of the calling thread belong to: its task, else the driver's.
    *
    * @throws IllegalStateException in a worker thread that runs no task
    */

@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
 /**
  * What the executor side ({@link TaskReceiver}) needs from its process: the current task, reading
  * argument objects, encoding return values (registering the task's owner as borrower of the refs
- * nested in them), and the node manager calls a worker makes for its tasks (lending its CPU,
- * giving back the lease of a lost owner).
+ * nested in them), and the node manager calls a worker makes for its tasks (lending its CPU, giving
+ * back the lease of a lost owner).
  *
  * <p>Threads: called by the receiver's task threads, except {@link #ownerConnectionLost}, which
- * runs on the transport thread of the broken task stream and does not block. {@link #lendCpu}
- * calls come in order on one thread and block for the node manager's answer.
+ * runs on the transport thread of the broken task stream and does not block. {@link #lendCpu} calls
+ * come in order on one thread and block for the node manager's answer.
  */
 final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
   private static final Logger log = LoggerFactory.getLogger(ExecutorEnvironment.class);
@@ -44,14 +44,22 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
   private final ReferenceCounter refs;
   private final ChannelPool channels;
   private final BooleanSupplier isShutdown;
+
   /** Told true when the current task starts waiting, false when it stops. */
   private final Consumer<Boolean> blocked;
+
   /** Blocks for the value of a ref, as {@code Sluice.get} does. */
   private final Function<ObjectRefImpl<?>, Object> valueOf;
 
-  ExecutorEnvironment(CoreWorkerOptions options, Address self, CurrentTask currentTask,
-      ObjectEncoder encoder, ReferenceCounter refs, ChannelPool channels,
-      BooleanSupplier isShutdown, Consumer<Boolean> blocked,
+  ExecutorEnvironment(
+      CoreWorkerOptions options,
+      Address self,
+      CurrentTask currentTask,
+      ObjectEncoder encoder,
+      ReferenceCounter refs,
+      ChannelPool channels,
+      BooleanSupplier isShutdown,
+      Consumer<Boolean> blocked,
       Function<ObjectRefImpl<?>, Object> valueOf) {
     this.options = options;
     this.self = self;
@@ -66,8 +74,13 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
 
   @Override
   public String location() {
-    return "node " + options.nodeId() + ", worker " + options.workerId() + " (pid "
-        + ProcessHandle.current().pid() + ")";
+    return "node "
+        + options.nodeId()
+        + ", worker "
+        + options.workerId()
+        + " (pid "
+        + ProcessHandle.current().pid()
+        + ")";
   }
 
   @Override
@@ -101,8 +114,8 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
   }
 
   @Override
-  public EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner,
-      boolean sealLater) {
+  public EncodedReturn encodeReturn(
+      Object value, ObjectId id, Address taskOwner, boolean sealLater) {
     ObjectEncoder.Encoded enc = encoder.encode(id, value, () -> "return value " + id, sealLater);
     List<ReferenceCounter.Nested> nested = enc.nested();
     if (nested.isEmpty()) {
@@ -114,12 +127,13 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
-      log.warn("registering the owner of a return as borrower of its nested refs failed: {}",
+      log.warn(
+          "registering the owner of a return as borrower of its nested refs failed: {}",
           e.toString());
     }
     Reference.reachabilityFence(value);
-    return new EncodedReturn(enc.value(),
-        nested.stream().map(ReferenceCounter.Nested::toInfo).toList(), enc.sealed());
+    return new EncodedReturn(
+        enc.value(), nested.stream().map(ReferenceCounter.Nested::toInfo).toList(), enc.sealed());
   }
 
   @Override
@@ -128,12 +142,15 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
       return;
     }
     // Called from the failed call's context, which is cancelled: the notice must not inherit it.
-    Context.ROOT.run(() -> NodeManagerServiceGrpc.newStub(
-        channels.get(options.nodeManagerTarget())).returnWorker(
-            ReturnWorkerRequest.newBuilder()
-                .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-                .setLeaseId(leaseId).build(),
-            Callbacks.ignoreReply("giving back the lease of a lost owner")));
+    Context.ROOT.run(
+        () ->
+            NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
+                .returnWorker(
+                    ReturnWorkerRequest.newBuilder()
+                        .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
+                        .setLeaseId(leaseId)
+                        .build(),
+                    Callbacks.ignoreReply("giving back the lease of a lost owner")));
   }
 
   @Override
@@ -149,12 +166,16 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
     try {
       NodeManagerServiceGrpc.newBlockingStub(channels.get(options.nodeManagerTarget()))
           .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .notifyWorkerBlocked(WorkerBlockedRequest.newBuilder()
-              .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-              .setBlocked(lend).build());
+          .notifyWorkerBlocked(
+              WorkerBlockedRequest.newBuilder()
+                  .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
+                  .setBlocked(lend)
+                  .build());
     } catch (RuntimeException e) {
-      log.debug("could not tell the node manager this worker is {}: {}",
-          lend ? "blocked" : "running again", e.toString());
+      log.debug(
+          "could not tell the node manager this worker is {}: {}",
+          lend ? "blocked" : "running again",
+          e.toString());
     }
   }
 }

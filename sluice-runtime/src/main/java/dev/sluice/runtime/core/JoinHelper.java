@@ -11,18 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The work-helping rule (DESIGN "Nested tasks"): a task blocked in {@code get} on the result of a
- * child it submitted, while that child is still queued in this process's submitter (no worker
- * has it yet), runs the child itself on the blocked thread, as a fork/join pool's {@code join}
- * runs the task it waits for. A recursive program then runs mostly inside the workers it already
- * has instead of waiting seconds per level for new worker JVMs, and cannot deadlock for want of
- * one.
+ * child it submitted, while that child is still queued in this process's submitter (no worker has
+ * it yet), runs the child itself on the blocked thread, as a fork/join pool's {@code join} runs the
+ * task it waits for. A recursive program then runs mostly inside the workers it already has instead
+ * of waiting seconds per level for new worker JVMs, and cannot deadlock for want of one.
  *
- * <p>Only children that could run on this worker's CPU anyway run inline: CPU-only resources,
- * no node affinity (a soft one naming this node is allowed), not a streaming generator. The child
+ * <p>Only children that could run on this worker's CPU anyway run inline: CPU-only resources, no
+ * node affinity (a soft one naming this node is allowed), not a streaming generator. The child
  * keeps every rule of a pushed task: its own task id and attempt number in {@code
- * runtimeContext()}, retries and lineage through the task manager (its reply is handed to the
- * task manager as a worker's would be), and cancellation (which interrupts the blocked thread
- * only for the child's run).
+ * runtimeContext()}, retries and lineage through the task manager (its reply is handed to the task
+ * manager as a worker's would be), and cancellation (which interrupts the blocked thread only for
+ * the child's run).
  *
  * <p>Threads: called by task threads of a worker. {@link #whenQueued} futures complete on the
  * thread that queued the task (a transport or submitting thread).
@@ -38,18 +37,22 @@ final class JoinHelper {
   private final ConcurrentHashMap<TaskId, CompletableFuture<Void>> watched =
       new ConcurrentHashMap<>();
 
-  JoinHelper(NormalTaskSubmitter submitter, TaskReceiver receiver, TaskManager taskManager,
+  JoinHelper(
+      NormalTaskSubmitter submitter,
+      TaskReceiver receiver,
+      TaskManager taskManager,
       com.google.protobuf.ByteString nodeId) {
     this.submitter = submitter;
     this.receiver = receiver;
     this.taskManager = taskManager;
     this.nodeId = nodeId;
-    submitter.onQueued(id -> {
-      CompletableFuture<Void> f = watched.get(id);
-      if (f != null) {
-        f.complete(null);
-      }
-    });
+    submitter.onQueued(
+        id -> {
+          CompletableFuture<Void> f = watched.get(id);
+          if (f != null) {
+            f.complete(null);
+          }
+        });
   }
 
   /**
@@ -67,8 +70,8 @@ final class JoinHelper {
   }
 
   /**
-   * A future completed when task {@code id} is next put in (or back in) this process's queue,
-   * e.g. sent back by a worker whose own task blocked. Call {@link #unwatch} when done waiting.
+   * A future completed when task {@code id} is next put in (or back in) this process's queue, e.g.
+   * sent back by a worker whose own task blocked. Call {@link #unwatch} when done waiting.
    */
   CompletableFuture<Void> whenQueued(TaskId id) {
     return watched.computeIfAbsent(id, k -> new CompletableFuture<>());

@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A core worker's subscription to the control service's node table ({@code WatchNodes}): how an
- * owner learns that a node died, so it fails or retries the tasks leased there without waiting
- * for connections to time out. A broken subscription is opened again every second until closed.
+ * owner learns that a node died, so it fails or retries the tasks leased there without waiting for
+ * connections to time out. A broken subscription is opened again every second until closed.
  *
- * <p>Threads: updates arrive on a transport thread and run the death listeners there (they must
- * not block); the table is a concurrent map read from any thread.
+ * <p>Threads: updates arrive on a transport thread and run the death listeners there (they must not
+ * block); the table is a concurrent map read from any thread.
  */
 final class NodeWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeWatcher.class);
@@ -54,28 +54,34 @@ final class NodeWatcher implements AutoCloseable {
     }
     Context.CancellableContext ctx = Context.ROOT.withCancellation();
     call = ctx;
-    ctx.run(() -> ControlServiceGrpc.newStub(channels.get(controlTarget))
-        .watchNodes(WatchNodesRequest.getDefaultInstance(), new StreamObserver<>() {
-          @Override
-          public void onNext(NodeInfo info) {
-            NodeInfo before = nodes.put(info.getNodeId(), info);
-            if (!info.getAlive() && (before == null || before.getAlive())) {
-              log.warn("node {} died: {}", NodeId.fromBytes(info.getNodeId().toByteArray()),
-                  info.getDeathReason());
-              deathListeners.forEach(l -> l.accept(info));
-            }
-          }
+    ctx.run(
+        () ->
+            ControlServiceGrpc.newStub(channels.get(controlTarget))
+                .watchNodes(
+                    WatchNodesRequest.getDefaultInstance(),
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(NodeInfo info) {
+                        NodeInfo before = nodes.put(info.getNodeId(), info);
+                        if (!info.getAlive() && (before == null || before.getAlive())) {
+                          log.warn(
+                              "node {} died: {}",
+                              NodeId.fromBytes(info.getNodeId().toByteArray()),
+                              info.getDeathReason());
+                          deathListeners.forEach(l -> l.accept(info));
+                        }
+                      }
 
-          @Override
-          public void onError(Throwable t) {
-            retry(t.toString());
-          }
+                      @Override
+                      public void onError(Throwable t) {
+                        retry(t.toString());
+                      }
 
-          @Override
-          public void onCompleted() {
-            retry("control service ended the subscription");
-          }
-        }));
+                      @Override
+                      public void onCompleted() {
+                        retry("control service ended the subscription");
+                      }
+                    }));
   }
 
   private void retry(String why) {

@@ -13,11 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * How a value becomes an object (DESIGN "Core worker"): a {@code byte[]} over the inline
- * threshold is written to the node's store as is, anything else is serialized and written there
- * when over the threshold, else kept inline. The same rule serves {@code put} values, task
- * arguments, return values and streamed items. Refs serialized inside a value are collected as
- * its nested refs (and also seen by any enclosing collection scope of the reference counter).
+ * How a value becomes an object (DESIGN "Core worker"): a {@code byte[]} over the inline threshold
+ * is written to the node's store as is, anything else is serialized and written there when over the
+ * threshold, else kept inline. The same rule serves {@code put} values, task arguments, return
+ * values and streamed items. Refs serialized inside a value are collected as its nested refs (and
+ * also seen by any enclosing collection scope of the reference counter).
  *
  * <p>Threads: any thread; stateless apart from the store client and reference table, which are
  * thread-safe. Writing to the store may block the caller while the store makes room.
@@ -29,8 +29,8 @@ final class ObjectEncoder {
    * A value encoded as an object: inline or in the node's store, with its nested refs; readable
    * once {@code sealed} completes (at once unless encoded with {@code sealLater}).
    */
-  record Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested,
-      CompletableFuture<Void> sealed) {
+  record Encoded(
+      ObjectValue value, List<ReferenceCounter.Nested> nested, CompletableFuture<Void> sealed) {
     Encoded(ObjectValue value, List<ReferenceCounter.Nested> nested) {
       this(value, nested, SEALED);
     }
@@ -42,8 +42,12 @@ final class ObjectEncoder {
   private final int inlineThresholdBytes;
   private final int maxMessageBytes;
 
-  ObjectEncoder(ReferenceCounter refs, ObjectSerializer serializer,
-      SharedMemoryClient sharedStore, int inlineThresholdBytes, int maxMessageBytes) {
+  ObjectEncoder(
+      ReferenceCounter refs,
+      ObjectSerializer serializer,
+      SharedMemoryClient sharedStore,
+      int inlineThresholdBytes,
+      int maxMessageBytes) {
     this.refs = refs;
     this.serializer = serializer;
     this.sharedStore = sharedStore;
@@ -57,8 +61,8 @@ final class ObjectEncoder {
   }
 
   /**
-   * As {@link #encode(ObjectId, Object, Supplier)}; with {@code sealLater} a value written to
-   * the store may still be sealing when this returns (see {@link SharedMemoryClient#writeAsync}).
+   * As {@link #encode(ObjectId, Object, Supplier)}; with {@code sealLater} a value written to the
+   * store may still be sealing when this returns (see {@link SharedMemoryClient#writeAsync}).
    */
   Encoded encode(ObjectId id, Object value, Supplier<String> what, boolean sealLater) {
     int threshold = inlineThresholdBytes;
@@ -80,12 +84,16 @@ final class ObjectEncoder {
     if (excess != null) {
       throw new ObjectTooLargeException(excess);
     }
-    return new Encoded(ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes))
-        .build(), nested);
+    return new Encoded(
+        ObjectValue.newBuilder().setData(UnsafeByteOperations.unsafeWrap(bytes)).build(), nested);
   }
 
-  private Encoded stored(ObjectId id, byte[] bytes, boolean raw,
-      List<ReferenceCounter.Nested> nested, boolean sealLater) {
+  private Encoded stored(
+      ObjectId id,
+      byte[] bytes,
+      boolean raw,
+      List<ReferenceCounter.Nested> nested,
+      boolean sealLater) {
     if (!sealLater) {
       return new Encoded(sharedStore.write(id, bytes, raw), nested);
     }

@@ -22,11 +22,10 @@ import java.util.concurrent.CompletableFuture;
  * Where the value of an object comes from (DESIGN "Core worker", how {@code get} finds a value):
  * the ref itself if it carries its value, else this process's memory store, else, if another
  * process owns the object, its owner ({@code GetObject}, a long poll answered when the value is
- * ready). The futures complete with the value as it travels (inline, a location in a store, or
- * an error); reading it is {@link ObjectResolver}'s job.
+ * ready). The futures complete with the value as it travels (inline, a location in a store, or an
+ * error); reading it is {@link ObjectResolver}'s job.
  *
- * <p>Threads: any thread, never blocks; replies from owners complete futures on transport
- * threads.
+ * <p>Threads: any thread, never blocks; replies from owners complete futures on transport threads.
  */
 final class ObjectFutures {
   private final MemoryStore store;
@@ -35,7 +34,11 @@ final class ObjectFutures {
   private final RefGuard guard;
   private final WorkerId workerId;
 
-  ObjectFutures(MemoryStore store, ReferenceCounter refs, ChannelPool channels, RefGuard guard,
+  ObjectFutures(
+      MemoryStore store,
+      ReferenceCounter refs,
+      ChannelPool channels,
+      RefGuard guard,
       WorkerId workerId) {
     this.store = store;
     this.refs = refs;
@@ -56,9 +59,15 @@ final class ObjectFutures {
       return f;
     }
     if (guard.isOwnedHere(r)) {
-      return CompletableFuture.completedFuture(Errors.value(Errors.error(ErrorType.OBJECT_LOST,
-          "object " + r.id() + " is unknown to its owner " + workerId
-              + " (never created here, or freed)")));
+      return CompletableFuture.completedFuture(
+          Errors.value(
+              Errors.error(
+                  ErrorType.OBJECT_LOST,
+                  "object "
+                      + r.id()
+                      + " is unknown to its owner "
+                      + workerId
+                      + " (never created here, or freed)")));
     }
     return resolve(r.toInfo());
   }
@@ -76,25 +85,35 @@ final class ObjectFutures {
       store.remove(id);
     }
     String target = Addresses.target(info.getOwner());
-    CoreWorkerServiceGrpc.newStub(channels.get(target)).getObject(
-        GetObjectRequest.newBuilder().setObjectId(info.getObjectId()).build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(GetObjectReply reply) {
-            f.complete(reply.getValue());
-          }
+    CoreWorkerServiceGrpc.newStub(channels.get(target))
+        .getObject(
+            GetObjectRequest.newBuilder().setObjectId(info.getObjectId()).build(),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(GetObjectReply reply) {
+                f.complete(reply.getValue());
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            store.remove(id);
-            f.complete(Errors.value(Errors.error(ErrorType.OWNER_DIED, "the owner of object "
-                + id + " (worker " + Addresses.workerId(info.getOwner()) + " at " + target
-                + ") is unreachable: " + t.getMessage())));
-          }
+              @Override
+              public void onError(Throwable t) {
+                store.remove(id);
+                f.complete(
+                    Errors.value(
+                        Errors.error(
+                            ErrorType.OWNER_DIED,
+                            "the owner of object "
+                                + id
+                                + " (worker "
+                                + Addresses.workerId(info.getOwner())
+                                + " at "
+                                + target
+                                + ") is unreachable: "
+                                + t.getMessage())));
+              }
 
-          @Override
-          public void onCompleted() {}
-        });
+              @Override
+              public void onCompleted() {}
+            });
     return f;
   }
 }

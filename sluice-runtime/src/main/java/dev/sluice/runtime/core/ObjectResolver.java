@@ -21,11 +21,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Reads objects for {@code get} and {@code getBuffer}: waits for the value (through the
- * {@link Waiter}), decodes it (inline bytes, or read from this node's shared-memory store,
- * pinned while read), turns a stored error into its exception, and, when an owned object was
- * lost, waits for its task to rebuild it (DESIGN "Failures"). Refs nested in a value are
- * borrowed from the moment it is decoded; {@code get} returns once those borrows are registered.
+ * Reads objects for {@code get} and {@code getBuffer}: waits for the value (through the {@link
+ * Waiter}), decodes it (inline bytes, or read from this node's shared-memory store, pinned while
+ * read), turns a stored error into its exception, and, when an owned object was lost, waits for its
+ * task to rebuild it (DESIGN "Failures"). Refs nested in a value are borrowed from the moment it is
+ * decoded; {@code get} returns once those borrows are registered.
  *
  * <p>Threads: user threads and task threads, which block here; nothing is kept between calls.
  */
@@ -42,8 +42,14 @@ final class ObjectResolver {
   private final ObjectSerializer serializer;
   private final List<String> serializationAllowList;
 
-  ObjectResolver(ObjectFutures futures, Waiter waiter, RefGuard guard, TaskManager taskManager,
-      ReferenceCounter refs, SharedMemoryClient sharedStore, ObjectSerializer serializer,
+  ObjectResolver(
+      ObjectFutures futures,
+      Waiter waiter,
+      RefGuard guard,
+      TaskManager taskManager,
+      ReferenceCounter refs,
+      SharedMemoryClient sharedStore,
+      ObjectSerializer serializer,
       List<String> serializationAllowList) {
     this.futures = futures;
     this.waiter = waiter;
@@ -89,8 +95,11 @@ final class ObjectResolver {
       if (value instanceof byte[] bytes) {
         return new HeapObjectBuffer(bytes);
       }
-      throw new IllegalArgumentException(ref + " holds " + (value == null ? "null"
-          : "a " + value.getClass().getName()) + ", not a byte[]: use get()");
+      throw new IllegalArgumentException(
+          ref
+              + " holds "
+              + (value == null ? "null" : "a " + value.getClass().getName())
+              + ", not a byte[]: use get()");
     } finally {
       Reference.reachabilityFence(ref);
     }
@@ -112,9 +121,14 @@ final class ObjectResolver {
     }
     CompletableFuture<ObjectValue> rebuilt = taskManager.reconstruct(r.id());
     if (rebuilt == null) {
-      throw new ObjectLostException(lost.getMessage() + "; it cannot be rebuilt ("
-          + (r.id().isPut() ? "a put object has no task to run again"
-              : "its task has no retries left or is no longer known") + ")", lost);
+      throw new ObjectLostException(
+          lost.getMessage()
+              + "; it cannot be rebuilt ("
+              + (r.id().isPut()
+                  ? "a put object has no task to run again"
+                  : "its task has no retries left or is no longer known")
+              + ")",
+          lost);
     }
     return waiter.waitFor(rebuilt, ref, timeout);
   }
@@ -131,13 +145,14 @@ final class ObjectResolver {
   }
 
   /**
-   * Reads an object from this node's shared-memory store (fetched there first if it is in
-   * another node's), pinned while it is read.
+   * Reads an object from this node's shared-memory store (fetched there first if it is in another
+   * node's), pinned while it is read.
    */
   private Object readShared(ObjectId id, SharedMemoryLocation where) {
     MemorySegment bytes = sharedStore.pin(id, where);
     try {
-      return where.getRawBytes() ? bytes.toArray(ValueLayout.JAVA_BYTE)
+      return where.getRawBytes()
+          ? bytes.toArray(ValueLayout.JAVA_BYTE)
           : serializer.deserialize(bytes.asByteBuffer());
     } finally {
       sharedStore.release(id);

@@ -7,5 +7,11 @@ import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
 
 /** An immutable snapshot of where code runs. */
-record RuntimeContextImpl(JobId jobId, TaskId taskId, int attemptNumber, NodeId nodeId,
-    WorkerId workerId, boolean isWorker) implements RuntimeContext {}
+record RuntimeContextImpl(
+    JobId jobId,
+    TaskId taskId,
+    int attemptNumber,
+    NodeId nodeId,
+    WorkerId workerId,
+    boolean isWorker)
+    implements RuntimeContext {}

@@ -13,9 +13,9 @@ import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 
 /**
- * The shared-memory copies of the objects this process owns, as its owner tables see them:
- * deleting them when an object is freed (in this node's store directly, in another node's
- * through its node manager) and telling whether a copy is lost with its node.
+ * The shared-memory copies of the objects this process owns, as its owner tables see them: deleting
+ * them when an object is freed (in this node's store directly, in another node's through its node
+ * manager) and telling whether a copy is lost with its node.
  *
  * <p>Threads: any thread; never blocks (deletes on other nodes are sent without waiting).
  */
@@ -25,8 +25,8 @@ final class SharedCopies {
   private final Address self;
   private final NodeWatcher nodeWatcher;
 
-  SharedCopies(SharedMemoryClient sharedStore, ChannelPool channels, Address self,
-      NodeWatcher nodeWatcher) {
+  SharedCopies(
+      SharedMemoryClient sharedStore, ChannelPool channels, Address self, NodeWatcher nodeWatcher) {
     this.sharedStore = sharedStore;
     this.channels = channels;
     this.self = self;
@@ -34,9 +34,9 @@ final class SharedCopies {
   }
 
   /**
-   * Frees an owned object's shared-memory copies: the one in this node's store (primary or
-   * pulled), and the primary in the producing node's store when that is another node. Copies
-   * pulled by third nodes are secondary; their stores drop them when they need the room.
+   * Frees an owned object's shared-memory copies: the one in this node's store (primary or pulled),
+   * and the primary in the producing node's store when that is another node. Copies pulled by third
+   * nodes are secondary; their stores drop them when they need the room.
    */
   void deleteShared(ObjectId id, SharedMemoryLocation where) {
     sharedStore.delete(id);
@@ -52,10 +52,12 @@ final class SharedCopies {
       return;
     }
     NodeManagerServiceGrpc.newStub(channels.get(Addresses.target(where.getNodeManager())))
-        .deleteObjects(DeleteObjectsRequest.newBuilder()
-            .addObjectIds(ByteString.copyFrom(id.toBytes())).build(),
-            Callbacks.ignoreReply("delete of " + id + " on node " + Addresses.nodeId(
-                where.getNodeManager())));
+        .deleteObjects(
+            DeleteObjectsRequest.newBuilder()
+                .addObjectIds(ByteString.copyFrom(id.toBytes()))
+                .build(),
+            Callbacks.ignoreReply(
+                "delete of " + id + " on node " + Addresses.nodeId(where.getNodeManager())));
   }
 
   /** Whether the copy at {@code where} is gone: its node is known dead. */
@@ -65,7 +67,8 @@ final class SharedCopies {
   }
 
   private boolean isLocal(SharedMemoryLocation where) {
-    return where.getNodeId().isEmpty() || where.getNodeId().equals(self.getNodeId())
+    return where.getNodeId().isEmpty()
+        || where.getNodeId().equals(self.getNodeId())
         || !where.hasNodeManager();
   }
 }

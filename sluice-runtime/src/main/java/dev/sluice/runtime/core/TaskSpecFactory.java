@@ -25,22 +25,22 @@ import java.util.function.Consumer;
 
 /**
  * Builds the spec of a new task from a call (DESIGN "Tasks", submission): its id (a child of the
- * current task), function, arguments and options. Arguments travel as refs, inline values, or,
- * over the inline threshold, as refs to new objects of their own in the node's store. Every ref
- * among the arguments (top level, nested in values, captured by the function) is collected so
- * the task manager can count it.
+ * current task), function, arguments and options. Arguments travel as refs, inline values, or, over
+ * the inline threshold, as refs to new objects of their own in the node's store. Every ref among
+ * the arguments (top level, nested in values, captured by the function) is collected so the task
+ * manager can count it.
  *
- * <p>Threads: the submitting thread (a user or task thread); nothing here is shared between
- * calls except the thread-safe reference table and the current task's id counters.
+ * <p>Threads: the submitting thread (a user or task thread); nothing here is shared between calls
+ * except the thread-safe reference table and the current task's id counters.
  */
 final class TaskSpecFactory {
 
   /**
-   * A new task's spec, every ref among its arguments, and the objects its large arguments
-   * became, which the caller keeps reachable until the task manager counts {@code argRefs}.
+   * A new task's spec, every ref among its arguments, and the objects its large arguments became,
+   * which the caller keeps reachable until the task manager counts {@code argRefs}.
    */
-  record NewSpec(TaskSpec spec, List<ReferenceCounter.Nested> argRefs,
-      List<ObjectRef<?>> argObjects) {}
+  record NewSpec(
+      TaskSpec spec, List<ReferenceCounter.Nested> argRefs, List<ObjectRef<?>> argObjects) {}
 
   private final FunctionDescriptors functions;
   private final ReferenceCounter refs;
@@ -48,8 +48,12 @@ final class TaskSpecFactory {
   private final CurrentTask currentTask;
   private final Address self;
 
-  TaskSpecFactory(FunctionDescriptors functions, ReferenceCounter refs, ObjectEncoder encoder,
-      CurrentTask currentTask, Address self) {
+  TaskSpecFactory(
+      FunctionDescriptors functions,
+      ReferenceCounter refs,
+      ObjectEncoder encoder,
+      CurrentTask currentTask,
+      Address self) {
     this.functions = functions;
     this.refs = refs;
     this.encoder = encoder;
@@ -59,21 +63,30 @@ final class TaskSpecFactory {
 
   /** The spec of a new normal task of the current task. */
   NewSpec task(Serializable function, Object[] args, TaskOptions opts) {
-    return build(function, args, opts, spec -> { });
+    return build(function, args, opts, spec -> {});
   }
 
   /** The spec of a new streaming generator task of the current task. */
-  NewSpec generator(Serializable function, Object[] args, TaskOptions opts,
-      GeneratorCaller.Kind kind) {
-    return build(function, args, opts, spec -> spec
-        .setStreamingGenerator(true)
-        .setReturnsDynamic(true)
-        .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
-        .setGeneratorKind(kind == GeneratorCaller.Kind.PUBLISHER
-            ? GeneratorKind.GENERATOR_KIND_PUBLISHER : GeneratorKind.GENERATOR_KIND_ITERATOR));
+  NewSpec generator(
+      Serializable function, Object[] args, TaskOptions opts, GeneratorCaller.Kind kind) {
+    return build(
+        function,
+        args,
+        opts,
+        spec ->
+            spec.setStreamingGenerator(true)
+                .setReturnsDynamic(true)
+                .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
+                .setGeneratorKind(
+                    kind == GeneratorCaller.Kind.PUBLISHER
+                        ? GeneratorKind.GENERATOR_KIND_PUBLISHER
+                        : GeneratorKind.GENERATOR_KIND_ITERATOR));
   }
 
-  private NewSpec build(Serializable function, Object[] args, TaskOptions opts,
+  private NewSpec build(
+      Serializable function,
+      Object[] args,
+      TaskOptions opts,
       Consumer<TaskSpec.Builder> kindFields) {
     List<ObjectRef<?>> argObjects = new ArrayList<>(0);
     int outer = refs.beginCollect();
@@ -88,20 +101,21 @@ final class TaskSpecFactory {
     return new NewSpec(spec.build(), argRefs, argObjects);
   }
 
-  private TaskSpec.Builder specOf(Serializable function, Object[] args, TaskOptions opts,
-      List<ObjectRef<?>> argObjects) {
+  private TaskSpec.Builder specOf(
+      Serializable function, Object[] args, TaskOptions opts, List<ObjectRef<?>> argObjects) {
     TaskContext ctx = currentTask.context();
     FunctionDescriptors.Described fn = functions.describe(function);
     String name = opts.name() != null ? opts.name() : fn.displayName();
-    TaskSpec.Builder spec = TaskSpec.newBuilder()
-        .setJobId(ByteString.copyFrom(ctx.taskId().jobId().toBytes()))
-        .setParentTaskId(ByteString.copyFrom(ctx.taskId().toBytes()))
-        .setFunction(fn.descriptor())
-        .setDisplayName(name)
-        .setNumReturns(1)
-        .setOwner(self)
-        .setMaxRetries(opts.maxRetries())
-        .setRetryExceptions(opts.retryExceptions());
+    TaskSpec.Builder spec =
+        TaskSpec.newBuilder()
+            .setJobId(ByteString.copyFrom(ctx.taskId().jobId().toBytes()))
+            .setParentTaskId(ByteString.copyFrom(ctx.taskId().toBytes()))
+            .setFunction(fn.descriptor())
+            .setDisplayName(name)
+            .setNumReturns(1)
+            .setOwner(self)
+            .setMaxRetries(opts.maxRetries())
+            .setRetryExceptions(opts.retryExceptions());
     // The first attempt has every retry left (TaskManager keeps the budget from then on).
     GeneratorRetries.withBudget(spec, opts.maxRetries());
     for (int i = 0; i < args.length; i++) {
@@ -113,16 +127,17 @@ final class TaskSpecFactory {
     }
     spec.putAllResources(resources);
     if (opts.nodeAffinity() != null) {
-      spec.setNodeAffinity(NodeAffinity.newBuilder()
-          .setNodeId(ByteString.copyFrom(opts.nodeAffinity().toBytes()))
-          .setSoft(opts.nodeAffinitySoft()));
+      spec.setNodeAffinity(
+          NodeAffinity.newBuilder()
+              .setNodeId(ByteString.copyFrom(opts.nodeAffinity().toBytes()))
+              .setSoft(opts.nodeAffinitySoft()));
     }
     return spec.setTaskId(ByteString.copyFrom(ctx.nextChildTaskId().toBytes()));
   }
 
   /**
-   * One argument as it travels: a ref, an inline value, or (over the inline threshold) a ref to
-   * a new object in the node's store, added to {@code argObjects}.
+   * One argument as it travels: a ref, an inline value, or (over the inline threshold) a ref to a
+   * new object in the node's store, added to {@code argObjects}.
    */
   private TaskArg toArg(Object arg, int index, String fn, List<ObjectRef<?>> argObjects) {
     if (arg instanceof ObjectRefImpl<?> ref) {
@@ -130,16 +145,21 @@ final class TaskSpecFactory {
       return TaskArg.newBuilder().setRef(ref.toInfo()).build();
     }
     if (arg instanceof ObjectRef<?>) {
-      throw new IllegalArgumentException("argument " + index + " of " + fn
-          + " is an ObjectRef not created by Sluice: " + arg.getClass().getName());
+      throw new IllegalArgumentException(
+          "argument "
+              + index
+              + " of "
+              + fn
+              + " is an ObjectRef not created by Sluice: "
+              + arg.getClass().getName());
     }
     ObjectEncoder.Encoded enc;
     ObjectId id = currentTask.context().nextPutId();
     try {
       enc = encoder.encode(id, arg, () -> "argument " + index + " of " + fn);
     } catch (SerializationException e) {
-      throw new SerializationException("argument " + index + " of " + fn
-          + " cannot be serialized: " + e.getMessage(), e);
+      throw new SerializationException(
+          "argument " + index + " of " + fn + " cannot be serialized: " + e.getMessage(), e);
     }
     if (enc.value().hasData()) {
       return TaskArg.newBuilder().setValue(enc.value().getData()).build();

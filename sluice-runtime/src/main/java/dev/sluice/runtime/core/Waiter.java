@@ -21,28 +21,36 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Waiting for objects: for one value ({@link #waitFor}, with work helping, DESIGN "Nested
- * tasks") or for some of several ({@link #waitAny}). While a worker's task waits, its CPU is lent
- * out through the {@code blocked} hook (so the tasks it waits for can run on a full node); a task
+ * Waiting for objects: for one value ({@link #waitFor}, with work helping, DESIGN "Nested tasks")
+ * or for some of several ({@link #waitAny}). While a worker's task waits, its CPU is lent out
+ * through the {@code blocked} hook (so the tasks it waits for can run on a full node); a task
  * waiting for a child it submitted that is still queued in this process runs the child itself
  * through the {@link JoinHelper}.
  *
  * <p>Threads: called on user threads and task threads, and blocks them; completions arrive on
- * transport threads. Work helping happens only on a worker's task threads (a driver has no
- * {@link JoinHelper}).
+ * transport threads. Work helping happens only on a worker's task threads (a driver has no {@link
+ * JoinHelper}).
  */
 final class Waiter {
   /** Workers only: runs queued children of a blocked task inline (null in drivers). */
   private final JoinHelper joins;
+
   private final CurrentTask currentTask;
   private final RefGuard guard;
   private final ObjectFutures futures;
+
   /** Told true when the calling task starts waiting, false when it stops. */
   private final Consumer<Boolean> blocked;
+
   private final boolean isWorker;
 
-  Waiter(JoinHelper joins, CurrentTask currentTask, RefGuard guard, ObjectFutures futures,
-      Consumer<Boolean> blocked, boolean isWorker) {
+  Waiter(
+      JoinHelper joins,
+      CurrentTask currentTask,
+      RefGuard guard,
+      ObjectFutures futures,
+      Consumer<Boolean> blocked,
+      boolean isWorker) {
     this.joins = joins;
     this.currentTask = currentTask;
     this.guard = guard;
@@ -52,8 +60,8 @@ final class Waiter {
   }
 
   /**
-   * Waits for {@code f}, the value of {@code ref}, lending this worker's CPU while blocked;
-   * {@code timeout} null waits forever.
+   * Waits for {@code f}, the value of {@code ref}, lending this worker's CPU while blocked; {@code
+   * timeout} null waits forever.
    */
   ObjectValue waitFor(CompletableFuture<ObjectValue> f, ObjectRef<?> ref, Duration timeout) {
     if (f.isDone()) {
@@ -75,8 +83,8 @@ final class Waiter {
         if (f.isDone()) {
           return f.join();
         }
-        Duration left = timeout == null ? null
-            : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        Duration left =
+            timeout == null ? null : Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         ObjectValue v = waitBlocked(f, ref, left, requeued);
         if (v != null) {
           return v;
@@ -89,11 +97,13 @@ final class Waiter {
   }
 
   /**
-   * The task of {@code ref} if this worker's current task may run it inline when it is queued
-   * here: refs of tasks this process submitted, read by a task thread of a worker.
+   * The task of {@code ref} if this worker's current task may run it inline when it is queued here:
+   * refs of tasks this process submitted, read by a task thread of a worker.
    */
   private TaskId helpable(ObjectRef<?> ref) {
-    if (joins == null || currentTask.get() == null || ref.id().isPut()
+    if (joins == null
+        || currentTask.get() == null
+        || ref.id().isPut()
         || !guard.isOwnedHere(guard.impl(ref))) {
       return null;
     }
@@ -104,8 +114,11 @@ final class Waiter {
    * Waits for {@code f}, lending this worker's CPU while blocked; returns null if {@code wake}
    * completed first.
    */
-  private ObjectValue waitBlocked(CompletableFuture<ObjectValue> f, ObjectRef<?> ref,
-      Duration timeout, CompletableFuture<Void> wake) {
+  private ObjectValue waitBlocked(
+      CompletableFuture<ObjectValue> f,
+      ObjectRef<?> ref,
+      Duration timeout,
+      CompletableFuture<Void> wake) {
     blocked.accept(true);
     try {
       CompletableFuture<?> first = wake == null ? f : CompletableFuture.anyOf(f, wake);
@@ -130,18 +143,22 @@ final class Waiter {
   private SluiceException interrupted(ObjectRef<?> ref) {
     TaskContext ctx = currentTask.get();
     if (isWorker && ctx != null) {
-      return new TaskCancelledException("task " + ctx.taskId() + " (" + ctx.displayName()
-          + ") was interrupted (cancelled) while waiting for " + ref);
+      return new TaskCancelledException(
+          "task "
+              + ctx.taskId()
+              + " ("
+              + ctx.displayName()
+              + ") was interrupted (cancelled) while waiting for "
+              + ref);
     }
     return new SluiceException("interrupted while waiting for " + ref);
   }
 
   /**
-   * Waits until {@code numReturns} of {@code items} are ready or {@code timeout} passes; the
-   * ready ones (at most {@code numReturns}, in the order given) and the rest.
+   * Waits until {@code numReturns} of {@code items} are ready or {@code timeout} passes; the ready
+   * ones (at most {@code numReturns}, in the order given) and the rest.
    */
-  <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
-      Duration timeout) {
+  <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns, Duration timeout) {
     List<CompletableFuture<?>> itemFutures = new ArrayList<>(items.size());
     for (A item : items) {
       if (item instanceof ObjectRef<?> ref) {
@@ -149,18 +166,21 @@ final class Waiter {
       } else if (item instanceof ObjectRefGeneratorImpl<?> gen) {
         itemFutures.add(gen.whenReady());
       } else {
-        throw new IllegalArgumentException("cannot wait on " + item
-            + ": not an ObjectRef or ObjectRefGenerator created by Sluice");
+        throw new IllegalArgumentException(
+            "cannot wait on "
+                + item
+                + ": not an ObjectRef or ObjectRefGenerator created by Sluice");
       }
     }
     CompletableFuture<Void> enough = new CompletableFuture<>();
     AtomicInteger done = new AtomicInteger();
     for (CompletableFuture<?> f : itemFutures) {
-      f.whenComplete((v, e) -> {
-        if (done.incrementAndGet() >= numReturns) {
-          enough.complete(null);
-        }
-      });
+      f.whenComplete(
+          (v, e) -> {
+            if (done.incrementAndGet() >= numReturns) {
+              enough.complete(null);
+            }
+          });
     }
     if (!enough.isDone() && !timeout.isZero()) {
       blocked.accept(true);

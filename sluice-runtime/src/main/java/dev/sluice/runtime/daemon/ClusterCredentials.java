@@ -13,10 +13,9 @@ import java.util.Map;
 
 /**
  * Where a cluster's token is kept and found. The head generates the token (unless one is given in
- * {@value RpcSecurity#TOKEN_ENV_VAR}) and writes it, readable by its user only, to
- * {@code <session root>/clusters/<host>_<port>.token}; nodes and drivers on the same machine find
- * it there by the head's address, those on other machines get it in
- * {@value RpcSecurity#TOKEN_ENV_VAR}.
+ * {@value RpcSecurity#TOKEN_ENV_VAR}) and writes it, readable by its user only, to {@code <session
+ * root>/clusters/<host>_<port>.token}; nodes and drivers on the same machine find it there by the
+ * head's address, those on other machines get it in {@value RpcSecurity#TOKEN_ENV_VAR}.
  */
 public final class ClusterCredentials {
   private ClusterCredentials() {}
@@ -34,8 +33,8 @@ public final class ClusterCredentials {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
     try {
-      Files.createFile(tmp, PosixFilePermissions.asFileAttribute(
-          PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
       Files.createFile(tmp);
     }
@@ -56,8 +55,8 @@ public final class ClusterCredentials {
    * The token to join the cluster at {@code controlTarget}: {@code explicit} if given, else the
    * environment's, else this machine's token file; fails with a message saying how to pass it.
    */
-  public static String resolveToken(String explicit, Map<String, String> env, Path sessionRoot,
-      String controlTarget) {
+  public static String resolveToken(
+      String explicit, Map<String, String> env, Path sessionRoot, String controlTarget) {
     if (explicit != null && !explicit.isBlank()) {
       return explicit;
     }
@@ -71,11 +70,16 @@ public final class ClusterCredentials {
         return Files.readString(file, StandardCharsets.US_ASCII).trim();
       }
     } catch (IOException e) {
-      throw new RuntimeStartupException("cannot read the cluster token " + file + ": "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "cannot read the cluster token " + file + ": " + e.getMessage(), e);
     }
-    throw new RuntimeStartupException("no token for the cluster at " + controlTarget + ": set "
-        + RpcSecurity.TOKEN_ENV_VAR + " to the token the head printed (it is in " + file
-        + " on the head's machine)");
+    throw new RuntimeStartupException(
+        "no token for the cluster at "
+            + controlTarget
+            + ": set "
+            + RpcSecurity.TOKEN_ENV_VAR
+            + " to the token the head printed (it is in "
+            + file
+            + " on the head's machine)");
   }
 }

@@ -34,11 +34,25 @@ import java.util.Map;
  * @param sessionRoot where the head writes the cluster token file (see {@link ClusterCredentials})
  * @param tls mutual TLS files, or null for plaintext
  */
-public record DaemonConfig(boolean head, String address, String bindHost, int port,
-    int nodeManagerPort, int numCpus, Map<String, Double> resources, int numPrestartWorkers,
-    long objectStoreBytes, Path sessionDir, Path readyFile, Duration heartbeatPeriod,
-    Duration nodeTimeout, Duration unschedulableTimeout, List<String> serializationAllowList,
-    boolean exitOnStdinEof, Path sessionRoot, RpcSecurity.TlsFiles tls) {
+public record DaemonConfig(
+    boolean head,
+    String address,
+    String bindHost,
+    int port,
+    int nodeManagerPort,
+    int numCpus,
+    Map<String, Double> resources,
+    int numPrestartWorkers,
+    long objectStoreBytes,
+    Path sessionDir,
+    Path readyFile,
+    Duration heartbeatPeriod,
+    Duration nodeTimeout,
+    Duration unschedulableTimeout,
+    List<String> serializationAllowList,
+    boolean exitOnStdinEof,
+    Path sessionRoot,
+    RpcSecurity.TlsFiles tls) {
 
   /** Default control service port of a head started by the CLI. */
   public static final int DEFAULT_PORT = 6390;
@@ -51,15 +65,30 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
     } else {
       a.addAll(List.of("--address", address));
     }
-    a.addAll(List.of("--bind-host", bindHost, "--port", Integer.toString(port),
-        "--node-manager-port", Integer.toString(nodeManagerPort),
-        "--num-cpus", Integer.toString(numCpus),
-        "--num-workers", Integer.toString(numPrestartWorkers),
-        "--object-store-bytes", Long.toString(objectStoreBytes),
-        "--session-dir", sessionDir.toString(), "--ready-file", readyFile.toString(),
-        "--heartbeat-ms", Long.toString(heartbeatPeriod.toMillis()),
-        "--node-timeout-ms", Long.toString(nodeTimeout.toMillis()),
-        "--unschedulable-timeout-ms", Long.toString(unschedulableTimeout.toMillis())));
+    a.addAll(
+        List.of(
+            "--bind-host",
+            bindHost,
+            "--port",
+            Integer.toString(port),
+            "--node-manager-port",
+            Integer.toString(nodeManagerPort),
+            "--num-cpus",
+            Integer.toString(numCpus),
+            "--num-workers",
+            Integer.toString(numPrestartWorkers),
+            "--object-store-bytes",
+            Long.toString(objectStoreBytes),
+            "--session-dir",
+            sessionDir.toString(),
+            "--ready-file",
+            readyFile.toString(),
+            "--heartbeat-ms",
+            Long.toString(heartbeatPeriod.toMillis()),
+            "--node-timeout-ms",
+            Long.toString(nodeTimeout.toMillis()),
+            "--unschedulable-timeout-ms",
+            Long.toString(unschedulableTimeout.toMillis())));
     if (!resources.isEmpty()) {
       a.addAll(List.of("--resources", formatResources(resources)));
     }
@@ -71,8 +100,14 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
     }
     a.addAll(List.of("--session-root", sessionRoot.toString()));
     if (tls != null) {
-      a.addAll(List.of("--tls-cert", tls.certChain().toString(), "--tls-key",
-          tls.privateKey().toString(), "--tls-ca", tls.trustedCa().toString()));
+      a.addAll(
+          List.of(
+              "--tls-cert",
+              tls.certChain().toString(),
+              "--tls-key",
+              tls.privateKey().toString(),
+              "--tls-ca",
+              tls.trustedCa().toString()));
     }
     return a;
   }
@@ -102,18 +137,25 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
     if (cpus < 0) {
       throw new IllegalArgumentException("--num-cpus must be >= 0, got " + cpus);
     }
-    return new DaemonConfig(head, address, m.getOrDefault("bind-host", "127.0.0.1"),
-        intOpt(m, "port", DEFAULT_PORT), intOpt(m, "node-manager-port", 0), cpus,
+    return new DaemonConfig(
+        head,
+        address,
+        m.getOrDefault("bind-host", "127.0.0.1"),
+        intOpt(m, "port", DEFAULT_PORT),
+        intOpt(m, "node-manager-port", 0),
+        cpus,
         parseResources(m.getOrDefault("resources", "")),
         intOpt(m, "num-workers", Math.max(1, Math.min(cpus, 4))),
         Long.parseLong(m.getOrDefault("object-store-bytes", "0")),
-        Path.of(required(m, "session-dir")), Path.of(required(m, "ready-file")),
+        Path.of(required(m, "session-dir")),
+        Path.of(required(m, "ready-file")),
         Duration.ofMillis(Long.parseLong(m.getOrDefault("heartbeat-ms", "1000"))),
         Duration.ofMillis(Long.parseLong(m.getOrDefault("node-timeout-ms", "10000"))),
         Duration.ofMillis(Long.parseLong(m.getOrDefault("unschedulable-timeout-ms", "60000"))),
         m.containsKey("allow") ? Arrays.asList(m.get("allow").split(",")) : List.of(),
         m.containsKey("exit-on-stdin-eof"),
-        m.containsKey("session-root") ? Path.of(m.get("session-root"))
+        m.containsKey("session-root")
+            ? Path.of(m.get("session-root"))
             : dev.sluice.runtime.common.SessionRoots.defaultRoot(),
         tlsFiles(m));
   }
@@ -126,8 +168,8 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
       return null;
     }
     if (cert == null || key == null || ca == null) {
-      throw new IllegalArgumentException("mutual TLS needs all of --tls-cert, --tls-key and "
-          + "--tls-ca");
+      throw new IllegalArgumentException(
+          "mutual TLS needs all of --tls-cert, --tls-key and " + "--tls-ca");
     }
     return new RpcSecurity.TlsFiles(Path.of(cert), Path.of(key), Path.of(ca));
   }
@@ -151,8 +193,11 @@ public record DaemonConfig(boolean head, String address, String bindHost, int po
         throw new IllegalArgumentException("resource '" + kv + "' has no numeric amount");
       }
       if (!(amount > 0) || Double.isInfinite(amount) || name.equals("CPU")) {
-        throw new IllegalArgumentException("resource '" + kv + "': amount must be a finite number"
-            + " > 0 (and CPUs are set with --num-cpus)");
+        throw new IllegalArgumentException(
+            "resource '"
+                + kv
+                + "': amount must be a finite number"
+                + " > 0 (and CPUs are set with --num-cpus)");
       }
       r.put(name, amount);
     }

@@ -5,9 +5,9 @@ import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.common.SessionRoots;
-import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,16 +27,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A multi-node cluster on one machine for tests and benchmarks: a head and more nodes, each a
- * {@link NodeDaemon} JVM of its own with its own object store and workers, started from this
- * JVM's class path (or the one {@link Builder#daemonClassPath} gives). Nodes can be killed
- * ({@code SIGKILL}, as a machine failure looks to the rest)
- * or added while it runs. The daemons watch their standard input, so they (and through them their
- * workers) exit with this JVM even if it is killed; {@link #close()} stops them at once.
+ * {@link NodeDaemon} JVM of its own with its own object store and workers, started from this JVM's
+ * class path (or the one {@link Builder#daemonClassPath} gives). Nodes can be killed ({@code
+ * SIGKILL}, as a machine failure looks to the rest) or added while it runs. The daemons watch their
+ * standard input, so they (and through them their workers) exit with this JVM even if it is killed;
+ * {@link #close()} stops them at once.
  *
- * <p>Nodes bind to loopback unless told otherwise: {@link Builder#nodeNetwork} gives a node its
- * own bind address and a command prefix that launches its daemon elsewhere, e.g. inside a
- * network namespace ({@code ip netns exec NAME}). The prefix must exec the daemon in place, so
- * that the launched process is the daemon and killing it kills the node.
+ * <p>Nodes bind to loopback unless told otherwise: {@link Builder#nodeNetwork} gives a node its own
+ * bind address and a command prefix that launches its daemon elsewhere, e.g. inside a network
+ * namespace ({@code ip netns exec NAME}). The prefix must exec the daemon in place, so that the
+ * launched process is the daemon and killing it kills the node.
  *
  * <p>Thread-safe: the node list is copy-on-write; starts and kills may come from any thread.
  */
@@ -114,8 +114,8 @@ public final class LocalCluster implements AutoCloseable {
    * Where a node's daemon runs on the network.
    *
    * @param bindHost the address its servers bind to and advertise
-   * @param launchPrefix the command its {@code java} command line is appended to (empty: none);
-   *     it must exec the daemon in place, as {@code ip netns exec NAME} does
+   * @param launchPrefix the command its {@code java} command line is appended to (empty: none); it
+   *     must exec the daemon in place, as {@code ip netns exec NAME} does
    */
   public record NodeNetwork(String bindHost, List<String> launchPrefix) {
     /** Loopback, launched directly: the default of every node. */
@@ -147,8 +147,8 @@ public final class LocalCluster implements AutoCloseable {
 
     /**
      * The class path of the node daemons (and so of their prestarted workers); by default this
-     * JVM's. A narrower one, such as the runtime without a test's classes, shows what drivers
-     * must ship to the cluster themselves.
+     * JVM's. A narrower one, such as the runtime without a test's classes, shows what drivers must
+     * ship to the cluster themselves.
      */
     public Builder daemonClassPath(List<Path> classPath) {
       this.daemonClassPath = List.copyOf(classPath);
@@ -197,8 +197,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Node {@code index} (0 is the head; nodes added later count on) binds to {@code bindHost}
-     * and is launched as {@code launchPrefix} followed by its {@code java} command line.
+     * Node {@code index} (0 is the head; nodes added later count on) binds to {@code bindHost} and
+     * is launched as {@code launchPrefix} followed by its {@code java} command line.
      */
     public Builder nodeNetwork(int index, String bindHost, List<String> launchPrefix) {
       if (index < 0) {
@@ -216,8 +216,8 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Where the cluster's session directories go: by default the {@code sluice.session.root}
-     * system property, as for drivers (the build points it into {@code target/}), else {@code
+     * Where the cluster's session directories go: by default the {@code sluice.session.root} system
+     * property, as for drivers (the build points it into {@code target/}), else {@code
      * java.io.tmpdir/sluice}.
      */
     public Builder root(Path root) {
@@ -227,7 +227,8 @@ public final class LocalCluster implements AutoCloseable {
 
     private static Path defaultRoot() {
       String configured = System.getProperty("sluice.session.root");
-      return configured == null || configured.isBlank() ? SessionRoots.defaultRoot()
+      return configured == null || configured.isBlank()
+          ? SessionRoots.defaultRoot()
           : Path.of(configured);
     }
 
@@ -259,9 +260,12 @@ public final class LocalCluster implements AutoCloseable {
 
   private LocalCluster(Builder settings) {
     this.settings = settings;
-    this.dir = settings.root.resolve("local-cluster_" + LocalDateTime.now().format(
-        DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS")) + "_"
-        + ProcessHandle.current().pid());
+    this.dir =
+        settings.root.resolve(
+            "local-cluster_"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS"))
+                + "_"
+                + ProcessHandle.current().pid());
   }
 
   private void startNodes() {
@@ -274,8 +278,11 @@ public final class LocalCluster implements AutoCloseable {
     for (CompletableFuture<Node> f : rest) {
       nodes.add(f.join());
     }
-    log.info("local cluster up: {} nodes, control service at {}, session {}", nodes.size(),
-        address, dir);
+    log.info(
+        "local cluster up: {} nodes, control service at {}, session {}",
+        nodes.size(),
+        address,
+        dir);
   }
 
   /** The control service's {@code host:port}, for {@code SluiceConfig.address}. */
@@ -322,14 +329,15 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private CompletableFuture<Node> launch(int index, boolean head, Map<String, Double> resources) {
-    return CompletableFuture.supplyAsync(() -> {
-      try {
-        return launchNow(index, head, resources);
-      } catch (IOException e) {
-        throw new RuntimeStartupException("cannot start node " + index + " of the local cluster: "
-            + e.getMessage(), e);
-      }
-    });
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return launchNow(index, head, resources);
+          } catch (IOException e) {
+            throw new RuntimeStartupException(
+                "cannot start node " + index + " of the local cluster: " + e.getMessage(), e);
+          }
+        });
   }
 
   private Node launchNow(int index, boolean head, Map<String, Double> resources)
@@ -340,22 +348,43 @@ public final class LocalCluster implements AutoCloseable {
     OwnerOnlyFiles.createDirectories(logFile.getParent());
     OwnerOnlyFiles.ensureFile(logFile);
     NodeNetwork network = settings.networkOf(index);
-    DaemonConfig config = new DaemonConfig(head, head ? null : address, network.bindHost(), 0, 0,
-        settings.cpusPerNode, resources, settings.workersPerNode, settings.objectStoreBytes,
-        session, ready, settings.heartbeatPeriod, settings.nodeTimeout, Duration.ofSeconds(30),
-        List.of(), true, dir, null);
+    DaemonConfig config =
+        new DaemonConfig(
+            head,
+            head ? null : address,
+            network.bindHost(),
+            0,
+            0,
+            settings.cpusPerNode,
+            resources,
+            settings.workersPerNode,
+            settings.objectStoreBytes,
+            session,
+            ready,
+            settings.heartbeatPeriod,
+            settings.nodeTimeout,
+            Duration.ofSeconds(30),
+            List.of(),
+            true,
+            dir,
+            null);
     List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());
     cmd.add("-Dsluice.worker.log=" + logFile);
     cmd.add("-cp");
-    cmd.add(ClassPathResolver.join(settings.daemonClassPath != null ? settings.daemonClassPath
-        : ClassPathResolver.effectiveClassPath()));
+    cmd.add(
+        ClassPathResolver.join(
+            settings.daemonClassPath != null
+                ? settings.daemonClassPath
+                : ClassPathResolver.effectiveClassPath()));
     cmd.add(NodeDaemon.class.getName());
     cmd.addAll(config.toArgs());
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, token);
     Process p = pb.start();
@@ -367,9 +396,16 @@ public final class LocalCluster implements AutoCloseable {
           return new Node(checkLaunchedInPlace(p, r, index, network), r, logFile, network);
         }
         if (!p.isAlive()) {
-          throw new RuntimeStartupException("node " + index + " of the local cluster exited with"
-              + " code " + p.exitValue() + " before it was up; log " + logFile + ":\n"
-              + tail(logFile));
+          throw new RuntimeStartupException(
+              "node "
+                  + index
+                  + " of the local cluster exited with"
+                  + " code "
+                  + p.exitValue()
+                  + " before it was up; log "
+                  + logFile
+                  + ":\n"
+                  + tail(logFile));
         }
         Thread.sleep(20);
       }
@@ -377,24 +413,38 @@ public final class LocalCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     p.destroyForcibly();
-    throw new RuntimeStartupException("node " + index + " of the local cluster was not up within "
-        + START_TIMEOUT.toSeconds() + " s; log " + logFile + ":\n" + tail(logFile));
+    throw new RuntimeStartupException(
+        "node "
+            + index
+            + " of the local cluster was not up within "
+            + START_TIMEOUT.toSeconds()
+            + " s; log "
+            + logFile
+            + ":\n"
+            + tail(logFile));
   }
 
   /**
-   * The launched process must be the daemon itself (a prefix that forks would leave the daemon
-   * out of reach of {@link #kill} and {@link #close}); if not, the daemon is killed.
+   * The launched process must be the daemon itself (a prefix that forks would leave the daemon out
+   * of reach of {@link #kill} and {@link #close}); if not, the daemon is killed.
    */
-  private static Process checkLaunchedInPlace(Process p, NodeDaemon.ReadyFile r, int index,
-      NodeNetwork network) {
+  private static Process checkLaunchedInPlace(
+      Process p, NodeDaemon.ReadyFile r, int index, NodeNetwork network) {
     if (r.pid() == p.pid()) {
       return p;
     }
     ProcessHandle.of(r.pid()).ifPresent(ProcessHandle::destroyForcibly);
     p.destroyForcibly();
-    throw new RuntimeStartupException("node " + index + " of the local cluster runs as pid "
-        + r.pid() + ", not as the launched pid " + p.pid() + ": its launch prefix "
-        + network.launchPrefix() + " must exec the daemon in place");
+    throw new RuntimeStartupException(
+        "node "
+            + index
+            + " of the local cluster runs as pid "
+            + r.pid()
+            + ", not as the launched pid "
+            + p.pid()
+            + ": its launch prefix "
+            + network.launchPrefix()
+            + " must exec the daemon in place");
   }
 
   private static String tail(Path log) {

@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * A node as a process of its own (what {@code sluice start} runs): on a head the control service
  * and a node manager, elsewhere a node manager that joins the head. Worker JVMs get this process's
  * class path, or that of their job's code packages (which a head keeps in its session directory's
- * {@code packages} folder, next to the node's cache of them). Once up it writes its {@link ReadyFile}; it runs until it is terminated (a shutdown
- * hook stops the node manager, which stops its workers and unregisters the node) or, with
- * {@code --exit-on-stdin-eof}, until its parent closes its standard input.
+ * {@code packages} folder, next to the node's cache of them). Once up it writes its {@link
+ * ReadyFile}; it runs until it is terminated (a shutdown hook stops the node manager, which stops
+ * its workers and unregisters the node) or, with {@code --exit-on-stdin-eof}, until its parent
+ * closes its standard input.
  */
 public final class NodeDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeDaemon.class);
@@ -40,8 +41,8 @@ public final class NodeDaemon implements AutoCloseable {
   private final String controlTarget;
   private final Path sessionRoot;
 
-  private NodeDaemon(ControlService control, NodeManager nodeManager, String controlTarget,
-      Path sessionRoot) {
+  private NodeDaemon(
+      ControlService control, NodeManager nodeManager, String controlTarget, Path sessionRoot) {
     this.sessionRoot = sessionRoot;
     this.control = control;
     this.nodeManager = nodeManager;
@@ -51,9 +52,10 @@ public final class NodeDaemon implements AutoCloseable {
   /** Starts the daemon's components in this JVM. */
   public static NodeDaemon start(DaemonConfig c) throws IOException {
     SluiceConfig defaults = SluiceConfig.builder().build();
-    String token = c.head()
-        ? System.getenv(RpcSecurity.TOKEN_ENV_VAR)
-        : ClusterCredentials.resolveToken(null, System.getenv(), c.sessionRoot(), c.address());
+    String token =
+        c.head()
+            ? System.getenv(RpcSecurity.TOKEN_ENV_VAR)
+            : ClusterCredentials.resolveToken(null, System.getenv(), c.sessionRoot(), c.address());
     if (token == null || token.isBlank()) {
       token = RpcSecurity.generateToken();
     }
@@ -65,25 +67,47 @@ public final class NodeDaemon implements AutoCloseable {
     ControlService control = null;
     String controlTarget = c.address();
     if (c.head()) {
-      control = ControlService.start(rpc, c.bindHost(), c.port(), c.nodeTimeout(),
-          new PackageStore(c.sessionDir().resolve("packages"),
-              ClassPathResolver.effectiveClassPath()));
+      control =
+          ControlService.start(
+              rpc,
+              c.bindHost(),
+              c.port(),
+              c.nodeTimeout(),
+              new PackageStore(
+                  c.sessionDir().resolve("packages"), ClassPathResolver.effectiveClassPath()));
       controlTarget = c.bindHost() + ":" + control.port();
       ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }
     OwnerOnlyFiles.createDirectories(c.sessionDir().resolve("logs"));
     Map<String, Double> resources = new HashMap<>(c.resources());
     resources.put("CPU", (double) c.numCpus());
-    long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes()
-        : defaults.objectStoreBytes();
+    long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes() : defaults.objectStoreBytes();
     try {
-      NodeManager nm = NodeManager.start(new NodeConfig(NodeId.random(), c.bindHost(),
-          c.nodeManagerPort(), controlTarget, resources, c.numPrestartWorkers(),
-          ClassPathResolver.effectiveClassPath(), List.of(), c.sessionDir(),
-          defaults.workerStartupTimeout(), c.serializationAllowList(),
-          defaults.inlineThresholdBytes(), defaults.maxMessageBytes(), c.heartbeatPeriod(),
-          storeBytes, defaults.objectStoreDirectory(), c.head(), c.unschedulableTimeout(),
-          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, defaults.maxExtraWorkers()), rpc);
+      NodeManager nm =
+          NodeManager.start(
+              new NodeConfig(
+                  NodeId.random(),
+                  c.bindHost(),
+                  c.nodeManagerPort(),
+                  controlTarget,
+                  resources,
+                  c.numPrestartWorkers(),
+                  ClassPathResolver.effectiveClassPath(),
+                  List.of(),
+                  c.sessionDir(),
+                  defaults.workerStartupTimeout(),
+                  c.serializationAllowList(),
+                  defaults.inlineThresholdBytes(),
+                  defaults.maxMessageBytes(),
+                  c.heartbeatPeriod(),
+                  storeBytes,
+                  defaults.objectStoreDirectory(),
+                  c.head(),
+                  c.unschedulableTimeout(),
+                  true,
+                  ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
+                  defaults.maxExtraWorkers()),
+              rpc);
       return new NodeDaemon(control, nm, controlTarget, c.sessionRoot());
     } catch (RuntimeException e) {
       if (control != null) {
@@ -131,20 +155,32 @@ public final class NodeDaemon implements AutoCloseable {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      daemon.close();
-      stopped.countDown();
-    }, "sluice-daemon-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  daemon.close();
+                  stopped.countDown();
+                },
+                "sluice-daemon-stop"));
     ReadyFile.write(config.readyFile(), daemon);
-    log.info("{} node {} up: control service {}, node manager {}, session {}",
-        config.head() ? "head" : "worker", daemon.nodeManager.nodeId(), daemon.controlTarget,
-        daemon.nodeManager.target(), config.sessionDir());
+    log.info(
+        "{} node {} up: control service {}, node manager {}, session {}",
+        config.head() ? "head" : "worker",
+        daemon.nodeManager.nodeId(),
+        daemon.controlTarget,
+        daemon.nodeManager.target(),
+        config.sessionDir());
     if (config.exitOnStdinEof()) {
-      Thread.ofPlatform().daemon().name("sluice-parent-watch").start(() -> {
-        drain(System.in);
-        log.info("parent closed standard input: node stopping");
-        System.exit(0);
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .name("sluice-parent-watch")
+          .start(
+              () -> {
+                drain(System.in);
+                log.info("parent closed standard input: node stopping");
+                System.exit(0);
+              });
     }
     stopped.await();
   }
@@ -161,11 +197,16 @@ public final class NodeDaemon implements AutoCloseable {
   }
 
   /**
-   * What a started daemon tells its launcher, as a properties file written atomically: the
-   * control service and node manager addresses, the node id, the pid and the session directory.
+   * What a started daemon tells its launcher, as a properties file written atomically: the control
+   * service and node manager addresses, the node id, the pid and the session directory.
    */
-  public record ReadyFile(String controlTarget, String nodeManagerTarget, NodeId nodeId,
-      long pid, Path sessionDir, boolean head) {
+  public record ReadyFile(
+      String controlTarget,
+      String nodeManagerTarget,
+      NodeId nodeId,
+      long pid,
+      Path sessionDir,
+      boolean head) {
 
     static void write(Path file, NodeDaemon d) throws IOException {
       Properties p = new Properties();
@@ -192,9 +233,13 @@ public final class NodeDaemon implements AutoCloseable {
       try (var in = Files.newInputStream(file)) {
         p.load(in);
       }
-      return new ReadyFile(p.getProperty("control"), p.getProperty("node_manager"),
-          NodeId.fromHex(p.getProperty("node_id")), Long.parseLong(p.getProperty("pid")),
-          Path.of(p.getProperty("session_dir")), Boolean.parseBoolean(p.getProperty("head")));
+      return new ReadyFile(
+          p.getProperty("control"),
+          p.getProperty("node_manager"),
+          NodeId.fromHex(p.getProperty("node_id")),
+          Long.parseLong(p.getProperty("pid")),
+          Path.of(p.getProperty("session_dir")),
+          Boolean.parseBoolean(p.getProperty("head")));
     }
   }
 }

@@ -6,10 +6,10 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
-import dev.sluice.runtime.core.CoreWorker;
-import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.code.CodePackager;
 import dev.sluice.runtime.code.PackageUploader;
+import dev.sluice.runtime.core.CoreWorker;
+import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.daemon.ClusterCredentials;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.rpc.Addresses;
@@ -62,60 +62,110 @@ public final class ClusterDriver extends DriverRuntime {
   /** Connects to the cluster whose control service is at {@code config.address()}. */
   public static ClusterDriver connect(SluiceConfig config) {
     String controlTarget = config.address().orElseThrow();
-    String token = ClusterCredentials.resolveToken(config.clusterToken().orElse(null),
-        System.getenv(), EmbeddedCluster.sessionRoot(config), controlTarget);
+    String token =
+        ClusterCredentials.resolveToken(
+            config.clusterToken().orElse(null),
+            System.getenv(),
+            EmbeddedCluster.sessionRoot(config),
+            controlTarget);
     RpcFactory rpc;
     try {
       rpc = new RpcFactory(config.maxMessageBytes(), EmbeddedCluster.securityOf(config, token));
     } catch (RuntimeException e) {
-      throw new RuntimeStartupException("Sluice could not set up RPC security: "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "Sluice could not set up RPC security: " + e.getMessage(), e);
     }
     List<NodeInfo> nodes;
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      nodes = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getAllNodes(GetAllNodesRequest.getDefaultInstance()).getNodesList();
+      nodes =
+          ControlServiceGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .getAllNodes(GetAllNodesRequest.getDefaultInstance())
+              .getNodesList();
     } catch (StatusRuntimeException e) {
       throw ConnectErrors.of(e, controlTarget, !config.tlsFiles().isEmpty());
     } catch (RuntimeException e) {
-      throw new RuntimeStartupException("no Sluice cluster answers at " + controlTarget + " ("
-          + e.getMessage() + "); start one with 'sluice start --head' or check the address", e);
+      throw new RuntimeStartupException(
+          "no Sluice cluster answers at "
+              + controlTarget
+              + " ("
+              + e.getMessage()
+              + "); start one with 'sluice start --head' or check the address",
+          e);
     } finally {
       RpcFactory.shutdownQuietly(ch);
     }
-    NodeInfo local = nodes.stream().filter(NodeInfo::getAlive).filter(ClusterDriver::isLocal)
-        .min(Comparator.comparing((NodeInfo n) -> !n.getIsHead())).orElseThrow(() ->
-            new RuntimeStartupException("the cluster at " + controlTarget + " has no live node on"
-                + " this machine (" + nodes.size() + " nodes known); a driver attaches to a node"
-                + " on its own machine: run 'sluice start --address " + controlTarget + "' here"));
+    NodeInfo local =
+        nodes.stream()
+            .filter(NodeInfo::getAlive)
+            .filter(ClusterDriver::isLocal)
+            .min(Comparator.comparing((NodeInfo n) -> !n.getIsHead()))
+            .orElseThrow(
+                () ->
+                    new RuntimeStartupException(
+                        "the cluster at "
+                            + controlTarget
+                            + " has no live node on"
+                            + " this machine ("
+                            + nodes.size()
+                            + " nodes known); a driver attaches to a node"
+                            + " on its own machine: run 'sluice start --address "
+                            + controlTarget
+                            + "' here"));
     String host = local.getNodeManager().getHost();
     checkServingCertificate(config, host);
     List<String> code = shipCode(config, rpc, controlTarget);
     JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host, code);
     NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
-    CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
-        nodeId, host, Addresses.target(local.getNodeManager()), config.serializationAllowList(),
-        config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
-        Path.of(local.getObjectStoreFile()), local.getObjectStoreCapacity(), controlTarget,
-        config.unschedulableTaskTimeout(), config.cancelGracePeriod()), rpc);
+    CoreWorker driver =
+        new CoreWorker(
+            new CoreWorkerOptions(
+                false,
+                job,
+                WorkerId.random(),
+                nodeId,
+                host,
+                Addresses.target(local.getNodeManager()),
+                config.serializationAllowList(),
+                config.inlineThresholdBytes(),
+                config.maxMessageBytes(),
+                16,
+                Duration.ofMillis(50),
+                Path.of(local.getObjectStoreFile()),
+                local.getObjectStoreCapacity(),
+                controlTarget,
+                config.unschedulableTaskTimeout(),
+                config.cancelGracePeriod()),
+            rpc);
     ManagedChannel nm = rpc.newChannel(Addresses.target(local.getNodeManager()));
     try {
       dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(nm)
           .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .registerDriver(dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
-              .setDriver(driver.address())
-              .setJobId(ByteString.copyFrom(job.toBytes()))
-              .setPid(ProcessHandle.current().pid()).build());
+          .registerDriver(
+              dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
+                  .setDriver(driver.address())
+                  .setJobId(ByteString.copyFrom(job.toBytes()))
+                  .setPid(ProcessHandle.current().pid())
+                  .build());
     } catch (RuntimeException e) {
       driver.shutdown();
-      throw new RuntimeStartupException("the driver could not attach to node " + nodeId + " at "
-          + Addresses.target(local.getNodeManager()) + ": " + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "the driver could not attach to node "
+              + nodeId
+              + " at "
+              + Addresses.target(local.getNodeManager())
+              + ": "
+              + e.getMessage(),
+          e);
     } finally {
       RpcFactory.shutdownQuietly(nm);
     }
-    log.info("Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes "
-        + "alive)", controlTarget, job.hex(), nodeId,
+    log.info(
+        "Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes " + "alive)",
+        controlTarget,
+        job.hex(),
+        nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
     return new ClusterDriver(driver, controlTarget, rpc, job);
   }
@@ -127,11 +177,10 @@ public final class ClusterDriver extends DriverRuntime {
       return;
     }
     try {
-      ServingCertificate.check(new RpcSecurity.TlsFiles(tls.get(0), tls.get(1), tls.get(2)),
-          host);
+      ServingCertificate.check(new RpcSecurity.TlsFiles(tls.get(0), tls.get(1), tls.get(2)), host);
     } catch (IllegalArgumentException e) {
-      throw new RuntimeStartupException("Sluice could not set up RPC security: "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "Sluice could not set up RPC security: " + e.getMessage(), e);
     }
   }
 
@@ -140,11 +189,11 @@ public final class ClusterDriver extends DriverRuntime {
    * packs its class path ({@code codeSearchPath} if set) into content-addressed packages and
    * uploads those the head lacks. Returns the job's package names in class path order.
    */
-  private static List<String> shipCode(SluiceConfig config, RpcFactory rpc,
-      String controlTarget) {
-    List<Path> classPath = config.codeSearchPath().isEmpty()
-        ? ClassPathResolver.effectiveClassPath()
-        : ClassPathResolver.expand(config.codeSearchPath());
+  private static List<String> shipCode(SluiceConfig config, RpcFactory rpc, String controlTarget) {
+    List<Path> classPath =
+        config.codeSearchPath().isEmpty()
+            ? ClassPathResolver.effectiveClassPath()
+            : ClassPathResolver.expand(config.codeSearchPath());
     long t0 = System.nanoTime();
     Path work = null;
     List<CodePackager.CodePackage> packages = List.of();
@@ -153,12 +202,21 @@ public final class ClusterDriver extends DriverRuntime {
       work = Files.createTempDirectory("sluice-code-");
       packages = CodePackager.packages(classPath, work);
       int uploaded = new PackageUploader(ch, config.maxMessageBytes()).uploadMissing(packages);
-      log.info("driver code: {} packages, {} uploaded to {} in {} ms", packages.size(), uploaded,
-          controlTarget, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+      log.info(
+          "driver code: {} packages, {} uploaded to {} in {} ms",
+          packages.size(),
+          uploaded,
+          controlTarget,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
       return packages.stream().map(CodePackager.CodePackage::sha256).toList();
     } catch (IOException | RuntimeException e) {
-      throw new RuntimeStartupException("the driver could not make its code available to the "
-          + "cluster at " + controlTarget + ": " + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "the driver could not make its code available to the "
+              + "cluster at "
+              + controlTarget
+              + ": "
+              + e.getMessage(),
+          e);
     } finally {
       RpcFactory.shutdownQuietly(ch);
       CodePackager.deletePacked(packages);
@@ -194,12 +252,20 @@ public final class ClusterDriver extends DriverRuntime {
   protected void stopComponents() {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .finishJob(FinishJobRequest.newBuilder().setJobId(ByteString.copyFrom(job.toBytes()))
-              .setReason("its driver shut down").build());
+      ControlServiceGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .finishJob(
+              FinishJobRequest.newBuilder()
+                  .setJobId(ByteString.copyFrom(job.toBytes()))
+                  .setReason("its driver shut down")
+                  .build());
     } catch (RuntimeException e) {
-      log.warn("could not tell the control service at {} that job {} finished (its node will "
-          + "when this process exits): {}", controlTarget, job.hex(), e.toString());
+      log.warn(
+          "could not tell the control service at {} that job {} finished (its node will "
+              + "when this process exits): {}",
+          controlTarget,
+          job.hex(),
+          e.toString());
     } finally {
       RpcFactory.shutdownQuietly(ch);
     }

@@ -42,8 +42,8 @@ abstract class DriverRuntime implements SluiceRuntime {
   }
 
   @Override
-  public <T> ObjectRefGenerator<T> submitGenerator(Serializable function, Object[] args,
-      TaskOptions options, GeneratorCaller.Kind kind) {
+  public <T> ObjectRefGenerator<T> submitGenerator(
+      Serializable function, Object[] args, TaskOptions options, GeneratorCaller.Kind kind) {
     return driver.submitGenerator(function, args, options, kind);
   }
 
@@ -68,8 +68,8 @@ abstract class DriverRuntime implements SluiceRuntime {
   }
 
   @Override
-  public <A extends Awaitable> AwaitResult<A> waitAny(List<A> items, int numReturns,
-      Duration timeout) {
+  public <A extends Awaitable> AwaitResult<A> waitAny(
+      List<A> items, int numReturns, Duration timeout) {
     return driver.waitAny(items, numReturns, timeout);
   }
 

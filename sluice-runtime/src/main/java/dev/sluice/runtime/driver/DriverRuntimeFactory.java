@@ -11,7 +11,8 @@ public final class DriverRuntimeFactory implements SluiceRuntimeFactory {
 
   @Override
   public SluiceRuntime create(SluiceConfig config) {
-    return config.address().isPresent() ? ClusterDriver.connect(config)
+    return config.address().isPresent()
+        ? ClusterDriver.connect(config)
         : EmbeddedCluster.start(config);
   }
 }

@@ -2,17 +2,8 @@ package dev.sluice.runtime.driver;
 
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
-import dev.sluice.AwaitResult;
-import dev.sluice.Awaitable;
-import dev.sluice.GeneratorCaller;
-import dev.sluice.ObjectRef;
-import dev.sluice.ObjectRefGenerator;
-import dev.sluice.RuntimeContext;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
-import dev.sluice.SluiceRuntime;
-import dev.sluice.TaskOptions;
-import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.control.ControlService;
@@ -29,8 +20,6 @@ import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
-import java.io.Serializable;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -44,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The embedded local cluster {@code Sluice.init()} starts: a control service and one node manager
  * in the driver JVM on loopback TCP, worker JVMs launched from the driver's class path, and the
- * driver's own core worker. Closing it stops all of them; a JVM shutdown hook does the same if
- * the program exits without {@code Sluice.shutdown()}.
+ * driver's own core worker. Closing it stops all of them; a JVM shutdown hook does the same if the
+ * program exits without {@code Sluice.shutdown()}.
  */
 public final class EmbeddedCluster extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedCluster.class);
@@ -55,8 +44,12 @@ public final class EmbeddedCluster extends DriverRuntime {
   private final NodeManager nodeManager;
   private final Path sessionDir;
 
-  private EmbeddedCluster(RpcFactory rpc, ControlService control, NodeManager nodeManager,
-      CoreWorker driver, Path sessionDir) {
+  private EmbeddedCluster(
+      RpcFactory rpc,
+      ControlService control,
+      NodeManager nodeManager,
+      CoreWorker driver,
+      Path sessionDir) {
     super(driver);
     this.rpc = rpc;
     this.control = control;
@@ -77,8 +70,8 @@ public final class EmbeddedCluster extends DriverRuntime {
   }
 
   /**
-   * Starts the embedded cluster described by {@code config}; every RPC of the cluster, its
-   * worker processes included, is secured by {@code security}.
+   * Starts the embedded cluster described by {@code config}; every RPC of the cluster, its worker
+   * processes included, is secured by {@code security}.
    */
   public static EmbeddedCluster start(SluiceConfig config, RpcSecurity security) {
     long t0 = System.nanoTime();
@@ -86,48 +79,88 @@ public final class EmbeddedCluster extends DriverRuntime {
     try {
       rpc = new RpcFactory(config.maxMessageBytes(), security);
     } catch (IllegalArgumentException e) {
-      throw new RuntimeStartupException("Sluice could not set up RPC security: "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "Sluice could not set up RPC security: " + e.getMessage(), e);
     }
     String host = RpcFactory.LOOPBACK;
     if (security.tls().isPresent()) {
       try {
         ServingCertificate.check(security.tls().get(), host);
       } catch (IllegalArgumentException e) {
-        throw new RuntimeStartupException("Sluice could not set up RPC security: "
-            + e.getMessage(), e);
+        throw new RuntimeStartupException(
+            "Sluice could not set up RPC security: " + e.getMessage(), e);
       }
     }
     Path sessionDir = createSessionDir(config);
     ControlService control = null;
     NodeManager nm = null;
     try {
-      List<Path> classPath = config.codeSearchPath().isEmpty()
-          ? ClassPathResolver.effectiveClassPath()
-          : ClassPathResolver.expand(config.codeSearchPath());
+      List<Path> classPath =
+          config.codeSearchPath().isEmpty()
+              ? ClassPathResolver.effectiveClassPath()
+              : ClassPathResolver.expand(config.codeSearchPath());
       // No package store: the job's code is the node's own class path, nothing is uploaded.
       control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
       String controlTarget = host + ":" + control.port();
       NodeId nodeId = NodeId.random();
-      nm = NodeManager.start(new NodeConfig(nodeId, host, 0, controlTarget,
-          nodeResources(config), config.numWorkers(), classPath,
-          config.workerJvmOptions(), sessionDir, config.workerStartupTimeout(),
-          config.serializationAllowList(), config.inlineThresholdBytes(),
-          config.maxMessageBytes(), Duration.ofSeconds(1), config.objectStoreBytes(),
-          config.objectStoreDirectory(), true, Duration.ZERO,
-          true, ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, config.maxExtraWorkers()), rpc);
+      nm =
+          NodeManager.start(
+              new NodeConfig(
+                  nodeId,
+                  host,
+                  0,
+                  controlTarget,
+                  nodeResources(config),
+                  config.numWorkers(),
+                  classPath,
+                  config.workerJvmOptions(),
+                  sessionDir,
+                  config.workerStartupTimeout(),
+                  config.serializationAllowList(),
+                  config.inlineThresholdBytes(),
+                  config.maxMessageBytes(),
+                  Duration.ofSeconds(1),
+                  config.objectStoreBytes(),
+                  config.objectStoreDirectory(),
+                  true,
+                  Duration.ZERO,
+                  true,
+                  ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
+                  config.maxExtraWorkers()),
+              rpc);
       JobId job = registerJob(rpc, controlTarget, host, List.of());
-      CoreWorker driver = new CoreWorker(new CoreWorkerOptions(false, job, WorkerId.random(),
-          nodeId, host, nm.target(), config.serializationAllowList(),
-          config.inlineThresholdBytes(), config.maxMessageBytes(), 16, Duration.ofMillis(50),
-          nm.objectStore().file(), nm.objectStore().capacity(), controlTarget, Duration.ZERO,
-          config.cancelGracePeriod()), rpc,
-          nm.objectStoreService());
+      CoreWorker driver =
+          new CoreWorker(
+              new CoreWorkerOptions(
+                  false,
+                  job,
+                  WorkerId.random(),
+                  nodeId,
+                  host,
+                  nm.target(),
+                  config.serializationAllowList(),
+                  config.inlineThresholdBytes(),
+                  config.maxMessageBytes(),
+                  16,
+                  Duration.ofMillis(50),
+                  nm.objectStore().file(),
+                  nm.objectStore().capacity(),
+                  controlTarget,
+                  Duration.ZERO,
+                  config.cancelGracePeriod()),
+              rpc,
+              nm.objectStoreService());
       nm.onWorkerExit(driver::onWorkerDied);
-      log.info("Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
-          + "starting, TLS {}, session {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-          job.hex(), nodeId, config.numCpus(), config.numWorkers(),
-          security.tls().isPresent() ? "on" : "off", sessionDir);
+      log.info(
+          "Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
+              + "starting, TLS {}, session {}",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+          job.hex(),
+          nodeId,
+          config.numCpus(),
+          config.numWorkers(),
+          security.tls().isPresent() ? "on" : "off",
+          sessionDir);
       return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
     } catch (RuntimeException e) {
       if (nm != null) {
@@ -136,14 +169,15 @@ public final class EmbeddedCluster extends DriverRuntime {
       if (control != null) {
         control.close();
       }
-      throw e instanceof RuntimeStartupException ? e
+      throw e instanceof RuntimeStartupException
+          ? e
           : new RuntimeStartupException("Sluice could not start: " + e.getMessage(), e);
     } catch (IOException e) {
       if (control != null) {
         control.close();
       }
-      throw new RuntimeStartupException("Sluice could not start its control service: "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "Sluice could not start its control service: " + e.getMessage(), e);
     }
   }
 
@@ -160,15 +194,17 @@ public final class EmbeddedCluster extends DriverRuntime {
 
   private static Path createSessionDir(SluiceConfig config) {
     Path root = sessionRoot(config);
-    String name = "session_" + LocalDateTime.now().format(
-        DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS")) + "_"
-        + ProcessHandle.current().pid();
+    String name =
+        "session_"
+            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS"))
+            + "_"
+            + ProcessHandle.current().pid();
     Path dir = root.resolve(name);
     try {
       OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
     } catch (IOException e) {
-      throw new RuntimeStartupException("cannot create session directory " + dir + ": "
-          + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "cannot create session directory " + dir + ": " + e.getMessage(), e);
     }
     return dir;
   }
@@ -177,13 +213,16 @@ public final class EmbeddedCluster extends DriverRuntime {
    * Registers a job whose code is {@code codePackages} (uploaded before; empty: the nodes' own
    * class path).
    */
-  static JobId registerJob(RpcFactory rpc, String controlTarget, String host,
-      List<String> codePackages) {
+  static JobId registerJob(
+      RpcFactory rpc, String controlTarget, String host, List<String> codePackages) {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      byte[] id = ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .addJob(AddJobRequest.newBuilder().addAllCodePackages(codePackages).build())
-          .getJobId().toByteArray();
+      byte[] id =
+          ControlServiceGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .addJob(AddJobRequest.newBuilder().addAllCodePackages(codePackages).build())
+              .getJobId()
+              .toByteArray();
       return JobId.fromBytes(id);
     } finally {
       RpcFactory.shutdownQuietly(ch);
@@ -196,8 +235,8 @@ public final class EmbeddedCluster extends DriverRuntime {
   }
 
   /**
-   * The cluster's RPC factory: channels from it carry the cluster token, so tools and tests in
-   * this JVM can call the cluster's services.
+   * The cluster's RPC factory: channels from it carry the cluster token, so tools and tests in this
+   * JVM can call the cluster's services.
    */
   public RpcFactory rpc() {
     return rpc;

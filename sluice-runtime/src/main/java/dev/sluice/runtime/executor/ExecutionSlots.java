@@ -1,5 +1,6 @@
 package dev.sluice.runtime.executor;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -8,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,19 +19,19 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * The worker's CPU-lending rule (DESIGN "Nested tasks"): a worker runs its tasks one at a time,
- * in arrival order; when every task it runs is blocked (in {@code get} or {@code wait}, or a
- * producer paused by backpressure) the next queued task starts on a thread of its own, and only a
- * worker with nothing of its own left to start, blocked for {@link #LEND_DELAY}, lends its CPU to
- * its node, which may then lease the worker out again. A blocked task that resumes simply runs on (a brief oversubscription, as in
- * Ray). So a mix of blocked tasks, paused streams and their readers never waits for a CPU or a
- * new JVM that it holds itself.
+ * The worker's CPU-lending rule (DESIGN "Nested tasks"): a worker runs its tasks one at a time, in
+ * arrival order; when every task it runs is blocked (in {@code get} or {@code wait}, or a producer
+ * paused by backpressure) the next queued task starts on a thread of its own, and only a worker
+ * with nothing of its own left to start, blocked for {@link #LEND_DELAY}, lends its CPU to its
+ * node, which may then lease the worker out again. A blocked task that resumes simply runs on (a
+ * brief oversubscription, as in Ray). So a mix of blocked tasks, paused streams and their readers
+ * never waits for a CPU or a new JVM that it holds itself.
  *
  * <p>Threads: {@link #add}, {@link #remove}, {@link #blocked} and the queries may be called from
  * any thread; every task runs on a thread of a cached pool owned here, named {@code
  * sluice-task-executor-N}; the lending notices run, in order and coalesced, on one thread owned
- * here. State is guarded by this object's monitor; {@code run} and {@code lend} are called
- * without it.
+ * here. State is guarded by this object's monitor; {@code run} and {@code lend} are called without
+ * it.
  *
  * @param <W> a queued task
  */
@@ -43,18 +43,25 @@ final class ExecutionSlots<W> {
   private final Consumer<Boolean> lend;
   private final ExecutorService threads;
   private final ScheduledExecutorService lendNotices;
+
   /** Guarded by {@code this}. */
   private final ArrayDeque<W> queue = new ArrayDeque<>();
+
   /** Started and not finished, in start order. Guarded by {@code this}. */
   private final Set<W> running = new LinkedHashSet<>();
+
   /** How deep each running task is in blocking calls (absent: not blocked). Guarded by this. */
   private final Map<W, Integer> blockedDepth = new IdentityHashMap<>();
+
   /** Running tasks not blocked. Guarded by {@code this}. */
   private int active;
+
   private boolean started;
   private boolean stopped;
+
   /** The lending state the node should know; the notice thread sends it when it changes. */
   private boolean lendWanted;
+
   /** Read and written by the notice thread only. */
   private boolean lendSent;
 
@@ -66,10 +73,16 @@ final class ExecutionSlots<W> {
     this.run = run;
     this.lend = lend;
     AtomicInteger n = new AtomicInteger();
-    this.threads = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon()
-        .name("sluice-task-executor-" + n.incrementAndGet()).unstarted(r));
-    this.lendNotices = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().name("sluice-cpu-lending").factory());
+    this.threads =
+        Executors.newCachedThreadPool(
+            r ->
+                Thread.ofPlatform()
+                    .daemon()
+                    .name("sluice-task-executor-" + n.incrementAndGet())
+                    .unstarted(r));
+    this.lendNotices =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sluice-cpu-lending").factory());
   }
 
   /** Starts running tasks: those queued so far, and from now on each as its turn comes. */

@@ -13,8 +13,8 @@ import java.lang.reflect.Modifier;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Resolves a task's {@link FunctionDescriptor} to something this worker can call: the named
- * method of a class on the worker's class path, with a lambda's captured values prepended to the
+ * Resolves a task's {@link FunctionDescriptor} to something this worker can call: the named method
+ * of a class on the worker's class path, with a lambda's captured values prepended to the
  * arguments. Resolutions are cached per descriptor. Thread-safe.
  */
 final class FunctionManager {
@@ -49,23 +49,38 @@ final class FunctionManager {
     Class<?> cls;
     try {
       ClassLoader cl = Thread.currentThread().getContextClassLoader();
-      cls = Class.forName(fd.getClassName(), true,
-          cl != null ? cl : ClassLoader.getSystemClassLoader());
+      cls =
+          Class.forName(
+              fd.getClassName(), true, cl != null ? cl : ClassLoader.getSystemClassLoader());
     } catch (ClassNotFoundException | LinkageError e) {
-      throw new FunctionNotFoundException("function class " + fd.getClassName()
-          + " cannot be loaded on " + where + " (" + e + "); is it on the workers' class path? "
-          + "See SluiceConfig.codeSearchPath", e);
+      throw new FunctionNotFoundException(
+          "function class "
+              + fd.getClassName()
+              + " cannot be loaded on "
+              + where
+              + " ("
+              + e
+              + "); is it on the workers' class path? "
+              + "See SluiceConfig.codeSearchPath",
+          e);
     }
     Executable target = find(cls, fd);
     if (target == null) {
-      throw new FunctionNotFoundException("method " + fd.getClassName() + "." + fd.getMethodName()
-          + fd.getMethodDescriptor() + " not found on " + where
-          + " (the worker has a different version of the class?)");
+      throw new FunctionNotFoundException(
+          "method "
+              + fd.getClassName()
+              + "."
+              + fd.getMethodName()
+              + fd.getMethodDescriptor()
+              + " not found on "
+              + where
+              + " (the worker has a different version of the class?)");
     }
     target.setAccessible(true);
-    Object[] captured = fd.getCapturedArgs().isEmpty()
-        ? new Object[0]
-        : (Object[]) serializer.deserialize(fd.getCapturedArgs().toByteArray());
+    Object[] captured =
+        fd.getCapturedArgs().isEmpty()
+            ? new Object[0]
+            : (Object[]) serializer.deserialize(fd.getCapturedArgs().toByteArray());
     int kind = fd.getImplKind();
     if (target instanceof Constructor<?> c) {
       return args -> unwrap(() -> c.newInstance(concat(captured, args)));
@@ -86,7 +101,8 @@ final class FunctionManager {
   private static Executable find(Class<?> cls, FunctionDescriptor fd) {
     if (fd.getMethodName().equals("<init>")) {
       for (Constructor<?> c : cls.getDeclaredConstructors()) {
-        if (MethodType.methodType(void.class, c.getParameterTypes()).toMethodDescriptorString()
+        if (MethodType.methodType(void.class, c.getParameterTypes())
+            .toMethodDescriptorString()
             .equals(fd.getMethodDescriptor())) {
           return c;
         }
@@ -97,7 +113,8 @@ final class FunctionManager {
       for (Method m : c.getDeclaredMethods()) {
         if (m.getName().equals(fd.getMethodName())
             && MethodType.methodType(m.getReturnType(), m.getParameterTypes())
-                .toMethodDescriptorString().equals(fd.getMethodDescriptor())) {
+                .toMethodDescriptorString()
+                .equals(fd.getMethodDescriptor())) {
           return m;
         }
       }
@@ -105,7 +122,8 @@ final class FunctionManager {
     for (Method m : cls.getMethods()) {
       if (m.getName().equals(fd.getMethodName())
           && MethodType.methodType(m.getReturnType(), m.getParameterTypes())
-              .toMethodDescriptorString().equals(fd.getMethodDescriptor())) {
+              .toMethodDescriptorString()
+              .equals(fd.getMethodDescriptor())) {
         return m;
       }
     }

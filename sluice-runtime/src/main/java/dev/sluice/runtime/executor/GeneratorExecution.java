@@ -8,34 +8,32 @@ import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
-import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.StreamedReturn;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
-import java.util.function.BiFunction;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Drives one streaming generator task on the executor (DESIGN "Execution"): pulls items from the
- * user's {@link Iterator} (or subscribes to its {@link Flow.Publisher}), stores each as the
- * object {@code ObjectId(T, 2 + k)} inside a {@code ReportGeneratorItemReturns} sent to the owner
+ * user's {@link Iterator} (or subscribes to its {@link Flow.Publisher}), stores each as the object
+ * {@code ObjectId(T, 2 + k)} inside a {@code ReportGeneratorItemReturns} sent to the owner
  * asynchronously, and honours backpressure through a {@link GeneratorWaiter}.
  *
  * <p>Rules kept: item {@code k + 1} is never asked for before item {@code k}'s report was issued;
  * with backpressure the producer blocks (interruptibly) while {@code generated - consumed >=
- * threshold}; a publisher is never asked for more than the remaining credit; the final reply
- * waits until every report is answered and lists the streamed ids, never the values; an
- * application exception becomes an error item at the failing index (unless the owner said, in
- * the spec, that it will retry the task); a broken task stream (owner gone) stops the generator and frees the worker.
+ * threshold}; a publisher is never asked for more than the remaining credit; the final reply waits
+ * until every report is answered and lists the streamed ids, never the values; an application
+ * exception becomes an error item at the failing index (unless the owner said, in the spec, that it
+ * will retry the task); a broken task stream (owner gone) stops the generator and frees the worker.
  *
  * <p>Runs on the execution thread; a publisher's signals may come on its own threads.
  */
@@ -66,9 +64,16 @@ final class GeneratorExecution {
   private final boolean retryApplicationErrors;
   private long nextIndex;
 
-  GeneratorExecution(TaskSpec spec, TaskId taskId, TaskStream stream, Address self, String what,
-      String location, ValueEncoder toValue,
-      BooleanSupplier cancelled, java.util.function.Consumer<Boolean> paused) {
+  GeneratorExecution(
+      TaskSpec spec,
+      TaskId taskId,
+      TaskStream stream,
+      Address self,
+      String what,
+      String location,
+      ValueEncoder toValue,
+      BooleanSupplier cancelled,
+      java.util.function.Consumer<Boolean> paused) {
     this.cancelled = cancelled;
     this.paused = paused;
     this.spec = spec;
@@ -80,7 +85,8 @@ final class GeneratorExecution {
     this.location = location;
     this.toValue = toValue;
     this.waiter = new GeneratorWaiter(spec.getGeneratorBackpressureNumObjects());
-    // The owner decided, when it built this attempt's spec, whether it retries an application error.
+    // The owner decided, when it built this attempt's spec, whether it retries an application
+    // error.
     this.retryApplicationErrors = GeneratorRetries.willRetryApplicationError(spec);
   }
 
@@ -91,8 +97,7 @@ final class GeneratorExecution {
    * @throws InterruptedException if the task was cancelled
    * @throws RetryableFailure if an application error should retry the whole task
    */
-  PushTaskReply run(Object source, Throwable thrown)
-      throws InterruptedException, RetryableFailure {
+  PushTaskReply run(Object source, Throwable thrown) throws InterruptedException, RetryableFailure {
     if (thrown != null) {
       reportFailure(thrown);
     } else if (source instanceof Iterator<?> it) {
@@ -104,9 +109,12 @@ final class GeneratorExecution {
     } else if (source instanceof Flow.Publisher<?> p) {
       subscribe(p);
     } else {
-      reportFailure(new IllegalStateException(what + " returned "
-          + (source == null ? "null" : source.getClass().getName())
-          + " instead of an Iterator or Flow.Publisher"));
+      reportFailure(
+          new IllegalStateException(
+              what
+                  + " returned "
+                  + (source == null ? "null" : source.getClass().getName())
+                  + " instead of an Iterator or Flow.Publisher"));
     }
     stream.sendIssued();
     waiter.awaitAllAnswered();
@@ -114,12 +122,16 @@ final class GeneratorExecution {
       log.info("{}: the owner is gone; generator stopped after {} item(s)", what, nextIndex);
       return null;
     }
-    PushTaskReply.Builder reply = PushTaskReply.newBuilder()
-        .addReturns(toValue.encode(null, GeneratorIds.generatorId(taskId), () -> what).join()
-            .setObjectId(generatorId));
+    PushTaskReply.Builder reply =
+        PushTaskReply.newBuilder()
+            .addReturns(
+                toValue
+                    .encode(null, GeneratorIds.generatorId(taskId), () -> what)
+                    .join()
+                    .setObjectId(generatorId));
     for (long k = 0; k < nextIndex; k++) {
-      reply.addStreamedReturns(StreamedReturn.newBuilder()
-          .setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
+      reply.addStreamedReturns(
+          StreamedReturn.newBuilder().setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
     }
     return reply.build();
   }
@@ -135,7 +147,8 @@ final class GeneratorExecution {
       } catch (Throwable t) {
         // Iterators often wrap the interrupt in an unchecked exception and clear the flag: the
         // cancel request itself decides, so a cancel never shows up as an error item.
-        if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()
+        if (cancelled.getAsBoolean()
+            || Thread.currentThread().isInterrupted()
             || t instanceof InterruptedException) {
           throw new InterruptedException("cancelled");
         }
@@ -157,63 +170,67 @@ final class GeneratorExecution {
     long[] requested = new long[1];
     Object demandLock = new Object();
     // Request only what the credit allows: never more than consumed + threshold in total.
-    Runnable topUp = () -> {
-      long more;
-      synchronized (demandLock) {
-        if (subscription[0] == null || done.getCount() == 0) {
-          return;
-        }
-        long allowed = waiter.allowedTotal();
-        more = allowed == Long.MAX_VALUE ? Long.MAX_VALUE - requested[0] : allowed - requested[0];
-        if (more <= 0) {
-          return;
-        }
-        requested[0] = allowed == Long.MAX_VALUE ? Long.MAX_VALUE : allowed;
-      }
-      subscription[0].request(more);
-    };
-    waiter.onCredit(() -> {
-      if (waiter.ownerGone()) {
-        Flow.Subscription s = subscription[0];
-        if (s != null) {
-          s.cancel();
-        }
-        done.countDown();
-      } else {
-        topUp.run();
-      }
-    });
-    publisher.subscribe(new Flow.Subscriber<Object>() {
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        synchronized (demandLock) {
-          subscription[0] = s;
-        }
-        topUp.run();
-      }
+    Runnable topUp =
+        () -> {
+          long more;
+          synchronized (demandLock) {
+            if (subscription[0] == null || done.getCount() == 0) {
+              return;
+            }
+            long allowed = waiter.allowedTotal();
+            more =
+                allowed == Long.MAX_VALUE ? Long.MAX_VALUE - requested[0] : allowed - requested[0];
+            if (more <= 0) {
+              return;
+            }
+            requested[0] = allowed == Long.MAX_VALUE ? Long.MAX_VALUE : allowed;
+          }
+          subscription[0].request(more);
+        };
+    waiter.onCredit(
+        () -> {
+          if (waiter.ownerGone()) {
+            Flow.Subscription s = subscription[0];
+            if (s != null) {
+              s.cancel();
+            }
+            done.countDown();
+          } else {
+            topUp.run();
+          }
+        });
+    publisher.subscribe(
+        new Flow.Subscriber<Object>() {
+          @Override
+          public void onSubscribe(Flow.Subscription s) {
+            synchronized (demandLock) {
+              subscription[0] = s;
+            }
+            topUp.run();
+          }
 
-      @Override
-      public void onNext(Object item) {
-        if (done.getCount() == 0) {
-          return;
-        }
-        if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
-          subscription[0].cancel();
-          done.countDown();
-        }
-      }
+          @Override
+          public void onNext(Object item) {
+            if (done.getCount() == 0) {
+              return;
+            }
+            if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
+              subscription[0].cancel();
+              done.countDown();
+            }
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        failure[0] = t;
-        done.countDown();
-      }
+          @Override
+          public void onError(Throwable t) {
+            failure[0] = t;
+            done.countDown();
+          }
 
-      @Override
-      public void onComplete() {
-        done.countDown();
-      }
-    });
+          @Override
+          public void onComplete() {
+            done.countDown();
+          }
+        });
     try {
       done.await();
     } catch (InterruptedException e) {
@@ -233,24 +250,25 @@ final class GeneratorExecution {
     if (retryApplicationErrors) {
       throw new RetryableFailure(t);
     }
-    ErrorInfo e = Errors.applicationError(what + " failed on " + location + " after "
-        + nextIndex + " item(s): " + t, t);
-    report(CompletableFuture.completedFuture(ReturnObject.newBuilder()
-        .setValue(Errors.value(e))));
+    ErrorInfo e =
+        Errors.applicationError(
+            what + " failed on " + location + " after " + nextIndex + " item(s): " + t, t);
+    report(CompletableFuture.completedFuture(ReturnObject.newBuilder().setValue(Errors.value(e))));
   }
 
   /**
-   * Issues the report of the next item, to be sent once {@code value} is ready (its object
-   * sealed in the node's store): the producer goes on meanwhile. False if the owner is gone.
+   * Issues the report of the next item, to be sent once {@code value} is ready (its object sealed
+   * in the node's store): the producer goes on meanwhile. False if the owner is gone.
    */
   private boolean report(CompletableFuture<ReturnObject.Builder> value) {
     long k = nextIndex++;
-    ReportGeneratorItemReturns.Builder r = ReportGeneratorItemReturns.newBuilder()
-        .setGeneratorId(generatorId)
-        .setItemIndex(k)
-        // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
-        .setWorkerAddr(self)
-        .setAttemptNumber(spec.getAttemptNumber());
+    ReportGeneratorItemReturns.Builder r =
+        ReportGeneratorItemReturns.newBuilder()
+            .setGeneratorId(generatorId)
+            .setItemIndex(k)
+            // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
+            .setWorkerAddr(self)
+            .setAttemptNumber(spec.getAttemptNumber());
     return stream.sendReport(r, value, waiter);
   }
 
@@ -260,8 +278,8 @@ final class GeneratorExecution {
      * Encodes {@code value}, the object {@code id}, named {@code what} in errors; the future
      * completes when the object may be reported (sealed, if in the store).
      */
-    CompletableFuture<ReturnObject.Builder> encode(Object value, ObjectId id,
-        Supplier<String> what);
+    CompletableFuture<ReturnObject.Builder> encode(
+        Object value, ObjectId id, Supplier<String> what);
   }
 
   /** Names item {@code k} in error messages; built only when a message needs it. */

@@ -5,16 +5,15 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 /**
  * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
  * items generated and the consumed count the owner's replies carry, blocks the producer while
- * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final
- * reply waits for them.
+ * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final reply
+ * waits for them.
  *
  * <p>A "not found" reply (the stream was deleted, or the report was stale) counts as "every item
- * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself
- * is gone (the task stream broke), the generator must stop.
+ * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself is
+ * gone (the task stream broke), the generator must stop.
  *
- * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onIssued}
- * and the waits; replies arrive on a transport thread. All state is guarded by this object's
- * monitor.
+ * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onIssued} and
+ * the waits; replies arrive on a transport thread. All state is guarded by this object's monitor.
  */
 final class GeneratorWaiter {
   private final long threshold;
@@ -94,8 +93,8 @@ final class GeneratorWaiter {
 
   /**
    * As {@link #awaitCredit()}, telling {@code paused} (outside this monitor) when the producer
-   * starts and stops waiting, so its worker can lend its CPU while paused (DESIGN "Nested tasks":
-   * a paused producer lends its CPU like a task blocked in {@code get}).
+   * starts and stops waiting, so its worker can lend its CPU while paused (DESIGN "Nested tasks": a
+   * paused producer lends its CPU like a task blocked in {@code get}).
    */
   void awaitCredit(java.util.function.Consumer<Boolean> paused) throws InterruptedException {
     if (!creditExhausted()) {

@@ -11,40 +11,39 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
-import dev.sluice.runtime.rpc.proto.TaskResultBatch;
-import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskArg;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import io.grpc.stub.StreamObserver;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The executor side of a worker: receives pushed tasks and runs them in arrival order, one at a
- * time unless the running ones are blocked (see {@link ExecutionSlots}, the CPU-lending rule),
- * then answers each {@code PushTask} with the task's return objects (or its error). It also runs
- * a blocked task's own queued children inline ({@link #runInline}, the work-helping rule).
+ * time unless the running ones are blocked (see {@link ExecutionSlots}, the CPU-lending rule), then
+ * answers each {@code PushTask} with the task's return objects (or its error). It also runs a
+ * blocked task's own queued children inline ({@link #runInline}, the work-helping rule).
  *
  * <p>Threads: {@link #push} and {@link #cancel} run on transport threads and only queue work or
  * interrupt; each task runs on a task thread owned by {@link ExecutionSlots}. Cancellation of a
  * running task interrupts its thread; a task that ignores the interrupt is ended by its owner,
- * which has this worker killed after a grace period (see {@code TaskCanceller}). One report
- * sender thread (also owned here) sends streaming generator reports that producers did not send
+ * which has this worker killed after a grace period (see {@code TaskCanceller}). One report sender
+ * thread (also owned here) sends streaming generator reports that producers did not send
  * themselves.
  */
 public final class TaskReceiver {
@@ -53,15 +52,21 @@ public final class TaskReceiver {
   private final ExecutionEnv env;
   private final ObjectSerializer serializer;
   private final FunctionManager functions;
+
   /** Queued and running tasks, and when the next one starts (the CPU-lending rule). */
   private final ExecutionSlots<Work> slots;
+
   /** The task a thread of {@link #slots} runs (inherited by threads the task starts). */
   private final InheritableThreadLocal<Work> currentWork = new InheritableThreadLocal<>();
-  private final ExecutorService reportSender = Executors.newSingleThreadExecutor(
-      Thread.ofPlatform().daemon().name("sluice-report-sender").factory());
+
+  private final ExecutorService reportSender =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().daemon().name("sluice-report-sender").factory());
+
   /** Tasks run to the end. */
   private final java.util.concurrent.atomic.AtomicLong finishedTasks =
       new java.util.concurrent.atomic.AtomicLong();
+
   private volatile boolean stopped;
 
   /** What the receiver needs from the core worker it belongs to. */
@@ -91,12 +96,12 @@ public final class TaskReceiver {
     Address address();
 
     /**
-     * Encodes a task's return value (or streamed item) {@code id}: inline, or written to the
-     * node's shared-memory store when over the inline threshold. The refs nested in it are
-     * listed, and {@code taskOwner} has been registered as a borrower of each when this
-     * returns, so they outlive this process's own copies until the owner counts them.
+     * Encodes a task's return value (or streamed item) {@code id}: inline, or written to the node's
+     * shared-memory store when over the inline threshold. The refs nested in it are listed, and
+     * {@code taskOwner} has been registered as a borrower of each when this returns, so they
+     * outlive this process's own copies until the owner counts them.
      *
-     * With {@code sealLater}, a value written to the store may still be sealing on return: it
+     * <p>With {@code sealLater}, a value written to the store may still be sealing on return: it
      * must not reach a reader before {@link EncodedReturn#sealed} completes.
      *
      * @throws SerializationException if the value cannot be serialized
@@ -106,22 +111,22 @@ public final class TaskReceiver {
     EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner, boolean sealLater);
 
     /**
-     * Waits until the borrows this process took on refs it deserialized are registered with
-     * their owners: called before a task's reply releases the arguments that kept them alive.
+     * Waits until the borrows this process took on refs it deserialized are registered with their
+     * owners: called before a task's reply releases the arguments that kept them alive.
      */
     void awaitBorrowRegistrations();
 
     /**
-     * The owner's task stream broke (its process or node died, or the network failed): the
-     * lease this worker serves ({@code leaseId}, empty if unknown) will never be returned by the
-     * owner, so it is given back here.
+     * The owner's task stream broke (its process or node died, or the network failed): the lease
+     * this worker serves ({@code leaseId}, empty if unknown) will never be returned by the owner,
+     * so it is given back here.
      */
     void ownerConnectionLost(ByteString leaseId);
 
     /**
-     * Tells the node that every task this worker runs is blocked ({@code true}: its CPU may be
-     * lent out, and the worker leased again) or that one runs again. Called in order, on one
-     * thread; may block.
+     * Tells the node that every task this worker runs is blocked ({@code true}: its CPU may be lent
+     * out, and the worker leased again) or that one runs again. Called in order, on one thread; may
+     * block.
      */
     void lendCpu(boolean lend);
 
@@ -129,18 +134,24 @@ public final class TaskReceiver {
      * An encoded return value and the refs nested in it; readable once {@code sealed} completes
      * (exceptionally if the store refused it).
      */
-    record EncodedReturn(ObjectValue value, List<ObjectRefInfo> nestedRefs,
+    record EncodedReturn(
+        ObjectValue value,
+        List<ObjectRefInfo> nestedRefs,
         java.util.concurrent.CompletableFuture<Void> sealed) {}
   }
 
   private static final class Work {
     final PushTaskRequest request;
+
     /** The lease's task stream it came on; null for a task run inline by its owner. */
     final TaskStream stream;
+
     /** Where an inline task's reply goes; null for a pushed task. */
     final CompletableFuture<PushTaskReply> inlineReply;
+
     final TaskId taskId;
     volatile boolean cancelled;
+
     /** The thread running it, once it runs. */
     volatile Thread thread;
 
@@ -148,8 +159,7 @@ public final class TaskReceiver {
       this(request, stream, null);
     }
 
-    Work(PushTaskRequest request, TaskStream stream,
-        CompletableFuture<PushTaskReply> inlineReply) {
+    Work(PushTaskRequest request, TaskStream stream, CompletableFuture<PushTaskReply> inlineReply) {
       this.request = request;
       this.stream = stream;
       this.inlineReply = inlineReply;
@@ -201,15 +211,17 @@ public final class TaskReceiver {
   /** Sends every queued task of {@code stream} back to its owner, which stole them. */
   void returnQueued(TaskStream stream) {
     for (Work w : slots.remove(w -> w.stream == stream)) {
-      stream.send(w.request.getSpec().getTaskId(),
-          PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(), true);
+      stream.send(
+          w.request.getSpec().getTaskId(),
+          PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(),
+          true);
     }
   }
 
   /**
    * The owner behind {@code stream} is gone (the stream failed, not closed): its running task is
-   * cancelled, as nobody can take its result (Ray does the same for a dead owner's tasks), and
-   * the lease goes back to the node.
+   * cancelled, as nobody can take its result (Ray does the same for a dead owner's tasks), and the
+   * lease goes back to the node.
    */
   void ownerLost(TaskStream stream) {
     for (Work r : slots.running()) {
@@ -229,8 +241,8 @@ public final class TaskReceiver {
   /**
    * The calling thread's task entered ({@code true}) or left a blocking wait: a {@code get} or
    * {@code wait}, or a producer paused by backpressure. While every running task is blocked the
-   * next queued one starts here, and with nothing left to start the CPU is lent to the node
-   * (DESIGN "Nested tasks"). Threads that are not running a task of this receiver are ignored.
+   * next queued one starts here, and with nothing left to start the CPU is lent to the node (DESIGN
+   * "Nested tasks"). Threads that are not running a task of this receiver are ignored.
    */
   public void taskBlocked(boolean blocked) {
     Work w = currentWork.get();
@@ -281,8 +293,8 @@ public final class TaskReceiver {
   /**
    * Runs a task of this process's own submission on the calling thread, which is blocked waiting
    * for its result (the work-helping rule, DESIGN "Nested tasks"), and returns its reply, as its
-   * worker would have sent it. The caller's task context is restored afterwards; an interrupt
-   * meant for the inline task (its cancellation) does not leak into the caller.
+   * worker would have sent it. The caller's task context is restored afterwards; an interrupt meant
+   * for the inline task (its cancellation) does not leak into the caller.
    */
   public PushTaskReply runInline(TaskSpec spec) {
     CompletableFuture<PushTaskReply> reply = new CompletableFuture<>();
@@ -363,17 +375,29 @@ public final class TaskReceiver {
     try {
       execute(w);
     } catch (Throwable t) {
-      log.error("unexpected failure running task {}{}", w.taskId,
-          w.inlineReply != null ? " inline" : "", t);
-      replyError(w, Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION,
-          "internal error running task " + w.taskId + ": " + t));
+      log.error(
+          "unexpected failure running task {}{}",
+          w.taskId,
+          w.inlineReply != null ? " inline" : "",
+          t);
+      replyError(
+          w,
+          Errors.error(
+              ErrorType.TASK_EXECUTION_EXCEPTION,
+              "internal error running task " + w.taskId + ": " + t));
     }
   }
 
   private void execute(Work w) {
     TaskSpec spec = w.request.getSpec();
-    String what = "task " + w.taskId + " (" + spec.getDisplayName() + ", attempt "
-        + spec.getAttemptNumber() + ")";
+    String what =
+        "task "
+            + w.taskId
+            + " ("
+            + spec.getDisplayName()
+            + ", attempt "
+            + spec.getAttemptNumber()
+            + ")";
     env.setCurrentTask(new TaskContext(w.taskId, spec.getAttemptNumber(), spec.getDisplayName()));
     FunctionManager.Invoker invoker;
     Object[] args = new Object[spec.getArgsCount()];
@@ -383,12 +407,19 @@ public final class TaskReceiver {
         args[i] = resolveArg(spec.getArgs(i));
       }
     } catch (FunctionNotFoundException e) {
-      replyError(w, Errors.error(ErrorType.FUNCTION_NOT_FOUND, what + " cannot run: "
-          + e.getMessage()));
+      replyError(
+          w, Errors.error(ErrorType.FUNCTION_NOT_FOUND, what + " cannot run: " + e.getMessage()));
       return;
     } catch (SerializationException e) {
-      replyError(w, Errors.error(ErrorType.SERIALIZATION_FAILED, what + " on " + env.location()
-          + " could not deserialize its arguments: " + e.getMessage()));
+      replyError(
+          w,
+          Errors.error(
+              ErrorType.SERIALIZATION_FAILED,
+              what
+                  + " on "
+                  + env.location()
+                  + " could not deserialize its arguments: "
+                  + e.getMessage()));
       return;
     } catch (RuntimeException e) {
       // A failure resolving a ref argument (e.g. its owner is gone) fails the task.
@@ -411,17 +442,29 @@ public final class TaskReceiver {
     } else if (thrown != null) {
       replyApplicationError(w, what, thrown);
     } else {
-      send(w, PushTaskReply.newBuilder()
-          .addReturns(toValue(result, ObjectId.of(w.taskId, 1), () -> what, spec.getOwner(), false)
-              .join().setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
-          .build());
+      send(
+          w,
+          PushTaskReply.newBuilder()
+              .addReturns(
+                  toValue(result, ObjectId.of(w.taskId, 1), () -> what, spec.getOwner(), false)
+                      .join()
+                      .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, 1).toBytes())))
+              .build());
     }
   }
 
   private void runGenerator(Work w, TaskSpec spec, String what, Object source, Throwable thrown) {
-    GeneratorExecution g = new GeneratorExecution(spec, w.taskId, w.stream, env.address(), what,
-        env.location(), (value, id, item) -> toValue(value, id, item, spec.getOwner(), true),
-        () -> w.cancelled, env::executionBlocked);
+    GeneratorExecution g =
+        new GeneratorExecution(
+            spec,
+            w.taskId,
+            w.stream,
+            env.address(),
+            what,
+            env.location(),
+            (value, id, item) -> toValue(value, id, item, spec.getOwner(), true),
+            () -> w.cancelled,
+            env::executionBlocked);
     PushTaskReply reply;
     try {
       reply = g.run(source, thrown);
@@ -440,14 +483,13 @@ public final class TaskReceiver {
   }
 
   /**
-   * A returned value as it travels: serialized inline, or the error explaining why it cannot
-   * be. Refs nested in it are listed, and the task's owner is registered as their borrower
-   * before this returns (see {@link ExecutionEnv#serializeReturn}). The future completes when
-   * the value may be sent: at once, unless {@code sealLater} and it is still being sealed in
-   * the node's store.
+   * A returned value as it travels: serialized inline, or the error explaining why it cannot be.
+   * Refs nested in it are listed, and the task's owner is registered as their borrower before this
+   * returns (see {@link ExecutionEnv#serializeReturn}). The future completes when the value may be
+   * sent: at once, unless {@code sealLater} and it is still being sealed in the node's store.
    */
-  private CompletableFuture<ReturnObject.Builder> toValue(Object value, ObjectId id,
-      Supplier<String> what, Address owner, boolean sealLater) {
+  private CompletableFuture<ReturnObject.Builder> toValue(
+      Object value, ObjectId id, Supplier<String> what, Address owner, boolean sealLater) {
     ReturnObject.Builder out = ReturnObject.newBuilder();
     ErrorInfo error;
     try {
@@ -456,19 +498,43 @@ public final class TaskReceiver {
       if (!r.nestedRefs().isEmpty()) {
         out.addAllNestedRefs(r.nestedRefs());
       }
-      return r.sealed().handle((sealed, e) -> e == null ? out
-          : out.setValue(Errors.value(Errors.error(ErrorType.OBJECT_LOST, what.get() + " on "
-              + env.location() + " could not be stored: "
-              + (e.getCause() != null ? e.getCause() : e).getMessage()))));
+      return r.sealed()
+          .handle(
+              (stored, e) ->
+                  e == null
+                      ? out
+                      : out.setValue(
+                          Errors.value(
+                              Errors.error(
+                                  ErrorType.OBJECT_LOST,
+                                  what.get()
+                                      + " on "
+                                      + env.location()
+                                      + " could not be stored: "
+                                      + (e.getCause() != null ? e.getCause() : e).getMessage()))));
     } catch (SerializationException e) {
-      error = Errors.error(ErrorType.SERIALIZATION_FAILED, what.get() + " on " + env.location()
-          + " produced a value that cannot be serialized: " + e.getMessage());
+      error =
+          Errors.error(
+              ErrorType.SERIALIZATION_FAILED,
+              what.get()
+                  + " on "
+                  + env.location()
+                  + " produced a value that cannot be serialized: "
+                  + e.getMessage());
     } catch (ObjectTooLargeException e) {
-      error = Errors.error(ErrorType.OBJECT_TOO_LARGE, "the value " + what.get() + " on "
-          + env.location() + " produced: " + e.getMessage());
+      error =
+          Errors.error(
+              ErrorType.OBJECT_TOO_LARGE,
+              "the value " + what.get() + " on " + env.location() + " produced: " + e.getMessage());
     } catch (ObjectStoreFullException e) {
-      error = Errors.error(ErrorType.OBJECT_STORE_FULL, what.get() + " on " + env.location()
-          + " produced a value that does not fit: " + e.getMessage());
+      error =
+          Errors.error(
+              ErrorType.OBJECT_STORE_FULL,
+              what.get()
+                  + " on "
+                  + env.location()
+                  + " produced a value that does not fit: "
+                  + e.getMessage());
     }
     return CompletableFuture.completedFuture(out.setValue(Errors.value(error)));
   }
@@ -492,9 +558,10 @@ public final class TaskReceiver {
   private void reply(Work w, ErrorInfo e, boolean applicationError) {
     PushTaskReply.Builder b = PushTaskReply.newBuilder().setIsApplicationError(applicationError);
     for (int i = 1; i <= Math.max(1, w.request.getSpec().getNumReturns()); i++) {
-      b.addReturns(ReturnObject.newBuilder()
-          .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))
-          .setValue(Errors.value(e)));
+      b.addReturns(
+          ReturnObject.newBuilder()
+              .setObjectId(ByteString.copyFrom(ObjectId.of(w.taskId, i).toBytes()))
+              .setValue(Errors.value(e)));
     }
     send(w, b.build());
   }
@@ -508,13 +575,20 @@ public final class TaskReceiver {
     // Hold the reply back only while the next task to run replies on the same stream; never a
     // cancelled task's, whose owner kills the worker if the reply does not come in time.
     Work next = slots.peekQueued();
-    w.stream.send(w.request.getSpec().getTaskId(), reply,
+    w.stream.send(
+        w.request.getSpec().getTaskId(),
+        reply,
         next != null && next.stream == w.stream && !w.cancelled);
   }
 
   private ErrorInfo cancelled(TaskSpec spec) {
-    return Errors.error(ErrorType.TASK_CANCELLED, "task "
-        + TaskId.fromBytes(spec.getTaskId().toByteArray()) + " (" + spec.getDisplayName()
-        + ") was cancelled on " + env.location());
+    return Errors.error(
+        ErrorType.TASK_CANCELLED,
+        "task "
+            + TaskId.fromBytes(spec.getTaskId().toByteArray())
+            + " ("
+            + spec.getDisplayName()
+            + ") was cancelled on "
+            + env.location());
   }
 }

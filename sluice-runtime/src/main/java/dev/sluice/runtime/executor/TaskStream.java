@@ -6,8 +6,8 @@ import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
-import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import io.grpc.stub.StreamObserver;
@@ -24,23 +24,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker's end of one lease's task stream: hands pushed tasks to the {@link TaskReceiver} and
- * sends their replies back; carries streaming generator reports to the owner and routes the
- * owner's report replies to each generator's {@link GeneratorWaiter}. Replies finished back to
- * back are sent in one message, flushed as soon as no further task of the stream is queued, and
- * at most {@link #MAX_HOLD_MILLIS} after a reply was held back, so batching never delays the
- * last reply, nor any reply by more than that.
+ * sends their replies back; carries streaming generator reports to the owner and routes the owner's
+ * report replies to each generator's {@link GeneratorWaiter}. Replies finished back to back are
+ * sent in one message, flushed as soon as no further task of the stream is queued, and at most
+ * {@link #MAX_HOLD_MILLIS} after a reply was held back, so batching never delays the last reply,
+ * nor any reply by more than that.
  *
- * <p>Threads: inbound batches arrive on a transport thread; replies are sent from task threads,
- * for cancelled queued tasks a transport thread, and held replies the report sender.
- * {@code lock} serializes sends.
+ * <p>Threads: inbound batches arrive on a transport thread; replies are sent from task threads, for
+ * cancelled queued tasks a transport thread, and held replies the report sender. {@code lock}
+ * serializes sends.
  */
 final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
   private static final int MAX_BATCH = 64;
+
   /**
-   * Longest a finished task's reply is held back while the next task runs. Short, so that a
-   * reply never waits for a long task, and the owner can tell which task a dying worker ran
-   * (the first of the lease's tasks it has no reply for).
+   * Longest a finished task's reply is held back while the next task runs. Short, so that a reply
+   * never waits for a long task, and the owner can tell which task a dying worker ran (the first of
+   * the lease's tasks it has no reply for).
    */
   private static final long MAX_HOLD_MILLIS = 2;
 
@@ -58,20 +59,26 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private boolean reportFlushScheduled;
   private boolean heldFlushScheduled;
   private boolean closed;
+
   /** The lease this stream serves, from the first push that names it (empty until then). */
   private volatile ByteString leaseId = ByteString.EMPTY;
 
   /**
-   * One item's report, issued by a generator and not yet sent; it goes out once {@code value}
-   * is ready (its object sealed), after every item issued before it.
+   * One item's report, issued by a generator and not yet sent; it goes out once {@code value} is
+   * ready (its object sealed), after every item issued before it.
    */
-  private record IssuedItem(ReportGeneratorItemReturns.Builder report,
-      CompletableFuture<ReturnObject.Builder> value, GeneratorWaiter waiter) {}
+  private record IssuedItem(
+      ReportGeneratorItemReturns.Builder report,
+      CompletableFuture<ReturnObject.Builder> value,
+      GeneratorWaiter waiter) {}
 
   /** A sent report: whose it is and how many items it carried. */
   private record SentReport(GeneratorWaiter waiter, int items) {}
 
-  TaskStream(TaskReceiver receiver, StreamObserver<TaskResultBatch> out, Executor reportSender,
+  TaskStream(
+      TaskReceiver receiver,
+      StreamObserver<TaskResultBatch> out,
+      Executor reportSender,
       int maxMessageBytes) {
     this.maxBatchBytes = maxMessageBytes / 2;
     this.receiver = receiver;
@@ -151,8 +158,8 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Tells the owner that task {@code taskId} started while an earlier task of this lease still
-   * runs (blocked), so a worker death charges it a retry too.
+   * Tells the owner that task {@code taskId} started while an earlier task of this lease still runs
+   * (blocked), so a worker death charges it a retry too.
    */
   void sendStarted(ByteString taskId) {
     synchronized (lock) {
@@ -164,15 +171,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Sends the reply of one task, or buffers it when {@code moreQueued} and a task of this stream
-   * is still next in the receiver's queue: that task's own reply (or the steal or cancel that
-   * takes it out of the queue) flushes the buffer.
+   * Sends the reply of one task, or buffers it when {@code moreQueued} and a task of this stream is
+   * still next in the receiver's queue: that task's own reply (or the steal or cancel that takes it
+   * out of the queue) flushes the buffer.
    *
    * <p>The queue is looked at again here, under {@code lock}, because the caller's look was
-   * earlier: a steal may have taken the next task back and flushed in between, and a reply
-   * buffered after that flush would wait for a task that never comes (its owner then waits for
-   * the reply forever). A steal takes its tasks out of the queue before it flushes under
-   * {@code lock}, so either this look misses them and flushes, or that flush sends this reply.
+   * earlier: a steal may have taken the next task back and flushed in between, and a reply buffered
+   * after that flush would wait for a task that never comes (its owner then waits for the reply
+   * forever). A steal takes its tasks out of the queue before it flushes under {@code lock}, so
+   * either this look misses them and flushes, or that flush sends this reply.
    */
   void send(ByteString taskId, PushTaskReply reply, boolean moreQueued) {
     synchronized (lock) {
@@ -197,15 +204,17 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Issues the report of one yielded item. If the producer is about to wait for credit, the
-   * report goes out at once on the calling thread; otherwise the report sender thread sends it,
-   * merged with whatever else was issued meanwhile, so a fast producer's items travel several to
-   * a message while a slow one's go out one by one without delay.
+   * Issues the report of one yielded item. If the producer is about to wait for credit, the report
+   * goes out at once on the calling thread; otherwise the report sender thread sends it, merged
+   * with whatever else was issued meanwhile, so a fast producer's items travel several to a message
+   * while a slow one's go out one by one without delay.
    *
    * @return false if the owner is gone (the stream is closed)
    */
-  boolean sendReport(ReportGeneratorItemReturns.Builder report,
-      CompletableFuture<ReturnObject.Builder> value, GeneratorWaiter waiter) {
+  boolean sendReport(
+      ReportGeneratorItemReturns.Builder report,
+      CompletableFuture<ReturnObject.Builder> value,
+      GeneratorWaiter waiter) {
     synchronized (lock) {
       if (closed) {
         return false;
@@ -238,8 +247,8 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Sends the issued items whose values are ready, up to the first that is not (reports keep
-   * yield order), merging runs of consecutive items of one generator attempt into one report.
+   * Sends the issued items whose values are ready, up to the first that is not (reports keep yield
+   * order), merging runs of consecutive items of one generator attempt into one report.
    */
   private void sendIssuedLocked() {
     if (issued.isEmpty()) {
@@ -256,7 +265,8 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
       ready++;
       ReportGeneratorItemReturns.Builder r = item.report().addReturnedObjects(item.value().join());
       long itemBytes = r.getReturnedObjects(0).getSerializedSize() + 8L;
-      if (merged != null && item.waiter() == owner
+      if (merged != null
+          && item.waiter() == owner
           && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
           && merged.getReturnedObjectsCount() < MAX_BATCH * 16
           && mergedBytes + itemBytes <= maxBatchBytes) {
@@ -315,8 +325,10 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   private void flushLocked() {
-    if (buffered.getResultsCount() == 0 && buffered.getReportsCount() == 0
-        && !buffered.getStealDone() && buffered.getStartedTaskIdsCount() == 0) {
+    if (buffered.getResultsCount() == 0
+        && buffered.getReportsCount() == 0
+        && !buffered.getStealDone()
+        && buffered.getStartedTaskIdsCount() == 0) {
       return;
     }
     TaskResultBatch batch = buffered.build();
@@ -325,7 +337,9 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     try {
       out.onNext(batch);
     } catch (RuntimeException e) {
-      log.debug("could not send {} task replies (owner gone?): {}", batch.getResultsCount(),
+      log.debug(
+          "could not send {} task replies (owner gone?): {}",
+          batch.getResultsCount(),
           e.toString());
     }
   }

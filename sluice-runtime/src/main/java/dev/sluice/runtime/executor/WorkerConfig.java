@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * What a worker process needs to know at start, passed by the node manager that launches it:
- * everything on the command line except the cluster token, which goes in the child's
- * environment ({@link RpcSecurity#TOKEN_ENV_VAR}) because any local user can read command lines
- * with {@code ps}. TLS file paths are not secret and travel as arguments.
+ * everything on the command line except the cluster token, which goes in the child's environment
+ * ({@link RpcSecurity#TOKEN_ENV_VAR}) because any local user can read command lines with {@code
+ * ps}. TLS file paths are not secret and travel as arguments.
  *
  * @param workerId this worker's id, chosen by the node manager
  * @param nodeId the node it belongs to
@@ -30,29 +30,57 @@ import java.util.Map;
  * @param unschedulableTimeout how long a task no node can serve waits for one
  * @param security the cluster token and TLS files of the worker's RPC
  */
-public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerTarget,
-    String bindHost, List<String> serializationAllowList, int inlineThresholdBytes,
-    int maxMessageBytes, Path objectStoreFile, long objectStoreCapacity, String controlTarget,
-    Duration unschedulableTimeout, RpcSecurity security) {
+public record WorkerConfig(
+    WorkerId workerId,
+    NodeId nodeId,
+    String nodeManagerTarget,
+    String bindHost,
+    List<String> serializationAllowList,
+    int inlineThresholdBytes,
+    int maxMessageBytes,
+    Path objectStoreFile,
+    long objectStoreCapacity,
+    String controlTarget,
+    Duration unschedulableTimeout,
+    RpcSecurity security) {
 
   /** The config as command-line arguments for {@link WorkerMain}; never includes the token. */
   public List<String> toArgs() {
     List<String> args = new ArrayList<>();
-    args.addAll(List.of("--worker-id", workerId.hex(), "--node-id", nodeId.hex(),
-        "--node-manager", nodeManagerTarget, "--bind-host", bindHost,
-        "--inline-threshold", Integer.toString(inlineThresholdBytes),
-        "--max-message-bytes", Integer.toString(maxMessageBytes),
-        "--object-store", objectStoreFile.toString(),
-        "--object-store-capacity", Long.toString(objectStoreCapacity),
-        "--control", controlTarget,
-        "--unschedulable-timeout-ms", Long.toString(unschedulableTimeout.toMillis())));
+    args.addAll(
+        List.of(
+            "--worker-id",
+            workerId.hex(),
+            "--node-id",
+            nodeId.hex(),
+            "--node-manager",
+            nodeManagerTarget,
+            "--bind-host",
+            bindHost,
+            "--inline-threshold",
+            Integer.toString(inlineThresholdBytes),
+            "--max-message-bytes",
+            Integer.toString(maxMessageBytes),
+            "--object-store",
+            objectStoreFile.toString(),
+            "--object-store-capacity",
+            Long.toString(objectStoreCapacity),
+            "--control",
+            controlTarget,
+            "--unschedulable-timeout-ms",
+            Long.toString(unschedulableTimeout.toMillis())));
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
     }
-    security.tls().ifPresent(tls -> args.addAll(List.of(
-        "--tls-cert", tls.certChain().toString(),
-        "--tls-key", tls.privateKey().toString(),
-        "--tls-ca", tls.trustedCa().toString())));
+    security
+        .tls()
+        .ifPresent(
+            tls ->
+                args.addAll(
+                    List.of(
+                        "--tls-cert", tls.certChain().toString(),
+                        "--tls-key", tls.privateKey().toString(),
+                        "--tls-ca", tls.trustedCa().toString())));
     return args;
   }
 
@@ -73,8 +101,11 @@ public record WorkerConfig(WorkerId workerId, NodeId nodeId, String nodeManagerT
     String allow = m.getOrDefault("allow", "");
     RpcSecurity security = RpcSecurity.fromEnvironment(env);
     if (m.containsKey("tls-cert") || m.containsKey("tls-key") || m.containsKey("tls-ca")) {
-      security = security.withTls(Path.of(required(m, "tls-cert")),
-          Path.of(required(m, "tls-key")), Path.of(required(m, "tls-ca")));
+      security =
+          security.withTls(
+              Path.of(required(m, "tls-cert")),
+              Path.of(required(m, "tls-key")),
+              Path.of(required(m, "tls-ca")));
     }
     return new WorkerConfig(
         WorkerId.fromHex(required(m, "worker-id")),

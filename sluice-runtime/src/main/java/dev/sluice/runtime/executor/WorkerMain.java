@@ -21,14 +21,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point of a worker JVM, launched by a node manager. Starts a core worker, installs it as
- * this process's Sluice runtime, registers with the node manager, then serves tasks until the
- * node manager goes away.
+ * this process's Sluice runtime, registers with the node manager, then serves tasks until the node
+ * manager goes away.
  *
  * <p>Lifetime: the node manager holds the other end of this process's standard input. A thread
  * blocks reading it; end of file (the node manager exited, closed it, or was killed) halts the
- * worker at once. So a worker never outlives its node manager, even after {@code kill -9}; and
- * if that node manager was killed, the worker removes the node's store file on its way out (see
- * {@link OrphanedStoreFile}).
+ * worker at once. So a worker never outlives its node manager, even after {@code kill -9}; and if
+ * that node manager was killed, the worker removes the node's store file on its way out (see {@link
+ * OrphanedStoreFile}).
  */
 public final class WorkerMain {
   /**
@@ -43,56 +43,85 @@ public final class WorkerMain {
   private WorkerMain() {}
 
   /**
-   * Runs a worker; see {@link WorkerConfig#toArgs()} for the arguments and
-   * {@link WorkerConfig#toEnvironment()} for the environment it expects.
+   * Runs a worker; see {@link WorkerConfig#toArgs()} for the arguments and {@link
+   * WorkerConfig#toEnvironment()} for the environment it expects.
    */
   public static void main(String[] args) throws Exception {
     WorkerConfig config = WorkerConfig.parse(args, System.getenv());
-    Thread parentWatch = Thread.ofPlatform().daemon().name("sluice-parent-watch")
-        .start(() -> exitWhenParentGoes(config.objectStoreFile()));
+    Thread parentWatch =
+        Thread.ofPlatform()
+            .daemon()
+            .name("sluice-parent-watch")
+            .start(() -> exitWhenParentGoes(config.objectStoreFile()));
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
     // The channel to the node manager is made (transport classes initialized) and connected on a
     // thread of its own while this one starts the core worker (whose serializer builds on a third).
     CompletableFuture<ManagedChannel> nodeManager = new CompletableFuture<>();
-    Thread.ofPlatform().daemon().name("sluice-node-manager-connect").start(() -> {
-      try {
-        ManagedChannel c = rpc.newChannel(config.nodeManagerTarget());
-        c.getState(true);
-        nodeManager.complete(c);
-      } catch (Throwable t) {
-        nodeManager.completeExceptionally(t);
-      }
-    });
-    CoreWorker worker = new CoreWorker(new CoreWorkerOptions(true, null, config.workerId(),
-        config.nodeId(), config.bindHost(), config.nodeManagerTarget(),
-        config.serializationAllowList(), config.inlineThresholdBytes(), config.maxMessageBytes(),
-        WORKER_TASKS_IN_FLIGHT, Duration.ofMillis(50), config.objectStoreFile(),
-        config.objectStoreCapacity(), config.controlTarget(), config.unschedulableTimeout(),
-        SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD), rpc);
+    Thread.ofPlatform()
+        .daemon()
+        .name("sluice-node-manager-connect")
+        .start(
+            () -> {
+              try {
+                ManagedChannel c = rpc.newChannel(config.nodeManagerTarget());
+                c.getState(true);
+                nodeManager.complete(c);
+              } catch (Throwable t) {
+                nodeManager.completeExceptionally(t);
+              }
+            });
+    CoreWorker worker =
+        new CoreWorker(
+            new CoreWorkerOptions(
+                true,
+                null,
+                config.workerId(),
+                config.nodeId(),
+                config.bindHost(),
+                config.nodeManagerTarget(),
+                config.serializationAllowList(),
+                config.inlineThresholdBytes(),
+                config.maxMessageBytes(),
+                WORKER_TASKS_IN_FLIGHT,
+                Duration.ofMillis(50),
+                config.objectStoreFile(),
+                config.objectStoreCapacity(),
+                config.controlTarget(),
+                config.unschedulableTimeout(),
+                SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD),
+            rpc);
     Sluice.installRuntime(worker);
     ManagedChannel nm = null;
     try {
       nm = nodeManager.join();
       NodeManagerServiceGrpc.newBlockingStub(nm)
           .withDeadlineAfter(30, TimeUnit.SECONDS)
-          .registerWorker(RegisterWorkerRequest.newBuilder()
-              .setWorkerId(ByteString.copyFrom(config.workerId().toBytes()))
-              .setPort(worker.port())
-              .setPid(ProcessHandle.current().pid())
-              .build());
+          .registerWorker(
+              RegisterWorkerRequest.newBuilder()
+                  .setWorkerId(ByteString.copyFrom(config.workerId().toBytes()))
+                  .setPort(worker.port())
+                  .setPid(ProcessHandle.current().pid())
+                  .build());
     } catch (RuntimeException e) {
-      log.error("worker {} could not register with node manager {}: {}", config.workerId(),
-          config.nodeManagerTarget(), e.toString());
+      log.error(
+          "worker {} could not register with node manager {}: {}",
+          config.workerId(),
+          config.nodeManagerTarget(),
+          e.toString());
       Runtime.getRuntime().halt(2);
     } finally {
       RpcFactory.shutdownQuietly(nm);
     }
     worker.startWatchingNodes();
     ProcessHandle.Info self = ProcessHandle.current().info();
-    long sinceStart = System.currentTimeMillis()
-        - self.startInstant().map(i -> i.toEpochMilli()).orElse(0L);
-    log.info("worker {} (pid {}) serving on port {}, {} ms after its JVM started ({} ms of CPU)",
-        config.workerId(), ProcessHandle.current().pid(), worker.port(), sinceStart,
+    long sinceStart =
+        System.currentTimeMillis() - self.startInstant().map(i -> i.toEpochMilli()).orElse(0L);
+    log.info(
+        "worker {} (pid {}) serving on port {}, {} ms after its JVM started ({} ms of CPU)",
+        config.workerId(),
+        ProcessHandle.current().pid(),
+        worker.port(),
+        sinceStart,
         self.totalCpuDuration().map(Duration::toMillis).orElse(-1L));
     parentWatch.join();
   }

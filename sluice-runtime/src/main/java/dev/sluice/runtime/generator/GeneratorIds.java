@@ -4,21 +4,21 @@ import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 
 /**
- * The one place that computes a streaming generator's object ids: the generator ref is
- * {@code ObjectId(T, 1)} and yield {@code k} is {@code ObjectId(T, 2 + k)}. Item indices stay
- * below {@link ObjectId#PUT_INDEX_BASE}, where {@code put} objects start. Stateless and
- * thread-safe.
+ * The one place that computes a streaming generator's object ids: the generator ref is {@code
+ * ObjectId(T, 1)} and yield {@code k} is {@code ObjectId(T, 2 + k)}. Item indices stay below {@link
+ * ObjectId#PUT_INDEX_BASE}, where {@code put} objects start. Stateless and thread-safe.
  */
 public final class GeneratorIds {
   /** Object index of the generator ref. */
   private static final int GENERATOR_INDEX = 1;
+
   /** Object index of yield 0. */
   private static final int FIRST_ITEM_INDEX = 2;
+
   /** The largest yield index: its object index is {@link ObjectId#PUT_INDEX_BASE}. */
   public static final long MAX_ITEM_INDEX = ObjectId.PUT_INDEX_BASE - FIRST_ITEM_INDEX;
 
-  private GeneratorIds() {
-  }
+  private GeneratorIds() {}
 
   /** The generator ref of task {@code task}: {@code ObjectId(task, 1)}. */
   public static ObjectId generatorId(TaskId task) {
@@ -34,13 +34,19 @@ public final class GeneratorIds {
    */
   public static ObjectId itemId(TaskId task, long k) {
     if (k < 0) {
-      throw new IllegalArgumentException("generator task " + task
-          + ": item index must be >= 0, got " + k);
+      throw new IllegalArgumentException(
+          "generator task " + task + ": item index must be >= 0, got " + k);
     }
     if (k > MAX_ITEM_INDEX) {
-      throw new IllegalStateException("generator task " + task + " yielded more than "
-          + (MAX_ITEM_INDEX + 1) + " items: item " + k + " has no object id (item ids must stay"
-          + " below the put ids, ObjectId.PUT_INDEX_BASE)");
+      throw new IllegalStateException(
+          "generator task "
+              + task
+              + " yielded more than "
+              + (MAX_ITEM_INDEX + 1)
+              + " items: item "
+              + k
+              + " has no object id (item ids must stay"
+              + " below the put ids, ObjectId.PUT_INDEX_BASE)");
     }
     return ObjectId.of(task, Math.toIntExact(FIRST_ITEM_INDEX + k));
   }
@@ -53,8 +59,14 @@ public final class GeneratorIds {
   public static long itemIndex(ObjectId id) {
     int index = id.index();
     if (index < FIRST_ITEM_INDEX || index > ObjectId.PUT_INDEX_BASE) {
-      throw new IllegalArgumentException("object " + id + " of task " + id.taskId()
-          + " is not a generator item (index " + index + ")");
+      throw new IllegalArgumentException(
+          "object "
+              + id
+              + " of task "
+              + id.taskId()
+              + " is not a generator item (index "
+              + index
+              + ")");
     }
     return index - FIRST_ITEM_INDEX;
   }

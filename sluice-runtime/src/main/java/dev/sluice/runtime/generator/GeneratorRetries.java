@@ -11,12 +11,11 @@ import dev.sluice.runtime.rpc.proto.TaskSpec;
  * thread-safe.
  */
 public final class GeneratorRetries {
-  private GeneratorRetries() {
-  }
+  private GeneratorRetries() {}
 
   /**
-   * Records in {@code spec} whether an application error of this attempt will be retried, given
-   * the owner's {@code retriesLeft} for it; returns {@code spec}.
+   * Records in {@code spec} whether an application error of this attempt will be retried, given the
+   * owner's {@code retriesLeft} for it; returns {@code spec}.
    */
   public static TaskSpec.Builder withBudget(TaskSpec.Builder spec, int retriesLeft) {
     return spec.setWillRetryApplicationError(spec.getRetryExceptions() && retriesLeft > 0);

@@ -16,11 +16,11 @@ import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 
 /**
- * Works out the class path worker processes load user code from: the driver's effective class
- * path. Build tools and IDEs often launch a JVM with a "manifest-only" jar whose {@code Class-Path}
+ * Works out the class path worker processes load user code from: the driver's effective class path.
+ * Build tools and IDEs often launch a JVM with a "manifest-only" jar whose {@code Class-Path}
  * attribute lists the real entries (Maven Surefire does); such jars are expanded recursively so
- * that workers see every entry even after the tool deletes the jar. An entry that cannot be read
- * as a jar is kept as it is, as the JVM does.
+ * that workers see every entry even after the tool deletes the jar. An entry that cannot be read as
+ * a jar is kept as it is, as the JVM does.
  */
 public final class ClassPathResolver {
   private ClassPathResolver() {}

@@ -71,8 +71,8 @@ final class ClusterView {
   private NodeInfo best(Map<String, Double> need, boolean nowFree) {
     List<NodeInfo> candidates = new ArrayList<>();
     for (NodeInfo n : nodes.values()) {
-      if (n.getAlive() && (nowFree ? Resources.fits(need, free.get(n.getNodeId()))
-          : canEverHold(n, need))) {
+      if (n.getAlive()
+          && (nowFree ? Resources.fits(need, free.get(n.getNodeId())) : canEverHold(n, need))) {
         candidates.add(n);
       }
     }

@@ -12,13 +12,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches the processes of the drivers attached to this node (they run on its machine): when
- * one exits (a driver killed outright has no chance to say so), the node forgets it and has the
- * control service finish its job, so that every node frees the job's objects. A driver that
- * shuts down cleanly finishes its job itself; finishing twice is harmless.
+ * Watches the processes of the drivers attached to this node (they run on its machine): when one
+ * exits (a driver killed outright has no chance to say so), the node forgets it and has the control
+ * service finish its job, so that every node frees the job's objects. A driver that shuts down
+ * cleanly finishes its job itself; finishing twice is harmless.
  *
- * <p>Exits are seen on the JDK's process-handle threads (it polls a process that is not its
- * child); the control service is called from there, with a deadline.
+ * <p>Exits are seen on the JDK's process-handle threads (it polls a process that is not its child);
+ * the control service is called from there, with a deadline.
  */
 final class DriverWatch {
   private static final Logger log = LoggerFactory.getLogger(DriverWatch.class);
@@ -39,24 +39,31 @@ final class DriverWatch {
     if (req.getPid() <= 0 || req.getJobId().isEmpty()) {
       return;
     }
-    ProcessHandle.of(req.getPid()).ifPresentOrElse(
-        p -> p.onExit().thenRun(() -> gone(req)),
-        () -> gone(req));
+    ProcessHandle.of(req.getPid())
+        .ifPresentOrElse(p -> p.onExit().thenRun(() -> gone(req)), () -> gone(req));
   }
 
   private void gone(RegisterDriverRequest req) {
     Address driver = req.getDriver();
-    log.info("driver {} (pid {}) exited: finishing its job {}", Addresses.workerId(driver),
-        req.getPid(), java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()));
+    log.info(
+        "driver {} (pid {}) exited: finishing its job {}",
+        Addresses.workerId(driver),
+        req.getPid(),
+        java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()));
     forget.accept(driver);
     try {
       ControlServiceGrpc.newBlockingStub(channels.get(controlTarget))
           .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .finishJob(FinishJobRequest.newBuilder().setJobId(req.getJobId())
-              .setReason("its driver (pid " + req.getPid() + ") exited").build());
+          .finishJob(
+              FinishJobRequest.newBuilder()
+                  .setJobId(req.getJobId())
+                  .setReason("its driver (pid " + req.getPid() + ") exited")
+                  .build());
     } catch (RuntimeException e) {
-      log.warn("could not tell the control service that the job of driver {} finished: {}",
-          Addresses.workerId(driver), e.toString());
+      log.warn(
+          "could not tell the control service that the job of driver {} finished: {}",
+          Addresses.workerId(driver),
+          e.toString());
     }
   }
 }

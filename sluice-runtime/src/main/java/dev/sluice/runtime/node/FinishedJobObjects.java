@@ -12,10 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Frees the objects of finished jobs from this node's store (Ray: objects fate-share with their
- * owner). A job finishes when its driver shuts down, exits or dies; every object id carries the
- * id of its job, and every object of a job is owned by its driver or by a worker running its
- * tasks, so none of them can be used any more. Primary copies, copies pulled from other nodes and
- * spilled copies all go (a pinned one once its reader is done).
+ * owner). A job finishes when its driver shuts down, exits or dies; every object id carries the id
+ * of its job, and every object of a job is owned by its driver or by a worker running its tasks, so
+ * none of them can be used any more. Primary copies, copies pulled from other nodes and spilled
+ * copies all go (a pinned one once its reader is done).
  *
  * <p>Learns of finished jobs from heartbeat replies ({@link #apply}), on the node manager's
  * scheduler thread; {@link #seen} may be read from any thread.
@@ -58,8 +58,11 @@ final class FinishedJobObjects {
       }
     }
     if (freed > 0) {
-      log.info("job {} finished: freed its {} objects from the store of node {}", job.hex(),
-          freed, node);
+      log.info(
+          "job {} finished: freed its {} objects from the store of node {}",
+          job.hex(),
+          freed,
+          node);
     }
   }
 }

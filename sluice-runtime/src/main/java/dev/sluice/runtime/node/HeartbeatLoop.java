@@ -21,13 +21,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's periodic round: enforces workers' start-up and idle timeouts, reports the node's
- * resources and load to the control service, and acts on the reply: the cluster view (for
- * spillback and dead owners), cluster garbage-collection rounds, finished jobs' objects, and a
- * control service that lost (re-register) or declared dead (stop) the node.
+ * resources and load to the control service, and acts on the reply: the cluster view (for spillback
+ * and dead owners), cluster garbage-collection rounds, finished jobs' objects, and a control
+ * service that lost (re-register) or declared dead (stop) the node.
  *
  * <p>Threads: runs on one scheduler thread of its own; reads the lease state under the node
- * manager's lock and sends the heartbeat without it. The collection flags are atomics, set from
- * the store's threads.
+ * manager's lock and sends the heartbeat without it. The collection flags are atomics, set from the
+ * store's threads.
  */
 final class HeartbeatLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatLoop.class);
@@ -42,10 +42,13 @@ final class HeartbeatLoop implements AutoCloseable {
   private final NodeNotices notices;
   private final Runnable register;
   private final Runnable stop;
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().daemon().name("sluice-node-manager").factory());
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("sluice-node-manager").factory());
+
   /** The store asked for a collection since the last heartbeat (see the control service). */
   private final AtomicBoolean gcRequestedSinceHeartbeat = new AtomicBoolean();
+
   /** The cluster collection round last seen in a heartbeat reply; -1 before the first. */
   private final AtomicLong gcRoundSeen = new AtomicLong(-1);
 
@@ -53,9 +56,16 @@ final class HeartbeatLoop implements AutoCloseable {
    * @param register registers the node with the control service again (throws on failure)
    * @param stop stops the node (called on a thread of its own)
    */
-  HeartbeatLoop(NodeConfig config, ChannelPool channels, Object lock, WorkerPool pool,
-      LeaseDispatcher dispatcher, SharedMemoryStore objectStore,
-      FinishedJobObjects finishedJobObjects, NodeNotices notices, Runnable register,
+  HeartbeatLoop(
+      NodeConfig config,
+      ChannelPool channels,
+      Object lock,
+      WorkerPool pool,
+      LeaseDispatcher dispatcher,
+      SharedMemoryStore objectStore,
+      FinishedJobObjects finishedJobObjects,
+      NodeNotices notices,
+      Runnable register,
       Runnable stop) {
     this.config = config;
     this.channels = channels;
@@ -80,9 +90,9 @@ final class HeartbeatLoop implements AutoCloseable {
   }
 
   /**
-   * The store asks for garbage collection: in this node's processes now, and, when it is short
-   * of room, (through the next heartbeat) in every other node's, where owners of objects in this
-   * store may run.
+   * The store asks for garbage collection: in this node's processes now, and, when it is short of
+   * room, (through the next heartbeat) in every other node's, where owners of objects in this store
+   * may run.
    */
   void requestGarbageCollection(boolean shortOfRoom) {
     if (shortOfRoom) {
@@ -108,19 +118,24 @@ final class HeartbeatLoop implements AutoCloseable {
       load.setWorkers(pool.sizeLocked()).setPendingLeases(dispatcher.pendingCountLocked());
     }
     SharedMemoryStore.Usage st = objectStore.usage();
-    load.setStoreUsedBytes(st.used()).setStoreObjects(st.objects())
+    load.setStoreUsedBytes(st.used())
+        .setStoreObjects(st.objects())
         .setSpilledBytes(st.spilledBytes());
     boolean askedForGc = gcRequestedSinceHeartbeat.getAndSet(false);
     NodeHeartbeatReply reply;
     try {
-      reply = ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-          .withDeadlineAfter(Math.max(2000, config.heartbeatPeriod().toMillis() * 3),
-              TimeUnit.MILLISECONDS)
-          .nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
-              .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-              .putAllResourcesAvailable(snapshot).setLoad(load)
-              .setGcRequested(askedForGc)
-              .setFinishedJobsSeen(finishedJobObjects.seen()).build());
+      reply =
+          ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+              .withDeadlineAfter(
+                  Math.max(2000, config.heartbeatPeriod().toMillis() * 3), TimeUnit.MILLISECONDS)
+              .nodeHeartbeat(
+                  NodeHeartbeatRequest.newBuilder()
+                      .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+                      .putAllResourcesAvailable(snapshot)
+                      .setLoad(load)
+                      .setGcRequested(askedForGc)
+                      .setFinishedJobsSeen(finishedJobObjects.seen())
+                      .build());
     } catch (RuntimeException e) {
       if (askedForGc) {
         gcRequestedSinceHeartbeat.set(true);
@@ -143,8 +158,10 @@ final class HeartbeatLoop implements AutoCloseable {
         if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
           // Declared dead: owners have failed or retried this node's work, so it must not
           // serve more. Stop (off the scheduler thread, which close() shuts down).
-          log.error("node {} was declared dead by the control service ({}); stopping it",
-              config.nodeId(), e.getStatus().getDescription());
+          log.error(
+              "node {} was declared dead by the control service ({}); stopping it",
+              config.nodeId(),
+              e.getStatus().getDescription());
           Thread.ofPlatform().name("sluice-node-stop").start(stop);
           return;
         }

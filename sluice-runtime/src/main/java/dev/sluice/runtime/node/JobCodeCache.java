@@ -17,14 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The code of each job a lease was asked for on this node: which worker key serves a request,
- * and the class path of a key's workers. The first request of a job starts fetching its code (the
- * job's packages, from the head into the node's {@link PackageCache}) on a virtual thread; its
- * requests wait meanwhile.
+ * The code of each job a lease was asked for on this node: which worker key serves a request, and
+ * the class path of a key's workers. The first request of a job starts fetching its code (the job's
+ * packages, from the head into the node's {@link PackageCache}) on a virtual thread; its requests
+ * wait meanwhile.
  *
- * <p>Threads: the map is guarded by the node manager's lock ({@code ...Locked} methods); the
- * fetch runs on its own virtual thread, never under the lock, and reports through
- * {@link Fetched}.
+ * <p>Threads: the map is guarded by the node manager's lock ({@code ...Locked} methods); the fetch
+ * runs on its own virtual thread, never under the lock, and reports through {@link Fetched}.
  */
 final class JobCodeCache {
   private static final Logger log = LoggerFactory.getLogger(JobCodeCache.class);
@@ -44,6 +43,7 @@ final class JobCodeCache {
   /** A job's code on this node: being fetched until {@code ready}. */
   private static final class JobCode {
     boolean ready;
+
     /** Class path of the job's own workers; null: the node's (served by shared workers). */
     List<Path> classPath;
   }
@@ -65,18 +65,24 @@ final class JobCodeCache {
    */
   static Fetcher fromControl(NodeConfig config, ChannelPool channels, PackageCache packages) {
     return job -> {
-      GetJobReply reply = ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getJob(GetJobRequest.newBuilder().setJobId(job).build());
+      GetJobReply reply =
+          ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .getJob(GetJobRequest.newBuilder().setJobId(job).build());
       List<String> code = reply.getJob().getCodePackagesList();
       if (!reply.getFound()) {
-        log.warn("job {} is unknown to the control service; its tasks run on the node's own "
-            + "class path", WorkerPool.jobName(job));
+        log.warn(
+            "job {} is unknown to the control service; its tasks run on the node's own "
+                + "class path",
+            WorkerPool.jobName(job));
       } else if (!code.isEmpty() && !packages.allLocal(code)) {
         long t0 = System.nanoTime();
         List<Path> classPath = packages.resolve(code);
-        log.info("code of job {} ready on node {}: {} packages in {} ms", WorkerPool.jobName(job),
-            config.nodeId(), code.size(),
+        log.info(
+            "code of job {} ready on node {}: {} packages in {} ms",
+            WorkerPool.jobName(job),
+            config.nodeId(),
+            code.size(),
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         return classPath;
       }
@@ -85,8 +91,8 @@ final class JobCodeCache {
   }
 
   /**
-   * The worker key of a request: the empty key for the node's own code, else the job id; null
-   * while the job's code is being fetched (the first request of a job starts that).
+   * The worker key of a request: the empty key for the node's own code, else the job id; null while
+   * the job's code is being fetched (the first request of a job starts that).
    */
   ByteString workerKeyLocked(LeaseRequest r) {
     ByteString job = r.getJobId();
@@ -135,8 +141,13 @@ final class JobCodeCache {
     try {
       classPath = fetcher.classPathOf(job);
     } catch (IOException | RuntimeException e) {
-      failure = "node " + config.nodeId() + " cannot get the code of job "
-          + WorkerPool.jobName(job) + ": " + e.getMessage();
+      failure =
+          "node "
+              + config.nodeId()
+              + " cannot get the code of job "
+              + WorkerPool.jobName(job)
+              + ": "
+              + e.getMessage();
       log.error(failure);
     }
     fetched.fetched(job, classPath, failure);

@@ -5,9 +5,9 @@ import dev.sluice.runtime.rpc.proto.Address;
 import java.util.Map;
 
 /**
- * A granted lease of {@code worker}: {@code resources} of the node, charged unless
- * {@code blocked} (the worker's tasks all wait, so the lease's CPU is lent). {@code blocked} is
- * guarded by the node manager's lock.
+ * A granted lease of {@code worker}: {@code resources} of the node, charged unless {@code blocked}
+ * (the worker's tasks all wait, so the lease's CPU is lent). {@code blocked} is guarded by the node
+ * manager's lock.
  */
 final class Lease {
   final ByteString id;

@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * released the lock; the public-facing methods (those not named {@code ...Locked}) take the lock
  * and run them themselves.
  *
- * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool},
- * the {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no
- * lock order.
+ * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool}, the
+ * {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no lock
+ * order.
  */
 final class LeaseDispatcher {
   private static final Logger log = LoggerFactory.getLogger(LeaseDispatcher.class);
@@ -49,12 +49,19 @@ final class LeaseDispatcher {
   private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
   private final Map<ByteString, Lease> leases = new HashMap<>();
   private final Map<String, Double> available;
+
   /** The worker key of the last grant: the job a warm spare is started for. */
   private ByteString lastGrantedKey = ByteString.EMPTY;
+
   private boolean closed;
 
-  LeaseDispatcher(NodeConfig config, String advertisedHost, Object lock, WorkerPool pool,
-      JobCodeCache jobCode, LeaseRouter router) {
+  LeaseDispatcher(
+      NodeConfig config,
+      String advertisedHost,
+      Object lock,
+      WorkerPool pool,
+      JobCodeCache jobCode,
+      LeaseRouter router) {
     this.config = config;
     this.advertisedHost = advertisedHost;
     this.lock = lock;
@@ -85,8 +92,12 @@ final class LeaseDispatcher {
    * connection broke); with {@code disconnect} its worker is killed. {@code answer} answers the
    * caller, after the kill and before the replies the freed resources allow.
    */
-  void returnLease(ByteString leaseId, ByteString workerId, boolean disconnect,
-      String killReason, Runnable answer) {
+  void returnLease(
+      ByteString leaseId,
+      ByteString workerId,
+      boolean disconnect,
+      String killReason,
+      Runnable answer) {
     List<Runnable> replies = List.of();
     WorkerProcess toKill = null;
     synchronized (lock) {
@@ -95,8 +106,10 @@ final class LeaseDispatcher {
         if (lease != null) {
           leases.remove(lease.id);
         }
-        log.info("worker {} lost its owner's connection: {}", WorkerId.fromBytes(
-            workerId.toByteArray()), lease != null ? "lease released" : "no lease held");
+        log.info(
+            "worker {} lost its owner's connection: {}",
+            WorkerId.fromBytes(workerId.toByteArray()),
+            lease != null ? "lease released" : "no lease held");
       }
       if (lease != null) {
         releaseLocked(lease);
@@ -135,8 +148,13 @@ final class LeaseDispatcher {
       }
     }
     if (found != null) {
-      complete(found.reply(), LeaseReply.newBuilder().setRejected(true).setCancelled(true)
-          .setFailureMessage("lease request cancelled by its owner").build());
+      complete(
+          found.reply(),
+          LeaseReply.newBuilder()
+              .setRejected(true)
+              .setCancelled(true)
+              .setFailureMessage("lease request cancelled by its owner")
+              .build());
     }
     return found != null;
   }
@@ -164,8 +182,8 @@ final class LeaseDispatcher {
   }
 
   /**
-   * Worker {@code id} registered on {@code port}: returns the replies its being idle allows (to
-   * run after answering it), or null if it is unknown or already registered.
+   * Worker {@code id} registered on {@code port}: returns the replies its being idle allows (to run
+   * after answering it), or null if it is unknown or already registered.
    */
   List<Runnable> workerRegistered(WorkerId id, int port) {
     synchronized (lock) {
@@ -182,39 +200,59 @@ final class LeaseDispatcher {
     synchronized (lock) {
       WorkerProcess.State previous = pool.exitedLocked(w);
       ByteString deadId = ByteString.copyFrom(w.id.toBytes());
-      leases.values().removeIf(l -> {
-        if (l.worker == w) {
-          releaseLocked(l);
-          return true;
-        }
-        if (l.ownerWorkerId.equals(deadId)) {
-          // The owner died holding this lease: nobody will return it. The leased worker's task
-          // stream broke with the owner, so the worker is free again.
-          releaseLocked(l);
-          log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
-          return true;
-        }
-        return false;
-      });
+      leases
+          .values()
+          .removeIf(
+              l -> {
+                if (l.worker == w) {
+                  releaseLocked(l);
+                  return true;
+                }
+                if (l.ownerWorkerId.equals(deadId)) {
+                  // The owner died holding this lease: nobody will return it. The leased worker's
+                  // task
+                  // stream broke with the owner, so the worker is free again.
+                  releaseLocked(l);
+                  log.info(
+                      "lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
+                  return true;
+                }
+                return false;
+              });
       settleWorkersLocked();
       if (closed) {
         return;
       }
       if (previous == WorkerProcess.State.STARTING) {
         pool.startFailedLocked();
-        log.error("worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
-            w.id, w.pid(), w.process.exitValue(), w.logFile, w.logTail(30));
+        log.error(
+            "worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
+            w.id,
+            w.pid(),
+            w.process.exitValue(),
+            w.logFile,
+            w.logTail(30));
       } else if (previous == WorkerProcess.State.DEAD) {
         log.debug("worker {} (pid {}) stopped as asked", w.id, w.pid());
       } else {
-        log.warn("worker {} (pid {}) exited with code {} while {}", w.id, w.pid(),
-            w.process.exitValue(), previous);
+        log.warn(
+            "worker {} (pid {}) exited with code {} while {}",
+            w.id,
+            w.pid(),
+            w.process.exitValue(),
+            previous);
       }
       replies = new ArrayList<>();
       if (pool.failingToStartLocked()) {
-        String msg = "worker processes on node " + config.nodeId() + " fail to start ("
-            + pool.consecutiveStartFailuresLocked() + " in a row); last log " + w.logFile + ":\n"
-            + w.logTail(30);
+        String msg =
+            "worker processes on node "
+                + config.nodeId()
+                + " fail to start ("
+                + pool.consecutiveStartFailuresLocked()
+                + " in a row); last log "
+                + w.logFile
+                + ":\n"
+                + w.logTail(30);
         while (!pending.isEmpty()) {
           replies.add(reject(pending.poll(), msg));
         }
@@ -229,8 +267,8 @@ final class LeaseDispatcher {
   }
 
   /**
-   * A job's code is ready ({@code failure} null; {@code classPath} null: the node's), or cannot
-   * be had: then the job's waiting requests are rejected naming the job and the failure.
+   * A job's code is ready ({@code failure} null; {@code classPath} null: the node's), or cannot be
+   * had: then the job's waiting requests are rejected naming the job and the failure.
    */
   void jobCodeFetched(ByteString job, List<Path> classPath, String failure) {
     List<Runnable> replies = new ArrayList<>();
@@ -268,7 +306,7 @@ final class LeaseDispatcher {
         switch (route.kind()) {
           case QUEUE -> pending.add(p);
           case REPLY -> replies.add(() -> complete(p.reply(), route.reply()));
-          case PARK -> { }
+          case PARK -> {}
         }
       }
       replies.addAll(router.spillWaitingLocked(pending, available));
@@ -277,9 +315,7 @@ final class LeaseDispatcher {
     replies.forEach(Runnable::run);
   }
 
-  /**
-   * The node closes: no more grants or worker starts. Returns the waiting requests (to reject).
-   */
+  /** The node closes: no more grants or worker starts. Returns the waiting requests (to reject). */
   List<PendingLease> closeLocked() {
     if (closed) {
       return null;
@@ -327,22 +363,26 @@ final class LeaseDispatcher {
       String infeasible = router.infeasibility(need);
       if (infeasible != null) {
         it.remove();
-        LeaseReply r = LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
-            .setFailureMessage(infeasible).build();
+        LeaseReply r =
+            LeaseReply.newBuilder()
+                .setRejected(true)
+                .setInfeasible(true)
+                .setFailureMessage(infeasible)
+                .build();
         replies.add(() -> complete(p.reply(), r));
         continue;
       }
       ByteString key = jobCode.workerKeyLocked(p.request());
       if (key == null) {
-        continue;  // the job's code is being fetched; it promises nothing meanwhile
+        continue; // the job's code is being fetched; it promises nothing meanwhile
       }
       if (!Resources.fits(need, unpromised)) {
         continue;
       }
       need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
       WorkerProcess idle = pool.idleOfLocked(key);
-      if (idle == null && pool.liveCountLocked() + waitingCount(waitingForWorker)
-          >= pool.maxWorkers()) {
+      if (idle == null
+          && pool.liveCountLocked() + waitingCount(waitingForWorker) >= pool.maxWorkers()) {
         // The lending rule: at the worker bound, a worker whose every task is blocked runs more
         // tasks on its lent CPU in the same JVM (DESIGN "Nested tasks"). Below the bound a JVM
         // of its own is started instead: tasks sharing a JVM share its fate.
@@ -358,38 +398,45 @@ final class LeaseDispatcher {
       lastGrantedKey = key;
       it.remove();
       need.forEach((k, v) -> available.merge(k, -v, Double::sum));
-      Lease lease = new Lease(ByteString.copyFromUtf8(UUID.randomUUID().toString()), idle, need,
-          p.request().getOwner());
+      Lease lease =
+          new Lease(
+              ByteString.copyFromUtf8(UUID.randomUUID().toString()),
+              idle,
+              need,
+              p.request().getOwner());
       leases.put(lease.id, lease);
       idle.state = WorkerProcess.State.LEASED;
-      LeaseReply reply = LeaseReply.newBuilder()
-          .setLeaseId(lease.id)
-          .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
-          .setWorkerPid(idle.pid())
-          .build();
-      replies.add(() -> {
-        if (!complete(p.reply(), reply)) {
-          takeBackUndelivered(lease.id);
-        }
-      });
+      LeaseReply reply =
+          LeaseReply.newBuilder()
+              .setLeaseId(lease.id)
+              .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
+              .setWorkerPid(idle.pid())
+              .build();
+      replies.add(
+          () -> {
+            if (!complete(p.reply(), reply)) {
+              takeBackUndelivered(lease.id);
+            }
+          });
     }
     if (!closed) {
-      pool.startWorkersLocked(waitingForWorker, lastGrantedKey, jobCode::classPathLocked,
-          pending.size(), replies);
+      pool.startWorkersLocked(
+          waitingForWorker, lastGrantedKey, jobCode::classPathLocked, pending.size(), replies);
     }
     return replies;
   }
 
   /**
-   * A lease whose grant could not be delivered (its owner died while it waited) goes back at
-   * once: nobody will ever use or return it.
+   * A lease whose grant could not be delivered (its owner died while it waited) goes back at once:
+   * nobody will ever use or return it.
    */
   private void takeBackUndelivered(ByteString leaseId) {
     List<Runnable> replies = List.of();
     synchronized (lock) {
       Lease lease = leases.remove(leaseId);
       if (lease != null) {
-        log.info("lease of worker {} taken back: its owner was gone when it was granted",
+        log.info(
+            "lease of worker {} taken back: its owner was gone when it was granted",
             lease.worker.id);
         releaseLocked(lease);
         settleWorkersLocked();
@@ -451,11 +498,12 @@ final class LeaseDispatcher {
     if (!lease.blocked) {
       lease.resources.forEach((k, v) -> available.merge(k, v, Double::sum));
     } else {
-      lease.resources.forEach((k, v) -> {
-        if (!"CPU".equals(k)) {
-          available.merge(k, v, Double::sum);
-        }
-      });
+      lease.resources.forEach(
+          (k, v) -> {
+            if (!"CPU".equals(k)) {
+              available.merge(k, v, Double::sum);
+            }
+          });
     }
   }
 
@@ -473,15 +521,20 @@ final class LeaseDispatcher {
     if (dead.isEmpty()) {
       return;
     }
-    leases.values().removeIf(l -> {
-      if (!dead.contains(l.ownerNodeId)) {
-        return false;
-      }
-      releaseLocked(l);
-      log.info("lease of worker {} released: its owner's node {} died", l.worker.id,
-          NodeId.fromBytes(l.ownerNodeId.toByteArray()));
-      return true;
-    });
+    leases
+        .values()
+        .removeIf(
+            l -> {
+              if (!dead.contains(l.ownerNodeId)) {
+                return false;
+              }
+              releaseLocked(l);
+              log.info(
+                  "lease of worker {} released: its owner's node {} died",
+                  l.worker.id,
+                  NodeId.fromBytes(l.ownerNodeId.toByteArray()));
+              return true;
+            });
     settleWorkersLocked();
   }
 

@@ -27,7 +27,11 @@ final class LeaseRouter {
 
   /** Where a request goes: queued here, parked until the next view, or answered now. */
   record Route(Kind kind, LeaseReply reply) {
-    enum Kind { QUEUE, PARK, REPLY }
+    enum Kind {
+      QUEUE,
+      PARK,
+      REPLY
+    }
 
     static final Route QUEUE = new Route(Kind.QUEUE, null);
     static final Route PARK = new Route(Kind.PARK, null);
@@ -40,6 +44,7 @@ final class LeaseRouter {
   private final NodeConfig config;
   private final ByteString self;
   private final ClusterView clusterView;
+
   /**
    * Requests naming a node this node has not heard of yet (it may have joined since the last
    * heartbeat reply): routed again when the view is refreshed, for a few heartbeats at most.
@@ -58,15 +63,15 @@ final class LeaseRouter {
 
   /**
    * Where a new lease request goes: a node-affinity request to its node; a request this node can
-   * never serve to a node that can; a request that does not fit in {@code available} now to a
-   * node that reported room for it; everything else waits here ({@link Route#QUEUE}). A request
-   * naming a node not heard of yet is parked ({@link Route#PARK}) and kept here.
+   * never serve to a node that can; a request that does not fit in {@code available} now to a node
+   * that reported room for it; everything else waits here ({@link Route#QUEUE}). A request naming a
+   * node not heard of yet is parked ({@link Route#PARK}) and kept here.
    *
    * <p>A soft affinity (a preference, such as the locality of large arguments) never overrides
    * feasibility and is followed on the first hop only: a request is not sent to a preferred node
    * that can never serve it, nor back to it once it was sent on from there. Otherwise a preferred
-   * node without a needed resource and the node with it would send the request to each other
-   * for as long as the owner follows.
+   * node without a needed resource and the node with it would send the request to each other for as
+   * long as the owner follows.
    */
   Route routeLocked(PendingLease p, Map<String, Double> available) {
     LeaseRequest r = p.request();
@@ -74,23 +79,32 @@ final class LeaseRouter {
     if (r.hasNodeAffinity() && !r.getNodeAffinity().getNodeId().equals(self)) {
       NodeInfo target = clusterView.node(r.getNodeAffinity().getNodeId());
       boolean soft = r.getNodeAffinity().getSoft();
-      if (target != null && target.getAlive() && (!soft
-          || (r.getSpillbackCount() == 0 && ClusterView.canEverHold(target, need)))) {
+      if (target != null
+          && target.getAlive()
+          && (!soft || (r.getSpillbackCount() == 0 && ClusterView.canEverHold(target, need)))) {
         return Route.reply(spillback(p, target));
       }
-      long viewWait = Math.max(TimeUnit.SECONDS.toNanos(10),
-          5 * config.heartbeatPeriod().toNanos());
+      long viewWait =
+          Math.max(TimeUnit.SECONDS.toNanos(10), 5 * config.heartbeatPeriod().toNanos());
       if (target == null && System.nanoTime() - p.arrivedNanos() < viewWait) {
         awaitingView.add(p);
         return Route.PARK;
       }
       if (!r.getNodeAffinity().getSoft()) {
-        String why = target == null ? "is not in the cluster"
-            : "is dead (" + target.getDeathReason() + ")";
-        return Route.reply(LeaseReply.newBuilder().setRejected(true).setNodeDied(true)
-            .setFailureMessage("task " + r.getDisplayName() + " must run on node "
-                + NodeId.fromBytes(r.getNodeAffinity().getNodeId().toByteArray()) + ", which "
-                + why).build());
+        String why =
+            target == null ? "is not in the cluster" : "is dead (" + target.getDeathReason() + ")";
+        return Route.reply(
+            LeaseReply.newBuilder()
+                .setRejected(true)
+                .setNodeDied(true)
+                .setFailureMessage(
+                    "task "
+                        + r.getDisplayName()
+                        + " must run on node "
+                        + NodeId.fromBytes(r.getNodeAffinity().getNodeId().toByteArray())
+                        + ", which "
+                        + why)
+                .build());
       }
     }
     boolean pinnedHere = hardAffinityHere(r);
@@ -100,10 +114,16 @@ final class LeaseRouter {
       if (target != null) {
         return Route.reply(spillback(p, target));
       }
-      String where = clusterView.isEmpty() || pinnedHere ? infeasible
-          : "no node of the cluster has " + need + " in total (" + infeasible + ")";
-      return Route.reply(LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
-          .setFailureMessage(where).build());
+      String where =
+          clusterView.isEmpty() || pinnedHere
+              ? infeasible
+              : "no node of the cluster has " + need + " in total (" + infeasible + ")";
+      return Route.reply(
+          LeaseReply.newBuilder()
+              .setRejected(true)
+              .setInfeasible(true)
+              .setFailureMessage(where)
+              .build());
     }
     if (r.getSpillbackCount() == 0 && !pinnedHere && !Resources.fits(need, available)) {
       NodeInfo target = clusterView.withAvailable(need);
@@ -115,13 +135,12 @@ final class LeaseRouter {
   }
 
   /**
-   * Sends lease requests that wait here for resources to nodes that reported them free: without
-   * it a burst that landed on one node would wait there while others idle. A request is sent on
-   * once at most ({@code spillback_count}), so requests never bounce between nodes. Removes the
-   * requests sent on from {@code pending} and returns their replies.
+   * Sends lease requests that wait here for resources to nodes that reported them free: without it
+   * a burst that landed on one node would wait there while others idle. A request is sent on once
+   * at most ({@code spillback_count}), so requests never bounce between nodes. Removes the requests
+   * sent on from {@code pending} and returns their replies.
    */
-  List<Runnable> spillWaitingLocked(Iterable<PendingLease> pending,
-      Map<String, Double> available) {
+  List<Runnable> spillWaitingLocked(Iterable<PendingLease> pending, Map<String, Double> available) {
     List<Runnable> replies = new ArrayList<>();
     if (!pending.iterator().hasNext() || clusterView.isEmpty()) {
       return replies;
@@ -171,23 +190,35 @@ final class LeaseRouter {
     for (Map.Entry<String, Double> e : need.entrySet()) {
       double total = config.resources().getOrDefault(e.getKey(), 0.0);
       if (e.getValue() > total + 1e-9) {
-        return "task needs " + e.getKey() + "=" + e.getValue() + " but node " + config.nodeId()
-            + " has only " + total + " in total (" + config.resources() + ")";
+        return "task needs "
+            + e.getKey()
+            + "="
+            + e.getValue()
+            + " but node "
+            + config.nodeId()
+            + " has only "
+            + total
+            + " in total ("
+            + config.resources()
+            + ")";
       }
     }
     return null;
   }
 
   private boolean hardAffinityHere(LeaseRequest r) {
-    return r.hasNodeAffinity() && !r.getNodeAffinity().getSoft()
+    return r.hasNodeAffinity()
+        && !r.getNodeAffinity().getSoft()
         && r.getNodeAffinity().getNodeId().equals(self);
   }
 
   private LeaseReply spillback(PendingLease p, NodeInfo target) {
     clusterView.reserve(target, Resources.need(p.request()));
-    log.debug("lease request {} ({}) sent on to node {}", p.request().getLeaseRequestId()
-        .toStringUtf8(), p.request().getDisplayName(), NodeId.fromBytes(target.getNodeId()
-        .toByteArray()));
+    log.debug(
+        "lease request {} ({}) sent on to node {}",
+        p.request().getLeaseRequestId().toStringUtf8(),
+        p.request().getDisplayName(),
+        NodeId.fromBytes(target.getNodeId().toByteArray()));
     return LeaseReply.newBuilder().setSpillback(target.getNodeManager()).build();
   }
 }

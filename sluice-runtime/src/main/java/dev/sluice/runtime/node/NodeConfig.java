@@ -1,7 +1,6 @@
 package dev.sluice.runtime.node;
 
 import dev.sluice.NodeId;
-import dev.sluice.runtime.objectmanager.ObjectManager;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,18 +27,34 @@ import java.util.Map;
  * @param objectStoreDirectory where the store's file is created (a memory file system)
  * @param head true for the node that runs next to the control service
  * @param unschedulableTimeout how long its workers' tasks that no node can serve wait for one
- * @param objectDataChannel serve and pull objects over the plain TCP data channel (off: gRPC
- *     chunks only; it is always off with TLS)
- * @param objectPullMaxInFlightBytes bound of the bytes of objects being pulled from other nodes
- *     at once (one larger object is pulled alone)
+ * @param objectDataChannel serve and pull objects over the plain TCP data channel (off: gRPC chunks
+ *     only; it is always off with TLS)
+ * @param objectPullMaxInFlightBytes bound of the bytes of objects being pulled from other nodes at
+ *     once (one larger object is pulled alone)
  * @param maxExtraWorkers worker processes the node may run beyond {@code max(CPUs, prestarted)}
  */
-public record NodeConfig(NodeId nodeId, String bindHost, int port, String controlTarget,
-    Map<String, Double> resources, int numPrestartWorkers, List<Path> workerClassPath,
-    List<String> workerJvmOptions, Path sessionDir, Duration workerStartupTimeout,
-    List<String> serializationAllowList, int inlineThresholdBytes, int maxMessageBytes,
-    Duration heartbeatPeriod, long objectStoreBytes, Path objectStoreDirectory, boolean head,
-    Duration unschedulableTimeout, boolean objectDataChannel, long objectPullMaxInFlightBytes, int maxExtraWorkers) {
+public record NodeConfig(
+    NodeId nodeId,
+    String bindHost,
+    int port,
+    String controlTarget,
+    Map<String, Double> resources,
+    int numPrestartWorkers,
+    List<Path> workerClassPath,
+    List<String> workerJvmOptions,
+    Path sessionDir,
+    Duration workerStartupTimeout,
+    List<String> serializationAllowList,
+    int inlineThresholdBytes,
+    int maxMessageBytes,
+    Duration heartbeatPeriod,
+    long objectStoreBytes,
+    Path objectStoreDirectory,
+    boolean head,
+    Duration unschedulableTimeout,
+    boolean objectDataChannel,
+    long objectPullMaxInFlightBytes,
+    int maxExtraWorkers) {
 
   /** The node's CPU count. */
   public double cpus() {

@@ -31,10 +31,11 @@ import org.slf4j.LoggerFactory;
  * A node's manager (Ray's raylet): keeps a pool of worker JVM processes, grants worker leases
  * against the node's resources, and reports the node's health to the control service. This class
  * wires the parts and is the node's entry point:
+ *
  * <ul>
  *   <li>{@link WorkerPool}: the worker JVMs, their states, the worker bound and timeouts;
- *   <li>{@link LeaseDispatcher}: the lease queue, grants and the lending of blocked workers'
- *       CPUs; {@link LeaseRouter}: spillback to other nodes;
+ *   <li>{@link LeaseDispatcher}: the lease queue, grants and the lending of blocked workers' CPUs;
+ *       {@link LeaseRouter}: spillback to other nodes;
  *   <li>{@link JobCodeCache}: each job's code (packages fetched from the head);
  *   <li>{@link HeartbeatLoop}: heartbeats, timeouts and cluster garbage-collection rounds;
  *   <li>{@link NodeNotices}: registered drivers and the notices sent to the node's processes;
@@ -48,8 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Code: a worker runs the code of one job. A job registered with code packages gets workers of
  * its own, launched with the packages (fetched from the head into the node's {@link PackageCache}
- * before the first such worker starts, on a virtual thread) as class path, and only its leases
- * are served by them. Prestarted workers run the node's own class path; they serve jobs without
+ * before the first such worker starts, on a virtual thread) as class path, and only its leases are
+ * served by them. Prestarted workers run the node's own class path; they serve jobs without
  * packages (an embedded cluster) and jobs whose every package the node's class path holds.
  *
  * <p>Objects move between nodes' stores through the node's {@link ObjectManager}, to which the
@@ -77,6 +78,7 @@ public final class NodeManager implements AutoCloseable {
 
   /** The node lock: guards the pool, the dispatcher, the router and the job code. */
   private final Object lock = new Object();
+
   private final WorkerPool pool;
   private final LeaseRouter router;
   private final LeaseDispatcher dispatcher;
@@ -87,38 +89,73 @@ public final class NodeManager implements AutoCloseable {
     this.config = config;
     this.rpc = rpc;
     this.advertisedHost = config.bindHost();
-    this.objectStore = SharedMemoryStore.create(config.objectStoreDirectory(),
-        SharedMemoryStore.fileName(config.nodeId().hex().substring(0, 16),
-            ProcessHandle.current().pid()),
-        config.objectStoreBytes(), config.sessionDir().resolve("spill"),
-        this::requestGarbageCollection);
+    this.objectStore =
+        SharedMemoryStore.create(
+            config.objectStoreDirectory(),
+            SharedMemoryStore.fileName(
+                config.nodeId().hex().substring(0, 16), ProcessHandle.current().pid()),
+            config.objectStoreBytes(),
+            config.sessionDir().resolve("spill"),
+            this::requestGarbageCollection);
     this.objectStoreService = new ObjectStoreService(objectStore);
     this.channels = new ChannelPool(rpc);
-    this.objectManager = new ObjectManager(config.nodeId(), objectStore, channels,
-        config.objectPullMaxInFlightBytes(), rpc.maxMessageBytes());
-    PackageCache packages = new PackageCache(config.sessionDir().resolve("packages"),
-        config.workerClassPath(), () -> channels.get(config.controlTarget()),
-        config.maxMessageBytes());
+    this.objectManager =
+        new ObjectManager(
+            config.nodeId(),
+            objectStore,
+            channels,
+            config.objectPullMaxInFlightBytes(),
+            rpc.maxMessageBytes());
+    PackageCache packages =
+        new PackageCache(
+            config.sessionDir().resolve("packages"),
+            config.workerClassPath(),
+            () -> channels.get(config.controlTarget()),
+            config.maxMessageBytes());
     this.launchCache = WorkerLaunchCache.forSession(config.sessionDir());
-    this.pool = new WorkerPool(config, advertisedHost, lock, this::launchWorker,
-        this::workerExited, System::nanoTime);
+    this.pool =
+        new WorkerPool(
+            config, advertisedHost, lock, this::launchWorker, this::workerExited, System::nanoTime);
     this.router = new LeaseRouter(config);
-    JobCodeCache jobCode = new JobCodeCache(config,
-        JobCodeCache.fromControl(config, channels, packages),
-        this::jobCodeFetched);
+    JobCodeCache jobCode =
+        new JobCodeCache(
+            config, JobCodeCache.fromControl(config, channels, packages), this::jobCodeFetched);
     this.dispatcher = new LeaseDispatcher(config, advertisedHost, lock, pool, jobCode, router);
     this.notices = new NodeNotices(config, channels, objectStoreService, pool::liveAddresses);
-    this.heartbeat = new HeartbeatLoop(config, channels, lock, pool, dispatcher, objectStore,
-        new FinishedJobObjects(config.nodeId(), objectStore), notices, this::registerWithControl,
-        this::close);
-    this.server = rpc.startServer(config.bindHost(), config.port(),
-        List.of(new NodeManagerGrpcService(config, advertisedHost, lock, pool, dispatcher,
-            notices, objectStoreService, objectManager)));
+    this.heartbeat =
+        new HeartbeatLoop(
+            config,
+            channels,
+            lock,
+            pool,
+            dispatcher,
+            objectStore,
+            new FinishedJobObjects(config.nodeId(), objectStore),
+            notices,
+            this::registerWithControl,
+            this::close);
+    this.server =
+        rpc.startServer(
+            config.bindHost(),
+            config.port(),
+            List.of(
+                new NodeManagerGrpcService(
+                    config,
+                    advertisedHost,
+                    lock,
+                    pool,
+                    dispatcher,
+                    notices,
+                    objectStoreService,
+                    objectManager)));
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
-    this.objectDataPort = !config.objectDataChannel() || rpc.security().tls().isPresent()
-        || config.bindHost().startsWith(RpcFactory.IN_PROCESS_PREFIX) ? 0
-        : objectManager.openDataChannel(config.bindHost(), rpc.security().token(),
-            this::objectDataAddress);
+    this.objectDataPort =
+        !config.objectDataChannel()
+                || rpc.security().tls().isPresent()
+                || config.bindHost().startsWith(RpcFactory.IN_PROCESS_PREFIX)
+            ? 0
+            : objectManager.openDataChannel(
+                config.bindHost(), rpc.security().token(), this::objectDataAddress);
   }
 
   /**
@@ -130,15 +167,28 @@ public final class NodeManager implements AutoCloseable {
     try {
       nm = new NodeManager(config, rpc);
     } catch (IOException e) {
-      throw new RuntimeStartupException("node manager could not bind " + config.bindHost() + ":"
-          + config.port() + ": " + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "node manager could not bind "
+              + config.bindHost()
+              + ":"
+              + config.port()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     try {
       nm.registerWithControl();
     } catch (RuntimeException e) {
       nm.close();
-      throw new RuntimeStartupException("node " + config.nodeId() + " could not register with the"
-          + " control service at " + config.controlTarget() + ": " + e.getMessage(), e);
+      throw new RuntimeStartupException(
+          "node "
+              + config.nodeId()
+              + " could not register with the"
+              + " control service at "
+              + config.controlTarget()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     nm.heartbeat.start();
     synchronized (nm.lock) {
@@ -146,8 +196,12 @@ public final class NodeManager implements AutoCloseable {
         nm.pool.launchLocked(ByteString.EMPTY, config.workerClassPath());
       }
     }
-    log.info("node manager {} listening on {}:{} with {}; prestarting {} workers",
-        config.nodeId(), config.bindHost(), nm.port(), config.resources(),
+    log.info(
+        "node manager {} listening on {}:{} with {}; prestarting {} workers",
+        config.nodeId(),
+        config.bindHost(),
+        nm.port(),
+        config.resources(),
         config.numPrestartWorkers());
     return nm;
   }
@@ -163,17 +217,21 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private void registerWithControl() {
-    NodeInfo info = NodeInfo.newBuilder()
-        .setNodeId(nodeIdBytes())
-        .setNodeManager(Address.newBuilder().setNodeId(nodeIdBytes())
-            .setHost(advertisedHost).setPort(port()))
-        .putAllResourcesTotal(config.resources())
-        .setIsHead(config.head())
-        .setObjectStoreFile(objectStore.file().toString())
-        .setObjectStoreCapacity(objectStore.capacity())
-        .setObjectDataPort(objectDataPort)
-        .setPid(ProcessHandle.current().pid())
-        .build();
+    NodeInfo info =
+        NodeInfo.newBuilder()
+            .setNodeId(nodeIdBytes())
+            .setNodeManager(
+                Address.newBuilder()
+                    .setNodeId(nodeIdBytes())
+                    .setHost(advertisedHost)
+                    .setPort(port()))
+            .putAllResourcesTotal(config.resources())
+            .setIsHead(config.head())
+            .setObjectStoreFile(objectStore.file().toString())
+            .setObjectStoreCapacity(objectStore.capacity())
+            .setObjectDataPort(objectDataPort)
+            .setPid(ProcessHandle.current().pid())
+            .build();
     ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
         .withDeadlineAfter(10, TimeUnit.SECONDS)
         .registerNode(RegisterNodeRequest.newBuilder().setNode(info).build());
@@ -186,10 +244,20 @@ public final class NodeManager implements AutoCloseable {
 
   /** Launches a worker process for the worker key {@code job} (the pool's launcher). */
   private WorkerProcess launchWorker(ByteString job, List<Path> classPath) throws IOException {
-    WorkerConfig wc = new WorkerConfig(WorkerId.random(), config.nodeId(), target(),
-        config.bindHost(), config.serializationAllowList(), config.inlineThresholdBytes(),
-        config.maxMessageBytes(), objectStore.file(), objectStore.capacity(),
-        config.controlTarget(), config.unschedulableTimeout(), rpc.security());
+    WorkerConfig wc =
+        new WorkerConfig(
+            WorkerId.random(),
+            config.nodeId(),
+            target(),
+            config.bindHost(),
+            config.serializationAllowList(),
+            config.inlineThresholdBytes(),
+            config.maxMessageBytes(),
+            objectStore.file(),
+            objectStore.capacity(),
+            config.controlTarget(),
+            config.unschedulableTimeout(),
+            rpc.security());
     return WorkerProcess.launch(wc, config, job, classPath, launchCache);
   }
 
@@ -208,7 +276,7 @@ public final class NodeManager implements AutoCloseable {
   /** The store asks for garbage collection (see {@link HeartbeatLoop}). */
   private void requestGarbageCollection(boolean shortOfRoom) {
     HeartbeatLoop h = heartbeat;
-    if (h != null) {  // null only while constructing, before any client could fill the store
+    if (h != null) { // null only while constructing, before any client could fill the store
       h.requestGarbageCollection(shortOfRoom);
     }
   }
@@ -229,8 +297,8 @@ public final class NodeManager implements AutoCloseable {
       }
       all = new ArrayList<>(pool.allLocked());
     }
-    waiting.forEach(p -> LeaseDispatcher.reject(p, "node " + config.nodeId()
-        + " is shutting down").run());
+    waiting.forEach(
+        p -> LeaseDispatcher.reject(p, "node " + config.nodeId() + " is shutting down").run());
     heartbeat.close();
     unregisterFromControl();
     all.forEach(WorkerProcess::terminate);
@@ -247,10 +315,15 @@ public final class NodeManager implements AutoCloseable {
     try {
       ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
           .withDeadlineAfter(1, TimeUnit.SECONDS)
-          .unregisterNode(UnregisterNodeRequest.newBuilder().setNodeId(nodeIdBytes())
-              .setReason("node manager stopped").build());
+          .unregisterNode(
+              UnregisterNodeRequest.newBuilder()
+                  .setNodeId(nodeIdBytes())
+                  .setReason("node manager stopped")
+                  .build());
     } catch (RuntimeException e) {
-      log.debug("could not unregister node {} (control service gone?): {}", config.nodeId(),
+      log.debug(
+          "could not unregister node {} (control service gone?): {}",
+          config.nodeId(),
           e.toString());
     }
   }
@@ -270,7 +343,8 @@ public final class NodeManager implements AutoCloseable {
   /** The data channel of node manager {@code source}, as last heard, or null. */
   private InetSocketAddress objectDataAddress(Address source) {
     NodeInfo n = clusterNode(source.getNodeId());
-    return n == null || n.getObjectDataPort() <= 0 ? null
+    return n == null || n.getObjectDataPort() <= 0
+        ? null
         : new InetSocketAddress(n.getNodeManager().getHost(), n.getObjectDataPort());
   }
 
@@ -305,8 +379,8 @@ public final class NodeManager implements AutoCloseable {
   }
 
   /**
-   * Runs {@code listener} with the id of every worker of this node that exits from now on: for
-   * a core worker in this process (an embedded driver), which learns of exits directly.
+   * Runs {@code listener} with the id of every worker of this node that exits from now on: for a
+   * core worker in this process (an embedded driver), which learns of exits directly.
    */
   public void onWorkerExit(Consumer<WorkerId> listener) {
     notices.onWorkerExit(listener);

@@ -44,12 +44,12 @@ import java.util.List;
 
 /**
  * The node manager's gRPC service ({@code NodeManagerService}): turns its calls into calls of the
- * {@link LeaseDispatcher} (leases and workers), the {@link NodeNotices} (drivers), the
- * {@link ObjectStoreService} (store RPCs) and the {@link ObjectManager} (object transfers).
- * Protobuf stays at this edge where the callee takes plain values.
+ * {@link LeaseDispatcher} (leases and workers), the {@link NodeNotices} (drivers), the {@link
+ * ObjectStoreService} (store RPCs) and the {@link ObjectManager} (object transfers). Protobuf stays
+ * at this edge where the callee takes plain values.
  *
- * <p>Threads: handlers run on transport threads; only {@code getNodeStats} takes the node
- * manager's lock here (the callees take it themselves), and no reply is sent under it.
+ * <p>Threads: handlers run on transport threads; only {@code getNodeStats} takes the node manager's
+ * lock here (the callees take it themselves), and no reply is sent under it.
  */
 final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerServiceImplBase {
   private final NodeConfig config;
@@ -61,8 +61,14 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   private final ObjectStoreService objectStoreService;
   private final ObjectManager objectManager;
 
-  NodeManagerGrpcService(NodeConfig config, String advertisedHost, Object lock, WorkerPool pool,
-      LeaseDispatcher dispatcher, NodeNotices notices, ObjectStoreService objectStoreService,
+  NodeManagerGrpcService(
+      NodeConfig config,
+      String advertisedHost,
+      Object lock,
+      WorkerPool pool,
+      LeaseDispatcher dispatcher,
+      NodeNotices notices,
+      ObjectStoreService objectStoreService,
       ObjectManager objectManager) {
     this.config = config;
     this.advertisedHost = advertisedHost;
@@ -79,13 +85,18 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
     WorkerId id = WorkerId.fromBytes(req.getWorkerId().toByteArray());
     List<Runnable> replies = dispatcher.workerRegistered(id, req.getPort());
     if (replies == null) {
-      out.onError(Status.FAILED_PRECONDITION
-          .withDescription("unknown or already registered worker " + id).asRuntimeException());
+      out.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("unknown or already registered worker " + id)
+              .asRuntimeException());
       return;
     }
-    reply(out, RegisterWorkerReply.newBuilder()
-        .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-        .setHost(advertisedHost).build());
+    reply(
+        out,
+        RegisterWorkerReply.newBuilder()
+            .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+            .setHost(advertisedHost)
+            .build());
     replies.forEach(Runnable::run);
   }
 
@@ -96,8 +107,12 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
 
   @Override
   public void returnWorker(ReturnWorkerRequest req, StreamObserver<ReturnWorkerReply> out) {
-    dispatcher.returnLease(req.getLeaseId(), req.getWorkerId(), req.getDisconnectWorker(),
-        req.getKillReason(), () -> {
+    dispatcher.returnLease(
+        req.getLeaseId(),
+        req.getWorkerId(),
+        req.getDisconnectWorker(),
+        req.getKillReason(),
+        () -> {
           out.onNext(ReturnWorkerReply.getDefaultInstance());
           out.onCompleted();
         });
@@ -110,10 +125,12 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   }
 
   @Override
-  public void notifyWorkerBlocked(WorkerBlockedRequest req,
-      StreamObserver<WorkerBlockedReply> out) {
-    dispatcher.workerBlocked(WorkerId.fromBytes(req.getWorkerId().toByteArray()),
-        req.getBlocked(), () -> {
+  public void notifyWorkerBlocked(
+      WorkerBlockedRequest req, StreamObserver<WorkerBlockedReply> out) {
+    dispatcher.workerBlocked(
+        WorkerId.fromBytes(req.getWorkerId().toByteArray()),
+        req.getBlocked(),
+        () -> {
           out.onNext(WorkerBlockedReply.getDefaultInstance());
           out.onCompleted();
         });
@@ -152,8 +169,8 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   }
 
   @Override
-  public void getObjectStoreStats(ObjectStoreStatsRequest req,
-      StreamObserver<ObjectStoreStatsReply> out) {
+  public void getObjectStoreStats(
+      ObjectStoreStatsRequest req, StreamObserver<ObjectStoreStatsReply> out) {
     reply(out, objectStoreService.stats());
   }
 
@@ -175,15 +192,20 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
 
   @Override
   public void getNodeStats(NodeStatsRequest req, StreamObserver<NodeStatsReply> out) {
-    NodeStatsReply.Builder b = NodeStatsReply.newBuilder()
-        .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-        .putAllResourcesTotal(config.resources());
+    NodeStatsReply.Builder b =
+        NodeStatsReply.newBuilder()
+            .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+            .putAllResourcesTotal(config.resources());
     synchronized (lock) {
       b.putAllResourcesAvailable(dispatcher.availableLocked());
       for (WorkerProcess w : pool.allLocked()) {
-        b.addWorkers(WorkerInfo.newBuilder()
-            .setWorkerId(ByteString.copyFrom(w.id.toBytes()))
-            .setPid(w.pid()).setPort(w.port).setState(w.state.name()).setJobId(w.job));
+        b.addWorkers(
+            WorkerInfo.newBuilder()
+                .setWorkerId(ByteString.copyFrom(w.id.toBytes()))
+                .setPid(w.pid())
+                .setPort(w.port)
+                .setState(w.state.name())
+                .setJobId(w.job));
       }
     }
     reply(out, b.build());

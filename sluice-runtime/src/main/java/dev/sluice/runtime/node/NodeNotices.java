@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * requests. A driver that does not answer a notice, or whose connection the {@link DriverWatch}
  * sees break, is forgotten and its store client released.
  *
- * <p>Threads: thread-safe (concurrent collections); never takes the node manager's lock itself
- * (the live workers' addresses come from a supplier that does), and sends notices asynchronously.
+ * <p>Threads: thread-safe (concurrent collections); never takes the node manager's lock itself (the
+ * live workers' addresses come from a supplier that does), and sends notices asynchronously.
  */
 final class NodeNotices {
   private static final Logger log = LoggerFactory.getLogger(NodeNotices.class);
@@ -41,24 +41,30 @@ final class NodeNotices {
   private final List<Consumer<WorkerId>> exitListeners = new CopyOnWriteArrayList<>();
   private final DriverWatch driverWatch;
 
-  NodeNotices(NodeConfig config, ChannelPool channels, ObjectStoreService objectStoreService,
+  NodeNotices(
+      NodeConfig config,
+      ChannelPool channels,
+      ObjectStoreService objectStoreService,
       Supplier<List<Address>> liveWorkers) {
     this.config = config;
     this.channels = channels;
     this.objectStoreService = objectStoreService;
     this.liveWorkers = liveWorkers;
-    this.driverWatch = new DriverWatch(channels, config.controlTarget(), a -> {
-      drivers.remove(a);
-      objectStoreService.releaseClient(a.getWorkerId());
-    });
+    this.driverWatch =
+        new DriverWatch(
+            channels,
+            config.controlTarget(),
+            a -> {
+              drivers.remove(a);
+              objectStoreService.releaseClient(a.getWorkerId());
+            });
   }
 
   /** A driver attached to this node: it gets the node's notices until it stops answering. */
   void registerDriver(RegisterDriverRequest req) {
     drivers.add(req.getDriver());
     driverWatch.watch(req);
-    log.info("driver {} attached to node {}", Addresses.workerId(req.getDriver()),
-        config.nodeId());
+    log.info("driver {} attached to node {}", Addresses.workerId(req.getDriver()), config.nodeId());
   }
 
   /** Runs {@code listener} with the id of every worker of this node that exits from now on. */
@@ -74,35 +80,36 @@ final class NodeNotices {
     for (Consumer<WorkerId> l : exitListeners) {
       l.accept(dead);
     }
-    WorkersDiedRequest req = WorkersDiedRequest.newBuilder()
-        .addWorkerIds(ByteString.copyFrom(dead.toBytes())).build();
+    WorkersDiedRequest req =
+        WorkersDiedRequest.newBuilder().addWorkerIds(ByteString.copyFrom(dead.toBytes())).build();
     for (Address a : targets()) {
       if (!a.getWorkerId().equals(req.getWorkerIds(0))) {
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).workersDied(req,
-            noticeFailed(a, "worker exit notice"));
+        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a)))
+            .workersDied(req, noticeFailed(a, "worker exit notice"));
       }
     }
   }
 
   /**
-   * Asks every process of the node (its workers, its registered drivers, and this process,
-   * which may host an embedded driver) to collect garbage, so that objects whose refs are
-   * unreachable get freed.
+   * Asks every process of the node (its workers, its registered drivers, and this process, which
+   * may host an embedded driver) to collect garbage, so that objects whose refs are unreachable get
+   * freed.
    */
   void collectGarbageInProcesses() {
     List<Address> targets = targets();
-    log.debug("object store full: asking {} workers and this process to collect garbage",
-        targets.size());
+    log.debug(
+        "object store full: asking {} workers and this process to collect garbage", targets.size());
     Thread.ofVirtual().start(System::gc);
     for (Address a : targets) {
-      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a))).collectGarbage(
-          CollectGarbageRequest.getDefaultInstance(), noticeFailed(a, "collect garbage"));
+      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a)))
+          .collectGarbage(
+              CollectGarbageRequest.getDefaultInstance(), noticeFailed(a, "collect garbage"));
     }
   }
 
   /**
-   * The registered drivers and the node's live workers: the processes that get the node's
-   * notices. A driver that cannot be reached is dropped by {@link #noticeFailed}.
+   * The registered drivers and the node's live workers: the processes that get the node's notices.
+   * A driver that cannot be reached is dropped by {@link #noticeFailed}.
    */
   private List<Address> targets() {
     List<Address> targets = new ArrayList<>(drivers);
@@ -120,8 +127,10 @@ final class NodeNotices {
       public void onError(Throwable t) {
         if (drivers.remove(a)) {
           objectStoreService.releaseClient(a.getWorkerId());
-          log.info("driver {} no longer answers ({}); it gets no more notices",
-              Addresses.workerId(a), t.toString());
+          log.info(
+              "driver {} no longer answers ({}); it gets no more notices",
+              Addresses.workerId(a),
+              t.toString());
         } else {
           log.debug("{} to {} failed: {}", what, Addresses.target(a), t.toString());
         }

@@ -10,9 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,11 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's JDK AOT caches of worker JVMs (JEP 483/514/515), one per launch line: the first worker
- * of a line without a cache records its class loading and profiles
- * ({@code -XX:AOTMode=record}), and when it exits after having registered, its configuration is
- * assembled into a cache ({@code -XX:AOTMode=create}, a short child JVM in the background) that
- * later workers of the line start with ({@code -XX:AOTCache}), which roughly halves the time from
- * launch to first task.
+ * of a line without a cache records its class loading and profiles ({@code -XX:AOTMode=record}),
+ * and when it exits after having registered, its configuration is assembled into a cache ({@code
+ * -XX:AOTMode=create}, a short child JVM in the background) that later workers of the line start
+ * with ({@code -XX:AOTCache}), which roughly halves the time from launch to first task.
  *
  * <p>Files live in {@code <session root>/cache/worker-aot} (owner-only), named by a hash of the
  * JDK, the JVM options and the class path (each jar's path, size and modification time), so a
@@ -47,20 +46,31 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerLaunchCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerLaunchCache.class);
+
   /** Worker options that already decide class data sharing: the cache steps aside for them. */
-  private static final List<String> SHARING_OPTIONS = List.of("-XX:AOT", "-XX:SharedArchiveFile",
-      "-XX:ArchiveClassesAtExit", "-XX:+AutoCreateSharedArchive", "-Xshare");
+  private static final List<String> SHARING_OPTIONS =
+      List.of(
+          "-XX:AOT",
+          "-XX:SharedArchiveFile",
+          "-XX:ArchiveClassesAtExit",
+          "-XX:+AutoCreateSharedArchive",
+          "-Xshare");
+
   /** Longest an assembly may run before it is abandoned. */
   private static final long CREATE_TIMEOUT_SECONDS = 120;
+
   /** Longest {@link #close} waits for a running assembly. */
   static final long CLOSE_WAIT_SECONDS = 20;
 
   private final Path dir;
   private final boolean enabled;
+
   /** Lines with a training worker or an assembly running, by key. */
   private final Set<String> busy = new HashSet<>();
+
   /** Assemblies running, each with the future its waiting thread completes when done. */
   private final Map<Process, CompletableFuture<Void>> assemblies = new HashMap<>();
+
   private boolean closed;
 
   /** A cache in {@code dir}; {@code enabled} false makes every plan a plain launch. */
@@ -77,8 +87,9 @@ final class WorkerLaunchCache implements AutoCloseable {
   static WorkerLaunchCache forSession(Path sessionDir) {
     Path root = sessionDir.toAbsolutePath().getParent();
     boolean on = !"false".equalsIgnoreCase(System.getProperty("sluice.worker.aot", "true"));
-    return new WorkerLaunchCache(root == null ? sessionDir.resolve("cache") :
-        root.resolve("cache").resolve("worker-aot"), on && root != null);
+    return new WorkerLaunchCache(
+        root == null ? sessionDir.resolve("cache") : root.resolve("cache").resolve("worker-aot"),
+        on && root != null);
   }
 
   /** The directory of the cache files. */
@@ -92,8 +103,9 @@ final class WorkerLaunchCache implements AutoCloseable {
    * nothing. The caller must report the worker's exit to {@link Plan#finished}.
    */
   Plan plan(String java, List<String> jvmOptions, List<Path> classPath) {
-    if (!enabled || jvmOptions.stream().anyMatch(o -> SHARING_OPTIONS.stream()
-        .anyMatch(o::startsWith)) || classPath.isEmpty()
+    if (!enabled
+        || jvmOptions.stream().anyMatch(o -> SHARING_OPTIONS.stream().anyMatch(o::startsWith))
+        || classPath.isEmpty()
         || !classPath.stream().allMatch(WorkerLaunchCache::isJar)) {
       return Plan.NONE;
     }
@@ -120,22 +132,34 @@ final class WorkerLaunchCache implements AutoCloseable {
       return Plan.NONE;
     }
     Path recording = dir.resolve(key + "-" + UUID.randomUUID() + ".aotconf.tmp");
-    return new Plan(List.of("-XX:AOTMode=record", "-XX:AOTConfiguration=" + recording,
-        "-Xlog:aot=error,cds=error"), recording,
-        (exitCode, registered) -> trained(key, recording, exitCode, registered, java, jvmOptions,
-            classPath));
+    return new Plan(
+        List.of(
+            "-XX:AOTMode=record", "-XX:AOTConfiguration=" + recording, "-Xlog:aot=error,cds=error"),
+        recording,
+        (exitCode, registered) ->
+            trained(key, recording, exitCode, registered, java, jvmOptions, classPath));
   }
 
   /** A training worker of line {@code key} exited: keep its recording if it is complete. */
-  private void trained(String key, Path recording, int exitCode, boolean registered, String java,
-      List<String> jvmOptions, List<Path> classPath) {
+  private void trained(
+      String key,
+      Path recording,
+      int exitCode,
+      boolean registered,
+      String java,
+      List<String> jvmOptions,
+      List<Path> classPath) {
     // 0: the worker halted when the node manager went away; 143: SIGTERM. Either way the JVM
     // wrote the configuration on its way out. Anything else (SIGKILL in the middle of writing, a
     // crash) may have left a partial file. A worker that never registered recorded too little.
     boolean complete = registered && (exitCode == 0 || exitCode == 143) && size(recording) > 0;
     if (!complete) {
-      log.info("AOT recording {} dropped: worker exit code {}, registered {}, {} bytes",
-          recording.getFileName(), exitCode, registered, size(recording));
+      log.info(
+          "AOT recording {} dropped: worker exit code {}, registered {}, {} bytes",
+          recording.getFileName(),
+          exitCode,
+          registered,
+          size(recording));
       deleteQuietly(recording);
       synchronized (this) {
         busy.remove(key);
@@ -162,9 +186,14 @@ final class WorkerLaunchCache implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.addAll(jvmOptions);
-    cmd.addAll(List.of("-XX:AOTMode=create", "-XX:AOTConfiguration=" + config,
-        "-XX:AOTCache=" + tmp, "-Xlog:aot=error,cds=error", "-cp",
-        ClassPathResolver.join(classPath)));
+    cmd.addAll(
+        List.of(
+            "-XX:AOTMode=create",
+            "-XX:AOTConfiguration=" + config,
+            "-XX:AOTCache=" + tmp,
+            "-Xlog:aot=error,cds=error",
+            "-cp",
+            ClassPathResolver.join(classPath)));
     Process p;
     synchronized (this) {
       if (closed) {
@@ -172,10 +201,12 @@ final class WorkerLaunchCache implements AutoCloseable {
         return;
       }
       try {
-        p = new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                dir.resolve(key + ".create.log").toFile()))
-            .start();
+        p =
+            new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(
+                    ProcessBuilder.Redirect.appendTo(dir.resolve(key + ".create.log").toFile()))
+                .start();
       } catch (IOException e) {
         log.debug("cannot start the AOT cache assembly of {}: {}", key, e.toString());
         busy.remove(key);
@@ -183,41 +214,52 @@ final class WorkerLaunchCache implements AutoCloseable {
       }
       assemblies.put(p, new CompletableFuture<>());
     }
-    Thread.ofVirtual().name("sluice-aot-assembly").start(() -> {
-      long t0 = System.nanoTime();
-      boolean ok = false;
-      try {
-        ok = p.waitFor(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS) && p.exitValue() == 0
-            && size(tmp) > 0;
-        if (ok) {
-          move(tmp, dir.resolve(key + ".aot"));
-          deleteQuietly(config);
-          log.info("worker AOT cache {} ready ({} MiB, assembled in {} ms)", key + ".aot",
-              size(dir.resolve(key + ".aot")) >> 20,
-              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-        }
-      } catch (IOException e) {
-        ok = false;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        // -1: still running (timed out or interrupted); 137: killed by close().
-        int code = p.isAlive() ? -1 : p.exitValue();
-        p.destroyForcibly();
-        deleteQuietly(tmp);
-        synchronized (this) {
-          assemblies.remove(p).complete(null);
-          busy.remove(key);
-          if (!ok && code != -1 && code != 137) {
-            // A configuration that does not assemble would fail again: drop it, so that a later
-            // worker records afresh. (One whose assembly was killed at close stays for later.)
-            deleteQuietly(config);
-            log.debug("worker AOT cache {} could not be assembled (see {})", key,
-                dir.resolve(key + ".create.log"));
-          }
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .name("sluice-aot-assembly")
+        .start(
+            () -> {
+              long t0 = System.nanoTime();
+              boolean ok = false;
+              try {
+                ok =
+                    p.waitFor(CREATE_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                        && p.exitValue() == 0
+                        && size(tmp) > 0;
+                if (ok) {
+                  move(tmp, dir.resolve(key + ".aot"));
+                  deleteQuietly(config);
+                  log.info(
+                      "worker AOT cache {} ready ({} MiB, assembled in {} ms)",
+                      key + ".aot",
+                      size(dir.resolve(key + ".aot")) >> 20,
+                      TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+                }
+              } catch (IOException e) {
+                ok = false;
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } finally {
+                // -1: still running (timed out or interrupted); 137: killed by close().
+                int code = p.isAlive() ? -1 : p.exitValue();
+                p.destroyForcibly();
+                deleteQuietly(tmp);
+                synchronized (this) {
+                  assemblies.remove(p).complete(null);
+                  busy.remove(key);
+                  if (!ok && code != -1 && code != 137) {
+                    // A configuration that does not assemble would fail again: drop it, so that a
+                    // later
+                    // worker records afresh. (One whose assembly was killed at close stays for
+                    // later.)
+                    deleteQuietly(config);
+                    log.debug(
+                        "worker AOT cache {} could not be assembled (see {})",
+                        key,
+                        dir.resolve(key + ".create.log"));
+                  }
+                }
+              }
+            });
   }
 
   /**
@@ -258,15 +300,18 @@ final class WorkerLaunchCache implements AutoCloseable {
    * The line's key: SHA-256 of the JDK, the options and the class path with each jar's size and
    * modification time.
    */
-  static String key(String java, List<String> jvmOptions, List<Path> classPath)
-      throws IOException {
+  static String key(String java, List<String> jvmOptions, List<Path> classPath) throws IOException {
     MessageDigest md = CodePackager.newDigest();
     StringBuilder sb = new StringBuilder();
     sb.append(java).append('\n').append(System.getProperty("java.vm.version")).append('\n');
     jvmOptions.forEach(o -> sb.append(o).append('\n'));
     for (Path p : classPath) {
-      sb.append(p.toAbsolutePath()).append('|').append(Files.size(p)).append('|')
-          .append(Files.getLastModifiedTime(p).toMillis()).append('\n');
+      sb.append(p.toAbsolutePath())
+          .append('|')
+          .append(Files.size(p))
+          .append('|')
+          .append(Files.getLastModifiedTime(p).toMillis())
+          .append('\n');
     }
     md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest()).substring(0, 32);
@@ -282,7 +327,8 @@ final class WorkerLaunchCache implements AutoCloseable {
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(dir.getParent());
         try {
-          Files.createDirectory(dir,
+          Files.createDirectory(
+              dir,
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (java.nio.file.FileAlreadyExistsException e) {
           // another node manager made it at the same time

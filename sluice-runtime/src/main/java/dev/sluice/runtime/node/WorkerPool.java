@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A node's worker JVMs (Ray's WorkerPool): launches them per worker key (the empty key for the
- * node's own code, else a job id), tracks their states, keeps the worker bound, evicts idle
- * workers to make room, stops idle workers beyond the warm pool and kills workers that do not
- * register in time.
+ * node's own code, else a job id), tracks their states, keeps the worker bound, evicts idle workers
+ * to make room, stops idle workers beyond the warm pool and kills workers that do not register in
+ * time.
  *
  * <p>Threads: guarded by the node manager's lock. Methods named {@code ...Locked} must be called
  * holding it; the others take it themselves and kill processes after releasing it.
@@ -34,6 +34,7 @@ final class WorkerPool {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
   static final int MAX_CONSECUTIVE_START_FAILURES = 3;
   static final long IDLE_WORKER_KEEP_NANOS = TimeUnit.SECONDS.toNanos(10);
+
   /** Leases one worker may hold at once under the lending rule. */
   static final int MAX_LEASES_PER_WORKER = 64;
 
@@ -51,6 +52,7 @@ final class WorkerPool {
   private final LongSupplier clock;
   private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
   private int consecutiveStartFailures;
+
   /** When the worker-bound warning was last logged (clock), 0: never. */
   private long workerBoundWarnedNanos;
 
@@ -59,8 +61,13 @@ final class WorkerPool {
    * @param onExit called (on a process reaper thread, without the lock) when a worker exits
    * @param clock nanosecond clock ({@code System::nanoTime} outside tests)
    */
-  WorkerPool(NodeConfig config, String advertisedHost, Object lock, Launcher launcher,
-      Consumer<WorkerProcess> onExit, LongSupplier clock) {
+  WorkerPool(
+      NodeConfig config,
+      String advertisedHost,
+      Object lock,
+      Launcher launcher,
+      Consumer<WorkerProcess> onExit,
+      LongSupplier clock) {
     this.config = config;
     this.advertisedHost = advertisedHost;
     this.lock = lock;
@@ -80,7 +87,10 @@ final class WorkerPool {
       return;
     }
     workers.put(w.id, w);
-    log.debug("launched worker {} (pid {}){}", w.id, w.pid(),
+    log.debug(
+        "launched worker {} (pid {}){}",
+        w.id,
+        w.pid(),
         job.isEmpty() ? "" : " for job " + jobName(job));
     w.process.onExit().thenRun(() -> onExit.accept(w));
   }
@@ -97,9 +107,7 @@ final class WorkerPool {
     return workers.size();
   }
 
-  /**
-   * A worker registered: it is idle now. Returns it, or null if it is unknown or not starting.
-   */
+  /** A worker registered: it is idle now. Returns it, or null if it is unknown or not starting. */
   WorkerProcess registeredLocked(WorkerId id, int port) {
     WorkerProcess w = workers.get(id);
     if (w == null || w.state != WorkerProcess.State.STARTING) {
@@ -109,7 +117,10 @@ final class WorkerPool {
     w.state = WorkerProcess.State.IDLE;
     w.idleSinceNanos = clock.getAsLong();
     consecutiveStartFailures = 0;
-    log.debug("worker {} registered on port {} after {} ms", id, w.port,
+    log.debug(
+        "worker {} registered on port {} after {} ms",
+        id,
+        w.port,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.startedNanos));
     return w;
   }
@@ -146,7 +157,8 @@ final class WorkerPool {
   WorkerProcess idleOfLocked(ByteString key) {
     return workers.values().stream()
         .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
-        .findFirst().orElse(null);
+        .findFirst()
+        .orElse(null);
   }
 
   /**
@@ -155,9 +167,14 @@ final class WorkerPool {
    */
   WorkerProcess lendingOfLocked(ByteString key, ToIntFunction<WorkerProcess> leaseCount) {
     return workers.values().stream()
-        .filter(w -> w.state == WorkerProcess.State.LEASED && w.allBlocked
-            && w.job.equals(key) && leaseCount.applyAsInt(w) < MAX_LEASES_PER_WORKER)
-        .findFirst().orElse(null);
+        .filter(
+            w ->
+                w.state == WorkerProcess.State.LEASED
+                    && w.allBlocked
+                    && w.job.equals(key)
+                    && leaseCount.applyAsInt(w) < MAX_LEASES_PER_WORKER)
+        .findFirst()
+        .orElse(null);
   }
 
   long idleCountLocked() {
@@ -181,15 +198,19 @@ final class WorkerPool {
 
   /**
    * Starts workers for the requests waiting for one ({@code waiting}: how many per worker key);
-   * with none waiting, starting or idle, one warm spare of {@code lastGrantedKey} (or of the
-   * node's code if that key's code is not ready). At the bound, an idle worker of another key
-   * makes room (its kill is added to {@code actions}).
+   * with none waiting, starting or idle, one warm spare of {@code lastGrantedKey} (or of the node's
+   * code if that key's code is not ready). At the bound, an idle worker of another key makes room
+   * (its kill is added to {@code actions}).
    *
    * @param classPathOf the class path of a key's workers, null while its code is not ready
    * @param pendingCount requests waiting, for the bound's warning
    */
-  void startWorkersLocked(Map<ByteString, Integer> waiting, ByteString lastGrantedKey,
-      Function<ByteString, List<Path>> classPathOf, int pendingCount, List<Runnable> actions) {
+  void startWorkersLocked(
+      Map<ByteString, Integer> waiting,
+      ByteString lastGrantedKey,
+      Function<ByteString, List<Path>> classPathOf,
+      int pendingCount,
+      List<Runnable> actions) {
     Map<ByteString, Long> starting = new HashMap<>();
     for (WorkerProcess w : workers.values()) {
       if (w.state == WorkerProcess.State.STARTING) {
@@ -199,8 +220,10 @@ final class WorkerPool {
     // Keep one warm spare: a JVM takes seconds to start, and a worker blocked in get() lends its
     // CPU to the tasks it waits for, which then need a worker at once.
     if (waiting.isEmpty() && starting.isEmpty() && idleCountLocked() == 0) {
-      ByteString spare = lastGrantedKey.isEmpty() || classPathOf.apply(lastGrantedKey) != null
-          ? lastGrantedKey : ByteString.EMPTY;
+      ByteString spare =
+          lastGrantedKey.isEmpty() || classPathOf.apply(lastGrantedKey) != null
+              ? lastGrantedKey
+              : ByteString.EMPTY;
       waiting = Map.of(spare, 1);
     }
     int cap = maxWorkers();
@@ -226,16 +249,21 @@ final class WorkerPool {
       return;
     }
     workerBoundWarnedNanos = now;
-    log.warn("node {} runs its maximum of {} worker JVMs (CPUs + maxExtraWorkers {}); {} lease "
-        + "request(s) wait until a worker is free (blocked tasks run their own queued children)",
-        config.nodeId(), cap, config.maxExtraWorkers(), pendingCount);
+    log.warn(
+        "node {} runs its maximum of {} worker JVMs (CPUs + maxExtraWorkers {}); {} lease "
+            + "request(s) wait until a worker is free (blocked tasks run their own queued children)",
+        config.nodeId(),
+        cap,
+        config.maxExtraWorkers(),
+        pendingCount);
   }
 
   /** Stops the longest idle worker of a key other than {@code key}; false if there is none. */
   private boolean evictIdleLocked(ByteString key, List<Runnable> actions) {
     WorkerProcess victim = null;
     for (WorkerProcess w : workers.values()) {
-      if (w.state == WorkerProcess.State.IDLE && !w.job.equals(key)
+      if (w.state == WorkerProcess.State.IDLE
+          && !w.job.equals(key)
           && (victim == null || w.idleSinceNanos < victim.idleSinceNanos)) {
         victim = w;
       }
@@ -245,15 +273,17 @@ final class WorkerPool {
     }
     victim.state = WorkerProcess.State.DEAD;
     WorkerProcess v = victim;
-    log.debug("stopping idle worker {} to make room for a worker of {}", v.id,
+    log.debug(
+        "stopping idle worker {} to make room for a worker of {}",
+        v.id,
         key.isEmpty() ? "the node's code" : "job " + jobName(key));
     actions.add(() -> v.process.destroyForcibly());
     return true;
   }
 
   /**
-   * Kills workers that did not register within the start-up timeout, and idle workers kept
-   * longer than {@link #IDLE_WORKER_KEEP_NANOS} beyond the prestarted pool and one spare.
+   * Kills workers that did not register within the start-up timeout, and idle workers kept longer
+   * than {@link #IDLE_WORKER_KEEP_NANOS} beyond the prestarted pool and one spare.
    */
   void enforceTimeouts() {
     long now = clock.getAsLong();
@@ -262,7 +292,10 @@ final class WorkerPool {
       for (WorkerProcess w : workers.values()) {
         if (w.state == WorkerProcess.State.STARTING
             && now - w.startedNanos > config.workerStartupTimeout().toNanos()) {
-          log.error("worker {} (pid {}) did not register within {}; killing it", w.id, w.pid(),
+          log.error(
+              "worker {} (pid {}) did not register within {}; killing it",
+              w.id,
+              w.pid(),
               config.workerStartupTimeout());
           toKill.add(w);
         } else if (w.state == WorkerProcess.State.IDLE
@@ -282,10 +315,13 @@ final class WorkerPool {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     while (System.nanoTime() < deadline) {
       synchronized (lock) {
-        long ready = workers.values().stream()
-            .filter(w -> w.state == WorkerProcess.State.IDLE
-                || w.state == WorkerProcess.State.LEASED)
-            .count();
+        long ready =
+            workers.values().stream()
+                .filter(
+                    w ->
+                        w.state == WorkerProcess.State.IDLE
+                            || w.state == WorkerProcess.State.LEASED)
+                .count();
         if (ready >= count) {
           return true;
         }

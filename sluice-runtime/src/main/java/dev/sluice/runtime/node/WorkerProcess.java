@@ -17,52 +17,63 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One worker JVM started by a node manager. The node manager keeps the write end of the worker's
  * standard input open for the worker's whole life; the worker exits as soon as it reads end of
- * file, so it never outlives the node manager, even when that process is killed with
- * {@code SIGKILL}.
+ * file, so it never outlives the node manager, even when that process is killed with {@code
+ * SIGKILL}.
  *
  * <p>Not thread-safe: the node manager guards the mutable fields with its lock.
  */
 final class WorkerProcess {
   /** Lifecycle of a worker as the node manager sees it. */
-  enum State { STARTING, IDLE, LEASED, DEAD }
+  enum State {
+    STARTING,
+    IDLE,
+    LEASED,
+    DEAD
+  }
 
   /**
    * JVM options every worker gets: the runtime's own needs, not the user's. Class data sharing is
    * left at the JVM's default ({@code -Xshare:auto}), which {@link WorkerLaunchCache} extends with
    * an AOT cache; an explicit {@code -Xshare} would exclude the AOT options.
    */
-  static final List<String> RUNTIME_JVM_OPTIONS = List.of(
-      "--enable-native-access=ALL-UNNAMED",
-      "--sun-misc-unsafe-memory-access=allow",
-      "-XX:+UseParallelGC",
-      // Netty would emit JFR events for its buffer allocations, and its first buffer would then
-      // initialize the JVM's flight recorder metadata: ~0.1 s of CPU on a worker's start.
-      "-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false");
+  static final List<String> RUNTIME_JVM_OPTIONS =
+      List.of(
+          "--enable-native-access=ALL-UNNAMED",
+          "--sun-misc-unsafe-memory-access=allow",
+          "-XX:+UseParallelGC",
+          // Netty would emit JFR events for its buffer allocations, and its first buffer would then
+          // initialize the JVM's flight recorder metadata: ~0.1 s of CPU on a worker's start.
+          "-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false");
 
   /** How long a worker recording an AOT configuration may take to exit before it is killed. */
   static final long TRAINING_EXIT_GRACE_MILLIS = 20_000;
 
   final WorkerId id;
+
   /** The job whose code the worker runs; empty for a worker on the node's own class path. */
   final ByteString job;
+
   final Process process;
   final Path logFile;
   final long startedNanos = System.nanoTime();
   State state = State.STARTING;
+
   /**
    * Every task it runs is blocked (it said so): its leases' CPUs are lent and it may be leased
    * again. Guarded by the node manager's lock, like {@code state}.
    */
   boolean allBlocked;
+
   /** Set when the worker registers; volatile because the exit report reads it off the lock. */
   volatile int port;
+
   long idleSinceNanos;
   private final WorkerLaunchCache.Plan aot;
   private final AtomicBoolean exitReported = new AtomicBoolean();
 
   /** A worker of {@code process} (see {@link #launch}; tests pass a fake process). */
-  WorkerProcess(WorkerId id, ByteString job, Process process, Path logFile,
-      WorkerLaunchCache.Plan aot) {
+  WorkerProcess(
+      WorkerId id, ByteString job, Process process, Path logFile, WorkerLaunchCache.Plan aot) {
     this.id = id;
     this.job = job;
     this.process = process;
@@ -71,16 +82,22 @@ final class WorkerProcess {
   }
 
   /**
-   * Launches a worker JVM for {@code config} with the node's options, running the code of
-   * {@code job} (empty: none in particular) from {@code classPath}, with the AOT cache of its
-   * launch line in {@code cache} if there is one.
+   * Launches a worker JVM for {@code config} with the node's options, running the code of {@code
+   * job} (empty: none in particular) from {@code classPath}, with the AOT cache of its launch line
+   * in {@code cache} if there is one.
    */
-  static WorkerProcess launch(WorkerConfig config, NodeConfig node, ByteString job,
-      List<Path> classPath, WorkerLaunchCache cache) throws IOException {
+  static WorkerProcess launch(
+      WorkerConfig config,
+      NodeConfig node,
+      ByteString job,
+      List<Path> classPath,
+      WorkerLaunchCache cache)
+      throws IOException {
     Path logDir = node.sessionDir().resolve("logs");
     OwnerOnlyFiles.createDirectories(logDir);
-    Path log = OwnerOnlyFiles.ensureFile(
-        logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log"));
+    Path log =
+        OwnerOnlyFiles.ensureFile(
+            logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log"));
     List<String> cmd = new ArrayList<>();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> options = new ArrayList<>(RUNTIME_JVM_OPTIONS);
@@ -96,10 +113,11 @@ final class WorkerProcess {
     cmd.add(ClassPathResolver.join(classPath));
     cmd.add("dev.sluice.runtime.executor.WorkerMain");
     cmd.addAll(config.toArgs());
-    ProcessBuilder pb = new ProcessBuilder(cmd)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().putAll(config.toEnvironment());
     Process process;
@@ -138,8 +156,8 @@ final class WorkerProcess {
   /** Waits for exit, killing the process forcibly after {@code graceMillis}. */
   void awaitExit(long graceMillis) {
     // A worker recording an AOT configuration writes it on its way out (1-2 s, more under load).
-    long grace = aot.recording() == null ? graceMillis
-        : Math.max(graceMillis, TRAINING_EXIT_GRACE_MILLIS);
+    long grace =
+        aot.recording() == null ? graceMillis : Math.max(graceMillis, TRAINING_EXIT_GRACE_MILLIS);
     try {
       if (!process.waitFor(grace, TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();

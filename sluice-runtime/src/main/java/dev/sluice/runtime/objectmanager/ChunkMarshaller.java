@@ -12,12 +12,12 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Parses the puller's {@link ObjectChunk}s with one copy: the message is read into an array of
- * its exact size and its {@code data} aliases that array.
+ * Parses the puller's {@link ObjectChunk}s with one copy: the message is read into an array of its
+ * exact size and its {@code data} aliases that array.
  *
  * <p>The generated marshaller takes that path only for messages up to 4 MiB; a chunk is 4 MiB of
- * data plus a few header bytes, so it would fall back to parsing from the stream, which reads in
- * 4 KiB pieces and copies the data two more times (about 60% of the pulling node's CPU during a
+ * data plus a few header bytes, so it would fall back to parsing from the stream, which reads in 4
+ * KiB pieces and copies the data two more times (about 60% of the pulling node's CPU during a
  * transfer). Sending is unchanged (the generated marshaller), and so is the wire format.
  */
 final class ChunkMarshaller implements MethodDescriptor.Marshaller<ObjectChunk> {
@@ -27,8 +27,11 @@ final class ChunkMarshaller implements MethodDescriptor.Marshaller<ObjectChunk> 
   static {
     MethodDescriptor<PullObjectRequest, ObjectChunk> generated =
         NodeManagerServiceGrpc.getPullObjectMethod();
-    PULL_OBJECT = generated.toBuilder(generated.getRequestMarshaller(),
-        new ChunkMarshaller(generated.getResponseMarshaller())).build();
+    PULL_OBJECT =
+        generated.toBuilder(
+                generated.getRequestMarshaller(),
+                new ChunkMarshaller(generated.getResponseMarshaller()))
+            .build();
   }
 
   private final MethodDescriptor.Marshaller<ObjectChunk> generated;
@@ -64,8 +67,10 @@ final class ChunkMarshaller implements MethodDescriptor.Marshaller<ObjectChunk> 
       in.setSizeLimit(Integer.MAX_VALUE);
       return ObjectChunk.parseFrom(in);
     } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("invalid object chunk: " + e.getMessage())
-          .withCause(e).asRuntimeException();
+      throw Status.INTERNAL
+          .withDescription("invalid object chunk: " + e.getMessage())
+          .withCause(e)
+          .asRuntimeException();
     }
   }
 }

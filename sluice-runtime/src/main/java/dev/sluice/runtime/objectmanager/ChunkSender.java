@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
  * chunk each time gRPC reports the stream ready, so the source holds at most about one chunk per
  * stream on its heap however slow the puller is.
  *
- * <p>Runs on transport threads (readiness and cancellation callbacks) and, for {@link #abort},
- * on the closing thread; every use of the stream is under {@code this}. {@code onDone} runs
- * exactly once, before the stream's last message, and releases the pin.
+ * <p>Runs on transport threads (readiness and cancellation callbacks) and, for {@link #abort}, on
+ * the closing thread; every use of the stream is under {@code this}. {@code onDone} runs exactly
+ * once, before the stream's last message, and releases the pin.
  */
 final class ChunkSender {
   private static final Logger log = LoggerFactory.getLogger(ChunkSender.class);
@@ -30,8 +30,12 @@ final class ChunkSender {
   private long next;
   private boolean done;
 
-  ChunkSender(ObjectId id, MemorySegment object, int chunkBytes,
-      ServerCallStreamObserver<ObjectChunk> out, Consumer<ChunkSender> onDone) {
+  ChunkSender(
+      ObjectId id,
+      MemorySegment object,
+      int chunkBytes,
+      ServerCallStreamObserver<ObjectChunk> out,
+      Consumer<ChunkSender> onDone) {
     this.id = id;
     this.object = object;
     this.chunkBytes = chunkBytes;
@@ -73,8 +77,10 @@ final class ChunkSender {
         // The chunk wraps the pinned store memory instead of copying it onto the heap: gRPC
         // serializes a message into its transport buffers within onNext, so the bytes are read
         // before this method returns, and the pin outlives every onNext (finish() releases it).
-        ObjectChunk.Builder chunk = ObjectChunk.newBuilder().setOffset(next)
-            .setData(UnsafeByteOperations.unsafeWrap(object.asSlice(next, len).asByteBuffer()));
+        ObjectChunk.Builder chunk =
+            ObjectChunk.newBuilder()
+                .setOffset(next)
+                .setData(UnsafeByteOperations.unsafeWrap(object.asSlice(next, len).asByteBuffer()));
         if (next == 0) {
           chunk.setTotalSize(size);
         }
@@ -86,8 +92,9 @@ final class ChunkSender {
       }
     } catch (RuntimeException e) {
       log.warn("sending object {} failed after {} of {} bytes: {}", id, next, size, e.toString());
-      abort(Status.UNAVAILABLE.withDescription("sending object " + id + " failed after " + next
-          + " of " + size + " bytes: " + e));
+      abort(
+          Status.UNAVAILABLE.withDescription(
+              "sending object " + id + " failed after " + next + " of " + size + " bytes: " + e));
     }
   }
 

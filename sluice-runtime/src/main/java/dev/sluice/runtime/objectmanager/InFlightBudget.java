@@ -3,10 +3,10 @@ package dev.sluice.runtime.objectmanager;
 import java.util.ArrayDeque;
 
 /**
- * Bounds the bytes of the pulls a node has in progress, so that many concurrent fetches cannot
- * fill the store (and the network) with half-written objects at once. Admission is first come,
- * first served, so a large pull is not starved by a stream of small ones; a pull larger than the
- * whole bound is admitted when nothing else is in flight. Thread-safe; {@link #acquire} blocks.
+ * Bounds the bytes of the pulls a node has in progress, so that many concurrent fetches cannot fill
+ * the store (and the network) with half-written objects at once. Admission is first come, first
+ * served, so a large pull is not starved by a stream of small ones; a pull larger than the whole
+ * bound is admitted when nothing else is in flight. Thread-safe; {@link #acquire} blocks.
  */
 final class InFlightBudget {
   private final long limit;

@@ -17,15 +17,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bulk data channel of an object manager: serves whole objects of this node's store over a
- * plain TCP connection, straight from the store's file with {@code sendfile}
- * ({@link FileChannel#transferTo}), so a pull costs what raw TCP costs: no gRPC framing, no
- * copies through Java buffers. The puller reads into its own store's mapping. Used when the
- * cluster runs without TLS (with TLS, pulls stay on gRPC, which encrypts).
+ * plain TCP connection, straight from the store's file with {@code sendfile} ({@link
+ * FileChannel#transferTo}), so a pull costs what raw TCP costs: no gRPC framing, no copies through
+ * Java buffers. The puller reads into its own store's mapping. Used when the cluster runs without
+ * TLS (with TLS, pulls stay on gRPC, which encrypts).
  *
  * <p>Protocol, one object per connection: the puller sends the cluster token and the object id
- * (each as a 4-byte length and the bytes); the server answers the object's size as 8 bytes
- * ({@code -1}: not here, then closes) and then exactly that many bytes. A wrong token closes the
- * connection without an answer.
+ * (each as a 4-byte length and the bytes); the server answers the object's size as 8 bytes ({@code
+ * -1}: not here, then closes) and then exactly that many bytes. A wrong token closes the connection
+ * without an answer.
  *
  * <p>Threads: one virtual thread accepts, and one virtual thread per connection pins the object,
  * sends it and releases it. The store's own lock guards pin and release.
@@ -40,7 +40,8 @@ final class ObjectDataServer implements AutoCloseable {
   private final FileChannel storeFile;
   private final Thread acceptor;
   private final ServeListener listener;
-  private final java.util.Set<SocketChannel> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<SocketChannel> open =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Told when an object starts and stops being sent (for the manager's stats). */
   interface ServeListener {
@@ -86,7 +87,8 @@ final class ObjectDataServer implements AutoCloseable {
     try (c) {
       byte[] presented = readField(c);
       if (!MessageDigest.isEqual(presented, token)) {
-        log.warn("object data connection from {} refused: missing or wrong cluster token",
+        log.warn(
+            "object data connection from {} refused: missing or wrong cluster token",
             c.getRemoteAddress());
         return;
       }
@@ -139,8 +141,8 @@ final class ObjectDataServer implements AutoCloseable {
   static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
     while (b.hasRemaining()) {
       if (c.read(b) < 0) {
-        throw new IOException("connection closed after " + b.position() + " of " + b.limit()
-            + " bytes");
+        throw new IOException(
+            "connection closed after " + b.position() + " of " + b.limit() + " bytes");
       }
     }
   }

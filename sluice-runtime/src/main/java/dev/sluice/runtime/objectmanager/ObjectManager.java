@@ -27,34 +27,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's object manager (Ray's object manager), owned by the node manager: moves objects
- * between the shared-memory stores of nodes, so that a process can read an object produced on
- * another node. Both ends run here: {@link #fetchObject} pulls an object from the node manager
- * that holds it into this node's store, and {@link #pullObject} serves this store's objects to
- * other nodes' object managers, in chunks.
+ * A node's object manager (Ray's object manager), owned by the node manager: moves objects between
+ * the shared-memory stores of nodes, so that a process can read an object produced on another node.
+ * Both ends run here: {@link #fetchObject} pulls an object from the node manager that holds it into
+ * this node's store, and {@link #pullObject} serves this store's objects to other nodes' object
+ * managers, in chunks.
  *
- * <p>Pulls: concurrent fetches of one object share one pull and complete together. The bytes
- * of pulls in progress are bounded ({@code maxInFlightBytes}): a pull that would exceed the
- * bound waits its turn, and one larger than the bound runs alone. A pulled object is a
- * secondary copy in this store: dropped rather than spilled when room is needed, since it can
- * be pulled again. Its owner's delete reaches only the owner's node, so such copies are freed
- * that way, by the store's eviction, not by reference counting.
+ * <p>Pulls: concurrent fetches of one object share one pull and complete together. The bytes of
+ * pulls in progress are bounded ({@code maxInFlightBytes}): a pull that would exceed the bound
+ * waits its turn, and one larger than the bound runs alone. A pulled object is a secondary copy in
+ * this store: dropped rather than spilled when room is needed, since it can be pulled again. Its
+ * owner's delete reaches only the owner's node, so such copies are freed that way, by the store's
+ * eviction, not by reference counting.
  *
  * <p>Concurrency and ownership:
+ *
  * <ul>
- *   <li>{@link #fetchObject} and {@link #pullObject} run on transport threads and never block:
- *       they take only this manager's lock and the store's.
+ *   <li>{@link #fetchObject} and {@link #pullObject} run on transport threads and never block: they
+ *       take only this manager's lock and the store's.
  *   <li>The table of running pulls, the set of served streams and the counters are guarded by
- *       {@code this}. A pull is in the table from its first fetch until its thread ends it;
- *       it leaves the table before its callers are answered, so a later fetch finds the sealed
- *       copy or starts a new pull.
- *   <li>Each pull runs on a virtual thread of this manager's executor, which alone creates,
- *       writes, seals or deletes the pull's local entry and waits for the in-flight bound and for
- *       store room (see {@link ObjectPull}).
- *   <li>Each served stream pins its object until the stream ends (completed, cancelled, failed,
- *       or closed here), and is driven by gRPC readiness (see {@link ChunkSender}).
- *   <li>{@link #close} fails served streams, interrupts pull threads (which cancel their calls
- *       and delete their partial objects) and waits for them; the owner closes the store after.
+ *       {@code this}. A pull is in the table from its first fetch until its thread ends it; it
+ *       leaves the table before its callers are answered, so a later fetch finds the sealed copy or
+ *       starts a new pull.
+ *   <li>Each pull runs on a virtual thread of this manager's executor, which alone creates, writes,
+ *       seals or deletes the pull's local entry and waits for the in-flight bound and for store
+ *       room (see {@link ObjectPull}).
+ *   <li>Each served stream pins its object until the stream ends (completed, cancelled, failed, or
+ *       closed here), and is driven by gRPC readiness (see {@link ChunkSender}).
+ *   <li>{@link #close} fails served streams, interrupts pull threads (which cancel their calls and
+ *       delete their partial objects) and waits for them; the owner closes the store after.
  * </ul>
  */
 public final class ObjectManager implements AutoCloseable {
@@ -62,14 +63,22 @@ public final class ObjectManager implements AutoCloseable {
 
   /** Default bound of the bytes of pulls in progress. */
   public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 256L << 20;
+
   /** Largest chunk of a pull. */
   public static final int MAX_CHUNK_BYTES = 4 << 20;
+
   private static final int MIN_CHUNK_BYTES = 4 << 10;
   private static final int MESSAGE_OVERHEAD_BYTES = 1 << 10;
 
   /** Counters, for stats and tests. */
-  public record Stats(long pullsServed, long servingBytes, long peakServingBytes, long pulls,
-      long inFlightBytes, long peakInFlightBytes, long pullsServedOverDataChannel) {}
+  public record Stats(
+      long pullsServed,
+      long servingBytes,
+      long peakServingBytes,
+      long pulls,
+      long inFlightBytes,
+      long peakInFlightBytes,
+      long pullsServedOverDataChannel) {}
 
   private final NodeId nodeId;
   private final SharedMemoryStore store;
@@ -94,56 +103,67 @@ public final class ObjectManager implements AutoCloseable {
 
   /**
    * The object manager of node {@code nodeId} over {@code store}; it reaches other node managers
-   * through {@code channels}, keeps at most {@code maxInFlightBytes} of pulls in progress, and
-   * asks for chunks that fit in {@code maxMessageBytes} (the transport's message limit).
+   * through {@code channels}, keeps at most {@code maxInFlightBytes} of pulls in progress, and asks
+   * for chunks that fit in {@code maxMessageBytes} (the transport's message limit).
    */
-  public ObjectManager(NodeId nodeId, SharedMemoryStore store, ChannelPool channels,
-      long maxInFlightBytes, int maxMessageBytes) {
+  public ObjectManager(
+      NodeId nodeId,
+      SharedMemoryStore store,
+      ChannelPool channels,
+      long maxInFlightBytes,
+      int maxMessageBytes) {
     this.nodeId = nodeId;
     this.store = store;
     this.channels = channels;
     this.budget = new InFlightBudget(maxInFlightBytes);
     this.chunkBytes = chunkBytesFor(maxMessageBytes);
-    this.pullThreads = Executors.newThreadPerTaskExecutor(
-        Thread.ofVirtual().name("sluice-object-pull-", 0).factory());
+    this.pullThreads =
+        Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("sluice-object-pull-", 0).factory());
   }
 
   private static int chunkBytesFor(int maxMessageBytes) {
-    return Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES,
-        maxMessageBytes - MESSAGE_OVERHEAD_BYTES));
+    return Math.max(
+        MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, maxMessageBytes - MESSAGE_OVERHEAD_BYTES));
   }
 
   /**
    * Opens the bulk data channel ({@link ObjectDataServer}) on {@code bindHost}: objects are then
    * served and pulled over plain TCP with {@code sendfile}, the cluster token checked on each
-   * connection; {@code dataAddresses} gives the data channel of a source node manager, or null
-   * when unknown (the pull then uses gRPC). Returns the channel's port. Without this call (a
-   * cluster with TLS) every pull uses gRPC.
+   * connection; {@code dataAddresses} gives the data channel of a source node manager, or null when
+   * unknown (the pull then uses gRPC). Returns the channel's port. Without this call (a cluster
+   * with TLS) every pull uses gRPC.
    */
-  public int openDataChannel(String bindHost, String token,
+  public int openDataChannel(
+      String bindHost,
+      String token,
       java.util.function.Function<Address, java.net.InetSocketAddress> dataAddresses)
       throws java.io.IOException {
     this.dataToken = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.dataAddresses = dataAddresses;
-    this.dataServer = new ObjectDataServer(store, bindHost, token,
-        new ObjectDataServer.ServeListener() {
-          @Override
-          public void started(long bytes) {
-            synchronized (ObjectManager.this) {
-              pullsServed++;
-              pullsServedOverDataChannel++;
-              servingBytes += bytes;
-              peakServingBytes = Math.max(peakServingBytes, servingBytes);
-            }
-          }
+    this.dataServer =
+        new ObjectDataServer(
+            store,
+            bindHost,
+            token,
+            new ObjectDataServer.ServeListener() {
+              @Override
+              public void started(long bytes) {
+                synchronized (ObjectManager.this) {
+                  pullsServed++;
+                  pullsServedOverDataChannel++;
+                  servingBytes += bytes;
+                  peakServingBytes = Math.max(peakServingBytes, servingBytes);
+                }
+              }
 
-          @Override
-          public void ended(long bytes) {
-            synchronized (ObjectManager.this) {
-              servingBytes -= bytes;
-            }
-          }
-        });
+              @Override
+              public void ended(long bytes) {
+                synchronized (ObjectManager.this) {
+                  servingBytes -= bytes;
+                }
+              }
+            });
     return dataServer.port();
   }
 
@@ -153,38 +173,46 @@ public final class ObjectManager implements AutoCloseable {
     try {
       id = ObjectId.fromBytes(req.getObjectId().toByteArray());
     } catch (RuntimeException e) {
-      out.onError(Status.INVALID_ARGUMENT.withDescription("bad object id: " + e.getMessage())
-          .asRuntimeException());
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("bad object id: " + e.getMessage())
+              .asRuntimeException());
       return;
     }
-    fetch(id, req.getSource(), req.getSize()).whenComplete((local, err) -> {
-      if (err != null) {
-        out.onError(Status.fromThrowable(err).asRuntimeException());
-      } else {
-        out.onNext(FetchObjectReply.newBuilder().setAlreadyLocal(local).build());
-        out.onCompleted();
-      }
-    });
+    fetch(id, req.getSource(), req.getSize())
+        .whenComplete(
+            (local, err) -> {
+              if (err != null) {
+                out.onError(Status.fromThrowable(err).asRuntimeException());
+              } else {
+                out.onNext(FetchObjectReply.newBuilder().setAlreadyLocal(local).build());
+                out.onCompleted();
+              }
+            });
   }
 
   /**
    * Brings object {@code id} of {@code size} bytes into this node's store from the node manager
-   * {@code source}; completes with true if it was already here. Fails with a
-   * {@code StatusRuntimeException} whose description names the object and the source.
+   * {@code source}; completes with true if it was already here. Fails with a {@code
+   * StatusRuntimeException} whose description names the object and the source.
    */
   public CompletableFuture<Boolean> fetch(ObjectId id, Address source, long size) {
     if (store.contains(id)) {
       return CompletableFuture.completedFuture(true);
     }
     if (size <= 0) {
-      return CompletableFuture.failedFuture(Status.INVALID_ARGUMENT.withDescription(
-          "fetch of object " + id + " needs its size, got " + size).asRuntimeException());
+      return CompletableFuture.failedFuture(
+          Status.INVALID_ARGUMENT
+              .withDescription("fetch of object " + id + " needs its size, got " + size)
+              .asRuntimeException());
     }
     synchronized (this) {
       if (closed) {
-        return CompletableFuture.failedFuture(Status.UNAVAILABLE.withDescription(
-            "cannot fetch object " + id + ": node " + nodeId + " is shutting down")
-            .asRuntimeException());
+        return CompletableFuture.failedFuture(
+            Status.UNAVAILABLE
+                .withDescription(
+                    "cannot fetch object " + id + ": node " + nodeId + " is shutting down")
+                .asRuntimeException());
       }
       ObjectPull pull = pulls.get(id);
       if (pull == null) {
@@ -196,7 +224,9 @@ public final class ObjectManager implements AutoCloseable {
     }
   }
 
-  /** {@code PullObject}: streams a sealed object of this store to another node, pinned meanwhile. */
+  /**
+   * {@code PullObject}: streams a sealed object of this store to another node, pinned meanwhile.
+   */
   public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
     ObjectId id;
     SharedMemoryStore.Pinned pinned;
@@ -204,21 +234,36 @@ public final class ObjectManager implements AutoCloseable {
       id = ObjectId.fromBytes(req.getObjectId().toByteArray());
       pinned = store.pin(id);
     } catch (RuntimeException e) {
-      out.onError(Status.NOT_FOUND.withDescription("object could not be read from the object "
-          + "store of node " + nodeId + ": " + e.getMessage()).asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND
+              .withDescription(
+                  "object could not be read from the object "
+                      + "store of node "
+                      + nodeId
+                      + ": "
+                      + e.getMessage())
+              .asRuntimeException());
       return;
     }
     if (pinned == null) {
-      out.onError(Status.NOT_FOUND.withDescription("object " + id + " is not in the object "
-          + "store of node " + nodeId).asRuntimeException());
+      out.onError(
+          Status.NOT_FOUND
+              .withDescription(
+                  "object " + id + " is not in the object " + "store of node " + nodeId)
+              .asRuntimeException());
       return;
     }
-    int chunk = req.getMaxChunkBytes() > 0
-        ? Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes()))
-        : MAX_CHUNK_BYTES;
-    ChunkSender sender = new ChunkSender(id,
-        store.segment().asSlice(pinned.offset(), pinned.size()), chunk,
-        (ServerCallStreamObserver<ObjectChunk>) out, this::sendEnded);
+    int chunk =
+        req.getMaxChunkBytes() > 0
+            ? Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes()))
+            : MAX_CHUNK_BYTES;
+    ChunkSender sender =
+        new ChunkSender(
+            id,
+            store.segment().asSlice(pinned.offset(), pinned.size()),
+            chunk,
+            (ServerCallStreamObserver<ObjectChunk>) out,
+            this::sendEnded);
     boolean accepted;
     synchronized (this) {
       accepted = !closed;
@@ -231,13 +276,19 @@ public final class ObjectManager implements AutoCloseable {
     }
     if (!accepted) {
       store.release(id);
-      out.onError(Status.UNAVAILABLE.withDescription("node " + nodeId + " is shutting down")
-          .asRuntimeException());
+      out.onError(
+          Status.UNAVAILABLE
+              .withDescription("node " + nodeId + " is shutting down")
+              .asRuntimeException());
       return;
     }
-    log.debug("serving object {} ({} bytes) to node {}", id, sender.size(),
-        req.getRequesterNodeId().isEmpty() ? "?" : NodeId.fromBytes(
-            req.getRequesterNodeId().toByteArray()));
+    log.debug(
+        "serving object {} ({} bytes) to node {}",
+        id,
+        sender.size(),
+        req.getRequesterNodeId().isEmpty()
+            ? "?"
+            : NodeId.fromBytes(req.getRequesterNodeId().toByteArray()));
     sender.start();
   }
 
@@ -252,8 +303,14 @@ public final class ObjectManager implements AutoCloseable {
 
   /** Current counters. */
   public synchronized Stats stats() {
-    return new Stats(pullsServed, servingBytes, peakServingBytes, pullsStarted,
-        budget.inFlight(), budget.peak(), pullsServedOverDataChannel);
+    return new Stats(
+        pullsServed,
+        servingBytes,
+        peakServingBytes,
+        pullsStarted,
+        budget.inFlight(),
+        budget.peak(),
+        pullsServedOverDataChannel);
   }
 
   /** Runs {@code listener} on the pull thread after each chunk written (for tests). */

@@ -24,14 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One transfer of an object from another node's store into this node's store, run on a pull
- * thread of the {@link ObjectManager}. That thread alone owns the local entry: it waits for its
- * share of the in-flight budget, creates the entry (a secondary copy), writes each chunk at its
- * offset straight into the mapped store, and seals the entry, or deletes it on any failure.
+ * One transfer of an object from another node's store into this node's store, run on a pull thread
+ * of the {@link ObjectManager}. That thread alone owns the local entry: it waits for its share of
+ * the in-flight budget, creates the entry (a secondary copy), writes each chunk at its offset
+ * straight into the mapped store, and seals the entry, or deletes it on any failure.
  *
- * <p>Transport threads only put chunks in the inbox. The stream asks for {@link #PREFETCH}
- * chunks up front and for one more after each chunk is written, so a slow writer holds at most
- * that many chunks on the heap; gRPC's flow control stops the source meanwhile.
+ * <p>Transport threads only put chunks in the inbox. The stream asks for {@link #PREFETCH} chunks
+ * up front and for one more after each chunk is written, so a slow writer holds at most that many
+ * chunks on the heap; gRPC's flow control stops the source meanwhile.
  */
 final class ObjectPull implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ObjectPull.class);
@@ -102,14 +102,26 @@ final class ObjectPull implements Runnable {
     try {
       alreadyLocal = transfer();
     } catch (InterruptedException e) {
-      failure = Status.UNAVAILABLE.withDescription("the pull of object " + id + " from "
-          + describeSource() + " was abandoned: node " + ctx.nodeId() + " is shutting down")
-          .asRuntimeException();
+      failure =
+          Status.UNAVAILABLE
+              .withDescription(
+                  "the pull of object "
+                      + id
+                      + " from "
+                      + describeSource()
+                      + " was abandoned: node "
+                      + ctx.nodeId()
+                      + " is shutting down")
+              .asRuntimeException();
     } catch (StatusRuntimeException e) {
       failure = e;
     } catch (RuntimeException e) {
-      failure = Status.INTERNAL.withDescription("the pull of object " + id + " from "
-          + describeSource() + " failed: " + e).withCause(e).asRuntimeException();
+      failure =
+          Status.INTERNAL
+              .withDescription(
+                  "the pull of object " + id + " from " + describeSource() + " failed: " + e)
+              .withCause(e)
+              .asRuntimeException();
     }
     ctx.pullEnded(this);
     if (failure != null) {
@@ -159,10 +171,18 @@ final class ObjectPull implements Runnable {
           return -1;
         }
         case SharedMemoryStore.Retry r -> Thread.sleep(CREATE_RETRY_MILLIS);
-        case SharedMemoryStore.Refused r -> throw (r.tooLarge() ? Status.OUT_OF_RANGE
-            : Status.RESOURCE_EXHAUSTED).withDescription("cannot pull object " + id + " from "
-            + describeSource() + " into node " + ctx.nodeId() + ": " + r.message())
-            .asRuntimeException();
+        case SharedMemoryStore.Refused r ->
+            throw (r.tooLarge() ? Status.OUT_OF_RANGE : Status.RESOURCE_EXHAUSTED)
+                .withDescription(
+                    "cannot pull object "
+                        + id
+                        + " from "
+                        + describeSource()
+                        + " into node "
+                        + ctx.nodeId()
+                        + ": "
+                        + r.message())
+                .asRuntimeException();
       }
     }
   }
@@ -173,34 +193,47 @@ final class ObjectPull implements Runnable {
       receiveRaw(store, offset, data);
       return;
     }
-    PullObjectRequest req = PullObjectRequest.newBuilder()
-        .setObjectId(ByteString.copyFrom(id.toBytes()))
-        .setMaxChunkBytes(ctx.chunkBytes())
-        .setRequesterNodeId(ByteString.copyFrom(ctx.nodeId().toBytes()))
-        .build();
+    PullObjectRequest req =
+        PullObjectRequest.newBuilder()
+            .setObjectId(ByteString.copyFrom(id.toBytes()))
+            .setMaxChunkBytes(ctx.chunkBytes())
+            .setRequesterNodeId(ByteString.copyFrom(ctx.nodeId().toBytes()))
+            .build();
     ctx.pullStarted(this);
-    ClientCalls.asyncServerStreamingCall(ctx.channels().get(Addresses.target(source))
-        .newCall(ChunkMarshaller.PULL_OBJECT, CallOptions.DEFAULT), req, new Inbox());
+    ClientCalls.asyncServerStreamingCall(
+        ctx.channels()
+            .get(Addresses.target(source))
+            .newCall(ChunkMarshaller.PULL_OBJECT, CallOptions.DEFAULT),
+        req,
+        new Inbox());
     boolean complete = false;
     try {
       long received = 0;
       while (true) {
         Object m = inbox.poll(CHUNK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (m == null) {
-          throw lost(Status.UNAVAILABLE, "no data for " + CHUNK_TIMEOUT_SECONDS + " s after "
-              + received + " of " + size + " bytes");
+          throw lost(
+              Status.UNAVAILABLE,
+              "no data for "
+                  + CHUNK_TIMEOUT_SECONDS
+                  + " s after "
+                  + received
+                  + " of "
+                  + size
+                  + " bytes");
         }
         if (m == END) {
           if (received != size) {
-            throw lost(Status.DATA_LOSS, "the stream ended after " + received + " of " + size
-                + " bytes");
+            throw lost(
+                Status.DATA_LOSS, "the stream ended after " + received + " of " + size + " bytes");
           }
           complete = true;
           return;
         }
         if (m instanceof Failed f) {
           Status s = Status.fromThrowable(f.cause());
-          throw lost(s.getCode() == Status.Code.NOT_FOUND ? Status.NOT_FOUND : Status.UNAVAILABLE,
+          throw lost(
+              s.getCode() == Status.Code.NOT_FOUND ? Status.NOT_FOUND : Status.UNAVAILABLE,
               s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
         }
         ObjectChunk chunk = (ObjectChunk) m;
@@ -216,8 +249,8 @@ final class ObjectPull implements Runnable {
   }
 
   /**
-   * Pulls the object over the source's data channel ({@link ObjectDataServer}): the bytes are
-   * read from the socket straight into this store's mapping.
+   * Pulls the object over the source's data channel ({@link ObjectDataServer}): the bytes are read
+   * from the socket straight into this store's mapping.
    */
   private void receiveRaw(SharedMemoryStore store, long offset, java.net.InetSocketAddress data) {
     ctx.pullStarted(this);
@@ -240,8 +273,13 @@ final class ObjectPull implements Runnable {
         java.nio.ByteBuffer into = store.segment().asSlice(offset + received, len).asByteBuffer();
         while (into.hasRemaining()) {
           if (c.read(into) < 0) {
-            throw lost(Status.UNAVAILABLE, "the data connection closed after "
-                + (received + into.position()) + " of " + size + " bytes");
+            throw lost(
+                Status.UNAVAILABLE,
+                "the data connection closed after "
+                    + (received + into.position())
+                    + " of "
+                    + size
+                    + " bytes");
           }
           long now = received + into.position();
           if (now - reported >= ctx.chunkBytes() || now == size) {
@@ -260,25 +298,43 @@ final class ObjectPull implements Runnable {
   private long write(SharedMemoryStore store, long offset, long received, ObjectChunk chunk) {
     long len = chunk.getData().size();
     if (received == 0 && chunk.getTotalSize() != size) {
-      throw lost(Status.DATA_LOSS, "the source has " + chunk.getTotalSize()
-          + " bytes, the reference says " + size);
+      throw lost(
+          Status.DATA_LOSS,
+          "the source has " + chunk.getTotalSize() + " bytes, the reference says " + size);
     }
     if (chunk.getOffset() != received || received + len > size) {
-      throw lost(Status.DATA_LOSS, "chunk [" + chunk.getOffset() + ", +" + len
-          + ") does not follow the " + received + " bytes received of " + size);
+      throw lost(
+          Status.DATA_LOSS,
+          "chunk ["
+              + chunk.getOffset()
+              + ", +"
+              + len
+              + ") does not follow the "
+              + received
+              + " bytes received of "
+              + size);
     }
     chunk.getData().copyTo(store.segment().asSlice(offset + received, len).asByteBuffer());
     return received + len;
   }
 
   private StatusRuntimeException lost(Status status, String why) {
-    return status.withDescription("object " + id + " could not be pulled from "
-        + describeSource() + " into node " + ctx.nodeId() + ": " + why).asRuntimeException();
+    return status
+        .withDescription(
+            "object "
+                + id
+                + " could not be pulled from "
+                + describeSource()
+                + " into node "
+                + ctx.nodeId()
+                + ": "
+                + why)
+        .asRuntimeException();
   }
 
   private String describeSource() {
-    String node = source.getNodeId().isEmpty() ? "an unknown node"
-        : "node " + Addresses.nodeId(source);
+    String node =
+        source.getNodeId().isEmpty() ? "an unknown node" : "node " + Addresses.nodeId(source);
     return node + " (node manager " + Addresses.target(source) + ")";
   }
 

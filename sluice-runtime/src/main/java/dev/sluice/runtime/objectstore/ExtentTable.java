@@ -12,21 +12,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * The node's writer-extent table: a small shared-memory file next to the store, with slots for
- * the extents of the store that the node manager granted to writing processes. Each slot holds
- * a {@code state} word (the extent's generation and its claim cursor) and the extent's
- * {@code end}. A writer claims room for an object by moving the cursor forward with a
- * compare-and-set, with no round trip to the node manager; the node manager takes the unclaimed
- * rest of an extent back by moving the cursor to the end, also with a compare-and-set, so a
- * claim and a revocation never both win the same bytes. (Thread-local allocation buffers,
- * shared between processes.)
+ * The node's writer-extent table: a small shared-memory file next to the store, with slots for the
+ * extents of the store that the node manager granted to writing processes. Each slot holds a {@code
+ * state} word (the extent's generation and its claim cursor) and the extent's {@code end}. A writer
+ * claims room for an object by moving the cursor forward with a compare-and-set, with no round trip
+ * to the node manager; the node manager takes the unclaimed rest of an extent back by moving the
+ * cursor to the end, also with a compare-and-set, so a claim and a revocation never both win the
+ * same bytes. (Thread-local allocation buffers, shared between processes.)
  *
  * <p>Protocol rules:
  *
  * <ul>
- *   <li>A claim names the generation its writer was granted and fails unless the slot still
- *       holds it: a writer that missed a revocation and a reopening of its slot (for itself or
- *       for another process) cannot claim from the new extent.
+ *   <li>A claim names the generation its writer was granted and fails unless the slot still holds
+ *       it: a writer that missed a revocation and a reopening of its slot (for itself or for
+ *       another process) cannot claim from the new extent.
  *   <li>Only the node manager writes {@code end}, and it opens an extent by publishing the new
  *       generation with the cursor at the start before the new end, so no claim of the old
  *       generation can read the new end.
@@ -34,18 +33,22 @@ import java.nio.file.StandardOpenOption;
  *       offsets are in the store's 64-byte units.
  * </ul>
  *
- * <p>Thread-safe and process-safe: every access is a volatile or atomic access of an aligned
- * long in shared memory. The mapping lives until {@link #close}.
+ * <p>Thread-safe and process-safe: every access is a volatile or atomic access of an aligned long
+ * in shared memory. The mapping lives until {@link #close}.
  */
 final class ExtentTable implements AutoCloseable {
   /** Slots in the table (two per writing process at most). */
   static final int SLOTS = 512;
+
   /** One slot per cache line, so two writers never contend on one line. */
   private static final long SLOT_BYTES = 64;
+
   private static final long STATE = 0;
   private static final long END = 8;
+
   /** The state word: generation in the high bits, cursor in 64-byte units in the low ones. */
   private static final int CURSOR_BITS = 40;
+
   private static final long CURSOR_MASK = (1L << CURSOR_BITS) - 1;
   private static final long GENERATION_MASK = (1L << (64 - CURSOR_BITS)) - 1;
   private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
@@ -67,8 +70,12 @@ final class ExtentTable implements AutoCloseable {
   static ExtentTable create(Path storeFile) throws IOException {
     Path file = fileOf(storeFile);
     Files.deleteIfExists(file);
-    try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        OwnerOnlyFiles.open(
+            file,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
       ch.truncate(SLOTS * SLOT_BYTES);
       ch.position(SLOTS * SLOT_BYTES - 1);
       ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
@@ -78,8 +85,8 @@ final class ExtentTable implements AutoCloseable {
 
   /** Maps the existing table of the store {@code storeFile}. */
   static ExtentTable open(Path storeFile) throws IOException {
-    try (FileChannel ch = FileChannel.open(fileOf(storeFile), StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(fileOf(storeFile), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       return mapped(ch);
     }
   }
@@ -87,8 +94,8 @@ final class ExtentTable implements AutoCloseable {
   private static ExtentTable mapped(FileChannel ch) throws IOException {
     Arena arena = Arena.ofShared();
     try {
-      return new ExtentTable(arena, ch.map(FileChannel.MapMode.READ_WRITE, 0,
-          SLOTS * SLOT_BYTES, arena));
+      return new ExtentTable(
+          arena, ch.map(FileChannel.MapMode.READ_WRITE, 0, SLOTS * SLOT_BYTES, arena));
     } catch (IOException | RuntimeException e) {
       arena.close();
       throw e;
@@ -108,9 +115,9 @@ final class ExtentTable implements AutoCloseable {
   }
 
   /**
-   * Claims {@code size} bytes of the extent of generation {@code generation} in slot
-   * {@code slot}: their offset in the store, or -1 if the extent has less room left, was
-   * revoked, or the slot holds another generation now.
+   * Claims {@code size} bytes of the extent of generation {@code generation} in slot {@code slot}:
+   * their offset in the store, or -1 if the extent has less room left, was revoked, or the slot
+   * holds another generation now.
    */
   long claim(int slot, long generation, long size) {
     long base = slot * SLOT_BYTES;

@@ -3,11 +3,11 @@ package dev.sluice.runtime.objectstore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * When the store asks the node's processes to collect garbage. Unreachable refs hold objects
- * until the collector finds them, so an object that does not fit first gets a retry after a
- * request ({@code shortOfRoom}), and spilling starts only if the grace period passes without
- * enough being freed; taking cold pages (past the prefaulted region) sends a hint, at most every
- * {@link #HINT_INTERVAL_NANOS}, so that freed low ranges are reused instead.
+ * When the store asks the node's processes to collect garbage. Unreachable refs hold objects until
+ * the collector finds them, so an object that does not fit first gets a retry after a request
+ * ({@code shortOfRoom}), and spilling starts only if the grace period passes without enough being
+ * freed; taking cold pages (past the prefaulted region) sends a hint, at most every {@link
+ * #HINT_INTERVAL_NANOS}, so that freed low ranges are reused instead.
  *
  * <p>Threads: not thread-safe; guarded by the store's lock ({@link SharedMemoryStore}'s monitor).
  * The callback must not block.
@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 final class GcRequests {
   /** How long creates wait for a requested garbage collection to free objects before spilling. */
   static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
+
   /** Least time between two hints sent because cold pages are taken. */
   static final long HINT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -29,9 +30,8 @@ final class GcRequests {
 
   /**
    * An object does not fit: true if its create should be retried, because a collection was
-   * requested just now (none recently: the last is older than ten grace periods) or is still
-   * within its grace period; false when the grace period has passed and room must be made by
-   * spilling.
+   * requested just now (none recently: the last is older than ten grace periods) or is still within
+   * its grace period; false when the grace period has passed and room must be made by spilling.
    */
   boolean retryAfterCollection() {
     long now = System.nanoTime();

@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 
 /**
  * An {@link ObjectBuffer} over a small object's bytes on the heap (objects under the inline
- * threshold never enter shared memory). Access after {@link #close()} fails, as for mapped
- * buffers, so code written against one kind works with the other.
+ * threshold never enter shared memory). Access after {@link #close()} fails, as for mapped buffers,
+ * so code written against one kind works with the other.
  */
 public final class HeapObjectBuffer implements ObjectBuffer {
   private final byte[] bytes;

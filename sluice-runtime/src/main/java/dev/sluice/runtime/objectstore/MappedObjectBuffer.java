@@ -7,14 +7,14 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 /**
- * An {@link ObjectBuffer} over a pinned object in the node's shared-memory store: a read-only
- * view of the object's range whose lifetime is an arena of its own, so that after closing the
- * buffer any access fails instead of reading reused memory. Closing (or the garbage collector,
- * for a buffer dropped unclosed) also ends the pin.
+ * An {@link ObjectBuffer} over a pinned object in the node's shared-memory store: a read-only view
+ * of the object's range whose lifetime is an arena of its own, so that after closing the buffer any
+ * access fails instead of reading reused memory. Closing (or the garbage collector, for a buffer
+ * dropped unclosed) also ends the pin.
  */
 final class MappedObjectBuffer implements ObjectBuffer {
-  private static final Cleaner CLEANER = Cleaner.create(
-      Thread.ofPlatform().daemon().name("sluice-buffer-cleaner").factory());
+  private static final Cleaner CLEANER =
+      Cleaner.create(Thread.ofPlatform().daemon().name("sluice-buffer-cleaner").factory());
 
   private final MemorySegment segment;
   private final Cleaner.Cleanable cleanable;

@@ -14,10 +14,10 @@ import dev.sluice.runtime.rpc.proto.SealObjectReply;
 import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 
 /**
- * The object store calls of the node manager's service as plain methods over a
- * {@link SharedMemoryStore}: the node manager's RPC handlers delegate here, and a process that
- * hosts the node manager (an embedded driver) calls them directly instead of over loopback.
- * Thread-safe; never blocks on anything but the store's lock.
+ * The object store calls of the node manager's service as plain methods over a {@link
+ * SharedMemoryStore}: the node manager's RPC handlers delegate here, and a process that hosts the
+ * node manager (an embedded driver) calls them directly instead of over loopback. Thread-safe;
+ * never blocks on anything but the store's lock.
  */
 public final class ObjectStoreService {
   private final SharedMemoryStore store;
@@ -40,9 +40,12 @@ public final class ObjectStoreService {
           b.setStatus(CreateObjectReply.Status.CREATED).setOffset(a.offset());
       case SharedMemoryStore.Exists e -> b.setStatus(CreateObjectReply.Status.EXISTS);
       case SharedMemoryStore.Retry r -> b.setStatus(CreateObjectReply.Status.RETRY);
-      case SharedMemoryStore.Refused r -> b.setStatus(r.tooLarge()
-          ? CreateObjectReply.Status.TOO_LARGE : CreateObjectReply.Status.STORE_FULL)
-          .setMessage(r.message());
+      case SharedMemoryStore.Refused r ->
+          b.setStatus(
+                  r.tooLarge()
+                      ? CreateObjectReply.Status.TOO_LARGE
+                      : CreateObjectReply.Status.STORE_FULL)
+              .setMessage(r.message());
     }
     return b.build();
   }
@@ -55,16 +58,29 @@ public final class ObjectStoreService {
     }
     String client = clientKey(req.getClientId());
     if (req.getAbort()) {
-      store.abortInExtent(client, req.getExtentSlot(), req.getExtentGeneration(),
-          req.getOffset(), req.getSize());
+      store.abortInExtent(
+          client, req.getExtentSlot(), req.getExtentGeneration(), req.getOffset(), req.getSize());
       return SealObjectReply.getDefaultInstance();
     }
     ObjectId id = id(req.getObjectId());
-    if (store.sealInExtent(id, client, req.getExtentSlot(), req.getExtentGeneration(),
-        req.getOffset(), req.getSize()) == SharedMemoryStore.ExtentSeal.REJECTED) {
-      return SealObjectReply.newBuilder().setRejected(true).setMessage("object " + id
-          + " was written in extent " + req.getExtentSlot() + "/" + req.getExtentGeneration()
-          + " of the store, which the node no longer knows (its writer was declared gone)")
+    if (store.sealInExtent(
+            id,
+            client,
+            req.getExtentSlot(),
+            req.getExtentGeneration(),
+            req.getOffset(),
+            req.getSize())
+        == SharedMemoryStore.ExtentSeal.REJECTED) {
+      return SealObjectReply.newBuilder()
+          .setRejected(true)
+          .setMessage(
+              "object "
+                  + id
+                  + " was written in extent "
+                  + req.getExtentSlot()
+                  + "/"
+                  + req.getExtentGeneration()
+                  + " of the store, which the node no longer knows (its writer was declared gone)")
           .build();
     }
     return SealObjectReply.getDefaultInstance();
@@ -81,8 +97,13 @@ public final class ObjectStoreService {
     if (g == null) {
       return ReserveExtentReply.getDefaultInstance();
     }
-    return ReserveExtentReply.newBuilder().setGranted(true).setSlot(g.slot())
-        .setGeneration(g.generation()).setOffset(g.offset()).setSize(g.size()).build();
+    return ReserveExtentReply.newBuilder()
+        .setGranted(true)
+        .setSlot(g.slot())
+        .setGeneration(g.generation())
+        .setOffset(g.offset())
+        .setSize(g.size())
+        .build();
   }
 
   /** The process {@code workerId} is gone: frees its extents (see {@link SharedMemoryStore}). */
@@ -123,9 +144,13 @@ public final class ObjectStoreService {
   /** {@code GetObjectStoreStats}. */
   public ObjectStoreStatsReply stats() {
     SharedMemoryStore.Usage u = store.usage();
-    return ObjectStoreStatsReply.newBuilder().setCapacity(u.capacity()).setUsed(u.used())
-        .setObjects(u.objects()).setSpilledBytes(u.spilledBytes())
-        .setSpilledObjects(u.spilledObjects()).build();
+    return ObjectStoreStatsReply.newBuilder()
+        .setCapacity(u.capacity())
+        .setUsed(u.used())
+        .setObjects(u.objects())
+        .setSpilledBytes(u.spilledBytes())
+        .setSpilledObjects(u.spilledObjects())
+        .build();
   }
 
   private static ObjectId id(ByteString bytes) {

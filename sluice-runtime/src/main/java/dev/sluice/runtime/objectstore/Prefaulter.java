@@ -3,22 +3,22 @@ package dev.sluice.runtime.objectstore;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Keeps the pool's pages warm ahead of use. A page of a memory file system costs far more on
- * its first write (the kernel allocates and zeroes it: about 1 GB/s here, against 9 GB/s for a
- * page written before), so a background thread writes zeros into free, cold ranges until
- * {@link #AHEAD} bytes past the highest range ever allocated are warm, and objects land on warm
- * pages. A chunk is reserved (taken off the free list) while it is written, so no object can be
- * placed in it meanwhile; a chunk that is partly in use is skipped, since its producer has
- * written those pages.
+ * Keeps the pool's pages warm ahead of use. A page of a memory file system costs far more on its
+ * first write (the kernel allocates and zeroes it: about 1 GB/s here, against 9 GB/s for a page
+ * written before), so a background thread writes zeros into free, cold ranges until {@link #AHEAD}
+ * bytes past the highest range ever allocated are warm, and objects land on warm pages. A chunk is
+ * reserved (taken off the free list) while it is written, so no object can be placed in it
+ * meanwhile; a chunk that is partly in use is skipped, since its producer has written those pages.
  *
  * <p>Threads: its own daemon thread; every field is guarded by the store's lock (the monitor of
- * {@code lock}, the {@link SharedMemoryStore}), which it waits on and notifies: the store
- * notifies it when a range is allocated or the store closes, and it notifies the store when a
- * reserved chunk is free again. The zeros are written without the lock.
+ * {@code lock}, the {@link SharedMemoryStore}), which it waits on and notifies: the store notifies
+ * it when a range is allocated or the store closes, and it notifies the store when a reserved chunk
+ * is free again. The zeros are written without the lock.
  */
 final class Prefaulter {
   /** Warm region kept ahead of the highest range in use. */
   static final long AHEAD = 256L << 20;
+
   private static final long CHUNK = 16L << 20;
 
   private final Object lock;
@@ -26,12 +26,16 @@ final class Prefaulter {
   private final MemorySegment segment;
   private final long capacity;
   private final Thread thread;
+
   /** Bytes from 0 that have been written once (warm pages). */
   private long warmUpTo;
+
   /** Highest end of a range ever allocated. */
   private long highWater;
+
   /** True while a reserved chunk is off the free list. */
   private boolean busy;
+
   private boolean stopped;
 
   Prefaulter(Object lock, RangeAllocator free, MemorySegment segment, long capacity) {
@@ -39,8 +43,12 @@ final class Prefaulter {
     this.free = free;
     this.segment = segment;
     this.capacity = capacity;
-    this.thread = Thread.ofPlatform().daemon().name("sluice-store-prefault")
-        .priority(Thread.MIN_PRIORITY).unstarted(this::loop);
+    this.thread =
+        Thread.ofPlatform()
+            .daemon()
+            .name("sluice-store-prefault")
+            .priority(Thread.MIN_PRIORITY)
+            .unstarted(this::loop);
   }
 
   void start() {

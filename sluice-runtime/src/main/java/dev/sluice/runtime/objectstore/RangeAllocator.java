@@ -4,9 +4,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The free ranges of the store's file: a free list ordered by offset, first fit (the lowest
- * range that is large enough), coalesced on free, so freed low ranges are reused first. Lengths
- * are in bytes, used as given; the store rounds object sizes to {@link #ALIGN} before asking.
+ * The free ranges of the store's file: a free list ordered by offset, first fit (the lowest range
+ * that is large enough), coalesced on free, so freed low ranges are reused first. Lengths are in
+ * bytes, used as given; the store rounds object sizes to {@link #ALIGN} before asking.
  *
  * <p>Pure bookkeeping: it never touches the mapping. Threads: not thread-safe; guarded by the
  * store's lock ({@link SharedMemoryStore}'s monitor).
@@ -46,8 +46,8 @@ final class RangeAllocator {
   }
 
   /**
-   * Takes exactly {@code [start, start + len)} off the free list if one free range holds all of
-   * it; false (nothing taken) otherwise.
+   * Takes exactly {@code [start, start + len)} off the free list if one free range holds all of it;
+   * false (nothing taken) otherwise.
    */
   boolean takeExactly(long start, long len) {
     Map.Entry<Long, Long> range = free.floorEntry(start);

@@ -17,14 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spilling for the store: which objects may leave memory when room is needed (least recently
- * used first), the writing of an object's bytes to the node's spill directory (owner-only files)
- * and their reading back, and the count of what is spilled. Ranges of the mapping are freed and
- * taken through the store ({@link Room}).
+ * Spilling for the store: which objects may leave memory when room is needed (least recently used
+ * first), the writing of an object's bytes to the node's spill directory (owner-only files) and
+ * their reading back, and the count of what is spilled. Ranges of the mapping are freed and taken
+ * through the store ({@link Room}).
  *
  * <p>Threads: not thread-safe; guarded by the store's lock ({@link SharedMemoryStore}'s monitor).
- * The disk I/O runs under that lock: moving it out would let a pin, a delete or a new object
- * reach a range while its bytes are copied, and spills are rare and bounded by the object's size.
+ * The disk I/O runs under that lock: moving it out would let a pin, a delete or a new object reach
+ * a range while its bytes are copied, and spills are rare and bounded by the object's size.
  */
 final class Spiller {
   private static final Logger log = LoggerFactory.getLogger(Spiller.class);
@@ -71,12 +71,11 @@ final class Spiller {
    * leave memory, least recently used first, until a first fit succeeds; a secondary copy among
    * them is dropped instead. Returns the offset taken, or -1 if nothing fits even then.
    */
-  long spillUntilFits(Map<ObjectId, StoredObject> objects, ObjectId keep, long need, long size,
-      Room room) {
+  long spillUntilFits(
+      Map<ObjectId, StoredObject> objects, ObjectId keep, long need, long size, Room room) {
     long offset = -1;
     long spilledNow = 0;
-    for (Iterator<ObjectId> it = victims(objects, keep).iterator();
-        it.hasNext() && offset < 0; ) {
+    for (Iterator<ObjectId> it = victims(objects, keep).iterator(); it.hasNext() && offset < 0; ) {
       ObjectId victim = it.next();
       StoredObject e = objects.get(victim);
       if (e.secondary) {
@@ -91,9 +90,16 @@ final class Spiller {
       offset = room.fit(need);
     }
     if (spilledNow > 0) {
-      log.info("object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
-          + "{} MiB spilled in {} objects", spilledNow >> 20, spillDir, size, room.used() >> 20,
-          segment.byteSize() >> 20, spilledBytes >> 20, spilledObjects);
+      log.info(
+          "object store spilled {} MiB to {} to fit {} bytes; now {} MiB used of {} MiB, "
+              + "{} MiB spilled in {} objects",
+          spilledNow >> 20,
+          spillDir,
+          size,
+          room.used() >> 20,
+          segment.byteSize() >> 20,
+          spilledBytes >> 20,
+          spilledObjects);
     }
     return offset;
   }
@@ -142,15 +148,19 @@ final class Spiller {
   }
 
   /**
-   * Writes the bytes of {@code e} (in memory at {@code e.offset}) to its spill file and records
-   * the file in {@code e}; false, with a warning, if that fails. The caller frees the range.
+   * Writes the bytes of {@code e} (in memory at {@code e.offset}) to its spill file and records the
+   * file in {@code e}; false, with a warning, if that fails. The caller frees the range.
    */
   private boolean spill(ObjectId id, StoredObject e) {
     Path target = spillDir.resolve(id.hex());
     try {
       OwnerOnlyFiles.createDirectories(spillDir);
-      try (FileChannel ch = OwnerOnlyFiles.open(target, StandardOpenOption.CREATE,
-          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          OwnerOnlyFiles.open(
+              target,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.TRUNCATE_EXISTING,
+              StandardOpenOption.WRITE)) {
         ByteBuffer src = segment.asSlice(e.offset, e.size).asByteBuffer();
         while (src.hasRemaining()) {
           ch.write(src);

@@ -19,15 +19,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The store's file in a memory file system (owner-only, see {@link OwnerOnlyFiles}), its
- * mapping in this process, and the {@link ExtentTable} file beside it: creation (capped to the
- * file system's free space, since touching pages past it kills the process), removal of the
- * files of exited processes, and at close the end of this process's views, the unmapping and the
- * removal of both files.
+ * The store's file in a memory file system (owner-only, see {@link OwnerOnlyFiles}), its mapping in
+ * this process, and the {@link ExtentTable} file beside it: creation (capped to the file system's
+ * free space, since touching pages past it kills the process), removal of the files of exited
+ * processes, and at close the end of this process's views, the unmapping and the removal of both
+ * files.
  *
  * <p>Threads: {@link #create} and the static methods are safe anywhere; {@link #close} runs once,
- * under the store's lock. The set of open views is concurrent (clients add and remove views
- * without the store's lock).
+ * under the store's lock. The set of open views is concurrent (clients add and remove views without
+ * the store's lock).
  */
 final class StoreFile {
   private static final Logger log = LoggerFactory.getLogger(StoreFile.class);
@@ -42,8 +42,8 @@ final class StoreFile {
   private final ExtentTable extentTable;
   private final Set<Arena> openViews = ConcurrentHashMap.newKeySet();
 
-  private StoreFile(Path file, long capacity, Arena arena, MemorySegment segment,
-      ExtentTable extentTable) {
+  private StoreFile(
+      Path file, long capacity, Arena arena, MemorySegment segment, ExtentTable extentTable) {
     this.file = file;
     this.capacity = capacity;
     this.arena = arena;
@@ -52,9 +52,9 @@ final class StoreFile {
   }
 
   /**
-   * Creates the file {@code name} in {@code directory} with {@code capacity} bytes (rounded down
-   * to {@link RangeAllocator#ALIGN}, and capped to nine tenths of the free space), maps it and
-   * creates its extent table; removes files of exited processes first.
+   * Creates the file {@code name} in {@code directory} with {@code capacity} bytes (rounded down to
+   * {@link RangeAllocator#ALIGN}, and capped to nine tenths of the free space), maps it and creates
+   * its extent table; removes files of exited processes first.
    *
    * @throws RuntimeStartupException naming the directory or file when either cannot be created
    */
@@ -72,18 +72,26 @@ final class StoreFile {
       if (usable > 0 && rounded > usable) {
         // Touching pages past the file system's free space would kill the process (SIGBUS).
         long capped = usable / 10 * 9 / align * align;
-        log.warn("object store capacity {} MiB exceeds the {} MiB free in {}; using {} MiB",
-            rounded >> 20, usable >> 20, directory, capped >> 20);
+        log.warn(
+            "object store capacity {} MiB exceeds the {} MiB free in {}; using {} MiB",
+            rounded >> 20,
+            usable >> 20,
+            directory,
+            capped >> 20);
         rounded = capped;
       }
     } catch (IOException | RuntimeException e) {
-      throw new RuntimeStartupException("cannot create the shared-memory object store directory "
-          + directory + ": " + e, e);
+      throw new RuntimeStartupException(
+          "cannot create the shared-memory object store directory " + directory + ": " + e, e);
     }
     Arena arena = Arena.ofShared();
     try {
-      try (FileChannel ch = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      try (FileChannel ch =
+          OwnerOnlyFiles.open(
+              file,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE)) {
         ch.truncate(rounded);
         ch.position(rounded - 1);
         ch.write(ByteBuffer.wrap(new byte[1]));
@@ -100,8 +108,14 @@ final class StoreFile {
       } catch (IOException ignored) {
         // nothing more to clean
       }
-      throw new RuntimeStartupException("cannot create the shared-memory object store "
-          + file + " (" + (rounded >> 20) + " MiB): " + e, e);
+      throw new RuntimeStartupException(
+          "cannot create the shared-memory object store "
+              + file
+              + " ("
+              + (rounded >> 20)
+              + " MiB): "
+              + e,
+          e);
     }
   }
 
@@ -133,9 +147,9 @@ final class StoreFile {
   }
 
   /**
-   * Ends the views whose arenas are in {@code views} (their reads fail from then on); false if
-   * one is in use by an operation in progress and could not be ended, when the memory under it
-   * must stay mapped.
+   * Ends the views whose arenas are in {@code views} (their reads fail from then on); false if one
+   * is in use by an operation in progress and could not be ended, when the memory under it must
+   * stay mapped.
    */
   static boolean endViews(Set<Arena> views) {
     boolean ended = true;

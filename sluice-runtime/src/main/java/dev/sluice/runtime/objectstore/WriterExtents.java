@@ -10,10 +10,10 @@ import java.util.Map;
 
 /**
  * The node manager's books on writer extents (see {@link ExtentTable}): which client holds which
- * slot and extent, and which claimed ranges of each extent are settled (sealed as objects, or
- * given back unwritten). A range a client claimed is invisible to the node manager until its
- * seal arrives, so an extent that has ended (replaced, revoked under pressure) is kept until all
- * it handed out is settled; when a client goes away, what it claimed and never settled is freed.
+ * slot and extent, and which claimed ranges of each extent are settled (sealed as objects, or given
+ * back unwritten). A range a client claimed is invisible to the node manager until its seal
+ * arrives, so an extent that has ended (replaced, revoked under pressure) is kept until all it
+ * handed out is settled; when a client goes away, what it claimed and never settled is freed.
  *
  * <p>Threads: not thread-safe; the owning {@link SharedMemoryStore} calls it under its monitor.
  */
@@ -42,9 +42,12 @@ final class WriterExtents implements AutoCloseable {
     final long generation;
     final long start;
     final long end;
+
     /** Where claims stopped, once the extent has ended; -1 while it is open. */
     long claimedEnd = -1;
+
     long settledBytes;
+
     /** Settled ranges as {offset, size}: what a departed client's extent must not free. */
     final List<long[]> settled = new ArrayList<>();
 
@@ -62,8 +65,10 @@ final class WriterExtents implements AutoCloseable {
   private final Map<String, Writer> writers = new HashMap<>();
   private final BitSet slotsInUse = new BitSet(ExtentTable.SLOTS);
   private final Extent[] open = new Extent[ExtentTable.SLOTS];
+
   /** Ended extents with claimed ranges not yet settled. */
   private final List<Extent> ended = new ArrayList<>();
+
   private long generations;
 
   WriterExtents(ExtentTable table, Ranges ranges) {
@@ -73,9 +78,9 @@ final class WriterExtents implements AutoCloseable {
 
   /**
    * Grants {@code client} a new extent of {@code want} bytes, or of {@code need} if that much is
-   * not free in one range; null if even {@code need} is not free or every slot is taken. A
-   * client has at most two open extents, the one it writes in and the next (asked for ahead, so
-   * that moving on costs no round trip): a grant ends all of the client's extents but its newest.
+   * not free in one range; null if even {@code need} is not free or every slot is taken. A client
+   * has at most two open extents, the one it writes in and the next (asked for ahead, so that
+   * moving on costs no round trip): a grant ends all of the client's extents but its newest.
    */
   Grant grant(String client, long need, long want) {
     Writer w = writers.get(client);
@@ -122,9 +127,9 @@ final class WriterExtents implements AutoCloseable {
   }
 
   /**
-   * Settles {@code [offset, offset + size)} of {@code client}'s extent ({@code slot},
-   * {@code generation}); false if there is no such extent (it was freed when the client was
-   * declared gone) or the range was not claimed from it.
+   * Settles {@code [offset, offset + size)} of {@code client}'s extent ({@code slot}, {@code
+   * generation}); false if there is no such extent (it was freed when the client was declared gone)
+   * or the range was not claimed from it.
    */
   boolean settle(String client, int slot, long generation, long offset, long size) {
     Extent e = find(slot, generation);
@@ -144,7 +149,9 @@ final class WriterExtents implements AutoCloseable {
   }
 
   private Extent find(int slot, long generation) {
-    if (slot >= 0 && slot < ExtentTable.SLOTS && open[slot] != null
+    if (slot >= 0
+        && slot < ExtentTable.SLOTS
+        && open[slot] != null
         && open[slot].generation == generation) {
       return open[slot];
     }
@@ -157,8 +164,8 @@ final class WriterExtents implements AutoCloseable {
   }
 
   /**
-   * Ends every open extent, freeing what was not claimed; returns the bytes freed. Their
-   * clients ask for new extents (or create objects one by one) on their next write.
+   * Ends every open extent, freeing what was not claimed; returns the bytes freed. Their clients
+   * ask for new extents (or create objects one by one) on their next write.
    */
   long revokeAll() {
     long freed = 0;
@@ -185,8 +192,8 @@ final class WriterExtents implements AutoCloseable {
   }
 
   /**
-   * {@code client} is gone (its process exited, or it closed its store client): ends its
-   * extents and frees every range it claimed and never settled. Seals it sent that arrive later are
+   * {@code client} is gone (its process exited, or it closed its store client): ends its extents
+   * and frees every range it claimed and never settled. Seals it sent that arrive later are
    * refused.
    */
   void release(String client) {

@@ -12,20 +12,21 @@ import java.util.Arrays;
 
 /**
  * Turns a user's function object into the {@link FunctionDescriptor} a worker resolves: for a
- * lambda or method reference, the implementing method named by its {@code SerializedLambda}
- * (plus any captured values); for any other {@code Serializable} function object, its
- * {@code apply} method with the object itself as the captured receiver.
+ * lambda or method reference, the implementing method named by its {@code SerializedLambda} (plus
+ * any captured values); for any other {@code Serializable} function object, its {@code apply}
+ * method with the object itself as the captured receiver.
  *
  * <p>Thread-safe; descriptors of non-capturing lambdas are cached per lambda class.
  */
 public final class FunctionDescriptors {
   private final ObjectSerializer serializer;
-  private final ClassValue<Object> cache = new ClassValue<>() {
-    @Override
-    protected Object computeValue(Class<?> type) {
-      return new Object[1];
-    }
-  };
+  private final ClassValue<Object> cache =
+      new ClassValue<>() {
+        @Override
+        protected Object computeValue(Class<?> type) {
+          return new Object[1];
+        }
+      };
 
   /** Descriptors whose captured values are serialized with {@code serializer}. */
   public FunctionDescriptors(ObjectSerializer serializer) {
@@ -45,19 +46,25 @@ public final class FunctionDescriptors {
     SerializedLambda lambda = serializedLambda(function);
     Described d;
     if (lambda == null) {
-      Method apply = Arrays.stream(function.getClass().getMethods())
-          .filter(m -> m.getName().equals("apply") && !m.isBridge() && !m.isSynthetic())
-          .findFirst()
-          .orElseThrow(() -> new IllegalArgumentException(
-              function.getClass().getName() + " has no apply method"));
+      Method apply =
+          Arrays.stream(function.getClass().getMethods())
+              .filter(m -> m.getName().equals("apply") && !m.isBridge() && !m.isSynthetic())
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          function.getClass().getName() + " has no apply method"));
       String name = function.getClass().getSimpleName() + ".apply";
-      d = new Described(FunctionDescriptor.newBuilder()
-          .setClassName(apply.getDeclaringClass().getName())
-          .setMethodName("apply")
-          .setMethodDescriptor(descriptorOf(apply))
-          .setImplKind(MethodHandleInfo.REF_invokeVirtual)
-          .setCapturedArgs(captured(name, new Object[] {function}, "function object"))
-          .build(), name);
+      d =
+          new Described(
+              FunctionDescriptor.newBuilder()
+                  .setClassName(apply.getDeclaringClass().getName())
+                  .setMethodName("apply")
+                  .setMethodDescriptor(descriptorOf(apply))
+                  .setImplKind(MethodHandleInfo.REF_invokeVirtual)
+                  .setCapturedArgs(captured(name, new Object[] {function}, "function object"))
+                  .build(),
+              name);
       return d;
     }
     String className = lambda.getImplClass().replace('/', '.');
@@ -65,16 +72,22 @@ public final class FunctionDescriptors {
     for (int i = 0; i < captured.length; i++) {
       captured[i] = lambda.getCapturedArg(i);
     }
-    FunctionDescriptor.Builder b = FunctionDescriptor.newBuilder()
-        .setClassName(className)
-        .setMethodName(lambda.getImplMethodName())
-        .setMethodDescriptor(lambda.getImplMethodSignature())
-        .setImplKind(lambda.getImplMethodKind());
+    FunctionDescriptor.Builder b =
+        FunctionDescriptor.newBuilder()
+            .setClassName(className)
+            .setMethodName(lambda.getImplMethodName())
+            .setMethodDescriptor(lambda.getImplMethodSignature())
+            .setImplKind(lambda.getImplMethodKind());
     String simple = className.substring(className.lastIndexOf('.') + 1);
     String name = simple + "." + lambda.getImplMethodName();
     if (captured.length > 0) {
-      b.setCapturedArgs(captured(name, captured, isBoundReference(lambda)
-          ? "receiver of the bound method reference" : "value the lambda captures"));
+      b.setCapturedArgs(
+          captured(
+              name,
+              captured,
+              isBoundReference(lambda)
+                  ? "receiver of the bound method reference"
+                  : "value the lambda captures"));
     }
     d = new Described(b.build(), name);
     if (captured.length == 0) {
@@ -95,17 +108,26 @@ public final class FunctionDescriptors {
       for (int i = 0; i < captured.length; i++) {
         Object v = captured[i];
         String role = i == 0 ? firstRole : "value the lambda captures";
-        String what = "the " + role + " (class "
-            + (v == null ? "null" : v.getClass().getName()) + ") of function " + name;
+        String what =
+            "the "
+                + role
+                + " (class "
+                + (v == null ? "null" : v.getClass().getName())
+                + ") of function "
+                + name;
         try {
           serializer.serialize(v, what);
         } catch (SerializationException e) {
-          throw new SerializationException(e.getMessage() + ". Pass the value to the task as an"
-              + " argument or capture only serializable values", e.getCause());
+          throw new SerializationException(
+              e.getMessage()
+                  + ". Pass the value to the task as an"
+                  + " argument or capture only serializable values",
+              e.getCause());
         }
       }
-      throw new SerializationException("Cannot serialize the values function " + name
-          + " captures: " + whole.getMessage(), whole.getCause());
+      throw new SerializationException(
+          "Cannot serialize the values function " + name + " captures: " + whole.getMessage(),
+          whole.getCause());
     }
   }
 
@@ -126,8 +148,8 @@ public final class FunctionDescriptors {
     } catch (NoSuchMethodException e) {
       return null;
     } catch (ReflectiveOperationException | RuntimeException e) {
-      throw new SerializationException("cannot describe function " + function.getClass().getName()
-          + ": " + e, e);
+      throw new SerializationException(
+          "cannot describe function " + function.getClass().getName() + ": " + e, e);
     }
   }
 

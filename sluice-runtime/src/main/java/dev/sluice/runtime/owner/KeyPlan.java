@@ -16,8 +16,12 @@ import java.util.Map;
  *
  * <p>Immutable, apart from the lease objects it names.
  */
-record KeyPlan(List<TaskSpec> cancelled, Map<LeaseStream, List<PushTaskBatch>> pushes,
-    LeaseStream stealVictim, boolean deferLeaseRequests, List<ByteString> newLeaseRequests,
+record KeyPlan(
+    List<TaskSpec> cancelled,
+    Map<LeaseStream, List<PushTaskBatch>> pushes,
+    LeaseStream stealVictim,
+    boolean deferLeaseRequests,
+    List<ByteString> newLeaseRequests,
     List<ByteString> cancelledLeaseRequests) {
 
   /** The tasks pushed to {@code lease}, in order. */

@@ -26,9 +26,9 @@ import java.util.function.Predicate;
  * requests should be out (the backlog rule, with deferral): {@link #plan} returns those decisions
  * as a {@link KeyPlan} for the caller to carry out, so the rules run without RPCs.
  *
- * <p>Threads: not thread-safe. Every method is called, and every field read or written, under
- * this object's monitor; the RPCs a plan asks for are made after the monitor is released, because
- * with direct executors their callbacks may run inline.
+ * <p>Threads: not thread-safe. Every method is called, and every field read or written, under this
+ * object's monitor; the RPCs a plan asks for are made after the monitor is released, because with
+ * direct executors their callbacks may run inline.
  */
 final class KeyState {
   /** The most lease requests a key has out at once. */
@@ -41,28 +41,39 @@ final class KeyState {
   record Rules(int maxTasksInFlightPerWorker, int maxBatchBytes, Predicate<TaskId> cancelled) {}
 
   final String key;
+
   /** The job of the key's tasks: a leased worker runs one job's code only. */
   final ByteString jobId;
+
   final Map<String, Double> resources;
   final NodeAffinity affinity;
+
   /**
-   * Streaming generators: a lease runs one at a time and nothing is pipelined behind it (a
-   * stream may run long, and a task queued behind it would wait that long, and be lost with
-   * it, without having run).
+   * Streaming generators: a lease runs one at a time and nothing is pipelined behind it (a stream
+   * may run long, and a task queued behind it would wait that long, and be lost with it, without
+   * having run).
    */
   final boolean oneTaskPerLease;
+
   /** Lease requests are deferred (see the lease request delay) and a timer will make them. */
   boolean leaseRequestScheduled;
+
   /** Set by that timer while it plans: the requests are due now. */
   boolean leaseRequestDue;
+
   /** When lease requests of this key were first found infeasible everywhere, or -1. */
   long infeasibleSinceNanos = -1;
+
   final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
   final List<LeaseStream> leases = new ArrayList<>();
   final List<ByteString> pendingLeaseRequests = new ArrayList<>();
 
-  KeyState(String key, ByteString jobId, Map<String, Double> resources,
-      NodeAffinity affinity, boolean oneTaskPerLease) {
+  KeyState(
+      String key,
+      ByteString jobId,
+      Map<String, Double> resources,
+      NodeAffinity affinity,
+      boolean oneTaskPerLease) {
     this.oneTaskPerLease = oneTaskPerLease;
     this.key = key;
     this.jobId = jobId;
@@ -82,9 +93,9 @@ final class KeyState {
   /**
    * Decides what to do now: pushes queued tasks to leases, asks a lease to give tasks back when
    * another is idle, and brings the outstanding lease requests in line with the backlog. Updates
-   * this state as if the decisions were carried out (tasks in flight, requests pending).
-   * {@code deferLeaseRequests}: new lease requests wait for a timer instead of going out now,
-   * unless that timer is planning ({@link #leaseRequestDue}).
+   * this state as if the decisions were carried out (tasks in flight, requests pending). {@code
+   * deferLeaseRequests}: new lease requests wait for a timer instead of going out now, unless that
+   * timer is planning ({@link #leaseRequestDue}).
    */
   KeyPlan plan(Rules rules, boolean deferLeaseRequests, long nowNanos) {
     List<TaskSpec> cancelled = new ArrayList<>();
@@ -111,16 +122,18 @@ final class KeyState {
       }
       target.inFlight.put(taskId(spec), spec);
       List<PushTaskBatch.Builder> forLease =
-          batches.computeIfAbsent(target, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())));
+          batches.computeIfAbsent(
+              target, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())));
       PushTaskBatch.Builder batch = forLease.getLast();
-      PushTaskRequest push = PushTaskRequest.newBuilder()
-          .setSpec(spec)
-          .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
-          .setLeaseId(target.grant.getLeaseId())
-          .build();
+      PushTaskRequest push =
+          PushTaskRequest.newBuilder()
+              .setSpec(spec)
+              .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
+              .setLeaseId(target.grant.getLeaseId())
+              .build();
       // Several tasks share a message, but never beyond the batch limit.
-      if (batch.getTasksCount() > 0 && batch.build().getSerializedSize()
-          + push.getSerializedSize() > rules.maxBatchBytes()) {
+      if (batch.getTasksCount() > 0
+          && batch.build().getSerializedSize() + push.getSerializedSize() > rules.maxBatchBytes()) {
         batch = PushTaskBatch.newBuilder();
         forLease.add(batch);
       }
@@ -136,12 +149,15 @@ final class KeyState {
     LeaseStream victim = queue.isEmpty() ? stealVictim() : null;
     if (victim != null) {
       victim.stealPending = true;
-      batches.computeIfAbsent(victim, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())))
-          .getLast().setSteal(true);
+      batches
+          .computeIfAbsent(victim, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())))
+          .getLast()
+          .setSteal(true);
     }
     Map<LeaseStream, List<PushTaskBatch>> pushes = new LinkedHashMap<>();
-    batches.forEach((lease, list) ->
-        pushes.put(lease, list.stream().map(PushTaskBatch.Builder::build).toList()));
+    batches.forEach(
+        (lease, list) ->
+            pushes.put(lease, list.stream().map(PushTaskBatch.Builder::build).toList()));
     // Lease requests follow the backlog: one per task that is not running yet (up to a cap),
     // so pipelining onto a few workers never stops the owner from asking for more; requests no
     // longer needed are cancelled.
@@ -166,8 +182,7 @@ final class KeyState {
     while (pendingLeaseRequests.size() > wanted) {
       cancelledRequests.add(pendingLeaseRequests.removeLast());
     }
-    return new KeyPlan(cancelled, pushes, victim, scheduleDeferred, newRequests,
-        cancelledRequests);
+    return new KeyPlan(cancelled, pushes, victim, scheduleDeferred, newRequests, cancelledRequests);
   }
 
   /**
@@ -181,7 +196,8 @@ final class KeyState {
     for (LeaseStream l : leases) {
       if (l.inFlight.isEmpty()) {
         someIdle = true;
-      } else if (!l.stealPending && l.inFlight.size() >= 2
+      } else if (!l.stealPending
+          && l.inFlight.size() >= 2
           && (busiest == null || l.inFlight.size() > busiest.inFlight.size())) {
         busiest = l;
       }
@@ -194,8 +210,8 @@ final class KeyState {
 
   /**
    * Applies a batch of replies from {@code lease}'s worker: finished tasks leave the lease, tasks
-   * it gave back (stolen) go back to the queue's
-   * head in their order, and the tasks it reports started are remembered for a worker death.
+   * it gave back (stolen) go back to the queue's head in their order, and the tasks it reports
+   * started are remembered for a worker death.
    */
   Replies applyReplies(LeaseStream lease, TaskResultBatch batch) {
     List<TaskResult> finished = new ArrayList<>(batch.getResultsCount());
@@ -269,8 +285,8 @@ final class KeyState {
   }
 
   /**
-   * Removes and returns the leases that have had nothing to do for {@code idleTimeoutNanos}, if
-   * no task is queued.
+   * Removes and returns the leases that have had nothing to do for {@code idleTimeoutNanos}, if no
+   * task is queued.
    */
   List<LeaseStream> takeIdleLeases(long nowNanos, long idleTimeoutNanos) {
     List<LeaseStream> idle = new ArrayList<>();
@@ -279,7 +295,8 @@ final class KeyState {
     }
     for (Iterator<LeaseStream> it = leases.iterator(); it.hasNext(); ) {
       LeaseStream lease = it.next();
-      if (lease.inFlight.isEmpty() && lease.idleSinceNanos >= 0
+      if (lease.inFlight.isEmpty()
+          && lease.idleSinceNanos >= 0
           && nowNanos - lease.idleSinceNanos >= idleTimeoutNanos) {
         it.remove();
         lease.dead = true;

@@ -30,17 +30,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node-manager side of an owner's leases: sends the lease requests a key's plan asks for
- * (after the lease request delay, when one is set), follows redirects to other nodes up to
- * {@link #MAX_LEASE_REDIRECTS}, waits up to the unschedulable timeout for a node that can serve
- * an infeasible request, cancels requests no longer needed, and returns leases.
+ * The node-manager side of an owner's leases: sends the lease requests a key's plan asks for (after
+ * the lease request delay, when one is set), follows redirects to other nodes up to {@link
+ * #MAX_LEASE_REDIRECTS}, waits up to the unschedulable timeout for a node that can serve an
+ * infeasible request, cancels requests no longer needed, and returns leases.
  *
- * <p>Threads: the request ids in flight and their targets are in a concurrent map; a key's
- * state is read and written under its {@link KeyState} monitor. Replies arrive on transport
- * threads, timers on the timer thread.
+ * <p>Threads: the request ids in flight and their targets are in a concurrent map; a key's state is
+ * read and written under its {@link KeyState} monitor. Replies arrive on transport threads, timers
+ * on the timer thread.
  */
 final class LeaseRequester {
   private static final Logger log = LoggerFactory.getLogger(LeaseRequester.class);
+
   /**
    * How many times a lease request is sent on from node to node: the local node, the node a
    * preference names, and a node with the resources take two; more means the nodes disagree.
@@ -53,27 +54,27 @@ final class LeaseRequester {
 
     void cancelWorkerLease(String target, CancelLeaseRequest request);
 
-    void returnWorker(String target, ReturnWorkerRequest request,
-        StreamObserver<ReturnWorkerReply> reply);
+    void returnWorker(
+        String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply);
 
     /** The node managers reached over {@code channels}. */
     static NodeManagers over(ChannelPool channels) {
       return new NodeManagers() {
         @Override
-        public void requestWorkerLease(String target, LeaseRequest request,
-            StreamObserver<LeaseReply> reply) {
+        public void requestWorkerLease(
+            String target, LeaseRequest request, StreamObserver<LeaseReply> reply) {
           NodeManagerServiceGrpc.newStub(channels.get(target)).requestWorkerLease(request, reply);
         }
 
         @Override
         public void cancelWorkerLease(String target, CancelLeaseRequest request) {
-          NodeManagerServiceGrpc.newStub(channels.get(target)).cancelWorkerLease(request,
-              Callbacks.ignoreReply("cancelling a lease request"));
+          NodeManagerServiceGrpc.newStub(channels.get(target))
+              .cancelWorkerLease(request, Callbacks.ignoreReply("cancelling a lease request"));
         }
 
         @Override
-        public void returnWorker(String target, ReturnWorkerRequest request,
-            StreamObserver<ReturnWorkerReply> reply) {
+        public void returnWorker(
+            String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply) {
           NodeManagerServiceGrpc.newStub(channels.get(target)).returnWorker(request, reply);
         }
       };
@@ -103,16 +104,23 @@ final class LeaseRequester {
   private final ScheduledExecutorService timers;
   private final Duration unschedulableTimeout;
   private final Events events;
+
   /** The node manager each outstanding lease request was last sent to (for cancels). */
   private final ConcurrentHashMap<ByteString, String> requestTargets = new ConcurrentHashMap<>();
+
   private volatile Duration leaseRequestDelay = Duration.ZERO;
 
   /**
    * A requester that asks the node manager at {@code nodeManagerTarget} first; a request no node
    * can serve waits up to {@code unschedulableTimeout} for one that can (zero: fails at once).
    */
-  LeaseRequester(NodeManagers nodeManagers, String nodeManagerTarget, Address self,
-      ScheduledExecutorService timers, Duration unschedulableTimeout, Events events) {
+  LeaseRequester(
+      NodeManagers nodeManagers,
+      String nodeManagerTarget,
+      Address self,
+      ScheduledExecutorService timers,
+      Duration unschedulableTimeout,
+      Events events) {
     this.nodeManagers = nodeManagers;
     this.nodeManagerTarget = nodeManagerTarget;
     this.self = self;
@@ -133,19 +141,22 @@ final class LeaseRequester {
   /** After the lease request delay, plans {@code ks} with its lease requests due. */
   void requestDeferred(KeyState ks) {
     try {
-      timers.schedule(() -> {
-        Runnable actions;
-        synchronized (ks) {
-          ks.leaseRequestScheduled = false;
-          ks.leaseRequestDue = true;
-          try {
-            actions = events.planLocked(ks);
-          } finally {
-            ks.leaseRequestDue = false;
-          }
-        }
-        actions.run();
-      }, leaseRequestDelay.toNanos(), TimeUnit.NANOSECONDS);
+      timers.schedule(
+          () -> {
+            Runnable actions;
+            synchronized (ks) {
+              ks.leaseRequestScheduled = false;
+              ks.leaseRequestDue = true;
+              try {
+                actions = events.planLocked(ks);
+              } finally {
+                ks.leaseRequestDue = false;
+              }
+            }
+            actions.run();
+          },
+          leaseRequestDelay.toNanos(),
+          TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // shutting down
     }
@@ -161,18 +172,19 @@ final class LeaseRequester {
     if (target == null) {
       return;
     }
-    nodeManagers.cancelWorkerLease(target,
-        CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build());
+    nodeManagers.cancelWorkerLease(
+        target, CancelLeaseRequest.newBuilder().setLeaseRequestId(id).build());
   }
 
   private void requestLease(KeyState ks, ByteString id, String target, int spillbacks) {
-    LeaseRequest.Builder req = LeaseRequest.newBuilder()
-        .setLeaseRequestId(id)
-        .putAllResources(ks.resources)
-        .setSchedulingKey(ks.key)
-        .setJobId(ks.jobId)
-        .setOwner(self)
-        .setSpillbackCount(spillbacks);
+    LeaseRequest.Builder req =
+        LeaseRequest.newBuilder()
+            .setLeaseRequestId(id)
+            .putAllResources(ks.resources)
+            .setSchedulingKey(ks.key)
+            .setJobId(ks.jobId)
+            .setOwner(self)
+            .setSpillbackCount(spillbacks);
     synchronized (ks) {
       TaskSpec next = ks.queue.peek();
       req.setDisplayName(next != null ? next.getDisplayName() : ks.key);
@@ -181,34 +193,46 @@ final class LeaseRequester {
       req.setNodeAffinity(ks.affinity);
     }
     requestTargets.put(id, target);
-    nodeManagers.requestWorkerLease(target, req.build(), new StreamObserver<>() {
-      @Override
-      public void onNext(LeaseReply reply) {
-        onLeaseReply(ks, id, reply, target, spillbacks);
-      }
+    nodeManagers.requestWorkerLease(
+        target,
+        req.build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(LeaseReply reply) {
+            onLeaseReply(ks, id, reply, target, spillbacks);
+          }
 
-      @Override
-      public void onError(Throwable t) {
-        if (!target.equals(nodeManagerTarget) && !events.closed()) {
-          // A node the request was sent on to is gone: ask the local node again once the
-          // cluster had a moment to notice (it then routes around the dead node).
-          log.debug("node manager {} unreachable for a lease request ({}); asking {} again",
-              target, t.toString(), nodeManagerTarget);
-          requestLeaseLater(ks, id, 500);
-          return;
-        }
-        onLeaseReply(ks, id, LeaseReply.newBuilder().setRejected(true)
-            .setFailureMessage("node manager at " + target + " unreachable: " + t)
-            .build(), target, spillbacks);
-      }
+          @Override
+          public void onError(Throwable t) {
+            if (!target.equals(nodeManagerTarget) && !events.closed()) {
+              // A node the request was sent on to is gone: ask the local node again once the
+              // cluster had a moment to notice (it then routes around the dead node).
+              log.debug(
+                  "node manager {} unreachable for a lease request ({}); asking {} again",
+                  target,
+                  t.toString(),
+                  nodeManagerTarget);
+              requestLeaseLater(ks, id, 500);
+              return;
+            }
+            onLeaseReply(
+                ks,
+                id,
+                LeaseReply.newBuilder()
+                    .setRejected(true)
+                    .setFailureMessage("node manager at " + target + " unreachable: " + t)
+                    .build(),
+                target,
+                spillbacks);
+          }
 
-      @Override
-      public void onCompleted() {}
-    });
+          @Override
+          public void onCompleted() {}
+        });
   }
 
-  private void onLeaseReply(KeyState ks, ByteString requestId, LeaseReply reply, String target,
-      int spillbacks) {
+  private void onLeaseReply(
+      KeyState ks, ByteString requestId, LeaseReply reply, String target, int spillbacks) {
     if (reply.hasSpillback()) {
       String next = Addresses.target(reply.getSpillback());
       synchronized (ks) {
@@ -222,8 +246,16 @@ final class LeaseRequester {
       }
       // Nodes that keep sending a request on to each other will not grant it: wait (and ask
       // the local node again later) or fail, as for a request no node can serve.
-      onLeaseReply(ks, requestId, LeaseReply.newBuilder().setRejected(true).setInfeasible(true)
-          .setFailureMessage(redirectsExhausted(ks, target, next)).build(), target, spillbacks);
+      onLeaseReply(
+          ks,
+          requestId,
+          LeaseReply.newBuilder()
+              .setRejected(true)
+              .setInfeasible(true)
+              .setFailureMessage(redirectsExhausted(ks, target, next))
+              .build(),
+          target,
+          spillbacks);
       return;
     }
     Runnable actions;
@@ -242,7 +274,7 @@ final class LeaseRequester {
           failed = new ArrayList<>(ks.queue);
           ks.queue.clear();
         }
-        actions = () -> { };
+        actions = () -> {};
       } else if (!wanted && ks.backlog() == 0) {
         // Granted after we stopped needing it (the cancel crossed the grant): give it back.
         actions = () -> returnLease(target, reply.getLeaseId(), false);
@@ -252,29 +284,51 @@ final class LeaseRequester {
       }
     }
     if (!failed.isEmpty()) {
-      log.error("cannot schedule {} task(s) needing {}: {}", failed.size(), ks.key,
+      log.error(
+          "cannot schedule {} task(s) needing {}: {}",
+          failed.size(),
+          ks.key,
           reply.getFailureMessage());
     }
     for (TaskSpec spec : failed) {
       ErrorType type = reply.getInfeasible() ? ErrorType.TASK_UNSCHEDULABLE : ErrorType.NODE_DIED;
-      events.failTask(spec, Errors.error(type, "task " + KeyState.taskId(spec) + " ("
-          + spec.getDisplayName() + ") cannot be scheduled: " + reply.getFailureMessage()));
+      events.failTask(
+          spec,
+          Errors.error(
+              type,
+              "task "
+                  + KeyState.taskId(spec)
+                  + " ("
+                  + spec.getDisplayName()
+                  + ") cannot be scheduled: "
+                  + reply.getFailureMessage()));
     }
     actions.run();
   }
 
   private static String redirectsExhausted(KeyState ks, String from, String to) {
-    return "no node granted a worker for tasks needing " + new TreeMap<>(ks.resources)
-        + (ks.affinity == null ? "" : " (" + (ks.affinity.getSoft() ? "preferring" : "pinned to")
-            + " node " + NodeId.fromBytes(ks.affinity.getNodeId().toByteArray()) + ")")
-        + ": the lease request was sent on " + MAX_LEASE_REDIRECTS + " times between nodes, the"
-        + " last time from node manager " + from + " to " + to;
+    return "no node granted a worker for tasks needing "
+        + new TreeMap<>(ks.resources)
+        + (ks.affinity == null
+            ? ""
+            : " ("
+                + (ks.affinity.getSoft() ? "preferring" : "pinned to")
+                + " node "
+                + NodeId.fromBytes(ks.affinity.getNodeId().toByteArray())
+                + ")")
+        + ": the lease request was sent on "
+        + MAX_LEASE_REDIRECTS
+        + " times between nodes, the"
+        + " last time from node manager "
+        + from
+        + " to "
+        + to;
   }
 
   /**
    * An infeasible reply: with a timeout, warns once and asks again every second (a node with the
-   * resources may join) until the key has been infeasible for {@code unschedulableTimeout}.
-   * Returns false when the tasks should fail now. Called under the key's monitor.
+   * resources may join) until the key has been infeasible for {@code unschedulableTimeout}. Returns
+   * false when the tasks should fail now. Called under the key's monitor.
    */
   private boolean waitForFeasibleNode(KeyState ks, ByteString requestId, LeaseReply reply) {
     if (unschedulableTimeout.isZero() || events.closed()) {
@@ -283,9 +337,13 @@ final class LeaseRequester {
     long now = System.nanoTime();
     if (ks.infeasibleSinceNanos < 0) {
       ks.infeasibleSinceNanos = now;
-      log.warn("{} task(s) needing {} cannot be scheduled now: {}; waiting up to {} s for a node"
-          + " that can serve them", ks.queue.size() + ks.leases.size(), ks.key,
-          reply.getFailureMessage(), unschedulableTimeout.toSeconds());
+      log.warn(
+          "{} task(s) needing {} cannot be scheduled now: {}; waiting up to {} s for a node"
+              + " that can serve them",
+          ks.queue.size() + ks.leases.size(),
+          ks.key,
+          reply.getFailureMessage(),
+          unschedulableTimeout.toSeconds());
     } else if (now - ks.infeasibleSinceNanos >= unschedulableTimeout.toNanos()) {
       return false;
     }
@@ -293,17 +351,22 @@ final class LeaseRequester {
     return true;
   }
 
-  /** Sends lease request {@code id} to the local node again after {@code millis}, if still wanted. */
+  /**
+   * Sends lease request {@code id} to the local node again after {@code millis}, if still wanted.
+   */
   private void requestLeaseLater(KeyState ks, ByteString id, long millis) {
     try {
-      timers.schedule(() -> {
-        synchronized (ks) {
-          if (!ks.pendingLeaseRequests.contains(id) || events.closed()) {
-            return;
-          }
-        }
-        requestLease(ks, id, nodeManagerTarget, 0);
-      }, millis, TimeUnit.MILLISECONDS);
+      timers.schedule(
+          () -> {
+            synchronized (ks) {
+              if (!ks.pendingLeaseRequests.contains(id) || events.closed()) {
+                return;
+              }
+            }
+            requestLease(ks, id, nodeManagerTarget, 0);
+          },
+          millis,
+          TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // shutting down
     }
@@ -315,8 +378,13 @@ final class LeaseRequester {
    */
   void returnLease(String grantedBy, ByteString leaseId, boolean disconnect) {
     try {
-      nodeManagers.returnWorker(grantedBy, ReturnWorkerRequest.newBuilder().setLeaseId(leaseId)
-          .setDisconnectWorker(disconnect).build(), Callbacks.ignoreReply("returning a lease"));
+      nodeManagers.returnWorker(
+          grantedBy,
+          ReturnWorkerRequest.newBuilder()
+              .setLeaseId(leaseId)
+              .setDisconnectWorker(disconnect)
+              .build(),
+          Callbacks.ignoreReply("returning a lease"));
     } catch (IllegalStateException e) {
       // shutting down
     }
@@ -329,11 +397,16 @@ final class LeaseRequester {
   CompletableFuture<ReturnWorkerReply> killWorker(LeaseStream lease, String reason) {
     CompletableFuture<ReturnWorkerReply> killed = new CompletableFuture<>();
     try {
-      nodeManagers.returnWorker(lease.grantedBy, ReturnWorkerRequest.newBuilder()
-          .setLeaseId(lease.grant.getLeaseId()).setDisconnectWorker(true)
-          .setKillReason(reason).build(), Callbacks.into(killed));
+      nodeManagers.returnWorker(
+          lease.grantedBy,
+          ReturnWorkerRequest.newBuilder()
+              .setLeaseId(lease.grant.getLeaseId())
+              .setDisconnectWorker(true)
+              .setKillReason(reason)
+              .build(),
+          Callbacks.into(killed));
     } catch (IllegalStateException e) {
-      killed.completeExceptionally(e);  // shutting down
+      killed.completeExceptionally(e); // shutting down
     }
     return killed;
   }

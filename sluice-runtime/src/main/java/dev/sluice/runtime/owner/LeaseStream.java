@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
  * worker said about them, and the observer of the replies the worker streams back ({@link
  * #results}). The stream is opened on grant and closed when the lease is returned.
  *
- * <p>Threads: the state fields are guarded by the monitor of the lease's {@link KeyState}; sends
- * on the stream are serialized by this object's own monitor. The results observer runs on a
- * transport thread.
+ * <p>Threads: the state fields are guarded by the monitor of the lease's {@link KeyState}; sends on
+ * the stream are serialized by this object's own monitor. The results observer runs on a transport
+ * thread.
  */
 final class LeaseStream {
   private static final Logger log = LoggerFactory.getLogger(LeaseStream.class);
@@ -43,18 +43,25 @@ final class LeaseStream {
   }
 
   final LeaseReply grant;
+
   /** The node manager that granted it, where it is returned. */
   final String grantedBy;
+
   final Map<TaskId, TaskSpec> inFlight = new LinkedHashMap<>();
+
   /**
-   * Tasks in flight the worker reported started while an earlier one still ran (blocked); with
-   * the first in flight, these are the ones a worker death charges.
+   * Tasks in flight the worker reported started while an earlier one still ran (blocked); with the
+   * first in flight, these are the ones a worker death charges.
    */
   final Set<ByteString> started = new HashSet<>();
+
   private StreamObserver<PushTaskBatch> requests;
+
   /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
   long idleSinceNanos = -1;
+
   boolean dead;
+
   /** A steal request is out and its steal_done has not come back. */
   boolean stealPending;
 
@@ -69,8 +76,12 @@ final class LeaseStream {
   }
 
   String describeWorker() {
-    return "worker " + Addresses.workerId(grant.getWorker()) + " (pid " + grant.getWorkerPid()
-        + ") on node " + Addresses.nodeId(grant.getWorker());
+    return "worker "
+        + Addresses.workerId(grant.getWorker())
+        + " (pid "
+        + grant.getWorkerPid()
+        + ") on node "
+        + Addresses.nodeId(grant.getWorker());
   }
 
   synchronized void send(PushTaskBatch batch) {
@@ -98,9 +109,9 @@ final class LeaseStream {
   }
 
   /**
-   * The observer of the replies this lease's worker streams back: generator reports go to the
-   * task manager (answered in-band), finished tasks complete, tasks given back are queued again
-   * and the key is planned again.
+   * The observer of the replies this lease's worker streams back: generator reports go to the task
+   * manager (answered in-band), finished tasks complete, tasks given back are queued again and the
+   * key is planned again.
    */
   StreamObserver<TaskResultBatch> results(KeyState ks, TaskManager taskManager, Events events) {
     return new StreamObserver<>() {
@@ -108,10 +119,17 @@ final class LeaseStream {
       public void onNext(TaskResultBatch batch) {
         for (ReportGeneratorItemReturns report : batch.getReportsList()) {
           long reportId = report.getReportId();
-          taskManager.handleReport(report, (consumed, notFound) -> sendQuietly(
-              PushTaskBatch.newBuilder().addReportReplies(ReportGeneratorItemReturnsReply
-                  .newBuilder().setReportId(reportId).setTotalNumObjectConsumed(consumed)
-                  .setNotFound(notFound)).build()));
+          taskManager.handleReport(
+              report,
+              (consumed, notFound) ->
+                  sendQuietly(
+                      PushTaskBatch.newBuilder()
+                          .addReportReplies(
+                              ReportGeneratorItemReturnsReply.newBuilder()
+                                  .setReportId(reportId)
+                                  .setTotalNumObjectConsumed(consumed)
+                                  .setNotFound(notFound))
+                          .build()));
         }
         KeyState.Replies replies;
         Runnable actions;
@@ -133,8 +151,8 @@ final class LeaseStream {
 
       @Override
       public void onCompleted() {
-        events.workerFailed(ks, LeaseStream.this,
-            new IllegalStateException("worker closed its task stream"));
+        events.workerFailed(
+            ks, LeaseStream.this, new IllegalStateException("worker closed its task stream"));
       }
     };
   }

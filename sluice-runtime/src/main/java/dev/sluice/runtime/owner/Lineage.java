@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * The specs of finished tasks whose outputs live in shared memory, kept so that a lost output can
  * be rebuilt by running its task again (Ray's lineage). Bounded by the total size of the specs,
- * like Ray's lineage cap: the least recently used entries go first, and an output whose lineage
- * was evicted cannot be rebuilt ({@code ObjectLostException}).
+ * like Ray's lineage cap: the least recently used entries go first, and an output whose lineage was
+ * evicted cannot be rebuilt ({@code ObjectLostException}).
  *
  * <p>Thread-safe: all methods synchronize on this object.
  */

@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code put}s) and copies of borrowed values fetched from their owners. Each object is a future
  * that completes with its value or its error, so waiting and storing need no extra signalling.
  *
- * <p>Thread-safe. Futures complete on the thread that stores the value (often a transport
- * thread): dependent actions must be short and non-blocking.
+ * <p>Thread-safe. Futures complete on the thread that stores the value (often a transport thread):
+ * dependent actions must be short and non-blocking.
  */
 public final class MemoryStore {
   private final ConcurrentHashMap<ObjectId, CompletableFuture<ObjectValue>> objects =
@@ -28,8 +28,8 @@ public final class MemoryStore {
   }
 
   /**
-   * Replaces an object's value: a rebuilt value taking a lost one's place. A future that was
-   * still pending completes with it; later lookups see the new value.
+   * Replaces an object's value: a rebuilt value taking a lost one's place. A future that was still
+   * pending completes with it; later lookups see the new value.
    */
   public void replace(ObjectId id, ObjectValue value) {
     CompletableFuture<ObjectValue> old = objects.put(id, CompletableFuture.completedFuture(value));

@@ -27,20 +27,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Submits an owner's normal tasks: resolves their {@code ObjectRef} arguments, leases workers
- * from the node manager and pushes tasks straight to the leased workers (Ray's direct task
- * submission). This is the entry class; the work is split by role:
- * {@link DependencyResolver} resolves arguments, {@link KeyState} holds a scheduling key's queue
- * and leases and decides who gets what ({@link KeyPlan}), {@link LeaseRequester} talks to node
- * managers about leases, {@link LeaseStream} is a granted lease's task stream and its replies,
- * and {@link WorkerFailures} handles a leased worker's death. This class carries out the plans
- * and owns idle lease return, cancellation and taking queued tasks back (work helping).
+ * Submits an owner's normal tasks: resolves their {@code ObjectRef} arguments, leases workers from
+ * the node manager and pushes tasks straight to the leased workers (Ray's direct task submission).
+ * This is the entry class; the work is split by role: {@link DependencyResolver} resolves
+ * arguments, {@link KeyState} holds a scheduling key's queue and leases and decides who gets what
+ * ({@link KeyPlan}), {@link LeaseRequester} talks to node managers about leases, {@link
+ * LeaseStream} is a granted lease's task stream and its replies, and {@link WorkerFailures} handles
+ * a leased worker's death. This class carries out the plans and owns idle lease return,
+ * cancellation and taking queued tasks back (work helping).
  *
  * <p>Tasks are queued per scheduling key: the task's job and resource shape. A lease serves any
  * task of its key, so a burst of tasks reuses a few workers instead of asking the node manager per
  * task; up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker (streaming
- * generators have keys of their own and run one per lease). A lease with nothing to do is kept
- * for {@code leaseIdleTimeout} and then returned by a periodic sweep.
+ * generators have keys of their own and run one per lease). A lease with nothing to do is kept for
+ * {@code leaseIdleTimeout} and then returned by a periodic sweep.
  *
  * <p>A worker that dies costs a retry to the task it was running only: the tasks queued behind it
  * on that worker are queued here again as they were ({@link LostTasks}).
@@ -52,14 +52,18 @@ public final class NormalTaskSubmitter {
   private static final Logger log = LoggerFactory.getLogger(NormalTaskSubmitter.class);
 
   /**
-   * How a submitter leases and pipelines: {@code nodeManagerTarget} is asked for leases first
-   * (it may send a request on to another node); up to {@code maxTasksInFlightPerWorker} tasks go
-   * to one worker; a lease idle for {@code leaseIdleTimeout} is returned; push messages stay
-   * under half of {@code maxMessageBytes}; a task no node can serve waits up to {@code
-   * unschedulableTimeout} for one that can (zero: fails at once).
+   * How a submitter leases and pipelines: {@code nodeManagerTarget} is asked for leases first (it
+   * may send a request on to another node); up to {@code maxTasksInFlightPerWorker} tasks go to one
+   * worker; a lease idle for {@code leaseIdleTimeout} is returned; push messages stay under half of
+   * {@code maxMessageBytes}; a task no node can serve waits up to {@code unschedulableTimeout} for
+   * one that can (zero: fails at once).
    */
-  public record Options(String nodeManagerTarget, int maxTasksInFlightPerWorker,
-      Duration leaseIdleTimeout, int maxMessageBytes, Duration unschedulableTimeout) {}
+  public record Options(
+      String nodeManagerTarget,
+      int maxTasksInFlightPerWorker,
+      Duration leaseIdleTimeout,
+      int maxMessageBytes,
+      Duration unschedulableTimeout) {}
 
   private final TaskManager taskManager;
   private final ChannelPool channels;
@@ -71,27 +75,49 @@ public final class NormalTaskSubmitter {
   private final WorkerFailures failures;
   private final Hooks hooks = new Hooks();
   private volatile boolean closed;
+
   /** Told of each task put in (or back in) a queue here: wakes a task waiting to run it inline. */
-  private volatile Consumer<TaskId> queuedListener = id -> { };
+  private volatile Consumer<TaskId> queuedListener = id -> {};
 
   /**
    * A submitter that leases as {@code options} say and resolves ref arguments with {@code
    * resolver}. {@code nodeManagerReachable} tells a node's death from a worker's when a worker
    * fails.
    */
-  public NormalTaskSubmitter(TaskManager taskManager, ChannelPool channels, Address self,
+  public NormalTaskSubmitter(
+      TaskManager taskManager,
+      ChannelPool channels,
+      Address self,
       Function<ObjectRefInfo, CompletableFuture<ObjectValue>> resolver,
-      ScheduledExecutorService timers, Predicate<String> nodeManagerReachable, Options options) {
+      ScheduledExecutorService timers,
+      Predicate<String> nodeManagerReachable,
+      Options options) {
     this.taskManager = taskManager;
     this.channels = channels;
     this.leaseIdleTimeout = options.leaseIdleTimeout();
-    this.rules = new KeyState.Rules(options.maxTasksInFlightPerWorker(),
-        options.maxMessageBytes() / 2, taskManager::isCancelled);
+    this.rules =
+        new KeyState.Rules(
+            options.maxTasksInFlightPerWorker(),
+            options.maxMessageBytes() / 2,
+            taskManager::isCancelled);
     this.dependencies = new DependencyResolver(taskManager, resolver);
-    this.requester = new LeaseRequester(LeaseRequester.NodeManagers.over(channels),
-        options.nodeManagerTarget(), self, timers, options.unschedulableTimeout(), hooks);
-    this.failures = new WorkerFailures(taskManager, queues, channels, requester,
-        nodeManagerReachable, this::planLocked, () -> closed);
+    this.requester =
+        new LeaseRequester(
+            LeaseRequester.NodeManagers.over(channels),
+            options.nodeManagerTarget(),
+            self,
+            timers,
+            options.unschedulableTimeout(),
+            hooks);
+    this.failures =
+        new WorkerFailures(
+            taskManager,
+            queues,
+            channels,
+            requester,
+            nodeManagerReachable,
+            this::planLocked,
+            () -> closed);
     long sweep = Math.max(1, leaseIdleTimeout.toMillis() / 2);
     timers.scheduleWithFixedDelay(this::returnIdleLeases, sweep, sweep, TimeUnit.MILLISECONDS);
   }
@@ -117,9 +143,9 @@ public final class NormalTaskSubmitter {
   }
 
   /**
-   * Defers lease requests by {@code delay} after tasks are queued (zero: ask at once). Workers
-   * use a short delay: the children a task joins right away then run inline without a lease
-   * request and its cancellation reaching the node manager.
+   * Defers lease requests by {@code delay} after tasks are queued (zero: ask at once). Workers use
+   * a short delay: the children a task joins right away then run inline without a lease request and
+   * its cancellation reaching the node manager.
    */
   public void setLeaseRequestDelay(Duration delay) {
     requester.setLeaseRequestDelay(delay);
@@ -131,9 +157,9 @@ public final class NormalTaskSubmitter {
   }
 
   /**
-   * Takes task {@code id} back if it is still queued here (not yet sent to any worker) and
-   * {@code eligible} accepts it, so its owner can run it itself; null otherwise. Lease requests
-   * made for it are cancelled by the usual backlog rule.
+   * Takes task {@code id} back if it is still queued here (not yet sent to any worker) and {@code
+   * eligible} accepts it, so its owner can run it itself; null otherwise. Lease requests made for
+   * it are cancelled by the usual backlog rule.
    */
   public TaskSpec takeQueued(TaskId id, Predicate<TaskSpec> eligible) {
     for (KeyState ks : queues.all()) {
@@ -188,8 +214,9 @@ public final class NormalTaskSubmitter {
     @Override
     public Runnable grantedLocked(KeyState ks, LeaseReply grant, String grantedBy) {
       LeaseStream lease = new LeaseStream(grant, grantedBy);
-      lease.open(CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
-          .pushTasks(lease.results(ks, taskManager, this)));
+      lease.open(
+          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+              .pushTasks(lease.results(ks, taskManager, this)));
       ks.leases.add(lease);
       return planLocked(ks);
     }
@@ -243,10 +270,9 @@ public final class NormalTaskSubmitter {
   }
 
   /**
-   * Cancels a task of this owner: a queued one fails at once with {@code TASK_CANCELLED}; a
-   * running one is asked to stop on its worker. The caller has already marked it cancelled.
-   * Returns true if the task is in flight on a worker (it may not stop: see {@link
-   * #killWorkerRunning}).
+   * Cancels a task of this owner: a queued one fails at once with {@code TASK_CANCELLED}; a running
+   * one is asked to stop on its worker. The caller has already marked it cancelled. Returns true if
+   * the task is in flight on a worker (it may not stop: see {@link #killWorkerRunning}).
    */
   public boolean cancel(TaskId id) {
     for (KeyState ks : queues.all()) {
@@ -264,8 +290,8 @@ public final class NormalTaskSubmitter {
       }
       if (runningOn != null) {
         // In-band, after the push on the same stream, so the worker always knows the task.
-        runningOn.sendQuietly(PushTaskBatch.newBuilder()
-            .addCancelTaskIds(ByteString.copyFrom(id.toBytes())).build());
+        runningOn.sendQuietly(
+            PushTaskBatch.newBuilder().addCancelTaskIds(ByteString.copyFrom(id.toBytes())).build());
         return true;
       }
     }
@@ -276,9 +302,9 @@ public final class NormalTaskSubmitter {
    * Has the worker running cancelled task {@code id} killed by the node manager that granted its
    * lease, which takes the lease's resources back. The cancelled tasks on the lease fail with
    * {@code TASK_CANCELLED} (saying {@code why}) once the node manager answered; the others are
-   * queued again without using a retry: a worker runs its tasks in order, so they had not
-   * started (or, at worst, finished with their reply still on its way: they then run again).
-   * Returns false if the task is not in flight any more.
+   * queued again without using a retry: a worker runs its tasks in order, so they had not started
+   * (or, at worst, finished with their reply still on its way: they then run again). Returns false
+   * if the task is not in flight any more.
    */
   public boolean killWorkerRunning(TaskId id, String why) {
     for (KeyState ks : queues.all()) {
@@ -302,19 +328,35 @@ public final class NormalTaskSubmitter {
       }
       String worker = lease.describeWorker();
       log.warn("killing {}: task {} was cancelled and {}", worker, id, why);
-      requester.killWorker(lease, "task " + id + " was cancelled and " + why)
-          .whenComplete((r, e) -> {
-            if (e != null) {
-              log.warn("node manager {} did not confirm killing {}: {}", lease.grantedBy, worker,
-                  e.toString());
-            }
-            channels.evict(Addresses.target(lease.grant.getWorker()));
-            for (TaskSpec s : cancelled) {
-              taskManager.fail(taskId(s), Errors.error(ErrorType.TASK_CANCELLED, "task "
-                  + taskId(s) + " (" + s.getDisplayName() + ") was cancelled and " + why + ": "
-                  + worker + " was killed"), false);
-            }
-          });
+      requester
+          .killWorker(lease, "task " + id + " was cancelled and " + why)
+          .whenComplete(
+              (r, e) -> {
+                if (e != null) {
+                  log.warn(
+                      "node manager {} did not confirm killing {}: {}",
+                      lease.grantedBy,
+                      worker,
+                      e.toString());
+                }
+                channels.evict(Addresses.target(lease.grant.getWorker()));
+                for (TaskSpec s : cancelled) {
+                  taskManager.fail(
+                      taskId(s),
+                      Errors.error(
+                          ErrorType.TASK_CANCELLED,
+                          "task "
+                              + taskId(s)
+                              + " ("
+                              + s.getDisplayName()
+                              + ") was cancelled and "
+                              + why
+                              + ": "
+                              + worker
+                              + " was killed"),
+                      false);
+                }
+              });
       actions.run();
       return true;
     }
@@ -331,10 +373,11 @@ public final class NormalTaskSubmitter {
         ks.leases.clear();
         held.forEach(l -> l.dead = true);
       }
-      held.forEach(l -> {
-        l.close();
-        requester.returnLease(l.grantedBy, l.grant.getLeaseId(), false);
-      });
+      held.forEach(
+          l -> {
+            l.close();
+            requester.returnLease(l.grantedBy, l.grant.getLeaseId(), false);
+          });
     }
   }
 

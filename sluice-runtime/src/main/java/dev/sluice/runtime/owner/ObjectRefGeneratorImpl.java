@@ -11,33 +11,35 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The runtime's {@link ObjectRefGenerator}: the consumer's view of an {@link ObjectRefStream}.
- * When the generator becomes unreachable without {@link #close()}, a {@link Cleaner} deletes the
- * stream, so a producer blocked on backpressure is never left waiting for a consumer that is
- * gone. Thread-safe.
+ * The runtime's {@link ObjectRefGenerator}: the consumer's view of an {@link ObjectRefStream}. When
+ * the generator becomes unreachable without {@link #close()}, a {@link Cleaner} deletes the stream,
+ * so a producer blocked on backpressure is never left waiting for a consumer that is gone.
+ * Thread-safe.
  */
 public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
-  private static final Cleaner CLEANER = Cleaner.create(
-      Thread.ofPlatform().daemon().name("sluice-generator-cleaner").factory());
+  private static final Cleaner CLEANER =
+      Cleaner.create(Thread.ofPlatform().daemon().name("sluice-generator-cleaner").factory());
 
   private final ObjectRefStream stream;
+
   /** The generator ref: held so that {@link #completed()} works for as long as this lives. */
   private final ObjectRef<Void> completed;
+
   private final Cleaner.Cleanable cleanable;
   private volatile boolean finished;
   private final java.util.function.Consumer<Boolean> blocking;
 
   /** A generator over {@code stream}. */
   public ObjectRefGeneratorImpl(ObjectRefStream stream) {
-    this(stream, blocked -> { });
+    this(stream, blocked -> {});
   }
 
   /**
-   * A generator over {@code stream} whose blocking waits are reported to {@code blocking} (true
-   * on entry, false on exit), so a worker lends its CPU while a task waits for an item.
+   * A generator over {@code stream} whose blocking waits are reported to {@code blocking} (true on
+   * entry, false on exit), so a worker lends its CPU while a task waits for an item.
    */
-  public ObjectRefGeneratorImpl(ObjectRefStream stream,
-      java.util.function.Consumer<Boolean> blocking) {
+  public ObjectRefGeneratorImpl(
+      ObjectRefStream stream, java.util.function.Consumer<Boolean> blocking) {
     this.blocking = blocking;
     this.stream = stream;
     this.completed = stream.generatorRef();
@@ -99,17 +101,20 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
   @SuppressWarnings("unchecked")
   public CompletableFuture<ObjectRef<T>> nextAsync() {
     CompletableFuture<ObjectRef<T>> out = new CompletableFuture<>();
-    stream.pollAsync().whenComplete((ref, e) -> {
-      if (e != null) {
-        out.completeExceptionally(e);
-      } else if (ref == null) {
-        finished = true;
-        out.completeExceptionally(
-            new NoSuchElementException("the stream of generator " + id() + " has ended"));
-      } else {
-        out.complete((ObjectRef<T>) ref);
-      }
-    });
+    stream
+        .pollAsync()
+        .whenComplete(
+            (ref, e) -> {
+              if (e != null) {
+                out.completeExceptionally(e);
+              } else if (ref == null) {
+                finished = true;
+                out.completeExceptionally(
+                    new NoSuchElementException("the stream of generator " + id() + " has ended"));
+              } else {
+                out.complete((ObjectRef<T>) ref);
+              }
+            });
     return out;
   }
 
@@ -135,8 +140,7 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
       return stream.await(timeoutNanos);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SluiceException("interrupted while waiting for the next item of generator "
-          + id());
+      throw new SluiceException("interrupted while waiting for the next item of generator " + id());
     }
   }
 

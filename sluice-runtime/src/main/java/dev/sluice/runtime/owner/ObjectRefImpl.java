@@ -1,6 +1,5 @@
 package dev.sluice.runtime.owner;
 
-import java.lang.ref.Cleaner;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
@@ -11,32 +10,38 @@ import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 
 /**
- * The runtime's {@link ObjectRef}: an object id plus the address of the object's owner, the
- * process that resolves its value and failures. Immutable and thread-safe; it resolves through
- * whatever runtime is installed in the process that holds it.
+ * The runtime's {@link ObjectRef}: an object id plus the address of the object's owner, the process
+ * that resolves its value and failures. Immutable and thread-safe; it resolves through whatever
+ * runtime is installed in the process that holds it.
  *
- * <p>Instances handed to users are made by {@link ReferenceCounter}, which counts each one until
- * it becomes unreachable; the constructor and {@link #fromInfo} make uncounted, transient refs
- * for the runtime's own lookups only. A counted ref remembers the table (and so the session: one
- * {@code Sluice.init} of the process) that made it, and is refused in any other (see
- * {@link #checkUsableIn}): ids of an ended session may name objects of a later one. A ref to a streamed item that has never left its owner
- * process carries the item's value itself (see {@link ReferenceCounter#adoptItem}); it is
- * counted from the moment it is serialized.
+ * <p>Instances handed to users are made by {@link ReferenceCounter}, which counts each one until it
+ * becomes unreachable; the constructor and {@link #fromInfo} make uncounted, transient refs for the
+ * runtime's own lookups only. A counted ref remembers the table (and so the session: one {@code
+ * Sluice.init} of the process) that made it, and is refused in any other (see {@link
+ * #checkUsableIn}): ids of an ended session may name objects of a later one. A ref to a streamed
+ * item that has never left its owner process carries the item's value itself (see {@link
+ * ReferenceCounter#adoptItem}); it is counted from the moment it is serialized.
  */
 public final class ObjectRefImpl<T> implements ObjectRef<T> {
   private final ObjectId id;
   private final Address owner;
+
   /** The value of an uncounted owned ref (see {@link ReferenceCounter#adoptItem}), else null. */
   private final ObjectValue carried;
+
   /** The table of the session that made this ref; null for a transient ref. */
   private final ReferenceCounter session;
+
   /** Guarded by {@code this}: set once the table counts this instance. */
   boolean counted;
+
   /** Guarded by {@code this}: what releases this instance's count, once counted. */
   Cleaner.Cleanable cleanable;
+
   /** Guarded by {@code this}; see {@link #release()}. */
   private boolean released;
 
@@ -59,8 +64,8 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
 
   /** Rebuilds a ref from its wire form. */
   public static ObjectRefImpl<?> fromInfo(ObjectRefInfo info) {
-    return new ObjectRefImpl<>(ObjectId.fromBytes(info.getObjectId().toByteArray()),
-        info.getOwner());
+    return new ObjectRefImpl<>(
+        ObjectId.fromBytes(info.getObjectId().toByteArray()), info.getOwner());
   }
 
   /** The wire form in {@link #encode()} output. */
@@ -116,17 +121,21 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   }
 
   /**
-   * Throws if this handle was {@link #release released}, or if it was made in another session
-   * than the one whose table is {@code current}: a {@link SluiceException} saying that its
-   * session has ended (its id may name a different object now).
+   * Throws if this handle was {@link #release released}, or if it was made in another session than
+   * the one whose table is {@code current}: a {@link SluiceException} saying that its session has
+   * ended (its id may name a different object now).
    */
   public void checkUsableIn(ReferenceCounter current) {
     checkNotReleased();
     if (session != null && session != current) {
-      throw new SluiceException(this + " belongs to a Sluice session that "
-          + (session.isClosed() ? "has ended (Sluice.shutdown() was called after it was made)"
-              : "is not the current one") + ": a ref from an earlier Sluice.init() cannot be "
-          + "used in a later one");
+      throw new SluiceException(
+          this
+              + " belongs to a Sluice session that "
+              + (session.isClosed()
+                  ? "has ended (Sluice.shutdown() was called after it was made)"
+                  : "is not the current one")
+              + ": a ref from an earlier Sluice.init() cannot be "
+              + "used in a later one");
     }
   }
 

@@ -16,10 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The caller-side state of one streaming generator (DESIGN "Streaming generator protocol"): which
  * yield indices were reported, the consumer's cursor, the end of the stream and the backpressure
- * replies held back. Created before {@code .remote()} returns and fed by the executor's
- * {@code ReportGeneratorItemReturns}.
+ * replies held back. Created before {@code .remote()} returns and fed by the executor's {@code
+ * ReportGeneratorItemReturns}.
  *
  * <p>Protocol rules kept here:
+ *
  * <ul>
  *   <li>reports may arrive in any order; each index is inserted once; indices at or past the end,
  *       already-consumed indices and duplicates are ignored; a report from an attempt older than
@@ -28,23 +29,23 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>the final reply sets the end at the item count, first writer wins; a report below the end
  *       that arrives later is still accepted;
  *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held while the unconsumed
- *       count is at or over the threshold; a consume that brings it under answers every held
- *       reply with the cumulative consumed count; a report only of indices the consumer already
- *       passed (a retry re-reporting them) is answered at once;
- *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left
- *       by out-of-order reports can never hang the consumer; the consumer then gets the generator
- *       ref once, whose {@code get()} throws;
- *   <li>deleting the stream releases unconsumed items and answers held and later reports with
- *       "not found", so a producer blocked on backpressure is let go.
+ *       count is at or over the threshold; a consume that brings it under answers every held reply
+ *       with the cumulative consumed count; a report only of indices the consumer already passed (a
+ *       retry re-reporting them) is answered at once;
+ *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left by
+ *       out-of-order reports can never hang the consumer; the consumer then gets the generator ref
+ *       once, whose {@code get()} throws;
+ *   <li>deleting the stream releases unconsumed items and answers held and later reports with "not
+ *       found", so a producer blocked on backpressure is let go.
  * </ul>
  *
  * <p>Unconsumed items are held here, not in the memory store: an item becomes an object of the
- * store, with a counted ref, when the consumer takes it, so an item that is never consumed
- * costs the reference table nothing and a deleted stream leaves nothing behind.
+ * store, with a counted ref, when the consumer takes it, so an item that is never consumed costs
+ * the reference table nothing and a deleted stream leaves nothing behind.
  *
- * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from
- * their own threads. All state is guarded by {@code lock}; replies and async completions run
- * after it is released, because they may re-enter the transport.
+ * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from their
+ * own threads. All state is guarded by {@code lock}; replies and async completions run after it is
+ * released, because they may re-enter the transport.
  */
 public final class ObjectRefStream {
   /** Answers one report; called exactly once per report. */
@@ -87,12 +88,16 @@ public final class ObjectRefStream {
   private List<CompletableFuture<Void>> readyWatchers;
 
   /**
-   * The stream of the generator whose ref is {@code generatorId}, owned by the process at
-   * {@code owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once
-   * when it is deleted.
+   * The stream of the generator whose ref is {@code generatorId}, owned by the process at {@code
+   * owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once when it is
+   * deleted.
    */
-  public ObjectRefStream(ObjectId generatorId, Address owner, int threshold,
-      ReferenceCounter refs, Runnable onDeleted) {
+  public ObjectRefStream(
+      ObjectId generatorId,
+      Address owner,
+      int threshold,
+      ReferenceCounter refs,
+      Runnable onDeleted) {
     this.onDeleted = onDeleted;
     this.generatorId = generatorId;
     this.taskId = generatorId.taskId();
@@ -129,8 +134,8 @@ public final class ObjectRefStream {
   }
 
   /**
-   * Handles a report of consecutive items starting at {@code firstIndex} from {@code attempt},
-   * and answers it through {@code reply} now or, under backpressure, later.
+   * Handles a report of consecutive items starting at {@code firstIndex} from {@code attempt}, and
+   * answers it through {@code reply} now or, under backpressure, later.
    */
   public void report(int attempt, long firstIndex, List<ReturnObject> items, ReportReply reply) {
     boolean notFound = false;
@@ -199,8 +204,8 @@ public final class ObjectRefStream {
   }
 
   /**
-   * The task failed as a whole (no retries left, or cancelled; {@code error} is already stored
-   * for the generator ref): the stream ends at the consumer's cursor.
+   * The task failed as a whole (no retries left, or cancelled; {@code error} is already stored for
+   * the generator ref): the stream ends at the consumer's cursor.
    */
   public void fail(ErrorInfo error) {
     List<Runnable> after;
@@ -247,9 +252,9 @@ public final class ObjectRefStream {
   }
 
   /**
-   * Releases what a copy of item {@code index} that will never be consumed holds: the borrows
-   * its executor registered for this process on the refs nested in it, and its shared-memory
-   * copy unless that is still held here (a duplicate of an unconsumed item) or referenced.
+   * Releases what a copy of item {@code index} that will never be consumed holds: the borrows its
+   * executor registered for this process on the refs nested in it, and its shared-memory copy
+   * unless that is still held here (a duplicate of an unconsumed item) or referenced.
    */
   private void release(long index, ReturnObject item) {
     if (item.getNestedRefsCount() > 0) {
@@ -259,7 +264,6 @@ public final class ObjectRefStream {
       refs.discard(itemId(index), item.getValue());
     }
   }
-
 
   // ------------------------------------------------------------------ consumer side
 
@@ -300,8 +304,8 @@ public final class ObjectRefStream {
   }
 
   /**
-   * Consumes what is at the cursor: the next item's ref, or the generator ref once after a
-   * failure. Null at the end or when nothing is ready.
+   * Consumes what is at the cursor: the next item's ref, or the generator ref once after a failure.
+   * Null at the end or when nothing is ready.
    */
   public ObjectRefImpl<?> poll() {
     List<Runnable> after = new ArrayList<>();
@@ -335,8 +339,8 @@ public final class ObjectRefStream {
   }
 
   /**
-   * Completes once something is known at the cursor (the next item, a failure or the end),
-   * without consuming it: what {@code Sluice.waitAny} waits on.
+   * Completes once something is known at the cursor (the next item, a failure or the end), without
+   * consuming it: what {@code Sluice.waitAny} waits on.
    */
   public CompletableFuture<Void> whenReady() {
     lock.lock();
@@ -441,7 +445,8 @@ public final class ObjectRefStream {
 
   private List<Runnable> serveAsyncLocked() {
     List<Runnable> out = new ArrayList<>();
-    while (asyncConsumers != null && !asyncConsumers.isEmpty()
+    while (asyncConsumers != null
+        && !asyncConsumers.isEmpty()
         && stateLocked() != State.NOT_READY) {
       CompletableFuture<ObjectRefImpl<?>> f = asyncConsumers.poll();
       ObjectRefImpl<?> ref = pollLocked(out);

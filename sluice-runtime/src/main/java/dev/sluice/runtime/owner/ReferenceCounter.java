@@ -9,7 +9,6 @@ import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The process's reference table (DESIGN "Reference counting", after Ray's reference counter).
- * Every object this process holds a reference to has one entry, which counts:
+ * The process's reference table (DESIGN "Reference counting", after Ray's reference counter). Every
+ * object this process holds a reference to has one entry, which counts:
  *
  * <ul>
  *   <li><b>local</b> references: each {@link ObjectRefImpl} instance made by {@link #newRef},
@@ -31,20 +30,20 @@ import org.slf4j.LoggerFactory;
  *       by the function) of tasks this process submitted, held until the task's final outcome;
  *   <li><b>contained</b> references: refs nested inside the value of an object this process owns,
  *       held until that outer object is freed;
- *   <li><b>borrowers</b> (owned objects only): other processes holding the object, each counted
- *       by its worker id.
+ *   <li><b>borrowers</b> (owned objects only): other processes holding the object, each counted by
+ *       its worker id.
  * </ul>
  *
  * An entry is removed when all counts reach zero. An owned object is then freed from the memory
  * store; a borrowed one drops its cached copy and tells its owner it no longer borrows.
  *
- * <p><b>Borrowing without a gap.</b> A process that obtains a ref it does not own (by
- * deserializing an argument or a value) registers with the owner at once, asynchronously. The
- * object is kept alive meanwhile by whatever handed the ref over (a pending task's argument, an
- * outer object that contains it), so before that keeper is released the process waits for its
- * registrations: {@link #awaitRegistrations} runs before a task's reply and before {@code get}
- * returns. Refs nested in a task's return value are registered by the executor on behalf of the
- * task's owner before the reply, and the owner counts them as contained ({@link #addContained}).
+ * <p><b>Borrowing without a gap.</b> A process that obtains a ref it does not own (by deserializing
+ * an argument or a value) registers with the owner at once, asynchronously. The object is kept
+ * alive meanwhile by whatever handed the ref over (a pending task's argument, an outer object that
+ * contains it), so before that keeper is released the process waits for its registrations: {@link
+ * #awaitRegistrations} runs before a task's reply and before {@code get} returns. Refs nested in a
+ * task's return value are registered by the executor on behalf of the task's owner before the
+ * reply, and the owner counts them as contained ({@link #addContained}).
  *
  * <p>Threads: any. Each entry changes only inside {@link ConcurrentHashMap#compute}; side effects
  * (freeing, RPCs) run after it, outside the map's locks.
@@ -55,8 +54,8 @@ public final class ReferenceCounter {
   /** Sends borrower updates to an object's owner. */
   public interface BorrowerUpdates {
     /**
-     * Adds {@code delta} borrows of {@code id} held by the process at {@code borrower} at the
-     * owner {@code owner}; completes when the owner has applied it (exceptionally if it is gone).
+     * Adds {@code delta} borrows of {@code id} held by the process at {@code borrower} at the owner
+     * {@code owner}; completes when the owner has applied it (exceptionally if it is gone).
      */
     CompletableFuture<Void> send(Address owner, ObjectId id, Address borrower, int delta);
   }
@@ -70,14 +69,17 @@ public final class ReferenceCounter {
 
     /** The refs nested in a returned value, as its executor listed them. */
     public static List<Nested> in(dev.sluice.runtime.rpc.proto.ReturnObject r) {
-      return r.getNestedRefsCount() == 0 ? List.of()
+      return r.getNestedRefsCount() == 0
+          ? List.of()
           : r.getNestedRefsList().stream().map(Nested::of).toList();
     }
 
     /** The wire form. */
     public ObjectRefInfo toInfo() {
-      return ObjectRefInfo.newBuilder().setObjectId(ByteString.copyFrom(id.toBytes()))
-          .setOwner(owner).build();
+      return ObjectRefInfo.newBuilder()
+          .setObjectId(ByteString.copyFrom(id.toBytes()))
+          .setOwner(owner)
+          .build();
     }
   }
 
@@ -90,8 +92,10 @@ public final class ReferenceCounter {
     int contained;
     Map<ByteString, Integer> borrowers;
     List<Nested> contains;
+
     /** Borrowed objects: borrows registered (or in flight) at the owner for this process. */
     int ownerHolds;
+
     /** Borrowed objects: completes when every registration sent for this entry is applied. */
     CompletableFuture<Void> registered = CompletableFuture.completedFuture(null);
 
@@ -101,7 +105,9 @@ public final class ReferenceCounter {
     }
 
     boolean unreferenced() {
-      return local == 0 && submitted == 0 && contained == 0
+      return local == 0
+          && submitted == 0
+          && contained == 0
           && (borrowers == null || borrowers.isEmpty());
     }
   }
@@ -111,15 +117,22 @@ public final class ReferenceCounter {
   private final BorrowerUpdates updates;
   private final java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared;
   private final Cleaner cleaner;
-  /** The node of each worker that borrowed from this process, for {@link #removeBorrowersOnNode}. */
+
+  /**
+   * The node of each worker that borrowed from this process, for {@link #removeBorrowersOnNode}.
+   */
   private final Map<ByteString, ByteString> borrowerNodes = new ConcurrentHashMap<>();
+
   /** Nodes reported dead: borrows by their workers that arrive late are ignored. */
   private final java.util.Set<ByteString> deadNodes = ConcurrentHashMap.newKeySet();
+
   private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
+
   /** Entries for objects owned elsewhere: while any exist, their owners wait on this process. */
   private final java.util.concurrent.atomic.AtomicInteger borrowed =
       new java.util.concurrent.atomic.AtomicInteger();
+
   private final ThreadLocal<CollectScope> collecting = ThreadLocal.withInitial(CollectScope::new);
   private volatile boolean closed;
 
@@ -127,14 +140,17 @@ public final class ReferenceCounter {
    * The table of the process at {@code self}, freeing owned objects from {@code store}, and an
    * owned object's shared-memory copy through {@code deleteShared}.
    */
-  public ReferenceCounter(Address self, MemoryStore store, BorrowerUpdates updates,
+  public ReferenceCounter(
+      Address self,
+      MemoryStore store,
+      BorrowerUpdates updates,
       java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared) {
     this.self = self;
     this.store = store;
     this.updates = updates;
     this.deleteShared = deleteShared;
-    this.cleaner = Cleaner.create(Thread.ofPlatform().daemon().name("sluice-ref-cleaner")
-        .factory());
+    this.cleaner =
+        Cleaner.create(Thread.ofPlatform().daemon().name("sluice-ref-cleaner").factory());
   }
 
   // ------------------------------------------------------------------ local references
@@ -159,12 +175,12 @@ public final class ReferenceCounter {
   /**
    * A ref to a consumed streamed item, carrying the item's value. While it never leaves this
    * process nothing but this instance can reach the value, so the garbage collector frees both
-   * together and the table is not involved; the first time it is serialized it is counted like
-   * any other ref and its value moves into the memory store ({@link #noteSerialized}). This keeps
-   * the per-item cost of a stream to an allocation. Items with nested refs are adopted normally.
+   * together and the table is not involved; the first time it is serialized it is counted like any
+   * other ref and its value moves into the memory store ({@link #noteSerialized}). This keeps the
+   * per-item cost of a stream to an allocation. Items with nested refs are adopted normally.
    */
-  public <T> ObjectRefImpl<T> adoptItem(ObjectId id, Address owner, ObjectValue value,
-      List<Nested> contains) {
+  public <T> ObjectRefImpl<T> adoptItem(
+      ObjectId id, Address owner, ObjectValue value, List<Nested> contains) {
     if (!contains.isEmpty() || value.hasShared()) {
       // a shared-memory copy must be deleted when the last ref goes: count it
       return adopt(id, owner, value, contains);
@@ -212,23 +228,28 @@ public final class ReferenceCounter {
   // ------------------------------------------------------------------ nested references
 
   /**
-   * Counts {@code inner} refs as contained in a value this process stores. With
-   * {@code preRegistered}, the refs came in a task's return whose executor already registered
-   * this process as a borrower of each; that borrow becomes the contained count.
+   * Counts {@code inner} refs as contained in a value this process stores. With {@code
+   * preRegistered}, the refs came in a task's return whose executor already registered this process
+   * as a borrower of each; that borrow becomes the contained count.
    */
   public void addContained(List<Nested> inner, boolean preRegistered) {
     ByteString me = self.getWorkerId();
     for (Nested r : inner) {
-      update(r.id(), r.owner(), true, e -> {
-        e.contained++;
-        if (preRegistered) {
-          if (e.owned) {
-            removeBorrower(e, me, 1);
-          } else {
-            e.ownerHolds++;
-          }
-        }
-      }, preRegistered);
+      update(
+          r.id(),
+          r.owner(),
+          true,
+          e -> {
+            e.contained++;
+            if (preRegistered) {
+              if (e.owned) {
+                removeBorrower(e, me, 1);
+              } else {
+                e.ownerHolds++;
+              }
+            }
+          },
+          preRegistered);
     }
   }
 
@@ -249,24 +270,26 @@ public final class ReferenceCounter {
   }
 
   /**
-   * Records that the value of owned object {@code outer} contains {@code inner} (already counted
-   * by {@link #addContained}); they are released when {@code outer} is freed. If {@code outer} is
-   * no longer referenced they are released at once.
+   * Records that the value of owned object {@code outer} contains {@code inner} (already counted by
+   * {@link #addContained}); they are released when {@code outer} is freed. If {@code outer} is no
+   * longer referenced they are released at once.
    */
   public void setContains(ObjectId outer, List<Nested> inner) {
     if (inner.isEmpty()) {
       return;
     }
     boolean[] attached = new boolean[1];
-    table.computeIfPresent(outer, (k, e) -> {
-      if (e.contains == null) {
-        e.contains = new ArrayList<>(inner);
-      } else {
-        e.contains.addAll(inner);
-      }
-      attached[0] = true;
-      return e;
-    });
+    table.computeIfPresent(
+        outer,
+        (k, e) -> {
+          if (e.contains == null) {
+            e.contains = new ArrayList<>(inner);
+          } else {
+            e.contains.addAll(inner);
+          }
+          attached[0] = true;
+          return e;
+        });
     if (!attached[0]) {
       releaseContained(inner);
     }
@@ -276,35 +299,43 @@ public final class ReferenceCounter {
 
   /**
    * Applies a borrower update received by this process as the owner of {@code id}: the worker
-   * {@code borrower}, on node {@code borrowerNode} (empty if unknown), holds {@code delta} more
-   * (or fewer) borrows.
+   * {@code borrower}, on node {@code borrowerNode} (empty if unknown), holds {@code delta} more (or
+   * fewer) borrows.
    */
-  public void updateBorrowers(ObjectId id, ByteString borrower, ByteString borrowerNode,
-      int delta) {
+  public void updateBorrowers(
+      ObjectId id, ByteString borrower, ByteString borrowerNode, int delta) {
     if (delta > 0 && !borrowerNode.isEmpty()) {
       if (deadNodes.contains(borrowerNode)) {
         // Sent (by an executor, for its task's owner) before that owner's node died.
-        log.debug("ignoring a borrow of {} by worker {} on a dead node", id,
+        log.debug(
+            "ignoring a borrow of {} by worker {} on a dead node",
+            id,
             dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
         return;
       }
       borrowerNodes.put(borrower, borrowerNode);
     }
     boolean[] found = new boolean[1];
-    update(id, null, false, e -> {
-      found[0] = true;
-      if (delta > 0) {
-        if (e.borrowers == null) {
-          e.borrowers = new ConcurrentHashMap<>(4);
-        }
-        e.borrowers.merge(borrower, delta, Integer::sum);
-      } else {
-        removeBorrower(e, borrower, -delta);
-      }
-    });
+    update(
+        id,
+        null,
+        false,
+        e -> {
+          found[0] = true;
+          if (delta > 0) {
+            if (e.borrowers == null) {
+              e.borrowers = new ConcurrentHashMap<>(4);
+            }
+            e.borrowers.merge(borrower, delta, Integer::sum);
+          } else {
+            removeBorrower(e, borrower, -delta);
+          }
+        });
     if (!found[0] && delta > 0) {
-      log.warn("worker {} registered as a borrower of {}, which is already freed",
-          dev.sluice.WorkerId.fromBytes(borrower.toByteArray()), id);
+      log.warn(
+          "worker {} registered as a borrower of {}, which is already freed",
+          dev.sluice.WorkerId.fromBytes(borrower.toByteArray()),
+          id);
     }
   }
 
@@ -315,39 +346,47 @@ public final class ReferenceCounter {
   public void removeBorrower(ByteString borrower) {
     borrowerNodes.remove(borrower);
     List<ObjectId> held = new ArrayList<>();
-    table.forEach((id, e) -> {
-      // A racy read of the map only selects candidates; each is changed under compute.
-      Map<ByteString, Integer> b = e.borrowers;
-      if (b != null && b.containsKey(borrower)) {
-        held.add(id);
-      }
-    });
+    table.forEach(
+        (id, e) -> {
+          // A racy read of the map only selects candidates; each is changed under compute.
+          Map<ByteString, Integer> b = e.borrowers;
+          if (b != null && b.containsKey(borrower)) {
+            held.add(id);
+          }
+        });
     for (ObjectId id : held) {
-      update(id, null, false, e -> {
-        if (e.borrowers != null) {
-          e.borrowers.remove(borrower);
-        }
-      });
+      update(
+          id,
+          null,
+          false,
+          e -> {
+            if (e.borrowers != null) {
+              e.borrowers.remove(borrower);
+            }
+          });
     }
     if (!held.isEmpty()) {
-      log.info("released {} object(s) borrowed by exited worker {}", held.size(),
+      log.info(
+          "released {} object(s) borrowed by exited worker {}",
+          held.size(),
           dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
     }
   }
 
   /**
-   * Node {@code node} died: every borrow held by a worker on it is forgotten, as if each had
-   * exited (its node manager, which would have said so, died with it), and so is any borrow by
-   * such a worker that arrives later.
+   * Node {@code node} died: every borrow held by a worker on it is forgotten, as if each had exited
+   * (its node manager, which would have said so, died with it), and so is any borrow by such a
+   * worker that arrives later.
    */
   public void removeBorrowersOnNode(ByteString node) {
     deadNodes.add(node);
     List<ByteString> gone = new ArrayList<>();
-    borrowerNodes.forEach((worker, n) -> {
-      if (n.equals(node)) {
-        gone.add(worker);
-      }
-    });
+    borrowerNodes.forEach(
+        (worker, n) -> {
+          if (n.equals(node)) {
+            gone.add(worker);
+          }
+        });
     gone.forEach(this::removeBorrower);
   }
 
@@ -359,9 +398,9 @@ public final class ReferenceCounter {
   }
 
   /**
-   * Registers {@code borrower} (the owner of a task's return that nests {@code refs}) as a
-   * borrower of each, at their owners; completes when all are applied. Called by the executor
-   * before it sends the return, while its own refs still keep the objects alive.
+   * Registers {@code borrower} (the owner of a task's return that nests {@code refs}) as a borrower
+   * of each, at their owners; completes when all are applied. Called by the executor before it
+   * sends the return, while its own refs still keep the objects alive.
    */
   public CompletableFuture<Void> registerBorrower(List<Nested> refs, Address borrower) {
     List<CompletableFuture<Void>> acks = new ArrayList<>(refs.size());
@@ -369,8 +408,7 @@ public final class ReferenceCounter {
       if (isSelf(r.owner())) {
         updateBorrowers(r.id(), borrower.getWorkerId(), borrower.getNodeId(), 1);
       } else {
-        acks.add(updates.send(r.owner(), r.id(), borrower, 1)
-            .exceptionally(t -> null));
+        acks.add(updates.send(r.owner(), r.id(), borrower, 1).exceptionally(t -> null));
       }
     }
     return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
@@ -404,8 +442,8 @@ public final class ReferenceCounter {
 
   /**
    * Starts collecting the refs serialized by the calling thread (see {@link #noteSerialized});
-   * returns the mark to pass to {@link #endCollect}. Scopes nest: an outer scope also sees the
-   * refs of the scopes inside it.
+   * returns the mark to pass to {@link #endCollect}. Scopes nest: an outer scope also sees the refs
+   * of the scopes inside it.
    */
   public int beginCollect() {
     CollectScope s = collecting.get();
@@ -416,8 +454,10 @@ public final class ReferenceCounter {
   /** Ends the scope begun by {@link #beginCollect}; returns the refs serialized within it. */
   public List<Nested> endCollect(int mark) {
     CollectScope s = collecting.get();
-    List<Nested> mine = s.refs == null || s.refs.size() == mark ? List.of()
-        : List.copyOf(s.refs.subList(mark, s.refs.size()));
+    List<Nested> mine =
+        s.refs == null || s.refs.size() == mark
+            ? List.of()
+            : List.copyOf(s.refs.subList(mark, s.refs.size()));
     if (--s.depth == 0) {
       s.refs = null;
     }
@@ -425,8 +465,8 @@ public final class ReferenceCounter {
   }
 
   /**
-   * Called for each ref that leaves this process (written by the serializer, or a task argument):
-   * a ref still carrying its value is counted from now on, and noted in the collection scope.
+   * Called for each ref that leaves this process (written by the serializer, or a task argument): a
+   * ref still carrying its value is counted from now on, and noted in the collection scope.
    */
   public void noteSerialized(ObjectRefImpl<?> ref) {
     ref.checkUsableIn(this);
@@ -449,8 +489,8 @@ public final class ReferenceCounter {
    * returned; {@code contains} (already counted by {@link #addContained}) are released when the
    * object is freed. Used for streamed items as the consumer takes them.
    */
-  public <T> ObjectRefImpl<T> adopt(ObjectId id, Address owner, ObjectValue value,
-      List<Nested> contains) {
+  public <T> ObjectRefImpl<T> adopt(
+      ObjectId id, Address owner, ObjectValue value, List<Nested> contains) {
     ObjectRefImpl<T> ref = newRef(id, owner);
     store.put(id, value);
     setContains(id, contains);
@@ -458,8 +498,8 @@ public final class ReferenceCounter {
   }
 
   /**
-   * Stores a value, unless nothing references its object any more (every ref was dropped while
-   * the task ran): then it is dropped at once.
+   * Stores a value, unless nothing references its object any more (every ref was dropped while the
+   * task ran): then it is dropped at once.
    */
   public void storeIfReferenced(ObjectId id, ObjectValue value) {
     store.put(id, value);
@@ -470,8 +510,8 @@ public final class ReferenceCounter {
   }
 
   /**
-   * A copy of object {@code id}'s value that will not be stored (a duplicate or stale return,
-   * a value nobody references any more): its shared-memory copy is deleted unless the object is
+   * A copy of object {@code id}'s value that will not be stored (a duplicate or stale return, a
+   * value nobody references any more): its shared-memory copy is deleted unless the object is
    * referenced. Callers holding the object elsewhere (a stream's unconsumed item) must not call
    * this for it.
    */
@@ -518,35 +558,37 @@ public final class ReferenceCounter {
 
   /**
    * Applies {@code change} to the entry of {@code id} (creating it if {@code create}), frees the
-   * object when it becomes unreferenced, and registers a new borrowed entry with its owner
-   * (unless {@code preRegistered}).
+   * object when it becomes unreferenced, and registers a new borrowed entry with its owner (unless
+   * {@code preRegistered}).
    */
-  private void update(ObjectId id, Address owner, boolean create, Consumer<Entry> change,
-      boolean preRegistered) {
+  private void update(
+      ObjectId id, Address owner, boolean create, Consumer<Entry> change, boolean preRegistered) {
     Entry[] freed = new Entry[1];
     CompletableFuture<Void>[] register = newFutureSlot();
-    table.compute(id, (k, e) -> {
-      if (e == null) {
-        if (!create) {
-          return null;
-        }
-        e = new Entry(owner, isSelf(owner));
-        if (!e.owned) {
-          borrowed.incrementAndGet();
-        }
-        if (!e.owned && !preRegistered) {
-          e.ownerHolds = 1;
-          e.registered = new CompletableFuture<>();
-          register[0] = e.registered;
-        }
-      }
-      change.accept(e);
-      if (e.unreferenced()) {
-        freed[0] = e;
-        return null;
-      }
-      return e;
-    });
+    table.compute(
+        id,
+        (k, e) -> {
+          if (e == null) {
+            if (!create) {
+              return null;
+            }
+            e = new Entry(owner, isSelf(owner));
+            if (!e.owned) {
+              borrowed.incrementAndGet();
+            }
+            if (!e.owned && !preRegistered) {
+              e.ownerHolds = 1;
+              e.registered = new CompletableFuture<>();
+              register[0] = e.registered;
+            }
+          }
+          change.accept(e);
+          if (e.unreferenced()) {
+            freed[0] = e;
+            return null;
+          }
+          return e;
+        });
     if (register[0] != null) {
       sendRegistration(id, owner, register[0]);
     }
@@ -567,12 +609,16 @@ public final class ReferenceCounter {
       done.complete(null);
       return;
     }
-    updates.send(owner, id, self, 1).whenComplete((v, t) -> {
-      if (t != null) {
-        log.debug("could not register as a borrower of {} at its owner: {}", id, t.toString());
-      }
-      done.complete(null);
-    });
+    updates
+        .send(owner, id, self, 1)
+        .whenComplete(
+            (v, t) -> {
+              if (t != null) {
+                log.debug(
+                    "could not register as a borrower of {} at its owner: {}", id, t.toString());
+              }
+              done.complete(null);
+            });
   }
 
   private void free(ObjectId id, Entry e) {
@@ -588,15 +634,19 @@ public final class ReferenceCounter {
     }
     if (!e.owned && e.ownerHolds > 0 && !closed) {
       int holds = e.ownerHolds;
-      e.registered.whenComplete((v, t) -> {
-        if (!closed) {
-          updates.send(e.owner, id, self, -holds).whenComplete((v2, t2) -> {
-            if (t2 != null) {
-              log.debug("could not release borrow of {}: {}", id, t2.toString());
+      e.registered.whenComplete(
+          (v, t) -> {
+            if (!closed) {
+              updates
+                  .send(e.owner, id, self, -holds)
+                  .whenComplete(
+                      (v2, t2) -> {
+                        if (t2 != null) {
+                          log.debug("could not release borrow of {}: {}", id, t2.toString());
+                        }
+                      });
             }
           });
-        }
-      });
     }
   }
 }

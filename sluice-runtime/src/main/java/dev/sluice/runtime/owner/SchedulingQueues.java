@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * An owner's {@link KeyState}s, one per scheduling key: which key a task is queued under.
  *
- * <p>Threads: a concurrent map; a key, once made, is never removed. Each key's state is guarded
- * by its own monitor.
+ * <p>Threads: a concurrent map; a key, once made, is never removed. Each key's state is guarded by
+ * its own monitor.
  */
 final class SchedulingQueues {
   private final ConcurrentHashMap<String, KeyState> keys = new ConcurrentHashMap<>();
@@ -24,9 +24,15 @@ final class SchedulingQueues {
     String key = schedulingKey(spec.getResourcesMap(), affinity, spec.getStreamingGenerator());
     // Tasks of different jobs never share a lease (a worker nesting tasks of the job it runs
     // has one job, but a worker on the node's own class path may serve several in turn).
-    return keys.computeIfAbsent(HexFormat.of().formatHex(spec.getJobId().toByteArray()) + "/"
-        + key, k -> new KeyState(key, spec.getJobId(), Map.copyOf(spec.getResourcesMap()),
-            affinity, spec.getStreamingGenerator()));
+    return keys.computeIfAbsent(
+        HexFormat.of().formatHex(spec.getJobId().toByteArray()) + "/" + key,
+        k ->
+            new KeyState(
+                key,
+                spec.getJobId(),
+                Map.copyOf(spec.getResourcesMap()),
+                affinity,
+                spec.getStreamingGenerator()));
   }
 
   /** Every key made so far. */
@@ -35,13 +41,17 @@ final class SchedulingQueues {
   }
 
   /**
-   * The key tasks share leases by: resources and node affinity; streaming generators have keys
-   * of their own, as they never share a worker's pipeline.
+   * The key tasks share leases by: resources and node affinity; streaming generators have keys of
+   * their own, as they never share a worker's pipeline.
    */
-  static String schedulingKey(Map<String, Double> resources, NodeAffinity affinity,
-      boolean generator) {
+  static String schedulingKey(
+      Map<String, Double> resources, NodeAffinity affinity, boolean generator) {
     String shape = new TreeMap<>(resources) + (generator ? " generator" : "");
-    return affinity == null ? shape : shape + "@" + NodeId.fromBytes(affinity.getNodeId()
-        .toByteArray()) + (affinity.getSoft() ? "?" : "!");
+    return affinity == null
+        ? shape
+        : shape
+            + "@"
+            + NodeId.fromBytes(affinity.getNodeId().toByteArray())
+            + (affinity.getSoft() ? "?" : "!");
   }
 }

@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
  * retried (the task manager keeps a cancelled task from retrying).
  *
  * <p>Owns only the grace-period timers, which run on the core worker's timer thread; {@link
- * #cancel} runs on the caller's thread. The lease bookkeeping stays in {@link
- * NormalTaskSubmitter}, whose monitors guard it.
+ * #cancel} runs on the caller's thread. The lease bookkeeping stays in {@link NormalTaskSubmitter},
+ * whose monitors guard it.
  */
 public final class TaskCanceller {
   private final TaskManager taskManager;
@@ -23,8 +23,11 @@ public final class TaskCanceller {
   private final Duration gracePeriod;
 
   /** A canceller whose tasks get {@code gracePeriod} to stop after an interrupt. */
-  public TaskCanceller(TaskManager taskManager, NormalTaskSubmitter submitter,
-      ScheduledExecutorService timers, Duration gracePeriod) {
+  public TaskCanceller(
+      TaskManager taskManager,
+      NormalTaskSubmitter submitter,
+      ScheduledExecutorService timers,
+      Duration gracePeriod) {
     this.taskManager = taskManager;
     this.submitter = submitter;
     this.timers = timers;
@@ -34,7 +37,7 @@ public final class TaskCanceller {
   /** Cancels task {@code id} of this owner, unless it already finished. */
   public void cancel(TaskId id, boolean force) {
     if (!taskManager.markCancelled(id) || !submitter.cancel(id)) {
-      return;  // finished, or not on a worker (it failed or will fail without running)
+      return; // finished, or not on a worker (it failed or will fail without running)
     }
     if (force) {
       submitter.killWorkerRunning(id, "force was set");
@@ -42,11 +45,14 @@ public final class TaskCanceller {
     }
     String why = "did not stop within its grace period of " + gracePeriod.toMillis() + " ms";
     try {
-      timers.schedule(() -> {
-        if (taskManager.isPending(id)) {
-          submitter.killWorkerRunning(id, why);
-        }
-      }, gracePeriod.toNanos(), TimeUnit.NANOSECONDS);
+      timers.schedule(
+          () -> {
+            if (taskManager.isPending(id)) {
+              submitter.killWorkerRunning(id, why);
+            }
+          },
+          gracePeriod.toNanos(),
+          TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // shutting down: every worker goes anyway
     }

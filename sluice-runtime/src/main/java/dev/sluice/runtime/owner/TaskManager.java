@@ -8,12 +8,12 @@ import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
-import dev.sluice.runtime.rpc.proto.TaskSpec;
-import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,25 +25,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The owner's record of the tasks it submitted and has not seen finish: their specs, retries left
- * and cancellation. It turns a task's outcome into its return objects: values from the final
- * reply, or the error once no retry remains. Retries resubmit the same spec with the attempt
- * number incremented.
+ * and cancellation. It turns a task's outcome into its return objects: values from the final reply,
+ * or the error once no retry remains. Retries resubmit the same spec with the attempt number
+ * incremented.
  *
- * <p>For a streaming generator it also holds the caller-side {@link ObjectRefStream}, keyed by
- * the generator ref's id, from before submission until the consumer deletes it; reports for a
- * deleted stream are answered "not found".
+ * <p>For a streaming generator it also holds the caller-side {@link ObjectRefStream}, keyed by the
+ * generator ref's id, from before submission until the consumer deletes it; reports for a deleted
+ * stream are answered "not found".
  *
  * <p>Refs among a task's arguments are counted as submitted from {@link #add} until the task's
  * final outcome (retries keep them).
  *
  * <p>Lineage reconstruction (DESIGN "Failures"): a finished task whose outputs went to shared
  * memory stays in {@link Lineage}. When an output is lost (its node died), {@link #reconstruct}
- * runs the task again as a new attempt, within the retries it has left; deterministic ids make
- * the rebuilt outputs land under the same ids, and they replace the lost values. A generator
- * that is still running is not run twice: the rebuild waits until its current attempt ends (and
- * is dropped if that attempt re-reported the lost item). A re-reported item that the owner
- * already holds replaces the held value only if that value's copy is lost; otherwise the extra
- * copy is deleted.
+ * runs the task again as a new attempt, within the retries it has left; deterministic ids make the
+ * rebuilt outputs land under the same ids, and they replace the lost values. A generator that is
+ * still running is not run twice: the rebuild waits until its current attempt ends (and is dropped
+ * if that attempt re-reported the lost item). A re-reported item that the owner already holds
+ * replaces the held value only if that value's copy is lost; otherwise the extra copy is deleted.
  *
  * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
  * by whichever outcome is final. Reconstruction bookkeeping is guarded by {@code rebuildLock}.
@@ -58,9 +57,11 @@ public final class TaskManager {
   private volatile Consumer<TaskSpec> resubmitter;
   private final Lineage lineage = new Lineage(64L << 20);
   private final Object rebuildLock = new Object();
+
   /** Lost objects waiting for a rebuilt value, by id. */
   private final ConcurrentHashMap<ObjectId, CompletableFuture<ObjectValue>> rebuilding =
       new ConcurrentHashMap<>();
+
   private final Predicate<SharedMemoryLocation> isLost;
   private final BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
@@ -70,8 +71,10 @@ public final class TaskManager {
     volatile TaskSpec spec;
     volatile int retriesLeft;
     volatile boolean cancelled;
+
     /** A run to rebuild lost outputs: its returns replace lost values, it stores no failure. */
     volatile boolean rebuild;
+
     final List<ReferenceCounter.Nested> argRefs;
 
     PendingTask(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
@@ -82,13 +85,15 @@ public final class TaskManager {
   }
 
   /**
-   * A task manager storing outcomes into {@code store}, counting references in {@code refs}.
-   * {@code isLost} tells whether a shared-memory copy is gone (its node died); {@code deleteCopyAt}
-   * deletes the copy of an object at one location only; {@code prefetch} starts bringing a
-   * streamed item in another node's store to this one as soon as it is reported, so the
-   * transfer overlaps the consumer's work on earlier items.
+   * A task manager storing outcomes into {@code store}, counting references in {@code refs}. {@code
+   * isLost} tells whether a shared-memory copy is gone (its node died); {@code deleteCopyAt}
+   * deletes the copy of an object at one location only; {@code prefetch} starts bringing a streamed
+   * item in another node's store to this one as soon as it is reported, so the transfer overlaps
+   * the consumer's work on earlier items.
    */
-  public TaskManager(MemoryStore store, ReferenceCounter refs,
+  public TaskManager(
+      MemoryStore store,
+      ReferenceCounter refs,
       Predicate<SharedMemoryLocation> isLost,
       BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt,
       BiConsumer<ObjectId, SharedMemoryLocation> prefetch) {
@@ -121,12 +126,17 @@ public final class TaskManager {
    * Records a streaming generator task and creates its caller-side stream, before the task is
    * submitted, so reports can never arrive for a stream that does not exist yet.
    */
-  public ObjectRefStream addStreamingTask(TaskSpec spec, Address owner,
-      List<ReferenceCounter.Nested> argRefs) {
-    ObjectId generatorId = GeneratorIds.generatorId(TaskId.fromBytes(spec.getTaskId().toByteArray()));
-    ObjectRefStream stream = new ObjectRefStream(generatorId, owner,
-        (int) spec.getGeneratorBackpressureNumObjects(), refs,
-        () -> streams.remove(generatorId));
+  public ObjectRefStream addStreamingTask(
+      TaskSpec spec, Address owner, List<ReferenceCounter.Nested> argRefs) {
+    ObjectId generatorId =
+        GeneratorIds.generatorId(TaskId.fromBytes(spec.getTaskId().toByteArray()));
+    ObjectRefStream stream =
+        new ObjectRefStream(
+            generatorId,
+            owner,
+            (int) spec.getGeneratorBackpressureNumObjects(),
+            refs,
+            () -> streams.remove(generatorId));
     streams.put(generatorId, stream);
     add(spec, argRefs);
     return stream;
@@ -141,8 +151,7 @@ public final class TaskManager {
       TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
       for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
         ReturnObject item = report.getReturnedObjects(i);
-        takeRebuilt(GeneratorIds.itemId(task, report.getItemIndex() + i),
-            item.getValue());
+        takeRebuilt(GeneratorIds.itemId(task, report.getItemIndex() + i), item.getValue());
       }
     }
     ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
@@ -160,12 +169,12 @@ public final class TaskManager {
     for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
       ObjectValue v = report.getReturnedObjects(i).getValue();
       if (v.hasShared()) {
-        prefetch.accept(GeneratorIds.itemId(generatorTask, report.getItemIndex() + i),
-            v.getShared());
+        prefetch.accept(
+            GeneratorIds.itemId(generatorTask, report.getItemIndex() + i), v.getShared());
       }
     }
-    stream.report(report.getAttemptNumber(), report.getItemIndex(),
-        report.getReturnedObjectsList(), reply);
+    stream.report(
+        report.getAttemptNumber(), report.getItemIndex(), report.getReturnedObjectsList(), reply);
   }
 
   /**
@@ -201,8 +210,8 @@ public final class TaskManager {
 
   /**
    * Starts rebuilding the lost object {@code id} and returns the future of its new value, or null
-   * if it cannot be rebuilt (a {@code put} object, lineage evicted, or no retries left). Calls
-   * for one object share one rebuild.
+   * if it cannot be rebuilt (a {@code put} object, lineage evicted, or no retries left). Calls for
+   * one object share one rebuild.
    */
   public CompletableFuture<ObjectValue> reconstruct(ObjectId id) {
     if (id.isPut()) {
@@ -218,15 +227,20 @@ public final class TaskManager {
       }
       PendingTask running = pending.get(task);
       Lineage.Entry entry = running == null ? lineage.get(task) : null;
-      if (running == null && (entry == null || entry.rebuildsLeft() <= 0
-          || id.index() > maxOutputIndex(entry.spec()))) {
+      if (running == null
+          && (entry == null
+              || entry.rebuildsLeft() <= 0
+              || id.index() > maxOutputIndex(entry.spec()))) {
         return null;
       }
       f = new CompletableFuture<>();
       rebuilding.put(id, f);
       if (running != null) {
-        log.info("object {} is lost; its task {} is still running, so it is rebuilt when the "
-            + "current attempt ends", id, task);
+        log.info(
+            "object {} is lost; its task {} is still running, so it is rebuilt when the "
+                + "current attempt ends",
+            id,
+            task);
         return f;
       }
       toRun = startRebuildLocked(task, entry);
@@ -241,8 +255,11 @@ public final class TaskManager {
 
   private TaskSpec startRebuildLocked(TaskId task, Lineage.Entry entry) {
     int retriesLeft = entry.rebuildsLeft() - 1;
-    TaskSpec spec = GeneratorRetries.withBudget(entry.spec().toBuilder()
-        .setAttemptNumber(entry.spec().getAttemptNumber() + 1), retriesLeft).build();
+    TaskSpec spec =
+        GeneratorRetries.withBudget(
+                entry.spec().toBuilder().setAttemptNumber(entry.spec().getAttemptNumber() + 1),
+                retriesLeft)
+            .build();
     PendingTask p = new PendingTask(spec, List.of());
     p.retriesLeft = retriesLeft;
     lineage.put(task, spec, p.retriesLeft);
@@ -252,8 +269,11 @@ public final class TaskManager {
     if (stream != null) {
       stream.setAttempt(spec.getAttemptNumber());
     }
-    log.warn("rebuilding lost output(s) of task {} ({}) as attempt {}", task,
-        spec.getDisplayName(), spec.getAttemptNumber());
+    log.warn(
+        "rebuilding lost output(s) of task {} ({}) as attempt {}",
+        task,
+        spec.getDisplayName(),
+        spec.getAttemptNumber());
     return spec;
   }
 
@@ -274,21 +294,33 @@ public final class TaskManager {
       if (failure == null && entry != null && entry.rebuildsLeft() > 0) {
         toRun = startRebuildLocked(id, entry);
       } else {
-        rebuilding.entrySet().removeIf(e -> {
-          if (e.getKey().taskId().equals(id)) {
-            failed.add(e.getValue());
-            return true;
-          }
-          return false;
-        });
+        rebuilding
+            .entrySet()
+            .removeIf(
+                e -> {
+                  if (e.getKey().taskId().equals(id)) {
+                    failed.add(e.getValue());
+                    return true;
+                  }
+                  return false;
+                });
       }
     }
     if (toRun != null) {
       resubmitter.accept(toRun);
     }
-    ObjectValue lost = Errors.value(failure != null ? failure : Errors.error(ErrorType.OBJECT_LOST,
-        "an output of task " + id + " (" + spec.getDisplayName() + ") was lost and cannot be "
-            + "rebuilt: no retries left"));
+    ObjectValue lost =
+        Errors.value(
+            failure != null
+                ? failure
+                : Errors.error(
+                    ErrorType.OBJECT_LOST,
+                    "an output of task "
+                        + id
+                        + " ("
+                        + spec.getDisplayName()
+                        + ") was lost and cannot be "
+                        + "rebuilt: no retries left"));
     failed.forEach(f -> f.complete(lost));
   }
 
@@ -339,9 +371,10 @@ public final class TaskManager {
       return;
     }
     if (reply.getIsApplicationError() && p.spec.getRetryExceptions() && p.retriesLeft > 0) {
-      ErrorInfo e = reply.getReturnsCount() > 0 && reply.getReturns(0).getValue().hasError()
-          ? reply.getReturns(0).getValue().getError()
-          : Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION, "application error");
+      ErrorInfo e =
+          reply.getReturnsCount() > 0 && reply.getReturns(0).getValue().hasError()
+              ? reply.getReturns(0).getValue().getError()
+              : Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION, "application error");
       if (retry(p, e)) {
         return;
       }
@@ -371,8 +404,9 @@ public final class TaskManager {
         refs.setContains(objectId, nested);
       }
       refs.removeSubmitted(p.argRefs);
-      boolean shared = p.spec.getStreamingGenerator()
-          || reply.getReturnsList().stream().anyMatch(r -> r.getValue().hasShared());
+      boolean shared =
+          p.spec.getStreamingGenerator()
+              || reply.getReturnsList().stream().anyMatch(r -> r.getValue().hasShared());
       if (shared) {
         afterFinal(id, p.spec, p.retriesLeft, null);
       }
@@ -382,8 +416,8 @@ public final class TaskManager {
   }
 
   /**
-   * A return that will not be stored gives up the borrows registered for its nested refs, and
-   * its shared-memory copy unless the object is referenced (stored from an earlier reply).
+   * A return that will not be stored gives up the borrows registered for its nested refs, and its
+   * shared-memory copy unless the object is referenced (stored from an earlier reply).
    */
   private void dropNested(ReturnObject r) {
     drop(ObjectId.fromBytes(r.getObjectId().toByteArray()), r);
@@ -449,25 +483,36 @@ public final class TaskManager {
         return false;
       }
       p.retriesLeft--;
-      p.spec = GeneratorRetries.withBudget(p.spec.toBuilder()
-          .setAttemptNumber(p.spec.getAttemptNumber() + 1), p.retriesLeft).build();
+      p.spec =
+          GeneratorRetries.withBudget(
+                  p.spec.toBuilder().setAttemptNumber(p.spec.getAttemptNumber() + 1), p.retriesLeft)
+              .build();
     }
-    ObjectRefStream stream = streams.get(GeneratorIds.generatorId(TaskId.fromBytes(
-        p.spec.getTaskId().toByteArray())));
+    ObjectRefStream stream =
+        streams.get(GeneratorIds.generatorId(TaskId.fromBytes(p.spec.getTaskId().toByteArray())));
     if (stream != null) {
       stream.setAttempt(p.spec.getAttemptNumber());
     }
-    log.warn("retrying task {} ({}) as attempt {} ({} retries left) after: {}",
-        TaskId.fromBytes(p.spec.getTaskId().toByteArray()), p.spec.getDisplayName(),
-        p.spec.getAttemptNumber(), p.retriesLeft, firstLine(error.getMessage()));
+    log.warn(
+        "retrying task {} ({}) as attempt {} ({} retries left) after: {}",
+        TaskId.fromBytes(p.spec.getTaskId().toByteArray()),
+        p.spec.getDisplayName(),
+        p.spec.getAttemptNumber(),
+        p.retriesLeft,
+        firstLine(error.getMessage()));
     resubmitter.accept(p.spec);
     return true;
   }
 
   /** The error stored for a cancelled task. */
   static ErrorInfo cancelledError(TaskSpec spec) {
-    return Errors.error(ErrorType.TASK_CANCELLED, "task " + TaskId.fromBytes(
-        spec.getTaskId().toByteArray()) + " (" + spec.getDisplayName() + ") was cancelled");
+    return Errors.error(
+        ErrorType.TASK_CANCELLED,
+        "task "
+            + TaskId.fromBytes(spec.getTaskId().toByteArray())
+            + " ("
+            + spec.getDisplayName()
+            + ") was cancelled");
   }
 
   private static String firstLine(String s) {

@@ -4,9 +4,9 @@ import dev.sluice.runtime.rpc.proto.ReturnObject;
 import java.util.function.LongPredicate;
 
 /**
- * The reported-but-unconsumed items of one {@link ObjectRefStream}, by yield index: a ring of
- * slots starting at the consumer's cursor, so the common in-order case costs an array store per
- * item and no boxing. Out-of-order reports leave empty slots until the gap fills.
+ * The reported-but-unconsumed items of one {@link ObjectRefStream}, by yield index: a ring of slots
+ * starting at the consumer's cursor, so the common in-order case costs an array store per item and
+ * no boxing. Out-of-order reports leave empty slots until the gap fills.
  *
  * <p>Not thread-safe: guarded by the stream's lock.
  */
@@ -76,8 +76,8 @@ final class UnconsumedItems {
   }
 
   /**
-   * Removes every item whose index matches {@code drop}, passing each to {@code onRemoved}
-   * after it is gone from here.
+   * Removes every item whose index matches {@code drop}, passing each to {@code onRemoved} after it
+   * is gone from here.
    */
   void removeIf(LongPredicate drop, Removed onRemoved) {
     if (count == 0) {

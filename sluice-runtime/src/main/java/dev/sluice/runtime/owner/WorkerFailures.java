@@ -17,11 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Failure diagnosis for leased workers: when a lease's worker fails (or its node is declared
- * dead) the tasks it had in flight are split by {@link LostTasks}; those that never started are
- * queued again without spending a retry, those that ran fail as retriable with {@code
- * WORKER_DIED} or, when the worker's node manager does not answer either, {@code NODE_DIED} (and
- * every other lease on that node is failed first).
+ * Failure diagnosis for leased workers: when a lease's worker fails (or its node is declared dead)
+ * the tasks it had in flight are split by {@link LostTasks}; those that never started are queued
+ * again without spending a retry, those that ran fail as retriable with {@code WORKER_DIED} or,
+ * when the worker's node manager does not answer either, {@code NODE_DIED} (and every other lease
+ * on that node is failed first).
  *
  * <p>Threads: called on transport threads; a key's state is changed under its {@link KeyState}
  * monitor, and the node probe runs on a virtual thread of its own.
@@ -41,9 +41,14 @@ final class WorkerFailures {
    * {@code nodeManagerReachable} tells a node's death from a worker's; {@code planLocked} plans a
    * key whose monitor the caller holds and returns what to run after release.
    */
-  WorkerFailures(TaskManager taskManager, SchedulingQueues queues, ChannelPool channels,
-      LeaseRequester requester, Predicate<String> nodeManagerReachable,
-      Function<KeyState, Runnable> planLocked, BooleanSupplier closed) {
+  WorkerFailures(
+      TaskManager taskManager,
+      SchedulingQueues queues,
+      ChannelPool channels,
+      LeaseRequester requester,
+      Predicate<String> nodeManagerReachable,
+      Function<KeyState, Runnable> planLocked,
+      BooleanSupplier closed) {
     this.taskManager = taskManager;
     this.queues = queues;
     this.channels = channels;
@@ -72,9 +77,14 @@ final class WorkerFailures {
     }
     String worker = lease.describeWorker();
     if (!lost.isEmpty()) {
-      log.warn("{} failed with {} task(s) in flight ({} had not started and are queued again"
-          + " without spending a retry): {}", worker, lost.size(), lost.neverStarted().size(),
-          t.toString(), t.getCause());
+      log.warn(
+          "{} failed with {} task(s) in flight ({} had not started and are queued again"
+              + " without spending a retry): {}",
+          worker,
+          lost.size(),
+          lost.neverStarted().size(),
+          t.toString(),
+          t.getCause());
     }
     channels.evict(Addresses.target(lease.grant.getWorker()));
     actions.run();
@@ -84,31 +94,60 @@ final class WorkerFailures {
     }
     // Whether the worker's node died too decides the error: probe its node manager off the
     // transport thread (a dead node refuses or times out).
-    Thread.ofVirtual().name("sluice-worker-failure").start(() -> {
-      boolean nodeDied = nodeKnownDead != null ? nodeKnownDead
-          : !nodeManagerReachable.test(lease.grantedBy);
-      if (!nodeDied) {
-        requester.returnLease(lease.grantedBy, lease.grant.getLeaseId(), true);
-      } else if (nodeKnownDead == null) {
-        // Every other lease on that node is as good as dead: fail them first, so the retries
-        // below are not pipelined onto a worker that is about to go.
-        failLeasesOn(lease.grant.getWorker().getNodeId(), "its node manager "
-            + lease.grantedBy + " does not answer");
-      }
-      requeueNeverStarted(ks, lost.neverStarted());
-      for (TaskSpec spec : lost.ran()) {
-        TaskId id = KeyState.taskId(spec);
-        String what = "task " + id + " (" + spec.getDisplayName() + ", attempt "
-            + spec.getAttemptNumber() + ") failed: ";
-        taskManager.fail(id, nodeDied
-            ? Errors.error(ErrorType.NODE_DIED, what + "node " + Addresses.nodeId(
-                lease.grant.getWorker()) + " (node manager " + lease.grantedBy + ") died while "
-                + worker + " ran it (" + t.getMessage() + ")")
-            : Errors.error(ErrorType.WORKER_DIED, what + worker
-                + " died or became unreachable while running it (" + t.getMessage() + ")"),
-            true);
-      }
-    });
+    Thread.ofVirtual()
+        .name("sluice-worker-failure")
+        .start(
+            () -> {
+              boolean nodeDied =
+                  nodeKnownDead != null
+                      ? nodeKnownDead
+                      : !nodeManagerReachable.test(lease.grantedBy);
+              if (!nodeDied) {
+                requester.returnLease(lease.grantedBy, lease.grant.getLeaseId(), true);
+              } else if (nodeKnownDead == null) {
+                // Every other lease on that node is as good as dead: fail them first, so the
+                // retries
+                // below are not pipelined onto a worker that is about to go.
+                failLeasesOn(
+                    lease.grant.getWorker().getNodeId(),
+                    "its node manager " + lease.grantedBy + " does not answer");
+              }
+              requeueNeverStarted(ks, lost.neverStarted());
+              for (TaskSpec spec : lost.ran()) {
+                TaskId id = KeyState.taskId(spec);
+                String what =
+                    "task "
+                        + id
+                        + " ("
+                        + spec.getDisplayName()
+                        + ", attempt "
+                        + spec.getAttemptNumber()
+                        + ") failed: ";
+                taskManager.fail(
+                    id,
+                    nodeDied
+                        ? Errors.error(
+                            ErrorType.NODE_DIED,
+                            what
+                                + "node "
+                                + Addresses.nodeId(lease.grant.getWorker())
+                                + " (node manager "
+                                + lease.grantedBy
+                                + ") died while "
+                                + worker
+                                + " ran it ("
+                                + t.getMessage()
+                                + ")")
+                        : Errors.error(
+                            ErrorType.WORKER_DIED,
+                            what
+                                + worker
+                                + " died or became unreachable while running it ("
+                                + t.getMessage()
+                                + ")"),
+                    true);
+              }
+            });
   }
 
   /** Puts tasks that were lost with a worker before they started back at the queue's head. */
@@ -139,8 +178,12 @@ final class WorkerFailures {
         }
       }
       for (LeaseStream l : onNode) {
-        onWorkerFailed(ks, l, new IllegalStateException("node " + NodeId.fromBytes(
-            nodeId.toByteArray()) + " died: " + why), true);
+        onWorkerFailed(
+            ks,
+            l,
+            new IllegalStateException(
+                "node " + NodeId.fromBytes(nodeId.toByteArray()) + " died: " + why),
+            true);
       }
     }
   }

@@ -11,11 +11,11 @@
  *
  * <p>Threads: user threads submit and wait; replies, reports and node deaths arrive on transport
  * threads and must not block; the core worker's timer thread runs idle-lease sweeps and
- * grace-period timers. Each class guards its own state (per-key monitors, per-stream locks,
- * {@code ConcurrentHashMap.compute}); RPCs and future completions run after the lock is released,
- * because direct-executor callbacks may re-enter.
+ * grace-period timers. Each class guards its own state (per-key monitors, per-stream locks, {@code
+ * ConcurrentHashMap.compute}); RPCs and future completions run after the lock is released, because
+ * direct-executor callbacks may re-enter.
  *
- * <p>Depends on {@code common}, {@code rpc} and {@code serial} only; it must not depend on
- * {@code core}, {@code executor}, {@code node} or {@code driver} (the core worker wires it).
+ * <p>Depends on {@code common}, {@code rpc} and {@code serial} only; it must not depend on {@code
+ * core}, {@code executor}, {@code node} or {@code driver} (the core worker wires it).
  */
 package dev.sluice.runtime.owner;

@@ -27,8 +27,8 @@ public final class Addresses {
   }
 
   /**
-   * The address of the node manager of {@code node} reached at {@code target}
-   * ({@code host:port} or {@code inproc:NAME}); the inverse of {@link #target}.
+   * The address of the node manager of {@code node} reached at {@code target} ({@code host:port} or
+   * {@code inproc:NAME}); the inverse of {@link #target}.
    */
   public static Address ofNodeManager(NodeId node, String target) {
     Address.Builder b = Address.newBuilder().setNodeId(ByteString.copyFrom(node.toBytes()));
@@ -37,7 +37,8 @@ public final class Addresses {
     }
     int colon = target.lastIndexOf(':');
     return b.setHost(target.substring(0, colon))
-        .setPort(Integer.parseInt(target.substring(colon + 1))).build();
+        .setPort(Integer.parseInt(target.substring(colon + 1)))
+        .build();
   }
 
   /** The worker id in {@code address}. */

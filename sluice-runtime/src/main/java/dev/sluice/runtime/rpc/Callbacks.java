@@ -5,8 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Response observers for asynchronous unary calls: one that ignores the reply, one that hands
- * it to a future.
+ * Response observers for asynchronous unary calls: one that ignores the reply, one that hands it to
+ * a future.
  */
 public final class Callbacks {
   private static final Logger log = LoggerFactory.getLogger(Callbacks.class);
@@ -14,8 +14,8 @@ public final class Callbacks {
   private Callbacks() {}
 
   /**
-   * An observer that ignores the reply and logs a failure at debug level: for notifications
-   * whose loss the protocol tolerates (the peer is gone, or a later message supersedes it).
+   * An observer that ignores the reply and logs a failure at debug level: for notifications whose
+   * loss the protocol tolerates (the peer is gone, or a later message supersedes it).
    */
   public static <T> StreamObserver<T> ignoreReply(String what) {
     return new StreamObserver<>() {

@@ -4,14 +4,14 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.security.cert.CertificateException;
 import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import javax.net.ssl.SSLException;
 
 /**
- * Why a first call to a cluster endpoint failed, read from the gRPC status and its cause chain,
- * so that the caller can say what went wrong and what to do: the token was refused, TLS does not
- * match on the two sides, or nothing answers. Immutable and thread-safe.
+ * Why a first call to a cluster endpoint failed, read from the gRPC status and its cause chain, so
+ * that the caller can say what went wrong and what to do: the token was refused, TLS does not match
+ * on the two sides, or nothing answers. Immutable and thread-safe.
  *
  * @param kind what went wrong
  * @param detail the underlying reason in one line (the status description or the root cause)
@@ -39,8 +39,8 @@ public record ConnectFailure(Kind kind, String detail) {
   /** Classifies the failure {@code e} of a call made with or without TLS ({@code ownTls}). */
   public static ConnectFailure of(StatusRuntimeException e, boolean ownTls) {
     Status status = e.getStatus();
-    String description = status.getDescription() != null ? status.getDescription()
-        : status.getCode().toString();
+    String description =
+        status.getDescription() != null ? status.getDescription() : status.getCode().toString();
     if (status.getCode() == Status.Code.UNAUTHENTICATED) {
       return new ConnectFailure(Kind.TOKEN_REFUSED, description);
     }
@@ -61,19 +61,22 @@ public record ConnectFailure(Kind kind, String detail) {
       }
     }
     String detail = root == e ? description : firstLine(root);
-    if (tls == Kind.OWN_CERTIFICATE_REJECTED && root instanceof SSLException
+    if (tls == Kind.OWN_CERTIFICATE_REJECTED
+        && root instanceof SSLException
         && !isOpenSslAlert(root)) {
       tls = Kind.PEER_CERTIFICATE_REJECTED;
     }
     if (tls != null) {
       return new ConnectFailure(tls, detail);
     }
-    if (!connectFailed && !ownTls && status.getCode() == Status.Code.UNAVAILABLE
+    if (!connectFailed
+        && !ownTls
+        && status.getCode() == Status.Code.UNAVAILABLE
         && e.getCause() == null) {
       return new ConnectFailure(Kind.PEER_REQUIRES_TLS, description);
     }
-    return new ConnectFailure(Kind.UNREACHABLE,
-        status.getCode() + (root == e ? ", " + description : ", " + detail));
+    return new ConnectFailure(
+        Kind.UNREACHABLE, status.getCode() + (root == e ? ", " + description : ", " + detail));
   }
 
   /** A TLS alert the peer sent (BoringSSL reports it as its own exception type). */

@@ -20,26 +20,27 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Security ({@link RpcSecurity}): every server refuses calls without the cluster token with
  * {@code UNAUTHENTICATED}, and every channel sends it, in-process ones included. With TLS files,
- * TCP servers require a client certificate from the cluster CA and channels present theirs
- * (mutual TLS); a plaintext peer cannot connect at all. Channels verify the server certificate
- * against the address they dial, usually an IP (no authority override), so each node's
- * certificate must name its address in subjectAltName.
+ * TCP servers require a client certificate from the cluster CA and channels present theirs (mutual
+ * TLS); a plaintext peer cannot connect at all. Channels verify the server certificate against the
+ * address they dial, usually an IP (no authority override), so each node's certificate must name
+ * its address in subjectAltName.
  *
  * <p>Addresses are {@code host:port} for Netty over TCP, or {@code inproc:NAME} for the in-process
- * transport (same services, same code, no sockets). Servers bind to loopback unless a bind host
- * is given.
+ * transport (same services, same code, no sockets). Servers bind to loopback unless a bind host is
+ * given.
  *
- * <p>Calls run on the transport threads ({@code directExecutor}): every Sluice service handler
- * and every client callback must be non-blocking and hand longer work to its own thread. That
- * saves two thread hops per call, which is most of a small RPC's latency.
+ * <p>Calls run on the transport threads ({@code directExecutor}): every Sluice service handler and
+ * every client callback must be non-blocking and hand longer work to its own thread. That saves two
+ * thread hops per call, which is most of a small RPC's latency.
  */
 public final class RpcFactory {
   /** Prefix of in-process addresses. */
   public static final String IN_PROCESS_PREFIX = "inproc:";
+
   /**
-   * Initial HTTP/2 flow-control window of every connection (grpc-java tunes it further from
-   * there). Object pulls send 4 MiB chunks, and gRPC's 1 MiB default stalls each one for
-   * several window updates; credit costs no memory until data arrives.
+   * Initial HTTP/2 flow-control window of every connection (grpc-java tunes it further from there).
+   * Object pulls send 4 MiB chunks, and gRPC's 1 MiB default stalls each one for several window
+   * updates; credit costs no memory until data arrives.
    */
   static final int FLOW_CONTROL_WINDOW = 8 << 20;
 
@@ -81,19 +82,21 @@ public final class RpcFactory {
    * in-process when {@code bindHost} starts with {@link #IN_PROCESS_PREFIX}. The cluster token
    * check runs before {@code interceptors}.
    */
-  public Server startServer(String bindHost, int port, List<BindableService> services,
-      ServerInterceptor... interceptors) throws IOException {
+  public Server startServer(
+      String bindHost, int port, List<BindableService> services, ServerInterceptor... interceptors)
+      throws IOException {
     io.grpc.ServerBuilder<?> builder;
     if (bindHost.startsWith(IN_PROCESS_PREFIX)) {
-      builder = InProcessServerBuilder.forName(bindHost.substring(IN_PROCESS_PREFIX.length()))
-          .maxInboundMessageSize(maxMessageBytes);
+      builder =
+          InProcessServerBuilder.forName(bindHost.substring(IN_PROCESS_PREFIX.length()))
+              .maxInboundMessageSize(maxMessageBytes);
     } else {
-      NettyServerBuilder netty = NettyServerBuilder.forAddress(
-              new InetSocketAddress(bindHost, port))
-          .maxInboundMessageSize(maxMessageBytes)
-          .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
-          .permitKeepAliveTime(5, TimeUnit.SECONDS)
-          .permitKeepAliveWithoutCalls(true);
+      NettyServerBuilder netty =
+          NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, port))
+              .maxInboundMessageSize(maxMessageBytes)
+              .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
+              .permitKeepAliveTime(5, TimeUnit.SECONDS)
+              .permitKeepAliveWithoutCalls(true);
       if (tls != null) {
         netty.sslContext(tls.server());
       }
@@ -121,8 +124,9 @@ public final class RpcFactory {
           .build();
     }
     int colon = target.lastIndexOf(':');
-    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(
-        target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+    NettyChannelBuilder builder =
+        NettyChannelBuilder.forAddress(
+            target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
     if (tls != null) {
       builder.sslContext(tls.client());
     } else {

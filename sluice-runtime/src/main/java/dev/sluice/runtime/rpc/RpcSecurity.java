@@ -11,10 +11,10 @@ import java.util.Optional;
  * How the processes of one cluster recognise each other on the wire: a shared cluster token that
  * every RPC carries, and optionally mutual TLS.
  *
- * <p>The head generates the token once ({@link #generateToken()}) and hands it to every process
- * it starts; servers refuse calls that do not carry it. The token keeps other local users and
- * stray programs from driving the cluster; mutual TLS adds encryption and proof of identity
- * between hosts, which a bearer token sent in clear cannot give.
+ * <p>The head generates the token once ({@link #generateToken()}) and hands it to every process it
+ * starts; servers refuse calls that do not carry it. The token keeps other local users and stray
+ * programs from driving the cluster; mutual TLS adds encryption and proof of identity between
+ * hosts, which a bearer token sent in clear cannot give.
  *
  * <p>Immutable. {@link #toString()} never shows the token.
  */
@@ -35,11 +35,11 @@ public final class RpcSecurity {
   }
 
   /**
-   * The files of mutual TLS, all PEM: this process's certificate chain, its PKCS#8 private key,
-   * and the CA that signs every certificate of the cluster. The same pair serves as server and
-   * client certificate, so it needs both the serverAuth and clientAuth usages (or none).
-   * Channels verify the server's certificate against the IP or host name they dial, so each
-   * certificate must list its node's address in subjectAltName.
+   * The files of mutual TLS, all PEM: this process's certificate chain, its PKCS#8 private key, and
+   * the CA that signs every certificate of the cluster. The same pair serves as server and client
+   * certificate, so it needs both the serverAuth and clientAuth usages (or none). Channels verify
+   * the server's certificate against the IP or host name they dial, so each certificate must list
+   * its node's address in subjectAltName.
    *
    * @param certChain this process's certificate, followed by any intermediates
    * @param privateKey the certificate's private key, unencrypted PKCS#8
@@ -70,8 +70,10 @@ public final class RpcSecurity {
   public static RpcSecurity token(String token) {
     Objects.requireNonNull(token, "token");
     if (token.length() < MIN_TOKEN_CHARS) {
-      throw new IllegalArgumentException("cluster token must have at least " + MIN_TOKEN_CHARS
-          + " characters; use RpcSecurity.generateToken()");
+      throw new IllegalArgumentException(
+          "cluster token must have at least "
+              + MIN_TOKEN_CHARS
+              + " characters; use RpcSecurity.generateToken()");
     }
     if (!token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
       throw new IllegalArgumentException("cluster token must be printable ASCII without spaces");
@@ -88,8 +90,8 @@ public final class RpcSecurity {
   public static RpcSecurity fromEnvironment(Map<String, String> env) {
     String value = env.get(TOKEN_ENV_VAR);
     if (value == null || value.isEmpty()) {
-      throw new IllegalArgumentException("environment variable " + TOKEN_ENV_VAR
-          + " (the cluster token) is not set");
+      throw new IllegalArgumentException(
+          "environment variable " + TOKEN_ENV_VAR + " (the cluster token) is not set");
     }
     return token(value);
   }
@@ -116,7 +118,8 @@ public final class RpcSecurity {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof RpcSecurity other && token.equals(other.token)
+    return o instanceof RpcSecurity other
+        && token.equals(other.token)
         && Objects.equals(tls, other.tls);
   }
 

@@ -21,8 +21,8 @@ import java.util.Locale;
  * advertises: every Sluice process is a server too (a driver owns objects and tasks that workers
  * call back about), and its peers verify its certificate against that address and for the
  * serverAuth usage. A certificate that fails either check would only show up later, as calls to
- * this process failing (an owner that seems to have died); this check fails at start-up instead
- * and says what the certificate lacks. Stateless and thread-safe.
+ * this process failing (an owner that seems to have died); this check fails at start-up instead and
+ * says what the certificate lacks. Stateless and thread-safe.
  */
 public final class ServingCertificate {
   private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
@@ -34,8 +34,8 @@ public final class ServingCertificate {
   private ServingCertificate() {}
 
   /**
-   * Checks that the first certificate of {@code files.certChain()} allows serverAuth and
-   * clientAuth and names {@code host} (an IP address or host name) in subjectAltName.
+   * Checks that the first certificate of {@code files.certChain()} allows serverAuth and clientAuth
+   * and names {@code host} (an IP address or host name) in subjectAltName.
    *
    * @throws IllegalArgumentException naming the file, the host and what is missing
    */
@@ -46,13 +46,18 @@ public final class ServingCertificate {
     try {
       usages = cert.getExtendedKeyUsage();
     } catch (CertificateParsingException e) {
-      throw new IllegalArgumentException("cannot read the extended key usages of TLS certificate "
-          + files.certChain() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read the extended key usages of TLS certificate "
+              + files.certChain()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     if (usages != null && !usages.contains(ANY_USAGE)) {
       if (!usages.contains(SERVER_AUTH)) {
-        problems.add("it lacks the serverAuth extended key usage (other processes of the cluster"
-            + " connect to this one)");
+        problems.add(
+            "it lacks the serverAuth extended key usage (other processes of the cluster"
+                + " connect to this one)");
       }
       if (!usages.contains(CLIENT_AUTH)) {
         problems.add("it lacks the clientAuth extended key usage");
@@ -60,14 +65,26 @@ public final class ServingCertificate {
     }
     List<String> names = subjectAltNames(cert, files);
     if (!names(host, cert, files)) {
-      problems.add("its subjectAltName does not name " + host + ", the address peers dial"
-          + " (it names " + (names.isEmpty() ? "nothing" : String.join(", ", names)) + ")");
+      problems.add(
+          "its subjectAltName does not name "
+              + host
+              + ", the address peers dial"
+              + " (it names "
+              + (names.isEmpty() ? "nothing" : String.join(", ", names))
+              + ")");
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("the TLS certificate " + files.certChain()
-          + " cannot serve this process at " + host + ": " + String.join("; ", problems)
-          + ". Issue one with subjectAltName " + (isIpLiteral(host) ? "IP:" : "DNS:") + host
-          + " and the extended key usages serverAuth and clientAuth, signed by the cluster's CA");
+      throw new IllegalArgumentException(
+          "the TLS certificate "
+              + files.certChain()
+              + " cannot serve this process at "
+              + host
+              + ": "
+              + String.join("; ", problems)
+              + ". Issue one with subjectAltName "
+              + (isIpLiteral(host) ? "IP:" : "DNS:")
+              + host
+              + " and the extended key usages serverAuth and clientAuth, signed by the cluster's CA");
     }
   }
 
@@ -76,13 +93,13 @@ public final class ServingCertificate {
       Collection<? extends Certificate> certs =
           CertificateFactory.getInstance("X.509").generateCertificates(in);
       if (certs.isEmpty() || !(certs.iterator().next() instanceof X509Certificate first)) {
-        throw new IllegalArgumentException("the TLS certificate file " + files.certChain()
-            + " holds no X.509 certificate");
+        throw new IllegalArgumentException(
+            "the TLS certificate file " + files.certChain() + " holds no X.509 certificate");
       }
       return first;
     } catch (IOException | CertificateException e) {
-      throw new IllegalArgumentException("cannot read the TLS certificate " + files.certChain()
-          + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read the TLS certificate " + files.certChain() + ": " + e.getMessage(), e);
     }
   }
 
@@ -91,7 +108,8 @@ public final class ServingCertificate {
     if (isIpLiteral(host)) {
       byte[] wanted = ipBytes(host);
       for (List<?> san : sans) {
-        if (((Integer) san.get(0)) == SAN_IP && isIpLiteral(String.valueOf(san.get(1)))
+        if (((Integer) san.get(0)) == SAN_IP
+            && isIpLiteral(String.valueOf(san.get(1)))
             && Arrays.equals(wanted, ipBytes(String.valueOf(san.get(1))))) {
           return true;
         }
@@ -132,8 +150,12 @@ public final class ServingCertificate {
       Collection<List<?>> sans = cert.getSubjectAlternativeNames();
       return sans == null ? List.of() : sans;
     } catch (CertificateParsingException e) {
-      throw new IllegalArgumentException("cannot read the subjectAltName of TLS certificate "
-          + files.certChain() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot read the subjectAltName of TLS certificate "
+              + files.certChain()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 

@@ -7,10 +7,10 @@ import java.io.File;
 import javax.net.ssl.SSLException;
 
 /**
- * The server and client TLS contexts of mutual TLS, built once from {@link RpcSecurity.TlsFiles}
- * so that a bad file fails at start-up, not on the first connection ({@link TlsFileCheck} says
- * what is wrong with it). Servers require a client certificate signed by the cluster CA; clients
- * present theirs and verify the server's against the same CA and the dialled address.
+ * The server and client TLS contexts of mutual TLS, built once from {@link RpcSecurity.TlsFiles} so
+ * that a bad file fails at start-up, not on the first connection ({@link TlsFileCheck} says what is
+ * wrong with it). Servers require a client certificate signed by the cluster CA; clients present
+ * theirs and verify the server's against the same CA and the dialled address.
  */
 record TlsContexts(SslContext server, SslContext client) {
 
@@ -20,18 +20,17 @@ record TlsContexts(SslContext server, SslContext client) {
     File key = files.privateKey().toFile();
     File ca = files.trustedCa().toFile();
     try {
-      SslContext server = GrpcSslContexts.forServer(cert, key)
-          .trustManager(ca)
-          .clientAuth(ClientAuth.REQUIRE)
-          .build();
-      SslContext client = GrpcSslContexts.forClient()
-          .keyManager(cert, key)
-          .trustManager(ca)
-          .build();
+      SslContext server =
+          GrpcSslContexts.forServer(cert, key)
+              .trustManager(ca)
+              .clientAuth(ClientAuth.REQUIRE)
+              .build();
+      SslContext client =
+          GrpcSslContexts.forClient().keyManager(cert, key).trustManager(ca).build();
       return new TlsContexts(server, client);
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot load TLS files " + files + ": "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot load TLS files " + files + ": " + e.getMessage(), e);
     }
   }
 }

@@ -14,19 +14,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * <ul>
  *   <li>Sluice's own classes ({@code dev.sluice.});
  *   <li>the user's configured prefixes: an entry ending in {@code .} or {@code $} is a prefix, any
- *       other entry names a class or package (it also matches {@code entry.*} and
- *       {@code entry$*}); Fory-style {@code com.example.*} is read as {@code com.example.};
+ *       other entry names a class or package (it also matches {@code entry.*} and {@code entry$*});
+ *       Fory-style {@code com.example.*} is read as {@code com.example.};
  *   <li>an explicit set of JDK value types: boxed primitives, {@code String}, string builders,
  *       {@code StackTraceElement}, {@code Optional*}, {@code UUID}, {@code Date}, {@code Locale},
- *       {@code Currency}, {@code BitSet}, {@code TimeUnit}, atomics, {@code URI},
- *       {@code InetAddress}/{@code InetSocketAddress}, {@code Pattern}, and the serial proxies of
- *       {@code List.of}-style collections and {@code EnumSet};
+ *       {@code Currency}, {@code BitSet}, {@code TimeUnit}, atomics, {@code URI}, {@code
+ *       InetAddress}/{@code InetSocketAddress}, {@code Pattern}, and the serial proxies of {@code
+ *       List.of}-style collections and {@code EnumSet};
  *   <li>everything in {@code java.time.} and {@code java.math.};
  *   <li>the {@code Collection}, {@code Map}, {@code Map.Entry} and {@code Comparator}
  *       implementations of {@code java.util} and {@code java.util.concurrent} (not their
  *       sub-packages such as {@code java.util.logging} or {@code java.util.jar});
- *   <li>JDK exceptions ({@code Throwable} subclasses under {@code java.}, except
- *       {@code java.rmi.} and {@code java.beans.});
+ *   <li>JDK exceptions ({@code Throwable} subclasses under {@code java.}, except {@code java.rmi.}
+ *       and {@code java.beans.});
  *   <li>arrays of primitives and of allowed classes.
  * </ul>
  *
@@ -37,63 +37,66 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ClassAllowList {
   static final String SLUICE_PREFIX = "dev.sluice.";
 
-  private static final Set<String> PRIMITIVES = Set.of(
-      "boolean", "byte", "char", "short", "int", "long", "float", "double", "void");
+  private static final Set<String> PRIMITIVES =
+      Set.of("boolean", "byte", "char", "short", "int", "long", "float", "double", "void");
 
-  private static final Set<String> JDK_CLASSES = Set.of(
-      "java.lang.Object",
-      "java.lang.Boolean",
-      "java.lang.Byte",
-      "java.lang.Character",
-      "java.lang.Short",
-      "java.lang.Integer",
-      "java.lang.Long",
-      "java.lang.Float",
-      "java.lang.Double",
-      "java.lang.Void",
-      "java.lang.Number",
-      "java.lang.Enum",
-      "java.lang.Record",
-      "java.lang.String",
-      "java.lang.String$CaseInsensitiveComparator",
-      "java.lang.StringBuilder",
-      "java.lang.StringBuffer",
-      "java.lang.StackTraceElement",
-      "java.util.Optional",
-      "java.util.OptionalInt",
-      "java.util.OptionalLong",
-      "java.util.OptionalDouble",
-      "java.util.UUID",
-      "java.util.Date",
-      "java.util.Locale",
-      "java.util.Currency",
-      "java.util.BitSet",
-      "java.util.CollSer",
-      "java.util.EnumSet$SerializationProxy",
-      "java.util.regex.Pattern",
-      "java.util.concurrent.TimeUnit",
-      "java.util.concurrent.atomic.AtomicBoolean",
-      "java.util.concurrent.atomic.AtomicInteger",
-      "java.util.concurrent.atomic.AtomicLong",
-      "java.util.concurrent.atomic.AtomicReference",
-      "java.util.concurrent.atomic.AtomicIntegerArray",
-      "java.util.concurrent.atomic.AtomicLongArray",
-      "java.util.concurrent.atomic.AtomicReferenceArray",
-      "java.net.URI",
-      "java.net.InetAddress",
-      "java.net.Inet4Address",
-      "java.net.Inet6Address",
-      "java.net.InetSocketAddress");
+  private static final Set<String> JDK_CLASSES =
+      Set.of(
+          "java.lang.Object",
+          "java.lang.Boolean",
+          "java.lang.Byte",
+          "java.lang.Character",
+          "java.lang.Short",
+          "java.lang.Integer",
+          "java.lang.Long",
+          "java.lang.Float",
+          "java.lang.Double",
+          "java.lang.Void",
+          "java.lang.Number",
+          "java.lang.Enum",
+          "java.lang.Record",
+          "java.lang.String",
+          "java.lang.String$CaseInsensitiveComparator",
+          "java.lang.StringBuilder",
+          "java.lang.StringBuffer",
+          "java.lang.StackTraceElement",
+          "java.util.Optional",
+          "java.util.OptionalInt",
+          "java.util.OptionalLong",
+          "java.util.OptionalDouble",
+          "java.util.UUID",
+          "java.util.Date",
+          "java.util.Locale",
+          "java.util.Currency",
+          "java.util.BitSet",
+          "java.util.CollSer",
+          "java.util.EnumSet$SerializationProxy",
+          "java.util.regex.Pattern",
+          "java.util.concurrent.TimeUnit",
+          "java.util.concurrent.atomic.AtomicBoolean",
+          "java.util.concurrent.atomic.AtomicInteger",
+          "java.util.concurrent.atomic.AtomicLong",
+          "java.util.concurrent.atomic.AtomicReference",
+          "java.util.concurrent.atomic.AtomicIntegerArray",
+          "java.util.concurrent.atomic.AtomicLongArray",
+          "java.util.concurrent.atomic.AtomicReferenceArray",
+          "java.net.URI",
+          "java.net.InetAddress",
+          "java.net.Inet4Address",
+          "java.net.Inet6Address",
+          "java.net.InetSocketAddress");
 
   private static final List<String> JDK_PACKAGE_PREFIXES = List.of("java.time.", "java.math.");
 
-  private static final Set<String> JDK_CONTAINER_PACKAGES = Set.of("java.util", "java.util.concurrent");
+  private static final Set<String> JDK_CONTAINER_PACKAGES =
+      Set.of("java.util", "java.util.concurrent");
 
   private static final List<String> JDK_EXCEPTION_EXCLUDED = List.of("java.rmi.", "java.beans.");
 
   private final List<String> configured;
   private final List<String> userPrefixes = new ArrayList<>();
   private final List<String> userNames = new ArrayList<>();
+
   /** Decisions for {@code java.} classes that exist; unknown names are not cached. */
   private final Map<String, Boolean> jdkDecisions = new ConcurrentHashMap<>();
 
@@ -159,13 +162,19 @@ final class ClassAllowList {
       name = className;
     }
     if (isJdkName(name)) {
-      return "class " + name + " cannot be serialized: of the JDK's classes only value, "
+      return "class "
+          + name
+          + " cannot be serialized: of the JDK's classes only value, "
           + "collection, time and math types and exceptions are allowed";
     }
     int dot = name.lastIndexOf('.');
     String suggestion = dot < 0 ? name : name.substring(0, dot + 1);
-    return "class " + name + " is not on the serialization allow-list; allow it with "
-        + "SluiceConfig.builder().serializationAllowList(\"" + suggestion + "\")";
+    return "class "
+        + name
+        + " is not on the serialization allow-list; allow it with "
+        + "SluiceConfig.builder().serializationAllowList(\""
+        + suggestion
+        + "\")";
   }
 
   private boolean matchesUser(String name) {
@@ -211,14 +220,17 @@ final class ClassAllowList {
   }
 
   static boolean isJdkName(String name) {
-    return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
-        || name.startsWith("sun.") || name.startsWith("com.sun.");
+    return name.startsWith("java.")
+        || name.startsWith("javax.")
+        || name.startsWith("jdk.")
+        || name.startsWith("sun.")
+        || name.startsWith("com.sun.");
   }
 
   /**
-   * The class a name stands for: the element class of an array ({@code [Lcom.x.Y;} or
-   * {@code com.x.Y[]}), the defining class of a lambda ({@code com.x.Y$$Lambda/0x...}), else the
-   * name itself; null for an array of primitives.
+   * The class a name stands for: the element class of an array ({@code [Lcom.x.Y;} or {@code
+   * com.x.Y[]}), the defining class of a lambda ({@code com.x.Y$$Lambda/0x...}), else the name
+   * itself; null for an array of primitives.
    */
   static String baseName(String className) {
     String n = className;

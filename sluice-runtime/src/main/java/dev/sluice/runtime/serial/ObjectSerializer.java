@@ -19,23 +19,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns task arguments, return values and {@code put} values into bytes and back, with Apache
- * Fory in its Java-native mode. Create one per process and share it: it is thread-safe (a fixed
- * pool of Fory instances, so it suits virtual threads too) and costly to build, which it does on
- * a set-up thread of its own while its creator goes on; the first call waits for the set-up.
+ * Turns task arguments, return values and {@code put} values into bytes and back, with Apache Fory
+ * in its Java-native mode. Create one per process and share it: it is thread-safe (a fixed pool of
+ * Fory instances, so it suits virtual threads too) and costly to build, which it does on a set-up
+ * thread of its own while its creator goes on; the first call waits for the set-up.
  *
  * <p><b>Safety.</b> Only classes on the allow-list are serialized or deserialized:
  *
  * <ul>
  *   <li>Sluice's own classes ({@code dev.sluice.}) and the configured entries (an entry ending in
  *       {@code .} or {@code $} is a prefix; any other entry names a package or a class);
- *   <li>JDK value types: boxed primitives, {@code String}, {@code Optional}, {@code UUID},
- *       {@code Date}, {@code Locale}, {@code Currency}, {@code BitSet}, atomics, {@code URI},
- *       {@code InetAddress}, {@code InetSocketAddress}, {@code Pattern}, all of {@code java.time}
- *       and {@code java.math};
- *   <li>the collections, maps, entries and comparators of {@code java.util} and
- *       {@code java.util.concurrent} (not their sub-packages), JDK exceptions (not
- *       {@code java.rmi}/{@code java.beans}), and arrays of allowed types;
+ *   <li>JDK value types: boxed primitives, {@code String}, {@code Optional}, {@code UUID}, {@code
+ *       Date}, {@code Locale}, {@code Currency}, {@code BitSet}, atomics, {@code URI}, {@code
+ *       InetAddress}, {@code InetSocketAddress}, {@code Pattern}, all of {@code java.time} and
+ *       {@code java.math};
+ *   <li>the collections, maps, entries and comparators of {@code java.util} and {@code
+ *       java.util.concurrent} (not their sub-packages), JDK exceptions (not {@code java.rmi}/{@code
+ *       java.beans}), and arrays of allowed types;
  *   <li>the types Fory pre-registers (JDK collections and values, Guava immutable collections,
  *       serialized lambdas, whose capturing class is checked).
  * </ul>
@@ -43,14 +43,14 @@ import org.slf4j.LoggerFactory;
  * <p>The check is on the class name, before the class is loaded: deserialization never loads or
  * instantiates a class outside the list, and serialization refuses the same classes early, on the
  * sending side. Refused classes, classes Fory never serializes (threads, sockets, reflection
- * objects...) and non-{@code Serializable} JDK classes (streams...) fail with a
- * {@link SerializationException} naming the class. User classes in allowed packages need not
- * implement {@code Serializable}; records, enums, arrays and nested generic collections work.
+ * objects...) and non-{@code Serializable} JDK classes (streams...) fail with a {@link
+ * SerializationException} naming the class. User classes in allowed packages need not implement
+ * {@code Serializable}; records, enums, arrays and nested generic collections work.
  *
  * <p><b>Format.</b> Shared references and cycles are preserved (as Java serialization and pickle
  * do). The schema-consistent mode is used (no per-message field metadata): writer and reader must
- * have the same version of each class, as the processes of one job do; a mismatched field layout
- * is not detected reliably. Classes with {@code writeObject}/{@code readObject} go through Fory's
+ * have the same version of each class, as the processes of one job do; a mismatched field layout is
+ * not detected reliably. Classes with {@code writeObject}/{@code readObject} go through Fory's
  * JDK-compatible path. Values nested more than {@value #MAX_DEPTH} levels deep are refused.
  *
  * <p><b>Refs.</b> With a {@link RefCodec}, instances of {@link RefCodec#refClass()} anywhere in a
@@ -70,6 +70,7 @@ public final class ObjectSerializer {
 
   /** Completed by the set-up thread the constructor starts. */
   private final CompletableFuture<ThreadSafeFory> fory = new CompletableFuture<>();
+
   private final ClassAllowList allowList;
 
   /**
@@ -89,8 +90,8 @@ public final class ObjectSerializer {
    * (null: the calling thread's context class loader, else this class's loader). The current
    * thread's context class loader is tried when a class is not found there.
    */
-  public ObjectSerializer(List<String> allowedPackagePrefixes, RefCodec refCodec,
-      ClassLoader classLoader) {
+  public ObjectSerializer(
+      List<String> allowedPackagePrefixes, RefCodec refCodec, ClassLoader classLoader) {
     this.allowList = new ClassAllowList(allowedPackagePrefixes);
     ClassLoader loader = classLoader;
     if (loader == null) {
@@ -114,39 +115,47 @@ public final class ObjectSerializer {
     // serialization waits for it.
     ClassLoader foryLoader = loader;
     Class<?> codecClass = refClass;
-    Thread.ofPlatform().daemon().name("sluice-serializer-setup").start(() -> {
-      try {
-        fory.complete(build(allowList, foryLoader, refCodec, codecClass));
-      } catch (Throwable t) {
-        fory.completeExceptionally(t);
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("sluice-serializer-setup")
+        .start(
+            () -> {
+              try {
+                fory.complete(build(allowList, foryLoader, refCodec, codecClass));
+              } catch (Throwable t) {
+                fory.completeExceptionally(t);
+              }
+            });
   }
 
-  private static ThreadSafeFory build(ClassAllowList checker, ClassLoader loader,
-      RefCodec refCodec, Class<?> refClass) {
-    ThreadSafeFory f = Fory.builder()
-        .withXlang(false)
-        .withRefTracking(true)
-        .withCompatible(false)
-        // Fory 1.6.0 fails every class with writeObject/readObject when this check is on.
-        .withClassVersionCheck(false)
-        .withDeserializeUnknownClass(false)
-        .requireClassRegistration(false)
-        .withTypeChecker((resolver, className) -> {
-          if (!checker.isAllowed(className)) {
-            throw new ClassNotAllowedException(className);
-          }
-          return true;
-        })
-        .suppressClassRegistrationWarnings(true)
-        .withAsyncCompilation(false)
-        .withMaxDepth(MAX_DEPTH)
-        // Fory's default (128 MiB) would refuse legitimate large values; a graph larger than the
-        // heap cannot be materialized anyway, so refuse it cleanly rather than run out of memory.
-        .withMaxGraphMemoryBytes(Runtime.getRuntime().maxMemory())
-        .withClassLoader(loader)
-        .buildThreadSafeFory();
+  private static ThreadSafeFory build(
+      ClassAllowList checker, ClassLoader loader, RefCodec refCodec, Class<?> refClass) {
+    ThreadSafeFory f =
+        Fory.builder()
+            .withXlang(false)
+            .withRefTracking(true)
+            .withCompatible(false)
+            // Fory 1.6.0 fails every class with writeObject/readObject when this check is on.
+            .withClassVersionCheck(false)
+            .withDeserializeUnknownClass(false)
+            .requireClassRegistration(false)
+            .withTypeChecker(
+                (resolver, className) -> {
+                  if (!checker.isAllowed(className)) {
+                    throw new ClassNotAllowedException(className);
+                  }
+                  return true;
+                })
+            .suppressClassRegistrationWarnings(true)
+            .withAsyncCompilation(false)
+            .withMaxDepth(MAX_DEPTH)
+            // Fory's default (128 MiB) would refuse legitimate large values; a graph larger than
+            // the
+            // heap cannot be materialized anyway, so refuse it cleanly rather than run out of
+            // memory.
+            .withMaxGraphMemoryBytes(Runtime.getRuntime().maxMemory())
+            .withClassLoader(loader)
+            .buildThreadSafeFory();
     if (refCodec != null) {
       f.registerSerializer(refClass, resolver -> new RefSerializer(resolver, refClass, refCodec));
     }
@@ -167,8 +176,8 @@ public final class ObjectSerializer {
   /**
    * The bytes of {@code value} (which may be null).
    *
-   * @throws SerializationException if the value, or anything it references, cannot be serialized
-   *     or is of a class outside the allow-list; the message names the class
+   * @throws SerializationException if the value, or anything it references, cannot be serialized or
+   *     is of a class outside the allow-list; the message names the class
    * @throws ObjectTooLargeException if its serialized form would exceed 2 GiB
    */
   public byte[] serialize(Object value) {
@@ -176,8 +185,8 @@ public final class ObjectSerializer {
   }
 
   /**
-   * Like {@link #serialize(Object)}, with {@code what} describing the value in the failure
-   * message ({@code "Cannot serialize <what>: <reason>"}).
+   * Like {@link #serialize(Object)}, with {@code what} describing the value in the failure message
+   * ({@code "Cannot serialize <what>: <reason>"}).
    */
   public byte[] serialize(Object value, String what) {
     try {
@@ -216,8 +225,8 @@ public final class ObjectSerializer {
   }
 
   /**
-   * Like {@link #deserialize(byte[])}, reading the remaining bytes of {@code buffer} (which may
-   * be a direct view of shared memory) without copying them first.
+   * Like {@link #deserialize(byte[])}, reading the remaining bytes of {@code buffer} (which may be
+   * a direct view of shared memory) without copying them first.
    */
   public Object deserialize(java.nio.ByteBuffer buffer) {
     int length = buffer.remaining();

@@ -3,10 +3,10 @@ package dev.sluice.runtime.serial;
 import dev.sluice.ObjectTooLargeException;
 
 /**
- * Recognises a value whose serialized form outgrew the largest buffer the JVM can allocate (a
- * Java array, just under 2 GiB): Fory's write buffer then fails with an index error from an
- * {@code arraycopy}, which this turns into an {@link ObjectTooLargeException} that says what
- * happened and what to do. Stateless and thread-safe.
+ * Recognises a value whose serialized form outgrew the largest buffer the JVM can allocate (a Java
+ * array, just under 2 GiB): Fory's write buffer then fails with an index error from an {@code
+ * arraycopy}, which this turns into an {@link ObjectTooLargeException} that says what happened and
+ * what to do. Stateless and thread-safe.
  */
 final class SerializedSizeLimit {
   /** The largest serialized value: Fory's buffer is one byte array, at most this long. */
@@ -27,10 +27,16 @@ final class SerializedSizeLimit {
     for (int i = 0; c != null && i < MAX_CAUSES; c = c.getCause(), i++) {
       if ((c instanceof IndexOutOfBoundsException || c instanceof NegativeArraySizeException)
           && thrownByWriteBuffer(c)) {
-        return new ObjectTooLargeException("Cannot serialize " + what + ": its serialized form "
-            + "exceeds 2 GiB (" + MAX_BYTES + " bytes), the largest single value Sluice can "
-            + "carry; split it into several values (several puts, task returns or generator "
-            + "items)", t);
+        return new ObjectTooLargeException(
+            "Cannot serialize "
+                + what
+                + ": its serialized form "
+                + "exceeds 2 GiB ("
+                + MAX_BYTES
+                + " bytes), the largest single value Sluice can "
+                + "carry; split it into several values (several puts, task returns or generator "
+                + "items)",
+            t);
       }
     }
     return null;

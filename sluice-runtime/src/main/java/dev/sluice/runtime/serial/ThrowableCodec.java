@@ -15,22 +15,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries a task's exception to the caller with JDK serialization, which rebuilds any
- * {@code Serializable} exception faithfully (class, message, cause chain, suppressed exceptions,
- * stack trace, custom fields) without Fory needing access to {@code Throwable}'s internals.
+ * Carries a task's exception to the caller with JDK serialization, which rebuilds any {@code
+ * Serializable} exception faithfully (class, message, cause chain, suppressed exceptions, stack
+ * trace, custom fields) without Fory needing access to {@code Throwable}'s internals.
  *
- * <p>Reading is guarded twice. Every class in the stream must be allowed by the same allow-list
- * as {@link ObjectSerializer} (Sluice's classes, JDK exceptions, the JDK's value and collection
- * types such as the {@code StackTraceElement[]} and lists a {@code Throwable} holds, and the
- * user's prefixes), exception classes included: a user exception outside the allow-list is never
- * loaded, let alone instantiated, and the caller sees a {@link dev.sluice.RemoteException}
- * instead. The name is checked before the class is loaded; an {@link ObjectInputFilter} then
- * checks the resolved classes again and bounds depth, reference count and array sizes. Dynamic
- * proxies are refused.
+ * <p>Reading is guarded twice. Every class in the stream must be allowed by the same allow-list as
+ * {@link ObjectSerializer} (Sluice's classes, JDK exceptions, the JDK's value and collection types
+ * such as the {@code StackTraceElement[]} and lists a {@code Throwable} holds, and the user's
+ * prefixes), exception classes included: a user exception outside the allow-list is never loaded,
+ * let alone instantiated, and the caller sees a {@link dev.sluice.RemoteException} instead. The
+ * name is checked before the class is loaded; an {@link ObjectInputFilter} then checks the resolved
+ * classes again and bounds depth, reference count and array sizes. Dynamic proxies are refused.
  *
- * <p>Both methods return null instead of throwing, so that the runtime can fall back to a
- * {@link dev.sluice.RemoteException} that carries the class name, message and stack text.
- * Stateless and thread-safe.
+ * <p>Both methods return null instead of throwing, so that the runtime can fall back to a {@link
+ * dev.sluice.RemoteException} that carries the class name, message and stack text. Stateless and
+ * thread-safe.
  */
 public final class ThrowableCodec {
   private static final Logger LOG = LoggerFactory.getLogger(ThrowableCodec.class);
@@ -50,8 +49,10 @@ public final class ThrowableCodec {
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(t);
     } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
-      LOG.debug("{} is not serializable, callers will see a RemoteException: {}",
-          t.getClass().getName(), e.toString());
+      LOG.debug(
+          "{} is not serializable, callers will see a RemoteException: {}",
+          t.getClass().getName(),
+          e.toString());
       return null;
     }
     return bytes.toByteArray();
@@ -62,19 +63,19 @@ public final class ThrowableCodec {
    * current thread's context class loader (else this class's loader).
    *
    * @param allowedPackagePrefixes the user's allow-list entries, as for {@link ObjectSerializer}
-   * @return the exception, or null if the bytes are corrupt, a class is missing or refused, or
-   *     the result is not a {@code Throwable}
+   * @return the exception, or null if the bytes are corrupt, a class is missing or refused, or the
+   *     result is not a {@code Throwable}
    */
   public static Throwable deserializeThrowable(byte[] bytes, List<String> allowedPackagePrefixes) {
     return deserializeThrowable(bytes, allowedPackagePrefixes, null);
   }
 
   /**
-   * Like {@link #deserializeThrowable(byte[], List)}, resolving classes through
-   * {@code classLoader} (null: the current thread's context class loader, else this class's).
+   * Like {@link #deserializeThrowable(byte[], List)}, resolving classes through {@code classLoader}
+   * (null: the current thread's context class loader, else this class's).
    */
-  public static Throwable deserializeThrowable(byte[] bytes, List<String> allowedPackagePrefixes,
-      ClassLoader classLoader) {
+  public static Throwable deserializeThrowable(
+      byte[] bytes, List<String> allowedPackagePrefixes, ClassLoader classLoader) {
     Objects.requireNonNull(bytes, "bytes");
     ClassAllowList allowList = new ClassAllowList(allowedPackagePrefixes);
     ClassLoader loader = classLoader;
@@ -91,18 +92,22 @@ public final class ThrowableCodec {
       if (o instanceof Throwable t) {
         return t;
       }
-      LOG.debug("serialized exception holds a {}, not a Throwable",
+      LOG.debug(
+          "serialized exception holds a {}, not a Throwable",
           o == null ? "null" : o.getClass().getName());
       return null;
-    } catch (IOException | ClassNotFoundException | RuntimeException | StackOverflowError
+    } catch (IOException
+        | ClassNotFoundException
+        | RuntimeException
+        | StackOverflowError
         | LinkageError e) {
       LOG.debug("cannot rebuild serialized exception: {}", e.toString());
       return null;
     }
   }
 
-  private static ObjectInputFilter.Status check(ObjectInputFilter.FilterInfo info,
-      ClassAllowList allowList) {
+  private static ObjectInputFilter.Status check(
+      ObjectInputFilter.FilterInfo info, ClassAllowList allowList) {
     if (info.depth() > MAX_DEPTH
         || info.references() > MAX_REFERENCES
         || info.arrayLength() > MAX_ARRAY_LENGTH) {
@@ -118,14 +123,16 @@ public final class ThrowableCodec {
     if (c.isPrimitive() || allowList.isAllowed(c.getName())) {
       return ObjectInputFilter.Status.ALLOWED;
     }
-    LOG.debug("refusing class {} in a serialized exception: {}", c.getName(),
+    LOG.debug(
+        "refusing class {} in a serialized exception: {}",
+        c.getName(),
         ClassAllowList.refusal(c.getName()));
     return ObjectInputFilter.Status.REJECTED;
   }
 
   /**
-   * Resolves allowed classes through one loader, never initializing them; refuses any other
-   * class by name before loading it, and refuses proxies.
+   * Resolves allowed classes through one loader, never initializing them; refuses any other class
+   * by name before loading it, and refuses proxies.
    */
   private static final class FilteringInputStream extends ObjectInputStream {
     private final ClassLoader loader;

@@ -18,8 +18,8 @@ class ErrorsTest {
   /** Rule: code that catches "store full" (as Ray code does) also catches "too large". */
   @Test
   void objectTooLargeIsCaughtAsObjectStoreFull() {
-    SluiceException e = Errors.toException(
-        Errors.error(ErrorType.OBJECT_TOO_LARGE, "value of 3 GiB"), List.of());
+    SluiceException e =
+        Errors.toException(Errors.error(ErrorType.OBJECT_TOO_LARGE, "value of 3 GiB"), List.of());
     String caught;
     try {
       throw e;
@@ -30,20 +30,26 @@ class ErrorsTest {
     }
     assertThat(caught).isEqualTo(ObjectTooLargeException.class.getSimpleName());
     assertThat(new ObjectTooLargeException("x", new IllegalStateException("y")))
-        .isInstanceOf(ObjectStoreFullException.class).hasCauseInstanceOf(IllegalStateException.class);
+        .isInstanceOf(ObjectStoreFullException.class)
+        .hasCauseInstanceOf(IllegalStateException.class);
   }
 
   /** Rule: an exception class outside the allow-list arrives as a RemoteException. */
   @Test
   void exceptionOutsideAllowListArrivesAsRemoteException() {
-    SluiceException e = Errors.toException(Errors.applicationError("task f failed on node n",
-        new OutsideException("boom", null)), List.of("com.example.allowed."));
+    SluiceException e =
+        Errors.toException(
+            Errors.applicationError("task f failed on node n", new OutsideException("boom", null)),
+            List.of("com.example.allowed."));
 
     assertThat(e).isInstanceOf(TaskException.class).hasMessage("task f failed on node n");
-    assertThat(e.getCause()).isInstanceOfSatisfying(RemoteException.class, r -> {
-      assertThat(r.remoteClassName()).isEqualTo(OutsideException.class.getName());
-      assertThat(r).hasMessage(OutsideException.class.getName() + ": boom");
-      assertThat(r.remoteStackTrace()).contains("ErrorsTest");
-    });
+    assertThat(e.getCause())
+        .isInstanceOfSatisfying(
+            RemoteException.class,
+            r -> {
+              assertThat(r.remoteClassName()).isEqualTo(OutsideException.class.getName());
+              assertThat(r).hasMessage(OutsideException.class.getName() + ": boom");
+              assertThat(r.remoteStackTrace()).contains("ErrorsTest");
+            });
   }
 }

@@ -47,19 +47,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The same services work over the in-process transport and over Netty/TCP. */
 class ControlServiceTransportTest {
   private static final int MAX_MESSAGE = 4 << 20;
-  private final RpcFactory rpc = new RpcFactory(MAX_MESSAGE,
-      RpcSecurity.token(RpcSecurity.generateToken()));
+  private final RpcFactory rpc =
+      new RpcFactory(MAX_MESSAGE, RpcSecurity.token(RpcSecurity.generateToken()));
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   /** A started control service and a target string a channel from the same factory can use. */
   private record Started(ControlService service, String target) {}
 
   private Started start(String transport, Duration nodeTimeout) throws IOException {
-    String bindHost = switch (transport) {
-      case "tcp" -> RpcFactory.LOOPBACK;
-      case "inproc" -> RpcFactory.IN_PROCESS_PREFIX + "control-test-" + UUID.randomUUID();
-      default -> throw new IllegalArgumentException(transport);
-    };
+    String bindHost =
+        switch (transport) {
+          case "tcp" -> RpcFactory.LOOPBACK;
+          case "inproc" -> RpcFactory.IN_PROCESS_PREFIX + "control-test-" + UUID.randomUUID();
+          default -> throw new IllegalArgumentException(transport);
+        };
     ControlService cs = ControlService.start(rpc, bindHost, 0, nodeTimeout);
     toClose.add(cs);
     // In-process servers have no port: their target is the same "inproc:NAME" string.
@@ -92,8 +93,11 @@ class ControlServiceTransportTest {
   private static NodeInfo node(NodeId id, int port) {
     return NodeInfo.newBuilder()
         .setNodeId(ByteString.copyFrom(id.toBytes()))
-        .setNodeManager(Address.newBuilder().setNodeId(ByteString.copyFrom(id.toBytes()))
-            .setHost("127.0.0.1").setPort(port))
+        .setNodeManager(
+            Address.newBuilder()
+                .setNodeId(ByteString.copyFrom(id.toBytes()))
+                .setHost("127.0.0.1")
+                .setPort(port))
         .putResourcesTotal("CPU", 4.0)
         .build();
   }
@@ -109,9 +113,14 @@ class ControlServiceTransportTest {
   }
 
   private static void heartbeat(ControlServiceBlockingStub s, NodeId id, boolean[] unknown) {
-    unknown[0] = deadline(s).nodeHeartbeat(NodeHeartbeatRequest.newBuilder()
-        .setNodeId(ByteString.copyFrom(id.toBytes())).putResourcesAvailable("CPU", 4.0).build())
-        .getUnknownNode();
+    unknown[0] =
+        deadline(s)
+            .nodeHeartbeat(
+                NodeHeartbeatRequest.newBuilder()
+                    .setNodeId(ByteString.copyFrom(id.toBytes()))
+                    .putResourcesAvailable("CPU", 4.0)
+                    .build())
+            .getUnknownNode();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -149,16 +158,21 @@ class ControlServiceTransportTest {
     assertThat(got.getFound()).isTrue();
     assertThat(got.getValue()).isEqualTo(value);
 
-    deadline(s).kvPut(KvPutRequest.newBuilder().setKey("k1")
-        .setValue(ByteString.copyFromUtf8("v2")).build());
-    assertThat(deadline(s).kvGet(KvGetRequest.newBuilder().setKey("k1").build()).getValue()
-        .toStringUtf8()).isEqualTo("v2");
+    deadline(s)
+        .kvPut(
+            KvPutRequest.newBuilder().setKey("k1").setValue(ByteString.copyFromUtf8("v2")).build());
+    assertThat(
+            deadline(s)
+                .kvGet(KvGetRequest.newBuilder().setKey("k1").build())
+                .getValue()
+                .toStringUtf8())
+        .isEqualTo("v2");
 
     // A value of several MiB, within the factory's message limit, crosses either transport.
     ByteString big = ByteString.copyFrom(new byte[3 << 20]);
     deadline(s).kvPut(KvPutRequest.newBuilder().setKey("big").setValue(big).build());
-    assertThat(deadline(s).kvGet(KvGetRequest.newBuilder().setKey("big").build()).getValue()
-        .size()).isEqualTo(3 << 20);
+    assertThat(deadline(s).kvGet(KvGetRequest.newBuilder().setKey("big").build()).getValue().size())
+        .isEqualTo(3 << 20);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -168,9 +182,14 @@ class ControlServiceTransportTest {
     ControlServiceBlockingStub s = stub(cs.target());
     List<Integer> numbers = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      byte[] id = deadline(s).addJob(AddJobRequest.newBuilder()
-          .setDriver(Address.newBuilder().setHost("127.0.0.1").setPort(1000 + i)).build())
-          .getJobId().toByteArray();
+      byte[] id =
+          deadline(s)
+              .addJob(
+                  AddJobRequest.newBuilder()
+                      .setDriver(Address.newBuilder().setHost("127.0.0.1").setPort(1000 + i))
+                      .build())
+              .getJobId()
+              .toByteArray();
       assertThat(id).hasSize(JobId.LENGTH);
       numbers.add(JobId.fromBytes(id).number());
     }
@@ -191,18 +210,21 @@ class ControlServiceTransportTest {
     ScheduledExecutorService heart = Executors.newSingleThreadScheduledExecutor();
     toClose.add(heart::shutdownNow);
     boolean[] beatingUnknown = {false};
-    heart.scheduleAtFixedRate(() -> heartbeat(s, beating, beatingUnknown), 0, 100,
-        TimeUnit.MILLISECONDS);
+    heart.scheduleAtFixedRate(
+        () -> heartbeat(s, beating, beatingUnknown), 0, 100, TimeUnit.MILLISECONDS);
 
-    await("silent node marked dead").atMost(Duration.ofSeconds(5))
+    await("silent node marked dead")
+        .atMost(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> !alive(s, silent));
     // The dead node is still listed (as dead), so callers can tell "died" from "never existed".
     assertThat(find(s, silent)).isPresent();
 
     // A node that keeps heartbeating stays alive well past the timeout.
-    await("beating node stays alive").during(Duration.ofMillis(1500))
-        .atMost(Duration.ofSeconds(3)).until(() -> alive(s, beating));
+    await("beating node stays alive")
+        .during(Duration.ofMillis(1500))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> alive(s, beating));
     assertThat(beatingUnknown[0]).isFalse();
 
     // A dead node's heartbeat is answered "unknown", and it cannot come back under its id (as
@@ -210,15 +232,20 @@ class ControlServiceTransportTest {
     boolean[] unknown = {false};
     heartbeat(s, silent, unknown);
     assertThat(unknown[0]).isTrue();
-    assertThatThrownBy(() -> deadline(s).registerNode(
-        RegisterNodeRequest.newBuilder().setNode(node(silent, 1)).build()))
+    assertThatThrownBy(
+            () ->
+                deadline(s)
+                    .registerNode(
+                        RegisterNodeRequest.newBuilder().setNode(node(silent, 1)).build()))
         .isInstanceOf(io.grpc.StatusRuntimeException.class)
-        .hasMessageContaining("FAILED_PRECONDITION").hasMessageContaining("new node");
+        .hasMessageContaining("FAILED_PRECONDITION")
+        .hasMessageContaining("new node");
     assertThat(alive(s, silent)).isFalse();
 
     // Once it stops too, the other node is marked dead as well.
     heart.shutdownNow();
-    await("beating node marked dead once it stops").atMost(Duration.ofSeconds(5))
+    await("beating node marked dead once it stops")
+        .atMost(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(50))
         .until(() -> !alive(s, beating));
   }
@@ -243,13 +270,17 @@ class ControlServiceTransportTest {
     }
 
     Optional<InetAddress> external = nonLoopbackAddress();
-    Assumptions.assumeTrue(external.isPresent(),
+    Assumptions.assumeTrue(
+        external.isPresent(),
         "this machine has no non-loopback IPv4 address; skipping the negative check");
-    assertThatThrownBy(() -> {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(external.get(), port), 2000);
-      }
-    }).as("connecting to %s:%d", external.get(), port).isInstanceOf(IOException.class);
+    assertThatThrownBy(
+            () -> {
+              try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(external.get(), port), 2000);
+              }
+            })
+        .as("connecting to %s:%d", external.get(), port)
+        .isInstanceOf(IOException.class);
   }
 
   private static Optional<InetAddress> nonLoopbackAddress() throws SocketException {
@@ -273,8 +304,10 @@ class ControlServiceTransportTest {
     ControlServiceBlockingStub s = stub(cs.target());
     deadline(s).kvPut(KvPutRequest.newBuilder().setKey("a").build());
     cs.service().close();
-    assertThatThrownBy(() -> s.withDeadlineAfter(2, TimeUnit.SECONDS)
-        .kvGet(KvGetRequest.newBuilder().setKey("a").build()))
+    assertThatThrownBy(
+            () ->
+                s.withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .kvGet(KvGetRequest.newBuilder().setKey("a").build()))
         .isInstanceOf(io.grpc.StatusRuntimeException.class);
   }
 }

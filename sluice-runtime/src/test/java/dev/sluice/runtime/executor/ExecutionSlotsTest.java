@@ -14,9 +14,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CPU-lending rule with fake tasks (no JVMs): one task runs at a time; when every running
- * task is blocked the next queued one starts; the CPU is lent only when nothing is left to start,
- * and taken back when a task runs again.
+ * The CPU-lending rule with fake tasks (no JVMs): one task runs at a time; when every running task
+ * is blocked the next queued one starts; the CPU is lent only when nothing is left to start, and
+ * taken back when a task runs again.
  */
 class ExecutionSlotsTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -34,15 +34,18 @@ class ExecutionSlotsTest {
   private final List<String> started = new CopyOnWriteArrayList<>();
   private final List<Boolean> lendNotices = new CopyOnWriteArrayList<>();
   private final ConcurrentHashMap<String, Boolean> finished = new ConcurrentHashMap<>();
-  private final ExecutionSlots<Fake> slots = new ExecutionSlots<>(f -> {
-    started.add(f.name);
-    try {
-      f.release.await(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    finished.put(f.name, true);
-  }, lendNotices::add);
+  private final ExecutionSlots<Fake> slots =
+      new ExecutionSlots<>(
+          f -> {
+            started.add(f.name);
+            try {
+              f.release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            finished.put(f.name, true);
+          },
+          lendNotices::add);
 
   @BeforeEach
   void start() {

@@ -21,14 +21,16 @@ class GeneratorWaiterTest {
   /** Runs {@code awaitCredit} on another thread; the flag turns true once it returns. */
   private static AtomicBoolean awaitCreditAsync(GeneratorWaiter w) {
     AtomicBoolean released = new AtomicBoolean();
-    Thread.ofVirtual().start(() -> {
-      try {
-        w.awaitCredit();
-        released.set(true);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                w.awaitCredit();
+                released.set(true);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
     return released;
   }
 
@@ -88,14 +90,17 @@ class GeneratorWaiterTest {
     w.onIssued();
     AtomicBoolean released = awaitCreditAsync(w);
     AtomicBoolean answered = new AtomicBoolean();
-    Thread t = Thread.ofVirtual().start(() -> {
-      try {
-        w.awaitAllAnswered();
-        answered.set(true);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Thread t =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    w.awaitAllAnswered();
+                    answered.set(true);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
     w.onOwnerGone();
     await().atMost(Duration.ofSeconds(5)).untilTrue(released);
     t.join(5000);
@@ -110,14 +115,17 @@ class GeneratorWaiterTest {
     w.onIssued();
     w.onIssued();
     AtomicBoolean answered = new AtomicBoolean();
-    Thread t = Thread.ofVirtual().start(() -> {
-      try {
-        w.awaitAllAnswered();
-        answered.set(true);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Thread t =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    w.awaitAllAnswered();
+                    answered.set(true);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
     w.onReply(consumed(0), 2);
     assertThat(answered).as("one item still unanswered").isFalse();
     w.onReply(consumed(0), 1);
@@ -130,13 +138,16 @@ class GeneratorWaiterTest {
     GeneratorWaiter w = new GeneratorWaiter(1);
     w.onIssued();
     AtomicBoolean interrupted = new AtomicBoolean();
-    Thread t = Thread.ofPlatform().start(() -> {
-      try {
-        w.awaitCredit();
-      } catch (InterruptedException e) {
-        interrupted.set(true);
-      }
-    });
+    Thread t =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    w.awaitCredit();
+                  } catch (InterruptedException e) {
+                    interrupted.set(true);
+                  }
+                });
     await().atMost(Duration.ofSeconds(5)).until(() -> t.getState() == Thread.State.WAITING);
     t.interrupt();
     t.join(5000);

@@ -15,23 +15,28 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The worker's side of generator reports on a task stream: an item whose object is still being
- * sealed in the node's store is not reported, and neither is anything yielded after it, until
- * the seal completes; then they go out in yield order.
+ * sealed in the node's store is not reported, and neither is anything yielded after it, until the
+ * seal completes; then they go out in yield order.
  */
 class TaskStreamReportTest {
   private final List<ReportGeneratorItemReturns> sent = new CopyOnWriteArrayList<>();
-  private final TaskStream stream = new TaskStream(null, new StreamObserver<>() {
-    @Override
-    public void onNext(TaskResultBatch batch) {
-      sent.addAll(batch.getReportsList());
-    }
+  private final TaskStream stream =
+      new TaskStream(
+          null,
+          new StreamObserver<>() {
+            @Override
+            public void onNext(TaskResultBatch batch) {
+              sent.addAll(batch.getReportsList());
+            }
 
-    @Override
-    public void onError(Throwable t) {}
+            @Override
+            public void onError(Throwable t) {}
 
-    @Override
-    public void onCompleted() {}
-  }, Runnable::run, 64 << 20);
+            @Override
+            public void onCompleted() {}
+          },
+          Runnable::run,
+          64 << 20);
   private final GeneratorWaiter waiter = new GeneratorWaiter(-1);
 
   private static ReportGeneratorItemReturns.Builder report(long index) {
@@ -39,14 +44,16 @@ class TaskStreamReportTest {
   }
 
   private static ReturnObject.Builder value(String s) {
-    return ReturnObject.newBuilder().setValue(ObjectValue.newBuilder()
-        .setData(ByteString.copyFromUtf8(s)));
+    return ReturnObject.newBuilder()
+        .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8(s)));
   }
 
   /** Every item reported so far, in the order the owner receives them. */
   private List<String> reportedValues() {
-    return sent.stream().flatMap(r -> r.getReturnedObjectsList().stream())
-        .map(o -> o.getValue().getData().toStringUtf8()).toList();
+    return sent.stream()
+        .flatMap(r -> r.getReturnedObjectsList().stream())
+        .map(o -> o.getValue().getData().toStringUtf8())
+        .toList();
   }
 
   @Test

@@ -26,27 +26,32 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Rules checked: a finished task's reply is never left buffered on the worker, and is held back
- * only for a moment. A reply is held
- * back only while a task of the same stream is next in the queue; when the owner steals that task
- * back between the execution thread's look at the queue and its send, the reply must still go
- * out (before the fix it waited for a task that never came, and its owner waited forever).
+ * only for a moment. A reply is held back only while a task of the same stream is next in the
+ * queue; when the owner steals that task back between the execution thread's look at the queue and
+ * its send, the reply must still go out (before the fix it waited for a task that never came, and
+ * its owner waited forever).
  */
 class TaskStreamStealTest {
   private final List<TaskResultBatch> sent = new CopyOnWriteArrayList<>();
-  private final TaskReceiver receiver = new TaskReceiver(new NoEnv(),
-      new ObjectSerializer(List.of(), null));
-  private final TaskStream stream = new TaskStream(receiver, new StreamObserver<>() {
-    @Override
-    public void onNext(TaskResultBatch batch) {
-      sent.add(batch);
-    }
+  private final TaskReceiver receiver =
+      new TaskReceiver(new NoEnv(), new ObjectSerializer(List.of(), null));
+  private final TaskStream stream =
+      new TaskStream(
+          receiver,
+          new StreamObserver<>() {
+            @Override
+            public void onNext(TaskResultBatch batch) {
+              sent.add(batch);
+            }
 
-    @Override
-    public void onError(Throwable t) {}
+            @Override
+            public void onError(Throwable t) {}
 
-    @Override
-    public void onCompleted() {}
-  }, Runnable::run, 64 << 20);
+            @Override
+            public void onCompleted() {}
+          },
+          Runnable::run,
+          64 << 20);
 
   @AfterEach
   void stopReceiver() {
@@ -92,8 +97,8 @@ class TaskStreamStealTest {
   }
 
   /**
-   * Rule checked: a reply is held back only for a moment. The next task of the stream may run
-   * long; the finished task's reply must not wait for it (nor be lost with its worker).
+   * Rule checked: a reply is held back only for a moment. The next task of the stream may run long;
+   * the finished task's reply must not wait for it (nor be lost with its worker).
    */
   @Test
   void aHeldReplyGoesOutAfterAMomentThoughTheNextTaskIsStillQueued() {
@@ -102,9 +107,10 @@ class TaskStreamStealTest {
 
     stream.send(first, PushTaskReply.getDefaultInstance(), true);
 
-    await("the held reply is sent").atMost(Duration.ofSeconds(10))
-        .untilAsserted(() -> assertThat(results()).extracting(TaskResult::getTaskId)
-            .containsExactly(first));
+    await("the held reply is sent")
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(results()).extracting(TaskResult::getTaskId).containsExactly(first));
   }
 
   /** The receiver is never started: no task runs, so nothing of the environment is needed. */
@@ -133,8 +139,8 @@ class TaskStreamStealTest {
     }
 
     @Override
-    public EncodedReturn encodeReturn(Object value, ObjectId id, Address taskOwner,
-        boolean sealLater) {
+    public EncodedReturn encodeReturn(
+        Object value, ObjectId id, Address taskOwner, boolean sealLater) {
       throw new UnsupportedOperationException();
     }
 

@@ -12,16 +12,26 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A worker's start-up settings survive the trip to the child process, and the token stays off
- * its command line.
+ * A worker's start-up settings survive the trip to the child process, and the token stays off its
+ * command line.
  */
 class WorkerConfigTest {
   private static final RpcSecurity TOKEN = RpcSecurity.token(RpcSecurity.generateToken());
 
   private static WorkerConfig config(RpcSecurity security) {
-    return new WorkerConfig(WorkerId.random(), NodeId.random(), "127.0.0.1:4000", "127.0.0.1",
-        List.of("com.example"), 1024, 4 << 20, Path.of("/dev/shm/store"), 1 << 20,
-        "127.0.0.1:5000", java.time.Duration.ofSeconds(7), security);
+    return new WorkerConfig(
+        WorkerId.random(),
+        NodeId.random(),
+        "127.0.0.1:4000",
+        "127.0.0.1",
+        List.of("com.example"),
+        1024,
+        4 << 20,
+        Path.of("/dev/shm/store"),
+        1 << 20,
+        "127.0.0.1:5000",
+        java.time.Duration.ofSeconds(7),
+        security);
   }
 
   @Test
@@ -36,11 +46,13 @@ class WorkerConfigTest {
 
   @Test
   void tlsFilesTravelOnTheCommandLine() {
-    WorkerConfig wc = config(TOKEN.withTls(Path.of("/certs/node.pem"),
-        Path.of("/certs/node.key"), Path.of("/certs/ca.pem")));
+    WorkerConfig wc =
+        config(
+            TOKEN.withTls(
+                Path.of("/certs/node.pem"), Path.of("/certs/node.key"), Path.of("/certs/ca.pem")));
 
-    WorkerConfig parsed = WorkerConfig.parse(wc.toArgs().toArray(String[]::new),
-        wc.toEnvironment());
+    WorkerConfig parsed =
+        WorkerConfig.parse(wc.toArgs().toArray(String[]::new), wc.toEnvironment());
 
     assertThat(parsed.security().tls()).isEqualTo(wc.security().tls());
     assertThat(parsed).isEqualTo(wc);

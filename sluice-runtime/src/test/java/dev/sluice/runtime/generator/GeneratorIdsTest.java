@@ -8,7 +8,9 @@ import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import org.junit.jupiter.api.Test;
 
-/** The streaming generator's id rule: ref {@code ObjectId(T, 1)}, yield k {@code ObjectId(T, 2+k)}. */
+/**
+ * The streaming generator's id rule: ref {@code ObjectId(T, 1)}, yield k {@code ObjectId(T, 2+k)}.
+ */
 class GeneratorIdsTest {
   private static final TaskId TASK = TaskId.forChild(TaskId.forDriver(JobId.of(7)), 1);
 
@@ -36,7 +38,8 @@ class GeneratorIdsTest {
   @Test
   void itemIndexRejectsTheGeneratorRefAndPuts() {
     assertThatThrownBy(() -> GeneratorIds.itemIndex(GeneratorIds.generatorId(TASK)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(TASK.toString());
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(TASK.toString());
     assertThatThrownBy(() -> GeneratorIds.itemIndex(ObjectId.of(TASK, ObjectId.PUT_INDEX_BASE + 1)))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -57,6 +60,7 @@ class GeneratorIdsTest {
     assertThatThrownBy(() -> GeneratorIds.itemId(TASK, Long.MAX_VALUE - 1))
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> GeneratorIds.itemId(TASK, -1))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(TASK.toString());
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(TASK.toString());
   }
 }

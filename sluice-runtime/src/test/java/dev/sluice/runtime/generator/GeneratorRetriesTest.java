@@ -6,13 +6,18 @@ import dev.sluice.runtime.rpc.proto.TaskSpec;
 import org.junit.jupiter.api.Test;
 
 /**
- * The owner's retry budget, stated once in the spec: an application error of an attempt is
- * retried only with retryExceptions and a retry left, whatever the attempt number says.
+ * The owner's retry budget, stated once in the spec: an application error of an attempt is retried
+ * only with retryExceptions and a retry left, whatever the attempt number says.
  */
 class GeneratorRetriesTest {
   private static TaskSpec spec(boolean retryExceptions, int attempt, int retriesLeft) {
-    return GeneratorRetries.withBudget(TaskSpec.newBuilder().setMaxRetries(3)
-        .setRetryExceptions(retryExceptions).setAttemptNumber(attempt), retriesLeft).build();
+    return GeneratorRetries.withBudget(
+            TaskSpec.newBuilder()
+                .setMaxRetries(3)
+                .setRetryExceptions(retryExceptions)
+                .setAttemptNumber(attempt),
+            retriesLeft)
+        .build();
   }
 
   @Test

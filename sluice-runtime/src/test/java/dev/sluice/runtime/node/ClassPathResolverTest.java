@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Manifest-only jars (as Maven Surefire and IDEs launch JVMs with) are expanded so that workers
- * get the driver's real class path.
+ * Manifest-only jars (as Maven Surefire and IDEs launch JVMs with) are expanded so that workers get
+ * the driver's real class path.
  */
 class ClassPathResolverTest {
   @TempDir Path dir;
@@ -95,8 +95,10 @@ class ClassPathResolverTest {
   @Test
   void missingEntriesAreSkipped() throws IOException {
     Path a = jar(dir.resolve("a.jar"), null);
-    Path boot = jar(dir.resolve("boot.jar"), "missing.jar gone/ a.jar "
-        + dir.resolve("nowhere.jar").toUri());
+    Path boot =
+        jar(
+            dir.resolve("boot.jar"),
+            "missing.jar gone/ a.jar " + dir.resolve("nowhere.jar").toUri());
 
     assertThat(ClassPathResolver.expand(List.of(boot))).containsExactly(boot, a);
   }
@@ -110,8 +112,9 @@ class ClassPathResolverTest {
     jar(b, "c.jar");
     jar(c, "a.jar b.jar");
 
-    List<Path> out = assertTimeoutPreemptively(Duration.ofSeconds(10),
-        () -> ClassPathResolver.expand(List.of(a.toAbsolutePath())));
+    List<Path> out =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(10), () -> ClassPathResolver.expand(List.of(a.toAbsolutePath())));
     assertThat(out).containsExactly(a.toAbsolutePath(), b.toAbsolutePath(), c.toAbsolutePath());
   }
 
@@ -132,15 +135,15 @@ class ClassPathResolverTest {
   }
 
   /**
-   * A JVM starts and runs fine with an empty or corrupt jar on its class path (the entry is
-   * simply useless), so such an entry must not make Sluice.init() fail: it is kept as given for
-   * the workers, whose JVMs tolerate it the same way, and expansion goes on.
+   * A JVM starts and runs fine with an empty or corrupt jar on its class path (the entry is simply
+   * useless), so such an entry must not make Sluice.init() fail: it is kept as given for the
+   * workers, whose JVMs tolerate it the same way, and expansion goes on.
    */
   @Test
   void anUnreadableJarIsKeptAsItIsAndDoesNotStopTheExpansion() throws IOException {
     Path empty = Files.createFile(dir.resolve("empty.jar")).toAbsolutePath().normalize();
-    Path corrupt = Files.writeString(dir.resolve("corrupt.jar"), "not a zip")
-        .toAbsolutePath().normalize();
+    Path corrupt =
+        Files.writeString(dir.resolve("corrupt.jar"), "not a zip").toAbsolutePath().normalize();
     Path a = jar(dir.resolve("a.jar"), null);
     Path boot = jar(dir.resolve("boot.jar"), "a.jar");
 
@@ -151,10 +154,19 @@ class ClassPathResolverTest {
   @Test
   void effectiveClassPathContainsThisTestsClassesWithManifestJarsExpanded()
       throws URISyntaxException {
-    Path testClasses = Path.of(ClassPathResolverTest.class.getProtectionDomain().getCodeSource()
-        .getLocation().toURI()).toAbsolutePath().normalize();
-    Path apiJarOrClasses = Path.of(dev.sluice.Sluice.class.getProtectionDomain().getCodeSource()
-        .getLocation().toURI()).toAbsolutePath().normalize();
+    Path testClasses =
+        Path.of(
+                ClassPathResolverTest.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI())
+            .toAbsolutePath()
+            .normalize();
+    Path apiJarOrClasses =
+        Path.of(dev.sluice.Sluice.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toAbsolutePath()
+            .normalize();
 
     List<Path> cp = ClassPathResolver.effectiveClassPath();
 

@@ -36,21 +36,56 @@ class LeaseDispatcherTest {
   private LeaseDispatcher dispatcher;
 
   private void node(double cpus, int maxExtraWorkers) {
-    config = new NodeConfig(NodeId.random(), "127.0.0.1", 0, "127.0.0.1:1", Map.of("CPU", cpus),
-        0, List.of(), List.of(), Path.of("unused-session"), Duration.ofSeconds(30), List.of(),
-        1024, 1 << 20, Duration.ofSeconds(1), 1 << 20, Path.of("unused-store"), false,
-        Duration.ofSeconds(30), false, 1 << 20, maxExtraWorkers);
-    pool = new WorkerPool(config, "127.0.0.1", lock, (job, classPath) -> {
-      WorkerProcess w = new WorkerProcess(WorkerId.random(), job, new FakeProcess(launched.size()),
-          Path.of("no-such-worker.log"), WorkerLaunchCache.Plan.NONE);
-      launched.add(w);
-      return w;
-    }, w -> dispatcher.workerExited(w), clock::get);
-    JobCodeCache jobCode = new JobCodeCache(config, job -> {
-      throw new IOException("no control service in this test");
-    }, (job, classPath, failure) -> { });
-    dispatcher = new LeaseDispatcher(config, "127.0.0.1", lock, pool, jobCode,
-        new LeaseRouter(config));
+    config =
+        new NodeConfig(
+            NodeId.random(),
+            "127.0.0.1",
+            0,
+            "127.0.0.1:1",
+            Map.of("CPU", cpus),
+            0,
+            List.of(),
+            List.of(),
+            Path.of("unused-session"),
+            Duration.ofSeconds(30),
+            List.of(),
+            1024,
+            1 << 20,
+            Duration.ofSeconds(1),
+            1 << 20,
+            Path.of("unused-store"),
+            false,
+            Duration.ofSeconds(30),
+            false,
+            1 << 20,
+            maxExtraWorkers);
+    pool =
+        new WorkerPool(
+            config,
+            "127.0.0.1",
+            lock,
+            (job, classPath) -> {
+              WorkerProcess w =
+                  new WorkerProcess(
+                      WorkerId.random(),
+                      job,
+                      new FakeProcess(launched.size()),
+                      Path.of("no-such-worker.log"),
+                      WorkerLaunchCache.Plan.NONE);
+              launched.add(w);
+              return w;
+            },
+            w -> dispatcher.workerExited(w),
+            clock::get);
+    JobCodeCache jobCode =
+        new JobCodeCache(
+            config,
+            job -> {
+              throw new IOException("no control service in this test");
+            },
+            (job, classPath, failure) -> {});
+    dispatcher =
+        new LeaseDispatcher(config, "127.0.0.1", lock, pool, jobCode, new LeaseRouter(config));
   }
 
   @Test
@@ -59,10 +94,10 @@ class LeaseDispatcherTest {
     Reply a = request(1);
     register(launched.get(0));
     assertThat(a.granted()).isTrue();
-    Reply b = request(1);  // the warm spare is starting; nothing idle, nothing lent
+    Reply b = request(1); // the warm spare is starting; nothing idle, nothing lent
     assertThat(b.value).isNull();
 
-    dispatcher.workerBlocked(launched.get(0).id, true, () -> { });
+    dispatcher.workerBlocked(launched.get(0).id, true, () -> {});
 
     assertThat(b.granted()).as("granted on the blocked worker's lent CPU").isTrue();
     assertThat(b.value.getWorker().getWorkerId()).isEqualTo(a.value.getWorker().getWorkerId());
@@ -75,13 +110,13 @@ class LeaseDispatcherTest {
     request(1);
     WorkerProcess w = launched.get(0);
     register(w);
-    dispatcher.workerBlocked(w.id, true, () -> { });
+    dispatcher.workerBlocked(w.id, true, () -> {});
     Reply b = request(1);
     assertThat(b.granted()).isTrue();
-    dispatcher.workerBlocked(w.id, true, () -> { });
+    dispatcher.workerBlocked(w.id, true, () -> {});
     assertThat(cpuAvailable()).as("both leases lent").isEqualTo(2.0);
 
-    dispatcher.workerBlocked(w.id, false, () -> { });
+    dispatcher.workerBlocked(w.id, false, () -> {});
 
     assertThat(cpuAvailable()).as("one lease charged, not two").isEqualTo(1.0);
   }
@@ -91,7 +126,7 @@ class LeaseDispatcherTest {
     node(1, 0);
     request(1);
     register(launched.get(0));
-    Reply b = request(0);  // needs no resources: waits for a worker only
+    Reply b = request(0); // needs no resources: waits for a worker only
 
     assertThat(b.value).isNull();
     assertThat(launched).as("one CPU, no extra workers: one JVM").hasSize(1);
@@ -99,7 +134,7 @@ class LeaseDispatcherTest {
     node(1, 1);
     launched.clear();
     request(1);
-    register(launched.get(0));  // a warm spare starts in the extra room
+    register(launched.get(0)); // a warm spare starts in the extra room
     register(launched.get(1));
     assertThat(request(0).granted()).isTrue();
     Reply d = request(0);
@@ -120,8 +155,7 @@ class LeaseDispatcherTest {
     assertThat(w.state).isEqualTo(WorkerProcess.State.IDLE);
     Reply next = request(1);
     assertThat(next.granted()).isTrue();
-    assertThat(next.value.getWorker().getWorkerId())
-        .isEqualTo(ByteString.copyFrom(w.id.toBytes()));
+    assertThat(next.value.getWorker().getWorkerId()).isEqualTo(ByteString.copyFrom(w.id.toBytes()));
   }
 
   @Test
@@ -131,7 +165,9 @@ class LeaseDispatcherTest {
 
     assertThat(r.value.getRejected()).isTrue();
     assertThat(r.value.getInfeasible()).isTrue();
-    assertThat(r.value.getFailureMessage()).contains("CPU=4.0").contains(config.nodeId().toString());
+    assertThat(r.value.getFailureMessage())
+        .contains("CPU=4.0")
+        .contains(config.nodeId().toString());
     assertThat(launched).isEmpty();
   }
 
@@ -156,8 +192,8 @@ class LeaseDispatcherTest {
     Reply b = request(1);
     register(launched.get(0));
     register(launched.get(1));
-    dispatcher.returnLease(a.value.getLeaseId(), ByteString.EMPTY, false, "", () -> { });
-    dispatcher.returnLease(b.value.getLeaseId(), ByteString.EMPTY, false, "", () -> { });
+    dispatcher.returnLease(a.value.getLeaseId(), ByteString.EMPTY, false, "", () -> {});
+    dispatcher.returnLease(b.value.getLeaseId(), ByteString.EMPTY, false, "", () -> {});
     pool.enforceTimeouts();
     assertThat(destroyed()).as("kept within the keep time").isZero();
 
@@ -179,9 +215,10 @@ class LeaseDispatcherTest {
     return LeaseRequest.newBuilder()
         .setLeaseRequestId(ByteString.copyFromUtf8(UUID.randomUUID().toString()))
         .putResources("CPU", cpu)
-        .setOwner(Address.newBuilder()
-            .setWorkerId(ByteString.copyFrom(WorkerId.random().toBytes()))
-            .setNodeId(ByteString.copyFrom(NodeId.random().toBytes())))
+        .setOwner(
+            Address.newBuilder()
+                .setWorkerId(ByteString.copyFrom(WorkerId.random().toBytes()))
+                .setNodeId(ByteString.copyFrom(NodeId.random().toBytes())))
         .build();
   }
 

@@ -18,10 +18,29 @@ import org.junit.jupiter.api.Test;
 
 /** Spillback decisions of {@link LeaseRouter} on a cluster view built from fake node entries. */
 class LeaseRouterTest {
-  private final NodeConfig config = new NodeConfig(NodeId.random(), "127.0.0.1", 0, "127.0.0.1:1",
-      Map.of("CPU", 1.0), 0, List.of(), List.of(), Path.of("unused-session"),
-      Duration.ofSeconds(30), List.of(), 1024, 1 << 20, Duration.ofSeconds(1), 1 << 20,
-      Path.of("unused-store"), false, Duration.ofSeconds(30), false, 1 << 20, 0);
+  private final NodeConfig config =
+      new NodeConfig(
+          NodeId.random(),
+          "127.0.0.1",
+          0,
+          "127.0.0.1:1",
+          Map.of("CPU", 1.0),
+          0,
+          List.of(),
+          List.of(),
+          Path.of("unused-session"),
+          Duration.ofSeconds(30),
+          List.of(),
+          1024,
+          1 << 20,
+          Duration.ofSeconds(1),
+          1 << 20,
+          Path.of("unused-store"),
+          false,
+          Duration.ofSeconds(30),
+          false,
+          1 << 20,
+          0);
   private final LeaseRouter router = new LeaseRouter(config);
 
   @Test
@@ -50,19 +69,26 @@ class LeaseRouterTest {
     NodeInfo preferred = node(1, 1, 9001);
     NodeInfo able = node(8, 8, 9002);
     router.viewLocked().update(List.of(preferred, able));
-    LeaseRequest r = request(4, 0).toBuilder().setNodeAffinity(NodeAffinity.newBuilder()
-        .setNodeId(preferred.getNodeId()).setSoft(true)).build();
+    LeaseRequest r =
+        request(4, 0).toBuilder()
+            .setNodeAffinity(
+                NodeAffinity.newBuilder().setNodeId(preferred.getNodeId()).setSoft(true))
+            .build();
 
     LeaseRouter.Route route = router.routeLocked(pending(r), Map.of("CPU", 1.0));
 
     assertThat(route.reply().getSpillback().getPort())
-        .as("sent to the node that can hold it, not the preferred one").isEqualTo(9002);
+        .as("sent to the node that can hold it, not the preferred one")
+        .isEqualTo(9002);
   }
 
   @Test
   void hardAffinity_toANodeNotYetInTheViewIsParked() {
-    LeaseRequest r = request(1, 0).toBuilder().setNodeAffinity(NodeAffinity.newBuilder()
-        .setNodeId(ByteString.copyFrom(NodeId.random().toBytes()))).build();
+    LeaseRequest r =
+        request(1, 0).toBuilder()
+            .setNodeAffinity(
+                NodeAffinity.newBuilder().setNodeId(ByteString.copyFrom(NodeId.random().toBytes())))
+            .build();
 
     assertThat(router.routeLocked(pending(r), Map.of("CPU", 1.0)))
         .isEqualTo(LeaseRouter.Route.PARK);
@@ -71,26 +97,34 @@ class LeaseRouterTest {
 
   private static NodeInfo node(double totalCpu, double freeCpu, int port) {
     ByteString id = ByteString.copyFrom(NodeId.random().toBytes());
-    return NodeInfo.newBuilder().setNodeId(id).setAlive(true)
+    return NodeInfo.newBuilder()
+        .setNodeId(id)
+        .setAlive(true)
         .setNodeManager(Address.newBuilder().setNodeId(id).setHost("127.0.0.1").setPort(port))
-        .putResourcesTotal("CPU", totalCpu).putResourcesAvailable("CPU", freeCpu).build();
+        .putResourcesTotal("CPU", totalCpu)
+        .putResourcesAvailable("CPU", freeCpu)
+        .build();
   }
 
   private static LeaseRequest request(double cpu, int spillbackCount) {
-    return LeaseRequest.newBuilder().putResources("CPU", cpu).setSpillbackCount(spillbackCount)
+    return LeaseRequest.newBuilder()
+        .putResources("CPU", cpu)
+        .setSpillbackCount(spillbackCount)
         .build();
   }
 
   private static PendingLease pending(LeaseRequest r) {
-    return new PendingLease(r, new StreamObserver<LeaseReply>() {
-      @Override
-      public void onNext(LeaseReply value) {}
+    return new PendingLease(
+        r,
+        new StreamObserver<LeaseReply>() {
+          @Override
+          public void onNext(LeaseReply value) {}
 
-      @Override
-      public void onError(Throwable t) {}
+          @Override
+          public void onError(Throwable t) {}
 
-      @Override
-      public void onCompleted() {}
-    });
+          @Override
+          public void onCompleted() {}
+        });
   }
 }

@@ -16,8 +16,7 @@ class WorkerLaunchCacheTest {
   private static final String JAVA = "/jdk/bin/java";
   private static final List<String> OPTIONS = List.of("-XX:+UseParallelGC");
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private Path jar(String name) throws IOException {
     return Files.write(tmp.resolve(name), new byte[] {1, 2, 3});
@@ -32,7 +31,8 @@ class WorkerLaunchCacheTest {
     List<Path> cp = List.of(jar("a.jar"));
     WorkerLaunchCache cache = cache();
     WorkerLaunchCache.Plan first = cache.plan(JAVA, OPTIONS, cp);
-    assertThat(first.jvmOptions()).contains("-XX:AOTMode=record")
+    assertThat(first.jvmOptions())
+        .contains("-XX:AOTMode=record")
         .anyMatch(o -> o.equals("-XX:AOTConfiguration=" + first.recording()));
     assertThat(first.recording().getParent()).isEqualTo(cache.directory());
     assertThat(cache.plan(JAVA, OPTIONS, cp).jvmOptions()).isEmpty();
@@ -71,8 +71,8 @@ class WorkerLaunchCacheTest {
   @Test
   void classPathWithADirectoryGetsNoCacheBecauseTheJvmArchivesOnlyJars() throws IOException {
     Path classes = Files.createDirectory(tmp.resolve("classes"));
-    assertThat(cache().plan(JAVA, OPTIONS, List.of(jar("a.jar"), classes))).isSameAs(
-        WorkerLaunchCache.Plan.NONE);
+    assertThat(cache().plan(JAVA, OPTIONS, List.of(jar("a.jar"), classes)))
+        .isSameAs(WorkerLaunchCache.Plan.NONE);
   }
 
   @Test
@@ -85,8 +85,10 @@ class WorkerLaunchCacheTest {
 
   @Test
   void disabledCacheNeverAddsOptions() throws IOException {
-    assertThat(new WorkerLaunchCache(tmp.resolve("off"), false)
-        .plan(JAVA, OPTIONS, List.of(jar("a.jar")))).isSameAs(WorkerLaunchCache.Plan.NONE);
+    assertThat(
+            new WorkerLaunchCache(tmp.resolve("off"), false)
+                .plan(JAVA, OPTIONS, List.of(jar("a.jar"))))
+        .isSameAs(WorkerLaunchCache.Plan.NONE);
   }
 
   @Test
@@ -103,8 +105,8 @@ class WorkerLaunchCacheTest {
     Path jar = jar("a.jar");
     String before = WorkerLaunchCache.key(JAVA, OPTIONS, List.of(jar));
     assertThat(WorkerLaunchCache.key(JAVA, List.of("-Xmx1g"), List.of(jar))).isNotEqualTo(before);
-    Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis()
-        - 60_000));
+    Files.setLastModifiedTime(
+        jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
     assertThat(WorkerLaunchCache.key(JAVA, OPTIONS, List.of(jar))).isNotEqualTo(before);
   }
 

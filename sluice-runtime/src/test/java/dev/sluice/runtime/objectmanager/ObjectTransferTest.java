@@ -42,9 +42,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two node managers in one JVM, each with its own shared-memory store: objects written on node
- * B are read on node A through A's object manager, which pulls them from B; and B's store, short
- * of room, has A's processes (where owners of its objects may run) collect garbage.
+ * Two node managers in one JVM, each with its own shared-memory store: objects written on node B
+ * are read on node A through A's object manager, which pulls them from B; and B's store, short of
+ * room, has A's processes (where owners of its objects may run) collect garbage.
  */
 @Timeout(120)
 class ObjectTransferTest {
@@ -52,11 +52,13 @@ class ObjectTransferTest {
   private static final long STORE_BYTES = 160 * MIB;
   private static final TaskId TASK = TaskId.forChild(TaskId.forDriver(JobId.of(7)), 1);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  private final RpcFactory rpc = new RpcFactory(64 << 20,
-      dev.sluice.runtime.rpc.RpcSecurity.token(dev.sluice.runtime.rpc.RpcSecurity.generateToken()));
+  private final RpcFactory rpc =
+      new RpcFactory(
+          64 << 20,
+          dev.sluice.runtime.rpc.RpcSecurity.token(
+              dev.sluice.runtime.rpc.RpcSecurity.generateToken()));
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private final Map<NodeManager, NodeId> nodeIds = new HashMap<>();
   private Path shm;
@@ -86,17 +88,36 @@ class ObjectTransferTest {
   }
 
   /**
-   * A node manager; {@code dataChannel} turns on the plain TCP data channel (the other tests
-   * keep it off, so they test the gRPC chunk path used with TLS).
+   * A node manager; {@code dataChannel} turns on the plain TCP data channel (the other tests keep
+   * it off, so they test the gRPC chunk path used with TLS).
    */
   private NodeManager node(String name, long maxInFlightBytes, boolean dataChannel) {
     NodeId id = NodeId.random();
-    NodeManager nm = NodeManager.start(new NodeConfig(id, RpcFactory.LOOPBACK, 0,
-        RpcFactory.LOOPBACK + ":" + control.port(), Map.of("CPU", 1.0), 0, List.of(), List.of(),
-        tmp.resolve(name), Duration.ofSeconds(30), List.of(), 100 << 10, rpc.maxMessageBytes(),
-        Duration.ofSeconds(1), STORE_BYTES, shm, false, Duration.ZERO, dataChannel, maxInFlightBytes,
-        0),
-        rpc);
+    NodeManager nm =
+        NodeManager.start(
+            new NodeConfig(
+                id,
+                RpcFactory.LOOPBACK,
+                0,
+                RpcFactory.LOOPBACK + ":" + control.port(),
+                Map.of("CPU", 1.0),
+                0,
+                List.of(),
+                List.of(),
+                tmp.resolve(name),
+                Duration.ofSeconds(30),
+                List.of(),
+                100 << 10,
+                rpc.maxMessageBytes(),
+                Duration.ofSeconds(1),
+                STORE_BYTES,
+                shm,
+                false,
+                Duration.ZERO,
+                dataChannel,
+                maxInFlightBytes,
+                0),
+            rpc);
     toClose.add(nm);
     nodeIds.put(nm, id);
     return nm;
@@ -110,8 +131,8 @@ class ObjectTransferTest {
   private SharedMemoryClient client(NodeManager nm) {
     ManagedChannel ch = rpc.newChannel(nm.target());
     toClose.add(() -> RpcFactory.shutdownQuietly(ch));
-    SharedMemoryClient c = SharedMemoryClient.inProcess(nodeId(nm), nm.objectStoreService(), ch,
-        nm.target());
+    SharedMemoryClient c =
+        SharedMemoryClient.inProcess(nodeId(nm), nm.objectStoreService(), ch, nm.target());
     toClose.add(c);
     return c;
   }
@@ -130,8 +151,8 @@ class ObjectTransferTest {
     return b;
   }
 
-  private static SharedMemoryLocation location(SharedMemoryClient writer, ObjectId id,
-      byte[] value) {
+  private static SharedMemoryLocation location(
+      SharedMemoryClient writer, ObjectId id, byte[] value) {
     return writer.write(id, value, true).getShared();
   }
 
@@ -224,10 +245,13 @@ class ObjectTransferTest {
     NodeManager a = node("a");
     NodeManager b = node("b");
     SharedMemoryClient reader = client(a);
-    SharedMemoryLocation nowhere = SharedMemoryLocation.newBuilder()
-        .setNodeId(Addresses.ofNodeManager(nodeId(b), b.target()).getNodeId())
-        .setNodeManager(Addresses.ofNodeManager(nodeId(b), b.target()))
-        .setSize(4321).setRawBytes(true).build();
+    SharedMemoryLocation nowhere =
+        SharedMemoryLocation.newBuilder()
+            .setNodeId(Addresses.ofNodeManager(nodeId(b), b.target()).getNodeId())
+            .setNodeManager(Addresses.ofNodeManager(nodeId(b), b.target()))
+            .setSize(4321)
+            .setRawBytes(true)
+            .build();
 
     assertThatThrownBy(() -> reader.pin(id(9), nowhere))
         .isInstanceOf(ObjectLostException.class)
@@ -247,19 +271,21 @@ class ObjectTransferTest {
     CountDownLatch firstChunk = new CountDownLatch(1);
     CountDownLatch sourceClosed = new CountDownLatch(1);
     AtomicBoolean held = new AtomicBoolean();
-    a.objectManager().onChunkWritten(written -> {
-      if (held.compareAndSet(false, true)) {
-        firstChunk.countDown();
-        try {
-          sourceClosed.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    });
+    a.objectManager()
+        .onChunkWritten(
+            written -> {
+              if (held.compareAndSet(false, true)) {
+                firstChunk.countDown();
+                try {
+                  sourceClosed.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+            });
 
-    CompletableFuture<Boolean> fetch = a.objectManager().fetch(id(1), source(where),
-        where.getSize());
+    CompletableFuture<Boolean> fetch =
+        a.objectManager().fetch(id(1), source(where), where.getSize());
     assertThat(firstChunk.await(30, TimeUnit.SECONDS)).isTrue();
     assertThat(a.objectStore().usage().used()).isGreaterThan(usedBefore);
     b.close();
@@ -267,7 +293,8 @@ class ObjectTransferTest {
 
     assertThatThrownBy(() -> fetch.get(30, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
-        .cause().isInstanceOf(StatusRuntimeException.class)
+        .cause()
+        .isInstanceOf(StatusRuntimeException.class)
         .hasMessageContaining(id(1).toString())
         .hasMessageContaining("node " + nodeId(b));
     assertThat(Status.fromThrowable(fetch.exceptionNow()).getCode())
@@ -282,14 +309,14 @@ class ObjectTransferTest {
   }
 
   @Test
-  void objectsArePulledIntactOverTheDataChannelOnceTheSourceIsInTheClusterView()
-      throws Exception {
+  void objectsArePulledIntactOverTheDataChannelOnceTheSourceIsInTheClusterView() throws Exception {
     NodeManager a = node("a", ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, true);
     NodeManager b = node("b", ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES, true);
     byte[] value = bytes(64 * MIB + 12345, 5);
     SharedMemoryLocation where = location(client(b), id(1), value);
     // a learns b's data port from the control service with its next heartbeat.
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
         .until(() -> a.clusterNode(where.getNodeId()) != null);
     a.objectManager().fetch(id(1), source(where), where.getSize()).get(60, TimeUnit.SECONDS);
     assertHolds(client(a).pin(id(1)), value);
@@ -302,8 +329,8 @@ class ObjectTransferTest {
     byte[] value = bytes(300_000, 9);
     location(client(b), id(1), value);
     assertThat(b.objectDataPort()).isPositive();
-    java.net.InetSocketAddress data = new java.net.InetSocketAddress(RpcFactory.LOOPBACK,
-        b.objectDataPort());
+    java.net.InetSocketAddress data =
+        new java.net.InetSocketAddress(RpcFactory.LOOPBACK, b.objectDataPort());
     try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(data)) {
       ObjectDataServer.writeField(c, "not-the-token".getBytes());
       ObjectDataServer.writeField(c, id(1).toBytes());
@@ -335,30 +362,45 @@ class ObjectTransferTest {
     // A driver attached to a: the owner of objects in b's store, as a fake that counts requests.
     java.util.concurrent.atomic.AtomicInteger collections =
         new java.util.concurrent.atomic.AtomicInteger();
-    io.grpc.Server driver = rpc.startServer(RpcFactory.LOOPBACK, 0, List.of(
-        new dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc.CoreWorkerServiceImplBase() {
-          @Override
-          public void collectGarbage(dev.sluice.runtime.rpc.proto.CollectGarbageRequest req,
-              io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.CollectGarbageReply> out) {
-            collections.incrementAndGet();
-            out.onNext(dev.sluice.runtime.rpc.proto.CollectGarbageReply.getDefaultInstance());
-            out.onCompleted();
-          }
+    io.grpc.Server driver =
+        rpc.startServer(
+            RpcFactory.LOOPBACK,
+            0,
+            List.of(
+                new dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc.CoreWorkerServiceImplBase() {
+                  @Override
+                  public void collectGarbage(
+                      dev.sluice.runtime.rpc.proto.CollectGarbageRequest req,
+                      io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.CollectGarbageReply>
+                          out) {
+                    collections.incrementAndGet();
+                    out.onNext(
+                        dev.sluice.runtime.rpc.proto.CollectGarbageReply.getDefaultInstance());
+                    out.onCompleted();
+                  }
 
-          @Override
-          public void workersDied(dev.sluice.runtime.rpc.proto.WorkersDiedRequest req,
-              io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.WorkersDiedReply> out) {
-            out.onNext(dev.sluice.runtime.rpc.proto.WorkersDiedReply.getDefaultInstance());
-            out.onCompleted();
-          }
-        }));
+                  @Override
+                  public void workersDied(
+                      dev.sluice.runtime.rpc.proto.WorkersDiedRequest req,
+                      io.grpc.stub.StreamObserver<dev.sluice.runtime.rpc.proto.WorkersDiedReply>
+                          out) {
+                    out.onNext(dev.sluice.runtime.rpc.proto.WorkersDiedReply.getDefaultInstance());
+                    out.onCompleted();
+                  }
+                }));
     toClose.add(() -> RpcFactory.shutdownQuietly(driver));
     ManagedChannel toA = rpc.newChannel(a.target());
     toClose.add(() -> RpcFactory.shutdownQuietly(toA));
-    dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(toA).registerDriver(
-        dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
-            .setDriver(Addresses.of(dev.sluice.WorkerId.random(), nodeId(a), RpcFactory.LOOPBACK,
-                driver.getPort())).build());
+    dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(toA)
+        .registerDriver(
+            dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
+                .setDriver(
+                    Addresses.of(
+                        dev.sluice.WorkerId.random(),
+                        nodeId(a),
+                        RpcFactory.LOOPBACK,
+                        driver.getPort()))
+                .build());
 
     // Fill b's store with objects nobody deletes: the third no longer fits.
     SharedMemoryClient writer = client(b);
@@ -367,7 +409,8 @@ class ObjectTransferTest {
     }
 
     org.awaitility.Awaitility.await("the driver on node a is asked to collect garbage")
-        .atMost(Duration.ofSeconds(30)).until(() -> collections.get() > 0);
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> collections.get() > 0);
     assertThat(a.objectStore().usage().used()).as("a's own store is empty").isZero();
   }
 

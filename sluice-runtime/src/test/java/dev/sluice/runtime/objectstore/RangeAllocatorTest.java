@@ -11,9 +11,9 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * The store's free list on its own: first fit takes the lowest range that fits, freed ranges
- * merge with free neighbours, and over random sequences of takes and frees (fixed seeds) no
- * range is handed out twice and no byte is lost.
+ * The store's free list on its own: first fit takes the lowest range that fits, freed ranges merge
+ * with free neighbours, and over random sequences of takes and frees (fixed seeds) no range is
+ * handed out twice and no byte is lost.
  */
 class RangeAllocatorTest {
   private static final long MIB = 1 << 20;
@@ -25,10 +25,10 @@ class RangeAllocatorTest {
     assertThat(a.take(2 * MIB)).isEqualTo(2 * MIB);
     assertThat(a.take(2 * MIB)).isEqualTo(4 * MIB);
     a.give(0, 2 * MIB);
-    assertThat(a.take(3 * MIB)).as("the freed low range is too small: the next one fits")
+    assertThat(a.take(3 * MIB))
+        .as("the freed low range is too small: the next one fits")
         .isEqualTo(6 * MIB);
-    assertThat(a.take(MIB)).as("the lowest range that fits, even if larger ones follow")
-        .isZero();
+    assertThat(a.take(MIB)).as("the lowest range that fits, even if larger ones follow").isZero();
     assertThat(a.take(2 * MIB)).as("nothing of 2 MiB is free in one range").isEqualTo(-1);
   }
 
@@ -40,7 +40,8 @@ class RangeAllocatorTest {
     a.take(2 * MIB);
     a.give(first, 2 * MIB);
     a.give(second, 2 * MIB);
-    assertThat(a.freeRanges()).as("the two freed neighbours form one range at the start")
+    assertThat(a.freeRanges())
+        .as("the two freed neighbours form one range at the start")
         .containsExactly(Map.entry(0L, 4 * MIB), Map.entry(6 * MIB, 2 * MIB));
     assertThat(a.take(4 * MIB)).isZero();
   }
@@ -63,8 +64,7 @@ class RangeAllocatorTest {
   void takeExactlyTakesAPieceOfOneFreeRangeOrNothing() {
     RangeAllocator a = new RangeAllocator(8 * MIB);
     assertThat(a.takeExactly(2 * MIB, MIB)).isTrue();
-    assertThat(a.freeRanges())
-        .containsExactly(Map.entry(0L, 2 * MIB), Map.entry(3 * MIB, 5 * MIB));
+    assertThat(a.freeRanges()).containsExactly(Map.entry(0L, 2 * MIB), Map.entry(3 * MIB, 5 * MIB));
     assertThat(a.takeExactly(MIB, 2 * MIB)).as("part of it is taken already").isFalse();
     assertThat(a.freeRanges()).as("nothing taken").hasSize(2);
     a.give(2 * MIB, MIB);
@@ -89,9 +89,9 @@ class RangeAllocatorTest {
 
   /**
    * Random takes, exact takes and frees against a model of which bytes are in use: every range
-   * taken was free, a take fails only when no free run is long enough, first fit returns the
-   * lowest run that fits, and the free list is exactly the model's maximal free runs (no byte
-   * lost, no overlap, always coalesced). At the end everything is one free range again.
+   * taken was free, a take fails only when no free run is long enough, first fit returns the lowest
+   * run that fits, and the free list is exactly the model's maximal free runs (no byte lost, no
+   * overlap, always coalesced). At the end everything is one free range again.
    */
   @Test
   void randomTakesAndFreesNeverOverlapAndNeverLoseBytes() {
@@ -135,7 +135,8 @@ class RangeAllocatorTest {
       for (long[] r : held) {
         a.give(r[0], r[1]);
       }
-      assertThat(a.freeRanges()).as("seed %d", seed)
+      assertThat(a.freeRanges())
+          .as("seed %d", seed)
           .containsExactly(Map.entry(0L, (long) capacity));
     }
   }
@@ -145,8 +146,8 @@ class RangeAllocatorTest {
     Map<Long, Long> runs = new TreeMap<>();
     int start = inUse.nextClearBit(0);
     while (start < capacity) {
-      int end = Math.min(capacity, inUse.nextSetBit(start) < 0 ? capacity
-          : inUse.nextSetBit(start));
+      int end =
+          Math.min(capacity, inUse.nextSetBit(start) < 0 ? capacity : inUse.nextSetBit(start));
       runs.put((long) start, (long) (end - start));
       start = inUse.nextClearBit(end);
     }

@@ -27,15 +27,19 @@ class SharedMemoryStoreTest {
   private static final long MIB = 1 << 20;
   private static final TaskId TASK = TaskId.forChild(TaskId.forDriver(JobId.of(3)), 1);
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final AtomicInteger gcRequests = new AtomicInteger();
   private SharedMemoryStore store;
 
   private SharedMemoryStore open(long capacity) {
-    store = SharedMemoryStore.create(dir.resolve("shm"), "store", capacity, dir.resolve("spill"),
-        gcRequests::incrementAndGet);
+    store =
+        SharedMemoryStore.create(
+            dir.resolve("shm"),
+            "store",
+            capacity,
+            dir.resolve("spill"),
+            gcRequests::incrementAndGet);
     return store;
   }
 
@@ -52,8 +56,10 @@ class SharedMemoryStoreTest {
 
   /** Creates, writes {@code fill} into and seals an object, waiting out garbage collection. */
   private long put(ObjectId id, long size, byte fill) {
-    SharedMemoryStore.Created c = await().atMost(Duration.ofSeconds(10))
-        .until(() -> store.create(id, size), r -> !(r instanceof SharedMemoryStore.Retry));
+    SharedMemoryStore.Created c =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> store.create(id, size), r -> !(r instanceof SharedMemoryStore.Retry));
     assertThat(c).isInstanceOf(SharedMemoryStore.Allocated.class);
     long offset = ((SharedMemoryStore.Allocated) c).offset();
     store.segment().asSlice(offset, size).fill(fill);
@@ -174,7 +180,8 @@ class SharedMemoryStoreTest {
     assertThat(u.spilledObjects()).isEqualTo(1);
     assertThat(u.spilledBytes()).isEqualTo(3 * MIB);
     assertThat(Files.exists(dir.resolve("spill").resolve(id(1).hex())))
-        .as("object 1 was used least recently").isTrue();
+        .as("object 1 was used least recently")
+        .isTrue();
 
     store.delete(id(2));
     SharedMemoryStore.Pinned restored = store.pin(id(1));
@@ -188,12 +195,17 @@ class SharedMemoryStoreTest {
     open(8 * MIB);
     put(id(1), 6 * MIB, (byte) 1);
     store.pin(id(1));
-    SharedMemoryStore.Created c = await().atMost(Duration.ofSeconds(10))
-        .until(() -> store.create(id(2), 4 * MIB), r -> !(r instanceof SharedMemoryStore.Retry));
+    SharedMemoryStore.Created c =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> store.create(id(2), 4 * MIB), r -> !(r instanceof SharedMemoryStore.Retry));
     assertThat(c).isInstanceOf(SharedMemoryStore.Refused.class);
     SharedMemoryStore.Refused r = (SharedMemoryStore.Refused) c;
     assertThat(r.tooLarge()).isFalse();
-    assertThat(r.message()).contains(Long.toString(4 * MIB)).contains("capacity " + 8 * MIB)
+    assertThat(r.message())
+        .contains(Long.toString(4 * MIB))
+        .contains("capacity " + 8 * MIB)
         .contains("used " + 6 * MIB);
   }
 
@@ -215,7 +227,7 @@ class SharedMemoryStoreTest {
   void aStoreDirectoryThatCannotBeCreatedFailsNamingIt() throws IOException {
     Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
     Path bad = file.resolve("shm");
-    assertThatThrownBy(() -> SharedMemoryStore.create(bad, "store", 8 * MIB, dir, () -> { }))
+    assertThatThrownBy(() -> SharedMemoryStore.create(bad, "store", 8 * MIB, dir, () -> {}))
         .isInstanceOf(RuntimeStartupException.class)
         .hasMessageContaining(bad.toString());
   }
@@ -248,10 +260,11 @@ class SharedMemoryStoreTest {
     Path shm = Files.createDirectories(dir.resolve("shm"));
     Process gone = new ProcessBuilder("true").start();
     gone.waitFor();
-    Path stale = Files.writeString(shm.resolve(SharedMemoryStore.fileName("ab12", gone.pid())),
-        "x");
-    Path live = Files.writeString(shm.resolve(SharedMemoryStore.fileName("cd34",
-        ProcessHandle.current().pid())), "x");
+    Path stale =
+        Files.writeString(shm.resolve(SharedMemoryStore.fileName("ab12", gone.pid())), "x");
+    Path live =
+        Files.writeString(
+            shm.resolve(SharedMemoryStore.fileName("cd34", ProcessHandle.current().pid())), "x");
     Path other = Files.writeString(shm.resolve("not-ours"), "x");
 
     open(8 * MIB);

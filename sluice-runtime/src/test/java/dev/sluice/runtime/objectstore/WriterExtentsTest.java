@@ -19,29 +19,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Writer extents on the store and its extent table, the store acting as the node manager and a
- * second mapping of the table as the writing process: claims need no create call, objects
- * appear when sealed, the unclaimed rest goes back on revocation, and a writer that goes away
- * leaves nothing behind.
+ * second mapping of the table as the writing process: claims need no create call, objects appear
+ * when sealed, the unclaimed rest goes back on revocation, and a writer that goes away leaves
+ * nothing behind.
  */
 class WriterExtentsTest {
   private static final long MIB = 1 << 20;
   private static final TaskId TASK = TaskId.forChild(TaskId.forDriver(JobId.of(4)), 1);
   private static final String WRITER = "aa01";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private SharedMemoryStore store;
   private ExtentTable writer;
 
   private void open(long capacity) throws Exception {
-    store = SharedMemoryStore.create(dir.resolve("shm"), "store", capacity, dir.resolve("spill"),
-        () -> {});
+    store =
+        SharedMemoryStore.create(
+            dir.resolve("shm"), "store", capacity, dir.resolve("spill"), () -> {});
     writer = ExtentTable.open(store.file());
     // Let the prefaulter finish, so that it holds no chunk off the free list.
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
-        .until(() -> store.warmBytes()
-            >= Math.min(store.capacity(), SharedMemoryStore.PREFAULT_AHEAD));
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(30))
+        .until(
+            () ->
+                store.warmBytes() >= Math.min(store.capacity(), SharedMemoryStore.PREFAULT_AHEAD));
   }
 
   @AfterEach
@@ -67,7 +69,8 @@ class WriterExtentsTest {
   void objectsClaimedInAnExtentNeedNoCreateAndAreReadableOnceSealed() throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
-    assertThat(g.size()).as("room for several objects of the size asked for")
+    assertThat(g.size())
+        .as("room for several objects of the size asked for")
         .isGreaterThanOrEqualTo(4 * 4 * MIB);
     long first = writer.claim(g.slot(), g.generation(), 4 * MIB);
     long second = writer.claim(g.slot(), g.generation(), 4 * MIB);
@@ -75,11 +78,11 @@ class WriterExtentsTest {
     assertThat(second).isEqualTo(g.offset() + 4 * MIB);
     store.segment().asSlice(first, 4 * MIB).fill((byte) 7);
 
-    assertThat(store.usage().used()).as("claimed bytes count as used while being written")
+    assertThat(store.usage().used())
+        .as("claimed bytes count as used while being written")
         .isEqualTo(8 * MIB);
     assertThat(store.pin(id(1))).as("unknown until sealed").isNull();
-    assertThat(seal(1, g, first))
-        .isEqualTo(ExtentSeal.SEALED);
+    assertThat(seal(1, g, first)).isEqualTo(ExtentSeal.SEALED);
     SharedMemoryStore.Pinned p = store.pin(id(1));
     assertThat(p.offset()).isEqualTo(first);
     assertThat(store.segment().get(ValueLayout.JAVA_BYTE, p.offset() + MIB)).isEqualTo((byte) 7);
@@ -93,19 +96,20 @@ class WriterExtentsTest {
   }
 
   @Test
-  void aWriterHoldsTwoExtentsAndANewOneEndsTheOldestWhoseLateSealsStillCount()
-      throws Exception {
+  void aWriterHoldsTwoExtentsAndANewOneEndsTheOldestWhoseLateSealsStillCount() throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g1 = store.grantExtent(WRITER, 4 * MIB);
     long inFirst = writer.claim(g1.slot(), g1.generation(), 4 * MIB);
     WriterExtents.Grant g2 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g2.slot()).as("the next extent, asked for ahead").isNotEqualTo(g1.slot());
-    assertThat(writer.claim(g1.slot(), g1.generation(), 4 * MIB)).as("the first is still open")
+    assertThat(writer.claim(g1.slot(), g1.generation(), 4 * MIB))
+        .as("the first is still open")
         .isNotNegative();
     WriterExtents.Grant g3 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g3.slot()).as("two slots per writer").isEqualTo(g1.slot());
     assertThat(g3.generation()).isGreaterThan(g2.generation());
-    assertThat(writer.claim(g2.slot(), g2.generation(), 4 * MIB)).as("the second is still open")
+    assertThat(writer.claim(g2.slot(), g2.generation(), 4 * MIB))
+        .as("the second is still open")
         .isNotNegative();
 
     // The seal of an object written in the first extent arrives after the third was granted.
@@ -127,16 +131,17 @@ class WriterExtentsTest {
     // Pressure: an object that fits only if the extent's unclaimed rest comes back.
     long big = 128 * MIB - 4 * MIB;
     SharedMemoryStore.Created c = store.create(id(9), big);
-    assertThat(c).as("the extent is taken back before anything is refused or spilled")
+    assertThat(c)
+        .as("the extent is taken back before anything is refused or spilled")
         .isInstanceOf(SharedMemoryStore.Allocated.class);
     assertThat(store.usage().spilledObjects()).isZero();
-    assertThat(writer.claim(g.slot(), g.generation(), 64)).as("a revoked extent hands out nothing")
+    assertThat(writer.claim(g.slot(), g.generation(), 64))
+        .as("a revoked extent hands out nothing")
         .isEqualTo(-1);
     assertThat(store.reservedForWriters()).isZero();
 
     // What was claimed before the revocation is still the writer's to seal.
-    assertThat(seal(1, g, claimed))
-        .isEqualTo(ExtentSeal.SEALED);
+    assertThat(seal(1, g, claimed)).isEqualTo(ExtentSeal.SEALED);
     store.seal(id(9));
     store.delete(id(1));
     store.delete(id(9));
@@ -154,7 +159,8 @@ class WriterExtentsTest {
     assertThat(theirs.slot()).isEqualTo(mine.slot());
 
     assertThat(writer.claim(mine.slot(), mine.generation(), 64))
-        .as("a stale generation claims nothing").isEqualTo(-1);
+        .as("a stale generation claims nothing")
+        .isEqualTo(-1);
     assertThat(writer.claim(theirs.slot(), theirs.generation(), 64)).isEqualTo(theirs.offset());
   }
 
@@ -166,18 +172,24 @@ class WriterExtentsTest {
       WriterExtents.Grant g = store.grantExtent(WRITER, claim);
       CountDownLatch go = new CountDownLatch(1);
       List<Long> claims = new ArrayList<>();
-      Thread claimer = Thread.ofPlatform().start(() -> {
-        await(go);
-        for (long off; (off = writer.claim(g.slot(), g.generation(), claim)) >= 0; ) {
-          claims.add(off);
-        }
-      });
+      Thread claimer =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    await(go);
+                    for (long off; (off = writer.claim(g.slot(), g.generation(), claim)) >= 0; ) {
+                      claims.add(off);
+                    }
+                  });
       AtomicLong claimedEnd = new AtomicLong();
       ExtentTableView nodeManager = new ExtentTableView(store);
-      Thread revoker = Thread.ofPlatform().start(() -> {
-        await(go);
-        claimedEnd.set(nodeManager.revoke(g.slot()));
-      });
+      Thread revoker =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    await(go);
+                    claimedEnd.set(nodeManager.revoke(g.slot()));
+                  });
       go.countDown();
       claimer.join();
       revoker.join();
@@ -190,8 +202,7 @@ class WriterExtentsTest {
   }
 
   @Test
-  void whatADepartedWriterClaimedButNeverSealedIsFreedAndItsLateSealsAreRefused()
-      throws Exception {
+  void whatADepartedWriterClaimedButNeverSealedIsFreedAndItsLateSealsAreRefused() throws Exception {
     open(256 * MIB);
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
     long sealed = writer.claim(g.slot(), g.generation(), 4 * MIB);
@@ -202,8 +213,7 @@ class WriterExtentsTest {
 
     store.releaseClient(WRITER);
     assertThat(store.usage().used()).as("only the sealed object is left").isEqualTo(4 * MIB);
-    assertThat(seal(3, g, lateOne))
-        .isEqualTo(ExtentSeal.REJECTED);
+    assertThat(seal(3, g, lateOne)).isEqualTo(ExtentSeal.REJECTED);
     assertThat(store.pin(id(3))).isNull();
 
     store.delete(id(1));
@@ -224,7 +234,8 @@ class WriterExtentsTest {
     long again = writer.claim(g.slot(), g.generation(), 4 * MIB);
     seal(1, g, first);
     assertThat(seal(1, g, again))
-        .as("a retry wrote the same object again").isEqualTo(ExtentSeal.DUPLICATE);
+        .as("a retry wrote the same object again")
+        .isEqualTo(ExtentSeal.DUPLICATE);
     assertThat(store.pin(id(1)).offset()).isEqualTo(first);
     store.release(id(1));
     assertThat(store.usage().used()).isEqualTo(4 * MIB);
@@ -238,11 +249,12 @@ class WriterExtentsTest {
     WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
     long claimed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(store.sealInExtent(id(1), "bb02", g.slot(), g.generation(), claimed, 4 * MIB))
-        .as("another process's extent").isEqualTo(ExtentSeal.REJECTED);
-    assertThat(seal(1, g, claimed + 4 * MIB)).as("not claimed yet")
+        .as("another process's extent")
         .isEqualTo(ExtentSeal.REJECTED);
+    assertThat(seal(1, g, claimed + 4 * MIB)).as("not claimed yet").isEqualTo(ExtentSeal.REJECTED);
     assertThat(store.sealInExtent(id(1), WRITER, g.slot(), g.generation() + 1, claimed, 4 * MIB))
-        .as("no such generation").isEqualTo(ExtentSeal.REJECTED);
+        .as("no such generation")
+        .isEqualTo(ExtentSeal.REJECTED);
   }
 
   @Test

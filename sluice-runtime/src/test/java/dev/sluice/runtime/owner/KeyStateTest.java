@@ -17,18 +17,17 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The scheduling rules of one key, decided without RPCs: which lease gets which task, which
- * lease is asked to give tasks back, how many lease requests are out, and which tasks a worker
- * death charges.
+ * The scheduling rules of one key, decided without RPCs: which lease gets which task, which lease
+ * is asked to give tasks back, how many lease requests are out, and which tasks a worker death
+ * charges.
  */
 class KeyStateTest {
   private static final long NOW = 1_000_000_000L;
-  private static final KeyState.Rules PIPELINE_2 =
-      new KeyState.Rules(2, 1 << 20, id -> false);
+  private static final KeyState.Rules PIPELINE_2 = new KeyState.Rules(2, 1 << 20, id -> false);
 
   private static KeyState key(boolean generator) {
-    return new KeyState("{CPU=1.0}", ByteString.copyFromUtf8("job"), Map.of("CPU", 1.0), null,
-        generator);
+    return new KeyState(
+        "{CPU=1.0}", ByteString.copyFromUtf8("job"), Map.of("CPU", 1.0), null, generator);
   }
 
   private static TaskSpec task(int n) {
@@ -40,11 +39,17 @@ class KeyStateTest {
   }
 
   private static LeaseStream lease(KeyState ks, String name) {
-    LeaseStream lease = new LeaseStream(LeaseReply.newBuilder()
-        .setLeaseId(ByteString.copyFromUtf8(name))
-        .setWorker(Address.newBuilder().setWorkerId(ByteString.copyFromUtf8(name))
-            .setHost("worker-" + name).setPort(1))
-        .build(), "node-manager");
+    LeaseStream lease =
+        new LeaseStream(
+            LeaseReply.newBuilder()
+                .setLeaseId(ByteString.copyFromUtf8(name))
+                .setWorker(
+                    Address.newBuilder()
+                        .setWorkerId(ByteString.copyFromUtf8(name))
+                        .setHost("worker-" + name)
+                        .setPort(1))
+                .build(),
+            "node-manager");
     ks.leases.add(lease);
     return lease;
   }
@@ -223,11 +228,11 @@ class KeyStateTest {
     queue(ks, 1, 2, 3, 4);
     ks.plan(new KeyState.Rules(4, 1 << 20, id -> false), false, NOW);
     // Task 1 blocked; the worker started task 3 behind it and reported so.
-    ks.applyReplies(a, TaskResultBatch.newBuilder().addStartedTaskIds(task(3).getTaskId())
-        .build());
+    ks.applyReplies(a, TaskResultBatch.newBuilder().addStartedTaskIds(task(3).getTaskId()).build());
     LostTasks lost = ks.loseLease(a);
     assertThat(lost.ran()).containsExactly(task(1), task(3));
-    assertThat(lost.neverStarted()).as("requeued unchanged: same attempt number")
+    assertThat(lost.neverStarted())
+        .as("requeued unchanged: same attempt number")
         .containsExactly(task(2), task(4));
     assertThat(ks.loseLease(a)).as("a lease is lost once").isNull();
   }
@@ -238,8 +243,12 @@ class KeyStateTest {
     LeaseStream a = lease(ks, "a");
     queue(ks, 1, 2, 3);
     ks.plan(new KeyState.Rules(4, 1 << 20, id -> false), false, NOW);
-    ks.applyReplies(a, TaskResultBatch.newBuilder().addStartedTaskIds(task(1).getTaskId())
-        .addResults(reply(1, PushTaskReply.getDefaultInstance())).build());
+    ks.applyReplies(
+        a,
+        TaskResultBatch.newBuilder()
+            .addStartedTaskIds(task(1).getTaskId())
+            .addResults(reply(1, PushTaskReply.getDefaultInstance()))
+            .build());
     assertThat(a.started).isEmpty();
     LostTasks lost = ks.loseLease(a);
     assertThat(lost.ran()).containsExactly(task(2));
@@ -253,9 +262,14 @@ class KeyStateTest {
     queue(ks, 1, 2, 3);
     ks.plan(new KeyState.Rules(2, 1 << 20, id -> false), false, NOW);
     a.stealPending = true;
-    KeyState.Replies stolen = ks.applyReplies(a, TaskResultBatch.newBuilder()
-        .addResults(reply(2, PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build()))
-        .setStealDone(true).build());
+    KeyState.Replies stolen =
+        ks.applyReplies(
+            a,
+            TaskResultBatch.newBuilder()
+                .addResults(
+                    reply(2, PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build()))
+                .setStealDone(true)
+                .build());
     assertThat(stolen.requeued()).containsExactly(task(2));
     assertThat(ks.queue).containsExactly(task(2), task(3));
     assertThat(a.stealPending).isFalse();

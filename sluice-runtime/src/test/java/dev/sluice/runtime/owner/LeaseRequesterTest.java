@@ -43,8 +43,8 @@ class LeaseRequesterTest {
   private LeaseRequester.NodeManagers answering(Function<String, LeaseReply> answer) {
     return new LeaseRequester.NodeManagers() {
       @Override
-      public void requestWorkerLease(String target, LeaseRequest request,
-          StreamObserver<LeaseReply> reply) {
+      public void requestWorkerLease(
+          String target, LeaseRequest request, StreamObserver<LeaseReply> reply) {
         targets.add(target);
         requests.add(request);
         reply.onNext(answer.apply(target));
@@ -55,22 +55,27 @@ class LeaseRequesterTest {
       public void cancelWorkerLease(String target, CancelLeaseRequest request) {}
 
       @Override
-      public void returnWorker(String target, ReturnWorkerRequest request,
-          StreamObserver<ReturnWorkerReply> reply) {
+      public void returnWorker(
+          String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply) {
         returned.add(request);
       }
     };
   }
 
   private LeaseRequester requester(LeaseRequester.NodeManagers nodeManagers) {
-    return new LeaseRequester(nodeManagers, "local", Address.getDefaultInstance(), timers,
-        Duration.ZERO, new LeaseRequester.Events() {
+    return new LeaseRequester(
+        nodeManagers,
+        "local",
+        Address.getDefaultInstance(),
+        timers,
+        Duration.ZERO,
+        new LeaseRequester.Events() {
           @Override
           public Runnable planLocked(KeyState ks) {
             if (ks.leaseRequestDue) {
               duePlanned.countDown();
             }
-            return () -> { };
+            return () -> {};
           }
 
           @Override
@@ -91,43 +96,57 @@ class LeaseRequesterTest {
   }
 
   private static KeyState keyWithOneTask() {
-    KeyState ks = new KeyState("{CPU=1.0}", ByteString.copyFromUtf8("job"), Map.of("CPU", 1.0),
-        null, false);
-    ks.queue.add(TaskSpec.newBuilder().setTaskId(ByteString.copyFrom(new byte[16]))
-        .setDisplayName("f").build());
+    KeyState ks =
+        new KeyState("{CPU=1.0}", ByteString.copyFromUtf8("job"), Map.of("CPU", 1.0), null, false);
+    ks.queue.add(
+        TaskSpec.newBuilder()
+            .setTaskId(ByteString.copyFrom(new byte[16]))
+            .setDisplayName("f")
+            .build());
     return ks;
   }
 
   @Test
   void aRequestIsSentOnAtMostMaxLeaseRedirectsTimesThenFailsAsUnschedulable() {
     // Every node sends the request on to the next one: they will never agree.
-    LeaseRequester requester = requester(answering(target -> LeaseReply.newBuilder()
-        .setSpillback(Address.newBuilder().setHost("node").setPort(targets.size())).build()));
+    LeaseRequester requester =
+        requester(
+            answering(
+                target ->
+                    LeaseReply.newBuilder()
+                        .setSpillback(Address.newBuilder().setHost("node").setPort(targets.size()))
+                        .build()));
     KeyState ks = keyWithOneTask();
     ByteString id = ByteString.copyFromUtf8("r1");
     ks.pendingLeaseRequests.add(id);
     requester.requestLease(ks, id);
     assertThat(requests).hasSize(1 + LeaseRequester.MAX_LEASE_REDIRECTS);
-    assertThat(requests).extracting(LeaseRequest::getSpillbackCount)
-        .containsExactly(0, 1, 2, 3, 4);
+    assertThat(requests).extracting(LeaseRequest::getSpillbackCount).containsExactly(0, 1, 2, 3, 4);
     assertThat(targets.getFirst()).isEqualTo("local");
-    assertThat(failures).singleElement().satisfies(e -> {
-      assertThat(e.getType()).isEqualTo(ErrorType.TASK_UNSCHEDULABLE);
-      assertThat(e.getMessage()).contains("sent on " + LeaseRequester.MAX_LEASE_REDIRECTS
-          + " times");
-    });
+    assertThat(failures)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.getType()).isEqualTo(ErrorType.TASK_UNSCHEDULABLE);
+              assertThat(e.getMessage())
+                  .contains("sent on " + LeaseRequester.MAX_LEASE_REDIRECTS + " times");
+            });
     assertThat(ks.queue).isEmpty();
     assertThat(ks.pendingLeaseRequests).isEmpty();
   }
 
   @Test
   void aGrantForARequestNoLongerWantedWithNoBacklogIsReturned() {
-    LeaseRequester requester = requester(answering(target -> LeaseReply.newBuilder()
-        .setLeaseId(ByteString.copyFromUtf8("lease")).build()));
+    LeaseRequester requester =
+        requester(
+            answering(
+                target ->
+                    LeaseReply.newBuilder().setLeaseId(ByteString.copyFromUtf8("lease")).build()));
     KeyState ks = keyWithOneTask();
     ks.queue.clear();
     requester.requestLease(ks, ByteString.copyFromUtf8("cancelled-meanwhile"));
-    assertThat(returned).singleElement()
+    assertThat(returned)
+        .singleElement()
         .satisfies(r -> assertThat(r.getLeaseId().toStringUtf8()).isEqualTo("lease"));
     assertThat(ks.leases).isEmpty();
   }

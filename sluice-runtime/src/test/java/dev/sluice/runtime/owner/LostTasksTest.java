@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Which of a dead worker's tasks are charged a retry (a retry is charged only to a task that ran). */
+/**
+ * Which of a dead worker's tasks are charged a retry (a retry is charged only to a task that ran).
+ */
 class LostTasksTest {
   private static TaskSpec task(String id) {
     return TaskSpec.newBuilder().setTaskId(ByteString.copyFromUtf8(id)).build();
@@ -23,8 +25,9 @@ class LostTasksTest {
 
   @Test
   void tasksReportedStartedBehindABlockedOneAreChargedToo() {
-    LostTasks lost = LostTasks.of(List.of(task("a"), task("b"), task("c")),
-        Set.of(ByteString.copyFromUtf8("c")));
+    LostTasks lost =
+        LostTasks.of(
+            List.of(task("a"), task("b"), task("c")), Set.of(ByteString.copyFromUtf8("c")));
     assertThat(lost.ran()).containsExactly(task("a"), task("c"));
     assertThat(lost.neverStarted()).containsExactly(task("b"));
   }

@@ -25,9 +25,12 @@ class ObjectRefStreamTest {
 
   private final MemoryStore store = new MemoryStore();
   private final List<ObjectId> deletedShared = new ArrayList<>();
-  private final ReferenceCounter refs = new ReferenceCounter(Address.getDefaultInstance(), store,
-      (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null),
-      (id, where) -> deletedShared.add(id));
+  private final ReferenceCounter refs =
+      new ReferenceCounter(
+          Address.getDefaultInstance(),
+          store,
+          (owner, id, borrower, delta) -> CompletableFuture.completedFuture(null),
+          (id, where) -> deletedShared.add(id));
   private final AtomicInteger deletions = new AtomicInteger();
 
   /** Records every reply sent for a report. */
@@ -53,17 +56,19 @@ class ObjectRefStreamTest {
   }
 
   private ObjectRefStream stream(int threshold) {
-    return new ObjectRefStream(GENERATOR, Address.getDefaultInstance(), threshold, refs,
-        deletions::incrementAndGet);
+    return new ObjectRefStream(
+        GENERATOR, Address.getDefaultInstance(), threshold, refs, deletions::incrementAndGet);
   }
 
   private static List<ReturnObject> items(long first, int count) {
     List<ReturnObject> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      out.add(ReturnObject.newBuilder()
-          .setObjectId(ByteString.copyFrom(ObjectId.of(TASK, (int) (2 + first + i)).toBytes()))
-          .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("v" + (first + i))))
-          .build());
+      out.add(
+          ReturnObject.newBuilder()
+              .setObjectId(ByteString.copyFrom(ObjectId.of(TASK, (int) (2 + first + i)).toBytes()))
+              .setValue(
+                  ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("v" + (first + i))))
+              .build());
     }
     return out;
   }
@@ -122,14 +127,26 @@ class ObjectRefStreamTest {
     report(s, 0, 0);
     assertThat(valueOf(s.poll())).isEqualTo("v0");
     Reply again = new Reply();
-    s.report(0, 0, List.of(ReturnObject.newBuilder()
-        .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("other"))).build()), again);
+    s.report(
+        0,
+        0,
+        List.of(
+            ReturnObject.newBuilder()
+                .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("other")))
+                .build()),
+        again);
     assertThat(again.answered()).isTrue();
     assertThat(again.consumed()).isEqualTo(1);
     report(s, 0, 1);
     Reply dup = new Reply();
-    s.report(0, 1, List.of(ReturnObject.newBuilder()
-        .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("dup"))).build()), dup);
+    s.report(
+        0,
+        1,
+        List.of(
+            ReturnObject.newBuilder()
+                .setValue(ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("dup")))
+                .build()),
+        dup);
     assertThat(valueOf(s.poll())).isEqualTo("v1");
     assertThat(s.poll()).isNull();
   }

@@ -38,25 +38,34 @@ class ReferenceCounterTest {
   private static final TaskId TASK = TaskId.forChild(TaskId.forDriver(JobId.of(3)), 1);
   private static final ObjectValue VALUE =
       ObjectValue.newBuilder().setData(ByteString.copyFromUtf8("value")).build();
+
   /** A value above the inline threshold: its bytes live in a node's shared-memory store. */
-  private static final ObjectValue SHARED = ObjectValue.newBuilder()
-      .setShared(SharedMemoryLocation.newBuilder()
-          .setNodeId(ByteString.copyFrom(NodeId.random().toBytes())).setSize(1 << 20))
-      .build();
+  private static final ObjectValue SHARED =
+      ObjectValue.newBuilder()
+          .setShared(
+              SharedMemoryLocation.newBuilder()
+                  .setNodeId(ByteString.copyFrom(NodeId.random().toBytes()))
+                  .setSize(1 << 20))
+          .build();
 
   private static final NodeId NODE = NodeId.random();
+
   /** This process. */
   private static final Address SELF = Addresses.of(WorkerId.random(), NODE, "127.0.0.1", 1001);
+
   /** Another process: the owner of the borrowed objects in these tests. */
   private static final Address OTHER = Addresses.of(WorkerId.random(), NODE, "127.0.0.1", 1002);
+
   /** A third process: a borrower of objects owned here. */
   private static final Address THIRD = Addresses.of(WorkerId.random(), NODE, "127.0.0.1", 1003);
 
   private final AtomicInteger nextIndex = new AtomicInteger(1);
   private final MemoryStore store = new MemoryStore();
   private final FakeUpdates updates = new FakeUpdates();
+
   /** Objects whose shared-memory copy the table deleted, in order. */
   private final List<ObjectId> deletedShared = new CopyOnWriteArrayList<>();
+
   private final ReferenceCounter counter =
       new ReferenceCounter(SELF, store, updates, (id, where) -> deletedShared.add(id));
 
@@ -73,8 +82,8 @@ class ReferenceCounterTest {
     volatile boolean holdRegistrations;
 
     @Override
-    public synchronized CompletableFuture<Void> send(Address owner, ObjectId id,
-        Address borrower, int delta) {
+    public synchronized CompletableFuture<Void> send(
+        Address owner, ObjectId id, Address borrower, int delta) {
       sent.add(new Sent(owner, id, borrower.getWorkerId(), delta));
       if (holdRegistrations && delta > 0) {
         CompletableFuture<Void> f = new CompletableFuture<>();
@@ -124,13 +133,16 @@ class ReferenceCounterTest {
    */
   @SafeVarargs
   private void awaitCollected(WeakReference<? extends ObjectRefImpl<?>>... refs) {
-    await("refs collected").atMost(GC_WAIT).pollInterval(Duration.ofMillis(20))
-        .untilAsserted(() -> {
-          System.gc();
-          for (WeakReference<?> r : refs) {
-            assertThat(r.get()).isNull();
-          }
-        });
+    await("refs collected")
+        .atMost(GC_WAIT)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              System.gc();
+              for (WeakReference<?> r : refs) {
+                assertThat(r.get()).isNull();
+              }
+            });
     ObjectId probe = newId();
     WeakReference<ObjectRefImpl<Object>> probeRef = weakly(counter.newRef(probe, SELF));
     awaitFreed(probe);
@@ -139,12 +151,15 @@ class ReferenceCounterTest {
 
   /** Waits (collecting garbage) until {@code id} has left the table and the store. */
   private void awaitFreed(ObjectId id) {
-    await("object " + id + " freed").atMost(GC_WAIT).pollInterval(Duration.ofMillis(20))
-        .untilAsserted(() -> {
-          System.gc();
-          assertThat(counter.isReferenced(id)).as("referenced").isFalse();
-          assertThat(store.find(id)).as("in the memory store").isNull();
-        });
+    await("object " + id + " freed")
+        .atMost(GC_WAIT)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              System.gc();
+              assertThat(counter.isReferenced(id)).as("referenced").isFalse();
+              assertThat(store.find(id)).as("in the memory store").isNull();
+            });
   }
 
   private void assertAlive(ObjectId id) {
@@ -311,8 +326,9 @@ class ReferenceCounterTest {
 
     first = null;
     awaitFreed(id);
-    assertThat(updates.sent()).containsExactly(
-        new Sent(OTHER, id, worker(SELF), 1), new Sent(OTHER, id, worker(SELF), -1));
+    assertThat(updates.sent())
+        .containsExactly(
+            new Sent(OTHER, id, worker(SELF), 1), new Sent(OTHER, id, worker(SELF), -1));
   }
 
   @Test
@@ -338,17 +354,19 @@ class ReferenceCounterTest {
 
     long t0 = System.nanoTime();
     counter.awaitRegistrations(Duration.ofMillis(300));
-    assertThat((System.nanoTime() - t0) / 1_000_000).as("waited for the registration (ms)")
+    assertThat((System.nanoTime() - t0) / 1_000_000)
+        .as("waited for the registration (ms)")
         .isGreaterThanOrEqualTo(250);
 
-    CompletableFuture<Void> waiter = CompletableFuture.runAsync(
-        () -> counter.awaitRegistrations(Duration.ofSeconds(30)));
+    CompletableFuture<Void> waiter =
+        CompletableFuture.runAsync(() -> counter.awaitRegistrations(Duration.ofSeconds(30)));
     updates.completeHeld();
     waiter.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
 
     t0 = System.nanoTime();
     counter.awaitRegistrations(Duration.ofSeconds(30));
-    assertThat((System.nanoTime() - t0) / 1_000_000).as("nothing left to wait for (ms)")
+    assertThat((System.nanoTime() - t0) / 1_000_000)
+        .as("nothing left to wait for (ms)")
         .isLessThan(1_000);
     Reference.reachabilityFence(ref);
   }
@@ -415,8 +433,9 @@ class ReferenceCounterTest {
     ObjectId local = newId();
     ObjectRefImpl<?> strong = ownedWithValue(local);
 
-    CompletableFuture<Void> done = counter.registerBorrower(
-        List.of(new Nested(remote, OTHER), new Nested(local, SELF)), THIRD);
+    CompletableFuture<Void> done =
+        counter.registerBorrower(
+            List.of(new Nested(remote, OTHER), new Nested(local, SELF)), THIRD);
     WeakReference<ObjectRefImpl<?>> localRef = weakly(strong);
     strong = null;
 
@@ -558,10 +577,13 @@ class ReferenceCounterTest {
     WeakReference<ObjectRefImpl<Object>> item =
         weakly(counter.adoptItem(id, SELF, VALUE, List.of()));
 
-    await().atMost(GC_WAIT).untilAsserted(() -> {
-      System.gc();
-      assertThat(item.get()).isNull();
-    });
+    await()
+        .atMost(GC_WAIT)
+        .untilAsserted(
+            () -> {
+              System.gc();
+              assertThat(item.get()).isNull();
+            });
     assertThat(counter.size()).isZero();
     assertThat(store.size()).isZero();
   }
@@ -656,8 +678,9 @@ class ReferenceCounterTest {
 
     assertThat(innerRefs).containsExactly(new Nested(b.id(), OTHER));
     // The outer scope also sees the refs of the scope inside it.
-    assertThat(outerRefs).containsExactly(
-        new Nested(a.id(), SELF), new Nested(b.id(), OTHER), new Nested(c.id(), SELF));
+    assertThat(outerRefs)
+        .containsExactly(
+            new Nested(a.id(), SELF), new Nested(b.id(), OTHER), new Nested(c.id(), SELF));
 
     // Refs noted outside any scope are not collected by a later one.
     counter.noteSerialized(outside);

@@ -39,8 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RpcSecurityTest {
   private static final int MAX_MESSAGE = 4 << 20;
 
-  @TempDir
-  static Path certDir;
+  @TempDir static Path certDir;
   private static TestCertificates certs;
 
   private final RpcSecurity security = RpcSecurity.token(RpcSecurity.generateToken());
@@ -65,8 +64,10 @@ class RpcSecurityTest {
 
   /** Starts a control service (any service will do) and returns the target to dial. */
   private String serve(RpcFactory rpc, String transport) throws Exception {
-    String bindHost = transport.equals("tcp") ? RpcFactory.LOOPBACK
-        : RpcFactory.IN_PROCESS_PREFIX + "security-test-" + UUID.randomUUID();
+    String bindHost =
+        transport.equals("tcp")
+            ? RpcFactory.LOOPBACK
+            : RpcFactory.IN_PROCESS_PREFIX + "security-test-" + UUID.randomUUID();
     ControlService service = ControlService.start(rpc, bindHost, 0, Duration.ofSeconds(30));
     toClose.add(service);
     return transport.equals("tcp") ? bindHost + ":" + service.port() : bindHost;
@@ -78,33 +79,41 @@ class RpcSecurityTest {
   }
 
   private static GetAllNodesReply call(ManagedChannel ch) {
-    return ControlServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+    return ControlServiceGrpc.newBlockingStub(ch)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
         .getAllNodes(GetAllNodesRequest.getDefaultInstance());
   }
 
   private static void assertRefusedAsUnauthenticated(ManagedChannel ch) {
     assertThatThrownBy(() -> call(ch))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-          assertThat(e.getStatus().getDescription())
-              .startsWith("missing or wrong cluster token;");
-        });
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+              assertThat(e.getStatus().getDescription())
+                  .startsWith("missing or wrong cluster token;");
+            });
   }
 
   private static void assertConnectionRefused(ManagedChannel ch) {
     assertThatThrownBy(() -> call(ch))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
   }
 
   private ManagedChannel channelWithoutToken(String target) {
     if (target.startsWith(RpcFactory.IN_PROCESS_PREFIX)) {
-      return track(InProcessChannelBuilder.forName(
-          target.substring(RpcFactory.IN_PROCESS_PREFIX.length())).build());
+      return track(
+          InProcessChannelBuilder.forName(target.substring(RpcFactory.IN_PROCESS_PREFIX.length()))
+              .build());
     }
     int colon = target.lastIndexOf(':');
-    return track(NettyChannelBuilder.forAddress(target.substring(0, colon),
-        Integer.parseInt(target.substring(colon + 1))).usePlaintext().build());
+    return track(
+        NettyChannelBuilder.forAddress(
+                target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
+            .usePlaintext()
+            .build());
   }
 
   @ParameterizedTest
@@ -118,11 +127,10 @@ class RpcSecurityTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"tcp", "inproc"})
-  void callWithAnotherClustersTokenIsRefusedAsUnauthenticated(String transport)
-      throws Exception {
+  void callWithAnotherClustersTokenIsRefusedAsUnauthenticated(String transport) throws Exception {
     String target = serve(new RpcFactory(MAX_MESSAGE, security), transport);
-    RpcFactory stranger = new RpcFactory(MAX_MESSAGE,
-        RpcSecurity.token(RpcSecurity.generateToken()));
+    RpcFactory stranger =
+        new RpcFactory(MAX_MESSAGE, RpcSecurity.token(RpcSecurity.generateToken()));
 
     assertRefusedAsUnauthenticated(track(stranger.newChannel(target)));
   }
@@ -138,17 +146,22 @@ class RpcSecurityTest {
   @Test
   void tokenIsCheckedBeforeTheServersOwnInterceptorsSeeTheCall() throws Exception {
     AtomicInteger reached = new AtomicInteger();
-    ServerInterceptor counting = new ServerInterceptor() {
-      @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call,
-          Metadata headers, ServerCallHandler<Q, R> next) {
-        reached.incrementAndGet();
-        return next.startCall(call, headers);
-      }
-    };
+    ServerInterceptor counting =
+        new ServerInterceptor() {
+          @Override
+          public <Q, R> ServerCall.Listener<Q> interceptCall(
+              ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+            reached.incrementAndGet();
+            return next.startCall(call, headers);
+          }
+        };
     RpcFactory rpc = new RpcFactory(MAX_MESSAGE, security);
-    var server = rpc.startServer(RpcFactory.LOOPBACK, 0,
-        List.of(new ControlServiceGrpc.ControlServiceImplBase() {}), counting);
+    var server =
+        rpc.startServer(
+            RpcFactory.LOOPBACK,
+            0,
+            List.of(new ControlServiceGrpc.ControlServiceImplBase() {}),
+            counting);
     toClose.add(() -> RpcFactory.shutdownQuietly(server));
 
     assertRefusedAsUnauthenticated(
@@ -168,11 +181,13 @@ class RpcSecurityTest {
   void tlsClientWithoutAClientCertificateIsRefused() throws Exception {
     String target = serve(new RpcFactory(MAX_MESSAGE, tls()), "tcp");
     int colon = target.lastIndexOf(':');
-    ManagedChannel noClientCert = track(NettyChannelBuilder.forAddress(
-            target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
-        .sslContext(GrpcSslContexts.forClient().trustManager(certs.ca().toFile()).build())
-        .intercept(new ClusterTokenAttacher(security.token()))
-        .build());
+    ManagedChannel noClientCert =
+        track(
+            NettyChannelBuilder.forAddress(
+                    target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)))
+                .sslContext(GrpcSslContexts.forClient().trustManager(certs.ca().toFile()).build())
+                .intercept(new ClusterTokenAttacher(security.token()))
+                .build());
 
     assertConnectionRefused(noClientCert);
   }
@@ -188,17 +203,19 @@ class RpcSecurityTest {
   @Test
   void tlsDoesNotReplaceTheToken() throws Exception {
     String target = serve(new RpcFactory(MAX_MESSAGE, tls()), "tcp");
-    RpcFactory sameCaOtherToken = new RpcFactory(MAX_MESSAGE,
-        RpcSecurity.token(RpcSecurity.generateToken())
-            .withTls(certs.nodeCert(), certs.nodeKey(), certs.ca()));
+    RpcFactory sameCaOtherToken =
+        new RpcFactory(
+            MAX_MESSAGE,
+            RpcSecurity.token(RpcSecurity.generateToken())
+                .withTls(certs.nodeCert(), certs.nodeKey(), certs.ca()));
 
     assertRefusedAsUnauthenticated(track(sameCaOtherToken.newChannel(target)));
   }
 
   @Test
   void unreadableTlsFilesFailWhenTheFactoryIsMade() {
-    RpcSecurity broken = security.withTls(certDir.resolve("missing.pem"), certs.nodeKey(),
-        certs.ca());
+    RpcSecurity broken =
+        security.withTls(certDir.resolve("missing.pem"), certs.nodeKey(), certs.ca());
 
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, broken))
         .isInstanceOf(IllegalArgumentException.class)

@@ -10,12 +10,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A certificate must be able to serve at the address its process advertises. */
 class ServingCertificateTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private RpcSecurity.TlsFiles files(String name, String san, String eku) throws Exception {
-    TestCertificates c = TestCertificates.create(Files.createDirectories(dir.resolve(name)),
-        san, eku);
+    TestCertificates c =
+        TestCertificates.create(Files.createDirectories(dir.resolve(name)), san, eku);
     return new RpcSecurity.TlsFiles(c.nodeCert(), c.nodeKey(), c.ca());
   }
 
@@ -43,8 +42,8 @@ class ServingCertificateTest {
   /** Rule: a subjectAltName without the process's address is refused, naming both. */
   @Test
   void certificateNotNamingTheAddressIsRefused() throws Exception {
-    RpcSecurity.TlsFiles f = files("elsewhere", "ip:10.1.2.3,dns:other.example.com",
-        "serverAuth,clientAuth");
+    RpcSecurity.TlsFiles f =
+        files("elsewhere", "ip:10.1.2.3,dns:other.example.com", "serverAuth,clientAuth");
 
     assertThatThrownBy(() -> ServingCertificate.check(f, "127.0.0.1"))
         .isInstanceOf(IllegalArgumentException.class)

@@ -13,8 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TlsFileCheckTest {
   private static final int MAX_MESSAGE = 4 << 20;
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static TestCertificates a;
   private static TestCertificates b;
 
@@ -30,8 +29,9 @@ class TlsFileCheckTest {
 
   @Test
   void matchingFilesPass() {
-    assertThatCode(() -> TlsFileCheck.check(new RpcSecurity.TlsFiles(a.nodeCert(), a.nodeKey(),
-        a.ca()))).doesNotThrowAnyException();
+    assertThatCode(
+            () -> TlsFileCheck.check(new RpcSecurity.TlsFiles(a.nodeCert(), a.nodeKey(), a.ca())))
+        .doesNotThrowAnyException();
   }
 
   /** Rule: a key of another certificate is refused at once, not at the first handshake. */
@@ -39,8 +39,8 @@ class TlsFileCheckTest {
   void keyOfAnotherCertificateIsRefused() {
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, withKey(b.nodeKey())))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("the TLS key " + b.nodeKey() + " does not belong to the certificate "
-            + a.nodeCert());
+        .hasMessageContaining(
+            "the TLS key " + b.nodeKey() + " does not belong to the certificate " + a.nodeCert());
   }
 
   /** Rule: a missing or damaged key file's reason is in the message. */
@@ -49,13 +49,16 @@ class TlsFileCheckTest {
     Path missing = dir.resolve("missing.key");
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, withKey(missing)))
         .hasMessageContaining("the TLS key " + missing + " does not exist");
-    Path encrypted = Files.writeString(dir.resolve("enc.key"),
-        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+    Path encrypted =
+        Files.writeString(
+            dir.resolve("enc.key"),
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, withKey(encrypted)))
         .hasMessageContaining("is encrypted");
     String good = Files.readString(a.nodeKey());
-    Path truncated = Files.writeString(dir.resolve("truncated.key"),
-        good.substring(0, 60) + "\n-----END PRIVATE KEY-----\n");
+    Path truncated =
+        Files.writeString(
+            dir.resolve("truncated.key"), good.substring(0, 60) + "\n-----END PRIVATE KEY-----\n");
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, withKey(truncated)))
         .hasMessageContaining("cannot be decoded as the EC key of its certificate");
     assertThatThrownBy(() -> new RpcFactory(MAX_MESSAGE, withKey(a.nodeCert())))

@@ -63,14 +63,31 @@ class ObjectSerializerTest {
 
   private static UserRecord sampleRecord() {
     UserRecord leaf = new UserRecord("leaf", 1, Color.BLUE, List.of(), Map.of());
-    return new UserRecord("root", 42, Color.GREEN, List.of(1.5, -2.0),
+    return new UserRecord(
+        "root",
+        42,
+        Color.GREEN,
+        List.of(1.5, -2.0),
         Map.of("kids", List.of(leaf, leaf), "none", List.of()));
   }
 
   @Test
   void primitivesAndStringsRoundTrip() {
-    for (Object v : List.of(42, -7L, 3.25d, 1.5f, (short) 3, (byte) -1, 'x', true, "",
-        "héllo wörld ✓", Integer.MIN_VALUE, Long.MAX_VALUE, Double.NaN)) {
+    for (Object v :
+        List.of(
+            42,
+            -7L,
+            3.25d,
+            1.5f,
+            (short) 3,
+            (byte) -1,
+            'x',
+            true,
+            "",
+            "héllo wörld ✓",
+            Integer.MIN_VALUE,
+            Long.MAX_VALUE,
+            Double.NaN)) {
       assertThat(roundTrip(v)).isEqualTo(v);
     }
   }
@@ -97,12 +114,23 @@ class ObjectSerializerTest {
 
   @Test
   void jdkValueAndCollectionTypesRoundTrip() {
-    List<Object> values = List.of(
-        UUID.randomUUID(), Instant.now(), Duration.ofMillis(1234), LocalDate.of(2024, 2, 29),
-        ZonedDateTime.now(), new BigDecimal("12345.6789"), new BigInteger("123456789012345678901"),
-        URI.create("https://example.com/a?b=c"), Optional.of("x"), Optional.empty(),
-        new LinkedHashMap<>(Map.of("k", 1)), new ConcurrentHashMap<>(Map.of(1, "v")),
-        Arrays.asList(1, 2, 3), TimeUnit.SECONDS, new StringBuilder("sb").toString());
+    List<Object> values =
+        List.of(
+            UUID.randomUUID(),
+            Instant.now(),
+            Duration.ofMillis(1234),
+            LocalDate.of(2024, 2, 29),
+            ZonedDateTime.now(),
+            new BigDecimal("12345.6789"),
+            new BigInteger("123456789012345678901"),
+            URI.create("https://example.com/a?b=c"),
+            Optional.of("x"),
+            Optional.empty(),
+            new LinkedHashMap<>(Map.of("k", 1)),
+            new ConcurrentHashMap<>(Map.of(1, "v")),
+            Arrays.asList(1, 2, 3),
+            TimeUnit.SECONDS,
+            new StringBuilder("sb").toString());
     for (Object v : values) {
       assertThat(roundTrip(v)).as(v.getClass().getName()).isEqualTo(v);
     }
@@ -162,7 +190,8 @@ class ObjectSerializerTest {
     assertThatThrownBy(() -> serializer.serialize(new OutsideRecord(1)))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("com.example.outside.OutsideRecord")
-        .hasMessageContaining("SluiceConfig.builder().serializationAllowList(\"com.example.outside.\")");
+        .hasMessageContaining(
+            "SluiceConfig.builder().serializationAllowList(\"com.example.outside.\")");
   }
 
   @Test
@@ -211,9 +240,11 @@ class ObjectSerializerTest {
   @Test
   void allowListEntryWithoutTrailingDotMatchesThatPackageOrClassOnly() {
     ObjectSerializer pkg = new ObjectSerializer(List.of("com.example.outside"), null);
-    assertThat(pkg.deserialize(pkg.serialize(new OutsideRecord(4)))).isEqualTo(new OutsideRecord(4));
+    assertThat(pkg.deserialize(pkg.serialize(new OutsideRecord(4))))
+        .isEqualTo(new OutsideRecord(4));
     ObjectSerializer cls = new ObjectSerializer(List.of("com.example.outside.OutsideRecord"), null);
-    assertThat(cls.deserialize(cls.serialize(new OutsideRecord(5)))).isEqualTo(new OutsideRecord(5));
+    assertThat(cls.deserialize(cls.serialize(new OutsideRecord(5))))
+        .isEqualTo(new OutsideRecord(5));
     ObjectSerializer partial = new ObjectSerializer(List.of("com.example.out"), null);
     assertThatThrownBy(() -> partial.serialize(new OutsideRecord(6)))
         .isInstanceOf(SerializationException.class)
@@ -254,9 +285,14 @@ class ObjectSerializerTest {
 
   @Test
   void jdkClassesOutsideTheValueSetAreRefused() throws Exception {
-    for (Object v : List.of(new ReentrantLock(), Level.INFO, new File("/tmp"),
-        URI.create("http://example.com").toURL(), new Object[] {getClass().getClassLoader()},
-        Executors.class)) {
+    for (Object v :
+        List.of(
+            new ReentrantLock(),
+            Level.INFO,
+            new File("/tmp"),
+            URI.create("http://example.com").toURL(),
+            new Object[] {getClass().getClassLoader()},
+            Executors.class)) {
       assertThatThrownBy(() -> roundTrip(v))
           .as(v.getClass().getName())
           .isInstanceOf(SerializationException.class);
@@ -298,12 +334,13 @@ class ObjectSerializerTest {
 
   @Test
   void corruptRefEncodingFailsWithSerializationException() {
-    RefCodec broken = new TestRef.Codec() {
-      @Override
-      public byte[] encode(ObjectRef<?> ref) {
-        return new byte[] {1, 2};
-      }
-    };
+    RefCodec broken =
+        new TestRef.Codec() {
+          @Override
+          public byte[] encode(ObjectRef<?> ref) {
+            return new byte[] {1, 2};
+          }
+        };
     ObjectSerializer withRefs = new ObjectSerializer(USER_PREFIXES, broken);
     byte[] bytes = withRefs.serialize(List.of(new TestRef(objectId(1, 1), "o")));
     assertThatThrownBy(() -> withRefs.deserialize(bytes))
@@ -313,18 +350,20 @@ class ObjectSerializerTest {
 
   @Test
   void refCodecMustNameAConcreteObjectRefClass() {
-    RefCodec notARef = new TestRef.Codec() {
-      @Override
-      public Class<?> refClass() {
-        return String.class;
-      }
-    };
-    RefCodec anInterface = new TestRef.Codec() {
-      @Override
-      public Class<?> refClass() {
-        return ObjectRef.class;
-      }
-    };
+    RefCodec notARef =
+        new TestRef.Codec() {
+          @Override
+          public Class<?> refClass() {
+            return String.class;
+          }
+        };
+    RefCodec anInterface =
+        new TestRef.Codec() {
+          @Override
+          public Class<?> refClass() {
+            return ObjectRef.class;
+          }
+        };
     assertThatThrownBy(() -> new ObjectSerializer(USER_PREFIXES, notARef))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new ObjectSerializer(USER_PREFIXES, anInterface))
@@ -368,8 +407,7 @@ class ObjectSerializerTest {
     assertThat(chainLength((Mutable) roundTrip(chain(500)))).isEqualTo(500);
     assertThatThrownBy(() -> roundTrip(chain(ObjectSerializer.MAX_DEPTH + 10)))
         .isInstanceOf(SerializationException.class);
-    assertThatThrownBy(() -> roundTrip(chain(200_000)))
-        .isInstanceOf(SerializationException.class);
+    assertThatThrownBy(() -> roundTrip(chain(200_000))).isInstanceOf(SerializationException.class);
     assertThat(roundTrip(List.of(1))).isEqualTo(List.of(1));
   }
 
@@ -397,16 +435,18 @@ class ObjectSerializerTest {
       List<Future<Integer>> futures = new ArrayList<>();
       for (int t = 0; t < 200; t++) {
         int seed = t;
-        futures.add(pool.submit(() -> {
-          int ok = 0;
-          for (int i = 0; i < 200; i++) {
-            List<Object> v = List.of(seed, i, r);
-            if (roundTrip(v).equals(v)) {
-              ok++;
-            }
-          }
-          return ok;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  int ok = 0;
+                  for (int i = 0; i < 200; i++) {
+                    List<Object> v = List.of(seed, i, r);
+                    if (roundTrip(v).equals(v)) {
+                      ok++;
+                    }
+                  }
+                  return ok;
+                }));
       }
       for (Future<Integer> f : futures) {
         assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(200);

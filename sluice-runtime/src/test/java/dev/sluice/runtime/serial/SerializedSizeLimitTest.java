@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A value whose serialized form exceeds 2 GiB. The value itself is small (one 64 MiB chunk it
- * writes 33 times), but the serializer's buffer reaches its 2 GiB maximum, so this test needs
- * about 3 GiB of heap for a moment.
+ * writes 33 times), but the serializer's buffer reaches its 2 GiB maximum, so this test needs about
+ * 3 GiB of heap for a moment.
  */
 class SerializedSizeLimitTest {
   private static final int CHUNK = 64 << 20;

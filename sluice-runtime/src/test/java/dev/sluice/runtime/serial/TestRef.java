@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class TestRef implements ObjectRef<Object> {
   private final ObjectId id;
   private final String owner;
+
   /** Set only by {@link Codec#decode}, to prove the codec rebuilt the instance. */
   final boolean decoded;
+
   /** Not meant to travel: if Fory serialized the fields, this would fail the value. */
   final transient Thread localOnly = Thread.currentThread();
 
@@ -88,8 +90,9 @@ final class TestRef implements ObjectRef<Object> {
         throw new IllegalArgumentException("corrupt ref: " + encoded.length + " bytes");
       }
       ObjectId id = ObjectId.fromBytes(Arrays.copyOf(encoded, ObjectId.LENGTH));
-      String owner = new String(encoded, ObjectId.LENGTH, encoded.length - ObjectId.LENGTH,
-          StandardCharsets.UTF_8);
+      String owner =
+          new String(
+              encoded, ObjectId.LENGTH, encoded.length - ObjectId.LENGTH, StandardCharsets.UTF_8);
       return new TestRef(id, owner, true);
     }
 

@@ -55,7 +55,8 @@ class ThrowableCodecTest {
     assertThat(back.getCause()).isInstanceOf(IOException.class).hasMessage("disk gone");
     assertThat(back.getCause().getStackTrace()).isEqualTo(root.getStackTrace());
     assertThat(back.getSuppressed()).hasSize(2);
-    assertThat(back.getSuppressed()[0]).isInstanceOf(UncheckedIOException.class)
+    assertThat(back.getSuppressed()[0])
+        .isInstanceOf(UncheckedIOException.class)
         .hasMessage("while closing")
         .hasCauseInstanceOf(IOException.class);
     assertThat(back.getSuppressed()[1]).isInstanceOf(ArithmeticException.class);
@@ -84,8 +85,10 @@ class ThrowableCodecTest {
 
   @Test
   void sluiceExceptionsRoundTrip() {
-    TaskException t = new TaskException("task f failed",
-        new RemoteException("com.other.Boom", "boom", "com.other.Boom: boom\n\tat x"));
+    TaskException t =
+        new TaskException(
+            "task f failed",
+            new RemoteException("com.other.Boom", "boom", "com.other.Boom: boom\n\tat x"));
     Throwable back = roundTrip(t, List.of());
     assertThat(back).isInstanceOf(TaskException.class).hasMessage("task f failed");
     assertThat(((RemoteException) back.getCause()).remoteClassName()).isEqualTo("com.other.Boom");
@@ -134,30 +137,36 @@ class ThrowableCodecTest {
     assertThat(loader.requested).doesNotContain(OutsideException.class.getName());
 
     RecordingLoader allowing = new RecordingLoader(getClass().getClassLoader());
-    assertThat(ThrowableCodec.deserializeThrowable(bytes, List.of("com.example.outside."),
-        allowing)).isInstanceOf(OutsideException.class).hasMessage("plain");
+    assertThat(
+            ThrowableCodec.deserializeThrowable(bytes, List.of("com.example.outside."), allowing))
+        .isInstanceOf(OutsideException.class)
+        .hasMessage("plain");
     assertThat(allowing.requested).contains(OutsideException.class.getName());
   }
 
   /** Rule: a JDK exception whose cause is outside the allow-list is refused as a whole. */
   @Test
   void jdkExceptionWithACauseOutsideAllowListGivesNull() {
-    byte[] bytes = ThrowableCodec.serializeThrowable(
-        new IllegalStateException("wrapped", new OutsideException("inner", null)));
+    byte[] bytes =
+        ThrowableCodec.serializeThrowable(
+            new IllegalStateException("wrapped", new OutsideException("inner", null)));
     assertThat(ThrowableCodec.deserializeThrowable(bytes, USER_PREFIXES)).isNull();
   }
 
   @Test
   void exceptionHoldingANonSerializableFieldIsNotSerialized() {
     assertThat(ThrowableCodec.serializeThrowable(new HoldsThread("x"))).isNull();
-    assertThat(ThrowableCodec.serializeThrowable(
-        new IllegalStateException("cause cannot travel", new HoldsThread("y")))).isNull();
+    assertThat(
+            ThrowableCodec.serializeThrowable(
+                new IllegalStateException("cause cannot travel", new HoldsThread("y"))))
+        .isNull();
   }
 
   @Test
   void exceptionClassMissingOnTheReaderGivesNull() throws Exception {
-    byte[] bytes = ThrowableCodec.serializeThrowable(
-        new UserException("m", new UserRecord("d", 1, Color.RED, List.of(), Map.of()), null));
+    byte[] bytes =
+        ThrowableCodec.serializeThrowable(
+            new UserException("m", new UserRecord("d", 1, Color.RED, List.of(), Map.of()), null));
     try (URLClassLoader isolated =
         new URLClassLoader(new URL[0], ClassLoader.getPlatformClassLoader())) {
       assertThat(ThrowableCodec.deserializeThrowable(bytes, USER_PREFIXES, isolated)).isNull();
@@ -167,8 +176,9 @@ class ThrowableCodecTest {
   @Test
   void corruptOrTruncatedBytesGiveNull() {
     byte[] bytes = ThrowableCodec.serializeThrowable(new IllegalStateException("x"));
-    assertThat(ThrowableCodec.deserializeThrowable(Arrays.copyOf(bytes, bytes.length / 2),
-        List.of())).isNull();
+    assertThat(
+            ThrowableCodec.deserializeThrowable(Arrays.copyOf(bytes, bytes.length / 2), List.of()))
+        .isNull();
     assertThat(ThrowableCodec.deserializeThrowable(new byte[] {1, 2, 3}, List.of())).isNull();
     assertThat(ThrowableCodec.deserializeThrowable(new byte[0], List.of())).isNull();
   }
@@ -200,6 +210,7 @@ class ThrowableCodecTest {
   /** An exception that cannot be JDK-serialized: it holds a Thread. */
   static final class HoldsThread extends RuntimeException {
     private static final long serialVersionUID = 1L;
+
     @SuppressWarnings({"serial", "unused"})
     private final Thread thread = Thread.currentThread();
 
