@@ -9,7 +9,7 @@ import java.util.HexFormat;
 
 /** Common representation of Sluice identifiers: an immutable byte string shown in hex. */
 abstract sealed class BaseId implements Serializable
-    permits JobId, TaskId, ObjectId, NodeId, WorkerId {
+    permits JobId, TaskId, ObjectId, NodeId, WorkerId, ActorId {
   private static final HexFormat HEX = HexFormat.of();
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);

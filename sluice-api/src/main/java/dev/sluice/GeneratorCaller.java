@@ -23,12 +23,19 @@ public final class GeneratorCaller<T> {
   private final Serializable function;
   private final Object[] args;
   private final Kind kind;
+  private final ActorHandle<?> actor;
   private TaskOptions options = TaskOptions.defaults();
 
   GeneratorCaller(Serializable function, Object[] args, Kind kind) {
+    this(null, function, args, kind);
+  }
+
+  /** A call of an actor's generator method. */
+  GeneratorCaller(ActorHandle<?> actor, Serializable function, Object[] args, Kind kind) {
     this.function = Objects.requireNonNull(function, "function");
     this.args = args;
     this.kind = kind;
+    this.actor = actor;
   }
 
   /** Uses these options for the call, e.g. {@code generatorBackpressureNumObjects}. */
@@ -44,6 +51,9 @@ public final class GeneratorCaller<T> {
    * @throws SerializationException if an argument cannot be serialized
    */
   public ObjectRefGenerator<T> remote() {
+    if (actor != null) {
+      return Sluice.runtime().submitActorGenerator(actor, function, args, options, kind);
+    }
     return Sluice.runtime().submitGenerator(function, args, options, kind);
   }
 }

@@ -1,5 +1,7 @@
 package dev.sluice;
 
+import java.util.Optional;
+
 /**
  * Where the calling code runs: inside a task on a worker, or in the driver. Obtained from {@link
  * Sluice#runtimeContext()}.
@@ -22,4 +24,9 @@ public interface RuntimeContext {
 
   /** True when called inside a task on a worker, false in the driver. */
   boolean isWorker();
+
+  /** The actor whose method or constructor is running, or empty outside actors. */
+  default Optional<ActorId> actorId() {
+    return Optional.empty();
+  }
 }

@@ -3,6 +3,7 @@ package dev.sluice;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /**
@@ -165,6 +166,28 @@ public final class Sluice extends TaskCalls {
       throw new IllegalArgumentException("waitAny() got the same input more than once");
     }
     return runtime().waitAny(copy, numReturns, requireTimeout(timeout));
+  }
+
+  /**
+   * The live actor named {@code name}, as a handle of class {@code type}; empty if no live actor
+   * has that name. Works from the driver, tasks and actors.
+   *
+   * @throws ClassCastException if the actor's class is not {@code type} or a subclass of it
+   */
+  public static <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(type, "type");
+    return runtime().getActor(name, type);
+  }
+
+  /**
+   * Kills an actor for good, even with restarts left: its process is stopped, and every pending
+   * call and every call made after this returns fails with {@link ActorDiedException} ({@link
+   * ActorDiedException.Reason#KILLED}). Callable from any process holding the handle; killing a
+   * dead actor does nothing.
+   */
+  public static void kill(ActorHandle<?> actor) {
+    runtime().kill(Objects.requireNonNull(actor, "actor"));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sluice;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The contract between the {@link Sluice} facade and the runtime implementation. Users never call
@@ -16,6 +17,30 @@ public interface SluiceRuntime {
   /** Submits a streaming generator task; its stream exists before this returns. */
   <T> ObjectRefGenerator<T> submitGenerator(
       Serializable function, Object[] args, TaskOptions options, GeneratorCaller.Kind kind);
+
+  /**
+   * Creates an actor: registers it (checking its name) before returning, then places it and runs
+   * {@code constructor} asynchronously.
+   */
+  <A> ActorHandle<A> createActor(Serializable constructor, Object[] args, ActorOptions options);
+
+  /** Submits a call of an actor method; {@code async} if it returns a {@code CompletionStage}. */
+  <R> ObjectRef<R> submitActorTask(
+      ActorHandle<?> actor, Serializable method, Object[] args, TaskOptions options, boolean async);
+
+  /** Submits a call of an actor's generator method; its stream exists before this returns. */
+  <T> ObjectRefGenerator<T> submitActorGenerator(
+      ActorHandle<?> actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions options,
+      GeneratorCaller.Kind kind);
+
+  /** The live actor named {@code name}, if there is one. */
+  <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type);
+
+  /** Kills an actor for good (no restart); later calls fail with {@link ActorDiedException}. */
+  void kill(ActorHandle<?> actor);
 
   /** Stores a value owned by this process. */
   <T> ObjectRef<T> put(T value);

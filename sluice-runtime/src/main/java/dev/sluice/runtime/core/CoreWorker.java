@@ -1,6 +1,8 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorHandle;
+import dev.sluice.ActorOptions;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
@@ -48,6 +50,7 @@ import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -302,6 +305,42 @@ public final class CoreWorker implements SluiceRuntime {
     Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
     return new ObjectRefGeneratorImpl<>(stream, this::blocked);
+  }
+
+  @Override
+  public <A> ActorHandle<A> createActor(
+      Serializable constructor, Object[] args, ActorOptions options) {
+    throw new UnsupportedOperationException("actors are not built yet");
+  }
+
+  @Override
+  public <R> ObjectRef<R> submitActorTask(
+      ActorHandle<?> actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions options,
+      boolean async) {
+    throw new UnsupportedOperationException("actors are not built yet");
+  }
+
+  @Override
+  public <T> ObjectRefGenerator<T> submitActorGenerator(
+      ActorHandle<?> actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions options,
+      GeneratorCaller.Kind kind) {
+    throw new UnsupportedOperationException("actors are not built yet");
+  }
+
+  @Override
+  public <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type) {
+    throw new UnsupportedOperationException("actors are not built yet");
+  }
+
+  @Override
+  public void kill(ActorHandle<?> actor) {
+    throw new UnsupportedOperationException("actors are not built yet");
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.sluice.runtime.driver;
 
+import dev.sluice.ActorHandle;
+import dev.sluice.ActorOptions;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
@@ -15,6 +17,7 @@ import dev.sluice.runtime.core.CoreWorker;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A driver's {@link SluiceRuntime}: the API calls go to the driver's core worker; subclasses own
@@ -45,6 +48,42 @@ abstract class DriverRuntime implements SluiceRuntime {
   public <T> ObjectRefGenerator<T> submitGenerator(
       Serializable function, Object[] args, TaskOptions options, GeneratorCaller.Kind kind) {
     return driver.submitGenerator(function, args, options, kind);
+  }
+
+  @Override
+  public <A> ActorHandle<A> createActor(
+      Serializable constructor, Object[] args, ActorOptions options) {
+    return driver.createActor(constructor, args, options);
+  }
+
+  @Override
+  public <R> ObjectRef<R> submitActorTask(
+      ActorHandle<?> actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions options,
+      boolean async) {
+    return driver.submitActorTask(actor, method, args, options, async);
+  }
+
+  @Override
+  public <T> ObjectRefGenerator<T> submitActorGenerator(
+      ActorHandle<?> actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions options,
+      GeneratorCaller.Kind kind) {
+    return driver.submitActorGenerator(actor, method, args, options, kind);
+  }
+
+  @Override
+  public <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type) {
+    return driver.getActor(name, type);
+  }
+
+  @Override
+  public void kill(ActorHandle<?> actor) {
+    driver.kill(actor);
   }
 
   @Override
