@@ -1,6 +1,7 @@
 package dev.sluice.runtime.common;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorDiedException;
 import dev.sluice.FunctionNotFoundException;
 import dev.sluice.GetTimeoutException;
 import dev.sluice.NodeDiedException;
@@ -14,6 +15,7 @@ import dev.sluice.TaskCancelledException;
 import dev.sluice.TaskException;
 import dev.sluice.TaskUnschedulableException;
 import dev.sluice.WorkerCrashedException;
+import dev.sluice.runtime.rpc.proto.ActorDiedReason;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
@@ -84,8 +86,37 @@ public final class Errors {
       case OBJECT_TOO_LARGE -> new ObjectTooLargeException(m);
       case OBJECT_STORE_FULL -> new dev.sluice.ObjectStoreFullException(m);
       case TASK_UNSCHEDULABLE -> new TaskUnschedulableException(m);
+      case ACTOR_DIED -> actorDiedException(e, allowList);
       default -> new SluiceException(m);
     };
+  }
+
+  /**
+   * Describes an actor's death for every call that cannot run: {@code message} names the actor, its
+   * class and node, and says why; {@code cause} is the constructor's exception, or null.
+   */
+  public static ErrorInfo actorDied(
+      ActorDiedException.Reason reason, String message, Throwable cause) {
+    ErrorInfo.Builder b =
+        (cause == null ? ErrorInfo.newBuilder() : applicationError(message, cause).toBuilder())
+            .setType(ErrorType.ACTOR_DIED)
+            .setMessage(message)
+            .setActorDiedReason(ActorDiedReason.forNumber(reason.ordinal() + 1));
+    return b.build();
+  }
+
+  /** The public reason an actor death stands for. */
+  public static ActorDiedException.Reason actorDiedReason(ErrorInfo e) {
+    int n = e.getActorDiedReasonValue();
+    ActorDiedException.Reason[] all = ActorDiedException.Reason.values();
+    return n >= 1 && n <= all.length ? all[n - 1] : ActorDiedException.Reason.PROCESS_DIED;
+  }
+
+  private static ActorDiedException actorDiedException(ErrorInfo e, List<String> allowList) {
+    boolean hasCause = !e.getExceptionClass().isEmpty();
+    return hasCause
+        ? new ActorDiedException(actorDiedReason(e), e.getMessage(), rebuildCause(e, allowList))
+        : new ActorDiedException(actorDiedReason(e), e.getMessage());
   }
 
   private static Throwable rebuildCause(ErrorInfo e, List<String> allowList) {

@@ -3,6 +3,7 @@ package dev.sluice.runtime.common;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.example.outside.OutsideException;
+import dev.sluice.ActorDiedException;
 import dev.sluice.ObjectStoreFullException;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.RemoteException;
@@ -51,5 +52,34 @@ class ErrorsTest {
               assertThat(r).hasMessage(OutsideException.class.getName() + ": boom");
               assertThat(r.remoteStackTrace()).contains("ErrorsTest");
             });
+  }
+
+  /** Rule: an actor's death reaches every caller as ActorDiedException with its reason. */
+  @Test
+  void actorDeathKeepsItsReasonAcrossTheWire() {
+    for (ActorDiedException.Reason reason : ActorDiedException.Reason.values()) {
+      SluiceException e =
+          Errors.toException(Errors.actorDied(reason, "actor Counter died", null), List.of());
+      assertThat(e).isInstanceOf(ActorDiedException.class).hasMessage("actor Counter died");
+      assertThat(((ActorDiedException) e).reason()).isEqualTo(reason);
+      assertThat(e.getCause()).isNull();
+    }
+  }
+
+  /** Rule: a constructor's exception is the cause of the actor's death. */
+  @Test
+  void constructorExceptionIsTheCauseOfActorDeath() {
+    SluiceException e =
+        Errors.toException(
+            Errors.actorDied(
+                ActorDiedException.Reason.CONSTRUCTOR_FAILED,
+                "the constructor of actor Counter threw",
+                new IllegalStateException("model file missing")),
+            List.of());
+    assertThat(((ActorDiedException) e).reason())
+        .isEqualTo(ActorDiedException.Reason.CONSTRUCTOR_FAILED);
+    assertThat(e.getCause())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("model file missing");
   }
 }
