@@ -26,11 +26,11 @@ import java.util.function.Function;
  * <p>Threads: stateless; {@link #resolve} may be called from any thread and continues on the thread
  * that completes the last argument.
  */
-final class DependencyResolver {
+public final class DependencyResolver {
   private final TaskManager taskManager;
   private final Function<ObjectRefInfo, CompletableFuture<ObjectValue>> resolver;
 
-  DependencyResolver(
+  public DependencyResolver(
       TaskManager taskManager, Function<ObjectRefInfo, CompletableFuture<ObjectValue>> resolver) {
     this.taskManager = taskManager;
     this.resolver = resolver;
@@ -38,6 +38,15 @@ final class DependencyResolver {
 
   /** Resolves {@code spec}'s arguments and hands the resolved spec to {@code then}. */
   void resolve(TaskSpec spec, Consumer<TaskSpec> then) {
+    resolve(spec, then, () -> {});
+  }
+
+  /**
+   * Resolves {@code spec}'s arguments and hands the resolved spec to {@code then}; when an argument
+   * fails, the task is failed in the task manager (retried if the failure allows) and {@code
+   * failed} runs after.
+   */
+  public void resolve(TaskSpec spec, Consumer<TaskSpec> then, Runnable failed) {
     List<CompletableFuture<ObjectValue>> deps = new ArrayList<>();
     for (TaskArg a : spec.getArgsList()) {
       if (a.hasRef()) {
@@ -64,6 +73,7 @@ final class DependencyResolver {
                             + ") could not resolve an argument: "
                             + err),
                     false);
+                failed.run();
                 return;
               }
               TaskSpec.Builder resolved = spec.toBuilder().clearArgs();
@@ -83,6 +93,7 @@ final class DependencyResolver {
                       id,
                       value.getError(),
                       type == ErrorType.OBJECT_LOST || type == ErrorType.OWNER_DIED);
+                  failed.run();
                   return;
                 }
                 if (value.hasShared()) {

@@ -1,0 +1,487 @@
+package dev.sluice.runtime.actor;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import com.google.protobuf.ByteString;
+import dev.sluice.ActorDiedException;
+import dev.sluice.ActorId;
+import dev.sluice.TaskId;
+import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.rpc.proto.ActorInfo;
+import dev.sluice.runtime.rpc.proto.ActorState;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One caller's calls to one actor (DESIGN "Actors", the actor call order rule, caller side): it
+ * numbers the calls, sends each once its arguments are ready over one stream to the actor's current
+ * instance, tells the instance how far the caller has got ({@code caller_processed_up_to}), and
+ * decides what becomes of calls when the instance dies: calls in flight are failed as retriable, so
+ * the task manager sends them again (same number, next attempt) within the actor's {@code
+ * maxTaskRetries}, or fails them; calls not yet sent wait for the next instance; once the actor is
+ * dead every call fails with its death cause.
+ *
+ * <p>The actor's state comes from the actor table ({@link #onInfo}); the stream's outcomes from the
+ * transport ({@link Listener}). Neither is trusted alone: a broken stream only means "wait for the
+ * table", and a table entry about a newer instance retires the stream to the old one.
+ *
+ * <p>Threads: every field is guarded by this object's monitor. Sends, task manager calls and stream
+ * opens happen after the monitor is released (their callbacks may come back into this class).
+ */
+final class ActorClient {
+
+  /** One stream to one instance of the actor. */
+  interface CallStream {
+    /** Sends {@code calls} (possibly none) and the caller's processed-up-to mark. */
+    void send(List<TaskSpec> calls, long processedUpTo);
+
+    /** Asks the instance to cancel call {@code id} (in band, after its push). */
+    void cancel(TaskId id);
+
+    /** Closes the stream; calls still on it are no longer watched. */
+    void close();
+  }
+
+  /** Outcomes the stream to an instance reports. */
+  interface Listener {
+    void finished(TaskId id, PushTaskReply reply);
+
+    void broken(Throwable cause);
+  }
+
+  /** Opens streams to instances; a seam for tests. */
+  interface Connector {
+    CallStream open(ActorInfo alive, Listener listener);
+  }
+
+  /** Where a call's outcome goes: the task manager. */
+  interface Outcomes {
+    void complete(TaskId id, PushTaskReply reply);
+
+    /** Fails a call; a {@code retriable} failure is sent again while the call has retries. */
+    void fail(TaskId id, ErrorInfo error, boolean retriable);
+
+    /** Whether the call still waits for an outcome (a retry keeps it pending). */
+    boolean isPending(TaskId id);
+  }
+
+  /** Resolves a call's arguments; a seam for tests. */
+  interface Resolver {
+    void resolve(TaskSpec spec, Consumer<TaskSpec> ready, Runnable failed);
+  }
+
+  private static final class Call {
+    final long seq;
+    final TaskId id;
+    TaskSpec spec;
+    boolean ready;
+    boolean sent;
+
+    Call(long seq, TaskSpec spec) {
+      this.seq = seq;
+      this.id = TaskId.fromBytes(spec.getTaskId().toByteArray());
+      this.spec = spec;
+    }
+  }
+
+  private final ActorId actorId;
+  private final ByteString callerId;
+  private final Connector connector;
+  private final Outcomes outcomes;
+  private final Resolver resolver;
+
+  @GuardedBy("this")
+  private ActorInfo info;
+
+  @GuardedBy("this")
+  private long nextSeq;
+
+  /** Calls without a final outcome, by number. */
+  @GuardedBy("this")
+  private final TreeMap<Long, Call> calls = new TreeMap<>();
+
+  @GuardedBy("this")
+  private final Map<TaskId, Call> byId = new HashMap<>();
+
+  @GuardedBy("this")
+  private CallStream stream;
+
+  /** The instance ({@code num_restarts}) {@link #stream} goes to. */
+  @GuardedBy("this")
+  private int streamInstance = -1;
+
+  /** Calls sent to an instance whose stream broke, until the table says what became of it. */
+  @GuardedBy("this")
+  private final List<Call> orphans = new ArrayList<>();
+
+  /** The instance the orphans were sent to. */
+  @GuardedBy("this")
+  private int orphanInstance = -1;
+
+  /** The last processed-up-to mark sent. */
+  @GuardedBy("this")
+  private long sentProcessedUpTo;
+
+  ActorClient(
+      ActorId actorId,
+      ByteString callerId,
+      Connector connector,
+      Outcomes outcomes,
+      Resolver resolver) {
+    this.actorId = actorId;
+    this.callerId = callerId;
+    this.connector = connector;
+    this.outcomes = outcomes;
+    this.resolver = resolver;
+  }
+
+  /** Numbers a new call and sends it once its arguments are ready. */
+  void submit(TaskSpec spec) {
+    Call c;
+    ErrorInfo dead;
+    synchronized (this) {
+      dead = deathCause();
+      if (dead == null) {
+        long seq = nextSeq++;
+        c = new Call(seq, withNumber(spec, seq));
+        calls.put(seq, c);
+        byId.put(c.id, c);
+      } else {
+        c = null;
+      }
+    }
+    if (c == null) {
+      outcomes.fail(TaskId.fromBytes(spec.getTaskId().toByteArray()), dead, false);
+      return;
+    }
+    resolve(c, c.spec);
+  }
+
+  /**
+   * A new attempt of a call the task manager retries (its earlier attempt was in flight when the
+   * instance died): it keeps its number, so it runs in its place among the caller's calls.
+   */
+  void resubmit(TaskSpec spec) {
+    long seq = spec.getActorCall().getSequenceNumber();
+    Call c;
+    ErrorInfo dead;
+    synchronized (this) {
+      dead = deathCause();
+      c = calls.get(seq);
+      if (c == null) {
+        c = new Call(seq, spec);
+        calls.put(seq, c);
+        byId.put(c.id, c);
+      }
+      c.spec = spec;
+      c.ready = false;
+      c.sent = false;
+      if (dead != null) {
+        calls.remove(seq);
+        byId.remove(c.id);
+      }
+    }
+    if (dead != null) {
+      outcomes.fail(c.id, dead, false);
+      return;
+    }
+    resolve(c, spec);
+  }
+
+  private void resolve(Call c, TaskSpec spec) {
+    resolver.resolve(spec, resolved -> ready(c, resolved), () -> resolutionFailed(c));
+  }
+
+  private void ready(Call c, TaskSpec resolved) {
+    synchronized (this) {
+      if (calls.get(c.seq) != c || c.sent) {
+        return;
+      }
+      c.spec = resolved;
+      c.ready = true;
+    }
+    pump();
+  }
+
+  /** An argument failed: the task manager failed the call (or retries it through resubmit). */
+  private void resolutionFailed(Call c) {
+    if (outcomes.isPending(c.id)) {
+      return;
+    }
+    synchronized (this) {
+      if (calls.get(c.seq) == c && !c.sent) {
+        calls.remove(c.seq);
+        byId.remove(c.id);
+      }
+    }
+    pump();
+  }
+
+  /**
+   * Cancels a call: one not sent yet is dropped (the caller's mark moves past it, so later calls
+   * are not held for it) and fails as cancelled; one sent is cancelled by the instance. Returns
+   * false when the call already has its outcome.
+   */
+  boolean cancel(TaskId id, ErrorInfo cancelled) {
+    CallStream to = null;
+    boolean dropped = false;
+    synchronized (this) {
+      Call c = byId.get(id);
+      if (c == null) {
+        return false;
+      }
+      if (c.sent && stream != null) {
+        to = stream;
+      } else if (!c.sent) {
+        calls.remove(c.seq);
+        byId.remove(id);
+        dropped = true;
+      }
+    }
+    if (to != null) {
+      to.cancel(id);
+    }
+    if (dropped) {
+      outcomes.fail(id, cancelled, false);
+      pump();
+    }
+    return true;
+  }
+
+  /** The actor table's entry changed (or is known for the first time). */
+  void onInfo(ActorInfo update) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      if (info != null && update.getVersion() <= info.getVersion()) {
+        return;
+      }
+      info = update;
+      if (update.getState() == ActorState.ACTOR_STATE_DEAD) {
+        retireStreamLocked(after);
+        failAllLocked(update.getDeathCause(), after);
+      } else if (stream != null && update.getNumRestarts() > streamInstance) {
+        // A newer instance exists: the stream goes to a dead one, whatever it has said so far.
+        retireStreamLocked(after);
+      }
+      if (!orphans.isEmpty() && update.getNumRestarts() > orphanInstance) {
+        settleOrphansLocked(after);
+      }
+    }
+    after.forEach(Runnable::run);
+    pump();
+  }
+
+  /** Sends what can be sent: opens the stream to the live instance first if needed. */
+  void pump() {
+    List<TaskSpec> toSend = new ArrayList<>();
+    CallStream to;
+    long mark;
+    ActorInfo openTo = null;
+    synchronized (this) {
+      if (info == null || info.getState() != ActorState.ACTOR_STATE_ALIVE) {
+        return;
+      }
+      if (stream == null) {
+        openTo = info;
+      }
+    }
+    if (openTo != null) {
+      int instance = openTo.getNumRestarts();
+      CallStream opened = connector.open(openTo, listenerFor(instance));
+      boolean keep;
+      synchronized (this) {
+        keep = stream == null && info.getNumRestarts() == instance && isAliveLocked();
+        if (keep) {
+          stream = opened;
+          streamInstance = instance;
+          sentProcessedUpTo = -1;
+        }
+      }
+      if (!keep) {
+        opened.close();
+      }
+    }
+    synchronized (this) {
+      if (stream == null || !isAliveLocked()) {
+        return;
+      }
+      for (Call c : calls.values()) {
+        if (c.ready && !c.sent) {
+          c.sent = true;
+          toSend.add(c.spec);
+        }
+      }
+      mark = processedUpToLocked();
+      if (toSend.isEmpty() && mark == sentProcessedUpTo) {
+        return;
+      }
+      sentProcessedUpTo = Math.max(sentProcessedUpTo, mark);
+      to = stream;
+    }
+    to.send(toSend, mark);
+  }
+
+  /** Number of calls without an outcome (for tests and diagnostics). */
+  synchronized int numCalls() {
+    return calls.size();
+  }
+
+  private Listener listenerFor(int instance) {
+    return new Listener() {
+      @Override
+      public void finished(TaskId id, PushTaskReply reply) {
+        boolean mine;
+        synchronized (ActorClient.this) {
+          Call c = byId.get(id);
+          mine = c != null && c.sent && streamInstance == instance;
+          if (mine) {
+            calls.remove(c.seq);
+            byId.remove(id);
+          }
+        }
+        if (mine) {
+          outcomes.complete(id, reply);
+        }
+      }
+
+      @Override
+      public void broken(Throwable cause) {
+        List<Runnable> after = new ArrayList<>();
+        synchronized (ActorClient.this) {
+          if (streamInstance != instance || stream == null) {
+            return;
+          }
+          retireStreamLocked(after);
+          if (info != null
+              && (info.getNumRestarts() > instance
+                  || info.getState() == ActorState.ACTOR_STATE_DEAD)) {
+            settleOrphansLocked(after);
+          }
+          // Otherwise the orphans wait for the table to say what became of the instance.
+        }
+        after.forEach(Runnable::run);
+      }
+    };
+  }
+
+  /** Closes the stream; its sent calls become orphans of its instance. */
+  @GuardedBy("this")
+  private void retireStreamLocked(List<Runnable> after) {
+    if (stream == null) {
+      return;
+    }
+    CallStream old = stream;
+    stream = null;
+    for (Call c : calls.values()) {
+      if (c.sent) {
+        c.sent = false;
+        c.ready = false;
+        orphans.add(c);
+      }
+    }
+    orphanInstance = streamInstance;
+    after.add(old::close);
+  }
+
+  /**
+   * The orphans' instance is gone: each fails as retriable, so the task manager sends it again to
+   * the next instance if the actor's {@code maxTaskRetries} allow, and fails it otherwise.
+   */
+  @GuardedBy("this")
+  private void settleOrphansLocked(List<Runnable> after) {
+    List<Call> lost = new ArrayList<>(orphans);
+    orphans.clear();
+    ErrorInfo dead = deathCause();
+    for (Call c : lost) {
+      if (dead != null) {
+        calls.remove(c.seq);
+        byId.remove(c.id);
+        after.add(() -> outcomes.fail(c.id, dead, false));
+        continue;
+      }
+      ErrorInfo error = inFlightLost(c);
+      after.add(
+          () -> {
+            outcomes.fail(c.id, error, true);
+            if (!outcomes.isPending(c.id)) {
+              forget(c);
+            }
+          });
+    }
+  }
+
+  private void forget(Call c) {
+    synchronized (this) {
+      if (calls.get(c.seq) == c && !c.sent) {
+        calls.remove(c.seq);
+        byId.remove(c.id);
+      }
+    }
+  }
+
+  @GuardedBy("this")
+  private void failAllLocked(ErrorInfo cause, List<Runnable> after) {
+    orphans.clear();
+    for (Call c : calls.values()) {
+      after.add(() -> outcomes.fail(c.id, cause, false));
+    }
+    calls.clear();
+    byId.clear();
+  }
+
+  @GuardedBy("this")
+  private boolean isAliveLocked() {
+    return info != null && info.getState() == ActorState.ACTOR_STATE_ALIVE;
+  }
+
+  /** Every call numbered below the mark has its outcome or will never be sent. */
+  @GuardedBy("this")
+  private long processedUpToLocked() {
+    return calls.isEmpty() ? nextSeq : calls.firstKey();
+  }
+
+  @GuardedBy("this")
+  private ErrorInfo deathCause() {
+    return info != null && info.getState() == ActorState.ACTOR_STATE_DEAD
+        ? info.getDeathCause()
+        : null;
+  }
+
+  @GuardedBy("this")
+  private ErrorInfo inFlightLost(Call c) {
+    return Errors.actorDied(
+        ActorDiedException.Reason.PROCESS_DIED,
+        "call "
+            + c.id
+            + " ("
+            + c.spec.getDisplayName()
+            + ") of actor "
+            + describe()
+            + " was running when the actor's process died; the actor restarted, and the call was"
+            + " not run again (the actor's maxTaskRetries allows no more retries)",
+        null);
+  }
+
+  @GuardedBy("this")
+  private String describe() {
+    String name = info == null || info.getName().isEmpty() ? "" : " '" + info.getName() + "'";
+    String cls = info == null ? "" : info.getClassName() + " ";
+    return cls + actorId + name;
+  }
+
+  private TaskSpec withNumber(TaskSpec spec, long seq) {
+    return spec.toBuilder()
+        .setActorCall(
+            spec.getActorCall().toBuilder()
+                .setActorId(ByteString.copyFrom(actorId.toBytes()))
+                .setCallerId(callerId)
+                .setSequenceNumber(seq))
+        .build();
+  }
+}

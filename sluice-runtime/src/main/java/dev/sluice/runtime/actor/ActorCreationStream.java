@@ -1,0 +1,85 @@
+package dev.sluice.runtime.actor;
+
+import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.LeaseReply;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
+import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.PushTaskRequest;
+import dev.sluice.runtime.rpc.proto.TaskResult;
+import dev.sluice.runtime.rpc.proto.TaskResultBatch;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The creator's task stream to an actor's worker: carries the creation task and stays open for the
+ * instance's life, so that the worker of an {@code OWNED} actor learns of its creator's death when
+ * the stream breaks (DESIGN "Actors", lifetimes).
+ *
+ * <p>Threads: the reply arrives on a transport thread; {@link #close} may be called from any.
+ */
+final class ActorCreationStream {
+  private static final Logger log = LoggerFactory.getLogger(ActorCreationStream.class);
+
+  private final StreamObserver<PushTaskBatch> requests;
+  private final CompletableFuture<PushTaskReply> reply = new CompletableFuture<>();
+  private boolean closed;
+
+  /** Opens the stream to the leased worker and pushes {@code creation} on it. */
+  ActorCreationStream(ChannelPool channels, LeaseReply grant, TaskSpec creation) {
+    requests =
+        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+            .pushTasks(
+                new StreamObserver<TaskResultBatch>() {
+                  @Override
+                  public void onNext(TaskResultBatch batch) {
+                    for (TaskResult r : batch.getResultsList()) {
+                      reply.complete(r.getReply());
+                    }
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    reply.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    reply.completeExceptionally(
+                        new IllegalStateException("the actor's worker closed its creation stream"));
+                  }
+                });
+    synchronized (this) {
+      requests.onNext(
+          PushTaskBatch.newBuilder()
+              .addTasks(
+                  PushTaskRequest.newBuilder()
+                      .setSpec(creation)
+                      .setIntendedWorkerId(grant.getWorker().getWorkerId())
+                      .setLeaseId(grant.getLeaseId()))
+              .build());
+    }
+  }
+
+  /** The creation task's reply; fails if the worker died before answering. */
+  CompletableFuture<PushTaskReply> reply() {
+    return reply;
+  }
+
+  /** Closes the stream (the creator is stopping, or the instance is gone). */
+  synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      requests.onCompleted();
+    } catch (RuntimeException e) {
+      log.debug("closing an actor creation stream failed: {}", e.toString());
+    }
+  }
+}
