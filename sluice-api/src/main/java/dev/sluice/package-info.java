@@ -2,9 +2,10 @@
  * The public API of Sluice, and the only package user code needs: {@link Sluice} (start or join a
  * cluster, submit tasks and generators, {@code put}/{@code get}/{@code wait}/{@code cancel}),
  * {@link SluiceConfig} and {@link TaskOptions}, the handles {@link ObjectRef} and {@link
- * ObjectRefGenerator}, the ids, and the typed exceptions (all {@link SluiceException}s). {@code
- * TaskCalls} holds the generated task overloads ({@code tools/gen_task_calls.py}; do not edit it by
- * hand).
+ * ObjectRefGenerator}, the ids, and the typed exceptions (all {@link SluiceException}s). The arity
+ * overloads ({@code FuncN}, {@code GeneratorFuncN}, {@code PublisherFuncN} and {@code TaskCalls},
+ * whose static methods {@link Sluice} inherits) are generated on every build by {@code
+ * src/build/java/CallsGenerator.java} into {@code target/generated-sources/calls}.
  *
  * <p>State: the only mutable state is {@link Sluice}'s one installed {@link SluiceRuntime} per
  * process, set by {@code init} (or by a worker at start) and cleared by {@code shutdown} under a
