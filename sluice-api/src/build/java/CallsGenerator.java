@@ -86,6 +86,7 @@ public final class CallsGenerator {
       boolean isStatic,
       String javadoc,
       String members,
+      List<String> imports,
       List<CallFamily> families) {}
 
   static final FuncFamily FUNC =
@@ -126,7 +127,62 @@ public final class CallsGenerator {
               + " method.",
           "Runs the function, returning the source of the stream's items.");
 
-  static final List<FuncFamily> FUNC_FAMILIES = List.of(FUNC, GENERATOR_FUNC, PUBLISHER_FUNC);
+  static final List<Param> ACTOR = List.of(new Param("A", "actor"));
+  static final String ACTOR_METHOD_DOC =
+      " It is usually a method reference to an instance method of the actor's class ({@code"
+          + " Counter::add}); the actor's instance is passed as the first argument.";
+  static final FuncFamily ACTOR_FUNC =
+      new FuncFamily(
+          "ActorFunc",
+          ACTOR,
+          "R",
+          "R",
+          List.of(),
+          "An actor method of {args}." + ACTOR_METHOD_DOC,
+          "Runs the method on {@code actor}.");
+  static final FuncFamily ACTOR_GENERATOR_FUNC =
+      new FuncFamily(
+          "ActorGeneratorFunc",
+          ACTOR,
+          "T",
+          "Iterator<T>",
+          List.of("java.util.Iterator"),
+          "An actor method of {args} that is a streaming generator: it returns an iterator whose"
+              + " items stream to the caller as for {@link GeneratorFunc{n}}."
+              + ACTOR_METHOD_DOC,
+          "Runs the method on {@code actor}, returning the source of the stream's items.");
+  static final FuncFamily ACTOR_PUBLISHER_FUNC =
+      new FuncFamily(
+          "ActorPublisherFunc",
+          ACTOR,
+          "T",
+          "Publisher<T>",
+          List.of("java.util.concurrent.Flow.Publisher"),
+          "An actor method of {args} that is an asynchronous streaming generator: it returns a"
+              + " publisher whose items stream to the caller as for {@link PublisherFunc{n}}."
+              + ACTOR_METHOD_DOC,
+          "Runs the method on {@code actor}, returning the source of the stream's items.");
+  static final FuncFamily ACTOR_ASYNC_FUNC =
+      new FuncFamily(
+          "ActorAsyncFunc",
+          ACTOR,
+          "R",
+          "CompletionStage<R>",
+          List.of("java.util.concurrent.CompletionStage"),
+          "An asynchronous actor method of {args}: it returns a stage whose value is the call's"
+              + " result; the actor holds no thread while the stage is pending."
+              + ACTOR_METHOD_DOC,
+          "Runs the method on {@code actor}, returning the stage of its result.");
+
+  static final List<FuncFamily> FUNC_FAMILIES =
+      List.of(
+          FUNC,
+          GENERATOR_FUNC,
+          PUBLISHER_FUNC,
+          ACTOR_FUNC,
+          ACTOR_GENERATOR_FUNC,
+          ACTOR_PUBLISHER_FUNC,
+          ACTOR_ASYNC_FUNC);
 
   static final List<CallClass> CALL_CLASSES =
       List.of(
@@ -144,6 +200,7 @@ public final class CallsGenerator {
 
                 TaskCalls() {}
               """,
+              List.of(),
               List.of(
                   new CallFamily(
                       "task",
@@ -174,7 +231,79 @@ public final class CallsGenerator {
                       "new GeneratorCaller<>",
                       List.of("f", ARGS, "GeneratorCaller.Kind.PUBLISHER"),
                       "Prepares a streaming generator call of {@code f}, whose publisher's items"
-                          + " stream back."))));
+                          + " stream back."),
+                  new CallFamily(
+                      "actor",
+                      FUNC,
+                      "A",
+                      "ActorCreator<A>",
+                      "constructor",
+                      "new ActorCreator<>",
+                      List.of("constructor", ARGS),
+                      "Prepares the creation of an actor by {@code constructor}, a constructor or"
+                          + " static factory reference ({@code Counter::new}); arguments given as"
+                          + " {@link ObjectRef} are resolved first."))),
+          new CallClass(
+              "public abstract",
+              "ActorCalls",
+              List.of("A"),
+              false,
+              "The generated call methods of {@link ActorHandle}: {@code task}, {@code"
+                  + " asyncTask}, {@code generator} and {@code asyncGenerator}, one per arity"
+                  + " and per choice of value or {@link ObjectRef} at each position; {@code A}"
+                  + " is the actor's class.",
+              """
+                private static final Object[] NO_ARGS = new Object[0];
+
+                ActorCalls() {}
+
+                abstract <R> TaskCaller<R> taskCall(Serializable method, Object[] args, boolean async);
+
+                abstract <T> GeneratorCaller<T> generatorCall(
+                    Serializable method, Object[] args, GeneratorCaller.Kind kind);
+              """,
+              List.of("java.io.Serializable"),
+              List.of(
+                  new CallFamily(
+                      "task",
+                      ACTOR_FUNC,
+                      "R",
+                      "TaskCaller<R>",
+                      "method",
+                      "taskCall",
+                      List.of("method", ARGS, "false"),
+                      "Prepares a call of actor method {@code method}; arguments given as {@link"
+                          + " ObjectRef} are resolved first."),
+                  new CallFamily(
+                      "asyncTask",
+                      ACTOR_ASYNC_FUNC,
+                      "R",
+                      "TaskCaller<R>",
+                      "method",
+                      "taskCall",
+                      List.of("method", ARGS, "true"),
+                      "Prepares a call of asynchronous actor method {@code method}; its result is"
+                          + " the value of the stage it returns."),
+                  new CallFamily(
+                      "generator",
+                      ACTOR_GENERATOR_FUNC,
+                      "T",
+                      "GeneratorCaller<T>",
+                      "method",
+                      "generatorCall",
+                      List.of("method", ARGS, "GeneratorCaller.Kind.ITERATOR"),
+                      "Prepares a call of generator method {@code method}, whose iterator's items"
+                          + " stream back."),
+                  new CallFamily(
+                      "asyncGenerator",
+                      ACTOR_PUBLISHER_FUNC,
+                      "T",
+                      "GeneratorCaller<T>",
+                      "method",
+                      "generatorCall",
+                      List.of("method", ARGS, "GeneratorCaller.Kind.PUBLISHER"),
+                      "Prepares a call of asynchronous generator method {@code method}, whose"
+                          + " publisher's items stream back."))));
 
   private CallsGenerator() {}
 
@@ -240,7 +369,7 @@ public final class CallsGenerator {
   }
 
   static String callClass(CallClass callClass) {
-    StringBuilder out = fileStart(new TreeSet<>());
+    StringBuilder out = fileStart(new TreeSet<>(callClass.imports()));
     out.append(javadoc("", callClass.javadoc()));
     out.append(callClass.modifiers().isEmpty() ? "" : callClass.modifiers() + " ")
         .append("class ")

@@ -24,12 +24,22 @@ import org.junit.jupiter.params.provider.CsvSource;
 class TaskCallsOverloadsTest {
   private static final int MAX_ARITY = 6;
 
-  @ParameterizedTest(name = "{0} takes {1}N")
-  @CsvSource({"task, Func", "generator, GeneratorFunc", "asyncGenerator, PublisherFunc"})
-  void eachArityHasOneOverloadPerChoiceOfObjectRefPositions(String method, String func)
-      throws ClassNotFoundException {
+  @ParameterizedTest(name = "{0}.{1} takes {2}N")
+  @CsvSource({
+    "TaskCalls, task, Func, 0",
+    "TaskCalls, generator, GeneratorFunc, 0",
+    "TaskCalls, asyncGenerator, PublisherFunc, 0",
+    "TaskCalls, actor, Func, 0",
+    "ActorCalls, task, ActorFunc, 1",
+    "ActorCalls, asyncTask, ActorAsyncFunc, 1",
+    "ActorCalls, generator, ActorGeneratorFunc, 1",
+    "ActorCalls, asyncGenerator, ActorPublisherFunc, 1"
+  })
+  void eachArityHasOneOverloadPerChoiceOfObjectRefPositions(
+      String callClass, String method, String func, int fixed) throws ClassNotFoundException {
+    boolean isStatic = callClass.equals("TaskCalls");
     List<Method> all =
-        Arrays.stream(TaskCalls.class.getDeclaredMethods())
+        Arrays.stream(Class.forName("dev.sluice." + callClass).getDeclaredMethods())
             .filter(m -> m.getName().equals(method))
             .toList();
     assertEquals((1 << (MAX_ARITY + 1)) - 1, all.size(), method + ": overloads of arity 0.." + 6);
@@ -42,10 +52,10 @@ class TaskCallsOverloadsTest {
       Set<Integer> refPositions = new HashSet<>();
       for (Method m : overloads) {
         assertTrue(
-            Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()),
+            Modifier.isPublic(m.getModifiers()) && Modifier.isStatic(m.getModifiers()) == isStatic,
             m::toString);
         assertEquals(funcType, m.getParameterTypes()[0], m.toString());
-        refPositions.add(objectRefPositions(m, n));
+        refPositions.add(objectRefPositions(m, n, fixed));
       }
       assertEquals(
           1 << n,
@@ -58,10 +68,10 @@ class TaskCallsOverloadsTest {
    * Which argument positions of {@code m} take an ObjectRef, as a bit mask; asserts that argument i
    * is typed {@code Ai} or {@code ObjectRef<Ai>} with {@code Ai} the function's i-th type argument.
    */
-  private static int objectRefPositions(Method m, int n) {
+  private static int objectRefPositions(Method m, int n, int fixed) {
     Type[] funcArgs =
         ((ParameterizedType) m.getGenericParameterTypes()[0]).getActualTypeArguments();
-    assertEquals(n + 1, funcArgs.length, m.toString());
+    assertEquals(fixed + n + 1, funcArgs.length, m.toString());
     int mask = 0;
     for (int i = 0; i < n; i++) {
       Type param = m.getGenericParameterTypes()[i + 1];
@@ -72,31 +82,36 @@ class TaskCallsOverloadsTest {
         mask |= 1 << i;
       }
       assertTrue(valueType instanceof TypeVariable<?>, m + " argument " + i);
-      assertEquals(funcArgs[i], valueType, m + " argument " + i + " is the function's A" + i);
+      assertEquals(
+          funcArgs[fixed + i], valueType, m + " argument " + i + " is the function's A" + i);
     }
     return mask;
   }
 
   @ParameterizedTest(name = "{0}N returns {1}")
   @CsvSource({
-    "Func, java.lang.Object",
-    "GeneratorFunc, java.util.Iterator",
-    "PublisherFunc, java.util.concurrent.Flow$Publisher"
+    "Func, java.lang.Object, 0",
+    "GeneratorFunc, java.util.Iterator, 0",
+    "PublisherFunc, java.util.concurrent.Flow$Publisher, 0",
+    "ActorFunc, java.lang.Object, 1",
+    "ActorGeneratorFunc, java.util.Iterator, 1",
+    "ActorPublisherFunc, java.util.concurrent.Flow$Publisher, 1",
+    "ActorAsyncFunc, java.util.concurrent.CompletionStage, 1"
   })
-  void eachFunctionInterfaceIsASerializableLambdaTargetOfItsArity(String func, Class<?> returns)
-      throws ClassNotFoundException {
+  void eachFunctionInterfaceIsASerializableLambdaTargetOfItsArity(
+      String func, Class<?> returns, int fixed) throws ClassNotFoundException {
     for (int n = 0; n <= MAX_ARITY; n++) {
       Class<?> type = Class.forName("dev.sluice." + func + n);
       assertTrue(type.isInterface() && Modifier.isPublic(type.getModifiers()), type::toString);
       assertTrue(Serializable.class.isAssignableFrom(type), type::toString);
       assertTrue(type.isAnnotationPresent(FunctionalInterface.class), type::toString);
-      assertEquals(n + 1, type.getTypeParameters().length, type.toString());
+      assertEquals(fixed + n + 1, type.getTypeParameters().length, type.toString());
       List<Method> methods =
           Arrays.stream(type.getDeclaredMethods()).filter(m -> !m.isSynthetic()).toList();
       assertEquals(1, methods.size(), type.toString());
       Method apply = methods.getFirst();
       assertEquals("apply", apply.getName());
-      assertEquals(n, apply.getParameterCount(), apply.toString());
+      assertEquals(fixed + n, apply.getParameterCount(), apply.toString());
       assertEquals(returns, apply.getReturnType(), apply.toString());
       assertEquals(List.of(Exception.class), List.of(apply.getExceptionTypes()), apply.toString());
     }
@@ -104,10 +119,21 @@ class TaskCallsOverloadsTest {
 
   /** The overloads reach users as {@code Sluice.task(...)} and so on. */
   @ParameterizedTest(name = "Sluice.{0}")
-  @CsvSource({"task", "generator", "asyncGenerator"})
+  @CsvSource({"task", "generator", "asyncGenerator", "actor"})
   void overloadsAreCallableThroughSluice(String method) {
     long count =
         Arrays.stream(Sluice.class.getMethods()).filter(m -> m.getName().equals(method)).count();
     assertEquals((1 << (MAX_ARITY + 1)) - 1, count, "Sluice." + method);
+  }
+
+  /** An actor's methods are called through its handle. */
+  @ParameterizedTest(name = "ActorHandle.{0}")
+  @CsvSource({"task", "asyncTask", "generator", "asyncGenerator"})
+  void actorCallsAreCallableThroughTheHandle(String method) {
+    long count =
+        Arrays.stream(ActorHandle.class.getMethods())
+            .filter(m -> m.getName().equals(method))
+            .count();
+    assertEquals((1 << (MAX_ARITY + 1)) - 1, count, "ActorHandle." + method);
   }
 }
