@@ -1,6 +1,8 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorId;
+import dev.sluice.ActorOptions;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
@@ -11,12 +13,17 @@ import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.proto.ActorCallSpec;
+import dev.sluice.runtime.rpc.proto.ActorCreationSpec;
+import dev.sluice.runtime.rpc.proto.ActorLifetime;
 import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.FunctionDescriptor;
 import dev.sluice.runtime.rpc.proto.GeneratorKind;
 import dev.sluice.runtime.rpc.proto.NodeAffinity;
 import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.io.Serializable;
+import java.lang.invoke.MethodHandleInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -69,18 +76,105 @@ final class TaskSpecFactory {
   /** The spec of a new streaming generator task of the current task. */
   NewSpec generator(
       Serializable function, Object[] args, TaskOptions opts, GeneratorCaller.Kind kind) {
+    return build(function, args, opts, spec -> generatorFields(spec, opts, kind));
+  }
+
+  private static void generatorFields(
+      TaskSpec.Builder spec, TaskOptions opts, GeneratorCaller.Kind kind) {
+    spec.setStreamingGenerator(true)
+        .setReturnsDynamic(true)
+        .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
+        .setGeneratorKind(
+            kind == GeneratorCaller.Kind.PUBLISHER
+                ? GeneratorKind.GENERATOR_KIND_PUBLISHER
+                : GeneratorKind.GENERATOR_KIND_ITERATOR);
+  }
+
+  /**
+   * The spec of the task that creates an actor (DESIGN "Actors"): the function is its constructor
+   * or static factory; it returns nothing (the worker keeps the instance), is never retried as a
+   * task (restarts run it again as new attempts), and holds the actor's resources.
+   */
+  NewSpec actorCreation(Serializable constructor, Object[] args, ActorOptions opts) {
+    TaskOptions.Builder asTask =
+        TaskOptions.builder()
+            .maxRetries(0)
+            .numCpus(opts.numCpus())
+            .resources(opts.resources())
+            .nodeAffinity(opts.nodeAffinity(), opts.nodeAffinitySoft());
     return build(
-        function,
+        constructor,
+        args,
+        asTask.build(),
+        spec -> {
+          String className = actorClassName(spec.getFunction());
+          String simple = className.substring(className.lastIndexOf('.') + 1);
+          spec.setNumReturns(0)
+              .setDisplayName(simple + ".<init>")
+              .setActorCreation(
+                  ActorCreationSpec.newBuilder()
+                      .setActorId(spec.getTaskId())
+                      .setName(opts.name() == null ? "" : opts.name())
+                      .setClassName(className)
+                      .setLifetime(
+                          ActorLifetime.valueOf("ACTOR_LIFETIME_" + opts.lifetime().name()))
+                      .setMaxRestarts(opts.maxRestarts())
+                      .setMaxTaskRetries(opts.maxTaskRetries())
+                      .setMaxConcurrency(opts.maxConcurrency()));
+        });
+  }
+
+  /**
+   * The spec of a call of an actor method: no resources of its own (the actor holds them), retried
+   * only when the actor's process died while it ran, within {@code maxTaskRetries} (-1 unlimited).
+   * {@code kind} is null for a plain call.
+   */
+  NewSpec actorCall(
+      ActorId actor,
+      Serializable method,
+      Object[] args,
+      TaskOptions opts,
+      boolean async,
+      GeneratorCaller.Kind kind,
+      int maxTaskRetries) {
+    int retries = maxTaskRetries < 0 ? Integer.MAX_VALUE : maxTaskRetries;
+    return build(
+        method,
         args,
         opts,
-        spec ->
-            spec.setStreamingGenerator(true)
-                .setReturnsDynamic(true)
-                .setGeneratorBackpressureNumObjects(opts.generatorBackpressureNumObjects())
-                .setGeneratorKind(
-                    kind == GeneratorCaller.Kind.PUBLISHER
-                        ? GeneratorKind.GENERATOR_KIND_PUBLISHER
-                        : GeneratorKind.GENERATOR_KIND_ITERATOR));
+        spec -> {
+          spec.clearResources()
+              .clearNodeAffinity()
+              .setMaxRetries(retries)
+              .setRetryExceptions(false)
+              .setActorCall(
+                  ActorCallSpec.newBuilder()
+                      .setActorId(ByteString.copyFrom(actor.toBytes()))
+                      .setAsync(async));
+          GeneratorRetries.withBudget(spec, retries);
+          if (kind != null) {
+            generatorFields(spec, opts, kind);
+          }
+        });
+  }
+
+  /** The class an actor's constructor or factory makes, from its descriptor. */
+  static String actorClassName(FunctionDescriptor fn) {
+    if (fn.getImplKind() == MethodHandleInfo.REF_newInvokeSpecial) {
+      return fn.getClassName();
+    }
+    String d = fn.getMethodDescriptor();
+    int ret = d.indexOf(')') + 1;
+    if (ret > 0 && d.charAt(ret) == 'L') {
+      return d.substring(ret + 1, d.length() - 1).replace('/', '.');
+    }
+    throw new IllegalArgumentException(
+        "an actor's constructor must be a constructor or a factory returning an object; "
+            + fn.getClassName()
+            + "."
+            + fn.getMethodName()
+            + " returns "
+            + d.substring(Math.max(ret, 0)));
   }
 
   private NewSpec build(
