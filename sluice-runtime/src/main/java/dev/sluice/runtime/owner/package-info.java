@@ -4,7 +4,10 @@
  * and turns outcomes into objects (with {@link Lineage} for rebuilding lost ones, DESIGN
  * "Failures"); {@link NormalTaskSubmitter} queues tasks per scheduling key, leases workers and
  * pushes tasks to them; {@link TaskCanceller} keeps the cancellation policy (DESIGN
- * "Cancellation"); {@link ReferenceCounter} is the reference table (DESIGN "Reference counting");
+ * "Cancellation"); {@link ReferenceCounter} is the reference table (DESIGN "Reference counting"),
+ * whose pieces share its lock: {@link RefTable} (entries and the out-of-scope rule), {@link
+ * LocalRefs}, {@link Borrowers} (owner side), {@link BorrowRegistrations} (borrower side) and
+ * {@link NestedRefCollector};
  * {@link MemoryStore} holds owned and cached values; {@link ObjectRefStream} is the caller's side
  * of a streaming generator (DESIGN "Streaming generator protocol"); {@link ObjectRefImpl} and
  * {@link ObjectRefGeneratorImpl} are the user's handles.
