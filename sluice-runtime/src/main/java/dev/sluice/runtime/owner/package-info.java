@@ -7,10 +7,9 @@
  * "Cancellation"); {@link ReferenceCounter} is the reference table (DESIGN "Reference counting"),
  * whose pieces share its lock: {@link RefTable} (entries and the out-of-scope rule), {@link
  * LocalRefs}, {@link Borrowers} (owner side), {@link BorrowRegistrations} (borrower side) and
- * {@link NestedRefCollector};
- * {@link MemoryStore} holds owned and cached values; {@link ObjectRefStream} is the caller's side
- * of a streaming generator (DESIGN "Streaming generator protocol"); {@link ObjectRefImpl} and
- * {@link ObjectRefGeneratorImpl} are the user's handles.
+ * {@link NestedRefCollector}; {@link MemoryStore} holds owned and cached values; {@link
+ * ObjectRefStream} is the caller's side of a streaming generator (DESIGN "Streaming generator
+ * protocol"); {@link ObjectRefImpl} and {@link ObjectRefGeneratorImpl} are the user's handles.
  *
  * <p>Threads: user threads submit and wait; replies, reports and node deaths arrive on transport
  * threads and must not block; the core worker's timer thread runs idle-lease sweeps and
