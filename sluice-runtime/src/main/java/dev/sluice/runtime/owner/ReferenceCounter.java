@@ -5,19 +5,13 @@ import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
-import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.BiConsumer;
 
 /**
  * The process's reference table (DESIGN "Reference counting", after Ray's reference counter). Every
@@ -25,17 +19,18 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>local</b> references: each {@link ObjectRefImpl} instance made by {@link #newRef},
- *       released by a {@link Cleaner} once the instance is unreachable;
+ *       released by a cleaner once the instance is unreachable ({@link LocalRefs});
  *   <li><b>submitted</b> references: arguments (top level, nested in argument values, or captured
  *       by the function) of tasks this process submitted, held until the task's final outcome;
  *   <li><b>contained</b> references: refs nested inside the value of an object this process owns,
  *       held until that outer object is freed;
  *   <li><b>borrowers</b> (owned objects only): other processes holding the object, each counted by
- *       its worker id.
+ *       its worker id ({@link Borrowers}).
  * </ul>
  *
- * An entry is removed when all counts reach zero. An owned object is then freed from the memory
- * store; a borrowed one drops its cached copy and tells its owner it no longer borrows.
+ * An entry is removed when all counts reach zero ({@link RefTable}). An owned object is then freed
+ * from the memory store; a borrowed one drops its cached copy and tells its owner it no longer
+ * borrows.
  *
  * <p><b>Borrowing without a gap.</b> A process that obtains a ref it does not own (by deserializing
  * an argument or a value) registers with the owner at once, asynchronously. The object is kept
@@ -43,14 +38,19 @@ import org.slf4j.LoggerFactory;
  * contains it), so before that keeper is released the process waits for its registrations: {@link
  * #awaitRegistrations} runs before a task's reply and before {@code get} returns. Refs nested in a
  * task's return value are registered by the executor on behalf of the task's owner before the
- * reply, and the owner counts them as contained ({@link #addContained}).
+ * reply, and the owner counts them as contained ({@link #addContained}). The messages to owners are
+ * {@link BorrowRegistrations}; the per-thread scopes in which the serializer reports nested refs
+ * are {@link NestedRefCollector}.
  *
- * <p>Threads: any. Each entry changes only inside {@link ConcurrentHashMap#compute}; side effects
- * (freeing, RPCs) run after it, outside the map's locks.
+ * <p>This class is the entry point other packages use: it keeps the submitted and contained counts
+ * and what happens when an entry goes out of scope, and delegates the rest to the package-private
+ * pieces above.
+ *
+ * <p>Threads: any. The lock is {@link RefTable}'s: each entry changes only inside the table's
+ * per-entry compute, which every piece goes through; side effects (freeing, RPCs) run after it,
+ * outside the map's locks.
  */
 public final class ReferenceCounter {
-  private static final Logger log = LoggerFactory.getLogger(ReferenceCounter.class);
-
   /** Sends borrower updates to an object's owner. */
   public interface BorrowerUpdates {
     /**
@@ -68,7 +68,7 @@ public final class ReferenceCounter {
     }
 
     /** The refs nested in a returned value, as its executor listed them. */
-    public static List<Nested> in(dev.sluice.runtime.rpc.proto.ReturnObject r) {
+    public static List<Nested> in(ReturnObject r) {
       return r.getNestedRefsCount() == 0
           ? List.of()
           : r.getNestedRefsList().stream().map(Nested::of).toList();
@@ -83,58 +83,13 @@ public final class ReferenceCounter {
     }
   }
 
-  /** One object's counts. Mutated only inside {@code table.compute}. */
-  private static final class Entry {
-    final Address owner;
-    final boolean owned;
-    int local;
-    int submitted;
-    int contained;
-    Map<ByteString, Integer> borrowers;
-    List<Nested> contains;
-
-    /** Borrowed objects: borrows registered (or in flight) at the owner for this process. */
-    int ownerHolds;
-
-    /** Borrowed objects: completes when every registration sent for this entry is applied. */
-    CompletableFuture<Void> registered = CompletableFuture.completedFuture(null);
-
-    Entry(Address owner, boolean owned) {
-      this.owner = owner;
-      this.owned = owned;
-    }
-
-    boolean unreferenced() {
-      return local == 0
-          && submitted == 0
-          && contained == 0
-          && (borrowers == null || borrowers.isEmpty());
-    }
-  }
-
-  private final Address self;
   private final MemoryStore store;
-  private final BorrowerUpdates updates;
-  private final java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared;
-  private final Cleaner cleaner;
-
-  /**
-   * The node of each worker that borrowed from this process, for {@link #removeBorrowersOnNode}.
-   */
-  private final Map<ByteString, ByteString> borrowerNodes = new ConcurrentHashMap<>();
-
-  /** Nodes reported dead: borrows by their workers that arrive late are ignored. */
-  private final java.util.Set<ByteString> deadNodes = ConcurrentHashMap.newKeySet();
-
-  private final ConcurrentHashMap<ObjectId, Entry> table = new ConcurrentHashMap<>();
-  private final Set<CompletableFuture<Void>> registrations = ConcurrentHashMap.newKeySet();
-
-  /** Entries for objects owned elsewhere: while any exist, their owners wait on this process. */
-  private final java.util.concurrent.atomic.AtomicInteger borrowed =
-      new java.util.concurrent.atomic.AtomicInteger();
-
-  private final ThreadLocal<CollectScope> collecting = ThreadLocal.withInitial(CollectScope::new);
-  private volatile boolean closed;
+  private final BiConsumer<ObjectId, SharedMemoryLocation> deleteShared;
+  private final RefTable table;
+  private final LocalRefs local;
+  private final Borrowers borrowers;
+  private final BorrowRegistrations registrations;
+  private final NestedRefCollector collector = new NestedRefCollector();
 
   /**
    * The table of the process at {@code self}, freeing owned objects from {@code store}, and an
@@ -144,27 +99,33 @@ public final class ReferenceCounter {
       Address self,
       MemoryStore store,
       BorrowerUpdates updates,
-      java.util.function.BiConsumer<ObjectId, SharedMemoryLocation> deleteShared) {
-    this.self = self;
+      BiConsumer<ObjectId, SharedMemoryLocation> deleteShared) {
     this.store = store;
-    this.updates = updates;
     this.deleteShared = deleteShared;
-    this.cleaner =
-        Cleaner.create(Thread.ofPlatform().daemon().name("sluice-ref-cleaner").factory());
+    this.registrations = new BorrowRegistrations(self, updates);
+    this.table =
+        new RefTable(
+            self,
+            new RefTable.Listener() {
+              @Override
+              public void register(ObjectId id, Address owner, CompletableFuture<Void> done) {
+                registrations.register(id, owner, done);
+              }
+
+              @Override
+              public void outOfScope(ObjectId id, RefTable.Entry e) {
+                free(id, e);
+              }
+            });
+    this.local = new LocalRefs(table, store, this);
+    this.borrowers = new Borrowers(table);
   }
 
   // ------------------------------------------------------------------ local references
 
   /** A new counted ref to {@code id} owned by {@code owner}. */
   public <T> ObjectRefImpl<T> newRef(ObjectId id, Address owner) {
-    ObjectRefImpl<T> ref = new ObjectRefImpl<>(id, owner, null, this);
-    update(id, owner, true, e -> e.local++);
-    Cleaner.Cleanable c = cleaner.register(ref, new ReleaseLocal(this, id));
-    synchronized (ref) {
-      ref.counted = true;
-      ref.cleanable = c;
-    }
-    return ref;
+    return local.newRef(id, owner);
   }
 
   /** A new counted ref from its wire form. */
@@ -185,28 +146,7 @@ public final class ReferenceCounter {
       // a shared-memory copy must be deleted when the last ref goes: count it
       return adopt(id, owner, value, contains);
     }
-    return new ObjectRefImpl<>(id, owner, value, this);
-  }
-
-  private void count(ObjectRefImpl<?> ref) {
-    synchronized (ref) {
-      ref.checkNotReleased();
-      if (ref.counted) {
-        return;
-      }
-      ref.counted = true;
-      update(ref.id(), ref.owner(), true, e -> e.local++);
-      store.put(ref.id(), ref.carriedValue());
-      ref.cleanable = cleaner.register(ref, new ReleaseLocal(this, ref.id()));
-    }
-  }
-
-  /** The Cleaner action of one ref; must not capture the ref itself. */
-  private record ReleaseLocal(ReferenceCounter counter, ObjectId id) implements Runnable {
-    @Override
-    public void run() {
-      counter.update(id, null, false, e -> e.local--);
-    }
+    return local.carrying(id, owner, value);
   }
 
   // ------------------------------------------------------------------ task arguments
@@ -214,14 +154,14 @@ public final class ReferenceCounter {
   /** A task was submitted with these refs among its arguments: they stay until its outcome. */
   public void addSubmitted(List<Nested> refs) {
     for (Nested r : refs) {
-      update(r.id(), r.owner(), true, e -> e.submitted++);
+      table.update(r.id(), r.owner(), true, e -> e.submitted++);
     }
   }
 
   /** The task submitted with {@code refs} has its final outcome. */
   public void removeSubmitted(List<Nested> refs) {
     for (Nested r : refs) {
-      update(r.id(), null, false, e -> e.submitted--);
+      table.update(r.id(), null, false, e -> e.submitted--);
     }
   }
 
@@ -233,9 +173,9 @@ public final class ReferenceCounter {
    * as a borrower of each; that borrow becomes the contained count.
    */
   public void addContained(List<Nested> inner, boolean preRegistered) {
-    ByteString me = self.getWorkerId();
+    ByteString me = table.self().getWorkerId();
     for (Nested r : inner) {
-      update(
+      table.update(
           r.id(),
           r.owner(),
           true,
@@ -243,7 +183,7 @@ public final class ReferenceCounter {
             e.contained++;
             if (preRegistered) {
               if (e.owned) {
-                removeBorrower(e, me, 1);
+                Borrowers.remove(e, me, 1);
               } else {
                 e.ownerHolds++;
               }
@@ -265,7 +205,7 @@ public final class ReferenceCounter {
   /** Releases contained counts taken by {@link #addContained} for a value that was dropped. */
   public void releaseContained(List<Nested> inner) {
     for (Nested r : inner) {
-      update(r.id(), null, false, e -> e.contained--);
+      table.update(r.id(), null, false, e -> e.contained--);
     }
   }
 
@@ -275,22 +215,7 @@ public final class ReferenceCounter {
    * longer referenced they are released at once.
    */
   public void setContains(ObjectId outer, List<Nested> inner) {
-    if (inner.isEmpty()) {
-      return;
-    }
-    boolean[] attached = new boolean[1];
-    table.computeIfPresent(
-        outer,
-        (k, e) -> {
-          if (e.contains == null) {
-            e.contains = new ArrayList<>(inner);
-          } else {
-            e.contains.addAll(inner);
-          }
-          attached[0] = true;
-          return e;
-        });
-    if (!attached[0]) {
+    if (!inner.isEmpty() && !table.attachContains(outer, inner)) {
       releaseContained(inner);
     }
   }
@@ -304,39 +229,7 @@ public final class ReferenceCounter {
    */
   public void updateBorrowers(
       ObjectId id, ByteString borrower, ByteString borrowerNode, int delta) {
-    if (delta > 0 && !borrowerNode.isEmpty()) {
-      if (deadNodes.contains(borrowerNode)) {
-        // Sent (by an executor, for its task's owner) before that owner's node died.
-        log.debug(
-            "ignoring a borrow of {} by worker {} on a dead node",
-            id,
-            dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
-        return;
-      }
-      borrowerNodes.put(borrower, borrowerNode);
-    }
-    boolean[] found = new boolean[1];
-    update(
-        id,
-        null,
-        false,
-        e -> {
-          found[0] = true;
-          if (delta > 0) {
-            if (e.borrowers == null) {
-              e.borrowers = new ConcurrentHashMap<>(4);
-            }
-            e.borrowers.merge(borrower, delta, Integer::sum);
-          } else {
-            removeBorrower(e, borrower, -delta);
-          }
-        });
-    if (!found[0] && delta > 0) {
-      log.warn(
-          "worker {} registered as a borrower of {}, which is already freed",
-          dev.sluice.WorkerId.fromBytes(borrower.toByteArray()),
-          id);
-    }
+    borrowers.update(id, borrower, borrowerNode, delta);
   }
 
   /**
@@ -344,33 +237,7 @@ public final class ReferenceCounter {
    * releases what it held. Objects left unreferenced are freed.
    */
   public void removeBorrower(ByteString borrower) {
-    borrowerNodes.remove(borrower);
-    List<ObjectId> held = new ArrayList<>();
-    table.forEach(
-        (id, e) -> {
-          // A racy read of the map only selects candidates; each is changed under compute.
-          Map<ByteString, Integer> b = e.borrowers;
-          if (b != null && b.containsKey(borrower)) {
-            held.add(id);
-          }
-        });
-    for (ObjectId id : held) {
-      update(
-          id,
-          null,
-          false,
-          e -> {
-            if (e.borrowers != null) {
-              e.borrowers.remove(borrower);
-            }
-          });
-    }
-    if (!held.isEmpty()) {
-      log.info(
-          "released {} object(s) borrowed by exited worker {}",
-          held.size(),
-          dev.sluice.WorkerId.fromBytes(borrower.toByteArray()));
-    }
+    borrowers.removeWorker(borrower);
   }
 
   /**
@@ -379,22 +246,7 @@ public final class ReferenceCounter {
    * worker that arrives later.
    */
   public void removeBorrowersOnNode(ByteString node) {
-    deadNodes.add(node);
-    List<ByteString> gone = new ArrayList<>();
-    borrowerNodes.forEach(
-        (worker, n) -> {
-          if (n.equals(node)) {
-            gone.add(worker);
-          }
-        });
-    gone.forEach(this::removeBorrower);
-  }
-
-  private static void removeBorrower(Entry e, ByteString borrower, int n) {
-    if (e.borrowers == null) {
-      return;
-    }
-    e.borrowers.computeIfPresent(borrower, (k, v) -> v - n <= 0 ? null : v - n);
+    borrowers.removeOnNode(node);
   }
 
   /**
@@ -405,10 +257,10 @@ public final class ReferenceCounter {
   public CompletableFuture<Void> registerBorrower(List<Nested> refs, Address borrower) {
     List<CompletableFuture<Void>> acks = new ArrayList<>(refs.size());
     for (Nested r : refs) {
-      if (isSelf(r.owner())) {
-        updateBorrowers(r.id(), borrower.getWorkerId(), borrower.getNodeId(), 1);
+      if (table.isSelf(r.owner())) {
+        borrowers.update(r.id(), borrower.getWorkerId(), borrower.getNodeId(), 1);
       } else {
-        acks.add(updates.send(r.owner(), r.id(), borrower, 1).exceptionally(t -> null));
+        acks.add(registrations.registerFor(r.id(), r.owner(), borrower));
       }
     }
     return CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new));
@@ -419,26 +271,10 @@ public final class ReferenceCounter {
    * before releasing whatever kept a newly borrowed object alive.
    */
   public void awaitRegistrations(Duration timeout) {
-    if (registrations.isEmpty()) {
-      return;
-    }
-    CompletableFuture<?>[] pending = registrations.toArray(CompletableFuture[]::new);
-    try {
-      CompletableFuture.allOf(pending).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Exception e) {
-      log.debug("borrower registrations did not all complete: {}", e.toString());
-    }
+    registrations.await(timeout);
   }
 
   // ------------------------------------------------------------------ nested ref collection
-
-  /** One thread's collection scopes: refs noted while {@code depth > 0}, innermost last. */
-  private static final class CollectScope {
-    int depth;
-    ArrayList<Nested> refs;
-  }
 
   /**
    * Starts collecting the refs serialized by the calling thread (see {@link #noteSerialized});
@@ -446,22 +282,12 @@ public final class ReferenceCounter {
    * of the scopes inside it.
    */
   public int beginCollect() {
-    CollectScope s = collecting.get();
-    s.depth++;
-    return s.refs == null ? 0 : s.refs.size();
+    return collector.begin();
   }
 
   /** Ends the scope begun by {@link #beginCollect}; returns the refs serialized within it. */
   public List<Nested> endCollect(int mark) {
-    CollectScope s = collecting.get();
-    List<Nested> mine =
-        s.refs == null || s.refs.size() == mark
-            ? List.of()
-            : List.copyOf(s.refs.subList(mark, s.refs.size()));
-    if (--s.depth == 0) {
-      s.refs = null;
-    }
-    return mine;
+    return collector.end(mark);
   }
 
   /**
@@ -471,15 +297,9 @@ public final class ReferenceCounter {
   public void noteSerialized(ObjectRefImpl<?> ref) {
     ref.checkUsableIn(this);
     if (ref.carriedValue() != null) {
-      count(ref);
+      local.count(ref);
     }
-    CollectScope s = collecting.get();
-    if (s.depth > 0) {
-      if (s.refs == null) {
-        s.refs = new ArrayList<>(4);
-      }
-      s.refs.add(new Nested(ref.id(), ref.owner()));
-    }
+    collector.note(ref.id(), ref.owner());
   }
 
   // ------------------------------------------------------------------ values
@@ -503,7 +323,7 @@ public final class ReferenceCounter {
    */
   public void storeIfReferenced(ObjectId id, ObjectValue value) {
     store.put(id, value);
-    if (!table.containsKey(id)) {
+    if (!table.contains(id)) {
       store.remove(id);
       discard(id, value);
     }
@@ -516,19 +336,19 @@ public final class ReferenceCounter {
    * this for it.
    */
   public void discard(ObjectId id, ObjectValue value) {
-    if (value.hasShared() && !table.containsKey(id)) {
+    if (value.hasShared() && !table.contains(id)) {
       deleteShared.accept(id, value.getShared());
     }
   }
 
   /** True while the table has an entry for {@code id}. */
   public boolean isReferenced(ObjectId id) {
-    return table.containsKey(id);
+    return table.contains(id);
   }
 
   /** Number of objects in the table that other processes own (this process borrows them). */
   public int numBorrowed() {
-    return borrowed.get();
+    return table.numBorrowed();
   }
 
   /** Number of objects in the table. */
@@ -538,93 +358,22 @@ public final class ReferenceCounter {
 
   /** Stops sending borrower updates (the process is shutting down). */
   public void close() {
-    closed = true;
+    registrations.close();
   }
 
   /** True once {@link #close closed}: the session this table served has ended. */
   public boolean isClosed() {
-    return closed;
+    return registrations.isClosed();
   }
 
-  // ------------------------------------------------------------------ the table
-
-  private boolean isSelf(Address owner) {
-    return owner.getWorkerId().equals(self.getWorkerId());
-  }
-
-  private void update(ObjectId id, Address owner, boolean create, Consumer<Entry> change) {
-    update(id, owner, create, change, false);
-  }
+  // ------------------------------------------------------------------ out of scope
 
   /**
-   * Applies {@code change} to the entry of {@code id} (creating it if {@code create}), frees the
-   * object when it becomes unreferenced, and registers a new borrowed entry with its owner (unless
-   * {@code preRegistered}).
+   * Entry {@code e} of {@code id} went out of scope (after the table's compute): the value leaves
+   * the memory store, an owned object's shared-memory copy is deleted, the refs its value contains
+   * are released, and a borrow is given back to the owner.
    */
-  private void update(
-      ObjectId id, Address owner, boolean create, Consumer<Entry> change, boolean preRegistered) {
-    Entry[] freed = new Entry[1];
-    CompletableFuture<Void>[] register = newFutureSlot();
-    table.compute(
-        id,
-        (k, e) -> {
-          if (e == null) {
-            if (!create) {
-              return null;
-            }
-            e = new Entry(owner, isSelf(owner));
-            if (!e.owned) {
-              borrowed.incrementAndGet();
-            }
-            if (!e.owned && !preRegistered) {
-              e.ownerHolds = 1;
-              e.registered = new CompletableFuture<>();
-              register[0] = e.registered;
-            }
-          }
-          change.accept(e);
-          if (e.unreferenced()) {
-            freed[0] = e;
-            return null;
-          }
-          return e;
-        });
-    if (register[0] != null) {
-      sendRegistration(id, owner, register[0]);
-    }
-    if (freed[0] != null) {
-      free(id, freed[0]);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static CompletableFuture<Void>[] newFutureSlot() {
-    return new CompletableFuture[1];
-  }
-
-  private void sendRegistration(ObjectId id, Address owner, CompletableFuture<Void> done) {
-    registrations.add(done);
-    done.whenComplete((v, t) -> registrations.remove(done));
-    if (closed) {
-      done.complete(null);
-      return;
-    }
-    updates
-        .send(owner, id, self, 1)
-        .whenComplete(
-            (v, t) -> {
-              if (t != null) {
-                log.debug(
-                    "could not register as a borrower of {} at its owner: {}", id, t.toString());
-              }
-              done.complete(null);
-            });
-  }
-
-  private void free(ObjectId id, Entry e) {
-    if (!e.owned) {
-      borrowed.decrementAndGet();
-    }
+  private void free(ObjectId id, RefTable.Entry e) {
     CompletableFuture<ObjectValue> value = store.remove(id);
     if (e.owned && value != null && value.isDone() && value.join().hasShared()) {
       deleteShared.accept(id, value.join().getShared());
@@ -632,21 +381,6 @@ public final class ReferenceCounter {
     if (e.contains != null) {
       releaseContained(e.contains);
     }
-    if (!e.owned && e.ownerHolds > 0 && !closed) {
-      int holds = e.ownerHolds;
-      e.registered.whenComplete(
-          (v, t) -> {
-            if (!closed) {
-              updates
-                  .send(e.owner, id, self, -holds)
-                  .whenComplete(
-                      (v2, t2) -> {
-                        if (t2 != null) {
-                          log.debug("could not release borrow of {}: {}", id, t2.toString());
-                        }
-                      });
-            }
-          });
-    }
+    registrations.giveBack(id, e);
   }
 }

@@ -36,16 +36,14 @@ import org.slf4j.LoggerFactory;
  * <p>Refs among a task's arguments are counted as submitted from {@link #add} until the task's
  * final outcome (retries keep them).
  *
- * <p>Lineage reconstruction (DESIGN "Failures"): a finished task whose outputs went to shared
- * memory stays in {@link Lineage}. When an output is lost (its node died), {@link #reconstruct}
- * runs the task again as a new attempt, within the retries it has left; deterministic ids make the
- * rebuilt outputs land under the same ids, and they replace the lost values. A generator that is
- * still running is not run twice: the rebuild waits until its current attempt ends (and is dropped
- * if that attempt re-reported the lost item). A re-reported item that the owner already holds
- * replaces the held value only if that value's copy is lost; otherwise the extra copy is deleted.
+ * <p>Lineage reconstruction (DESIGN "Failures") is {@link LineageReconstruction}: this class tells
+ * it of every final outcome and every value reported again, and records the runs it starts to
+ * rebuild lost outputs as pending tasks; deterministic ids make the rebuilt outputs land under the
+ * same ids.
  *
  * <p>Thread-safe: outcomes arrive on transport threads; each task's entry is removed exactly once,
- * by whichever outcome is final. Reconstruction bookkeeping is guarded by {@code rebuildLock}.
+ * by whichever outcome is final. Reconstruction bookkeeping is guarded by the reconstruction's
+ * lock, under which it adds rebuild runs here.
  */
 public final class TaskManager {
   private static final Logger log = LoggerFactory.getLogger(TaskManager.class);
@@ -55,15 +53,7 @@ public final class TaskManager {
   private final MemoryStore store;
   private final ReferenceCounter refs;
   private volatile Consumer<TaskSpec> resubmitter;
-  private final Lineage lineage = new Lineage(64L << 20);
-  private final Object rebuildLock = new Object();
-
-  /** Lost objects waiting for a rebuilt value, by id. */
-  private final ConcurrentHashMap<ObjectId, CompletableFuture<ObjectValue>> rebuilding =
-      new ConcurrentHashMap<>();
-
-  private final Predicate<SharedMemoryLocation> isLost;
-  private final BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt;
+  private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
 
   /** A submitted task that has not finished. */
@@ -100,8 +90,29 @@ public final class TaskManager {
     this.prefetch = prefetch;
     this.store = store;
     this.refs = refs;
-    this.isLost = isLost;
-    this.deleteCopyAt = deleteCopyAt;
+    this.rebuilds =
+        new LineageReconstruction(
+            new Lineage(64L << 20),
+            store,
+            refs::isReferenced,
+            isLost,
+            deleteCopyAt,
+            new LineageReconstruction.Tasks() {
+              @Override
+              public boolean isRunning(TaskId task) {
+                return pending.get(task) != null;
+              }
+
+              @Override
+              public void addRebuild(TaskSpec spec, int retriesLeft) {
+                TaskManager.this.addRebuild(spec, retriesLeft);
+              }
+
+              @Override
+              public void resubmit(TaskSpec spec) {
+                resubmitter.accept(spec);
+              }
+            });
   }
 
   /** Where retries are sent: the submitter. Set once during start-up. */
@@ -151,7 +162,7 @@ public final class TaskManager {
       TaskId task = ObjectId.fromBytes(report.getGeneratorId().toByteArray()).taskId();
       for (int i = 0; i < report.getReturnedObjectsCount(); i++) {
         ReturnObject item = report.getReturnedObjects(i);
-        takeRebuilt(GeneratorIds.itemId(task, report.getItemIndex() + i), item.getValue());
+        rebuilds.takeRebuilt(GeneratorIds.itemId(task, report.getItemIndex() + i), item.getValue());
       }
     }
     ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
@@ -178,150 +189,25 @@ public final class TaskManager {
   }
 
   /**
-   * A value a later attempt produced for {@code id} again: it completes a rebuild waiting for it,
-   * or replaces a held value whose copy is lost; an extra copy of a value held and not lost is
-   * deleted where it was written.
-   */
-  private void takeRebuilt(ObjectId id, ObjectValue value) {
-    CompletableFuture<ObjectValue> waiting = rebuilding.remove(id);
-    if (waiting != null) {
-      store.replace(id, value);
-      waiting.complete(value);
-      log.info("object {} rebuilt by a new attempt of its task", id);
-      return;
-    }
-    if (!value.hasShared() || !refs.isReferenced(id)) {
-      return;
-    }
-    CompletableFuture<ObjectValue> held = store.find(id);
-    if (held == null || !held.isDone() || !held.join().hasShared()) {
-      return;
-    }
-    SharedMemoryLocation old = held.join().getShared();
-    if (old.getNodeId().equals(value.getShared().getNodeId())) {
-      return;
-    }
-    if (isLost.test(old)) {
-      store.replace(id, value);
-    } else {
-      deleteCopyAt.accept(id, value.getShared());
-    }
-  }
-
-  /**
    * Starts rebuilding the lost object {@code id} and returns the future of its new value, or null
    * if it cannot be rebuilt (a {@code put} object, lineage evicted, or no retries left). Calls for
    * one object share one rebuild.
    */
   public CompletableFuture<ObjectValue> reconstruct(ObjectId id) {
-    if (id.isPut()) {
-      return null;
-    }
-    TaskId task = id.taskId();
-    TaskSpec toRun;
-    CompletableFuture<ObjectValue> f;
-    synchronized (rebuildLock) {
-      f = rebuilding.get(id);
-      if (f != null) {
-        return f;
-      }
-      PendingTask running = pending.get(task);
-      Lineage.Entry entry = running == null ? lineage.get(task) : null;
-      if (running == null
-          && (entry == null
-              || entry.rebuildsLeft() <= 0
-              || id.index() > maxOutputIndex(entry.spec()))) {
-        return null;
-      }
-      f = new CompletableFuture<>();
-      rebuilding.put(id, f);
-      if (running != null) {
-        log.info(
-            "object {} is lost; its task {} is still running, so it is rebuilt when the "
-                + "current attempt ends",
-            id,
-            task);
-        return f;
-      }
-      toRun = startRebuildLocked(task, entry);
-    }
-    resubmitter.accept(toRun);
-    return f;
+    return rebuilds.reconstruct(id);
   }
 
-  private static long maxOutputIndex(TaskSpec spec) {
-    return spec.getStreamingGenerator() ? Long.MAX_VALUE : spec.getNumReturns();
-  }
-
-  private TaskSpec startRebuildLocked(TaskId task, Lineage.Entry entry) {
-    int retriesLeft = entry.rebuildsLeft() - 1;
-    TaskSpec spec =
-        GeneratorRetries.withBudget(
-                entry.spec().toBuilder().setAttemptNumber(entry.spec().getAttemptNumber() + 1),
-                retriesLeft)
-            .build();
+  /** Records a run that rebuilds lost outputs; called under the reconstruction's lock. */
+  private void addRebuild(TaskSpec spec, int retriesLeft) {
+    TaskId task = TaskId.fromBytes(spec.getTaskId().toByteArray());
     PendingTask p = new PendingTask(spec, List.of());
     p.retriesLeft = retriesLeft;
-    lineage.put(task, spec, p.retriesLeft);
     p.rebuild = true;
     pending.put(task, p);
     ObjectRefStream stream = streams.get(GeneratorIds.generatorId(task));
     if (stream != null) {
       stream.setAttempt(spec.getAttemptNumber());
     }
-    log.warn(
-        "rebuilding lost output(s) of task {} ({}) as attempt {}",
-        task,
-        spec.getDisplayName(),
-        spec.getAttemptNumber());
-    return spec;
-  }
-
-  /** After task {@code id}'s final outcome: runs the rebuilds that waited for it to end. */
-  private void afterFinal(TaskId id, TaskSpec spec, int retriesLeft, ErrorInfo failure) {
-    boolean sharedOutputs = failure == null;
-    TaskSpec toRun = null;
-    List<CompletableFuture<ObjectValue>> failed = new java.util.ArrayList<>();
-    synchronized (rebuildLock) {
-      if (sharedOutputs) {
-        lineage.put(id, spec, retriesLeft);
-      }
-      boolean waiting = rebuilding.keySet().stream().anyMatch(o -> o.taskId().equals(id));
-      if (!waiting) {
-        return;
-      }
-      Lineage.Entry entry = lineage.get(id);
-      if (failure == null && entry != null && entry.rebuildsLeft() > 0) {
-        toRun = startRebuildLocked(id, entry);
-      } else {
-        rebuilding
-            .entrySet()
-            .removeIf(
-                e -> {
-                  if (e.getKey().taskId().equals(id)) {
-                    failed.add(e.getValue());
-                    return true;
-                  }
-                  return false;
-                });
-      }
-    }
-    if (toRun != null) {
-      resubmitter.accept(toRun);
-    }
-    ObjectValue lost =
-        Errors.value(
-            failure != null
-                ? failure
-                : Errors.error(
-                    ErrorType.OBJECT_LOST,
-                    "an output of task "
-                        + id
-                        + " ("
-                        + spec.getDisplayName()
-                        + ") was lost and cannot be "
-                        + "rebuilt: no retries left"));
-    failed.forEach(f -> f.complete(lost));
   }
 
   /** Number of live caller-side streams. */
@@ -394,7 +280,7 @@ public final class TaskManager {
       for (ReturnObject r : reply.getReturnsList()) {
         ObjectId objectId = ObjectId.fromBytes(r.getObjectId().toByteArray());
         if (p.rebuild) {
-          takeRebuilt(objectId, r.getValue());
+          rebuilds.takeRebuilt(objectId, r.getValue());
           refs.discard(objectId, r.getValue());
           continue;
         }
@@ -408,7 +294,7 @@ public final class TaskManager {
           p.spec.getStreamingGenerator()
               || reply.getReturnsList().stream().anyMatch(r -> r.getValue().hasShared());
       if (shared) {
-        afterFinal(id, p.spec, p.retriesLeft, null);
+        rebuilds.afterFinal(id, p.spec, p.retriesLeft, null);
       }
     } else {
       reply.getReturnsList().forEach(this::dropNested);
@@ -451,7 +337,7 @@ public final class TaskManager {
         storeFailure(id, p.spec, error);
       }
       refs.removeSubmitted(p.argRefs);
-      afterFinal(id, p.spec, 0, error);
+      rebuilds.afterFinal(id, p.spec, 0, error);
     }
   }
 

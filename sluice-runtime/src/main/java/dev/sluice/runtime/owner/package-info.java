@@ -1,13 +1,15 @@
 /**
  * The owner side of a core worker (DESIGN "Core worker", "Life of a task"): what a process that
  * submits tasks or puts objects keeps. {@link TaskManager} records submitted tasks, retries them
- * and turns outcomes into objects (with {@link Lineage} for rebuilding lost ones, DESIGN
- * "Failures"); {@link NormalTaskSubmitter} queues tasks per scheduling key, leases workers and
- * pushes tasks to them; {@link TaskCanceller} keeps the cancellation policy (DESIGN
- * "Cancellation"); {@link ReferenceCounter} is the reference table (DESIGN "Reference counting");
- * {@link MemoryStore} holds owned and cached values; {@link ObjectRefStream} is the caller's side
- * of a streaming generator (DESIGN "Streaming generator protocol"); {@link ObjectRefImpl} and
- * {@link ObjectRefGeneratorImpl} are the user's handles.
+ * and turns outcomes into objects ({@link LineageReconstruction} rebuilds lost ones from {@link
+ * Lineage}, DESIGN "Failures"); {@link NormalTaskSubmitter} queues tasks per scheduling key, leases
+ * workers and pushes tasks to them; {@link TaskCanceller} keeps the cancellation policy (DESIGN
+ * "Cancellation"); {@link ReferenceCounter} is the reference table (DESIGN "Reference counting"),
+ * whose pieces share its lock: {@link RefTable} (entries and the out-of-scope rule), {@link
+ * LocalRefs}, {@link Borrowers} (owner side), {@link BorrowRegistrations} (borrower side) and
+ * {@link NestedRefCollector}; {@link MemoryStore} holds owned and cached values; {@link
+ * ObjectRefStream} is the caller's side of a streaming generator (DESIGN "Streaming generator
+ * protocol"); {@link ObjectRefImpl} and {@link ObjectRefGeneratorImpl} are the user's handles.
  *
  * <p>Threads: user threads submit and wait; replies, reports and node deaths arrive on transport
  * threads and must not block; the core worker's timer thread runs idle-lease sweeps and
