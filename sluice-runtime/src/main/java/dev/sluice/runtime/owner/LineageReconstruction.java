@@ -165,7 +165,9 @@ final class LineageReconstruction {
     TaskSpec toRun = null;
     List<CompletableFuture<ObjectValue>> failed = new ArrayList<>();
     synchronized (lock) {
-      if (sharedOutputs) {
+      // An actor call is not rebuilt by running it again: the actor's state has moved on (DESIGN
+      // "Actors"); its lost outputs are lost.
+      if (sharedOutputs && !spec.hasActorCall()) {
         lineage.put(id, spec, retriesLeft);
       }
       boolean waiting = rebuilding.keySet().stream().anyMatch(o -> o.taskId().equals(id));
