@@ -327,6 +327,11 @@ final class ActorClient {
     to.send(toSend, mark);
   }
 
+  /** Whether call {@code id} is one of this client's calls without an outcome. */
+  synchronized boolean has(TaskId id) {
+    return byId.containsKey(id);
+  }
+
   /** Number of calls without an outcome (for tests and diagnostics). */
   synchronized int numCalls() {
     return calls.size();

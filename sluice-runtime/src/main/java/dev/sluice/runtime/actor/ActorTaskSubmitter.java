@@ -8,6 +8,7 @@ import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -56,6 +57,16 @@ public final class ActorTaskSubmitter {
   public boolean cancel(ActorId actor, TaskId id, ErrorInfo cancelled) {
     ActorClient c = clients.get(actor);
     return c != null && c.cancel(id, cancelled);
+  }
+
+  /** The actor of call {@code id} if it is one of this process's calls without an outcome. */
+  Optional<ActorId> actorOfCall(TaskId id) {
+    for (var e : clients.entrySet()) {
+      if (e.getValue().has(id)) {
+        return Optional.of(e.getKey());
+      }
+    }
+    return Optional.empty();
   }
 
   private ActorClient client(ActorId id) {
