@@ -1,0 +1,514 @@
+package dev.sluice.runtime.control;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.sluice.ActorDiedException.Reason;
+import dev.sluice.ActorId;
+import dev.sluice.ActorLifetime;
+import dev.sluice.JobId;
+import dev.sluice.NodeId;
+import dev.sluice.WorkerId;
+import dev.sluice.runtime.control.ActorEntry.State;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SequencedSet;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The actor table (DESIGN "Actors"): the one place that decides each actor's state, the <em>actor
+ * lifecycle rule</em>. Every report about an actor (its registration, its creation's outcome, its
+ * worker's death, its creator's or job's end, a kill) comes here, and the table alone says whether
+ * the actor is {@code PENDING}, {@code ALIVE}, {@code RESTARTING} or {@code DEAD}, and why it died:
+ *
+ * <ul>
+ *   <li>a name is unique among live (not {@code DEAD}) actors; a dead actor's name is free again;
+ *   <li>a creation's outcome counts only for the current instance ({@link ActorEntry#numRestarts});
+ *   <li>a worker death of the current instance (the worker of its address while {@code ALIVE}, the
+ *       one being created while {@code PENDING} or {@code RESTARTING}; a worker whose death already
+ *       counted is stale) restarts the actor while restarts are left and its creator lives, and
+ *       kills it ({@code PROCESS_DIED}) otherwise;
+ *   <li>an {@code OWNED} actor dies ({@code OWNER_DIED}) with its creator's process or job; a
+ *       {@code DETACHED} one lives on but can no longer restart (nobody is left to construct it),
+ *       so it dies if it was being created or restarted then, or when its worker dies later;
+ *   <li>{@code DEAD} is final; {@link #kill} makes any live state {@code DEAD} ({@code KILLED}).
+ * </ul>
+ *
+ * Every change replaces the entry with one a version higher. Watchers ({@link #watch}) get the
+ * entry as it is, then every later one exactly once in version order, the last being {@code DEAD}.
+ * Dead entries are kept (the latest {@code deadKept}) so that late callers learn why.
+ *
+ * <p>Threads: thread-safe. All state is guarded by one lock, held only for map and entry updates;
+ * watchers are never called under it. A change queues its entry for the actor's watchers under the
+ * lock; after releasing it the changing thread delivers the actor's queue unless another thread is
+ * already delivering it (that thread then delivers this change too), so each actor's deliveries run
+ * one at a time, in version order. Listeners should be quick (an RPC stream's {@code onNext}); they
+ * may call back into the table.
+ */
+public final class ActorTable {
+  private static final Logger log = LoggerFactory.getLogger(ActorTable.class);
+
+  /** How many dead entries a table keeps by default. */
+  public static final int DEFAULT_DEAD_KEPT = 1000;
+
+  /** Gone creators (processes, jobs, nodes) remembered for registrations that race their end. */
+  private static final int GONE_CREATORS_KEPT = 10_000;
+
+  /** Workers whose death counted, remembered per actor to ignore repeated reports. */
+  private static final int DEAD_WORKERS_KEPT = 64;
+
+  /** The outcome of {@link #register}. */
+  public sealed interface RegisterResult permits Registered, NameTaken {}
+
+  /**
+   * The actor is in the table: newly registered, or already (the same id again: nothing changed).
+   *
+   * @param entry its entry now (a creator that is already gone makes it {@code DEAD} at once)
+   */
+  public record Registered(ActorEntry entry) implements RegisterResult {}
+
+  /**
+   * Refused: another live actor holds the name.
+   *
+   * @param holder that actor's entry
+   */
+  public record NameTaken(ActorEntry holder) implements RegisterResult {}
+
+  /**
+   * The outcome of a report about one actor.
+   *
+   * @param entry the entry after the report
+   * @param changed false when the report was ignored (stale, or the actor already dead)
+   */
+  public record Update(ActorEntry entry, boolean changed) {}
+
+  private final Object lock = new Object();
+  private final int deadKept;
+
+  @GuardedBy("lock")
+  private final Map<ActorId, Slot> actors = new LinkedHashMap<>();
+
+  /** Live actors by name. */
+  @GuardedBy("lock")
+  private final Map<String, ActorId> names = new HashMap<>();
+
+  /** Dead actors, oldest death first. */
+  @GuardedBy("lock")
+  private final ArrayDeque<ActorId> deadOrder = new ArrayDeque<>();
+
+  @GuardedBy("lock")
+  private final SequencedSet<WorkerId> goneOwners = new LinkedHashSet<>();
+
+  @GuardedBy("lock")
+  private final SequencedSet<JobId> finishedJobs = new LinkedHashSet<>();
+
+  @GuardedBy("lock")
+  private final SequencedSet<NodeId> deadNodes = new LinkedHashSet<>();
+
+  /** A table keeping the latest {@link #DEFAULT_DEAD_KEPT} dead entries. */
+  public ActorTable() {
+    this(DEFAULT_DEAD_KEPT);
+  }
+
+  /** A table keeping the latest {@code deadKept} dead entries. */
+  public ActorTable(int deadKept) {
+    if (deadKept < 0) {
+      throw new IllegalArgumentException("deadKept must be >= 0: " + deadKept);
+    }
+    this.deadKept = deadKept;
+  }
+
+  /**
+   * Registers a new actor ({@code RegisterActor}): {@code PENDING}, version 1, with the creator's
+   * settings from {@code requested} (its state, instance and version are ignored). Refused when a
+   * live actor holds its name; the same id again returns the entry as it is.
+   */
+  public RegisterResult register(ActorEntry requested) {
+    ActorEntry wanted = requested.asRegistered();
+    List<Slot> changed = new ArrayList<>();
+    RegisterResult result;
+    synchronized (lock) {
+      Slot known = actors.get(wanted.id());
+      if (known != null) {
+        return new Registered(known.entry);
+      }
+      if (wanted.hasName()) {
+        ActorId holder = names.get(wanted.name());
+        if (holder != null) {
+          return new NameTaken(actors.get(holder).entry);
+        }
+        names.put(wanted.name(), wanted.id());
+      }
+      Slot slot = new Slot(wanted);
+      actors.put(wanted.id(), slot);
+      log.debug("registered {}", ActorDeathMessages.actor(wanted));
+      WorkerAddress owner = wanted.owner();
+      if (goneOwners.contains(owner.workerId()) || deadNodes.contains(owner.nodeId())) {
+        creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+      } else if (finishedJobs.contains(wanted.id().jobId())) {
+        creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, e.id().jobId()), changed);
+      }
+      result = new Registered(slot.entry);
+    }
+    drainAll(changed);
+    return result;
+  }
+
+  /**
+   * The creator reports that instance {@code instance} was constructed at {@code address}: the
+   * actor becomes {@code ALIVE} there. Ignored unless that instance is the one being created.
+   */
+  public Optional<Update> created(ActorId id, int instance, WorkerAddress address) {
+    Slot slot;
+    Update update;
+    synchronized (lock) {
+      slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      ActorEntry e = slot.entry;
+      boolean creating = e.state() == State.PENDING || e.state() == State.RESTARTING;
+      if (creating
+          && e.numRestarts() == instance
+          && !slot.deadWorkers.contains(address.workerId())) {
+        change(slot, e.alive(address));
+        update = new Update(slot.entry, true);
+      } else {
+        update = new Update(e, false);
+      }
+    }
+    drain(slot);
+    return Optional.of(update);
+  }
+
+  /**
+   * The creator reports that instance {@code instance} could not be created: the actor becomes
+   * {@code DEAD} with {@code reason} ({@code CONSTRUCTOR_FAILED} or {@code CREATION_FAILED}), a
+   * message naming it, {@code node} (null if it was never placed) and {@code detail}, and the
+   * serialized cause (null or empty for none). Ignored unless that instance is being created.
+   */
+  public Optional<Update> creationFailed(
+      ActorId id, int instance, Reason reason, NodeId node, String detail, byte[] serializedCause) {
+    if (reason != Reason.CONSTRUCTOR_FAILED && reason != Reason.CREATION_FAILED) {
+      throw new IllegalArgumentException("not a creation failure: " + reason);
+    }
+    Slot slot;
+    Update update;
+    synchronized (lock) {
+      slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      ActorEntry e = slot.entry;
+      boolean creating = e.state() == State.PENDING || e.state() == State.RESTARTING;
+      if (creating && e.numRestarts() == instance) {
+        String message = ActorDeathMessages.creationFailed(e, reason, node, detail);
+        change(slot, e.dead(new ActorDeath(reason, message, serializedCause)));
+        update = new Update(slot.entry, true);
+      } else {
+        update = new Update(e, false);
+      }
+    }
+    drain(slot);
+    return Optional.of(update);
+  }
+
+  /**
+   * A node manager reports that {@code worker}, leased for the actor, died ({@code detail}: exit
+   * status, signal, who killed it; {@code node}: the reporting node, or null). Counts only for the
+   * current instance: while {@code ALIVE} the worker must be the one at its address; while {@code
+   * PENDING} or {@code RESTARTING} it is the instance being created. A worker whose death already
+   * counted is stale. The actor restarts ({@code RESTARTING}, one more restart) when restarts are
+   * left and its creator lives, and is {@code DEAD} ({@code PROCESS_DIED}) otherwise.
+   */
+  public Optional<Update> workerDied(ActorId id, WorkerId worker, NodeId node, String detail) {
+    Slot slot;
+    Update update;
+    synchronized (lock) {
+      slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      boolean changed = workerGone(slot, worker, node, detail);
+      update = new Update(slot.entry, changed);
+    }
+    drain(slot);
+    return Optional.of(update);
+  }
+
+  /**
+   * Kills the actor ({@code KillActor}): {@code DEAD} ({@code KILLED}) from any live state, even
+   * with restarts left. The entry returned keeps the address of the instance that was alive, which
+   * the caller tells to exit. A dead actor is returned unchanged.
+   */
+  public Optional<Update> kill(ActorId id) {
+    Slot slot;
+    Update update;
+    synchronized (lock) {
+      slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      ActorEntry e = slot.entry;
+      if (e.isLive()) {
+        change(slot, e.dead(ActorDeathMessages.killed(e)));
+        update = new Update(slot.entry, true);
+      } else {
+        update = new Update(e, false);
+      }
+    }
+    drain(slot);
+    return Optional.of(update);
+  }
+
+  /**
+   * The creator process {@code owner} died: its {@code OWNED} actors become {@code DEAD} ({@code
+   * OWNER_DIED}); its {@code DETACHED} ones live on without restarts (see the class comment).
+   * Returns the entries that changed (the caller tells the live workers among them to exit).
+   */
+  public List<ActorEntry> ownerDied(WorkerId owner) {
+    List<Slot> changed = new ArrayList<>();
+    List<ActorEntry> result;
+    synchronized (lock) {
+      remember(goneOwners, owner);
+      for (Slot slot : liveSlots()) {
+        if (slot.entry.owner().workerId().equals(owner)) {
+          creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+        }
+      }
+      result = entries(changed);
+    }
+    drainAll(changed);
+    return result;
+  }
+
+  /**
+   * Job {@code job} finished (its driver ended): the actors it created go as with {@link
+   * #ownerDied}. Returns the entries that changed.
+   */
+  public List<ActorEntry> jobFinished(JobId job) {
+    List<Slot> changed = new ArrayList<>();
+    List<ActorEntry> result;
+    synchronized (lock) {
+      remember(finishedJobs, job);
+      for (Slot slot : liveSlots()) {
+        if (slot.entry.id().jobId().equals(job)) {
+          creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, job), changed);
+        }
+      }
+      result = entries(changed);
+    }
+    drainAll(changed);
+    return result;
+  }
+
+  /**
+   * Node {@code node} died ({@code detail} says how): every process on it is gone, so the actors
+   * created there go as with {@link #ownerDied}, then the actors alive there count a worker death
+   * as with {@link #workerDied}. Returns the entries that changed.
+   */
+  public List<ActorEntry> nodeDied(NodeId node, String detail) {
+    List<Slot> changed = new ArrayList<>();
+    List<ActorEntry> result;
+    synchronized (lock) {
+      remember(deadNodes, node);
+      for (Slot slot : liveSlots()) {
+        if (slot.entry.owner().nodeId().equals(node)) {
+          remember(goneOwners, slot.entry.owner().workerId());
+          creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+        }
+      }
+      for (Slot slot : liveSlots()) {
+        ActorEntry e = slot.entry;
+        if (e.state() == State.ALIVE
+            && e.address().nodeId().equals(node)
+            && workerGone(slot, e.address().workerId(), node, detail)) {
+          changed.add(slot);
+        }
+      }
+      result = entries(changed);
+    }
+    drainAll(changed);
+    return result;
+  }
+
+  /** The actor's entry, live or dead (dead ones while kept). */
+  public Optional<ActorEntry> get(ActorId id) {
+    synchronized (lock) {
+      Slot slot = actors.get(id);
+      return slot == null ? Optional.empty() : Optional.of(slot.entry);
+    }
+  }
+
+  /** The live actor holding {@code name}. */
+  public Optional<ActorEntry> getByName(String name) {
+    synchronized (lock) {
+      ActorId id = names.get(name);
+      return id == null ? Optional.empty() : Optional.of(actors.get(id).entry);
+    }
+  }
+
+  /** Every entry (live, and the dead ones kept), in registration order. */
+  public List<ActorEntry> list() {
+    synchronized (lock) {
+      List<ActorEntry> all = new ArrayList<>(actors.size());
+      for (Slot slot : actors.values()) {
+        all.add(slot.entry);
+      }
+      return all;
+    }
+  }
+
+  /**
+   * Watches the actor ({@code WatchActor}): {@code listener} gets its entry now, then every later
+   * entry exactly once in version order, the last one {@code DEAD}, after which the watch ends by
+   * itself. Empty when the table does not know the actor. A listener that throws is cancelled.
+   */
+  public Optional<ActorWatch> watch(ActorId id, Consumer<ActorEntry> listener) {
+    Slot slot;
+    ActorWatch watch;
+    synchronized (lock) {
+      slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      watch = slot.watchers.add(slot.entry, listener);
+    }
+    drain(slot);
+    return Optional.of(watch);
+  }
+
+  /** One actor's entry, what the table remembers beside it, and its watchers. */
+  private final class Slot {
+    @GuardedBy("ActorTable.this.lock")
+    ActorEntry entry;
+
+    /** Its creator (process or job) is gone, so nobody can construct it again. */
+    @GuardedBy("ActorTable.this.lock")
+    boolean creatorGone;
+
+    @GuardedBy("ActorTable.this.lock")
+    final SequencedSet<WorkerId> deadWorkers = new LinkedHashSet<>();
+
+    final ActorWatchers watchers = new ActorWatchers(lock);
+
+    Slot(ActorEntry entry) {
+      this.entry = entry;
+    }
+  }
+
+  @GuardedBy("lock")
+  private List<Slot> liveSlots() {
+    List<Slot> live = new ArrayList<>();
+    for (Slot slot : actors.values()) {
+      if (slot.entry.isLive()) {
+        live.add(slot);
+      }
+    }
+    return live;
+  }
+
+  /** Counts a worker death for the actor if it is about its current instance (see above). */
+  @GuardedBy("lock")
+  private boolean workerGone(Slot slot, WorkerId worker, NodeId node, String detail) {
+    ActorEntry e = slot.entry;
+    if (!e.isLive() || slot.deadWorkers.contains(worker)) {
+      return false;
+    }
+    if (e.state() == State.ALIVE && !e.address().workerId().equals(worker)) {
+      return false;
+    }
+    remember(slot.deadWorkers, worker, DEAD_WORKERS_KEPT);
+    NodeId where = e.state() == State.ALIVE ? e.address().nodeId() : node;
+    if (!e.hasRestartsLeft()) {
+      change(slot, e.dead(ActorDeathMessages.noRestartsLeft(e, where, detail)));
+    } else if (slot.creatorGone) {
+      change(slot, e.dead(ActorDeathMessages.creatorGone(e, where, detail)));
+    } else {
+      change(slot, e.restarting());
+    }
+    return true;
+  }
+
+  /** The actor's creator (process, job or node) is gone. */
+  @GuardedBy("lock")
+  private void creatorWent(Slot slot, Function<ActorEntry, ActorDeath> ownedDeath, List<Slot> out) {
+    ActorEntry e = slot.entry;
+    if (!e.isLive()) {
+      return;
+    }
+    slot.creatorGone = true;
+    if (e.lifetime() == ActorLifetime.OWNED) {
+      change(slot, e.dead(ownedDeath.apply(e)));
+    } else if (e.state() == State.PENDING) {
+      change(slot, e.dead(ActorDeathMessages.creatorGoneBeforeCreation(e)));
+    } else if (e.state() == State.RESTARTING) {
+      change(slot, e.dead(ActorDeathMessages.restartingWhenCreatorWent(e)));
+    } else {
+      return;
+    }
+    out.add(slot);
+  }
+
+  /** Replaces the actor's entry and queues it for its watchers. */
+  @GuardedBy("lock")
+  private void change(Slot slot, ActorEntry next) {
+    slot.entry = next;
+    slot.watchers.publish(next);
+    if (next.isLive()) {
+      log.debug(
+          "{} is {} (version {}, restarts {})",
+          ActorDeathMessages.actor(next),
+          next.state(),
+          next.version(),
+          next.numRestarts());
+      return;
+    }
+    log.info("{}", next.death().message());
+    if (next.hasName()) {
+      names.remove(next.name(), next.id());
+    }
+    deadOrder.add(next.id());
+    while (deadOrder.size() > deadKept) {
+      actors.remove(deadOrder.poll());
+    }
+  }
+
+  private static <T> void remember(SequencedSet<T> set, T item) {
+    remember(set, item, GONE_CREATORS_KEPT);
+  }
+
+  private static <T> void remember(SequencedSet<T> set, T item, int max) {
+    set.add(item);
+    while (set.size() > max) {
+      set.removeFirst();
+    }
+  }
+
+  /** Delivers each changed actor's queue. */
+  private void drainAll(List<Slot> changed) {
+    for (Slot slot : changed) {
+      drain(slot);
+    }
+  }
+
+  @GuardedBy("lock")
+  private List<ActorEntry> entries(List<Slot> slots) {
+    List<ActorEntry> entries = new ArrayList<>(slots.size());
+    for (Slot slot : slots) {
+      entries.add(slot.entry);
+    }
+    return entries;
+  }
+
+  private static void drain(Slot slot) {
+    slot.watchers.deliver();
+  }
+}
