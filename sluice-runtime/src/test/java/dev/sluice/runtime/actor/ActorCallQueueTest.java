@@ -326,6 +326,21 @@ class ActorCallQueueTest {
   }
 
   @Test
+  void inAnUnorderedQueueATakenNumberStillNeverRunsTwice() {
+    ActorCallQueue q = queue(4);
+    Fake a5 = quick("a5");
+    q.offer(callerA, 5, 0, a5);
+    soon().until(a5::hasFinished);
+    Fake again = quick("a5-again");
+    q.offer(callerA, 5, 0, again);
+    Fake old = quick("a1-old");
+    q.offer(callerA, 1, 3, old); // below what the caller reports processed
+    assertThat(again.rejectedAs()).isEqualTo(CallRejection.Reason.DUPLICATE);
+    assertThat(old.rejectedAs()).isEqualTo(CallRejection.Reason.DUPLICATE);
+    assertThat(started).containsExactly("a5");
+  }
+
+  @Test
   void asyncCallsHoldAPermitNotAThread() throws InterruptedException {
     // Two platform threads serve 1000 pending async calls: none holds a thread while pending.
     ExecutorService twoThreads = Executors.newFixedThreadPool(2);
