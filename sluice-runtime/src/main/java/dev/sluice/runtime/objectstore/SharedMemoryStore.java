@@ -344,7 +344,7 @@ public final class SharedMemoryStore implements AutoCloseable {
    * created on its own instead: larger than an eighth of the store, or no free range fits (spilling
    * and garbage collection are left to {@link #create}).
    */
-  public synchronized WriterExtents.Grant grantExtent(String client, long minSize) {
+  public synchronized ExtentGrant grantExtent(String client, long minSize) {
     checkOpen();
     long need = alignedSize(minSize);
     long max = capacity / MAX_EXTENT_FRACTION / ALIGN * ALIGN;

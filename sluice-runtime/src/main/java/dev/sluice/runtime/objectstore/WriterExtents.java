@@ -27,9 +27,6 @@ final class WriterExtents implements AutoCloseable {
     void give(long offset, long size);
   }
 
-  /** An extent granted to a client. */
-  record Grant(int slot, long generation, long offset, long size) {}
-
   /** A client's slots (at most two; -1: none) and the one holding its newest extent. */
   private static final class Writer {
     final int[] slots = {-1, -1};
@@ -82,7 +79,7 @@ final class WriterExtents implements AutoCloseable {
    * has at most two open extents, the one it writes in and the next (asked for ahead, so that
    * moving on costs no round trip): a grant ends all of the client's extents but its newest.
    */
-  Grant grant(String client, long need, long want) {
+  ExtentGrant grant(String client, long need, long want) {
     Writer w = writers.get(client);
     int slot = -1;
     if (w != null) {
@@ -123,7 +120,7 @@ final class WriterExtents implements AutoCloseable {
     Extent e = new Extent(client, slot, ++generations, offset, offset + size);
     open[slot] = e;
     table.open(slot, e.generation, e.start, e.end);
-    return new Grant(slot, e.generation, offset, size);
+    return new ExtentGrant(slot, e.generation, offset, size);
   }
 
   /**
