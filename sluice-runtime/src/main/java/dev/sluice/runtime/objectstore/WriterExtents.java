@@ -73,6 +73,30 @@ final class WriterExtents implements AutoCloseable {
     this.ranges = ranges;
   }
 
+  /** Largest extent granted, as a fraction of capacity: extents never hold much of the store. */
+  private static final int MAX_EXTENT_FRACTION = 8;
+
+  /** Smallest extent granted when a client asks for less: room for several objects. */
+  static final long MIN_EXTENT = 16L << 20;
+
+  /** Extents hold this many objects of the size asked for, within the bounds above. */
+  private static final int OBJECTS_PER_EXTENT = 4;
+
+  /**
+   * Grants {@code client} an extent for objects of {@code minSize} bytes in a store of {@code
+   * capacity}: room for a few of them, at least {@link #MIN_EXTENT} and at most an eighth of the
+   * store (see {@link #grant}); null if one object is larger than that, or no range fits.
+   */
+  ExtentGrant grantFor(String client, long minSize, long capacity) {
+    long need = RangeAllocator.aligned(minSize);
+    long max = capacity / MAX_EXTENT_FRACTION / RangeAllocator.ALIGN * RangeAllocator.ALIGN;
+    if (minSize <= 0 || need > max) {
+      return null;
+    }
+    long want = Math.min(max, Math.max(MIN_EXTENT, need * OBJECTS_PER_EXTENT));
+    return grant(client, need, Math.max(need, want));
+  }
+
   /**
    * Grants {@code client} a new extent of {@code want} bytes, or of {@code need} if that much is
    * not free in one range; null if even {@code need} is not free or every slot is taken. A client
