@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class ExtentWriter implements AutoCloseable {
   /** After the node refused an extent, objects are created one by one for this long. */
-  static final long NO_EXTENT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  private static final long NO_EXTENT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   /** How long closing waits for an extent asked for ahead, so that it does not outlive us. */
   private static final long CLOSE_WAIT_SECONDS = 2;
@@ -26,6 +26,7 @@ final class ExtentWriter implements AutoCloseable {
   private final ExtentTable table;
   private final StoreCalls calls;
   private final long replyTimeoutSeconds;
+  private final long backoffNanos;
   private final Object lock = new Object();
 
   /** The current extent's slot (-1: none), generation and end. */
@@ -45,9 +46,15 @@ final class ExtentWriter implements AutoCloseable {
    * extents and waiting up to {@code replyTimeoutSeconds} for one asked for ahead.
    */
   ExtentWriter(ExtentTable table, StoreCalls calls, long replyTimeoutSeconds) {
+    this(table, calls, replyTimeoutSeconds, NO_EXTENT_BACKOFF_NANOS);
+  }
+
+  /** As above, pausing {@code backoffNanos} after a refusal (tests shorten or lengthen it). */
+  ExtentWriter(ExtentTable table, StoreCalls calls, long replyTimeoutSeconds, long backoffNanos) {
     this.table = table;
     this.calls = calls;
     this.replyTimeoutSeconds = replyTimeoutSeconds;
+    this.backoffNanos = backoffNanos;
   }
 
   /**
@@ -81,7 +88,7 @@ final class ExtentWriter implements AutoCloseable {
         if (g == null) {
           // Short of room (or too large for an extent): create objects one by one for a while.
           slot = -1;
-          noExtentUntil = System.nanoTime() + NO_EXTENT_BACKOFF_NANOS;
+          noExtentUntil = System.nanoTime() + backoffNanos;
           return null;
         }
       }
