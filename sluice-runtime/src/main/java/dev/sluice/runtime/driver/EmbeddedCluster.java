@@ -149,7 +149,7 @@ public final class EmbeddedCluster extends DriverRuntime {
                   Duration.ZERO,
                   config.cancelGracePeriod()),
               rpc,
-              nm.objectStoreService());
+              nm.objectStore());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info(
           "Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "

@@ -7,7 +7,6 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -16,6 +15,7 @@ import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
 import io.grpc.Server;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -71,7 +71,7 @@ public final class NodeManager implements AutoCloseable {
   private final Server server;
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
-  private final ObjectStoreService objectStoreService;
+  private final ObjectStoreGrpcService objectStoreService;
   private final ObjectManager objectManager;
   private final int objectDataPort;
   private final WorkerLaunchCache launchCache;
@@ -97,7 +97,7 @@ public final class NodeManager implements AutoCloseable {
             config.objectStoreBytes(),
             config.sessionDir().resolve("spill"),
             this::requestGarbageCollection);
-    this.objectStoreService = new ObjectStoreService(objectStore);
+    this.objectStoreService = new ObjectStoreGrpcService(objectStore);
     this.channels = new ChannelPool(rpc);
     this.objectManager =
         new ObjectManager(
@@ -371,11 +371,6 @@ public final class NodeManager implements AutoCloseable {
   /** The node's object manager, which moves objects between nodes' stores. */
   public ObjectManager objectManager() {
     return objectManager;
-  }
-
-  /** The store's service, for a client in this process (see {@link ObjectStoreService}). */
-  public ObjectStoreService objectStoreService() {
-    return objectStoreService;
   }
 
   /**

@@ -3,7 +3,6 @@ package dev.sluice.runtime.node;
 import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.objectmanager.ObjectManager;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
@@ -38,6 +37,7 @@ import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedReply;
 import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
 import dev.sluice.runtime.rpc.proto.WorkerInfo;
+import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
@@ -45,8 +45,8 @@ import java.util.List;
 /**
  * The node manager's gRPC service ({@code NodeManagerService}): turns its calls into calls of the
  * {@link LeaseDispatcher} (leases and workers), the {@link NodeNotices} (drivers), the {@link
- * ObjectStoreService} (store RPCs) and the {@link ObjectManager} (object transfers). Protobuf stays
- * at this edge where the callee takes plain values.
+ * ObjectStoreGrpcService} (store RPCs) and the {@link ObjectManager} (object transfers). Protobuf
+ * stays at this edge where the callee takes plain values.
  *
  * <p>Threads: handlers run on transport threads; only {@code getNodeStats} takes the node manager's
  * lock here (the callees take it themselves), and no reply is sent under it.
@@ -58,7 +58,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   private final WorkerPool pool;
   private final LeaseDispatcher dispatcher;
   private final NodeNotices notices;
-  private final ObjectStoreService objectStoreService;
+  private final ObjectStoreGrpcService objectStoreService;
   private final ObjectManager objectManager;
 
   NodeManagerGrpcService(
@@ -68,7 +68,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
       WorkerPool pool,
       LeaseDispatcher dispatcher,
       NodeNotices notices,
-      ObjectStoreService objectStoreService,
+      ObjectStoreGrpcService objectStoreService,
       ObjectManager objectManager) {
     this.config = config;
     this.advertisedHost = advertisedHost;
@@ -138,40 +138,38 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
 
   @Override
   public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
-    reply(out, objectStoreService.create(req));
+    objectStoreService.createObject(req, out);
   }
 
   @Override
   public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
-    reply(out, objectStoreService.seal(req));
+    objectStoreService.sealObject(req, out);
   }
 
   @Override
   public void reserveExtent(ReserveExtentRequest req, StreamObserver<ReserveExtentReply> out) {
-    reply(out, objectStoreService.reserveExtent(req));
+    objectStoreService.reserveExtent(req, out);
   }
 
   @Override
   public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
-    reply(out, objectStoreService.pin(req));
+    objectStoreService.pinObject(req, out);
   }
 
   @Override
   public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
-    objectStoreService.release(req.getObjectId());
-    reply(out, ReleaseObjectReply.getDefaultInstance());
+    objectStoreService.releaseObject(req, out);
   }
 
   @Override
   public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
-    objectStoreService.delete(req);
-    reply(out, DeleteObjectsReply.getDefaultInstance());
+    objectStoreService.deleteObjects(req, out);
   }
 
   @Override
   public void getObjectStoreStats(
       ObjectStoreStatsRequest req, StreamObserver<ObjectStoreStatsReply> out) {
-    reply(out, objectStoreService.stats());
+    objectStoreService.getObjectStoreStats(req, out);
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
@@ -10,6 +9,7 @@ import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.RegisterDriverRequest;
 import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
+import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +35,7 @@ final class NodeNotices {
 
   private final NodeConfig config;
   private final ChannelPool channels;
-  private final ObjectStoreService objectStoreService;
+  private final ObjectStoreGrpcService objectStoreService;
   private final Supplier<List<Address>> liveWorkers;
   private final Set<Address> drivers = new CopyOnWriteArraySet<>();
   private final List<Consumer<WorkerId>> exitListeners = new CopyOnWriteArrayList<>();
@@ -44,7 +44,7 @@ final class NodeNotices {
   NodeNotices(
       NodeConfig config,
       ChannelPool channels,
-      ObjectStoreService objectStoreService,
+      ObjectStoreGrpcService objectStoreService,
       Supplier<List<Address>> liveWorkers) {
     this.config = config;
     this.channels = channels;

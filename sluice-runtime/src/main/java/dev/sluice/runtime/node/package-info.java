@@ -13,9 +13,9 @@
  * per new job fetches its code. All scheduling state is guarded by the node manager's {@code lock},
  * and replies and RPCs are sent after it is released.
  *
- * <p>Depends on {@code objectstore}, {@code objectmanager}, {@code code}, {@code common}, {@code
- * rpc} and, for the launch contract only, {@code executor.WorkerConfig}. The node manager runs no
- * tasks and owns no objects: it must not depend on {@code core}, {@code owner}, {@code driver} or
- * {@code daemon}.
+ * <p>Depends on {@code objectstore}, {@code storerpc}, {@code objectmanager}, {@code code}, {@code
+ * common}, {@code rpc} and, for the launch contract only, {@code executor.WorkerConfig}. The node
+ * manager runs no tasks and owns no objects: it must not depend on {@code core}, {@code owner},
+ * {@code driver} or {@code daemon}.
  */
 package dev.sluice.runtime.node;
