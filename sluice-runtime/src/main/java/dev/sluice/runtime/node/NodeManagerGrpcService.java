@@ -1,7 +1,9 @@
 package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ObjectId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.objectmanager.ChunkSendStream;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -260,12 +262,31 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
 
   @Override
   public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
-    objectManager.pullObject(req, out);
+    objectManager.pullObject(req, new ChunkSendStream(out));
   }
 
   @Override
   public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
-    objectManager.fetchObject(req, out);
+    ObjectId id;
+    try {
+      id = ObjectId.fromBytes(req.getObjectId().toByteArray());
+    } catch (RuntimeException e) {
+      out.onError(
+          Status.INVALID_ARGUMENT
+              .withDescription("bad object id: " + e.getMessage())
+              .asRuntimeException());
+      return;
+    }
+    objectManager
+        .fetch(id, req.getSource(), req.getSize())
+        .whenComplete(
+            (local, err) -> {
+              if (err != null) {
+                out.onError(ChunkSendStream.statusOf(err).asRuntimeException());
+              } else {
+                reply(out, FetchObjectReply.newBuilder().setAlreadyLocal(local).build());
+              }
+            });
   }
 
   @Override
