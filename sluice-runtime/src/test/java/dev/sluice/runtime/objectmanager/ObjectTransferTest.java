@@ -20,8 +20,6 @@ import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
 import dev.sluice.runtime.storerpc.StoreLocations;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -301,11 +299,11 @@ class ObjectTransferTest {
     assertThatThrownBy(() -> fetch.get(30, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
-        .isInstanceOf(StatusRuntimeException.class)
+        .isInstanceOf(ObjectTransferException.class)
         .hasMessageContaining(id(1).toString())
         .hasMessageContaining("node " + nodeId(b));
-    assertThat(Status.fromThrowable(fetch.exceptionNow()).getCode())
-        .isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(((ObjectTransferException) fetch.exceptionNow()).kind())
+        .isEqualTo(ObjectTransferException.Kind.UNAVAILABLE);
     assertThat(a.objectStore().contains(id(1))).isFalse();
     assertThat(a.objectStore().usage().used()).isEqualTo(usedBefore);
     assertThat(a.objectStore().usage().objects()).isZero();
