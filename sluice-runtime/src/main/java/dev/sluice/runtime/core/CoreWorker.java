@@ -21,8 +21,8 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
+import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
@@ -39,10 +39,11 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
-import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
+import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
+import dev.sluice.runtime.storerpc.StoreLocations;
 import io.grpc.Server;
 import java.io.IOException;
 import java.io.Serializable;
@@ -115,7 +116,7 @@ public final class CoreWorker implements SluiceRuntime {
    * Starts a core worker in the process that hosts its node manager, whose object store it then
    * uses directly ({@code localStore}; null: through the node manager's RPCs).
    */
-  public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, ObjectStoreService localStore) {
+  public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, SharedMemoryStore localStore) {
     this.options = options;
     this.channels = new ChannelPool(rpc);
     this.serializer =
@@ -155,20 +156,19 @@ public final class CoreWorker implements SluiceRuntime {
     }
     this.self =
         Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), server.getPort());
+    ObjectStoreRpcClient storeCalls =
+        new ObjectStoreRpcClient(
+            channels.get(options.nodeManagerTarget()), options.nodeId(), options.workerId());
     this.sharedStore =
         localStore != null
             ? SharedMemoryClient.inProcess(
-                options.nodeId(),
-                localStore,
-                channels.get(options.nodeManagerTarget()),
-                options.nodeManagerTarget())
+                options.nodeId(), localStore, storeCalls, options.nodeManagerTarget())
             : SharedMemoryClient.map(
                 options.nodeId(),
                 options.objectStoreFile(),
                 options.objectStoreCapacity(),
-                channels.get(options.nodeManagerTarget()),
-                options.nodeManagerTarget(),
-                ByteString.copyFrom(options.workerId().toBytes()));
+                storeCalls,
+                options.nodeManagerTarget());
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     SharedCopies copies = new SharedCopies(sharedStore, channels, self, nodeWatcher);
     this.refs =
@@ -179,7 +179,7 @@ public final class CoreWorker implements SluiceRuntime {
             refs,
             copies::isLost,
             copies::deleteCopyAt,
-            (id, where) -> sharedStore.prefetch(id, where));
+            (id, where) -> sharedStore.prefetch(id, StoreLocations.of(where)));
     this.guard = new RefGuard(refs, self);
     ObjectFutures futures = new ObjectFutures(store, refs, channels, guard, options.workerId());
     this.submitter =
@@ -430,15 +430,15 @@ public final class CoreWorker implements SluiceRuntime {
   @Override
   public ObjectStoreStats objectStoreStats() {
     checkRunning();
-    ObjectStoreStatsReply shared = sharedStore.stats();
+    SharedMemoryStore.Usage shared = sharedStore.usage();
     return new ObjectStoreStats(
         refs.size(),
         store.size(),
-        shared.getCapacity(),
-        shared.getUsed(),
-        shared.getObjects(),
-        shared.getSpilledBytes(),
-        shared.getSpilledObjects());
+        shared.capacity(),
+        shared.used(),
+        shared.objects(),
+        shared.spilledBytes(),
+        shared.spilledObjects());
   }
 
   @Override

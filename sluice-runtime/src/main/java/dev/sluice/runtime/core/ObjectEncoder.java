@@ -8,6 +8,7 @@ import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.serial.ObjectSerializer;
+import dev.sluice.runtime.storerpc.StoreLocations;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -95,9 +96,9 @@ final class ObjectEncoder {
       List<ReferenceCounter.Nested> nested,
       boolean sealLater) {
     if (!sealLater) {
-      return new Encoded(sharedStore.write(id, bytes, raw), nested);
+      return new Encoded(StoreLocations.value(sharedStore.write(id, bytes, raw)), nested);
     }
     SharedMemoryClient.Written written = sharedStore.writeAsync(id, bytes, raw);
-    return new Encoded(written.value(), nested, written.sealed());
+    return new Encoded(StoreLocations.value(written.location()), nested, written.sealed());
   }
 }

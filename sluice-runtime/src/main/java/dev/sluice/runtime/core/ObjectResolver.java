@@ -13,6 +13,7 @@ import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import dev.sluice.runtime.serial.ObjectSerializer;
+import dev.sluice.runtime.storerpc.StoreLocations;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Reference;
@@ -86,7 +87,7 @@ final class ObjectResolver {
     try {
       while (v.hasShared() && v.getShared().getRawBytes()) {
         try {
-          return sharedStore.openBuffer(ref.id(), v.getShared());
+          return sharedStore.openBuffer(ref.id(), StoreLocations.of(v.getShared()));
         } catch (ObjectLostException lost) {
           v = rebuild(ref, lost, timeout);
         }
@@ -149,7 +150,7 @@ final class ObjectResolver {
    * node's), pinned while it is read.
    */
   private Object readShared(ObjectId id, SharedMemoryLocation where) {
-    MemorySegment bytes = sharedStore.pin(id, where);
+    MemorySegment bytes = sharedStore.pin(id, StoreLocations.of(where));
     try {
       return where.getRawBytes()
           ? bytes.toArray(ValueLayout.JAVA_BYTE)

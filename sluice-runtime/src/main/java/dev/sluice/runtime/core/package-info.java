@@ -10,9 +10,9 @@
  * callbacks run on transport threads and must never block; one timer thread serves the submitter;
  * the current task is an inheritable thread-local, so threads a task starts submit as that task.
  *
- * <p>Depends on {@code owner}, {@code executor}, {@code objectstore}, {@code common}, {@code rpc}
- * and {@code serial}. It must not depend on {@code node}, {@code control}, {@code daemon} or {@code
- * driver}: it reaches the node manager and the control service over RPC only, so the same code runs
- * in an embedded driver, a cluster driver and a worker.
+ * <p>Depends on {@code owner}, {@code executor}, {@code objectstore}, {@code storerpc}, {@code
+ * common}, {@code rpc} and {@code serial}. It must not depend on {@code node}, {@code control},
+ * {@code daemon} or {@code driver}: it reaches the node manager and the control service over RPC
+ * only, so the same code runs in an embedded driver, a cluster driver and a worker.
  */
 package dev.sluice.runtime.core;

@@ -1,13 +1,11 @@
 package dev.sluice.runtime.driver;
 
-import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.CodePackager;
-import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.daemon.ClusterCredentials;
@@ -16,12 +14,7 @@ import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.ServingCertificate;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import dev.sluice.runtime.rpc.proto.FinishJobRequest;
-import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -43,19 +36,20 @@ import org.slf4j.LoggerFactory;
  * spillback) and maps the node's object store. Its class path travels with the job: packages the
  * head lacks are uploaded once, and workers of the job run them (see {@link #connect}). Closing it
  * leaves the cluster running, and finishes the job: every node frees the objects of the job (its
- * driver's and its workers'), as its node also has done if the driver process dies first.
+ * driver's and its workers'), as its node also has done if the driver process dies first. Its calls
+ * to the cluster go through a {@link ClusterClient}.
  */
 public final class ClusterDriver extends DriverRuntime {
   private static final Logger log = LoggerFactory.getLogger(ClusterDriver.class);
 
   private final String controlTarget;
-  private final RpcFactory rpc;
+  private final ClusterClient cluster;
   private final JobId job;
 
-  private ClusterDriver(CoreWorker driver, String controlTarget, RpcFactory rpc, JobId job) {
+  private ClusterDriver(CoreWorker driver, String controlTarget, ClusterClient cluster, JobId job) {
     super(driver);
     this.controlTarget = controlTarget;
-    this.rpc = rpc;
+    this.cluster = cluster;
     this.job = job;
   }
 
@@ -75,27 +69,8 @@ public final class ClusterDriver extends DriverRuntime {
       throw new RuntimeStartupException(
           "Sluice could not set up RPC security: " + e.getMessage(), e);
     }
-    List<NodeInfo> nodes;
-    ManagedChannel ch = rpc.newChannel(controlTarget);
-    try {
-      nodes =
-          ControlServiceGrpc.newBlockingStub(ch)
-              .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .getAllNodes(GetAllNodesRequest.getDefaultInstance())
-              .getNodesList();
-    } catch (StatusRuntimeException e) {
-      throw ConnectErrors.of(e, controlTarget, !config.tlsFiles().isEmpty());
-    } catch (RuntimeException e) {
-      throw new RuntimeStartupException(
-          "no Sluice cluster answers at "
-              + controlTarget
-              + " ("
-              + e.getMessage()
-              + "); start one with 'sluice start --head' or check the address",
-          e);
-    } finally {
-      RpcFactory.shutdownQuietly(ch);
-    }
+    ClusterClient cluster = new ClusterClient(rpc, controlTarget);
+    List<NodeInfo> nodes = cluster.nodes(!config.tlsFiles().isEmpty());
     NodeInfo local =
         nodes.stream()
             .filter(NodeInfo::getAlive)
@@ -115,8 +90,8 @@ public final class ClusterDriver extends DriverRuntime {
                             + "' here"));
     String host = local.getNodeManager().getHost();
     checkServingCertificate(config, host);
-    List<String> code = shipCode(config, rpc, controlTarget);
-    JobId job = EmbeddedCluster.registerJob(rpc, controlTarget, host, code);
+    List<String> code = shipCode(config, cluster, controlTarget);
+    JobId job = cluster.addJob(code);
     NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
     CoreWorker driver =
         new CoreWorker(
@@ -138,16 +113,12 @@ public final class ClusterDriver extends DriverRuntime {
                 config.unschedulableTaskTimeout(),
                 config.cancelGracePeriod()),
             rpc);
-    ManagedChannel nm = rpc.newChannel(Addresses.target(local.getNodeManager()));
     try {
-      dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc.newBlockingStub(nm)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .registerDriver(
-              dev.sluice.runtime.rpc.proto.RegisterDriverRequest.newBuilder()
-                  .setDriver(driver.address())
-                  .setJobId(ByteString.copyFrom(job.toBytes()))
-                  .setPid(ProcessHandle.current().pid())
-                  .build());
+      cluster.registerDriver(
+          Addresses.target(local.getNodeManager()),
+          driver.address(),
+          job,
+          ProcessHandle.current().pid());
     } catch (RuntimeException e) {
       driver.shutdown();
       throw new RuntimeStartupException(
@@ -158,8 +129,6 @@ public final class ClusterDriver extends DriverRuntime {
               + ": "
               + e.getMessage(),
           e);
-    } finally {
-      RpcFactory.shutdownQuietly(nm);
     }
     log.info(
         "Sluice driver joined the cluster at {}: job {}, attached to node {} ({} nodes " + "alive)",
@@ -167,7 +136,7 @@ public final class ClusterDriver extends DriverRuntime {
         job.hex(),
         nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
-    return new ClusterDriver(driver, controlTarget, rpc, job);
+    return new ClusterDriver(driver, controlTarget, cluster, job);
   }
 
   /** A driver serves its workers' calls: its certificate must be able to serve at its host. */
@@ -189,7 +158,8 @@ public final class ClusterDriver extends DriverRuntime {
    * packs its class path ({@code codeSearchPath} if set) into content-addressed packages and
    * uploads those the head lacks. Returns the job's package names in class path order.
    */
-  private static List<String> shipCode(SluiceConfig config, RpcFactory rpc, String controlTarget) {
+  private static List<String> shipCode(
+      SluiceConfig config, ClusterClient cluster, String controlTarget) {
     List<Path> classPath =
         config.codeSearchPath().isEmpty()
             ? ClassPathResolver.effectiveClassPath()
@@ -197,11 +167,10 @@ public final class ClusterDriver extends DriverRuntime {
     long t0 = System.nanoTime();
     Path work = null;
     List<CodePackager.CodePackage> packages = List.of();
-    ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
       work = Files.createTempDirectory("sluice-code-");
       packages = CodePackager.packages(classPath, work);
-      int uploaded = new PackageUploader(ch, config.maxMessageBytes()).uploadMissing(packages);
+      int uploaded = cluster.uploadMissing(packages, config.maxMessageBytes());
       log.info(
           "driver code: {} packages, {} uploaded to {} in {} ms",
           packages.size(),
@@ -218,7 +187,6 @@ public final class ClusterDriver extends DriverRuntime {
               + e.getMessage(),
           e);
     } finally {
-      RpcFactory.shutdownQuietly(ch);
       CodePackager.deletePacked(packages);
       if (work != null) {
         try {
@@ -250,15 +218,8 @@ public final class ClusterDriver extends DriverRuntime {
 
   @Override
   protected void stopComponents() {
-    ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      ControlServiceGrpc.newBlockingStub(ch)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .finishJob(
-              FinishJobRequest.newBuilder()
-                  .setJobId(ByteString.copyFrom(job.toBytes()))
-                  .setReason("its driver shut down")
-                  .build());
+      cluster.finishJob(job, "its driver shut down");
     } catch (RuntimeException e) {
       log.warn(
           "could not tell the control service at {} that job {} finished (its node will "
@@ -266,8 +227,6 @@ public final class ClusterDriver extends DriverRuntime {
           controlTarget,
           job.hex(),
           e.toString());
-    } finally {
-      RpcFactory.shutdownQuietly(ch);
     }
     log.info("Sluice driver left the cluster at {}", controlTarget);
   }

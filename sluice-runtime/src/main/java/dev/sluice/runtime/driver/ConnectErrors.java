@@ -3,7 +3,6 @@ package dev.sluice.runtime.driver;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.runtime.rpc.ConnectFailure;
 import dev.sluice.runtime.rpc.RpcSecurity;
-import io.grpc.StatusRuntimeException;
 
 /**
  * Turns a driver's failed first call to a cluster's control service into a {@link
@@ -13,9 +12,8 @@ import io.grpc.StatusRuntimeException;
 final class ConnectErrors {
   private ConnectErrors() {}
 
-  /** The exception for {@code e}, a call to {@code target} made with or without TLS. */
-  static RuntimeStartupException of(StatusRuntimeException e, String target, boolean tls) {
-    ConnectFailure f = ConnectFailure.of(e, tls);
+  /** The exception for failure {@code f} (caused by {@code cause}) of a call to {@code target}. */
+  static RuntimeStartupException of(ConnectFailure f, String target, Throwable cause) {
     String why =
         switch (f.kind()) {
           case TOKEN_REFUSED ->
@@ -67,6 +65,6 @@ final class ConnectErrors {
                   + f.detail()
                   + "); start one with 'sluice start --head' or check the address";
         };
-    return new RuntimeStartupException(why, e);
+    return new RuntimeStartupException(why, cause);
   }
 }

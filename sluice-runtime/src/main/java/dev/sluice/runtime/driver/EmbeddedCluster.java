@@ -16,9 +16,6 @@ import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.ServingCertificate;
-import dev.sluice.runtime.rpc.proto.AddJobRequest;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -128,7 +125,7 @@ public final class EmbeddedCluster extends DriverRuntime {
                   ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
                   config.maxExtraWorkers()),
               rpc);
-      JobId job = registerJob(rpc, controlTarget, host, List.of());
+      JobId job = new ClusterClient(rpc, controlTarget).addJob(List.of());
       CoreWorker driver =
           new CoreWorker(
               new CoreWorkerOptions(
@@ -149,7 +146,7 @@ public final class EmbeddedCluster extends DriverRuntime {
                   Duration.ZERO,
                   config.cancelGracePeriod()),
               rpc,
-              nm.objectStoreService());
+              nm.objectStore());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info(
           "Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
@@ -207,26 +204,6 @@ public final class EmbeddedCluster extends DriverRuntime {
           "cannot create session directory " + dir + ": " + e.getMessage(), e);
     }
     return dir;
-  }
-
-  /**
-   * Registers a job whose code is {@code codePackages} (uploaded before; empty: the nodes' own
-   * class path).
-   */
-  static JobId registerJob(
-      RpcFactory rpc, String controlTarget, String host, List<String> codePackages) {
-    ManagedChannel ch = rpc.newChannel(controlTarget);
-    try {
-      byte[] id =
-          ControlServiceGrpc.newBlockingStub(ch)
-              .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .addJob(AddJobRequest.newBuilder().addAllCodePackages(codePackages).build())
-              .getJobId()
-              .toByteArray();
-      return JobId.fromBytes(id);
-    } finally {
-      RpcFactory.shutdownQuietly(ch);
-    }
   }
 
   /** The session directory (logs live in its {@code logs} folder). */

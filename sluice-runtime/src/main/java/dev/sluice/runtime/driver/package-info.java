@@ -4,7 +4,8 @@
  * what the driver started, once, from {@code shutdown} or a JVM shutdown hook. Its two kinds:
  * {@link EmbeddedCluster} (no address: a control service and one node manager in this JVM, worker
  * JVMs as children) and {@link ClusterDriver} (joins a running cluster, attaches to a node on its
- * machine and ships its class path as code packages). {@link ConnectErrors} explains a failed first
+ * machine and ships its class path as code packages). {@link ClusterClient} makes their calls to
+ * the cluster (the only class here that uses gRPC); {@link ConnectErrors} explains a failed first
  * call to a cluster (DESIGN "Security").
  *
  * <p>Threads: start-up and shutdown run on the caller's thread (or the {@code sluice-shutdown}

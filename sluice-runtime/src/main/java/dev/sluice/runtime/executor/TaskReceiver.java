@@ -213,7 +213,7 @@ public final class TaskReceiver {
     for (Work w : slots.remove(w -> w.stream == stream)) {
       stream.send(
           w.request.getSpec().getTaskId(),
-          PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build(),
+          PushTaskReply.newBuilder().setRequeue(true).build(),
           true);
     }
   }

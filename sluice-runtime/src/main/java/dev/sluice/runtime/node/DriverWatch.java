@@ -1,12 +1,9 @@
 package dev.sluice.runtime.node;
 
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import dev.sluice.runtime.rpc.proto.FinishJobRequest;
 import dev.sluice.runtime.rpc.proto.RegisterDriverRequest;
-import java.util.concurrent.TimeUnit;
+import java.util.HexFormat;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,14 +20,12 @@ import org.slf4j.LoggerFactory;
 final class DriverWatch {
   private static final Logger log = LoggerFactory.getLogger(DriverWatch.class);
 
-  private final ChannelPool channels;
-  private final String controlTarget;
+  private final ControlClient control;
   private final Consumer<Address> forget;
 
   /** {@code forget} drops a gone driver from the node's own records. */
-  DriverWatch(ChannelPool channels, String controlTarget, Consumer<Address> forget) {
-    this.channels = channels;
-    this.controlTarget = controlTarget;
+  DriverWatch(ControlClient control, Consumer<Address> forget) {
+    this.control = control;
     this.forget = forget;
   }
 
@@ -49,16 +44,10 @@ final class DriverWatch {
         "driver {} (pid {}) exited: finishing its job {}",
         Addresses.workerId(driver),
         req.getPid(),
-        java.util.HexFormat.of().formatHex(req.getJobId().toByteArray()));
+        HexFormat.of().formatHex(req.getJobId().toByteArray()));
     forget.accept(driver);
     try {
-      ControlServiceGrpc.newBlockingStub(channels.get(controlTarget))
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .finishJob(
-              FinishJobRequest.newBuilder()
-                  .setJobId(req.getJobId())
-                  .setReason("its driver (pid " + req.getPid() + ") exited")
-                  .build());
+      control.finishJob(req.getJobId(), "its driver (pid " + req.getPid() + ") exited");
     } catch (RuntimeException e) {
       log.warn(
           "could not tell the control service that the job of driver {} finished: {}",

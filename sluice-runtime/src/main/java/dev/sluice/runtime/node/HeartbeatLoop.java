@@ -2,13 +2,10 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
-import dev.sluice.runtime.rpc.ChannelPool;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeLoad;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -23,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * A node's periodic round: enforces workers' start-up and idle timeouts, reports the node's
  * resources and load to the control service, and acts on the reply: the cluster view (for spillback
  * and dead owners), cluster garbage-collection rounds, finished jobs' objects, and a control
- * service that lost (re-register) or declared dead (stop) the node.
+ * service that lost (re-register) or declared dead (stop) the node. It reaches the control service
+ * through the node's {@link ControlClient}.
  *
  * <p>Threads: runs on one scheduler thread of its own; reads the lease state under the node
  * manager's lock and sends the heartbeat without it. The collection flags are atomics, set from the
@@ -33,7 +31,7 @@ final class HeartbeatLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeartbeatLoop.class);
 
   private final NodeConfig config;
-  private final ChannelPool channels;
+  private final ControlClient control;
   private final Object lock;
   private final WorkerPool pool;
   private final LeaseDispatcher dispatcher;
@@ -53,12 +51,13 @@ final class HeartbeatLoop implements AutoCloseable {
   private final AtomicLong gcRoundSeen = new AtomicLong(-1);
 
   /**
-   * @param register registers the node with the control service again (throws on failure)
+   * @param register registers the node with the control service again (throws on failure, {@link
+   *     NodeDeclaredDeadException} if the node was declared dead)
    * @param stop stops the node (called on a thread of its own)
    */
   HeartbeatLoop(
       NodeConfig config,
-      ChannelPool channels,
+      ControlClient control,
       Object lock,
       WorkerPool pool,
       LeaseDispatcher dispatcher,
@@ -68,7 +67,7 @@ final class HeartbeatLoop implements AutoCloseable {
       Runnable register,
       Runnable stop) {
     this.config = config;
-    this.channels = channels;
+    this.control = control;
     this.lock = lock;
     this.pool = pool;
     this.dispatcher = dispatcher;
@@ -125,17 +124,15 @@ final class HeartbeatLoop implements AutoCloseable {
     NodeHeartbeatReply reply;
     try {
       reply =
-          ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-              .withDeadlineAfter(
-                  Math.max(2000, config.heartbeatPeriod().toMillis() * 3), TimeUnit.MILLISECONDS)
-              .nodeHeartbeat(
-                  NodeHeartbeatRequest.newBuilder()
-                      .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
-                      .putAllResourcesAvailable(snapshot)
-                      .setLoad(load)
-                      .setGcRequested(askedForGc)
-                      .setFinishedJobsSeen(finishedJobObjects.seen())
-                      .build());
+          control.heartbeat(
+              NodeHeartbeatRequest.newBuilder()
+                  .setNodeId(ByteString.copyFrom(config.nodeId().toBytes()))
+                  .putAllResourcesAvailable(snapshot)
+                  .setLoad(load)
+                  .setGcRequested(askedForGc)
+                  .setFinishedJobsSeen(finishedJobObjects.seen())
+                  .build(),
+              Duration.ofMillis(Math.max(2000, config.heartbeatPeriod().toMillis() * 3)));
     } catch (RuntimeException e) {
       if (askedForGc) {
         gcRequestedSinceHeartbeat.set(true);
@@ -154,18 +151,14 @@ final class HeartbeatLoop implements AutoCloseable {
       log.warn("control service does not know node {}; registering again", config.nodeId());
       try {
         register.run();
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
-          // Declared dead: owners have failed or retried this node's work, so it must not
-          // serve more. Stop (off the scheduler thread, which close() shuts down).
-          log.error(
-              "node {} was declared dead by the control service ({}); stopping it",
-              config.nodeId(),
-              e.getStatus().getDescription());
-          Thread.ofPlatform().name("sluice-node-stop").start(stop);
-          return;
-        }
-        throw e;
+      } catch (NodeDeclaredDeadException e) {
+        // Declared dead: owners have failed or retried this node's work, so it must not
+        // serve more. Stop (off the scheduler thread, which close() shuts down).
+        log.error(
+            "node {} was declared dead by the control service ({}); stopping it",
+            config.nodeId(),
+            e.reason());
+        Thread.ofPlatform().name("sluice-node-stop").start(stop);
       }
       return;
     }

@@ -2,11 +2,7 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.code.PackageCache;
-import dev.sluice.runtime.rpc.ChannelPool;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
-import dev.sluice.runtime.rpc.proto.GetJobRequest;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -63,12 +59,9 @@ final class JobCodeCache {
    * The fetcher of a node: asks the control service for the job's code packages and brings them
    * into {@code packages} unless the node's class path holds them all.
    */
-  static Fetcher fromControl(NodeConfig config, ChannelPool channels, PackageCache packages) {
+  static Fetcher fromControl(NodeConfig config, ControlClient control, PackageCache packages) {
     return job -> {
-      GetJobReply reply =
-          ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-              .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .getJob(GetJobRequest.newBuilder().setJobId(job).build());
+      GetJobReply reply = control.getJob(job);
       List<String> code = reply.getJob().getCodePackagesList();
       if (!reply.getFound()) {
         log.warn(
@@ -94,8 +87,8 @@ final class JobCodeCache {
    * The worker key of a request: the empty key for the node's own code, else the job id; null while
    * the job's code is being fetched (the first request of a job starts that).
    */
-  ByteString workerKeyLocked(LeaseRequest r) {
-    ByteString job = r.getJobId();
+  ByteString workerKeyLocked(WorkerLeaseRequest r) {
+    ByteString job = r.jobId();
     if (job.isEmpty()) {
       return ByteString.EMPTY;
     }

@@ -1,7 +1,6 @@
 package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
-import dev.sluice.runtime.rpc.proto.Address;
 import java.util.Map;
 
 /**
@@ -17,9 +16,14 @@ final class Lease {
   final ByteString ownerNodeId;
   boolean blocked;
 
-  Lease(ByteString id, WorkerProcess worker, Map<String, Double> resources, Address owner) {
-    this.ownerWorkerId = owner.getWorkerId();
-    this.ownerNodeId = owner.getNodeId();
+  Lease(
+      ByteString id,
+      WorkerProcess worker,
+      Map<String, Double> resources,
+      ByteString ownerWorkerId,
+      ByteString ownerNodeId) {
+    this.ownerWorkerId = ownerWorkerId;
+    this.ownerNodeId = ownerNodeId;
     this.id = id;
     this.worker = worker;
     this.resources = resources;

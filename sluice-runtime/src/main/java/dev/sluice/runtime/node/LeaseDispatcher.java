@@ -4,11 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.proto.LeaseReply;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * returned, undeliverable or orphaned (their owner died), and lends the CPUs of leases whose
  * worker's tasks are all blocked (the lending rule, DESIGN "Nested tasks").
  *
- * <p>Decisions produce the replies to send as {@link Runnable}s, run by the caller after it
- * released the lock; the public-facing methods (those not named {@code ...Locked}) take the lock
- * and run them themselves.
+ * <p>Requests and answers are plain values ({@link WorkerLeaseRequest}, {@link LeaseOutcome}): the
+ * protocol's messages are converted at the gRPC edge. Decisions produce the replies to send as
+ * {@link Runnable}s, run by the caller after it released the lock; the public-facing methods (those
+ * not named {@code ...Locked}) take the lock and run them themselves.
  *
  * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool}, the
  * {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no lock
@@ -74,7 +71,7 @@ final class LeaseDispatcher {
   // ------------------------------------------------------------------ entry points (take the lock)
 
   /** A new lease request: routed, then queued here or answered. */
-  void requestLease(LeaseRequest req, StreamObserver<LeaseReply> out) {
+  void requestLease(WorkerLeaseRequest req, PendingLease.Reply out) {
     List<Runnable> replies;
     synchronized (lock) {
       PendingLease p = new PendingLease(req, out);
@@ -136,7 +133,7 @@ final class LeaseDispatcher {
     PendingLease found = null;
     synchronized (lock) {
       for (PendingLease p : pending) {
-        if (p.request().getLeaseRequestId().equals(leaseRequestId)) {
+        if (p.request().id().equals(leaseRequestId)) {
           found = p;
           break;
         }
@@ -148,13 +145,9 @@ final class LeaseDispatcher {
       }
     }
     if (found != null) {
-      complete(
-          found.reply(),
-          LeaseReply.newBuilder()
-              .setRejected(true)
-              .setCancelled(true)
-              .setFailureMessage("lease request cancelled by its owner")
-              .build());
+      found.answer(
+          new LeaseOutcome.Rejected(
+              LeaseOutcome.Reason.CANCELLED, "lease request cancelled by its owner"));
     }
     return found != null;
   }
@@ -277,7 +270,7 @@ final class LeaseDispatcher {
         jobCode.forgetLocked(job);
         for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
           PendingLease p = it.next();
-          if (p.request().getJobId().equals(job)) {
+          if (p.request().jobId().equals(job)) {
             it.remove();
             replies.add(reject(p, failure));
           }
@@ -305,7 +298,7 @@ final class LeaseDispatcher {
         LeaseRouter.Route route = router.routeLocked(p, available);
         switch (route.kind()) {
           case QUEUE -> pending.add(p);
-          case REPLY -> replies.add(() -> complete(p.reply(), route.reply()));
+          case REPLY -> replies.add(() -> p.answer(route.reply()));
           case PARK -> {}
         }
       }
@@ -342,7 +335,7 @@ final class LeaseDispatcher {
     LeaseRouter.Route route = router.routeLocked(p, available);
     return switch (route.kind()) {
       case PARK -> List.of();
-      case REPLY -> List.of(() -> complete(p.reply(), route.reply()));
+      case REPLY -> List.of(() -> p.answer(route.reply()));
       case QUEUE -> {
         pending.add(p);
         yield dispatchLocked();
@@ -363,13 +356,8 @@ final class LeaseDispatcher {
       String infeasible = router.infeasibility(need);
       if (infeasible != null) {
         it.remove();
-        LeaseReply r =
-            LeaseReply.newBuilder()
-                .setRejected(true)
-                .setInfeasible(true)
-                .setFailureMessage(infeasible)
-                .build();
-        replies.add(() -> complete(p.reply(), r));
+        LeaseOutcome r = new LeaseOutcome.Rejected(LeaseOutcome.Reason.INFEASIBLE, infeasible);
+        replies.add(() -> p.answer(r));
         continue;
       }
       ByteString key = jobCode.workerKeyLocked(p.request());
@@ -403,18 +391,18 @@ final class LeaseDispatcher {
               ByteString.copyFromUtf8(UUID.randomUUID().toString()),
               idle,
               need,
-              p.request().getOwner());
+              p.request().ownerWorkerId(),
+              p.request().ownerNodeId());
       leases.put(lease.id, lease);
       idle.state = WorkerProcess.State.LEASED;
-      LeaseReply reply =
-          LeaseReply.newBuilder()
-              .setLeaseId(lease.id)
-              .setWorker(Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port))
-              .setWorkerPid(idle.pid())
-              .build();
+      LeaseOutcome reply =
+          new LeaseOutcome.Granted(
+              lease.id,
+              Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port),
+              idle.pid());
       replies.add(
           () -> {
-            if (!complete(p.reply(), reply)) {
+            if (!p.answer(reply)) {
               takeBackUndelivered(lease.id);
             }
           });
@@ -541,24 +529,8 @@ final class LeaseDispatcher {
   // ------------------------------------------------------------------ helpers
 
   static Runnable reject(PendingLease p, String message) {
-    LeaseReply r = LeaseReply.newBuilder().setRejected(true).setFailureMessage(message).build();
-    return () -> complete(p.reply(), r);
-  }
-
-  /** Answers a lease request; false if its caller is gone (the call was cancelled). */
-  static <T> boolean complete(StreamObserver<T> observer, T value) {
-    if (observer instanceof ServerCallStreamObserver<T> call && call.isCancelled()) {
-      log.debug("could not answer a lease request: its caller is gone");
-      return false;
-    }
-    try {
-      observer.onNext(value);
-      observer.onCompleted();
-      return true;
-    } catch (RuntimeException e) {
-      log.debug("could not answer a lease request (caller gone?): {}", e.toString());
-      return false;
-    }
+    LeaseOutcome r = new LeaseOutcome.Rejected(LeaseOutcome.Reason.FAILED, message);
+    return () -> p.answer(r);
   }
 
   private static int waitingCount(Map<ByteString, Integer> waitingForWorker) {

@@ -2,8 +2,6 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
-import dev.sluice.runtime.rpc.proto.LeaseReply;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +24,7 @@ final class LeaseRouter {
   private static final Logger log = LoggerFactory.getLogger(LeaseRouter.class);
 
   /** Where a request goes: queued here, parked until the next view, or answered now. */
-  record Route(Kind kind, LeaseReply reply) {
+  record Route(Kind kind, LeaseOutcome reply) {
     enum Kind {
       QUEUE,
       PARK,
@@ -36,7 +34,7 @@ final class LeaseRouter {
     static final Route QUEUE = new Route(Kind.QUEUE, null);
     static final Route PARK = new Route(Kind.PARK, null);
 
-    static Route reply(LeaseReply reply) {
+    static Route reply(LeaseOutcome reply) {
       return new Route(Kind.REPLY, reply);
     }
   }
@@ -74,14 +72,14 @@ final class LeaseRouter {
    * long as the owner follows.
    */
   Route routeLocked(PendingLease p, Map<String, Double> available) {
-    LeaseRequest r = p.request();
+    WorkerLeaseRequest r = p.request();
     Map<String, Double> need = Resources.need(r);
-    if (r.hasNodeAffinity() && !r.getNodeAffinity().getNodeId().equals(self)) {
-      NodeInfo target = clusterView.node(r.getNodeAffinity().getNodeId());
-      boolean soft = r.getNodeAffinity().getSoft();
+    if (r.hasAffinity() && !r.affinity().nodeId().equals(self)) {
+      NodeInfo target = clusterView.node(r.affinity().nodeId());
+      boolean soft = r.affinity().soft();
       if (target != null
           && target.getAlive()
-          && (!soft || (r.getSpillbackCount() == 0 && ClusterView.canEverHold(target, need)))) {
+          && (!soft || (r.spillbackCount() == 0 && ClusterView.canEverHold(target, need)))) {
         return Route.reply(spillback(p, target));
       }
       long viewWait =
@@ -90,21 +88,18 @@ final class LeaseRouter {
         awaitingView.add(p);
         return Route.PARK;
       }
-      if (!r.getNodeAffinity().getSoft()) {
+      if (!soft) {
         String why =
             target == null ? "is not in the cluster" : "is dead (" + target.getDeathReason() + ")";
         return Route.reply(
-            LeaseReply.newBuilder()
-                .setRejected(true)
-                .setNodeDied(true)
-                .setFailureMessage(
-                    "task "
-                        + r.getDisplayName()
-                        + " must run on node "
-                        + NodeId.fromBytes(r.getNodeAffinity().getNodeId().toByteArray())
-                        + ", which "
-                        + why)
-                .build());
+            new LeaseOutcome.Rejected(
+                LeaseOutcome.Reason.NODE_DIED,
+                "task "
+                    + r.displayName()
+                    + " must run on node "
+                    + NodeId.fromBytes(r.affinity().nodeId().toByteArray())
+                    + ", which "
+                    + why));
       }
     }
     boolean pinnedHere = hardAffinityHere(r);
@@ -118,14 +113,9 @@ final class LeaseRouter {
           clusterView.isEmpty() || pinnedHere
               ? infeasible
               : "no node of the cluster has " + need + " in total (" + infeasible + ")";
-      return Route.reply(
-          LeaseReply.newBuilder()
-              .setRejected(true)
-              .setInfeasible(true)
-              .setFailureMessage(where)
-              .build());
+      return Route.reply(new LeaseOutcome.Rejected(LeaseOutcome.Reason.INFEASIBLE, where));
     }
-    if (r.getSpillbackCount() == 0 && !pinnedHere && !Resources.fits(need, available)) {
+    if (r.spillbackCount() == 0 && !pinnedHere && !Resources.fits(need, available)) {
       NodeInfo target = clusterView.withAvailable(need);
       if (target != null) {
         return Route.reply(spillback(p, target));
@@ -153,14 +143,14 @@ final class LeaseRouter {
         need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
         continue;
       }
-      if (p.request().getSpillbackCount() > 0 || hardAffinityHere(p.request())) {
+      if (p.request().spillbackCount() > 0 || hardAffinityHere(p.request())) {
         continue;
       }
       NodeInfo target = clusterView.withAvailable(need);
       if (target != null) {
         it.remove();
-        LeaseReply r = spillback(p, target);
-        replies.add(() -> LeaseDispatcher.complete(p.reply(), r));
+        LeaseOutcome r = spillback(p, target);
+        replies.add(() -> p.answer(r));
       }
     }
     return replies;
@@ -177,7 +167,7 @@ final class LeaseRouter {
   PendingLease removeParkedLocked(ByteString leaseRequestId) {
     for (Iterator<PendingLease> it = awaitingView.iterator(); it.hasNext(); ) {
       PendingLease p = it.next();
-      if (p.request().getLeaseRequestId().equals(leaseRequestId)) {
+      if (p.request().id().equals(leaseRequestId)) {
         it.remove();
         return p;
       }
@@ -206,19 +196,17 @@ final class LeaseRouter {
     return null;
   }
 
-  private boolean hardAffinityHere(LeaseRequest r) {
-    return r.hasNodeAffinity()
-        && !r.getNodeAffinity().getSoft()
-        && r.getNodeAffinity().getNodeId().equals(self);
+  private boolean hardAffinityHere(WorkerLeaseRequest r) {
+    return r.hasAffinity() && !r.affinity().soft() && r.affinity().nodeId().equals(self);
   }
 
-  private LeaseReply spillback(PendingLease p, NodeInfo target) {
+  private LeaseOutcome spillback(PendingLease p, NodeInfo target) {
     clusterView.reserve(target, Resources.need(p.request()));
     log.debug(
         "lease request {} ({}) sent on to node {}",
-        p.request().getLeaseRequestId().toStringUtf8(),
-        p.request().getDisplayName(),
+        p.request().id().toStringUtf8(),
+        p.request().displayName(),
         NodeId.fromBytes(target.getNodeId().toByteArray()));
-    return LeaseReply.newBuilder().setSpillback(target.getNodeManager()).build();
+    return new LeaseOutcome.Spillback(target.getNodeManager());
   }
 }

@@ -7,22 +7,18 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
-import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
-import io.grpc.Server;
+import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link JobCodeCache}: each job's code (packages fetched from the head);
  *   <li>{@link HeartbeatLoop}: heartbeats, timeouts and cluster garbage-collection rounds;
  *   <li>{@link NodeNotices}: registered drivers and the notices sent to the node's processes;
- *   <li>{@link NodeManagerGrpcService}: the {@code NodeManagerService} RPCs.
+ *   <li>{@link NodeManagerGrpcService}: the {@code NodeManagerService} RPCs and their server;
+ *       {@link ControlClient} and {@link WorkerNoticeClient}: the node's calls to the control
+ *       service and to its processes' core workers. Only these three touch gRPC.
  * </ul>
  *
  * <p>Leases: an owner asks for a worker for one task shape; the reply is held until a worker is
@@ -68,10 +66,11 @@ public final class NodeManager implements AutoCloseable {
   private final NodeConfig config;
   private final RpcFactory rpc;
   private final ChannelPool channels;
-  private final Server server;
+  private final ControlClient control;
+  private final NodeManagerGrpcService service;
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
-  private final ObjectStoreService objectStoreService;
+  private final ObjectStoreGrpcService objectStoreService;
   private final ObjectManager objectManager;
   private final int objectDataPort;
   private final WorkerLaunchCache launchCache;
@@ -97,8 +96,9 @@ public final class NodeManager implements AutoCloseable {
             config.objectStoreBytes(),
             config.sessionDir().resolve("spill"),
             this::requestGarbageCollection);
-    this.objectStoreService = new ObjectStoreService(objectStore);
+    this.objectStoreService = new ObjectStoreGrpcService(objectStore);
     this.channels = new ChannelPool(rpc);
+    this.control = new ControlClient(channels, config.controlTarget());
     this.objectManager =
         new ObjectManager(
             config.nodeId(),
@@ -119,13 +119,19 @@ public final class NodeManager implements AutoCloseable {
     this.router = new LeaseRouter(config);
     JobCodeCache jobCode =
         new JobCodeCache(
-            config, JobCodeCache.fromControl(config, channels, packages), this::jobCodeFetched);
+            config, JobCodeCache.fromControl(config, control, packages), this::jobCodeFetched);
     this.dispatcher = new LeaseDispatcher(config, advertisedHost, lock, pool, jobCode, router);
-    this.notices = new NodeNotices(config, channels, objectStoreService, pool::liveAddresses);
+    this.notices =
+        new NodeNotices(
+            config,
+            new WorkerNoticeClient(channels),
+            control,
+            objectStoreService,
+            pool::liveAddresses);
     this.heartbeat =
         new HeartbeatLoop(
             config,
-            channels,
+            control,
             lock,
             pool,
             dispatcher,
@@ -134,20 +140,17 @@ public final class NodeManager implements AutoCloseable {
             notices,
             this::registerWithControl,
             this::close);
-    this.server =
-        rpc.startServer(
-            config.bindHost(),
-            config.port(),
-            List.of(
-                new NodeManagerGrpcService(
-                    config,
-                    advertisedHost,
-                    lock,
-                    pool,
-                    dispatcher,
-                    notices,
-                    objectStoreService,
-                    objectManager)));
+    this.service =
+        new NodeManagerGrpcService(
+            config,
+            advertisedHost,
+            lock,
+            pool,
+            dispatcher,
+            notices,
+            objectStoreService,
+            objectManager);
+    service.start(rpc, config.bindHost(), config.port());
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
     this.objectDataPort =
         !config.objectDataChannel()
@@ -208,7 +211,7 @@ public final class NodeManager implements AutoCloseable {
 
   /** The port the node manager listens on. */
   public int port() {
-    return server.getPort();
+    return service.port();
   }
 
   /** The node manager's {@code host:port}. */
@@ -232,9 +235,7 @@ public final class NodeManager implements AutoCloseable {
             .setObjectDataPort(objectDataPort)
             .setPid(ProcessHandle.current().pid())
             .build();
-    ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-        .withDeadlineAfter(10, TimeUnit.SECONDS)
-        .registerNode(RegisterNodeRequest.newBuilder().setNode(info).build());
+    control.registerNode(info);
   }
 
   /** Waits until {@code count} workers have registered, for callers that want a warm pool. */
@@ -305,7 +306,7 @@ public final class NodeManager implements AutoCloseable {
     all.forEach(w -> w.awaitExit(3000));
     launchCache.close();
     objectManager.close();
-    RpcFactory.shutdownQuietly(server);
+    service.stop();
     channels.close();
     objectStore.close();
     log.info("node manager {} stopped ({} workers)", config.nodeId(), all.size());
@@ -313,13 +314,7 @@ public final class NodeManager implements AutoCloseable {
 
   private void unregisterFromControl() {
     try {
-      ControlServiceGrpc.newBlockingStub(channels.get(config.controlTarget()))
-          .withDeadlineAfter(1, TimeUnit.SECONDS)
-          .unregisterNode(
-              UnregisterNodeRequest.newBuilder()
-                  .setNodeId(nodeIdBytes())
-                  .setReason("node manager stopped")
-                  .build());
+      control.unregisterNode(nodeIdBytes(), "node manager stopped", Duration.ofSeconds(1));
     } catch (RuntimeException e) {
       log.debug(
           "could not unregister node {} (control service gone?): {}",
@@ -371,11 +366,6 @@ public final class NodeManager implements AutoCloseable {
   /** The node's object manager, which moves objects between nodes' stores. */
   public ObjectManager objectManager() {
     return objectManager;
-  }
-
-  /** The store's service, for a client in this process (see {@link ObjectStoreService}). */
-  public ObjectStoreService objectStoreService() {
-    return objectStoreService;
   }
 
   /**

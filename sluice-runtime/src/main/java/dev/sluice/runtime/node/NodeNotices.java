@@ -2,15 +2,11 @@ package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
-import dev.sluice.runtime.objectstore.ObjectStoreService;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
-import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.RegisterDriverRequest;
 import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
-import io.grpc.stub.StreamObserver;
+import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -25,17 +21,19 @@ import org.slf4j.LoggerFactory;
  * The drivers registered with a node and the notices the node sends its processes (its live
  * workers, its drivers and listeners in this process): worker exits and garbage-collection
  * requests. A driver that does not answer a notice, or whose connection the {@link DriverWatch}
- * sees break, is forgotten and its store client released.
+ * sees break, is forgotten and its store client released. The notices travel through a {@link
+ * WorkerNoticeClient}.
  *
  * <p>Threads: thread-safe (concurrent collections); never takes the node manager's lock itself (the
- * live workers' addresses come from a supplier that does), and sends notices asynchronously.
+ * live workers' addresses come from a supplier that does), and sends notices asynchronously; a
+ * notice's failure is handled on a transport thread.
  */
 final class NodeNotices {
   private static final Logger log = LoggerFactory.getLogger(NodeNotices.class);
 
   private final NodeConfig config;
-  private final ChannelPool channels;
-  private final ObjectStoreService objectStoreService;
+  private final WorkerNoticeClient client;
+  private final ObjectStoreGrpcService objectStoreService;
   private final Supplier<List<Address>> liveWorkers;
   private final Set<Address> drivers = new CopyOnWriteArraySet<>();
   private final List<Consumer<WorkerId>> exitListeners = new CopyOnWriteArrayList<>();
@@ -43,17 +41,17 @@ final class NodeNotices {
 
   NodeNotices(
       NodeConfig config,
-      ChannelPool channels,
-      ObjectStoreService objectStoreService,
+      WorkerNoticeClient client,
+      ControlClient control,
+      ObjectStoreGrpcService objectStoreService,
       Supplier<List<Address>> liveWorkers) {
     this.config = config;
-    this.channels = channels;
+    this.client = client;
     this.objectStoreService = objectStoreService;
     this.liveWorkers = liveWorkers;
     this.driverWatch =
         new DriverWatch(
-            channels,
-            config.controlTarget(),
+            control,
             a -> {
               drivers.remove(a);
               objectStoreService.releaseClient(a.getWorkerId());
@@ -84,8 +82,7 @@ final class NodeNotices {
         WorkersDiedRequest.newBuilder().addWorkerIds(ByteString.copyFrom(dead.toBytes())).build();
     for (Address a : targets()) {
       if (!a.getWorkerId().equals(req.getWorkerIds(0))) {
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a)))
-            .workersDied(req, noticeFailed(a, "worker exit notice"));
+        client.workersDied(a, req, noticeFailed(a, "worker exit notice"));
       }
     }
   }
@@ -101,9 +98,7 @@ final class NodeNotices {
         "object store full: asking {} workers and this process to collect garbage", targets.size());
     Thread.ofVirtual().start(System::gc);
     for (Address a : targets) {
-      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(a)))
-          .collectGarbage(
-              CollectGarbageRequest.getDefaultInstance(), noticeFailed(a, "collect garbage"));
+      client.collectGarbage(a, noticeFailed(a, "collect garbage"));
     }
   }
 
@@ -117,27 +112,18 @@ final class NodeNotices {
     return targets;
   }
 
-  /** A reply observer for a notice to {@code a}: a driver that does not answer is forgotten. */
-  private <T> StreamObserver<T> noticeFailed(Address a, String what) {
-    return new StreamObserver<>() {
-      @Override
-      public void onNext(T value) {}
-
-      @Override
-      public void onError(Throwable t) {
-        if (drivers.remove(a)) {
-          objectStoreService.releaseClient(a.getWorkerId());
-          log.info(
-              "driver {} no longer answers ({}); it gets no more notices",
-              Addresses.workerId(a),
-              t.toString());
-        } else {
-          log.debug("{} to {} failed: {}", what, Addresses.target(a), t.toString());
-        }
+  /** What a failed notice to {@code a} does: a driver that does not answer is forgotten. */
+  private Consumer<Throwable> noticeFailed(Address a, String what) {
+    return t -> {
+      if (drivers.remove(a)) {
+        objectStoreService.releaseClient(a.getWorkerId());
+        log.info(
+            "driver {} no longer answers ({}); it gets no more notices",
+            Addresses.workerId(a),
+            t.toString());
+      } else {
+        log.debug("{} to {} failed: {}", what, Addresses.target(a), t.toString());
       }
-
-      @Override
-      public void onCompleted() {}
     };
   }
 }

@@ -1,15 +1,27 @@
 package dev.sluice.runtime.node;
 
-import dev.sluice.runtime.rpc.proto.LeaseReply;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
-import io.grpc.stub.StreamObserver;
-
 /**
  * A lease request waiting for an answer at this node, since {@code arrivedNanos} ({@link
- * System#nanoTime}). Immutable; the queues holding it are guarded by the node manager's lock.
+ * System#nanoTime}), answered through {@code reply}. Immutable; the queues holding it are guarded
+ * by the node manager's lock.
  */
-record PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply, long arrivedNanos) {
-  PendingLease(LeaseRequest request, StreamObserver<LeaseReply> reply) {
+record PendingLease(WorkerLeaseRequest request, Reply reply, long arrivedNanos) {
+  PendingLease(WorkerLeaseRequest request, Reply reply) {
     this(request, reply, System.nanoTime());
+  }
+
+  /**
+   * Where a lease request's answer goes (the gRPC edge implements it). Called once, never under the
+   * node manager's lock.
+   */
+  @FunctionalInterface
+  interface Reply {
+    /** Sends {@code outcome}; false if the caller is gone (its call was cancelled). */
+    boolean send(LeaseOutcome outcome);
+  }
+
+  /** Answers the request; false if its caller is gone. */
+  boolean answer(LeaseOutcome outcome) {
+    return reply.send(outcome);
   }
 }

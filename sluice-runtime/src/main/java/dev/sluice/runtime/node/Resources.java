@@ -1,6 +1,5 @@
 package dev.sluice.runtime.node;
 
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -9,8 +8,8 @@ final class Resources {
   private Resources() {}
 
   /** The resources request {@code r} needs (its positive amounts). */
-  static Map<String, Double> need(LeaseRequest r) {
-    Map<String, Double> need = new HashMap<>(r.getResourcesMap());
+  static Map<String, Double> need(WorkerLeaseRequest r) {
+    Map<String, Double> need = new HashMap<>(r.resources());
     need.values().removeIf(v -> v <= 0);
     return need;
   }

@@ -2,16 +2,11 @@ package dev.sluice.runtime.objectmanager;
 
 import dev.sluice.NodeId;
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectmanager.ObjectTransferException.Kind;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.FetchObjectReply;
-import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
-import dev.sluice.runtime.rpc.proto.ObjectChunk;
 import dev.sluice.runtime.rpc.proto.PullObjectRequest;
-import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -29,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A node's object manager (Ray's object manager), owned by the node manager: moves objects between
  * the shared-memory stores of nodes, so that a process can read an object produced on another node.
- * Both ends run here: {@link #fetchObject} pulls an object from the node manager that holds it into
- * this node's store, and {@link #pullObject} serves this store's objects to other nodes' object
- * managers, in chunks.
+ * Both ends run here: {@link #fetch} pulls an object from the node manager that holds it into this
+ * node's store, and {@link #pullObject} serves this store's objects to other nodes' object
+ * managers, in chunks. The node manager's gRPC service calls both; gRPC itself stays in the stream
+ * adaptors ({@link ChunkPullStream}, {@link ChunkSendStream}).
  *
  * <p>Pulls: concurrent fetches of one object share one pull and complete together. The bytes of
  * pulls in progress are bounded ({@code maxInFlightBytes}): a pull that would exceed the bound
@@ -43,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>Concurrency and ownership:
  *
  * <ul>
- *   <li>{@link #fetchObject} and {@link #pullObject} run on transport threads and never block: they
- *       take only this manager's lock and the store's.
+ *   <li>{@link #fetch} and {@link #pullObject} run on transport threads and never block: they take
+ *       only this manager's lock and the store's.
  *   <li>The table of running pulls, the set of served streams and the counters are guarded by
  *       {@code this}. A pull is in the table from its first fetch until its thread ends it; it
  *       leaves the table before its callers are answered, so a later fetch finds the sealed copy or
@@ -53,7 +49,7 @@ import org.slf4j.LoggerFactory;
  *       seals or deletes the pull's local entry and waits for the in-flight bound and for store
  *       room (see {@link ObjectPull}).
  *   <li>Each served stream pins its object until the stream ends (completed, cancelled, failed, or
- *       closed here), and is driven by gRPC readiness (see {@link ChunkSender}).
+ *       closed here), and is driven by gRPC readiness (see {@link ChunkSendStream}).
  *   <li>{@link #close} fails served streams, interrupts pull threads (which cancel their calls and
  *       delete their partial objects) and waits for them; the owner closes the store after.
  * </ul>
@@ -87,7 +83,7 @@ public final class ObjectManager implements AutoCloseable {
   private final int chunkBytes;
   private final ExecutorService pullThreads;
   private final Map<ObjectId, ObjectPull> pulls = new HashMap<>();
-  private final Set<ChunkSender> senders = new LinkedHashSet<>();
+  private final Set<ChunkSendStream> senders = new LinkedHashSet<>();
   private final PullContext context = new PullContext();
   private volatile LongConsumer chunkListener = written -> {};
   private volatile ObjectDataServer dataServer;
@@ -167,34 +163,11 @@ public final class ObjectManager implements AutoCloseable {
     return dataServer.port();
   }
 
-  /** {@code FetchObject}: answered once the object is sealed in this node's store. */
-  public void fetchObject(FetchObjectRequest req, StreamObserver<FetchObjectReply> out) {
-    ObjectId id;
-    try {
-      id = ObjectId.fromBytes(req.getObjectId().toByteArray());
-    } catch (RuntimeException e) {
-      out.onError(
-          Status.INVALID_ARGUMENT
-              .withDescription("bad object id: " + e.getMessage())
-              .asRuntimeException());
-      return;
-    }
-    fetch(id, req.getSource(), req.getSize())
-        .whenComplete(
-            (local, err) -> {
-              if (err != null) {
-                out.onError(Status.fromThrowable(err).asRuntimeException());
-              } else {
-                out.onNext(FetchObjectReply.newBuilder().setAlreadyLocal(local).build());
-                out.onCompleted();
-              }
-            });
-  }
-
   /**
-   * Brings object {@code id} of {@code size} bytes into this node's store from the node manager
-   * {@code source}; completes with true if it was already here. Fails with a {@code
-   * StatusRuntimeException} whose description names the object and the source.
+   * {@code FetchObject}: brings object {@code id} of {@code size} bytes into this node's store from
+   * the node manager {@code source}; completes with true if it was already here, once the object is
+   * sealed in this node's store. Fails with an {@link ObjectTransferException} whose message names
+   * the object and the source.
    */
   public CompletableFuture<Boolean> fetch(ObjectId id, Address source, long size) {
     if (store.contains(id)) {
@@ -202,17 +175,15 @@ public final class ObjectManager implements AutoCloseable {
     }
     if (size <= 0) {
       return CompletableFuture.failedFuture(
-          Status.INVALID_ARGUMENT
-              .withDescription("fetch of object " + id + " needs its size, got " + size)
-              .asRuntimeException());
+          new ObjectTransferException(
+              Kind.INVALID_ARGUMENT, "fetch of object " + id + " needs its size, got " + size));
     }
     synchronized (this) {
       if (closed) {
         return CompletableFuture.failedFuture(
-            Status.UNAVAILABLE
-                .withDescription(
-                    "cannot fetch object " + id + ": node " + nodeId + " is shutting down")
-                .asRuntimeException());
+            new ObjectTransferException(
+                Kind.UNAVAILABLE,
+                "cannot fetch object " + id + ": node " + nodeId + " is shutting down"));
       }
       ObjectPull pull = pulls.get(id);
       if (pull == null) {
@@ -225,74 +196,65 @@ public final class ObjectManager implements AutoCloseable {
   }
 
   /**
-   * {@code PullObject}: streams a sealed object of this store to another node, pinned meanwhile.
+   * {@code PullObject}: streams a sealed object of this store to another node over {@code out},
+   * pinned meanwhile.
    */
-  public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
+  public void pullObject(PullObjectRequest req, ChunkSendStream out) {
     ObjectId id;
     SharedMemoryStore.Pinned pinned;
     try {
       id = ObjectId.fromBytes(req.getObjectId().toByteArray());
       pinned = store.pin(id);
     } catch (RuntimeException e) {
-      out.onError(
-          Status.NOT_FOUND
-              .withDescription(
-                  "object could not be read from the object "
-                      + "store of node "
-                      + nodeId
-                      + ": "
-                      + e.getMessage())
-              .asRuntimeException());
+      out.abort(
+          new ObjectTransferException(
+              Kind.NOT_FOUND,
+              "object could not be read from the object "
+                  + "store of node "
+                  + nodeId
+                  + ": "
+                  + e.getMessage()));
       return;
     }
     if (pinned == null) {
-      out.onError(
-          Status.NOT_FOUND
-              .withDescription(
-                  "object " + id + " is not in the object " + "store of node " + nodeId)
-              .asRuntimeException());
+      out.abort(
+          new ObjectTransferException(
+              Kind.NOT_FOUND,
+              "object " + id + " is not in the object " + "store of node " + nodeId));
       return;
     }
     int chunk =
         req.getMaxChunkBytes() > 0
             ? Math.max(MIN_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, req.getMaxChunkBytes()))
             : MAX_CHUNK_BYTES;
-    ChunkSender sender =
-        new ChunkSender(
-            id,
-            store.segment().asSlice(pinned.offset(), pinned.size()),
-            chunk,
-            (ServerCallStreamObserver<ObjectChunk>) out,
-            this::sendEnded);
+    out.bind(id, store.segment().asSlice(pinned.offset(), pinned.size()), chunk, this::sendEnded);
     boolean accepted;
     synchronized (this) {
       accepted = !closed;
       if (accepted) {
-        senders.add(sender);
+        senders.add(out);
         pullsServed++;
-        servingBytes += sender.size();
+        servingBytes += pinned.size();
         peakServingBytes = Math.max(peakServingBytes, servingBytes);
       }
     }
     if (!accepted) {
-      store.release(id);
-      out.onError(
-          Status.UNAVAILABLE
-              .withDescription("node " + nodeId + " is shutting down")
-              .asRuntimeException());
+      // releases the pin (sendEnded)
+      out.abort(
+          new ObjectTransferException(Kind.UNAVAILABLE, "node " + nodeId + " is shutting down"));
       return;
     }
     log.debug(
         "serving object {} ({} bytes) to node {}",
         id,
-        sender.size(),
+        pinned.size(),
         req.getRequesterNodeId().isEmpty()
             ? "?"
             : NodeId.fromBytes(req.getRequesterNodeId().toByteArray()));
-    sender.start();
+    out.start();
   }
 
-  private void sendEnded(ChunkSender sender) {
+  private void sendEnded(ChunkSendStream sender) {
     synchronized (this) {
       if (senders.remove(sender)) {
         servingBytes -= sender.size();
@@ -321,7 +283,7 @@ public final class ObjectManager implements AutoCloseable {
   /** Ends served streams and running pulls (their partial objects are deleted). */
   @Override
   public void close() {
-    List<ChunkSender> serving;
+    List<ChunkSendStream> serving;
     synchronized (this) {
       if (closed) {
         return;
@@ -329,7 +291,8 @@ public final class ObjectManager implements AutoCloseable {
       closed = true;
       serving = new ArrayList<>(senders);
     }
-    Status shutdown = Status.UNAVAILABLE.withDescription("node " + nodeId + " is shutting down");
+    ObjectTransferException shutdown =
+        new ObjectTransferException(Kind.UNAVAILABLE, "node " + nodeId + " is shutting down");
     serving.forEach(s -> s.abort(shutdown));
     ObjectDataServer data = dataServer;
     if (data != null) {

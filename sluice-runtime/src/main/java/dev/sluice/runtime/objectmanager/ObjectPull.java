@@ -3,21 +3,14 @@ package dev.sluice.runtime.objectmanager;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectmanager.ObjectTransferException.Kind;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ObjectChunk;
 import dev.sluice.runtime.rpc.proto.PullObjectRequest;
-import io.grpc.CallOptions;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.ClientResponseObserver;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -29,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * the in-flight budget, creates the entry (a secondary copy), writes each chunk at its offset
  * straight into the mapped store, and seals the entry, or deletes it on any failure.
  *
- * <p>Transport threads only put chunks in the inbox. The stream asks for {@link #PREFETCH} chunks
- * up front and for one more after each chunk is written, so a slow writer holds at most that many
- * chunks on the heap; gRPC's flow control stops the source meanwhile.
+ * <p>Over gRPC the chunks come through a {@link ChunkPullStream}, which asks for {@link #PREFETCH}
+ * chunks up front; this thread asks for one more after each chunk is written, so a slow writer
+ * holds at most that many chunks on the heap. A failure completes {@link #result} with an {@link
+ * ObjectTransferException} naming the object, the source and this node.
  */
 final class ObjectPull implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(ObjectPull.class);
@@ -67,17 +61,11 @@ final class ObjectPull implements Runnable {
     void pullEnded(ObjectPull pull);
   }
 
-  private record Failed(Throwable cause) {}
-
-  private static final Object END = new Object();
-
   private final ObjectId id;
   private final Address source;
   private final long size;
   private final Context ctx;
   private final CompletableFuture<Boolean> result = new CompletableFuture<>();
-  private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-  private volatile ClientCallStreamObserver<PullObjectRequest> call;
 
   ObjectPull(ObjectId id, Address source, long size, Context ctx) {
     this.id = id;
@@ -98,34 +86,32 @@ final class ObjectPull implements Runnable {
   @Override
   public void run() {
     boolean alreadyLocal = false;
-    Throwable failure = null;
+    ObjectTransferException failure = null;
     try {
       alreadyLocal = transfer();
     } catch (InterruptedException e) {
       failure =
-          Status.UNAVAILABLE
-              .withDescription(
-                  "the pull of object "
-                      + id
-                      + " from "
-                      + describeSource()
-                      + " was abandoned: node "
-                      + ctx.nodeId()
-                      + " is shutting down")
-              .asRuntimeException();
-    } catch (StatusRuntimeException e) {
+          new ObjectTransferException(
+              Kind.UNAVAILABLE,
+              "the pull of object "
+                  + id
+                  + " from "
+                  + describeSource()
+                  + " was abandoned: node "
+                  + ctx.nodeId()
+                  + " is shutting down");
+    } catch (ObjectTransferException e) {
       failure = e;
     } catch (RuntimeException e) {
       failure =
-          Status.INTERNAL
-              .withDescription(
-                  "the pull of object " + id + " from " + describeSource() + " failed: " + e)
-              .withCause(e)
-              .asRuntimeException();
+          new ObjectTransferException(
+              Kind.INTERNAL,
+              "the pull of object " + id + " from " + describeSource() + " failed: " + e,
+              e);
     }
     ctx.pullEnded(this);
     if (failure != null) {
-      log.warn("{}", failure.getMessage());
+      log.warn("{}: {}", failure.kind(), failure.getMessage());
       result.completeExceptionally(failure);
     } else {
       result.complete(alreadyLocal);
@@ -172,17 +158,16 @@ final class ObjectPull implements Runnable {
         }
         case SharedMemoryStore.Retry r -> Thread.sleep(CREATE_RETRY_MILLIS);
         case SharedMemoryStore.Refused r ->
-            throw (r.tooLarge() ? Status.OUT_OF_RANGE : Status.RESOURCE_EXHAUSTED)
-                .withDescription(
-                    "cannot pull object "
-                        + id
-                        + " from "
-                        + describeSource()
-                        + " into node "
-                        + ctx.nodeId()
-                        + ": "
-                        + r.message())
-                .asRuntimeException();
+            throw new ObjectTransferException(
+                r.tooLarge() ? Kind.TOO_LARGE : Kind.STORE_FULL,
+                "cannot pull object "
+                    + id
+                    + " from "
+                    + describeSource()
+                    + " into node "
+                    + ctx.nodeId()
+                    + ": "
+                    + r.message());
       }
     }
   }
@@ -200,20 +185,15 @@ final class ObjectPull implements Runnable {
             .setRequesterNodeId(ByteString.copyFrom(ctx.nodeId().toBytes()))
             .build();
     ctx.pullStarted(this);
-    ClientCalls.asyncServerStreamingCall(
-        ctx.channels()
-            .get(Addresses.target(source))
-            .newCall(ChunkMarshaller.PULL_OBJECT, CallOptions.DEFAULT),
-        req,
-        new Inbox());
+    ChunkPullStream stream = ChunkPullStream.open(ctx.channels(), source, req, PREFETCH);
     boolean complete = false;
     try {
       long received = 0;
       while (true) {
-        Object m = inbox.poll(CHUNK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        ChunkPullStream.Next m = stream.next(CHUNK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (m == null) {
           throw lost(
-              Status.UNAVAILABLE,
+              Kind.UNAVAILABLE,
               "no data for "
                   + CHUNK_TIMEOUT_SECONDS
                   + " s after "
@@ -222,28 +202,27 @@ final class ObjectPull implements Runnable {
                   + size
                   + " bytes");
         }
-        if (m == END) {
-          if (received != size) {
-            throw lost(
-                Status.DATA_LOSS, "the stream ended after " + received + " of " + size + " bytes");
+        switch (m) {
+          case ChunkPullStream.Next.End end -> {
+            if (received != size) {
+              throw lost(
+                  Kind.DATA_LOSS, "the stream ended after " + received + " of " + size + " bytes");
+            }
+            complete = true;
+            return;
           }
-          complete = true;
-          return;
+          case ChunkPullStream.Next.Failed f ->
+              throw lost(f.notFound() ? Kind.NOT_FOUND : Kind.UNAVAILABLE, f.detail());
+          case ChunkPullStream.Next.Chunk c -> {
+            received = write(store, offset, received, c.chunk());
+            ctx.chunkListener().accept(received);
+            stream.request(1);
+          }
         }
-        if (m instanceof Failed f) {
-          Status s = Status.fromThrowable(f.cause());
-          throw lost(
-              s.getCode() == Status.Code.NOT_FOUND ? Status.NOT_FOUND : Status.UNAVAILABLE,
-              s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
-        }
-        ObjectChunk chunk = (ObjectChunk) m;
-        received = write(store, offset, received, chunk);
-        ctx.chunkListener().accept(received);
-        call.request(1);
       }
     } finally {
       if (!complete) {
-        call.cancel("pull of object " + id + " abandoned", null);
+        stream.cancel("pull of object " + id + " abandoned");
       }
     }
   }
@@ -261,10 +240,10 @@ final class ObjectPull implements Runnable {
       ObjectDataServer.readFully(c, header);
       long n = header.getLong(0);
       if (n < 0) {
-        throw lost(Status.NOT_FOUND, "the source's store does not have it");
+        throw lost(Kind.NOT_FOUND, "the source's store does not have it");
       }
       if (n != size) {
-        throw lost(Status.DATA_LOSS, "the source has " + n + " bytes, the reference says " + size);
+        throw lost(Kind.DATA_LOSS, "the source has " + n + " bytes, the reference says " + size);
       }
       long received = 0;
       long reported = 0;
@@ -274,7 +253,7 @@ final class ObjectPull implements Runnable {
         while (into.hasRemaining()) {
           if (c.read(into) < 0) {
             throw lost(
-                Status.UNAVAILABLE,
+                Kind.UNAVAILABLE,
                 "the data connection closed after "
                     + (received + into.position())
                     + " of "
@@ -290,7 +269,7 @@ final class ObjectPull implements Runnable {
         received += len;
       }
     } catch (java.io.IOException e) {
-      throw lost(Status.UNAVAILABLE, "data channel " + data + ": " + e);
+      throw lost(Kind.UNAVAILABLE, "data channel " + data + ": " + e);
     }
   }
 
@@ -299,12 +278,12 @@ final class ObjectPull implements Runnable {
     long len = chunk.getData().size();
     if (received == 0 && chunk.getTotalSize() != size) {
       throw lost(
-          Status.DATA_LOSS,
+          Kind.DATA_LOSS,
           "the source has " + chunk.getTotalSize() + " bytes, the reference says " + size);
     }
     if (chunk.getOffset() != received || received + len > size) {
       throw lost(
-          Status.DATA_LOSS,
+          Kind.DATA_LOSS,
           "chunk ["
               + chunk.getOffset()
               + ", +"
@@ -318,47 +297,22 @@ final class ObjectPull implements Runnable {
     return received + len;
   }
 
-  private StatusRuntimeException lost(Status status, String why) {
-    return status
-        .withDescription(
-            "object "
-                + id
-                + " could not be pulled from "
-                + describeSource()
-                + " into node "
-                + ctx.nodeId()
-                + ": "
-                + why)
-        .asRuntimeException();
+  private ObjectTransferException lost(Kind kind, String why) {
+    return new ObjectTransferException(
+        kind,
+        "object "
+            + id
+            + " could not be pulled from "
+            + describeSource()
+            + " into node "
+            + ctx.nodeId()
+            + ": "
+            + why);
   }
 
   private String describeSource() {
     String node =
         source.getNodeId().isEmpty() ? "an unknown node" : "node " + Addresses.nodeId(source);
     return node + " (node manager " + Addresses.target(source) + ")";
-  }
-
-  /** Hands what the transport delivers to the pull thread. */
-  private final class Inbox implements ClientResponseObserver<PullObjectRequest, ObjectChunk> {
-    @Override
-    public void beforeStart(ClientCallStreamObserver<PullObjectRequest> stream) {
-      call = stream;
-      stream.disableAutoRequestWithInitial(PREFETCH);
-    }
-
-    @Override
-    public void onNext(ObjectChunk chunk) {
-      inbox.add(chunk);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      inbox.add(new Failed(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      inbox.add(END);
-    }
   }
 }

@@ -2,7 +2,6 @@ package dev.sluice.runtime.objectstore;
 
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,45 +20,38 @@ import java.util.Set;
  * readers {@link #pin} it while they read and {@link #release} it after; the owner {@link #delete}s
  * it when its reference count reaches zero (deferred while pinned).
  *
- * <p>Spilling: when a range cannot be found, sealed objects that nobody pins are written to the
- * node's spill directory, least recently used first, until it can; a pin of a spilled object
- * restores it. Only when spilling cannot make room does {@link #create} report the store full.
+ * <p>Room: when a range cannot be found, writer extents are taken back, secondary copies dropped,
+ * garbage collection asked for, and only then sealed objects that nobody pins spilled to the node's
+ * spill directory ({@link StoreSpace} has the order); a pin of a spilled object restores it. Only
+ * when nothing makes room does {@link #create} report the store full.
  *
  * <p>Secondary copies: an object pulled from another node's store ({@code create(id, size, true)})
- * can be pulled again, so it is never spilled: when room is needed it is dropped, and unpinned
- * secondary copies are dropped before the node is asked to collect garbage. Owners delete objects
- * only in their own node's store, so dropping under pressure is also what frees secondary copies on
- * other nodes.
- *
- * <p>Allocation is first fit over a free list of ranges ordered by offset, coalesced on free, in
- * 64-byte units, so freed low ranges are reused first. The file is mapped once at start. A
- * background thread pre-faults the pool ({@link Prefaulter}): it keeps {@link #PREFAULT_AHEAD}
- * bytes past the highest range in use already written, and objects land on warm pages. When an
- * object does need pages past the warm region, the node's processes are asked (at most every {@link
- * GcRequests#HINT_INTERVAL_NANOS}) to collect garbage, since unreachable refs hold objects until
- * the collector finds them; freed low ranges are then reused instead of warming new ones.
+ * can be pulled again, so it is never spilled: when room is needed it is dropped. Owners delete
+ * objects only in their own node's store, so dropping under pressure is also what frees secondary
+ * copies on other nodes.
  *
  * <p>Writer extents: a worker writing many objects would pay a {@code create} round trip to the
  * node manager per object, on the producer's critical path. Instead it is granted an extent (a
  * range of the store, an eighth of it at most) and claims room for its objects there itself,
  * through the {@link ExtentTable} in shared memory; the object becomes known here when its {@link
- * #sealInExtent seal} arrives. The unclaimed rest of every extent is taken back before anything is
- * spilled, and what a departed writer claimed without sealing is freed ({@link #releaseClient}).
+ * #sealInExtent seal} arrives. What a departed writer claimed without sealing is freed ({@link
+ * #releaseClient}).
  *
- * <p>Parts: this class owns the object table and the object lifecycle, and decides when room is
- * made; {@link StoreFile} owns the file and its mapping, {@link RangeAllocator} the free list,
- * {@link Spiller} the choice of victims and the spill files, {@link Prefaulter} the warm pages,
- * {@link GcRequests} when to ask for garbage collection, {@link WriterExtents} the extents.
+ * <p>Parts: this class owns the object table (in access order: the eldest is the least recently
+ * used) and each object's lifecycle; {@link StoreSpace} owns where bytes go and making room, with
+ * {@link RangeAllocator} (the free list), {@link Spiller}, {@link Prefaulter}, {@link GcRequests}
+ * and {@link WriterExtents}; {@link StoreFile} owns the file and its mapping.
  *
- * <p>Threads: every method is {@code synchronized}; the store's monitor is the lock that guards all
- * of those parts (the prefaulter waits on it and notifies it). Spill and restore I/O happen under
- * the lock (they are rare and bounded by the object's size). A create that finds no room while the
- * prefaulter holds a chunk waits for that chunk (milliseconds) rather than reporting the store
- * full: a reserved chunk is free space.
+ * <p>Threads: the store's monitor is the one lock: every public method is {@code synchronized}, and
+ * it guards the object table and every part above. Callers are the node manager's transport threads
+ * (through {@code storerpc.ObjectStoreGrpcService}), the object manager's transfers, and an
+ * in-process client's threads ({@link LocalStoreCalls}); the prefaulter's thread takes the lock
+ * too, to reserve and return chunks. Spill and restore I/O happen under the lock (they are rare and
+ * bounded by the object's size). A create that finds no room while the prefaulter holds a chunk
+ * waits on the monitor for that chunk (milliseconds) rather than reporting the store full: a
+ * reserved chunk is free space.
  */
 public final class SharedMemoryStore implements AutoCloseable {
-  private static final long ALIGN = RangeAllocator.ALIGN;
-
   /** The outcome of {@link #create}. */
   public sealed interface Created {}
 
@@ -90,72 +82,23 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   private final StoreFile storeFile;
   private final long capacity;
-  private final MemorySegment segment;
-  private final RangeAllocator free;
-  private final Spiller spiller;
-  private final Prefaulter prefaulter;
 
   /** Access order: the eldest entry is the least recently used. */
   private final LinkedHashMap<ObjectId, StoredObject> objects =
       new LinkedHashMap<>(16, 0.75f, true);
 
-  private long used;
-  private boolean closed;
-  private final GcRequests gcRequests;
+  private final StoreSpace space;
 
-  /** How the spiller makes room here. */
-  private final Spiller.Room room =
-      new Spiller.Room() {
-        @Override
-        public long fit(long need) {
-          return firstFitLocked(need);
-        }
-
-        @Override
-        public void drop(ObjectId id, StoredObject e) {
-          dropLocked(id, e);
-        }
-
-        @Override
-        public void free(long offset, long size) {
-          freeRangeLocked(offset, size);
-        }
-
-        @Override
-        public long used() {
-          return used;
-        }
-      };
-
-  /** Writer extents; guarded by {@code this}. */
+  /** Writer extents: the space's. */
   private final WriterExtents extents;
+
+  private boolean closed;
 
   private SharedMemoryStore(StoreFile storeFile, Path spillDir, GarbageCollection requestGc) {
     this.storeFile = storeFile;
     this.capacity = storeFile.capacity();
-    this.segment = storeFile.segment();
-    this.gcRequests = new GcRequests(requestGc);
-    this.free = new RangeAllocator(capacity);
-    this.spiller = new Spiller(spillDir, segment);
-    this.prefaulter = new Prefaulter(this, free, segment, capacity);
-    this.extents =
-        new WriterExtents(
-            storeFile.extentTable(),
-            new WriterExtents.Ranges() {
-              @Override
-              public long take(long size) {
-                long offset = free.take(size);
-                if (offset >= 0) {
-                  onAllocatedLocked(offset + size);
-                }
-                return offset;
-              }
-
-              @Override
-              public void give(long offset, long size) {
-                returnRangeLocked(offset, size);
-              }
-            });
+    this.space = new StoreSpace(this, storeFile, objects, spillDir, requestGc);
+    this.extents = space.extents();
   }
 
   /** How the store asks for garbage collection; must not block. */
@@ -189,7 +132,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       Path directory, String name, long capacity, Path spillDir, GarbageCollection requestGc) {
     SharedMemoryStore store =
         new SharedMemoryStore(StoreFile.create(directory, name, capacity), spillDir, requestGc);
-    store.prefaulter.start();
+    store.space.start();
     return store;
   }
 
@@ -230,7 +173,7 @@ public final class SharedMemoryStore implements AutoCloseable {
 
   /** The whole mapping, for a client in the node manager's own process. */
   public MemorySegment segment() {
-    return segment;
+    return storeFile.segment();
   }
 
   /**
@@ -270,48 +213,14 @@ public final class SharedMemoryStore implements AutoCloseable {
         return new Exists();
       }
       // An unsealed leftover of a producer that died while writing: start over.
-      dropLocked(id, existing);
+      space.drop(id, existing);
     }
-    long offset = firstFitLocked(alignedSize(size));
-    while (offset < 0 && prefaulter.busy() && !closed) {
-      // The prefaulter holds a chunk for a few milliseconds; it is free space, not usage.
-      try {
-        wait();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      offset = firstFitLocked(alignedSize(size));
+    long offset = space.place(id, size);
+    if (offset == StoreSpace.RETRY) {
+      return new Retry();
     }
     if (offset < 0) {
-      offset = spiller.dropSecondariesUntilFits(objects, alignedSize(size), room);
-    }
-    if (offset < 0) {
-      if (gcRequests.retryAfterCollection()) {
-        return new Retry();
-      }
-      offset = allocateLocked(size, null);
-    }
-    if (offset < 0) {
-      return new Refused(
-          false,
-          "the node's object store is full: cannot fit object "
-              + id
-              + " of "
-              + size
-              + " bytes (capacity "
-              + capacity
-              + ", used "
-              + used
-              + " by "
-              + objects.size()
-              + " objects that are all in use, "
-              + extents.claimedUnsettled()
-              + " being written, largest free range "
-              + free.largestFree()
-              + ", spilled "
-              + spiller.spilledBytes()
-              + ")");
+      return new Refused(false, space.fullMessage(id, size));
     }
     StoredObject e = new StoredObject(size, secondary);
     e.offset = offset;
@@ -329,30 +238,15 @@ public final class SharedMemoryStore implements AutoCloseable {
     REJECTED
   }
 
-  /** Largest extent granted, as a fraction of capacity: extents never hold much of the store. */
-  private static final int MAX_EXTENT_FRACTION = 8;
-
-  /** Smallest extent granted when a client asks for less: room for several objects. */
-  static final long MIN_EXTENT = 16L << 20;
-
-  /** Extents hold this many objects of the size asked for, within the bounds above. */
-  private static final int OBJECTS_PER_EXTENT = 4;
-
   /**
    * Grants {@code client} (a process of this node, by worker id) a writer extent with room for at
-   * least {@code minSize} bytes (see {@link WriterExtents#grant}); null when the object should be
-   * created on its own instead: larger than an eighth of the store, or no free range fits (spilling
-   * and garbage collection are left to {@link #create}).
+   * least {@code minSize} bytes (see {@link WriterExtents#grantFor}); null when the object should
+   * be created on its own instead: larger than an eighth of the store, or no free range fits
+   * (spilling and garbage collection are left to {@link #create}).
    */
-  public synchronized WriterExtents.Grant grantExtent(String client, long minSize) {
+  public synchronized ExtentGrant grantExtent(String client, long minSize) {
     checkOpen();
-    long need = alignedSize(minSize);
-    long max = capacity / MAX_EXTENT_FRACTION / ALIGN * ALIGN;
-    if (minSize <= 0 || need > max) {
-      return null;
-    }
-    long want = Math.min(max, Math.max(MIN_EXTENT, need * OBJECTS_PER_EXTENT));
-    return extents.grant(client, need, Math.max(need, want));
+    return extents.grantFor(client, minSize, capacity);
   }
 
   /**
@@ -362,32 +256,32 @@ public final class SharedMemoryStore implements AutoCloseable {
   public synchronized ExtentSeal sealInExtent(
       ObjectId id, String client, int slot, long generation, long offset, long size) {
     checkOpen();
-    long len = alignedSize(size);
+    long len = RangeAllocator.aligned(size);
     if (size <= 0 || !extents.settle(client, slot, generation, offset, len)) {
       return ExtentSeal.REJECTED;
     }
     StoredObject existing = objects.get(id);
     if (existing != null && existing.sealed) {
-      returnRangeLocked(offset, len);
+      space.giveBack(offset, len);
       return ExtentSeal.DUPLICATE;
     }
     if (existing != null) {
-      dropLocked(id, existing);
+      space.drop(id, existing);
     }
     StoredObject e = new StoredObject(size, false);
     e.offset = offset;
     e.sealed = true;
     objects.put(id, e);
-    used += len;
+    space.claimedBySeal(len);
     return ExtentSeal.SEALED;
   }
 
   /** {@code client} claimed {@code [offset, offset + size)} and will not write it: freed. */
   public synchronized void abortInExtent(
       String client, int slot, long generation, long offset, long size) {
-    long len = alignedSize(size);
+    long len = RangeAllocator.aligned(size);
     if (!closed && extents.settle(client, slot, generation, offset, len)) {
-      returnRangeLocked(offset, len);
+      space.giveBack(offset, len);
     }
   }
 
@@ -438,7 +332,7 @@ public final class SharedMemoryStore implements AutoCloseable {
       return null;
     }
     if (e.offset < 0) {
-      restoreLocked(id, e);
+      space.restore(id, e);
     }
     e.pins++;
     return new Pinned(e.offset, e.size);
@@ -452,7 +346,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
     e.pins--;
     if (e.pins == 0 && e.deletePending) {
-      dropLocked(id, e);
+      space.drop(id, e);
     }
   }
 
@@ -465,23 +359,18 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (e.pins > 0) {
       e.deletePending = true;
     } else {
-      dropLocked(id, e);
+      space.drop(id, e);
     }
   }
 
   /** Bytes from the start of the pool that have been written at least once (warm pages). */
   synchronized long warmBytes() {
-    return prefaulter.warmBytes();
+    return space.warmBytes();
   }
 
   /** Current usage. */
   public synchronized Usage usage() {
-    return new Usage(
-        capacity,
-        used + extents.claimedUnsettled(),
-        objects.size(),
-        spiller.spilledBytes(),
-        spiller.spilledObjects());
+    return space.usage();
   }
 
   /** Unmaps and removes the file and every spilled object. */
@@ -492,16 +381,11 @@ public final class SharedMemoryStore implements AutoCloseable {
         return;
       }
       closed = true;
-      prefaulter.stop();
-      notifyAll();
+      space.stop();
     }
-    prefaulter.join();
+    space.join();
     synchronized (this) {
-      for (StoredObject e : objects.values()) {
-        spiller.deleteFile(e);
-      }
-      objects.clear();
-      extents.close();
+      space.close();
       storeFile.close();
     }
   }
@@ -510,89 +394,5 @@ public final class SharedMemoryStore implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the object store is closed");
     }
-  }
-
-  private static long alignedSize(long size) {
-    return RangeAllocator.aligned(size);
-  }
-
-  /** First fit; spills least recently used unpinned objects (never {@code keep}) if needed. */
-  private long allocateLocked(long size, ObjectId keep) {
-    long need = alignedSize(size);
-    long offset = firstFitLocked(need);
-    if (offset >= 0) {
-      return offset;
-    }
-    return spiller.spillUntilFits(objects, keep, need, size, room);
-  }
-
-  /**
-   * Takes {@code need} bytes for an object, lowest offset first; when no free range fits, the
-   * unclaimed rest of every writer extent is taken back first (it is free space, only reserved). -1
-   * if nothing fits even then.
-   */
-  private long firstFitLocked(long need) {
-    long offset = free.take(need);
-    if (offset < 0 && extents.revokeAll() > 0) {
-      offset = free.take(need);
-    }
-    if (offset >= 0) {
-      used += need;
-      onAllocatedLocked(offset + need);
-    }
-    return offset;
-  }
-
-  /** Tracks the high-water mark; hints a collection when cold pages are being taken. */
-  private void onAllocatedLocked(long end) {
-    if (prefaulter.allocated(end)) {
-      gcRequests.coldPagesTaken();
-    }
-    notifyAll();
-  }
-
-  private void freeRangeLocked(long offset, long size) {
-    used -= alignedSize(size);
-    returnRangeLocked(offset, size);
-  }
-
-  /** Puts a range back on the free list, merged with free neighbours. */
-  private void returnRangeLocked(long offset, long size) {
-    free.give(offset, alignedSize(size));
-  }
-
-  private void restoreLocked(ObjectId id, StoredObject e) {
-    long offset = allocateLocked(e.size, id);
-    if (offset < 0) {
-      throw new IllegalStateException(
-          "the node's object store is full: cannot restore spilled "
-              + "object "
-              + id
-              + " of "
-              + e.size
-              + " bytes (capacity "
-              + capacity
-              + ", used "
-              + used
-              + ")");
-    }
-    try {
-      spiller.readBack(e, offset);
-    } catch (IOException ex) {
-      freeRangeLocked(offset, e.size);
-      throw new UncheckedIOException(
-          "object " + id + " spilled to " + e.spilledTo + " cannot be restored: " + ex.getMessage(),
-          ex);
-    }
-    spiller.deleteFile(e);
-    e.offset = offset;
-  }
-
-  private void dropLocked(ObjectId id, StoredObject e) {
-    objects.remove(id);
-    if (e.offset >= 0) {
-      freeRangeLocked(e.offset, e.size);
-    }
-    spiller.deleteFile(e);
   }
 }

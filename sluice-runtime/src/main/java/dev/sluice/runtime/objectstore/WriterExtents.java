@@ -27,9 +27,6 @@ final class WriterExtents implements AutoCloseable {
     void give(long offset, long size);
   }
 
-  /** An extent granted to a client. */
-  record Grant(int slot, long generation, long offset, long size) {}
-
   /** A client's slots (at most two; -1: none) and the one holding its newest extent. */
   private static final class Writer {
     final int[] slots = {-1, -1};
@@ -76,13 +73,37 @@ final class WriterExtents implements AutoCloseable {
     this.ranges = ranges;
   }
 
+  /** Largest extent granted, as a fraction of capacity: extents never hold much of the store. */
+  private static final int MAX_EXTENT_FRACTION = 8;
+
+  /** Smallest extent granted when a client asks for less: room for several objects. */
+  static final long MIN_EXTENT = 16L << 20;
+
+  /** Extents hold this many objects of the size asked for, within the bounds above. */
+  private static final int OBJECTS_PER_EXTENT = 4;
+
+  /**
+   * Grants {@code client} an extent for objects of {@code minSize} bytes in a store of {@code
+   * capacity}: room for a few of them, at least {@link #MIN_EXTENT} and at most an eighth of the
+   * store (see {@link #grant}); null if one object is larger than that, or no range fits.
+   */
+  ExtentGrant grantFor(String client, long minSize, long capacity) {
+    long need = RangeAllocator.aligned(minSize);
+    long max = capacity / MAX_EXTENT_FRACTION / RangeAllocator.ALIGN * RangeAllocator.ALIGN;
+    if (minSize <= 0 || need > max) {
+      return null;
+    }
+    long want = Math.min(max, Math.max(MIN_EXTENT, need * OBJECTS_PER_EXTENT));
+    return grant(client, need, Math.max(need, want));
+  }
+
   /**
    * Grants {@code client} a new extent of {@code want} bytes, or of {@code need} if that much is
    * not free in one range; null if even {@code need} is not free or every slot is taken. A client
    * has at most two open extents, the one it writes in and the next (asked for ahead, so that
    * moving on costs no round trip): a grant ends all of the client's extents but its newest.
    */
-  Grant grant(String client, long need, long want) {
+  ExtentGrant grant(String client, long need, long want) {
     Writer w = writers.get(client);
     int slot = -1;
     if (w != null) {
@@ -123,7 +144,7 @@ final class WriterExtents implements AutoCloseable {
     Extent e = new Extent(client, slot, ++generations, offset, offset + size);
     open[slot] = e;
     table.open(slot, e.generation, e.start, e.end);
-    return new Grant(slot, e.generation, offset, size);
+    return new ExtentGrant(slot, e.generation, offset, size);
   }
 
   /**

@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
@@ -12,11 +11,9 @@ import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerReply;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,36 +46,30 @@ final class LeaseRequester {
    */
   static final int MAX_LEASE_REDIRECTS = 4;
 
-  /** The node managers' lease calls (a seam for tests). */
+  /**
+   * The node managers' lease calls (a seam for tests; {@link NodeManagerClient} over gRPC). Each
+   * call is asynchronous and returns at once.
+   */
   interface NodeManagers {
-    void requestWorkerLease(String target, LeaseRequest request, StreamObserver<LeaseReply> reply);
+    /**
+     * Asks the node manager at {@code target} for a lease: {@code reply} gets its answer, or {@code
+     * failed} the failure of the call (on a transport thread, or inline).
+     */
+    void requestWorkerLease(
+        String target,
+        LeaseRequest request,
+        Consumer<LeaseReply> reply,
+        Consumer<Throwable> failed);
 
+    /** Cancels a lease request; the answer is not awaited and a failure only logged. */
     void cancelWorkerLease(String target, CancelLeaseRequest request);
 
-    void returnWorker(
-        String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply);
+    /** Returns a lease; the future completes with the node manager's answer or the failure. */
+    CompletableFuture<ReturnWorkerReply> returnWorker(String target, ReturnWorkerRequest request);
 
     /** The node managers reached over {@code channels}. */
     static NodeManagers over(ChannelPool channels) {
-      return new NodeManagers() {
-        @Override
-        public void requestWorkerLease(
-            String target, LeaseRequest request, StreamObserver<LeaseReply> reply) {
-          NodeManagerServiceGrpc.newStub(channels.get(target)).requestWorkerLease(request, reply);
-        }
-
-        @Override
-        public void cancelWorkerLease(String target, CancelLeaseRequest request) {
-          NodeManagerServiceGrpc.newStub(channels.get(target))
-              .cancelWorkerLease(request, Callbacks.ignoreReply("cancelling a lease request"));
-        }
-
-        @Override
-        public void returnWorker(
-            String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply) {
-          NodeManagerServiceGrpc.newStub(channels.get(target)).returnWorker(request, reply);
-        }
-      };
+      return new NodeManagerClient(channels);
     }
   }
 
@@ -196,38 +188,28 @@ final class LeaseRequester {
     nodeManagers.requestWorkerLease(
         target,
         req.build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(LeaseReply reply) {
-            onLeaseReply(ks, id, reply, target, spillbacks);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            if (!target.equals(nodeManagerTarget) && !events.closed()) {
-              // A node the request was sent on to is gone: ask the local node again once the
-              // cluster had a moment to notice (it then routes around the dead node).
-              log.debug(
-                  "node manager {} unreachable for a lease request ({}); asking {} again",
-                  target,
-                  t.toString(),
-                  nodeManagerTarget);
-              requestLeaseLater(ks, id, 500);
-              return;
-            }
-            onLeaseReply(
-                ks,
-                id,
-                LeaseReply.newBuilder()
-                    .setRejected(true)
-                    .setFailureMessage("node manager at " + target + " unreachable: " + t)
-                    .build(),
+        reply -> onLeaseReply(ks, id, reply, target, spillbacks),
+        t -> {
+          if (!target.equals(nodeManagerTarget) && !events.closed()) {
+            // A node the request was sent on to is gone: ask the local node again once the
+            // cluster had a moment to notice (it then routes around the dead node).
+            log.debug(
+                "node manager {} unreachable for a lease request ({}); asking {} again",
                 target,
-                spillbacks);
+                t.toString(),
+                nodeManagerTarget);
+            requestLeaseLater(ks, id, 500);
+            return;
           }
-
-          @Override
-          public void onCompleted() {}
+          onLeaseReply(
+              ks,
+              id,
+              LeaseReply.newBuilder()
+                  .setRejected(true)
+                  .setFailureMessage("node manager at " + target + " unreachable: " + t)
+                  .build(),
+              target,
+              spillbacks);
         });
   }
 
@@ -378,13 +360,19 @@ final class LeaseRequester {
    */
   void returnLease(String grantedBy, ByteString leaseId, boolean disconnect) {
     try {
-      nodeManagers.returnWorker(
-          grantedBy,
-          ReturnWorkerRequest.newBuilder()
-              .setLeaseId(leaseId)
-              .setDisconnectWorker(disconnect)
-              .build(),
-          Callbacks.ignoreReply("returning a lease"));
+      nodeManagers
+          .returnWorker(
+              grantedBy,
+              ReturnWorkerRequest.newBuilder()
+                  .setLeaseId(leaseId)
+                  .setDisconnectWorker(disconnect)
+                  .build())
+          .whenComplete(
+              (reply, t) -> {
+                if (t != null) {
+                  log.debug("returning a lease failed: {}", t.toString());
+                }
+              });
     } catch (IllegalStateException e) {
       // shutting down
     }
@@ -395,19 +383,16 @@ final class LeaseRequester {
    * take the lease back; the future completes when it answered.
    */
   CompletableFuture<ReturnWorkerReply> killWorker(LeaseStream lease, String reason) {
-    CompletableFuture<ReturnWorkerReply> killed = new CompletableFuture<>();
     try {
-      nodeManagers.returnWorker(
+      return nodeManagers.returnWorker(
           lease.grantedBy,
           ReturnWorkerRequest.newBuilder()
               .setLeaseId(lease.grant.getLeaseId())
               .setDisconnectWorker(true)
               .setKillReason(reason)
-              .build(),
-          Callbacks.into(killed));
+              .build());
     } catch (IllegalStateException e) {
-      killed.completeExceptionally(e); // shutting down
+      return CompletableFuture.failedFuture(e); // shutting down
     }
-    return killed;
   }
 }

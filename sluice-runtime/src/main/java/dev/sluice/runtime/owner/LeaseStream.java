@@ -3,6 +3,8 @@ package dev.sluice.runtime.owner;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
@@ -19,9 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A granted lease and its task stream to the leased worker: the tasks in flight on it, what the
- * worker said about them, and the observer of the replies the worker streams back ({@link
- * #results}). The stream is opened on grant and closed when the lease is returned.
+ * A granted lease and its task stream to the leased worker (the adaptor owning that gRPC stream):
+ * the tasks in flight on it, what the worker said about them, and the observer of the replies the
+ * worker streams back ({@link #results}). The stream is opened on grant ({@link #open}) and closed
+ * when the lease is returned.
  *
  * <p>Threads: the state fields are guarded by the monitor of the lease's {@link KeyState}; sends on
  * the stream are serialized by this object's own monitor. The results observer runs on a transport
@@ -70,9 +73,17 @@ final class LeaseStream {
     this.grantedBy = grantedBy;
   }
 
-  /** Sets the stream tasks are pushed on (opened with {@link #results} as its reply observer). */
-  synchronized void open(StreamObserver<PushTaskBatch> requests) {
-    this.requests = requests;
+  /**
+   * Opens the task stream to the leased worker over {@code channels}: its replies go to the {@link
+   * #results} observer of key {@code ks}.
+   */
+  void open(ChannelPool channels, KeyState ks, TaskManager taskManager, Events events) {
+    StreamObserver<PushTaskBatch> stream =
+        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+            .pushTasks(results(ks, taskManager, events));
+    synchronized (this) {
+      this.requests = stream;
+    }
   }
 
   String describeWorker() {
@@ -113,7 +124,8 @@ final class LeaseStream {
    * manager (answered in-band), finished tasks complete, tasks given back are queued again and the
    * key is planned again.
    */
-  StreamObserver<TaskResultBatch> results(KeyState ks, TaskManager taskManager, Events events) {
+  private StreamObserver<TaskResultBatch> results(
+      KeyState ks, TaskManager taskManager, Events events) {
     return new StreamObserver<>() {
       @Override
       public void onNext(TaskResultBatch batch) {

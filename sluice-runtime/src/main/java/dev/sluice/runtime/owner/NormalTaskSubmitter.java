@@ -6,7 +6,6 @@ import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
@@ -214,9 +213,7 @@ public final class NormalTaskSubmitter {
     @Override
     public Runnable grantedLocked(KeyState ks, LeaseReply grant, String grantedBy) {
       LeaseStream lease = new LeaseStream(grant, grantedBy);
-      lease.open(
-          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
-              .pushTasks(lease.results(ks, taskManager, this)));
+      lease.open(channels, ks, taskManager, this);
       ks.leases.add(lease);
       return planLocked(ks);
     }

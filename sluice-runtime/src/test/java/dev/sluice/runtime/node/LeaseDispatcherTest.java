@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
-import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.LeaseReply;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The node's scheduling rules ({@link LeaseDispatcher} over a {@link WorkerPool}) with fake worker
- * processes, recording reply observers and a fake clock: no JVM is started and nothing waits.
+ * processes, requests built as plain values, recorded outcomes and a fake clock: no JVM is started
+ * and nothing waits.
  */
 class LeaseDispatcherTest {
   private final Object lock = new Object();
@@ -100,7 +97,7 @@ class LeaseDispatcherTest {
     dispatcher.workerBlocked(launched.get(0).id, true, () -> {});
 
     assertThat(b.granted()).as("granted on the blocked worker's lent CPU").isTrue();
-    assertThat(b.value.getWorker().getWorkerId()).isEqualTo(a.value.getWorker().getWorkerId());
+    assertThat(b.grant().worker().getWorkerId()).isEqualTo(a.grant().worker().getWorkerId());
     assertThat(cpuAvailable()).isEqualTo(1.0);
   }
 
@@ -155,7 +152,7 @@ class LeaseDispatcherTest {
     assertThat(w.state).isEqualTo(WorkerProcess.State.IDLE);
     Reply next = request(1);
     assertThat(next.granted()).isTrue();
-    assertThat(next.value.getWorker().getWorkerId()).isEqualTo(ByteString.copyFrom(w.id.toBytes()));
+    assertThat(next.grant().worker().getWorkerId()).isEqualTo(ByteString.copyFrom(w.id.toBytes()));
   }
 
   @Test
@@ -163,11 +160,8 @@ class LeaseDispatcherTest {
     node(1, 0);
     Reply r = request(4);
 
-    assertThat(r.value.getRejected()).isTrue();
-    assertThat(r.value.getInfeasible()).isTrue();
-    assertThat(r.value.getFailureMessage())
-        .contains("CPU=4.0")
-        .contains(config.nodeId().toString());
+    assertThat(r.rejection().reason()).isEqualTo(LeaseOutcome.Reason.INFEASIBLE);
+    assertThat(r.rejection().message()).contains("CPU=4.0").contains(config.nodeId().toString());
     assertThat(launched).isEmpty();
   }
 
@@ -180,8 +174,8 @@ class LeaseDispatcherTest {
       ((FakeProcess) launched.get(i).process).exit();
     }
 
-    assertThat(r.value.getRejected()).isTrue();
-    assertThat(r.value.getFailureMessage()).contains("fail to start (3 in a row)");
+    assertThat(r.rejection().reason()).isEqualTo(LeaseOutcome.Reason.FAILED);
+    assertThat(r.rejection().message()).contains("fail to start (3 in a row)");
     assertThat(launched).hasSize(3);
   }
 
@@ -192,8 +186,8 @@ class LeaseDispatcherTest {
     Reply b = request(1);
     register(launched.get(0));
     register(launched.get(1));
-    dispatcher.returnLease(a.value.getLeaseId(), ByteString.EMPTY, false, "", () -> {});
-    dispatcher.returnLease(b.value.getLeaseId(), ByteString.EMPTY, false, "", () -> {});
+    dispatcher.returnLease(a.grant().leaseId(), ByteString.EMPTY, false, "", () -> {});
+    dispatcher.returnLease(b.grant().leaseId(), ByteString.EMPTY, false, "", () -> {});
     pool.enforceTimeouts();
     assertThat(destroyed()).as("kept within the keep time").isZero();
 
@@ -211,15 +205,16 @@ class LeaseDispatcherTest {
     return r;
   }
 
-  private static LeaseRequest leaseRequest(double cpu) {
-    return LeaseRequest.newBuilder()
-        .setLeaseRequestId(ByteString.copyFromUtf8(UUID.randomUUID().toString()))
-        .putResources("CPU", cpu)
-        .setOwner(
-            Address.newBuilder()
-                .setWorkerId(ByteString.copyFrom(WorkerId.random().toBytes()))
-                .setNodeId(ByteString.copyFrom(NodeId.random().toBytes())))
-        .build();
+  private static WorkerLeaseRequest leaseRequest(double cpu) {
+    return new WorkerLeaseRequest(
+        ByteString.copyFromUtf8(UUID.randomUUID().toString()),
+        Map.of("CPU", cpu),
+        ByteString.EMPTY,
+        ByteString.copyFrom(WorkerId.random().toBytes()),
+        ByteString.copyFrom(NodeId.random().toBytes()),
+        "f",
+        0,
+        null);
   }
 
   private void register(WorkerProcess w) {
@@ -238,28 +233,31 @@ class LeaseDispatcherTest {
     return launched.stream().filter(w -> ((FakeProcess) w.process).destroyed).count();
   }
 
-  /** Records the reply; with {@code callerGone}, fails like a cancelled call. */
-  private static final class Reply implements StreamObserver<LeaseReply> {
-    LeaseReply value;
+  /** Records the outcome; with {@code callerGone}, cannot deliver it, like a cancelled call. */
+  private static final class Reply implements PendingLease.Reply {
+    LeaseOutcome value;
     boolean callerGone;
 
     boolean granted() {
-      return value != null && !value.getLeaseId().isEmpty();
+      return value instanceof LeaseOutcome.Granted;
+    }
+
+    LeaseOutcome.Granted grant() {
+      return (LeaseOutcome.Granted) value;
+    }
+
+    LeaseOutcome.Rejected rejection() {
+      return (LeaseOutcome.Rejected) value;
     }
 
     @Override
-    public void onNext(LeaseReply v) {
+    public boolean send(LeaseOutcome outcome) {
       if (callerGone) {
-        throw new IllegalStateException("call already closed");
+        return false;
       }
-      value = v;
+      value = outcome;
+      return true;
     }
-
-    @Override
-    public void onError(Throwable t) {}
-
-    @Override
-    public void onCompleted() {}
   }
 
   /** A worker process that never runs: exits when told, records being killed. */

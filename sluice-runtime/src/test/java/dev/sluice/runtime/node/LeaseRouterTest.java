@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.LeaseReply;
-import dev.sluice.runtime.rpc.proto.LeaseRequest;
-import dev.sluice.runtime.rpc.proto.NodeAffinity;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -52,7 +48,7 @@ class LeaseRouterTest {
     LeaseRouter.Route route = router.routeLocked(pending(request(1, 0)), Map.of("CPU", 0.0));
 
     assertThat(route.kind()).isEqualTo(LeaseRouter.Route.Kind.REPLY);
-    assertThat(route.reply().getSpillback().getPort()).isEqualTo(9002);
+    assertThat(spillbackPort(route)).isEqualTo(9002);
   }
 
   @Test
@@ -69,26 +65,23 @@ class LeaseRouterTest {
     NodeInfo preferred = node(1, 1, 9001);
     NodeInfo able = node(8, 8, 9002);
     router.viewLocked().update(List.of(preferred, able));
-    LeaseRequest r =
-        request(4, 0).toBuilder()
-            .setNodeAffinity(
-                NodeAffinity.newBuilder().setNodeId(preferred.getNodeId()).setSoft(true))
-            .build();
+    WorkerLeaseRequest r =
+        request(4, 0, new WorkerLeaseRequest.Affinity(preferred.getNodeId(), true));
 
     LeaseRouter.Route route = router.routeLocked(pending(r), Map.of("CPU", 1.0));
 
-    assertThat(route.reply().getSpillback().getPort())
+    assertThat(spillbackPort(route))
         .as("sent to the node that can hold it, not the preferred one")
         .isEqualTo(9002);
   }
 
   @Test
   void hardAffinity_toANodeNotYetInTheViewIsParked() {
-    LeaseRequest r =
-        request(1, 0).toBuilder()
-            .setNodeAffinity(
-                NodeAffinity.newBuilder().setNodeId(ByteString.copyFrom(NodeId.random().toBytes())))
-            .build();
+    WorkerLeaseRequest r =
+        request(
+            1,
+            0,
+            new WorkerLeaseRequest.Affinity(ByteString.copyFrom(NodeId.random().toBytes()), false));
 
     assertThat(router.routeLocked(pending(r), Map.of("CPU", 1.0)))
         .isEqualTo(LeaseRouter.Route.PARK);
@@ -106,25 +99,29 @@ class LeaseRouterTest {
         .build();
   }
 
-  private static LeaseRequest request(double cpu, int spillbackCount) {
-    return LeaseRequest.newBuilder()
-        .putResources("CPU", cpu)
-        .setSpillbackCount(spillbackCount)
-        .build();
+  private static WorkerLeaseRequest request(double cpu, int spillbackCount) {
+    return request(cpu, spillbackCount, null);
   }
 
-  private static PendingLease pending(LeaseRequest r) {
-    return new PendingLease(
-        r,
-        new StreamObserver<LeaseReply>() {
-          @Override
-          public void onNext(LeaseReply value) {}
+  private static WorkerLeaseRequest request(
+      double cpu, int spillbackCount, WorkerLeaseRequest.Affinity affinity) {
+    return new WorkerLeaseRequest(
+        ByteString.copyFromUtf8("r"),
+        Map.of("CPU", cpu),
+        ByteString.EMPTY,
+        ByteString.EMPTY,
+        ByteString.EMPTY,
+        "f",
+        spillbackCount,
+        affinity);
+  }
 
-          @Override
-          public void onError(Throwable t) {}
+  private static int spillbackPort(LeaseRouter.Route route) {
+    assertThat(route.kind()).isEqualTo(LeaseRouter.Route.Kind.REPLY);
+    return ((LeaseOutcome.Spillback) route.reply()).nodeManager().getPort();
+  }
 
-          @Override
-          public void onCompleted() {}
-        });
+  private static PendingLease pending(WorkerLeaseRequest r) {
+    return new PendingLease(r, outcome -> true);
   }
 }

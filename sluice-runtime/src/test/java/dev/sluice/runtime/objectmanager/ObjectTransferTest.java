@@ -8,6 +8,7 @@ import dev.sluice.NodeId;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectLostException;
 import dev.sluice.TaskId;
+import dev.sluice.WorkerId;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
@@ -16,9 +17,9 @@ import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
+import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
+import dev.sluice.runtime.storerpc.StoreLocations;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,7 +133,11 @@ class ObjectTransferTest {
     ManagedChannel ch = rpc.newChannel(nm.target());
     toClose.add(() -> RpcFactory.shutdownQuietly(ch));
     SharedMemoryClient c =
-        SharedMemoryClient.inProcess(nodeId(nm), nm.objectStoreService(), ch, nm.target());
+        SharedMemoryClient.inProcess(
+            nodeId(nm),
+            nm.objectStore(),
+            new ObjectStoreRpcClient(ch, nodeId(nm), WorkerId.random()),
+            nm.target());
     toClose.add(c);
     return c;
   }
@@ -153,7 +158,7 @@ class ObjectTransferTest {
 
   private static SharedMemoryLocation location(
       SharedMemoryClient writer, ObjectId id, byte[] value) {
-    return writer.write(id, value, true).getShared();
+    return StoreLocations.toProto(writer.write(id, value, true));
   }
 
   private static void assertHolds(MemorySegment pinned, byte[] expected) {
@@ -177,7 +182,7 @@ class ObjectTransferTest {
       SharedMemoryLocation where = location(writer, id(k + 1), value);
       assertThat(where.getNodeManager().getPort()).isEqualTo(b.port());
 
-      MemorySegment pinned = reader.pin(id(k + 1), where);
+      MemorySegment pinned = reader.pin(id(k + 1), StoreLocations.of(where));
       try {
         assertHolds(pinned, value);
       } finally {
@@ -253,7 +258,7 @@ class ObjectTransferTest {
             .setRawBytes(true)
             .build();
 
-    assertThatThrownBy(() -> reader.pin(id(9), nowhere))
+    assertThatThrownBy(() -> reader.pin(id(9), StoreLocations.of(nowhere)))
         .isInstanceOf(ObjectLostException.class)
         .hasMessageContaining(id(9).toString())
         .hasMessageContaining("is not in the object store of node " + nodeId(b));
@@ -294,15 +299,15 @@ class ObjectTransferTest {
     assertThatThrownBy(() -> fetch.get(30, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
-        .isInstanceOf(StatusRuntimeException.class)
+        .isInstanceOf(ObjectTransferException.class)
         .hasMessageContaining(id(1).toString())
         .hasMessageContaining("node " + nodeId(b));
-    assertThat(Status.fromThrowable(fetch.exceptionNow()).getCode())
-        .isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(((ObjectTransferException) fetch.exceptionNow()).kind())
+        .isEqualTo(ObjectTransferException.Kind.UNAVAILABLE);
     assertThat(a.objectStore().contains(id(1))).isFalse();
     assertThat(a.objectStore().usage().used()).isEqualTo(usedBefore);
     assertThat(a.objectStore().usage().objects()).isZero();
-    assertThatThrownBy(() -> client(a).pin(id(1), where))
+    assertThatThrownBy(() -> client(a).pin(id(1), StoreLocations.of(where)))
         .isInstanceOf(ObjectLostException.class)
         .hasMessageContaining(id(1).toString())
         .hasMessageContaining("node " + nodeId(b));
@@ -421,7 +426,7 @@ class ObjectTransferTest {
     SharedMemoryClient reader = client(a);
     byte[] value = bytes(64 * MIB + 12345, 5);
     SharedMemoryLocation where = location(client(b), id(1), value);
-    reader.pin(id(1), where);
+    reader.pin(id(1), StoreLocations.of(where));
     reader.release(id(1));
 
     reader.write(id(2), bytes(64 * MIB, 6), true);
@@ -430,7 +435,7 @@ class ObjectTransferTest {
     assertThat(a.objectStore().contains(id(1))).isFalse();
     assertThat(a.objectStore().usage().spilledObjects()).isZero();
     assertThat(a.objectStore().usage().objects()).isEqualTo(2);
-    MemorySegment again = reader.pin(id(1), where);
+    MemorySegment again = reader.pin(id(1), StoreLocations.of(where));
     try {
       assertHolds(again, value);
     } finally {

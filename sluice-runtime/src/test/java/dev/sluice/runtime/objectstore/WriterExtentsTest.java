@@ -61,14 +61,14 @@ class WriterExtentsTest {
   }
 
   /** Seals object {@code k}, 4 MiB written by {@link #WRITER} at {@code offset} of {@code g}. */
-  private ExtentSeal seal(int k, WriterExtents.Grant g, long offset) {
+  private ExtentSeal seal(int k, ExtentGrant g, long offset) {
     return store.sealInExtent(id(k), WRITER, g.slot(), g.generation(), offset, 4 * MIB);
   }
 
   @Test
   void objectsClaimedInAnExtentNeedNoCreateAndAreReadableOnceSealed() throws Exception {
     open(256 * MIB);
-    WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g.size())
         .as("room for several objects of the size asked for")
         .isGreaterThanOrEqualTo(4 * 4 * MIB);
@@ -98,14 +98,14 @@ class WriterExtentsTest {
   @Test
   void aWriterHoldsTwoExtentsAndANewOneEndsTheOldestWhoseLateSealsStillCount() throws Exception {
     open(256 * MIB);
-    WriterExtents.Grant g1 = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g1 = store.grantExtent(WRITER, 4 * MIB);
     long inFirst = writer.claim(g1.slot(), g1.generation(), 4 * MIB);
-    WriterExtents.Grant g2 = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g2 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g2.slot()).as("the next extent, asked for ahead").isNotEqualTo(g1.slot());
     assertThat(writer.claim(g1.slot(), g1.generation(), 4 * MIB))
         .as("the first is still open")
         .isNotNegative();
-    WriterExtents.Grant g3 = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g3 = store.grantExtent(WRITER, 4 * MIB);
     assertThat(g3.slot()).as("two slots per writer").isEqualTo(g1.slot());
     assertThat(g3.generation()).isGreaterThan(g2.generation());
     assertThat(writer.claim(g2.slot(), g2.generation(), 4 * MIB))
@@ -124,7 +124,7 @@ class WriterExtentsTest {
   @Test
   void revokingExtentsFreesTheirUnclaimedRestAndFailsLaterClaims() throws Exception {
     open(128 * MIB);
-    WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g = store.grantExtent(WRITER, 4 * MIB);
     long claimed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(store.reservedForWriters()).isEqualTo(g.size() - 4 * MIB);
 
@@ -151,11 +151,11 @@ class WriterExtentsTest {
   @Test
   void aWriterThatMissedTheReopeningOfItsSlotCannotClaimFromTheNewExtent() throws Exception {
     open(128 * MIB);
-    WriterExtents.Grant mine = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant mine = store.grantExtent(WRITER, 4 * MIB);
     // The writer is declared gone while it still runs (a notice to it failed, say), and its
     // slot goes to another process.
     store.releaseClient(WRITER);
-    WriterExtents.Grant theirs = store.grantExtent("bb02", 4 * MIB);
+    ExtentGrant theirs = store.grantExtent("bb02", 4 * MIB);
     assertThat(theirs.slot()).isEqualTo(mine.slot());
 
     assertThat(writer.claim(mine.slot(), mine.generation(), 64))
@@ -169,7 +169,7 @@ class WriterExtentsTest {
     open(512 * MIB);
     long claim = 16 * 1024;
     for (int round = 0; round < 100; round++) {
-      WriterExtents.Grant g = store.grantExtent(WRITER, claim);
+      ExtentGrant g = store.grantExtent(WRITER, claim);
       CountDownLatch go = new CountDownLatch(1);
       List<Long> claims = new ArrayList<>();
       Thread claimer =
@@ -204,7 +204,7 @@ class WriterExtentsTest {
   @Test
   void whatADepartedWriterClaimedButNeverSealedIsFreedAndItsLateSealsAreRefused() throws Exception {
     open(256 * MIB);
-    WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g = store.grantExtent(WRITER, 4 * MIB);
     long sealed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     writer.claim(g.slot(), g.generation(), 4 * MIB); // abandoned: never sealed
     long lateOne = writer.claim(g.slot(), g.generation(), 4 * MIB);
@@ -225,7 +225,7 @@ class WriterExtentsTest {
   @Test
   void anAbortedClaimIsFreedAndADuplicateSealKeepsTheFirstCopy() throws Exception {
     open(256 * MIB);
-    WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g = store.grantExtent(WRITER, 4 * MIB);
     long aborted = writer.claim(g.slot(), g.generation(), 4 * MIB);
     store.abortInExtent(WRITER, g.slot(), g.generation(), aborted, 4 * MIB);
     assertThat(store.usage().used()).isZero();
@@ -246,7 +246,7 @@ class WriterExtentsTest {
   @Test
   void sealsOutsideTheWritersClaimsAreRefused() throws Exception {
     open(256 * MIB);
-    WriterExtents.Grant g = store.grantExtent(WRITER, 4 * MIB);
+    ExtentGrant g = store.grantExtent(WRITER, 4 * MIB);
     long claimed = writer.claim(g.slot(), g.generation(), 4 * MIB);
     assertThat(store.sealInExtent(id(1), "bb02", g.slot(), g.generation(), claimed, 4 * MIB))
         .as("another process's extent")

@@ -266,8 +266,7 @@ class KeyStateTest {
         ks.applyReplies(
             a,
             TaskResultBatch.newBuilder()
-                .addResults(
-                    reply(2, PushTaskReply.newBuilder().setRequeue(true).setStolen(true).build()))
+                .addResults(reply(2, PushTaskReply.newBuilder().setRequeue(true).build()))
                 .setStealDone(true)
                 .build());
     assertThat(stolen.requeued()).containsExactly(task(2));

@@ -12,15 +12,16 @@ import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerReply;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,20 +45,23 @@ class LeaseRequesterTest {
     return new LeaseRequester.NodeManagers() {
       @Override
       public void requestWorkerLease(
-          String target, LeaseRequest request, StreamObserver<LeaseReply> reply) {
+          String target,
+          LeaseRequest request,
+          Consumer<LeaseReply> reply,
+          Consumer<Throwable> failed) {
         targets.add(target);
         requests.add(request);
-        reply.onNext(answer.apply(target));
-        reply.onCompleted();
+        reply.accept(answer.apply(target));
       }
 
       @Override
       public void cancelWorkerLease(String target, CancelLeaseRequest request) {}
 
       @Override
-      public void returnWorker(
-          String target, ReturnWorkerRequest request, StreamObserver<ReturnWorkerReply> reply) {
+      public CompletableFuture<ReturnWorkerReply> returnWorker(
+          String target, ReturnWorkerRequest request) {
         returned.add(request);
+        return new CompletableFuture<>();
       }
     };
   }

@@ -1,39 +1,45 @@
-package dev.sluice.runtime.objectstore;
+package dev.sluice.runtime.storerpc;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.objectstore.ExtentGrant;
+import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
 import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
+import dev.sluice.runtime.rpc.proto.DeleteObjectsReply;
 import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
+import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
 import dev.sluice.runtime.rpc.proto.PinObjectReply;
 import dev.sluice.runtime.rpc.proto.PinObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectReply;
+import dev.sluice.runtime.rpc.proto.ReleaseObjectRequest;
 import dev.sluice.runtime.rpc.proto.ReserveExtentReply;
 import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
 import dev.sluice.runtime.rpc.proto.SealObjectReply;
 import dev.sluice.runtime.rpc.proto.SealObjectRequest;
+import io.grpc.stub.StreamObserver;
+import java.util.HexFormat;
 
 /**
- * The object store calls of the node manager's service as plain methods over a {@link
- * SharedMemoryStore}: the node manager's RPC handlers delegate here, and a process that hosts the
- * node manager (an embedded driver) calls them directly instead of over loopback. Thread-safe;
- * never blocks on anything but the store's lock.
+ * The object store calls of the node manager's service over a {@link SharedMemoryStore}: the node
+ * manager's gRPC service hands them here, and each turns its request into a call of the store and
+ * the store's answer into its reply. A writer is named to the store by the hex form of its worker
+ * id.
+ *
+ * <p>Threads: handlers run on transport threads; thread-safe, and never block on anything but the
+ * store's lock.
  */
-public final class ObjectStoreService {
+public final class ObjectStoreGrpcService {
   private final SharedMemoryStore store;
 
   /** The service of {@code store}. */
-  public ObjectStoreService(SharedMemoryStore store) {
+  public ObjectStoreGrpcService(SharedMemoryStore store) {
     this.store = store;
   }
 
-  /** The store served. */
-  public SharedMemoryStore store() {
-    return store;
-  }
-
   /** {@code CreateObject}. */
-  public CreateObjectReply create(CreateObjectRequest req) {
+  public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
     CreateObjectReply.Builder b = CreateObjectReply.newBuilder();
     switch (store.create(id(req.getObjectId()), req.getSize())) {
       case SharedMemoryStore.Allocated a ->
@@ -47,11 +53,15 @@ public final class ObjectStoreService {
                       : CreateObjectReply.Status.STORE_FULL)
               .setMessage(r.message());
     }
-    return b.build();
+    reply(out, b.build());
   }
 
   /** {@code SealObject}: of a created object, of an object written in an extent, or an abort. */
-  public SealObjectReply seal(SealObjectRequest req) {
+  public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
+    reply(out, seal(req));
+  }
+
+  private SealObjectReply seal(SealObjectRequest req) {
     if (req.getExtentGeneration() == 0) {
       store.seal(id(req.getObjectId()));
       return SealObjectReply.getDefaultInstance();
@@ -87,23 +97,27 @@ public final class ObjectStoreService {
   }
 
   /** {@code ReserveExtent}: a new writer extent, or (min size 0) the client's release. */
-  public ReserveExtentReply reserveExtent(ReserveExtentRequest req) {
+  public void reserveExtent(ReserveExtentRequest req, StreamObserver<ReserveExtentReply> out) {
     String client = clientKey(req.getClientId());
     if (req.getMinSize() <= 0) {
       store.releaseClient(client);
-      return ReserveExtentReply.getDefaultInstance();
+      reply(out, ReserveExtentReply.getDefaultInstance());
+      return;
     }
-    WriterExtents.Grant g = store.grantExtent(client, req.getMinSize());
+    ExtentGrant g = store.grantExtent(client, req.getMinSize());
     if (g == null) {
-      return ReserveExtentReply.getDefaultInstance();
+      reply(out, ReserveExtentReply.getDefaultInstance());
+      return;
     }
-    return ReserveExtentReply.newBuilder()
-        .setGranted(true)
-        .setSlot(g.slot())
-        .setGeneration(g.generation())
-        .setOffset(g.offset())
-        .setSize(g.size())
-        .build();
+    reply(
+        out,
+        ReserveExtentReply.newBuilder()
+            .setGranted(true)
+            .setSlot(g.slot())
+            .setGeneration(g.generation())
+            .setOffset(g.offset())
+            .setSize(g.size())
+            .build());
   }
 
   /** The process {@code workerId} is gone: frees its extents (see {@link SharedMemoryStore}). */
@@ -112,11 +126,11 @@ public final class ObjectStoreService {
   }
 
   private static String clientKey(ByteString workerId) {
-    return java.util.HexFormat.of().formatHex(workerId.toByteArray());
+    return HexFormat.of().formatHex(workerId.toByteArray());
   }
 
   /** {@code PinObject}: not found (with the reason, if any) when the store cannot serve it. */
-  public PinObjectReply pin(PinObjectRequest req) {
+  public void pinObject(PinObjectRequest req, StreamObserver<PinObjectReply> out) {
     PinObjectReply.Builder b = PinObjectReply.newBuilder();
     try {
       SharedMemoryStore.Pinned p = store.pin(id(req.getObjectId()));
@@ -126,34 +140,44 @@ public final class ObjectStoreService {
     } catch (RuntimeException e) {
       b.setFound(false).setMessage(String.valueOf(e.getMessage()));
     }
-    return b.build();
+    reply(out, b.build());
   }
 
   /** {@code ReleaseObject}. */
-  public void release(ByteString objectId) {
-    store.release(id(objectId));
+  public void releaseObject(ReleaseObjectRequest req, StreamObserver<ReleaseObjectReply> out) {
+    store.release(id(req.getObjectId()));
+    reply(out, ReleaseObjectReply.getDefaultInstance());
   }
 
   /** {@code DeleteObjects}. */
-  public void delete(DeleteObjectsRequest req) {
+  public void deleteObjects(DeleteObjectsRequest req, StreamObserver<DeleteObjectsReply> out) {
     for (ByteString id : req.getObjectIdsList()) {
       store.delete(id(id));
     }
+    reply(out, DeleteObjectsReply.getDefaultInstance());
   }
 
   /** {@code GetObjectStoreStats}. */
-  public ObjectStoreStatsReply stats() {
+  public void getObjectStoreStats(
+      ObjectStoreStatsRequest req, StreamObserver<ObjectStoreStatsReply> out) {
     SharedMemoryStore.Usage u = store.usage();
-    return ObjectStoreStatsReply.newBuilder()
-        .setCapacity(u.capacity())
-        .setUsed(u.used())
-        .setObjects(u.objects())
-        .setSpilledBytes(u.spilledBytes())
-        .setSpilledObjects(u.spilledObjects())
-        .build();
+    reply(
+        out,
+        ObjectStoreStatsReply.newBuilder()
+            .setCapacity(u.capacity())
+            .setUsed(u.used())
+            .setObjects(u.objects())
+            .setSpilledBytes(u.spilledBytes())
+            .setSpilledObjects(u.spilledObjects())
+            .build());
   }
 
   private static ObjectId id(ByteString bytes) {
     return ObjectId.fromBytes(bytes.toByteArray());
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T value) {
+    out.onNext(value);
+    out.onCompleted();
   }
 }
