@@ -1,7 +1,9 @@
 package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.ActorWorkerDiedRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.FinishJobRequest;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
@@ -74,6 +76,20 @@ final class ControlClient {
   /** Finishes job {@code job} (every node frees its objects), saying {@code reason}. */
   void finishJob(ByteString job, String reason) {
     stub(DEADLINE).finishJob(FinishJobRequest.newBuilder().setJobId(job).setReason(reason).build());
+  }
+
+  /**
+   * Reports that the worker hosting actor {@code actorId} exited (DESIGN "Actors"), on a thread of
+   * the caller's; the actor table decides whether it restarts.
+   */
+  void reportActorWorkerDied(ByteString actorId, WorkerId worker, String detail) {
+    stub(DEADLINE)
+        .reportActorWorkerDied(
+            ActorWorkerDiedRequest.newBuilder()
+                .setActorId(actorId)
+                .setWorkerId(ByteString.copyFrom(worker.toBytes()))
+                .setDetail(detail)
+                .build());
   }
 
   private ControlServiceGrpc.ControlServiceBlockingStub stub(Duration deadline) {

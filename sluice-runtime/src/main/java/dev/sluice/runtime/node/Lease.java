@@ -14,6 +14,13 @@ final class Lease {
   final Map<String, Double> resources;
   final ByteString ownerWorkerId;
   final ByteString ownerNodeId;
+
+  /** The actor whose worker this is (DESIGN "Actors"), or empty for a task lease. */
+  final ByteString actorId;
+
+  /** The actor outlives its creator: the lease is not released when the creator dies. */
+  final boolean detached;
+
   boolean blocked;
 
   Lease(
@@ -22,6 +29,19 @@ final class Lease {
       Map<String, Double> resources,
       ByteString ownerWorkerId,
       ByteString ownerNodeId) {
+    this(id, worker, resources, ownerWorkerId, ownerNodeId, ByteString.EMPTY, false);
+  }
+
+  Lease(
+      ByteString id,
+      WorkerProcess worker,
+      Map<String, Double> resources,
+      ByteString ownerWorkerId,
+      ByteString ownerNodeId,
+      ByteString actorId,
+      boolean detached) {
+    this.actorId = actorId;
+    this.detached = detached;
     this.ownerWorkerId = ownerWorkerId;
     this.ownerNodeId = ownerNodeId;
     this.id = id;

@@ -52,6 +52,14 @@ final class LeaseDispatcher {
 
   private boolean closed;
 
+  /** Told when the worker of an actor exited (DESIGN "Actors"): actor id, worker, detail. */
+  private ActorWorkerDeaths actorWorkerDeaths = (actor, worker, detail) -> {};
+
+  /** Where the deaths of actors' workers are reported: the control service's actor table. */
+  interface ActorWorkerDeaths {
+    void died(ByteString actorId, WorkerId worker, String detail);
+  }
+
   LeaseDispatcher(
       NodeConfig config,
       String advertisedHost,
@@ -66,6 +74,11 @@ final class LeaseDispatcher {
     this.jobCode = jobCode;
     this.router = router;
     this.available = new HashMap<>(config.resources());
+  }
+
+  /** Reports the deaths of actors' workers to {@code deaths}. Set once during start-up. */
+  void onActorWorkerDeath(ActorWorkerDeaths deaths) {
+    this.actorWorkerDeaths = deaths;
   }
 
   // ------------------------------------------------------------------ entry points (take the lock)
@@ -110,7 +123,7 @@ final class LeaseDispatcher {
       }
       if (lease != null) {
         releaseLocked(lease);
-        if (disconnect) {
+        if (disconnect || !lease.actorId.isEmpty()) {
           lease.worker.state = WorkerProcess.State.DEAD;
           toKill = lease.worker;
         }
@@ -190,8 +203,11 @@ final class LeaseDispatcher {
    */
   void workerExited(WorkerProcess w) {
     List<Runnable> replies;
+    ByteString actorId;
+    List<WorkerProcess> ownedActors = new ArrayList<>();
     synchronized (lock) {
       WorkerProcess.State previous = pool.exitedLocked(w);
+      actorId = w.actorId;
       ByteString deadId = ByteString.copyFrom(w.id.toBytes());
       leases
           .values()
@@ -199,6 +215,16 @@ final class LeaseDispatcher {
               l -> {
                 if (l.worker == w) {
                   releaseLocked(l);
+                  return true;
+                }
+                if (l.ownerWorkerId.equals(deadId) && !l.actorId.isEmpty()) {
+                  if (l.detached) {
+                    return false; // a detached actor outlives its creator
+                  }
+                  // An owned actor dies with its creator.
+                  releaseLocked(l);
+                  l.worker.state = WorkerProcess.State.DEAD;
+                  ownedActors.add(l.worker);
                   return true;
                 }
                 if (l.ownerWorkerId.equals(deadId)) {
@@ -215,6 +241,31 @@ final class LeaseDispatcher {
       settleWorkersLocked();
       if (closed) {
         return;
+      }
+      if (!actorId.isEmpty()) {
+        String detail =
+            "its worker "
+                + w.id
+                + " (pid "
+                + w.pid()
+                + ") on node "
+                + config.nodeId()
+                + " exited with code "
+                + w.process.exitValue();
+        ActorWorkerDeaths deaths = actorWorkerDeaths;
+        ownedActors.forEach(o -> o.process.destroyForcibly());
+        try {
+          deaths.died(actorId, w.id, detail);
+        } catch (RuntimeException e) {
+          log.warn("could not report the death of an actor's worker {}: {}", w.id, e.toString());
+        }
+      } else {
+        ownedActors.forEach(
+            o -> {
+              log.info(
+                  "stopping worker {}: the owned actor's creator, worker {}, died", o.id, w.id);
+              o.process.destroyForcibly();
+            });
       }
       if (previous == WorkerProcess.State.STARTING) {
         pool.startFailedLocked();
@@ -347,6 +398,7 @@ final class LeaseDispatcher {
   List<Runnable> dispatchLocked() {
     List<Runnable> replies = new ArrayList<>();
     Map<ByteString, Integer> waitingForWorker = new LinkedHashMap<>();
+    Map<ByteString, Integer> waitingForActor = new LinkedHashMap<>();
     // Resources not yet promised: requests waiting for a worker to start count against it, so
     // that no more workers start than could ever be leased.
     Map<String, Double> unpromised = new HashMap<>(available);
@@ -368,7 +420,12 @@ final class LeaseDispatcher {
         continue;
       }
       need.forEach((k, v) -> unpromised.merge(k, -v, Double::sum));
-      WorkerProcess idle = pool.idleOfLocked(key);
+      boolean forActor = p.request().forActor();
+      WorkerProcess idle = forActor ? pool.idleForActorLocked(key) : pool.idleOfLocked(key);
+      if (idle == null && forActor) {
+        waitingForActor.merge(key, 1, Integer::sum);
+        continue;
+      }
       if (idle == null
           && pool.liveCountLocked() + waitingCount(waitingForWorker) >= pool.maxWorkers()) {
         // The lending rule: at the worker bound, a worker whose every task is blocked runs more
@@ -392,9 +449,15 @@ final class LeaseDispatcher {
               idle,
               need,
               p.request().ownerWorkerId(),
-              p.request().ownerNodeId());
+              p.request().ownerNodeId(),
+              p.request().actorId(),
+              p.request().detached());
       leases.put(lease.id, lease);
       idle.state = WorkerProcess.State.LEASED;
+      if (forActor) {
+        idle.forActor = true;
+        idle.actorId = p.request().actorId();
+      }
       LeaseOutcome reply =
           new LeaseOutcome.Granted(
               lease.id,
@@ -408,6 +471,7 @@ final class LeaseDispatcher {
           });
     }
     if (!closed) {
+      pool.startActorWorkersLocked(waitingForActor, jobCode::classPathLocked);
       pool.startWorkersLocked(
           waitingForWorker, lastGrantedKey, jobCode::classPathLocked, pending.size(), replies);
     }
@@ -513,8 +577,8 @@ final class LeaseDispatcher {
         .values()
         .removeIf(
             l -> {
-              if (!dead.contains(l.ownerNodeId)) {
-                return false;
+              if (!dead.contains(l.ownerNodeId) || l.detached) {
+                return false; // a detached actor outlives its creator
               }
               releaseLocked(l);
               log.info(

@@ -121,6 +121,12 @@ public final class NodeManager implements AutoCloseable {
         new JobCodeCache(
             config, JobCodeCache.fromControl(config, control, packages), this::jobCodeFetched);
     this.dispatcher = new LeaseDispatcher(config, advertisedHost, lock, pool, jobCode, router);
+    // Off the transport and exit threads: the report is a blocking control call.
+    dispatcher.onActorWorkerDeath(
+        (actor, worker, detail) ->
+            Thread.ofVirtual()
+                .name("sluice-actor-death-report")
+                .start(() -> control.reportActorWorkerDied(actor, worker, detail)));
     this.notices =
         new NodeNotices(
             config,

@@ -6,6 +6,7 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.objectmanager.ChunkSendStream;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.ActorLifetime;
 import dev.sluice.runtime.rpc.proto.CancelLeaseReply;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
 import dev.sluice.runtime.rpc.proto.CreateObjectReply;
@@ -147,7 +148,9 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
         req.hasNodeAffinity()
             ? new WorkerLeaseRequest.Affinity(
                 req.getNodeAffinity().getNodeId(), req.getNodeAffinity().getSoft())
-            : null);
+            : null,
+        req.getActorId(),
+        req.getActorLifetime() == ActorLifetime.ACTOR_LIFETIME_DETACHED);
   }
 
   /** The protocol's reply for {@code outcome}. */

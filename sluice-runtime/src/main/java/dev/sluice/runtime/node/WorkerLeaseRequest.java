@@ -15,6 +15,8 @@ import java.util.Map;
  * @param displayName the name of the next task, for messages
  * @param spillbackCount how often the request was sent on; 1 or more: served where it lands
  * @param affinity the node the request must or would rather run on, or null
+ * @param actorId the actor the lease is for (DESIGN "Actors"), or empty for tasks
+ * @param detached whether that actor outlives its creator
  */
 record WorkerLeaseRequest(
     ByteString id,
@@ -24,10 +26,43 @@ record WorkerLeaseRequest(
     ByteString ownerNodeId,
     String displayName,
     int spillbackCount,
-    Affinity affinity) {
+    Affinity affinity,
+    ByteString actorId,
+    boolean detached) {
 
   WorkerLeaseRequest {
     resources = Map.copyOf(resources);
+  }
+
+  /** A request for tasks (not for an actor). */
+  WorkerLeaseRequest(
+      ByteString id,
+      Map<String, Double> resources,
+      ByteString jobId,
+      ByteString ownerWorkerId,
+      ByteString ownerNodeId,
+      String displayName,
+      int spillbackCount,
+      Affinity affinity) {
+    this(
+        id,
+        resources,
+        jobId,
+        ownerWorkerId,
+        ownerNodeId,
+        displayName,
+        spillbackCount,
+        affinity,
+        ByteString.EMPTY,
+        false);
+  }
+
+  /**
+   * A lease for an actor (DESIGN "Actors"): a worker of its own, outside the worker bound, never
+   * pooled again; its death is reported to the control service.
+   */
+  boolean forActor() {
+    return !actorId.isEmpty();
   }
 
   /** Run on node {@code nodeId} ({@code soft}: preferably, a hint on the first hop only). */

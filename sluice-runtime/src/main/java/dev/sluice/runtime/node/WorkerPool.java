@@ -77,14 +77,14 @@ final class WorkerPool {
   }
 
   /** Launches a worker for the worker key {@code job} (empty: the node's own code). */
-  void launchLocked(ByteString job, List<Path> classPath) {
+  WorkerProcess launchLocked(ByteString job, List<Path> classPath) {
     WorkerProcess w;
     try {
       w = launcher.launch(job, classPath);
     } catch (IOException e) {
       log.error("cannot launch a worker process: {}", e.getMessage());
       consecutiveStartFailures++;
-      return;
+      return null;
     }
     workers.put(w.id, w);
     log.debug(
@@ -93,6 +93,7 @@ final class WorkerPool {
         w.pid(),
         job.isEmpty() ? "" : " for job " + jobName(job));
     w.process.onExit().thenRun(() -> onExit.accept(w));
+    return w;
   }
 
   WorkerProcess getLocked(WorkerId id) {
@@ -156,9 +157,48 @@ final class WorkerPool {
   /** An idle worker of worker key {@code key}, or null. */
   WorkerProcess idleOfLocked(ByteString key) {
     return workers.values().stream()
-        .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
+        .filter(w -> w.state == WorkerProcess.State.IDLE && !w.forActor && w.job.equals(key))
         .findFirst()
         .orElse(null);
+  }
+
+  /**
+   * An idle worker of {@code key} for an actor: one started for an actor first, else any idle one
+   * (it then leaves the pool for good), or null.
+   */
+  WorkerProcess idleForActorLocked(ByteString key) {
+    return workers.values().stream()
+        .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
+        .min((a, b) -> Boolean.compare(b.forActor, a.forActor))
+        .orElse(null);
+  }
+
+  /**
+   * Starts workers for the actor leases waiting for one ({@code waiting}: how many per worker key),
+   * beyond the worker bound: an actor holds its worker for its whole life.
+   */
+  void startActorWorkersLocked(
+      Map<ByteString, Integer> waiting, Function<ByteString, List<Path>> classPathOf) {
+    for (Map.Entry<ByteString, Integer> e : waiting.entrySet()) {
+      List<Path> classPath = classPathOf.apply(e.getKey());
+      long starting =
+          workers.values().stream()
+              .filter(
+                  w ->
+                      w.state == WorkerProcess.State.STARTING
+                          && w.forActor
+                          && w.job.equals(e.getKey()))
+              .count();
+      for (long s = starting; s < e.getValue() && classPath != null; s++) {
+        if (failingToStartLocked()) {
+          return;
+        }
+        WorkerProcess w = launchLocked(e.getKey(), classPath);
+        if (w != null) {
+          w.forActor = true;
+        }
+      }
+    }
   }
 
   /**
@@ -181,9 +221,11 @@ final class WorkerPool {
     return workers.values().stream().filter(w -> w.state == WorkerProcess.State.IDLE).count();
   }
 
-  /** Workers not marked dead. */
+  /** Workers not marked dead and not actors' (which are outside the worker bound). */
   long liveCountLocked() {
-    return workers.values().stream().filter(w -> w.state != WorkerProcess.State.DEAD).count();
+    return workers.values().stream()
+        .filter(w -> w.state != WorkerProcess.State.DEAD && !w.forActor)
+        .count();
   }
 
   /**
@@ -213,7 +255,7 @@ final class WorkerPool {
       List<Runnable> actions) {
     Map<ByteString, Long> starting = new HashMap<>();
     for (WorkerProcess w : workers.values()) {
-      if (w.state == WorkerProcess.State.STARTING) {
+      if (w.state == WorkerProcess.State.STARTING && !w.forActor) {
         starting.merge(w.job, 1L, Long::sum);
       }
     }

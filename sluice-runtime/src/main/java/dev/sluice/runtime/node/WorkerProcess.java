@@ -64,6 +64,15 @@ final class WorkerProcess {
    */
   boolean allBlocked;
 
+  /**
+   * Started for (or given to) an actor (DESIGN "Actors"): outside the worker bound, leased only for
+   * actors, never pooled for tasks again. Guarded by the node manager's lock.
+   */
+  boolean forActor;
+
+  /** The actor it hosts once leased for one, or empty. Guarded by the node manager's lock. */
+  ByteString actorId = ByteString.EMPTY;
+
   /** Set when the worker registers; volatile because the exit report reads it off the lock. */
   volatile int port;
 
