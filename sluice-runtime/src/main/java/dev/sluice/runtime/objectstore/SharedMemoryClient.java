@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectstore;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.ObjectId;
@@ -98,16 +99,23 @@ public final class SharedMemoryClient implements AutoCloseable {
 
   private final Object extentLock = new Object();
 
-  /** The current extent's slot (-1: none) and generation; guarded by {@code extentLock}. */
+  /** The current extent's slot (-1: none) and generation. */
+  @GuardedBy("extentLock")
   private int extentSlot = -1;
 
+  @GuardedBy("extentLock")
   private long extentGeneration;
+
+  @GuardedBy("extentLock")
   private long extentEnd;
 
-  /** The next extent, asked for ahead; guarded by {@code extentLock}. */
+  /** The next extent, asked for ahead. */
+  @GuardedBy("extentLock")
   private CompletableFuture<ReserveExtentReply> askedAhead;
 
+  @GuardedBy("extentLock")
   private long noExtentUntil;
+
   private volatile boolean closed;
 
   private SharedMemoryClient(
@@ -330,6 +338,7 @@ public final class SharedMemoryClient implements AutoCloseable {
    * claimedTo}, asks for the next extent now, so that the writer moves on to it without waiting for
    * a round trip (a producer of large items would otherwise wait once per extent).
    */
+  @GuardedBy("extentLock")
   private void askAheadLocked(long need, long claimedTo) {
     if (askedAhead != null || extentEnd - claimedTo >= need) {
       return;
@@ -345,6 +354,7 @@ public final class SharedMemoryClient implements AutoCloseable {
    * The extent asked for ahead, waiting up to {@code timeoutSeconds} for it if it is still on its
    * way; null if none (or no answer).
    */
+  @GuardedBy("extentLock")
   private ReserveExtentReply takeAskedAheadLocked(long timeoutSeconds) {
     CompletableFuture<ReserveExtentReply> reply = askedAhead;
     askedAhead = null;

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectstore;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
 import java.io.IOException;
@@ -91,43 +92,59 @@ public final class SharedMemoryStore implements AutoCloseable {
   private final StoreFile storeFile;
   private final long capacity;
   private final MemorySegment segment;
+
+  @GuardedBy("this")
   private final RangeAllocator free;
+
+  @GuardedBy("this")
   private final Spiller spiller;
+
   private final Prefaulter prefaulter;
 
   /** Access order: the eldest entry is the least recently used. */
+  @GuardedBy("this")
   private final LinkedHashMap<ObjectId, StoredObject> objects =
       new LinkedHashMap<>(16, 0.75f, true);
 
+  @GuardedBy("this")
   private long used;
+
+  @GuardedBy("this")
   private boolean closed;
+
+  @GuardedBy("this")
   private final GcRequests gcRequests;
 
   /** How the spiller makes room here. */
   private final Spiller.Room room =
       new Spiller.Room() {
         @Override
+        @GuardedBy("SharedMemoryStore.this")
         public long fit(long need) {
           return firstFitLocked(need);
         }
 
         @Override
+        @GuardedBy("SharedMemoryStore.this")
         public void drop(ObjectId id, StoredObject e) {
           dropLocked(id, e);
         }
 
         @Override
+        @GuardedBy("SharedMemoryStore.this")
         public void free(long offset, long size) {
           freeRangeLocked(offset, size);
         }
 
         @Override
+        @GuardedBy("SharedMemoryStore.this")
         public long used() {
           return used;
         }
       };
 
-  /** Writer extents; guarded by {@code this}. */
+  /** Writer extents. */
+  @GuardedBy("this")
   private final WriterExtents extents;
 
   private SharedMemoryStore(StoreFile storeFile, Path spillDir, GarbageCollection requestGc) {
@@ -143,6 +160,7 @@ public final class SharedMemoryStore implements AutoCloseable {
             storeFile.extentTable(),
             new WriterExtents.Ranges() {
               @Override
+              @GuardedBy("SharedMemoryStore.this")
               public long take(long size) {
                 long offset = free.take(size);
                 if (offset >= 0) {
@@ -152,6 +170,7 @@ public final class SharedMemoryStore implements AutoCloseable {
               }
 
               @Override
+              @GuardedBy("SharedMemoryStore.this")
               public void give(long offset, long size) {
                 returnRangeLocked(offset, size);
               }
@@ -506,6 +525,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
   }
 
+  @GuardedBy("this")
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("the object store is closed");
@@ -517,6 +537,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   }
 
   /** First fit; spills least recently used unpinned objects (never {@code keep}) if needed. */
+  @GuardedBy("this")
   private long allocateLocked(long size, ObjectId keep) {
     long need = alignedSize(size);
     long offset = firstFitLocked(need);
@@ -531,6 +552,7 @@ public final class SharedMemoryStore implements AutoCloseable {
    * unclaimed rest of every writer extent is taken back first (it is free space, only reserved). -1
    * if nothing fits even then.
    */
+  @GuardedBy("this")
   private long firstFitLocked(long need) {
     long offset = free.take(need);
     if (offset < 0 && extents.revokeAll() > 0) {
@@ -544,6 +566,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   }
 
   /** Tracks the high-water mark; hints a collection when cold pages are being taken. */
+  @GuardedBy("this")
   private void onAllocatedLocked(long end) {
     if (prefaulter.allocated(end)) {
       gcRequests.coldPagesTaken();
@@ -551,16 +574,19 @@ public final class SharedMemoryStore implements AutoCloseable {
     notifyAll();
   }
 
+  @GuardedBy("this")
   private void freeRangeLocked(long offset, long size) {
     used -= alignedSize(size);
     returnRangeLocked(offset, size);
   }
 
   /** Puts a range back on the free list, merged with free neighbours. */
+  @GuardedBy("this")
   private void returnRangeLocked(long offset, long size) {
     free.give(offset, alignedSize(size));
   }
 
+  @GuardedBy("this")
   private void restoreLocked(ObjectId id, StoredObject e) {
     long offset = allocateLocked(e.size, id);
     if (offset < 0) {
@@ -588,6 +614,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     e.offset = offset;
   }
 
+  @GuardedBy("this")
   private void dropLocked(ObjectId id, StoredObject e) {
     objects.remove(id);
     if (e.offset >= 0) {
