@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectmanager;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.ObjectChunk;
@@ -25,9 +26,16 @@ final class ChunkSender {
   private final ObjectId id;
   private final MemorySegment object;
   private final int chunkBytes;
+
+  @GuardedBy("this")
   private final ServerCallStreamObserver<ObjectChunk> out;
+
   private final Consumer<ChunkSender> onDone;
+
+  @GuardedBy("this")
   private long next;
+
+  @GuardedBy("this")
   private boolean done;
 
   ChunkSender(
@@ -52,7 +60,7 @@ final class ChunkSender {
   }
 
   /** Installs the stream callbacks and sends what the stream accepts now. */
-  void start() {
+  synchronized void start() {
     out.setOnCancelHandler(this::cancelled);
     out.setOnReadyHandler(this::send);
     send();
@@ -105,6 +113,7 @@ final class ChunkSender {
   }
 
   /** Marks the stream ended; true (and releases the pin) only the first time. */
+  @GuardedBy("this")
   private boolean finish() {
     if (done) {
       return false;
