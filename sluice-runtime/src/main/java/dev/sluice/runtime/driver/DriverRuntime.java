@@ -1,5 +1,6 @@
 package dev.sluice.runtime.driver;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
 import dev.sluice.GeneratorCaller;
@@ -25,6 +26,8 @@ import java.util.List;
 abstract class DriverRuntime implements SluiceRuntime {
   protected final CoreWorker driver;
   private final Thread shutdownHook;
+
+  @GuardedBy("this")
   private boolean stopped;
 
   DriverRuntime(CoreWorker driver) {

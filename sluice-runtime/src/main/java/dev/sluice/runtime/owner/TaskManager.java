@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
@@ -59,6 +60,7 @@ public final class TaskManager {
   private final Object rebuildLock = new Object();
 
   /** Lost objects waiting for a rebuilt value, by id. */
+  @GuardedBy("rebuildLock")
   private final ConcurrentHashMap<ObjectId, CompletableFuture<ObjectValue>> rebuilding =
       new ConcurrentHashMap<>();
 
@@ -183,7 +185,10 @@ public final class TaskManager {
    * deleted where it was written.
    */
   private void takeRebuilt(ObjectId id, ObjectValue value) {
-    CompletableFuture<ObjectValue> waiting = rebuilding.remove(id);
+    CompletableFuture<ObjectValue> waiting;
+    synchronized (rebuildLock) {
+      waiting = rebuilding.remove(id);
+    }
     if (waiting != null) {
       store.replace(id, value);
       waiting.complete(value);
@@ -253,6 +258,7 @@ public final class TaskManager {
     return spec.getStreamingGenerator() ? Long.MAX_VALUE : spec.getNumReturns();
   }
 
+  @GuardedBy("rebuildLock")
   private TaskSpec startRebuildLocked(TaskId task, Lineage.Entry entry) {
     int retriesLeft = entry.rebuildsLeft() - 1;
     TaskSpec spec =
