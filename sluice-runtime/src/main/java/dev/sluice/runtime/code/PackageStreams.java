@@ -1,5 +1,6 @@
 package dev.sluice.runtime.code;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
 import dev.sluice.runtime.rpc.proto.PackageChunk;
@@ -135,9 +136,17 @@ public final class PackageStreams {
     private final String sha256;
     private final int chunkBytes;
     private final ServerCallStreamObserver<PackageChunk> out;
+
+    @GuardedBy("this")
     private InputStream in;
+
+    @GuardedBy("this")
     private long size;
+
+    @GuardedBy("this")
     private long sent;
+
+    @GuardedBy("this")
     private boolean done;
 
     Sender(String sha256, int chunkBytes, ServerCallStreamObserver<PackageChunk> out) {
@@ -217,6 +226,7 @@ public final class PackageStreams {
       finish();
     }
 
+    @GuardedBy("this")
     private void finish() {
       if (!done) {
         done = true;

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.node;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
@@ -79,7 +80,10 @@ public final class NodeManager implements AutoCloseable {
   private final Object lock = new Object();
 
   private final WorkerPool pool;
+
+  @GuardedBy("lock")
   private final LeaseRouter router;
+
   private final LeaseDispatcher dispatcher;
   private final NodeNotices notices;
   private final HeartbeatLoop heartbeat;
