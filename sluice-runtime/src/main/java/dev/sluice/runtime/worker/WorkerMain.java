@@ -1,10 +1,11 @@
-package dev.sluice.runtime.executor;
+package dev.sluice.runtime.worker;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
