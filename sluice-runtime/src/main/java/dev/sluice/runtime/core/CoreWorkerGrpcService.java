@@ -5,6 +5,7 @@ import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.executor.TaskStream;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
@@ -61,7 +62,7 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
 
   @Override
   public StreamObserver<PushTaskBatch> pushTasks(StreamObserver<TaskResultBatch> out) {
-    return receiver.openTaskStream(out);
+    return TaskStream.open(receiver, out);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.sluice.runtime.core;
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.executor.ExecutionEnv;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * runs on the transport thread of the broken task stream and does not block. {@link #lendCpu} calls
  * come in order on one thread and block for the node manager's answer.
  */
-final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
+final class ExecutorEnvironment implements ExecutionEnv {
   private static final Logger log = LoggerFactory.getLogger(ExecutorEnvironment.class);
 
   private final CoreWorkerOptions options;

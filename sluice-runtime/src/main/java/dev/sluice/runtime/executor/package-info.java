@@ -14,8 +14,7 @@
  *
  * <p>Depends on {@code owner} (refs), {@code generator}, {@code common}, {@code serial}, {@code
  * rpc} and {@code objectstore}. It must not depend on {@code core}, whose core worker wires it (it
- * reaches its process through {@link TaskReceiver.ExecutionEnv}), nor on {@code worker}, {@code
- * node}, {@code control}, {@code daemon} or {@code driver}: it talks to its node manager over RPC
- * only.
+ * reaches its process through {@link ExecutionEnv}), nor on {@code worker}, {@code node}, {@code
+ * control}, {@code daemon} or {@code driver}: it talks to its node manager over RPC only.
  */
 package dev.sluice.runtime.executor;
