@@ -7,6 +7,7 @@ import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.CodePackager;
+import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
@@ -201,7 +202,9 @@ public final class ClusterDriver extends DriverRuntime {
     try {
       work = Files.createTempDirectory("sluice-code-");
       packages = CodePackager.packages(classPath, work);
-      int uploaded = new PackageUploader(ch, config.maxMessageBytes()).uploadMissing(packages);
+      int uploaded =
+          new PackageUploader(new PackageClient(ch), config.maxMessageBytes())
+              .uploadMissing(packages);
       log.info(
           "driver code: {} packages, {} uploaded to {} in {} ms",
           packages.size(),
