@@ -2,7 +2,9 @@
  * The cluster's control service (Ray's GCS), run on the head: {@link ControlService} keeps node
  * membership and health, the job table, a small key-value store and, with a {@code PackageStore},
  * the code packages drivers upload; {@link FinishedJobs} lists finished jobs so that nodes free
- * their objects. All state is in memory; a restart forgets it.
+ * their objects. All state is in memory; a restart forgets it. {@link ControlGrpcService} serves
+ * its RPCs: each call becomes a call on {@link ControlService}, whose typed refusals become
+ * statuses; it is the only class here that touches gRPC.
  *
  * <p>Threads: RPC handlers run on transport threads and only touch concurrent maps (package
  * look-ups that may index the head's class path go to virtual threads); one scheduler thread checks

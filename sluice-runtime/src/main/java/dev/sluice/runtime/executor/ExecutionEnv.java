@@ -71,7 +71,7 @@ public interface ExecutionEnv {
   /**
    * The owner's task stream broke (its process or node died, or the network failed): the lease this
    * worker serves ({@code leaseId}, empty if unknown) will never be returned by the owner, so it is
-   * given back here.
+   * given back here. Runs on the transport thread of the broken stream: must not block.
    */
   void ownerConnectionLost(ByteString leaseId);
 

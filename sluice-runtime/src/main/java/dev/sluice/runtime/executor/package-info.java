@@ -1,11 +1,13 @@
 /**
  * The executor side of a worker (DESIGN "Execution"): {@link TaskReceiver} runs pushed tasks in
- * arrival order and answers them; {@link TaskStream} is the worker's end of one lease's task stream
- * (reply batching); {@link ExecutionSlots} keeps the CPU-lending rule (DESIGN "Nested tasks");
- * {@link GeneratorExecution} and {@link GeneratorWaiter} drive streaming generators under the
- * backpressure rules (DESIGN "Streaming generator protocol"); {@link FunctionManager} resolves
- * functions; {@link WorkerConfig} is the launch contract with the node manager (the worker JVM's
- * entry point is {@code worker.WorkerMain}).
+ * arrival order ({@link TaskRun}) and answers them ({@link TaskReplies} encodes return values and
+ * builds error replies), reaching its process through {@link ExecutionEnv}; {@link TaskStream} is
+ * the worker's end of one lease's task stream (reply batching) and the only class here that touches
+ * gRPC; {@link ExecutionSlots} keeps the CPU-lending rule (DESIGN "Nested tasks"); {@link
+ * GeneratorExecution} and {@link GeneratorWaiter} drive streaming generators under the backpressure
+ * rules (DESIGN "Streaming generator protocol"); {@link FunctionManager} resolves functions; {@link
+ * WorkerConfig} is the launch contract with the node manager (the worker JVM's entry point is
+ * {@code worker.WorkerMain}).
  *
  * <p>Threads: transport threads only queue work and interrupt, user code never runs on them; each
  * task runs on a task thread of {@link ExecutionSlots} ({@code sluice-task-executor-N}), one at a
