@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * cancelled queued tasks a transport thread, and held replies the report sender. {@code lock}
  * serializes sends.
  */
-final class TaskStream implements StreamObserver<PushTaskBatch> {
+public final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
   private static final int MAX_BATCH = 64;
 
@@ -97,6 +97,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     this.receiver = receiver;
     this.out = out;
     this.reportSender = reportSender;
+  }
+
+  /**
+   * Opens the worker's end of a lease's task stream ({@code PushTasks}) for {@code receiver}: the
+   * returned observer takes the owner's batches, {@code out} carries the replies.
+   */
+  public static StreamObserver<PushTaskBatch> open(
+      TaskReceiver receiver, StreamObserver<TaskResultBatch> out) {
+    return new TaskStream(receiver, out, receiver.reportSender(), receiver.maxMessageBytes());
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
+import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
@@ -114,7 +115,7 @@ public final class NodeManager implements AutoCloseable {
         new PackageCache(
             config.sessionDir().resolve("packages"),
             config.workerClassPath(),
-            () -> channels.get(config.controlTarget()),
+            new PackageClient(() -> channels.get(config.controlTarget())),
             config.maxMessageBytes());
     this.launchCache = WorkerLaunchCache.forSession(config.sessionDir());
     this.pool =
