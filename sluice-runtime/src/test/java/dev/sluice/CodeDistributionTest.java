@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.runtime.code.CodePackager;
+import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.daemon.LocalCluster;
 import dev.sluice.runtime.node.ClassPathResolver;
@@ -185,7 +186,7 @@ class CodeDistributionTest {
     Path honest = Files.writeString(dir.resolve("honest.jar"), "other bytes");
     String wrongName = CodePackager.sha256(honest);
     long rejectedBefore = stats().getRejectedUploads();
-    PackageUploader uploader = new PackageUploader(control, 4 << 20);
+    PackageUploader uploader = new PackageUploader(new PackageClient(control), 4 << 20);
 
     assertThatThrownBy(
             () -> uploader.upload(new CodePackager.CodePackage(wrongName, jar, jar, false)))

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ProcessLifetimeTest {
-  private static final String WORKER_MAIN = "dev.sluice.runtime.executor.WorkerMain";
+  private static final String WORKER_MAIN = SluiceTestSupport.WORKER_MAIN;
   private static final Duration WORKER_EXIT_LIMIT = Duration.ofSeconds(10);
 
   @TempDir Path tmp;

@@ -3,6 +3,7 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.worker.WorkerMain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.List;
  */
 public final class SluiceTestSupport {
   /** Main class of a worker JVM, as it appears on its command line. */
-  public static final String WORKER_MAIN = "dev.sluice.runtime.executor.WorkerMain";
+  public static final String WORKER_MAIN = WorkerMain.class.getName();
 
   private SluiceTestSupport() {}
 

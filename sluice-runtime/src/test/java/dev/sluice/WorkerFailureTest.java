@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WorkerFailureTest {
   private static final Duration GET_TIMEOUT = Duration.ofSeconds(90);
-  private static final String WORKER_MAIN = "dev.sluice.runtime.executor.WorkerMain";
+  private static final String WORKER_MAIN = SluiceTestSupport.WORKER_MAIN;
 
   @BeforeAll
   static void startCluster() {

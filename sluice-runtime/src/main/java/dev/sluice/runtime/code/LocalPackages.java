@@ -1,5 +1,6 @@
 package dev.sluice.runtime.code;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -20,6 +21,8 @@ final class LocalPackages {
   private final List<Path> classPath;
   private final Path workDir;
   private final boolean keepPacked;
+
+  @GuardedBy("this")
   private CompletableFuture<Map<String, CodePackager.CodePackage>> index;
 
   /**

@@ -1,11 +1,6 @@
 package dev.sluice.runtime.code;
 
 import dev.sluice.runtime.common.OwnerOnlyFiles;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
-import dev.sluice.runtime.rpc.proto.PackageChunk;
-import io.grpc.Channel;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -14,13 +9,11 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * A node's cache of code packages, {@code <dir>/<sha256>.jar}: a package the node's own class path
@@ -34,7 +27,7 @@ import java.util.function.Supplier;
 public final class PackageCache {
   private final Path dir;
   private final LocalPackages local;
-  private final Supplier<Channel> control;
+  private final PackageClient control;
   private final int maxChunkBytes;
   private final ConcurrentHashMap<String, CompletableFuture<Path>> inFlight =
       new ConcurrentHashMap<>();
@@ -42,10 +35,10 @@ public final class PackageCache {
 
   /**
    * A cache in {@code dir} for a node whose own class path is {@code localClassPath}, downloading
-   * from the control service reached through {@code control}.
+   * from the control service through {@code control}.
    */
   public PackageCache(
-      Path dir, List<Path> localClassPath, Supplier<Channel> control, int maxMessageBytes) {
+      Path dir, List<Path> localClassPath, PackageClient control, int maxMessageBytes) {
     this.dir = dir;
     this.local = new LocalPackages(localClassPath, dir.resolve("local"), false);
     this.control = control;
@@ -96,7 +89,7 @@ public final class PackageCache {
     if (running != null) {
       try {
         return running.join();
-      } catch (java.util.concurrent.CompletionException e) {
+      } catch (CompletionException e) {
         throw new IOException(e.getCause().getMessage(), e.getCause());
       }
     }
@@ -116,45 +109,30 @@ public final class PackageCache {
     OwnerOnlyFiles.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "download-", ".part");
     MessageDigest md = CodePackager.newDigest();
-    long received = 0;
-    long size = -1;
+    long[] received = {0};
+    long[] size = {-1};
     try {
       try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), md)) {
-        Iterator<PackageChunk> chunks =
-            ControlServiceGrpc.newBlockingStub(control.get())
-                .withDeadlineAfter(10, TimeUnit.MINUTES)
-                .downloadPackage(
-                    DownloadPackageRequest.newBuilder()
-                        .setSha256(sha256)
-                        .setMaxChunkBytes(maxChunkBytes)
-                        .build());
-        while (chunks.hasNext()) {
-          PackageChunk c = chunks.next();
-          if (size < 0) {
-            size = c.getTotalSize();
-          }
-          c.getData().writeTo(out);
-          received += c.getData().size();
-        }
-      } catch (StatusRuntimeException e) {
-        throw new IOException(
-            "downloading package "
-                + sha256
-                + " from the head failed: "
-                + e.getStatus().getCode()
-                + " "
-                + e.getStatus().getDescription(),
-            e);
+        control.download(
+            sha256,
+            maxChunkBytes,
+            c -> {
+              if (size[0] < 0) {
+                size[0] = c.getTotalSize();
+              }
+              c.getData().writeTo(out);
+              received[0] += c.getData().size();
+            });
       }
       String actual = HexFormat.of().formatHex(md.digest());
-      if (received != size || !actual.equals(sha256)) {
+      if (received[0] != size[0] || !actual.equals(sha256)) {
         throw new IOException(
             "package "
                 + sha256
                 + " from the head is corrupt: "
-                + received
+                + received[0]
                 + " of "
-                + size
+                + size[0]
                 + " bytes hashing to "
                 + actual);
       }

@@ -6,17 +6,18 @@
  * <ul>
  *   <li>{@link CodePackager}: class path to packages (jars as they are, class directories as
  *       deterministic jars), named by SHA-256; a driver uploads the missing ones with {@link
- *       PackageUploader}.
+ *       PackageUploader}, through {@link PackageClient} (the package RPCs).
  *   <li>{@link PackageStore}: the head's packages on disk, one file per SHA-256; the control
- *       service serves uploads and downloads through {@link PackageStreams}.
+ *       service receives uploads with {@link PackageReceiveStream} and serves downloads with {@link
+ *       PackageSendStream}.
  *   <li>{@link PackageCache}: a node's verified copies; {@link LocalPackages} indexes what a
  *       process's own class path already holds.
  * </ul>
  *
  * <p>Threads: stream callbacks run on transport threads and never block; downloads ({@link
- * PackageCache#resolve}) block and run on the node manager's virtual threads; the uploader runs on
- * the connecting driver's thread. Files appear only by atomic rename once their hash matches their
- * name; the stores hold no bytes on the heap.
+ * PackageCache#resolve}, through {@link PackageClient}) block and run on the node manager's virtual
+ * threads; the uploader runs on the connecting driver's thread. Files appear only by atomic rename
+ * once their hash matches their name; the stores hold no bytes on the heap.
  *
  * <p>Depends on {@code common} and {@code rpc} only; must not depend on {@code control}, {@code
  * node} or {@code driver}, which call into it.

@@ -385,16 +385,18 @@ public final class ActorTable {
     return Optional.of(watch);
   }
 
-  /** One actor's entry, what the table remembers beside it, and its watchers. */
+  /**
+   * One actor's entry, what the table remembers beside it, and its watchers. Its fields are guarded
+   * by the table's {@code lock}: only the table's methods touch them, holding it (Error Prone
+   * cannot name an outer instance's lock from the outer class, so this is said here rather than
+   * checked).
+   */
   private final class Slot {
-    @GuardedBy("ActorTable.this.lock")
     ActorEntry entry;
 
     /** Its creator (process or job) is gone, so nobody can construct it again. */
-    @GuardedBy("ActorTable.this.lock")
     boolean creatorGone;
 
-    @GuardedBy("ActorTable.this.lock")
     final SequencedSet<WorkerId> deadWorkers = new LinkedHashSet<>();
 
     final ActorWatchers watchers = new ActorWatchers(lock);

@@ -41,26 +41,32 @@ final class ActorWatchers {
 
   /**
    * A new watcher, sent {@code current} first; it stays for later entries unless {@code current} is
-   * final ({@code DEAD}).
+   * final ({@code DEAD}). Called under the table's lock, which is {@code lock} (taken again here,
+   * reentrantly, so that the checker sees it).
    */
-  @GuardedBy("lock")
   ActorWatch add(ActorEntry current, Consumer<ActorEntry> listener) {
-    ActorWatch watch = new ActorWatch(this, listener);
-    outbox.add(new Delivery(watch, current));
-    if (current.isLive()) {
-      watchers.add(watch);
+    synchronized (lock) {
+      ActorWatch watch = new ActorWatch(this, listener);
+      outbox.add(new Delivery(watch, current));
+      if (current.isLive()) {
+        watchers.add(watch);
+      }
+      return watch;
     }
-    return watch;
   }
 
-  /** Queues {@code next} for every watcher; a {@code DEAD} entry is the last, ending them all. */
-  @GuardedBy("lock")
+  /**
+   * Queues {@code next} for every watcher; a {@code DEAD} entry is the last, ending them all.
+   * Called under the table's lock (taken again here, reentrantly).
+   */
   void publish(ActorEntry next) {
-    for (ActorWatch watch : watchers) {
-      outbox.add(new Delivery(watch, next));
-    }
-    if (!next.isLive()) {
-      watchers.clear();
+    synchronized (lock) {
+      for (ActorWatch watch : watchers) {
+        outbox.add(new Delivery(watch, next));
+      }
+      if (!next.isLive()) {
+        watchers.clear();
+      }
     }
   }
 

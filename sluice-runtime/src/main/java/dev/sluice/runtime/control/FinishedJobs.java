@@ -1,5 +1,6 @@
 package dev.sluice.runtime.control;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,7 +14,10 @@ import java.util.Set;
  * owner). Thread-safe: every method is {@code synchronized}.
  */
 final class FinishedJobs {
+  @GuardedBy("this")
   private final List<ByteString> inOrder = new ArrayList<>();
+
+  @GuardedBy("this")
   private final Set<ByteString> finished = new HashSet<>();
 
   /** Records {@code job} as finished; false if it already was. */

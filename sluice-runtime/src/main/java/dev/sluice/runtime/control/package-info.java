@@ -4,7 +4,9 @@
  * the code packages drivers upload; {@link FinishedJobs} lists finished jobs so that nodes free
  * their objects; {@link ActorTable} decides every actor's state (the actor lifecycle rule), in
  * domain records ({@link ActorEntry}) that the RPC layer translates. All state is in memory; a
- * restart forgets it.
+ * restart forgets it. {@link ControlGrpcService} serves its RPCs: each call becomes a call on
+ * {@link ControlService}, whose typed refusals become statuses; it is the only class here that
+ * touches gRPC.
  *
  * <p>Threads: RPC handlers run on transport threads and only touch concurrent maps (package
  * look-ups that may index the head's class path go to virtual threads); one scheduler thread checks

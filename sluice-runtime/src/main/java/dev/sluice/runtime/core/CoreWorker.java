@@ -37,14 +37,11 @@ import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
-import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
 import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
 import dev.sluice.runtime.storerpc.StoreLocations;
-import io.grpc.Server;
 import java.io.IOException;
 import java.io.Serializable;
 import java.lang.ref.Reference;
@@ -63,9 +60,11 @@ import org.slf4j.LoggerFactory;
  * SluiceRuntime}. It wires the parts and delegates to them. Owner side: submits tasks ({@link
  * TaskSpecFactory}, the submitter), owns their return objects and {@code put}s ({@link
  * ObjectEncoder}), reads objects ({@link ObjectResolver}, {@link Waiter}) and answers other
- * processes asking for those objects ({@link CoreWorkerGrpcService}). Executor side (in workers):
- * runs pushed tasks through its {@link TaskReceiver}, which reaches this process through {@link
- * ExecutorEnvironment}.
+ * processes asking for those objects ({@link CoreWorkerGrpcService}, which also owns the process's
+ * server). gRPC stays in the adaptors: {@link CoreWorkerGrpcService} (server side), {@link
+ * CoreWorkerClient}, {@link NodeManagerClient} and {@link NodeWatchStream}. Executor side (in
+ * workers): runs pushed tasks through its {@link TaskReceiver}, which reaches this process through
+ * {@link ExecutorEnvironment}.
  *
  * <p>Threads: API calls come from user threads; RPC handlers and RPC callbacks run on transport
  * threads and never block; one timer thread serves the submitter and the idle collection; workers
@@ -85,7 +84,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final SharedMemoryClient sharedStore;
   private final TaskManager taskManager;
   private final ScheduledExecutorService timers;
-  private final Server server;
+  private final CoreWorkerGrpcService service;
   private final Address self;
   private final NormalTaskSubmitter submitter;
   private final TaskCanceller canceller;
@@ -147,15 +146,15 @@ public final class CoreWorker implements SluiceRuntime {
     this.currentTask =
         new CurrentTask(options.isWorker() ? null : TaskContext.forDriver(options.jobId()));
     // The receiver and reference table need this server's address: they join it below.
-    CoreWorkerGrpcService service = new CoreWorkerGrpcService(store, options.workerId());
+    this.service = new CoreWorkerGrpcService(store, options.workerId());
     try {
-      this.server = rpc.startServer(options.bindHost(), 0, List.of(service));
+      service.start(rpc, options.bindHost());
     } catch (IOException e) {
       timers.shutdownNow();
       throw new RuntimeStartupException("core worker could not bind " + options.bindHost(), e);
     }
     this.self =
-        Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), server.getPort());
+        Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), service.port());
     ObjectStoreRpcClient storeCalls =
         new ObjectStoreRpcClient(
             channels.get(options.nodeManagerTarget()), options.nodeId(), options.workerId());
@@ -170,9 +169,10 @@ public final class CoreWorker implements SluiceRuntime {
                 storeCalls,
                 options.nodeManagerTarget());
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
-    SharedCopies copies = new SharedCopies(sharedStore, channels, self, nodeWatcher);
-    this.refs =
-        new ReferenceCounter(self, store, new BorrowerUpdateSender(channels), copies::deleteShared);
+    NodeManagerClient nodeManagers = new NodeManagerClient(channels);
+    CoreWorkerClient owners = new CoreWorkerClient(channels);
+    SharedCopies copies = new SharedCopies(sharedStore, nodeManagers, self, nodeWatcher);
+    this.refs = new ReferenceCounter(self, store, owners::updateBorrowers, copies::deleteShared);
     this.taskManager =
         new TaskManager(
             store,
@@ -181,7 +181,7 @@ public final class CoreWorker implements SluiceRuntime {
             copies::deleteCopyAt,
             (id, where) -> sharedStore.prefetch(id, StoreLocations.of(where)));
     this.guard = new RefGuard(refs, self);
-    ObjectFutures futures = new ObjectFutures(store, refs, channels, guard, options.workerId());
+    ObjectFutures futures = new ObjectFutures(store, refs, owners, guard, options.workerId());
     this.submitter =
         new NormalTaskSubmitter(
             taskManager,
@@ -189,7 +189,7 @@ public final class CoreWorker implements SluiceRuntime {
             self,
             futures::resolve,
             timers,
-            this::nodeManagerReachable,
+            nodeManagers::reachable,
             new NormalTaskSubmitter.Options(
                 options.nodeManagerTarget(),
                 options.maxTasksInFlightPerWorker(),
@@ -221,7 +221,7 @@ public final class CoreWorker implements SluiceRuntime {
             currentTask,
             encoder,
             refs,
-            channels,
+            nodeManagers,
             () -> shutdown,
             this::blocked,
             ref -> get(ref, null));
@@ -265,7 +265,7 @@ public final class CoreWorker implements SluiceRuntime {
 
   /** The port of this process's core worker server. */
   public int port() {
-    return server.getPort();
+    return service.port();
   }
 
   /** This process's address, as owner of the objects it creates. */
@@ -458,7 +458,7 @@ public final class CoreWorker implements SluiceRuntime {
                 + env.location()
                 + ") before the task finished"));
     receiver.stop();
-    RpcFactory.shutdownQuietly(server);
+    service.shutdown();
     timers.shutdownNow();
     // Before the channels: closing the store client tells the node manager its extents are free.
     sharedStore.close();
@@ -490,18 +490,6 @@ public final class CoreWorker implements SluiceRuntime {
     int before = refs.numBorrowed();
     System.gc();
     log.debug("idle worker collected garbage: {} borrowed objects before", before);
-  }
-
-  /** Whether the node manager at {@code target} answers within two seconds. */
-  private boolean nodeManagerReachable(String target) {
-    try {
-      NodeManagerServiceGrpc.newBlockingStub(channels.get(target))
-          .withDeadlineAfter(2, TimeUnit.SECONDS)
-          .getNodeStats(NodeStatsRequest.getDefaultInstance());
-      return true;
-    } catch (RuntimeException e) {
-      return false;
-    }
   }
 
   /**

@@ -5,8 +5,10 @@ import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.executor.TaskStream;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
 import dev.sluice.runtime.rpc.proto.CancelTaskRequest;
@@ -23,7 +25,10 @@ import dev.sluice.runtime.rpc.proto.UpdateBorrowersReply;
 import dev.sluice.runtime.rpc.proto.UpdateBorrowersRequest;
 import dev.sluice.runtime.rpc.proto.WorkersDiedReply;
 import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
+import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * {@code GetObject} for the objects it owns. Protobuf stops here: each call is turned into a call
  * on the receiver, the reference table or the memory store.
  *
- * <p>The server binds before the receiver and the reference table exist (they need its address), so
- * they are handed over by {@link #serve}, before the address is published.
+ * <p>It owns the process's server ({@link #start}). The server binds before the receiver and the
+ * reference table exist (they need its address), so they are handed over by {@link #serve}, before
+ * the address is published.
  *
  * <p>Threads: transport threads; no call blocks ({@code GetObject} answers when the value's future
  * completes, on the completing thread).
@@ -47,10 +53,26 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
   private final WorkerId workerId;
   private volatile TaskReceiver receiver;
   private volatile ReferenceCounter refs;
+  private Server server;
 
   CoreWorkerGrpcService(MemoryStore store, WorkerId workerId) {
     this.store = store;
     this.workerId = workerId;
+  }
+
+  /** Binds the process's server, serving this service, at {@code bindHost} on a free port. */
+  void start(RpcFactory rpc, String bindHost) throws IOException {
+    server = rpc.startServer(bindHost, 0, List.of(this));
+  }
+
+  /** The port the server listens on. */
+  int port() {
+    return server.getPort();
+  }
+
+  /** Stops the server (calls in progress are cut off). */
+  void shutdown() {
+    RpcFactory.shutdownQuietly(server);
   }
 
   /** Hands over the receiver and reference table the calls go to. */
@@ -61,7 +83,7 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
 
   @Override
   public StreamObserver<PushTaskBatch> pushTasks(StreamObserver<TaskResultBatch> out) {
-    return receiver.openTaskStream(out);
+    return TaskStream.open(receiver, out);
   }
 
   @Override

@@ -3,16 +3,11 @@ package dev.sluice.runtime.core;
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.executor.ExecutionEnv;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
-import dev.sluice.runtime.rpc.Callbacks;
-import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
-import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
-import dev.sluice.runtime.rpc.proto.WorkerBlockedRequest;
-import io.grpc.Context;
 import java.lang.ref.Reference;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -34,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * runs on the transport thread of the broken task stream and does not block. {@link #lendCpu} calls
  * come in order on one thread and block for the node manager's answer.
  */
-final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
+final class ExecutorEnvironment implements ExecutionEnv {
   private static final Logger log = LoggerFactory.getLogger(ExecutorEnvironment.class);
 
   private final CoreWorkerOptions options;
@@ -42,7 +37,7 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
   private final CurrentTask currentTask;
   private final ObjectEncoder encoder;
   private final ReferenceCounter refs;
-  private final ChannelPool channels;
+  private final NodeManagerClient nodeManager;
   private final BooleanSupplier isShutdown;
 
   /** Told true when the current task starts waiting, false when it stops. */
@@ -57,7 +52,7 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
       CurrentTask currentTask,
       ObjectEncoder encoder,
       ReferenceCounter refs,
-      ChannelPool channels,
+      NodeManagerClient nodeManager,
       BooleanSupplier isShutdown,
       Consumer<Boolean> blocked,
       Function<ObjectRefImpl<?>, Object> valueOf) {
@@ -66,7 +61,7 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
     this.currentTask = currentTask;
     this.encoder = encoder;
     this.refs = refs;
-    this.channels = channels;
+    this.nodeManager = nodeManager;
     this.isShutdown = isShutdown;
     this.blocked = blocked;
     this.valueOf = valueOf;
@@ -141,16 +136,12 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
     if (isShutdown.getAsBoolean()) {
       return;
     }
-    // Called from the failed call's context, which is cancelled: the notice must not inherit it.
-    Context.ROOT.run(
-        () ->
-            NodeManagerServiceGrpc.newStub(channels.get(options.nodeManagerTarget()))
-                .returnWorker(
-                    ReturnWorkerRequest.newBuilder()
-                        .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-                        .setLeaseId(leaseId)
-                        .build(),
-                    Callbacks.ignoreReply("giving back the lease of a lost owner")));
+    // Called from the failed call's context, which is cancelled: the client does not inherit it.
+    nodeManager.returnWorker(
+        options.nodeManagerTarget(),
+        options.workerId(),
+        leaseId,
+        "giving back the lease of a lost owner");
   }
 
   @Override
@@ -164,13 +155,7 @@ final class ExecutorEnvironment implements TaskReceiver.ExecutionEnv {
       return;
     }
     try {
-      NodeManagerServiceGrpc.newBlockingStub(channels.get(options.nodeManagerTarget()))
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .notifyWorkerBlocked(
-              WorkerBlockedRequest.newBuilder()
-                  .setWorkerId(ByteString.copyFrom(options.workerId().toBytes()))
-                  .setBlocked(lend)
-                  .build());
+      nodeManager.notifyWorkerBlocked(options.nodeManagerTarget(), options.workerId(), lend);
     } catch (RuntimeException e) {
       log.debug(
           "could not tell the node manager this worker is {}: {}",

@@ -3,15 +3,12 @@ package dev.sluice.runtime.core;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.rpc.ChannelPool;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
-import io.grpc.Context;
-import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -21,10 +18,12 @@ import org.slf4j.LoggerFactory;
 /**
  * A core worker's subscription to the control service's node table ({@code WatchNodes}): how an
  * owner learns that a node died, so it fails or retries the tasks leased there without waiting for
- * connections to time out. A broken subscription is opened again every second until closed.
+ * connections to time out. A broken subscription is opened again every second until closed. The
+ * subscription itself is a {@link NodeWatchStream}.
  *
  * <p>Threads: updates arrive on a transport thread and run the death listeners there (they must not
- * block); the table is a concurrent map read from any thread.
+ * block); a broken subscription is opened again on the core worker's timer thread; the table is a
+ * concurrent map read from any thread.
  */
 final class NodeWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NodeWatcher.class);
@@ -34,7 +33,7 @@ final class NodeWatcher implements AutoCloseable {
   private final ScheduledExecutorService timers;
   private final Map<ByteString, NodeInfo> nodes = new ConcurrentHashMap<>();
   private final List<Consumer<NodeInfo>> deathListeners = new CopyOnWriteArrayList<>();
-  private volatile Context.CancellableContext call;
+  private volatile NodeWatchStream call;
   private volatile boolean closed;
 
   NodeWatcher(ChannelPool channels, String controlTarget, ScheduledExecutorService timers) {
@@ -52,36 +51,23 @@ final class NodeWatcher implements AutoCloseable {
     if (closed) {
       return;
     }
-    Context.CancellableContext ctx = Context.ROOT.withCancellation();
-    call = ctx;
-    ctx.run(
-        () ->
-            ControlServiceGrpc.newStub(channels.get(controlTarget))
-                .watchNodes(
-                    WatchNodesRequest.getDefaultInstance(),
-                    new StreamObserver<>() {
-                      @Override
-                      public void onNext(NodeInfo info) {
-                        NodeInfo before = nodes.put(info.getNodeId(), info);
-                        if (!info.getAlive() && (before == null || before.getAlive())) {
-                          log.warn(
-                              "node {} died: {}",
-                              NodeId.fromBytes(info.getNodeId().toByteArray()),
-                              info.getDeathReason());
-                          deathListeners.forEach(l -> l.accept(info));
-                        }
-                      }
+    NodeWatchStream c = NodeWatchStream.open(channels, controlTarget, this::seen, this::retry);
+    call = c;
+    if (closed) {
+      c.cancel(); // closed while it opened
+    }
+  }
 
-                      @Override
-                      public void onError(Throwable t) {
-                        retry(t.toString());
-                      }
-
-                      @Override
-                      public void onCompleted() {
-                        retry("control service ended the subscription");
-                      }
-                    }));
+  /** A node's entry as the control service sends it: a death is told to the listeners once. */
+  private void seen(NodeInfo info) {
+    NodeInfo before = nodes.put(info.getNodeId(), info);
+    if (!info.getAlive() && (before == null || before.getAlive())) {
+      log.warn(
+          "node {} died: {}",
+          NodeId.fromBytes(info.getNodeId().toByteArray()),
+          info.getDeathReason());
+      deathListeners.forEach(l -> l.accept(info));
+    }
   }
 
   private void retry(String why) {
@@ -91,7 +77,7 @@ final class NodeWatcher implements AutoCloseable {
     log.debug("node subscription to {} broke ({}); opening it again in 1 s", controlTarget, why);
     try {
       timers.schedule(this::start, 1, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       // the core worker is shutting down
     }
   }
@@ -104,9 +90,9 @@ final class NodeWatcher implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    Context.CancellableContext c = call;
+    NodeWatchStream c = call;
     if (c != null) {
-      c.cancel(null);
+      c.cancel();
     }
   }
 }

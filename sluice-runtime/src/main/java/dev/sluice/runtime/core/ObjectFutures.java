@@ -8,14 +8,9 @@ import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.ChannelPool;
-import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorType;
-import dev.sluice.runtime.rpc.proto.GetObjectReply;
-import dev.sluice.runtime.rpc.proto.GetObjectRequest;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
-import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -30,19 +25,19 @@ import java.util.concurrent.CompletableFuture;
 final class ObjectFutures {
   private final MemoryStore store;
   private final ReferenceCounter refs;
-  private final ChannelPool channels;
+  private final CoreWorkerClient owners;
   private final RefGuard guard;
   private final WorkerId workerId;
 
   ObjectFutures(
       MemoryStore store,
       ReferenceCounter refs,
-      ChannelPool channels,
+      CoreWorkerClient owners,
       RefGuard guard,
       WorkerId workerId) {
     this.store = store;
     this.refs = refs;
-    this.channels = channels;
+    this.owners = owners;
     this.guard = guard;
     this.workerId = workerId;
   }
@@ -85,34 +80,27 @@ final class ObjectFutures {
       store.remove(id);
     }
     String target = Addresses.target(info.getOwner());
-    CoreWorkerServiceGrpc.newStub(channels.get(target))
-        .getObject(
-            GetObjectRequest.newBuilder().setObjectId(info.getObjectId()).build(),
-            new StreamObserver<>() {
-              @Override
-              public void onNext(GetObjectReply reply) {
+    owners
+        .getObject(target, info.getObjectId())
+        .whenComplete(
+            (reply, t) -> {
+              if (t == null) {
                 f.complete(reply.getValue());
+                return;
               }
-
-              @Override
-              public void onError(Throwable t) {
-                store.remove(id);
-                f.complete(
-                    Errors.value(
-                        Errors.error(
-                            ErrorType.OWNER_DIED,
-                            "the owner of object "
-                                + id
-                                + " (worker "
-                                + Addresses.workerId(info.getOwner())
-                                + " at "
-                                + target
-                                + ") is unreachable: "
-                                + t.getMessage())));
-              }
-
-              @Override
-              public void onCompleted() {}
+              store.remove(id);
+              f.complete(
+                  Errors.value(
+                      Errors.error(
+                          ErrorType.OWNER_DIED,
+                          "the owner of object "
+                              + id
+                              + " (worker "
+                              + Addresses.workerId(info.getOwner())
+                              + " at "
+                              + target
+                              + ") is unreachable: "
+                              + t.getMessage())));
             });
     return f;
   }

@@ -1,15 +1,10 @@
 package dev.sluice.runtime.core;
 
-import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.Callbacks;
-import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
-import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 
 /**
@@ -21,14 +16,17 @@ import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
  */
 final class SharedCopies {
   private final SharedMemoryClient sharedStore;
-  private final ChannelPool channels;
+  private final NodeManagerClient nodeManagers;
   private final Address self;
   private final NodeWatcher nodeWatcher;
 
   SharedCopies(
-      SharedMemoryClient sharedStore, ChannelPool channels, Address self, NodeWatcher nodeWatcher) {
+      SharedMemoryClient sharedStore,
+      NodeManagerClient nodeManagers,
+      Address self,
+      NodeWatcher nodeWatcher) {
     this.sharedStore = sharedStore;
-    this.channels = channels;
+    this.nodeManagers = nodeManagers;
     this.self = self;
     this.nodeWatcher = nodeWatcher;
   }
@@ -51,13 +49,10 @@ final class SharedCopies {
       sharedStore.delete(id);
       return;
     }
-    NodeManagerServiceGrpc.newStub(channels.get(Addresses.target(where.getNodeManager())))
-        .deleteObjects(
-            DeleteObjectsRequest.newBuilder()
-                .addObjectIds(ByteString.copyFrom(id.toBytes()))
-                .build(),
-            Callbacks.ignoreReply(
-                "delete of " + id + " on node " + Addresses.nodeId(where.getNodeManager())));
+    nodeManagers.deleteObject(
+        Addresses.target(where.getNodeManager()),
+        id,
+        "delete of " + id + " on node " + Addresses.nodeId(where.getNodeManager()));
   }
 
   /** Whether the copy at {@code where} is gone: its node is known dead. */

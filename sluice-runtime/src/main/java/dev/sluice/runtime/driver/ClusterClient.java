@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.runtime.code.CodePackager;
+import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.code.PackageUploader;
 import dev.sluice.runtime.rpc.ConnectFailure;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -97,7 +98,7 @@ final class ClusterClient {
       throws IOException {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      return new PackageUploader(ch, maxMessageBytes).uploadMissing(packages);
+      return new PackageUploader(new PackageClient(ch), maxMessageBytes).uploadMissing(packages);
     } finally {
       RpcFactory.shutdownQuietly(ch);
     }

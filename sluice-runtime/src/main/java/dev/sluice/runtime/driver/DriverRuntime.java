@@ -1,5 +1,6 @@
 package dev.sluice.runtime.driver;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ActorHandle;
 import dev.sluice.ActorOptions;
 import dev.sluice.AwaitResult;
@@ -28,6 +29,8 @@ import java.util.Optional;
 abstract class DriverRuntime implements SluiceRuntime {
   protected final CoreWorker driver;
   private final Thread shutdownHook;
+
+  @GuardedBy("this")
   private boolean stopped;
 
   DriverRuntime(CoreWorker driver) {

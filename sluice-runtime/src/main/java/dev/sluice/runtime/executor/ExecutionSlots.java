@@ -1,5 +1,6 @@
 package dev.sluice.runtime.executor;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -44,22 +45,29 @@ final class ExecutionSlots<W> {
   private final ExecutorService threads;
   private final ScheduledExecutorService lendNotices;
 
-  /** Guarded by {@code this}. */
+  @GuardedBy("this")
   private final ArrayDeque<W> queue = new ArrayDeque<>();
 
-  /** Started and not finished, in start order. Guarded by {@code this}. */
+  /** Started and not finished, in start order. */
+  @GuardedBy("this")
   private final Set<W> running = new LinkedHashSet<>();
 
-  /** How deep each running task is in blocking calls (absent: not blocked). Guarded by this. */
+  /** How deep each running task is in blocking calls (absent: not blocked). */
+  @GuardedBy("this")
   private final Map<W, Integer> blockedDepth = new IdentityHashMap<>();
 
-  /** Running tasks not blocked. Guarded by {@code this}. */
+  /** Running tasks not blocked. */
+  @GuardedBy("this")
   private int active;
 
+  @GuardedBy("this")
   private boolean started;
+
+  @GuardedBy("this")
   private boolean stopped;
 
   /** The lending state the node should know; the notice thread sends it when it changes. */
+  @GuardedBy("this")
   private boolean lendWanted;
 
   /** Read and written by the notice thread only. */
@@ -171,6 +179,7 @@ final class ExecutionSlots<W> {
   }
 
   /** Starts queued tasks while no running task uses the CPU. */
+  @GuardedBy("this")
   private List<W> startLocked() {
     List<W> start = new ArrayList<>(1);
     if (started && !stopped && active == 0 && !queue.isEmpty()) {
@@ -214,6 +223,7 @@ final class ExecutionSlots<W> {
   }
 
   /** The CPU is lent while tasks run and every one of them is blocked. */
+  @GuardedBy("this")
   private void updateLendLocked() {
     boolean want = active == 0 && !running.isEmpty();
     if (want == lendWanted) {

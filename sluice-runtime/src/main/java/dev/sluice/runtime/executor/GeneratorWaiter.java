@@ -1,5 +1,6 @@
 package dev.sluice.runtime.executor;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 
 /**
@@ -17,11 +18,23 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
  */
 final class GeneratorWaiter {
   private final long threshold;
+
+  @GuardedBy("this")
   private long generated;
+
+  @GuardedBy("this")
   private long consumed;
+
+  @GuardedBy("this")
   private long unanswered;
+
+  @GuardedBy("this")
   private boolean streamGone;
+
+  @GuardedBy("this")
   private boolean ownerGone;
+
+  @GuardedBy("this")
   private Runnable onCredit = () -> {};
 
   /** A waiter with {@code threshold} (-1: no backpressure). */

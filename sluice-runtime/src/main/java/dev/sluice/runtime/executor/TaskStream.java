@@ -1,5 +1,6 @@
 package dev.sluice.runtime.executor;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * cancelled queued tasks a transport thread, and held replies the report sender. {@code lock}
  * serializes sends.
  */
-final class TaskStream implements StreamObserver<PushTaskBatch> {
+public final class TaskStream implements StreamObserver<PushTaskBatch> {
   private static final Logger log = LoggerFactory.getLogger(TaskStream.class);
   private static final int MAX_BATCH = 64;
 
@@ -53,11 +54,23 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final Set<ByteString> cancelledBeforeArrival = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<Long, SentReport> unansweredReports = new ConcurrentHashMap<>();
   private final int maxBatchBytes;
+
+  @GuardedBy("lock")
   private TaskResultBatch.Builder buffered = TaskResultBatch.newBuilder();
+
+  @GuardedBy("lock")
   private long bufferedBytes;
+
+  @GuardedBy("lock")
   private final List<IssuedItem> issued = new ArrayList<>();
+
+  @GuardedBy("lock")
   private boolean reportFlushScheduled;
+
+  @GuardedBy("lock")
   private boolean heldFlushScheduled;
+
+  @GuardedBy("lock")
   private boolean closed;
 
   /** The lease this stream serves, from the first push that names it (empty until then). */
@@ -84,6 +97,15 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     this.receiver = receiver;
     this.out = out;
     this.reportSender = reportSender;
+  }
+
+  /**
+   * Opens the worker's end of a lease's task stream ({@code PushTasks}) for {@code receiver}: the
+   * returned observer takes the owner's batches, {@code out} carries the replies.
+   */
+  public static StreamObserver<PushTaskBatch> open(
+      TaskReceiver receiver, StreamObserver<TaskResultBatch> out) {
+    return new TaskStream(receiver, out, receiver.reportSender(), receiver.maxMessageBytes());
   }
 
   @Override
@@ -250,6 +272,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
    * Sends the issued items whose values are ready, up to the first that is not (reports keep yield
    * order), merging runs of consecutive items of one generator attempt into one report.
    */
+  @GuardedBy("lock")
   private void sendIssuedLocked() {
     if (issued.isEmpty()) {
       return;
@@ -287,6 +310,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     flushLocked();
   }
 
+  @GuardedBy("lock")
   private void addReportLocked(ReportGeneratorItemReturns.Builder report, GeneratorWaiter waiter) {
     if (report == null) {
       return;
@@ -300,6 +324,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /** Sends what is buffered if adding {@code bytes} more would pass half the message limit. */
+  @GuardedBy("lock")
   private void makeRoomLocked(long bytes) {
     if (bufferedBytes > 0 && bufferedBytes + bytes > maxBatchBytes) {
       flushLocked();
@@ -324,6 +349,7 @@ final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
   }
 
+  @GuardedBy("lock")
   private void flushLocked() {
     if (buffered.getResultsCount() == 0
         && buffered.getReportsCount() == 0

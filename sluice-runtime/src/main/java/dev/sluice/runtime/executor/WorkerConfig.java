@@ -44,7 +44,13 @@ public record WorkerConfig(
     Duration unschedulableTimeout,
     RpcSecurity security) {
 
-  /** The config as command-line arguments for {@link WorkerMain}; never includes the token. */
+  /**
+   * The worker JVM's main class ({@code dev.sluice.runtime.worker.WorkerMain}), named here so that
+   * the node manager launching it need not depend on the worker process's own package.
+   */
+  public static final String MAIN_CLASS = "dev.sluice.runtime.worker.WorkerMain";
+
+  /** The config as command-line arguments for {@link #MAIN_CLASS}; never includes the token. */
   public List<String> toArgs() {
     List<String> args = new ArrayList<>();
     args.addAll(

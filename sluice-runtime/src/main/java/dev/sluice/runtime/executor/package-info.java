@@ -1,20 +1,22 @@
 /**
- * The executor side of a worker (DESIGN "Execution"): {@link WorkerMain} is the worker JVM's entry
- * point; {@link TaskReceiver} runs pushed tasks in arrival order and answers them; {@link
- * TaskStream} is the worker's end of one lease's task stream (reply batching); {@link
- * ExecutionSlots} keeps the CPU-lending rule (DESIGN "Nested tasks"); {@link GeneratorExecution}
- * and {@link GeneratorWaiter} drive streaming generators under the backpressure rules (DESIGN
- * "Streaming generator protocol"); {@link FunctionManager} resolves functions; {@link WorkerConfig}
- * is the launch contract with the node manager.
+ * The executor side of a worker (DESIGN "Execution"): {@link TaskReceiver} runs pushed tasks in
+ * arrival order ({@link TaskRun}) and answers them ({@link TaskReplies} encodes return values and
+ * builds error replies), reaching its process through {@link ExecutionEnv}; {@link TaskStream} is
+ * the worker's end of one lease's task stream (reply batching) and the only class here that touches
+ * gRPC; {@link ExecutionSlots} keeps the CPU-lending rule (DESIGN "Nested tasks"); {@link
+ * GeneratorExecution} and {@link GeneratorWaiter} drive streaming generators under the backpressure
+ * rules (DESIGN "Streaming generator protocol"); {@link FunctionManager} resolves functions; {@link
+ * WorkerConfig} is the launch contract with the node manager (the worker JVM's entry point is
+ * {@code worker.WorkerMain}).
  *
  * <p>Threads: transport threads only queue work and interrupt, user code never runs on them; each
  * task runs on a task thread of {@link ExecutionSlots} ({@code sluice-task-executor-N}), one at a
  * time unless the running ones are blocked; one thread sends lending notices and one sends
- * generator reports; a thread blocked on standard input halts the worker when its node manager goes
- * away (DESIGN "Failures").
+ * generator reports.
  *
- * <p>Depends on {@code core} (the worker's core worker), {@code owner} (refs), {@code common},
- * {@code serial}, {@code rpc} and {@code objectstore}. It must not depend on {@code node}, {@code
+ * <p>Depends on {@code owner} (refs), {@code generator}, {@code common}, {@code serial}, {@code
+ * rpc} and {@code objectstore}. It must not depend on {@code core}, whose core worker wires it (it
+ * reaches its process through {@link ExecutionEnv}), nor on {@code worker}, {@code node}, {@code
  * control}, {@code daemon} or {@code driver}: it talks to its node manager over RPC only.
  */
 package dev.sluice.runtime.executor;

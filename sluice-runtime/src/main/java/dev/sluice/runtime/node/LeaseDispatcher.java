@@ -1,5 +1,6 @@
 package dev.sluice.runtime.node;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool}, the
  * {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no lock
- * order.
+ * order. Its fields are {@code @GuardedBy("lock")}; the {@code ...Locked} methods called from the
+ * node's other parts suppress that check, as in {@link WorkerPool}.
  */
 final class LeaseDispatcher {
   private static final Logger log = LoggerFactory.getLogger(LeaseDispatcher.class);
@@ -41,15 +44,27 @@ final class LeaseDispatcher {
   private final String advertisedHost;
   private final Object lock;
   private final WorkerPool pool;
+
+  @GuardedBy("lock")
   private final JobCodeCache jobCode;
+
+  @GuardedBy("lock")
   private final LeaseRouter router;
+
+  @GuardedBy("lock")
   private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
+
+  @GuardedBy("lock")
   private final Map<ByteString, Lease> leases = new HashMap<>();
+
+  @GuardedBy("lock")
   private final Map<String, Double> available;
 
   /** The worker key of the last grant: the job a warm spare is started for. */
+  @GuardedBy("lock")
   private ByteString lastGrantedKey = ByteString.EMPTY;
 
+  @GuardedBy("lock")
   private boolean closed;
 
   /** Told when the worker of an actor exited (DESIGN "Actors"): actor id, worker, detail. */
@@ -209,35 +224,27 @@ final class LeaseDispatcher {
       WorkerProcess.State previous = pool.exitedLocked(w);
       actorId = w.actorId;
       ByteString deadId = ByteString.copyFrom(w.id.toBytes());
-      leases
-          .values()
-          .removeIf(
-              l -> {
-                if (l.worker == w) {
-                  releaseLocked(l);
-                  return true;
-                }
-                if (l.ownerWorkerId.equals(deadId) && !l.actorId.isEmpty()) {
-                  if (l.detached) {
-                    return false; // a detached actor outlives its creator
-                  }
-                  // An owned actor dies with its creator.
-                  releaseLocked(l);
-                  l.worker.state = WorkerProcess.State.DEAD;
-                  ownedActors.add(l.worker);
-                  return true;
-                }
-                if (l.ownerWorkerId.equals(deadId)) {
-                  // The owner died holding this lease: nobody will return it. The leased worker's
-                  // task
-                  // stream broke with the owner, so the worker is free again.
-                  releaseLocked(l);
-                  log.info(
-                      "lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
-                  return true;
-                }
-                return false;
-              });
+      for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
+        Lease l = it.next();
+        if (l.worker == w) {
+          releaseLocked(l);
+          it.remove();
+        } else if (l.ownerWorkerId.equals(deadId) && !l.actorId.isEmpty()) {
+          if (!l.detached) {
+            // An owned actor dies with its creator; a detached one outlives it.
+            releaseLocked(l);
+            l.worker.state = WorkerProcess.State.DEAD;
+            ownedActors.add(l.worker);
+            it.remove();
+          }
+        } else if (l.ownerWorkerId.equals(deadId)) {
+          // The owner died holding this lease: nobody will return it. The leased worker's task
+          // stream broke with the owner, so the worker is free again.
+          releaseLocked(l);
+          log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
+          it.remove();
+        }
+      }
       settleWorkersLocked();
       if (closed) {
         return;
@@ -360,6 +367,7 @@ final class LeaseDispatcher {
   }
 
   /** The node closes: no more grants or worker starts. Returns the waiting requests (to reject). */
+  @SuppressWarnings("GuardedBy") // see the class comment
   List<PendingLease> closeLocked() {
     if (closed) {
       return null;
@@ -371,10 +379,12 @@ final class LeaseDispatcher {
     return waiting;
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   Map<String, Double> availableLocked() {
     return available;
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   int pendingCountLocked() {
     return pending.size();
   }
@@ -382,6 +392,7 @@ final class LeaseDispatcher {
   // ------------------------------------------------------------------ scheduling (under lock)
 
   /** Routes a new request; returns the replies to send. */
+  @GuardedBy("lock")
   private List<Runnable> routeLocked(PendingLease p) {
     LeaseRouter.Route route = router.routeLocked(p, available);
     return switch (route.kind()) {
@@ -395,6 +406,7 @@ final class LeaseDispatcher {
   }
 
   /** Grants what can be granted and starts workers for what is waiting; returns the replies. */
+  @GuardedBy("lock")
   List<Runnable> dispatchLocked() {
     List<Runnable> replies = new ArrayList<>();
     Map<ByteString, Integer> waitingForWorker = new LinkedHashMap<>();
@@ -431,7 +443,9 @@ final class LeaseDispatcher {
         // The lending rule: at the worker bound, a worker whose every task is blocked runs more
         // tasks on its lent CPU in the same JVM (DESIGN "Nested tasks"). Below the bound a JVM
         // of its own is started instead: tasks sharing a JVM share its fate.
-        idle = pool.lendingOfLocked(key, w -> leasesOfLocked(w).size());
+        @SuppressWarnings("GuardedBy") // the pool calls it at once, under the lock held here
+        ToIntFunction<WorkerProcess> leaseCount = w -> leasesOfLocked(w).size();
+        idle = pool.lendingOfLocked(key, leaseCount);
         if (idle != null) {
           idle.allBlocked = false;
         }
@@ -471,9 +485,10 @@ final class LeaseDispatcher {
           });
     }
     if (!closed) {
-      pool.startActorWorkersLocked(waitingForActor, jobCode::classPathLocked);
+      JobCodeCache code = jobCode;
+      pool.startActorWorkersLocked(waitingForActor, code::classPathLocked);
       pool.startWorkersLocked(
-          waitingForWorker, lastGrantedKey, jobCode::classPathLocked, pending.size(), replies);
+          waitingForWorker, lastGrantedKey, code::classPathLocked, pending.size(), replies);
     }
     return replies;
   }
@@ -500,6 +515,7 @@ final class LeaseDispatcher {
     replies.forEach(Runnable::run);
   }
 
+  @GuardedBy("lock")
   List<Lease> leasesOfLocked(WorkerProcess w) {
     List<Lease> out = new ArrayList<>();
     for (Lease l : leases.values()) {
@@ -511,6 +527,7 @@ final class LeaseDispatcher {
   }
 
   /** Lends (or takes back) the CPU of lease {@code l}. */
+  @GuardedBy("lock")
   private void setLentLocked(Lease l, boolean lent) {
     if (l.blocked != lent) {
       double cpu = l.resources.getOrDefault("CPU", 0.0);
@@ -523,6 +540,7 @@ final class LeaseDispatcher {
    * After leases came or went: a leased worker with no lease left is idle again, and a worker
    * running an unblocked task is charged the CPU of at least one of its leases.
    */
+  @GuardedBy("lock")
   private void settleWorkersLocked() {
     for (WorkerProcess w : pool.allLocked()) {
       if (w.state != WorkerProcess.State.LEASED) {
@@ -537,6 +555,7 @@ final class LeaseDispatcher {
     }
   }
 
+  @GuardedBy("lock")
   private Lease leaseOfWorkerLocked(ByteString workerId) {
     for (Lease l : leases.values()) {
       if (ByteString.copyFrom(l.worker.id.toBytes()).equals(workerId)) {
@@ -546,6 +565,7 @@ final class LeaseDispatcher {
     return null;
   }
 
+  @GuardedBy("lock")
   private void releaseLocked(Lease lease) {
     if (!lease.blocked) {
       lease.resources.forEach((k, v) -> available.merge(k, v, Double::sum));
@@ -563,6 +583,7 @@ final class LeaseDispatcher {
    * Leases whose owner ran on a node that died are released: nobody will return them, and the
    * owner's task streams broke with it, so the workers are free again.
    */
+  @GuardedBy("lock")
   private void releaseLeasesOfDeadOwnersLocked(List<NodeInfo> nodes) {
     Set<ByteString> dead = new HashSet<>();
     for (NodeInfo n : nodes) {
@@ -573,20 +594,17 @@ final class LeaseDispatcher {
     if (dead.isEmpty()) {
       return;
     }
-    leases
-        .values()
-        .removeIf(
-            l -> {
-              if (!dead.contains(l.ownerNodeId) || l.detached) {
-                return false; // a detached actor outlives its creator
-              }
-              releaseLocked(l);
-              log.info(
-                  "lease of worker {} released: its owner's node {} died",
-                  l.worker.id,
-                  NodeId.fromBytes(l.ownerNodeId.toByteArray()));
-              return true;
-            });
+    for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
+      Lease l = it.next();
+      if (dead.contains(l.ownerNodeId) && !l.detached) { // a detached actor outlives its creator
+        releaseLocked(l);
+        log.info(
+            "lease of worker {} released: its owner's node {} died",
+            l.worker.id,
+            NodeId.fromBytes(l.ownerNodeId.toByteArray()));
+        it.remove();
+      }
+    }
     settleWorkersLocked();
   }
 

@@ -1,10 +1,12 @@
 package dev.sluice.runtime.node;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
+import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
@@ -79,7 +81,10 @@ public final class NodeManager implements AutoCloseable {
   private final Object lock = new Object();
 
   private final WorkerPool pool;
+
+  @GuardedBy("lock")
   private final LeaseRouter router;
+
   private final LeaseDispatcher dispatcher;
   private final NodeNotices notices;
   private final HeartbeatLoop heartbeat;
@@ -110,7 +115,7 @@ public final class NodeManager implements AutoCloseable {
         new PackageCache(
             config.sessionDir().resolve("packages"),
             config.workerClassPath(),
-            () -> channels.get(config.controlTarget()),
+            new PackageClient(() -> channels.get(config.controlTarget())),
             config.maxMessageBytes());
     this.launchCache = WorkerLaunchCache.forSession(config.sessionDir());
     this.pool =

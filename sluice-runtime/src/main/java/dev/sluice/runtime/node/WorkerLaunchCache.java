@@ -1,5 +1,6 @@
 package dev.sluice.runtime.node;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.runtime.code.CodePackager;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -66,11 +67,14 @@ final class WorkerLaunchCache implements AutoCloseable {
   private final boolean enabled;
 
   /** Lines with a training worker or an assembly running, by key. */
+  @GuardedBy("this")
   private final Set<String> busy = new HashSet<>();
 
   /** Assemblies running, each with the future its waiting thread completes when done. */
+  @GuardedBy("this")
   private final Map<Process, CompletableFuture<Void>> assemblies = new HashMap<>();
 
+  @GuardedBy("this")
   private boolean closed;
 
   /** A cache in {@code dir}; {@code enabled} false makes every plan a plain launch. */

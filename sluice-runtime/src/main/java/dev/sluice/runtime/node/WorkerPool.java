@@ -1,5 +1,6 @@
 package dev.sluice.runtime.node;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.Addresses;
@@ -28,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * time.
  *
  * <p>Threads: guarded by the node manager's lock. Methods named {@code ...Locked} must be called
- * holding it; the others take it themselves and kill processes after releasing it.
+ * holding it; the others take it themselves and kill processes after releasing it. Fields and
+ * private methods are {@code @GuardedBy("lock")}; the package-private {@code ...Locked} methods
+ * suppress that check, because their callers (the dispatcher, the node manager, its gRPC service)
+ * hold the same lock through their own {@code lock} field, an alias Error Prone cannot see.
  */
 final class WorkerPool {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
@@ -50,10 +54,15 @@ final class WorkerPool {
   private final Launcher launcher;
   private final Consumer<WorkerProcess> onExit;
   private final LongSupplier clock;
+
+  @GuardedBy("lock")
   private final Map<WorkerId, WorkerProcess> workers = new LinkedHashMap<>();
+
+  @GuardedBy("lock")
   private int consecutiveStartFailures;
 
   /** When the worker-bound warning was last logged (clock), 0: never. */
+  @GuardedBy("lock")
   private long workerBoundWarnedNanos;
 
   /**
@@ -77,6 +86,7 @@ final class WorkerPool {
   }
 
   /** Launches a worker for the worker key {@code job} (empty: the node's own code). */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess launchLocked(ByteString job, List<Path> classPath) {
     WorkerProcess w;
     try {
@@ -96,19 +106,23 @@ final class WorkerPool {
     return w;
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess getLocked(WorkerId id) {
     return workers.get(id);
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   Collection<WorkerProcess> allLocked() {
     return workers.values();
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   int sizeLocked() {
     return workers.size();
   }
 
   /** A worker registered: it is idle now. Returns it, or null if it is unknown or not starting. */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess registeredLocked(WorkerId id, int port) {
     WorkerProcess w = workers.get(id);
     if (w == null || w.state != WorkerProcess.State.STARTING) {
@@ -127,6 +141,7 @@ final class WorkerPool {
   }
 
   /** Worker {@code w} exited: it is dead and forgotten. Returns its state before. */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess.State exitedLocked(WorkerProcess w) {
     WorkerProcess.State previous = w.state;
     w.state = WorkerProcess.State.DEAD;
@@ -135,19 +150,23 @@ final class WorkerPool {
   }
 
   /** A worker died before registering. */
+  @SuppressWarnings("GuardedBy") // see the class comment
   void startFailedLocked() {
     consecutiveStartFailures++;
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   int consecutiveStartFailuresLocked() {
     return consecutiveStartFailures;
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   boolean failingToStartLocked() {
     return consecutiveStartFailures >= MAX_CONSECUTIVE_START_FAILURES;
   }
 
   /** A leased worker whose last lease went: idle again. */
+  @SuppressWarnings("GuardedBy") // see the class comment
   void idleLocked(WorkerProcess w) {
     w.state = WorkerProcess.State.IDLE;
     w.allBlocked = false;
@@ -155,6 +174,7 @@ final class WorkerPool {
   }
 
   /** An idle worker of worker key {@code key}, or null. */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess idleOfLocked(ByteString key) {
     return workers.values().stream()
         .filter(w -> w.state == WorkerProcess.State.IDLE && !w.forActor && w.job.equals(key))
@@ -166,6 +186,7 @@ final class WorkerPool {
    * An idle worker of {@code key} for an actor: one started for an actor first, else any idle one
    * (it then leaves the pool for good), or null.
    */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess idleForActorLocked(ByteString key) {
     return workers.values().stream()
         .filter(w -> w.state == WorkerProcess.State.IDLE && w.job.equals(key))
@@ -177,6 +198,7 @@ final class WorkerPool {
    * Starts workers for the actor leases waiting for one ({@code waiting}: how many per worker key),
    * beyond the worker bound: an actor holds its worker for its whole life.
    */
+  @SuppressWarnings("GuardedBy") // see the class comment
   void startActorWorkersLocked(
       Map<ByteString, Integer> waiting, Function<ByteString, List<Path>> classPathOf) {
     for (Map.Entry<ByteString, Integer> e : waiting.entrySet()) {
@@ -205,6 +227,7 @@ final class WorkerPool {
    * The lending rule: a leased worker of {@code key} whose every task is blocked, with room for
    * another lease ({@code leaseCount} counts its leases), or null.
    */
+  @SuppressWarnings("GuardedBy") // see the class comment
   WorkerProcess lendingOfLocked(ByteString key, ToIntFunction<WorkerProcess> leaseCount) {
     return workers.values().stream()
         .filter(
@@ -217,11 +240,13 @@ final class WorkerPool {
         .orElse(null);
   }
 
+  @SuppressWarnings("GuardedBy") // see the class comment
   long idleCountLocked() {
     return workers.values().stream().filter(w -> w.state == WorkerProcess.State.IDLE).count();
   }
 
   /** Workers not marked dead and not actors' (which are outside the worker bound). */
+  @SuppressWarnings("GuardedBy") // see the class comment
   long liveCountLocked() {
     return workers.values().stream()
         .filter(w -> w.state != WorkerProcess.State.DEAD && !w.forActor)
@@ -247,6 +272,7 @@ final class WorkerPool {
    * @param classPathOf the class path of a key's workers, null while its code is not ready
    * @param pendingCount requests waiting, for the bound's warning
    */
+  @SuppressWarnings("GuardedBy") // see the class comment
   void startWorkersLocked(
       Map<ByteString, Integer> waiting,
       ByteString lastGrantedKey,
@@ -285,6 +311,7 @@ final class WorkerPool {
   }
 
   /** Says (at most once a minute) that lease requests wait because the worker bound is hit. */
+  @GuardedBy("lock")
   private void warnAtWorkerBoundLocked(int cap, int pendingCount) {
     long now = clock.getAsLong();
     if (workerBoundWarnedNanos != 0 && now - workerBoundWarnedNanos < TimeUnit.MINUTES.toNanos(1)) {
@@ -301,6 +328,7 @@ final class WorkerPool {
   }
 
   /** Stops the longest idle worker of a key other than {@code key}; false if there is none. */
+  @GuardedBy("lock")
   private boolean evictIdleLocked(ByteString key, List<Runnable> actions) {
     WorkerProcess victim = null;
     for (WorkerProcess w : workers.values()) {

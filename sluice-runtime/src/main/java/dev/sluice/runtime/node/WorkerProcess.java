@@ -120,7 +120,7 @@ final class WorkerProcess {
     cmd.add("-Dsluice.worker.log=" + log);
     cmd.add("-cp");
     cmd.add(ClassPathResolver.join(classPath));
-    cmd.add("dev.sluice.runtime.executor.WorkerMain");
+    cmd.add(WorkerConfig.MAIN_CLASS);
     cmd.addAll(config.toArgs());
     ProcessBuilder pb =
         new ProcessBuilder(cmd)

@@ -83,7 +83,7 @@ public final class ChunkSendStream {
   }
 
   /** Installs the stream callbacks and sends what the stream accepts now (after {@link #bind}). */
-  void start() {
+  synchronized void start() {
     out.setOnCancelHandler(this::cancelled);
     out.setOnReadyHandler(this::send);
     send();

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectmanager;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayDeque;
 
 /**
@@ -10,8 +11,14 @@ import java.util.ArrayDeque;
  */
 final class InFlightBudget {
   private final long limit;
+
+  @GuardedBy("this")
   private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+  @GuardedBy("this")
   private long inFlight;
+
+  @GuardedBy("this")
   private long peak;
 
   InFlightBudget(long limit) {
@@ -58,6 +65,7 @@ final class InFlightBudget {
     return limit;
   }
 
+  @GuardedBy("this")
   private boolean fits(long bytes) {
     return inFlight == 0 || inFlight + bytes <= limit;
   }

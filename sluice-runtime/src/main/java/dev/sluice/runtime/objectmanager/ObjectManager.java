@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectmanager;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.NodeId;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.objectmanager.ObjectTransferException.Kind;
@@ -82,19 +83,36 @@ public final class ObjectManager implements AutoCloseable {
   private final InFlightBudget budget;
   private final int chunkBytes;
   private final ExecutorService pullThreads;
+
+  @GuardedBy("this")
   private final Map<ObjectId, ObjectPull> pulls = new HashMap<>();
+
+  @GuardedBy("this")
   private final Set<ChunkSendStream> senders = new LinkedHashSet<>();
+
   private final PullContext context = new PullContext();
   private volatile LongConsumer chunkListener = written -> {};
   private volatile ObjectDataServer dataServer;
   private volatile byte[] dataToken;
   private volatile java.util.function.Function<Address, java.net.InetSocketAddress> dataAddresses =
       source -> null;
+
+  @GuardedBy("this")
   private long pullsServed;
+
+  @GuardedBy("this")
   private long pullsServedOverDataChannel;
+
+  @GuardedBy("this")
   private long servingBytes;
+
+  @GuardedBy("this")
   private long peakServingBytes;
+
+  @GuardedBy("this")
   private long pullsStarted;
+
+  @GuardedBy("this")
   private boolean closed;
 
   /**

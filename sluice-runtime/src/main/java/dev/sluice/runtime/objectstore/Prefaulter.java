@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectstore;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -11,9 +12,9 @@ import java.lang.foreign.MemorySegment;
  * meanwhile; a chunk that is partly in use is skipped, since its producer has written those pages.
  *
  * <p>Threads: its own daemon thread; every field is guarded by the store's lock (the monitor of
- * {@code lock}, the {@link SharedMemoryStore}), which it waits on and notifies: the store notifies
- * it when a range is allocated or the store closes, and it notifies the store when a reserved chunk
- * is free again. The zeros are written without the lock.
+ * {@code lock}, the {@link SharedMemoryStore}; the store's calls re-enter it), which it waits on
+ * and notifies: the store notifies it when a range is allocated or the store closes, and it
+ * notifies the store when a reserved chunk is free again. The zeros are written without the lock.
  */
 final class Prefaulter {
   /** Warm region kept ahead of the highest range in use. */
@@ -22,20 +23,27 @@ final class Prefaulter {
   private static final long CHUNK = 16L << 20;
 
   private final Object lock;
+
+  @GuardedBy("lock")
   private final RangeAllocator free;
+
   private final MemorySegment segment;
   private final long capacity;
   private final Thread thread;
 
   /** Bytes from 0 that have been written once (warm pages). */
+  @GuardedBy("lock")
   private long warmUpTo;
 
   /** Highest end of a range ever allocated. */
+  @GuardedBy("lock")
   private long highWater;
 
   /** True while a reserved chunk is off the free list. */
+  @GuardedBy("lock")
   private boolean busy;
 
+  @GuardedBy("lock")
   private boolean stopped;
 
   Prefaulter(Object lock, RangeAllocator free, MemorySegment segment, long capacity) {
@@ -60,23 +68,31 @@ final class Prefaulter {
    * the lock). True if it reaches past the warm pages.
    */
   boolean allocated(long end) {
-    highWater = Math.max(highWater, end);
-    return end > warmUpTo;
+    synchronized (lock) {
+      highWater = Math.max(highWater, end);
+      return end > warmUpTo;
+    }
   }
 
   /** Bytes from the start of the pool that have been written at least once. */
   long warmBytes() {
-    return warmUpTo;
+    synchronized (lock) {
+      return warmUpTo;
+    }
   }
 
   /** True while a chunk is reserved: it is free space, back within milliseconds. */
   boolean busy() {
-    return busy;
+    synchronized (lock) {
+      return busy;
+    }
   }
 
   /** Stops the thread at its next look (the caller notifies the lock). */
   void stop() {
-    stopped = true;
+    synchronized (lock) {
+      stopped = true;
+    }
   }
 
   /** Interrupts the thread and waits for it to end (without the lock). */

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.objectstore;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ObjectId;
 import dev.sluice.RuntimeStartupException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,7 @@ public final class SharedMemoryStore implements AutoCloseable {
   private final long capacity;
 
   /** Access order: the eldest entry is the least recently used. */
+  @GuardedBy("this")
   private final LinkedHashMap<ObjectId, StoredObject> objects =
       new LinkedHashMap<>(16, 0.75f, true);
 
@@ -390,6 +392,7 @@ public final class SharedMemoryStore implements AutoCloseable {
     }
   }
 
+  @GuardedBy("this")
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("the object store is closed");

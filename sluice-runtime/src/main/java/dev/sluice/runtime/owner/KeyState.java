@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.proto.NodeAffinity;
@@ -56,16 +57,24 @@ final class KeyState {
   final boolean oneTaskPerLease;
 
   /** Lease requests are deferred (see the lease request delay) and a timer will make them. */
+  @GuardedBy("this")
   boolean leaseRequestScheduled;
 
   /** Set by that timer while it plans: the requests are due now. */
+  @GuardedBy("this")
   boolean leaseRequestDue;
 
   /** When lease requests of this key were first found infeasible everywhere, or -1. */
+  @GuardedBy("this")
   long infeasibleSinceNanos = -1;
 
+  @GuardedBy("this")
   final ArrayDeque<TaskSpec> queue = new ArrayDeque<>();
+
+  @GuardedBy("this")
   final List<LeaseStream> leases = new ArrayList<>();
+
+  @GuardedBy("this")
   final List<ByteString> pendingLeaseRequests = new ArrayList<>();
 
   KeyState(
@@ -82,6 +91,7 @@ final class KeyState {
   }
 
   /** Tasks not running yet: queued here, or pipelined behind a running task on a worker. */
+  @GuardedBy("this")
   int backlog() {
     int n = queue.size();
     for (LeaseStream l : leases) {
@@ -97,6 +107,7 @@ final class KeyState {
    * deferLeaseRequests}: new lease requests wait for a timer instead of going out now, unless that
    * timer is planning ({@link #leaseRequestDue}).
    */
+  @GuardedBy("this")
   KeyPlan plan(Rules rules, boolean deferLeaseRequests, long nowNanos) {
     List<TaskSpec> cancelled = new ArrayList<>();
     Map<LeaseStream, List<PushTaskBatch.Builder>> batches = new LinkedHashMap<>();
@@ -190,6 +201,7 @@ final class KeyState {
    * running one, the busiest lease's queued tasks are taken back to be spread again. Pipelining
    * keeps throughput high; stealing keeps it from starving a worker that arrived late.
    */
+  @GuardedBy("this")
   LeaseStream stealVictim() {
     boolean someIdle = false;
     LeaseStream busiest = null;
@@ -213,6 +225,7 @@ final class KeyState {
    * it gave back (stolen) go back to the queue's head in their order, and the tasks it reports
    * started are remembered for a worker death.
    */
+  @GuardedBy("this")
   Replies applyReplies(LeaseStream lease, TaskResultBatch batch) {
     List<TaskResult> finished = new ArrayList<>(batch.getResultsCount());
     List<TaskSpec> requeued = new ArrayList<>();
@@ -242,6 +255,7 @@ final class KeyState {
    * Drops {@code lease}, whose worker failed, and splits its tasks into those charged a retry and
    * those that never started; null if the lease was already dropped.
    */
+  @GuardedBy("this")
   LostTasks loseLease(LeaseStream lease) {
     if (!leases.remove(lease) || lease.dead) {
       return null;
@@ -253,6 +267,7 @@ final class KeyState {
   }
 
   /** Puts {@code specs} back at the queue's head, in their order. */
+  @GuardedBy("this")
   void requeueFirst(List<TaskSpec> specs) {
     for (int i = specs.size() - 1; i >= 0; i--) {
       queue.addFirst(specs.get(i));
@@ -260,6 +275,7 @@ final class KeyState {
   }
 
   /** Removes queued task {@code id} if {@code take} accepts it; null if not queued or refused. */
+  @GuardedBy("this")
   TaskSpec removeQueued(TaskId id, Predicate<TaskSpec> take) {
     for (Iterator<TaskSpec> it = queue.iterator(); it.hasNext(); ) {
       TaskSpec s = it.next();
@@ -275,6 +291,7 @@ final class KeyState {
   }
 
   /** The lease task {@code id} is in flight on, or null. */
+  @GuardedBy("this")
   LeaseStream leaseRunning(TaskId id) {
     for (LeaseStream l : leases) {
       if (l.inFlight.containsKey(id)) {
@@ -288,6 +305,7 @@ final class KeyState {
    * Removes and returns the leases that have had nothing to do for {@code idleTimeoutNanos}, if no
    * task is queued.
    */
+  @GuardedBy("this")
   List<LeaseStream> takeIdleLeases(long nowNanos, long idleTimeoutNanos) {
     List<LeaseStream> idle = new ArrayList<>();
     if (!queue.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.common.Errors;
@@ -76,12 +77,14 @@ final class LeaseRequester {
   /** What the requester asks of the submitter. */
   interface Events {
     /** Plans key {@code ks} (the caller holds its monitor); returns what to run after release. */
+    @GuardedBy("ks")
     Runnable planLocked(KeyState ks);
 
     /**
      * A lease was granted and is wanted: add it to {@code ks} (the caller holds its monitor) and
      * return what to run after release.
      */
+    @GuardedBy("ks")
     Runnable grantedLocked(KeyState ks, LeaseReply grant, String grantedBy);
 
     /** Task {@code spec} cannot be scheduled and fails with {@code error} (no retry). */
@@ -312,6 +315,7 @@ final class LeaseRequester {
    * resources may join) until the key has been infeasible for {@code unschedulableTimeout}. Returns
    * false when the tasks should fail now. Called under the key's monitor.
    */
+  @GuardedBy("ks")
   private boolean waitForFeasibleNode(KeyState ks, ByteString requestId, LeaseReply reply) {
     if (unschedulableTimeout.isZero() || events.closed()) {
       return false;

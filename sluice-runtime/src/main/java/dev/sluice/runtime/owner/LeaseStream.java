@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.Addresses;
@@ -36,6 +37,7 @@ final class LeaseStream {
   /** What the results observer asks of the submitter. */
   interface Events {
     /** Plans key {@code ks} (the caller holds its monitor); returns what to run after release. */
+    @GuardedBy("ks")
     Runnable planLocked(KeyState ks);
 
     /** Task {@code id} was put back in the queue. */

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.Iterator;
@@ -19,7 +20,11 @@ final class Lineage {
   record Entry(TaskSpec spec, int rebuildsLeft) {}
 
   private final long maxBytes;
+
+  @GuardedBy("this")
   private final LinkedHashMap<TaskId, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+
+  @GuardedBy("this")
   private long bytes;
 
   Lineage(long maxBytes) {

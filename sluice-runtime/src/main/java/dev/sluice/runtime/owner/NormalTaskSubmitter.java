@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
@@ -108,15 +109,11 @@ public final class NormalTaskSubmitter {
             timers,
             options.unschedulableTimeout(),
             hooks);
+    @SuppressWarnings("GuardedBy") // WorkerFailures calls it holding the key's monitor
+    Function<KeyState, Runnable> plan = this::planLocked;
     this.failures =
         new WorkerFailures(
-            taskManager,
-            queues,
-            channels,
-            requester,
-            nodeManagerReachable,
-            this::planLocked,
-            () -> closed);
+            taskManager, queues, channels, requester, nodeManagerReachable, plan, () -> closed);
     long sweep = Math.max(1, leaseIdleTimeout.toMillis() / 2);
     timers.scheduleWithFixedDelay(this::returnIdleLeases, sweep, sweep, TimeUnit.MILLISECONDS);
   }
@@ -184,6 +181,7 @@ public final class NormalTaskSubmitter {
    * Plans key {@code ks}, whose monitor the caller holds, and returns the plan's actions, to run
    * once the monitor is released.
    */
+  @GuardedBy("ks")
   private Runnable planLocked(KeyState ks) {
     KeyPlan plan = ks.plan(rules, requester.defersRequests(), System.nanoTime());
     return () -> carryOut(ks, plan);
@@ -206,11 +204,13 @@ public final class NormalTaskSubmitter {
   /** What the parts of the submitter ask of it. */
   private final class Hooks implements LeaseRequester.Events, LeaseStream.Events {
     @Override
+    @GuardedBy("ks")
     public Runnable planLocked(KeyState ks) {
       return NormalTaskSubmitter.this.planLocked(ks);
     }
 
     @Override
+    @GuardedBy("ks")
     public Runnable grantedLocked(KeyState ks, LeaseReply grant, String grantedBy) {
       LeaseStream lease = new LeaseStream(grant, grantedBy);
       lease.open(channels, ks, taskManager, this);

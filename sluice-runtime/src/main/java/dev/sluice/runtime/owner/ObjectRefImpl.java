@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
@@ -36,13 +37,16 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   /** The table of the session that made this ref; null for a transient ref. */
   private final ReferenceCounter session;
 
-  /** Guarded by {@code this}: set once the table counts this instance. */
+  /** Set once the table counts this instance. */
+  @GuardedBy("this")
   boolean counted;
 
-  /** Guarded by {@code this}: what releases this instance's count, once counted. */
+  /** What releases this instance's count, once counted. */
+  @GuardedBy("this")
   Cleaner.Cleanable cleanable;
 
-  /** Guarded by {@code this}; see {@link #release()}. */
+  /** See {@link #release()}. */
+  @GuardedBy("this")
   private boolean released;
 
   /** A ref to {@code id} owned by the process at {@code owner}. */

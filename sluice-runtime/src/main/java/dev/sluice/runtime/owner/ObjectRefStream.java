@@ -1,5 +1,6 @@
 package dev.sluice.runtime.owner;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.generator.GeneratorIds;
@@ -75,16 +76,34 @@ public final class ObjectRefStream {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
-  // Guarded by lock.
+  @GuardedBy("lock")
   private int currentAttempt;
+
+  @GuardedBy("lock")
   private long cursor;
+
+  @GuardedBy("lock")
   private long end = -1;
+
+  @GuardedBy("lock")
   private boolean failed;
+
+  @GuardedBy("lock")
   private boolean failureSurfaced;
+
+  @GuardedBy("lock")
   private boolean deleted;
+
+  @GuardedBy("lock")
   private final UnconsumedItems unconsumed = new UnconsumedItems();
+
+  @GuardedBy("lock")
   private List<ReportReply> held;
+
+  @GuardedBy("lock")
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
+
+  @GuardedBy("lock")
   private List<CompletableFuture<Void>> readyWatchers;
 
   /**
@@ -247,21 +266,29 @@ public final class ObjectRefStream {
     onDeleted.run();
   }
 
+  @GuardedBy("lock")
   private void dropAtOrPastEndLocked() {
-    unconsumed.removeIf(i -> i >= end, this::release);
+    long endIndex = end;
+    unconsumed.removeIf(i -> i >= endIndex, this::release);
   }
 
   /**
    * Releases what a copy of item {@code index} that will never be consumed holds: the borrows its
    * executor registered for this process on the refs nested in it, and its shared-memory copy
-   * unless that is still held here (a duplicate of an unconsumed item) or referenced.
+   * unless that is still held here (a duplicate of an unconsumed item) or referenced. Called
+   * holding {@code lock}, also as a callback of {@code unconsumed}: it re-enters the lock.
    */
   private void release(long index, ReturnObject item) {
     if (item.getNestedRefsCount() > 0) {
       refs.dropPreRegistered(ReferenceCounter.Nested.in(item));
     }
-    if (!unconsumed.contains(index)) {
-      refs.discard(itemId(index), item.getValue());
+    lock.lock();
+    try {
+      if (!unconsumed.contains(index)) {
+        refs.discard(itemId(index), item.getValue());
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -371,7 +398,12 @@ public final class ObjectRefStream {
 
   /** Reported items not consumed yet. */
   public int unconsumedCount() {
-    return unconsumed.size();
+    lock.lock();
+    try {
+      return unconsumed.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** True once the stream was deleted. */
@@ -384,6 +416,7 @@ public final class ObjectRefStream {
     }
   }
 
+  @GuardedBy("lock")
   private State stateLocked() {
     if (deleted) {
       return State.END;
@@ -394,6 +427,7 @@ public final class ObjectRefStream {
     return unconsumed.contains(cursor) ? State.ITEM : State.NOT_READY;
   }
 
+  @GuardedBy("lock")
   private ObjectRefImpl<?> pollLocked(List<Runnable> after) {
     switch (stateLocked()) {
       case ITEM -> {
@@ -420,6 +454,7 @@ public final class ObjectRefStream {
     }
   }
 
+  @GuardedBy("lock")
   private List<Runnable> answerHeldLocked(boolean notFound) {
     List<Runnable> out = new ArrayList<>();
     if (held != null && !held.isEmpty()) {
@@ -432,6 +467,7 @@ public final class ObjectRefStream {
     return out;
   }
 
+  @GuardedBy("lock")
   private List<Runnable> onChangeLocked() {
     changed.signalAll();
     List<Runnable> out = serveAsyncLocked();
@@ -443,6 +479,7 @@ public final class ObjectRefStream {
     return out;
   }
 
+  @GuardedBy("lock")
   private List<Runnable> serveAsyncLocked() {
     List<Runnable> out = new ArrayList<>();
     while (asyncConsumers != null

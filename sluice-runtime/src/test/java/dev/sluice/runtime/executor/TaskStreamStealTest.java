@@ -114,7 +114,7 @@ class TaskStreamStealTest {
   }
 
   /** The receiver is never started: no task runs, so nothing of the environment is needed. */
-  private static final class NoEnv implements TaskReceiver.ExecutionEnv {
+  private static final class NoEnv implements ExecutionEnv {
     @Override
     public String location() {
       return "test";

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.worker.WorkerMain;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,11 @@ class WorkerConfigTest {
         "127.0.0.1:5000",
         java.time.Duration.ofSeconds(7),
         security);
+  }
+
+  @Test
+  void theMainClassTheNodeManagerLaunchesIsTheWorkerEntryPoint() {
+    assertThat(WorkerConfig.MAIN_CLASS).isEqualTo(WorkerMain.class.getName());
   }
 
   @Test

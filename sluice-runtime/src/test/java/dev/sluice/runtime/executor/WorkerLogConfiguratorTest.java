@@ -10,6 +10,7 @@ import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import dev.sluice.runtime.worker.WorkerMain;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -59,7 +60,7 @@ class WorkerLogConfiguratorTest {
       Logger main = context.getLogger(WorkerMain.class);
       assertThat(line(out, main, null))
           .matches(
-              "\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] d\\.s\\.r\\.e\\.WorkerMain"
+              "\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] d\\.s\\.r\\.w\\.WorkerMain"
                   + " - worker w1 serving\\R");
       assertThat(line(out, main, new IllegalStateException("boom")))
           .contains("java.lang.IllegalStateException: boom")

@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
  * is asked to give tasks back, how many lease requests are out, and which tasks a worker death
  * charges.
  */
+// Each test drives its KeyState from the test thread alone: the monitor that guards it in the
+// submitter has nothing to exclude here.
+@SuppressWarnings("GuardedBy")
 class KeyStateTest {
   private static final long NOW = 1_000_000_000L;
   private static final KeyState.Rules PIPELINE_2 = new KeyState.Rules(2, 1 << 20, id -> false);

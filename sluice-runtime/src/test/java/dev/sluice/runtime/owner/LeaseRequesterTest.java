@@ -2,6 +2,7 @@ package dev.sluice.runtime.owner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CancelLeaseRequest;
@@ -75,6 +76,7 @@ class LeaseRequesterTest {
         Duration.ZERO,
         new LeaseRequester.Events() {
           @Override
+          @GuardedBy("ks")
           public Runnable planLocked(KeyState ks) {
             if (ks.leaseRequestDue) {
               duePlanned.countDown();
@@ -102,11 +104,13 @@ class LeaseRequesterTest {
   private static KeyState keyWithOneTask() {
     KeyState ks =
         new KeyState("{CPU=1.0}", ByteString.copyFromUtf8("job"), Map.of("CPU", 1.0), null, false);
-    ks.queue.add(
-        TaskSpec.newBuilder()
-            .setTaskId(ByteString.copyFrom(new byte[16]))
-            .setDisplayName("f")
-            .build());
+    synchronized (ks) {
+      ks.queue.add(
+          TaskSpec.newBuilder()
+              .setTaskId(ByteString.copyFrom(new byte[16]))
+              .setDisplayName("f")
+              .build());
+    }
     return ks;
   }
 
@@ -122,7 +126,9 @@ class LeaseRequesterTest {
                         .build()));
     KeyState ks = keyWithOneTask();
     ByteString id = ByteString.copyFromUtf8("r1");
-    ks.pendingLeaseRequests.add(id);
+    synchronized (ks) {
+      ks.pendingLeaseRequests.add(id);
+    }
     requester.requestLease(ks, id);
     assertThat(requests).hasSize(1 + LeaseRequester.MAX_LEASE_REDIRECTS);
     assertThat(requests).extracting(LeaseRequest::getSpillbackCount).containsExactly(0, 1, 2, 3, 4);
@@ -135,8 +141,10 @@ class LeaseRequesterTest {
               assertThat(e.getMessage())
                   .contains("sent on " + LeaseRequester.MAX_LEASE_REDIRECTS + " times");
             });
-    assertThat(ks.queue).isEmpty();
-    assertThat(ks.pendingLeaseRequests).isEmpty();
+    synchronized (ks) {
+      assertThat(ks.queue).isEmpty();
+      assertThat(ks.pendingLeaseRequests).isEmpty();
+    }
   }
 
   @Test
@@ -147,12 +155,16 @@ class LeaseRequesterTest {
                 target ->
                     LeaseReply.newBuilder().setLeaseId(ByteString.copyFromUtf8("lease")).build()));
     KeyState ks = keyWithOneTask();
-    ks.queue.clear();
+    synchronized (ks) {
+      ks.queue.clear();
+    }
     requester.requestLease(ks, ByteString.copyFromUtf8("cancelled-meanwhile"));
     assertThat(returned)
         .singleElement()
         .satisfies(r -> assertThat(r.getLeaseId().toStringUtf8()).isEqualTo("lease"));
-    assertThat(ks.leases).isEmpty();
+    synchronized (ks) {
+      assertThat(ks.leases).isEmpty();
+    }
   }
 
   @Test
@@ -161,7 +173,9 @@ class LeaseRequesterTest {
     requester.setLeaseRequestDelay(Duration.ofMillis(1));
     assertThat(requester.defersRequests()).isTrue();
     KeyState ks = keyWithOneTask();
-    ks.leaseRequestScheduled = true;
+    synchronized (ks) {
+      ks.leaseRequestScheduled = true;
+    }
     requester.requestDeferred(ks);
     assertThat(duePlanned.await(30, TimeUnit.SECONDS)).isTrue();
     synchronized (ks) {

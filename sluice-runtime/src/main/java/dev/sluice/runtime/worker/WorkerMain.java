@@ -1,21 +1,17 @@
-package dev.sluice.runtime.executor;
+package dev.sluice.runtime.worker;
 
-import com.google.protobuf.ByteString;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
+import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
-import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
-import dev.sluice.runtime.rpc.proto.RegisterWorkerRequest;
-import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,20 +52,8 @@ public final class WorkerMain {
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
     // The channel to the node manager is made (transport classes initialized) and connected on a
     // thread of its own while this one starts the core worker (whose serializer builds on a third).
-    CompletableFuture<ManagedChannel> nodeManager = new CompletableFuture<>();
-    Thread.ofPlatform()
-        .daemon()
-        .name("sluice-node-manager-connect")
-        .start(
-            () -> {
-              try {
-                ManagedChannel c = rpc.newChannel(config.nodeManagerTarget());
-                c.getState(true);
-                nodeManager.complete(c);
-              } catch (Throwable t) {
-                nodeManager.completeExceptionally(t);
-              }
-            });
+    CompletableFuture<RegistrationClient> nodeManager =
+        RegistrationClient.connect(rpc, config.nodeManagerTarget());
     CoreWorker worker =
         new CoreWorker(
             new CoreWorkerOptions(
@@ -91,17 +75,10 @@ public final class WorkerMain {
                 SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD),
             rpc);
     Sluice.installRuntime(worker);
-    ManagedChannel nm = null;
+    RegistrationClient nm = null;
     try {
       nm = nodeManager.join();
-      NodeManagerServiceGrpc.newBlockingStub(nm)
-          .withDeadlineAfter(30, TimeUnit.SECONDS)
-          .registerWorker(
-              RegisterWorkerRequest.newBuilder()
-                  .setWorkerId(ByteString.copyFrom(config.workerId().toBytes()))
-                  .setPort(worker.port())
-                  .setPid(ProcessHandle.current().pid())
-                  .build());
+      nm.register(config.workerId(), worker.port(), ProcessHandle.current().pid());
     } catch (RuntimeException e) {
       log.error(
           "worker {} could not register with node manager {}: {}",
@@ -110,7 +87,9 @@ public final class WorkerMain {
           e.toString());
       Runtime.getRuntime().halt(2);
     } finally {
-      RpcFactory.shutdownQuietly(nm);
+      if (nm != null) {
+        nm.close();
+      }
     }
     worker.startWatchingNodes();
     ProcessHandle.Info self = ProcessHandle.current().info();

@@ -1,0 +1,258 @@
+package dev.sluice.runtime.control;
+
+import com.google.protobuf.ByteString;
+import dev.sluice.runtime.code.PackageReceiveStream;
+import dev.sluice.runtime.code.PackageSendStream;
+import dev.sluice.runtime.code.PackageStore;
+import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.AddJobReply;
+import dev.sluice.runtime.rpc.proto.AddJobRequest;
+import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
+import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
+import dev.sluice.runtime.rpc.proto.FinishJobReply;
+import dev.sluice.runtime.rpc.proto.FinishJobRequest;
+import dev.sluice.runtime.rpc.proto.GetAllNodesReply;
+import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
+import dev.sluice.runtime.rpc.proto.GetJobReply;
+import dev.sluice.runtime.rpc.proto.GetJobRequest;
+import dev.sluice.runtime.rpc.proto.HasPackagesReply;
+import dev.sluice.runtime.rpc.proto.HasPackagesRequest;
+import dev.sluice.runtime.rpc.proto.JobInfo;
+import dev.sluice.runtime.rpc.proto.KvGetReply;
+import dev.sluice.runtime.rpc.proto.KvGetRequest;
+import dev.sluice.runtime.rpc.proto.KvPutReply;
+import dev.sluice.runtime.rpc.proto.KvPutRequest;
+import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
+import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
+import dev.sluice.runtime.rpc.proto.NodeInfo;
+import dev.sluice.runtime.rpc.proto.PackageChunk;
+import dev.sluice.runtime.rpc.proto.PackageStatsReply;
+import dev.sluice.runtime.rpc.proto.PackageStatsRequest;
+import dev.sluice.runtime.rpc.proto.RegisterNodeReply;
+import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UnregisterNodeReply;
+import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UploadPackageReply;
+import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The {@code ControlService} RPCs of a {@link ControlService}: each call becomes a call on it, its
+ * refusals become statuses ({@code FAILED_PRECONDITION} for a dead node coming back, packages not
+ * uploaded or a control service that keeps none; {@code INTERNAL} when packages cannot be read),
+ * and package streams go to {@link PackageReceiveStream} and {@link PackageSendStream}. It owns the
+ * control service's server.
+ *
+ * <p>Threads: handlers run on transport threads and never block: package look-ups, which may have
+ * to index the head's class path, run on virtual threads ({@code sluice-add-job}, {@code
+ * sluice-has-packages}).
+ */
+final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase {
+  private final ControlService control;
+  private Server server;
+
+  ControlGrpcService(ControlService control) {
+    this.control = control;
+  }
+
+  /** Binds the control service's server at {@code bindHost:port} (0 picks a free port). */
+  void start(RpcFactory rpc, String bindHost, int port) throws IOException {
+    server = rpc.startServer(bindHost, port, List.of(this));
+  }
+
+  /** The port the server listens on. */
+  int port() {
+    return server.getPort();
+  }
+
+  /** Stops the server. */
+  void shutdown() {
+    RpcFactory.shutdownQuietly(server);
+  }
+
+  @Override
+  public void registerNode(RegisterNodeRequest req, StreamObserver<RegisterNodeReply> out) {
+    try {
+      control.registerNode(req.getNode());
+    } catch (ControlService.NodeRefusedException e) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    out.onNext(RegisterNodeReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void nodeHeartbeat(NodeHeartbeatRequest req, StreamObserver<NodeHeartbeatReply> out) {
+    out.onNext(control.heartbeat(req));
+    out.onCompleted();
+  }
+
+  @Override
+  public void getAllNodes(GetAllNodesRequest req, StreamObserver<GetAllNodesReply> out) {
+    out.onNext(control.allNodes());
+    out.onCompleted();
+  }
+
+  @Override
+  public void unregisterNode(UnregisterNodeRequest req, StreamObserver<UnregisterNodeReply> out) {
+    control.unregisterNode(req.getNodeId(), req.getReason());
+    out.onNext(UnregisterNodeReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void watchNodes(WatchNodesRequest req, StreamObserver<NodeInfo> out) {
+    ServerCallStreamObserver<NodeInfo> w = (ServerCallStreamObserver<NodeInfo>) out;
+    ControlService.NodeWatch watch =
+        new ControlService.NodeWatch() {
+          @Override
+          public void send(NodeInfo info) {
+            w.onNext(info);
+          }
+
+          @Override
+          public void end() {
+            w.onCompleted();
+          }
+        };
+    w.setOnCancelHandler(() -> control.unwatch(watch));
+    control.watch(watch);
+  }
+
+  @Override
+  public void addJob(AddJobRequest req, StreamObserver<AddJobReply> out) {
+    if (req.getCodePackagesCount() > 0) {
+      // Checking packages may index the head's class path: never on a transport thread.
+      Thread.ofVirtual().name("sluice-add-job").start(() -> addJobNow(req, out));
+    } else {
+      addJobNow(req, out);
+    }
+  }
+
+  private void addJobNow(AddJobRequest req, StreamObserver<AddJobReply> out) {
+    ByteString job;
+    try {
+      job = control.addJob(req);
+    } catch (ControlService.PackagesMissingException e) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    } catch (IOException e) {
+      out.onError(
+          Status.INTERNAL
+              .withDescription("cannot check the job's packages: " + e.getMessage())
+              .asRuntimeException());
+      return;
+    }
+    out.onNext(AddJobReply.newBuilder().setJobId(job).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void finishJob(FinishJobRequest req, StreamObserver<FinishJobReply> out) {
+    control.finishJob(req.getJobId(), req.getReason());
+    out.onNext(FinishJobReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void getJob(GetJobRequest req, StreamObserver<GetJobReply> out) {
+    JobInfo info = control.job(req.getJobId());
+    out.onNext(
+        info == null
+            ? GetJobReply.getDefaultInstance()
+            : GetJobReply.newBuilder().setFound(true).setJob(info).build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void hasPackages(HasPackagesRequest req, StreamObserver<HasPackagesReply> out) {
+    PackageStore packages = packagesOrFail(out);
+    if (packages == null) {
+      return;
+    }
+    Thread.ofVirtual()
+        .name("sluice-has-packages")
+        .start(
+            () -> {
+              try {
+                out.onNext(
+                    HasPackagesReply.newBuilder()
+                        .addAllMissing(packages.missing(req.getSha256List()))
+                        .build());
+                out.onCompleted();
+              } catch (IOException | RuntimeException e) {
+                out.onError(
+                    Status.INTERNAL
+                        .withDescription("cannot index the head's packages: " + e.getMessage())
+                        .asRuntimeException());
+              }
+            });
+  }
+
+  @Override
+  public StreamObserver<PackageChunk> uploadPackage(StreamObserver<UploadPackageReply> out) {
+    PackageStore packages = packagesOrFail(out);
+    if (packages == null) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(PackageChunk value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      };
+    }
+    return new PackageReceiveStream(packages, out);
+  }
+
+  @Override
+  public void downloadPackage(DownloadPackageRequest req, StreamObserver<PackageChunk> out) {
+    PackageStore packages = packagesOrFail(out);
+    if (packages != null) {
+      PackageSendStream.start(packages, req, out);
+    }
+  }
+
+  @Override
+  public void getPackageStats(PackageStatsRequest req, StreamObserver<PackageStatsReply> out) {
+    out.onNext(control.packageStats());
+    out.onCompleted();
+  }
+
+  /** The package store, or null after failing the call: this control service keeps none. */
+  private PackageStore packagesOrFail(StreamObserver<?> out) {
+    PackageStore packages = control.packages();
+    if (packages == null) {
+      out.onError(
+          Status.FAILED_PRECONDITION
+              .withDescription("this control service keeps no code packages")
+              .asRuntimeException());
+    }
+    return packages;
+  }
+
+  @Override
+  public void kvPut(KvPutRequest req, StreamObserver<KvPutReply> out) {
+    control.kvPut(req.getKey(), req.getValue());
+    out.onNext(KvPutReply.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void kvGet(KvGetRequest req, StreamObserver<KvGetReply> out) {
+    ByteString v = control.kvGet(req.getKey());
+    out.onNext(
+        v == null
+            ? KvGetReply.getDefaultInstance()
+            : KvGetReply.newBuilder().setFound(true).setValue(v).build());
+    out.onCompleted();
+  }
+}
