@@ -165,33 +165,41 @@ final class ActorClient {
 
   /**
    * A new attempt of a call the task manager retries (its earlier attempt was in flight when the
-   * instance died): it keeps its number, so it runs in its place among the caller's calls.
+   * instance died): it keeps its number, so it runs in its place among the caller's calls. The
+   * task manager's copy of the spec was recorded before the call was numbered, so the call is found
+   * by its id and numbered again here; a call this client no longer has (its reply came, and the
+   * task manager retries the application error) is numbered anew, behind the calls sent so far.
    */
   void resubmit(TaskSpec spec) {
-    long seq = spec.getActorCall().getSequenceNumber();
+    TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
     Call c;
+    TaskSpec numbered = null;
     ErrorInfo dead;
     synchronized (this) {
       dead = deathCause();
-      c = calls.get(seq);
-      if (c == null) {
+      c = byId.get(id);
+      if (c == null && dead == null) {
+        long seq = nextSeq++;
         c = new Call(seq, spec);
         calls.put(seq, c);
         byId.put(c.id, c);
       }
-      c.spec = spec;
-      c.ready = false;
-      c.sent = false;
-      if (dead != null) {
-        calls.remove(seq);
-        byId.remove(c.id);
+      if (c != null) {
+        numbered = withNumber(spec, c.seq);
+        c.spec = numbered;
+        c.ready = false;
+        c.sent = false;
+        if (dead != null) {
+          calls.remove(c.seq);
+          byId.remove(c.id);
+        }
       }
     }
     if (dead != null) {
-      outcomes.fail(c.id, dead, false);
+      outcomes.fail(id, dead, false);
       return;
     }
-    resolve(c, spec);
+    resolve(c, numbered);
   }
 
   private void resolve(Call c, TaskSpec spec) {
