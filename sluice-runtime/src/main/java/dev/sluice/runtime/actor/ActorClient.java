@@ -350,16 +350,24 @@ final class ActorClient {
       @Override
       public void finished(TaskId id, PushTaskReply reply) {
         boolean mine;
+        boolean markSkips = false;
         synchronized (ActorClient.this) {
           Call c = byId.get(id);
           mine = c != null && c.sent && streamInstance == instance;
           if (mine) {
             calls.remove(c.seq);
             byId.remove(id);
+            // The instance knows which calls it ran, not which numbers will never come (calls
+            // cancelled or failed before they were sent): when the mark now passes such a number,
+            // it must hear the new mark, or it holds the calls after the gap for ever.
+            markSkips = processedUpToLocked() > c.seq + 1;
           }
         }
         if (mine) {
           outcomes.complete(id, reply);
+        }
+        if (markSkips) {
+          pump();
         }
       }
 
