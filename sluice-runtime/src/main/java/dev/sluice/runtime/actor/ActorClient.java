@@ -116,6 +116,14 @@ final class ActorClient {
   @GuardedBy("this")
   private int streamInstance = -1;
 
+  /** Which open {@link #stream} came from: a stream's events count only while it is the one. */
+  @GuardedBy("this")
+  private long streamOpening;
+
+  /** Number of streams opened so far. */
+  @GuardedBy("this")
+  private long openings;
+
   /** Calls sent to an instance whose stream broke, until the table says what became of it. */
   @GuardedBy("this")
   private final List<Call> orphans = new ArrayList<>();
@@ -291,23 +299,26 @@ final class ActorClient {
     CallStream to;
     long mark;
     ActorInfo openTo = null;
+    long opening = 0;
     synchronized (this) {
       if (info == null || info.getState() != ActorState.ACTOR_STATE_ALIVE) {
         return;
       }
       if (stream == null) {
         openTo = info;
+        opening = ++openings;
       }
     }
     if (openTo != null) {
       int instance = openTo.getNumRestarts();
-      CallStream opened = connector.open(openTo, listenerFor(instance));
+      CallStream opened = connector.open(openTo, listenerFor(instance, opening));
       boolean keep;
       synchronized (this) {
         keep = stream == null && info.getNumRestarts() == instance && isAliveLocked();
         if (keep) {
           stream = opened;
           streamInstance = instance;
+          streamOpening = opening;
           sentProcessedUpTo = -1;
         }
       }
@@ -345,7 +356,7 @@ final class ActorClient {
     return calls.size();
   }
 
-  private Listener listenerFor(int instance) {
+  private Listener listenerFor(int instance, long opening) {
     return new Listener() {
       @Override
       public void finished(TaskId id, PushTaskReply reply) {
@@ -353,7 +364,7 @@ final class ActorClient {
         boolean markSkips = false;
         synchronized (ActorClient.this) {
           Call c = byId.get(id);
-          mine = c != null && c.sent && streamInstance == instance;
+          mine = c != null && c.sent && streamOpening == opening;
           if (mine) {
             calls.remove(c.seq);
             byId.remove(id);
@@ -375,7 +386,8 @@ final class ActorClient {
       public void broken(Throwable cause) {
         List<Runnable> after = new ArrayList<>();
         synchronized (ActorClient.this) {
-          if (streamInstance != instance || stream == null) {
+          if (streamOpening != opening || stream == null) {
+            // Not the stream in use: one retired, or one closed after losing a race to open.
             return;
           }
           retireStreamLocked(after);
