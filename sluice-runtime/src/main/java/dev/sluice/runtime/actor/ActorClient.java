@@ -132,6 +132,10 @@ final class ActorClient {
   @GuardedBy("this")
   private int orphanInstance = -1;
 
+  /** The latest instance whose stream broke: nothing more is sent to it. */
+  @GuardedBy("this")
+  private int brokenInstance = -1;
+
   /** The last processed-up-to mark sent. */
   @GuardedBy("this")
   private long sentProcessedUpTo;
@@ -304,6 +308,10 @@ final class ActorClient {
       if (info == null || info.getState() != ActorState.ACTOR_STATE_ALIVE) {
         return;
       }
+      if (stream == null && info.getNumRestarts() <= brokenInstance) {
+        // Its stream broke: calls wait for the table to say what became of the instance.
+        return;
+      }
       if (stream == null) {
         openTo = info;
         opening = ++openings;
@@ -391,6 +399,7 @@ final class ActorClient {
             return;
           }
           retireStreamLocked(after);
+          brokenInstance = Math.max(brokenInstance, instance);
           if (info != null
               && (info.getNumRestarts() > instance
                   || info.getState() == ActorState.ACTOR_STATE_DEAD)) {
