@@ -177,10 +177,10 @@ final class ActorClient {
 
   /**
    * A new attempt of a call the task manager retries (its earlier attempt was in flight when the
-   * instance died): it keeps its number, so it runs in its place among the caller's calls. The
-   * task manager's copy of the spec was recorded before the call was numbered, so the call is found
-   * by its id and numbered again here; a call this client no longer has (its reply came, and the
-   * task manager retries the application error) is numbered anew, behind the calls sent so far.
+   * instance died): it keeps its number, so it runs in its place among the caller's calls. The task
+   * manager's copy of the spec was recorded before the call was numbered, so the call is found by
+   * its id and numbered again here; a call this client no longer has (its reply came, and the task
+   * manager retries the application error) is numbered anew, behind the calls sent so far.
    */
   void resubmit(TaskSpec spec) {
     TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
