@@ -116,6 +116,14 @@ final class ActorClient {
   @GuardedBy("this")
   private int streamInstance = -1;
 
+  /** Which open {@link #stream} came from: a stream's events count only while it is the one. */
+  @GuardedBy("this")
+  private long streamOpening;
+
+  /** Number of streams opened so far. */
+  @GuardedBy("this")
+  private long openings;
+
   /** Calls sent to an instance whose stream broke, until the table says what became of it. */
   @GuardedBy("this")
   private final List<Call> orphans = new ArrayList<>();
@@ -123,6 +131,10 @@ final class ActorClient {
   /** The instance the orphans were sent to. */
   @GuardedBy("this")
   private int orphanInstance = -1;
+
+  /** The latest instance whose stream broke: nothing more is sent to it. */
+  @GuardedBy("this")
+  private int brokenInstance = -1;
 
   /** The last processed-up-to mark sent. */
   @GuardedBy("this")
@@ -165,33 +177,41 @@ final class ActorClient {
 
   /**
    * A new attempt of a call the task manager retries (its earlier attempt was in flight when the
-   * instance died): it keeps its number, so it runs in its place among the caller's calls.
+   * instance died): it keeps its number, so it runs in its place among the caller's calls. The task
+   * manager's copy of the spec was recorded before the call was numbered, so the call is found by
+   * its id and numbered again here; a call this client no longer has (its reply came, and the task
+   * manager retries the application error) is numbered anew, behind the calls sent so far.
    */
   void resubmit(TaskSpec spec) {
-    long seq = spec.getActorCall().getSequenceNumber();
+    TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
     Call c;
+    TaskSpec numbered = null;
     ErrorInfo dead;
     synchronized (this) {
       dead = deathCause();
-      c = calls.get(seq);
-      if (c == null) {
+      c = byId.get(id);
+      if (c == null && dead == null) {
+        long seq = nextSeq++;
         c = new Call(seq, spec);
         calls.put(seq, c);
         byId.put(c.id, c);
       }
-      c.spec = spec;
-      c.ready = false;
-      c.sent = false;
-      if (dead != null) {
-        calls.remove(seq);
-        byId.remove(c.id);
+      if (c != null) {
+        numbered = withNumber(spec, c.seq);
+        c.spec = numbered;
+        c.ready = false;
+        c.sent = false;
+        if (dead != null) {
+          calls.remove(c.seq);
+          byId.remove(c.id);
+        }
       }
     }
     if (dead != null) {
-      outcomes.fail(c.id, dead, false);
+      outcomes.fail(id, dead, false);
       return;
     }
-    resolve(c, spec);
+    resolve(c, numbered);
   }
 
   private void resolve(Call c, TaskSpec spec) {
@@ -283,23 +303,30 @@ final class ActorClient {
     CallStream to;
     long mark;
     ActorInfo openTo = null;
+    long opening = 0;
     synchronized (this) {
       if (info == null || info.getState() != ActorState.ACTOR_STATE_ALIVE) {
         return;
       }
+      if (stream == null && info.getNumRestarts() <= brokenInstance) {
+        // Its stream broke: calls wait for the table to say what became of the instance.
+        return;
+      }
       if (stream == null) {
         openTo = info;
+        opening = ++openings;
       }
     }
     if (openTo != null) {
       int instance = openTo.getNumRestarts();
-      CallStream opened = connector.open(openTo, listenerFor(instance));
+      CallStream opened = connector.open(openTo, listenerFor(instance, opening));
       boolean keep;
       synchronized (this) {
         keep = stream == null && info.getNumRestarts() == instance && isAliveLocked();
         if (keep) {
           stream = opened;
           streamInstance = instance;
+          streamOpening = opening;
           sentProcessedUpTo = -1;
         }
       }
@@ -337,21 +364,29 @@ final class ActorClient {
     return calls.size();
   }
 
-  private Listener listenerFor(int instance) {
+  private Listener listenerFor(int instance, long opening) {
     return new Listener() {
       @Override
       public void finished(TaskId id, PushTaskReply reply) {
         boolean mine;
+        boolean markSkips = false;
         synchronized (ActorClient.this) {
           Call c = byId.get(id);
-          mine = c != null && c.sent && streamInstance == instance;
+          mine = c != null && c.sent && streamOpening == opening;
           if (mine) {
             calls.remove(c.seq);
             byId.remove(id);
+            // The instance knows which calls it ran, not which numbers will never come (calls
+            // cancelled or failed before they were sent): when the mark now passes such a number,
+            // it must hear the new mark, or it holds the calls after the gap for ever.
+            markSkips = processedUpToLocked() > c.seq + 1;
           }
         }
         if (mine) {
           outcomes.complete(id, reply);
+        }
+        if (markSkips) {
+          pump();
         }
       }
 
@@ -359,10 +394,12 @@ final class ActorClient {
       public void broken(Throwable cause) {
         List<Runnable> after = new ArrayList<>();
         synchronized (ActorClient.this) {
-          if (streamInstance != instance || stream == null) {
+          if (streamOpening != opening || stream == null) {
+            // Not the stream in use: one retired, or one closed after losing a race to open.
             return;
           }
           retireStreamLocked(after);
+          brokenInstance = Math.max(brokenInstance, instance);
           if (info != null
               && (info.getNumRestarts() > instance
                   || info.getState() == ActorState.ACTOR_STATE_DEAD)) {

@@ -70,14 +70,16 @@ public final class ActorDirectory {
     Entry e = entries.computeIfAbsent(id, Entry::new);
     ActorInfo now;
     boolean startWatch;
-    synchronized (e) {
-      e.listeners.add(listener);
-      now = e.latest;
-      startWatch = !e.watching && (now == null || now.getState() != ActorState.ACTOR_STATE_DEAD);
-      e.watching |= startWatch;
-    }
-    if (now != null) {
-      synchronized (e.deliveryLock) {
+    // Joined and given the latest entry within one delivery turn: a newer entry delivered between
+    // the two would otherwise reach the listener before the older one it was given.
+    synchronized (e.deliveryLock) {
+      synchronized (e) {
+        e.listeners.add(listener);
+        now = e.latest;
+        startWatch = !e.watching && (now == null || now.getState() != ActorState.ACTOR_STATE_DEAD);
+        e.watching |= startWatch;
+      }
+      if (now != null) {
         listener.accept(now);
       }
     }
