@@ -1,8 +1,10 @@
 package dev.sluice.runtime.common;
 
+import dev.sluice.ActorId;
 import dev.sluice.JobId;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,14 +18,24 @@ public final class TaskContext {
   private final TaskId taskId;
   private final int attemptNumber;
   private final String displayName;
+  private final ActorId actorId;
   private final AtomicLong childCounter = new AtomicLong();
   private final AtomicInteger putCounter = new AtomicInteger();
 
   /** The context of a task attempt. */
   public TaskContext(TaskId taskId, int attemptNumber, String displayName) {
+    this(taskId, attemptNumber, displayName, null);
+  }
+
+  /**
+   * The context of a task attempt run by the actor {@code actorId} (its constructor or one of its
+   * methods), or by no actor when it is null.
+   */
+  public TaskContext(TaskId taskId, int attemptNumber, String displayName, ActorId actorId) {
     this.taskId = taskId;
     this.attemptNumber = attemptNumber;
     this.displayName = displayName;
+    this.actorId = actorId;
   }
 
   /** The driver's pseudo-task. */
@@ -44,6 +56,11 @@ public final class TaskContext {
   /** The task's function, for messages. */
   public String displayName() {
     return displayName;
+  }
+
+  /** The actor whose constructor or method this task is, or empty. */
+  public Optional<ActorId> actorId() {
+    return Optional.ofNullable(actorId);
   }
 
   /** The id of the next task this task submits. */

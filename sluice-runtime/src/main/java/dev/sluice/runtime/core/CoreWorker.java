@@ -18,6 +18,7 @@ import dev.sluice.TaskId;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.actor.GrpcActorTableClient;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
@@ -222,6 +223,7 @@ public final class CoreWorker implements SluiceRuntime {
             encoder,
             refs,
             nodeManagers,
+            new GrpcActorTableClient(channels, options.controlTarget()),
             () -> shutdown,
             this::blocked,
             ref -> get(ref, null));
@@ -424,7 +426,8 @@ public final class CoreWorker implements SluiceRuntime {
         ctx.attemptNumber(),
         options.nodeId(),
         options.workerId(),
-        options.isWorker());
+        options.isWorker(),
+        ctx.actorId());
   }
 
   @Override

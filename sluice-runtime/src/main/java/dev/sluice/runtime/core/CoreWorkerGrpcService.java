@@ -1,5 +1,6 @@
 package dev.sluice.runtime.core;
 
+import dev.sluice.ActorId;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
@@ -16,6 +17,8 @@ import dev.sluice.runtime.rpc.proto.CollectGarbageReply;
 import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.ExitActorReply;
+import dev.sluice.runtime.rpc.proto.ExitActorRequest;
 import dev.sluice.runtime.rpc.proto.GetObjectReply;
 import dev.sluice.runtime.rpc.proto.GetObjectRequest;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
@@ -91,6 +94,17 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
     boolean found = receiver.cancel(TaskId.fromBytes(req.getTaskId().toByteArray()));
     out.onNext(CancelTaskReply.newBuilder().setAttempted(found).build());
     out.onCompleted();
+  }
+
+  /**
+   * The control service tells this worker's actor to exit ({@code Sluice.kill}; the actor table
+   * already says {@code DEAD}): answered first, then the process halts shortly after.
+   */
+  @Override
+  public void exitActor(ExitActorRequest req, StreamObserver<ExitActorReply> out) {
+    out.onNext(ExitActorReply.getDefaultInstance());
+    out.onCompleted();
+    receiver.exitActor(ActorId.fromBytes(req.getActorId().toByteArray()), req.getReason());
   }
 
   @Override

@@ -1,13 +1,18 @@
 package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorId;
 import dev.sluice.ObjectId;
+import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.ExecutionEnv;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.proto.ActorState;
 import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import java.lang.ref.Reference;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -23,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * What the executor side ({@link TaskReceiver}) needs from its process: the current task, reading
  * argument objects, encoding return values (registering the task's owner as borrower of the refs
  * nested in them), and the node manager calls a worker makes for its tasks (lending its CPU, giving
- * back the lease of a lost owner).
+ * back the lease of a lost owner), and the actor table call of a hosted actor whose creator died.
  *
  * <p>Threads: called by the receiver's task threads, except {@link #ownerConnectionLost}, which
  * runs on the transport thread of the broken task stream and does not block. {@link #lendCpu} calls
@@ -38,6 +43,7 @@ final class ExecutorEnvironment implements ExecutionEnv {
   private final ObjectEncoder encoder;
   private final ReferenceCounter refs;
   private final NodeManagerClient nodeManager;
+  private final ActorTableClient actorTable;
   private final BooleanSupplier isShutdown;
 
   /** Told true when the current task starts waiting, false when it stops. */
@@ -53,6 +59,7 @@ final class ExecutorEnvironment implements ExecutionEnv {
       ObjectEncoder encoder,
       ReferenceCounter refs,
       NodeManagerClient nodeManager,
+      ActorTableClient actorTable,
       BooleanSupplier isShutdown,
       Consumer<Boolean> blocked,
       Function<ObjectRefImpl<?>, Object> valueOf) {
@@ -62,6 +69,7 @@ final class ExecutorEnvironment implements ExecutionEnv {
     this.encoder = encoder;
     this.refs = refs;
     this.nodeManager = nodeManager;
+    this.actorTable = actorTable;
     this.isShutdown = isShutdown;
     this.blocked = blocked;
     this.valueOf = valueOf;
@@ -142,6 +150,17 @@ final class ExecutorEnvironment implements ExecutionEnv {
         options.workerId(),
         leaseId,
         "giving back the lease of a lost owner");
+  }
+
+  @Override
+  public void reportActorDead(ActorId id, int instance, ErrorInfo cause) {
+    actorTable.update(
+        UpdateActorRequest.newBuilder()
+            .setActorId(ByteString.copyFrom(id.toBytes()))
+            .setState(ActorState.ACTOR_STATE_DEAD)
+            .setDeathCause(cause)
+            .setNumRestarts(instance)
+            .build());
   }
 
   @Override

@@ -1,10 +1,12 @@
 package dev.sluice.runtime.core;
 
+import dev.sluice.ActorId;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.RuntimeContext;
 import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
+import java.util.Optional;
 
 /** An immutable snapshot of where code runs. */
 record RuntimeContextImpl(
@@ -13,5 +15,6 @@ record RuntimeContextImpl(
     int attemptNumber,
     NodeId nodeId,
     WorkerId workerId,
-    boolean isWorker)
+    boolean isWorker,
+    Optional<ActorId> actorId)
     implements RuntimeContext {}

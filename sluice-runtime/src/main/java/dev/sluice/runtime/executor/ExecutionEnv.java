@@ -1,6 +1,7 @@
 package dev.sluice.runtime.executor;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorId;
 import dev.sluice.ObjectId;
 import dev.sluice.ObjectStoreFullException;
 import dev.sluice.ObjectTooLargeException;
@@ -8,6 +9,7 @@ import dev.sluice.SerializationException;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import java.util.List;
@@ -81,6 +83,16 @@ public interface ExecutionEnv {
    * block.
    */
   void lendCpu(boolean lend);
+
+  /**
+   * Tells the control service's actor table that instance {@code instance} of actor {@code id},
+   * hosted here, is dead for {@code cause} (an {@code ACTOR_DIED} error with its reason): an {@code
+   * OWNED} actor whose creator died reports its own death before its process exits. Blocks for the
+   * answer (a short control RPC); called on a thread of the actor host.
+   *
+   * @throws RuntimeException if the control service could not be told
+   */
+  void reportActorDead(ActorId id, int instance, ErrorInfo cause);
 
   /**
    * An encoded return value and the refs nested in it; readable once {@code sealed} completes

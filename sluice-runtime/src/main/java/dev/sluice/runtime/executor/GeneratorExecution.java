@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * until every report is answered and lists the streamed ids, never the values; an application
  * exception becomes an error item at the failing index (unless the owner said, in the spec, that it
  * will retry the task); a broken task stream (owner gone) stops the generator and frees the worker.
+ * An actor's generator method also stops when its consumer closed the stream (a "not found" reply,
+ * DESIGN "Actors"): its iterator is closed, its subscription cancelled, and the final reply sent,
+ * so the actor is free for its next call; a task's generator runs on to its end instead.
  *
  * <p>Runs on the execution thread; a publisher's signals may come on its own threads.
  */
@@ -62,6 +65,10 @@ final class GeneratorExecution {
   private final BooleanSupplier cancelled;
   private final java.util.function.Consumer<Boolean> paused;
   private final boolean retryApplicationErrors;
+
+  /** An actor's generator method: it stops when its consumer is gone. */
+  private final boolean stopWhenConsumerGone;
+
   private long nextIndex;
 
   GeneratorExecution(
@@ -88,6 +95,12 @@ final class GeneratorExecution {
     // The owner decided, when it built this attempt's spec, whether it retries an application
     // error.
     this.retryApplicationErrors = GeneratorRetries.willRetryApplicationError(spec);
+    this.stopWhenConsumerGone = spec.hasActorCall();
+  }
+
+  /** True when the generator must stop: its owner is gone, or an actor's consumer is. */
+  private boolean mustStop() {
+    return waiter.ownerGone() || (stopWhenConsumerGone && waiter.streamGone());
   }
 
   /**
@@ -122,6 +135,9 @@ final class GeneratorExecution {
       log.info("{}: the owner is gone; generator stopped after {} item(s)", what, nextIndex);
       return null;
     }
+    if (stopWhenConsumerGone && waiter.streamGone()) {
+      log.debug("{}: the consumer closed the stream after {} item(s)", what, nextIndex);
+    }
     PushTaskReply.Builder reply =
         PushTaskReply.newBuilder()
             .addReturns(
@@ -137,7 +153,7 @@ final class GeneratorExecution {
   }
 
   private void drive(Iterator<?> it) throws InterruptedException, RetryableFailure {
-    while (!waiter.ownerGone()) {
+    while (!mustStop()) {
       Object item;
       try {
         if (!it.hasNext()) {
@@ -189,7 +205,7 @@ final class GeneratorExecution {
         };
     waiter.onCredit(
         () -> {
-          if (waiter.ownerGone()) {
+          if (mustStop()) {
             Flow.Subscription s = subscription[0];
             if (s != null) {
               s.cancel();
@@ -214,7 +230,8 @@ final class GeneratorExecution {
             if (done.getCount() == 0) {
               return;
             }
-            if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
+            if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))
+                || mustStop()) {
               subscription[0].cancel();
               done.countDown();
             }

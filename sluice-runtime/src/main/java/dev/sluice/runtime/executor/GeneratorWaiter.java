@@ -89,6 +89,13 @@ final class GeneratorWaiter {
     return ownerGone;
   }
 
+  /**
+   * True once a report got a "not found" reply: the consumer closed the stream (or it is stale).
+   */
+  synchronized boolean streamGone() {
+    return streamGone;
+  }
+
   /** How many items the producer may have generated in total right now. */
   synchronized long allowedTotal() {
     if (threshold <= 0 || streamGone || ownerGone) {

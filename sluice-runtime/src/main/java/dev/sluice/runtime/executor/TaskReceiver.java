@@ -1,14 +1,11 @@
 package dev.sluice.runtime.executor;
 
-import dev.sluice.FunctionNotFoundException;
-import dev.sluice.SerializationException;
+import dev.sluice.ActorId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.TaskContext;
-import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
-import dev.sluice.runtime.rpc.proto.TaskArg;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import java.util.Set;
@@ -41,9 +38,11 @@ public final class TaskReceiver {
   private static final Logger log = LoggerFactory.getLogger(TaskReceiver.class);
 
   private final ExecutionEnv env;
-  private final ObjectSerializer serializer;
-  private final FunctionManager functions;
+  private final TaskExecution execution;
   private final TaskReplies replies;
+
+  /** The actor this worker hosts, if its creation task came here. */
+  private final ActorHost actor;
 
   /** Queued and running tasks, and when the next one starts (the CPU-lending rule). */
   private final ExecutionSlots<TaskRun> slots;
@@ -66,20 +65,20 @@ public final class TaskReceiver {
   /** A receiver running tasks in {@code env}. */
   public TaskReceiver(ExecutionEnv env, ObjectSerializer serializer) {
     this.env = env;
-    this.serializer = serializer;
-    this.functions = new FunctionManager(serializer);
-    this.replies = new TaskReplies(env);
+    this.execution = new TaskExecution(env, serializer);
+    this.replies = execution.replies();
+    this.actor = new ActorHost(env, execution, ActorHost.ProcessExit.JVM);
     this.slots = new ExecutionSlots<>(this::run, env::lendCpu);
   }
 
-  /** True when no task is running or queued here. */
+  /** True when no task or actor call is running or queued here. */
   public boolean isIdle() {
-    return slots.isIdle();
+    return slots.isIdle() && actor.isIdle();
   }
 
-  /** Tasks this receiver has run to the end (any outcome). */
+  /** Tasks and actor calls this receiver has run to the end (any outcome). */
   public long finishedTasks() {
-    return finishedTasks.get();
+    return finishedTasks.get() + actor.finishedCalls();
   }
 
   /** Starts running tasks (each on a thread of its own, see {@link ExecutionSlots}). */
@@ -97,8 +96,33 @@ public final class TaskReceiver {
     return env.maxMessageBytes();
   }
 
-  void push(PushTaskRequest request, TaskStream stream) {
-    slots.add(new TaskRun(request, stream));
+  /**
+   * A task arrived on {@code stream}, in a batch whose caller reported its actor calls below {@code
+   * callerProcessedUpTo} processed: an actor's creation or call goes to the {@link ActorHost}, any
+   * other task to the slots.
+   */
+  void push(PushTaskRequest request, TaskStream stream, long callerProcessedUpTo) {
+    TaskSpec spec = request.getSpec();
+    if (spec.hasActorCreation()) {
+      actor.create(new TaskRun(request, stream));
+    } else if (spec.hasActorCall()) {
+      actor.call(new TaskRun(request, stream), callerProcessedUpTo);
+    } else {
+      slots.add(new TaskRun(request, stream));
+    }
+  }
+
+  /** A batch without tasks from an actor's caller carried {@code callerProcessedUpTo}. */
+  void callerProcessed(TaskStream stream, long callerProcessedUpTo) {
+    actor.advance(stream, callerProcessedUpTo);
+  }
+
+  /**
+   * The control service tells the hosted actor {@code id} to exit ({@code Sluice.kill}): the
+   * process halts shortly after. False if this worker does not host it.
+   */
+  public boolean exitActor(ActorId id, String reason) {
+    return actor.exit(id, reason);
   }
 
   /** True when the next task to run is one of {@code stream}'s. */
@@ -123,6 +147,9 @@ public final class TaskReceiver {
    * lease goes back to the node.
    */
   void ownerLost(TaskStream stream) {
+    if (actor.streamEnded(stream, true)) {
+      return; // an actor's stream holds no lease
+    }
     for (TaskRun r : slots.running()) {
       if (r.stream == stream) {
         log.info("task {} cancelled: its owner is gone", r.taskId);
@@ -132,8 +159,14 @@ public final class TaskReceiver {
     env.ownerConnectionLost(stream.leaseId());
   }
 
-  /** Forgets queued tasks of a stream whose owner went away. */
-  void dropQueued(TaskStream stream) {
+  /**
+   * Forgets queued tasks of a stream whose owner went away ({@code broken}: its stream failed, and
+   * {@link #ownerLost} follows).
+   */
+  void dropQueued(TaskStream stream, boolean broken) {
+    if (!broken) {
+      actor.streamEnded(stream, false);
+    }
     slots.remove(w -> w.stream == stream);
   }
 
@@ -156,8 +189,11 @@ public final class TaskReceiver {
     slots.blocked(w, blocked);
   }
 
-  /** Cancels a queued or running task; returns whether it was found here. */
+  /** Cancels a queued or running task or actor call; returns whether it was found here. */
   public boolean cancel(TaskId id) {
+    if (actor.cancel(id)) {
+      return true;
+    }
     for (TaskRun w : inline) {
       if (w.taskId.equals(id)) {
         w.cancel();
@@ -229,6 +265,7 @@ public final class TaskReceiver {
     reportSender.shutdownNow();
     slots.stop();
     slots.running().forEach(TaskRun::interrupt);
+    actor.stop();
   }
 
   /** Runs one pushed task to the end, on a thread of its own (see {@link ExecutionSlots}). */
@@ -259,7 +296,7 @@ public final class TaskReceiver {
   /** Runs {@code w}; a failure of the runtime itself (not of the task) becomes its error reply. */
   private void executeReportingInternalErrors(TaskRun w) {
     try {
-      execute(w);
+      execution.run(w, this::send);
     } catch (Throwable t) {
       log.error(
           "unexpected failure running task {}{}",
@@ -270,98 +307,8 @@ public final class TaskReceiver {
     }
   }
 
-  private void execute(TaskRun w) {
-    TaskSpec spec = w.request.getSpec();
-    String what =
-        "task "
-            + w.taskId
-            + " ("
-            + spec.getDisplayName()
-            + ", attempt "
-            + spec.getAttemptNumber()
-            + ")";
-    env.setCurrentTask(new TaskContext(w.taskId, spec.getAttemptNumber(), spec.getDisplayName()));
-    FunctionManager.Invoker invoker;
-    Object[] args = new Object[spec.getArgsCount()];
-    try {
-      invoker = functions.resolve(spec.getFunction(), env.location());
-      for (int i = 0; i < args.length; i++) {
-        args[i] = resolveArg(spec.getArgs(i));
-      }
-    } catch (FunctionNotFoundException e) {
-      replyError(w, replies.functionNotFound(what, e));
-      return;
-    } catch (SerializationException e) {
-      replyError(w, replies.argumentsUnreadable(what, e));
-      return;
-    } catch (RuntimeException e) {
-      // A failure resolving a ref argument (e.g. its owner is gone) fails the task.
-      replyApplicationError(w, what, e);
-      return;
-    }
-    Object result = null;
-    Throwable thrown = null;
-    try {
-      result = invoker.invoke(args);
-    } catch (Throwable t) {
-      thrown = t;
-    }
-    if (spec.getStreamingGenerator()) {
-      runGenerator(w, spec, what, result, thrown);
-      return;
-    }
-    if (w.cancelled) {
-      replyError(w, replies.cancelled(spec));
-    } else if (thrown != null) {
-      replyApplicationError(w, what, thrown);
-    } else {
-      send(w, replies.returned(w.taskId, result, what, spec.getOwner()));
-    }
-  }
-
-  private void runGenerator(
-      TaskRun w, TaskSpec spec, String what, Object source, Throwable thrown) {
-    GeneratorExecution g =
-        new GeneratorExecution(
-            spec,
-            w.taskId,
-            w.stream,
-            env.address(),
-            what,
-            env.location(),
-            (value, id, item) -> replies.returnValue(value, id, item, spec.getOwner(), true),
-            () -> w.cancelled,
-            env::executionBlocked);
-    PushTaskReply reply;
-    try {
-      reply = g.run(source, thrown);
-    } catch (InterruptedException e) {
-      replyError(w, replies.cancelled(spec));
-      return;
-    } catch (GeneratorExecution.RetryableFailure e) {
-      replyApplicationError(w, what, e.cause);
-      return;
-    }
-    if (w.cancelled) {
-      replyError(w, replies.cancelled(spec));
-    } else if (reply != null) {
-      send(w, reply);
-    }
-  }
-
-  private Object resolveArg(TaskArg arg) {
-    if (arg.hasRef()) {
-      return env.getValue(ObjectRefImpl.fromInfo(arg.getRef()));
-    }
-    return serializer.deserialize(arg.getValue().toByteArray());
-  }
-
-  private void replyApplicationError(TaskRun w, String what, Throwable t) {
-    send(w, replies.failed(w.request.getSpec(), replies.applicationError(what, t), true));
-  }
-
   private void replyError(TaskRun w, ErrorInfo e) {
-    send(w, replies.failed(w.request.getSpec(), e, false));
+    execution.replyError(w, e, this::send);
   }
 
   private void send(TaskRun w, PushTaskReply reply) {

@@ -3,6 +3,7 @@ package dev.sluice.runtime.executor;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
+import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
@@ -73,6 +74,12 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
   @GuardedBy("lock")
   private boolean closed;
 
+  /**
+   * The calling process whose actor calls this stream carries, from its first call (null on a
+   * lease's stream and on an actor's creation stream). Set and read by {@link ActorHost}.
+   */
+  volatile WorkerId actorCaller;
+
   /** The lease this stream serves, from the first push that names it (empty until then). */
   private volatile ByteString leaseId = ByteString.EMPTY;
 
@@ -120,10 +127,13 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
       if (leaseId.isEmpty() && !task.getLeaseId().isEmpty()) {
         leaseId = task.getLeaseId();
       }
-      receiver.push(task, this);
+      receiver.push(task, this, batch.getCallerProcessedUpTo());
       if (cancelledBeforeArrival.remove(task.getSpec().getTaskId())) {
         receiver.cancel(TaskId.fromBytes(task.getSpec().getTaskId().toByteArray()));
       }
+    }
+    if (batch.getTasksCount() == 0 && batch.getCallerProcessedUpTo() > 0) {
+      receiver.callerProcessed(this, batch.getCallerProcessedUpTo());
     }
     for (ByteString id : batch.getCancelTaskIdsList()) {
       if (!receiver.cancel(TaskId.fromBytes(id.toByteArray()))) {
@@ -146,17 +156,17 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
   @Override
   public void onError(Throwable t) {
     log.info("the owner's task stream failed ({}): giving the lease back", t.toString());
-    close();
+    close(true);
     receiver.ownerLost(this);
   }
 
   @Override
   public void onCompleted() {
-    close();
+    close(false);
   }
 
-  private void close() {
-    receiver.dropQueued(this);
+  private void close(boolean broken) {
+    receiver.dropQueued(this, broken);
     synchronized (lock) {
       if (closed) {
         return;

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorId;
 import dev.sluice.JobId;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.Address;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
@@ -152,6 +154,9 @@ class TaskStreamStealTest {
 
     @Override
     public void lendCpu(boolean lend) {}
+
+    @Override
+    public void reportActorDead(ActorId id, int instance, ErrorInfo cause) {}
 
     @Override
     public void executionBlocked(boolean blocked) {}
