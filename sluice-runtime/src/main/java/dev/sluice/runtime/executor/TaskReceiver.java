@@ -64,10 +64,15 @@ public final class TaskReceiver {
 
   /** A receiver running tasks in {@code env}. */
   public TaskReceiver(ExecutionEnv env, ObjectSerializer serializer) {
+    this(env, serializer, ActorHost.ProcessExit.JVM);
+  }
+
+  /** A receiver whose hosted actor ends the process through {@code exit} (tests fake it). */
+  TaskReceiver(ExecutionEnv env, ObjectSerializer serializer, ActorHost.ProcessExit exit) {
     this.env = env;
     this.execution = new TaskExecution(env, serializer);
     this.replies = execution.replies();
-    this.actor = new ActorHost(env, execution, ActorHost.ProcessExit.JVM);
+    this.actor = new ActorHost(env, execution, exit);
     this.slots = new ExecutionSlots<>(this::run, env::lendCpu);
   }
 
