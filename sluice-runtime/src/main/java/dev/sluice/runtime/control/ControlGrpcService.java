@@ -4,13 +4,19 @@ import com.google.protobuf.ByteString;
 import dev.sluice.runtime.code.PackageReceiveStream;
 import dev.sluice.runtime.code.PackageSendStream;
 import dev.sluice.runtime.code.PackageStore;
+import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.ActorInfo;
+import dev.sluice.runtime.rpc.proto.ActorWorkerDiedReply;
+import dev.sluice.runtime.rpc.proto.ActorWorkerDiedRequest;
 import dev.sluice.runtime.rpc.proto.AddJobReply;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.DownloadPackageRequest;
 import dev.sluice.runtime.rpc.proto.FinishJobReply;
 import dev.sluice.runtime.rpc.proto.FinishJobRequest;
+import dev.sluice.runtime.rpc.proto.GetActorReply;
+import dev.sluice.runtime.rpc.proto.GetActorRequest;
 import dev.sluice.runtime.rpc.proto.GetAllNodesReply;
 import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.GetJobReply;
@@ -18,6 +24,8 @@ import dev.sluice.runtime.rpc.proto.GetJobRequest;
 import dev.sluice.runtime.rpc.proto.HasPackagesReply;
 import dev.sluice.runtime.rpc.proto.HasPackagesRequest;
 import dev.sluice.runtime.rpc.proto.JobInfo;
+import dev.sluice.runtime.rpc.proto.KillActorReply;
+import dev.sluice.runtime.rpc.proto.KillActorRequest;
 import dev.sluice.runtime.rpc.proto.KvGetReply;
 import dev.sluice.runtime.rpc.proto.KvGetRequest;
 import dev.sluice.runtime.rpc.proto.KvPutReply;
@@ -28,11 +36,16 @@ import dev.sluice.runtime.rpc.proto.NodeInfo;
 import dev.sluice.runtime.rpc.proto.PackageChunk;
 import dev.sluice.runtime.rpc.proto.PackageStatsReply;
 import dev.sluice.runtime.rpc.proto.PackageStatsRequest;
+import dev.sluice.runtime.rpc.proto.RegisterActorReply;
+import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.RegisterNodeReply;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeReply;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UpdateActorReply;
+import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import dev.sluice.runtime.rpc.proto.UploadPackageReply;
+import dev.sluice.runtime.rpc.proto.WatchActorRequest;
 import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -54,10 +67,14 @@ import java.util.List;
  */
 final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase {
   private final ControlService control;
+  private final ChannelPool channels;
+  private final ActorTableGrpcService actors;
   private Server server;
 
-  ControlGrpcService(ControlService control) {
+  ControlGrpcService(ControlService control, RpcFactory rpc) {
     this.control = control;
+    this.channels = new ChannelPool(rpc);
+    this.actors = new ActorTableGrpcService(control.actors(), channels::get);
   }
 
   /** Binds the control service's server at {@code bindHost:port} (0 picks a free port). */
@@ -73,6 +90,7 @@ final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase
   /** Stops the server. */
   void shutdown() {
     RpcFactory.shutdownQuietly(server);
+    channels.close();
   }
 
   @Override
@@ -254,5 +272,38 @@ final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase
             ? KvGetReply.getDefaultInstance()
             : KvGetReply.newBuilder().setFound(true).setValue(v).build());
     out.onCompleted();
+  }
+
+  // ------------------------------------------------------------------ actors (DESIGN "Actors")
+
+  @Override
+  public void registerActor(RegisterActorRequest req, StreamObserver<RegisterActorReply> out) {
+    actors.registerActor(req, out);
+  }
+
+  @Override
+  public void updateActor(UpdateActorRequest req, StreamObserver<UpdateActorReply> out) {
+    actors.updateActor(req, out);
+  }
+
+  @Override
+  public void getActor(GetActorRequest req, StreamObserver<GetActorReply> out) {
+    actors.getActor(req, out);
+  }
+
+  @Override
+  public void watchActor(WatchActorRequest req, StreamObserver<ActorInfo> out) {
+    actors.watchActor(req, out);
+  }
+
+  @Override
+  public void killActor(KillActorRequest req, StreamObserver<KillActorReply> out) {
+    actors.killActor(req, out);
+  }
+
+  @Override
+  public void reportActorWorkerDied(
+      ActorWorkerDiedRequest req, StreamObserver<ActorWorkerDiedReply> out) {
+    actors.reportActorWorkerDied(req, out);
   }
 }

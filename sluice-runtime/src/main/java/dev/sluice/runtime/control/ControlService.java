@@ -74,6 +74,10 @@ public final class ControlService implements AutoCloseable {
       new AtomicLong(System.nanoTime() - GC_ROUND_INTERVAL_NANOS);
   private final ScheduledExecutorService healthChecker;
   private final ControlGrpcService grpc;
+
+  /** Every actor's state (DESIGN "Actors", the actor lifecycle rule). */
+  private final ActorTable actors = new ActorTable();
+
   private final Object watchLock = new Object();
   private final List<NodeWatch> watchers = new CopyOnWriteArrayList<>();
 
@@ -113,7 +117,7 @@ public final class ControlService implements AutoCloseable {
       throws IOException {
     this.nodeTimeout = nodeTimeout;
     this.packages = packages;
-    this.grpc = new ControlGrpcService(this);
+    this.grpc = new ControlGrpcService(this, rpc);
     grpc.start(rpc, bindHost, port);
     this.healthChecker =
         Executors.newSingleThreadScheduledExecutor(
@@ -282,6 +286,7 @@ public final class ControlService implements AutoCloseable {
       e.info = e.info.toBuilder().setAlive(false).setDeathReason(reason).build();
       publishLocked(e.info);
     }
+    actors.nodeDied(NodeId.fromBytes(e.info.getNodeId().toByteArray()), reason);
     String what = "node {} ({}:{}) is dead: {}";
     Object[] args = {
       NodeId.fromBytes(e.info.getNodeId().toByteArray()),
@@ -346,12 +351,19 @@ public final class ControlService implements AutoCloseable {
 
   /** A job ended ({@code reason} says how): every node frees its objects. */
   void finishJob(ByteString jobId, String reason) {
+    // Its driver's owned actors die with it; detached ones live on.
+    actors.jobFinished(JobId.fromBytes(jobId.toByteArray()));
     if (finishedJobs.finish(jobId)) {
       log.info(
           "job {} finished ({}): every node frees its objects",
           HexFormat.of().formatHex(jobId.toByteArray()),
           reason);
     }
+  }
+
+  /** The actor table. */
+  ActorTable actors() {
+    return actors;
   }
 
   /** The job's entry, or null if it is unknown. */

@@ -18,11 +18,14 @@ import dev.sluice.TaskId;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.actor.Actors;
+import dev.sluice.runtime.actor.GrpcActorTableClient;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
+import dev.sluice.runtime.owner.DependencyResolver;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
@@ -88,6 +91,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final Address self;
   private final NormalTaskSubmitter submitter;
   private final TaskCanceller canceller;
+  private final Actors actors;
   private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
 
@@ -196,7 +200,24 @@ public final class CoreWorker implements SluiceRuntime {
                 options.leaseIdleTimeout(),
                 options.maxMessageBytes(),
                 options.unschedulableTimeout()));
-    taskManager.setResubmitter(submitter::submit);
+    this.actors =
+        new Actors(
+            new GrpcActorTableClient(channels, options.controlTarget()),
+            channels,
+            taskManager,
+            new DependencyResolver(taskManager, futures::resolve),
+            self,
+            options.nodeManagerTarget(),
+            timers,
+            options.unschedulableTimeout());
+    taskManager.setResubmitter(
+        spec -> {
+          if (spec.hasActorCall()) {
+            actors.resubmit(spec);
+          } else {
+            submitter.submit(spec);
+          }
+        });
     this.canceller = new TaskCanceller(taskManager, submitter, timers, options.cancelGracePeriod());
     nodeWatcher.onNodeDeath(
         n -> {
@@ -310,7 +331,15 @@ public final class CoreWorker implements SluiceRuntime {
   @Override
   public <A> ActorHandle<A> createActor(
       Serializable constructor, Object[] args, ActorOptions options) {
-    throw new UnsupportedOperationException("actors are not built yet");
+    checkRunning();
+    TaskSpecFactory.NewSpec built = specs.actorCreation(constructor, args, options);
+    // The arguments stay referenced for the actor's life: every restart runs the constructor
+    // with them again.
+    refs.addSubmitted(built.argRefs());
+    ActorHandle<A> handle =
+        actors.create(built.spec(), () -> refs.removeSubmitted(built.argRefs()));
+    Reference.reachabilityFence(built.argObjects());
+    return handle;
   }
 
   @Override
@@ -320,7 +349,17 @@ public final class CoreWorker implements SluiceRuntime {
       Object[] args,
       TaskOptions options,
       boolean async) {
-    throw new UnsupportedOperationException("actors are not built yet");
+    checkRunning();
+    TaskSpecFactory.NewSpec built =
+        specs.actorCall(
+            actor.id(), method, args, options, async, null, actors.maxTaskRetries(actor.id()));
+    TaskSpec spec = built.spec();
+    ObjectRef<R> ref =
+        refs.newRef(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
+    taskManager.add(spec, built.argRefs());
+    Reference.reachabilityFence(built.argObjects());
+    actors.submit(spec);
+    return ref;
   }
 
   @Override
@@ -330,17 +369,27 @@ public final class CoreWorker implements SluiceRuntime {
       Object[] args,
       TaskOptions options,
       GeneratorCaller.Kind kind) {
-    throw new UnsupportedOperationException("actors are not built yet");
+    checkRunning();
+    TaskSpecFactory.NewSpec built =
+        specs.actorCall(
+            actor.id(), method, args, options, false, kind, actors.maxTaskRetries(actor.id()));
+    TaskSpec spec = built.spec();
+    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
+    Reference.reachabilityFence(built.argObjects());
+    actors.submit(spec);
+    return new ObjectRefGeneratorImpl<>(stream, this::blocked);
   }
 
   @Override
   public <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type) {
-    throw new UnsupportedOperationException("actors are not built yet");
+    checkRunning();
+    return actors.getByName(name, type);
   }
 
   @Override
   public void kill(ActorHandle<?> actor) {
-    throw new UnsupportedOperationException("actors are not built yet");
+    checkRunning();
+    actors.kill(actor.id());
   }
 
   @Override
@@ -406,6 +455,9 @@ public final class CoreWorker implements SluiceRuntime {
           "only the owner of " + ref + " (the process that " + "submitted its task) can cancel it");
     }
     TaskId task = ref.id().taskId();
+    if (!ref.id().isPut() && actors.cancel(task)) {
+      return; // an actor call: its actor's worker cancels it (force does not kill an actor)
+    }
     if (!ref.id().isPut()) {
       canceller.cancel(task, force);
       if (joins != null) {
@@ -447,6 +499,8 @@ public final class CoreWorker implements SluiceRuntime {
       return;
     }
     shutdown = true;
+    // First: the workers of this process's owned actors stop with it.
+    actors.shutdown();
     nodeWatcher.close();
     submitter.close();
     refs.close();
