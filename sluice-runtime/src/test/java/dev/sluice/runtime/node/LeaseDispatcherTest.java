@@ -197,6 +197,131 @@ class LeaseDispatcherTest {
     assertThat(destroyed()).as("one stopped, one kept as the spare").isEqualTo(1);
   }
 
+  @Test
+  void actorLease_getsAWorkerOfItsOwnBeyondTheWorkerBound() {
+    node(1, 0); // a bound of one worker JVM
+    Reply task = request(1);
+    register(launched.get(0));
+    assertThat(task.granted()).isTrue();
+
+    List<Reply> actors = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      actors.add(actorRequest(0, false));
+    }
+    List.copyOf(launched).stream().skip(1).forEach(this::register);
+
+    assertThat(actors).allMatch(Reply::granted);
+    assertThat(actors.stream().map(r -> r.grant().worker().getWorkerId()).distinct())
+        .as("one worker per actor")
+        .hasSize(3);
+    synchronized (lock) {
+      assertThat(pool.liveCountLocked()).as("actors' workers are outside the bound").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void actorLease_itsWorkerIsNeverLeasedForTasksAndIsKilledWhenReturned() {
+    node(2, 0);
+    Reply actor = actorRequest(0, false);
+    List.copyOf(launched).forEach(this::register);
+    assertThat(actor.granted()).isTrue();
+    WorkerProcess actorWorker =
+        launched.stream()
+            .filter(
+                w ->
+                    w.id.equals(
+                        WorkerId.fromBytes(actor.grant().worker().getWorkerId().toByteArray())))
+            .findFirst()
+            .orElseThrow();
+
+    dispatcher.returnLease(actor.grant().leaseId(), ByteString.EMPTY, false, "", () -> {});
+
+    assertThat(((FakeProcess) actorWorker.process).destroyed)
+        .as("an actor's worker is stopped, not pooled again")
+        .isTrue();
+    Reply task = request(1);
+    List.copyOf(launched).stream()
+        .filter(w -> w.state == WorkerProcess.State.STARTING)
+        .forEach(this::register);
+    assertThat(task.granted()).isTrue();
+    assertThat(task.grant().worker().getWorkerId())
+        .isNotEqualTo(actor.grant().worker().getWorkerId());
+  }
+
+  @Test
+  void actorLease_holdsItsCpusUntilItsWorkerDiesAndTheDeathIsReported() {
+    node(2, 0);
+    List<String> deaths = new ArrayList<>();
+    dispatcher.onActorWorkerDeath((actor, worker, detail) -> deaths.add(actor.toStringUtf8()));
+    Reply actor = actorRequest(1, false);
+    List.copyOf(launched).forEach(this::register);
+    assertThat(actor.granted()).isTrue();
+    assertThat(cpuAvailable()).isEqualTo(1.0);
+
+    WorkerProcess w =
+        launched.stream()
+            .filter(
+                p ->
+                    p.id.equals(
+                        WorkerId.fromBytes(actor.grant().worker().getWorkerId().toByteArray())))
+            .findFirst()
+            .orElseThrow();
+    ((FakeProcess) w.process).exit();
+
+    assertThat(cpuAvailable()).as("the actor's CPU is back").isEqualTo(2.0);
+    assertThat(deaths).containsExactly("actor-1");
+  }
+
+  @Test
+  void actorLease_aDetachedActorOutlivesItsCreatorAndAnOwnedOneDiesWithIt() {
+    node(4, 0);
+    Reply creatorLease = request(1);
+    List.copyOf(launched).forEach(this::register);
+    WorkerProcess creator = launched.get(0);
+    ByteString creatorId = ByteString.copyFrom(creator.id.toBytes());
+    Reply owned = actorRequest(0, false, creatorId);
+    Reply detached = actorRequest(0, true, creatorId);
+    List.copyOf(launched).stream()
+        .filter(w -> w.state == WorkerProcess.State.STARTING)
+        .forEach(this::register);
+    assertThat(creatorLease.granted() && owned.granted() && detached.granted()).isTrue();
+
+    ((FakeProcess) creator.process).exit();
+
+    assertThat(processOf(owned).destroyed).as("the owned actor dies with its creator").isTrue();
+    assertThat(processOf(detached).destroyed).as("the detached one lives on").isFalse();
+  }
+
+  private FakeProcess processOf(Reply r) {
+    WorkerId id = WorkerId.fromBytes(r.grant().worker().getWorkerId().toByteArray());
+    return (FakeProcess)
+        launched.stream().filter(w -> w.id.equals(id)).findFirst().orElseThrow().process;
+  }
+
+  private Reply actorRequest(double cpu, boolean detached) {
+    return actorRequest(cpu, detached, ByteString.copyFrom(WorkerId.random().toBytes()));
+  }
+
+  private Reply actorRequest(double cpu, boolean detached, ByteString owner) {
+    Reply r = new Reply();
+    dispatcher.requestLease(
+        new WorkerLeaseRequest(
+            ByteString.copyFromUtf8(UUID.randomUUID().toString()),
+            cpu > 0 ? Map.of("CPU", cpu) : Map.of(),
+            ByteString.EMPTY,
+            owner,
+            ByteString.copyFrom(NodeId.random().toBytes()),
+            "actor",
+            0,
+            null,
+            ByteString.copyFromUtf8("actor-" + (++actorCount)),
+            detached),
+        r);
+    return r;
+  }
+
+  private int actorCount;
+
   // ------------------------------------------------------------------ fakes
 
   private Reply request(double cpu) {
