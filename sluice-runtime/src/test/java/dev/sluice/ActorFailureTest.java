@@ -63,7 +63,8 @@ class ActorFailureTest {
   }
 
   private ActorHandle<Svc> newSvc(Path dir, boolean holdRestart, ActorOptions options) {
-    ActorHandle<Svc> s = Sluice.actor(Svc::new, dir.toString(), holdRestart).options(options).remote();
+    ActorHandle<Svc> s =
+        Sluice.actor(Svc::new, dir.toString(), holdRestart).options(options).remote();
     created.add(s);
     return s;
   }
@@ -251,10 +252,7 @@ class ActorFailureTest {
       @TempDir Path dir) {
     String name = "restarting-svc";
     ActorHandle<Svc> a =
-        newSvc(
-            dir,
-            true,
-            ActorOptions.builder().name(name).maxRestarts(1).build());
+        newSvc(dir, true, ActorOptions.builder().name(name).maxRestarts(1).build());
     long firstPid = a.task(Svc::pid).remote().get(WAIT);
     assertThat(a.task(Svc::append, 7).remote().get(WAIT)).isEqualTo(1);
 
@@ -320,8 +318,7 @@ class ActorFailureTest {
   }
 
   @Test
-  void withNoRestartsLeftEveryPendingAndLaterCallFailsWithActorDiedProcessDied(
-      @TempDir Path dir) {
+  void withNoRestartsLeftEveryPendingAndLaterCallFailsWithActorDiedProcessDied(@TempDir Path dir) {
     ActorHandle<Svc> a = newSvc(dir, false, restarts(1, 0));
     long firstPid = a.task(Svc::pid).remote().get(WAIT);
     ObjectRef<Integer> firstHalt = a.task(Svc::halt).remote();
@@ -336,7 +333,9 @@ class ActorFailureTest {
     assertDied(pending, ActorDiedException.Reason.PROCESS_DIED);
     assertDied(a.task(Svc::append, 2).remote(), ActorDiedException.Reason.PROCESS_DIED);
     try (ObjectRefGenerator<Integer> gen = a.generator(Svc::stream, 3, -1).remote()) {
-      assertThat(gen.next(WAIT)).as("the stream of a dead actor yields only completed()").isPresent();
+      assertThat(gen.next(WAIT))
+          .as("the stream of a dead actor yields only completed()")
+          .isPresent();
       assertThatThrownBy(() -> gen.completed().get(WAIT))
           .isInstanceOfSatisfying(
               ActorDiedException.class,
@@ -347,7 +346,8 @@ class ActorFailureTest {
 
   @Test
   void anOwnedActorCreatedByATaskOutlivesTheTaskButDiesWithItsWorkerProcess(@TempDir Path dir) {
-    ActorHandle<Svc> a = Sluice.task(ActorFailureTest::createOwned, dir.toString()).remote().get(WAIT);
+    ActorHandle<Svc> a =
+        Sluice.task(ActorFailureTest::createOwned, dir.toString()).remote().get(WAIT);
     created.add(a);
     long taskPid = pidIn(dir, "task-pid");
     long actorPid = a.task(Svc::pid).remote().get(WAIT);
@@ -364,8 +364,7 @@ class ActorFailureTest {
 
   @Test
   void cpusHeldByAnActorReturnWhenItDies(@TempDir Path dir) {
-    ActorHandle<Svc> a =
-        newSvc(dir, false, ActorOptions.builder().numCpus(1).build());
+    ActorHandle<Svc> a = newSvc(dir, false, ActorOptions.builder().numCpus(1).build());
     a.task(Svc::pid).remote().get(WAIT);
     ObjectRef<Long> task = Sluice.task(ActorFailureTest::myPid).remote();
     assertThat(Sluice.wait(List.of(task), 1, SETTLE).ready())

@@ -20,8 +20,7 @@ public final class DetachedActorDriverMain {
     Duration wait = Duration.ofSeconds(120);
     ActorHandle<DetachedActorTest.Box> detached =
         Sluice.actor(DetachedActorTest.Box::new, "kept")
-            .options(
-                ActorOptions.builder().name(args[1]).lifetime(ActorLifetime.DETACHED).build())
+            .options(ActorOptions.builder().name(args[1]).lifetime(ActorLifetime.DETACHED).build())
             .remote();
     ActorHandle<DetachedActorTest.Box> owned =
         Sluice.actor(DetachedActorTest.Box::new, "owned")

@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
  *       99 floats, 99 ints, a timestamp); a {@link Caller} actor runs 10 requests at once and gets
  *       every token. Ray reports 14,199 tokens/s.
  *   <li>{@link #syncActorCall}: sequential sync calls on one actor (Ray's "1:1 actor calls sync",
- *       1,950 calls/s, ~513 µs per call), against Sluice's own sync task round trip in the same run.
+ *       1,950 calls/s, ~513 µs per call), against Sluice's own sync task round trip in the same
+ *       run.
  * </ul>
  *
  * <p>Threading: measurements run on the harness's thread; the caller actor reads its 10 streams on
@@ -233,8 +234,8 @@ public final class ActorBenchmarks {
   }
 
   /**
-   * Runs the actor measurements interleaved (with a sync task round trip as the in-run peer) on
-   * the running cluster and returns their tables.
+   * Runs the actor measurements interleaved (with a sync task round trip as the in-run peer) on the
+   * running cluster and returns their tables.
    */
   static String run(BenchOptions o, PrintStream out, List<Measurement> all) throws Exception {
     out.println("actor measurements ...");
@@ -244,7 +245,9 @@ public final class ActorBenchmarks {
         BenchMain.add(ms, syncActorCall(Math.max(o.syncTasks(), o.warmUpOps() / 4), o.syncTasks()));
     Measurement task =
         BenchMain.add(
-            ms, TaskBenchmarks.syncRoundTrip(Math.max(o.syncTasks(), o.warmUpOps() / 4), o.syncTasks()));
+            ms,
+            TaskBenchmarks.syncRoundTrip(
+                Math.max(o.syncTasks(), o.warmUpOps() / 4), o.syncTasks()));
     all.addAll(ms);
     Map<Measurement, Stats> stats = new InterleavedRunner(out).run(ms, o.rounds());
 

@@ -53,9 +53,10 @@ import java.util.Map;
  * interleaved rounds (see {@link InterleavedRunner}); the details table adds min and max.
  *
  * <p>Usage: {@code java -jar sluice-bench/target/sluice-bench.jar [--quick] [--streams-only |
- * --large-only | --cluster-only | --actors-only] [--rounds N] ...} ({@code --help} lists every option). Exits 0
- * after a complete run, whether or not the targets were met, 1 if a measurement failed and 2 on bad
- * arguments. The embedded cluster is always shut down, so no worker JVM outlives the run.
+ * --large-only | --cluster-only | --actors-only] [--rounds N] ...} ({@code --help} lists every
+ * option). Exits 0 after a complete run, whether or not the targets were met, 1 if a measurement
+ * failed and 2 on bad arguments. The embedded cluster is always shut down, so no worker JVM
+ * outlives the run.
  */
 public final class BenchMain {
   /** Target of the async task throughput, in tasks per second. */

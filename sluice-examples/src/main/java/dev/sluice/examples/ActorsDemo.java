@@ -45,7 +45,9 @@ final class ActorsDemo {
         "   model %s loaded once in %d ms in actor process pid %d (%,d words), ready after %d ms%n",
         loaded.model(), loaded.loadMillis(), loaded.pid(), loaded.vocabulary(), ms(t));
 
-    String[] prompts = {"why is the sky blue", "write a haiku about queues", "explain backpressure"};
+    String[] prompts = {
+      "why is the sky blue", "write a haiku about queues", "explain backpressure"
+    };
     long start = System.nanoTime();
     List<Response> responses = new ArrayList<>();
     try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -93,8 +95,7 @@ final class ActorsDemo {
     try (ObjectRefGenerator<String> gen =
         server
             .generator(ModelServer::generate, id, prompt, TOKENS, 5)
-            .options(
-                TaskOptions.builder().generatorBackpressureNumObjects(BACKPRESSURE).build())
+            .options(TaskOptions.builder().generatorBackpressureNumObjects(BACKPRESSURE).build())
             .remote()) {
       for (ObjectRef<String> token : gen) {
         String word = token.get();

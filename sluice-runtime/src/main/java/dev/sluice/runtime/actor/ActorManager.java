@@ -41,11 +41,12 @@ public final class ActorManager {
 
   /**
    * Runs the steps that follow a lease or creation reply: they make blocking calls to the actor
-   * table, and the replies arrive on gRPC's event loop threads, which must never block (the
-   * table's own reply would need the same thread).
+   * table, and the replies arrive on gRPC's event loop threads, which must never block (the table's
+   * own reply would need the same thread).
    */
   private static final Executor BLOCKING =
-      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-actor-manager-", 0).factory());
+      Executors.newThreadPerTaskExecutor(
+          Thread.ofVirtual().name("sluice-actor-manager-", 0).factory());
 
   private final ActorTableClient table;
   private final ActorDirectory directory;
