@@ -173,28 +173,13 @@ public final class ActorOptions {
 
     /** CPUs held for the actor's life; a finite value >= 0 (default 0). */
     public Builder numCpus(double numCpus) {
-      if (!(numCpus >= 0) || Double.isInfinite(numCpus)) {
-        throw new IllegalArgumentException("numCpus must be a finite value >= 0, got " + numCpus);
-      }
-      this.numCpus = numCpus;
+      this.numCpus = ResourceChecks.cpus(numCpus);
       return this;
     }
 
     /** Custom resources held for the actor's life; each amount must be > 0. */
     public Builder resources(Map<String, Double> resources) {
-      Objects.requireNonNull(resources, "resources");
-      resources.forEach(
-          (k, v) -> {
-            if (k == null || k.isBlank() || v == null || !(v > 0) || v.isInfinite()) {
-              throw new IllegalArgumentException(
-                  "invalid resource "
-                      + k
-                      + "="
-                      + v
-                      + ": name must be non-blank and amount a finite value > 0");
-            }
-          });
-      this.resources = Map.copyOf(resources);
+      this.resources = ResourceChecks.resources(resources);
       return this;
     }
 

@@ -1,7 +1,6 @@
 package dev.sluice;
 
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -141,29 +140,13 @@ public final class TaskOptions {
 
     /** CPUs the task needs; may be fractional, must be >= 0. */
     public Builder numCpus(double numCpus) {
-      if (!(numCpus >= 0) || Double.isInfinite(numCpus)) {
-        throw new IllegalArgumentException("numCpus must be a finite value >= 0, got " + numCpus);
-      }
-      this.numCpus = numCpus;
+      this.numCpus = ResourceChecks.cpus(numCpus);
       return this;
     }
 
     /** Custom resources by name; each amount must be > 0. */
     public Builder resources(Map<String, Double> resources) {
-      Objects.requireNonNull(resources, "resources");
-      resources.forEach(
-          (k, v) -> {
-            if (k == null || k.isBlank() || v == null || !(v > 0) || v.isInfinite()) {
-              throw new IllegalArgumentException(
-                  "invalid resource "
-                      + k
-                      + "="
-                      + v
-                      + ": name must be"
-                      + " non-blank and amount a finite value > 0");
-            }
-          });
-      this.resources = Map.copyOf(resources);
+      this.resources = ResourceChecks.resources(resources);
       return this;
     }
 

@@ -9,8 +9,6 @@ import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
-import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
-import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -98,20 +96,7 @@ final class ActorCallStream implements ActorClient.CallStream {
     return new StreamObserver<>() {
       @Override
       public void onNext(TaskResultBatch batch) {
-        for (ReportGeneratorItemReturns report : batch.getReportsList()) {
-          long reportId = report.getReportId();
-          taskManager.handleReport(
-              report,
-              (consumed, notFound) ->
-                  sendQuietly(
-                      PushTaskBatch.newBuilder()
-                          .addReportReplies(
-                              ReportGeneratorItemReturnsReply.newBuilder()
-                                  .setReportId(reportId)
-                                  .setTotalNumObjectConsumed(consumed)
-                                  .setNotFound(notFound))
-                          .build()));
-        }
+        taskManager.handleReports(batch.getReportsList(), ActorCallStream.this::sendQuietly);
         for (TaskResult r : batch.getResultsList()) {
           listener.finished(TaskId.fromBytes(r.getTaskId().toByteArray()), r.getReply());
         }

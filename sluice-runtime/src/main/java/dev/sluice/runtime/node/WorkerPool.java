@@ -233,6 +233,7 @@ final class WorkerPool {
         .filter(
             w ->
                 w.state == WorkerProcess.State.LEASED
+                    && !w.forActor
                     && w.allBlocked
                     && w.job.equals(key)
                     && leaseCount.applyAsInt(w) < MAX_LEASES_PER_WORKER)

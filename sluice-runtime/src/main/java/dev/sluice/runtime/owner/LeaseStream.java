@@ -8,8 +8,6 @@ import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
-import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
-import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -131,20 +129,7 @@ final class LeaseStream {
     return new StreamObserver<>() {
       @Override
       public void onNext(TaskResultBatch batch) {
-        for (ReportGeneratorItemReturns report : batch.getReportsList()) {
-          long reportId = report.getReportId();
-          taskManager.handleReport(
-              report,
-              (consumed, notFound) ->
-                  sendQuietly(
-                      PushTaskBatch.newBuilder()
-                          .addReportReplies(
-                              ReportGeneratorItemReturnsReply.newBuilder()
-                                  .setReportId(reportId)
-                                  .setTotalNumObjectConsumed(consumed)
-                                  .setNotFound(notFound))
-                          .build()));
-        }
+        taskManager.handleReports(batch.getReportsList(), LeaseStream.this::sendQuietly);
         KeyState.Replies replies;
         Runnable actions;
         synchronized (ks) {

@@ -9,8 +9,10 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
+import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -151,6 +153,28 @@ public final class TaskManager {
     streams.put(generatorId, stream);
     add(spec, argRefs);
     return stream;
+  }
+
+  /**
+   * Handles the generator reports of one batch from a task stream (a lease's or an actor's); each
+   * reply goes back in band through {@code sendInBand}, when backpressure allows.
+   */
+  public void handleReports(
+      List<ReportGeneratorItemReturns> reports, Consumer<PushTaskBatch> sendInBand) {
+    for (ReportGeneratorItemReturns report : reports) {
+      long reportId = report.getReportId();
+      handleReport(
+          report,
+          (consumed, notFound) ->
+              sendInBand.accept(
+                  PushTaskBatch.newBuilder()
+                      .addReportReplies(
+                          ReportGeneratorItemReturnsReply.newBuilder()
+                              .setReportId(reportId)
+                              .setTotalNumObjectConsumed(consumed)
+                              .setNotFound(notFound))
+                      .build()));
+    }
   }
 
   /**
