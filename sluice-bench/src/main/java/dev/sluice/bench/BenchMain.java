@@ -53,9 +53,10 @@ import java.util.Map;
  * interleaved rounds (see {@link InterleavedRunner}); the details table adds min and max.
  *
  * <p>Usage: {@code java -jar sluice-bench/target/sluice-bench.jar [--quick] [--streams-only |
- * --large-only | --cluster-only] [--rounds N] ...} ({@code --help} lists every option). Exits 0
- * after a complete run, whether or not the targets were met, 1 if a measurement failed and 2 on bad
- * arguments. The embedded cluster is always shut down, so no worker JVM outlives the run.
+ * --large-only | --cluster-only | --actors-only] [--rounds N] ...} ({@code --help} lists every
+ * option). Exits 0 after a complete run, whether or not the targets were met, 1 if a measurement
+ * failed and 2 on bad arguments. The embedded cluster is always shut down, so no worker JVM
+ * outlives the run.
  */
 public final class BenchMain {
   /** Target of the async task throughput, in tasks per second. */
@@ -123,6 +124,10 @@ public final class BenchMain {
       out.println(MachineInfo.describe());
       out.print(WorkerStartBenchmarks.run(out, o.workerStarts()));
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
+      return;
+    }
+    if (o.actorsOnly()) {
+      runActorsOnly(o, out, start);
       return;
     }
     if (o.clusterOnly()) {
@@ -393,6 +398,8 @@ public final class BenchMain {
       if (!o.streamsOnly()) {
         out.println();
         out.print(largeObjects(o, out, all));
+        out.println();
+        out.print(ActorBenchmarks.run(o, out, all));
         // Last: the multi-node clusters need their own drivers, and Sluice is one per process.
         Sluice.shutdown();
         out.println();
@@ -422,6 +429,24 @@ public final class BenchMain {
     try {
       TaskBenchmarks.startCluster(o.clusterWarmUpTasks());
       out.print(largeObjects(o, out, all));
+      out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
+    } finally {
+      for (Measurement m : all) {
+        m.close();
+      }
+      Sluice.shutdown();
+    }
+  }
+
+  private static void runActorsOnly(BenchOptions o, PrintStream out, long start) throws Exception {
+    out.printf(
+        "Sluice bench, %s run, actors only: %d rounds per measurement%n",
+        o.quick() ? "quick" : "full", o.rounds());
+    out.println(MachineInfo.describe());
+    List<Measurement> all = new ArrayList<>();
+    try {
+      TaskBenchmarks.startCluster(o.clusterWarmUpTasks());
+      out.print(ActorBenchmarks.run(o, out, all));
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
     } finally {
       for (Measurement m : all) {

@@ -9,6 +9,7 @@ package dev.sluice.bench;
  *     they are compared with)
  * @param largeOnly whether to run only the large-object measurements
  * @param clusterOnly whether to run only the multi-node measurements ({@link ClusterBenchmarks})
+ * @param actorsOnly whether to run only the actor measurements ({@link ActorBenchmarks})
  * @param workerStartOnly whether to run only the worker start measurement ({@link
  *     WorkerStartBenchmarks})
  * @param workerStarts fresh worker starts per variant of the worker start measurement
@@ -33,6 +34,7 @@ public record BenchOptions(
     boolean largeOnly,
     boolean clusterOnly,
     boolean workerStartOnly,
+    boolean actorsOnly,
     int workerStarts,
     int rounds,
     int tasks,
@@ -53,7 +55,8 @@ public record BenchOptions(
       """
       usage: java -jar sluice-bench.jar [--quick]
                                         [--streams-only | --large-only | --cluster-only |
-                                         --worker-start-only] [--worker-starts N]
+                                         --worker-start-only | --actors-only]
+                                        [--worker-starts N]
                                         [--rounds N]
                                         [--tasks N]
                                         [--sync-tasks N] [--ops N] [--stream-items N]
@@ -70,6 +73,9 @@ public record BenchOptions(
                                   rounds; a few minutes)
         --worker-start-only       only the worker start: launch -> first task of fresh
                                   worker JVMs, without and with the AOT cache
+        --actors-only             only the actor measurements: a token stream between
+                                  two actors (Ray's streaming benchmark) and sync actor
+                                  calls against the sync task round trip
         --worker-starts N         fresh starts per variant of it (default 11, quick 5)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
@@ -100,21 +106,24 @@ public record BenchOptions(
     boolean largeOnly = false;
     boolean clusterOnly = false;
     boolean workerStartOnly = false;
+    boolean actorsOnly = false;
     for (String a : args) {
       quick |= a.equals("--quick");
       streamsOnly |= a.equals("--streams-only");
       largeOnly |= a.equals("--large-only");
       clusterOnly |= a.equals("--cluster-only");
       workerStartOnly |= a.equals("--worker-start-only");
+      actorsOnly |= a.equals("--actors-only");
     }
     if ((streamsOnly ? 1 : 0)
             + (largeOnly ? 1 : 0)
             + (clusterOnly ? 1 : 0)
             + (workerStartOnly ? 1 : 0)
+            + (actorsOnly ? 1 : 0)
         > 1) {
       throw new IllegalArgumentException(
-          "--streams-only, --large-only, --cluster-only and"
-              + " --worker-start-only exclude each other");
+          "--streams-only, --large-only, --cluster-only, --worker-start-only and"
+              + " --actors-only exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -135,7 +144,8 @@ public record BenchOptions(
             "--streams-only",
             "--large-only",
             "--cluster-only",
-            "--worker-start-only" -> {}
+            "--worker-start-only",
+            "--actors-only" -> {}
         case "--worker-starts" -> workerStarts = positiveInt(args, ++i);
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
@@ -160,6 +170,7 @@ public record BenchOptions(
         largeOnly,
         clusterOnly,
         workerStartOnly,
+        actorsOnly,
         workerStarts,
         rounds,
         tasks,

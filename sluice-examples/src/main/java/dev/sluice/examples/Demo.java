@@ -19,7 +19,8 @@ import java.util.stream.IntStream;
  * The demo the README runs: starts an embedded Sluice cluster (worker JVMs on this machine), fans
  * work out to remote tasks, chains results through {@link ObjectRef}s, runs tasks that submit
  * tasks, shows how a remote failure comes back, and streams items out of running tasks with
- * streaming generators, with and without backpressure.
+ * streaming generators, with and without backpressure, and ends with a model-server actor that
+ * streams tokens to concurrent requests ({@link ActorsDemo}).
  */
 public final class Demo {
   private Demo() {}
@@ -255,6 +256,8 @@ public final class Demo {
           store.sharedMemoryObjects(),
           store.sharedMemoryUsedBytes() >> 20,
           store.sharedMemoryCapacityBytes() >> 20);
+
+      ActorsDemo.run();
     } finally {
       Sluice.shutdown();
     }

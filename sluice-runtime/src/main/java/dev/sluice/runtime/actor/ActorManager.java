@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +38,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class ActorManager {
   private static final Logger log = LoggerFactory.getLogger(ActorManager.class);
+
+  /**
+   * Runs the steps that follow a lease or creation reply: they make blocking calls to the actor
+   * table, and the replies arrive on gRPC's event loop threads, which must never block (the table's
+   * own reply would need the same thread).
+   */
+  private static final Executor BLOCKING =
+      Executors.newThreadPerTaskExecutor(
+          Thread.ofVirtual().name("sluice-actor-manager-", 0).factory());
 
   private final ActorTableClient table;
   private final ActorDirectory directory;
@@ -179,7 +190,7 @@ public final class ActorManager {
     }
     leaser
         .lease(c.lease)
-        .whenComplete(
+        .whenCompleteAsync(
             (granted, err) -> {
               if (err != null) {
                 Throwable why = err.getCause() != null ? err.getCause() : err;
@@ -198,7 +209,8 @@ public final class ActorManager {
                 return;
               }
               push(c, instance, granted);
-            });
+            },
+            BLOCKING);
   }
 
   private void push(Created c, int instance, ActorLeaser.Granted granted) {
@@ -215,7 +227,7 @@ public final class ActorManager {
     }
     stream
         .reply()
-        .whenComplete(
+        .whenCompleteAsync(
             (reply, err) -> {
               if (err != null) {
                 // The worker died before answering: the node reports its death to the table,
@@ -224,7 +236,8 @@ public final class ActorManager {
                 return;
               }
               onCreated(c, instance, granted, reply);
-            });
+            },
+            BLOCKING);
   }
 
   private void onCreated(

@@ -158,11 +158,11 @@ public final class Actors {
     if (type.getName().equals(info.getClassName())) {
       return;
     }
-    Class<?> actual;
-    try {
-      actual = Class.forName(info.getClassName(), false, type.getClassLoader());
-    } catch (ClassNotFoundException | LinkageError e) {
-      actual = null;
+    // The actor's class is found by the caller's context loader; a type such as Object or an
+    // interface of the JDK has the bootstrap loader (null), which cannot see user classes.
+    Class<?> actual = load(info.getClassName(), Thread.currentThread().getContextClassLoader());
+    if (actual == null && type.getClassLoader() != null) {
+      actual = load(info.getClassName(), type.getClassLoader());
     }
     if (actual == null || !type.isAssignableFrom(actual)) {
       throw new ClassCastException(
@@ -174,6 +174,17 @@ public final class Actors {
               + info.getClassName()
               + ", not a "
               + type.getName());
+    }
+  }
+
+  private static Class<?> load(String name, ClassLoader loader) {
+    if (loader == null) {
+      return null;
+    }
+    try {
+      return Class.forName(name, false, loader);
+    } catch (ClassNotFoundException | LinkageError e) {
+      return null;
     }
   }
 }
