@@ -1,6 +1,7 @@
 package dev.sluice.runtime.control;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorDiedException;
 import dev.sluice.ActorId;
 import dev.sluice.ActorLifetime;
 import dev.sluice.WorkerId;
@@ -79,6 +80,11 @@ final class ActorTableGrpcService {
     ActorId id = actorId(req.getActorId());
     if (req.getState() == ActorState.ACTOR_STATE_ALIVE) {
       table.created(id, req.getNumRestarts(), address(req.getAddress()));
+    } else if (req.getState() == ActorState.ACTOR_STATE_DEAD
+        && Errors.actorDiedReason(req.getDeathCause()) == ActorDiedException.Reason.OWNER_DIED) {
+      // The actor's worker saw its creator's stream end: the creator is gone, and every owned
+      // actor it created dies with it.
+      table.get(id).ifPresent(e -> table.ownerDied(e.owner().workerId()));
     } else if (req.getState() == ActorState.ACTOR_STATE_DEAD) {
       ErrorInfo cause = req.getDeathCause();
       table.creationFailed(
