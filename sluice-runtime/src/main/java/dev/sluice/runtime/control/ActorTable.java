@@ -269,6 +269,29 @@ public final class ActorTable {
   }
 
   /**
+   * The worker of actor {@code id} lost its creator's stream (the creator ended or died): that
+   * actor alone goes as if its creator died ({@code OWNED}: {@code DEAD} with {@code OWNER_DIED}).
+   * Other actors of the same creator are left to their own reports, since a stream can also end
+   * because the creator closed it on purpose. Empty if the actor is unknown.
+   */
+  public Optional<ActorEntry> creatorLost(ActorId id) {
+    List<Slot> changed = new ArrayList<>();
+    Optional<ActorEntry> result;
+    synchronized (lock) {
+      Slot slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      if (slot.entry.isLive()) {
+        creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+      }
+      result = Optional.of(slot.entry);
+    }
+    drainAll(changed);
+    return result;
+  }
+
+  /**
    * The creator process {@code owner} died: its {@code OWNED} actors become {@code DEAD} ({@code
    * OWNER_DIED}); its {@code DETACHED} ones live on without restarts (see the class comment).
    * Returns the entries that changed (the caller tells the live workers among them to exit).

@@ -82,9 +82,8 @@ final class ActorTableGrpcService {
       table.created(id, req.getNumRestarts(), address(req.getAddress()));
     } else if (req.getState() == ActorState.ACTOR_STATE_DEAD
         && Errors.actorDiedReason(req.getDeathCause()) == ActorDiedException.Reason.OWNER_DIED) {
-      // The actor's worker saw its creator's stream end: the creator is gone, and every owned
-      // actor it created dies with it.
-      table.get(id).ifPresent(e -> table.ownerDied(e.owner().workerId()));
+      // The actor's worker saw its creator's stream end.
+      table.creatorLost(id);
     } else if (req.getState() == ActorState.ACTOR_STATE_DEAD) {
       ErrorInfo cause = req.getDeathCause();
       table.creationFailed(
