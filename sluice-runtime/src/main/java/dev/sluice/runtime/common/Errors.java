@@ -114,8 +114,7 @@ public final class Errors {
 
   private static ActorDiedException actorDiedException(ErrorInfo e, List<String> allowList) {
     // The actor table keeps a constructor's exception only in its serialized form.
-    boolean hasCause =
-        !e.getExceptionClass().isEmpty() || !e.getSerializedException().isEmpty();
+    boolean hasCause = !e.getExceptionClass().isEmpty() || !e.getSerializedException().isEmpty();
     return hasCause
         ? new ActorDiedException(actorDiedReason(e), e.getMessage(), rebuildCause(e, allowList))
         : new ActorDiedException(actorDiedReason(e), e.getMessage());
