@@ -333,13 +333,10 @@ class ActorFailureTest {
     assertDied(pending, ActorDiedException.Reason.PROCESS_DIED);
     assertDied(a.task(Svc::append, 2).remote(), ActorDiedException.Reason.PROCESS_DIED);
     try (ObjectRefGenerator<Integer> gen = a.generator(Svc::stream, 3, -1).remote()) {
-      assertThat(gen.next(WAIT))
-          .as("the stream of a dead actor yields only completed()")
-          .isPresent();
-      assertThatThrownBy(() -> gen.completed().get(WAIT))
-          .isInstanceOfSatisfying(
-              ActorDiedException.class,
-              e -> assertThat(e.reason()).isEqualTo(ActorDiedException.Reason.PROCESS_DIED));
+      ObjectRef<Integer> only = gen.next(WAIT).orElseThrow();
+      assertDied(only, ActorDiedException.Reason.PROCESS_DIED);
+      assertThat(gen.hasNext()).as("the stream of a dead actor yields its failure once").isFalse();
+      assertDied(gen.completed(), ActorDiedException.Reason.PROCESS_DIED);
     }
     assertThat(exists(dir, "constructed-2")).isFalse();
   }
