@@ -376,9 +376,12 @@ public final class CoreWorker implements SluiceRuntime {
             actor.id(), method, args, options, false, kind, actors.maxTaskRetries(actor.id()));
     TaskSpec spec = built.spec();
     ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
+    // Made before the call is sent: a call to a dead actor fails at once, and its failure is kept
+    // only for refs that exist.
+    ObjectRefGenerator<T> gen = new ObjectRefGeneratorImpl<>(stream, this::blocked);
     Reference.reachabilityFence(built.argObjects());
     actors.submit(spec);
-    return new ObjectRefGeneratorImpl<>(stream, this::blocked);
+    return gen;
   }
 
   @Override

@@ -1,8 +1,12 @@
 package dev.sluice.runtime.node;
 
 import com.google.protobuf.ByteString;
+import dev.sluice.ActorDiedException;
+import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.ActorState;
 import dev.sluice.runtime.rpc.proto.ActorWorkerDiedRequest;
 import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
 import dev.sluice.runtime.rpc.proto.FinishJobRequest;
@@ -13,6 +17,7 @@ import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -90,6 +95,28 @@ final class ControlClient {
                 .setWorkerId(ByteString.copyFrom(worker.toBytes()))
                 .setDetail(detail)
                 .build());
+  }
+
+  /**
+   * Reports that owned actor {@code actorId} lost its creator, worker {@code creator} on this node
+   * (DESIGN "Actors"): it dies with it.
+   */
+  void reportCreatorLost(ByteString actorId, WorkerId creator, NodeId node) {
+    try {
+      stub(DEADLINE)
+          .updateActor(
+              UpdateActorRequest.newBuilder()
+                  .setActorId(actorId)
+                  .setState(ActorState.ACTOR_STATE_DEAD)
+                  .setDeathCause(
+                      Errors.actorDied(
+                          ActorDiedException.Reason.OWNER_DIED,
+                          "its creator, worker " + creator + " on node " + node + ", died",
+                          null))
+                  .build());
+    } catch (StatusRuntimeException e) {
+      // The actor's own worker reports its creator's death too, when its stream breaks.
+    }
   }
 
   private ControlServiceGrpc.ControlServiceBlockingStub stub(Duration deadline) {

@@ -73,6 +73,15 @@ final class LeaseDispatcher {
   /** Where the deaths of actors' workers are reported: the control service's actor table. */
   interface ActorWorkerDeaths {
     void died(ByteString actorId, WorkerId worker, String detail);
+
+    /**
+     * The creator of the owned actors {@code actorIds}, worker {@code creator}, died: report it,
+     * then run {@code stop} (which stops their workers), so that their death is the creator's and
+     * not a process death that might restart them.
+     */
+    default void creatorDied(List<ByteString> actorIds, WorkerId creator, Runnable stop) {
+      stop.run();
+    }
   }
 
   LeaseDispatcher(
@@ -259,20 +268,21 @@ final class LeaseDispatcher {
                 + config.nodeId()
                 + " exited with code "
                 + w.process.exitValue();
-        ActorWorkerDeaths deaths = actorWorkerDeaths;
-        ownedActors.forEach(o -> o.process.destroyForcibly());
         try {
-          deaths.died(actorId, w.id, detail);
+          actorWorkerDeaths.died(actorId, w.id, detail);
         } catch (RuntimeException e) {
           log.warn("could not report the death of an actor's worker {}: {}", w.id, e.toString());
         }
-      } else {
-        ownedActors.forEach(
-            o -> {
-              log.info(
-                  "stopping worker {}: the owned actor's creator, worker {}, died", o.id, w.id);
-              o.process.destroyForcibly();
-            });
+      }
+      if (!ownedActors.isEmpty()) {
+        log.info(
+            "stopping {} owned actor worker(s): their creator, worker {}, died",
+            ownedActors.size(),
+            w.id);
+        actorWorkerDeaths.creatorDied(
+            ownedActors.stream().map(o -> o.actorId).toList(),
+            w.id,
+            () -> ownedActors.forEach(o -> o.process.destroyForcibly()));
       }
       if (previous == WorkerProcess.State.STARTING) {
         pool.startFailedLocked();

@@ -128,10 +128,28 @@ public final class NodeManager implements AutoCloseable {
     this.dispatcher = new LeaseDispatcher(config, advertisedHost, lock, pool, jobCode, router);
     // Off the transport and exit threads: the report is a blocking control call.
     dispatcher.onActorWorkerDeath(
-        (actor, worker, detail) ->
+        new LeaseDispatcher.ActorWorkerDeaths() {
+          @Override
+          public void died(ByteString actor, WorkerId worker, String detail) {
             Thread.ofVirtual()
                 .name("sluice-actor-death-report")
-                .start(() -> control.reportActorWorkerDied(actor, worker, detail)));
+                .start(() -> control.reportActorWorkerDied(actor, worker, detail));
+          }
+
+          @Override
+          public void creatorDied(List<ByteString> actors, WorkerId creator, Runnable stop) {
+            Thread.ofVirtual()
+                .name("sluice-actor-creator-report")
+                .start(
+                    () -> {
+                      try {
+                        actors.forEach(a -> control.reportCreatorLost(a, creator, config.nodeId()));
+                      } finally {
+                        stop.run();
+                      }
+                    });
+          }
+        });
     this.notices =
         new NodeNotices(
             config,
