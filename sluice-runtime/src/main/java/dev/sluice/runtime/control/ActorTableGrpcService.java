@@ -7,7 +7,6 @@ import dev.sluice.ActorLifetime;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.proto.ActorDiedReason;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
@@ -17,6 +16,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
+import dev.sluice.runtime.rpc.proto.ExitActorReply;
 import dev.sluice.runtime.rpc.proto.ExitActorRequest;
 import dev.sluice.runtime.rpc.proto.GetActorReply;
 import dev.sluice.runtime.rpc.proto.GetActorRequest;
@@ -28,6 +28,7 @@ import dev.sluice.runtime.rpc.proto.UpdateActorReply;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import dev.sluice.runtime.rpc.proto.WatchActorRequest;
 import io.grpc.Channel;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -150,13 +151,32 @@ final class ActorTableGrpcService {
     if (killed.get().changed() && e.address() != null) {
       WorkerAddress w = e.address();
       log.info("killing actor {} on node {}: Sluice.kill", id, w.nodeId());
-      CoreWorkerServiceGrpc.newStub(channels.apply(w.host() + ":" + w.port()))
-          .exitActor(
-              ExitActorRequest.newBuilder()
-                  .setActorId(req.getActorId())
-                  .setReason("Sluice.kill")
-                  .build(),
-              Callbacks.ignoreReply("telling a killed actor's worker to exit"));
+      // Not in this call's context: it is cancelled once the reply above is sent.
+      Context.ROOT.run(
+          () -> {
+            CoreWorkerServiceGrpc.newStub(channels.apply(w.host() + ":" + w.port()))
+                .exitActor(
+                    ExitActorRequest.newBuilder()
+                        .setActorId(req.getActorId())
+                        .setReason("Sluice.kill")
+                        .build(),
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(ExitActorReply reply) {}
+
+                      @Override
+                      public void onError(Throwable t) {
+                        log.warn(
+                            "could not tell the worker of killed actor {} ({}) to exit: {}",
+                            id,
+                            w,
+                            t.toString());
+                      }
+
+                      @Override
+                      public void onCompleted() {}
+                    });
+          });
     }
   }
 
