@@ -12,6 +12,7 @@ import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import org.slf4j.Logger;
@@ -38,9 +39,15 @@ final class ActorCallStream implements ActorClient.CallStream {
       TaskManager taskManager,
       ActorClient.Listener listener) {
     this.workerId = alive.getAddress().getWorkerId();
-    this.requests =
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(alive.getAddress())))
-            .pushTasks(results(taskManager, listener));
+    // Opened in no caller's context: the stream outlives the call or task that first used it.
+    Context previous = Context.ROOT.attach();
+    try {
+      this.requests =
+          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(alive.getAddress())))
+              .pushTasks(results(taskManager, listener));
+    } finally {
+      Context.ROOT.detach(previous);
+    }
   }
 
   /** The connector that opens streams over {@code channels}. */

@@ -10,6 +10,7 @@ import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -31,28 +32,36 @@ final class ActorCreationStream {
 
   /** Opens the stream to the leased worker and pushes {@code creation} on it. */
   ActorCreationStream(ChannelPool channels, LeaseReply grant, TaskSpec creation) {
-    requests =
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
-            .pushTasks(
-                new StreamObserver<TaskResultBatch>() {
-                  @Override
-                  public void onNext(TaskResultBatch batch) {
-                    for (TaskResult r : batch.getResultsList()) {
-                      reply.complete(r.getReply());
+    // Opened in no caller's context: the stream lives as long as the instance, whatever call or
+    // task was running when the lease came back.
+    Context previous = Context.ROOT.attach();
+    try {
+      requests =
+          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+              .pushTasks(
+                  new StreamObserver<TaskResultBatch>() {
+                    @Override
+                    public void onNext(TaskResultBatch batch) {
+                      for (TaskResult r : batch.getResultsList()) {
+                        reply.complete(r.getReply());
+                      }
                     }
-                  }
 
-                  @Override
-                  public void onError(Throwable t) {
-                    reply.completeExceptionally(t);
-                  }
+                    @Override
+                    public void onError(Throwable t) {
+                      reply.completeExceptionally(t);
+                    }
 
-                  @Override
-                  public void onCompleted() {
-                    reply.completeExceptionally(
-                        new IllegalStateException("the actor's worker closed its creation stream"));
-                  }
-                });
+                    @Override
+                    public void onCompleted() {
+                      reply.completeExceptionally(
+                          new IllegalStateException(
+                              "the actor's worker closed its creation stream"));
+                    }
+                  });
+    } finally {
+      Context.ROOT.detach(previous);
+    }
     synchronized (this) {
       requests.onNext(
           PushTaskBatch.newBuilder()

@@ -13,6 +13,7 @@ import dev.sluice.runtime.rpc.proto.RegisterActorReply;
 import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import dev.sluice.runtime.rpc.proto.WatchActorRequest;
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
@@ -77,6 +78,16 @@ public final class GrpcActorTableClient implements ActorTableClient {
 
   @Override
   public void watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+    // In no caller's context: the watch lasts until the actor is dead.
+    Context previous = Context.ROOT.attach();
+    try {
+      watchInRoot(id, onInfo, onEnd);
+    } finally {
+      Context.ROOT.detach(previous);
+    }
+  }
+
+  private void watchInRoot(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
     ControlServiceGrpc.newStub(channels.get(controlTarget))
         .watchActor(
             WatchActorRequest.newBuilder().setActorId(ByteString.copyFrom(id.toBytes())).build(),
