@@ -2,7 +2,6 @@ package dev.sluice.runtime.node;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
-import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
@@ -10,13 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.UUID;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +28,15 @@ import org.slf4j.LoggerFactory;
  * {@link Runnable}s, run by the caller after it released the lock; the public-facing methods (those
  * not named {@code ...Locked}) take the lock and run them themselves.
  *
+ * <p>Its parts: the {@link LeaseLedger} holds the granted leases and the available resources, and
+ * {@link OwnerDeaths} releases the leases of dead workers and owners (with the actor-lease rules);
+ * both are called only from here, under the lock.
+ *
  * <p>Threads: guarded by the node manager's lock, which is shared with the {@link WorkerPool}, the
- * {@link JobCodeCache} and the {@link LeaseRouter} it drives; there is no other lock, so no lock
- * order. Its fields are {@code @GuardedBy("lock")}; the {@code ...Locked} methods called from the
- * node's other parts suppress that check, as in {@link WorkerPool}.
+ * {@link JobCodeCache}, the {@link LeaseRouter}, the {@link LeaseLedger} and the {@link
+ * OwnerDeaths} it drives; there is no other lock, so no lock order. Its fields are
+ * {@code @GuardedBy("lock")}; the {@code ...Locked} methods called from the node's other parts
+ * suppress that check, as in {@link WorkerPool}.
  */
 final class LeaseDispatcher {
   private static final Logger log = LoggerFactory.getLogger(LeaseDispatcher.class);
@@ -55,10 +56,10 @@ final class LeaseDispatcher {
   private final ArrayDeque<PendingLease> pending = new ArrayDeque<>();
 
   @GuardedBy("lock")
-  private final Map<ByteString, Lease> leases = new HashMap<>();
+  private final LeaseLedger ledger;
 
   @GuardedBy("lock")
-  private final Map<String, Double> available;
+  private final OwnerDeaths ownerDeaths;
 
   /** The worker key of the last grant: the job a warm spare is started for. */
   @GuardedBy("lock")
@@ -66,23 +67,6 @@ final class LeaseDispatcher {
 
   @GuardedBy("lock")
   private boolean closed;
-
-  /** Told when the worker of an actor exited (DESIGN "Actors"): actor id, worker, detail. */
-  private ActorWorkerDeaths actorWorkerDeaths = (actor, worker, detail) -> {};
-
-  /** Where the deaths of actors' workers are reported: the control service's actor table. */
-  interface ActorWorkerDeaths {
-    void died(ByteString actorId, WorkerId worker, String detail);
-
-    /**
-     * The creator of the owned actors {@code actorIds}, worker {@code creator}, died: report it,
-     * then run {@code stop} (which stops their workers), so that their death is the creator's and
-     * not a process death that might restart them.
-     */
-    default void creatorDied(List<ByteString> actorIds, WorkerId creator, Runnable stop) {
-      stop.run();
-    }
-  }
 
   LeaseDispatcher(
       NodeConfig config,
@@ -97,12 +81,14 @@ final class LeaseDispatcher {
     this.pool = pool;
     this.jobCode = jobCode;
     this.router = router;
-    this.available = new HashMap<>(config.resources());
+    this.ledger = new LeaseLedger(config, lock, pool);
+    this.ownerDeaths = new OwnerDeaths(config, lock, ledger);
   }
 
   /** Reports the deaths of actors' workers to {@code deaths}. Set once during start-up. */
-  void onActorWorkerDeath(ActorWorkerDeaths deaths) {
-    this.actorWorkerDeaths = deaths;
+  @SuppressWarnings("GuardedBy") // set once during start-up, before any lease
+  void onActorWorkerDeath(OwnerDeaths.ActorWorkerDeaths deaths) {
+    ownerDeaths.reportTo(deaths);
   }
 
   // ------------------------------------------------------------------ entry points (take the lock)
@@ -135,10 +121,11 @@ final class LeaseDispatcher {
     List<Runnable> replies = List.of();
     WorkerProcess toKill = null;
     synchronized (lock) {
-      Lease lease = leaseId.isEmpty() ? leaseOfWorkerLocked(workerId) : leases.remove(leaseId);
+      Lease lease =
+          leaseId.isEmpty() ? ledger.leaseOfWorkerLocked(workerId) : ledger.removeLocked(leaseId);
       if (leaseId.isEmpty()) {
         if (lease != null) {
-          leases.remove(lease.id);
+          ledger.removeLocked(lease.id);
         }
         log.info(
             "worker {} lost its owner's connection: {}",
@@ -146,12 +133,12 @@ final class LeaseDispatcher {
             lease != null ? "lease released" : "no lease held");
       }
       if (lease != null) {
-        releaseLocked(lease);
+        ledger.releaseLocked(lease);
         if (disconnect || !lease.actorId.isEmpty()) {
           lease.worker.state = WorkerProcess.State.DEAD;
           toKill = lease.worker;
         }
-        settleWorkersLocked();
+        ledger.settleWorkersLocked();
         replies = dispatchLocked();
       }
     }
@@ -201,9 +188,9 @@ final class LeaseDispatcher {
       if (w != null && w.allBlocked != blocked) {
         w.allBlocked = blocked;
         if (w.allBlocked) {
-          leasesOfLocked(w).forEach(l -> setLentLocked(l, true));
+          ledger.leasesOfLocked(w).forEach(l -> ledger.setLentLocked(l, true));
         }
-        settleWorkersLocked();
+        ledger.settleWorkersLocked();
         replies = dispatchLocked();
       }
     }
@@ -227,82 +214,13 @@ final class LeaseDispatcher {
    */
   void workerExited(WorkerProcess w) {
     List<Runnable> replies;
-    ByteString actorId;
-    List<WorkerProcess> ownedActors = new ArrayList<>();
     synchronized (lock) {
       WorkerProcess.State previous = pool.exitedLocked(w);
-      actorId = w.actorId;
-      ByteString deadId = ByteString.copyFrom(w.id.toBytes());
-      for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
-        Lease l = it.next();
-        if (l.worker == w) {
-          releaseLocked(l);
-          it.remove();
-        } else if (l.ownerWorkerId.equals(deadId) && !l.actorId.isEmpty()) {
-          if (!l.detached) {
-            // An owned actor dies with its creator; a detached one outlives it.
-            releaseLocked(l);
-            l.worker.state = WorkerProcess.State.DEAD;
-            ownedActors.add(l.worker);
-            it.remove();
-          }
-        } else if (l.ownerWorkerId.equals(deadId)) {
-          // The owner died holding this lease: nobody will return it. The leased worker's task
-          // stream broke with the owner, so the worker is free again.
-          releaseLocked(l);
-          log.info("lease of worker {} released: its owner, worker {}, died", l.worker.id, w.id);
-          it.remove();
-        }
-      }
-      settleWorkersLocked();
+      ownerDeaths.workerExitedLocked(w, closed);
       if (closed) {
         return;
       }
-      if (!actorId.isEmpty()) {
-        String detail =
-            "its worker "
-                + w.id
-                + " (pid "
-                + w.pid()
-                + ") on node "
-                + config.nodeId()
-                + " exited with code "
-                + w.process.exitValue();
-        try {
-          actorWorkerDeaths.died(actorId, w.id, detail);
-        } catch (RuntimeException e) {
-          log.warn("could not report the death of an actor's worker {}: {}", w.id, e.toString());
-        }
-      }
-      if (!ownedActors.isEmpty()) {
-        log.info(
-            "stopping {} owned actor worker(s): their creator, worker {}, died",
-            ownedActors.size(),
-            w.id);
-        actorWorkerDeaths.creatorDied(
-            ownedActors.stream().map(o -> o.actorId).toList(),
-            w.id,
-            () -> ownedActors.forEach(o -> o.process.destroyForcibly()));
-      }
-      if (previous == WorkerProcess.State.STARTING) {
-        pool.startFailedLocked();
-        log.error(
-            "worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
-            w.id,
-            w.pid(),
-            w.process.exitValue(),
-            w.logFile,
-            w.logTail(30));
-      } else if (previous == WorkerProcess.State.DEAD) {
-        log.debug("worker {} (pid {}) stopped as asked", w.id, w.pid());
-      } else {
-        log.warn(
-            "worker {} (pid {}) exited with code {} while {}",
-            w.id,
-            w.pid(),
-            w.process.exitValue(),
-            previous);
-      }
+      pool.exitSeenLocked(w, previous);
       replies = new ArrayList<>();
       if (pool.failingToStartLocked()) {
         String msg =
@@ -361,16 +279,16 @@ final class LeaseDispatcher {
     List<Runnable> replies = new ArrayList<>();
     synchronized (lock) {
       router.viewLocked().update(nodes);
-      releaseLeasesOfDeadOwnersLocked(nodes);
+      ownerDeaths.nodesRefreshedLocked(nodes);
       for (PendingLease p : router.takeParkedLocked()) {
-        LeaseRouter.Route route = router.routeLocked(p, available);
+        LeaseRouter.Route route = router.routeLocked(p, ledger.availableLocked());
         switch (route.kind()) {
           case QUEUE -> pending.add(p);
           case REPLY -> replies.add(() -> p.answer(route.reply()));
           case PARK -> {}
         }
       }
-      replies.addAll(router.spillWaitingLocked(pending, available));
+      replies.addAll(router.spillWaitingLocked(pending, ledger.availableLocked()));
       replies.addAll(dispatchLocked());
     }
     replies.forEach(Runnable::run);
@@ -391,7 +309,7 @@ final class LeaseDispatcher {
 
   @SuppressWarnings("GuardedBy") // see the class comment
   Map<String, Double> availableLocked() {
-    return available;
+    return ledger.availableLocked();
   }
 
   @SuppressWarnings("GuardedBy") // see the class comment
@@ -404,7 +322,7 @@ final class LeaseDispatcher {
   /** Routes a new request; returns the replies to send. */
   @GuardedBy("lock")
   private List<Runnable> routeLocked(PendingLease p) {
-    LeaseRouter.Route route = router.routeLocked(p, available);
+    LeaseRouter.Route route = router.routeLocked(p, ledger.availableLocked());
     return switch (route.kind()) {
       case PARK -> List.of();
       case REPLY -> List.of(() -> p.answer(route.reply()));
@@ -423,7 +341,7 @@ final class LeaseDispatcher {
     Map<ByteString, Integer> waitingForActor = new LinkedHashMap<>();
     // Resources not yet promised: requests waiting for a worker to start count against it, so
     // that no more workers start than could ever be leased.
-    Map<String, Double> unpromised = new HashMap<>(available);
+    Map<String, Double> unpromised = new HashMap<>(ledger.availableLocked());
     for (Iterator<PendingLease> it = pending.iterator(); it.hasNext(); ) {
       PendingLease p = it.next();
       Map<String, Double> need = Resources.need(p.request());
@@ -454,7 +372,7 @@ final class LeaseDispatcher {
         // tasks on its lent CPU in the same JVM (DESIGN "Nested tasks"). Below the bound a JVM
         // of its own is started instead: tasks sharing a JVM share its fate.
         @SuppressWarnings("GuardedBy") // the pool calls it at once, under the lock held here
-        ToIntFunction<WorkerProcess> leaseCount = w -> leasesOfLocked(w).size();
+        ToIntFunction<WorkerProcess> leaseCount = w -> ledger.leasesOfLocked(w).size();
         idle = pool.lendingOfLocked(key, leaseCount);
         if (idle != null) {
           idle.allBlocked = false;
@@ -466,22 +384,7 @@ final class LeaseDispatcher {
       }
       lastGrantedKey = key;
       it.remove();
-      need.forEach((k, v) -> available.merge(k, -v, Double::sum));
-      Lease lease =
-          new Lease(
-              ByteString.copyFromUtf8(UUID.randomUUID().toString()),
-              idle,
-              need,
-              p.request().ownerWorkerId(),
-              p.request().ownerNodeId(),
-              p.request().actorId(),
-              p.request().detached());
-      leases.put(lease.id, lease);
-      idle.state = WorkerProcess.State.LEASED;
-      if (forActor) {
-        idle.forActor = true;
-        idle.actorId = p.request().actorId();
-      }
+      Lease lease = ledger.grantLocked(p.request(), need, idle);
       LeaseOutcome reply =
           new LeaseOutcome.Granted(
               lease.id,
@@ -510,112 +413,19 @@ final class LeaseDispatcher {
   private void takeBackUndelivered(ByteString leaseId) {
     List<Runnable> replies = List.of();
     synchronized (lock) {
-      Lease lease = leases.remove(leaseId);
+      Lease lease = ledger.removeLocked(leaseId);
       if (lease != null) {
         log.info(
             "lease of worker {} taken back: its owner was gone when it was granted",
             lease.worker.id);
-        releaseLocked(lease);
-        settleWorkersLocked();
+        ledger.releaseLocked(lease);
+        ledger.settleWorkersLocked();
         if (!closed) {
           replies = dispatchLocked();
         }
       }
     }
     replies.forEach(Runnable::run);
-  }
-
-  @GuardedBy("lock")
-  List<Lease> leasesOfLocked(WorkerProcess w) {
-    List<Lease> out = new ArrayList<>();
-    for (Lease l : leases.values()) {
-      if (l.worker == w) {
-        out.add(l);
-      }
-    }
-    return out;
-  }
-
-  /** Lends (or takes back) the CPU of lease {@code l}. */
-  @GuardedBy("lock")
-  private void setLentLocked(Lease l, boolean lent) {
-    if (l.blocked != lent) {
-      double cpu = l.resources.getOrDefault("CPU", 0.0);
-      available.merge("CPU", lent ? cpu : -cpu, Double::sum);
-      l.blocked = lent;
-    }
-  }
-
-  /**
-   * After leases came or went: a leased worker with no lease left is idle again, and a worker
-   * running an unblocked task is charged the CPU of at least one of its leases.
-   */
-  @GuardedBy("lock")
-  private void settleWorkersLocked() {
-    for (WorkerProcess w : pool.allLocked()) {
-      if (w.state != WorkerProcess.State.LEASED) {
-        continue;
-      }
-      List<Lease> held = leasesOfLocked(w);
-      if (held.isEmpty()) {
-        pool.idleLocked(w);
-      } else if (!w.allBlocked && held.stream().allMatch(l -> l.blocked)) {
-        setLentLocked(held.getLast(), false);
-      }
-    }
-  }
-
-  @GuardedBy("lock")
-  private Lease leaseOfWorkerLocked(ByteString workerId) {
-    for (Lease l : leases.values()) {
-      if (ByteString.copyFrom(l.worker.id.toBytes()).equals(workerId)) {
-        return l;
-      }
-    }
-    return null;
-  }
-
-  @GuardedBy("lock")
-  private void releaseLocked(Lease lease) {
-    if (!lease.blocked) {
-      lease.resources.forEach((k, v) -> available.merge(k, v, Double::sum));
-    } else {
-      lease.resources.forEach(
-          (k, v) -> {
-            if (!"CPU".equals(k)) {
-              available.merge(k, v, Double::sum);
-            }
-          });
-    }
-  }
-
-  /**
-   * Leases whose owner ran on a node that died are released: nobody will return them, and the
-   * owner's task streams broke with it, so the workers are free again.
-   */
-  @GuardedBy("lock")
-  private void releaseLeasesOfDeadOwnersLocked(List<NodeInfo> nodes) {
-    Set<ByteString> dead = new HashSet<>();
-    for (NodeInfo n : nodes) {
-      if (!n.getAlive()) {
-        dead.add(n.getNodeId());
-      }
-    }
-    if (dead.isEmpty()) {
-      return;
-    }
-    for (Iterator<Lease> it = leases.values().iterator(); it.hasNext(); ) {
-      Lease l = it.next();
-      if (dead.contains(l.ownerNodeId) && !l.detached) { // a detached actor outlives its creator
-        releaseLocked(l);
-        log.info(
-            "lease of worker {} released: its owner's node {} died",
-            l.worker.id,
-            NodeId.fromBytes(l.ownerNodeId.toByteArray()));
-        it.remove();
-      }
-    }
-    settleWorkersLocked();
   }
 
   // ------------------------------------------------------------------ helpers

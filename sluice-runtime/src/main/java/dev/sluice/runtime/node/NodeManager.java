@@ -128,7 +128,7 @@ public final class NodeManager implements AutoCloseable {
     this.dispatcher = new LeaseDispatcher(config, advertisedHost, lock, pool, jobCode, router);
     // Off the transport and exit threads: the report is a blocking control call.
     dispatcher.onActorWorkerDeath(
-        new LeaseDispatcher.ActorWorkerDeaths() {
+        new OwnerDeaths.ActorWorkerDeaths() {
           @Override
           public void died(ByteString actor, WorkerId worker, String detail) {
             Thread.ofVirtual()

@@ -149,9 +149,36 @@ final class WorkerPool {
     return previous;
   }
 
-  /** A worker died before registering. */
+  /**
+   * Worker {@code w} exited from state {@code previous}: the exit is logged (a worker stopped as
+   * asked at debug level), and one that never registered counts as a failed start.
+   */
   @SuppressWarnings("GuardedBy") // see the class comment
-  void startFailedLocked() {
+  void exitSeenLocked(WorkerProcess w, WorkerProcess.State previous) {
+    if (previous == WorkerProcess.State.STARTING) {
+      startFailedLocked();
+      log.error(
+          "worker {} (pid {}) exited with code {} before registering; log {}:\n{}",
+          w.id,
+          w.pid(),
+          w.process.exitValue(),
+          w.logFile,
+          w.logTail(30));
+    } else if (previous == WorkerProcess.State.DEAD) {
+      log.debug("worker {} (pid {}) stopped as asked", w.id, w.pid());
+    } else {
+      log.warn(
+          "worker {} (pid {}) exited with code {} while {}",
+          w.id,
+          w.pid(),
+          w.process.exitValue(),
+          previous);
+    }
+  }
+
+  /** A worker died before registering. */
+  @GuardedBy("lock")
+  private void startFailedLocked() {
     consecutiveStartFailures++;
   }
 
