@@ -25,7 +25,6 @@ import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
-import dev.sluice.runtime.owner.DependencyResolver;
 import dev.sluice.runtime.owner.FunctionDescriptors;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
@@ -42,8 +41,6 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
-import dev.sluice.runtime.serial.RefCodec;
-import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
 import dev.sluice.runtime.storerpc.StoreLocations;
 import java.io.IOException;
 import java.io.Serializable;
@@ -54,9 +51,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The library inside every driver and worker process (DESIGN "Core worker"): this process's {@link
@@ -64,10 +58,11 @@ import org.slf4j.LoggerFactory;
  * TaskSpecFactory}, the submitter), owns their return objects and {@code put}s ({@link
  * ObjectEncoder}), reads objects ({@link ObjectResolver}, {@link Waiter}) and answers other
  * processes asking for those objects ({@link CoreWorkerGrpcService}, which also owns the process's
- * server). gRPC stays in the adaptors: {@link CoreWorkerGrpcService} (server side), {@link
- * CoreWorkerClient}, {@link NodeManagerClient} and {@link NodeWatchStream}. Executor side (in
- * workers): runs pushed tasks through its {@link TaskReceiver}, which reaches this process through
- * {@link ExecutorEnvironment}.
+ * server). Actor creation and calls go through {@link ActorSubmission}; a worker's idle garbage
+ * collection is {@link IdleBorrowCollector}. gRPC stays in the adaptors: {@link
+ * CoreWorkerGrpcService} (server side), {@link CoreWorkerClient}, {@link NodeManagerClient} and
+ * {@link NodeWatchStream}. Executor side (in workers): runs pushed tasks through its {@link
+ * TaskReceiver}, which reaches this process through {@link ExecutorEnvironment}.
  *
  * <p>Threads: API calls come from user threads; RPC handlers and RPC callbacks run on transport
  * threads and never block; one timer thread serves the submitter and the idle collection; workers
@@ -75,9 +70,6 @@ import org.slf4j.LoggerFactory;
  * CurrentTask}), so threads a task starts submit as that task.
  */
 public final class CoreWorker implements SluiceRuntime {
-
-  private static final Logger log = LoggerFactory.getLogger(CoreWorker.class);
-  private static final Duration IDLE_GC_PERIOD = Duration.ofSeconds(2);
 
   private final CoreWorkerOptions options;
   private final ChannelPool channels;
@@ -91,7 +83,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final Address self;
   private final NormalTaskSubmitter submitter;
   private final TaskCanceller canceller;
-  private final Actors actors;
+  private final ActorSubmission actorCalls;
   private final NodeWatcher nodeWatcher;
   private final TaskReceiver receiver;
 
@@ -107,9 +99,6 @@ public final class CoreWorker implements SluiceRuntime {
   private final ExecutorEnvironment env;
   private volatile boolean shutdown;
 
-  /** Timer thread only: tasks finished when the idle collection last ran. */
-  private long tasksAtLastIdleGc = -1;
-
   /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc) {
     this(options, rpc, null);
@@ -122,27 +111,7 @@ public final class CoreWorker implements SluiceRuntime {
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, SharedMemoryStore localStore) {
     this.options = options;
     this.channels = new ChannelPool(rpc);
-    this.serializer =
-        new ObjectSerializer(
-            options.serializationAllowList(),
-            new RefCodec() {
-              @Override
-              public byte[] encode(ObjectRef<?> ref) {
-                ObjectRefImpl<?> r = (ObjectRefImpl<?>) ref;
-                refs.noteSerialized(r);
-                return r.encode();
-              }
-
-              @Override
-              public ObjectRef<?> decode(byte[] encoded) {
-                return refs.newRef(ObjectRefImpl.decodeInfo(encoded));
-              }
-
-              @Override
-              public Class<?> refClass() {
-                return ObjectRefImpl.class;
-              }
-            });
+    this.serializer = CoreWorkerWiring.serializer(options, this::refTable);
     FunctionDescriptors functions = new FunctionDescriptors(serializer);
     this.timers =
         Executors.newSingleThreadScheduledExecutor(
@@ -159,19 +128,7 @@ public final class CoreWorker implements SluiceRuntime {
     }
     this.self =
         Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), service.port());
-    ObjectStoreRpcClient storeCalls =
-        new ObjectStoreRpcClient(
-            channels.get(options.nodeManagerTarget()), options.nodeId(), options.workerId());
-    this.sharedStore =
-        localStore != null
-            ? SharedMemoryClient.inProcess(
-                options.nodeId(), localStore, storeCalls, options.nodeManagerTarget())
-            : SharedMemoryClient.map(
-                options.nodeId(),
-                options.objectStoreFile(),
-                options.objectStoreCapacity(),
-                storeCalls,
-                options.nodeManagerTarget());
+    this.sharedStore = CoreWorkerWiring.sharedStore(options, channels, localStore);
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     NodeManagerClient nodeManagers = new NodeManagerClient(channels);
     CoreWorkerClient owners = new CoreWorkerClient(channels);
@@ -200,16 +157,7 @@ public final class CoreWorker implements SluiceRuntime {
                 options.leaseIdleTimeout(),
                 options.maxMessageBytes(),
                 options.unschedulableTimeout()));
-    this.actors =
-        new Actors(
-            new GrpcActorTableClient(channels, options.controlTarget()),
-            channels,
-            taskManager,
-            new DependencyResolver(taskManager, futures::resolve),
-            self,
-            options.nodeManagerTarget(),
-            timers,
-            options.unschedulableTimeout());
+    Actors actors = CoreWorkerWiring.actors(options, channels, taskManager, futures, self, timers);
     taskManager.setResubmitter(
         spec -> {
           if (spec.hasActorCall()) {
@@ -235,6 +183,7 @@ public final class CoreWorker implements SluiceRuntime {
             options.inlineThresholdBytes(),
             options.maxMessageBytes());
     this.specs = new TaskSpecFactory(functions, refs, encoder, currentTask, self);
+    this.actorCalls = new ActorSubmission(specs, refs, taskManager, actors, self, this::blocked);
     this.env =
         new ExecutorEnvironment(
             options,
@@ -268,11 +217,7 @@ public final class CoreWorker implements SluiceRuntime {
     if (options.isWorker()) {
       submitter.setLeaseRequestDelay(JoinHelper.LEASE_REQUEST_DELAY);
       receiver.start();
-      timers.scheduleWithFixedDelay(
-          this::collectIdleBorrows,
-          IDLE_GC_PERIOD.toMillis(),
-          IDLE_GC_PERIOD.toMillis(),
-          TimeUnit.MILLISECONDS);
+      new IdleBorrowCollector(receiver, refs, () -> shutdown).scheduleOn(timers);
     }
   }
 
@@ -333,14 +278,7 @@ public final class CoreWorker implements SluiceRuntime {
   public <A> ActorHandle<A> createActor(
       Serializable constructor, Object[] args, ActorOptions options) {
     checkRunning();
-    TaskSpecFactory.NewSpec built = specs.actorCreation(constructor, args, options);
-    // The arguments stay referenced for the actor's life: every restart runs the constructor
-    // with them again.
-    refs.addSubmitted(built.argRefs());
-    ActorHandle<A> handle =
-        actors.create(built.spec(), () -> refs.removeSubmitted(built.argRefs()));
-    Reference.reachabilityFence(built.argObjects());
-    return handle;
+    return actorCalls.create(constructor, args, options);
   }
 
   @Override
@@ -351,16 +289,7 @@ public final class CoreWorker implements SluiceRuntime {
       TaskOptions options,
       boolean async) {
     checkRunning();
-    TaskSpecFactory.NewSpec built =
-        specs.actorCall(
-            actor.id(), method, args, options, async, null, actors.maxTaskRetries(actor.id()));
-    TaskSpec spec = built.spec();
-    ObjectRef<R> ref =
-        refs.newRef(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
-    taskManager.add(spec, built.argRefs());
-    Reference.reachabilityFence(built.argObjects());
-    actors.submit(spec);
-    return ref;
+    return actorCalls.submitTask(actor, method, args, options, async);
   }
 
   @Override
@@ -371,29 +300,19 @@ public final class CoreWorker implements SluiceRuntime {
       TaskOptions options,
       GeneratorCaller.Kind kind) {
     checkRunning();
-    TaskSpecFactory.NewSpec built =
-        specs.actorCall(
-            actor.id(), method, args, options, false, kind, actors.maxTaskRetries(actor.id()));
-    TaskSpec spec = built.spec();
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
-    // Made before the call is sent: a call to a dead actor fails at once, and its failure is kept
-    // only for refs that exist.
-    ObjectRefGenerator<T> gen = new ObjectRefGeneratorImpl<>(stream, this::blocked);
-    Reference.reachabilityFence(built.argObjects());
-    actors.submit(spec);
-    return gen;
+    return actorCalls.submitGenerator(actor, method, args, options, kind);
   }
 
   @Override
   public <A> Optional<ActorHandle<A>> getActor(String name, Class<A> type) {
     checkRunning();
-    return actors.getByName(name, type);
+    return actorCalls.get(name, type);
   }
 
   @Override
   public void kill(ActorHandle<?> actor) {
     checkRunning();
-    actors.kill(actor.id());
+    actorCalls.kill(actor);
   }
 
   @Override
@@ -459,7 +378,7 @@ public final class CoreWorker implements SluiceRuntime {
           "only the owner of " + ref + " (the process that " + "submitted its task) can cancel it");
     }
     TaskId task = ref.id().taskId();
-    if (!ref.id().isPut() && actors.cancel(task)) {
+    if (!ref.id().isPut() && actorCalls.cancel(task)) {
       return; // an actor call: its actor's worker cancels it (force does not kill an actor)
     }
     if (!ref.id().isPut()) {
@@ -505,7 +424,7 @@ public final class CoreWorker implements SluiceRuntime {
     }
     shutdown = true;
     // First: the workers of this process's owned actors stop with it.
-    actors.shutdown();
+    actorCalls.shutdown();
     nodeWatcher.close();
     submitter.close();
     refs.close();
@@ -532,26 +451,6 @@ public final class CoreWorker implements SluiceRuntime {
   // ------------------------------------------------------------------ helpers
 
   /**
-   * In an idle worker that still borrows objects, runs a garbage collection: refs the finished
-   * tasks dropped are only released (and their owners told) when the collector finds them, and an
-   * idle worker's heap may not fill for a long time. At most once per period, and never while a
-   * task runs.
-   */
-  private void collectIdleBorrows() {
-    long finished = receiver.finishedTasks();
-    if (shutdown
-        || !receiver.isIdle()
-        || refs.numBorrowed() == 0
-        || finished == tasksAtLastIdleGc) {
-      return;
-    }
-    tasksAtLastIdleGc = finished;
-    int before = refs.numBorrowed();
-    System.gc();
-    log.debug("idle worker collected garbage: {} borrowed objects before", before);
-  }
-
-  /**
    * Tells the node manager that this worker's task is blocked waiting for objects, so its CPU can
    * be lent to the tasks it waits for (which would otherwise deadlock a full node).
    */
@@ -559,6 +458,11 @@ public final class CoreWorker implements SluiceRuntime {
     if (options.isWorker()) {
       receiver.taskBlocked(isBlocked);
     }
+  }
+
+  /** The reference table, for the serializer's codec (made before the table). */
+  private ReferenceCounter refTable() {
+    return refs;
   }
 
   private void checkRunning() {
