@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.runtime.daemon.LocalCluster;
-import dev.sluice.runtime.node.ClassPathResolver;
-import dev.sluice.runtime.rpc.RpcSecurity;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -78,42 +74,18 @@ class DetachedActorTest {
   }
 
   private void startDriver(String name) throws IOException {
-    List<String> cmd =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            ClassPathResolver.join(ClassPathResolver.effectiveClassPath()),
-            DetachedActorDriverMain.class.getName(),
+    driver =
+        SluiceTestSupport.startDriverProcess(
+            cluster,
+            tmp.resolve("driver-stderr.log"),
+            driverOut,
+            DetachedActorDriverMain.class,
             cluster.address(),
             name);
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .redirectError(tmp.resolve("driver-stderr.log").toFile())
-            .redirectOutput(ProcessBuilder.Redirect.PIPE)
-            .redirectInput(ProcessBuilder.Redirect.PIPE);
-    pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, cluster.token());
-    driver = pb.start();
-    Process p = driver;
-    Thread.ofPlatform()
-        .daemon()
-        .name("driver-stdout")
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  driverOut.add(line);
-                }
-              } catch (IOException e) {
-                // the driver is gone
-              }
-            });
     await("driver prints READY")
         .atMost(WAIT)
         .pollInterval(Duration.ofMillis(50))
-        .failFast("driver exited", () -> !p.isAlive() && readyLine() == null)
+        .failFast("driver exited", () -> !driver.isAlive() && readyLine() == null)
         .until(() -> readyLine() != null);
   }
 

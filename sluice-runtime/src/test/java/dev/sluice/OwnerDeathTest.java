@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.sluice.runtime.daemon.LocalCluster;
-import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
 import io.grpc.ManagedChannel;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,39 +90,9 @@ class OwnerDeathTest {
 
   /** Starts {@code main} with {@code args} in its own JVM and waits for its READY line. */
   private void startDriver(Class<?> main, String... args) throws IOException {
-    List<String> cmd =
-        Stream.concat(
-                Stream.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp",
-                    ClassPathResolver.join(ClassPathResolver.effectiveClassPath()),
-                    main.getName()),
-                Stream.of(args))
-            .toList();
-    ProcessBuilder pb =
-        new ProcessBuilder(cmd)
-            .redirectError(tmp.resolve("driver-stderr.log").toFile())
-            .redirectOutput(ProcessBuilder.Redirect.PIPE)
-            .redirectInput(ProcessBuilder.Redirect.PIPE);
-    pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, cluster.token());
-    driver = pb.start();
-    Process p = driver;
-    Thread.ofPlatform()
-        .daemon()
-        .name("driver-stdout")
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  driverOut.add(line);
-                }
-              } catch (IOException e) {
-                // the driver is gone
-              }
-            });
+    driver =
+        SluiceTestSupport.startDriverProcess(
+            cluster, tmp.resolve("driver-stderr.log"), driverOut, main, args);
     awaitLine("READY", START);
   }
 

@@ -3,12 +3,19 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.daemon.LocalCluster;
+import dev.sluice.runtime.node.ClassPathResolver;
+import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.worker.WorkerMain;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -47,7 +54,7 @@ public final class SluiceTestSupport {
    * Shuts down a driver joined to {@code cluster} (if it is still up), stops the cluster and
    * asserts that none of its processes is left.
    */
-  public static void stopDriverAndCluster(dev.sluice.runtime.daemon.LocalCluster cluster) {
+  public static void stopDriverAndCluster(LocalCluster cluster) {
     try {
       if (Sluice.isInitialized()) {
         Sluice.shutdown();
@@ -108,5 +115,45 @@ public final class SluiceTestSupport {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Starts {@code main} with {@code args} as a driver JVM of its own against {@code cluster} (its
+   * token in the environment), its standard error in {@code stderr}, every line it prints added to
+   * {@code out} by a reader thread.
+   */
+  public static Process startDriverProcess(
+      LocalCluster cluster, Path stderr, List<String> out, Class<?> main, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(ClassPathResolver.join(ClassPathResolver.effectiveClassPath()));
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectError(stderr.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.PIPE)
+            .redirectInput(ProcessBuilder.Redirect.PIPE);
+    pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, cluster.token());
+    Process p = pb.start();
+    Thread.ofPlatform()
+        .daemon()
+        .name("driver-stdout")
+        .start(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  out.add(line);
+                }
+              } catch (IOException e) {
+                // the driver is gone
+              }
+            });
+    return p;
   }
 }
