@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Builds the spec of a new task from a call (DESIGN "Tasks", submission): its id (a child of the
+ * Builds the spec of a new task from a call (DESIGN "Life of a task"): its id (a child of the
  * current task), function, arguments and options. Arguments travel as refs, inline values, or, over
  * the inline threshold, as refs to new objects of their own in the node's store. Every ref among
  * the arguments (top level, nested in values, captured by the function) is collected so the task
