@@ -3,11 +3,10 @@ package dev.sluice.runtime.control;
 import com.google.protobuf.ByteString;
 import dev.sluice.ActorDiedException;
 import dev.sluice.ActorId;
-import dev.sluice.ActorLifetime;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.ActorLifetimes;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
-import dev.sluice.runtime.rpc.proto.ActorDiedReason;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
 import dev.sluice.runtime.rpc.proto.ActorWorkerDiedReply;
@@ -15,7 +14,6 @@ import dev.sluice.runtime.rpc.proto.ActorWorkerDiedRequest;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
-import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ExitActorReply;
 import dev.sluice.runtime.rpc.proto.ExitActorRequest;
 import dev.sluice.runtime.rpc.proto.GetActorReply;
@@ -47,9 +45,6 @@ import org.slf4j.LoggerFactory;
 final class ActorTableGrpcService {
   private static final Logger log = LoggerFactory.getLogger(ActorTableGrpcService.class);
 
-  /** The wire enum's names are the public enum's with this prefix, in the same order. */
-  private static final String LIFETIME_PREFIX = "ACTOR_LIFETIME_";
-
   private final ActorTable table;
   private final Function<String, Channel> channels;
 
@@ -66,7 +61,7 @@ final class ActorTableGrpcService {
             a.getName(),
             a.getClassName(),
             address(a.getOwner()),
-            ActorLifetime.valueOf(a.getLifetime().name().substring(LIFETIME_PREFIX.length())),
+            ActorLifetimes.fromWire(a.getLifetimeValue()),
             a.getMaxRestarts(),
             a.getMaxTaskRetries(),
             a.getMaxConcurrency());
@@ -204,7 +199,7 @@ final class ActorTableGrpcService {
                   case DEAD -> ActorState.ACTOR_STATE_DEAD;
                 })
             .setOwner(wire(e.owner()))
-            .setLifetimeValue(e.lifetime().ordinal())
+            .setLifetimeValue(ActorLifetimes.toWire(e.lifetime()))
             .setNumRestarts(e.numRestarts())
             .setMaxRestarts(e.maxRestarts())
             .setMaxTaskRetries(e.maxTaskRetries())
@@ -218,11 +213,7 @@ final class ActorTableGrpcService {
     }
     if (e.death() != null) {
       ActorDeath d = e.death();
-      ErrorInfo.Builder cause =
-          ErrorInfo.newBuilder()
-              .setType(ErrorType.ACTOR_DIED)
-              .setMessage(d.message())
-              .setActorDiedReason(ActorDiedReason.forNumber(d.reason().ordinal() + 1));
+      ErrorInfo.Builder cause = Errors.actorDied(d.reason(), d.message(), null).toBuilder();
       if (d.hasCause()) {
         cause.setSerializedException(ByteString.copyFrom(d.serializedCause()));
       }

@@ -18,6 +18,7 @@ import dev.sluice.TaskId;
 import dev.sluice.TaskOptions;
 import dev.sluice.WaitResult;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.actor.Actors;
 import dev.sluice.runtime.actor.GrpcActorTableClient;
 import dev.sluice.runtime.common.Errors;
@@ -157,7 +158,11 @@ public final class CoreWorker implements SluiceRuntime {
                 options.leaseIdleTimeout(),
                 options.maxMessageBytes(),
                 options.unschedulableTimeout()));
-    Actors actors = CoreWorkerWiring.actors(options, channels, taskManager, futures, self, timers);
+    // One client of the control service's actor table for the process: its actors and, in a
+    // worker, the actor it hosts.
+    ActorTableClient actorTable = new GrpcActorTableClient(channels, options.controlTarget());
+    Actors actors =
+        CoreWorkerWiring.actors(options, actorTable, channels, taskManager, futures, self, timers);
     taskManager.setResubmitter(
         spec -> {
           if (spec.hasActorCall()) {
@@ -192,7 +197,7 @@ public final class CoreWorker implements SluiceRuntime {
             encoder,
             refs,
             nodeManagers,
-            new GrpcActorTableClient(channels, options.controlTarget()),
+            actorTable,
             () -> shutdown,
             this::blocked,
             ref -> get(ref, null));

@@ -1,8 +1,8 @@
 package dev.sluice.runtime.core;
 
 import dev.sluice.ObjectRef;
+import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.actor.Actors;
-import dev.sluice.runtime.actor.GrpcActorTableClient;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.owner.DependencyResolver;
@@ -82,13 +82,14 @@ final class CoreWorkerWiring {
    */
   static Actors actors(
       CoreWorkerOptions options,
+      ActorTableClient actorTable,
       ChannelPool channels,
       TaskManager taskManager,
       ObjectFutures futures,
       Address self,
       ScheduledExecutorService timers) {
     return new Actors(
-        new GrpcActorTableClient(channels, options.controlTarget()),
+        actorTable,
         channels,
         taskManager,
         new DependencyResolver(taskManager, futures::resolve),

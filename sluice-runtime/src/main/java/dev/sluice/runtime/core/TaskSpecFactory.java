@@ -8,6 +8,7 @@ import dev.sluice.ObjectId;
 import dev.sluice.ObjectRef;
 import dev.sluice.SerializationException;
 import dev.sluice.TaskOptions;
+import dev.sluice.runtime.common.ActorLifetimes;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.generator.GeneratorRetries;
 import dev.sluice.runtime.owner.FunctionDescriptors;
@@ -15,7 +16,6 @@ import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.ActorCallSpec;
 import dev.sluice.runtime.rpc.proto.ActorCreationSpec;
-import dev.sluice.runtime.rpc.proto.ActorLifetime;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.FunctionDescriptor;
 import dev.sluice.runtime.rpc.proto.GeneratorKind;
@@ -116,8 +116,7 @@ final class TaskSpecFactory {
                       .setActorId(spec.getTaskId())
                       .setName(opts.name() == null ? "" : opts.name())
                       .setClassName(className)
-                      .setLifetime(
-                          ActorLifetime.valueOf("ACTOR_LIFETIME_" + opts.lifetime().name()))
+                      .setLifetimeValue(ActorLifetimes.toWire(opts.lifetime()))
                       .setMaxRestarts(opts.maxRestarts())
                       .setMaxTaskRetries(opts.maxTaskRetries())
                       .setMaxConcurrency(opts.maxConcurrency()));

@@ -10,6 +10,7 @@ import dev.sluice.NodeId;
 import dev.sluice.SluiceException;
 import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.common.ActorLifetimes;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
@@ -43,6 +44,7 @@ class ActorTableGrpcServiceTest {
       assertThat(info.getClassName()).isEqualTo("com.example.Counter");
       assertThat(info.getState()).isEqualTo(ActorState.ACTOR_STATE_PENDING);
       assertThat(info.getLifetime().name()).isEqualTo("ACTOR_LIFETIME_" + lifetime.name());
+      assertThat(ActorLifetimes.fromWire(info.getLifetimeValue())).isEqualTo(lifetime);
       assertThat(info.getMaxRestarts()).isEqualTo(2);
       assertThat(info.getMaxTaskRetries()).isEqualTo(-1);
       assertThat(info.getMaxConcurrency()).isEqualTo(8);
