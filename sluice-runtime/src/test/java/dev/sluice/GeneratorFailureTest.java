@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +120,7 @@ class GeneratorFailureTest {
     ProcessHandle worker =
         ProcessHandle.of(pid)
             .orElseThrow(() -> new AssertionError("worker pid " + pid + " is not running"));
-    assertThat(worker.info().commandLine().orElse(""))
+    assertThat(ProcessCommandLine.of(worker).orElse(""))
         .as("the pid the generator reported belongs to a worker JVM")
         .contains(SluiceTestSupport.WORKER_MAIN);
     assertThat(pid).isNotEqualTo(ProcessHandle.current().pid());

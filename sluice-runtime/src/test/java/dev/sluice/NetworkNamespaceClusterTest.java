@@ -2,6 +2,7 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.daemon.LocalCluster;
 import dev.sluice.runtime.daemon.NodeDaemon;
 import java.net.Inet4Address;
@@ -112,7 +113,7 @@ class NetworkNamespaceClusterTest {
     for (int i = 0; i < 2; i++) {
       LocalCluster.Node node = cluster.nodes().get(i + 1);
       assertThat(node.nodeManagerTarget()).startsWith(network.namespace(i).address() + ":");
-      assertThat(ProcessHandle.of(node.pid()).flatMap(p -> p.info().commandLine()))
+      assertThat(ProcessHandle.of(node.pid()).flatMap(p -> ProcessCommandLine.of(p)))
           .as("the pid kill and close signal is the daemon JVM, not 'ip netns exec'")
           .hasValueSatisfying(cmd -> assertThat(cmd).contains(NodeDaemon.class.getName()));
     }

@@ -3,6 +3,7 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.node.ClassPathResolver;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -112,7 +113,7 @@ class ProcessLifetimeTest {
         driver
             .toHandle()
             .descendants()
-            .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
+            .filter(h -> ProcessCommandLine.of(h).orElse("").contains(WORKER_MAIN))
             .toList();
     workers.addAll(found);
     assertThat(found)

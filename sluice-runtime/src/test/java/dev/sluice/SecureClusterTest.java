@@ -2,16 +2,13 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.driver.EmbeddedCluster;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.TestCertificates;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,12 +24,6 @@ class SecureClusterTest {
   }
 
   /** The whole command line as {@code ps} shows it ({@code ProcessHandle.Info} cuts it short). */
-  private static String fullCommandLine(long pid) throws IOException {
-    Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-    Assumptions.assumeTrue(Files.exists(cmdline), "needs Linux /proc");
-    return new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).replace('\0', ' ');
-  }
-
   @BeforeEach
   void noClusterRunning() {
     if (Sluice.isInitialized()) {
@@ -56,7 +47,8 @@ class SecureClusterTest {
 
     long workerPid = Sluice.task(SecureClusterTest::pid).remote().get(Duration.ofSeconds(60));
 
-    String commandLine = fullCommandLine(workerPid);
+    String commandLine =
+        ProcessCommandLine.of(ProcessHandle.of(workerPid).orElseThrow()).orElseThrow();
     assertThat(commandLine)
         .contains(SluiceTestSupport.WORKER_MAIN)
         .contains("--tls-ca " + certs.ca())

@@ -3,6 +3,7 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.daemon.LocalCluster;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.rpc.RpcSecurity;
@@ -86,11 +87,7 @@ public final class SluiceTestSupport {
   }
 
   private static boolean isWorker(ProcessHandle p) {
-    ProcessHandle.Info info = p.info();
-    if (info.commandLine().map(c -> c.contains(WORKER_MAIN)).orElse(false)) {
-      return true;
-    }
-    return info.arguments().map(args -> List.of(args).contains(WORKER_MAIN)).orElse(false);
+    return ProcessCommandLine.of(p).map(c -> c.contains(WORKER_MAIN)).orElse(false);
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.driver.EmbeddedCluster;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
@@ -58,7 +59,7 @@ class WorkerFailureTest {
                         ProcessHandle.current()
                             .descendants()
                             .filter(ProcessHandle::isAlive)
-                            .filter(h -> h.info().commandLine().orElse("").contains(WORKER_MAIN))
+                            .filter(h -> ProcessCommandLine.of(h).orElse("").contains(WORKER_MAIN))
                             .map(ProcessHandle::pid)
                             .toList())
                     .isEmpty());
@@ -127,7 +128,7 @@ class WorkerFailureTest {
     ProcessHandle worker =
         ProcessHandle.of(pid)
             .orElseThrow(() -> new AssertionError("worker pid " + pid + " is not running"));
-    assertThat(worker.info().commandLine().orElse(""))
+    assertThat(ProcessCommandLine.of(worker).orElse(""))
         .as("the pid the task reported belongs to a worker JVM")
         .contains(WORKER_MAIN);
     assertThat(worker.destroyForcibly()).isTrue();

@@ -3,6 +3,7 @@ package dev.sluice.bench;
 import dev.sluice.ObjectRef;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.executor.WorkerConfig;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -134,7 +135,7 @@ public final class NestedBenchmarks {
     return (int)
         ProcessHandle.current()
             .descendants()
-            .filter(p -> p.info().commandLine().orElse("").contains(WorkerConfig.MAIN_CLASS))
+            .filter(p -> ProcessCommandLine.of(p).orElse("").contains(WorkerConfig.MAIN_CLASS))
             .count();
   }
 }

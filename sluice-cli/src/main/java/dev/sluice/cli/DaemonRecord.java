@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.ProcessCommandLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.common.ProcessCommandLine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

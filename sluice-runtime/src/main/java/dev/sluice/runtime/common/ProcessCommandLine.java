@@ -1,4 +1,4 @@
-package dev.sluice.cli;
+package dev.sluice.runtime.common;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,11 +11,11 @@ import java.util.Optional;
  * characters on Linux, which a long class path exceeds before the main class is named, so {@code
  * /proc/<pid>/cmdline} is read where it exists.
  */
-final class ProcessCommandLine {
+public final class ProcessCommandLine {
   private ProcessCommandLine() {}
 
   /** The command line with arguments separated by spaces, if it can be read. */
-  static Optional<String> of(ProcessHandle p) {
+  public static Optional<String> of(ProcessHandle p) {
     Path proc = Path.of("/proc", Long.toString(p.pid()), "cmdline");
     try {
       if (Files.isReadable(proc)) {
