@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * How {@link Sluice#init(SluiceConfig)} starts or joins a cluster. Immutable; build with {@link
@@ -36,8 +37,12 @@ public final class SluiceConfig {
   private final Duration cancelGracePeriod;
   private final String clusterToken;
   private final List<Path> tlsFiles;
+  private final boolean observability;
+  private final int metricsPort;
 
   private SluiceConfig(Builder b) {
+    this.observability = b.observability;
+    this.metricsPort = b.metricsPort;
     this.clusterToken = b.clusterToken;
     this.tlsFiles = b.tlsFiles;
     this.unschedulableTaskTimeout = b.unschedulableTaskTimeout;
@@ -175,6 +180,24 @@ public final class SluiceConfig {
     return tlsFiles;
   }
 
+  /**
+   * Whether this driver (and the embedded cluster it starts) records metrics and reports task and
+   * stream events to the cluster's state API (default on, as for daemons). Off, {@code sluice list
+   * tasks} and the dashboard do not see this driver's tasks, and its counters stay at zero.
+   */
+  public boolean observability() {
+    return observability;
+  }
+
+  /**
+   * The port on which this driver serves its metrics in Prometheus text format at {@code /metrics}
+   * (loopback only), if asked: {@code 0} picks a free port. Empty (the default): no metrics
+   * endpoint in the driver; daemons serve theirs with {@code sluice start --metrics-port}.
+   */
+  public OptionalInt metricsPort() {
+    return metricsPort < 0 ? OptionalInt.empty() : OptionalInt.of(metricsPort);
+  }
+
   /** Builds {@link SluiceConfig}. */
   public static final class Builder {
     private String address;
@@ -195,6 +218,8 @@ public final class SluiceConfig {
     private Duration cancelGracePeriod = DEFAULT_CANCEL_GRACE_PERIOD;
     private String clusterToken;
     private List<Path> tlsFiles = List.of();
+    private boolean observability = true;
+    private int metricsPort = -1;
 
     private Builder() {}
 
@@ -405,6 +430,21 @@ public final class SluiceConfig {
         throw new IllegalArgumentException("cancelGracePeriod must be >= 0, got " + grace);
       }
       this.cancelGracePeriod = grace;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#observability()}. */
+    public Builder observability(boolean on) {
+      this.observability = on;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#metricsPort()}; 0 picks a free port. */
+    public Builder metricsPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("metricsPort must be in 0..65535, got " + port);
+      }
+      this.metricsPort = port;
       return this;
     }
 
