@@ -113,6 +113,17 @@ public final class BenchMain {
 
   private static void run(BenchOptions o, PrintStream out) throws Exception {
     long start = System.nanoTime();
+    if (!o.groups().isEmpty()) {
+      out.printf(
+          "Sluice bench, %s run, groups %s: %d rounds per measurement, every peer and Sluice"
+              + " driver in JVMs of their own%n",
+          o.quick() ? "quick" : "full", String.join(", ", o.groups()), o.rounds());
+      out.println(MachineInfo.describe());
+      out.println(MachineInfo.jvmOptions());
+      out.print(PeerGroups.run(o, out));
+      out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
+      return;
+    }
     if (o.largeOnly()) {
       runLargeOnly(o, out, start);
       return;

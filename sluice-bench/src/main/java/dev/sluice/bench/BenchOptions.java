@@ -1,5 +1,7 @@
 package dev.sluice.bench;
 
+import java.util.List;
+
 /**
  * Command-line settings of the harness. {@code --quick} is a smoke run for CI (seconds, numbers
  * only roughly right); the default is the full run whose numbers are worth quoting.
@@ -12,6 +14,8 @@ package dev.sluice.bench;
  * @param actorsOnly whether to run only the actor measurements ({@link ActorBenchmarks})
  * @param workerStartOnly whether to run only the worker start measurement ({@link
  *     WorkerStartBenchmarks})
+ * @param groups the peer-process groups to run ({@link PeerGroups#DATAPATH}, {@link
+ *     PeerGroups#OBSERVABILITY}), in order; empty for the classic sections
  * @param workerStarts fresh worker starts per variant of the worker start measurement
  * @param rounds timed rounds per measurement
  * @param tasks tasks per round of the async throughput measurement
@@ -35,6 +39,7 @@ public record BenchOptions(
     boolean clusterOnly,
     boolean workerStartOnly,
     boolean actorsOnly,
+    List<String> groups,
     int workerStarts,
     int rounds,
     int tasks,
@@ -55,7 +60,8 @@ public record BenchOptions(
       """
       usage: java -jar sluice-bench.jar [--quick]
                                         [--streams-only | --large-only | --cluster-only |
-                                         --worker-start-only | --actors-only]
+                                         --worker-start-only | --actors-only |
+                                         --group datapath[,observability]]
                                         [--worker-starts N]
                                         [--rounds N]
                                         [--tasks N]
@@ -76,6 +82,13 @@ public record BenchOptions(
         --actors-only             only the actor measurements: a token stream between
                                   two actors (Ray's streaming benchmark) and sync actor
                                   calls against the sync task round trip
+        --group G[,G]             only the named groups, each peer in JVMs of its own
+                                  (rounds interleaved with Sluice's, ratios judged round
+                                  by round): datapath (issue 14's targets: Sluice vs
+                                  RSocket in its own client and server JVMs, memcpy in
+                                  its own JVM) and observability (Sluice with
+                                  observability on vs off, two drivers). With --quick:
+                                  3 rounds of half-size work (~10 min on 2 cores)
         --worker-starts N         fresh starts per variant of it (default 11, quick 5)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
@@ -107,6 +120,21 @@ public record BenchOptions(
     boolean clusterOnly = false;
     boolean workerStartOnly = false;
     boolean actorsOnly = false;
+    List<String> groups = List.of();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--group")) {
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("--group needs a name: " + PeerGroups.ALL);
+        }
+        groups = List.of(args[i + 1].split(","));
+        for (String g : groups) {
+          if (!PeerGroups.ALL.contains(g)) {
+            throw new IllegalArgumentException(
+                "unknown group '" + g + "'; groups: " + String.join(", ", PeerGroups.ALL));
+          }
+        }
+      }
+    }
     for (String a : args) {
       quick |= a.equals("--quick");
       streamsOnly |= a.equals("--streams-only");
@@ -120,10 +148,11 @@ public record BenchOptions(
             + (clusterOnly ? 1 : 0)
             + (workerStartOnly ? 1 : 0)
             + (actorsOnly ? 1 : 0)
+            + (groups.isEmpty() ? 0 : 1)
         > 1) {
       throw new IllegalArgumentException(
-          "--streams-only, --large-only, --cluster-only, --worker-start-only and"
-              + " --actors-only exclude each other");
+          "--streams-only, --large-only, --cluster-only, --worker-start-only, --actors-only"
+              + " and --group exclude each other");
     }
     int rounds = quick ? 3 : 7;
     int tasks = quick ? 2_000 : 20_000;
@@ -138,6 +167,22 @@ public record BenchOptions(
     int firstItemSamples = quick ? 50 : 300;
     int idleStreams = quick ? 2_000 : 10_000;
     int workerStarts = quick ? 5 : 11;
+    int warmUpOps = quick ? 2_000 : 20_000;
+    if (quick && !groups.isEmpty()) {
+      // The groups judge every round against a target: a tenth of the work is too noisy for
+      // that, so their quick run is 3 rounds of half the full work.
+      tasks = 10_000;
+      syncTasks = 1_000;
+      rttOps = 2_500;
+      streamItems = 150_000;
+      bp16Items = 15_000;
+      bp1Items = 2_500;
+      rsocketStreamItems = 500_000;
+      rsocketRequest1Items = 20_000;
+      grpcStreamItems = 15_000;
+      firstItemSamples = 150;
+      warmUpOps = 5_000;
+    }
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick",
@@ -146,6 +191,7 @@ public record BenchOptions(
             "--cluster-only",
             "--worker-start-only",
             "--actors-only" -> {}
+        case "--group" -> i++;
         case "--worker-starts" -> workerStarts = positiveInt(args, ++i);
         case "--rounds" -> rounds = positiveInt(args, ++i);
         case "--tasks" -> tasks = positiveInt(args, ++i);
@@ -162,7 +208,6 @@ public record BenchOptions(
         default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
       }
     }
-    int warmUpOps = quick ? 2_000 : 20_000;
     int clusterWarmUpTasks = quick ? 200 : 500;
     return new BenchOptions(
         quick,
@@ -171,6 +216,7 @@ public record BenchOptions(
         clusterOnly,
         workerStartOnly,
         actorsOnly,
+        groups,
         workerStarts,
         rounds,
         tasks,

@@ -48,10 +48,15 @@ final class InterleavedRunner {
 
   /** {@code v} with its unit: "63.2 µs" or "21,450 tasks/s". */
   static String format(double v, Measurement.Unit unit) {
+    return formatNumber(v, unit) + " " + unit.symbol;
+  }
+
+  /** {@code v} without its unit, as precise as {@link #format} gives it: "63.2" or "21,450". */
+  static String formatNumber(double v, Measurement.Unit unit) {
     return switch (unit) {
-      case MICROS_PER_OP, MICROS_PER_ITEM -> String.format(Locale.ROOT, "%.1f %s", v, unit.symbol);
-      case GB_PER_SECOND -> String.format(Locale.ROOT, "%.2f %s", v, unit.symbol);
-      default -> String.format(Locale.ROOT, "%,.0f %s", v, unit.symbol);
+      case MICROS_PER_OP, MICROS_PER_ITEM -> String.format(Locale.ROOT, "%.1f", v);
+      case GB_PER_SECOND -> String.format(Locale.ROOT, "%.2f", v);
+      default -> String.format(Locale.ROOT, "%,.0f", v);
     };
   }
 }

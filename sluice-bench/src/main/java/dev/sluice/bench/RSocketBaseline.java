@@ -9,6 +9,7 @@ import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.transport.netty.server.CloseableChannel;
 import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.util.DefaultPayload;
+import java.net.InetSocketAddress;
 import reactor.core.publisher.Mono;
 
 /**
@@ -17,13 +18,18 @@ import reactor.core.publisher.Mono;
  * latencies are reported as ratios to it, which makes them comparable across machines.
  *
  * <p>The server echoes the payload; the client sends a one-byte payload and blocks for the reply.
+ * {@link #start} runs both in this JVM; {@link #connect} runs the client only, against a server in
+ * a JVM of its own ({@link RSocketPeerServer}), which is how the bench's peer rows run it.
  */
 public final class RSocketBaseline extends RoundTripMeasurement {
-  private final CloseableChannel server;
+  private final CloseableChannel server; // null when the server runs elsewhere
   private final RSocket client;
 
   private RSocketBaseline(CloseableChannel server, RSocket client, int warmUpOps, int opsPerRound) {
-    super("rsocket request-response", warmUpOps, opsPerRound);
+    super(
+        server == null ? "rsocket request-response (own JVMs)" : "rsocket request-response",
+        warmUpOps,
+        opsPerRound);
     this.server = server;
     this.client = client;
   }
@@ -46,6 +52,15 @@ public final class RSocketBaseline extends RoundTripMeasurement {
     return new RSocketBaseline(server, client, warmUpOps, opsPerRound);
   }
 
+  /** Connects a client to an echo server at {@code address}, e.g. a {@link RSocketPeerServer}. */
+  public static RSocketBaseline connect(InetSocketAddress address, int warmUpOps, int opsPerRound) {
+    RSocket client = RSocketConnector.connectWith(TcpClientTransport.create(address)).block();
+    if (client == null) {
+      throw new IllegalStateException("RSocket client did not connect to " + address);
+    }
+    return new RSocketBaseline(null, client, warmUpOps, opsPerRound);
+  }
+
   @Override
   void roundTrip(int i) {
     Payload reply = client.requestResponse(DefaultPayload.create("x")).block();
@@ -59,7 +74,9 @@ public final class RSocketBaseline extends RoundTripMeasurement {
   @Override
   public void close() {
     client.dispose();
-    server.dispose();
-    server.onClose().block();
+    if (server != null) {
+      server.dispose();
+      server.onClose().block();
+    }
   }
 }

@@ -9,6 +9,7 @@ import io.rsocket.transport.netty.client.TcpClientTransport;
 import io.rsocket.transport.netty.server.CloseableChannel;
 import io.rsocket.transport.netty.server.TcpServerTransport;
 import io.rsocket.util.DefaultPayload;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +37,17 @@ public final class RSocketStreamBaseline {
 
   /** Items per second of one stream consumed with Reactor's default (unbounded) demand. */
   public static Measurement defaultDemand(int itemsPerRound, int warmUpRounds) {
-    Connection c = Connection.open();
-    String name = "rsocket request-stream, default demand";
+    return defaultDemand(Connection.open(), itemsPerRound, warmUpRounds);
+  }
+
+  /** The same, as a client of a server in another JVM ({@link RSocketPeerServer}). */
+  public static Measurement defaultDemand(
+      InetSocketAddress server, int itemsPerRound, int warmUpRounds) {
+    return defaultDemand(Connection.connect(server), itemsPerRound, warmUpRounds);
+  }
+
+  private static Measurement defaultDemand(Connection c, int itemsPerRound, int warmUpRounds) {
+    String name = "rsocket request-stream, default demand" + c.suffix();
     return new ItemStreamMeasurement(
         name, itemsPerRound, warmUpRounds, Measurement.Unit.ITEMS_PER_SECOND) {
       @Override
@@ -64,8 +74,17 @@ public final class RSocketStreamBaseline {
 
   /** Microseconds per item of one stream consumed with {@code request(1)} per item. */
   public static Measurement requestOnePerItem(int itemsPerRound, int warmUpRounds) {
-    Connection c = Connection.open();
-    String name = "rsocket request-stream, request(1)";
+    return requestOnePerItem(Connection.open(), itemsPerRound, warmUpRounds);
+  }
+
+  /** The same, as a client of a server in another JVM ({@link RSocketPeerServer}). */
+  public static Measurement requestOnePerItem(
+      InetSocketAddress server, int itemsPerRound, int warmUpRounds) {
+    return requestOnePerItem(Connection.connect(server), itemsPerRound, warmUpRounds);
+  }
+
+  private static Measurement requestOnePerItem(Connection c, int itemsPerRound, int warmUpRounds) {
+    String name = "rsocket request-stream, request(1)" + c.suffix();
     return new ItemStreamMeasurement(
         name, itemsPerRound, warmUpRounds, Measurement.Unit.MICROS_PER_ITEM) {
       @Override
@@ -131,6 +150,13 @@ public final class RSocketStreamBaseline {
     }
   }
 
+  /** The answer to a stream request of {@code n}: the items {@code 0 .. n-1}. */
+  static Flux<Payload> range(Payload request) {
+    int n = Integer.parseInt(request.getDataUtf8());
+    request.release();
+    return Flux.range(0, n).map(RSocketStreamBaseline::itemPayload);
+  }
+
   private static Payload request(int n) {
     return DefaultPayload.create(Integer.toString(n));
   }
@@ -144,17 +170,26 @@ public final class RSocketStreamBaseline {
     return DefaultPayload.create(ByteBuffer.allocate(4).putInt(0, i));
   }
 
-  /** A server that streams {@code range(0, n)} and a client connected to it. */
+  /**
+   * A client connected to a server that streams {@code range(0, n)}: the server is in this JVM
+   * ({@link #open}) or elsewhere ({@link #connect}, {@code server} null).
+   */
   private record Connection(CloseableChannel server, RSocket client) {
+    static Connection connect(InetSocketAddress address) {
+      RSocket client = RSocketConnector.connectWith(TcpClientTransport.create(address)).block();
+      if (client == null) {
+        throw new IllegalStateException("RSocket client did not connect to " + address);
+      }
+      return new Connection(null, client);
+    }
+
+    String suffix() {
+      return server == null ? " (own JVMs)" : "";
+    }
+
     static Connection open() {
       CloseableChannel server =
-          RSocketServer.create(
-                  SocketAcceptor.forRequestStream(
-                      p -> {
-                        int n = Integer.parseInt(p.getDataUtf8());
-                        p.release();
-                        return Flux.range(0, n).map(RSocketStreamBaseline::itemPayload);
-                      }))
+          RSocketServer.create(SocketAcceptor.forRequestStream(RSocketStreamBaseline::range))
               .bind(TcpServerTransport.create("127.0.0.1", 0))
               .block();
       if (server == null) {
@@ -171,8 +206,10 @@ public final class RSocketStreamBaseline {
 
     void close() {
       client.dispose();
-      server.dispose();
-      server.onClose().block();
+      if (server != null) {
+        server.dispose();
+        server.onClose().block();
+      }
     }
   }
 }

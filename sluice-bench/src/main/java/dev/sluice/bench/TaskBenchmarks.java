@@ -30,7 +30,12 @@ public final class TaskBenchmarks {
    * worker JVM to start and register, and the next few hundred warm up both sides.
    */
   public static void startCluster(int warmUpTasks) {
-    Sluice.init(SluiceConfig.builder().build());
+    startCluster(warmUpTasks, SluiceConfig.builder().build());
+  }
+
+  /** The same with {@code config} (e.g. observability off). */
+  public static void startCluster(int warmUpTasks, SluiceConfig config) {
+    Sluice.init(config);
     Sluice.task(BenchTasks::noop, 0).remote().get(FIRST_TASK_TIMEOUT);
     List<ObjectRef<Integer>> refs = new ArrayList<>(warmUpTasks);
     for (int i = 0; i < warmUpTasks; i++) {

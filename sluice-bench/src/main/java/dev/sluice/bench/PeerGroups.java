@@ -1,0 +1,324 @@
+package dev.sluice.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The bench groups whose peers run as their users run them, each in JVMs of its own ({@link
+ * PeerProcess}, {@link PeerMain}), and whose targets are judged round by round ({@link TargetRow}):
+ *
+ * <ul>
+ *   <li>{@value #DATAPATH}: issue 14's table. One Sluice driver JVM (an embedded cluster with its
+ *       prestarted workers) runs the Sluice rows; the RSocket server and the RSocket client run in
+ *       two more JVMs, gRPC's unary echo (informational) in one, {@code System.arraycopy} in one.
+ *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Two Sluice driver JVMs, one with {@code
+ *       SluiceConfig.observability(true)}, one with {@code false}, run the same async-task and
+ *       stream rounds.
+ * </ul>
+ *
+ * <p>Every measurement of a group runs round 1, then every one runs round 2, and so on ({@link
+ * InterleavedRunner}): while one child runs a round, the others wait for their next command, and
+ * the Sluice clusters between their rounds are idle (no task, no stream), so a peer's round has the
+ * machine to itself but for idle JVMs. The bench JVM itself only waits for answers.
+ *
+ * <p>Threads: everything runs on the caller's thread, one command at a time.
+ */
+final class PeerGroups {
+  /** Issue 14's data-path targets. */
+  static final String DATAPATH = "datapath";
+
+  /** Issue 15's cost of observability. */
+  static final String OBSERVABILITY = "observability";
+
+  /** The groups, in the order {@code --group} accepts them. */
+  static final List<String> ALL = List.of(DATAPATH, OBSERVABILITY);
+
+  static final double SYNC_RATIO = 3.0;
+  static final double BP1_RATIO = 2.0;
+  static final double BP16_RATIO = 0.5;
+  static final double BP_OFF_RATIO = 1.0;
+  static final double ASYNC_TASKS_PER_S = 40_000;
+  static final double FIRST_ITEM_RATIO = 2.0;
+  static final double LARGE_MEMCPY_RATIO = 0.25;
+  static final double OBSERVABILITY_DROP = 0.05;
+
+  private PeerGroups() {}
+
+  /** Runs the groups {@code o} names, in order, and returns their tables. */
+  static String run(BenchOptions o, PrintStream out) throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (String g : o.groups()) {
+      sb.append(g.equals(DATAPATH) ? dataPath(o, out) : observability(o, out)).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static int largeItems(BenchOptions o) {
+    return o.quick() ? 8 : 16;
+  }
+
+  static String dataPath(BenchOptions o, PrintStream out) throws Exception {
+    out.println("data-path group: starting the peer and Sluice JVMs ...");
+    List<PeerProcess> processes = new ArrayList<>();
+    try {
+      PeerProcess rsocketServer =
+          add(processes, PeerProcess.start("rsocket server JVM", out, List.of("serve-rsocket")));
+      int port = rsocketServer.port();
+      PeerProcess rsocketClient =
+          add(
+              processes,
+              PeerProcess.start(
+                  "rsocket client JVM",
+                  out,
+                  specs(
+                      PeerProtocol.Spec.of(
+                          "rsocket-rr", "port", port, "warmup", o.warmUpOps(), "ops", o.rttOps()),
+                      PeerProtocol.Spec.of(
+                          "rsocket-stream-one", "port", port, "items", o.rsocketRequest1Items()),
+                      PeerProtocol.Spec.of(
+                          "rsocket-stream-default",
+                          "port",
+                          port,
+                          "items",
+                          o.rsocketStreamItems()))));
+      PeerProcess grpc =
+          add(
+              processes,
+              PeerProcess.start(
+                  "grpc JVM",
+                  out,
+                  specs(
+                      PeerProtocol.Spec.of(
+                          "grpc-unary", "warmup", o.warmUpOps(), "ops", o.rttOps()))));
+      PeerProcess memcpy =
+          add(
+              processes,
+              PeerProcess.start(
+                  "memcpy JVM",
+                  out,
+                  specs(
+                      PeerProtocol.Spec.of(
+                          "memcpy",
+                          "size",
+                          LargeObjectBenchmarks.ITEM_BYTES,
+                          "copies",
+                          largeItems(o)))));
+      List<String> sluiceArgs =
+          measure(
+              List.of("--warmup-tasks", Integer.toString(o.clusterWarmUpTasks())),
+              PeerProtocol.Spec.of(
+                  "sluice-sync",
+                  "warmup",
+                  Math.max(o.syncTasks(), o.warmUpOps() / 4),
+                  "ops",
+                  o.syncTasks()),
+              PeerProtocol.Spec.of(
+                  "sluice-stream", "bp", 1, "items", o.bp1Items(), "perItem", true),
+              PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()),
+              PeerProtocol.Spec.of("sluice-stream", "bp", 16, "items", o.bp16Items()),
+              PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
+              PeerProtocol.Spec.of(
+                  "sluice-ttfi",
+                  "warmup",
+                  Math.max(o.firstItemSamples(), 200),
+                  "samples",
+                  o.firstItemSamples()),
+              PeerProtocol.Spec.of("sluice-fresh-large", "items", largeItems(o)));
+      PeerProcess sluice = add(processes, PeerProcess.start("Sluice driver JVM", out, sluiceArgs));
+
+      List<Measurement> s = sluice.measurements("");
+      List<Measurement> rs = rsocketClient.measurements("");
+      Measurement sync = s.get(0);
+      Measurement bp1 = s.get(1);
+      Measurement bpOff = s.get(2);
+      Measurement bp16 = s.get(3);
+      Measurement async = s.get(4);
+      Measurement firstItem = s.get(5);
+      Measurement fresh = s.get(6);
+      Measurement rr = rs.get(0);
+      Measurement one = rs.get(1);
+      Measurement demand = rs.get(2);
+      Measurement copy = memcpy.measurements(" (own JVM)").get(0);
+      Measurement unary = grpc.measurements(" (own JVM)").get(0);
+      // Each Sluice row next to its peer, so that a pair runs back to back in every round.
+      List<Measurement> order =
+          List.of(sync, rr, bp1, one, bpOff, demand, bp16, async, firstItem, fresh, copy, unary);
+      Map<Measurement, Stats> stats = new InterleavedRunner(out).run(order, o.rounds());
+
+      List<TargetRow> rows =
+          List.of(
+              row(
+                  "sync task round trip",
+                  stats,
+                  sync,
+                  "Sluice",
+                  rr,
+                  "RSocket request-response",
+                  TargetRow.Target.ratioAtMost(SYNC_RATIO)),
+              row(
+                  "streaming, backpressure 1, per item",
+                  stats,
+                  bp1,
+                  "Sluice",
+                  one,
+                  "RSocket request(1)",
+                  TargetRow.Target.ratioAtMost(BP1_RATIO)),
+              row(
+                  "streaming, backpressure 16",
+                  stats,
+                  bp16,
+                  "Sluice",
+                  bpOff,
+                  "Sluice backpressure off",
+                  TargetRow.Target.ratioAtLeast(BP16_RATIO)),
+              row(
+                  "streaming, backpressure off",
+                  stats,
+                  bpOff,
+                  "Sluice",
+                  demand,
+                  "RSocket default demand",
+                  TargetRow.Target.ratioAtLeast(BP_OFF_RATIO)),
+              new TargetRow(
+                  "async normal tasks, one driver",
+                  TargetRow.Series.of("Sluice", async.unit(), stats.get(async)),
+                  null,
+                  TargetRow.Target.valueAtLeast(ASYNC_TASKS_PER_S, async.unit())),
+              row(
+                  "time to first item, warm worker",
+                  stats,
+                  firstItem,
+                  "Sluice",
+                  sync,
+                  "Sluice sync round trip",
+                  TargetRow.Target.ratioAtMost(FIRST_ITEM_RATIO)),
+              row(
+                  "64 MiB items, fresh array per item, plain get() loop",
+                  stats,
+                  fresh,
+                  "Sluice",
+                  copy,
+                  "memcpy (own JVM)",
+                  TargetRow.Target.ratioAtLeast(LARGE_MEMCPY_RATIO)));
+      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved\n\n"
+          + TargetRow.table(rows).render()
+          + "\nA ratio is Sluice's value in a round over its peer's in the same round (µs: lower"
+          + " is better; items/s, GB/s: higher). MET: every round met the target.\n"
+          + "RSocket: server and client in two JVMs of their own, TCP loopback, default"
+          + " settings. memcpy: System.arraycopy of 64 MiB arrays in a JVM of its own. Sluice: a"
+          + " driver JVM with its embedded cluster (idle while the peers run). The 64 MiB stream"
+          + " has backpressure "
+          + LargeFreshItems.BACKPRESSURE
+          + "; its producer allocates and fills a new array per item.\n"
+          + quickNote(o)
+          + "\n"
+          + BenchMain.detailsTable(stats).render();
+    } finally {
+      closeAll(processes);
+    }
+  }
+
+  static String observability(BenchOptions o, PrintStream out) throws Exception {
+    out.println("observability group: starting two Sluice driver JVMs (on, off) ...");
+    List<PeerProcess> processes = new ArrayList<>();
+    try {
+      List<Measurement> on = sluiceWithObservability(o, out, processes, true);
+      List<Measurement> off = sluiceWithObservability(o, out, processes, false);
+      List<Measurement> order = List.of(on.get(0), off.get(0), on.get(1), off.get(1));
+      Map<Measurement, Stats> stats = new InterleavedRunner(out).run(order, o.rounds());
+      TargetRow.Target target = TargetRow.Target.dropAtMost(OBSERVABILITY_DROP);
+      List<TargetRow> rows =
+          List.of(
+              row("async task throughput", stats, on.get(0), "on", off.get(0), "off", target),
+              row(
+                  "stream throughput, backpressure off",
+                  stats,
+                  on.get(1),
+                  "on",
+                  off.get(1),
+                  "off",
+                  target));
+      return "Cost of observability (issue 15): Sluice with observability on vs off, two driver"
+          + " JVMs, rounds interleaved\n\n"
+          + TargetRow.table(rows).render()
+          + "\nA ratio is the round's value with observability on over the next round's with it"
+          + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. Both clusters"
+          + " stay up; the one not measured is idle.\n"
+          + quickNote(o)
+          + "\n"
+          + BenchMain.detailsTable(stats).render();
+    } finally {
+      closeAll(processes);
+    }
+  }
+
+  private static List<Measurement> sluiceWithObservability(
+      BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on) throws Exception {
+    String state = on ? "on" : "off";
+    List<String> args =
+        measure(
+            List.of(
+                "--observability",
+                state,
+                "--warmup-tasks",
+                Integer.toString(o.clusterWarmUpTasks())),
+            PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
+            PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()));
+    PeerProcess p =
+        add(processes, PeerProcess.start("Sluice driver JVM, observability " + state, out, args));
+    return p.measurements(", observability " + state);
+  }
+
+  private static TargetRow row(
+      String figure,
+      Map<Measurement, Stats> stats,
+      Measurement sluice,
+      String sluiceLabel,
+      Measurement peer,
+      String peerLabel,
+      TargetRow.Target target) {
+    return new TargetRow(
+        figure,
+        TargetRow.Series.of(sluiceLabel, sluice.unit(), stats.get(sluice)),
+        TargetRow.Series.of(peerLabel, peer.unit(), stats.get(peer)),
+        target);
+  }
+
+  private static String quickNote(BenchOptions o) {
+    return String.format(
+        Locale.ROOT,
+        "%d rounds%s.%n",
+        o.rounds(),
+        o.quick()
+            ? " of a quick run (half the work of a full run): judge the targets on a full run"
+            : "");
+  }
+
+  private static List<String> specs(PeerProtocol.Spec... specs) {
+    return measure(List.of(), specs);
+  }
+
+  /** {@code measure OPTIONS... SPEC...}: the arguments of a {@link PeerMain} hosting them. */
+  private static List<String> measure(List<String> options, PeerProtocol.Spec... specs) {
+    List<String> args = new ArrayList<>(List.of("measure"));
+    args.addAll(options);
+    for (PeerProtocol.Spec s : specs) {
+      args.add(s.render());
+    }
+    return args;
+  }
+
+  private static PeerProcess add(List<PeerProcess> processes, PeerProcess p) {
+    processes.add(p);
+    return p;
+  }
+
+  private static void closeAll(List<PeerProcess> processes) {
+    for (PeerProcess p : processes.reversed()) {
+      p.close();
+    }
+  }
+}

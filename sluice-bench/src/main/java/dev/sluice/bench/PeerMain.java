@@ -1,0 +1,165 @@
+package dev.sluice.bench;
+
+import dev.sluice.Sluice;
+import dev.sluice.SluiceConfig;
+import io.rsocket.transport.netty.server.CloseableChannel;
+import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Entry point of the child JVMs the bench runs its peers and Sluice drivers in ({@link PeerProcess}
+ * starts them with the bench's own {@code java}, class path and JVM options), so that each runs as
+ * its users run it: in a JVM of its own, not beside the bench's other processes.
+ *
+ * <ul>
+ *   <li>{@code PeerMain serve-rsocket}: an RSocket server ({@link RSocketPeerServer}); announces
+ *       its port, then serves until its standard input says {@code quit} or ends.
+ *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] SPEC...}: hosts one
+ *       measurement per {@link PeerProtocol.Spec} and runs their warm-ups and rounds when told (see
+ *       {@link PeerProtocol}). When a spec is a Sluice one ({@code sluice-*}) it first starts an
+ *       embedded cluster ({@code Sluice.init}) with the given observability and warms it up.
+ * </ul>
+ *
+ * <p>Threads: commands run one at a time on the main thread. Standard output carries only the
+ * protocol: {@code System.out} is pointed at standard error before anything else runs.
+ */
+public final class PeerMain {
+  private PeerMain() {}
+
+  /** Runs the child; exits 0 after {@code quit} or the end of standard input, 1 on failure. */
+  public static void main(String[] args) {
+    PrintStream protocol =
+        new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+    System.setOut(System.err);
+    BufferedReader commands =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    int code = 0;
+    try {
+      if (args.length == 0) {
+        throw new IllegalArgumentException("usage: PeerMain serve-rsocket | measure SPEC...");
+      }
+      switch (args[0]) {
+        case "serve-rsocket" -> serveRSocket(protocol, commands);
+        case "measure" -> measure(args, protocol, commands);
+        default -> throw new IllegalArgumentException("unknown mode '" + args[0] + "'");
+      }
+    } catch (Throwable t) {
+      protocol.println(PeerProtocol.error(describe(t)));
+      t.printStackTrace();
+      code = 1;
+    }
+    System.exit(code);
+  }
+
+  private static void serveRSocket(PrintStream protocol, BufferedReader commands)
+      throws IOException {
+    CloseableChannel server = RSocketPeerServer.start();
+    try {
+      protocol.println(PeerProtocol.ready(server.address().getPort()));
+      String line;
+      while ((line = commands.readLine()) != null && !line.strip().equals("quit")) {
+        protocol.println(PeerProtocol.error("a server takes no command but quit: " + line));
+      }
+    } finally {
+      server.dispose();
+      server.onClose().block();
+    }
+  }
+
+  private static void measure(String[] args, PrintStream protocol, BufferedReader commands)
+      throws Exception {
+    boolean observability = true;
+    int warmUpTasks = 500;
+    List<PeerProtocol.Spec> specs = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--observability" -> observability = !args[++i].equals("off");
+        case "--warmup-tasks" -> warmUpTasks = Integer.parseInt(args[++i]);
+        default -> specs.add(PeerProtocol.Spec.parse(args[i]));
+      }
+    }
+    boolean sluice = specs.stream().anyMatch(s -> s.kind().startsWith("sluice-"));
+    List<Measurement> measurements = new ArrayList<>();
+    try {
+      if (sluice) {
+        TaskBenchmarks.startCluster(
+            warmUpTasks, SluiceConfig.builder().observability(observability).build());
+      }
+      for (PeerProtocol.Spec spec : specs) {
+        measurements.add(create(spec));
+      }
+      protocol.println(PeerProtocol.ready(measurements));
+      String line;
+      while ((line = commands.readLine()) != null) {
+        String[] words = line.strip().split("\\s+");
+        if (words[0].equals("quit")) {
+          break;
+        }
+        try {
+          Measurement m = measurements.get(Integer.parseInt(words[1]));
+          switch (words[0]) {
+            case "warmup" -> {
+              m.warmUp();
+              protocol.println(PeerProtocol.done());
+            }
+            case "round" -> protocol.println(PeerProtocol.result(m.runRound()));
+            default -> throw new IllegalArgumentException("unknown command '" + line + "'");
+          }
+        } catch (Exception | AssertionError e) {
+          e.printStackTrace();
+          protocol.println(PeerProtocol.error(describe(e)));
+        }
+      }
+    } finally {
+      for (Measurement m : measurements) {
+        try {
+          m.close();
+        } catch (RuntimeException e) {
+          System.err.println("closing " + m.name() + " failed: " + e);
+        }
+      }
+      if (sluice) {
+        Sluice.shutdown();
+      }
+    }
+  }
+
+  /** The measurement a spec names. */
+  static Measurement create(PeerProtocol.Spec s) throws IOException {
+    return switch (s.kind()) {
+      case "sluice-async" -> TaskBenchmarks.asyncThroughput(s.intParam("tasks"), 2);
+      case "sluice-sync" -> TaskBenchmarks.syncRoundTrip(s.intParam("warmup"), s.intParam("ops"));
+      case "sluice-stream" ->
+          StreamBenchmarks.throughput(
+              s.intParam("bp"), s.intParam("items"), 2, s.boolParam("perItem"));
+      case "sluice-ttfi" ->
+          StreamBenchmarks.timeToFirstItem(s.intParam("warmup"), s.intParam("samples"));
+      case "sluice-fresh-large" -> LargeFreshItems.stream(s.intParam("items"));
+      case "rsocket-rr" ->
+          RSocketBaseline.connect(address(s), s.intParam("warmup"), s.intParam("ops"));
+      case "rsocket-stream-default" ->
+          RSocketStreamBaseline.defaultDemand(address(s), s.intParam("items"), 2);
+      case "rsocket-stream-one" ->
+          RSocketStreamBaseline.requestOnePerItem(address(s), s.intParam("items"), 2);
+      case "grpc-unary" -> GrpcBaseline.unaryRuntimeConfig(s.intParam("warmup"), s.intParam("ops"));
+      case "memcpy" -> LargeObjectBenchmarks.memcpy(s.intParam("size"), s.intParam("copies"));
+      default -> throw new IllegalArgumentException("unknown measurement '" + s.kind() + "'");
+    };
+  }
+
+  private static InetSocketAddress address(PeerProtocol.Spec s) {
+    return new InetSocketAddress("127.0.0.1", s.intParam("port"));
+  }
+
+  private static String describe(Throwable t) {
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}

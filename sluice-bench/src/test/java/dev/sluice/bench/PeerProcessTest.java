@@ -1,0 +1,53 @@
+package dev.sluice.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** A peer runs in a child JVM of its own, answers the bench's commands, and is gone after close. */
+class PeerProcessTest {
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+  @Test
+  void aPeerRunsItsRoundsInAChildJvmAndTheChildExitsOnClose() throws Exception {
+    ProcessHandle child;
+    try (PeerProcess p =
+        PeerProcess.start(
+            "memcpy test JVM",
+            QUIET,
+            List.of(
+                "measure",
+                PeerProtocol.Spec.of("memcpy", "size", 1 << 20, "copies", 2).render()))) {
+      child = p.handle();
+      assertThat(child.pid()).isNotEqualTo(ProcessHandle.current().pid());
+      List<Measurement> ms = p.measurements(" (own JVM)");
+      assertThat(ms).hasSize(1);
+      Measurement m = ms.getFirst();
+      assertThat(m.name()).isEqualTo("memcpy 1 MiB (System.arraycopy) (own JVM)");
+      assertThat(m.unit()).isEqualTo(Measurement.Unit.GB_PER_SECOND);
+      m.warmUp();
+      assertThat(m.runRound()).isPositive();
+    }
+    assertThat(child.onExit().get(1, TimeUnit.MINUTES).isAlive()).isFalse();
+  }
+
+  @Test
+  void aChildThatCannotStartFailsTheBenchNamingItsLabelAndLeavesNoProcess() {
+    assertThatThrownBy(
+            () -> PeerProcess.start("bad JVM", QUIET, List.of("measure", "no-such-measurement")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("bad JVM")
+        .hasMessageContaining("unknown measurement 'no-such-measurement'");
+    assertThat(
+            ProcessHandle.current()
+                .children()
+                .filter(c -> c.info().commandLine().orElse("").contains("PeerMain"))
+                .filter(ProcessHandle::isAlive))
+        .isEmpty();
+  }
+}
