@@ -52,11 +52,14 @@ import java.util.Map;
  * carries over between machines while microseconds do not. Every figure is the median of several
  * interleaved rounds (see {@link InterleavedRunner}); the details table adds min and max.
  *
+ * <p>{@code --group datapath,observability} instead runs the groups of {@link PeerGroups}, whose
+ * peers and Sluice drivers each run in JVMs of their own.
+ *
  * <p>Usage: {@code java -jar sluice-bench/target/sluice-bench.jar [--quick] [--streams-only |
- * --large-only | --cluster-only | --actors-only] [--rounds N] ...} ({@code --help} lists every
- * option). Exits 0 after a complete run, whether or not the targets were met, 1 if a measurement
- * failed and 2 on bad arguments. The embedded cluster is always shut down, so no worker JVM
- * outlives the run.
+ * --large-only | --cluster-only | --actors-only | --group G[,G]] [--rounds N] ...} ({@code --help}
+ * lists every option). Exits 0 after a complete run, whether or not the targets were met, 1 if a
+ * measurement failed and 2 on bad arguments. The embedded cluster is always shut down, so no worker
+ * JVM outlives the run.
  */
 public final class BenchMain {
   /** Target of the async task throughput, in tasks per second. */
@@ -120,7 +123,9 @@ public final class BenchMain {
           o.quick() ? "quick" : "full", String.join(", ", o.groups()), o.rounds());
       out.println(MachineInfo.describe());
       out.println(MachineInfo.jvmOptions());
+      MachineInfo.loadAverage().ifPresent(l -> out.println("before: " + l));
       out.print(PeerGroups.run(o, out));
+      MachineInfo.loadAverage().ifPresent(l -> out.println("after: " + l));
       out.printf("%ntotal %.1f s%n", (System.nanoTime() - start) / 1e9);
       return;
     }

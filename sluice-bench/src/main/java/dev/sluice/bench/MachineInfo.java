@@ -44,6 +44,19 @@ final class MachineInfo {
     return "driver JVM options: " + (args.isEmpty() ? "(none)" : String.join(" ", args));
   }
 
+  /**
+   * "load average 1.52 1.10 0.95 (1, 5, 15 min)" from {@code /proc/loadavg}, or empty where there
+   * is none: what else ran on the machine around a run.
+   */
+  static Optional<String> loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return Optional.of("load average " + f[0] + " " + f[1] + " " + f[2] + " (1, 5, 15 min)");
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
   private static Optional<String> cpuModel() {
     Path cpuinfo = Path.of("/proc/cpuinfo");
     if (!Files.isReadable(cpuinfo)) {

@@ -244,7 +244,7 @@ final class PeerGroups {
       return "Cost of observability (issue 15): Sluice with observability on vs off, two driver"
           + " JVMs, rounds interleaved\n\n"
           + TargetRow.table(rows).render()
-          + "\nA ratio is the round's value with observability on over the next round's with it"
+          + "\nA ratio is the round's value with observability on over the same round's with it"
           + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. Both clusters"
           + " stay up; the one not measured is idle.\n"
           + quickNote(o)

@@ -35,7 +35,7 @@ final class PeerProcess implements AutoCloseable {
   /** How long one warm-up or round may take on a loaded machine before the bench gives up. */
   static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(15);
 
-  private static final Duration EXIT_TIMEOUT = Duration.ofMinutes(1);
+  private static final Duration EXIT_TIMEOUT = Duration.ofMinutes(3);
 
   /** Stands for the end of the child's standard output in the queue. */
   private static final PeerProtocol.Reply EXITED = new PeerProtocol.Reply("exited", Map.of());
