@@ -102,7 +102,7 @@ public final class NodeManager implements AutoCloseable {
             config.sessionDir().resolve("spill"),
             this::requestGarbageCollection);
     this.objectStoreService = new ObjectStoreGrpcService(objectStore);
-    this.channels = new ChannelPool(rpc);
+    this.channels = new ChannelPool(rpc, config.nodeId());
     this.control = new ControlClient(channels, config.controlTarget());
     this.objectManager =
         new ObjectManager(
@@ -287,7 +287,8 @@ public final class NodeManager implements AutoCloseable {
             objectStore.capacity(),
             config.controlTarget(),
             config.unschedulableTimeout(),
-            rpc.security());
+            rpc.security(),
+            config.sessionDir());
     return WorkerProcess.launch(wc, config, job, classPath, launchCache);
   }
 
