@@ -11,6 +11,7 @@ import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
@@ -295,6 +296,7 @@ public final class NodeManager implements AutoCloseable {
   /** A worker process exited (on a process reaper thread). */
   private void workerExited(WorkerProcess w) {
     objectStoreService.releaseClient(ByteString.copyFrom(w.id.toBytes()));
+    LocalSockets.removeLeftover(config.sessionDir(), w.localSocket);
     notices.announceExit(w.id);
     dispatcher.workerExited(w);
   }

@@ -83,6 +83,26 @@ public final class LocalSockets {
     return Optional.of(socket.toAbsolutePath());
   }
 
+  /**
+   * Removes the socket {@code socket} of a process that exited without shutting its server down (a
+   * killed worker), if it is in the socket directory of {@code sessionDir}; anything else is left
+   * alone.
+   */
+  public static void removeLeftover(Path sessionDir, String socket) {
+    if (socket == null || socket.isEmpty()) {
+      return;
+    }
+    Path file = Path.of(socket).toAbsolutePath().normalize();
+    if (!sessionDir.resolve(DIRECTORY).toAbsolutePath().normalize().equals(file.getParent())) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // the session directory's removal takes it
+    }
+  }
+
   /** The owner-only socket directory of {@code sessionDir}, created if missing. */
   static Path directory(Path sessionDir) throws IOException {
     Path dir = sessionDir.resolve(DIRECTORY);

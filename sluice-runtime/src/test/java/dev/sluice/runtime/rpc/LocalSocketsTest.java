@@ -214,4 +214,17 @@ class LocalSocketsTest {
     assertThat(call(ch).getFound()).isTrue();
     assertThat(pool.get(Addresses.target(peer))).isSameAs(ch);
   }
+
+  @Test
+  void aKilledProcessesLeftoverSocketIsRemovedButNothingOutsideTheSocketDirectory()
+      throws Exception {
+    Path socket = serve(); // stands for a worker that was killed with its listener open
+    Path outside = Files.createFile(sessionDir.resolve("not-a-socket"));
+
+    LocalSockets.removeLeftover(sessionDir, socket.toString());
+    LocalSockets.removeLeftover(sessionDir, outside.toString());
+
+    assertThat(Files.exists(socket, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(outside).exists();
+  }
 }
