@@ -3,7 +3,6 @@ package dev.sluice.runtime.actor;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.owner.TaskManager;
-import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
@@ -43,7 +42,7 @@ final class ActorCallStream implements ActorClient.CallStream {
     Context previous = Context.ROOT.attach();
     try {
       this.requests =
-          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(alive.getAddress())))
+          CoreWorkerServiceGrpc.newStub(channels.get(alive.getAddress()))
               .pushTasks(results(taskManager, listener));
     } finally {
       Context.ROOT.detach(previous);

@@ -1,6 +1,5 @@
 package dev.sluice.runtime.actor;
 
-import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
@@ -37,7 +36,7 @@ final class ActorCreationStream {
     Context previous = Context.ROOT.attach();
     try {
       requests =
-          CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+          CoreWorkerServiceGrpc.newStub(channels.get(grant.getWorker()))
               .pushTasks(
                   new StreamObserver<TaskResultBatch>() {
                     @Override

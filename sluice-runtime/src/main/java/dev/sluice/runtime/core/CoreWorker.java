@@ -111,7 +111,7 @@ public final class CoreWorker implements SluiceRuntime {
    */
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, SharedMemoryStore localStore) {
     this.options = options;
-    this.channels = new ChannelPool(rpc);
+    this.channels = new ChannelPool(rpc, options.nodeId());
     this.serializer = CoreWorkerWiring.serializer(options, this::refTable);
     FunctionDescriptors functions = new FunctionDescriptors(serializer);
     this.timers =
@@ -122,13 +122,18 @@ public final class CoreWorker implements SluiceRuntime {
     // The receiver and reference table need this server's address: they join it below.
     this.service = new CoreWorkerGrpcService(store, options.workerId());
     try {
-      service.start(rpc, options.bindHost());
+      service.start(rpc, options.bindHost(), options.sessionDir(), options.isWorker());
     } catch (IOException e) {
       timers.shutdownNow();
       throw new RuntimeStartupException("core worker could not bind " + options.bindHost(), e);
     }
     this.self =
-        Addresses.of(options.workerId(), options.nodeId(), options.bindHost(), service.port());
+        Addresses.of(
+            options.workerId(),
+            options.nodeId(),
+            options.bindHost(),
+            service.port(),
+            service.localSocket());
     this.sharedStore = CoreWorkerWiring.sharedStore(options, channels, localStore);
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     NodeManagerClient nodeManagers = new NodeManagerClient(channels);
@@ -238,6 +243,11 @@ public final class CoreWorker implements SluiceRuntime {
   /** The port of this process's core worker server. */
   public int port() {
     return service.port();
+  }
+
+  /** The Unix domain socket the server also listens on, for processes of this node; or empty. */
+  public String localSocket() {
+    return service.localSocket();
   }
 
   /** This process's address, as owner of the objects it creates. */

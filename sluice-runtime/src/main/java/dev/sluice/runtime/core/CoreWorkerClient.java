@@ -2,7 +2,6 @@ package dev.sluice.runtime.core;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
-import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.Callbacks;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
@@ -46,7 +45,7 @@ final class CoreWorkerClient {
                     .setDelta(delta))
             .build();
     try {
-      CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(owner)))
+      CoreWorkerServiceGrpc.newStub(channels.get(owner))
           .updateBorrowers(req, Callbacks.into(reply));
     } catch (RuntimeException e) {
       reply.completeExceptionally(e);
@@ -55,12 +54,12 @@ final class CoreWorkerClient {
   }
 
   /**
-   * Asks the owner at {@code target} for the value of object {@code objectId}: the reply comes when
+   * Asks the owner at {@code owner} for the value of object {@code objectId}: the reply comes when
    * the value is ready (at once if it is).
    */
-  CompletableFuture<GetObjectReply> getObject(String target, ByteString objectId) {
+  CompletableFuture<GetObjectReply> getObject(Address owner, ByteString objectId) {
     CompletableFuture<GetObjectReply> reply = new CompletableFuture<>();
-    CoreWorkerServiceGrpc.newStub(channels.get(target))
+    CoreWorkerServiceGrpc.newStub(channels.get(owner))
         .getObject(
             GetObjectRequest.newBuilder().setObjectId(objectId).build(), Callbacks.into(reply));
     return reply;

@@ -9,6 +9,7 @@ import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.executor.TaskStream;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
 import dev.sluice.runtime.rpc.proto.CancelTaskReply;
@@ -31,7 +32,9 @@ import dev.sluice.runtime.rpc.proto.WorkersDiedRequest;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,14 +61,42 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
   private volatile ReferenceCounter refs;
   private Server server;
 
+  /** The listener for processes of this node (null: none), and its socket path. */
+  private Server localServer;
+
+  private String localSocket = "";
+
   CoreWorkerGrpcService(MemoryStore store, WorkerId workerId) {
     this.store = store;
     this.workerId = workerId;
   }
 
-  /** Binds the process's server, serving this service, at {@code bindHost} on a free port. */
-  void start(RpcFactory rpc, String bindHost) throws IOException {
+  /**
+   * Binds the process's server, serving this service, at {@code bindHost} on a free port, and, with
+   * a {@code sessionDir}, on a Unix domain socket in it for processes of the same node ({@link
+   * LocalSockets}). A socket that cannot be made leaves the process on TCP alone.
+   */
+  void start(RpcFactory rpc, String bindHost, Path sessionDir, boolean isWorker)
+      throws IOException {
     server = rpc.startServer(bindHost, 0, List.of(this));
+    if (sessionDir == null || bindHost.startsWith(RpcFactory.IN_PROCESS_PREFIX)) {
+      return;
+    }
+    try {
+      Optional<Path> socket =
+          LocalSockets.newSocketPath(sessionDir, isWorker ? "worker" : "driver");
+      if (socket.isPresent()) {
+        localServer = rpc.startDomainSocketServer(socket.get(), List.of(this));
+        localSocket = socket.get().toString();
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("no Unix domain socket listener, processes of this node use TCP: {}", e.toString());
+    }
+  }
+
+  /** The Unix domain socket the server also listens on, or empty. */
+  String localSocket() {
+    return localSocket;
   }
 
   /** The port the server listens on. */
@@ -75,6 +106,7 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
 
   /** Stops the server (calls in progress are cut off). */
   void shutdown() {
+    RpcFactory.shutdownQuietly(localServer);
     RpcFactory.shutdownQuietly(server);
   }
 

@@ -26,6 +26,8 @@ import java.util.List;
  * @param controlTarget the control service's {@code host:port}, watched for node deaths
  * @param unschedulableTimeout how long a task no node can serve waits for one (zero: fails now)
  * @param cancelGracePeriod how long a cancelled task may take to stop before its worker is killed
+ * @param sessionDir the node's session directory, whose {@code sockets/} holds this process's Unix
+ *     domain socket listener for processes of its node; null: TCP only
  */
 public record CoreWorkerOptions(
     boolean isWorker,
@@ -43,4 +45,5 @@ public record CoreWorkerOptions(
     long objectStoreCapacity,
     String controlTarget,
     Duration unschedulableTimeout,
-    Duration cancelGracePeriod) {}
+    Duration cancelGracePeriod,
+    Path sessionDir) {}

@@ -81,7 +81,7 @@ final class ObjectFutures {
     }
     String target = Addresses.target(info.getOwner());
     owners
-        .getObject(target, info.getObjectId())
+        .getObject(info.getOwner(), info.getObjectId())
         .whenComplete(
             (reply, t) -> {
               if (t == null) {

@@ -111,7 +111,8 @@ public final class ClusterDriver extends DriverRuntime {
                 local.getObjectStoreCapacity(),
                 controlTarget,
                 config.unschedulableTaskTimeout(),
-                config.cancelGracePeriod()),
+                config.cancelGracePeriod(),
+                null),
             rpc);
     try {
       cluster.registerDriver(

@@ -144,7 +144,8 @@ public final class EmbeddedCluster extends DriverRuntime {
                   nm.objectStore().capacity(),
                   controlTarget,
                   Duration.ZERO,
-                  config.cancelGracePeriod()),
+                  config.cancelGracePeriod(),
+                  sessionDir),
               rpc,
               nm.objectStore());
       nm.onWorkerExit(driver::onWorkerDied);

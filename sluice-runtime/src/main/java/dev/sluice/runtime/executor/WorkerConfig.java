@@ -29,6 +29,8 @@ import java.util.Map;
  * @param controlTarget the control service's {@code host:port}
  * @param unschedulableTimeout how long a task no node can serve waits for one
  * @param security the cluster token and TLS files of the worker's RPC
+ * @param sessionDir the node's session directory, where the worker's Unix domain socket listener
+ *     goes ({@code sockets/}); null: TCP only
  */
 public record WorkerConfig(
     WorkerId workerId,
@@ -42,7 +44,8 @@ public record WorkerConfig(
     long objectStoreCapacity,
     String controlTarget,
     Duration unschedulableTimeout,
-    RpcSecurity security) {
+    RpcSecurity security,
+    Path sessionDir) {
 
   /**
    * The worker JVM's main class ({@code dev.sluice.runtime.worker.WorkerMain}), named here so that
@@ -77,6 +80,9 @@ public record WorkerConfig(
             Long.toString(unschedulableTimeout.toMillis())));
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
+    }
+    if (sessionDir != null) {
+      args.addAll(List.of("--session-dir", sessionDir.toString()));
     }
     security
         .tls()
@@ -125,7 +131,8 @@ public record WorkerConfig(
         Long.parseLong(required(m, "object-store-capacity")),
         required(m, "control"),
         Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))),
-        security);
+        security,
+        m.containsKey("session-dir") ? Path.of(m.get("session-dir")) : null);
   }
 
   private static String required(Map<String, String> m, String key) {

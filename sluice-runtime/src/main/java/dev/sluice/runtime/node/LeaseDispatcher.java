@@ -202,9 +202,9 @@ final class LeaseDispatcher {
    * Worker {@code id} registered on {@code port}: returns the replies its being idle allows (to run
    * after answering it), or null if it is unknown or already registered.
    */
-  List<Runnable> workerRegistered(WorkerId id, int port) {
+  List<Runnable> workerRegistered(WorkerId id, int port, String localSocket) {
     synchronized (lock) {
-      return pool.registeredLocked(id, port) == null ? null : dispatchLocked();
+      return pool.registeredLocked(id, port, localSocket) == null ? null : dispatchLocked();
     }
   }
 
@@ -388,7 +388,7 @@ final class LeaseDispatcher {
       LeaseOutcome reply =
           new LeaseOutcome.Granted(
               lease.id,
-              Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port),
+              Addresses.of(idle.id, config.nodeId(), advertisedHost, idle.port, idle.localSocket),
               idle.pid());
       replies.add(
           () -> {

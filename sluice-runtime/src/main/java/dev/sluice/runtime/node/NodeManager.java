@@ -11,6 +11,7 @@ import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
@@ -102,7 +103,7 @@ public final class NodeManager implements AutoCloseable {
             config.sessionDir().resolve("spill"),
             this::requestGarbageCollection);
     this.objectStoreService = new ObjectStoreGrpcService(objectStore);
-    this.channels = new ChannelPool(rpc);
+    this.channels = new ChannelPool(rpc, config.nodeId());
     this.control = new ControlClient(channels, config.controlTarget());
     this.objectManager =
         new ObjectManager(
@@ -287,13 +288,15 @@ public final class NodeManager implements AutoCloseable {
             objectStore.capacity(),
             config.controlTarget(),
             config.unschedulableTimeout(),
-            rpc.security());
+            rpc.security(),
+            config.sessionDir());
     return WorkerProcess.launch(wc, config, job, classPath, launchCache);
   }
 
   /** A worker process exited (on a process reaper thread). */
   private void workerExited(WorkerProcess w) {
     objectStoreService.releaseClient(ByteString.copyFrom(w.id.toBytes()));
+    LocalSockets.removeLeftover(config.sessionDir(), w.localSocket);
     notices.announceExit(w.id);
     dispatcher.workerExited(w);
   }

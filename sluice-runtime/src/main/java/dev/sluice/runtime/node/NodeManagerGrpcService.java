@@ -113,7 +113,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   @Override
   public void registerWorker(RegisterWorkerRequest req, StreamObserver<RegisterWorkerReply> out) {
     WorkerId id = WorkerId.fromBytes(req.getWorkerId().toByteArray());
-    List<Runnable> replies = dispatcher.workerRegistered(id, req.getPort());
+    List<Runnable> replies = dispatcher.workerRegistered(id, req.getPort(), req.getLocalSocket());
     if (replies == null) {
       out.onError(
           Status.FAILED_PRECONDITION

@@ -1,6 +1,5 @@
 package dev.sluice.runtime.node;
 
-import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.CollectGarbageRequest;
@@ -27,13 +26,12 @@ final class WorkerNoticeClient {
 
   /** Tells the process at {@code target} that the workers of {@code request} died. */
   void workersDied(Address target, WorkersDiedRequest request, Consumer<Throwable> failed) {
-    CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(target)))
-        .workersDied(request, onFailure(failed));
+    CoreWorkerServiceGrpc.newStub(channels.get(target)).workersDied(request, onFailure(failed));
   }
 
   /** Asks the process at {@code target} to collect garbage. */
   void collectGarbage(Address target, Consumer<Throwable> failed) {
-    CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(target)))
+    CoreWorkerServiceGrpc.newStub(channels.get(target))
         .collectGarbage(CollectGarbageRequest.getDefaultInstance(), onFailure(failed));
   }
 

@@ -123,12 +123,13 @@ final class WorkerPool {
 
   /** A worker registered: it is idle now. Returns it, or null if it is unknown or not starting. */
   @SuppressWarnings("GuardedBy") // see the class comment
-  WorkerProcess registeredLocked(WorkerId id, int port) {
+  WorkerProcess registeredLocked(WorkerId id, int port, String localSocket) {
     WorkerProcess w = workers.get(id);
     if (w == null || w.state != WorkerProcess.State.STARTING) {
       return null;
     }
     w.port = port;
+    w.localSocket = localSocket;
     w.state = WorkerProcess.State.IDLE;
     w.idleSinceNanos = clock.getAsLong();
     consecutiveStartFailures = 0;
@@ -435,7 +436,7 @@ final class WorkerPool {
     synchronized (lock) {
       for (WorkerProcess w : workers.values()) {
         if (w.state != WorkerProcess.State.STARTING && w.state != WorkerProcess.State.DEAD) {
-          targets.add(Addresses.of(w.id, config.nodeId(), advertisedHost, w.port));
+          targets.add(Addresses.of(w.id, config.nodeId(), advertisedHost, w.port, w.localSocket));
         }
       }
     }

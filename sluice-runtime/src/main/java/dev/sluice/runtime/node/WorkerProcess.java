@@ -76,6 +76,9 @@ final class WorkerProcess {
   /** Set when the worker registers; volatile because the exit report reads it off the lock. */
   volatile int port;
 
+  /** Its Unix domain socket listener, or empty; set when it registers. */
+  volatile String localSocket = "";
+
   long idleSinceNanos;
   private final WorkerLaunchCache.Plan aot;
   private final AtomicBoolean exitReported = new AtomicBoolean();

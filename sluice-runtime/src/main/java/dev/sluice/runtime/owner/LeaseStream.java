@@ -79,7 +79,7 @@ final class LeaseStream {
    */
   void open(ChannelPool channels, KeyState ks, TaskManager taskManager, Events events) {
     StreamObserver<PushTaskBatch> stream =
-        CoreWorkerServiceGrpc.newStub(channels.get(Addresses.target(grant.getWorker())))
+        CoreWorkerServiceGrpc.newStub(channels.get(grant.getWorker()))
             .pushTasks(results(ks, taskManager, events));
     synchronized (this) {
       this.requests = stream;

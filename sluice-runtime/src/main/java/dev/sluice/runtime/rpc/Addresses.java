@@ -18,11 +18,21 @@ public final class Addresses {
 
   /** An address for a core worker. */
   public static Address of(WorkerId worker, NodeId node, String host, int port) {
+    return of(worker, node, host, port, "");
+  }
+
+  /**
+   * An address for a core worker that also listens on the Unix domain socket {@code localSocket}
+   * (empty: none), which processes of its node dial instead of {@code host:port}.
+   */
+  public static Address of(
+      WorkerId worker, NodeId node, String host, int port, String localSocket) {
     return Address.newBuilder()
         .setWorkerId(ByteString.copyFrom(worker.toBytes()))
         .setNodeId(ByteString.copyFrom(node.toBytes()))
         .setHost(host)
         .setPort(port)
+        .setLocalSocket(localSocket)
         .build();
   }
 

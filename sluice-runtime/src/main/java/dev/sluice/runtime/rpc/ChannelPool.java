@@ -1,20 +1,47 @@
 package dev.sluice.runtime.rpc;
 
+import dev.sluice.NodeId;
+import dev.sluice.runtime.rpc.proto.Address;
 import io.grpc.ManagedChannel;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Caches one channel per target address so that every component of a process shares its
- * connections. Thread-safe; {@link #close()} shuts every channel down.
+ * connections. A peer known by its {@link Address} ({@link #get(Address)}) is reached over its Unix
+ * domain socket when it is on this process's node ({@link LocalSockets#route}); its channel is
+ * still filed under its TCP target, so {@link #evict} and every lookup by target find it.
+ * Thread-safe; {@link #close()} shuts every channel down.
  */
 public final class ChannelPool implements AutoCloseable {
   private final RpcFactory factory;
+  private final NodeId localNode;
   private final ConcurrentHashMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  /** A pool whose channels come from {@code factory}. */
+  /** A pool whose channels come from {@code factory}, all over TCP (or in-process). */
   public ChannelPool(RpcFactory factory) {
+    this(factory, null);
+  }
+
+  /**
+   * A pool whose channels come from {@code factory}, in a process of node {@code localNode}: peers
+   * of that node are dialled over their Unix domain sockets.
+   */
+  public ChannelPool(RpcFactory factory, NodeId localNode) {
     this.factory = factory;
+    this.localNode = localNode;
+  }
+
+  /**
+   * The shared channel to {@code peer}, created on first use: over its Unix domain socket if it is
+   * on this node and has one, else over TCP. Filed under {@link Addresses#target}.
+   */
+  public ManagedChannel get(Address peer) {
+    if (closed) {
+      throw new IllegalStateException("channel pool is closed");
+    }
+    return channels.computeIfAbsent(
+        Addresses.target(peer), t -> factory.newChannel(LocalSockets.route(peer, localNode)));
   }
 
   /** The shared channel to {@code target}, created on first use. */

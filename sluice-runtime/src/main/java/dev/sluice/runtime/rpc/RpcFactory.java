@@ -8,8 +8,20 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -25,9 +37,10 @@ import java.util.concurrent.TimeUnit;
  * address they dial, usually an IP (no authority override), so each node's certificate must name
  * its address in subjectAltName.
  *
- * <p>Addresses are {@code host:port} for Netty over TCP, or {@code inproc:NAME} for the in-process
- * transport (same services, same code, no sockets). Servers bind to loopback unless a bind host is
- * given.
+ * <p>Addresses are {@code host:port} for Netty over TCP, {@code unix:/path} for a Unix domain
+ * socket of a process on the same node ({@link LocalSockets}: epoll, owner-only socket file,
+ * plaintext, the token still checked), or {@code inproc:NAME} for the in-process transport (same
+ * services, same code, no sockets). Servers bind to loopback unless a bind host is given.
  *
  * <p>Calls run on the transport threads ({@code directExecutor}): every Sluice service handler and
  * every client callback must be non-blocking and hand longer work to its own thread. That saves two
@@ -46,6 +59,32 @@ public final class RpcFactory {
 
   /** Loopback: the default bind host. */
   public static final String LOOPBACK = "127.0.0.1";
+
+  /** Netty's system property for its buffer leak detection level. */
+  static final String LEAK_DETECTION_PROPERTY = "io.grpc.netty.shaded.io.netty.leakDetection.level";
+
+  static {
+    // Netty samples one buffer in 128 for leak detection, capturing a stack trace each time: a
+    // cost on every small round trip. Off unless asked for (-D of the property above).
+    if (System.getProperty(LEAK_DETECTION_PROPERTY) == null) {
+      ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
+  }
+
+  /**
+   * Event loops of every Unix domain socket server and channel of the process (epoll), made on
+   * first use; daemon threads, like gRPC's own shared loops for TCP.
+   */
+  private static final class DomainSocketLoops {
+    static final EventLoopGroup BOSS =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("sluice-uds-boss", true), EpollIoHandler.newFactory());
+    static final EventLoopGroup WORKERS =
+        new MultiThreadIoEventLoopGroup(
+            Runtime.getRuntime().availableProcessors(),
+            new DefaultThreadFactory("sluice-uds", true),
+            EpollIoHandler.newFactory());
+  }
 
   private final int maxMessageBytes;
   private final RpcSecurity security;
@@ -114,8 +153,56 @@ public final class RpcFactory {
     return builder.build().start();
   }
 
-  /** A channel to {@code target} ({@code host:port} or {@code inproc:NAME}). */
+  /**
+   * Starts a server for {@code services} on the Unix domain socket {@code socket} (a path from
+   * {@link LocalSockets#newSocketPath}), for processes of the same node. Plaintext even with TLS
+   * on: the socket file is owner-only inside an owner-only directory, and the cluster token check
+   * runs before {@code interceptors} as on every server. {@link #shutdownQuietly(Server)} removes
+   * the file.
+   */
+  public Server startDomainSocketServer(
+      Path socket, List<BindableService> services, ServerInterceptor... interceptors)
+      throws IOException {
+    Files.deleteIfExists(socket); // left by a process that died with this name's pid
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .channelType(EpollServerDomainSocketChannel.class)
+            .bossEventLoopGroup(DomainSocketLoops.BOSS)
+            .workerEventLoopGroup(DomainSocketLoops.WORKERS)
+            .maxInboundMessageSize(maxMessageBytes)
+            .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
+            .directExecutor();
+    for (BindableService s : services) {
+      builder.addService(s);
+    }
+    for (ServerInterceptor i : interceptors) {
+      builder.intercept(i);
+    }
+    builder.intercept(tokenCheck);
+    Server server = builder.build().start();
+    try {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException | RuntimeException e) {
+      shutdownQuietly(server);
+      throw e;
+    }
+    return server;
+  }
+
+  /** A channel to {@code target} ({@code host:port}, {@code unix:/path} or {@code inproc:NAME}). */
   public ManagedChannel newChannel(String target) {
+    if (target.startsWith(LocalSockets.UNIX_PREFIX)) {
+      return NettyChannelBuilder.forAddress(
+              new DomainSocketAddress(target.substring(LocalSockets.UNIX_PREFIX.length())))
+          .channelType(EpollDomainSocketChannel.class)
+          .eventLoopGroup(DomainSocketLoops.WORKERS)
+          .usePlaintext()
+          .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
+          .intercept(tokenAttacher)
+          .directExecutor()
+          .maxInboundMessageSize(maxMessageBytes)
+          .build();
+    }
     if (target.startsWith(IN_PROCESS_PREFIX)) {
       return InProcessChannelBuilder.forName(target.substring(IN_PROCESS_PREFIX.length()))
           .directExecutor()
@@ -143,11 +230,15 @@ public final class RpcFactory {
         .build();
   }
 
-  /** Shuts a server down, waiting briefly for calls in flight. */
+  /**
+   * Shuts a server down, waiting briefly for calls in flight; a Unix domain socket server's file is
+   * removed.
+   */
   public static void shutdownQuietly(Server server) {
     if (server == null) {
       return;
     }
+    List<? extends SocketAddress> listening = server.getListenSockets();
     server.shutdown();
     try {
       if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
@@ -156,6 +247,16 @@ public final class RpcFactory {
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
+    } finally {
+      for (SocketAddress a : listening) {
+        if (a instanceof DomainSocketAddress socket) {
+          try {
+            Files.deleteIfExists(Path.of(socket.path()));
+          } catch (IOException e) {
+            // the session directory's removal takes it
+          }
+        }
+      }
     }
   }
 

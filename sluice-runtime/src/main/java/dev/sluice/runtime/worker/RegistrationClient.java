@@ -47,18 +47,20 @@ final class RegistrationClient implements AutoCloseable {
   }
 
   /**
-   * Registers worker {@code worker}, serving on {@code port} in process {@code pid}; waits up to 30
-   * s for the node manager's answer.
+   * Registers worker {@code worker}, serving on {@code port} and the Unix domain socket {@code
+   * localSocket} (empty: none) in process {@code pid}; waits up to 30 s for the node manager's
+   * answer.
    *
    * @throws RuntimeException if the node manager refused it or did not answer
    */
-  void register(WorkerId worker, int port, long pid) {
+  void register(WorkerId worker, int port, String localSocket, long pid) {
     NodeManagerServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(30, TimeUnit.SECONDS)
         .registerWorker(
             RegisterWorkerRequest.newBuilder()
                 .setWorkerId(ByteString.copyFrom(worker.toBytes()))
                 .setPort(port)
+                .setLocalSocket(localSocket)
                 .setPid(pid)
                 .build());
   }

@@ -72,13 +72,15 @@ public final class WorkerMain {
                 config.objectStoreCapacity(),
                 config.controlTarget(),
                 config.unschedulableTimeout(),
-                SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD),
+                SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD,
+                config.sessionDir()),
             rpc);
     Sluice.installRuntime(worker);
     RegistrationClient nm = null;
     try {
       nm = nodeManager.join();
-      nm.register(config.workerId(), worker.port(), ProcessHandle.current().pid());
+      nm.register(
+          config.workerId(), worker.port(), worker.localSocket(), ProcessHandle.current().pid());
     } catch (RuntimeException e) {
       log.error(
           "worker {} could not register with node manager {}: {}",

@@ -343,7 +343,7 @@ class LeaseDispatcherTest {
   }
 
   private void register(WorkerProcess w) {
-    List<Runnable> replies = dispatcher.workerRegistered(w.id, 40000 + launched.indexOf(w));
+    List<Runnable> replies = dispatcher.workerRegistered(w.id, 40000 + launched.indexOf(w), "");
     assertThat(replies).as("registered").isNotNull();
     replies.forEach(Runnable::run);
   }

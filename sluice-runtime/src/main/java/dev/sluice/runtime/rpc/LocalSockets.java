@@ -1,0 +1,137 @@
+package dev.sluice.runtime.rpc;
+
+import dev.sluice.NodeId;
+import dev.sluice.runtime.rpc.proto.Address;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Same-node transport: where a process's Unix domain socket listener lives, and when a peer is
+ * dialled over it instead of TCP (DESIGN "Security", same-node transport).
+ *
+ * <p>A node's sockets live in {@code sockets/} of its session directory, created owner-only ({@code
+ * rwx------}); each socket file is made owner-only too. File permissions are the listener's
+ * protection against other local users, and the cluster token is still checked on every call. A
+ * peer is dialled over its socket only when its address names this node and the socket file exists
+ * here ({@link #route}); every other peer, and every peer when the epoll transport is not available
+ * or the path would pass the kernel's limit, is reached over TCP.
+ *
+ * <p>Stateless apart from a name counter; thread-safe.
+ */
+public final class LocalSockets {
+  /** Prefix of a channel target that names a Unix domain socket: {@code unix:/path}. */
+  public static final String UNIX_PREFIX = "unix:";
+
+  /**
+   * Switch for comparing transports: {@code -Dsluice.rpc.localSockets=false} makes every process of
+   * a node skip its socket listener, so all traffic takes TCP.
+   */
+  public static final String ENABLED_PROPERTY = "sluice.rpc.localSockets";
+
+  /** Name of the socket directory inside the session directory. */
+  static final String DIRECTORY = "sockets";
+
+  /** Longest socket path the kernel takes ({@code sun_path} is 108 bytes with its NUL). */
+  static final int MAX_PATH_BYTES = 107;
+
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
+      EnumSet.of(
+          PosixFilePermission.OWNER_READ,
+          PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_EXECUTE);
+
+  private static final AtomicLong NAMES = new AtomicLong();
+
+  private LocalSockets() {}
+
+  /** Whether this process can serve and dial Unix domain sockets (Linux epoll transport). */
+  public static boolean available() {
+    return Boolean.parseBoolean(System.getProperty(ENABLED_PROPERTY, "true"))
+        && Epoll.isAvailable();
+  }
+
+  /**
+   * A fresh socket path for a listener of {@code kind} ({@code "worker"}, {@code "driver"}, ...) in
+   * the socket directory of {@code sessionDir}, creating that directory owner-only if needed; empty
+   * if this process cannot serve Unix sockets or the path would be too long (the listener then
+   * stays TCP only).
+   *
+   * @throws IOException if the directory cannot be made, or exists with access for others
+   */
+  public static Optional<Path> newSocketPath(Path sessionDir, String kind) throws IOException {
+    if (!available()) {
+      return Optional.empty();
+    }
+    Path dir = directory(sessionDir);
+    Path socket =
+        dir.resolve(kind + "-" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet());
+    if (socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
+        > MAX_PATH_BYTES) {
+      return Optional.empty();
+    }
+    return Optional.of(socket.toAbsolutePath());
+  }
+
+  /**
+   * Removes the socket {@code socket} of a process that exited without shutting its server down (a
+   * killed worker), if it is in the socket directory of {@code sessionDir}; anything else is left
+   * alone.
+   */
+  public static void removeLeftover(Path sessionDir, String socket) {
+    if (socket == null || socket.isEmpty()) {
+      return;
+    }
+    Path file = Path.of(socket).toAbsolutePath().normalize();
+    if (!sessionDir.resolve(DIRECTORY).toAbsolutePath().normalize().equals(file.getParent())) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // the session directory's removal takes it
+    }
+  }
+
+  /** The owner-only socket directory of {@code sessionDir}, created if missing. */
+  static Path directory(Path sessionDir) throws IOException {
+    Path dir = sessionDir.resolve(DIRECTORY);
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+    } catch (FileAlreadyExistsException e) {
+      // made by another process of the node: it must be a directory only we can enter
+    }
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+        || !Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY_DIR)) {
+      throw new IOException(
+          "socket directory " + dir + " is not a directory with permissions rwx------");
+    }
+    return dir;
+  }
+
+  /**
+   * The channel target to dial {@code peer} with from a process of node {@code localNode}: {@code
+   * unix:/path} if the peer is on this node and its socket exists here, else its TCP target.
+   */
+  public static String route(Address peer, NodeId localNode) {
+    String tcp = Addresses.target(peer);
+    if (localNode == null
+        || peer.getLocalSocket().isEmpty()
+        || !peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()))
+        || !available()) {
+      return tcp;
+    }
+    Path socket = Path.of(peer.getLocalSocket());
+    return Files.exists(socket, LinkOption.NOFOLLOW_LINKS) ? UNIX_PREFIX + socket : tcp;
+  }
+}
