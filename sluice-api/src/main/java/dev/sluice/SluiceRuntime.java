@@ -74,6 +74,9 @@ public interface SluiceRuntime {
   /** See {@link Sluice#objectStoreStats()}. */
   ObjectStoreStats objectStoreStats();
 
+  /** See {@link Sluice#state()}. */
+  ClusterState state();
+
   /** See {@link Sluice#getBuffer(ObjectRef, Duration)}; {@code timeout} null waits forever. */
   ObjectBuffer getBuffer(ObjectRef<byte[]> ref, java.time.Duration timeout);
 }

@@ -114,6 +114,9 @@ public final class ClusterDriver extends DriverRuntime {
                 config.cancelGracePeriod(),
                 null),
             rpc);
+    if (!config.observability()) {
+      driver.disableTaskEvents();
+    }
     try {
       cluster.registerDriver(
           Addresses.target(local.getNodeManager()),
