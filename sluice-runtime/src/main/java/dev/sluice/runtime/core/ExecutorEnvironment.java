@@ -7,6 +7,7 @@ import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.ExecutionEnv;
 import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.ActorState;
@@ -52,6 +53,8 @@ final class ExecutorEnvironment implements ExecutionEnv {
   /** Blocks for the value of a ref, as {@code Sluice.get} does. */
   private final Function<ObjectRefImpl<?>, Object> valueOf;
 
+  private final SluiceMetrics metrics;
+
   ExecutorEnvironment(
       CoreWorkerOptions options,
       Address self,
@@ -62,7 +65,9 @@ final class ExecutorEnvironment implements ExecutionEnv {
       ActorTableClient actorTable,
       BooleanSupplier isShutdown,
       Consumer<Boolean> blocked,
-      Function<ObjectRefImpl<?>, Object> valueOf) {
+      Function<ObjectRefImpl<?>, Object> valueOf,
+      SluiceMetrics metrics) {
+    this.metrics = metrics;
     this.options = options;
     this.self = self;
     this.currentTask = currentTask;
@@ -73,6 +78,11 @@ final class ExecutorEnvironment implements ExecutionEnv {
     this.isShutdown = isShutdown;
     this.blocked = blocked;
     this.valueOf = valueOf;
+  }
+
+  @Override
+  public SluiceMetrics metrics() {
+    return metrics;
   }
 
   @Override

@@ -46,8 +46,9 @@ public final class EmbeddedCluster extends DriverRuntime {
       ControlService control,
       NodeManager nodeManager,
       CoreWorker driver,
-      Path sessionDir) {
-    super(driver);
+      Path sessionDir,
+      DriverMetrics metrics) {
+    super(driver, metrics);
     this.rpc = rpc;
     this.control = control;
     this.nodeManager = nodeManager;
@@ -91,6 +92,8 @@ public final class EmbeddedCluster extends DriverRuntime {
     Path sessionDir = createSessionDir(config);
     ControlService control = null;
     NodeManager nm = null;
+    DriverMetrics metrics = DriverMetrics.start(config, host);
+    rpc = metrics.instrument(rpc);
     try {
       List<Path> classPath =
           config.codeSearchPath().isEmpty()
@@ -98,6 +101,7 @@ public final class EmbeddedCluster extends DriverRuntime {
               : ClassPathResolver.expand(config.codeSearchPath());
       // No package store: the job's code is the node's own class path, nothing is uploaded.
       control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
+      control.exportMetrics(metrics.metrics());
       String controlTarget = host + ":" + control.port();
       NodeId nodeId = NodeId.random();
       nm =
@@ -124,7 +128,8 @@ public final class EmbeddedCluster extends DriverRuntime {
                   true,
                   ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
                   config.maxExtraWorkers()),
-              rpc);
+              rpc,
+              metrics.metrics());
       JobId job = new ClusterClient(rpc, controlTarget).addJob(List.of());
       CoreWorker driver =
           new CoreWorker(
@@ -146,7 +151,8 @@ public final class EmbeddedCluster extends DriverRuntime {
                   Duration.ZERO,
                   config.cancelGracePeriod()),
               rpc,
-              nm.objectStore());
+              nm.objectStore(),
+              metrics.metrics());
       nm.onWorkerExit(driver::onWorkerDied);
       log.info(
           "Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
@@ -158,7 +164,7 @@ public final class EmbeddedCluster extends DriverRuntime {
           config.numWorkers(),
           security.tls().isPresent() ? "on" : "off",
           sessionDir);
-      return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
+      return new EmbeddedCluster(rpc, control, nm, driver, sessionDir, metrics);
     } catch (RuntimeException e) {
       if (nm != null) {
         nm.close();
@@ -166,6 +172,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       if (control != null) {
         control.close();
       }
+      metrics.close();
       throw e instanceof RuntimeStartupException
           ? e
           : new RuntimeStartupException("Sluice could not start: " + e.getMessage(), e);
@@ -173,6 +180,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       if (control != null) {
         control.close();
       }
+      metrics.close();
       throw new RuntimeStartupException(
           "Sluice could not start its control service: " + e.getMessage(), e);
     }

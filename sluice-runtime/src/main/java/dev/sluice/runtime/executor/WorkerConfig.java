@@ -29,6 +29,7 @@ import java.util.Map;
  * @param controlTarget the control service's {@code host:port}
  * @param unschedulableTimeout how long a task no node can serve waits for one
  * @param security the cluster token and TLS files of the worker's RPC
+ * @param observability record metrics and push them to the node manager (the node's setting)
  */
 public record WorkerConfig(
     WorkerId workerId,
@@ -42,7 +43,8 @@ public record WorkerConfig(
     long objectStoreCapacity,
     String controlTarget,
     Duration unschedulableTimeout,
-    RpcSecurity security) {
+    RpcSecurity security,
+    boolean observability) {
 
   /**
    * The worker JVM's main class ({@code dev.sluice.runtime.worker.WorkerMain}), named here so that
@@ -77,6 +79,9 @@ public record WorkerConfig(
             Long.toString(unschedulableTimeout.toMillis())));
     if (!serializationAllowList.isEmpty()) {
       args.addAll(List.of("--allow", String.join(",", serializationAllowList)));
+    }
+    if (!observability) {
+      args.addAll(List.of("--observability", "false"));
     }
     security
         .tls()
@@ -125,7 +130,8 @@ public record WorkerConfig(
         Long.parseLong(required(m, "object-store-capacity")),
         required(m, "control"),
         Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))),
-        security);
+        security,
+        Boolean.parseBoolean(m.getOrDefault("observability", "true")));
   }
 
   private static String required(Map<String, String> m, String key) {

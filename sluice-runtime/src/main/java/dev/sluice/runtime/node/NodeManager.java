@@ -8,6 +8,7 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.executor.WorkerConfig;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
@@ -88,8 +89,9 @@ public final class NodeManager implements AutoCloseable {
   private final LeaseDispatcher dispatcher;
   private final NodeNotices notices;
   private final HeartbeatLoop heartbeat;
+  private final NodeMetrics metrics;
 
-  private NodeManager(NodeConfig config, RpcFactory rpc) throws IOException {
+  private NodeManager(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) throws IOException {
     this.config = config;
     this.rpc = rpc;
     this.advertisedHost = config.bindHost();
@@ -122,6 +124,7 @@ public final class NodeManager implements AutoCloseable {
         new WorkerPool(
             config, advertisedHost, lock, this::launchWorker, this::workerExited, System::nanoTime);
     this.router = new LeaseRouter(config);
+    this.metrics = new NodeMetrics(metrics, objectStore, lock, pool);
     JobCodeCache jobCode =
         new JobCodeCache(
             config, JobCodeCache.fromControl(config, control, packages), this::jobCodeFetched);
@@ -178,7 +181,8 @@ public final class NodeManager implements AutoCloseable {
             dispatcher,
             notices,
             objectStoreService,
-            objectManager);
+            objectManager,
+            this.metrics);
     service.start(rpc, config.bindHost(), config.port());
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
     this.objectDataPort =
@@ -195,9 +199,14 @@ public final class NodeManager implements AutoCloseable {
    * {@link NodeConfig#numPrestartWorkers()} workers (without waiting for them).
    */
   public static NodeManager start(NodeConfig config, RpcFactory rpc) {
+    return start(config, rpc, SluiceMetrics.disabled());
+  }
+
+  /** As above, counting the node's store, workers and its processes' reports in {@code metrics}. */
+  public static NodeManager start(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) {
     NodeManager nm;
     try {
-      nm = new NodeManager(config, rpc);
+      nm = new NodeManager(config, rpc, metrics);
     } catch (IOException e) {
       throw new RuntimeStartupException(
           "node manager could not bind "
@@ -287,8 +296,11 @@ public final class NodeManager implements AutoCloseable {
             objectStore.capacity(),
             config.controlTarget(),
             config.unschedulableTimeout(),
-            rpc.security());
-    return WorkerProcess.launch(wc, config, job, classPath, launchCache);
+            rpc.security(),
+            metrics.enabled());
+    WorkerProcess w = WorkerProcess.launch(wc, config, job, classPath, launchCache);
+    metrics.workerStarted();
+    return w;
   }
 
   /** A worker process exited (on a process reaper thread). */
@@ -296,6 +308,7 @@ public final class NodeManager implements AutoCloseable {
     objectStoreService.releaseClient(ByteString.copyFrom(w.id.toBytes()));
     notices.announceExit(w.id);
     dispatcher.workerExited(w);
+    metrics.workerExited(w.id);
   }
 
   /** A job's code was fetched, or not (on the fetching virtual thread). */
@@ -335,6 +348,7 @@ public final class NodeManager implements AutoCloseable {
     all.forEach(w -> w.awaitExit(3000));
     launchCache.close();
     objectManager.close();
+    metrics.close();
     service.stop();
     channels.close();
     objectStore.close();

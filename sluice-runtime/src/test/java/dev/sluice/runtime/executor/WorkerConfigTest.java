@@ -32,7 +32,8 @@ class WorkerConfigTest {
         1 << 20,
         "127.0.0.1:5000",
         java.time.Duration.ofSeconds(7),
-        security);
+        security,
+        false);
   }
 
   @Test
