@@ -207,30 +207,39 @@ public final class SluiceMetrics {
       registry.config().meterFilter(MeterFilter.deny());
     }
     for (TaskState s : TaskState.values()) {
-      Counter c = Counter.builder(TASKS).tag("state", tag(s)).register(registry);
+      Counter c =
+          Counter.builder(TASKS)
+              .description("Tasks that reached a state (owner side)")
+              .tag("state", tag(s))
+              .register(registry);
       tasks.put(s, c);
       pushedCounters.put(TASKS + "|" + tag(s), c);
     }
-    produced = Counter.builder(STREAM_ITEMS).tag("side", tag(Side.PRODUCED)).register(registry);
-    consumed = Counter.builder(STREAM_ITEMS).tag("side", tag(Side.CONSUMED)).register(registry);
+    produced = streamItems(Side.PRODUCED, registry);
+    consumed = streamItems(Side.CONSUMED, registry);
     pushedCounters.put(STREAM_ITEMS + "|" + tag(Side.PRODUCED), produced);
     pushedCounters.put(STREAM_ITEMS + "|" + tag(Side.CONSUMED), consumed);
-    backpressureWait = Counter.builder(STREAM_BACKPRESSURE_WAIT).register(registry);
+    backpressureWait =
+        Counter.builder(STREAM_BACKPRESSURE_WAIT)
+            .description("Time streaming producers spent stalled by backpressure")
+            .register(registry);
     pushedCounters.put(STREAM_BACKPRESSURE_WAIT, backpressureWait);
-    workerStarts = Counter.builder(WORKER_STARTS).register(registry);
-    runningGauge = gauge(TASKS_RUNNING, null, null);
+    workerStarts =
+        Counter.builder(WORKER_STARTS).description("Worker JVMs launched").register(registry);
+    runningGauge = gauge(TASKS_RUNNING, "Tasks executing in worker JVMs", null, null);
     runningGauge.sources.add(running::sum);
     pushedGauges.put(TASKS_RUNNING, runningGauge);
-    streamsOpen = gauge(STREAMS_OPEN, null, null);
+    streamsOpen = gauge(STREAMS_OPEN, "Caller-side streams not yet closed", null, null);
     pushedGauges.put(STREAMS_OPEN, streamsOpen);
     for (StoreKind k : StoreKind.values()) {
-      store.put(k, gauge(OBJECT_STORE_BYTES, "kind", tag(k)));
+      store.put(
+          k, gauge(OBJECT_STORE_BYTES, "The node's shared-memory object store", "kind", tag(k)));
     }
     for (WorkerState s : WorkerState.values()) {
-      workers.put(s, gauge(WORKERS, "state", tag(s)));
+      workers.put(s, gauge(WORKERS, "The node's worker JVMs", "state", tag(s)));
     }
     for (NodeState s : NodeState.values()) {
-      nodes.put(s, gauge(NODES, "state", tag(s)));
+      nodes.put(s, gauge(NODES, "Nodes of the cluster (head only)", "state", tag(s)));
     }
   }
 
@@ -351,6 +360,7 @@ public final class SluiceMetrics {
         method,
         m ->
             Timer.builder(RPC_SERVER)
+                .description("Unary RPCs served by this process")
                 .tag("method", m)
                 .serviceLevelObjectives(RPC_BUCKETS)
                 .register(registry));
@@ -455,14 +465,22 @@ public final class SluiceMetrics {
     pushedGauges.values().forEach(g -> g.pushed.remove(sender));
   }
 
-  private SummedGauge gauge(String name, String tagKey, String tagValue) {
+  private SummedGauge gauge(String name, String description, String tagKey, String tagValue) {
     SummedGauge g = new SummedGauge();
-    Gauge.Builder<SummedGauge> b = Gauge.builder(name, g, SummedGauge::value);
+    Gauge.Builder<SummedGauge> b =
+        Gauge.builder(name, g, SummedGauge::value).description(description);
     if (tagKey != null) {
       b.tag(tagKey, tagValue);
     }
     b.strongReference(true).register(registry);
     return g;
+  }
+
+  private static Counter streamItems(Side side, MeterRegistry registry) {
+    return Counter.builder(STREAM_ITEMS)
+        .description("Streamed items produced and consumed")
+        .tag("side", tag(side))
+        .register(registry);
   }
 
   private static String tag(Enum<?> e) {
