@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.ServiceLoader;
 
 /**
@@ -263,6 +264,14 @@ public final class Sluice extends TaskCalls {
    */
   public static ClusterState state() {
     return runtime().state();
+  }
+
+  /**
+   * The loopback port on which this driver serves its metrics in Prometheus text format at {@code
+   * /metrics}, if {@link SluiceConfig#metricsPort()} asked for it (empty otherwise, and in tasks).
+   */
+  public static OptionalInt metricsPort() {
+    return runtime().metricsPort();
   }
 
   /** Where the calling code runs: the current task, attempt, node and worker. */

@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The contract between the {@link Sluice} facade and the runtime implementation. Users never call
@@ -70,6 +71,11 @@ public interface SluiceRuntime {
 
   /** Stops everything this runtime started. Idempotent. */
   void shutdown();
+
+  /** See {@link Sluice#metricsPort()}. */
+  default OptionalInt metricsPort() {
+    return OptionalInt.empty();
+  }
 
   /** See {@link Sluice#objectStoreStats()}. */
   ObjectStoreStats objectStoreStats();

@@ -104,6 +104,14 @@ final class StartCommand implements Callable<Integer> {
   private long objectStoreBytes;
 
   @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Port serving the node's metrics in Prometheus text format at /metrics, read-only and"
+              + " without a token, on the bind host (default: 0, any free port, printed; -1: none).")
+  private int metricsPort;
+
+  @Option(
       names = "--block",
       description = "Run the node in the foreground until it exits or this command is stopped.")
   private boolean block;
@@ -141,7 +149,7 @@ final class StartCommand implements Callable<Integer> {
             ready.nodeId().hex(),
             ready.head());
     record.write(root);
-    printStarted(out, record, started.logFile(), root);
+    printStarted(out, record, started.logFile(), ready.metricsAddress(), root);
     return block ? runInForeground(started, record, root) : 0;
   }
 
@@ -149,6 +157,9 @@ final class StartCommand implements Callable<Integer> {
   private DaemonConfig config(Path root, Path sessionDir) {
     if (port < 0 || port > 65535 || nodeManagerPort < 0 || nodeManagerPort > 65535) {
       throw usage("ports must be 0 to 65535");
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw usage("--metrics-port must be 0 to 65535, or -1 for none; got " + metricsPort);
     }
     if (numWorkers != null && numWorkers < 0) {
       throw usage("--num-workers must be >= 0, got " + numWorkers);
@@ -177,7 +188,9 @@ final class StartCommand implements Callable<Integer> {
             "--ready-file",
             sessionDir.resolve("ready.properties").toString(),
             "--session-root",
-            root.toString()));
+            root.toString(),
+            "--metrics-port",
+            Integer.toString(metricsPort)));
     if (numCpus != null) {
       args.addAll(List.of("--num-cpus", numCpus.toString()));
     }
@@ -222,7 +235,8 @@ final class StartCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  private void printStarted(PrintWriter out, DaemonRecord r, Path logFile, Path root) {
+  private void printStarted(
+      PrintWriter out, DaemonRecord r, Path logFile, String metrics, Path root) {
     out.println();
     out.println(
         "Started " + (r.head() ? "head " : "") + "node " + r.nodeId() + " (pid " + r.pid() + ")");
@@ -230,6 +244,9 @@ final class StartCommand implements Callable<Integer> {
     out.println("  node manager:    " + r.nodeManager());
     out.println("  session:         " + r.sessionDir());
     out.println("  log:             " + logFile);
+    if (!metrics.isEmpty()) {
+      out.println("  metrics:         http://" + metrics + "/metrics");
+    }
     if (r.head()) {
       for (String line : hints(r.control(), root).lines()) {
         out.println(line);

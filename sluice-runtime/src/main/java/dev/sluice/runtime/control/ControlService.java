@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.code.PackageStore;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.ActorRow;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
@@ -225,6 +226,16 @@ public final class ControlService implements AutoCloseable {
     reply.setFinishedJobsTotal(finished);
     nodes.values().forEach(n -> reply.addNodes(n.info));
     return reply.build();
+  }
+
+  /** Exports the nodes alive and dead ({@code sluice_nodes}) in {@code metrics}. */
+  public void exportMetrics(SluiceMetrics metrics) {
+    metrics.addNodes(SluiceMetrics.NodeState.ALIVE, () -> countNodes(true));
+    metrics.addNodes(SluiceMetrics.NodeState.DEAD, () -> countNodes(false));
+  }
+
+  private long countNodes(boolean alive) {
+    return nodes.values().stream().filter(e -> e.info.getAlive() == alive).count();
   }
 
   /** Every node's entry, dead ones included. */

@@ -25,6 +25,7 @@ import dev.sluice.runtime.actor.GrpcActorTableClient;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.objectstore.SharedMemoryClient;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.owner.FunctionDescriptors;
@@ -115,6 +116,15 @@ public final class CoreWorker implements SluiceRuntime {
    * uses directly ({@code localStore}; null: through the node manager's RPCs).
    */
   public CoreWorker(CoreWorkerOptions options, RpcFactory rpc, SharedMemoryStore localStore) {
+    this(options, rpc, localStore, SluiceMetrics.disabled());
+  }
+
+  /** As above, counting what it owns and executes in {@code metrics}. */
+  public CoreWorker(
+      CoreWorkerOptions options,
+      RpcFactory rpc,
+      SharedMemoryStore localStore,
+      SluiceMetrics metrics) {
     this.options = options;
     this.channels = new ChannelPool(rpc, options.nodeId());
     this.serializer = CoreWorkerWiring.serializer(options, this::refTable);
@@ -151,7 +161,8 @@ public final class CoreWorker implements SluiceRuntime {
             refs,
             copies::isLost,
             copies::deleteCopyAt,
-            (id, where) -> sharedStore.prefetch(id, StoreLocations.of(where)));
+            (id, where) -> sharedStore.prefetch(id, StoreLocations.of(where)),
+            metrics);
     this.taskEvents = CoreWorkerWiring.taskEvents(options, channels);
     taskManager.setTaskEvents(taskEvents);
     this.guard = new RefGuard(refs, self);
@@ -213,7 +224,8 @@ public final class CoreWorker implements SluiceRuntime {
             () -> shutdown,
             this::blocked,
             ref -> get(ref, null),
-            taskEvents);
+            taskEvents,
+            metrics);
     this.receiver = new TaskReceiver(env, serializer);
     service.serve(receiver, refs);
     this.joins =
@@ -246,6 +258,12 @@ public final class CoreWorker implements SluiceRuntime {
    */
   public void startWatchingNodes() {
     nodeWatcher.start();
+  }
+
+  /** Pushes this process's {@code metrics} to its node manager, about once a second. */
+  public void reportMetricsToNode(SluiceMetrics metrics) {
+    MetricsReportClient.schedule(
+        channels.get(options.nodeManagerTarget()), options.workerId(), metrics, timers);
   }
 
   /** The port of this process's core worker server. */

@@ -7,6 +7,7 @@ import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.common.TaskContext;
 import dev.sluice.runtime.executor.ExecutionEnv;
 import dev.sluice.runtime.executor.TaskReceiver;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.ActorState;
@@ -55,6 +56,7 @@ final class ExecutorEnvironment implements ExecutionEnv {
   private final Function<ObjectRefImpl<?>, Object> valueOf;
 
   private final TaskEvents events;
+  private final SluiceMetrics metrics;
 
   ExecutorEnvironment(
       CoreWorkerOptions options,
@@ -67,8 +69,10 @@ final class ExecutorEnvironment implements ExecutionEnv {
       BooleanSupplier isShutdown,
       Consumer<Boolean> blocked,
       Function<ObjectRefImpl<?>, Object> valueOf,
-      TaskEvents events) {
+      TaskEvents events,
+      SluiceMetrics metrics) {
     this.events = events;
+    this.metrics = metrics;
     this.options = options;
     this.self = self;
     this.currentTask = currentTask;
@@ -84,6 +88,11 @@ final class ExecutorEnvironment implements ExecutionEnv {
   @Override
   public void taskStarted(TaskSpec spec) {
     events.running(spec);
+  }
+
+  @Override
+  public SluiceMetrics metrics() {
+    return metrics;
   }
 
   @Override

@@ -33,6 +33,8 @@ import java.util.Map;
  * @param exitOnStdinEof exit when standard input closes (a parent that owns the daemon's life)
  * @param sessionRoot where the head writes the cluster token file (see {@link ClusterCredentials})
  * @param tls mutual TLS files, or null for plaintext
+ * @param metricsPort port serving the node's metrics at {@code /metrics} on {@code bindHost} (0:
+ *     any free port; -1: none)
  */
 public record DaemonConfig(
     boolean head,
@@ -52,7 +54,8 @@ public record DaemonConfig(
     List<String> serializationAllowList,
     boolean exitOnStdinEof,
     Path sessionRoot,
-    RpcSecurity.TlsFiles tls) {
+    RpcSecurity.TlsFiles tls,
+    int metricsPort) {
 
   /** Default control service port of a head started by the CLI. */
   public static final int DEFAULT_PORT = 6390;
@@ -99,6 +102,9 @@ public record DaemonConfig(
       a.add("--exit-on-stdin-eof");
     }
     a.addAll(List.of("--session-root", sessionRoot.toString()));
+    if (metricsPort >= 0) {
+      a.addAll(List.of("--metrics-port", Integer.toString(metricsPort)));
+    }
     if (tls != null) {
       a.addAll(
           List.of(
@@ -133,6 +139,10 @@ public record DaemonConfig(
     if (head == (address != null)) {
       throw new IllegalArgumentException("give exactly one of --head and --address HOST:PORT");
     }
+    int metricsPort = intOpt(m, "metrics-port", -1);
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new IllegalArgumentException("--metrics-port must be 0 to 65535, got " + metricsPort);
+    }
     int cpus = intOpt(m, "num-cpus", Runtime.getRuntime().availableProcessors());
     if (cpus < 0) {
       throw new IllegalArgumentException("--num-cpus must be >= 0, got " + cpus);
@@ -157,7 +167,8 @@ public record DaemonConfig(
         m.containsKey("session-root")
             ? Path.of(m.get("session-root"))
             : dev.sluice.runtime.common.SessionRoots.defaultRoot(),
-        tlsFiles(m));
+        tlsFiles(m),
+        metricsPort);
   }
 
   private static RpcSecurity.TlsFiles tlsFiles(Map<String, String> m) {

@@ -367,7 +367,8 @@ public final class LocalCluster implements AutoCloseable {
             List.of(),
             true,
             dir,
-            null);
+            null,
+            -1);
     List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());

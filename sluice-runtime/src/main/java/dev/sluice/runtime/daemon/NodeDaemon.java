@@ -5,6 +5,8 @@ import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.control.ControlService;
+import dev.sluice.runtime.metrics.MetricsServer;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeConfig;
 import dev.sluice.runtime.node.NodeManager;
@@ -19,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -40,9 +43,20 @@ public final class NodeDaemon implements AutoCloseable {
   private final NodeManager nodeManager;
   private final String controlTarget;
   private final Path sessionRoot;
+  private final SluiceMetrics metrics;
+
+  /** Serves {@link #metrics}; null without {@code --metrics-port}. */
+  private final MetricsServer metricsServer;
 
   private NodeDaemon(
-      ControlService control, NodeManager nodeManager, String controlTarget, Path sessionRoot) {
+      ControlService control,
+      NodeManager nodeManager,
+      String controlTarget,
+      Path sessionRoot,
+      SluiceMetrics metrics,
+      MetricsServer metricsServer) {
+    this.metrics = metrics;
+    this.metricsServer = metricsServer;
     this.sessionRoot = sessionRoot;
     this.control = control;
     this.nodeManager = nodeManager;
@@ -63,7 +77,14 @@ public final class NodeDaemon implements AutoCloseable {
     if (c.tls() != null) {
       security = security.withTls(c.tls());
     }
-    RpcFactory rpc = new RpcFactory(defaults.maxMessageBytes(), security);
+    // A daemon always records its metrics (its workers push theirs to it); --metrics-port serves
+    // them.
+    SluiceMetrics metrics = SluiceMetrics.create();
+    metrics.bindJvmMetrics();
+    RpcFactory rpc =
+        new RpcFactory(defaults.maxMessageBytes(), security)
+            .timingCalls(
+                RpcFactory.CallRecorder.of(metrics::declareRpcMethods, metrics::rpcServed));
     ControlService control = null;
     String controlTarget = c.address();
     if (c.head()) {
@@ -75,6 +96,7 @@ public final class NodeDaemon implements AutoCloseable {
               c.nodeTimeout(),
               new PackageStore(
                   c.sessionDir().resolve("packages"), ClassPathResolver.effectiveClassPath()));
+      control.exportMetrics(metrics);
       controlTarget = c.bindHost() + ":" + control.port();
       ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }
@@ -82,8 +104,9 @@ public final class NodeDaemon implements AutoCloseable {
     Map<String, Double> resources = new HashMap<>(c.resources());
     resources.put("CPU", (double) c.numCpus());
     long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes() : defaults.objectStoreBytes();
+    NodeManager nm = null;
     try {
-      NodeManager nm =
+      nm =
           NodeManager.start(
               new NodeConfig(
                   NodeId.random(),
@@ -107,14 +130,29 @@ public final class NodeDaemon implements AutoCloseable {
                   true,
                   ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
                   defaults.maxExtraWorkers()),
-              rpc);
-      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot());
+              rpc,
+              metrics);
+      MetricsServer server =
+          c.metricsPort() < 0 ? null : MetricsServer.start(metrics, c.bindHost(), c.metricsPort());
+      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot(), metrics, server);
+    } catch (IOException e) {
+      closeAll(nm, control, metrics);
+      throw new IOException(
+          "cannot serve metrics at " + c.bindHost() + ":" + c.metricsPort() + ": " + e, e);
     } catch (RuntimeException e) {
-      if (control != null) {
-        control.close();
-      }
+      closeAll(nm, control, metrics);
       throw e;
     }
+  }
+
+  private static void closeAll(NodeManager nm, ControlService control, SluiceMetrics metrics) {
+    if (nm != null) {
+      nm.close();
+    }
+    if (control != null) {
+      control.close();
+    }
+    metrics.close();
   }
 
   /** The control service's {@code host:port}. */
@@ -127,8 +165,17 @@ public final class NodeDaemon implements AutoCloseable {
     return nodeManager;
   }
 
+  /** Where its metrics are served ({@code host:port}), if they are. */
+  public Optional<String> metricsAddress() {
+    return Optional.ofNullable(metricsServer).map(MetricsServer::address);
+  }
+
   @Override
   public void close() {
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    metrics.close();
     nodeManager.close();
     if (control != null) {
       control.close();
@@ -198,7 +245,8 @@ public final class NodeDaemon implements AutoCloseable {
 
   /**
    * What a started daemon tells its launcher, as a properties file written atomically: the control
-   * service and node manager addresses, the node id, the pid and the session directory.
+   * service and node manager addresses, the node id, the pid, the session directory and where its
+   * metrics are served ({@code host:port}, empty if they are not).
    */
   public record ReadyFile(
       String controlTarget,
@@ -206,7 +254,8 @@ public final class NodeDaemon implements AutoCloseable {
       NodeId nodeId,
       long pid,
       Path sessionDir,
-      boolean head) {
+      boolean head,
+      String metricsAddress) {
 
     static void write(Path file, NodeDaemon d) throws IOException {
       Properties p = new Properties();
@@ -216,6 +265,7 @@ public final class NodeDaemon implements AutoCloseable {
       p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
       p.setProperty("session_dir", d.nodeManager.sessionDir().toString());
       p.setProperty("head", Boolean.toString(d.control != null));
+      p.setProperty("metrics", d.metricsAddress().orElse(""));
       OwnerOnlyFiles.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       try (var out = OwnerOnlyFiles.newOutputStream(tmp)) {
@@ -239,7 +289,8 @@ public final class NodeDaemon implements AutoCloseable {
           NodeId.fromHex(p.getProperty("node_id")),
           Long.parseLong(p.getProperty("pid")),
           Path.of(p.getProperty("session_dir")),
-          Boolean.parseBoolean(p.getProperty("head")));
+          Boolean.parseBoolean(p.getProperty("head")),
+          p.getProperty("metrics", ""));
     }
   }
 }

@@ -46,8 +46,13 @@ public final class ClusterDriver extends DriverRuntime {
   private final ClusterClient cluster;
   private final JobId job;
 
-  private ClusterDriver(CoreWorker driver, String controlTarget, ClusterClient cluster, JobId job) {
-    super(driver);
+  private ClusterDriver(
+      CoreWorker driver,
+      String controlTarget,
+      ClusterClient cluster,
+      JobId job,
+      DriverMetrics metrics) {
+    super(driver, metrics);
     this.controlTarget = controlTarget;
     this.cluster = cluster;
     this.job = job;
@@ -93,27 +98,36 @@ public final class ClusterDriver extends DriverRuntime {
     List<String> code = shipCode(config, cluster, controlTarget);
     JobId job = cluster.addJob(code);
     NodeId nodeId = NodeId.fromBytes(local.getNodeId().toByteArray());
-    CoreWorker driver =
-        new CoreWorker(
-            new CoreWorkerOptions(
-                false,
-                job,
-                WorkerId.random(),
-                nodeId,
-                host,
-                Addresses.target(local.getNodeManager()),
-                config.serializationAllowList(),
-                config.inlineThresholdBytes(),
-                config.maxMessageBytes(),
-                16,
-                Duration.ofMillis(50),
-                Path.of(local.getObjectStoreFile()),
-                local.getObjectStoreCapacity(),
-                controlTarget,
-                config.unschedulableTaskTimeout(),
-                config.cancelGracePeriod(),
-                null),
-            rpc);
+    DriverMetrics metrics = DriverMetrics.start(config, RpcFactory.LOOPBACK);
+    CoreWorker driver;
+    try {
+      driver =
+          new CoreWorker(
+              new CoreWorkerOptions(
+                  false,
+                  job,
+                  WorkerId.random(),
+                  nodeId,
+                  host,
+                  Addresses.target(local.getNodeManager()),
+                  config.serializationAllowList(),
+                  config.inlineThresholdBytes(),
+                  config.maxMessageBytes(),
+                  16,
+                  Duration.ofMillis(50),
+                  Path.of(local.getObjectStoreFile()),
+                  local.getObjectStoreCapacity(),
+                  controlTarget,
+                  config.unschedulableTaskTimeout(),
+                  config.cancelGracePeriod(),
+                  null),
+              metrics.instrument(rpc),
+              null,
+              metrics.metrics());
+    } catch (RuntimeException e) {
+      metrics.close();
+      throw e;
+    }
     if (!config.observability()) {
       driver.disableTaskEvents();
     }
@@ -125,6 +139,7 @@ public final class ClusterDriver extends DriverRuntime {
           ProcessHandle.current().pid());
     } catch (RuntimeException e) {
       driver.shutdown();
+      metrics.close();
       throw new RuntimeStartupException(
           "the driver could not attach to node "
               + nodeId
@@ -140,7 +155,10 @@ public final class ClusterDriver extends DriverRuntime {
         job.hex(),
         nodeId,
         nodes.stream().filter(NodeInfo::getAlive).count());
-    return new ClusterDriver(driver, controlTarget, cluster, job);
+    if (!metrics.served()) {
+      driver.reportMetricsToNode(metrics.metrics()); // the node exports this driver's counters
+    }
+    return new ClusterDriver(driver, controlTarget, cluster, job, metrics);
   }
 
   /** A driver serves its workers' calls: its certificate must be able to serve at its host. */

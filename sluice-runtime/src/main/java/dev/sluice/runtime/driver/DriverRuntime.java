@@ -20,6 +20,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A driver's {@link SluiceRuntime}: the API calls go to the driver's core worker; subclasses own
@@ -29,13 +30,15 @@ import java.util.Optional;
  */
 abstract class DriverRuntime implements SluiceRuntime {
   protected final CoreWorker driver;
+  private final DriverMetrics metrics;
   private final Thread shutdownHook;
 
   @GuardedBy("this")
   private boolean stopped;
 
-  DriverRuntime(CoreWorker driver) {
+  DriverRuntime(CoreWorker driver, DriverMetrics metrics) {
     this.driver = driver;
+    this.metrics = metrics;
     this.shutdownHook = new Thread(this::stop, "sluice-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -142,6 +145,11 @@ abstract class DriverRuntime implements SluiceRuntime {
   }
 
   @Override
+  public OptionalInt metricsPort() {
+    return metrics.port();
+  }
+
+  @Override
   public void shutdown() {
     stop();
     try {
@@ -158,5 +166,6 @@ abstract class DriverRuntime implements SluiceRuntime {
     stopped = true;
     driver.shutdown();
     stopComponents();
+    metrics.close();
   }
 }

@@ -46,8 +46,9 @@ public final class EmbeddedCluster extends DriverRuntime {
       ControlService control,
       NodeManager nodeManager,
       CoreWorker driver,
-      Path sessionDir) {
-    super(driver);
+      Path sessionDir,
+      DriverMetrics metrics) {
+    super(driver, metrics);
     this.rpc = rpc;
     this.control = control;
     this.nodeManager = nodeManager;
@@ -91,6 +92,8 @@ public final class EmbeddedCluster extends DriverRuntime {
     Path sessionDir = createSessionDir(config);
     ControlService control = null;
     NodeManager nm = null;
+    DriverMetrics metrics = DriverMetrics.start(config, host);
+    rpc = metrics.instrument(rpc);
     try {
       List<Path> classPath =
           config.codeSearchPath().isEmpty()
@@ -99,6 +102,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       // No package store: the job's code is the node's own class path, nothing is uploaded.
       control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
       control.keepTaskEvents(config.observability());
+      control.exportMetrics(metrics.metrics());
       String controlTarget = host + ":" + control.port();
       NodeId nodeId = NodeId.random();
       nm =
@@ -125,7 +129,8 @@ public final class EmbeddedCluster extends DriverRuntime {
                   true,
                   ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
                   config.maxExtraWorkers()),
-              rpc);
+              rpc,
+              metrics.metrics());
       JobId job = new ClusterClient(rpc, controlTarget).addJob(List.of());
       CoreWorker driver =
           new CoreWorker(
@@ -148,7 +153,8 @@ public final class EmbeddedCluster extends DriverRuntime {
                   config.cancelGracePeriod(),
                   sessionDir),
               rpc,
-              nm.objectStore());
+              nm.objectStore(),
+              metrics.metrics());
       nm.onWorkerExit(driver::onWorkerDied);
       if (!config.observability()) {
         driver.disableTaskEvents();
@@ -163,7 +169,7 @@ public final class EmbeddedCluster extends DriverRuntime {
           config.numWorkers(),
           security.tls().isPresent() ? "on" : "off",
           sessionDir);
-      return new EmbeddedCluster(rpc, control, nm, driver, sessionDir);
+      return new EmbeddedCluster(rpc, control, nm, driver, sessionDir, metrics);
     } catch (RuntimeException e) {
       if (nm != null) {
         nm.close();
@@ -171,6 +177,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       if (control != null) {
         control.close();
       }
+      metrics.close();
       throw e instanceof RuntimeStartupException
           ? e
           : new RuntimeStartupException("Sluice could not start: " + e.getMessage(), e);
@@ -178,6 +185,7 @@ public final class EmbeddedCluster extends DriverRuntime {
       if (control != null) {
         control.close();
       }
+      metrics.close();
       throw new RuntimeStartupException(
           "Sluice could not start its control service: " + e.getMessage(), e);
     }

@@ -7,6 +7,7 @@ import dev.sluice.ObjectStoreFullException;
 import dev.sluice.ObjectTooLargeException;
 import dev.sluice.SerializationException;
 import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
@@ -97,6 +98,11 @@ public interface ExecutionEnv {
    * @throws RuntimeException if the control service could not be told
    */
   void reportActorDead(ActorId id, int instance, ErrorInfo cause);
+
+  /** The process's metrics: tasks running, items produced, backpressure stalls. */
+  default SluiceMetrics metrics() {
+    return SluiceMetrics.disabled();
+  }
 
   /**
    * An encoded return value and the refs nested in it; readable once {@code sealed} completes

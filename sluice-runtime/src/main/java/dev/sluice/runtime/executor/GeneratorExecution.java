@@ -6,6 +6,7 @@ import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.generator.GeneratorRetries;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
@@ -13,6 +14,7 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.StreamedReturn;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import io.micrometer.core.instrument.Counter;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -71,6 +73,9 @@ final class GeneratorExecution {
 
   private long nextIndex;
 
+  /** Items reported, in the process's metrics. */
+  private final Counter produced;
+
   GeneratorExecution(
       TaskSpec spec,
       TaskId taskId,
@@ -80,7 +85,9 @@ final class GeneratorExecution {
       String location,
       ValueEncoder toValue,
       BooleanSupplier cancelled,
-      java.util.function.Consumer<Boolean> paused) {
+      java.util.function.Consumer<Boolean> paused,
+      SluiceMetrics metrics) {
+    this.produced = metrics.streamItems(SluiceMetrics.Side.PRODUCED);
     this.cancelled = cancelled;
     this.paused = paused;
     this.spec = spec;
@@ -91,7 +98,8 @@ final class GeneratorExecution {
     this.what = what;
     this.location = location;
     this.toValue = toValue;
-    this.waiter = new GeneratorWaiter(spec.getGeneratorBackpressureNumObjects());
+    this.waiter =
+        new GeneratorWaiter(spec.getGeneratorBackpressureNumObjects(), metrics::backpressureWaited);
     // The owner decided, when it built this attempt's spec, whether it retries an application
     // error.
     this.retryApplicationErrors = GeneratorRetries.willRetryApplicationError(spec);
@@ -279,6 +287,7 @@ final class GeneratorExecution {
    */
   private boolean report(CompletableFuture<ReturnObject.Builder> value) {
     long k = nextIndex++;
+    produced.increment();
     ReportGeneratorItemReturns.Builder r =
         ReportGeneratorItemReturns.newBuilder()
             .setGeneratorId(generatorId)

@@ -2,6 +2,7 @@ package dev.sluice.runtime.executor;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
+import java.util.function.LongConsumer;
 
 /**
  * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
@@ -37,9 +38,22 @@ final class GeneratorWaiter {
   @GuardedBy("this")
   private Runnable onCredit = () -> {};
 
+  /** When the credit ran out (System.nanoTime), or 0 while there is credit. */
+  @GuardedBy("this")
+  private long stalledSince;
+
+  /** Told how long each stall lasted, in nanoseconds (the process's metrics). */
+  private final LongConsumer stalled;
+
   /** A waiter with {@code threshold} (-1: no backpressure). */
   GeneratorWaiter(long threshold) {
+    this(threshold, nanos -> {});
+  }
+
+  /** A waiter with {@code threshold} (-1: no backpressure) telling {@code stalled} its stalls. */
+  GeneratorWaiter(long threshold, LongConsumer stalled) {
     this.threshold = threshold;
+    this.stalled = stalled;
   }
 
   /** Runs after every reply, outside the monitor: the async driver requests more items there. */
@@ -51,6 +65,18 @@ final class GeneratorWaiter {
   synchronized void onIssued() {
     generated++;
     unanswered++;
+    if (stalledSince == 0 && creditExhausted()) {
+      stalledSince = System.nanoTime();
+    }
+  }
+
+  /** Ends the current stall, if there is one and the credit is back; holding the monitor. */
+  @GuardedBy("this")
+  private void endStallIfCredited() {
+    if (stalledSince != 0 && !creditExhausted()) {
+      stalled.accept(System.nanoTime() - stalledSince);
+      stalledSince = 0;
+    }
   }
 
   /** True if backpressure forbids the next item: the producer is about to wait. */
@@ -68,6 +94,7 @@ final class GeneratorWaiter {
       } else {
         consumed = Math.max(consumed, reply.getTotalNumObjectConsumed());
       }
+      endStallIfCredited();
       notifyAll();
       action = onCredit;
     }
@@ -79,6 +106,7 @@ final class GeneratorWaiter {
     Runnable action;
     synchronized (this) {
       ownerGone = true;
+      endStallIfCredited();
       notifyAll();
       action = onCredit;
     }

@@ -48,11 +48,18 @@ final class TaskExecution {
     return replies;
   }
 
-  /** Runs a task to the end and replies to it through {@code out}. */
+  /**
+   * Runs a task to the end and replies to it through {@code out}; it counts as running meanwhile.
+   */
   void run(TaskRun w, Replier out) {
-    Outcome o = invoke(w, null, null, out);
-    if (o != null) {
-      finish(w, o, out);
+    env.metrics().taskStarted();
+    try {
+      Outcome o = invoke(w, null, null, out);
+      if (o != null) {
+        finish(w, o, out);
+      }
+    } finally {
+      env.metrics().taskEnded();
     }
   }
 
@@ -142,7 +149,8 @@ final class TaskExecution {
             env.location(),
             (value, id, item) -> replies.returnValue(value, id, item, spec.getOwner(), true),
             () -> w.cancelled,
-            env::executionBlocked);
+            env::executionBlocked,
+            env.metrics());
     PushTaskReply reply;
     try {
       reply = g.run(source, thrown);

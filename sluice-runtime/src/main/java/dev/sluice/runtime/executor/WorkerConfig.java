@@ -31,6 +31,7 @@ import java.util.Map;
  * @param security the cluster token and TLS files of the worker's RPC
  * @param sessionDir the node's session directory, where the worker's Unix domain socket listener
  *     goes ({@code sockets/}); null: TCP only
+ * @param observability record metrics and push them to the node manager (the node's setting)
  */
 public record WorkerConfig(
     WorkerId workerId,
@@ -45,7 +46,8 @@ public record WorkerConfig(
     String controlTarget,
     Duration unschedulableTimeout,
     RpcSecurity security,
-    Path sessionDir) {
+    Path sessionDir,
+    boolean observability) {
 
   /**
    * The worker JVM's main class ({@code dev.sluice.runtime.worker.WorkerMain}), named here so that
@@ -83,6 +85,9 @@ public record WorkerConfig(
     }
     if (sessionDir != null) {
       args.addAll(List.of("--session-dir", sessionDir.toString()));
+    }
+    if (!observability) {
+      args.addAll(List.of("--observability", "false"));
     }
     security
         .tls()
@@ -132,7 +137,8 @@ public record WorkerConfig(
         required(m, "control"),
         Duration.ofMillis(Long.parseLong(required(m, "unschedulable-timeout-ms"))),
         security,
-        m.containsKey("session-dir") ? Path.of(m.get("session-dir")) : null);
+        m.containsKey("session-dir") ? Path.of(m.get("session-dir")) : null,
+        Boolean.parseBoolean(m.getOrDefault("observability", "true")));
   }
 
   private static String required(Map<String, String> m, String key) {

@@ -8,6 +8,7 @@ import dev.sluice.WorkerId;
 import dev.sluice.runtime.code.PackageCache;
 import dev.sluice.runtime.code.PackageClient;
 import dev.sluice.runtime.executor.WorkerConfig;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
@@ -89,8 +90,9 @@ public final class NodeManager implements AutoCloseable {
   private final LeaseDispatcher dispatcher;
   private final NodeNotices notices;
   private final HeartbeatLoop heartbeat;
+  private final NodeMetrics metrics;
 
-  private NodeManager(NodeConfig config, RpcFactory rpc) throws IOException {
+  private NodeManager(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) throws IOException {
     this.config = config;
     this.rpc = rpc;
     this.advertisedHost = config.bindHost();
@@ -123,6 +125,7 @@ public final class NodeManager implements AutoCloseable {
         new WorkerPool(
             config, advertisedHost, lock, this::launchWorker, this::workerExited, System::nanoTime);
     this.router = new LeaseRouter(config);
+    this.metrics = new NodeMetrics(metrics, objectStore, lock, pool);
     JobCodeCache jobCode =
         new JobCodeCache(
             config, JobCodeCache.fromControl(config, control, packages), this::jobCodeFetched);
@@ -179,7 +182,8 @@ public final class NodeManager implements AutoCloseable {
             dispatcher,
             notices,
             objectStoreService,
-            objectManager);
+            objectManager,
+            this.metrics);
     service.start(rpc, config.bindHost(), config.port());
     // The bulk data channel is plaintext: with TLS on, pulls stay on (encrypted) gRPC.
     this.objectDataPort =
@@ -196,9 +200,14 @@ public final class NodeManager implements AutoCloseable {
    * {@link NodeConfig#numPrestartWorkers()} workers (without waiting for them).
    */
   public static NodeManager start(NodeConfig config, RpcFactory rpc) {
+    return start(config, rpc, SluiceMetrics.disabled());
+  }
+
+  /** As above, counting the node's store, workers and its processes' reports in {@code metrics}. */
+  public static NodeManager start(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) {
     NodeManager nm;
     try {
-      nm = new NodeManager(config, rpc);
+      nm = new NodeManager(config, rpc, metrics);
     } catch (IOException e) {
       throw new RuntimeStartupException(
           "node manager could not bind "
@@ -289,8 +298,11 @@ public final class NodeManager implements AutoCloseable {
             config.controlTarget(),
             config.unschedulableTimeout(),
             rpc.security(),
-            config.sessionDir());
-    return WorkerProcess.launch(wc, config, job, classPath, launchCache);
+            config.sessionDir(),
+            metrics.enabled());
+    WorkerProcess w = WorkerProcess.launch(wc, config, job, classPath, launchCache);
+    metrics.workerStarted();
+    return w;
   }
 
   /** A worker process exited (on a process reaper thread). */
@@ -299,6 +311,7 @@ public final class NodeManager implements AutoCloseable {
     LocalSockets.removeLeftover(config.sessionDir(), w.localSocket);
     notices.announceExit(w.id);
     dispatcher.workerExited(w);
+    metrics.workerExited(w.id);
   }
 
   /** A job's code was fetched, or not (on the fetching virtual thread). */
@@ -338,6 +351,7 @@ public final class NodeManager implements AutoCloseable {
     all.forEach(w -> w.awaitExit(3000));
     launchCache.close();
     objectManager.close();
+    metrics.close();
     service.stop();
     channels.close();
     objectStore.close();

@@ -17,6 +17,8 @@ import dev.sluice.runtime.rpc.proto.FetchObjectReply;
 import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.MetricsReport;
+import dev.sluice.runtime.rpc.proto.MetricsReportReply;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.NodeStatsReply;
 import dev.sluice.runtime.rpc.proto.NodeStatsRequest;
@@ -74,6 +76,7 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   private final NodeNotices notices;
   private final ObjectStoreGrpcService objectStoreService;
   private final ObjectManager objectManager;
+  private final NodeMetrics metrics;
   private volatile Server server;
 
   NodeManagerGrpcService(
@@ -84,7 +87,9 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
       LeaseDispatcher dispatcher,
       NodeNotices notices,
       ObjectStoreGrpcService objectStoreService,
-      ObjectManager objectManager) {
+      ObjectManager objectManager,
+      NodeMetrics metrics) {
+    this.metrics = metrics;
     this.config = config;
     this.advertisedHost = advertisedHost;
     this.lock = lock;
@@ -294,6 +299,15 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
   public void registerDriver(RegisterDriverRequest req, StreamObserver<RegisterDriverReply> out) {
     notices.registerDriver(req);
     reply(out, RegisterDriverReply.getDefaultInstance());
+  }
+
+  @Override
+  public void reportMetrics(MetricsReport req, StreamObserver<MetricsReportReply> out) {
+    metrics.report(
+        WorkerId.fromBytes(req.getSenderId().toByteArray()),
+        req.getCounterDeltasMap(),
+        req.getGaugesMap());
+    reply(out, MetricsReportReply.getDefaultInstance());
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.state.StreamSource;
+import io.micrometer.core.instrument.Counter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +75,7 @@ public final class ObjectRefStream implements StreamSource {
   private final int threshold;
   private final ReferenceCounter refs;
   private final Runnable onDeleted;
+  private final Counter consumedItems;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
 
@@ -113,14 +115,16 @@ public final class ObjectRefStream implements StreamSource {
   /**
    * The stream of the generator whose ref is {@code generatorId}, owned by the process at {@code
    * owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once when it is
-   * deleted.
+   * deleted; each item the consumer takes counts in {@code consumedItems}.
    */
   public ObjectRefStream(
       ObjectId generatorId,
       Address owner,
       int threshold,
       ReferenceCounter refs,
-      Runnable onDeleted) {
+      Runnable onDeleted,
+      Counter consumedItems) {
+    this.consumedItems = consumedItems;
     this.onDeleted = onDeleted;
     this.generatorId = generatorId;
     this.taskId = generatorId.taskId();
@@ -462,6 +466,7 @@ public final class ObjectRefStream implements StreamSource {
         }
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
+        consumedItems.increment();
         if (threshold > 0 && unconsumedCount() < threshold) {
           after.addAll(answerHeldLocked(false));
         }

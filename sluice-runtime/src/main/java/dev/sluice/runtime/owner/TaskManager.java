@@ -5,6 +5,7 @@ import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.generator.GeneratorRetries;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ErrorType;
@@ -59,6 +60,7 @@ public final class TaskManager {
   private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
   private volatile TaskEvents events = TaskEvents.disabled();
+  private final TaskCounters counters;
 
   /** A submitted task that has not finished. */
   static final class PendingTask {
@@ -83,15 +85,18 @@ public final class TaskManager {
    * isLost} tells whether a shared-memory copy is gone (its node died); {@code deleteCopyAt}
    * deletes the copy of an object at one location only; {@code prefetch} starts bringing a streamed
    * item in another node's store to this one as soon as it is reported, so the transfer overlaps
-   * the consumer's work on earlier items.
+   * the consumer's work on earlier items. Outcomes and streams are counted in {@code metrics}.
    */
   public TaskManager(
       MemoryStore store,
       ReferenceCounter refs,
       Predicate<SharedMemoryLocation> isLost,
       BiConsumer<ObjectId, SharedMemoryLocation> deleteCopyAt,
-      BiConsumer<ObjectId, SharedMemoryLocation> prefetch) {
+      BiConsumer<ObjectId, SharedMemoryLocation> prefetch,
+      SluiceMetrics metrics) {
     this.prefetch = prefetch;
+    this.counters = new TaskCounters(metrics);
+    metrics.addStreamsOpen(streams::size);
     this.store = store;
     this.refs = refs;
     this.rebuilds =
@@ -141,6 +146,7 @@ public final class TaskManager {
     refs.addSubmitted(argRefs);
     pending.put(id, new PendingTask(spec, argRefs));
     events.submitted(spec);
+    counters.submitted.increment();
   }
 
   /**
@@ -157,7 +163,8 @@ public final class TaskManager {
             owner,
             (int) spec.getGeneratorBackpressureNumObjects(),
             refs,
-            () -> streams.remove(generatorId));
+            () -> streams.remove(generatorId),
+            counters.consumed);
     streams.put(generatorId, stream);
     add(spec, argRefs);
     events.trackStream(generatorId, spec, (int) spec.getGeneratorBackpressureNumObjects(), stream);
@@ -309,6 +316,7 @@ public final class TaskManager {
       } else if (!p.rebuild) {
         events.finished(p.spec);
       }
+      counters.finished(p.rebuild, reply.getIsApplicationError());
       if (p.spec.getStreamingGenerator()) {
         ObjectRefStream stream = streams.get(GeneratorIds.generatorId(id));
         if (stream != null) {
@@ -375,6 +383,7 @@ public final class TaskManager {
         events.failed(p.spec, error);
         storeFailure(id, p.spec, error);
       }
+      counters.failed(p.rebuild, error);
       refs.removeSubmitted(p.argRefs);
       rebuilds.afterFinal(id, p.spec, 0, error);
     }
@@ -397,6 +406,7 @@ public final class TaskManager {
       PendingTask p = pending.remove(id);
       if (p != null) {
         events.failed(p.spec, error);
+        counters.failed(p.rebuild, error);
         storeFailure(id, p.spec, error);
         refs.removeSubmitted(p.argRefs);
       }
@@ -428,6 +438,7 @@ public final class TaskManager {
         p.retriesLeft,
         firstLine(error.getMessage()));
     events.submitted(p.spec);
+    counters.retried.increment();
     resubmitter.accept(p.spec);
     return true;
   }

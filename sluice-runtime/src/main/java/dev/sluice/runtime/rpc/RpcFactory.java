@@ -2,8 +2,10 @@ package dev.sluice.runtime.rpc;
 
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -22,9 +24,12 @@ import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
 
 /**
  * The one place where Sluice makes gRPC servers and channels, so that transport settings,
@@ -92,6 +97,33 @@ public final class RpcFactory {
   private final ClusterTokenAttacher tokenAttacher;
   private final TlsContexts tls;
 
+  /** Times the unary calls of this factory's servers; null: none (see {@link #timingCalls}). */
+  private final CallRecorder recorder;
+
+  /** Where a server's call times go: the process's metrics. Must not block. */
+  public interface CallRecorder {
+    /** The server will serve these methods (full gRPC names): declared before any call. */
+    void declare(List<String> methods);
+
+    /** A unary call of {@code method} was served in {@code nanos}. */
+    void served(String method, long nanos);
+
+    /** A recorder of these two functions. */
+    static CallRecorder of(Consumer<List<String>> declare, ObjLongConsumer<String> served) {
+      return new CallRecorder() {
+        @Override
+        public void declare(List<String> methods) {
+          declare.accept(methods);
+        }
+
+        @Override
+        public void served(String method, long nanos) {
+          served.accept(method, nanos);
+        }
+      };
+    }
+  }
+
   /**
    * A factory whose servers and channels accept messages up to {@code maxMessageBytes} and are
    * secured by {@code security}.
@@ -104,6 +136,24 @@ public final class RpcFactory {
     this.tokenCheck = new ClusterTokenCheck(security.token());
     this.tokenAttacher = new ClusterTokenAttacher(security.token());
     this.tls = security.tls().map(TlsContexts::load).orElse(null);
+    this.recorder = null;
+  }
+
+  private RpcFactory(RpcFactory base, CallRecorder recorder) {
+    this.maxMessageBytes = base.maxMessageBytes;
+    this.security = base.security;
+    this.tokenCheck = base.tokenCheck;
+    this.tokenAttacher = base.tokenAttacher;
+    this.tls = base.tls;
+    this.recorder = recorder;
+  }
+
+  /**
+   * This factory, whose servers also time every unary call they serve into {@code recorder} (after
+   * the token check: refused calls are not timed).
+   */
+  public RpcFactory timingCalls(CallRecorder recorder) {
+    return new RpcFactory(this, recorder);
   }
 
   /** The largest message this factory's servers and channels accept. */
@@ -142,11 +192,20 @@ public final class RpcFactory {
       builder = netty;
     }
     builder.directExecutor();
+    List<String> methods = new ArrayList<>();
     for (BindableService s : services) {
-      builder.addService(s);
+      ServerServiceDefinition definition = s.bindService();
+      builder.addService(definition);
+      definition.getMethods().stream()
+          .filter(m -> m.getMethodDescriptor().getType() == MethodDescriptor.MethodType.UNARY)
+          .forEach(m -> methods.add(m.getMethodDescriptor().getFullMethodName()));
     }
     for (ServerInterceptor i : interceptors) {
       builder.intercept(i);
+    }
+    if (recorder != null) {
+      recorder.declare(methods);
+      builder.intercept(new ServerCallTiming(recorder));
     }
     // added last so it runs first: no other interceptor sees an unauthenticated call
     builder.intercept(tokenCheck);

@@ -5,6 +5,7 @@ import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
 import dev.sluice.runtime.executor.WorkerConfig;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
 import java.io.IOException;
@@ -54,6 +55,8 @@ public final class WorkerMain {
     // thread of its own while this one starts the core worker (whose serializer builds on a third).
     CompletableFuture<RegistrationClient> nodeManager =
         RegistrationClient.connect(rpc, config.nodeManagerTarget());
+    // Recorded here, pushed to the node manager, whose daemon exports the node's sum.
+    SluiceMetrics metrics = SluiceMetrics.of(config.observability());
     CoreWorker worker =
         new CoreWorker(
             new CoreWorkerOptions(
@@ -74,7 +77,9 @@ public final class WorkerMain {
                 config.unschedulableTimeout(),
                 SluiceConfig.DEFAULT_CANCEL_GRACE_PERIOD,
                 config.sessionDir()),
-            rpc);
+            rpc,
+            null,
+            metrics);
     Sluice.installRuntime(worker);
     RegistrationClient nm = null;
     try {
@@ -94,6 +99,7 @@ public final class WorkerMain {
       }
     }
     worker.startWatchingNodes();
+    worker.reportMetricsToNode(metrics);
     ProcessHandle.Info self = ProcessHandle.current().info();
     long sinceStart =
         System.currentTimeMillis() - self.startInstant().map(i -> i.toEpochMilli()).orElse(0L);

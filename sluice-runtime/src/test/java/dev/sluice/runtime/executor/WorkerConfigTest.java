@@ -33,7 +33,8 @@ class WorkerConfigTest {
         "127.0.0.1:5000",
         java.time.Duration.ofSeconds(7),
         security,
-        Path.of("/tmp/session"));
+        Path.of("/tmp/session"),
+        false);
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.sluice.JobId;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.Errors;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
@@ -57,7 +58,12 @@ class ObjectRefStreamTest {
 
   private ObjectRefStream stream(int threshold) {
     return new ObjectRefStream(
-        GENERATOR, Address.getDefaultInstance(), threshold, refs, deletions::incrementAndGet);
+        GENERATOR,
+        Address.getDefaultInstance(),
+        threshold,
+        refs,
+        deletions::incrementAndGet,
+        SluiceMetrics.disabled().streamItems(SluiceMetrics.Side.CONSUMED));
   }
 
   private static List<ReturnObject> items(long first, int count) {
