@@ -80,6 +80,12 @@ public final class BenchMain {
   /** Target of large-object bandwidth end to end, as a fraction of in-process memcpy. */
   public static final double LARGE_TARGET_MEMCPY_RATIO = 1.0 / 3;
 
+  /**
+   * Target of the stream a user writes (fresh 64 MiB array per item, plain {@code get()} loop), as
+   * a fraction of memcpy in a JVM of its own.
+   */
+  public static final double FRESH_PLAIN_TARGET_MEMCPY_RATIO = 0.25;
+
   /** Target of a large-item stream's bandwidth, as a multiple of inline gRPC. */
   public static final double LARGE_TARGET_GRPC_RATIO = 10.0;
 
@@ -496,6 +502,9 @@ public final class BenchMain {
     Measurement stream = add(large, LargeObjectBenchmarks.stream(items, false, 2));
     Measurement zeroCopy = add(large, LargeObjectBenchmarks.stream(items, true, 2));
     Measurement zeroCopyAhead = add(large, LargeObjectBenchmarks.stream(items, true, 4));
+    Measurement fresh = add(large, LargeObjectBenchmarks.freshPlainStream(items));
+    Measurement memcpyOwn =
+        add(large, LargeObjectBenchmarks.memcpyOwnJvm(LargeObjectBenchmarks.ITEM_BYTES, items));
     Measurement putGet = add(large, LargeObjectBenchmarks.putGet(putBytes));
     Measurement grpc =
         add(
@@ -520,6 +529,22 @@ public final class BenchMain {
           copyTarget,
           met(r >= LARGE_TARGET_MEMCPY_RATIO));
     }
+    double ownCopy = stats.get(memcpyOwn).median();
+    double freshRatio = stats.get(fresh).median() / ownCopy;
+    t.addRow(
+        fresh.name(),
+        value(stats, fresh),
+        "memcpy own JVM " + value(stats, memcpyOwn),
+        ratio(freshRatio),
+        String.format(Locale.ROOT, ">= %.2fx", FRESH_PLAIN_TARGET_MEMCPY_RATIO),
+        met(freshRatio >= FRESH_PLAIN_TARGET_MEMCPY_RATIO));
+    t.addRow(
+        fresh.name(),
+        value(stats, fresh),
+        "prebuilt array, get() " + value(stats, stream),
+        ratio(stats.get(fresh).median() / stats.get(stream).median()),
+        "-",
+        "-");
     for (Measurement m : List.of(stream, zeroCopy, zeroCopyAhead)) {
       double r = stats.get(m).median() / inline;
       t.addRow(
@@ -537,7 +562,10 @@ public final class BenchMain {
         + " arrays in this JVM. The stream's producer yields one prebuilt array; get() copies"
         + " each item out of shared memory into a new byte[]; getBuffer() views it in place and"
         + " reads every byte; each item's ref is released once read. Backpressure 4 lets the"
-        + " producer write the next item while the last one is sealed, reported and taken.\n\n"
+        + " producer write the next item while the last one is sealed, reported and taken. The"
+        + " fresh-array stream is what a user writes: its producer allocates and fills a new"
+        + " 64 MiB array per item, its consumer get()s each item and never calls release(); its"
+        + " peer is memcpy in a JVM of its own.\n\n"
         + details.render();
   }
 

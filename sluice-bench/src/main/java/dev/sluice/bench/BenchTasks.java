@@ -32,6 +32,37 @@ public final class BenchTasks {
   }
 
   /**
+   * A streaming generator yielding {@code n} items of {@code size} bytes, each a fresh array it
+   * allocates and fills with a pattern (every byte written), as a producer of real data does: the
+   * time includes allocating each array in the worker's heap and the garbage it leaves.
+   */
+  public static Iterator<byte[]> freshChunks(Integer n, Integer size) {
+    int count = n;
+    int bytes = size;
+    return new Iterator<>() {
+      private int next;
+
+      @Override
+      public boolean hasNext() {
+        return next < count;
+      }
+
+      @Override
+      public byte[] next() {
+        if (next >= count) {
+          throw new NoSuchElementException();
+        }
+        byte[] item = new byte[bytes];
+        byte k = (byte) next++;
+        for (int i = 0; i < item.length; i++) {
+          item[i] = (byte) (i + k);
+        }
+        return item;
+      }
+    };
+  }
+
+  /**
    * Sleeps {@code millis} and returns the hex id of the node it ran on: a task whose time is fixed
    * and costs no CPU, so throughput depends only on how many run at once.
    */

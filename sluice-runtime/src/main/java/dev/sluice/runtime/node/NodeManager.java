@@ -389,9 +389,12 @@ public final class NodeManager implements AutoCloseable {
         : new InetSocketAddress(n.getNodeManager().getHost(), n.getObjectDataPort());
   }
 
-  /** JVM options a Sluice runtime process needs (workers and node daemons alike). */
+  /**
+   * JVM options a Sluice runtime process needs (workers and node daemons alike), the collector
+   * included.
+   */
   public static List<String> runtimeJvmOptions() {
-    return WorkerProcess.RUNTIME_JVM_OPTIONS;
+    return WorkerProcess.jvmOptions(List.of());
   }
 
   /** The port of the object manager's bulk data channel, or 0 when pulls use gRPC (TLS). */

@@ -34,13 +34,13 @@ final class WorkerProcess {
   /**
    * JVM options every worker gets: the runtime's own needs, not the user's. Class data sharing is
    * left at the JVM's default ({@code -Xshare:auto}), which {@link WorkerLaunchCache} extends with
-   * an AOT cache; an explicit {@code -Xshare} would exclude the AOT options.
+   * an AOT cache; an explicit {@code -Xshare} would exclude the AOT options. The collector is
+   * {@link JvmCollector}'s choice, added unless the user's options name one.
    */
   static final List<String> RUNTIME_JVM_OPTIONS =
       List.of(
           "--enable-native-access=ALL-UNNAMED",
           "--sun-misc-unsafe-memory-access=allow",
-          "-XX:+UseParallelGC",
           // Netty would emit JFR events for its buffer allocations, and its first buffer would then
           // initialize the JVM's flight recorder metadata: ~0.1 s of CPU on a worker's start.
           "-Dio.grpc.netty.shaded.io.netty.jfr.enabled=false");
@@ -112,7 +112,7 @@ final class WorkerProcess {
             logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log"));
     List<String> cmd = new ArrayList<>();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> options = new ArrayList<>(RUNTIME_JVM_OPTIONS);
+    List<String> options = new ArrayList<>(jvmOptions(node.workerJvmOptions()));
     // Before the user's options, so that theirs can choose the class path's logback file instead.
     options.add("-D" + WorkerLogConfigurator.PROPERTY + "=" + WorkerLogConfigurator.BUILT_IN);
     options.addAll(node.workerJvmOptions());
@@ -142,6 +142,14 @@ final class WorkerProcess {
     WorkerProcess w = new WorkerProcess(config.workerId(), job, process, log, aot);
     process.onExit().thenRun(w::reportExit);
     return w;
+  }
+
+  /**
+   * The runtime's options for a worker whose user options are {@code userOptions} (which follow
+   * them on the command line): {@link #RUNTIME_JVM_OPTIONS} and the collector.
+   */
+  static List<String> jvmOptions(List<String> userOptions) {
+    return JvmCollector.with(RUNTIME_JVM_OPTIONS, userOptions);
   }
 
   /** Tells the launch cache how the worker ended (once, whichever of exit and wait sees it). */
