@@ -4,6 +4,7 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionDirectories;
 import dev.sluice.runtime.common.SessionRoots;
 import dev.sluice.runtime.logging.LogFileNames;
 import dev.sluice.runtime.logging.LogTail;
@@ -14,8 +15,6 @@ import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -261,12 +260,18 @@ public final class LocalCluster implements AutoCloseable {
 
   private LocalCluster(Builder settings) {
     this.settings = settings;
-    this.dir =
-        settings.root.resolve(
-            "local-cluster_"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS"))
-                + "_"
-                + ProcessHandle.current().pid());
+    try {
+      this.dir =
+          SessionDirectories.create(
+              settings.root, SessionDirectories.LOCAL_CLUSTER_PREFIX, /* owned= */ true);
+    } catch (IOException e) {
+      throw new RuntimeStartupException(
+          "cannot create the local cluster's directory under "
+              + settings.root
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private void startNodes() {
