@@ -18,7 +18,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     name = "sluice",
     mixinStandardHelpOptions = true,
     versionProvider = SluiceCli.Version.class,
-    subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class},
+    subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class, LogsCommand.class},
     description = "Starts, stops and inspects the nodes of a Sluice cluster.")
 public final class SluiceCli implements Runnable {
   /** System property with the level of the CLI's own log output (WARN unless set). */
@@ -28,7 +28,8 @@ public final class SluiceCli implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: start, stop or status");
+    throw new ParameterException(
+        spec.commandLine(), "Missing command: start, stop, status or logs");
   }
 
   /**
