@@ -26,13 +26,20 @@ import java.util.List;
  */
 final class DaemonLauncher {
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(3);
+  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(2);
   private static final int LOG_TAIL_LINES = 30;
 
-  private final PrintWriter out;
+  private final PrintWriter progress;
+  private final Duration progressPeriod;
 
-  DaemonLauncher(PrintWriter out) {
-    this.out = out;
+  /** A launcher that reports its progress on {@code progress} (the CLI's error writer). */
+  DaemonLauncher(PrintWriter progress) {
+    this(progress, PROGRESS_PERIOD);
+  }
+
+  DaemonLauncher(PrintWriter progress, Duration progressPeriod) {
+    this.progress = progress;
+    this.progressPeriod = progressPeriod;
   }
 
   /** A daemon that is up. */
@@ -60,7 +67,10 @@ final class DaemonLauncher {
     Thread abandon = new Thread(p::destroyForcibly, "sluice-start-abandoned");
     Runtime.getRuntime().addShutdownHook(abandon);
     try {
-      return new Started(p, awaitReady(p, config.readyFile(), logFile), logFile);
+      return new Started(
+          p,
+          awaitReady(p, config.head() ? "the head" : "the node", config.readyFile(), logFile),
+          logFile);
     } catch (RuntimeException e) {
       p.destroyForcibly();
       throw e;
@@ -112,11 +122,11 @@ final class DaemonLauncher {
     return null;
   }
 
-  private NodeDaemon.ReadyFile awaitReady(Process p, Path readyFile, Path logFile)
+  private NodeDaemon.ReadyFile awaitReady(Process p, String what, Path readyFile, Path logFile)
       throws IOException {
     long start = System.nanoTime();
     long deadline = start + START_TIMEOUT.toNanos();
-    long nextProgress = start + PROGRESS_PERIOD.toNanos();
+    long nextProgress = start + progressPeriod.toNanos();
     while (System.nanoTime() < deadline) {
       NodeDaemon.ReadyFile ready = NodeDaemon.ReadyFile.read(readyFile);
       if (ready != null) {
@@ -132,12 +142,18 @@ final class DaemonLauncher {
                 + tail(logFile));
       }
       if (System.nanoTime() >= nextProgress) {
-        out.println(
-            "waiting for the node to come up... ("
+        String last = LogTail.of(logFile, 1);
+        progress.println(
+            "waiting for "
+                + what
+                + " (pid "
+                + p.pid()
+                + ") to come up: "
                 + Duration.ofNanos(System.nanoTime() - start).toSeconds()
-                + " s)");
-        out.flush();
-        nextProgress += PROGRESS_PERIOD.toNanos();
+                + " s"
+                + (last.isBlank() ? "" : "; its log: " + last));
+        progress.flush();
+        nextProgress = System.nanoTime() + progressPeriod.toNanos();
       }
       try {
         Thread.sleep(50);
