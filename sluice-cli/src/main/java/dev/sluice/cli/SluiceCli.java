@@ -11,8 +11,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code sluice} command: starts node daemons ({@code start}), stops the ones started on this
- * machine ({@code stop}) and shows a cluster's nodes ({@code status}). Exit codes: 0 success, 1
- * failure, 2 usage error.
+ * machine ({@code stop}), shows a cluster's nodes ({@code status}) and their log files ({@code
+ * logs}). Exit codes: 0 success, 1 failure, 2 usage error.
  */
 @Command(
     name = "sluice",
