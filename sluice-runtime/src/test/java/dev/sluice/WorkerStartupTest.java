@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
+import dev.sluice.runtime.logging.ProcessLogConfigurator;
 import io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ class WorkerStartupTest {
     return List.of(
         Boolean.toString(root.getAppender("sluice-worker") != null),
         Boolean.toString(PlatformDependent.isJfrEnabled()),
-        System.getProperty("sluice.worker.log"));
+        ProcessLogConfigurator.resolve(System.getProperty(ProcessLogConfigurator.FILE_PROPERTY)));
   }
 
   @Test
@@ -58,11 +59,11 @@ class WorkerStartupTest {
     Path log = Path.of(r.get(2));
     Pattern taskLine =
         Pattern.compile(
-            "(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  "
+            "(?m)^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  "
                 + "\\[sluice-task-executor-\\d+\\] \\S*WorkerStartupTest - task says marker-7f3a$");
     Pattern servingLine =
         Pattern.compile(
-            "(?m)^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] "
+            "(?m)^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO  \\[main\\] "
                 + "\\S*WorkerMain - worker \\p{XDigit}+ \\(pid \\d+\\) serving on port \\d+, \\d+ ms after"
                 + " its JVM started \\(-?\\d+ ms of CPU\\)$");
     await("the worker's log file has the task's line")

@@ -3,12 +3,14 @@ package dev.sluice.cli;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.daemon.DaemonConfig;
 import dev.sluice.runtime.daemon.NodeDaemon;
+import dev.sluice.runtime.logging.LogFileNames;
+import dev.sluice.runtime.logging.LogTail;
+import dev.sluice.runtime.logging.ProcessLogging;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,18 +21,25 @@ import java.util.List;
  * Launches a {@link NodeDaemon} JVM and waits until it is up. The daemon runs this JVM's class
  * path: the CLI jar when the CLI runs from it, the build's class path in tests. Detached daemons
  * get a session of their own ({@code setsid}, where available), so that signals meant for the shell
- * that ran {@code sluice start} do not reach them; their output goes to {@code
- * <session>/logs/node.log} and their standard input is empty.
+ * that ran {@code sluice start} do not reach them; they log to {@code <session>/logs/node.log}
+ * (rotated), their standard output and error go to {@code node.out}, their standard input is empty.
  */
 final class DaemonLauncher {
   static final Duration START_TIMEOUT = Duration.ofSeconds(90);
-  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(3);
+  private static final Duration PROGRESS_PERIOD = Duration.ofSeconds(2);
   private static final int LOG_TAIL_LINES = 30;
 
-  private final PrintWriter out;
+  private final PrintWriter progress;
+  private final Duration progressPeriod;
 
-  DaemonLauncher(PrintWriter out) {
-    this.out = out;
+  /** A launcher that reports its progress on {@code progress} (the CLI's error writer). */
+  DaemonLauncher(PrintWriter progress) {
+    this(progress, PROGRESS_PERIOD);
+  }
+
+  DaemonLauncher(PrintWriter progress, Duration progressPeriod) {
+    this.progress = progress;
+    this.progressPeriod = progressPeriod;
   }
 
   /** A daemon that is up. */
@@ -45,19 +54,23 @@ final class DaemonLauncher {
    */
   Started launch(DaemonConfig config, boolean detached) throws IOException {
     Path logFile = logFile(config.sessionDir());
+    Path outFile = outFile(config.sessionDir());
     OwnerOnlyFiles.createDirectories(logFile.getParent());
-    OwnerOnlyFiles.ensureFile(logFile);
+    OwnerOnlyFiles.ensureFile(outFile);
     ProcessBuilder pb =
         new ProcessBuilder(command(config, logFile, detached))
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     Process p = pb.start();
     Thread abandon = new Thread(p::destroyForcibly, "sluice-start-abandoned");
     Runtime.getRuntime().addShutdownHook(abandon);
     try {
-      return new Started(p, awaitReady(p, config.readyFile(), logFile), logFile);
+      return new Started(
+          p,
+          awaitReady(p, config.head() ? "the head" : "the node", config.readyFile(), logFile),
+          logFile);
     } catch (RuntimeException e) {
       p.destroyForcibly();
       throw e;
@@ -72,10 +85,16 @@ final class DaemonLauncher {
 
   /** The log file of the daemon whose session directory is {@code sessionDir}. */
   static Path logFile(Path sessionDir) {
-    return sessionDir.resolve("logs").resolve("node.log");
+    return LogFileNames.logsDir(sessionDir).resolve(LogFileNames.DAEMON_LOG);
   }
 
-  private static List<String> command(DaemonConfig config, Path logFile, boolean detached) {
+  /** The standard output and error of the daemon whose session directory is {@code sessionDir}. */
+  static Path outFile(Path sessionDir) {
+    return LogFileNames.logsDir(sessionDir).resolve(LogFileNames.DAEMON_OUT);
+  }
+
+  private static List<String> command(DaemonConfig config, Path logFile, boolean detached)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     Path setsid = detached ? setsid() : null;
     if (setsid != null) {
@@ -83,9 +102,12 @@ final class DaemonLauncher {
     }
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());
-    cmd.add("-Dsluice.worker.log=" + logFile);
+    cmd.addAll(ProcessLogging.jvmOptions(logFile));
+    List<Path> classPath =
+        new ArrayList<>(ProcessLogging.classPath(ProcessLogging.cacheDir(config.sessionRoot())));
+    classPath.addAll(ClassPathResolver.effectiveClassPath());
     cmd.add("-cp");
-    cmd.add(ClassPathResolver.join(ClassPathResolver.effectiveClassPath()));
+    cmd.add(ClassPathResolver.join(classPath));
     cmd.add(NodeDaemon.class.getName());
     cmd.addAll(config.toArgs());
     return cmd;
@@ -100,11 +122,11 @@ final class DaemonLauncher {
     return null;
   }
 
-  private NodeDaemon.ReadyFile awaitReady(Process p, Path readyFile, Path logFile)
+  private NodeDaemon.ReadyFile awaitReady(Process p, String what, Path readyFile, Path logFile)
       throws IOException {
     long start = System.nanoTime();
     long deadline = start + START_TIMEOUT.toNanos();
-    long nextProgress = start + PROGRESS_PERIOD.toNanos();
+    long nextProgress = start + progressPeriod.toNanos();
     while (System.nanoTime() < deadline) {
       NodeDaemon.ReadyFile ready = NodeDaemon.ReadyFile.read(readyFile);
       if (ready != null) {
@@ -120,12 +142,18 @@ final class DaemonLauncher {
                 + tail(logFile));
       }
       if (System.nanoTime() >= nextProgress) {
-        out.println(
-            "waiting for the node to come up... ("
+        String last = LogTail.of(logFile, 1);
+        progress.println(
+            "waiting for "
+                + what
+                + " (pid "
+                + p.pid()
+                + ") to come up: "
                 + Duration.ofNanos(System.nanoTime() - start).toSeconds()
-                + " s)");
-        out.flush();
-        nextProgress += PROGRESS_PERIOD.toNanos();
+                + " s"
+                + (last.isBlank() ? "" : "; its log: " + last));
+        progress.flush();
+        nextProgress = System.nanoTime() + progressPeriod.toNanos();
       }
       try {
         Thread.sleep(50);
@@ -143,14 +171,11 @@ final class DaemonLauncher {
             + tail(logFile));
   }
 
-  /** The last lines of {@code log}, or a note that it cannot be read. */
+  /**
+   * The last lines of the standard output and error next to the log file {@code log}, then of the
+   * log itself.
+   */
   static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join(
-          "\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
-    } catch (IOException e) {
-      return "(log not readable: " + e.getMessage() + ")";
-    }
+    return LogTail.ofProcess(log.resolveSibling(LogFileNames.DAEMON_OUT), log, LOG_TAIL_LINES);
   }
 }

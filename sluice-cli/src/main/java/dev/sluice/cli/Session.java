@@ -1,31 +1,27 @@
 package dev.sluice.cli;
 
-import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionDirectories;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 
 /**
  * The session directory of one started daemon, {@code <root>/session_<timestamp>_<pid>} with a
- * {@code logs/} folder; a numeric suffix keeps two sessions started in the same millisecond apart.
+ * {@code logs/} folder (see {@link SessionDirectories}: creating it links {@code session_latest} to
+ * it and removes old unused sessions; the daemon marks it as its own once it runs).
  */
 final class Session {
-  private static final DateTimeFormatter STAMP =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS");
-
+  private final Path root;
   private Path dir;
 
-  private Session(Path dir) {
+  private Session(Path root, Path dir) {
+    this.root = root;
     this.dir = dir;
   }
 
   /** A session directory name under {@code root}, not created yet. */
   static Session plan(Path root) {
     return new Session(
-        root.resolve(
-            "session_" + LocalDateTime.now().format(STAMP) + "_" + ProcessHandle.current().pid()));
+        root, root.resolve(SessionDirectories.plannedName(SessionDirectories.SESSION_PREFIX)));
   }
 
   /** The session directory. */
@@ -33,18 +29,8 @@ final class Session {
     return dir;
   }
 
-  /** Creates the directory and its {@code logs/}, with a suffix if the name is taken. */
+  /** Creates the directory and its {@code logs/} (its name may differ from the planned one). */
   void create() throws IOException {
-    OwnerOnlyFiles.createDirectories(dir.getParent());
-    Path base = dir;
-    for (int i = 2; ; i++) {
-      try {
-        OwnerOnlyFiles.createDirectory(dir);
-        break;
-      } catch (FileAlreadyExistsException e) {
-        dir = base.resolveSibling(base.getFileName() + "_" + i);
-      }
-    }
-    OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
+    dir = SessionDirectories.create(root, SessionDirectories.SESSION_PREFIX, false);
   }
 }

@@ -11,8 +11,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code sluice} command: starts node daemons ({@code start}), stops the ones started on this
- * machine ({@code stop}), shows a cluster's nodes ({@code status}) and its state ({@code list},
- * {@code summary}, {@code timeline}). Exit codes: 0 success, 1 failure, 2 usage error.
+ * machine ({@code stop}), shows a cluster's nodes ({@code status}), its state ({@code list}, {@code
+ * summary}, {@code timeline}) and its log files ({@code logs}). Exit codes: 0 success, 1 failure, 2
+ * usage error.
  */
 @Command(
     name = "sluice",
@@ -24,7 +25,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       StatusCommand.class,
       ListCommand.class,
       SummaryCommand.class,
-      TimelineCommand.class
+      TimelineCommand.class,
+      LogsCommand.class
     },
     description = "Starts, stops and inspects the nodes of a Sluice cluster.")
 public final class SluiceCli implements Runnable {
@@ -36,7 +38,8 @@ public final class SluiceCli implements Runnable {
   @Override
   public void run() {
     throw new ParameterException(
-        spec.commandLine(), "Missing command: start, stop, status, list, summary or timeline");
+        spec.commandLine(),
+        "Missing command: start, stop, status, list, summary, timeline or logs");
   }
 
   /**

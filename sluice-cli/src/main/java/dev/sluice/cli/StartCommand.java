@@ -138,7 +138,8 @@ final class StartCommand implements Callable<Integer> {
             + "; session "
             + session.dir());
     out.flush();
-    DaemonLauncher.Started started = new DaemonLauncher(out).launch(config, !block);
+    DaemonLauncher.Started started =
+        new DaemonLauncher(spec.commandLine().getErr()).launch(config, !block);
     NodeDaemon.ReadyFile ready = started.ready();
     DaemonRecord record =
         new DaemonRecord(

@@ -3,6 +3,7 @@ package dev.sluice.runtime.code;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -26,15 +27,37 @@ public final class PackageUploader {
 
   /** Uploads the packages the head does not have; returns how many were sent. */
   public int uploadMissing(List<CodePackager.CodePackage> packages) throws IOException {
+    return uploadMissing(packages, "the head", line -> {});
+  }
+
+  /**
+   * Uploads the packages the head ({@code target}) does not have, telling {@code progress} how far
+   * it got (see {@link UploadProgress}); returns how many were sent.
+   */
+  public int uploadMissing(
+      List<CodePackager.CodePackage> packages, String target, Consumer<String> progress)
+      throws IOException {
     Map<String, CodePackager.CodePackage> byName =
         packages.stream()
             .collect(
                 Collectors.toMap(
                     CodePackager.CodePackage::sha256, Function.identity(), (a, b) -> a));
     List<String> missing = control.missing(byName.keySet());
-    for (String name : missing) {
-      upload(byName.get(name));
+    if (missing.isEmpty()) {
+      return 0;
     }
+    long total = 0;
+    for (String name : missing) {
+      total += byName.get(name).size();
+    }
+    UploadProgress p =
+        new UploadProgress(target, missing.size(), total, progress, System::nanoTime);
+    for (String name : missing) {
+      CodePackager.CodePackage pkg = byName.get(name);
+      upload(pkg);
+      p.fileSent(pkg.size());
+    }
+    p.finished();
     return missing.size();
   }
 

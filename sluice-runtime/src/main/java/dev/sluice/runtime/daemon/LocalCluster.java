@@ -4,17 +4,17 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionDirectories;
 import dev.sluice.runtime.common.SessionRoots;
+import dev.sluice.runtime.logging.LogFileNames;
+import dev.sluice.runtime.logging.LogTail;
+import dev.sluice.runtime.logging.ProcessLogging;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -260,12 +260,18 @@ public final class LocalCluster implements AutoCloseable {
 
   private LocalCluster(Builder settings) {
     this.settings = settings;
-    this.dir =
-        settings.root.resolve(
-            "local-cluster_"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS"))
-                + "_"
-                + ProcessHandle.current().pid());
+    try {
+      this.dir =
+          SessionDirectories.create(
+              settings.root, SessionDirectories.LOCAL_CLUSTER_PREFIX, /* owned= */ true);
+    } catch (IOException e) {
+      throw new RuntimeStartupException(
+          "cannot create the local cluster's directory under "
+              + settings.root
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   private void startNodes() {
@@ -344,9 +350,11 @@ public final class LocalCluster implements AutoCloseable {
       throws IOException {
     Path session = dir.resolve("node-" + index);
     Path ready = session.resolve("ready.properties");
-    Path logFile = session.resolve("logs").resolve("node.log");
-    OwnerOnlyFiles.createDirectories(logFile.getParent());
-    OwnerOnlyFiles.ensureFile(logFile);
+    Path logs = LogFileNames.logsDir(session);
+    Path logFile = logs.resolve(LogFileNames.DAEMON_LOG);
+    Path outFile = logs.resolve(LogFileNames.DAEMON_OUT);
+    OwnerOnlyFiles.createDirectories(logs);
+    OwnerOnlyFiles.ensureFile(outFile);
     NodeNetwork network = settings.networkOf(index);
     DaemonConfig config =
         new DaemonConfig(
@@ -372,19 +380,20 @@ public final class LocalCluster implements AutoCloseable {
     List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());
-    cmd.add("-Dsluice.worker.log=" + logFile);
+    cmd.addAll(ProcessLogging.jvmOptions(logFile));
+    List<Path> classPath = new ArrayList<>(ProcessLogging.classPath(ProcessLogging.cacheDir(dir)));
+    classPath.addAll(
+        settings.daemonClassPath != null
+            ? settings.daemonClassPath
+            : ClassPathResolver.effectiveClassPath());
     cmd.add("-cp");
-    cmd.add(
-        ClassPathResolver.join(
-            settings.daemonClassPath != null
-                ? settings.daemonClassPath
-                : ClassPathResolver.effectiveClassPath()));
+    cmd.add(ClassPathResolver.join(classPath));
     cmd.add(NodeDaemon.class.getName());
     cmd.addAll(config.toArgs());
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()))
             .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().put(RpcSecurity.TOKEN_ENV_VAR, token);
@@ -406,7 +415,7 @@ public final class LocalCluster implements AutoCloseable {
                   + " before it was up; log "
                   + logFile
                   + ":\n"
-                  + tail(logFile));
+                  + LogTail.ofProcess(outFile, logFile, 30));
         }
         Thread.sleep(20);
       }
@@ -422,7 +431,7 @@ public final class LocalCluster implements AutoCloseable {
             + " s; log "
             + logFile
             + ":\n"
-            + tail(logFile));
+            + LogTail.ofProcess(outFile, logFile, 30));
   }
 
   /**
@@ -446,15 +455,6 @@ public final class LocalCluster implements AutoCloseable {
             + ": its launch prefix "
             + network.launchPrefix()
             + " must exec the daemon in place");
-  }
-
-  private static String tail(Path log) {
-    try {
-      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
   }
 
   /** Stops every node: asks them to exit (closing their input), then kills what remains. */

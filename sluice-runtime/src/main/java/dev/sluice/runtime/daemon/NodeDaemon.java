@@ -4,6 +4,7 @@ import dev.sluice.NodeId;
 import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionDirectories;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.metrics.MetricsServer;
 import dev.sluice.runtime.metrics.SluiceMetrics;
@@ -101,6 +102,7 @@ public final class NodeDaemon implements AutoCloseable {
       ClusterCredentials.writeToken(c.sessionRoot(), controlTarget, token);
     }
     OwnerOnlyFiles.createDirectories(c.sessionDir().resolve("logs"));
+    SessionDirectories.markOwner(c.sessionDir());
     Map<String, Double> resources = new HashMap<>(c.resources());
     resources.put("CPU", (double) c.numCpus());
     long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes() : defaults.objectStoreBytes();

@@ -21,6 +21,8 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A driver's calls to the cluster it starts or joins, made while it starts and stops: the control
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
  * thread that shuts the driver down).
  */
 final class ClusterClient {
+  private static final Logger log = LoggerFactory.getLogger(ClusterClient.class);
   private static final long DEADLINE_SECONDS = 10;
 
   private final RpcFactory rpc;
@@ -98,7 +101,8 @@ final class ClusterClient {
       throws IOException {
     ManagedChannel ch = rpc.newChannel(controlTarget);
     try {
-      return new PackageUploader(new PackageClient(ch), maxMessageBytes).uploadMissing(packages);
+      return new PackageUploader(new PackageClient(ch), maxMessageBytes)
+          .uploadMissing(packages, controlTarget, log::info);
     } finally {
       RpcFactory.shutdownQuietly(ch);
     }

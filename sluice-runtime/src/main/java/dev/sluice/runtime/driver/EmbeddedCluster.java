@@ -5,7 +5,7 @@ import dev.sluice.NodeId;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.SluiceConfig;
 import dev.sluice.WorkerId;
-import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.common.SessionDirectories;
 import dev.sluice.runtime.control.ControlService;
 import dev.sluice.runtime.core.CoreWorker;
 import dev.sluice.runtime.core.CoreWorkerOptions;
@@ -19,8 +19,6 @@ import dev.sluice.runtime.rpc.ServingCertificate;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -204,19 +202,12 @@ public final class EmbeddedCluster extends DriverRuntime {
 
   private static Path createSessionDir(SluiceConfig config) {
     Path root = sessionRoot(config);
-    String name =
-        "session_"
-            + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd_HH-mm-ss_SSS"))
-            + "_"
-            + ProcessHandle.current().pid();
-    Path dir = root.resolve(name);
     try {
-      OwnerOnlyFiles.createDirectories(dir.resolve("logs"));
+      return SessionDirectories.create(root, SessionDirectories.SESSION_PREFIX, true);
     } catch (IOException e) {
       throw new RuntimeStartupException(
-          "cannot create session directory " + dir + ": " + e.getMessage(), e);
+          "cannot create a session directory under " + root + ": " + e.getMessage(), e);
     }
-    return dir;
   }
 
   /** The session directory (logs live in its {@code logs} folder). */

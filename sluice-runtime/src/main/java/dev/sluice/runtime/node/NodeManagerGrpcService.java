@@ -3,6 +3,8 @@ package dev.sluice.runtime.node;
 import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.logging.LogFileNames;
+import dev.sluice.runtime.logging.LogFiles;
 import dev.sluice.runtime.objectmanager.ChunkSendStream;
 import dev.sluice.runtime.objectmanager.ObjectManager;
 import dev.sluice.runtime.rpc.RpcFactory;
@@ -17,6 +19,10 @@ import dev.sluice.runtime.rpc.proto.FetchObjectReply;
 import dev.sluice.runtime.rpc.proto.FetchObjectRequest;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
+import dev.sluice.runtime.rpc.proto.ListLogsReply;
+import dev.sluice.runtime.rpc.proto.ListLogsRequest;
+import dev.sluice.runtime.rpc.proto.LogChunk;
+import dev.sluice.runtime.rpc.proto.LogFileInfo;
 import dev.sluice.runtime.rpc.proto.MetricsReport;
 import dev.sluice.runtime.rpc.proto.MetricsReportReply;
 import dev.sluice.runtime.rpc.proto.NodeManagerServiceGrpc;
@@ -28,6 +34,7 @@ import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
 import dev.sluice.runtime.rpc.proto.PinObjectReply;
 import dev.sluice.runtime.rpc.proto.PinObjectRequest;
 import dev.sluice.runtime.rpc.proto.PullObjectRequest;
+import dev.sluice.runtime.rpc.proto.ReadLogRequest;
 import dev.sluice.runtime.rpc.proto.RegisterDriverReply;
 import dev.sluice.runtime.rpc.proto.RegisterDriverRequest;
 import dev.sluice.runtime.rpc.proto.RegisterWorkerReply;
@@ -308,6 +315,34 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
         req.getCounterDeltasMap(),
         req.getGaugesMap());
     reply(out, MetricsReportReply.getDefaultInstance());
+  }
+
+  @Override
+  public void listLogs(ListLogsRequest req, StreamObserver<ListLogsReply> out) {
+    ListLogsReply.Builder b =
+        ListLogsReply.newBuilder().setNodeId(ByteString.copyFrom(config.nodeId().toBytes()));
+    try {
+      for (LogFiles.Entry e : logFiles().list()) {
+        b.addFiles(
+            LogFileInfo.newBuilder()
+                .setName(e.name())
+                .setSize(e.size())
+                .setModifiedMillis(e.modifiedMillis()));
+      }
+    } catch (IOException e) {
+      out.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+      return;
+    }
+    reply(out, b.build());
+  }
+
+  @Override
+  public void readLog(ReadLogRequest req, StreamObserver<LogChunk> out) {
+    LogReadStream.serve(logFiles(), req, out);
+  }
+
+  private LogFiles logFiles() {
+    return new LogFiles(LogFileNames.logsDir(config.sessionDir()));
   }
 
   @Override

@@ -4,10 +4,10 @@ import com.google.protobuf.ByteString;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.executor.WorkerConfig;
-import dev.sluice.runtime.executor.WorkerLogConfigurator;
+import dev.sluice.runtime.logging.LogFileNames;
+import dev.sluice.runtime.logging.LogTail;
+import dev.sluice.runtime.logging.ProcessLogging;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +54,13 @@ final class WorkerProcess {
   final ByteString job;
 
   final Process process;
+
+  /** Its log file (rotated), written by its logging. */
   final Path logFile;
+
+  /** Its standard output and error. */
+  final Path outFile;
+
   final long startedNanos = System.nanoTime();
   State state = State.STARTING;
 
@@ -85,11 +91,17 @@ final class WorkerProcess {
 
   /** A worker of {@code process} (see {@link #launch}; tests pass a fake process). */
   WorkerProcess(
-      WorkerId id, ByteString job, Process process, Path logFile, WorkerLaunchCache.Plan aot) {
+      WorkerId id,
+      ByteString job,
+      Process process,
+      Path logFile,
+      Path outFile,
+      WorkerLaunchCache.Plan aot) {
     this.id = id;
     this.job = job;
     this.process = process;
     this.logFile = logFile;
+    this.outFile = outFile;
     this.aot = aot;
   }
 
@@ -105,30 +117,35 @@ final class WorkerProcess {
       List<Path> classPath,
       WorkerLaunchCache cache)
       throws IOException {
-    Path logDir = node.sessionDir().resolve("logs");
+    Path logDir = LogFileNames.logsDir(node.sessionDir());
     OwnerOnlyFiles.createDirectories(logDir);
-    Path log =
-        OwnerOnlyFiles.ensureFile(
-            logDir.resolve("worker-" + config.workerId().hex().substring(0, 12) + ".log"));
+    String hex = config.workerId().hex();
+    Path out = OwnerOnlyFiles.ensureFile(logDir.resolve(LogFileNames.workerOut(hex)));
     List<String> cmd = new ArrayList<>();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> options = new ArrayList<>(jvmOptions(node.workerJvmOptions()));
-    // Before the user's options, so that theirs can choose the class path's logback file instead.
-    options.add("-D" + WorkerLogConfigurator.PROPERTY + "=" + WorkerLogConfigurator.BUILT_IN);
+    // Before the user's options, so that theirs can choose the class path's logging instead.
+    options.addAll(ProcessLogging.jvmOptions(logDir.resolve(LogFileNames.workerLogTemplate(hex))));
     options.addAll(node.workerJvmOptions());
-    WorkerLaunchCache.Plan aot = cache.plan(java, options, classPath);
+    List<Path> fullClassPath = new ArrayList<>();
+    if (ProcessLogging.builtIn(options)) {
+      Path root = node.sessionDir().toAbsolutePath().getParent();
+      fullClassPath.addAll(
+          ProcessLogging.classPath(ProcessLogging.cacheDir(root != null ? root : logDir)));
+    }
+    fullClassPath.addAll(classPath);
+    WorkerLaunchCache.Plan aot = cache.plan(java, options, fullClassPath);
     cmd.add(java);
     cmd.addAll(options);
     cmd.addAll(aot.jvmOptions());
-    cmd.add("-Dsluice.worker.log=" + log);
     cmd.add("-cp");
-    cmd.add(ClassPathResolver.join(classPath));
+    cmd.add(ClassPathResolver.join(fullClassPath));
     cmd.add(WorkerConfig.MAIN_CLASS);
     cmd.addAll(config.toArgs());
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
             .redirectInput(ProcessBuilder.Redirect.PIPE);
     pb.environment().remove("JAVA_TOOL_OPTIONS");
     pb.environment().putAll(config.toEnvironment());
@@ -139,7 +156,14 @@ final class WorkerProcess {
       aot.finished(-1, false);
       throw e;
     }
-    WorkerProcess w = new WorkerProcess(config.workerId(), job, process, log, aot);
+    WorkerProcess w =
+        new WorkerProcess(
+            config.workerId(),
+            job,
+            process,
+            logDir.resolve(LogFileNames.workerLog(hex, process.pid())),
+            out,
+            aot);
     process.onExit().thenRun(w::reportExit);
     return w;
   }
@@ -192,13 +216,11 @@ final class WorkerProcess {
     }
   }
 
-  /** The last lines of the worker's log, for error messages. */
+  /**
+   * The last lines of the worker's standard output and error (JVM messages, uncaught errors) and of
+   * its log, for error messages.
+   */
   String logTail(int lines) {
-    try {
-      List<String> all = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(log " + logFile + " unreadable: " + e.getMessage() + ")";
-    }
+    return LogTail.ofProcess(outFile, logFile, lines);
   }
 }

@@ -68,6 +68,7 @@ class LeaseDispatcherTest {
                       job,
                       new FakeProcess(launched.size()),
                       Path.of("no-such-worker.log"),
+                      Path.of("no-such-worker.out"),
                       WorkerLaunchCache.Plan.NONE);
               launched.add(w);
               return w;
