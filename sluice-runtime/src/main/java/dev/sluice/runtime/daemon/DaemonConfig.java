@@ -33,6 +33,7 @@ import java.util.Map;
  * @param exitOnStdinEof exit when standard input closes (a parent that owns the daemon's life)
  * @param sessionRoot where the head writes the cluster token file (see {@link ClusterCredentials})
  * @param tls mutual TLS files, or null for plaintext
+ * @param dashboard the head's web dashboard ({@link DashboardSettings#OFF} on other nodes)
  */
 public record DaemonConfig(
     boolean head,
@@ -52,7 +53,8 @@ public record DaemonConfig(
     List<String> serializationAllowList,
     boolean exitOnStdinEof,
     Path sessionRoot,
-    RpcSecurity.TlsFiles tls) {
+    RpcSecurity.TlsFiles tls,
+    DashboardSettings dashboard) {
 
   /** Default control service port of a head started by the CLI. */
   public static final int DEFAULT_PORT = 6390;
@@ -109,6 +111,7 @@ public record DaemonConfig(
               "--tls-ca",
               tls.trustedCa().toString()));
     }
+    a.addAll(dashboard.toArgs());
     return a;
   }
 
@@ -120,7 +123,9 @@ public record DaemonConfig(
       if (!k.startsWith("--")) {
         throw new IllegalArgumentException("unexpected argument '" + k + "'");
       }
-      if (k.equals("--head") || k.equals("--exit-on-stdin-eof")) {
+      if (k.equals("--head")
+          || k.equals("--exit-on-stdin-eof")
+          || k.equals("--dashboard-optional")) {
         m.put(k.substring(2), "true");
       } else if (i + 1 < args.length) {
         m.put(k.substring(2), args[++i]);
@@ -157,7 +162,24 @@ public record DaemonConfig(
         m.containsKey("session-root")
             ? Path.of(m.get("session-root"))
             : dev.sluice.runtime.common.SessionRoots.defaultRoot(),
-        tlsFiles(m));
+        tlsFiles(m),
+        dashboard(m, head));
+  }
+
+  private static DashboardSettings dashboard(Map<String, String> m, boolean head) {
+    int port = intOpt(m, "dashboard-port", -1);
+    if (port < -1 || port > 65535) {
+      throw new IllegalArgumentException("--dashboard-port must be 0 to 65535, got " + port);
+    }
+    if (port >= 0 && !head) {
+      throw new IllegalArgumentException("only the head serves a dashboard (--dashboard-port)");
+    }
+    return port < 0
+        ? DashboardSettings.OFF
+        : new DashboardSettings(
+            port,
+            m.getOrDefault("dashboard-host", DashboardSettings.DEFAULT_HOST),
+            m.containsKey("dashboard-optional"));
   }
 
   private static RpcSecurity.TlsFiles tlsFiles(Map<String, String> m) {

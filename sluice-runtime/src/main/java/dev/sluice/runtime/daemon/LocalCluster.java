@@ -367,7 +367,8 @@ public final class LocalCluster implements AutoCloseable {
             List.of(),
             true,
             dir,
-            null);
+            null,
+            DashboardSettings.OFF);
     List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());

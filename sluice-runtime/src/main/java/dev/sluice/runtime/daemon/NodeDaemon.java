@@ -40,10 +40,16 @@ public final class NodeDaemon implements AutoCloseable {
   private final NodeManager nodeManager;
   private final String controlTarget;
   private final Path sessionRoot;
+  private final HeadDashboard dashboard;
 
   private NodeDaemon(
-      ControlService control, NodeManager nodeManager, String controlTarget, Path sessionRoot) {
+      ControlService control,
+      NodeManager nodeManager,
+      String controlTarget,
+      Path sessionRoot,
+      HeadDashboard dashboard) {
     this.sessionRoot = sessionRoot;
+    this.dashboard = dashboard;
     this.control = control;
     this.nodeManager = nodeManager;
     this.controlTarget = controlTarget;
@@ -82,8 +88,9 @@ public final class NodeDaemon implements AutoCloseable {
     Map<String, Double> resources = new HashMap<>(c.resources());
     resources.put("CPU", (double) c.numCpus());
     long storeBytes = c.objectStoreBytes() > 0 ? c.objectStoreBytes() : defaults.objectStoreBytes();
+    NodeManager nm = null;
     try {
-      NodeManager nm =
+      nm =
           NodeManager.start(
               new NodeConfig(
                   NodeId.random(),
@@ -108,8 +115,15 @@ public final class NodeDaemon implements AutoCloseable {
                   ObjectManager.DEFAULT_MAX_IN_FLIGHT_BYTES,
                   defaults.maxExtraWorkers()),
               rpc);
-      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot());
-    } catch (RuntimeException e) {
+      HeadDashboard dashboard =
+          c.head()
+              ? HeadDashboard.start(c.dashboard(), rpc, controlTarget, token)
+              : HeadDashboard.NONE;
+      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot(), dashboard);
+    } catch (IOException | RuntimeException e) {
+      if (nm != null) {
+        nm.close();
+      }
       if (control != null) {
         control.close();
       }
@@ -127,8 +141,14 @@ public final class NodeDaemon implements AutoCloseable {
     return nodeManager;
   }
 
+  /** The dashboard's address (without the token), or null when this daemon serves none. */
+  public String dashboardUrl() {
+    return dashboard.url();
+  }
+
   @Override
   public void close() {
+    dashboard.close();
     nodeManager.close();
     if (control != null) {
       control.close();
@@ -165,12 +185,13 @@ public final class NodeDaemon implements AutoCloseable {
                 "sluice-daemon-stop"));
     ReadyFile.write(config.readyFile(), daemon);
     log.info(
-        "{} node {} up: control service {}, node manager {}, session {}",
+        "{} node {} up: control service {}, node manager {}, session {}{}",
         config.head() ? "head" : "worker",
         daemon.nodeManager.nodeId(),
         daemon.controlTarget,
         daemon.nodeManager.target(),
-        config.sessionDir());
+        config.sessionDir(),
+        daemon.dashboardUrl() != null ? ", dashboard " + daemon.dashboardUrl() : "");
     if (config.exitOnStdinEof()) {
       Thread.ofPlatform()
           .daemon()
@@ -198,7 +219,8 @@ public final class NodeDaemon implements AutoCloseable {
 
   /**
    * What a started daemon tells its launcher, as a properties file written atomically: the control
-   * service and node manager addresses, the node id, the pid and the session directory.
+   * service and node manager addresses, the node id, the pid, the session directory and, on a head,
+   * the dashboard's address (without the token) or why it has none.
    */
   public record ReadyFile(
       String controlTarget,
@@ -206,7 +228,9 @@ public final class NodeDaemon implements AutoCloseable {
       NodeId nodeId,
       long pid,
       Path sessionDir,
-      boolean head) {
+      boolean head,
+      String dashboardUrl,
+      String dashboardProblem) {
 
     static void write(Path file, NodeDaemon d) throws IOException {
       Properties p = new Properties();
@@ -216,6 +240,12 @@ public final class NodeDaemon implements AutoCloseable {
       p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
       p.setProperty("session_dir", d.nodeManager.sessionDir().toString());
       p.setProperty("head", Boolean.toString(d.control != null));
+      if (d.dashboard.url() != null) {
+        p.setProperty("dashboard", d.dashboard.url());
+      }
+      if (d.dashboard.problem() != null) {
+        p.setProperty("dashboard_problem", d.dashboard.problem());
+      }
       OwnerOnlyFiles.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       try (var out = OwnerOnlyFiles.newOutputStream(tmp)) {
@@ -239,7 +269,9 @@ public final class NodeDaemon implements AutoCloseable {
           NodeId.fromHex(p.getProperty("node_id")),
           Long.parseLong(p.getProperty("pid")),
           Path.of(p.getProperty("session_dir")),
-          Boolean.parseBoolean(p.getProperty("head")));
+          Boolean.parseBoolean(p.getProperty("head")),
+          p.getProperty("dashboard"),
+          p.getProperty("dashboard_problem"));
     }
   }
 }
