@@ -255,6 +255,16 @@ public final class Sluice extends TaskCalls {
     return runtime().objectStoreStats();
   }
 
+  /**
+   * The cluster's state: its nodes, workers, tasks, objects, streams and actors, a task summary and
+   * a timeline, as its control service knows them (Ray's state API; what {@code sluice list}
+   * prints). Works in the driver and inside tasks; each call on the returned {@link ClusterState}
+   * asks the control service.
+   */
+  public static ClusterState state() {
+    return runtime().state();
+  }
+
   /** Where the calling code runs: the current task, attempt, node and worker. */
   public static RuntimeContext runtimeContext() {
     return runtime().runtimeContext();

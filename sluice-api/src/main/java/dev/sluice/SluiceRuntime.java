@@ -74,6 +74,11 @@ public interface SluiceRuntime {
   /** See {@link Sluice#objectStoreStats()}. */
   ObjectStoreStats objectStoreStats();
 
+  /** See {@link Sluice#state()}. */
+  default ClusterState state() {
+    throw new UnsupportedOperationException("the state API is not implemented yet");
+  }
+
   /** See {@link Sluice#getBuffer(ObjectRef, Duration)}; {@code timeout} null waits forever. */
   ObjectBuffer getBuffer(ObjectRef<byte[]> ref, java.time.Duration timeout);
 }
