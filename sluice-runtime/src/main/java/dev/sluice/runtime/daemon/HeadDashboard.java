@@ -28,10 +28,9 @@ record HeadDashboard(DashboardServer server, String problem) implements AutoClos
       return NONE;
     }
     try {
+      ControlStateClient state = new ControlStateClient(rpc, controlTarget);
       return new HeadDashboard(
-          DashboardServer.start(
-              settings.host(), settings.port(), token, new ControlStateClient(rpc, controlTarget)),
-          null);
+          DashboardServer.start(settings.host(), settings.port(), token, state, state), null);
     } catch (IOException e) {
       if (!settings.optional()) {
         throw e;

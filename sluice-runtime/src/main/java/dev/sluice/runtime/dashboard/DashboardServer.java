@@ -3,6 +3,7 @@ package dev.sluice.runtime.dashboard;
 import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.sluice.ClusterState;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -26,30 +27,33 @@ public final class DashboardServer implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService requests;
   private final SnapshotSampler sampler;
-  private final ClusterView view;
+  private final AutoCloseable source;
 
   private DashboardServer(
-      HttpServer http, ExecutorService requests, SnapshotSampler sampler, ClusterView view) {
+      HttpServer http, ExecutorService requests, SnapshotSampler sampler, AutoCloseable source) {
     this.http = http;
     this.requests = requests;
     this.sampler = sampler;
-    this.view = view;
+    this.source = source;
   }
 
   /**
    * Starts the dashboard at {@code bindHost:port} (0 picks a free port).
    *
    * @param token the cluster token every request must carry
-   * @param view what the pages show; closed with the dashboard
-   * @throws IOException if the address cannot be bound (the view is closed then)
+   * @param state what the pages show
+   * @param source what {@code state} needs closed once the dashboard stops (closed also when it
+   *     cannot start)
+   * @throws IOException if the address cannot be bound
    */
-  public static DashboardServer start(String bindHost, int port, String token, ClusterView view)
+  public static DashboardServer start(
+      String bindHost, int port, String token, ClusterState state, AutoCloseable source)
       throws IOException {
     HttpServer http;
     try {
       http = HttpServer.create(new InetSocketAddress(bindHost, port), 64);
     } catch (IOException e) {
-      view.close();
+      closeQuietly(source);
       throw new IOException(
           "the dashboard cannot listen on " + bindHost + ":" + port + ": " + e.getMessage(), e);
     }
@@ -57,7 +61,7 @@ public final class DashboardServer implements AutoCloseable {
         Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("sluice-dashboard-request-", 0).factory());
     http.setExecutor(requests);
-    SnapshotSampler sampler = new SnapshotSampler(view);
+    SnapshotSampler sampler = new SnapshotSampler(state);
     DashboardAuth auth = new DashboardAuth(token);
     EventStream events = new EventStream(sampler);
     for (HttpContext c :
@@ -69,7 +73,7 @@ public final class DashboardServer implements AutoCloseable {
       c.getFilters().add(auth);
     }
     http.start();
-    DashboardServer d = new DashboardServer(http, requests, sampler, view);
+    DashboardServer d = new DashboardServer(http, requests, sampler, source);
     log.info("dashboard listening on {}", d.url());
     return d;
   }
@@ -106,6 +110,14 @@ public final class DashboardServer implements AutoCloseable {
     sampler.close();
     http.stop(0);
     requests.shutdownNow();
-    view.close();
+    closeQuietly(source);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.debug("closing the dashboard's state source failed", e);
+    }
   }
 }

@@ -1,29 +1,35 @@
 package dev.sluice.runtime.dashboard;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import dev.sluice.runtime.dashboard.ClusterView.NodeRow;
-import dev.sluice.runtime.dashboard.ClusterView.StreamRow;
-import dev.sluice.runtime.dashboard.ClusterView.TaskRow;
-import dev.sluice.runtime.dashboard.ClusterView.WorkerRow;
+import dev.sluice.ClusterState;
+import dev.sluice.NodeState;
+import dev.sluice.StateQuery;
+import dev.sluice.StreamState;
+import dev.sluice.TaskState;
+import dev.sluice.TaskSummary;
+import dev.sluice.WorkerState;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the {@link ClusterView} every {@link #PERIOD} and publishes the result as one JSON snapshot
- * ({@link SnapshotJson}) with a sequence number; the dashboard's event streams wait for the next
- * one. It also keeps the object store's {@link StoreHistory} and the streams' {@link StreamRates},
- * so it samples whether or not a page is open.
+ * Reads the {@link ClusterState} every {@link #PERIOD} and publishes the result as one JSON
+ * snapshot ({@link SnapshotJson}) with a sequence number; the dashboard's event streams wait for
+ * the next one. It also keeps the object store's {@link StoreHistory} and which streams are stalled
+ * ({@link StallTracker}), so it samples whether or not a page is open. A listing that fails keeps
+ * its last rows, and the snapshot says what failed.
  *
- * <p>Threads: one platform daemon thread samples (it alone touches the view, the history and the
- * rates); any number of request threads read the latest snapshot or wait for a newer one under
- * {@code lock}.
+ * <p>Threads: one platform daemon thread samples (it alone touches the state client, the history
+ * and the tracker); any number of request threads read the latest snapshot or wait for a newer one
+ * under {@code lock}.
  */
 final class SnapshotSampler implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SnapshotSampler.class);
@@ -31,22 +37,26 @@ final class SnapshotSampler implements AutoCloseable {
   /** How often the cluster is read and a snapshot sent. */
   static final Duration PERIOD = Duration.ofSeconds(1);
 
-  /** Task rows per snapshot, newest first. */
+  /** Task rows per snapshot. */
   static final int TASK_LIMIT = 1000;
+
+  /** Worker, node and stream rows per snapshot. */
+  static final int ROW_LIMIT = 1000;
 
   /** A published snapshot. */
   record Snapshot(long seq, String json) {}
 
-  private final ClusterView view;
+  private final ClusterState state;
   private final ScheduledExecutorService thread;
   private final StoreHistory history = new StoreHistory();
-  private final StreamRates rates = new StreamRates();
+  private final StallTracker stalls = new StallTracker();
 
   // Last rows read, kept when a read fails so that pages go on showing them with the error.
-  private List<NodeRow> nodes = List.of();
-  private List<WorkerRow> workers = List.of();
-  private List<TaskRow> tasks = List.of();
-  private List<StreamRow> streams = List.of();
+  private List<NodeState> nodes = List.of();
+  private List<WorkerState> workers = List.of();
+  private List<TaskState> tasks = List.of();
+  private TaskSummary summary;
+  private List<StreamState> streams = List.of();
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition published = lock.newCondition();
@@ -57,8 +67,8 @@ final class SnapshotSampler implements AutoCloseable {
   @GuardedBy("lock")
   private boolean closed;
 
-  SnapshotSampler(ClusterView view) {
-    this.view = view;
+  SnapshotSampler(ClusterState state) {
+    this.state = state;
     this.thread =
         Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("sluice-dashboard-sampler").factory());
@@ -88,31 +98,37 @@ final class SnapshotSampler implements AutoCloseable {
   }
 
   private void sample() {
-    String error = null;
+    List<String> errors = new ArrayList<>();
+    StateQuery rows = StateQuery.all().limit(ROW_LIMIT);
+    boolean nodesRead = false;
     try {
-      nodes = view.nodes();
-      workers = view.workers();
-      tasks = view.tasks(TASK_LIMIT);
-      streams = view.streams();
+      nodes = state.nodes(rows);
+      nodesRead = true;
     } catch (RuntimeException e) {
-      error = "the cluster did not answer: " + e.getMessage();
-      log.debug("dashboard sample failed", e);
+      errors.add("nodes: " + e.getMessage());
     }
+    workers = read("workers", () -> state.workers(rows), workers, errors);
+    tasks = read("tasks", () -> state.tasks(StateQuery.all().limit(TASK_LIMIT)), tasks, errors);
+    summary = read("task summary", state::summarizeTasks, summary, errors);
+    streams = read("streams", () -> state.streams(rows), streams, errors);
     try {
       long now = System.currentTimeMillis();
-      if (error == null) {
+      if (nodesRead) {
         history.add(storeSample(now));
       }
       String json =
           SnapshotJson.write(
               new SnapshotJson.Parts(
                   now,
-                  error,
+                  errors.isEmpty()
+                      ? null
+                      : "the cluster did not answer: " + String.join("; ", errors),
                   nodes,
                   workers,
                   tasks,
+                  summary,
                   streams,
-                  rates.update(streams, System.nanoTime()),
+                  stalls.update(streams),
                   history.samples()));
       lock.lock();
       try {
@@ -126,17 +142,27 @@ final class SnapshotSampler implements AutoCloseable {
     }
   }
 
+  private static <T> T read(String what, Supplier<T> call, T last, List<String> errors) {
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      log.debug("dashboard could not read {}", what, e);
+      errors.add(what + ": " + e.getMessage());
+      return last;
+    }
+  }
+
   private StoreHistory.Sample storeSample(long now) {
     long used = 0;
     long capacity = 0;
     long spilled = 0;
     long objects = 0;
-    for (NodeRow n : nodes) {
-      if (n.alive()) {
-        used += n.storeUsed();
-        capacity += n.storeCapacity();
-        spilled += n.spilled();
-        objects += n.storeObjects();
+    for (NodeState n : nodes) {
+      if (SnapshotJson.alive(n)) {
+        used += n.objectStoreUsedBytes();
+        capacity += n.objectStoreCapacityBytes();
+        spilled += n.spilledBytes();
+        objects += n.objectStoreObjects();
       }
     }
     return new StoreHistory.Sample(now, used, capacity, spilled, objects);

@@ -88,7 +88,7 @@ function renderCards(s) {
     card("Objects", num(c.storeObjects), "in the stores"),
     card("Workers", num(c.workers), "worker JVMs"),
     card("Streams open", num(c.streamsOpen), "streaming generators"),
-    card("Tasks", num(s.tasks.length), states || "none yet"));
+    card("Tasks", num(c.tasksTotal), states || "none yet"));
 }
 
 function renderNodes(s) {
@@ -110,46 +110,48 @@ function renderWorkers(s) {
   document.getElementById("workers-empty").hidden = s.workers.length > 0;
   fill("workers-table", s.workers.map((w) => el("tr", { "data-worker-id": w.id },
     td(shortId(w.id), "mono"), td(shortId(w.node), "mono"), td(w.pid, "num"),
-    td(badge(w.state)), td(w.detail), td(el("code", {}, "sluice logs --worker " + w.id)))));
+    td(badge(w.state)), td(w.address, "mono"), td(w.job ? shortId(w.job) : "", "mono"),
+    td(el("code", {}, "sluice logs --worker " + w.id)))));
 }
 
 function renderTasks(s) {
   const select = document.getElementById("task-state");
-  const states = [...new Set(s.tasks.map((t) => t.state))].sort();
+  const states = [...new Set(s.tasks.map((t) => t.state).filter((x) => x))].sort();
   const have = [...select.options].map((o) => o.value);
   for (const st of states) if (!have.includes(st)) select.append(el("option", { value: st }, st));
   const wantState = select.value;
   const wantFn = document.getElementById("task-function").value.trim().toLowerCase();
+  const fnMatches = (fn) => !wantFn || (fn || "").toLowerCase().includes(wantFn);
   const shown = s.tasks.filter((t) =>
-    (!wantState || t.state === wantState) && (!wantFn || t.function.toLowerCase().includes(wantFn)));
+    (!wantState || t.state === wantState) && (fnMatches(t.function) || fnMatches(t.name)));
   document.getElementById("task-count").textContent =
-    shown.length + " of " + s.tasks.length + " tasks";
+    shown.length + " of " + s.tasks.length + " recent attempts shown; " +
+    num(s.cluster.tasksTotal) + " attempts in all";
   document.getElementById("tasks-empty").hidden = shown.length > 0;
-  const byFn = new Map();
-  for (const t of shown) {
-    const m = byFn.get(t.function) || new Map();
-    m.set(t.state, (m.get(t.state) || 0) + 1);
-    byFn.set(t.function, m);
-  }
-  fill("task-summary", [...byFn.entries()].sort().map(([fn, m]) => el("tr", {},
-    td(fn, "mono"), td(el("span", {}, ...[...m.entries()].map(([st, n]) => badge(st + " " + n, st)))))));
+  const summary = Object.entries(s.taskSummary).filter(([fn, m]) =>
+    fnMatches(fn) && (!wantState || m[wantState]));
+  fill("task-summary", summary.map(([fn, m]) => el("tr", {},
+    td(fn, "mono"), td(el("span", { class: "states" },
+      ...Object.entries(m).map(([st, n]) => badge(st + " " + num(n), st)))))));
   fill("tasks-table", shown.slice(0, 300).map((t) => el("tr", { "data-task-id": t.id },
-    td(shortId(t.id), "mono"), td(t.function, "mono"), td(badge(t.state)), td(t.attempt, "num"),
+    td(shortId(t.id), "mono"), td(t.name === t.function ? t.function : t.name + " (" + t.function + ")", "mono"),
+    td(badge(t.state || "?", t.state)), td(t.attempt, "num"),
     td(shortId(t.node), "mono"), td(shortId(t.worker), "mono"), td(time(t.start)),
-    td(duration(t), "num"))));
+    td(duration(t), "num"), td(t.error || "", "error-text"))));
 }
 
 function renderStreams(s) {
   document.getElementById("streams-empty").hidden = s.streams.length > 0;
   fill("streams-table", s.streams.map((x) => el("tr", { "data-stream-id": x.id },
-    td(shortId(x.id), "mono"), td(x.function, "mono"), td(shortId(x.owner), "mono"),
+    td(shortId(x.task), "mono"), td(x.function, "mono"), td(shortId(x.owner), "mono"),
     td(num(x.produced), "num", "produced"), td(num(x.consumed), "num", "consumed"),
     td(num(x.lag), "num", "lag"),
     td(num(x.held) + " / " + (x.window > 0 ? num(x.window) : "off"), "num", "held"),
     td(rate(x.producedPerSecond), "num", "producedPerSecond"),
     td(rate(x.consumedPerSecond), "num", "consumedPerSecond"),
-    td((x.stalledMillis / 1000).toFixed(1) + " s", "num", "stalled"),
-    td(badge(x.finished ? "finished" : x.stalledNow ? "stalled" : "running"), null, "state"))));
+    td(Number(x.stalledSeconds).toFixed(1) + " s", "num", "stalled"),
+    td(x.state === "RUNNING" && x.stalledNow ? badge("STALLED", "stalled") : badge(x.state),
+      null, "state"))));
 }
 
 function renderStore(s) {
