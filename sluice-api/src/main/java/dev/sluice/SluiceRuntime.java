@@ -75,9 +75,7 @@ public interface SluiceRuntime {
   ObjectStoreStats objectStoreStats();
 
   /** See {@link Sluice#state()}. */
-  default ClusterState state() {
-    throw new UnsupportedOperationException("the state API is not implemented yet");
-  }
+  ClusterState state();
 
   /** See {@link Sluice#getBuffer(ObjectRef, Duration)}; {@code timeout} null waits forever. */
   ObjectBuffer getBuffer(ObjectRef<byte[]> ref, java.time.Duration timeout);

@@ -30,6 +30,12 @@ import dev.sluice.runtime.rpc.proto.KvGetReply;
 import dev.sluice.runtime.rpc.proto.KvGetRequest;
 import dev.sluice.runtime.rpc.proto.KvPutReply;
 import dev.sluice.runtime.rpc.proto.KvPutRequest;
+import dev.sluice.runtime.rpc.proto.ListActorsReply;
+import dev.sluice.runtime.rpc.proto.ListNodesReply;
+import dev.sluice.runtime.rpc.proto.ListObjectsReply;
+import dev.sluice.runtime.rpc.proto.ListStreamsReply;
+import dev.sluice.runtime.rpc.proto.ListTasksReply;
+import dev.sluice.runtime.rpc.proto.ListWorkersReply;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatReply;
 import dev.sluice.runtime.rpc.proto.NodeHeartbeatRequest;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
@@ -40,6 +46,11 @@ import dev.sluice.runtime.rpc.proto.RegisterActorReply;
 import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.RegisterNodeReply;
 import dev.sluice.runtime.rpc.proto.RegisterNodeRequest;
+import dev.sluice.runtime.rpc.proto.ReportTaskEventsReply;
+import dev.sluice.runtime.rpc.proto.StateRequest;
+import dev.sluice.runtime.rpc.proto.SummarizeTasksReply;
+import dev.sluice.runtime.rpc.proto.SummarizeTasksRequest;
+import dev.sluice.runtime.rpc.proto.TaskEventBatch;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeReply;
 import dev.sluice.runtime.rpc.proto.UnregisterNodeRequest;
 import dev.sluice.runtime.rpc.proto.UpdateActorReply;
@@ -47,6 +58,7 @@ import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import dev.sluice.runtime.rpc.proto.UploadPackageReply;
 import dev.sluice.runtime.rpc.proto.WatchActorRequest;
 import dev.sluice.runtime.rpc.proto.WatchNodesRequest;
+import dev.sluice.runtime.state.StateGrpcService;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -69,12 +81,24 @@ final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase
   private final ControlService control;
   private final ChannelPool channels;
   private final ActorTableGrpcService actors;
+  private final StateGrpcService state;
   private Server server;
 
   ControlGrpcService(ControlService control, RpcFactory rpc) {
     this.control = control;
     this.channels = new ChannelPool(rpc);
     this.actors = new ActorTableGrpcService(control.actors(), channels::get);
+    this.state =
+        new StateGrpcService(
+            () -> control.allNodes().getNodesList(),
+            control::actorRows,
+            channels::get,
+            StateGrpcService.DEFAULT_MAX_TASKS);
+  }
+
+  /** The state API's side of the control service. */
+  StateGrpcService state() {
+    return state;
   }
 
   /** Binds the control service's server at {@code bindHost:port} (0 picks a free port). */
@@ -305,5 +329,48 @@ final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase
   public void reportActorWorkerDied(
       ActorWorkerDiedRequest req, StreamObserver<ActorWorkerDiedReply> out) {
     actors.reportActorWorkerDied(req, out);
+  }
+
+  // ------------------------------------------------------------------ state API (DESIGN
+  // "Observing")
+
+  @Override
+  public void reportTaskEvents(TaskEventBatch req, StreamObserver<ReportTaskEventsReply> out) {
+    state.reportTaskEvents(req, out);
+  }
+
+  @Override
+  public void listNodes(StateRequest req, StreamObserver<ListNodesReply> out) {
+    state.listNodes(req, out);
+  }
+
+  @Override
+  public void listWorkers(StateRequest req, StreamObserver<ListWorkersReply> out) {
+    state.listWorkers(req, out);
+  }
+
+  @Override
+  public void listTasks(StateRequest req, StreamObserver<ListTasksReply> out) {
+    state.listTasks(req, out);
+  }
+
+  @Override
+  public void listObjects(StateRequest req, StreamObserver<ListObjectsReply> out) {
+    state.listObjects(req, out);
+  }
+
+  @Override
+  public void listStreams(StateRequest req, StreamObserver<ListStreamsReply> out) {
+    state.listStreams(req, out);
+  }
+
+  @Override
+  public void listActors(StateRequest req, StreamObserver<ListActorsReply> out) {
+    state.listActors(req, out);
+  }
+
+  @Override
+  public void summarizeTasks(SummarizeTasksRequest req, StreamObserver<SummarizeTasksReply> out) {
+    state.summarizeTasks(req, out);
   }
 }

@@ -5,6 +5,7 @@ import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.proto.ActorRow;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
 import dev.sluice.runtime.rpc.proto.GetAllNodesReply;
 import dev.sluice.runtime.rpc.proto.JobInfo;
@@ -364,6 +365,19 @@ public final class ControlService implements AutoCloseable {
   /** The actor table. */
   ActorTable actors() {
     return actors;
+  }
+
+  /** The actor table as state API rows. */
+  List<ActorRow> actorRows() {
+    return ActorRows.of(actors.list());
+  }
+
+  /**
+   * Whether task events are kept for the state API (default on); off, processes are told to stop
+   * recording them ({@code SluiceConfig.observability}).
+   */
+  public void keepTaskEvents(boolean on) {
+    grpc.state().keepTaskEvents(on);
   }
 
   /** The job's entry, or null if it is unknown. */

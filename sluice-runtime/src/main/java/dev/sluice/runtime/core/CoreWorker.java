@@ -5,6 +5,7 @@ import dev.sluice.ActorHandle;
 import dev.sluice.ActorOptions;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
+import dev.sluice.ClusterState;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectBuffer;
 import dev.sluice.ObjectId;
@@ -42,6 +43,8 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
+import dev.sluice.runtime.state.StateClient;
+import dev.sluice.runtime.state.TaskEvents;
 import dev.sluice.runtime.storerpc.StoreLocations;
 import java.io.IOException;
 import java.io.Serializable;
@@ -71,6 +74,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * CurrentTask}), so threads a task starts submit as that task.
  */
 public final class CoreWorker implements SluiceRuntime {
+  private static final Duration STATE_DEADLINE = Duration.ofSeconds(30);
 
   private final CoreWorkerOptions options;
   private final ChannelPool channels;
@@ -98,6 +102,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final ObjectResolver objects;
   private final Waiter waiter;
   private final ExecutorEnvironment env;
+  private final TaskEvents taskEvents;
   private volatile boolean shutdown;
 
   /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
@@ -142,6 +147,8 @@ public final class CoreWorker implements SluiceRuntime {
             copies::isLost,
             copies::deleteCopyAt,
             (id, where) -> sharedStore.prefetch(id, StoreLocations.of(where)));
+    this.taskEvents = CoreWorkerWiring.taskEvents(options, channels);
+    taskManager.setTaskEvents(taskEvents);
     this.guard = new RefGuard(refs, self);
     ObjectFutures futures = new ObjectFutures(store, refs, owners, guard, options.workerId());
     this.submitter =
@@ -200,7 +207,8 @@ public final class CoreWorker implements SluiceRuntime {
             actorTable,
             () -> shutdown,
             this::blocked,
-            ref -> get(ref, null));
+            ref -> get(ref, null),
+            taskEvents);
     this.receiver = new TaskReceiver(env, serializer);
     service.serve(receiver, refs);
     this.joins =
@@ -423,11 +431,24 @@ public final class CoreWorker implements SluiceRuntime {
   }
 
   @Override
+  public ClusterState state() {
+    checkRunning();
+    return new StateClient(
+        channels.get(options.controlTarget()), options.controlTarget(), STATE_DEADLINE);
+  }
+
+  /** Stops recording task events in this process (observability off). */
+  public void disableTaskEvents() {
+    taskEvents.disable();
+  }
+
+  @Override
   public void shutdown() {
     if (shutdown) {
       return;
     }
     shutdown = true;
+    taskEvents.close();
     // First: the workers of this process's owned actors stop with it.
     actorCalls.shutdown();
     nodeWatcher.close();

@@ -1,5 +1,6 @@
 package dev.sluice.runtime.core;
 
+import com.google.protobuf.ByteString;
 import dev.sluice.ObjectRef;
 import dev.sluice.runtime.actor.ActorTableClient;
 import dev.sluice.runtime.actor.Actors;
@@ -13,6 +14,8 @@ import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
+import dev.sluice.runtime.state.TaskEventClient;
+import dev.sluice.runtime.state.TaskEvents;
 import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
@@ -97,5 +100,19 @@ final class CoreWorkerWiring {
         options.nodeManagerTarget(),
         timers,
         options.unschedulableTimeout());
+  }
+
+  /**
+   * The process's task event recorder (the state API), reporting to the control service; it stops
+   * recording if the control service keeps no task events.
+   */
+  static TaskEvents taskEvents(CoreWorkerOptions options, ChannelPool channels) {
+    return new TaskEvents(
+        new TaskEventClient(() -> channels.get(options.controlTarget())),
+        ByteString.copyFrom(options.workerId().toBytes()),
+        ByteString.copyFrom(options.nodeId().toBytes()),
+        TaskEvents.DEFAULT_CAPACITY,
+        TaskEvents.DEFAULT_BATCH_SIZE,
+        TaskEvents.DEFAULT_INTERVAL);
   }
 }

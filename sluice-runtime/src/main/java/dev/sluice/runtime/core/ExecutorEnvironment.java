@@ -12,7 +12,9 @@ import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.rpc.proto.ActorState;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
+import dev.sluice.runtime.state.TaskEvents;
 import java.lang.ref.Reference;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -52,6 +54,8 @@ final class ExecutorEnvironment implements ExecutionEnv {
   /** Blocks for the value of a ref, as {@code Sluice.get} does. */
   private final Function<ObjectRefImpl<?>, Object> valueOf;
 
+  private final TaskEvents events;
+
   ExecutorEnvironment(
       CoreWorkerOptions options,
       Address self,
@@ -62,7 +66,9 @@ final class ExecutorEnvironment implements ExecutionEnv {
       ActorTableClient actorTable,
       BooleanSupplier isShutdown,
       Consumer<Boolean> blocked,
-      Function<ObjectRefImpl<?>, Object> valueOf) {
+      Function<ObjectRefImpl<?>, Object> valueOf,
+      TaskEvents events) {
+    this.events = events;
     this.options = options;
     this.self = self;
     this.currentTask = currentTask;
@@ -73,6 +79,11 @@ final class ExecutorEnvironment implements ExecutionEnv {
     this.isShutdown = isShutdown;
     this.blocked = blocked;
     this.valueOf = valueOf;
+  }
+
+  @Override
+  public void taskStarted(TaskSpec spec) {
+    events.running(spec);
   }
 
   @Override

@@ -113,6 +113,9 @@ public final class ClusterDriver extends DriverRuntime {
                 config.unschedulableTaskTimeout(),
                 config.cancelGracePeriod()),
             rpc);
+    if (!config.observability()) {
+      driver.disableTaskEvents();
+    }
     try {
       cluster.registerDriver(
           Addresses.target(local.getNodeManager()),

@@ -5,6 +5,7 @@ import dev.sluice.ActorHandle;
 import dev.sluice.ActorOptions;
 import dev.sluice.AwaitResult;
 import dev.sluice.Awaitable;
+import dev.sluice.ClusterState;
 import dev.sluice.GeneratorCaller;
 import dev.sluice.ObjectBuffer;
 import dev.sluice.ObjectRef;
@@ -41,6 +42,11 @@ abstract class DriverRuntime implements SluiceRuntime {
 
   /** Stops what the subclass owns, after the driver's core worker has stopped. */
   protected abstract void stopComponents();
+
+  @Override
+  public ClusterState state() {
+    return driver.state();
+  }
 
   @Override
   public <R> ObjectRef<R> submitTask(Serializable function, Object[] args, TaskOptions options) {

@@ -98,6 +98,7 @@ public final class EmbeddedCluster extends DriverRuntime {
               : ClassPathResolver.expand(config.codeSearchPath());
       // No package store: the job's code is the node's own class path, nothing is uploaded.
       control = ControlService.start(rpc, host, 0, Duration.ofSeconds(30));
+      control.keepTaskEvents(config.observability());
       String controlTarget = host + ":" + control.port();
       NodeId nodeId = NodeId.random();
       nm =
@@ -148,6 +149,9 @@ public final class EmbeddedCluster extends DriverRuntime {
               rpc,
               nm.objectStore());
       nm.onWorkerExit(driver::onWorkerDied);
+      if (!config.observability()) {
+        driver.disableTaskEvents();
+      }
       log.info(
           "Sluice embedded cluster up in {} ms: job {}, node {}, {} CPUs, {} workers "
               + "starting, TLS {}, session {}",

@@ -12,6 +12,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
+import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -24,6 +25,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>Threads: called from task threads, except where a method says otherwise.
  */
 public interface ExecutionEnv {
+
+  /** A task attempt starts running here (recorded for the state API). */
+  default void taskStarted(TaskSpec spec) {}
 
   /** Where tasks run, for messages: "node N, worker W". */
   String location();

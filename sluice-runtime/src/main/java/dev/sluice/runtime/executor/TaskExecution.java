@@ -79,6 +79,7 @@ final class TaskExecution {
   Outcome invoke(TaskRun w, ActorId actorId, Object instance, Replier out) {
     TaskSpec spec = w.request.getSpec();
     String what = what(w);
+    env.taskStarted(spec);
     env.setCurrentTask(
         new TaskContext(w.taskId, spec.getAttemptNumber(), spec.getDisplayName(), actorId));
     FunctionManager.Invoker invoker;

@@ -314,6 +314,9 @@ final class NodeManagerGrpcService extends NodeManagerServiceGrpc.NodeManagerSer
                 .setJobId(w.job));
       }
     }
+    if (req.getIncludeObjects()) {
+      b.addAllObjects(objectStoreService.objectRows(b.getNodeId()));
+    }
     reply(out, b.build());
   }
 

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Set;
@@ -311,6 +312,32 @@ public final class SharedMemoryStore implements AutoCloseable {
   /** The ids of the objects in the store now (sealed or not, in memory or spilled). */
   public synchronized List<ObjectId> objectIds() {
     return List.copyOf(objects.keySet());
+  }
+
+  /**
+   * One object of the store as the state API lists it.
+   *
+   * @param id the object
+   * @param size its size
+   * @param state {@code CREATED}, {@code SEALED} or {@code SPILLED}
+   * @param pins readers holding it now
+   */
+  public record Entry(ObjectId id, long size, String state, int pins) {}
+
+  /** Every object in the store now (sealed or not, in memory or spilled). */
+  public synchronized List<Entry> entries() {
+    List<Entry> out = new ArrayList<>(objects.size());
+    objects.forEach(
+        (id, e) ->
+            out.add(
+                new Entry(
+                    id,
+                    e.size,
+                    !e.sealed
+                        ? "CREATED"
+                        : e.offset < 0 && e.spilledTo != null ? "SPILLED" : "SEALED",
+                    e.pins)));
+    return out;
   }
 
   /** Marks {@code id} written: readable and spillable from now on. */

@@ -7,6 +7,7 @@ import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.state.StreamSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * own threads. All state is guarded by {@code lock}; replies and async completions run after it is
  * released, because they may re-enter the transport.
  */
-public final class ObjectRefStream {
+public final class ObjectRefStream implements StreamSource {
   /** Answers one report; called exactly once per report. */
   public interface ReportReply {
     /** Sends the cumulative consumed count, or "not found" when the stream is gone or stale. */
@@ -96,6 +97,9 @@ public final class ObjectRefStream {
 
   @GuardedBy("lock")
   private final UnconsumedItems unconsumed = new UnconsumedItems();
+
+  @GuardedBy("lock")
+  private final StreamFlow flow = new StreamFlow();
 
   @GuardedBy("lock")
   private List<ReportReply> held;
@@ -181,6 +185,7 @@ public final class ObjectRefStream {
             continue;
           }
           aheadOfConsumer = true;
+          flow.reported(index);
           if (!unconsumed.add(index, item)) {
             release(index, item);
           }
@@ -193,6 +198,7 @@ public final class ObjectRefStream {
           }
           held.add(reply);
           hold = true;
+          flow.stallStarted(System.nanoTime());
         }
         after = onChangeLocked();
       }
@@ -406,6 +412,23 @@ public final class ObjectRefStream {
     }
   }
 
+  @Override
+  public Counters counters() {
+    lock.lock();
+    try {
+      String state = end < 0 ? (deleted ? "CLOSED" : "RUNNING") : failed ? "FAILED" : "FINISHED";
+      return new Counters(
+          Math.max(flow.produced(), cursor),
+          cursor,
+          unconsumed.size(),
+          flow.stalledNanos(System.nanoTime()),
+          state,
+          deleted || (end >= 0 && cursor >= end));
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** True once the stream was deleted. */
   public boolean isDeleted() {
     lock.lock();
@@ -458,6 +481,7 @@ public final class ObjectRefStream {
   private List<Runnable> answerHeldLocked(boolean notFound) {
     List<Runnable> out = new ArrayList<>();
     if (held != null && !held.isEmpty()) {
+      flow.stallEnded(System.nanoTime());
       long consumed = cursor;
       for (ReportReply r : held) {
         out.add(() -> r.send(consumed, notFound));

@@ -16,6 +16,7 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.state.TaskEvents;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +58,7 @@ public final class TaskManager {
   private volatile Consumer<TaskSpec> resubmitter;
   private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
+  private volatile TaskEvents events = TaskEvents.disabled();
 
   /** A submitted task that has not finished. */
   static final class PendingTask {
@@ -117,6 +119,11 @@ public final class TaskManager {
             });
   }
 
+  /** Where task state changes are recorded (the state API). Set once during start-up. */
+  public void setTaskEvents(TaskEvents events) {
+    this.events = events;
+  }
+
   /** Where retries are sent: the submitter. Set once during start-up. */
   public void setResubmitter(Consumer<TaskSpec> resubmitter) {
     this.resubmitter = resubmitter;
@@ -133,6 +140,7 @@ public final class TaskManager {
     }
     refs.addSubmitted(argRefs);
     pending.put(id, new PendingTask(spec, argRefs));
+    events.submitted(spec);
   }
 
   /**
@@ -152,6 +160,7 @@ public final class TaskManager {
             () -> streams.remove(generatorId));
     streams.put(generatorId, stream);
     add(spec, argRefs);
+    events.trackStream(generatorId, spec, (int) spec.getGeneratorBackpressureNumObjects(), stream);
     return stream;
   }
 
@@ -295,6 +304,11 @@ public final class TaskManager {
       return;
     }
     if (pending.remove(id, p)) {
+      if (!p.rebuild && reply.getIsApplicationError()) {
+        events.failed(p.spec, applicationError(reply));
+      } else if (!p.rebuild) {
+        events.finished(p.spec);
+      }
       if (p.spec.getStreamingGenerator()) {
         ObjectRefStream stream = streams.get(GeneratorIds.generatorId(id));
         if (stream != null) {
@@ -358,6 +372,7 @@ public final class TaskManager {
     }
     if (pending.remove(id, p)) {
       if (!p.rebuild) {
+        events.failed(p.spec, error);
         storeFailure(id, p.spec, error);
       }
       refs.removeSubmitted(p.argRefs);
@@ -381,6 +396,7 @@ public final class TaskManager {
     for (TaskId id : pending.keySet()) {
       PendingTask p = pending.remove(id);
       if (p != null) {
+        events.failed(p.spec, error);
         storeFailure(id, p.spec, error);
         refs.removeSubmitted(p.argRefs);
       }
@@ -393,6 +409,7 @@ public final class TaskManager {
         return false;
       }
       p.retriesLeft--;
+      events.failed(p.spec, error);
       p.spec =
           GeneratorRetries.withBudget(
                   p.spec.toBuilder().setAttemptNumber(p.spec.getAttemptNumber() + 1), p.retriesLeft)
@@ -410,8 +427,16 @@ public final class TaskManager {
         p.spec.getAttemptNumber(),
         p.retriesLeft,
         firstLine(error.getMessage()));
+    events.submitted(p.spec);
     resubmitter.accept(p.spec);
     return true;
+  }
+
+  /** The error an application-error reply carries in place of its first return. */
+  private static ErrorInfo applicationError(PushTaskReply reply) {
+    return reply.getReturnsCount() > 0 && reply.getReturns(0).getValue().hasError()
+        ? reply.getReturns(0).getValue().getError()
+        : Errors.error(ErrorType.TASK_EXECUTION_EXCEPTION, "application error");
   }
 
   /** The error stored for a cancelled task. */

@@ -8,6 +8,7 @@ import dev.sluice.runtime.rpc.proto.CreateObjectReply;
 import dev.sluice.runtime.rpc.proto.CreateObjectRequest;
 import dev.sluice.runtime.rpc.proto.DeleteObjectsReply;
 import dev.sluice.runtime.rpc.proto.DeleteObjectsRequest;
+import dev.sluice.runtime.rpc.proto.ObjectRow;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsReply;
 import dev.sluice.runtime.rpc.proto.ObjectStoreStatsRequest;
 import dev.sluice.runtime.rpc.proto.PinObjectReply;
@@ -19,7 +20,9 @@ import dev.sluice.runtime.rpc.proto.ReserveExtentRequest;
 import dev.sluice.runtime.rpc.proto.SealObjectReply;
 import dev.sluice.runtime.rpc.proto.SealObjectRequest;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * The object store calls of the node manager's service over a {@link SharedMemoryStore}: the node
@@ -179,5 +182,21 @@ public final class ObjectStoreGrpcService {
   private static <T> void reply(StreamObserver<T> out, T value) {
     out.onNext(value);
     out.onCompleted();
+  }
+
+  /** Every object of the store as state API rows of node {@code nodeId}. */
+  public List<ObjectRow> objectRows(ByteString nodeId) {
+    List<ObjectRow> out = new ArrayList<>();
+    for (SharedMemoryStore.Entry e : store.entries()) {
+      out.add(
+          ObjectRow.newBuilder()
+              .setObjectId(ByteString.copyFrom(e.id().toBytes()))
+              .setNodeId(nodeId)
+              .setSizeBytes(e.size())
+              .setState(e.state())
+              .setPinned(e.pins())
+              .build());
+    }
+    return out;
   }
 }

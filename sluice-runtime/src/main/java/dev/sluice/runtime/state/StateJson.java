@@ -1,0 +1,102 @@
+package dev.sluice.runtime.state;
+
+import dev.sluice.ObjectId;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes state rows and plain values as JSON: a row ({@code NodeState}, {@code TaskState}, ...) is
+ * an object of its {@link StateFields} (snake-case keys), ids are hex strings, instants ISO-8601
+ * strings, enums their names, maps objects, and non-finite numbers null. What {@code sluice list
+ * --format json} prints.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class StateJson {
+  private StateJson() {}
+
+  /** {@code rows} as a JSON array of objects. */
+  public static String rows(List<? extends Record> rows) {
+    StringBuilder b = new StringBuilder();
+    write(b, rows);
+    return b.toString();
+  }
+
+  /** {@code value} as JSON. */
+  public static String of(Object value) {
+    StringBuilder b = new StringBuilder();
+    write(b, value);
+    return b.toString();
+  }
+
+  /** Appends {@code value} as JSON to {@code b}. */
+  public static void write(StringBuilder b, Object value) {
+    switch (value) {
+      case null -> b.append("null");
+      case Record r -> write(b, StateFields.of(r));
+      case String s -> string(b, s);
+      case ObjectId id -> string(b, id.hex());
+      case Instant i -> string(b, i.toString());
+      case Enum<?> e -> string(b, e.name());
+      case Boolean bool -> b.append(bool);
+      case Double d -> b.append(Double.isFinite(d) ? number(d) : "null");
+      case Float f -> b.append(Float.isFinite(f) ? number(f) : "null");
+      case Number n -> b.append(n);
+      case Map<?, ?> m -> {
+        b.append('{');
+        boolean first = true;
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          if (!first) {
+            b.append(',');
+          }
+          first = false;
+          string(b, String.valueOf(e.getKey()));
+          b.append(':');
+          write(b, e.getValue());
+        }
+        b.append('}');
+      }
+      case Collection<?> c -> {
+        b.append('[');
+        boolean first = true;
+        for (Object o : c) {
+          if (!first) {
+            b.append(',');
+          }
+          first = false;
+          write(b, o);
+        }
+        b.append(']');
+      }
+      default -> string(b, value.toString());
+    }
+  }
+
+  private static String number(double d) {
+    return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  private static void string(StringBuilder b, String s) {
+    b.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+}
