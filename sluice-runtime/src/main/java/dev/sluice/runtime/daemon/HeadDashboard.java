@@ -30,7 +30,8 @@ record HeadDashboard(DashboardServer server, String problem) implements AutoClos
     try {
       ControlStateClient state = new ControlStateClient(rpc, controlTarget);
       return new HeadDashboard(
-          DashboardServer.start(settings.host(), settings.port(), token, state, state), null);
+          DashboardServer.start(settings.host(), settings.port(), token, state.state(), state),
+          null);
     } catch (IOException e) {
       if (!settings.optional()) {
         throw e;
