@@ -32,10 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -201,25 +204,50 @@ class DashboardBrowserTest {
     consumer = Thread.ofPlatform().name("dashboard-test-consumer").start(this::consumeSlowly);
 
     browser.findElement(By.cssSelector("nav a[data-view=streams]")).click();
-    WebElement row =
-        wait.until(
-            b ->
-                b.findElements(By.cssSelector("#streams-table tbody tr")).stream()
-                    .filter(r -> r.getText().contains("slowNumbers"))
-                    .filter(r -> rate(r, "producedPerSecond") > 0)
-                    .findFirst()
-                    .orElse(null));
-    assertThat(rate(row, "producedPerSecond")).isPositive();
-    assertThat(row.findElement(By.cssSelector("td[data-col=state]")).getText())
-        .isIn("RUNNING", "STALLED");
+    // Rule: the streams view shows the running stream with a non-zero rate. The table is redrawn
+    // each second, so a row is read whole inside the wait (a redrawn one is read again).
+    StreamRow row =
+        wait.ignoring(StaleElementReferenceException.class)
+            .until(
+                b ->
+                    b.findElements(By.cssSelector("#streams-table tbody tr")).stream()
+                        .map(StreamRow::of)
+                        .filter(r -> r.function().endsWith("slowNumbers"))
+                        .filter(r -> r.producedPerSecond() > 0)
+                        .findFirst()
+                        .orElse(null));
+    assertThat(row.producedPerSecond()).isPositive();
+    assertThat(row.state()).isIn("RUNNING", "STALLED");
     // The chart has drawn a few seconds of rates before the picture is taken.
     await()
         .atMost(UI_WAIT)
         .until(() -> browser.findElements(By.cssSelector("#streams-chart canvas")).size() == 1);
     long seenAt = consumed.get();
-    await().atMost(UI_WAIT).until(() -> consumed.get() >= seenAt + 30);
+    await().atMost(UI_WAIT).until(() -> consumed.get() >= seenAt + 100);
     Path shot = screenshot("streams");
     assertThat(shot).isNotEmptyFile();
+
+    // Rule: the tasks view filters by state and function.
+    browser.findElement(By.cssSelector("nav a[data-view=tasks]")).click();
+    browser.findElement(By.id("task-function")).sendKeys("slowNumbers");
+    new Select(browser.findElement(By.id("task-state"))).selectByValue("RUNNING");
+    wait.until(b -> tasksShown(b).stream().anyMatch(t -> t.contains("slowNumbers")));
+    new Select(browser.findElement(By.id("task-state"))).selectByValue("FAILED");
+    wait.until(b -> tasksShown(b).isEmpty() && b.findElement(By.id("tasks-empty")).isDisplayed());
+    screenshot("tasks");
+
+    // The workers view lists the worker JVMs of both nodes.
+    browser.findElement(By.cssSelector("nav a[data-view=workers]")).click();
+    wait.until(b -> b.findElements(By.cssSelector("#workers-table tbody tr")).size() >= 2);
+    browser.findElement(By.cssSelector("nav a[data-view=store]")).click();
+    wait.until(b -> b.findElements(By.cssSelector("#store-chart canvas")).size() == 1);
+    screenshot("store");
+  }
+
+  private static List<String> tasksShown(WebDriver b) {
+    return b.findElements(By.cssSelector("#tasks-table tbody tr")).stream()
+        .map(WebElement::getText)
+        .toList();
   }
 
   private void consumeSlowly() {
@@ -243,12 +271,22 @@ class DashboardBrowserTest {
     }
   }
 
-  private static double rate(WebElement row, String column) {
-    String text = row.findElement(By.cssSelector("td[data-col=" + column + "]")).getText();
-    try {
-      return Double.parseDouble(text.replace(",", ""));
-    } catch (NumberFormatException e) {
-      return 0;
+  /** What a row of the streams table shows. */
+  private record StreamRow(String function, double producedPerSecond, String state) {
+    static StreamRow of(WebElement tr) {
+      List<WebElement> cells = tr.findElements(By.tagName("td"));
+      return new StreamRow(
+          cells.get(1).getText(),
+          number(tr.findElement(By.cssSelector("td[data-col=producedPerSecond]")).getText()),
+          tr.findElement(By.cssSelector("td[data-col=state]")).getText());
+    }
+
+    private static double number(String text) {
+      try {
+        return Double.parseDouble(text.replace(",", ""));
+      } catch (NumberFormatException e) {
+        return 0;
+      }
     }
   }
 
