@@ -11,7 +11,7 @@ package dev.sluice;
  * @param taskId the generator task
  * @param functionName the generator function or method, as {@code Class.method}
  * @param state {@code RUNNING} while the task may still produce items, then {@code FINISHED} or
- *     {@code FAILED}
+ *     {@code FAILED}; {@code CLOSED} when the consumer closed the stream before its end
  * @param ownerWorkerId the owner: the worker or driver that consumes the stream
  * @param ownerNodeId the owner's node
  * @param itemsProduced items the task reported so far

@@ -115,18 +115,24 @@ class StateApiTest {
     assertThat(boom.type()).isEqualTo("NORMAL_TASK");
     assertThat(boom.jobId()).isEqualTo(Sluice.runtimeContext().jobId());
 
-    List<TaskState> flaky =
-        state.tasks(StateQuery.all().filter("task_id", retried.id().taskId().hex()));
-    assertThat(flaky).extracting(TaskState::attemptNumber).containsExactly(0, 1);
-    assertThat(flaky)
-        .extracting(TaskState::state)
-        .containsExactly(TaskStatus.FAILED, TaskStatus.FINISHED);
-    TaskState done = flaky.get(1);
-    assertThat(done.nodeId()).isNotNull();
-    assertThat(done.workerId()).isNotNull();
-    assertThat(done.submittedAt()).isNotNull();
-    assertThat(done.startedAt()).isAfterOrEqualTo(done.submittedAt());
-    assertThat(done.endedAt()).isAfterOrEqualTo(done.startedAt());
+    // The executor reports where an attempt ran separately from its owner: wait for both.
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              List<TaskState> flaky =
+                  state.tasks(StateQuery.all().filter("task_id", retried.id().taskId().hex()));
+              assertThat(flaky).extracting(TaskState::attemptNumber).containsExactly(0, 1);
+              assertThat(flaky)
+                  .extracting(TaskState::state)
+                  .containsExactly(TaskStatus.FAILED, TaskStatus.FINISHED);
+              TaskState done = flaky.get(1);
+              assertThat(done.nodeId()).isNotNull();
+              assertThat(done.workerId()).isNotNull();
+              assertThat(done.submittedAt()).isNotNull();
+              assertThat(done.startedAt()).isAfterOrEqualTo(done.submittedAt());
+              assertThat(done.endedAt()).isAfterOrEqualTo(done.startedAt());
+            });
 
     // Rule: filters compare as text ignoring case; the limit caps the rows.
     assertThat(state.tasks(StateQuery.all().filter("state", "failed")))

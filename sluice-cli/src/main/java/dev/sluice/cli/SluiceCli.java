@@ -11,14 +11,21 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code sluice} command: starts node daemons ({@code start}), stops the ones started on this
- * machine ({@code stop}) and shows a cluster's nodes ({@code status}). Exit codes: 0 success, 1
- * failure, 2 usage error.
+ * machine ({@code stop}), shows a cluster's nodes ({@code status}) and its state ({@code list},
+ * {@code summary}, {@code timeline}). Exit codes: 0 success, 1 failure, 2 usage error.
  */
 @Command(
     name = "sluice",
     mixinStandardHelpOptions = true,
     versionProvider = SluiceCli.Version.class,
-    subcommands = {StartCommand.class, StopCommand.class, StatusCommand.class},
+    subcommands = {
+      StartCommand.class,
+      StopCommand.class,
+      StatusCommand.class,
+      ListCommand.class,
+      SummaryCommand.class,
+      TimelineCommand.class
+    },
     description = "Starts, stops and inspects the nodes of a Sluice cluster.")
 public final class SluiceCli implements Runnable {
   /** System property with the level of the CLI's own log output (WARN unless set). */
@@ -28,7 +35,8 @@ public final class SluiceCli implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: start, stop or status");
+    throw new ParameterException(
+        spec.commandLine(), "Missing command: start, stop, status, list, summary or timeline");
   }
 
   /**

@@ -80,7 +80,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** The control address of the one head recorded on this machine that still runs. */
-  private static String localHead(Path root) throws IOException {
+  static String localHead(Path root) throws IOException {
     List<String> heads =
         DaemonRecord.readAll(root, new ArrayList<>()).stream()
             .filter(DaemonRecord::head)
@@ -105,7 +105,7 @@ final class StatusCommand implements Callable<Integer> {
     return heads.getFirst();
   }
 
-  private static String tokenOrNull(Path root, String target) {
+  static String tokenOrNull(Path root, String target) {
     try {
       return ClusterCredentials.resolveToken(null, System.getenv(), root, target);
     } catch (RuntimeStartupException e) {
@@ -113,7 +113,7 @@ final class StatusCommand implements Callable<Integer> {
     }
   }
 
-  private static CliException failure(
+  static CliException failure(
       StatusRuntimeException e, Path root, String target, boolean haveToken, boolean tls) {
     Status.Code code = e.getStatus().getCode();
     if (code == Status.Code.UNAUTHENTICATED) {

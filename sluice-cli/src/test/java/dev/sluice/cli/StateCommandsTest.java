@@ -1,0 +1,151 @@
+package dev.sluice.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.sluice.ObjectRef;
+import dev.sluice.Sluice;
+import dev.sluice.SluiceConfig;
+import dev.sluice.runtime.common.ProcessCommandLine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code sluice list}, {@code summary} and {@code timeline} against a real head started by {@code
+ * sluice start}, with tasks run by a driver in this JVM.
+ */
+@Timeout(300)
+class StateCommandsTest {
+  private static Path root;
+  private static String address;
+
+  static int twice(int x) {
+    return 2 * x;
+  }
+
+  @BeforeAll
+  static void startClusterAndRunTasks() throws IOException {
+    root =
+        Path.of("target", "cli-test-sessions", "state_" + System.currentTimeMillis())
+            .toAbsolutePath();
+    CliRun head =
+        CliRun.of(
+            root,
+            "start",
+            "--head",
+            "--port",
+            "0",
+            "--num-cpus",
+            "1",
+            "--num-workers",
+            "1",
+            "--object-store-bytes",
+            "67108864");
+    assertThat(head.code()).as(head.toString()).isZero();
+    address = DaemonRecord.readAll(root, new ArrayList<>()).getFirst().control();
+    Sluice.init(SluiceConfig.builder().address(address).sessionRoot(root).build());
+    List<ObjectRef<Integer>> refs = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      refs.add(Sluice.task(StateCommandsTest::twice, i).remote());
+    }
+    refs.forEach(ObjectRef::get);
+  }
+
+  @AfterAll
+  static void stopEverything() {
+    Sluice.shutdown();
+    CliRun.of(root, "stop");
+    for (ProcessHandle p : processesUnder(root)) {
+      p.destroyForcibly();
+    }
+  }
+
+  /** Rule: {@code list tasks} prints the attempts as a table and as JSON, filtered. */
+  @Test
+  void listTasksAsTableAndJson() {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              CliRun table = CliRun.of(root, "list", "tasks", "--filter", "state=FINISHED");
+              assertThat(table.code()).as(table.toString()).isZero();
+              assertThat(table.outLines().getFirst())
+                  .startsWith("TASK_ID")
+                  .contains("FUNCTION_NAME")
+                  .contains("STATE");
+              assertThat(table.outLines())
+                  .filteredOn(l -> l.contains("StateCommandsTest.twice"))
+                  .hasSize(3)
+                  .allSatisfy(l -> assertThat(l).contains("FINISHED"));
+              assertThat(table.outLines().getLast()).isEqualTo("3 rows");
+            });
+    CliRun json =
+        CliRun.of(root, "list", "tasks", "--format", "json", "--limit", "2", "--address", address);
+    assertThat(json.code()).as(json.toString()).isZero();
+    assertThat(json.out().trim()).startsWith("[{\"task_id\":\"").endsWith("}]");
+    assertThat(json.out().split("\"function_name\":\"StateCommandsTest.twice\"", -1)).hasSize(3);
+
+    CliRun nodes = CliRun.of(root, "list", "nodes", "--format", "json");
+    assertThat(nodes.code()).as(nodes.toString()).isZero();
+    assertThat(nodes.out()).contains("\"state\":\"ALIVE\"").contains("\"head\":true");
+
+    CliRun bad = CliRun.of(root, "list", "things");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("unknown kind 'things'");
+  }
+
+  /** Rule: {@code summary tasks} counts attempts by function and state. */
+  @Test
+  void summaryCountsByFunctionAndState() {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              CliRun s = CliRun.of(root, "summary", "tasks");
+              assertThat(s.code()).as(s.toString()).isZero();
+              assertThat(s.outLines())
+                  .anySatisfy(
+                      l ->
+                          assertThat(l)
+                              .startsWith("StateCommandsTest.twice")
+                              .contains("FINISHED: 3"));
+            });
+    CliRun json = CliRun.of(root, "summary", "tasks", "--format", "json");
+    assertThat(json.out()).contains("\"StateCommandsTest.twice\":{\"FINISHED\":3}");
+  }
+
+  /** Rule: {@code timeline} writes a Chrome trace with one slice per attempt. */
+  @Test
+  void timelineWritesOneSlicePerAttempt() throws IOException {
+    Path trace = root.resolve("trace.json");
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              CliRun t = CliRun.of(root, "timeline", "-o", trace.toString());
+              assertThat(t.code()).as(t.toString()).isZero();
+              assertThat(t.out()).contains("wrote " + trace);
+              String json = Files.readString(trace);
+              assertThat(json).startsWith("{\"traceEvents\":[");
+              assertThat(
+                      json.split(
+                          "\"name\":\"StateCommandsTest.twice\",\"cat\":\"normal_task\",\"ph\":\"X\"",
+                          -1))
+                  .hasSize(4);
+            });
+  }
+
+  private static List<ProcessHandle> processesUnder(Path root) {
+    return ProcessHandle.allProcesses()
+        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
+        .toList();
+  }
+}
