@@ -3,12 +3,14 @@ package dev.sluice.cli;
 import dev.sluice.RuntimeStartupException;
 import dev.sluice.runtime.daemon.ClusterCredentials;
 import dev.sluice.runtime.daemon.DaemonConfig;
+import dev.sluice.runtime.daemon.DashboardSettings;
 import dev.sluice.runtime.daemon.NodeDaemon;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.RpcSecurity;
 import dev.sluice.runtime.rpc.TlsFileCheck;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +114,26 @@ final class StartCommand implements Callable<Integer> {
   private int metricsPort;
 
   @Option(
+      names = "--dashboard-port",
+      paramLabel = "PORT",
+      description =
+          "The head's web dashboard port; 0 picks a free one (default: "
+              + DashboardSettings.DEFAULT_PORT
+              + ", and the head starts without a dashboard if that port is taken).")
+  private Integer dashboardPort;
+
+  @Option(
+      names = "--dashboard-host",
+      paramLabel = "HOST",
+      description =
+          "Address the dashboard listens on (default: ${DEFAULT-VALUE}, this machine only; it"
+              + " speaks plain HTTP, so open it to others only behind a TLS proxy).")
+  private String dashboardHost = DashboardSettings.DEFAULT_HOST;
+
+  @Option(names = "--no-dashboard", description = "Start the head without its web dashboard.")
+  private boolean noDashboard;
+
+  @Option(
       names = "--block",
       description = "Run the node in the foreground until it exits or this command is stopped.")
   private boolean block;
@@ -150,7 +172,7 @@ final class StartCommand implements Callable<Integer> {
             ready.nodeId().hex(),
             ready.head());
     record.write(root);
-    printStarted(out, record, started.logFile(), ready.metricsAddress(), root);
+    printStarted(out, record, started.logFile(), root, ready);
     return block ? runInForeground(started, record, root) : 0;
   }
 
@@ -201,6 +223,7 @@ final class StartCommand implements Callable<Integer> {
     if (resources != null) {
       args.addAll(List.of("--resources", resources));
     }
+    args.addAll(dashboardArgs());
     RpcSecurity.TlsFiles files = tls.files(spec.commandLine());
     if (files != null) {
       try {
@@ -224,6 +247,34 @@ final class StartCommand implements Callable<Integer> {
     }
   }
 
+  private List<String> dashboardArgs() {
+    if (!role.head) {
+      if (dashboardPort != null || noDashboard) {
+        throw usage(
+            "only the head serves a dashboard: --dashboard-port and --no-dashboard go with --head");
+      }
+      return List.of();
+    }
+    if (noDashboard) {
+      if (dashboardPort != null) {
+        throw usage("give --dashboard-port or --no-dashboard, not both");
+      }
+      return List.of();
+    }
+    List<String> a = new ArrayList<>();
+    a.addAll(
+        List.of(
+            "--dashboard-port",
+            Integer.toString(
+                dashboardPort != null ? dashboardPort : DashboardSettings.DEFAULT_PORT),
+            "--dashboard-host",
+            dashboardHost));
+    if (dashboardPort == null) {
+      a.add("--dashboard-optional");
+    }
+    return a;
+  }
+
   private static void checkToken(Path root, String address) {
     try {
       ClusterCredentials.resolveToken(null, System.getenv(), root, address);
@@ -237,7 +288,7 @@ final class StartCommand implements Callable<Integer> {
   }
 
   private void printStarted(
-      PrintWriter out, DaemonRecord r, Path logFile, String metrics, Path root) {
+      PrintWriter out, DaemonRecord r, Path logFile, Path root, NodeDaemon.ReadyFile ready) {
     out.println();
     out.println(
         "Started " + (r.head() ? "head " : "") + "node " + r.nodeId() + " (pid " + r.pid() + ")");
@@ -245,11 +296,26 @@ final class StartCommand implements Callable<Integer> {
     out.println("  node manager:    " + r.nodeManager());
     out.println("  session:         " + r.sessionDir());
     out.println("  log:             " + logFile);
+    String metrics = ready.metricsAddress();
     if (!metrics.isEmpty()) {
       out.println("  metrics:         http://" + metrics + "/metrics");
     }
     if (r.head()) {
-      for (String line : hints(r.control(), root).lines()) {
+      StartHints hints = hints(r.control(), root);
+      if (ready.dashboardUrl() != null) {
+        out.println(
+            "  dashboard:       "
+                + ready.dashboardUrl()
+                + (hints.token() != null
+                    ? "?token=" + URLEncoder.encode(hints.token(), StandardCharsets.UTF_8)
+                    : ""));
+      } else if (ready.dashboardProblem() != null) {
+        out.println(
+            "  dashboard:       none ("
+                + ready.dashboardProblem()
+                + "; pick another with --dashboard-port)");
+      }
+      for (String line : hints.lines()) {
         out.println(line);
       }
     } else {

@@ -3,7 +3,6 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.runtime.common.ProcessCommandLine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -165,10 +164,7 @@ class ClusterLifecycleTest {
     return all;
   }
 
-  /** Daemons and workers of this test: their command lines name its session root. */
   private static List<ProcessHandle> processesUnder(Path root) {
-    return ProcessHandle.allProcesses()
-        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
-        .toList();
+    return SessionProcesses.under(root);
   }
 }

@@ -35,6 +35,7 @@ import java.util.Map;
  * @param tls mutual TLS files, or null for plaintext
  * @param metricsPort port serving the node's metrics at {@code /metrics} on {@code bindHost} (0:
  *     any free port; -1: none)
+ * @param dashboard the head's web dashboard ({@link DashboardSettings#OFF} on other nodes)
  */
 public record DaemonConfig(
     boolean head,
@@ -55,7 +56,8 @@ public record DaemonConfig(
     boolean exitOnStdinEof,
     Path sessionRoot,
     RpcSecurity.TlsFiles tls,
-    int metricsPort) {
+    int metricsPort,
+    DashboardSettings dashboard) {
 
   /** Default control service port of a head started by the CLI. */
   public static final int DEFAULT_PORT = 6390;
@@ -115,6 +117,7 @@ public record DaemonConfig(
               "--tls-ca",
               tls.trustedCa().toString()));
     }
+    a.addAll(dashboard.toArgs());
     return a;
   }
 
@@ -126,7 +129,9 @@ public record DaemonConfig(
       if (!k.startsWith("--")) {
         throw new IllegalArgumentException("unexpected argument '" + k + "'");
       }
-      if (k.equals("--head") || k.equals("--exit-on-stdin-eof")) {
+      if (k.equals("--head")
+          || k.equals("--exit-on-stdin-eof")
+          || k.equals("--dashboard-optional")) {
         m.put(k.substring(2), "true");
       } else if (i + 1 < args.length) {
         m.put(k.substring(2), args[++i]);
@@ -168,7 +173,24 @@ public record DaemonConfig(
             ? Path.of(m.get("session-root"))
             : dev.sluice.runtime.common.SessionRoots.defaultRoot(),
         tlsFiles(m),
-        metricsPort);
+        metricsPort,
+        dashboard(m, head));
+  }
+
+  private static DashboardSettings dashboard(Map<String, String> m, boolean head) {
+    int port = intOpt(m, "dashboard-port", -1);
+    if (port < -1 || port > 65535) {
+      throw new IllegalArgumentException("--dashboard-port must be 0 to 65535, got " + port);
+    }
+    if (port >= 0 && !head) {
+      throw new IllegalArgumentException("only the head serves a dashboard (--dashboard-port)");
+    }
+    return port < 0
+        ? DashboardSettings.OFF
+        : new DashboardSettings(
+            port,
+            m.getOrDefault("dashboard-host", DashboardSettings.DEFAULT_HOST),
+            m.containsKey("dashboard-optional"));
   }
 
   private static RpcSecurity.TlsFiles tlsFiles(Map<String, String> m) {

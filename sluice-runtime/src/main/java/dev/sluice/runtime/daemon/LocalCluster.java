@@ -376,7 +376,8 @@ public final class LocalCluster implements AutoCloseable {
             true,
             dir,
             null,
-            -1);
+            -1,
+            DashboardSettings.OFF);
     List<String> cmd = new ArrayList<>(network.launchPrefix());
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(NodeManager.runtimeJvmOptions());

@@ -49,16 +49,20 @@ public final class NodeDaemon implements AutoCloseable {
   /** Serves {@link #metrics}; null without {@code --metrics-port}. */
   private final MetricsServer metricsServer;
 
+  private final HeadDashboard dashboard;
+
   private NodeDaemon(
       ControlService control,
       NodeManager nodeManager,
       String controlTarget,
       Path sessionRoot,
       SluiceMetrics metrics,
-      MetricsServer metricsServer) {
+      MetricsServer metricsServer,
+      HeadDashboard dashboard) {
     this.metrics = metrics;
     this.metricsServer = metricsServer;
     this.sessionRoot = sessionRoot;
+    this.dashboard = dashboard;
     this.control = control;
     this.nodeManager = nodeManager;
     this.controlTarget = controlTarget;
@@ -134,14 +138,24 @@ public final class NodeDaemon implements AutoCloseable {
                   defaults.maxExtraWorkers()),
               rpc,
               metrics);
-      MetricsServer server =
-          c.metricsPort() < 0 ? null : MetricsServer.start(metrics, c.bindHost(), c.metricsPort());
-      return new NodeDaemon(control, nm, controlTarget, c.sessionRoot(), metrics, server);
-    } catch (IOException e) {
-      closeAll(nm, control, metrics);
-      throw new IOException(
-          "cannot serve metrics at " + c.bindHost() + ":" + c.metricsPort() + ": " + e, e);
-    } catch (RuntimeException e) {
+      HeadDashboard dashboard =
+          c.head()
+              ? HeadDashboard.start(c.dashboard(), rpc, controlTarget, token)
+              : HeadDashboard.NONE;
+      MetricsServer server;
+      try {
+        server =
+            c.metricsPort() < 0
+                ? null
+                : MetricsServer.start(metrics, c.bindHost(), c.metricsPort());
+      } catch (IOException e) {
+        dashboard.close();
+        throw new IOException(
+            "cannot serve metrics at " + c.bindHost() + ":" + c.metricsPort() + ": " + e, e);
+      }
+      return new NodeDaemon(
+          control, nm, controlTarget, c.sessionRoot(), metrics, server, dashboard);
+    } catch (IOException | RuntimeException e) {
       closeAll(nm, control, metrics);
       throw e;
     }
@@ -172,12 +186,18 @@ public final class NodeDaemon implements AutoCloseable {
     return Optional.ofNullable(metricsServer).map(MetricsServer::address);
   }
 
+  /** The dashboard's address (without the token), or null when this daemon serves none. */
+  public String dashboardUrl() {
+    return dashboard.url();
+  }
+
   @Override
   public void close() {
     if (metricsServer != null) {
       metricsServer.close();
     }
     metrics.close();
+    dashboard.close();
     nodeManager.close();
     if (control != null) {
       control.close();
@@ -214,12 +234,13 @@ public final class NodeDaemon implements AutoCloseable {
                 "sluice-daemon-stop"));
     ReadyFile.write(config.readyFile(), daemon);
     log.info(
-        "{} node {} up: control service {}, node manager {}, session {}",
+        "{} node {} up: control service {}, node manager {}, session {}{}",
         config.head() ? "head" : "worker",
         daemon.nodeManager.nodeId(),
         daemon.controlTarget,
         daemon.nodeManager.target(),
-        config.sessionDir());
+        config.sessionDir(),
+        daemon.dashboardUrl() != null ? ", dashboard " + daemon.dashboardUrl() : "");
     if (config.exitOnStdinEof()) {
       Thread.ofPlatform()
           .daemon()
@@ -247,8 +268,9 @@ public final class NodeDaemon implements AutoCloseable {
 
   /**
    * What a started daemon tells its launcher, as a properties file written atomically: the control
-   * service and node manager addresses, the node id, the pid, the session directory and where its
-   * metrics are served ({@code host:port}, empty if they are not).
+   * service and node manager addresses, the node id, the pid, the session directory, where its
+   * metrics are served ({@code host:port}, empty if they are not) and, on a head, the dashboard's
+   * address (without the token) or why it has none.
    */
   public record ReadyFile(
       String controlTarget,
@@ -257,7 +279,9 @@ public final class NodeDaemon implements AutoCloseable {
       long pid,
       Path sessionDir,
       boolean head,
-      String metricsAddress) {
+      String metricsAddress,
+      String dashboardUrl,
+      String dashboardProblem) {
 
     static void write(Path file, NodeDaemon d) throws IOException {
       Properties p = new Properties();
@@ -268,6 +292,12 @@ public final class NodeDaemon implements AutoCloseable {
       p.setProperty("session_dir", d.nodeManager.sessionDir().toString());
       p.setProperty("head", Boolean.toString(d.control != null));
       p.setProperty("metrics", d.metricsAddress().orElse(""));
+      if (d.dashboard.url() != null) {
+        p.setProperty("dashboard", d.dashboard.url());
+      }
+      if (d.dashboard.problem() != null) {
+        p.setProperty("dashboard_problem", d.dashboard.problem());
+      }
       OwnerOnlyFiles.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       try (var out = OwnerOnlyFiles.newOutputStream(tmp)) {
@@ -292,7 +322,9 @@ public final class NodeDaemon implements AutoCloseable {
           Long.parseLong(p.getProperty("pid")),
           Path.of(p.getProperty("session_dir")),
           Boolean.parseBoolean(p.getProperty("head")),
-          p.getProperty("metrics", ""));
+          p.getProperty("metrics", ""),
+          p.getProperty("dashboard"),
+          p.getProperty("dashboard_problem"));
     }
   }
 }
