@@ -1,13 +1,15 @@
 package dev.sluice.runtime.executor;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 
 /**
  * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
  * items generated and the consumed count the owner's replies carry, blocks the producer while
  * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final reply
- * waits for them.
+ * waits for them. The window is {@link CreditBatching}'s: up to {@code threshold} items in flight,
+ * never more; the owner returns the credit in batches.
  *
  * <p>A "not found" reply (the stream was deleted, or the report was stale) counts as "every item
  * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself is
@@ -17,7 +19,7 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
  * the waits; replies arrive on a transport thread. All state is guarded by this object's monitor.
  */
 final class GeneratorWaiter {
-  private final long threshold;
+  private final CreditBatching credit;
 
   @GuardedBy("this")
   private long generated;
@@ -39,7 +41,7 @@ final class GeneratorWaiter {
 
   /** A waiter with {@code threshold} (-1: no backpressure). */
   GeneratorWaiter(long threshold) {
-    this.threshold = threshold;
+    this.credit = CreditBatching.forWindow(threshold);
   }
 
   /** Runs after every reply, outside the monitor: the async driver requests more items there. */
@@ -55,7 +57,7 @@ final class GeneratorWaiter {
 
   /** True if backpressure forbids the next item: the producer is about to wait. */
   synchronized boolean creditExhausted() {
-    return threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold;
+    return !streamGone && !ownerGone && !credit.mayProduce(generated, consumed);
   }
 
   /** The reply to a report carrying {@code items} items arrived. */
@@ -98,10 +100,10 @@ final class GeneratorWaiter {
 
   /** How many items the producer may have generated in total right now. */
   synchronized long allowedTotal() {
-    if (threshold <= 0 || streamGone || ownerGone) {
+    if (streamGone || ownerGone) {
       return Long.MAX_VALUE;
     }
-    return consumed + threshold;
+    return credit.allowedTotal(consumed);
   }
 
   /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
