@@ -1,8 +1,9 @@
 package dev.sluice.runtime.executor;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
@@ -16,100 +17,96 @@ import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
  * gone (the task stream broke), the generator must stop.
  *
  * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onIssued} and
- * the waits; replies arrive on a transport thread. All state is guarded by this object's monitor.
+ * the waits; replies arrive on a transport thread. The counts and flags are atomic and only ever
+ * grow, so the producer's checks take no lock; only a thread that must wait takes this object's
+ * monitor, and a reply takes it only when some thread waits.
  */
 final class GeneratorWaiter {
   private final CreditBatching credit;
+  private final AtomicLong generated = new AtomicLong();
+  private final AtomicLong consumed = new AtomicLong();
+  private final AtomicLong unanswered = new AtomicLong();
+  private volatile boolean streamGone;
+  private volatile boolean ownerGone;
+  private volatile Runnable onCredit = () -> {};
 
-  @GuardedBy("this")
-  private long generated;
-
-  @GuardedBy("this")
-  private long consumed;
-
-  @GuardedBy("this")
-  private long unanswered;
-
-  @GuardedBy("this")
-  private boolean streamGone;
-
-  @GuardedBy("this")
-  private boolean ownerGone;
-
-  @GuardedBy("this")
-  private Runnable onCredit = () -> {};
+  /** Threads in a wait on this object's monitor. */
+  private volatile int waiting;
 
   /** A waiter with {@code threshold} (-1: no backpressure). */
   GeneratorWaiter(long threshold) {
     this.credit = CreditBatching.forWindow(threshold);
   }
 
-  /** Runs after every reply, outside the monitor: the async driver requests more items there. */
-  synchronized void onCredit(Runnable action) {
+  /** Runs after every reply, outside any lock: the async driver requests more items there. */
+  void onCredit(Runnable action) {
     this.onCredit = action;
   }
 
   /** The report of one more item was issued (handed to the task stream). */
-  synchronized void onIssued() {
-    generated++;
-    unanswered++;
+  void onIssued() {
+    unanswered.incrementAndGet();
+    generated.incrementAndGet();
   }
 
   /** True if backpressure forbids the next item: the producer is about to wait. */
-  synchronized boolean creditExhausted() {
-    return !streamGone && !ownerGone && !credit.mayProduce(generated, consumed);
+  boolean creditExhausted() {
+    return !streamGone && !ownerGone && !credit.mayProduce(generated.get(), consumed.get());
   }
 
   /** The reply to a report carrying {@code items} items arrived. */
   void onReply(ReportGeneratorItemReturnsReply reply, int items) {
-    Runnable action;
-    synchronized (this) {
-      unanswered -= items;
-      if (reply.getNotFound()) {
-        streamGone = true;
-      } else {
-        consumed = Math.max(consumed, reply.getTotalNumObjectConsumed());
-      }
-      notifyAll();
-      action = onCredit;
+    if (reply.getNotFound()) {
+      streamGone = true;
+    } else {
+      long c = reply.getTotalNumObjectConsumed();
+      consumed.accumulateAndGet(c, Math::max);
     }
-    action.run();
+    unanswered.addAndGet(-items);
+    wakeWaiters();
+    onCredit.run();
   }
 
   /** The task stream to the owner broke: nothing will be answered any more. */
   void onOwnerGone() {
-    Runnable action;
-    synchronized (this) {
-      ownerGone = true;
-      notifyAll();
-      action = onCredit;
-    }
-    action.run();
+    ownerGone = true;
+    wakeWaiters();
+    onCredit.run();
   }
 
-  synchronized boolean ownerGone() {
+  boolean ownerGone() {
     return ownerGone;
   }
 
   /**
    * True once a report got a "not found" reply: the consumer closed the stream (or it is stale).
    */
-  synchronized boolean streamGone() {
+  boolean streamGone() {
     return streamGone;
   }
 
   /** How many items the producer may have generated in total right now. */
-  synchronized long allowedTotal() {
+  long allowedTotal() {
     if (streamGone || ownerGone) {
       return Long.MAX_VALUE;
     }
-    return credit.allowedTotal(consumed);
+    return credit.allowedTotal(consumed.get());
   }
 
   /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
-  synchronized void awaitCredit() throws InterruptedException {
-    while (creditExhausted()) {
-      wait();
+  void awaitCredit() throws InterruptedException {
+    if (!creditExhausted()) {
+      return;
+    }
+    synchronized (this) {
+      waiting++;
+      try {
+        while (creditExhausted()) {
+          wait();
+        }
+      } finally {
+        waiting--;
+      }
     }
   }
 
@@ -118,7 +115,7 @@ final class GeneratorWaiter {
    * starts and stops waiting, so its worker can lend its CPU while paused (DESIGN "Nested tasks": a
    * paused producer lends its CPU like a task blocked in {@code get}).
    */
-  void awaitCredit(java.util.function.Consumer<Boolean> paused) throws InterruptedException {
+  void awaitCredit(Consumer<Boolean> paused) throws InterruptedException {
     if (!creditExhausted()) {
       return;
     }
@@ -131,13 +128,36 @@ final class GeneratorWaiter {
   }
 
   /** Blocks until every issued report is answered (or the owner is gone). Interruptible. */
-  synchronized void awaitAllAnswered() throws InterruptedException {
-    while (unanswered > 0 && !ownerGone) {
-      wait();
+  void awaitAllAnswered() throws InterruptedException {
+    if (unanswered.get() <= 0 || ownerGone) {
+      return;
+    }
+    synchronized (this) {
+      waiting++;
+      try {
+        while (unanswered.get() > 0 && !ownerGone) {
+          wait();
+        }
+      } finally {
+        waiting--;
+      }
     }
   }
 
-  synchronized long generated() {
-    return generated;
+  long generated() {
+    return generated.get();
+  }
+
+  /**
+   * Wakes the waiting threads, if any. A waiter counts itself under the monitor before it checks
+   * the state, and the state is written before {@code waiting} is read here, so either the waiter
+   * sees the new state or this sees the waiter (and notifies it once it is in {@code wait}).
+   */
+  private void wakeWaiters() {
+    if (waiting > 0) {
+      synchronized (this) {
+        notifyAll();
+      }
+    }
   }
 }
