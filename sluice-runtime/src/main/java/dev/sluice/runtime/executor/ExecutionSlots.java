@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -66,18 +67,34 @@ final class ExecutionSlots<W> {
   @GuardedBy("this")
   private boolean stopped;
 
-  /** The lending state the node should know; the notice thread sends it when it changes. */
+  private final LongSupplier clock;
+
+  /** Every running task is blocked (the CPU is free), since {@link #allBlockedSince}. */
   @GuardedBy("this")
   private boolean lendWanted;
 
-  /** Read and written by the notice thread only. */
-  private boolean lendSent;
+  @GuardedBy("this")
+  private long allBlockedSince;
+
+  /** A lending check is scheduled on the notice thread. */
+  @GuardedBy("this")
+  private boolean checkScheduled;
+
+  /** The node was told (or is about to be, in order on the notice thread) the CPU is lent. */
+  @GuardedBy("this")
+  private boolean lent;
 
   /**
    * Slots that run each task with {@code run} (on a thread of their own) and tell the node with
    * {@code lend} whether the worker's CPU is free because every task it runs is blocked.
    */
   ExecutionSlots(Consumer<W> run, Consumer<Boolean> lend) {
+    this(run, lend, System::nanoTime);
+  }
+
+  /** As above, with the clock (nanoseconds) that times {@link #LEND_DELAY}; tests pass a fake. */
+  ExecutionSlots(Consumer<W> run, Consumer<Boolean> lend, LongSupplier clock) {
+    this.clock = clock;
     this.run = run;
     this.lend = lend;
     AtomicInteger n = new AtomicInteger();
@@ -222,7 +239,11 @@ final class ExecutionSlots<W> {
     launch(start);
   }
 
-  /** The CPU is lent while tasks run and every one of them is blocked. */
+  /**
+   * The CPU is lent once tasks run and every one of them has been blocked for {@link #LEND_DELAY}
+   * without a break; it is taken back when one runs again. A producer paused for credit thousands
+   * of times a second thus costs one pending check, not a notice per pause, and lends nothing.
+   */
   @GuardedBy("this")
   private void updateLendLocked() {
     boolean want = active == 0 && !running.isEmpty();
@@ -235,24 +256,42 @@ final class ExecutionSlots<W> {
         // Lend only a CPU that stays free: a producer waiting a moment for its consumer, or a
         // get answered at once, keeps its worker (another lease would share its JVM, and its
         // fate if one of them kills the process).
-        lendNotices.schedule(this::sendLendState, LEND_DELAY.toNanos(), TimeUnit.NANOSECONDS);
-      } else {
-        lendNotices.execute(this::sendLendState);
+        allBlockedSince = clock.getAsLong();
+        if (!checkScheduled) {
+          checkScheduled = true;
+          lendNotices.schedule(this::checkLend, LEND_DELAY.toNanos(), TimeUnit.NANOSECONDS);
+        }
+      } else if (lent) {
+        lent = false;
+        lendNotices.execute(() -> lend.accept(false));
       }
     } catch (RejectedExecutionException e) {
       // stopping
     }
   }
 
-  /** On the notice thread: tells the node the latest state if it has not been told it yet. */
-  private void sendLendState() {
-    boolean want;
+  /** On the notice thread: lends the CPU if every task has been blocked for the lend delay. */
+  private void checkLend() {
     synchronized (this) {
-      want = lendWanted;
+      checkScheduled = false;
+      if (!lendWanted || lent) {
+        return;
+      }
+      long blockedFor = clock.getAsLong() - allBlockedSince;
+      if (blockedFor < LEND_DELAY.toNanos()) {
+        checkScheduled = true;
+        try {
+          lendNotices.schedule(
+              this::checkLend, LEND_DELAY.toNanos() - blockedFor, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+          // stopping
+        }
+        return;
+      }
+      lent = true;
     }
-    if (want != lendSent) {
-      lendSent = want;
-      lend.accept(want);
-    }
+    // Taking the CPU back is queued behind this on the same thread, so the node hears both in
+    // order.
+    lend.accept(true);
   }
 }

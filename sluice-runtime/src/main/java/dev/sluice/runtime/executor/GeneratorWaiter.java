@@ -1,46 +1,41 @@
 package dev.sluice.runtime.executor;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
+import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
  * The executor's side of a streaming generator's backpressure (Ray's generator waiter): counts
  * items generated and the consumed count the owner's replies carry, blocks the producer while
  * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final reply
- * waits for them.
+ * waits for them. The window is {@link CreditBatching}'s: up to {@code threshold} items in flight,
+ * never more; the owner returns the credit in batches.
  *
  * <p>A "not found" reply (the stream was deleted, or the report was stale) counts as "every item
  * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself is
  * gone (the task stream broke), the generator must stop.
  *
  * <p>Threads: the producer (execution thread or a publisher's thread) calls {@link #onIssued} and
- * the waits; replies arrive on a transport thread. All state is guarded by this object's monitor.
+ * the waits; replies arrive on a transport thread. The counts and flags are atomic and only ever
+ * grow, so the producer's checks take no lock; only a thread that must wait takes this object's
+ * monitor, and a reply takes it only when some thread waits.
  */
 final class GeneratorWaiter {
-  private final long threshold;
+  private final CreditBatching credit;
+  private final AtomicLong generated = new AtomicLong();
+  private final AtomicLong consumed = new AtomicLong();
+  private final AtomicLong unanswered = new AtomicLong();
+  private volatile boolean streamGone;
+  private volatile boolean ownerGone;
+  private volatile Runnable onCredit = () -> {};
 
-  @GuardedBy("this")
-  private long generated;
-
-  @GuardedBy("this")
-  private long consumed;
-
-  @GuardedBy("this")
-  private long unanswered;
-
-  @GuardedBy("this")
-  private boolean streamGone;
-
-  @GuardedBy("this")
-  private boolean ownerGone;
-
-  @GuardedBy("this")
-  private Runnable onCredit = () -> {};
+  /** Threads in a wait on this object's monitor. */
+  private volatile int waiting;
 
   /** When the credit ran out (System.nanoTime), or 0 while there is credit. */
-  @GuardedBy("this")
-  private long stalledSince;
+  private final AtomicLong stalledSince = new AtomicLong();
 
   /** Told how long each stall lasted, in nanoseconds (the process's metrics). */
   private final LongConsumer stalled;
@@ -52,90 +47,92 @@ final class GeneratorWaiter {
 
   /** A waiter with {@code threshold} (-1: no backpressure) telling {@code stalled} its stalls. */
   GeneratorWaiter(long threshold, LongConsumer stalled) {
-    this.threshold = threshold;
+    this.credit = CreditBatching.forWindow(threshold);
     this.stalled = stalled;
   }
 
-  /** Runs after every reply, outside the monitor: the async driver requests more items there. */
-  synchronized void onCredit(Runnable action) {
+  /** Runs after every reply, outside any lock: the async driver requests more items there. */
+  void onCredit(Runnable action) {
     this.onCredit = action;
   }
 
   /** The report of one more item was issued (handed to the task stream). */
-  synchronized void onIssued() {
-    generated++;
-    unanswered++;
-    if (stalledSince == 0 && creditExhausted()) {
-      stalledSince = System.nanoTime();
+  void onIssued() {
+    unanswered.incrementAndGet();
+    generated.incrementAndGet();
+    if (stalledSince.get() == 0 && creditExhausted()) {
+      stalledSince.compareAndSet(0, System.nanoTime());
     }
   }
 
-  /** Ends the current stall, if there is one and the credit is back; holding the monitor. */
-  @GuardedBy("this")
+  /** Ends the current stall, if there is one and the credit is back (once, whoever sees it). */
   private void endStallIfCredited() {
-    if (stalledSince != 0 && !creditExhausted()) {
-      stalled.accept(System.nanoTime() - stalledSince);
-      stalledSince = 0;
+    long since = stalledSince.get();
+    if (since != 0 && !creditExhausted() && stalledSince.compareAndSet(since, 0)) {
+      stalled.accept(System.nanoTime() - since);
     }
   }
 
   /** True if backpressure forbids the next item: the producer is about to wait. */
-  synchronized boolean creditExhausted() {
-    return threshold > 0 && !streamGone && !ownerGone && generated - consumed >= threshold;
+  boolean creditExhausted() {
+    return !streamGone && !ownerGone && !credit.mayProduce(generated.get(), consumed.get());
   }
 
   /** The reply to a report carrying {@code items} items arrived. */
   void onReply(ReportGeneratorItemReturnsReply reply, int items) {
-    Runnable action;
-    synchronized (this) {
-      unanswered -= items;
-      if (reply.getNotFound()) {
-        streamGone = true;
-      } else {
-        consumed = Math.max(consumed, reply.getTotalNumObjectConsumed());
-      }
-      endStallIfCredited();
-      notifyAll();
-      action = onCredit;
+    if (reply.getNotFound()) {
+      streamGone = true;
+    } else {
+      long c = reply.getTotalNumObjectConsumed();
+      consumed.accumulateAndGet(c, Math::max);
     }
-    action.run();
+    unanswered.addAndGet(-items);
+    endStallIfCredited();
+    wakeWaiters();
+    onCredit.run();
   }
 
   /** The task stream to the owner broke: nothing will be answered any more. */
   void onOwnerGone() {
-    Runnable action;
-    synchronized (this) {
-      ownerGone = true;
-      endStallIfCredited();
-      notifyAll();
-      action = onCredit;
-    }
-    action.run();
+    ownerGone = true;
+    endStallIfCredited();
+    wakeWaiters();
+    onCredit.run();
   }
 
-  synchronized boolean ownerGone() {
+  boolean ownerGone() {
     return ownerGone;
   }
 
   /**
    * True once a report got a "not found" reply: the consumer closed the stream (or it is stale).
    */
-  synchronized boolean streamGone() {
+  boolean streamGone() {
     return streamGone;
   }
 
   /** How many items the producer may have generated in total right now. */
-  synchronized long allowedTotal() {
-    if (threshold <= 0 || streamGone || ownerGone) {
+  long allowedTotal() {
+    if (streamGone || ownerGone) {
       return Long.MAX_VALUE;
     }
-    return consumed + threshold;
+    return credit.allowedTotal(consumed.get());
   }
 
   /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
-  synchronized void awaitCredit() throws InterruptedException {
-    while (creditExhausted()) {
-      wait();
+  void awaitCredit() throws InterruptedException {
+    if (!creditExhausted()) {
+      return;
+    }
+    synchronized (this) {
+      waiting++;
+      try {
+        while (creditExhausted()) {
+          wait();
+        }
+      } finally {
+        waiting--;
+      }
     }
   }
 
@@ -144,7 +141,7 @@ final class GeneratorWaiter {
    * starts and stops waiting, so its worker can lend its CPU while paused (DESIGN "Nested tasks": a
    * paused producer lends its CPU like a task blocked in {@code get}).
    */
-  void awaitCredit(java.util.function.Consumer<Boolean> paused) throws InterruptedException {
+  void awaitCredit(Consumer<Boolean> paused) throws InterruptedException {
     if (!creditExhausted()) {
       return;
     }
@@ -157,13 +154,36 @@ final class GeneratorWaiter {
   }
 
   /** Blocks until every issued report is answered (or the owner is gone). Interruptible. */
-  synchronized void awaitAllAnswered() throws InterruptedException {
-    while (unanswered > 0 && !ownerGone) {
-      wait();
+  void awaitAllAnswered() throws InterruptedException {
+    if (unanswered.get() <= 0 || ownerGone) {
+      return;
+    }
+    synchronized (this) {
+      waiting++;
+      try {
+        while (unanswered.get() > 0 && !ownerGone) {
+          wait();
+        }
+      } finally {
+        waiting--;
+      }
     }
   }
 
-  synchronized long generated() {
-    return generated;
+  long generated() {
+    return generated.get();
+  }
+
+  /**
+   * Wakes the waiting threads, if any. A waiter counts itself under the monitor before it checks
+   * the state, and the state is written before {@code waiting} is read here, so either the waiter
+   * sees the new state or this sees the waiter (and notifies it once it is in {@code wait}).
+   */
+  private void wakeWaiters() {
+    if (waiting > 0) {
+      synchronized (this) {
+        notifyAll();
+      }
+    }
   }
 }

@@ -13,8 +13,10 @@
  *   <li><b>Exactly once.</b> The owner inserts each index once and ignores duplicates, indices
  *       already consumed and reports of stale attempts.
  *   <li><b>Backpressure credit.</b> With a threshold {@code n}, the producer waits while {@code
- *       generated - consumed >= n}; the owner holds its reply while the unconsumed count is at or
- *       over {@code n}; "not found" frees the producer.
+ *       generated - consumed >= n}; the owner holds the reply to a report that fills the window and
+ *       returns the credit in batches of at least {@code ⌈n/2⌉} (or after 2 ms): {@link
+ *       dev.sluice.runtime.generator.CreditBatching}, DESIGN "Credit batching"; "not found" frees
+ *       the producer.
  *   <li><b>Retries.</b> The owner alone keeps the retry budget; it states in each attempt's spec
  *       whether an application error will be retried ({@link
  *       dev.sluice.runtime.generator.GeneratorRetries}). If so the executor fails the task instead

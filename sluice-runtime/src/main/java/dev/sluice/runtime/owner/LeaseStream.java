@@ -119,6 +119,13 @@ final class LeaseStream {
     }
   }
 
+  /** True if {@code batch} carries generator reports and nothing else. */
+  private static boolean onlyReports(TaskResultBatch batch) {
+    return batch.getResultsCount() == 0
+        && batch.getStartedTaskIdsCount() == 0
+        && !batch.getStealDone();
+  }
+
   /**
    * The observer of the replies this lease's worker streams back: generator reports go to the task
    * manager (answered in-band), finished tasks complete, tasks given back are queued again and the
@@ -130,6 +137,10 @@ final class LeaseStream {
       @Override
       public void onNext(TaskResultBatch batch) {
         taskManager.handleReports(batch.getReportsList(), LeaseStream.this::sendQuietly);
+        if (onlyReports(batch)) {
+          // A generator's reports change nothing the key plans with: no need to plan again.
+          return;
+        }
         KeyState.Replies replies;
         Runnable actions;
         synchronized (ks) {

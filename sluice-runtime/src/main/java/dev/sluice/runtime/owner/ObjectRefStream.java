@@ -3,6 +3,7 @@ package dev.sluice.runtime.owner;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
+import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.generator.GeneratorIds;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The caller-side state of one streaming generator (DESIGN "Streaming generator protocol"): which
@@ -31,10 +33,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>only the next in-order index is handed to the consumer, and only once it was reported;
  *   <li>the final reply sets the end at the item count, first writer wins; a report below the end
  *       that arrives later is still accepted;
- *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held while the unconsumed
- *       count is at or over the threshold; a consume that brings it under answers every held reply
- *       with the cumulative consumed count; a report only of indices the consumer already passed (a
- *       retry re-reporting them) is answered at once;
+ *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held when the report fills
+ *       the window and answered, with the cumulative consumed count, when the consumer freed a
+ *       batch of it ({@link CreditBatching}, kept by {@link HeldReplies}); a report only of indices
+ *       the consumer already passed (a retry re-reporting them) is answered at once;
  *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left by
  *       out-of-order reports can never hang the consumer; the consumer then gets the generator ref
  *       once, whose {@code get()} throws;
@@ -72,7 +74,6 @@ public final class ObjectRefStream implements StreamSource {
   private final ObjectId generatorId;
   private final TaskId taskId;
   private final Address owner;
-  private final int threshold;
   private final ReferenceCounter refs;
   private final Runnable onDeleted;
   private final Counter consumedItems;
@@ -104,7 +105,7 @@ public final class ObjectRefStream implements StreamSource {
   private final StreamFlow flow = new StreamFlow();
 
   @GuardedBy("lock")
-  private List<ReportReply> held;
+  private final HeldReplies held;
 
   @GuardedBy("lock")
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
@@ -124,12 +125,34 @@ public final class ObjectRefStream implements StreamSource {
       ReferenceCounter refs,
       Runnable onDeleted,
       Counter consumedItems) {
+    this(
+        generatorId,
+        owner,
+        threshold,
+        refs,
+        onDeleted,
+        consumedItems,
+        System::nanoTime,
+        HeldReplies.DEFAULT_SCHEDULER);
+  }
+
+  /** As above, with the clock and the timer that credit batching uses (tests pass fakes). */
+  ObjectRefStream(
+      ObjectId generatorId,
+      Address owner,
+      int threshold,
+      ReferenceCounter refs,
+      Runnable onDeleted,
+      Counter consumedItems,
+      LongSupplier clock,
+      HeldReplies.Scheduler scheduler) {
     this.consumedItems = consumedItems;
+    this.held =
+        new HeldReplies(CreditBatching.forWindow(threshold), clock, scheduler, this::creditTimer);
     this.onDeleted = onDeleted;
     this.generatorId = generatorId;
     this.taskId = generatorId.taskId();
     this.owner = owner;
-    this.threshold = threshold;
     this.refs = refs;
   }
 
@@ -196,12 +219,8 @@ public final class ObjectRefStream implements StreamSource {
         }
         consumed = cursor;
         // Indices the consumer already passed (a retry re-reporting them) are answered at once.
-        if (aheadOfConsumer && threshold > 0 && unconsumedCount() >= threshold) {
-          if (held == null) {
-            held = new ArrayList<>(2);
-          }
-          held.add(reply);
-          hold = true;
+        hold = aheadOfConsumer && held.hold(unconsumed.size(), reply);
+        if (hold && held.size() == 1) {
           flow.stallStarted(System.nanoTime());
         }
         after = onChangeLocked();
@@ -247,7 +266,9 @@ public final class ObjectRefStream implements StreamSource {
       failed = true;
       dropAtOrPastEndLocked();
       after = onChangeLocked();
-      after.addAll(answerHeldLocked(true));
+      boolean wasHolding = held.size() > 0;
+      held.answerAll(cursor, true, after);
+      endStallIfReleasedLocked(wasHolding);
     } finally {
       lock.unlock();
     }
@@ -268,7 +289,9 @@ public final class ObjectRefStream implements StreamSource {
       deleted = true;
       unconsumed.removeIf(i -> true, this::release);
       after = onChangeLocked();
-      after.addAll(answerHeldLocked(true));
+      boolean wasHolding = held.size() > 0;
+      held.answerAll(cursor, true, after);
+      endStallIfReleasedLocked(wasHolding);
     } finally {
       lock.unlock();
     }
@@ -467,9 +490,9 @@ public final class ObjectRefStream implements StreamSource {
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
         consumedItems.increment();
-        if (threshold > 0 && unconsumedCount() < threshold) {
-          after.addAll(answerHeldLocked(false));
-        }
+        boolean wasHolding = held.size() > 0;
+        held.onConsumed(unconsumed.size(), cursor, after);
+        endStallIfReleasedLocked(wasHolding);
         return ref;
       }
       case FAILURE -> {
@@ -482,18 +505,29 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
+  /**
+   * Ends the producer's stall (as the stream's counters see it) if replies were held before a
+   * change to them ({@code wasHolding}) and none are now.
+   */
   @GuardedBy("lock")
-  private List<Runnable> answerHeldLocked(boolean notFound) {
-    List<Runnable> out = new ArrayList<>();
-    if (held != null && !held.isEmpty()) {
+  private void endStallIfReleasedLocked(boolean wasHolding) {
+    if (wasHolding && held.size() == 0) {
       flow.stallEnded(System.nanoTime());
-      long consumed = cursor;
-      for (ReportReply r : held) {
-        out.add(() -> r.send(consumed, notFound));
-      }
-      held.clear();
     }
-    return out;
+  }
+
+  /** Credit owed to held replies waited its longest: answers them if it is still owed. */
+  private void creditTimer() {
+    List<Runnable> after = new ArrayList<>(1);
+    lock.lock();
+    try {
+      boolean wasHolding = held.size() > 0;
+      held.onTimer(unconsumed.size(), cursor, after);
+      endStallIfReleasedLocked(wasHolding);
+    } finally {
+      lock.unlock();
+    }
+    after.forEach(Runnable::run);
   }
 
   @GuardedBy("lock")

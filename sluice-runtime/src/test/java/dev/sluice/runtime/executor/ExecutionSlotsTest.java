@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,49 @@ class ExecutionSlotsTest {
     await().atMost(WAIT).until(() -> lendNotices.equals(List.of(true, false)));
     a.release.countDown();
     await().atMost(WAIT).until(slots::isIdle);
+  }
+
+  @Test
+  void onlyAnUnbrokenBlockOfTheLendDelayLendsTheCpuNotManyShortPauses() {
+    AtomicLong now = new AtomicLong();
+    List<Boolean> notices = new CopyOnWriteArrayList<>();
+    ExecutionSlots<Fake> paused =
+        new ExecutionSlots<>(
+            f -> {
+              try {
+                f.release.await(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            notices::add,
+            now::get);
+    paused.start();
+    try {
+      Fake producer = new Fake("producer");
+      paused.add(producer);
+      await().atMost(WAIT).until(() -> paused.running().contains(producer));
+      // A producer pausing for credit again and again: each pause far shorter than the delay.
+      long step = ExecutionSlots.LEND_DELAY.toNanos() / 10;
+      for (int i = 0; i < 30; i++) {
+        paused.blocked(producer, true);
+        now.addAndGet(step);
+        paused.blocked(producer, false);
+      }
+      paused.blocked(producer, true);
+      await("no lend while the pauses are short")
+          .during(ExecutionSlots.LEND_DELAY.multipliedBy(3))
+          .atMost(WAIT)
+          .until(notices::isEmpty);
+      now.addAndGet(ExecutionSlots.LEND_DELAY.toNanos());
+      await().atMost(WAIT).until(() -> notices.equals(List.of(true)));
+      paused.blocked(producer, false);
+      await().atMost(WAIT).until(() -> notices.equals(List.of(true, false)));
+      producer.release.countDown();
+      await().atMost(WAIT).until(paused::isIdle);
+    } finally {
+      paused.stop();
+    }
   }
 
   @Test
