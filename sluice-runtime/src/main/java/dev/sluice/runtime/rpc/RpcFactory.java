@@ -297,7 +297,12 @@ public final class RpcFactory {
     if (server == null) {
       return;
     }
-    List<? extends SocketAddress> listening = server.getListenSockets();
+    List<? extends SocketAddress> listening;
+    try {
+      listening = server.getListenSockets();
+    } catch (IllegalStateException alreadyTerminated) {
+      return; // closed before: nothing left to shut down or remove
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
