@@ -1,7 +1,10 @@
 package dev.sluice.bench;
 
+import dev.sluice.Sluice;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.function.IntFunction;
 
 /**
  * The task functions the Sluice measurements run. They live in a class of their own so that a
@@ -28,38 +31,24 @@ public final class BenchTasks {
       chunk = c;
     }
     byte[] item = c;
-    return java.util.stream.IntStream.range(0, n).mapToObj(i -> item).iterator();
+    return counted(n, i -> item);
   }
 
   /**
-   * A streaming generator yielding {@code n} items of {@code size} bytes, each a fresh array it
-   * allocates and fills with a pattern (every byte written), as a producer of real data does: the
-   * time includes allocating each array in the worker's heap and the garbage it leaves.
+   * A streaming generator of {@code n} items of {@code size} bytes, each a fresh array the producer
+   * allocates and fills (item {@code i} holds the byte {@code i} everywhere), as a user's producer
+   * would: the time includes the worker's allocation of large arrays, the first touch of their
+   * pages and the garbage they leave.
    */
   public static Iterator<byte[]> freshChunks(Integer n, Integer size) {
-    int count = n;
     int bytes = size;
-    return new Iterator<>() {
-      private int next;
-
-      @Override
-      public boolean hasNext() {
-        return next < count;
-      }
-
-      @Override
-      public byte[] next() {
-        if (next >= count) {
-          throw new NoSuchElementException();
-        }
-        byte[] item = new byte[bytes];
-        byte k = (byte) next++;
-        for (int i = 0; i < item.length; i++) {
-          item[i] = (byte) (i + k);
-        }
-        return item;
-      }
-    };
+    return counted(
+        n,
+        i -> {
+          byte[] item = new byte[bytes];
+          Arrays.fill(item, (byte) i);
+          return item;
+        });
   }
 
   /**
@@ -68,7 +57,7 @@ public final class BenchTasks {
    */
   public static String sleepOnNode(Integer millis) throws InterruptedException {
     Thread.sleep(millis);
-    return dev.sluice.Sluice.runtimeContext().nodeId().hex();
+    return Sluice.runtimeContext().nodeId().hex();
   }
 
   /** Returns its argument: a task that costs nothing, so only the runtime's overhead is timed. */
@@ -82,7 +71,11 @@ public final class BenchTasks {
    * item.
    */
   public static Iterator<Integer> range(Integer n) {
-    int count = n;
+    return counted(n, i -> i);
+  }
+
+  /** The items {@code item(0) .. item(count - 1)}, each made when it is asked for. */
+  private static <T> Iterator<T> counted(int count, IntFunction<T> item) {
     return new Iterator<>() {
       private int next;
 
@@ -92,11 +85,11 @@ public final class BenchTasks {
       }
 
       @Override
-      public Integer next() {
+      public T next() {
         if (next >= count) {
           throw new NoSuchElementException();
         }
-        return next++;
+        return item.apply(next++);
       }
     };
   }

@@ -7,8 +7,8 @@ import dev.sluice.TaskOptions;
 
 /**
  * The large-item row of the data-path group: a stream of 64 MiB items whose producer allocates and
- * fills a fresh array per item ({@link DataPathTasks#freshChunks}), read by the plain consumer loop
- * a user writes: {@code for (ref : gen) ref.get()}, no {@code release()}. GB/s of payload; its peer
+ * fills a fresh array per item ({@link BenchTasks#freshChunks}), read by the plain consumer loop a
+ * user writes: {@code for (ref : gen) ref.get()}, no {@code release()}. GB/s of payload; its peer
  * is {@code System.arraycopy} in a JVM of its own.
  *
  * <p>Runs on the thread that calls it; Sluice must be initialized.
@@ -33,7 +33,7 @@ final class LargeFreshItems {
       void once() {
         int n = 0;
         try (ObjectRefGenerator<byte[]> gen =
-            Sluice.generator(DataPathTasks::freshChunks, items, size).options(options).remote()) {
+            Sluice.generator(BenchTasks::freshChunks, items, size).options(options).remote()) {
           for (ObjectRef<byte[]> ref : gen) {
             byte[] b = ref.get();
             if (b.length != size || b[size - 1] != (byte) n) {

@@ -111,16 +111,7 @@ final class ListCommand implements Callable<Integer> {
       description = "table or json (default: ${DEFAULT-VALUE}).")
   private String format = "table";
 
-  @Option(
-      names = "--address",
-      paramLabel = "HOST:PORT",
-      converter = HostPortConverter.class,
-      description = "The head's control service (default: the head started on this machine).")
-  private String address;
-
-  @Mixin private SessionRootOption sessionRoot;
-
-  @Mixin private TlsOptions tls;
+  @Mixin private ClusterOptions cluster;
 
   @Override
   public Integer call() throws IOException {
@@ -148,8 +139,7 @@ final class ListCommand implements Callable<Integer> {
     }
     StateQuery q = query;
     List<? extends Record> rows =
-        StateConnection.with(
-            address, sessionRoot, tls, spec.commandLine(), state -> k.rows().apply(state, q));
+        ClusterConnection.withState(cluster, spec.commandLine(), state -> k.rows().apply(state, q));
     PrintWriter out = spec.commandLine().getOut();
     if (format.equals("json")) {
       out.println(StateJson.rows(rows));

@@ -1,11 +1,7 @@
 package dev.sluice.cli;
 
-import dev.sluice.SluiceConfig;
 import dev.sluice.runtime.logging.LogFileNames;
 import dev.sluice.runtime.rpc.RpcFactory;
-import dev.sluice.runtime.rpc.RpcSecurity;
-import dev.sluice.runtime.rpc.proto.ControlServiceGrpc;
-import dev.sluice.runtime.rpc.proto.GetAllNodesRequest;
 import dev.sluice.runtime.rpc.proto.ListLogsRequest;
 import dev.sluice.runtime.rpc.proto.LogChunk;
 import dev.sluice.runtime.rpc.proto.LogFileInfo;
@@ -19,7 +15,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -59,13 +54,6 @@ final class LogsCommand implements Callable<Integer> {
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
   @Spec private CommandSpec spec;
-
-  @Option(
-      names = "--address",
-      paramLabel = "HOST:PORT",
-      converter = HostPortConverter.class,
-      description = "The head's control service (default: the head started on this machine).")
-  private String address;
 
   @Option(
       names = "--node",
@@ -112,36 +100,15 @@ final class LogsCommand implements Callable<Integer> {
           "Start at the last N lines; -1 prints the whole file (default: ${DEFAULT-VALUE}).")
   private int tail = 1000;
 
-  @Mixin private SessionRootOption sessionRoot;
-
-  @Mixin private TlsOptions tls;
+  @Mixin private ClusterOptions cluster;
 
   private RpcFactory rpc;
 
   @Override
   public Integer call() throws IOException {
-    Path root = sessionRoot.root();
-    String target = address != null ? address : StatusCommand.localHead(root);
-    String token = StatusCommand.tokenOrNull(root, target);
-    RpcSecurity security = RpcSecurity.token(token != null ? token : RpcSecurity.generateToken());
-    RpcSecurity.TlsFiles files = tls.files(spec.commandLine());
-    if (files != null) {
-      security = security.withTls(files);
-    }
-    rpc = new RpcFactory(SluiceConfig.builder().build().maxMessageBytes(), security);
-    List<NodeInfo> nodes;
-    ManagedChannel channel = rpc.newChannel(target);
-    try {
-      nodes =
-          ControlServiceGrpc.newBlockingStub(channel)
-              .withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-              .getAllNodes(GetAllNodesRequest.getDefaultInstance())
-              .getNodesList();
-    } catch (StatusRuntimeException e) {
-      throw StatusCommand.failure(e, root, target, token != null, files != null);
-    } finally {
-      RpcFactory.shutdownQuietly(channel);
-    }
+    ClusterConnection connection = ClusterConnection.resolve(cluster, spec.commandLine());
+    rpc = connection.rpc();
+    List<NodeInfo> nodes = connection.nodes();
     List<NodeInfo> chosen = chosenNodes(nodes);
     PrintWriter w = spec.commandLine().getOut();
     if (what == null) {

@@ -39,16 +39,7 @@ final class SummaryCommand implements Callable<Integer> {
       description = "table or json (default: ${DEFAULT-VALUE}).")
   private String format = "table";
 
-  @Option(
-      names = "--address",
-      paramLabel = "HOST:PORT",
-      converter = HostPortConverter.class,
-      description = "The head's control service (default: the head started on this machine).")
-  private String address;
-
-  @Mixin private SessionRootOption sessionRoot;
-
-  @Mixin private TlsOptions tls;
+  @Mixin private ClusterOptions cluster;
 
   @Override
   public Integer call() throws IOException {
@@ -60,8 +51,7 @@ final class SummaryCommand implements Callable<Integer> {
           spec.commandLine(), "unknown format '" + format + "': use table or json");
     }
     TaskSummary s =
-        StateConnection.with(
-            address, sessionRoot, tls, spec.commandLine(), state -> state.summarizeTasks());
+        ClusterConnection.withState(cluster, spec.commandLine(), state -> state.summarizeTasks());
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Map<TaskStatus, Long>> sorted = new TreeMap<>(s.byFunction());
     if (format.equals("json")) {

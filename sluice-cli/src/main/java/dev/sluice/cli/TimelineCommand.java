@@ -28,23 +28,12 @@ final class TimelineCommand implements Callable<Integer> {
       description = "Where to write the trace (default: ${DEFAULT-VALUE}).")
   private Path output = Path.of("timeline.json");
 
-  @Option(
-      names = "--address",
-      paramLabel = "HOST:PORT",
-      converter = HostPortConverter.class,
-      description = "The head's control service (default: the head started on this machine).")
-  private String address;
-
-  @Mixin private SessionRootOption sessionRoot;
-
-  @Mixin private TlsOptions tls;
+  @Mixin private ClusterOptions cluster;
 
   @Override
   public Integer call() throws IOException {
-    StateConnection.with(
-        address,
-        sessionRoot,
-        tls,
+    ClusterConnection.withState(
+        cluster,
         spec.commandLine(),
         state -> {
           state.timeline(output);

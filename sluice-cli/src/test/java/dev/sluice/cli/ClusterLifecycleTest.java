@@ -18,42 +18,26 @@ import org.junit.jupiter.api.Timeout;
  * the test class path under a session root of this test's own.
  */
 class ClusterLifecycleTest {
-  private static final String SMALL_STORE = "67108864";
+  private static final String SMALL_STORE = CliCluster.SMALL_STORE;
 
+  private CliCluster cluster;
   private Path root;
 
   @BeforeEach
   void newRoot() {
-    root =
-        Path.of("target", "cli-test-sessions", "lifecycle_" + System.currentTimeMillis())
-            .toAbsolutePath();
+    cluster = CliCluster.newRoot("lifecycle");
+    root = cluster.root();
   }
 
   @AfterEach
   void stopEverything() {
-    CliRun.of(root, "stop");
-    for (ProcessHandle p : processesUnder(root)) {
-      p.destroyForcibly();
-    }
+    cluster.close();
   }
 
   @Test
   @Timeout(240)
   void headAndNodeStartShowInStatusAndStop() throws IOException {
-    CliRun head =
-        CliRun.of(
-            root,
-            "start",
-            "--head",
-            "--port",
-            "0",
-            "--num-cpus",
-            "1",
-            "--num-workers",
-            "0",
-            "--object-store-bytes",
-            SMALL_STORE);
-    assertThat(head.code()).as(head.toString()).isZero();
+    CliRun head = cluster.startHead(0);
     DaemonRecord headRecord = records().getFirst();
     String address = headRecord.control();
     assertThat(headRecord.head()).isTrue();
@@ -117,7 +101,7 @@ class ClusterLifecycleTest {
     assertThat(records()).isEmpty();
     await()
         .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(processesUnder(root)).isEmpty());
+        .untilAsserted(() -> assertThat(cluster.processes()).isEmpty());
     for (DaemonRecord r : started) {
       assertThat(ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)).isEmpty();
     }
@@ -162,9 +146,5 @@ class ClusterLifecycleTest {
     List<DaemonRecord> all = new ArrayList<>(DaemonRecord.readAll(root, new ArrayList<>()));
     all.sort((a, b) -> Boolean.compare(b.head(), a.head()));
     return all;
-  }
-
-  private static List<ProcessHandle> processesUnder(Path root) {
-    return SessionProcesses.under(root);
   }
 }

@@ -3,7 +3,6 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.runtime.common.ProcessCommandLine;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,41 +26,25 @@ import picocli.CommandLine;
  * its logs directory, and its session is what {@code session_latest} points at.
  */
 class LogsCommandTest {
+  private CliCluster cluster;
   private Path root;
 
   @BeforeEach
   void newRoot() {
-    root =
-        Path.of("target", "cli-test-sessions", "logs_" + System.currentTimeMillis())
-            .toAbsolutePath();
+    cluster = CliCluster.newRoot("logs");
+    root = cluster.root();
   }
 
   @AfterEach
   void stopEverything() {
-    CliRun.of(root, "stop");
-    for (ProcessHandle p : processesUnder(root)) {
-      p.destroyForcibly();
-    }
+    cluster.close();
   }
 
   @Test
   @Timeout(240)
   void logsListsPrintsAndFollowsTheFilesOfANodeThroughItsNodeManager() throws Exception {
-    CliRun head =
-        CliRun.of(
-            root,
-            "start",
-            "--head",
-            "--port",
-            "0",
-            "--num-cpus",
-            "1",
-            "--num-workers",
-            "1",
-            "--object-store-bytes",
-            "67108864");
-    assertThat(head.code()).as(head.toString()).isZero();
-    DaemonRecord record = DaemonRecord.readAll(root, new ArrayList<>()).getFirst();
+    cluster.startHead(1);
+    DaemonRecord record = cluster.firstRecord();
     assertThat(root.resolve("session_latest").toRealPath())
         .isEqualTo(record.sessionDir().toRealPath());
 
@@ -156,11 +138,5 @@ class LogsCommandTest {
     follower.interrupt();
     follower.join(Duration.ofSeconds(30));
     assertThat(follower.isAlive()).as("follow stops when interrupted").isFalse();
-  }
-
-  private static List<ProcessHandle> processesUnder(Path root) {
-    return ProcessHandle.allProcesses()
-        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
-        .toList();
   }
 }

@@ -3,14 +3,11 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.sluice.runtime.common.ProcessCommandLine;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,42 +18,29 @@ import org.junit.jupiter.api.Timeout;
  * in Prometheus text format at {@code /metrics} on its bind host (loopback here), and prints where.
  */
 class MetricsCliTest {
-  private Path root;
+  private CliCluster cluster;
 
   @BeforeEach
   void newRoot() {
-    root =
-        Path.of("target", "cli-test-sessions", "metrics_" + System.currentTimeMillis())
-            .toAbsolutePath();
+    cluster = CliCluster.newRoot("metrics");
   }
 
   @AfterEach
   void stopEverything() {
-    CliRun.of(root, "stop");
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(processesUnder(root)).isEmpty());
+    try {
+      cluster.run("stop");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(cluster.processes()).isEmpty());
+    } finally {
+      cluster.close();
+    }
   }
 
   @Test
   @Timeout(180)
   void aHeadStartedWithAMetricsPortServesPrometheusText() throws Exception {
-    CliRun head =
-        CliRun.of(
-            root,
-            "start",
-            "--head",
-            "--port",
-            "0",
-            "--num-cpus",
-            "1",
-            "--num-workers",
-            "1",
-            "--object-store-bytes",
-            "67108864",
-            "--metrics-port",
-            "0");
-    assertThat(head.code()).as(head.toString()).isZero();
+    CliRun head = cluster.startHead(1, "--metrics-port", "0");
     String prefix = "  metrics:         ";
     String url =
         head.outLines().stream()
@@ -90,11 +74,5 @@ class MetricsCliTest {
                           l.startsWith(
                               "sluice_rpc_server_seconds_count{method=\"sluice.rpc.ControlService/RegisterNode\"}"));
             });
-  }
-
-  private static List<ProcessHandle> processesUnder(Path root) {
-    return ProcessHandle.allProcesses()
-        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
-        .toList();
   }
 }

@@ -21,29 +21,19 @@ class StartProgressTest {
   @Test
   @Timeout(180)
   void waitingForADaemonPrintsProgressOnTheErrorWriter() throws Exception {
-    Path root =
-        Path.of("target", "cli-test-sessions", "progress_" + System.currentTimeMillis())
-            .toAbsolutePath();
+    Path root = CliCluster.newRoot("progress").root();
     Path session = SessionDirectories.create(root, SessionDirectories.SESSION_PREFIX, false);
     DaemonConfig config =
         DaemonConfig.parse(
-            new String[] {
-              "--head",
-              "--port",
-              "0",
-              "--num-cpus",
-              "1",
-              "--num-workers",
-              "0",
-              "--object-store-bytes",
-              "67108864",
-              "--session-dir",
-              session.toString(),
-              "--ready-file",
-              session.resolve("ready.properties").toString(),
-              "--session-root",
-              root.toString()
-            });
+            CliCluster.headArgs(
+                    0,
+                    "--session-dir",
+                    session.toString(),
+                    "--ready-file",
+                    session.resolve("ready.properties").toString(),
+                    "--session-root",
+                    root.toString())
+                .toArray(String[]::new));
     StringWriter err = new StringWriter();
     // A period shorter than any JVM start: the first wait already reports.
     DaemonLauncher launcher = new DaemonLauncher(new PrintWriter(err, true), Duration.ofNanos(1));

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.ObjectRef;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
-import dev.sluice.runtime.common.ProcessCommandLine;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +23,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(300)
 class StateCommandsTest {
+  private static CliCluster cluster;
   private static Path root;
   private static String address;
 
@@ -33,24 +33,10 @@ class StateCommandsTest {
 
   @BeforeAll
   static void startClusterAndRunTasks() throws IOException {
-    root =
-        Path.of("target", "cli-test-sessions", "state_" + System.currentTimeMillis())
-            .toAbsolutePath();
-    CliRun head =
-        CliRun.of(
-            root,
-            "start",
-            "--head",
-            "--port",
-            "0",
-            "--num-cpus",
-            "1",
-            "--num-workers",
-            "1",
-            "--object-store-bytes",
-            "67108864");
-    assertThat(head.code()).as(head.toString()).isZero();
-    address = DaemonRecord.readAll(root, new ArrayList<>()).getFirst().control();
+    cluster = CliCluster.newRoot("state");
+    root = cluster.root();
+    cluster.startHead(1);
+    address = cluster.firstRecord().control();
     Sluice.init(SluiceConfig.builder().address(address).sessionRoot(root).build());
     List<ObjectRef<Integer>> refs = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -62,10 +48,7 @@ class StateCommandsTest {
   @AfterAll
   static void stopEverything() {
     Sluice.shutdown();
-    CliRun.of(root, "stop");
-    for (ProcessHandle p : processesUnder(root)) {
-      p.destroyForcibly();
-    }
+    cluster.close();
   }
 
   /** Rule: {@code list tasks} prints the attempts as a table and as JSON, filtered. */
@@ -141,11 +124,5 @@ class StateCommandsTest {
                           -1))
                   .hasSize(4);
             });
-  }
-
-  private static List<ProcessHandle> processesUnder(Path root) {
-    return ProcessHandle.allProcesses()
-        .filter(p -> ProcessCommandLine.of(p).map(c -> c.contains(root.toString())).orElse(false))
-        .toList();
   }
 }

@@ -7,6 +7,7 @@ import dev.sluice.TaskState;
 import dev.sluice.TaskStatus;
 import dev.sluice.TaskSummary;
 import dev.sluice.WorkerState;
+import dev.sluice.runtime.state.StateJson;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,7 +57,7 @@ final class SnapshotJson {
       history.add(List.of(s.timeMillis(), s.used(), s.capacity(), s.spilled()));
     }
     doc.put("storeHistory", history);
-    return Json.write(doc);
+    return StateJson.htmlSafe(doc);
   }
 
   private static Map<String, Object> cluster(Parts p) {
