@@ -1,5 +1,7 @@
 package dev.sluice.cli;
 
+import dev.sluice.StateQuery;
+import dev.sluice.TaskState;
 import dev.sluice.runtime.logging.LogFileNames;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.ListLogsRequest;
@@ -19,6 +21,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -72,6 +75,14 @@ final class LogsCommand implements Callable<Integer> {
         description = "The log of the worker whose id starts with ID (as 'sluice list workers').")
     String worker;
 
+    @Option(
+        names = "--task",
+        paramLabel = "ID",
+        description =
+            "The log of the worker that ran the task (its latest started attempt; as 'sluice list"
+                + " tasks').")
+    String task;
+
     @Option(names = "--daemon", description = "The node daemon's log (of --node, else the head's).")
     boolean daemon;
 
@@ -115,6 +126,8 @@ final class LogsCommand implements Callable<Integer> {
       list(w, chosen);
     } else if (what.worker != null) {
       printWorkerLog(w, what.worker, chosen);
+    } else if (what.task != null) {
+      printWorkerLog(w, workerOfTask(connection, what.task), chosen);
     } else {
       NodeInfo n = node != null ? chosen.getFirst() : head(chosen);
       String name =
@@ -169,10 +182,27 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   /**
-   * Prints the log of the worker whose id starts with {@code workerId}, found on {@code nodes}.
-   * This is also where {@code sluice logs --task ID} is to land once the state API maps a task to
-   * the worker that ran it (not built yet).
+   * The id of the worker that ran the latest started attempt of task {@code taskId}, as the state
+   * API knows it.
    */
+  private static String workerOfTask(ClusterConnection connection, String taskId)
+      throws IOException {
+    List<TaskState> attempts =
+        connection.state(
+            state -> state.tasks(StateQuery.all().filter("task_id", taskId).limit(1000)));
+    return attempts.stream()
+        .filter(t -> t.workerId() != null)
+        .max(Comparator.comparingInt(TaskState::attemptNumber))
+        .map(t -> t.workerId().hex())
+        .orElseThrow(
+            () ->
+                new CliException(
+                    attempts.isEmpty()
+                        ? "no task " + taskId + " ('sluice list tasks' lists them)"
+                        : "task " + taskId + " has not started on a worker yet"));
+  }
+
+  /** Prints the log of the worker whose id starts with {@code workerId}, found on {@code nodes}. */
   void printWorkerLog(PrintWriter w, String workerId, List<NodeInfo> nodes) {
     String id = workerId.toLowerCase(Locale.ROOT);
     if (id.isEmpty() || !id.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import dev.sluice.ObjectRef;
 import dev.sluice.Sluice;
 import dev.sluice.SluiceConfig;
+import dev.sluice.StateQuery;
+import dev.sluice.TaskState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,6 +86,29 @@ class StateCommandsTest {
     CliRun bad = CliRun.of(root, "list", "things");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("unknown kind 'things'");
+  }
+
+  /** Rule: {@code logs --task} prints the log of the worker that ran the task. */
+  @Test
+  void logsOfATaskAreItsWorkersLog() {
+    TaskState ran =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () ->
+                    Sluice.state().tasks(StateQuery.all().filter("state", "FINISHED")).stream()
+                        .filter(t -> t.workerId() != null)
+                        .findFirst(),
+                Optional::isPresent)
+            .orElseThrow();
+    String worker = ran.workerId().hex().substring(0, 12);
+    CliRun log = CliRun.of(root, "logs", "--task", ran.taskId().hex(), "--tail", "-1");
+    assertThat(log.code()).as(log.toString()).isZero();
+    assertThat(log.out()).containsPattern("\\S*WorkerMain - worker " + worker);
+
+    CliRun unknown = CliRun.of(root, "logs", "--task", "00ff00ff00ff00ff00ff00ff");
+    assertThat(unknown.code()).isEqualTo(1);
+    assertThat(unknown.err()).contains("no task 00ff00ff00ff00ff00ff00ff");
   }
 
   /** Rule: {@code summary tasks} counts attempts by function and state. */
