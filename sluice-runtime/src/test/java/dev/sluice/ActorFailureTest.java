@@ -354,6 +354,14 @@ class ActorFailureTest {
 
     ProcessHandle.of(taskPid).orElseThrow().destroyForcibly();
     awaitGone(taskPid, "the creating task's worker");
+    // The node learns of the death asynchronously; once the actor table has the actor dead,
+    // every call fails, naming the owner's death.
+    await("the actor table records the owned actor dead")
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                Sluice.state().actors(StateQuery.all().filter("actor_id", a.id().hex())).stream()
+                    .anyMatch(s -> "DEAD".equals(s.state())));
 
     assertDied(a.task(Svc::append, 2).remote(), ActorDiedException.Reason.OWNER_DIED);
     awaitGone(actorPid, "the owned actor's process");

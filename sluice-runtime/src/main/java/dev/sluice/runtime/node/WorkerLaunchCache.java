@@ -2,6 +2,7 @@ package dev.sluice.runtime.node;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.runtime.code.CodePackager;
+import dev.sluice.runtime.logging.ProcessLogConfigurator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -302,13 +303,16 @@ final class WorkerLaunchCache implements AutoCloseable {
 
   /**
    * The line's key: SHA-256 of the JDK, the options and the class path with each jar's size and
-   * modification time.
+   * modification time. The worker's own log file ({@code -Dsluice.worker.log=...}, one per worker)
+   * is left out: it does not change what the JVM loads, and with it no two workers would share a
+   * line.
    */
   static String key(String java, List<String> jvmOptions, List<Path> classPath) throws IOException {
     MessageDigest md = CodePackager.newDigest();
     StringBuilder sb = new StringBuilder();
     sb.append(java).append('\n').append(System.getProperty("java.vm.version")).append('\n');
-    jvmOptions.forEach(o -> sb.append(o).append('\n'));
+    String logFile = "-D" + ProcessLogConfigurator.FILE_PROPERTY + "=";
+    jvmOptions.stream().filter(o -> !o.startsWith(logFile)).forEach(o -> sb.append(o).append('\n'));
     for (Path p : classPath) {
       sb.append(p.toAbsolutePath())
           .append('|')

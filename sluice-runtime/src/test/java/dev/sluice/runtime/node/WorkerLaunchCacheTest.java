@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -108,6 +109,19 @@ class WorkerLaunchCacheTest {
     Files.setLastModifiedTime(
         jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 60_000));
     assertThat(WorkerLaunchCache.key(JAVA, OPTIONS, List.of(jar))).isNotEqualTo(before);
+  }
+
+  /** Rule: workers differing only in their own log file share a line (and so the cache). */
+  @Test
+  void eachWorkersOwnLogFileDoesNotMakeANewLine() throws IOException {
+    Path jar = jar("a.jar");
+    List<String> first = new ArrayList<>(OPTIONS);
+    first.add("-Dsluice.worker.log=/s/logs/worker-aaaaaaaaaaaa-{pid}.log");
+    List<String> second = new ArrayList<>(OPTIONS);
+    second.add("-Dsluice.worker.log=/t/logs/worker-bbbbbbbbbbbb-{pid}.log");
+    assertThat(WorkerLaunchCache.key(JAVA, second, List.of(jar)))
+        .isEqualTo(WorkerLaunchCache.key(JAVA, first, List.of(jar)))
+        .isEqualTo(WorkerLaunchCache.key(JAVA, OPTIONS, List.of(jar)));
   }
 
   @Test
