@@ -220,7 +220,7 @@ public final class ObjectRefStream implements StreamSource {
         consumed = cursor;
         // Indices the consumer already passed (a retry re-reporting them) are answered at once.
         hold = aheadOfConsumer && held.hold(unconsumed.size(), reply);
-        if (hold && held.size() == 1) {
+        if (hold) {
           flow.stallStarted(System.nanoTime());
         }
         after = onChangeLocked();
@@ -266,9 +266,8 @@ public final class ObjectRefStream implements StreamSource {
       failed = true;
       dropAtOrPastEndLocked();
       after = onChangeLocked();
-      boolean wasHolding = held.size() > 0;
       held.answerAll(cursor, true, after);
-      endStallIfReleasedLocked(wasHolding);
+      endStallIfReleasedLocked();
     } finally {
       lock.unlock();
     }
@@ -289,9 +288,8 @@ public final class ObjectRefStream implements StreamSource {
       deleted = true;
       unconsumed.removeIf(i -> true, this::release);
       after = onChangeLocked();
-      boolean wasHolding = held.size() > 0;
       held.answerAll(cursor, true, after);
-      endStallIfReleasedLocked(wasHolding);
+      endStallIfReleasedLocked();
     } finally {
       lock.unlock();
     }
@@ -490,9 +488,8 @@ public final class ObjectRefStream implements StreamSource {
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
         consumedItems.increment();
-        boolean wasHolding = held.size() > 0;
         held.onConsumed(unconsumed.size(), cursor, after);
-        endStallIfReleasedLocked(wasHolding);
+        endStallIfReleasedLocked();
         return ref;
       }
       case FAILURE -> {
@@ -505,13 +502,10 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
-  /**
-   * Ends the producer's stall (as the stream's counters see it) if replies were held before a
-   * change to them ({@code wasHolding}) and none are now.
-   */
+  /** Ends the producer's stall (as the stream's counters see it) once no reply is held. */
   @GuardedBy("lock")
-  private void endStallIfReleasedLocked(boolean wasHolding) {
-    if (wasHolding && held.size() == 0) {
+  private void endStallIfReleasedLocked() {
+    if (flow.stalling() && held.size() == 0) {
       flow.stallEnded(System.nanoTime());
     }
   }
@@ -521,9 +515,8 @@ public final class ObjectRefStream implements StreamSource {
     List<Runnable> after = new ArrayList<>(1);
     lock.lock();
     try {
-      boolean wasHolding = held.size() > 0;
       held.onTimer(unconsumed.size(), cursor, after);
-      endStallIfReleasedLocked(wasHolding);
+      endStallIfReleasedLocked();
     } finally {
       lock.unlock();
     }

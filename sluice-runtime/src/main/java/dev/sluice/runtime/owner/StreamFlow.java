@@ -32,6 +32,11 @@ final class StreamFlow {
     }
   }
 
+  /** True while a stall is under way (started and not yet ended). */
+  boolean stalling() {
+    return stallStartNanos >= 0;
+  }
+
   long produced() {
     return produced;
   }
