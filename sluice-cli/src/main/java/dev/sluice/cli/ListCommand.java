@@ -105,11 +105,7 @@ final class ListCommand implements Callable<Integer> {
       description = "At most N rows (default: ${DEFAULT-VALUE}).")
   private int limit = StateQuery.DEFAULT_LIMIT;
 
-  @Option(
-      names = "--format",
-      paramLabel = "FORMAT",
-      description = "table or json (default: ${DEFAULT-VALUE}).")
-  private String format = "table";
+  @Mixin private OutputFormat output;
 
   @Mixin private ClusterOptions cluster;
 
@@ -121,10 +117,7 @@ final class ListCommand implements Callable<Integer> {
           spec.commandLine(),
           "unknown kind '" + kind + "': use nodes, workers, tasks, objects, streams or actors");
     }
-    if (!format.equals("table") && !format.equals("json")) {
-      throw new ParameterException(
-          spec.commandLine(), "unknown format '" + format + "': use table or json");
-    }
+    boolean json = output.json(spec.commandLine());
     if (limit < 1) {
       throw new ParameterException(spec.commandLine(), "--limit must be at least 1");
     }
@@ -141,7 +134,7 @@ final class ListCommand implements Callable<Integer> {
     List<? extends Record> rows =
         ClusterConnection.withState(cluster, spec.commandLine(), state -> k.rows().apply(state, q));
     PrintWriter out = spec.commandLine().getOut();
-    if (format.equals("json")) {
+    if (json) {
       out.println(StateJson.rows(rows));
     } else {
       StateTable.print(out, rows, k.columns());

@@ -14,7 +14,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -33,11 +32,7 @@ final class SummaryCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "WHAT", description = "tasks")
   private String what;
 
-  @Option(
-      names = "--format",
-      paramLabel = "FORMAT",
-      description = "table or json (default: ${DEFAULT-VALUE}).")
-  private String format = "table";
+  @Mixin private OutputFormat output;
 
   @Mixin private ClusterOptions cluster;
 
@@ -46,15 +41,12 @@ final class SummaryCommand implements Callable<Integer> {
     if (!what.equals("tasks")) {
       throw new ParameterException(spec.commandLine(), "unknown summary '" + what + "': use tasks");
     }
-    if (!format.equals("table") && !format.equals("json")) {
-      throw new ParameterException(
-          spec.commandLine(), "unknown format '" + format + "': use table or json");
-    }
+    boolean json = output.json(spec.commandLine());
     TaskSummary s =
         ClusterConnection.withState(cluster, spec.commandLine(), state -> state.summarizeTasks());
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Map<TaskStatus, Long>> sorted = new TreeMap<>(s.byFunction());
-    if (format.equals("json")) {
+    if (json) {
       Map<String, Object> root = new LinkedHashMap<>();
       Map<String, Object> byFunction = new LinkedHashMap<>();
       sorted.forEach((f, c) -> byFunction.put(f, new TreeMap<>(c)));
