@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.ActorHandle;
 import dev.sluice.ObjectRef;
 import dev.sluice.ObjectRefGenerator;
 import dev.sluice.Sluice;
@@ -40,13 +41,16 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The head's dashboard in a real browser: Debian's headless Chromium, driven by Selenium through
  * Debian's chromedriver (never a downloaded one), opens the dashboard of a real two-node cluster
- * started with {@code sluice start} while a driver in this JVM runs a slow stream. {@code .ci/run}
- * installs chromium and chromium-driver; without them this test fails and says so. Screenshots go
- * to {@code target/dashboard-*.png}.
+ * started with {@code sluice start} while a driver in this JVM runs a slow stream, and follows the
+ * log of an actor's worker while the actor logs through SLF4J. {@code .ci/run} installs chromium
+ * and chromium-driver; without them this test fails and says so. Screenshots go to {@code
+ * target/dashboard-*.png}.
  */
 class DashboardBrowserTest {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
@@ -86,6 +90,24 @@ class DashboardBrowserTest {
         return next++;
       }
     };
+  }
+
+  /** An actor that logs what it is told through SLF4J, in its worker's log file. */
+  public static final class LogWriter {
+    private static final Logger log = LoggerFactory.getLogger(LogWriter.class);
+
+    public LogWriter() {}
+
+    /** The id of the worker this actor lives in. */
+    public String workerId() {
+      return Sluice.runtimeContext().workerId().hex();
+    }
+
+    /** Logs {@code line} at INFO. */
+    public boolean log(String line) {
+      log.info(line);
+      return true;
+    }
   }
 
   @BeforeEach
@@ -242,6 +264,47 @@ class DashboardBrowserTest {
     browser.findElement(By.cssSelector("nav a[data-view=store]")).click();
     wait.until(b -> b.findElements(By.cssSelector("#store-chart canvas")).size() == 1);
     screenshot("store");
+
+    // Rule: a worker's row links to its log, which the Logs page shows and follows live: a line
+    // the worker logs through SLF4J after the page opened appears, as text (never as markup).
+    ActorHandle<LogWriter> writer = Sluice.actor(LogWriter::new).remote();
+    String workerId = writer.task(LogWriter::workerId).remote().get();
+    browser.findElement(By.cssSelector("nav a[data-view=workers]")).click();
+    By logLink = By.cssSelector("#workers-table tbody tr[data-worker-id='" + workerId + "'] a");
+    wait.ignoring(StaleElementReferenceException.class)
+        .until(
+            b -> {
+              List<WebElement> links = b.findElements(logLink);
+              if (links.isEmpty()) {
+                return false;
+              }
+              links.getFirst().click();
+              return true;
+            });
+    wait.until(b -> b.getCurrentUrl().contains("#logs/") && b.getCurrentUrl().contains(workerId));
+    // The tail holds the worker's start (it logs that it serves), and the page follows from there.
+    wait.until(b -> logText(b).contains("serving on port"));
+    assertThat(browser.findElement(By.id("log-status")).getText())
+        .contains("worker " + workerId.substring(0, 8))
+        .contains("following");
+    String line = "dashboard-log-line-" + System.nanoTime() + " <b>not markup</b> & more";
+    assertThat(writer.task(LogWriter::log, line).remote().get()).isTrue();
+    wait.until(b -> logText(b).contains(line));
+    assertThat(browser.findElements(By.cssSelector("#log-text b"))).isEmpty();
+    screenshot("logs");
+
+    // Paused, then following again: the page catches up with what was logged meanwhile.
+    browser.findElement(By.id("log-follow")).click();
+    wait.until(b -> b.findElement(By.id("log-status")).getText().contains("paused"));
+    String later = "dashboard-log-later-" + System.nanoTime();
+    assertThat(writer.task(LogWriter::log, later).remote().get()).isTrue();
+    browser.findElement(By.id("log-follow")).click();
+    wait.until(b -> logText(b).contains(later));
+    Sluice.kill(writer);
+  }
+
+  private static String logText(WebDriver b) {
+    return b.findElement(By.id("log-text")).getText();
   }
 
   private static List<String> tasksShown(WebDriver b) {

@@ -30,7 +30,7 @@ record HeadDashboard(DashboardServer server, String problem) implements AutoClos
     try {
       ControlStateClient state = new ControlStateClient(rpc, controlTarget);
       return new HeadDashboard(
-          DashboardServer.start(settings.host(), settings.port(), token, state.state(), state),
+          DashboardServer.start(settings.host(), settings.port(), token, state.state(), rpc, state),
           null);
     } catch (IOException e) {
       if (!settings.optional()) {

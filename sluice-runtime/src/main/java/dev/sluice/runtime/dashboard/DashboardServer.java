@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.sluice.ClusterState;
+import dev.sluice.runtime.rpc.RpcFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
@@ -14,9 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The cluster's web dashboard, served by the head (DESIGN "Dashboard"): pages for the cluster's
  * nodes and resources, workers, tasks, live streams and object store usage over time, updated once
- * a second by server-sent events. Every request needs the cluster token ({@link DashboardAuth}). It
- * owns the HTTP server (the JDK's), the {@link SnapshotSampler} and the {@link ClusterView} it
- * reads, and closes all three.
+ * a second by server-sent events, and each worker's and node's log, read through the node manager
+ * that holds it ({@link LogsApi}). Every request needs the cluster token ({@link DashboardAuth}).
+ * It owns the HTTP server (the JDK's), the {@link SnapshotSampler}, the {@link NodeLogClient}'s
+ * channels and the state source it reads, and closes them all.
  *
  * <p>Threads: each request runs on a virtual thread of its own (an open event stream keeps one);
  * the sampler has one platform thread.
@@ -27,13 +29,19 @@ public final class DashboardServer implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService requests;
   private final SnapshotSampler sampler;
+  private final NodeLogClient logs;
   private final AutoCloseable source;
 
   private DashboardServer(
-      HttpServer http, ExecutorService requests, SnapshotSampler sampler, AutoCloseable source) {
+      HttpServer http,
+      ExecutorService requests,
+      SnapshotSampler sampler,
+      NodeLogClient logs,
+      AutoCloseable source) {
     this.http = http;
     this.requests = requests;
     this.sampler = sampler;
+    this.logs = logs;
     this.source = source;
   }
 
@@ -42,12 +50,18 @@ public final class DashboardServer implements AutoCloseable {
    *
    * @param token the cluster token every request must carry
    * @param state what the pages show
+   * @param rpc how to reach the node managers whose logs the Logs page shows
    * @param source what {@code state} needs closed once the dashboard stops (closed also when it
    *     cannot start)
    * @throws IOException if the address cannot be bound
    */
   public static DashboardServer start(
-      String bindHost, int port, String token, ClusterState state, AutoCloseable source)
+      String bindHost,
+      int port,
+      String token,
+      ClusterState state,
+      RpcFactory rpc,
+      AutoCloseable source)
       throws IOException {
     HttpServer http;
     try {
@@ -64,16 +78,20 @@ public final class DashboardServer implements AutoCloseable {
     SnapshotSampler sampler = new SnapshotSampler(state);
     DashboardAuth auth = new DashboardAuth(token);
     EventStream events = new EventStream(sampler);
+    NodeLogClient logs = new NodeLogClient(rpc);
+    LogsApi logsApi = new LogsApi(new LogLocator(state, logs), logs);
     for (HttpContext c :
         new HttpContext[] {
           http.createContext("/", new StaticFiles()),
           http.createContext("/api/events", events),
-          http.createContext("/api/snapshot", events)
+          http.createContext("/api/snapshot", events),
+          http.createContext("/api/logs", logsApi),
+          http.createContext("/api/log", logsApi)
         }) {
       c.getFilters().add(auth);
     }
     http.start();
-    DashboardServer d = new DashboardServer(http, requests, sampler, source);
+    DashboardServer d = new DashboardServer(http, requests, sampler, logs, source);
     log.info("dashboard listening on {}", d.url());
     return d;
   }
@@ -110,6 +128,7 @@ public final class DashboardServer implements AutoCloseable {
     sampler.close();
     http.stop(0);
     requests.shutdownNow();
+    logs.close();
     closeQuietly(source);
   }
 

@@ -65,13 +65,7 @@ public final class LogFiles {
    * @throws NoSuchFileException if there is no such regular file
    */
   public Path resolve(String name) throws IOException {
-    if (name == null
-        || name.isEmpty()
-        || name.equals(".")
-        || name.equals("..")
-        || name.contains("/")
-        || name.contains("\\")
-        || name.indexOf('\0') >= 0) {
+    if (!isPlainName(name)) {
       throw new IllegalArgumentException("not a log file name: '" + name + "'");
     }
     Path file = dir.resolve(name);
@@ -82,11 +76,47 @@ public final class LogFiles {
     return file;
   }
 
+  /**
+   * Whether {@code name} can name a file directly in a logs directory: not empty, not {@code .} or
+   * {@code ..}, without a path separator or NUL.
+   */
+  public static boolean isPlainName(String name) {
+    return name != null
+        && !name.isEmpty()
+        && !name.equals(".")
+        && !name.equals("..")
+        && !name.contains("/")
+        && !name.contains("\\")
+        && name.indexOf('\0') < 0;
+  }
+
   /** A reader of {@code name} starting at its last {@code tailLines} lines (negative: all). */
   public Reader open(String name, int tailLines) throws IOException {
+    return open(name, tailLines, 0);
+  }
+
+  /**
+   * A reader of {@code name} starting at its last {@code tailLines} lines (negative: all), or, when
+   * those hold more than {@code maxBytes} (positive), at the first line that starts within its last
+   * {@code maxBytes} bytes.
+   */
+  public Reader open(String name, int tailLines, long maxBytes) throws IOException {
     Path file = resolve(name);
     long start = tailLines < 0 ? 0 : LogTail.startOfLastLines(file, tailLines);
+    if (maxBytes > 0) {
+      start = Math.max(start, LogTail.startOfLinesWithin(file, maxBytes));
+    }
     return new Reader(file, start);
+  }
+
+  /**
+   * A reader of {@code name} starting at byte {@code offset}, or at its start when the file is
+   * shorter (it was rotated or truncated since the offset was read).
+   */
+  public Reader openAt(String name, long offset) throws IOException {
+    Path file = resolve(name);
+    long size = Files.size(file);
+    return new Reader(file, offset < 0 || offset > size ? 0 : offset);
   }
 
   /**
@@ -114,6 +144,11 @@ public final class LogFiles {
       }
       channel = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
       key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    }
+
+    /** Where the next {@link #read} reads from. */
+    public long position() {
+      return position;
     }
 
     /** Fills {@code into} with the next bytes; returns how many (0: nothing new yet). */

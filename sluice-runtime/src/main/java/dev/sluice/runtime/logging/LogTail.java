@@ -56,6 +56,36 @@ public final class LogTail {
     }
   }
 
+  /**
+   * The offset in {@code file} of the first line that starts within its last {@code maxBytes} bytes
+   * (0 if the file is no longer); the end of the file if no line starts there.
+   */
+  public static long startOfLinesWithin(Path file, long maxBytes) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      long end = f.length();
+      if (end <= maxBytes) {
+        return 0;
+      }
+      long pos = end - maxBytes;
+      f.seek(pos - 1);
+      byte[] buf = new byte[BLOCK];
+      // a line starts at pos if the byte before it ends a line; else after the next newline
+      while (pos - 1 < end) {
+        int n = f.read(buf, 0, (int) Math.min(BLOCK, end - (pos - 1)));
+        if (n <= 0) {
+          break;
+        }
+        for (int i = 0; i < n; i++) {
+          if (buf[i] == '\n') {
+            return pos + i;
+          }
+        }
+        pos += n;
+      }
+      return end;
+    }
+  }
+
   /** The last {@code lines} lines of {@code file}, empty if it is missing or empty. */
   public static String of(Path file, int lines) {
     try {

@@ -1,5 +1,6 @@
 // The Sluice dashboard: renders the JSON snapshot the head sends once a second over server-sent
-// events (/api/events). Plain DOM, no framework; charts by uPlot (served from its WebJar).
+// events (/api/events). Plain DOM, no framework; charts by uPlot (served from its WebJar); the
+// Logs page is logs.js.
 "use strict";
 
 const RATE_POINTS = 300;
@@ -63,12 +64,15 @@ function usageBar(used, total) {
 }
 
 // ---- views ------------------------------------------------------------------------------------
+// "#name" shows a view; "#logs/NODE/worker/ID" a worker's log (logs.js reads what follows).
 function route() {
-  const name = views.includes(location.hash.slice(1)) ? location.hash.slice(1) : "overview";
+  const parts = location.hash.slice(1).split("/");
+  const name = views.includes(parts[0]) ? parts[0] : "overview";
   for (const v of views) document.getElementById("view-" + v).hidden = v !== name;
   for (const a of document.querySelectorAll("nav a")) {
     a.classList.toggle("active", a.dataset.view === name);
   }
+  logShow(name === "logs" ? parts.slice(1).map(decodeURIComponent) : null);
   if (snap) render(snap);
 }
 
@@ -111,7 +115,8 @@ function renderWorkers(s) {
   fill("workers-table", s.workers.map((w) => el("tr", { "data-worker-id": w.id },
     td(shortId(w.id), "mono"), td(shortId(w.node), "mono"), td(w.pid, "num"),
     td(badge(w.state)), td(w.address, "mono"), td(w.job ? shortId(w.job) : "", "mono"),
-    td(el("code", {}, "sluice logs --worker " + w.id)))));
+    td(el("a", { class: "log-link", href: "#logs/" + w.node + "/worker/" + w.id,
+      title: "sluice logs --worker " + w.id }, "log")))));
 }
 
 function renderTasks(s) {
@@ -222,6 +227,7 @@ function render(s) {
   renderStore(s);
   if (!document.getElementById("view-streams").hidden) drawStreamsChart();
   if (!document.getElementById("view-store").hidden) drawStoreChart(s);
+  if (!document.getElementById("view-logs").hidden) logFillPickers();
 }
 
 function setConn(text, cls) {
