@@ -114,7 +114,17 @@ final class LogLocator {
       throw new LogRequestException(
           404, "no worker " + w + " in the cluster (the Workers page lists them)");
     }
-    Node node = node(nodePrefix != null ? nodePrefix : known.nodeId().hex());
+    Node node;
+    try {
+      node = node(nodePrefix != null ? nodePrefix : known.nodeId().hex());
+    } catch (LogRequestException e) {
+      if (nodePrefix != null || e.status() != 404) {
+        throw e;
+      }
+      throw new LogRequestException(
+          404,
+          "worker " + w + " ran on node " + known.nodeId().hex() + ", which is no longer alive");
+    }
     if (known != null && !known.nodeId().hex().equals(node.id())) {
       throw new LogRequestException(
           404, "worker " + w + " runs on node " + known.nodeId().hex() + ", not on " + node.id());

@@ -7,11 +7,12 @@
  * EventStream}). A {@code SnapshotSampler} thread reads the cluster through the state API ({@link
  * dev.sluice.ClusterState}; {@link dev.sluice.runtime.dashboard.ControlStateClient} asks the head's
  * own control service) and keeps the store usage history ({@code StoreHistory}) and which streams
- * are stalled ({@code StallTracker}).
+ * are stalled ({@code StallTracker}). The Logs page's endpoints ({@code LogsApi}) find a log's node
+ * ({@code LogLocator}) and read it through that node manager's log service ({@code NodeLogClient}).
  *
  * <p>Threads: one sampler thread; each request on a virtual thread of its own.
  *
- * <p>Depends on {@code rpc} and {@code state} only (it is a client of the control service like any
- * other); {@code daemon} starts it.
+ * <p>Depends on {@code rpc}, {@code state} and {@code logging} (file names) only: it is a client of
+ * the control service and the node managers like any other; {@code daemon} starts it.
  */
 package dev.sluice.runtime.dashboard;

@@ -38,7 +38,8 @@ public final class LogReadStream {
       reader =
           req.hasOffset()
               ? files.openAt(req.getName(), req.getOffset())
-              : files.open(req.getName(), req.getTailLines(), req.getFollow() ? 0 : maxBytes(req));
+              : files.open(
+                  req.getName(), req.getTailLines(), req.getFollow() ? 0 : req.getMaxBytes());
     } catch (IllegalArgumentException e) {
       out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
       return;

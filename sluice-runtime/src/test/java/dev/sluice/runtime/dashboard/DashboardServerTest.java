@@ -269,6 +269,14 @@ class DashboardServerTest {
 
     HttpResponse<String> daemon = api("/api/log?daemon&node=" + state.node.hex().substring(0, 6));
     assertThat(textField(daemon.body(), "text")).isEqualTo("daemon line\n");
+
+    // Rule: an offset past the file's end (it was rotated or truncated) reads from its start.
+    Files.writeString(workerLog(), "new file\n");
+    HttpResponse<String> rotated =
+        api("/api/log?worker=" + state.worker.hex() + "&offset=" + (next + 5));
+    assertThat(longField(rotated.body(), "offset")).isZero();
+    assertThat(textField(rotated.body(), "text")).isEqualTo("new file\n");
+    assertThat(longField(rotated.body(), "next")).isEqualTo(9);
   }
 
   @Test

@@ -17,6 +17,7 @@ const logView = {
   following: true,
   gen: 0,          // bumps on each new selection, so late answers of an old one are dropped
   timer: null,
+  inFlight: null,  // the generation whose request is under way, so that no two overlap
   shown: false,
 };
 
@@ -128,13 +129,28 @@ async function logPoll() {
   logView.timer = null;
   const sel = logView.sel;
   const gen = logView.gen;
-  if (!sel || !logView.shown) return;
+  if (!sel || !logView.shown || logView.inFlight === gen) return;
+  logView.inFlight = gen;
+  try {
+    await logFetch(sel, gen);
+  } finally {
+    if (logView.inFlight === gen) logView.inFlight = null;
+  }
+}
+
+async function logFetch(sel, gen) {
   const asked = logView.next;
   const url = logUrl(sel, asked === null ? { tail: LOG_TAIL_LINES } : { offset: asked });
   let r;
   let body;
   try {
     r = await fetch(url, { method: "GET", cache: "no-store" });
+    if (r.status === 401) {
+      if (gen === logView.gen) {
+        logSetError("The dashboard needs the cluster token: open the address sluice start printed.");
+      }
+      return;
+    }
     body = await r.json();
   } catch (e) {
     if (gen !== logView.gen) return;
@@ -143,10 +159,6 @@ async function logPoll() {
     return;
   }
   if (gen !== logView.gen) return;
-  if (r.status === 401) {
-    logSetError("The dashboard needs the cluster token: open the address sluice start printed.");
-    return;
-  }
   if (!r.ok) {
     logSetError(body.error || "the head answered " + r.status);
     if (logView.following || asked === null) logSchedule(LOG_RETRY_MS);
