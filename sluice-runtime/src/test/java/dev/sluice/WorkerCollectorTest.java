@@ -2,6 +2,7 @@ package dev.sluice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -13,7 +14,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The collector of worker JVMs (issue 14, large items): G1 unless the user's worker JVM options
- * name one, and then only theirs ({@code JvmCollector}).
+ * name one, and then only theirs ({@code JvmCollector}); with G1, {@code System.gc()} is a
+ * concurrent start and the heap has a floor, so that the runtime's collections after large arrays
+ * ({@code LargeArrayCollector}) free them without a full collection or a shrunk heap.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class WorkerCollectorTest {
@@ -23,6 +26,17 @@ class WorkerCollectorTest {
         ",",
         ManagementFactory.getGarbageCollectorMXBeans().stream()
             .map(GarbageCollectorMXBean::getName)
+            .toList());
+  }
+
+  /** The values of the JVM flags that shape its collections, as {@code name=value,...}. */
+  static String collectionFlags(Integer ignored) {
+    HotSpotDiagnosticMXBean hotspot =
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    return String.join(
+        ",",
+        List.of("ExplicitGCInvokesConcurrent", "MinHeapSize").stream()
+            .map(f -> f + "=" + hotspot.getVMOption(f).getValue())
             .toList());
   }
 
@@ -44,6 +58,12 @@ class WorkerCollectorTest {
 
     assertThat(Sluice.task(WorkerCollectorTest::collectors, 0).remote().get(Duration.ofMinutes(2)))
         .contains("G1");
+    assertThat(
+            Sluice.task(WorkerCollectorTest::collectionFlags, 0)
+                .remote()
+                .get(Duration.ofMinutes(2)))
+        .contains("ExplicitGCInvokesConcurrent=true")
+        .contains("MinHeapSize=" + (512L << 20));
   }
 
   @Test

@@ -203,13 +203,15 @@ public final class CoreWorker implements SluiceRuntime {
     if (!options.isWorker()) {
       nodeWatcher.start(); // a worker starts it once registered: see startWatchingNodes
     }
+    LargeArrayCollector largeArrays = LargeArrayCollector.forThisJvm();
     this.encoder =
         new ObjectEncoder(
             refs,
             serializer,
             sharedStore,
             options.inlineThresholdBytes(),
-            options.maxMessageBytes());
+            options.maxMessageBytes(),
+            largeArrays);
     this.specs = new TaskSpecFactory(functions, refs, encoder, currentTask, self);
     this.actorCalls = new ActorSubmission(specs, refs, taskManager, actors, self, this::blocked);
     this.env =
@@ -243,7 +245,8 @@ public final class CoreWorker implements SluiceRuntime {
             refs,
             sharedStore,
             serializer,
-            options.serializationAllowList());
+            options.serializationAllowList(),
+            largeArrays);
     if (options.isWorker()) {
       submitter.setLeaseRequestDelay(JoinHelper.LEASE_REQUEST_DELAY);
       receiver.start();

@@ -42,18 +42,21 @@ final class ObjectEncoder {
   private final SharedMemoryClient sharedStore;
   private final int inlineThresholdBytes;
   private final int maxMessageBytes;
+  private final LargeArrayCollector largeArrays;
 
   ObjectEncoder(
       ReferenceCounter refs,
       ObjectSerializer serializer,
       SharedMemoryClient sharedStore,
       int inlineThresholdBytes,
-      int maxMessageBytes) {
+      int maxMessageBytes,
+      LargeArrayCollector largeArrays) {
     this.refs = refs;
     this.serializer = serializer;
     this.sharedStore = sharedStore;
     this.inlineThresholdBytes = inlineThresholdBytes;
     this.maxMessageBytes = maxMessageBytes;
+    this.largeArrays = largeArrays;
   }
 
   /** Encodes {@code value} as object {@code id}; {@code what} names it in errors. */
@@ -96,9 +99,13 @@ final class ObjectEncoder {
       List<ReferenceCounter.Nested> nested,
       boolean sealLater) {
     if (!sealLater) {
-      return new Encoded(StoreLocations.value(sharedStore.write(id, bytes, raw)), nested);
+      Encoded e = new Encoded(StoreLocations.value(sharedStore.write(id, bytes, raw)), nested);
+      largeArrays.passed(bytes.length);
+      return e;
     }
     SharedMemoryClient.Written written = sharedStore.writeAsync(id, bytes, raw);
+    // The array (the caller's value, or its serialized form) is garbage to us from here on.
+    largeArrays.passed(bytes.length);
     return new Encoded(StoreLocations.value(written.location()), nested, written.sealed());
   }
 }

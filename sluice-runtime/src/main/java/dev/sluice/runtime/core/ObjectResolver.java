@@ -42,6 +42,7 @@ final class ObjectResolver {
   private final SharedMemoryClient sharedStore;
   private final ObjectSerializer serializer;
   private final List<String> serializationAllowList;
+  private final LargeArrayCollector largeArrays;
 
   ObjectResolver(
       ObjectFutures futures,
@@ -51,7 +52,8 @@ final class ObjectResolver {
       ReferenceCounter refs,
       SharedMemoryClient sharedStore,
       ObjectSerializer serializer,
-      List<String> serializationAllowList) {
+      List<String> serializationAllowList,
+      LargeArrayCollector largeArrays) {
     this.futures = futures;
     this.waiter = waiter;
     this.guard = guard;
@@ -60,6 +62,7 @@ final class ObjectResolver {
     this.sharedStore = sharedStore;
     this.serializer = serializer;
     this.serializationAllowList = serializationAllowList;
+    this.largeArrays = largeArrays;
   }
 
   /** The value of {@code ref}; {@code timeout} null waits forever. */
@@ -152,11 +155,13 @@ final class ObjectResolver {
   private Object readShared(ObjectId id, SharedMemoryLocation where) {
     MemorySegment bytes = sharedStore.pin(id, StoreLocations.of(where));
     try {
+      // A raw byte[] is copied once, straight from the mapping into the array returned.
       return where.getRawBytes()
           ? bytes.toArray(ValueLayout.JAVA_BYTE)
           : serializer.deserialize(bytes.asByteBuffer());
     } finally {
       sharedStore.release(id);
+      largeArrays.passed(bytes.byteSize());
     }
   }
 }

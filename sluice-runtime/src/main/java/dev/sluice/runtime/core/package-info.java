@@ -5,9 +5,10 @@
  * TaskReceiver}), encodes values (inline or through the node's store) and resolves {@code get}.
  * {@link ActorSubmission} makes the actor-facing calls (specs, task table, creation arguments) and
  * hands them to the {@code actor} package; {@link IdleBorrowCollector} runs an idle worker's
- * garbage collection; {@link CoreWorkerWiring} builds the serializer, store client and actor side.
- * {@link NodeWatcher} follows the control service's node table; {@link JoinHelper} runs a blocked
- * task's own queued children inline (DESIGN "Nested tasks").
+ * garbage collection, {@link LargeArrayCollector} one after every few large arrays through the
+ * store; {@link CoreWorkerWiring} builds the serializer, store client and actor side. {@link
+ * NodeWatcher} follows the control service's node table; {@link JoinHelper} runs a blocked task's
+ * own queued children inline (DESIGN "Nested tasks").
  *
  * <p>gRPC stays in its adaptors: {@link CoreWorkerGrpcService} serves the process's {@code
  * CoreWorkerService} (and owns its server), {@link CoreWorkerClient} makes the owner-to-owner

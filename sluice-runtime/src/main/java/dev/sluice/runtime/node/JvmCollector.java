@@ -16,13 +16,36 @@ import java.util.regex.Pattern;
  * resident memory climbs to gigabytes. G1 places such an array in humongous regions that a young
  * collection frees when it is dead, and usually reuses them warm. Not always: while G1 waits for
  * the young collection that precedes mixed ones (after a marking cycle), humongous allocations
- * expand the heap instead of collecting, until eden fills.
+ * expand the heap instead of collecting, until eden fills. Hence {@link #EXPLICIT_GC_CONCURRENT}:
+ * {@code System.gc()} is then a concurrent start (a young pause, which frees dead humongous arrays
+ * and ends that wait) rather than a full collection, so that the runtime can ask for one after
+ * every few large arrays ({@code core.LargeArrayCollector}) and when the store asks the node's
+ * processes to collect, without stopping a worker for a full collection of its heap. And {@link
+ * #HEAP_FLOOR}: each marking cycle ends with G1 shrinking the heap to about three times its live
+ * data (56 MiB in an idle worker), uncommitting the regions the last arrays used, so that the next
+ * ones are placed on fresh pages again; with a floor of twice the collector's budget between two
+ * such collections the regions stay committed and warm. Committed pages that were never written
+ * cost no memory, so the floor costs only what a worker has used. It is left out when the user's
+ * options size the heap themselves (a floor above their maximum would stop the JVM at start).
  *
  * <p>Stateless; thread-safe.
  */
 final class JvmCollector {
   /** The collector chosen when the user names none. */
   static final String DEFAULT = "-XX:+UseG1GC";
+
+  /** With {@link #DEFAULT}: {@code System.gc()} starts a concurrent cycle. */
+  static final String EXPLICIT_GC_CONCURRENT = "-XX:+ExplicitGCInvokesConcurrent";
+
+  /**
+   * With {@link #DEFAULT}: the heap is not shrunk below twice {@code
+   * core.LargeArrayCollector.MAX_BUDGET_BYTES}.
+   */
+  static final String HEAP_FLOOR = "-XX:MinHeapSize=512m";
+
+  /** An option that sets a bound of the heap's size. */
+  private static final Pattern HEAP_SIZE_FLAG =
+      Pattern.compile("-Xm[sx].*|-XX:(Min|Initial|Max)HeapSize=.*");
 
   /** An option that selects or deselects a collector: {@code -XX:+UseParallelGC}, etc. */
   private static final Pattern COLLECTOR_FLAG = Pattern.compile("-XX:[+-]Use\\w*GC");
@@ -31,7 +54,13 @@ final class JvmCollector {
 
   /** The options selecting this runtime's collector, given the user's {@code userOptions}. */
   static List<String> options(List<String> userOptions) {
-    return namesCollector(userOptions) ? List.of() : List.of(DEFAULT);
+    if (namesCollector(userOptions)) {
+      return List.of();
+    }
+    // The user's options follow the runtime's, so a user's -XX:-ExplicitGCInvokesConcurrent wins.
+    return sizesHeap(userOptions)
+        ? List.of(DEFAULT, EXPLICIT_GC_CONCURRENT)
+        : List.of(DEFAULT, EXPLICIT_GC_CONCURRENT, HEAP_FLOOR);
   }
 
   /** {@code runtimeOptions} followed by the collector's options for {@code userOptions}. */
@@ -39,6 +68,11 @@ final class JvmCollector {
     List<String> all = new ArrayList<>(runtimeOptions);
     all.addAll(options(userOptions));
     return List.copyOf(all);
+  }
+
+  /** True if one of {@code options} bounds the heap's size. */
+  static boolean sizesHeap(List<String> options) {
+    return options.stream().anyMatch(o -> HEAP_SIZE_FLAG.matcher(o).matches());
   }
 
   /** True if one of {@code options} selects or deselects a collector. */

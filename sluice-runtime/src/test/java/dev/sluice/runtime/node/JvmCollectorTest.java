@@ -24,6 +24,27 @@ class JvmCollectorTest {
   }
 
   @Test
+  void workersGetConcurrentExplicitCollectionsAndAHeapFloorWithG1() {
+    assertThat(WorkerProcess.jvmOptions(List.of()))
+        .contains(JvmCollector.EXPLICIT_GC_CONCURRENT, JvmCollector.HEAP_FLOOR);
+    assertThat(WorkerProcess.jvmOptions(List.of("-XX:+UseSerialGC")))
+        .doesNotContain(JvmCollector.EXPLICIT_GC_CONCURRENT, JvmCollector.HEAP_FLOOR);
+  }
+
+  @Test
+  void aUserHeapSizeLeavesOutTheHeapFloor() {
+    for (String user :
+        List.of("-Xmx256m", "-Xms64m", "-XX:MaxHeapSize=1g", "-XX:MinHeapSize=16m")) {
+      assertThat(WorkerProcess.jvmOptions(List.of(user)))
+          .as("runtime options besides %s", user)
+          .contains(JvmCollector.EXPLICIT_GC_CONCURRENT)
+          .doesNotContain(JvmCollector.HEAP_FLOOR);
+    }
+    assertThat(WorkerProcess.jvmOptions(List.of("-Xmn64m", "-XX:MaxRAMPercentage=50")))
+        .contains(JvmCollector.HEAP_FLOOR);
+  }
+
+  @Test
   void nodeDaemonsGetTheSameCollector() {
     assertThat(NodeManager.runtimeJvmOptions()).contains(JvmCollector.DEFAULT);
   }
