@@ -35,8 +35,11 @@ import java.util.function.LongSupplier;
  *       that arrives later is still accepted;
  *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held when the report fills
  *       the window and answered, with the cumulative consumed count, when the consumer freed a
- *       batch of it ({@link CreditBatching}, kept by {@link HeldReplies}); a report only of indices
- *       the consumer already passed (a retry re-reporting them) is answered at once;
+ *       batch of it ({@link CreditBatching}, kept by {@link HeldReplies}); a report that arrives
+ *       while a consumer waits at the cursor is held until that consumer ran dry (at most {@link
+ *       CreditBatching#MAX_DELAY_NANOS}), so that its reply carries the credit of its own items; a
+ *       report only of indices the consumer already passed (a retry re-reporting them) is answered
+ *       at once;
  *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left by
  *       out-of-order reports can never hang the consumer; the consumer then gets the generator ref
  *       once, whose {@code get()} throws;
@@ -109,6 +112,10 @@ public final class ObjectRefStream implements StreamSource {
 
   @GuardedBy("lock")
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
+
+  /** Threads blocked in {@link #await} for the item at the cursor. */
+  @GuardedBy("lock")
+  private int waitingConsumers;
 
   @GuardedBy("lock")
   private List<CompletableFuture<Void>> readyWatchers;
@@ -219,11 +226,13 @@ public final class ObjectRefStream implements StreamSource {
         }
         consumed = cursor;
         // Indices the consumer already passed (a retry re-reporting them) are answered at once.
-        hold = aheadOfConsumer && held.hold(unconsumed.size(), reply);
-        if (hold) {
+        after = new ArrayList<>(2);
+        hold =
+            aheadOfConsumer && held.hold(unconsumed.size(), consumerWaitingLocked(), reply, after);
+        if (hold && held.windowFilled()) {
           flow.stallStarted(System.nanoTime());
         }
-        after = onChangeLocked();
+        after.addAll(onChangeLocked());
       }
     } finally {
       lock.unlock();
@@ -346,13 +355,18 @@ public final class ObjectRefStream implements StreamSource {
       long remaining = timeoutNanos;
       State s;
       while ((s = stateLocked()) == State.NOT_READY) {
-        if (timeoutNanos < 0) {
-          changed.await();
-        } else {
-          if (remaining <= 0) {
-            return State.NOT_READY;
+        if (timeoutNanos >= 0 && remaining <= 0) {
+          return State.NOT_READY;
+        }
+        waitingConsumers++;
+        try {
+          if (timeoutNanos < 0) {
+            changed.await();
+          } else {
+            remaining = changed.awaitNanos(remaining);
           }
-          remaining = changed.awaitNanos(remaining);
+        } finally {
+          waitingConsumers--;
         }
       }
       return s;
@@ -464,6 +478,12 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
+  /** True if a consumer waits for the item at the cursor: it takes what arrives at once. */
+  @GuardedBy("lock")
+  private boolean consumerWaitingLocked() {
+    return waitingConsumers > 0 || (asyncConsumers != null && !asyncConsumers.isEmpty());
+  }
+
   @GuardedBy("lock")
   private State stateLocked() {
     if (deleted) {
@@ -488,7 +508,7 @@ public final class ObjectRefStream implements StreamSource {
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
         consumedItems.increment();
-        held.onConsumed(unconsumed.size(), cursor, after);
+        held.onConsumed(unconsumed.size(), cursor, !unconsumed.contains(cursor), after);
         endStallIfReleasedLocked();
         return ref;
       }
