@@ -16,14 +16,6 @@ package dev.sluice.runtime.generator;
  *       let go thus gets at least {@code ⌈n/2⌉} items of credit at once, unless its consumer is
  *       slow, and the items it then makes travel several to a report while the consumer still has
  *       {@code n - ⌈n/2⌉} to take: the stream pipelines instead of paying a round trip per item.
- *   <li><b>A reply carries the credit of its own items when the consumer waits for them</b>: a
- *       report that arrives while a consumer waits at the stream's cursor is held too, until that
- *       consumer has taken everything reported (it ran dry), at most {@link #MAX_DELAY_NANOS}
- *       ({@link #defersReply}). Answered on arrival, the reply would carry the count from before
- *       those items were taken, and their credit would only travel with the reply to a later
- *       report: a fast consumer would let its producer have about half the window in flight. Any
- *       held reply is answered once the consumer ran dry ({@link #releasesHeld(long, long, boolean,
- *       boolean)}).
  * </ul>
  *
  * <p>With {@code n = 1} and {@code n = 2} the batch is one item and the rule is the plain credit
@@ -92,38 +84,15 @@ public final class CreditBatching {
   }
 
   /**
-   * True if the reply to a report that did not fill the window is held because a consumer waits at
-   * the cursor for its items: the reply is to carry the credit they free once taken.
-   */
-  public boolean defersReply(boolean consumerWaiting) {
-    return on() && consumerWaiting;
-  }
-
-  /**
-   * True if held replies, one of which filled the window, are answered now: the consumer has
-   * brought the unconsumed count down to {@code n - ⌈n/2⌉}, or below {@code n} and the credit it
-   * freed has waited {@code owedForNanos >=} {@link #MAX_DELAY_NANOS}.
+   * True if held replies are answered now: the consumer has brought the unconsumed count down to
+   * {@code n - ⌈n/2⌉}, or below {@code n} and the credit it freed has waited {@code owedForNanos
+   * >=} {@link #MAX_DELAY_NANOS}.
    */
   public boolean releasesHeld(long unconsumed, long owedForNanos) {
-    return releasesHeld(unconsumed, owedForNanos, true, false);
-  }
-
-  /**
-   * True if held replies are answered now, with {@code unconsumed} items left: only ever below the
-   * window (a reply must give a producer out of credit some), and then once the consumer {@code
-   * ranDry} (took everything reported), once the credit waited {@code owedForNanos >=} {@link
-   * #MAX_DELAY_NANOS}, or, if one of them filled the window ({@code windowFilled}), once a batch of
-   * {@code ⌈n/2⌉} is free.
-   */
-  public boolean releasesHeld(
-      long unconsumed, long owedForNanos, boolean windowFilled, boolean ranDry) {
     if (!on()) {
       return true;
     }
-    return unconsumed < window
-        && (ranDry
-            || owedForNanos >= MAX_DELAY_NANOS
-            || (windowFilled && unconsumed <= window - batch));
+    return unconsumed < window && (unconsumed <= window - batch || owedForNanos >= MAX_DELAY_NANOS);
   }
 
   /** True if a consume that left {@code unconsumed} items freed credit for held replies. */

@@ -9,10 +9,9 @@ import java.util.function.LongSupplier;
 
 /**
  * The owner's side of {@link CreditBatching} for one stream (DESIGN "Credit batching"): the report
- * replies held back because their report filled the window or a consumer waited for its items,
- * since when they are owed an answer (a consume freed credit, or a reply was held that had credit
- * left), and the timer that answers them once that waited {@link CreditBatching#MAX_DELAY_NANOS}
- * without a batch or the consumer running dry.
+ * replies held back because their report filled the window, since when a consume has owed them
+ * credit, and the timer that answers them once that credit waited {@link
+ * CreditBatching#MAX_DELAY_NANOS} without filling a batch.
  *
  * <p>Threads: not thread-safe; its {@link ObjectRefStream} calls it holding the stream's lock. What
  * must run outside the lock (replies, arming the timer) is added to the caller's {@code after}
@@ -42,9 +41,6 @@ final class HeldReplies {
 
   private boolean timerArmed;
 
-  /** True if a held reply's report filled the window: a free batch then answers them. */
-  private boolean windowFilled;
-
   /**
    * Held replies under {@code rule}; {@code clock} gives nanoseconds, {@code scheduler} runs {@code
    * onTimer} (which calls {@link #onTimer} under the stream's lock) when owed credit is due.
@@ -58,41 +54,24 @@ final class HeldReplies {
 
   /**
    * Holds {@code reply} if its report left {@code unconsumed} items unconsumed and so filled the
-   * window, or if a consumer is {@code consumerWaiting} at the cursor for its items (then answered
-   * once that consumer ran dry, at most {@link CreditBatching#MAX_DELAY_NANOS} later); false if it
-   * is to be answered at once.
+   * window; false if it is to be answered at once.
    */
-  boolean hold(
-      long unconsumed,
-      boolean consumerWaiting,
-      ObjectRefStream.ReportReply reply,
-      List<Runnable> after) {
-    boolean fills = rule.holdsReply(unconsumed);
-    if (!fills && !rule.defersReply(consumerWaiting)) {
+  boolean hold(long unconsumed, ObjectRefStream.ReportReply reply) {
+    if (!rule.holdsReply(unconsumed)) {
       return false;
     }
     if (held == null) {
       held = new ArrayList<>(2);
     }
     held.add(reply);
-    if (fills) {
-      windowFilled = true;
-    } else {
-      // The producer has credit left for this report: the reply is only owed a prompt answer.
-      if (owedSince < 0) {
-        owedSince = clock.getAsLong();
-      }
-      arm(CreditBatching.MAX_DELAY_NANOS - (clock.getAsLong() - owedSince), after);
-    }
     return true;
   }
 
   /**
-   * The consumer took an item, leaving {@code unconsumed}, {@code consumed} in total, and {@code
-   * ranDry} if nothing reported is left at the cursor: answers the held replies if that or a free
-   * batch allows, else starts (or keeps) the owed credit's clock.
+   * The consumer took an item, leaving {@code unconsumed}, {@code consumed} in total: answers the
+   * held replies if a batch is free, else starts (or keeps) the owed credit's clock.
    */
-  void onConsumed(long unconsumed, long consumed, boolean ranDry, List<Runnable> after) {
+  void onConsumed(long unconsumed, long consumed, List<Runnable> after) {
     if (held == null || held.isEmpty() || !rule.owesCredit(unconsumed)) {
       return;
     }
@@ -100,7 +79,7 @@ final class HeldReplies {
     if (owedSince < 0) {
       owedSince = now;
     }
-    releaseOrArm(unconsumed, consumed, ranDry, now, after);
+    releaseOrArm(unconsumed, consumed, now, after);
   }
 
   /** The timer fired: answers the held replies if their credit is due, else re-arms. */
@@ -109,47 +88,29 @@ final class HeldReplies {
     if (held == null || held.isEmpty() || owedSince < 0) {
       return;
     }
-    if (!rule.owesCredit(unconsumed)) {
-      // The window is full again: no reply may go out without credit; the next consume owes it.
-      owedSince = -1;
-      return;
-    }
-    releaseOrArm(unconsumed, consumed, false, clock.getAsLong(), after);
+    releaseOrArm(unconsumed, consumed, clock.getAsLong(), after);
   }
 
-  private void releaseOrArm(
-      long unconsumed, long consumed, boolean ranDry, long now, List<Runnable> after) {
+  private void releaseOrArm(long unconsumed, long consumed, long now, List<Runnable> after) {
     long owedFor = now - owedSince;
-    if (rule.releasesHeld(unconsumed, owedFor, windowFilled, ranDry)) {
+    if (rule.releasesHeld(unconsumed, owedFor)) {
       answerAll(consumed, false, after);
-    } else {
-      arm(CreditBatching.MAX_DELAY_NANOS - owedFor, after);
-    }
-  }
-
-  /** Arms the timer to fire in {@code delayNanos}, unless it is armed. */
-  private void arm(long delayNanos, List<Runnable> after) {
-    if (!timerArmed) {
+    } else if (!timerArmed) {
       timerArmed = true;
-      after.add(() -> scheduler.schedule(onTimer, delayNanos));
+      long delay = CreditBatching.MAX_DELAY_NANOS - owedFor;
+      after.add(() -> scheduler.schedule(onTimer, delay));
     }
   }
 
   /** Answers every held reply with {@code consumed} (or "not found"), now. */
   void answerAll(long consumed, boolean notFound, List<Runnable> after) {
     owedSince = -1;
-    windowFilled = false;
     if (held == null || held.isEmpty()) {
       return;
     }
     List<ObjectRefStream.ReportReply> out = held;
     held = null;
     after.add(() -> out.forEach(r -> r.send(consumed, notFound)));
-  }
-
-  /** True if a held reply's report filled the window: its producer is out of credit. */
-  boolean windowFilled() {
-    return windowFilled;
   }
 
   /** Replies held now. */

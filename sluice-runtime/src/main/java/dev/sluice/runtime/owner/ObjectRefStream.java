@@ -35,11 +35,8 @@ import java.util.function.LongSupplier;
  *       that arrives later is still accepted;
  *   <li>with backpressure ({@code threshold >= 1}) a report's reply is held when the report fills
  *       the window and answered, with the cumulative consumed count, when the consumer freed a
- *       batch of it ({@link CreditBatching}, kept by {@link HeldReplies}); a report that arrives
- *       while a consumer waits at the cursor is held until that consumer ran dry (at most {@link
- *       CreditBatching#MAX_DELAY_NANOS}), so that its reply carries the credit of its own items; a
- *       report only of indices the consumer already passed (a retry re-reporting them) is answered
- *       at once;
+ *       batch of it ({@link CreditBatching}, kept by {@link HeldReplies}); a report only of indices
+ *       the consumer already passed (a retry re-reporting them) is answered at once;
  *   <li>a failure of the task as a whole ends the stream at the consumer's cursor, so a gap left by
  *       out-of-order reports can never hang the consumer; the consumer then gets the generator ref
  *       once, whose {@code get()} throws;
@@ -112,10 +109,6 @@ public final class ObjectRefStream implements StreamSource {
 
   @GuardedBy("lock")
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
-
-  /** Threads blocked in {@link #await} for the item at the cursor. */
-  @GuardedBy("lock")
-  private int waitingConsumers;
 
   @GuardedBy("lock")
   private List<CompletableFuture<Void>> readyWatchers;
@@ -226,13 +219,11 @@ public final class ObjectRefStream implements StreamSource {
         }
         consumed = cursor;
         // Indices the consumer already passed (a retry re-reporting them) are answered at once.
-        after = new ArrayList<>(2);
-        hold =
-            aheadOfConsumer && held.hold(unconsumed.size(), consumerWaitingLocked(), reply, after);
-        if (hold && held.windowFilled()) {
+        hold = aheadOfConsumer && held.hold(unconsumed.size(), reply);
+        if (hold) {
           flow.stallStarted(System.nanoTime());
         }
-        after.addAll(onChangeLocked());
+        after = onChangeLocked();
       }
     } finally {
       lock.unlock();
@@ -355,18 +346,13 @@ public final class ObjectRefStream implements StreamSource {
       long remaining = timeoutNanos;
       State s;
       while ((s = stateLocked()) == State.NOT_READY) {
-        if (timeoutNanos >= 0 && remaining <= 0) {
-          return State.NOT_READY;
-        }
-        waitingConsumers++;
-        try {
-          if (timeoutNanos < 0) {
-            changed.await();
-          } else {
-            remaining = changed.awaitNanos(remaining);
+        if (timeoutNanos < 0) {
+          changed.await();
+        } else {
+          if (remaining <= 0) {
+            return State.NOT_READY;
           }
-        } finally {
-          waitingConsumers--;
+          remaining = changed.awaitNanos(remaining);
         }
       }
       return s;
@@ -478,12 +464,6 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
-  /** True if a consumer waits for the item at the cursor: it takes what arrives at once. */
-  @GuardedBy("lock")
-  private boolean consumerWaitingLocked() {
-    return waitingConsumers > 0 || (asyncConsumers != null && !asyncConsumers.isEmpty());
-  }
-
   @GuardedBy("lock")
   private State stateLocked() {
     if (deleted) {
@@ -508,7 +488,7 @@ public final class ObjectRefStream implements StreamSource {
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
         consumedItems.increment();
-        held.onConsumed(unconsumed.size(), cursor, !unconsumed.contains(cursor), after);
+        held.onConsumed(unconsumed.size(), cursor, after);
         endStallIfReleasedLocked();
         return ref;
       }

@@ -49,27 +49,6 @@ class CreditBatchingTest {
   }
 
   @Test
-  void aReplyIsDeferredWhenAConsumerWaitsAndAnsweredOnceTheConsumerRanDry() {
-    CreditBatching c = CreditBatching.forWindow(16);
-    assertThat(c.defersReply(true)).as("a consumer waits for the report's items").isTrue();
-    assertThat(c.defersReply(false)).as("nobody waits: answered at once").isFalse();
-    assertThat(CreditBatching.forWindow(-1).defersReply(true)).as("no backpressure").isFalse();
-    assertThat(c.releasesHeld(7, 0, false, false))
-        .as("deferred replies wait for the consumer to run dry, not for a batch")
-        .isFalse();
-    assertThat(c.releasesHeld(7, 0, false, true)).as("the consumer ran dry").isTrue();
-    assertThat(c.releasesHeld(9, 0, true, true))
-        .as("a consumer that ran dry answers a full window's reply before its batch")
-        .isTrue();
-    assertThat(c.releasesHeld(7, CreditBatching.MAX_DELAY_NANOS, false, false))
-        .as("at most the max delay")
-        .isTrue();
-    assertThat(c.releasesHeld(16, CreditBatching.MAX_DELAY_NANOS, false, true))
-        .as("never without credit for the producer")
-        .isFalse();
-  }
-
-  @Test
   void windowsOfOneAndTwoAnswerOnEveryConsumeUnderTheWindow() {
     CreditBatching one = CreditBatching.forWindow(1);
     assertThat(one.holdsReply(1)).isTrue();

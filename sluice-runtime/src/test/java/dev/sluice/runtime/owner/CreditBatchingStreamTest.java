@@ -208,63 +208,6 @@ class CreditBatchingStreamTest {
   }
 
   @Test
-  void aReportArrivingWhileTheConsumerWaitsIsAnsweredWithTheCreditOfItsOwnItems() {
-    ObjectRefStream s = stream(16);
-    Producer p = new Producer(16, s);
-    p.produce(16, 16);
-    for (int i = 0; i < 16; i++) {
-      assertThat(s.poll()).isNotNull();
-    }
-    assertThat(p.knownConsumed).as("the full window's reply, answered at the batch").isEqualTo(8);
-    long before = p.answers;
-    CompletableFuture<ObjectRefImpl<?>> waiting = s.pollAsync();
-    p.produce(24, 8);
-    assertThat(waiting).as("the waiting consumer took the first item").isCompleted();
-    assertThat(p.answers)
-        .as("the reply waits while the consumer takes the report's items")
-        .isEqualTo(before);
-    for (int i = 0; i < 6; i++) {
-      assertThat(s.poll()).isNotNull();
-      assertThat(p.answers).isEqualTo(before);
-    }
-    assertThat(s.poll()).as("the last item: the consumer runs dry").isNotNull();
-    assertThat(p.answers).isEqualTo(before + 1);
-    assertThat(p.knownConsumed)
-        .as("the reply carries the count after the report's own items")
-        .isEqualTo(24);
-    assertThat(p.maxAnswersOfOneReport).isEqualTo(1);
-  }
-
-  @Test
-  void withoutAWaitingConsumerAReportUnderTheWindowIsAnsweredAtOnce() {
-    ObjectRefStream s = stream(16);
-    Producer p = new Producer(16, s);
-    p.produce(8, 8);
-    assertThat(p.answers).isEqualTo(1);
-    assertThat(p.knownConsumed).isZero();
-    assertThat(timers).as("nothing held, no timer").isEmpty();
-  }
-
-  @Test
-  void aDeferredReplyIsAnsweredAfterTheMaxDelayIfTheConsumerDoesNotRunDry() {
-    ObjectRefStream s = stream(16);
-    Producer p = new Producer(16, s);
-    CompletableFuture<ObjectRefImpl<?>> waiting = s.pollAsync();
-    p.produce(3, 3);
-    assertThat(waiting).isCompleted();
-    assertThat(p.answers).as("deferred: the consumer waited for these items").isZero();
-    assertThat(timers).hasSize(1);
-    assertThat(timerDelays.getFirst()).isEqualTo(CreditBatching.MAX_DELAY_NANOS);
-
-    now += CreditBatching.MAX_DELAY_NANOS;
-    timers.removeFirst().run();
-    assertThat(p.answers)
-        .as("a stream shorter than its window ends even if its consumer stops taking")
-        .isEqualTo(1);
-    assertThat(p.knownConsumed).isEqualTo(1);
-  }
-
-  @Test
   void aTimerAfterTheHeldRepliesWereAnsweredAnswersNothingAgain() {
     ObjectRefStream s = stream(4);
     Producer p = new Producer(4, s);
