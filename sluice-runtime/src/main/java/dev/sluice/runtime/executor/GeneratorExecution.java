@@ -12,7 +12,6 @@ import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
-import dev.sluice.runtime.rpc.proto.StreamedReturn;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import io.micrometer.core.instrument.Counter;
 import java.util.Iterator;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Rules kept: item {@code k + 1} is never asked for before item {@code k}'s report was issued;
  * with backpressure the producer blocks (interruptibly) while {@code generated - consumed >=
  * threshold}; a publisher is never asked for more than the remaining credit; the final reply waits
- * until every report is answered and lists the streamed ids, never the values; an application
+ * until every report is answered and gives the item count, never the values; an application
  * exception becomes an error item at the failing index (unless the owner said, in the spec, that it
  * will retry the task); a broken task stream (owner gone) stops the generator and frees the worker.
  * An actor's generator method also stops when its consumer closed the stream (a "not found" reply,
@@ -73,6 +72,9 @@ final class GeneratorExecution {
 
   private long nextIndex;
 
+  /** What every report of this attempt carries besides its items (one instance for all). */
+  private final ReportGeneratorItemReturns reportHeader;
+
   /** Items reported, in the process's metrics. */
   private final Counter produced;
 
@@ -104,6 +106,13 @@ final class GeneratorExecution {
     // error.
     this.retryApplicationErrors = GeneratorRetries.willRetryApplicationError(spec);
     this.stopWhenConsumerGone = spec.hasActorCall();
+    // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
+    this.reportHeader =
+        ReportGeneratorItemReturns.newBuilder()
+            .setGeneratorId(generatorId)
+            .setWorkerAddr(self)
+            .setAttemptNumber(spec.getAttemptNumber())
+            .build();
   }
 
   /** True when the generator must stop: its owner is gone, or an actor's consumer is. */
@@ -153,11 +162,8 @@ final class GeneratorExecution {
                     .encode(null, GeneratorIds.generatorId(taskId), () -> what)
                     .join()
                     .setObjectId(generatorId));
-    for (long k = 0; k < nextIndex; k++) {
-      reply.addStreamedReturns(
-          StreamedReturn.newBuilder().setObjectId(ByteString.copyFrom(itemId(k).toBytes())));
-    }
-    return reply.build();
+    // The count, not an id per item: item k is ObjectId(T, 2 + k), as in the reports.
+    return reply.setNumStreamed(nextIndex).build();
   }
 
   private void drive(Iterator<?> it) throws InterruptedException, RetryableFailure {
@@ -288,14 +294,7 @@ final class GeneratorExecution {
   private boolean report(CompletableFuture<ReturnObject.Builder> value) {
     long k = nextIndex++;
     produced.increment();
-    ReportGeneratorItemReturns.Builder r =
-        ReportGeneratorItemReturns.newBuilder()
-            .setGeneratorId(generatorId)
-            .setItemIndex(k)
-            // The item's id is ObjectId(T, 2 + index): the owner derives it, so it is not sent.
-            .setWorkerAddr(self)
-            .setAttemptNumber(spec.getAttemptNumber());
-    return stream.sendReport(r, value, waiter);
+    return stream.sendReport(reportHeader, k, value, waiter);
   }
 
   /** Turns a value into a return object: inline or in the node's store, or an error. */

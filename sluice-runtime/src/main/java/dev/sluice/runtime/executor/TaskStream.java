@@ -88,7 +88,8 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
    * ready (its object sealed), after every item issued before it.
    */
   private record IssuedItem(
-      ReportGeneratorItemReturns.Builder report,
+      ReportGeneratorItemReturns header,
+      long index,
       CompletableFuture<ReturnObject.Builder> value,
       GeneratorWaiter waiter) {}
 
@@ -241,10 +242,15 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
    * with whatever else was issued meanwhile, so a fast producer's items travel several to a message
    * while a slow one's go out one by one without delay.
    *
+   * <p>{@code header} is what every report of the generator attempt carries (its id, the worker's
+   * address, the attempt), the same instance for each of its items: a report is built from it only
+   * for the first item of each message, the items after it are added to that report.
+   *
    * @return false if the owner is gone (the stream is closed)
    */
   boolean sendReport(
-      ReportGeneratorItemReturns.Builder report,
+      ReportGeneratorItemReturns header,
+      long index,
       CompletableFuture<ReturnObject.Builder> value,
       GeneratorWaiter waiter) {
     synchronized (lock) {
@@ -252,7 +258,7 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
         return false;
       }
       waiter.onIssued();
-      issued.add(new IssuedItem(report, value, waiter));
+      issued.add(new IssuedItem(header, index, value, waiter));
       if (!value.isDone()) {
         // On the thread that completes the seal (a transport thread): sending the report there
         // saves a thread hop on the way to the consumer.
@@ -288,6 +294,7 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
       return;
     }
     ReportGeneratorItemReturns.Builder merged = null;
+    ReportGeneratorItemReturns header = null;
     GeneratorWaiter owner = null;
     long mergedBytes = 0;
     int ready = 0;
@@ -296,22 +303,20 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
         break;
       }
       ready++;
-      ReportGeneratorItemReturns.Builder r = item.report().addReturnedObjects(item.value().join());
-      long itemBytes = r.getReturnedObjects(0).getSerializedSize() + 8L;
+      ReturnObject object = item.value().join().build();
+      long itemBytes = object.getSerializedSize() + 8L;
       if (merged != null
-          && item.waiter() == owner
-          && r.getItemIndex() == merged.getItemIndex() + merged.getReturnedObjectsCount()
+          && item.header() == header
+          && item.index() == merged.getItemIndex() + merged.getReturnedObjectsCount()
           && merged.getReturnedObjectsCount() < MAX_BATCH * 16
           && mergedBytes + itemBytes <= maxBatchBytes) {
-        // One add per item: addAll would grow the list to the exact size every time.
-        for (int i = 0; i < r.getReturnedObjectsCount(); i++) {
-          merged.addReturnedObjects(r.getReturnedObjects(i));
-        }
+        merged.addReturnedObjects(object);
         mergedBytes += itemBytes;
         continue;
       }
       addReportLocked(merged, owner);
-      merged = r;
+      header = item.header();
+      merged = header.toBuilder().setItemIndex(item.index()).addReturnedObjects(object);
       owner = item.waiter();
       mergedBytes = itemBytes;
     }

@@ -320,7 +320,7 @@ public final class TaskManager {
       if (p.spec.getStreamingGenerator()) {
         ObjectRefStream stream = streams.get(GeneratorIds.generatorId(id));
         if (stream != null) {
-          stream.markEnd(reply.getStreamedReturnsCount());
+          stream.markEnd(reply.getNumStreamed());
         }
       }
       for (ReturnObject r : reply.getReturnsList()) {

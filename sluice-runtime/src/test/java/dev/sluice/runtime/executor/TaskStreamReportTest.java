@@ -39,9 +39,8 @@ class TaskStreamReportTest {
           64 << 20);
   private final GeneratorWaiter waiter = new GeneratorWaiter(-1);
 
-  private static ReportGeneratorItemReturns.Builder report(long index) {
-    return ReportGeneratorItemReturns.newBuilder().setItemIndex(index);
-  }
+  private static final ReportGeneratorItemReturns HEADER =
+      ReportGeneratorItemReturns.getDefaultInstance();
 
   private static ReturnObject.Builder value(String s) {
     return ReturnObject.newBuilder()
@@ -59,9 +58,9 @@ class TaskStreamReportTest {
   @Test
   void anItemStillSealingHoldsBackItsReportAndEveryLaterOne() {
     CompletableFuture<ReturnObject.Builder> sealing = new CompletableFuture<>();
-    stream.sendReport(report(0), CompletableFuture.completedFuture(value("a")), waiter);
-    stream.sendReport(report(1), sealing, waiter);
-    stream.sendReport(report(2), CompletableFuture.completedFuture(value("c")), waiter);
+    stream.sendReport(HEADER, 0, CompletableFuture.completedFuture(value("a")), waiter);
+    stream.sendReport(HEADER, 1, sealing, waiter);
+    stream.sendReport(HEADER, 2, CompletableFuture.completedFuture(value("c")), waiter);
     stream.sendIssued();
     assertThat(reportedValues()).containsExactly("a");
 
