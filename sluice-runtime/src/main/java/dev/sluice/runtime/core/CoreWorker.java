@@ -33,7 +33,6 @@ import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
 import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
 import dev.sluice.runtime.owner.ObjectRefImpl;
-import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.owner.TaskCanceller;
 import dev.sluice.runtime.owner.TaskManager;
@@ -308,11 +307,12 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     TaskSpecFactory.NewSpec built = specs.generator(function, args, opts, kind);
     TaskSpec spec = built.spec();
-    // The caller-side stream exists before the task can run, let alone report.
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
+    // The caller-side stream and the generator's own ref exist before the task can run.
+    ObjectRefGeneratorImpl<T> gen =
+        taskManager.addStreamingTask(spec, self, built.argRefs(), this::blocked);
     Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
-    return new ObjectRefGeneratorImpl<>(stream, this::blocked);
+    return gen;
   }
 
   @Override
