@@ -148,6 +148,9 @@ public final class CoreWorker implements SluiceRuntime {
             options.bindHost(),
             service.port(),
             service.localSocket());
+    // Carried by every task this process submits: its strings are encoded to UTF-8 once, here.
+    self.getHostBytes();
+    self.getLocalSocketBytes();
     this.sharedStore = CoreWorkerWiring.sharedStore(options, channels, localStore);
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     NodeManagerClient nodeManagers = new NodeManagerClient(channels);

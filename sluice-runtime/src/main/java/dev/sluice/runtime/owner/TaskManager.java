@@ -60,6 +60,10 @@ public final class TaskManager {
   private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
   private volatile TaskEvents events = TaskEvents.disabled();
+
+  /** Set by the first {@link #markCancelled} and never cleared. */
+  private volatile boolean anyCancelled;
+
   private final TaskCounters counters;
 
   /** A submitted task that has not finished. */
@@ -271,6 +275,10 @@ public final class TaskManager {
 
   /** True if the task was cancelled (it then finishes with {@code TASK_CANCELLED}). */
   public boolean isCancelled(TaskId id) {
+    if (!anyCancelled) {
+      // Asked for every task as it is queued and pushed: no lookup until a cancel ever came.
+      return false;
+    }
     PendingTask p = pending.get(id);
     return p != null && p.cancelled;
   }
@@ -281,6 +289,7 @@ public final class TaskManager {
     if (p == null) {
       return false;
     }
+    anyCancelled = true;
     p.cancelled = true;
     return true;
   }
