@@ -140,17 +140,19 @@ final class KeyState {
         continue;
       }
       target.inFlight.put(id, spec);
-      target.tasksRun++;
       List<PushTaskBatch.Builder> forLease =
           batches.computeIfAbsent(
               target, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())));
       PushTaskBatch.Builder batch = forLease.getLast();
-      PushTaskRequest push =
-          PushTaskRequest.newBuilder()
-              .setSpec(spec)
-              .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
-              .setLeaseId(target.grant.getLeaseId())
-              .build();
+      PushTaskRequest.Builder pushed = PushTaskRequest.newBuilder().setSpec(spec);
+      if (target.tasksRun++ == 0) {
+        // The first push on a lease's stream names the lease, and the worker keeps it for the
+        // stream; later pushes leave out what their stream already says.
+        pushed
+            .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
+            .setLeaseId(target.grant.getLeaseId());
+      }
+      PushTaskRequest push = pushed.build();
       // Several tasks share a message, but never beyond the batch limit. The size is summed as
       // tasks are added (a task's entry costs its size plus a tag and a length of at most 6
       // bytes), not measured by building the batch again for every task.

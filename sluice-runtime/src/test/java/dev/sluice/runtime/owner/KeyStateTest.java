@@ -280,6 +280,27 @@ class KeyStateTest {
   }
 
   @Test
+  void onlyTheFirstPushOnALeaseNamesTheLease() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    queue(ks, 1, 2);
+    List<PushTaskRequest> first =
+        ks.plan(PIPELINE_2, false, NOW).pushes().get(a).getFirst().getTasksList();
+    assertThat(first.get(0).getLeaseId()).isEqualTo(a.grant.getLeaseId());
+    assertThat(first.get(1).getLeaseId()).isEmpty();
+    assertThat(first.get(1).getIntendedWorkerId()).isEmpty();
+    ks.applyReplies(
+        a,
+        TaskResultBatch.newBuilder()
+            .addResults(reply(1, PushTaskReply.getDefaultInstance()))
+            .build());
+    queue(ks, 3);
+    assertThat(ks.plan(PIPELINE_2, false, NOW).pushes().get(a).getFirst().getTasks(0).getLeaseId())
+        .as("the worker knows its stream's lease from the first push")
+        .isEmpty();
+  }
+
+  @Test
   void batchSizeIsSummedAsTasksAreAddedAndStaysUnderTheLimit() {
     KeyState ks = key(false);
     LeaseStream a = lease(ks, "a");
