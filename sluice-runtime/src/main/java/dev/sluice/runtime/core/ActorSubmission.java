@@ -9,8 +9,6 @@ import dev.sluice.ObjectRefGenerator;
 import dev.sluice.TaskId;
 import dev.sluice.TaskOptions;
 import dev.sluice.runtime.actor.Actors;
-import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
-import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.proto.Address;
@@ -92,10 +90,9 @@ final class ActorSubmission {
         specs.actorCall(
             actor.id(), method, args, options, false, kind, actors.maxTaskRetries(actor.id()));
     TaskSpec spec = built.spec();
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
     // Made before the call is sent: a call to a dead actor fails at once, and its failure is kept
     // only for refs that exist.
-    ObjectRefGenerator<T> gen = new ObjectRefGeneratorImpl<>(stream, blocked);
+    ObjectRefGenerator<T> gen = taskManager.addStreamingTask(spec, self, built.argRefs(), blocked);
     Reference.reachabilityFence(built.argObjects());
     actors.submit(spec);
     return gen;

@@ -33,7 +33,6 @@ import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.NormalTaskSubmitter;
 import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
 import dev.sluice.runtime.owner.ObjectRefImpl;
-import dev.sluice.runtime.owner.ObjectRefStream;
 import dev.sluice.runtime.owner.ReferenceCounter;
 import dev.sluice.runtime.owner.TaskCanceller;
 import dev.sluice.runtime.owner.TaskManager;
@@ -149,6 +148,9 @@ public final class CoreWorker implements SluiceRuntime {
             options.bindHost(),
             service.port(),
             service.localSocket());
+    // Carried by every task this process submits: its strings are encoded to UTF-8 once, here.
+    self.getHostBytes();
+    self.getLocalSocketBytes();
     this.sharedStore = CoreWorkerWiring.sharedStore(options, channels, localStore);
     this.nodeWatcher = new NodeWatcher(channels, options.controlTarget(), timers);
     NodeManagerClient nodeManagers = new NodeManagerClient(channels);
@@ -311,11 +313,12 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     TaskSpecFactory.NewSpec built = specs.generator(function, args, opts, kind);
     TaskSpec spec = built.spec();
-    // The caller-side stream exists before the task can run, let alone report.
-    ObjectRefStream stream = taskManager.addStreamingTask(spec, self, built.argRefs());
+    // The caller-side stream and the generator's own ref exist before the task can run.
+    ObjectRefGeneratorImpl<T> gen =
+        taskManager.addStreamingTask(spec, self, built.argRefs(), this::blocked);
     Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);
-    return new ObjectRefGeneratorImpl<>(stream, this::blocked);
+    return gen;
   }
 
   @Override

@@ -73,6 +73,11 @@ final class GeneratorWaiter {
     }
   }
 
+  /** True while the only item issued is the first one. */
+  boolean onlyFirstIssued() {
+    return generated.get() == 1;
+  }
+
   /** True if backpressure forbids the next item: the producer is about to wait. */
   boolean creditExhausted() {
     return !streamGone && !ownerGone && !credit.mayProduce(generated.get(), consumed.get());

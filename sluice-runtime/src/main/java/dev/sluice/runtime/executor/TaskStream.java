@@ -237,10 +237,11 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
   }
 
   /**
-   * Issues the report of one yielded item. If the producer is about to wait for credit, the report
-   * goes out at once on the calling thread; otherwise the report sender thread sends it, merged
-   * with whatever else was issued meanwhile, so a fast producer's items travel several to a message
-   * while a slow one's go out one by one without delay.
+   * Issues the report of one yielded item. If the producer is about to wait for credit, or the item
+   * is the generator's first (the consumer's time to first item), the report goes out at once on
+   * the calling thread; otherwise the report sender thread sends it, merged with whatever else was
+   * issued meanwhile, so a fast producer's items travel several to a message while a slow one's go
+   * out one by one without delay.
    *
    * <p>{@code header} is what every report of the generator attempt carries (its id, the worker's
    * address, the attempt), the same instance for each of its items: a report is built from it only
@@ -264,7 +265,7 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
         // saves a thread hop on the way to the consumer.
         value.whenComplete((v, e) -> sendIssued());
       }
-      if (waiter.creditExhausted()) {
+      if (waiter.creditExhausted() || waiter.onlyFirstIssued()) {
         sendIssuedLocked();
       } else if (!reportFlushScheduled) {
         reportFlushScheduled = true;

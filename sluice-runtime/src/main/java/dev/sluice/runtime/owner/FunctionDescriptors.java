@@ -33,8 +33,18 @@ public final class FunctionDescriptors {
     this.serializer = serializer;
   }
 
-  /** A described function and its display name ({@code Class.method}). */
-  public record Described(FunctionDescriptor descriptor, String displayName) {}
+  /**
+   * A described function and its display name ({@code Class.method}). The descriptor is shared by
+   * every task of the function: its strings are encoded to UTF-8 once here (protobuf keeps the
+   * encoded form), not again in every task message that carries it.
+   */
+  public record Described(FunctionDescriptor descriptor, String displayName) {
+    public Described {
+      descriptor.getClassNameBytes();
+      descriptor.getMethodNameBytes();
+      descriptor.getMethodDescriptorBytes();
+    }
+  }
 
   /** Describes {@code function}. */
   public Described describe(Serializable function) {

@@ -11,11 +11,13 @@ import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -34,6 +36,9 @@ import java.util.function.Predicate;
 final class KeyState {
   /** The most lease requests a key has out at once. */
   static final int MAX_PENDING_LEASE_REQUESTS = 8;
+
+  /** How long a warm lease (one that ran several tasks) is kept with nothing to do, at least. */
+  static final long WARM_IDLE_TIMEOUT_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
   /**
    * The fixed inputs of {@link #plan}: how many tasks one worker may have in flight, how large a
@@ -111,6 +116,8 @@ final class KeyState {
   KeyPlan plan(Rules rules, boolean deferLeaseRequests, long nowNanos) {
     List<TaskSpec> cancelled = new ArrayList<>();
     Map<LeaseStream, List<PushTaskBatch.Builder>> batches = new LinkedHashMap<>();
+    // The size of each lease's last message so far.
+    Map<LeaseStream, Long> lastBatchBytes = new HashMap<>();
     // Each task goes to the least loaded lease, so a burst spreads over every worker before any
     // worker gets a second task queued, and stolen tasks go to the idle worker, not back.
     int maxInFlight = oneTaskPerLease ? 1 : rules.maxTasksInFlightPerWorker();
@@ -126,29 +133,38 @@ final class KeyState {
         break;
       }
       TaskSpec spec = queue.poll();
-      if (rules.cancelled().test(taskId(spec))) {
+      TaskId id = taskId(spec);
+      if (rules.cancelled().test(id)) {
         // Cancelled while on its way back to us (stolen or requeued): it must never run.
         cancelled.add(spec);
         continue;
       }
-      target.inFlight.put(taskId(spec), spec);
+      target.inFlight.put(id, spec);
       List<PushTaskBatch.Builder> forLease =
           batches.computeIfAbsent(
               target, l -> new ArrayList<>(List.of(PushTaskBatch.newBuilder())));
       PushTaskBatch.Builder batch = forLease.getLast();
-      PushTaskRequest push =
-          PushTaskRequest.newBuilder()
-              .setSpec(spec)
-              .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
-              .setLeaseId(target.grant.getLeaseId())
-              .build();
-      // Several tasks share a message, but never beyond the batch limit.
-      if (batch.getTasksCount() > 0
-          && batch.build().getSerializedSize() + push.getSerializedSize() > rules.maxBatchBytes()) {
+      PushTaskRequest.Builder pushed = PushTaskRequest.newBuilder().setSpec(spec);
+      if (target.tasksRun++ == 0) {
+        // The first push on a lease's stream names the lease, and the worker keeps it for the
+        // stream; later pushes leave out what their stream already says.
+        pushed
+            .setIntendedWorkerId(target.grant.getWorker().getWorkerId())
+            .setLeaseId(target.grant.getLeaseId());
+      }
+      PushTaskRequest push = pushed.build();
+      // Several tasks share a message, but never beyond the batch limit. The size is summed as
+      // tasks are added (a task's entry costs its size plus a tag and a length of at most 6
+      // bytes), not measured by building the batch again for every task.
+      long pushBytes = push.getSerializedSize() + 6L;
+      long batchBytes = lastBatchBytes.getOrDefault(target, 0L);
+      if (batch.getTasksCount() > 0 && batchBytes + pushBytes > rules.maxBatchBytes()) {
         batch = PushTaskBatch.newBuilder();
         forLease.add(batch);
+        batchBytes = 0;
       }
       batch.addTasks(push);
+      lastBatchBytes.put(target, batchBytes + pushBytes);
     }
     for (LeaseStream lease : leases) {
       if (!lease.inFlight.isEmpty()) {
@@ -302,20 +318,29 @@ final class KeyState {
   }
 
   /**
-   * Removes and returns the leases that have had nothing to do for {@code idleTimeoutNanos}, if no
-   * task is queued.
+   * Removes and returns the leases that have had nothing to do for their idle timeout, if no task
+   * is queued: {@code idleTimeoutNanos} for a lease that ran at most one task, and at least {@link
+   * #WARM_IDLE_TIMEOUT_NANOS} for a warm one, which ran several (the key's tasks keep coming, as in
+   * a loop of {@code remote().get()}: a pause of the caller, such as a busy machine's scheduling
+   * delay, must not hand its warm worker back and move the loop to another one), unless {@code
+   * othersWaiting}: another key of this owner waits for a lease, and the warm worker's resources
+   * may be what it waits for.
    */
   @GuardedBy("this")
-  List<LeaseStream> takeIdleLeases(long nowNanos, long idleTimeoutNanos) {
+  List<LeaseStream> takeIdleLeases(long nowNanos, long idleTimeoutNanos, boolean othersWaiting) {
     List<LeaseStream> idle = new ArrayList<>();
     if (!queue.isEmpty()) {
       return idle;
     }
     for (Iterator<LeaseStream> it = leases.iterator(); it.hasNext(); ) {
       LeaseStream lease = it.next();
+      long timeout =
+          lease.tasksRun > 1 && !othersWaiting
+              ? Math.max(idleTimeoutNanos, WARM_IDLE_TIMEOUT_NANOS)
+              : idleTimeoutNanos;
       if (lease.inFlight.isEmpty()
           && lease.idleSinceNanos >= 0
-          && nowNanos - lease.idleSinceNanos >= idleTimeoutNanos) {
+          && nowNanos - lease.idleSinceNanos >= timeout) {
         it.remove();
         lease.dead = true;
         idle.add(lease);

@@ -63,6 +63,9 @@ final class LeaseStream {
   /** When the lease last ran out of work (System.nanoTime), or -1 while it has some. */
   long idleSinceNanos = -1;
 
+  /** Tasks pushed on this lease so far: a lease that ran several is warm (its key loops). */
+  long tasksRun;
+
   boolean dead;
 
   /** A steal request is out and its steal_done has not come back. */

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * task of its key, so a burst of tasks reuses a few workers instead of asking the node manager per
  * task; up to {@code maxTasksInFlightPerWorker} tasks are pipelined to one worker (streaming
  * generators have keys of their own and run one per lease). A lease with nothing to do is kept for
- * {@code leaseIdleTimeout} and then returned by a periodic sweep.
+ * {@code leaseIdleTimeout} and then returned by a periodic sweep; a warm one, which ran several
+ * tasks, is kept longer while no other key waits for a lease ({@link KeyState#takeIdleLeases}).
  *
  * <p>A worker that dies costs a retry to the task it was running only: the tasks queued behind it
  * on that worker are queued here again as they were ({@link LostTasks}).
@@ -254,10 +255,17 @@ public final class NormalTaskSubmitter {
    */
   private void returnIdleLeases() {
     long now = System.nanoTime();
+    boolean someKeyWaits = false;
+    for (KeyState ks : queues.all()) {
+      synchronized (ks) {
+        someKeyWaits |= !ks.pendingLeaseRequests.isEmpty();
+      }
+    }
     for (KeyState ks : queues.all()) {
       List<LeaseStream> idle;
       synchronized (ks) {
-        idle = ks.takeIdleLeases(now, leaseIdleTimeout.toNanos());
+        boolean othersWait = someKeyWaits && ks.pendingLeaseRequests.isEmpty();
+        idle = ks.takeIdleLeases(now, leaseIdleTimeout.toNanos(), othersWait);
       }
       for (LeaseStream lease : idle) {
         lease.close();

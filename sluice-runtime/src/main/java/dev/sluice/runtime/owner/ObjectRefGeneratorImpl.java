@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The runtime's {@link ObjectRefGenerator}: the consumer's view of an {@link ObjectRefStream}. When
@@ -27,22 +28,20 @@ public final class ObjectRefGeneratorImpl<T> implements ObjectRefGenerator<T> {
 
   private final Cleaner.Cleanable cleanable;
   private volatile boolean finished;
-  private final java.util.function.Consumer<Boolean> blocking;
-
-  /** A generator over {@code stream}. */
-  public ObjectRefGeneratorImpl(ObjectRefStream stream) {
-    this(stream, blocked -> {});
-  }
+  private final Consumer<Boolean> blocking;
 
   /**
-   * A generator over {@code stream} whose blocking waits are reported to {@code blocking} (true on
-   * entry, false on exit), so a worker lends its CPU while a task waits for an item.
+   * A generator over {@code stream} whose outcome is {@code completed}, a ref made before the task
+   * was recorded (so a task that finishes at once still finds it referenced and keeps its outcome),
+   * whose blocking waits are reported to {@code blocking} (true on entry, false on exit), so a
+   * worker lends its CPU while a task waits for an item. Made by {@link
+   * TaskManager#addStreamingTask}.
    */
-  public ObjectRefGeneratorImpl(
-      ObjectRefStream stream, java.util.function.Consumer<Boolean> blocking) {
+  ObjectRefGeneratorImpl(
+      ObjectRefStream stream, ObjectRefImpl<Void> completed, Consumer<Boolean> blocking) {
     this.blocking = blocking;
     this.stream = stream;
-    this.completed = stream.generatorRef();
+    this.completed = completed;
     // The cleaning action must not capture this object, only the stream.
     this.cleanable = CLEANER.register(this, new DeleteStream(stream));
   }

@@ -60,6 +60,10 @@ public final class TaskManager {
   private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
   private volatile TaskEvents events = TaskEvents.disabled();
+
+  /** Set by the first {@link #markCancelled} and never cleared. */
+  private volatile boolean anyCancelled;
+
   private final TaskCounters counters;
 
   /** A submitted task that has not finished. */
@@ -150,11 +154,18 @@ public final class TaskManager {
   }
 
   /**
-   * Records a streaming generator task and creates its caller-side stream, before the task is
-   * submitted, so reports can never arrive for a stream that does not exist yet.
+   * Records a streaming generator task and creates its caller-side stream and the consumer's
+   * generator, before the task is submitted, so reports can never arrive for a stream that does not
+   * exist yet, and the generator's own ref ({@code completed()}) is referenced before the task can
+   * finish: a final reply that arrived before the ref existed would find the object unreferenced
+   * and drop its outcome, and reading it later would rebuild it by running the task again. The
+   * generator reports its blocking waits to {@code blocking}.
    */
-  public ObjectRefStream addStreamingTask(
-      TaskSpec spec, Address owner, List<ReferenceCounter.Nested> argRefs) {
+  public <T> ObjectRefGeneratorImpl<T> addStreamingTask(
+      TaskSpec spec,
+      Address owner,
+      List<ReferenceCounter.Nested> argRefs,
+      Consumer<Boolean> blocking) {
     ObjectId generatorId =
         GeneratorIds.generatorId(TaskId.fromBytes(spec.getTaskId().toByteArray()));
     ObjectRefStream stream =
@@ -165,10 +176,12 @@ public final class TaskManager {
             refs,
             () -> streams.remove(generatorId),
             counters.consumed);
+    ObjectRefGeneratorImpl<T> generator =
+        new ObjectRefGeneratorImpl<>(stream, stream.generatorRef(), blocking);
     streams.put(generatorId, stream);
     add(spec, argRefs);
     events.trackStream(generatorId, spec, (int) spec.getGeneratorBackpressureNumObjects(), stream);
-    return stream;
+    return generator;
   }
 
   /**
@@ -262,6 +275,10 @@ public final class TaskManager {
 
   /** True if the task was cancelled (it then finishes with {@code TASK_CANCELLED}). */
   public boolean isCancelled(TaskId id) {
+    if (!anyCancelled) {
+      // Asked for every task as it is queued and pushed: no lookup until a cancel ever came.
+      return false;
+    }
     PendingTask p = pending.get(id);
     return p != null && p.cancelled;
   }
@@ -272,6 +289,7 @@ public final class TaskManager {
     if (p == null) {
       return false;
     }
+    anyCancelled = true;
     p.cancelled = true;
     return true;
   }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The worker's side of generator reports on a task stream: an item whose object is still being
  * sealed in the node's store is not reported, and neither is anything yielded after it, until the
- * seal completes; then they go out in yield order.
+ * seal completes; then they go out in yield order. A generator's first item is reported at once,
+ * later ones through the report sender, merged.
  */
 class TaskStreamReportTest {
   private final List<ReportGeneratorItemReturns> sent = new CopyOnWriteArrayList<>();
@@ -53,6 +54,41 @@ class TaskStreamReportTest {
         .flatMap(r -> r.getReturnedObjectsList().stream())
         .map(o -> o.getValue().getData().toStringUtf8())
         .toList();
+  }
+
+  @Test
+  void theFirstItemIsReportedOnTheProducingThreadAndLaterOnesByTheReportSender() {
+    List<Runnable> senderTasks = new CopyOnWriteArrayList<>();
+    TaskStream held =
+        new TaskStream(
+            null,
+            new StreamObserver<>() {
+              @Override
+              public void onNext(TaskResultBatch batch) {
+                sent.addAll(batch.getReportsList());
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
+            },
+            senderTasks::add,
+            64 << 20);
+    GeneratorWaiter unbounded = new GeneratorWaiter(-1);
+
+    held.sendReport(report(0), CompletableFuture.completedFuture(value("a")), unbounded);
+    assertThat(reportedValues())
+        .as("the time to first item includes no hop to the report sender")
+        .containsExactly("a");
+
+    held.sendReport(report(1), CompletableFuture.completedFuture(value("b")), unbounded);
+    held.sendReport(report(2), CompletableFuture.completedFuture(value("c")), unbounded);
+    assertThat(reportedValues()).as("later items wait to be merged").containsExactly("a");
+    senderTasks.forEach(Runnable::run);
+    assertThat(reportedValues()).containsExactly("a", "b", "c");
+    assertThat(sent).hasSize(2);
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
@@ -218,10 +219,106 @@ class KeyStateTest {
     LeaseStream a = lease(ks, "a");
     ks.plan(PIPELINE_2, false, NOW);
     assertThat(a.idleSinceNanos).isEqualTo(NOW);
-    assertThat(ks.takeIdleLeases(NOW + 5, 10)).isEmpty();
-    assertThat(ks.takeIdleLeases(NOW + 10, 10)).containsExactly(a);
+    assertThat(ks.takeIdleLeases(NOW + 5, 10, false)).isEmpty();
+    assertThat(ks.takeIdleLeases(NOW + 10, 10, false)).containsExactly(a);
     assertThat(a.dead).isTrue();
     assertThat(ks.leases).isEmpty();
+  }
+
+  /** Runs task {@code n} on {@code lease} to its reply; the lease goes idle at {@code now}. */
+  private static void runOne(KeyState ks, LeaseStream lease, int n, long now) {
+    queue(ks, n);
+    assertThat(ks.plan(PIPELINE_2, false, now).pushedTo(lease)).containsExactly(task(n));
+    ks.applyReplies(
+        lease,
+        TaskResultBatch.newBuilder()
+            .addResults(reply(n, PushTaskReply.getDefaultInstance()))
+            .build());
+    ks.plan(PIPELINE_2, false, now);
+    assertThat(lease.idleSinceNanos).isEqualTo(now);
+  }
+
+  @Test
+  void aLeaseThatRanOneTaskIsReturnedAfterTheIdleTimeout() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    runOne(ks, a, 1, NOW);
+    long base = 50_000_000L;
+    assertThat(ks.takeIdleLeases(NOW + base - 1, base, false)).isEmpty();
+    assertThat(ks.takeIdleLeases(NOW + base, base, false)).containsExactly(a);
+  }
+
+  @Test
+  void aWarmLeaseOfALoopIsKeptForTheWarmTimeoutWhileNoOtherKeyWaits() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    long base = 50_000_000L;
+    runOne(ks, a, 1, NOW);
+    runOne(ks, a, 2, NOW + 1);
+    // The loop's caller paused for longer than the idle timeout between its tasks (a busy
+    // machine): the lease is still there for the next task, on the same worker.
+    assertThat(ks.takeIdleLeases(NOW + 1 + base, base, false)).isEmpty();
+    runOne(ks, a, 3, NOW + 2 * base);
+    long idleSince = NOW + 2 * base;
+    assertThat(ks.takeIdleLeases(idleSince + base, base, false)).isEmpty();
+    assertThat(ks.takeIdleLeases(idleSince + KeyState.WARM_IDLE_TIMEOUT_NANOS - 1, base, false))
+        .isEmpty();
+    assertThat(ks.takeIdleLeases(idleSince + KeyState.WARM_IDLE_TIMEOUT_NANOS, base, false))
+        .as("a loop that stopped gives its worker back after the warm timeout")
+        .containsExactly(a);
+  }
+
+  @Test
+  void aWarmLeaseIsReturnedAfterTheIdleTimeoutWhenAnotherKeyWaitsForALease() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    long base = 50_000_000L;
+    runOne(ks, a, 1, NOW);
+    runOne(ks, a, 2, NOW + 1);
+    assertThat(ks.takeIdleLeases(NOW + 1 + base - 1, base, true)).isEmpty();
+    assertThat(ks.takeIdleLeases(NOW + 1 + base, base, true)).containsExactly(a);
+  }
+
+  @Test
+  void onlyTheFirstPushOnALeaseNamesTheLease() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    queue(ks, 1, 2);
+    List<PushTaskRequest> first =
+        ks.plan(PIPELINE_2, false, NOW).pushes().get(a).getFirst().getTasksList();
+    assertThat(first.get(0).getLeaseId()).isEqualTo(a.grant.getLeaseId());
+    assertThat(first.get(1).getLeaseId()).isEmpty();
+    assertThat(first.get(1).getIntendedWorkerId()).isEmpty();
+    ks.applyReplies(
+        a,
+        TaskResultBatch.newBuilder()
+            .addResults(reply(1, PushTaskReply.getDefaultInstance()))
+            .build());
+    queue(ks, 3);
+    assertThat(ks.plan(PIPELINE_2, false, NOW).pushes().get(a).getFirst().getTasks(0).getLeaseId())
+        .as("the worker knows its stream's lease from the first push")
+        .isEmpty();
+  }
+
+  @Test
+  void batchSizeIsSummedAsTasksAreAddedAndStaysUnderTheLimit() {
+    KeyState ks = key(false);
+    LeaseStream a = lease(ks, "a");
+    queue(ks, 1, 2, 3, 4, 5);
+    int onePush =
+        PushTaskBatch.newBuilder()
+            .addTasks(
+                PushTaskRequest.newBuilder()
+                    .setSpec(task(1))
+                    .setIntendedWorkerId(a.grant.getWorker().getWorkerId())
+                    .setLeaseId(a.grant.getLeaseId()))
+            .build()
+            .getSerializedSize();
+    int limit = 2 * (onePush + 6) + 1;
+    List<PushTaskBatch> messages =
+        ks.plan(new KeyState.Rules(10, limit, id -> false), false, NOW).pushes().get(a);
+    assertThat(messages).extracting(PushTaskBatch::getTasksCount).containsExactly(2, 2, 1);
+    assertThat(messages).allMatch(m -> m.getSerializedSize() <= limit);
   }
 
   @Test
