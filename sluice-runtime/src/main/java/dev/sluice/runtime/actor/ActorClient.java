@@ -140,6 +140,10 @@ final class ActorClient {
   @GuardedBy("this")
   private long sentProcessedUpTo;
 
+  /** Run once the actor is dead and every call has failed; null when none is set or it ran. */
+  @GuardedBy("this")
+  private Runnable onDead;
+
   ActorClient(
       ActorId actorId,
       ByteString callerId,
@@ -274,6 +278,20 @@ final class ActorClient {
     return true;
   }
 
+  /**
+   * Runs {@code action} once the actor is dead and this client has failed its calls (at once if it
+   * is dead already).
+   */
+  void onDead(Runnable action) {
+    synchronized (this) {
+      if (deathCause() == null) {
+        onDead = action;
+        return;
+      }
+    }
+    action.run();
+  }
+
   /** The actor table's entry changed (or is known for the first time). */
   void onInfo(ActorInfo update) {
     List<Runnable> after = new ArrayList<>();
@@ -285,6 +303,10 @@ final class ActorClient {
       if (update.getState() == ActorState.ACTOR_STATE_DEAD) {
         retireStreamLocked(after);
         failAllLocked(update.getDeathCause(), after);
+        if (onDead != null) {
+          after.add(onDead);
+          onDead = null;
+        }
       } else if (stream != null && update.getNumRestarts() > streamInstance) {
         // A newer instance exists: the stream goes to a dead one, whatever it has said so far.
         retireStreamLocked(after);

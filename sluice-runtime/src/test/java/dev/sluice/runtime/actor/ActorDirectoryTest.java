@@ -9,6 +9,7 @@ import dev.sluice.ActorId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
+import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,10 +71,15 @@ class ActorDirectoryTest {
     final List<Consumer<ActorInfo>> watches = new ArrayList<>();
     final List<Consumer<Throwable>> ends = new ArrayList<>();
 
+    final List<Integer> cancelled = new ArrayList<>();
+    int gets;
+
     @Override
-    public void watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+    public Runnable watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+      int index = watches.size();
       watches.add(onInfo);
       ends.add(onEnd);
+      return () -> cancelled.add(index);
     }
 
     void emit(ActorInfo info) {
@@ -85,7 +91,7 @@ class ActorDirectoryTest {
     }
 
     @Override
-    public Optional<ActorInfo> register(ActorInfo actor) {
+    public Optional<ActorInfo> register(RegisterActorRequest request) {
       throw new UnsupportedOperationException();
     }
 
@@ -96,6 +102,7 @@ class ActorDirectoryTest {
 
     @Override
     public Optional<ActorInfo> get(ActorId id) {
+      gets++;
       return Optional.empty();
     }
 
