@@ -22,9 +22,9 @@ import org.slf4j.LoggerFactory;
  * This process's view of the actor table (DESIGN "Actors"): the latest entry of each actor it calls
  * or created, kept current by one watch per actor on the control service, and handed to whoever in
  * the process follows that actor. An entry only moves forward (by version). A dead actor's entry
- * stays while something here still follows it; once it is dead and nobody follows it (each
- * follower stops when it is done with the dead actor), the entry and its watch are dropped, and a
- * later look-up asks the table again.
+ * stays while something here still follows it; once it is dead and nobody follows it (each follower
+ * stops when it is done with the dead actor), the entry and its watch are dropped, and a later
+ * look-up asks the table again.
  *
  * <p>Threads: entries are per actor; each actor's listeners are called in version order, from the
  * watch's transport thread or the caller of {@link #learn}, never under a lock.

@@ -158,9 +158,7 @@ final class ActorSlot {
    * constructs it, and this instance was not handed to the head before. True once per instance.
    */
   boolean takeHeadStart() {
-    if (entry.state() != State.RESTARTING
-        || !headCreates()
-        || entry.numRestarts() <= headStarted) {
+    if (entry.state() != State.RESTARTING || !headCreates() || entry.numRestarts() <= headStarted) {
       return false;
     }
     headStarted = entry.numRestarts();

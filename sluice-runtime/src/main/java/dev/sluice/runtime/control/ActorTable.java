@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * The decisions for one actor are its {@link ActorSlot}'s; the table keeps the slots, the names and
  * the gone creators, and publishes changes. Every change replaces the entry with one a version
- * higher. Watchers ({@link #watch}) get the
- * entry as it is, then every later one exactly once in version order, the last being {@code DEAD}.
- * Dead entries are kept (the latest {@code deadKept}) so that late callers learn why.
+ * higher. Watchers ({@link #watch}) get the entry as it is, then every later one exactly once in
+ * version order, the last being {@code DEAD}. Dead entries are kept (the latest {@code deadKept})
+ * so that late callers learn why.
  *
  * <p>Threads: thread-safe. All state is guarded by one lock, held only for map and entry updates;
  * watchers are never called under it. A change queues its entry for the actor's watchers under the
@@ -148,7 +148,8 @@ public final class ActorTable {
 
   /**
    * Registers a new actor as {@link #register(ActorEntry)}; {@code headRestarts}: the control
-   * service keeps its creation spec, so a {@code DETACHED} actor restarts after its creator is gone.
+   * service keeps its creation spec, so a {@code DETACHED} actor restarts after its creator is
+   * gone.
    */
   public RegisterResult register(ActorEntry requested, boolean headRestarts) {
     ActorEntry wanted = requested.asRegistered();
@@ -200,14 +201,13 @@ public final class ActorTable {
     if (reason != Reason.CONSTRUCTOR_FAILED && reason != Reason.CREATION_FAILED) {
       throw new IllegalArgumentException("not a creation failure: " + reason);
     }
-    return report(
-        id, slot -> slot.creationFailed(instance, reason, node, detail, serializedCause));
+    return report(id, slot -> slot.creationFailed(instance, reason, node, detail, serializedCause));
   }
 
   /**
    * The control service placed instance {@code instance} of actor {@code id}, which it constructs
-   * itself, on {@code worker}: from now on only that worker's death counts for the instance. Ignored
-   * unless the head constructs that instance.
+   * itself, on {@code worker}: from now on only that worker's death counts for the instance.
+   * Ignored unless the head constructs that instance.
    */
   public void placed(ActorId id, int instance, WorkerId worker) {
     synchronized (lock) {

@@ -70,8 +70,7 @@ final class ActorTableGrpcService {
             a.getMaxTaskRetries(),
             a.getMaxConcurrency());
     // A detached actor's creation spec lets the head construct it once its creator is gone.
-    boolean keepSpec =
-        req.hasCreation() && requested.lifetime() == ActorLifetime.DETACHED;
+    boolean keepSpec = req.hasCreation() && requested.lifetime() == ActorLifetime.DETACHED;
     RegisterActorReply.Builder reply = RegisterActorReply.newBuilder();
     ActorTable.RegisterResult result = table.register(requested, keepSpec);
     if (result instanceof ActorTable.NameTaken taken) {

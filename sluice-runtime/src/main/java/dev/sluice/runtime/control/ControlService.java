@@ -131,8 +131,7 @@ public final class ControlService implements AutoCloseable {
     this.actors = new ActorTable(ActorTable.DEFAULT_DEAD_KEPT, this::constructDetached);
     this.headChannels = new ChannelPool(rpc);
     this.headActors =
-        new HeadActorCreator(
-            actors, headChannels, () -> allNodes().getNodesList(), healthChecker);
+        new HeadActorCreator(actors, headChannels, () -> allNodes().getNodesList(), healthChecker);
     this.grpc = new ControlGrpcService(this, rpc, headActors);
     grpc.start(rpc, bindHost, port);
     long period = Math.max(100, nodeTimeout.toMillis() / 4);

@@ -178,9 +178,7 @@ final class HeadActorCreator {
     table.placed(e.id(), instance, at.workerId());
     ActorCreationStream stream =
         new ActorCreationStream(
-            channels,
-            granted.reply(),
-            k.creation().toBuilder().setAttemptNumber(instance).build());
+            channels, granted.reply(), k.creation().toBuilder().setAttemptNumber(instance).build());
     Instance old = instances.put(e.id(), new Instance(instance, stream));
     if (old != null) {
       old.stream().close();
