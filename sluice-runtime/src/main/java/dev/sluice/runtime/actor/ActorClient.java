@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import dev.sluice.ActorDiedException;
 import dev.sluice.ActorId;
 import dev.sluice.TaskId;
+import dev.sluice.runtime.actor.ActorCallBook.Call;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
@@ -12,20 +13,17 @@ import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
  * One caller's calls to one actor (DESIGN "Actors", the actor call order rule, caller side): it
- * numbers the calls, sends each once its arguments are ready over one stream to the actor's current
- * instance, tells the instance how far the caller has got ({@code caller_processed_up_to}), and
- * decides what becomes of calls when the instance dies: calls in flight are failed as retriable, so
- * the task manager sends them again (same number, next attempt) within the actor's {@code
- * maxTaskRetries}, or fails them; calls not yet sent wait for the next instance; once the actor is
- * dead every call fails with its death cause.
+ * numbers the calls (kept in an {@link ActorCallBook}), sends each once its arguments are ready
+ * over one stream to the actor's current instance, tells the instance how far the caller has got
+ * ({@code caller_processed_up_to}), and decides what becomes of calls when the instance dies: calls
+ * in flight are failed as retriable, so the task manager sends them again (same number, next
+ * attempt) within the actor's {@code maxTaskRetries}, or fails them; calls not yet sent wait for
+ * the next instance; once the actor is dead every call fails with its death cause.
  *
  * <p>The actor's state comes from the actor table ({@link #onInfo}); the stream's outcomes from the
  * transport ({@link Listener}). Neither is trusted alone: a broken stream only means "wait for the
@@ -76,22 +74,7 @@ final class ActorClient {
     void resolve(TaskSpec spec, Consumer<TaskSpec> ready, Runnable failed);
   }
 
-  private static final class Call {
-    final long seq;
-    final TaskId id;
-    TaskSpec spec;
-    boolean ready;
-    boolean sent;
-
-    Call(long seq, TaskSpec spec) {
-      this.seq = seq;
-      this.id = TaskId.fromBytes(spec.getTaskId().toByteArray());
-      this.spec = spec;
-    }
-  }
-
   private final ActorId actorId;
-  private final ByteString callerId;
   private final Connector connector;
   private final Outcomes outcomes;
   private final Resolver resolver;
@@ -99,15 +82,9 @@ final class ActorClient {
   @GuardedBy("this")
   private ActorInfo info;
 
+  /** The calls without a final outcome, numbered. */
   @GuardedBy("this")
-  private long nextSeq;
-
-  /** Calls without a final outcome, by number. */
-  @GuardedBy("this")
-  private final TreeMap<Long, Call> calls = new TreeMap<>();
-
-  @GuardedBy("this")
-  private final Map<TaskId, Call> byId = new HashMap<>();
+  private final ActorCallBook book;
 
   @GuardedBy("this")
   private CallStream stream;
@@ -140,6 +117,10 @@ final class ActorClient {
   @GuardedBy("this")
   private long sentProcessedUpTo;
 
+  /** Run once the actor is dead and every call has failed; null when none is set or it ran. */
+  @GuardedBy("this")
+  private Runnable onDead;
+
   ActorClient(
       ActorId actorId,
       ByteString callerId,
@@ -147,7 +128,7 @@ final class ActorClient {
       Outcomes outcomes,
       Resolver resolver) {
     this.actorId = actorId;
-    this.callerId = callerId;
+    this.book = new ActorCallBook(actorId, callerId);
     this.connector = connector;
     this.outcomes = outcomes;
     this.resolver = resolver;
@@ -160,10 +141,7 @@ final class ActorClient {
     synchronized (this) {
       dead = deathCause();
       if (dead == null) {
-        long seq = nextSeq++;
-        c = new Call(seq, withNumber(spec, seq));
-        calls.put(seq, c);
-        byId.put(c.id, c);
+        c = book.add(spec);
       } else {
         c = null;
       }
@@ -189,21 +167,14 @@ final class ActorClient {
     ErrorInfo dead;
     synchronized (this) {
       dead = deathCause();
-      c = byId.get(id);
+      c = book.get(id);
       if (c == null && dead == null) {
-        long seq = nextSeq++;
-        c = new Call(seq, spec);
-        calls.put(seq, c);
-        byId.put(c.id, c);
+        c = book.add(spec);
       }
       if (c != null) {
-        numbered = withNumber(spec, c.seq);
-        c.spec = numbered;
-        c.ready = false;
-        c.sent = false;
+        numbered = book.renumber(c, spec);
         if (dead != null) {
-          calls.remove(c.seq);
-          byId.remove(c.id);
+          book.remove(c);
         }
       }
     }
@@ -220,7 +191,7 @@ final class ActorClient {
 
   private void ready(Call c, TaskSpec resolved) {
     synchronized (this) {
-      if (calls.get(c.seq) != c || c.sent) {
+      if (!book.holds(c) || c.sent) {
         return;
       }
       c.spec = resolved;
@@ -235,9 +206,8 @@ final class ActorClient {
       return;
     }
     synchronized (this) {
-      if (calls.get(c.seq) == c && !c.sent) {
-        calls.remove(c.seq);
-        byId.remove(c.id);
+      if (book.holds(c) && !c.sent) {
+        book.remove(c);
       }
     }
     pump();
@@ -252,15 +222,14 @@ final class ActorClient {
     CallStream to = null;
     boolean dropped = false;
     synchronized (this) {
-      Call c = byId.get(id);
+      Call c = book.get(id);
       if (c == null) {
         return false;
       }
       if (c.sent && stream != null) {
         to = stream;
       } else if (!c.sent) {
-        calls.remove(c.seq);
-        byId.remove(id);
+        book.remove(c);
         dropped = true;
       }
     }
@@ -274,6 +243,20 @@ final class ActorClient {
     return true;
   }
 
+  /**
+   * Runs {@code action} once the actor is dead and this client has failed its calls (at once if it
+   * is dead already).
+   */
+  void onDead(Runnable action) {
+    synchronized (this) {
+      if (deathCause() == null) {
+        onDead = action;
+        return;
+      }
+    }
+    action.run();
+  }
+
   /** The actor table's entry changed (or is known for the first time). */
   void onInfo(ActorInfo update) {
     List<Runnable> after = new ArrayList<>();
@@ -285,6 +268,10 @@ final class ActorClient {
       if (update.getState() == ActorState.ACTOR_STATE_DEAD) {
         retireStreamLocked(after);
         failAllLocked(update.getDeathCause(), after);
+        if (onDead != null) {
+          after.add(onDead);
+          onDead = null;
+        }
       } else if (stream != null && update.getNumRestarts() > streamInstance) {
         // A newer instance exists: the stream goes to a dead one, whatever it has said so far.
         retireStreamLocked(after);
@@ -338,13 +325,8 @@ final class ActorClient {
       if (stream == null || !isAliveLocked()) {
         return;
       }
-      for (Call c : calls.values()) {
-        if (c.ready && !c.sent) {
-          c.sent = true;
-          toSend.add(c.spec);
-        }
-      }
-      mark = processedUpToLocked();
+      toSend.addAll(book.takeReady());
+      mark = book.processedUpTo();
       if (toSend.isEmpty() && mark == sentProcessedUpTo) {
         return;
       }
@@ -356,12 +338,12 @@ final class ActorClient {
 
   /** Whether call {@code id} is one of this client's calls without an outcome. */
   synchronized boolean has(TaskId id) {
-    return byId.containsKey(id);
+    return book.get(id) != null;
   }
 
   /** Number of calls without an outcome (for tests and diagnostics). */
   synchronized int numCalls() {
-    return calls.size();
+    return book.size();
   }
 
   private Listener listenerFor(int instance, long opening) {
@@ -371,15 +353,14 @@ final class ActorClient {
         boolean mine;
         boolean markSkips = false;
         synchronized (ActorClient.this) {
-          Call c = byId.get(id);
+          Call c = book.get(id);
           mine = c != null && c.sent && streamOpening == opening;
           if (mine) {
-            calls.remove(c.seq);
-            byId.remove(id);
+            book.remove(c);
             // The instance knows which calls it ran, not which numbers will never come (calls
             // cancelled or failed before they were sent): when the mark now passes such a number,
             // it must hear the new mark, or it holds the calls after the gap for ever.
-            markSkips = processedUpToLocked() > c.seq + 1;
+            markSkips = book.processedUpTo() > c.seq + 1;
           }
         }
         if (mine) {
@@ -420,13 +401,7 @@ final class ActorClient {
     }
     CallStream old = stream;
     stream = null;
-    for (Call c : calls.values()) {
-      if (c.sent) {
-        c.sent = false;
-        c.ready = false;
-        orphans.add(c);
-      }
-    }
+    orphans.addAll(book.unsendAll());
     orphanInstance = streamInstance;
     after.add(old::close);
   }
@@ -442,8 +417,7 @@ final class ActorClient {
     ErrorInfo dead = deathCause();
     for (Call c : lost) {
       if (dead != null) {
-        calls.remove(c.seq);
-        byId.remove(c.id);
+        book.remove(c);
         after.add(() -> outcomes.fail(c.id, dead, false));
         continue;
       }
@@ -460,9 +434,8 @@ final class ActorClient {
 
   private void forget(Call c) {
     synchronized (this) {
-      if (calls.get(c.seq) == c && !c.sent) {
-        calls.remove(c.seq);
-        byId.remove(c.id);
+      if (book.holds(c) && !c.sent) {
+        book.remove(c);
       }
     }
   }
@@ -470,22 +443,14 @@ final class ActorClient {
   @GuardedBy("this")
   private void failAllLocked(ErrorInfo cause, List<Runnable> after) {
     orphans.clear();
-    for (Call c : calls.values()) {
-      after.add(() -> outcomes.fail(c.id, cause, false));
+    for (TaskId id : book.clear()) {
+      after.add(() -> outcomes.fail(id, cause, false));
     }
-    calls.clear();
-    byId.clear();
   }
 
   @GuardedBy("this")
   private boolean isAliveLocked() {
     return info != null && info.getState() == ActorState.ACTOR_STATE_ALIVE;
-  }
-
-  /** Every call numbered below the mark has its outcome or will never be sent. */
-  @GuardedBy("this")
-  private long processedUpToLocked() {
-    return calls.isEmpty() ? nextSeq : calls.firstKey();
   }
 
   @GuardedBy("this")
@@ -515,15 +480,5 @@ final class ActorClient {
     String name = info == null || info.getName().isEmpty() ? "" : " '" + info.getName() + "'";
     String cls = info == null ? "" : info.getClassName() + " ";
     return cls + actorId + name;
-  }
-
-  private TaskSpec withNumber(TaskSpec spec, long seq) {
-    return spec.toBuilder()
-        .setActorCall(
-            spec.getActorCall().toBuilder()
-                .setActorId(ByteString.copyFrom(actorId.toBytes()))
-                .setCallerId(callerId)
-                .setSequenceNumber(seq))
-        .build();
   }
 }

@@ -1,7 +1,12 @@
 package dev.sluice.runtime.actor;
 
+import dev.sluice.ActorDiedException;
+import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.proto.ActorDiedReason;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
+import dev.sluice.runtime.rpc.proto.ErrorInfo;
+import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
@@ -18,11 +23,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The creator's task stream to an actor's worker: carries the creation task and stays open for the
  * instance's life, so that the worker of an {@code OWNED} actor learns of its creator's death when
- * the stream breaks (DESIGN "Actors", lifetimes).
+ * the stream breaks (DESIGN "Actors", lifetimes). The control service opens one too when it
+ * constructs a detached actor itself ({@code control.HeadActorCreator}).
  *
  * <p>Threads: the reply arrives on a transport thread; {@link #close} may be called from any.
  */
-final class ActorCreationStream {
+public final class ActorCreationStream {
   private static final Logger log = LoggerFactory.getLogger(ActorCreationStream.class);
 
   private final StreamObserver<PushTaskBatch> requests;
@@ -30,7 +36,7 @@ final class ActorCreationStream {
   private boolean closed;
 
   /** Opens the stream to the leased worker and pushes {@code creation} on it. */
-  ActorCreationStream(ChannelPool channels, LeaseReply grant, TaskSpec creation) {
+  public ActorCreationStream(ChannelPool channels, LeaseReply grant, TaskSpec creation) {
     // Opened in no caller's context: the stream lives as long as the instance, whatever call or
     // task was running when the lease came back.
     Context previous = Context.ROOT.attach();
@@ -74,12 +80,35 @@ final class ActorCreationStream {
   }
 
   /** The creation task's reply; fails if the worker died before answering. */
-  CompletableFuture<PushTaskReply> reply() {
+  public CompletableFuture<PushTaskReply> reply() {
     return reply;
   }
 
+  /**
+   * What a creation task's {@code reply} means: null when the instance was constructed, otherwise
+   * the actor's death cause ({@code ACTOR_DIED}: {@code CONSTRUCTOR_FAILED} with the constructor's
+   * exception when it threw, {@code CREATION_FAILED} when it could not run), naming actor {@code
+   * actor}.
+   */
+  public static ErrorInfo failure(PushTaskReply reply, String actor) {
+    if (reply.getReturnsCount() == 0 || !reply.getReturns(0).getValue().hasError()) {
+      return null;
+    }
+    ErrorInfo failure = reply.getReturns(0).getValue().getError();
+    return reply.getIsApplicationError()
+        ? failure.toBuilder()
+            .setType(ErrorType.ACTOR_DIED)
+            .setActorDiedReason(ActorDiedReason.CONSTRUCTOR_FAILED)
+            .setMessage("the constructor of actor " + actor + " threw: " + failure.getMessage())
+            .build()
+        : Errors.actorDied(
+            ActorDiedException.Reason.CREATION_FAILED,
+            "actor " + actor + " could not be created: " + failure.getMessage(),
+            null);
+  }
+
   /** Closes the stream (the creator is stopping, or the instance is gone). */
-  synchronized void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }

@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * This process's view of the actor table (DESIGN "Actors"): the latest entry of each actor it calls
  * or created, kept current by one watch per actor on the control service, and handed to whoever in
- * the process follows that actor. An entry only moves forward (by version); a dead actor's entry
- * stays.
+ * the process follows that actor. An entry only moves forward (by version). A dead actor's entry
+ * stays while something here still follows it; once it is dead and nobody follows it (each follower
+ * stops when it is done with the dead actor), the entry and its watch are dropped, and a later
+ * look-up asks the table again.
  *
  * <p>Threads: entries are per actor; each actor's listeners are called in version order, from the
  * watch's transport thread or the caller of {@link #learn}, never under a lock.
@@ -49,6 +51,14 @@ public final class ActorDirectory {
     @GuardedBy("this")
     boolean watching;
 
+    /** Ends the current watch; null when none is open. */
+    @GuardedBy("this")
+    Runnable cancelWatch;
+
+    /** Removed from the map: a new follower makes a new entry. */
+    @GuardedBy("this")
+    boolean dropped;
+
     /** Serializes deliveries so that listeners see versions in order. */
     final Object deliveryLock = new Object();
 
@@ -64,28 +74,70 @@ public final class ActorDirectory {
 
   /**
    * Follows actor {@code id}: {@code listener} gets the latest entry (at once if known) and every
-   * later one, in version order.
+   * later one, in version order. Returns the action that stops following (call it once done with
+   * the actor, at the latest when it is dead), after which the listener hears nothing more.
    */
-  public void follow(ActorId id, Consumer<ActorInfo> listener) {
-    Entry e = entries.computeIfAbsent(id, Entry::new);
-    ActorInfo now;
-    boolean startWatch;
-    // Joined and given the latest entry within one delivery turn: a newer entry delivered between
-    // the two would otherwise reach the listener before the older one it was given.
-    synchronized (e.deliveryLock) {
-      synchronized (e) {
-        e.listeners.add(listener);
-        now = e.latest;
-        startWatch = !e.watching && (now == null || now.getState() != ActorState.ACTOR_STATE_DEAD);
-        e.watching |= startWatch;
+  public Runnable follow(ActorId id, Consumer<ActorInfo> listener) {
+    while (true) {
+      Entry e = entries.computeIfAbsent(id, Entry::new);
+      ActorInfo now;
+      boolean startWatch;
+      // Joined and given the latest entry within one delivery turn: a newer entry delivered
+      // between the two would otherwise reach the listener before the older one it was given.
+      synchronized (e.deliveryLock) {
+        synchronized (e) {
+          if (e.dropped) {
+            continue;
+          }
+          e.listeners.add(listener);
+          now = e.latest;
+          startWatch =
+              !e.watching && (now == null || now.getState() != ActorState.ACTOR_STATE_DEAD);
+          e.watching |= startWatch;
+        }
+        if (now != null) {
+          listener.accept(now);
+        }
       }
-      if (now != null) {
-        listener.accept(now);
+      if (startWatch) {
+        watch(e);
       }
+      return () -> unfollow(e, listener);
     }
-    if (startWatch) {
-      watch(e);
+  }
+
+  private void unfollow(Entry e, Consumer<ActorInfo> listener) {
+    synchronized (e) {
+      e.listeners.remove(listener);
     }
+    dropIfDone(e);
+  }
+
+  /** Drops the entry (and ends its watch) if the actor is dead and nobody follows it. */
+  private void dropIfDone(Entry e) {
+    Runnable cancel;
+    synchronized (e) {
+      if (e.dropped
+          || !e.listeners.isEmpty()
+          || e.latest == null
+          || e.latest.getState() != ActorState.ACTOR_STATE_DEAD) {
+        return;
+      }
+      e.dropped = true;
+      entries.remove(e.id, e);
+      cancel = e.cancelWatch;
+      e.cancelWatch = null;
+      e.watching = false;
+    }
+    log.debug("actor {} is dead and no longer followed here: its entry is dropped", e.id);
+    if (cancel != null) {
+      cancel.run();
+    }
+  }
+
+  /** Whether this process keeps an entry for actor {@code id} (for tests). */
+  boolean knows(ActorId id) {
+    return entries.containsKey(id);
   }
 
   /**
@@ -111,6 +163,7 @@ public final class ActorDirectory {
     ActorId id = ActorId.fromBytes(info.getActorId().toByteArray());
     Entry e = entries.computeIfAbsent(id, Entry::new);
     deliver(e, info);
+    dropIfDone(e);
   }
 
   private void deliver(Entry e, ActorInfo info) {
@@ -134,28 +187,47 @@ public final class ActorDirectory {
   }
 
   private void watch(Entry e) {
-    table.watch(
-        e.id,
-        info -> deliver(e, info),
-        error -> {
-          boolean again;
-          synchronized (e) {
-            again = e.latest == null || e.latest.getState() != ActorState.ACTOR_STATE_DEAD;
-            e.watching = again;
-          }
-          if (error instanceof ActorTableClient.UnknownActorException) {
-            deliver(e, unknown(e.id));
-            return;
-          }
-          if (again) {
-            log.debug("watch of actor {} ended ({}); watching again", e.id, error.toString());
-            try {
-              timers.schedule(() -> watch(e), REWATCH_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException shuttingDown) {
-              // the process is stopping
-            }
-          }
-        });
+    Runnable cancel =
+        table.watch(
+            e.id,
+            info -> {
+              deliver(e, info);
+              dropIfDone(e);
+            },
+            error -> watchEnded(e, error));
+    boolean late;
+    synchronized (e) {
+      late = e.dropped;
+      if (!late) {
+        e.cancelWatch = cancel;
+      }
+    }
+    if (late) {
+      cancel.run();
+    }
+  }
+
+  private void watchEnded(Entry e, Throwable error) {
+    boolean again;
+    synchronized (e) {
+      again =
+          !e.dropped && (e.latest == null || e.latest.getState() != ActorState.ACTOR_STATE_DEAD);
+      e.watching = again;
+      e.cancelWatch = null;
+    }
+    if (error instanceof ActorTableClient.UnknownActorException) {
+      deliver(e, unknown(e.id));
+      dropIfDone(e);
+      return;
+    }
+    if (again) {
+      log.debug("watch of actor {} ended ({}); watching again", e.id, error.toString());
+      try {
+        timers.schedule(() -> watch(e), REWATCH_MILLIS, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException shuttingDown) {
+        // the process is stopping
+      }
+    }
   }
 
   /** The entry of an actor the table does not know (its cluster was restarted, or never had it). */

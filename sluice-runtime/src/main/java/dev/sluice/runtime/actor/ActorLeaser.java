@@ -1,6 +1,7 @@
 package dev.sluice.runtime.actor;
 
 import dev.sluice.runtime.rpc.Addresses;
+import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.ReturnWorkerRequest;
@@ -17,9 +18,12 @@ import java.util.function.Consumer;
  * most {@link #MAX_REDIRECTS} times), and, when no node has the resources, asked again every second
  * for up to the unschedulable timeout in case a node joins.
  *
+ * <p>Used by a creator's {@link ActorManager} and by the control service when it constructs a
+ * detached actor itself ({@code control.HeadActorCreator}).
+ *
  * <p>Threads: replies arrive on transport threads, retries on the timer thread.
  */
-final class ActorLeaser {
+public final class ActorLeaser {
   static final int MAX_REDIRECTS = 4;
   private static final long INFEASIBLE_RETRY_MILLIS = 1000;
 
@@ -30,8 +34,13 @@ final class ActorLeaser {
     void returnWorker(String target, ReturnWorkerRequest request);
   }
 
-  /** A granted lease and the node manager that granted it. */
-  record Granted(LeaseReply reply, String grantedBy) {}
+  /**
+   * A granted lease and the node manager that granted it.
+   *
+   * @param reply the node manager's grant
+   * @param grantedBy the node manager's target
+   */
+  public record Granted(LeaseReply reply, String grantedBy) {}
 
   /** The lease could not be granted; the message says why. */
   static final class LeaseFailed extends RuntimeException {
@@ -59,15 +68,36 @@ final class ActorLeaser {
     this.unschedulableTimeout = unschedulableTimeout;
   }
 
+  /**
+   * A leaser over the node managers' gRPC service, asking {@code firstNodeManager} first (null: a
+   * node manager must be named on each {@link #lease(LeaseRequest, String)}).
+   */
+  public static ActorLeaser overGrpc(
+      ChannelPool channels,
+      String firstNodeManager,
+      ScheduledExecutorService timers,
+      Duration unschedulableTimeout) {
+    return new ActorLeaser(
+        new ActorLeaseClient(channels), firstNodeManager, timers, unschedulableTimeout);
+  }
+
   /** Leases a worker for {@code request}; fails with {@link LeaseFailed}. */
   CompletableFuture<Granted> lease(LeaseRequest request) {
+    return lease(request, localNodeManager);
+  }
+
+  /**
+   * Leases a worker for {@code request}, asking node manager {@code first} first (and again while
+   * no node has the resources); fails with an exception whose message says why.
+   */
+  public CompletableFuture<Granted> lease(LeaseRequest request, String first) {
     CompletableFuture<Granted> out = new CompletableFuture<>();
-    ask(request, localNodeManager, 0, System.nanoTime(), out);
+    ask(request, first, first, 0, System.nanoTime(), out);
     return out;
   }
 
   /** Gives a lease back; the node manager stops the actor's worker. */
-  void giveBack(Granted lease, String why) {
+  public void giveBack(Granted lease, String why) {
     nodes.returnWorker(
         lease.grantedBy(),
         ReturnWorkerRequest.newBuilder()
@@ -79,6 +109,7 @@ final class ActorLeaser {
 
   private void ask(
       LeaseRequest request,
+      String first,
       String target,
       int redirects,
       long startNanos,
@@ -89,7 +120,13 @@ final class ActorLeaser {
         reply -> {
           if (reply.hasSpillback()) {
             if (redirects < MAX_REDIRECTS) {
-              ask(request, Addresses.target(reply.getSpillback()), redirects + 1, startNanos, out);
+              ask(
+                  request,
+                  first,
+                  Addresses.target(reply.getSpillback()),
+                  redirects + 1,
+                  startNanos,
+                  out);
             } else {
               out.completeExceptionally(
                   new LeaseFailed(
@@ -104,7 +141,7 @@ final class ActorLeaser {
               && System.nanoTime() - startNanos < unschedulableTimeout.toNanos()) {
             try {
               timers.schedule(
-                  () -> ask(request, localNodeManager, 0, startNanos, out),
+                  () -> ask(request, first, first, 0, startNanos, out),
                   INFEASIBLE_RETRY_MILLIS,
                   TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {

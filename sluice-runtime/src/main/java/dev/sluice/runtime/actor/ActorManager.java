@@ -7,13 +7,13 @@ import dev.sluice.ActorId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
-import dev.sluice.runtime.rpc.proto.ActorDiedReason;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
+import dev.sluice.runtime.rpc.proto.ActorLifetime;
 import dev.sluice.runtime.rpc.proto.ActorState;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
-import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.LeaseRequest;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
+import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import java.time.Duration;
@@ -74,6 +74,10 @@ public final class ActorManager {
     @GuardedBy("this")
     boolean dead;
 
+    /** Stops following the actor in the directory; null until following. */
+    @GuardedBy("this")
+    Runnable unfollow;
+
     Created(ActorId id, TaskSpec creation, LeaseRequest lease, Runnable releaseArgs) {
       this.id = id;
       this.creation = creation;
@@ -100,9 +104,7 @@ public final class ActorManager {
     this.table = table;
     this.directory = directory;
     this.channels = channels;
-    this.leaser =
-        new ActorLeaser(
-            new ActorLeaseClient(channels), localNodeManager, timers, unschedulableTimeout);
+    this.leaser = ActorLeaser.overGrpc(channels, localNodeManager, timers, unschedulableTimeout);
   }
 
   /**
@@ -113,7 +115,12 @@ public final class ActorManager {
    */
   public void create(TaskSpec creation, ActorInfo entry, LeaseRequest lease, Runnable releaseArgs) {
     ActorId id = ActorId.fromBytes(entry.getActorId().toByteArray());
-    Optional<ActorInfo> holder = table.register(entry);
+    RegisterActorRequest.Builder request = RegisterActorRequest.newBuilder().setActor(entry);
+    if (entry.getLifetime() == ActorLifetime.ACTOR_LIFETIME_DETACHED) {
+      // The control service keeps these, to construct the actor itself once this process is gone.
+      request.setCreation(creation).setLease(lease);
+    }
+    Optional<ActorInfo> holder = table.register(request.build());
     if (holder.isPresent()) {
       releaseArgs.run();
       ActorInfo h = holder.get();
@@ -130,7 +137,15 @@ public final class ActorManager {
     }
     Created c = new Created(id, creation, lease, releaseArgs);
     created.put(id, c);
-    directory.follow(id, info -> onInfo(c, info));
+    Runnable unfollow = directory.follow(id, info -> onInfo(c, info));
+    boolean done;
+    synchronized (c) {
+      done = c.dead;
+      c.unfollow = done ? null : unfollow;
+    }
+    if (done) {
+      unfollow.run();
+    }
     startInstance(c, 0);
   }
 
@@ -163,6 +178,10 @@ public final class ActorManager {
         }
         after.add(c.releaseArgs);
         after.add(() -> created.remove(c.id, c));
+        if (c.unfollow != null) {
+          after.add(c.unfollow);
+          c.unfollow = null;
+        }
       } else if (info.getState() == ActorState.ACTOR_STATE_RESTARTING
           && info.getNumRestarts() > c.instance) {
         restart = true;
@@ -242,11 +261,8 @@ public final class ActorManager {
 
   private void onCreated(
       Created c, int instance, ActorLeaser.Granted granted, PushTaskReply reply) {
-    ErrorInfo failure =
-        reply.getReturnsCount() > 0 && reply.getReturns(0).getValue().hasError()
-            ? reply.getReturns(0).getValue().getError()
-            : null;
-    if (failure == null) {
+    ErrorInfo cause = ActorCreationStream.failure(reply, c.describe());
+    if (cause == null) {
       log.debug(
           "actor {} is alive on node {}",
           c.describe(),
@@ -262,18 +278,6 @@ public final class ActorManager {
               .build());
       return;
     }
-    ErrorInfo cause =
-        reply.getIsApplicationError()
-            ? failure.toBuilder()
-                .setType(ErrorType.ACTOR_DIED)
-                .setActorDiedReason(ActorDiedReason.CONSTRUCTOR_FAILED)
-                .setMessage(
-                    "the constructor of actor " + c.describe() + " threw: " + failure.getMessage())
-                .build()
-            : Errors.actorDied(
-                ActorDiedException.Reason.CREATION_FAILED,
-                "actor " + c.describe() + " could not be created: " + failure.getMessage(),
-                null);
     report(c, instance, dead(cause));
     leaser.giveBack(granted, "the constructor of actor " + c.describe() + " failed");
   }

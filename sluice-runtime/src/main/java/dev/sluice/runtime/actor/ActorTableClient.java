@@ -2,6 +2,7 @@ package dev.sluice.runtime.actor;
 
 import dev.sluice.ActorId;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
+import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -19,8 +20,11 @@ public interface ActorTableClient {
     }
   }
 
-  /** Registers a new actor; empty if registered, or the live actor already holding its name. */
-  Optional<ActorInfo> register(ActorInfo actor);
+  /**
+   * Registers a new actor (with, for a {@code DETACHED} one, its creation spec for the control
+   * service to keep); empty if registered, or the live actor already holding its name.
+   */
+  Optional<ActorInfo> register(RegisterActorRequest request);
 
   /** Reports a creation's outcome; returns the entry after it. */
   ActorInfo update(UpdateActorRequest update);
@@ -35,7 +39,8 @@ public interface ActorTableClient {
 
   /**
    * Streams the entry now and every change after it to {@code onInfo}, ending after the dead entry;
-   * {@code onEnd} gets why a watch ended early (null after a dead entry is not called).
+   * {@code onEnd} gets why a watch ended early (null after a dead entry is not called). Returns an
+   * action that ends the watch (its {@code onEnd} may then be told it was cancelled).
    */
-  void watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd);
+  Runnable watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd);
 }

@@ -80,8 +80,19 @@ public final class ActorTaskSubmitter {
     if (raced != null) {
       return raced;
     }
-    directory.follow(id, created::onInfo);
+    Runnable unfollow = directory.follow(id, created::onInfo);
+    created.onDead(() -> retire(id, created, unfollow));
     return created;
+  }
+
+  /**
+   * The actor is dead and its client has failed every call: the client goes (a later call makes a
+   * new one, which learns the death from the table) and stops following the actor, so that the
+   * directory drops its entry.
+   */
+  private void retire(ActorId id, ActorClient client, Runnable unfollow) {
+    clients.remove(id, client);
+    unfollow.run();
   }
 
   private ActorClient.Outcomes outcomes() {

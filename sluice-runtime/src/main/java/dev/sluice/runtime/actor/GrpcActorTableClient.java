@@ -42,9 +42,8 @@ public final class GrpcActorTableClient implements ActorTableClient {
   }
 
   @Override
-  public Optional<ActorInfo> register(ActorInfo actor) {
-    RegisterActorReply r =
-        blocking().registerActor(RegisterActorRequest.newBuilder().setActor(actor).build());
+  public Optional<ActorInfo> register(RegisterActorRequest request) {
+    RegisterActorReply r = blocking().registerActor(request);
     return r.getNameTaken() ? Optional.of(r.getHolder()) : Optional.empty();
   }
 
@@ -77,14 +76,16 @@ public final class GrpcActorTableClient implements ActorTableClient {
   }
 
   @Override
-  public void watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
-    // In no caller's context: the watch lasts until the actor is dead.
-    Context previous = Context.ROOT.attach();
+  public Runnable watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+    // In no caller's context: the watch lasts until the actor is dead, or until it is cancelled.
+    Context.CancellableContext watching = Context.ROOT.withCancellation();
+    Context previous = watching.attach();
     try {
       watchInRoot(id, onInfo, onEnd);
     } finally {
-      Context.ROOT.detach(previous);
+      watching.detach(previous);
     }
+    return () -> watching.cancel(null);
   }
 
   private void watchInRoot(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {

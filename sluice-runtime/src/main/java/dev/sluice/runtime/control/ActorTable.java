@@ -3,7 +3,6 @@ package dev.sluice.runtime.control;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.sluice.ActorDiedException.Reason;
 import dev.sluice.ActorId;
-import dev.sluice.ActorLifetime;
 import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.WorkerId;
@@ -36,21 +35,24 @@ import org.slf4j.LoggerFactory;
  *       counted is stale) restarts the actor while restarts are left and its creator lives, and
  *       kills it ({@code PROCESS_DIED}) otherwise;
  *   <li>an {@code OWNED} actor dies ({@code OWNER_DIED}) with its creator's process or job; a
- *       {@code DETACHED} one lives on but can no longer restart (nobody is left to construct it),
- *       so it dies if it was being created or restarted then, or when its worker dies later;
+ *       {@code DETACHED} one lives on, and once its creator is gone the control service constructs
+ *       its later instances itself when it keeps the actor's creation spec ({@link
+ *       HeadActorCreator}, told through {@code headStarts}); without one it can no longer restart;
  *   <li>{@code DEAD} is final; {@link #kill} makes any live state {@code DEAD} ({@code KILLED}).
  * </ul>
  *
- * Every change replaces the entry with one a version higher. Watchers ({@link #watch}) get the
- * entry as it is, then every later one exactly once in version order, the last being {@code DEAD}.
- * Dead entries are kept (the latest {@code deadKept}) so that late callers learn why.
+ * The decisions for one actor are its {@link ActorSlot}'s; the table keeps the slots, the names and
+ * the gone creators, and publishes changes. Every change replaces the entry with one a version
+ * higher. Watchers ({@link #watch}) get the entry as it is, then every later one exactly once in
+ * version order, the last being {@code DEAD}. Dead entries are kept (the latest {@code deadKept})
+ * so that late callers learn why.
  *
  * <p>Threads: thread-safe. All state is guarded by one lock, held only for map and entry updates;
  * watchers are never called under it. A change queues its entry for the actor's watchers under the
  * lock; after releasing it the changing thread delivers the actor's queue unless another thread is
  * already delivering it (that thread then delivers this change too), so each actor's deliveries run
  * one at a time, in version order. Listeners should be quick (an RPC stream's {@code onNext}); they
- * may call back into the table.
+ * may call back into the table. {@code headStarts} is called the same way, after the watchers.
  */
 public final class ActorTable {
   private static final Logger log = LoggerFactory.getLogger(ActorTable.class);
@@ -60,9 +62,6 @@ public final class ActorTable {
 
   /** Gone creators (processes, jobs, nodes) remembered for registrations that race their end. */
   private static final int GONE_CREATORS_KEPT = 10_000;
-
-  /** Workers whose death counted, remembered per actor to ignore repeated reports. */
-  private static final int DEAD_WORKERS_KEPT = 64;
 
   /** The outcome of {@link #register}. */
   public sealed interface RegisterResult permits Registered, NameTaken {}
@@ -92,8 +91,11 @@ public final class ActorTable {
   private final Object lock = new Object();
   private final int deadKept;
 
+  /** Told (off the lock) of each instance the control service must construct itself. */
+  private final Consumer<ActorEntry> headStarts;
+
   @GuardedBy("lock")
-  private final Map<ActorId, Slot> actors = new LinkedHashMap<>();
+  private final Map<ActorId, ActorSlot> actors = new LinkedHashMap<>();
 
   /** Live actors by name. */
   @GuardedBy("lock")
@@ -119,10 +121,20 @@ public final class ActorTable {
 
   /** A table keeping the latest {@code deadKept} dead entries. */
   public ActorTable(int deadKept) {
+    this(deadKept, e -> {});
+  }
+
+  /**
+   * A table keeping the latest {@code deadKept} dead entries, telling {@code headStarts} of each
+   * instance the control service must construct itself (the entry is {@code RESTARTING} as that
+   * instance; see {@link ActorSlot}).
+   */
+  public ActorTable(int deadKept, Consumer<ActorEntry> headStarts) {
     if (deadKept < 0) {
       throw new IllegalArgumentException("deadKept must be >= 0: " + deadKept);
     }
     this.deadKept = deadKept;
+    this.headStarts = headStarts;
   }
 
   /**
@@ -131,11 +143,20 @@ public final class ActorTable {
    * live actor holds its name; the same id again returns the entry as it is.
    */
   public RegisterResult register(ActorEntry requested) {
+    return register(requested, false);
+  }
+
+  /**
+   * Registers a new actor as {@link #register(ActorEntry)}; {@code headRestarts}: the control
+   * service keeps its creation spec, so a {@code DETACHED} actor restarts after its creator is
+   * gone.
+   */
+  public RegisterResult register(ActorEntry requested, boolean headRestarts) {
     ActorEntry wanted = requested.asRegistered();
-    List<Slot> changed = new ArrayList<>();
+    Changes changes = new Changes();
     RegisterResult result;
     synchronized (lock) {
-      Slot known = actors.get(wanted.id());
+      ActorSlot known = actors.get(wanted.id());
       if (known != null) {
         return new Registered(known.entry);
       }
@@ -146,18 +167,18 @@ public final class ActorTable {
         }
         names.put(wanted.name(), wanted.id());
       }
-      Slot slot = new Slot(wanted);
+      ActorSlot slot = new ActorSlot(wanted, headRestarts, lock);
       actors.put(wanted.id(), slot);
       log.debug("registered {}", ActorDeathMessages.actor(wanted));
       WorkerAddress owner = wanted.owner();
       if (goneOwners.contains(owner.workerId()) || deadNodes.contains(owner.nodeId())) {
-        creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+        creatorWent(slot, ActorDeathMessages::ownerDied, changes);
       } else if (finishedJobs.contains(wanted.id().jobId())) {
-        creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, e.id().jobId()), changed);
+        creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, e.id().jobId()), changes);
       }
       result = new Registered(slot.entry);
     }
-    drainAll(changed);
+    changes.deliver();
     return result;
   }
 
@@ -166,26 +187,7 @@ public final class ActorTable {
    * actor becomes {@code ALIVE} there. Ignored unless that instance is the one being created.
    */
   public Optional<Update> created(ActorId id, int instance, WorkerAddress address) {
-    Slot slot;
-    Update update;
-    synchronized (lock) {
-      slot = actors.get(id);
-      if (slot == null) {
-        return Optional.empty();
-      }
-      ActorEntry e = slot.entry;
-      boolean creating = e.state() == State.PENDING || e.state() == State.RESTARTING;
-      if (creating
-          && e.numRestarts() == instance
-          && !slot.deadWorkers.contains(address.workerId())) {
-        change(slot, e.alive(address));
-        update = new Update(slot.entry, true);
-      } else {
-        update = new Update(e, false);
-      }
-    }
-    drain(slot);
-    return Optional.of(update);
+    return report(id, slot -> slot.created(instance, address));
   }
 
   /**
@@ -199,48 +201,34 @@ public final class ActorTable {
     if (reason != Reason.CONSTRUCTOR_FAILED && reason != Reason.CREATION_FAILED) {
       throw new IllegalArgumentException("not a creation failure: " + reason);
     }
-    Slot slot;
-    Update update;
+    return report(id, slot -> slot.creationFailed(instance, reason, node, detail, serializedCause));
+  }
+
+  /**
+   * The control service placed instance {@code instance} of actor {@code id}, which it constructs
+   * itself, on {@code worker}: from now on only that worker's death counts for the instance.
+   * Ignored unless the head constructs that instance.
+   */
+  public void placed(ActorId id, int instance, WorkerId worker) {
     synchronized (lock) {
-      slot = actors.get(id);
-      if (slot == null) {
-        return Optional.empty();
-      }
-      ActorEntry e = slot.entry;
-      boolean creating = e.state() == State.PENDING || e.state() == State.RESTARTING;
-      if (creating && e.numRestarts() == instance) {
-        String message = ActorDeathMessages.creationFailed(e, reason, node, detail);
-        change(slot, e.dead(new ActorDeath(reason, message, serializedCause)));
-        update = new Update(slot.entry, true);
-      } else {
-        update = new Update(e, false);
+      ActorSlot slot = actors.get(id);
+      if (slot != null) {
+        slot.placed(instance, worker);
       }
     }
-    drain(slot);
-    return Optional.of(update);
   }
 
   /**
    * A node manager reports that {@code worker}, leased for the actor, died ({@code detail}: exit
    * status, signal, who killed it; {@code node}: the reporting node, or null). Counts only for the
    * current instance: while {@code ALIVE} the worker must be the one at its address; while {@code
-   * PENDING} or {@code RESTARTING} it is the instance being created. A worker whose death already
-   * counted is stale. The actor restarts ({@code RESTARTING}, one more restart) when restarts are
-   * left and its creator lives, and is {@code DEAD} ({@code PROCESS_DIED}) otherwise.
+   * PENDING} or {@code RESTARTING} it is the instance being created (when the head creates it, the
+   * worker it placed it on). A worker whose death already counted is stale. The actor restarts
+   * ({@code RESTARTING}, one more restart) when restarts are left and its creator lives or the head
+   * can construct it, and is {@code DEAD} ({@code PROCESS_DIED}) otherwise.
    */
   public Optional<Update> workerDied(ActorId id, WorkerId worker, NodeId node, String detail) {
-    Slot slot;
-    Update update;
-    synchronized (lock) {
-      slot = actors.get(id);
-      if (slot == null) {
-        return Optional.empty();
-      }
-      boolean changed = workerGone(slot, worker, node, detail);
-      update = new Update(slot.entry, changed);
-    }
-    drain(slot);
-    return Optional.of(update);
+    return report(id, slot -> slot.workerDied(worker, node, detail));
   }
 
   /**
@@ -249,23 +237,7 @@ public final class ActorTable {
    * the caller tells to exit. A dead actor is returned unchanged.
    */
   public Optional<Update> kill(ActorId id) {
-    Slot slot;
-    Update update;
-    synchronized (lock) {
-      slot = actors.get(id);
-      if (slot == null) {
-        return Optional.empty();
-      }
-      ActorEntry e = slot.entry;
-      if (e.isLive()) {
-        change(slot, e.dead(ActorDeathMessages.killed(e)));
-        update = new Update(slot.entry, true);
-      } else {
-        update = new Update(e, false);
-      }
-    }
-    drain(slot);
-    return Optional.of(update);
+    return report(id, ActorSlot::kill);
   }
 
   /**
@@ -275,40 +247,38 @@ public final class ActorTable {
    * because the creator closed it on purpose. Empty if the actor is unknown.
    */
   public Optional<ActorEntry> creatorLost(ActorId id) {
-    List<Slot> changed = new ArrayList<>();
+    Changes changes = new Changes();
     Optional<ActorEntry> result;
     synchronized (lock) {
-      Slot slot = actors.get(id);
+      ActorSlot slot = actors.get(id);
       if (slot == null) {
         return Optional.empty();
       }
-      if (slot.entry.isLive()) {
-        creatorWent(slot, ActorDeathMessages::ownerDied, changed);
-      }
+      creatorWent(slot, ActorDeathMessages::ownerDied, changes);
       result = Optional.of(slot.entry);
     }
-    drainAll(changed);
+    changes.deliver();
     return result;
   }
 
   /**
    * The creator process {@code owner} died: its {@code OWNED} actors become {@code DEAD} ({@code
-   * OWNER_DIED}); its {@code DETACHED} ones live on without restarts (see the class comment).
-   * Returns the entries that changed (the caller tells the live workers among them to exit).
+   * OWNER_DIED}); its {@code DETACHED} ones live on (see the class comment). Returns the entries
+   * that changed (the caller tells the live workers among them to exit).
    */
   public List<ActorEntry> ownerDied(WorkerId owner) {
-    List<Slot> changed = new ArrayList<>();
+    Changes changes = new Changes();
     List<ActorEntry> result;
     synchronized (lock) {
       remember(goneOwners, owner);
-      for (Slot slot : liveSlots()) {
+      for (ActorSlot slot : liveSlots()) {
         if (slot.entry.owner().workerId().equals(owner)) {
-          creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+          creatorWent(slot, ActorDeathMessages::ownerDied, changes);
         }
       }
-      result = entries(changed);
+      result = changes.entries();
     }
-    drainAll(changed);
+    changes.deliver();
     return result;
   }
 
@@ -317,18 +287,18 @@ public final class ActorTable {
    * #ownerDied}. Returns the entries that changed.
    */
   public List<ActorEntry> jobFinished(JobId job) {
-    List<Slot> changed = new ArrayList<>();
+    Changes changes = new Changes();
     List<ActorEntry> result;
     synchronized (lock) {
       remember(finishedJobs, job);
-      for (Slot slot : liveSlots()) {
+      for (ActorSlot slot : liveSlots()) {
         if (slot.entry.id().jobId().equals(job)) {
-          creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, job), changed);
+          creatorWent(slot, e -> ActorDeathMessages.jobFinished(e, job), changes);
         }
       }
-      result = entries(changed);
+      result = changes.entries();
     }
-    drainAll(changed);
+    changes.deliver();
     return result;
   }
 
@@ -338,34 +308,32 @@ public final class ActorTable {
    * as with {@link #workerDied}. Returns the entries that changed.
    */
   public List<ActorEntry> nodeDied(NodeId node, String detail) {
-    List<Slot> changed = new ArrayList<>();
+    Changes changes = new Changes();
     List<ActorEntry> result;
     synchronized (lock) {
       remember(deadNodes, node);
-      for (Slot slot : liveSlots()) {
+      for (ActorSlot slot : liveSlots()) {
         if (slot.entry.owner().nodeId().equals(node)) {
           remember(goneOwners, slot.entry.owner().workerId());
-          creatorWent(slot, ActorDeathMessages::ownerDied, changed);
+          creatorWent(slot, ActorDeathMessages::ownerDied, changes);
         }
       }
-      for (Slot slot : liveSlots()) {
+      for (ActorSlot slot : liveSlots()) {
         ActorEntry e = slot.entry;
-        if (e.state() == State.ALIVE
-            && e.address().nodeId().equals(node)
-            && workerGone(slot, e.address().workerId(), node, detail)) {
-          changed.add(slot);
+        if (e.state() == State.ALIVE && e.address().nodeId().equals(node)) {
+          apply(slot, slot.workerDied(e.address().workerId(), node, detail), changes);
         }
       }
-      result = entries(changed);
+      result = changes.entries();
     }
-    drainAll(changed);
+    changes.deliver();
     return result;
   }
 
   /** The actor's entry, live or dead (dead ones while kept). */
   public Optional<ActorEntry> get(ActorId id) {
     synchronized (lock) {
-      Slot slot = actors.get(id);
+      ActorSlot slot = actors.get(id);
       return slot == null ? Optional.empty() : Optional.of(slot.entry);
     }
   }
@@ -382,7 +350,7 @@ public final class ActorTable {
   public List<ActorEntry> list() {
     synchronized (lock) {
       List<ActorEntry> all = new ArrayList<>(actors.size());
-      for (Slot slot : actors.values()) {
+      for (ActorSlot slot : actors.values()) {
         all.add(slot.entry);
       }
       return all;
@@ -395,7 +363,7 @@ public final class ActorTable {
    * itself. Empty when the table does not know the actor. A listener that throws is cancelled.
    */
   public Optional<ActorWatch> watch(ActorId id, Consumer<ActorEntry> listener) {
-    Slot slot;
+    ActorSlot slot;
     ActorWatch watch;
     synchronized (lock) {
       slot = actors.get(id);
@@ -404,35 +372,63 @@ public final class ActorTable {
       }
       watch = slot.watchers.add(slot.entry, listener);
     }
-    drain(slot);
+    slot.watchers.deliver();
     return Optional.of(watch);
   }
 
   /**
-   * One actor's entry, what the table remembers beside it, and its watchers. Its fields are guarded
-   * by the table's {@code lock}: only the table's methods touch them, holding it (Error Prone
-   * cannot name an outer instance's lock from the outer class, so this is said here rather than
-   * checked).
+   * The slots a change touched and the instances the head must construct, handed on after the lock
+   * is released. Confined to the thread making the change.
    */
-  private final class Slot {
-    ActorEntry entry;
+  private final class Changes {
+    final List<ActorSlot> changed = new ArrayList<>();
+    final List<ActorSlot> touched = new ArrayList<>();
+    final List<ActorEntry> starts = new ArrayList<>();
 
-    /** Its creator (process or job) is gone, so nobody can construct it again. */
-    boolean creatorGone;
+    /** The changed entries; called under the lock. */
+    List<ActorEntry> entries() {
+      List<ActorEntry> entries = new ArrayList<>(changed.size());
+      for (ActorSlot slot : changed) {
+        entries.add(slot.entry);
+      }
+      return entries;
+    }
 
-    final SequencedSet<WorkerId> deadWorkers = new LinkedHashSet<>();
-
-    final ActorWatchers watchers = new ActorWatchers(lock);
-
-    Slot(ActorEntry entry) {
-      this.entry = entry;
+    /** Delivers each touched actor's queue, then the head's starts. */
+    void deliver() {
+      for (ActorSlot slot : touched) {
+        slot.watchers.deliver();
+      }
+      for (ActorEntry e : starts) {
+        try {
+          headStarts.accept(e);
+        } catch (RuntimeException ex) {
+          log.error("could not start a new instance of {}", ActorDeathMessages.actor(e), ex);
+        }
+      }
     }
   }
 
+  /** Applies one report to the actor's slot; empty if the actor is unknown. */
+  private Optional<Update> report(ActorId id, Function<ActorSlot, ActorEntry> decide) {
+    Changes changes = new Changes();
+    Update update;
+    synchronized (lock) {
+      ActorSlot slot = actors.get(id);
+      if (slot == null) {
+        return Optional.empty();
+      }
+      boolean changed = apply(slot, decide.apply(slot), changes);
+      update = new Update(slot.entry, changed);
+    }
+    changes.deliver();
+    return Optional.of(update);
+  }
+
   @GuardedBy("lock")
-  private List<Slot> liveSlots() {
-    List<Slot> live = new ArrayList<>();
-    for (Slot slot : actors.values()) {
+  private List<ActorSlot> liveSlots() {
+    List<ActorSlot> live = new ArrayList<>();
+    for (ActorSlot slot : actors.values()) {
       if (slot.entry.isLive()) {
         live.add(slot);
       }
@@ -440,51 +436,33 @@ public final class ActorTable {
     return live;
   }
 
-  /** Counts a worker death for the actor if it is about its current instance (see above). */
-  @GuardedBy("lock")
-  private boolean workerGone(Slot slot, WorkerId worker, NodeId node, String detail) {
-    ActorEntry e = slot.entry;
-    if (!e.isLive() || slot.deadWorkers.contains(worker)) {
-      return false;
-    }
-    if (e.state() == State.ALIVE && !e.address().workerId().equals(worker)) {
-      return false;
-    }
-    remember(slot.deadWorkers, worker, DEAD_WORKERS_KEPT);
-    NodeId where = e.state() == State.ALIVE ? e.address().nodeId() : node;
-    if (!e.hasRestartsLeft()) {
-      change(slot, e.dead(ActorDeathMessages.noRestartsLeft(e, where, detail)));
-    } else if (slot.creatorGone) {
-      change(slot, e.dead(ActorDeathMessages.creatorGone(e, where, detail)));
-    } else {
-      change(slot, e.restarting());
-    }
-    return true;
-  }
-
   /** The actor's creator (process, job or node) is gone. */
   @GuardedBy("lock")
-  private void creatorWent(Slot slot, Function<ActorEntry, ActorDeath> ownedDeath, List<Slot> out) {
-    ActorEntry e = slot.entry;
-    if (!e.isLive()) {
-      return;
+  private void creatorWent(
+      ActorSlot slot, Function<ActorEntry, ActorDeath> ownedDeath, Changes changes) {
+    apply(slot, slot.creatorWent(ownedDeath), changes);
+  }
+
+  /**
+   * Makes {@code next} (null: no change) the actor's entry, queues it for its watchers, and notes
+   * whether the head must construct its new instance. Returns whether the entry changed.
+   */
+  @GuardedBy("lock")
+  private boolean apply(ActorSlot slot, ActorEntry next, Changes changes) {
+    changes.touched.add(slot);
+    if (next != null) {
+      change(slot, next);
+      changes.changed.add(slot);
     }
-    slot.creatorGone = true;
-    if (e.lifetime() == ActorLifetime.OWNED) {
-      change(slot, e.dead(ownedDeath.apply(e)));
-    } else if (e.state() == State.PENDING) {
-      change(slot, e.dead(ActorDeathMessages.creatorGoneBeforeCreation(e)));
-    } else if (e.state() == State.RESTARTING) {
-      change(slot, e.dead(ActorDeathMessages.restartingWhenCreatorWent(e)));
-    } else {
-      return;
+    if (slot.takeHeadStart()) {
+      changes.starts.add(slot.entry);
     }
-    out.add(slot);
+    return next != null;
   }
 
   /** Replaces the actor's entry and queues it for its watchers. */
   @GuardedBy("lock")
-  private void change(Slot slot, ActorEntry next) {
+  private void change(ActorSlot slot, ActorEntry next) {
     slot.entry = next;
     slot.watchers.publish(next);
     if (next.isLive()) {
@@ -507,33 +485,9 @@ public final class ActorTable {
   }
 
   private static <T> void remember(SequencedSet<T> set, T item) {
-    remember(set, item, GONE_CREATORS_KEPT);
-  }
-
-  private static <T> void remember(SequencedSet<T> set, T item, int max) {
     set.add(item);
-    while (set.size() > max) {
+    while (set.size() > GONE_CREATORS_KEPT) {
       set.removeFirst();
     }
-  }
-
-  /** Delivers each changed actor's queue. */
-  private void drainAll(List<Slot> changed) {
-    for (Slot slot : changed) {
-      drain(slot);
-    }
-  }
-
-  @GuardedBy("lock")
-  private List<ActorEntry> entries(List<Slot> slots) {
-    List<ActorEntry> entries = new ArrayList<>(slots.size());
-    for (Slot slot : slots) {
-      entries.add(slot.entry);
-    }
-    return entries;
-  }
-
-  private static void drain(Slot slot) {
-    slot.watchers.deliver();
   }
 }

@@ -3,6 +3,7 @@ package dev.sluice.runtime.control;
 import com.google.protobuf.ByteString;
 import dev.sluice.ActorDiedException;
 import dev.sluice.ActorId;
+import dev.sluice.ActorLifetime;
 import dev.sluice.WorkerId;
 import dev.sluice.runtime.common.ActorLifetimes;
 import dev.sluice.runtime.common.Errors;
@@ -46,10 +47,13 @@ final class ActorTableGrpcService {
   private static final Logger log = LoggerFactory.getLogger(ActorTableGrpcService.class);
 
   private final ActorTable table;
+  private final HeadActorCreator headCreator;
   private final Function<String, Channel> channels;
 
-  ActorTableGrpcService(ActorTable table, Function<String, Channel> channels) {
+  ActorTableGrpcService(
+      ActorTable table, HeadActorCreator headCreator, Function<String, Channel> channels) {
     this.table = table;
+    this.headCreator = headCreator;
     this.channels = channels;
   }
 
@@ -65,9 +69,14 @@ final class ActorTableGrpcService {
             a.getMaxRestarts(),
             a.getMaxTaskRetries(),
             a.getMaxConcurrency());
+    // A detached actor's creation spec lets the head construct it once its creator is gone.
+    boolean keepSpec = req.hasCreation() && requested.lifetime() == ActorLifetime.DETACHED;
     RegisterActorReply.Builder reply = RegisterActorReply.newBuilder();
-    if (table.register(requested) instanceof ActorTable.NameTaken taken) {
+    ActorTable.RegisterResult result = table.register(requested, keepSpec);
+    if (result instanceof ActorTable.NameTaken taken) {
       reply.setNameTaken(true).setHolder(info(taken.holder()));
+    } else if (keepSpec) {
+      headCreator.keep(requested.id(), req.getCreation(), req.getLease());
     }
     answer(out, reply.build());
   }
@@ -226,7 +235,8 @@ final class ActorTableGrpcService {
     return Addresses.of(w.workerId(), w.nodeId(), w.host(), w.port());
   }
 
-  private static WorkerAddress address(Address a) {
+  /** The domain form of a process's wire address. */
+  static WorkerAddress address(Address a) {
     return new WorkerAddress(Addresses.workerId(a), Addresses.nodeId(a), a.getHost(), a.getPort());
   }
 

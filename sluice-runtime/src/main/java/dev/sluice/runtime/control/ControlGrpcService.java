@@ -84,10 +84,10 @@ final class ControlGrpcService extends ControlServiceGrpc.ControlServiceImplBase
   private final StateGrpcService state;
   private Server server;
 
-  ControlGrpcService(ControlService control, RpcFactory rpc) {
+  ControlGrpcService(ControlService control, RpcFactory rpc, HeadActorCreator headCreator) {
     this.control = control;
     this.channels = new ChannelPool(rpc);
-    this.actors = new ActorTableGrpcService(control.actors(), channels::get);
+    this.actors = new ActorTableGrpcService(control.actors(), headCreator, channels::get);
     this.state =
         new StateGrpcService(
             () -> control.allNodes().getNodesList(),

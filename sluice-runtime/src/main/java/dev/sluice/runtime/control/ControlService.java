@@ -5,6 +5,7 @@ import dev.sluice.JobId;
 import dev.sluice.NodeId;
 import dev.sluice.runtime.code.PackageStore;
 import dev.sluice.runtime.metrics.SluiceMetrics;
+import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.ActorRow;
 import dev.sluice.runtime.rpc.proto.AddJobRequest;
@@ -78,7 +79,12 @@ public final class ControlService implements AutoCloseable {
   private final ControlGrpcService grpc;
 
   /** Every actor's state (DESIGN "Actors", the actor lifecycle rule). */
-  private final ActorTable actors = new ActorTable();
+  private final ActorTable actors;
+
+  /** Constructs detached actors whose creator is gone; its channels are its own. */
+  private final HeadActorCreator headActors;
+
+  private final ChannelPool headChannels;
 
   private final Object watchLock = new Object();
   private final List<NodeWatch> watchers = new CopyOnWriteArrayList<>();
@@ -119,11 +125,15 @@ public final class ControlService implements AutoCloseable {
       throws IOException {
     this.nodeTimeout = nodeTimeout;
     this.packages = packages;
-    this.grpc = new ControlGrpcService(this, rpc);
-    grpc.start(rpc, bindHost, port);
     this.healthChecker =
         Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("sluice-control-health").factory());
+    this.actors = new ActorTable(ActorTable.DEFAULT_DEAD_KEPT, this::constructDetached);
+    this.headChannels = new ChannelPool(rpc);
+    this.headActors =
+        new HeadActorCreator(actors, headChannels, () -> allNodes().getNodesList(), healthChecker);
+    this.grpc = new ControlGrpcService(this, rpc, headActors);
+    grpc.start(rpc, bindHost, port);
     long period = Math.max(100, nodeTimeout.toMillis() / 4);
     healthChecker.scheduleAtFixedRate(this::checkHealth, period, period, TimeUnit.MILLISECONDS);
   }
@@ -162,6 +172,12 @@ public final class ControlService implements AutoCloseable {
       }
     }
     grpc.shutdown();
+    headChannels.close();
+  }
+
+  /** The table decided a detached actor restarts after its creator is gone: the head constructs. */
+  private void constructDetached(ActorEntry restarting) {
+    headActors.start(restarting);
   }
 
   // ------------------------------------------------------------------ nodes

@@ -508,6 +508,23 @@ class ActorClientTest {
     assertThat(client.numCalls()).isZero();
   }
 
+  /**
+   * Its submitter retires a dead actor's client (and stops following it) once calls have failed.
+   */
+  @Test
+  void onDeadRunsOnceTheActorIsDeadAndItsCallsHaveFailed() {
+    List<String> seen = new ArrayList<>();
+    table(ActorState.ACTOR_STATE_ALIVE, 0);
+    tm.submit(0);
+    client.onDead(() -> seen.add("retired with outcomes " + tm.outcomesOf(0)));
+    assertThat(seen).isEmpty();
+
+    tableDead(killed());
+    assertThat(seen).containsExactly("retired with outcomes [failed]");
+    client.onDead(() -> seen.add("at once"));
+    assertThat(seen).endsWith("at once");
+  }
+
   @Test
   void staleTableVersionsAreIgnored() {
     ActorInfo restarting = entry(ActorState.ACTOR_STATE_RESTARTING, 1);

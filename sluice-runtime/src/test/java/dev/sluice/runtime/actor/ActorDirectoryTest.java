@@ -9,6 +9,7 @@ import dev.sluice.ActorId;
 import dev.sluice.runtime.common.Errors;
 import dev.sluice.runtime.rpc.proto.ActorInfo;
 import dev.sluice.runtime.rpc.proto.ActorState;
+import dev.sluice.runtime.rpc.proto.RegisterActorRequest;
 import dev.sluice.runtime.rpc.proto.UpdateActorRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * This process's view of the actor table (DESIGN "Actors"): followers see the latest entry and then
  * every newer one, in version order; a watch that ends early is opened again until the actor is
- * dead; an actor the table does not know is dead.
+ * dead; an actor the table does not know is dead; a dead actor's entry and watch are dropped once
+ * nobody here follows it.
  */
 class ActorDirectoryTest {
   private static final ActorId ACTOR = actorId((byte) 7);
@@ -70,10 +72,15 @@ class ActorDirectoryTest {
     final List<Consumer<ActorInfo>> watches = new ArrayList<>();
     final List<Consumer<Throwable>> ends = new ArrayList<>();
 
+    final List<Integer> cancelled = new ArrayList<>();
+    int gets;
+
     @Override
-    public void watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+    public Runnable watch(ActorId id, Consumer<ActorInfo> onInfo, Consumer<Throwable> onEnd) {
+      int index = watches.size();
       watches.add(onInfo);
       ends.add(onEnd);
+      return () -> cancelled.add(index);
     }
 
     void emit(ActorInfo info) {
@@ -85,7 +92,7 @@ class ActorDirectoryTest {
     }
 
     @Override
-    public Optional<ActorInfo> register(ActorInfo actor) {
+    public Optional<ActorInfo> register(RegisterActorRequest request) {
       throw new UnsupportedOperationException();
     }
 
@@ -96,6 +103,7 @@ class ActorDirectoryTest {
 
     @Override
     public Optional<ActorInfo> get(ActorId id) {
+      gets++;
       return Optional.empty();
     }
 
@@ -228,5 +236,42 @@ class ActorDirectoryTest {
 
     assertThat(f.versions()).containsExactly(1L, 3L);
     assertThat(f.seen.getLast().getState()).isEqualTo(ActorState.ACTOR_STATE_DEAD);
+  }
+
+  @Test
+  void aDeadActorNobodyFollowsIsDroppedWithItsWatch() {
+    Follower f = new Follower();
+    Runnable unfollow = directory.follow(ACTOR, f);
+    table.emit(entry(ActorState.ACTOR_STATE_ALIVE, 1));
+    directory.learn(entry(ActorState.ACTOR_STATE_DEAD, 2)); // the reply to Sluice.kill
+
+    assertThat(directory.knows(ACTOR)).as("kept while a follower needs it").isTrue();
+    assertThat(table.cancelled).isEmpty();
+
+    unfollow.run();
+    assertThat(directory.knows(ACTOR)).as("dead and followed by nobody: dropped").isFalse();
+    assertThat(table.cancelled).as("its watch ends with it").containsExactly(0);
+
+    int gets = table.gets;
+    assertThat(directory.get(ACTOR)).isEmpty();
+    assertThat(table.gets).as("a later look-up asks the table again").isEqualTo(gets + 1);
+
+    Follower later = new Follower();
+    directory.follow(ACTOR, later);
+    assertThat(table.watches).as("a new follower watches afresh").hasSize(2);
+    table.emit(entry(ActorState.ACTOR_STATE_DEAD, 2));
+    assertThat(later.versions()).containsExactly(2L);
+  }
+
+  @Test
+  void aLiveActorIsKeptWhenItsFollowersStop() {
+    Runnable unfollow = directory.follow(ACTOR, new Follower());
+    table.emit(entry(ActorState.ACTOR_STATE_ALIVE, 1));
+    unfollow.run();
+
+    assertThat(directory.knows(ACTOR)).isTrue();
+    assertThat(table.cancelled).isEmpty();
+    table.emit(entry(ActorState.ACTOR_STATE_DEAD, 2));
+    assertThat(directory.knows(ACTOR)).as("dropped once it dies").isFalse();
   }
 }

@@ -337,6 +337,81 @@ class ActorTableTest {
     assertThat(changed.get(1).death().reason()).isEqualTo(Reason.PROCESS_DIED);
   }
 
+  /** A table that records the instances it hands to the head to construct. */
+  private final List<ActorEntry> headStarts = new ArrayList<>();
+
+  private final ActorTable withHead = new ActorTable(ActorTable.DEFAULT_DEAD_KEPT, headStarts::add);
+
+  private ActorEntry aliveWithSpecAtHead(ActorLifetime lifetime, int maxRestarts) {
+    ActorEntry spec = spec("kept", lifetime, maxRestarts);
+    withHead.register(spec, true);
+    return withHead.created(spec.id(), 0, address(NODE)).orElseThrow().entry();
+  }
+
+  @Test
+  void detachedActorWhoseCreatorIsGoneIsRestartedByTheHeadWhileRestartsAreLeft() {
+    ActorEntry e = aliveWithSpecAtHead(ActorLifetime.DETACHED, 1);
+    withHead.jobFinished(JOB);
+    assertThat(headStarts).as("nothing to construct while it is alive").isEmpty();
+
+    ActorEntry restarting =
+        withHead
+            .workerDied(e.id(), e.address().workerId(), NODE, "exit code 1")
+            .orElseThrow()
+            .entry();
+    assertThat(restarting.state()).isEqualTo(State.RESTARTING);
+    assertThat(restarting.numRestarts()).isEqualTo(1);
+    assertThat(headStarts).as("the head constructs instance 1").containsExactly(restarting);
+
+    // While the head constructs, only the worker it placed the instance on counts.
+    WorkerAddress placed = address(OTHER_NODE);
+    assertThat(withHead.workerDied(e.id(), WorkerId.random(), NODE, "").orElseThrow().changed())
+        .as("a worker the head did not place")
+        .isFalse();
+    withHead.placed(e.id(), 1, placed.workerId());
+    ActorEntry alive = withHead.created(e.id(), 1, placed).orElseThrow().entry();
+    assertThat(alive.state()).isEqualTo(State.ALIVE);
+    assertThat(alive.name()).isEqualTo("kept");
+    assertThat(withHead.getByName("kept")).contains(alive);
+
+    ActorEntry dead =
+        withHead.workerDied(e.id(), placed.workerId(), OTHER_NODE, "").orElseThrow().entry();
+    assertThat(dead.death().reason()).isEqualTo(Reason.PROCESS_DIED);
+    assertThat(dead.death().message()).contains("no restarts left");
+    assertThat(headStarts).hasSize(1);
+  }
+
+  @Test
+  void theHeadTakesOverARestartWhoseCreatorWentMidway() {
+    ActorEntry e = aliveWithSpecAtHead(ActorLifetime.DETACHED, 2);
+    withHead.workerDied(e.id(), e.address().workerId(), NODE, "");
+    assertThat(headStarts).as("its creator lives and restarts it").isEmpty();
+
+    withHead.ownerDied(driver.workerId());
+    assertThat(headStarts).extracting(ActorEntry::numRestarts).containsExactly(1);
+    // The gone creator's own attempt exits with it: not a death of the head's instance.
+    assertThat(withHead.workerDied(e.id(), WorkerId.random(), NODE, "").orElseThrow().changed())
+        .isFalse();
+    assertThat(withHead.get(e.id()).orElseThrow().state()).isEqualTo(State.RESTARTING);
+  }
+
+  @Test
+  void withoutASpecAtTheHeadOrWhenOwnedNothingIsHandedToTheHead() {
+    ActorEntry owned = aliveWithSpecAtHead(ActorLifetime.OWNED, 3);
+    ActorEntry noSpec = spec("", ActorLifetime.DETACHED, 3);
+    withHead.register(noSpec, false);
+    WorkerAddress at = address(NODE);
+    withHead.created(noSpec.id(), 0, at);
+
+    withHead.jobFinished(JOB);
+    assertThat(withHead.get(owned.id()).orElseThrow().death().reason())
+        .isEqualTo(Reason.OWNER_DIED);
+    ActorEntry dead =
+        withHead.workerDied(noSpec.id(), at.workerId(), NODE, "").orElseThrow().entry();
+    assertThat(dead.death().message()).contains("creator", "is gone");
+    assertThat(headStarts).isEmpty();
+  }
+
   @Test
   void registrationAfterItsCreatorWentIsDeadAtOnce() {
     table.ownerDied(driver.workerId());
