@@ -78,13 +78,13 @@ class TaskStreamReportTest {
             64 << 20);
     GeneratorWaiter unbounded = new GeneratorWaiter(-1);
 
-    held.sendReport(report(0), CompletableFuture.completedFuture(value("a")), unbounded);
+    held.sendReport(HEADER, 0, CompletableFuture.completedFuture(value("a")), unbounded);
     assertThat(reportedValues())
         .as("the time to first item includes no hop to the report sender")
         .containsExactly("a");
 
-    held.sendReport(report(1), CompletableFuture.completedFuture(value("b")), unbounded);
-    held.sendReport(report(2), CompletableFuture.completedFuture(value("c")), unbounded);
+    held.sendReport(HEADER, 1, CompletableFuture.completedFuture(value("b")), unbounded);
+    held.sendReport(HEADER, 2, CompletableFuture.completedFuture(value("c")), unbounded);
     assertThat(reportedValues()).as("later items wait to be merged").containsExactly("a");
     senderTasks.forEach(Runnable::run);
     assertThat(reportedValues()).containsExactly("a", "b", "c");
