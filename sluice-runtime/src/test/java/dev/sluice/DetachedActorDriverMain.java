@@ -1,8 +1,5 @@
 package dev.sluice;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -28,17 +25,7 @@ public final class DetachedActorDriverMain {
             .remote();
     long detachedPid = detached.task(DetachedActorTest.Box::pid).remote().get(wait);
     long ownedPid = owned.task(DetachedActorTest.Box::pid).remote().get(wait);
-    System.out.println("READY " + detachedPid + " " + ownedPid);
-    System.out.flush();
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    String line;
-    do {
-      line = in.readLine();
-    } while (line != null && !line.trim().equals("exit"));
-    Sluice.shutdown();
-    System.out.println("EXITING");
-    System.out.flush();
-    System.exit(0);
+    DriverMainLines.readyThenAwait("READY " + detachedPid + " " + ownedPid, "exit");
+    DriverMainLines.shutdownAndExit("EXITING");
   }
 }

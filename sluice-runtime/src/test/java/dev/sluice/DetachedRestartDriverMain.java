@@ -1,8 +1,5 @@
 package dev.sluice;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -41,17 +38,7 @@ public final class DetachedRestartDriverMain {
     byRef.task(DetachedActorTest.Tally::count).remote().get(wait);
     long first = byValue.task(DetachedActorTest.Tally::pid).remote().get(wait);
     long second = byRef.task(DetachedActorTest.Tally::pid).remote().get(wait);
-    System.out.println("READY " + first + " " + second);
-    System.out.flush();
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    String line;
-    do {
-      line = in.readLine();
-    } while (line != null && !line.trim().equals("exit"));
-    Sluice.shutdown();
-    System.out.println("EXITING");
-    System.out.flush();
-    System.exit(0);
+    DriverMainLines.readyThenAwait("READY " + first + " " + second, "exit");
+    DriverMainLines.shutdownAndExit("EXITING");
   }
 }

@@ -1,8 +1,6 @@
 package dev.sluice;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * A plain driver program for {@link ProcessLifetimeTest}, run as {@code java -cp ... } with no
@@ -21,21 +19,11 @@ public final class LifetimeDriverMain {
   public static void main(String[] args) throws Exception {
     SluiceConfig.Builder config = SluiceConfig.builder().numCpus(2);
     if (args.length > 0) {
-      config.sessionRoot(java.nio.file.Path.of(args[0]));
+      config.sessionRoot(Path.of(args[0]));
     }
     Sluice.init(config.build());
     long worker = Sluice.task(LifetimeDriverMain::workerPid).remote().get();
-    System.out.println("READY " + worker);
-    System.out.flush();
-    BufferedReader in =
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    String line;
-    do {
-      line = in.readLine();
-    } while (line != null && !line.trim().equals("shutdown"));
-    Sluice.shutdown();
-    System.out.println(line == null ? "STDIN CLOSED" : "SHUTDOWN DONE");
-    System.out.flush();
-    System.exit(0);
+    String line = DriverMainLines.readyThenAwait("READY " + worker, "shutdown");
+    DriverMainLines.shutdownAndExit(line == null ? "STDIN CLOSED" : "SHUTDOWN DONE");
   }
 }
