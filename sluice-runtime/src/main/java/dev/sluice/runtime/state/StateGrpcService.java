@@ -93,7 +93,7 @@ public final class StateGrpcService {
 
   public void reportTaskEvents(TaskEventBatch req, StreamObserver<ReportTaskEventsReply> out) {
     if (keepEvents) {
-      tasks.add(req.getEventsList(), req.getDroppedEvents());
+      tasks.add(req);
       for (StreamCounters c : req.getStreamsList()) {
         streams.update(c);
       }
