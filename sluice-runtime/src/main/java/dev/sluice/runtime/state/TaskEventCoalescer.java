@@ -29,7 +29,26 @@ final class TaskEventCoalescer {
   /** One recorded state change: the attempt's spec, the state, when, and a failure's error. */
   record Recorded(TaskSpec spec, TaskEventState state, long micros, ErrorInfo error) {}
 
-  private record Attempt(ByteString taskId, int attempt) {}
+  /** An attempt's key; plain methods (no record: its methods dispatch indirectly). */
+  private static final class Attempt {
+    final ByteString taskId;
+    final int attempt;
+
+    Attempt(ByteString taskId, int attempt) {
+      this.taskId = taskId;
+      this.attempt = attempt;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Attempt a && a.attempt == attempt && a.taskId.equals(taskId);
+    }
+
+    @Override
+    public int hashCode() {
+      return taskId.hashCode() * 31 + attempt;
+    }
+  }
 
   private record InfoKey(
       FunctionDescriptor function,
@@ -58,7 +77,7 @@ final class TaskEventCoalescer {
               new Attempt(spec.getTaskId(), spec.getAttemptNumber()),
               a ->
                   new Coalesced(
-                      TaskEvent.newBuilder().setTaskId(a.taskId()).setAttemptNumber(a.attempt())));
+                      TaskEvent.newBuilder().setTaskId(a.taskId).setAttemptNumber(a.attempt)));
       TaskEvent.Builder e = c.event;
       switch (r.state()) {
         case TASK_PENDING_ARGS_AVAIL -> {

@@ -32,7 +32,29 @@ import java.util.Map;
  * <p>Thread-safe: every method holds the store's monitor.
  */
 final class TaskStore {
-  private record Key(long hi, long lo, int attempt) {}
+  /** An attempt's key; plain fields and methods (no record: its methods dispatch indirectly). */
+  private static final class Key {
+    final long hi;
+    final long lo;
+    final int attempt;
+
+    Key(long hi, long lo, int attempt) {
+      this.hi = hi;
+      this.lo = lo;
+      this.attempt = attempt;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.hi == hi && k.lo == lo && k.attempt == attempt;
+    }
+
+    @Override
+    public int hashCode() {
+      long h = hi * 31 + lo;
+      return (int) (h ^ (h >>> 32)) * 31 + attempt;
+    }
+  }
 
   /** Interned infos and ids kept at most; beyond, interning starts over. */
   private static final int MAX_INTERNED = 4_096;
