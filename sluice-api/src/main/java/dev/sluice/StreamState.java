@@ -11,7 +11,9 @@ package dev.sluice;
  * @param taskId the generator task
  * @param functionName the generator function or method, as {@code Class.method}
  * @param state {@code RUNNING} while the task may still produce items, then {@code FINISHED} or
- *     {@code FAILED}; {@code CLOSED} when the consumer closed the stream before its end
+ *     {@code FAILED}; {@code CLOSED} when the consumer closed the stream before its end; {@code
+ *     OWNER_DIED} when its owner died while it ran (the control service learned that the owner's
+ *     node died or its job ended)
  * @param ownerWorkerId the owner: the worker or driver that consumes the stream
  * @param ownerNodeId the owner's node
  * @param itemsProduced items the task reported so far

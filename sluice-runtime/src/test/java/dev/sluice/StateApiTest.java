@@ -69,6 +69,14 @@ class StateApiTest {
         .iterator();
   }
 
+  /** Returns {@code x} once {@code gate} exists (waits for it in short polls). */
+  static int gated(String gate, int x) throws InterruptedException {
+    while (!Files.exists(Path.of(gate))) {
+      Thread.sleep(10);
+    }
+    return x;
+  }
+
   public static class Counter {
     private int n;
 
@@ -149,6 +157,50 @@ class StateApiTest {
     assertThat(json).startsWith("{\"traceEvents\":[");
     assertThat(count(json, "\"name\":\"StateApiTest.flaky\"")).isEqualTo(2);
     assertThat(count(json, "\"name\":\"StateApiTest.add\"")).isEqualTo(3);
+  }
+
+  /**
+   * Rule: an attempt the owner holds while it waits for a lease is listed as
+   * PENDING_NODE_ASSIGNMENT, one pushed to a busy worker as SUBMITTED_TO_WORKER (as Ray lists
+   * them), not as still waiting for its arguments.
+   */
+  @Test
+  void waitingAttemptsShowWhereTheyWait(@TempDir Path dir) throws Exception {
+    Path gate = dir.resolve("gate");
+    // Three gated tasks on two CPUs: at least one runs, at least one waits for a lease or behind a
+    // running task on its worker.
+    List<ObjectRef<Integer>> refs =
+        IntStream.range(0, 3)
+            .mapToObj(i -> Sluice.task(StateApiTest::gated, gate.toString(), i).remote())
+            .toList();
+    ClusterState state = Sluice.state();
+    List<TaskStatus> waiting =
+        List.of(TaskStatus.PENDING_NODE_ASSIGNMENT, TaskStatus.SUBMITTED_TO_WORKER);
+    try {
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () -> {
+                List<TaskStatus> states =
+                    refs.stream()
+                        .map(
+                            r ->
+                                state
+                                    .tasks(
+                                        StateQuery.all().filter("task_id", r.id().taskId().hex()))
+                                    .stream()
+                                    .map(TaskState::state)
+                                    .findFirst()
+                                    .orElse(null))
+                        .toList();
+                assertThat(states).doesNotContainNull().contains(TaskStatus.RUNNING);
+                assertThat(states).anyMatch(waiting::contains);
+                assertThat(states).allMatch(st -> st == TaskStatus.RUNNING || waiting.contains(st));
+              });
+    } finally {
+      Files.createFile(gate);
+    }
+    assertThat(Sluice.get(refs)).containsExactly(0, 1, 2);
   }
 
   /**

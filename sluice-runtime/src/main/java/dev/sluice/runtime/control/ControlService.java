@@ -315,6 +315,7 @@ public final class ControlService implements AutoCloseable {
       publishLocked(e.info);
     }
     actors.nodeDied(NodeId.fromBytes(e.info.getNodeId().toByteArray()), reason);
+    grpc.state().nodeDied(e.info.getNodeId());
     String what = "node {} ({}:{}) is dead: {}";
     Object[] args = {
       NodeId.fromBytes(e.info.getNodeId().toByteArray()),
@@ -381,6 +382,7 @@ public final class ControlService implements AutoCloseable {
   void finishJob(ByteString jobId, String reason) {
     // Its driver's owned actors die with it; detached ones live on.
     actors.jobFinished(JobId.fromBytes(jobId.toByteArray()));
+    grpc.state().jobFinished(jobId);
     if (finishedJobs.finish(jobId)) {
       log.info(
           "job {} finished ({}): every node frees its objects",

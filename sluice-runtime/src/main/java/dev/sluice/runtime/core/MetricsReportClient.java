@@ -57,7 +57,7 @@ final class MetricsReportClient {
 
   private void report() {
     Map<String, Double> deltas = metrics.drainCounters();
-    unsent.forEach((k, v) -> deltas.merge(k, v, Double::sum));
+    unsent.forEach((k, v) -> deltas.merge(k, v, k.endsWith("|max") ? Math::max : Double::sum));
     unsent.clear();
     Map<String, Double> gauges = metrics.localGauges();
     long now = System.nanoTime();
@@ -81,7 +81,9 @@ final class MetricsReportClient {
     reply.whenComplete(
         (r, e) -> {
           if (e != null) {
-            deltas.forEach((k, v) -> unsent.merge(k, v, Double::sum));
+            // A largest RPC time is kept as the largest; everything else adds up.
+            deltas.forEach(
+                (k, v) -> unsent.merge(k, v, k.endsWith("|max") ? Math::max : Double::sum));
             lastGauges = Map.of();
           }
         });

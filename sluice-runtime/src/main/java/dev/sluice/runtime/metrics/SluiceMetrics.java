@@ -34,9 +34,10 @@ import java.util.function.DoubleSupplier;
  * <p>One instance per process that exports: a node daemon's, an embedded driver's (shared with the
  * control service and node manager in its JVM), a worker's (never served: {@link #drainCounters}
  * and {@link #localGauges} give what it pushes to its node manager, which adds them up with {@link
- * #mergeReport}). Gauges are sums over sources: state objects register a supplier ({@link
- * #addGaugeSource}) read at scrape time, and pushed values of other processes are added while they
- * are fresh.
+ * #mergeReport}; made by {@link #pushing}, it keeps its RPC times as {@link PushedRpcTimes} that
+ * travel with its counters). Gauges are sums over sources: state objects register a supplier
+ * ({@link #addGaugeSource}) read at scrape time, and pushed values of other processes are added
+ * while they are fresh.
  *
  * <p>Disabled ({@link #disabled()}, {@code SluiceConfig.observability(false)}): every meter is a
  * Micrometer no-op and nothing is recorded or pushed.
@@ -72,7 +73,11 @@ public final class SluiceMetrics {
   /** Nodes by {@code state}, on the head; Prometheus {@value #PROM_NODES}. */
   public static final String NODES = "sluice.nodes";
 
-  /** Unary RPCs served, by {@code method}; Prometheus {@value #PROM_RPC_SERVER}. */
+  /**
+   * RPCs served, by {@code method}; Prometheus {@value #PROM_RPC_SERVER}. A unary call is timed
+   * from its start to its close; a streaming call too, once per call (as gRPC's {@code
+   * grpc.server.call.duration}), not per message.
+   */
   public static final String RPC_SERVER = "sluice.rpc.server";
 
   /** Prometheus name of {@link #TASKS}. */
@@ -189,6 +194,12 @@ public final class SluiceMetrics {
   private final EnumMap<NodeState, SummedGauge> nodes = new EnumMap<>(NodeState.class);
   private final ConcurrentHashMap<String, Timer> rpcTimers = new ConcurrentHashMap<>();
 
+  /** A pushing process's RPC times (sent with its counters); null in a process that serves. */
+  private final PushedRpcTimes pushedRpc;
+
+  /** Replays the RPC times pushed by other processes into this one's timers. */
+  private final PushedRpcTimes rpcReplay = new PushedRpcTimes(RPC_BUCKETS);
+
   /** The counters a process pushes to its node, by wire key, in a fixed order. */
   private final Map<String, Counter> pushedCounters = new LinkedHashMap<>();
 
@@ -201,7 +212,12 @@ public final class SluiceMetrics {
   private final List<AutoCloseable> binders = new CopyOnWriteArrayList<>();
 
   private SluiceMetrics(boolean enabled) {
+    this(enabled, false);
+  }
+
+  private SluiceMetrics(boolean enabled, boolean pushing) {
     this.enabled = enabled;
+    this.pushedRpc = enabled && pushing ? new PushedRpcTimes(RPC_BUCKETS) : null;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     if (!enabled) {
       registry.config().meterFilter(MeterFilter.deny());
@@ -251,6 +267,14 @@ public final class SluiceMetrics {
   /** Metrics of a process with observability off: no-op meters, nothing recorded or pushed. */
   public static SluiceMetrics disabled() {
     return DISABLED;
+  }
+
+  /**
+   * Metrics of a process that pushes them to its node manager and never serves them (a worker),
+   * recording if {@code enabled}: its RPC times are kept as pushable deltas, not as timers.
+   */
+  public static SluiceMetrics pushing(boolean enabled) {
+    return enabled ? new SluiceMetrics(true, true) : disabled();
   }
 
   /** Recording ({@link #create()}) or not ({@link #disabled()}). */
@@ -336,11 +360,19 @@ public final class SluiceMetrics {
     }
   }
 
-  /** Records one unary RPC served, {@code nanos} long. */
+  /** Records one RPC served, {@code nanos} long (a streaming one from its start to its close). */
   public void rpcServed(String method, long nanos) {
     if (!enabled) {
       return;
     }
+    if (pushedRpc != null) {
+      pushedRpc.record(method, nanos);
+      return;
+    }
+    recordRpc(method, nanos);
+  }
+
+  private void recordRpc(String method, long nanos) {
     Timer t = rpcTimers.get(method);
     if (t == null) {
       t = rpcTimer(method);
@@ -350,7 +382,7 @@ public final class SluiceMetrics {
 
   /** Registers the timers of {@code methods} (full gRPC names), so they are exported at zero. */
   public void declareRpcMethods(Collection<String> methods) {
-    if (enabled) {
+    if (enabled && pushedRpc == null) {
       methods.forEach(this::rpcTimer);
     }
   }
@@ -360,7 +392,7 @@ public final class SluiceMetrics {
         method,
         m ->
             Timer.builder(RPC_SERVER)
-                .description("Unary RPCs served by this process")
+                .description("RPCs served by this process (streaming ones per call)")
                 .tag("method", m)
                 .serviceLevelObjectives(RPC_BUCKETS)
                 .register(registry));
@@ -422,6 +454,9 @@ public final class SluiceMetrics {
             drained.put(key, now);
           }
         });
+    if (pushedRpc != null) {
+      pushedRpc.drainInto(out);
+    }
     return out;
   }
 
@@ -437,19 +472,25 @@ public final class SluiceMetrics {
   /**
    * Adds what process {@code sender} pushed: counter deltas are added to this process's counters
    * (so they never go down, even when the sender exits); gauges replace the sender's previous
-   * values and count while fresh. Unknown keys (another version's) are ignored.
+   * values and count while fresh; RPC times are replayed into this process's timers. Unknown keys
+   * (another version's) are ignored.
    */
   public void mergeReport(String sender, Map<String, Double> counterDeltas, Map<String, Double> g) {
     if (!enabled) {
       return;
     }
-    counterDeltas.forEach(
-        (key, delta) -> {
-          Counter c = pushedCounters.get(key);
-          if (c != null && delta > 0) {
-            c.increment(delta);
-          }
-        });
+    boolean rpc = false;
+    for (Map.Entry<String, Double> e : counterDeltas.entrySet()) {
+      Counter c = pushedCounters.get(e.getKey());
+      if (c != null && e.getValue() > 0) {
+        c.increment(e.getValue());
+      } else if (e.getKey().startsWith(PushedRpcTimes.KEY_PREFIX)) {
+        rpc = true;
+      }
+    }
+    if (rpc) {
+      rpcReplay.replay(counterDeltas, this::recordRpc);
+    }
     long now = System.nanoTime();
     g.forEach(
         (key, value) -> {

@@ -14,6 +14,7 @@ import dev.sluice.runtime.rpc.proto.ObjectRefInfo;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
+import dev.sluice.runtime.state.TaskEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -129,6 +130,7 @@ public final class NormalTaskSubmitter {
       taskManager.fail(taskId(spec), TaskManager.cancelledError(spec), false);
       return;
     }
+    taskManager.events().pendingNodeAssignment(spec);
     KeyState ks = queues.keyFor(spec);
     Runnable actions;
     synchronized (ks) {
@@ -193,6 +195,10 @@ public final class NormalTaskSubmitter {
       taskManager.fail(taskId(spec), TaskManager.cancelledError(spec), false);
     }
     plan.pushes().forEach((lease, batches) -> batches.forEach(lease::send));
+    if (!plan.pushes().isEmpty()) {
+      TaskEvents events = taskManager.events();
+      plan.pushes().values().forEach(b -> b.forEach(batch -> pushed(events, batch)));
+    }
     if (plan.deferLeaseRequests()) {
       requester.requestDeferred(ks);
     }
@@ -200,6 +206,12 @@ public final class NormalTaskSubmitter {
       requester.requestLease(ks, id);
     }
     plan.cancelledLeaseRequests().forEach(requester::cancelLeaseRequest);
+  }
+
+  private static void pushed(TaskEvents events, PushTaskBatch batch) {
+    for (int i = 0; i < batch.getTasksCount(); i++) {
+      events.submittedToWorker(batch.getTasks(i).getSpec());
+    }
   }
 
   /** What the parts of the submitter ask of it. */

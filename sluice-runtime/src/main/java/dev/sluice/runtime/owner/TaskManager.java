@@ -133,6 +133,11 @@ public final class TaskManager {
     this.events = events;
   }
 
+  /** The task event recorder of this process (a no-op one while observability is off). */
+  public TaskEvents events() {
+    return events;
+  }
+
   /** Where retries are sent: the submitter. Set once during start-up. */
   public void setResubmitter(Consumer<TaskSpec> resubmitter) {
     this.resubmitter = resubmitter;

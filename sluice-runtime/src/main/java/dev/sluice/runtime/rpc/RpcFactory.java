@@ -97,7 +97,7 @@ public final class RpcFactory {
   private final ClusterTokenAttacher tokenAttacher;
   private final TlsContexts tls;
 
-  /** Times the unary calls of this factory's servers; null: none (see {@link #timingCalls}). */
+  /** Times the calls of this factory's servers; null: none (see {@link #timingCalls}). */
   private final CallRecorder recorder;
 
   /** Where a server's call times go: the process's metrics. Must not block. */
@@ -105,7 +105,7 @@ public final class RpcFactory {
     /** The server will serve these methods (full gRPC names): declared before any call. */
     void declare(List<String> methods);
 
-    /** A unary call of {@code method} was served in {@code nanos}. */
+    /** A call of {@code method} was served in {@code nanos} (a streaming one, start to close). */
     void served(String method, long nanos);
 
     /** A recorder of these two functions. */
@@ -149,8 +149,8 @@ public final class RpcFactory {
   }
 
   /**
-   * This factory, whose servers also time every unary call they serve into {@code recorder} (after
-   * the token check: refused calls are not timed).
+   * This factory, whose servers also time every call they serve into {@code recorder} (after the
+   * token check: refused calls are not timed).
    */
   public RpcFactory timingCalls(CallRecorder recorder) {
     return new RpcFactory(this, recorder);

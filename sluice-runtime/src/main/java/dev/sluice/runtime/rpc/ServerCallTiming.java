@@ -2,16 +2,17 @@ package dev.sluice.runtime.rpc;
 
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 
 /**
- * Times the unary calls a server serves, from the call's start to its close, and hands each time to
- * a {@link Recorder} (the process's metrics). Streaming calls live as long as their stream and are
- * not timed. Installed by {@link RpcFactory#startServer} when the factory has a recorder.
+ * Times the calls a server serves, each from its start to its close, and hands each time to a
+ * {@link RpcFactory.CallRecorder} (the process's metrics): a unary call per call, a streaming call
+ * also once per call (as gRPC's {@code grpc.server.call.duration}: a long-lived stream counts when
+ * it ends), which costs nothing per message. Installed by {@link RpcFactory#startServer} when the
+ * factory has a recorder.
  *
  * <p>Threads: runs on the transport threads; records without blocking.
  */
@@ -26,12 +27,8 @@ final class ServerCallTiming implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-    MethodDescriptor<Q, R> method = call.getMethodDescriptor();
-    if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-      return next.startCall(call, headers);
-    }
     long start = System.nanoTime();
-    String name = method.getFullMethodName();
+    String name = call.getMethodDescriptor().getFullMethodName();
     return next.startCall(
         new SimpleForwardingServerCall<>(call) {
           @Override

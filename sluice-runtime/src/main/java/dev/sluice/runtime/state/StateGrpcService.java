@@ -91,9 +91,22 @@ public final class StateGrpcService {
     this.keepEvents = on;
   }
 
+  /** Node {@code nodeId} died: the running streams its processes owned end as OWNER_DIED. */
+  public void nodeDied(ByteString nodeId) {
+    streams.ownerDied(c -> c.getOwnerNodeId().equals(nodeId));
+  }
+
+  /**
+   * Job {@code jobId} ended (its driver exited or died, and its workers with it): its running
+   * streams end as OWNER_DIED.
+   */
+  public void jobFinished(ByteString jobId) {
+    streams.ownerDied(c -> c.getTaskId().startsWith(jobId));
+  }
+
   public void reportTaskEvents(TaskEventBatch req, StreamObserver<ReportTaskEventsReply> out) {
     if (keepEvents) {
-      tasks.add(req.getEventsList(), req.getDroppedEvents());
+      tasks.add(req);
       for (StreamCounters c : req.getStreamsList()) {
         streams.update(c);
       }

@@ -1,6 +1,5 @@
 package dev.sluice.runtime.state;
 
-import dev.sluice.runtime.rpc.proto.TaskEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,13 +10,16 @@ import java.util.List;
  * the count travels with the next batch so that the control service can say its view is partial.
  *
  * <p>Thread-safe: recording threads add under the buffer's monitor; the reporter drains.
+ *
+ * @param <E> what is recorded: {@link TaskEvents} keeps small records and builds the messages when
+ *     it sends them
  */
-final class TaskEventBuffer {
+final class TaskEventBuffer<E> {
   /** What one drain took: events in the order recorded, and drops since the previous drain. */
-  record Drained(List<TaskEvent> events, long dropped) {}
+  record Drained<E>(List<E> events, long dropped) {}
 
   private final int capacity;
-  private final ArrayDeque<TaskEvent> events = new ArrayDeque<>();
+  private final ArrayDeque<E> events = new ArrayDeque<>();
   private long dropped;
 
   TaskEventBuffer(int capacity) {
@@ -27,14 +29,16 @@ final class TaskEventBuffer {
     this.capacity = capacity;
   }
 
-  /** Adds {@code event}; false (and counted as dropped) when the buffer is full. */
-  synchronized boolean add(TaskEvent event) {
+  /**
+   * Adds {@code event}: the events held then, or -1 (counted as dropped) when the buffer is full.
+   */
+  synchronized int add(E event) {
     if (events.size() >= capacity) {
       dropped++;
-      return false;
+      return -1;
     }
     events.add(event);
-    return true;
+    return events.size();
   }
 
   /** Counts {@code n} events lost elsewhere (e.g. a batch that could not be sent). */
@@ -48,14 +52,14 @@ final class TaskEventBuffer {
   }
 
   /** Takes up to {@code max} of the oldest events, and the drops counted since the last drain. */
-  synchronized Drained drain(int max) {
+  synchronized Drained<E> drain(int max) {
     int n = Math.min(max, events.size());
-    List<TaskEvent> out = new ArrayList<>(n);
+    List<E> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(events.poll());
     }
     long d = dropped;
     dropped = 0;
-    return new Drained(out, d);
+    return new Drained<>(out, d);
   }
 }

@@ -4,13 +4,12 @@ import com.google.protobuf.ByteString;
 import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.StreamCounters;
-import dev.sluice.runtime.rpc.proto.TaskEvent;
 import dev.sluice.runtime.rpc.proto.TaskEventBatch;
-import dev.sluice.runtime.rpc.proto.TaskEventInfo;
 import dev.sluice.runtime.rpc.proto.TaskEventState;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -21,17 +20,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One process's task event recorder and reporter (Ray's task event buffer, DESIGN "Observing"):
- * owners record each task attempt's submission, retry and outcome, executors record when an attempt
- * starts running; the events wait in a bounded {@link TaskEventBuffer} (drops counted) and a
- * reporter thread sends them in batches, every {@code interval} or as soon as {@code batchSize} are
- * waiting, together with the counters of the streams this process owns ({@link #trackStream}).
+ * owners record each task attempt's submission, wait for a node, push to a worker, retry and
+ * outcome, executors record when an attempt starts running; the events wait in a bounded {@link
+ * TaskEventBuffer} (drops counted) and a reporter thread sends them, every {@code interval} or as
+ * soon as half the buffer is full, in messages of at most {@code batchSize} attempts, together with
+ * the counters of the streams this process owns ({@link #trackStream}).
+ *
+ * <p>Cost (DESIGN "Observing"): recording appends one small record (the spec it already has, the
+ * state, the time) and builds no message; the reporter builds them, one per attempt per batch, with
+ * each task info once per batch ({@link TaskEventCoalescer}).
  *
  * <p>When observability is off ({@link #disabled()}), or once the control service answers that it
  * keeps no task events, recording does nothing.
  *
- * <p>Threads: recording methods are called from any thread and only build an event and add it to
- * the buffer; one platform daemon thread ({@code sluice-task-events}) drains and sends, blocking on
- * the send; {@link #close} sends what is left and stops it.
+ * <p>Threads: recording methods are called from any thread and only add a record to the buffer; one
+ * platform daemon thread ({@code sluice-task-events}) drains and sends, blocking on the send;
+ * {@link #close} sends what is left and stops it.
  */
 public final class TaskEvents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TaskEvents.class);
@@ -39,7 +43,7 @@ public final class TaskEvents implements AutoCloseable {
   /** Events a process holds at most before it drops new ones. */
   public static final int DEFAULT_CAPACITY = 100_000;
 
-  /** Events sent in one batch at most; a full batch is sent at once. */
+  /** Attempts' events sent in one message at most. */
   public static final int DEFAULT_BATCH_SIZE = 2_000;
 
   /** How often waiting events and stream counters are sent. */
@@ -47,9 +51,11 @@ public final class TaskEvents implements AutoCloseable {
 
   private static final TaskEvents DISABLED = new TaskEvents();
 
-  private final TaskEventBuffer buffer;
+  private final TaskEventBuffer<TaskEventCoalescer.Recorded> buffer;
+  private final TaskEventCoalescer coalescer = new TaskEventCoalescer();
   private final TaskEventSender sender;
   private final int batchSize;
+  private final int wakeAt;
   private final long intervalNanos;
   private final ByteString workerId;
   private final ByteString nodeId;
@@ -64,9 +70,10 @@ public final class TaskEvents implements AutoCloseable {
       ObjectId id, ByteString taskId, String functionName, int window, StreamSource source) {}
 
   private TaskEvents() {
-    this.buffer = new TaskEventBuffer(1);
+    this.buffer = new TaskEventBuffer<>(1);
     this.sender = batch -> false;
     this.batchSize = 1;
+    this.wakeAt = 1;
     this.intervalNanos = 0;
     this.workerId = ByteString.EMPTY;
     this.nodeId = ByteString.EMPTY;
@@ -85,9 +92,10 @@ public final class TaskEvents implements AutoCloseable {
       int capacity,
       int batchSize,
       Duration interval) {
-    this.buffer = new TaskEventBuffer(capacity);
+    this.buffer = new TaskEventBuffer<>(capacity);
     this.sender = sender;
     this.batchSize = batchSize;
+    this.wakeAt = Math.max(1, capacity / 2);
     this.intervalNanos = interval.toNanos();
     this.workerId = workerId;
     this.nodeId = nodeId;
@@ -109,41 +117,32 @@ public final class TaskEvents implements AutoCloseable {
 
   /** The owner submitted attempt {@code spec.attempt_number} (also a retry's new attempt). */
   public void submitted(TaskSpec spec) {
-    if (!enabled) {
-      return;
-    }
-    add(event(spec, TaskEventState.TASK_PENDING_ARGS_AVAIL).setInfo(info(spec)));
+    add(spec, TaskEventState.TASK_PENDING_ARGS_AVAIL, null);
   }
 
-  /** The owner's attempt has its arguments and waits for a worker. */
+  /** The owner's attempt has its arguments and waits for a lease on a node's worker. */
   public void pendingNodeAssignment(TaskSpec spec) {
-    if (enabled) {
-      add(event(spec, TaskEventState.TASK_PENDING_NODE_ASSIGNMENT));
-    }
+    add(spec, TaskEventState.TASK_PENDING_NODE_ASSIGNMENT, null);
+  }
+
+  /** The owner pushed the attempt to a worker it leased. */
+  public void submittedToWorker(TaskSpec spec) {
+    add(spec, TaskEventState.TASK_SUBMITTED_TO_WORKER, null);
   }
 
   /** The executor started running the attempt in this process. */
   public void running(TaskSpec spec) {
-    if (enabled) {
-      add(event(spec, TaskEventState.TASK_RUNNING).setNodeId(nodeId).setWorkerId(workerId));
-    }
+    add(spec, TaskEventState.TASK_RUNNING, null);
   }
 
   /** The owner saw the attempt finish without error. */
   public void finished(TaskSpec spec) {
-    if (enabled) {
-      add(event(spec, TaskEventState.TASK_FINISHED));
-    }
+    add(spec, TaskEventState.TASK_FINISHED, null);
   }
 
   /** The attempt failed with {@code error} (the task may go on as a new attempt). */
   public void failed(TaskSpec spec, ErrorInfo error) {
-    if (enabled) {
-      add(
-          event(spec, TaskEventState.TASK_FAILED)
-              .setErrorType(error.getType().name())
-              .setErrorMessage(error.getMessage()));
-    }
+    add(spec, TaskEventState.TASK_FAILED, error);
   }
 
   /**
@@ -154,7 +153,8 @@ public final class TaskEvents implements AutoCloseable {
     if (enabled) {
       streams.put(
           streamId,
-          new TrackedStream(streamId, spec.getTaskId(), functionName(spec), window, source));
+          new TrackedStream(
+              streamId, spec.getTaskId(), TaskEventCoalescer.functionName(spec), window, source));
     }
   }
 
@@ -163,17 +163,13 @@ public final class TaskEvents implements AutoCloseable {
     return buffer.size();
   }
 
-  private static TaskEvent.Builder event(TaskSpec spec, TaskEventState state) {
-    return TaskEvent.newBuilder()
-        .setTaskId(spec.getTaskId())
-        .setAttemptNumber(spec.getAttemptNumber())
-        .setState(state)
-        .setTimeMicros(nowMicros());
-  }
-
-  private void add(TaskEvent.Builder e) {
-    buffer.add(e.build());
-    if (buffer.size() >= batchSize) {
+  private void add(TaskSpec spec, TaskEventState state, ErrorInfo error) {
+    if (!enabled) {
+      return;
+    }
+    // Wakes the reporter early once, when half the buffer is full (not to drop events); else it
+    // sends every interval, so that most short tasks' records travel as one event.
+    if (buffer.add(new TaskEventCoalescer.Recorded(spec, state, nowMicros(), error)) == wakeAt) {
       lock.lock();
       try {
         wake.signal();
@@ -181,34 +177,6 @@ public final class TaskEvents implements AutoCloseable {
         lock.unlock();
       }
     }
-  }
-
-  /** What the owner knows of the task, sent with its submit event. */
-  static TaskEventInfo info(TaskSpec spec) {
-    TaskEventInfo.Builder b =
-        TaskEventInfo.newBuilder()
-            .setName(spec.getDisplayName())
-            .setFunctionName(functionName(spec))
-            .setGenerator(spec.getStreamingGenerator())
-            .setJobId(spec.getJobId());
-    if (spec.hasActorCreation()) {
-      b.setType("ACTOR_CREATION_TASK").setActorId(spec.getActorCreation().getActorId());
-    } else if (spec.hasActorCall()) {
-      b.setType("ACTOR_TASK").setActorId(spec.getActorCall().getActorId());
-    } else {
-      b.setType("NORMAL_TASK");
-    }
-    return b.build();
-  }
-
-  /** {@code SimpleClass.method} of the task's function. */
-  static String functionName(TaskSpec spec) {
-    String cls = spec.getFunction().getClassName();
-    String method = spec.getFunction().getMethodName();
-    if (cls.isEmpty() || method.isEmpty()) {
-      return spec.getDisplayName();
-    }
-    return cls.substring(cls.lastIndexOf('.') + 1) + "." + method;
   }
 
   static long nowMicros() {
@@ -222,7 +190,7 @@ public final class TaskEvents implements AutoCloseable {
     while (!closed) {
       lock.lock();
       try {
-        if (buffer.size() < batchSize && !closed) {
+        if (buffer.size() < wakeAt && !closed) {
           wake.awaitNanos(intervalNanos);
         }
       } catch (InterruptedException e) {
@@ -235,19 +203,24 @@ public final class TaskEvents implements AutoCloseable {
     }
   }
 
-  /** Sends what is waiting now, in batches of at most {@code batchSize}, and stream counters. */
+  /** Sends what is waiting now, in messages of at most {@code batchSize} attempts, and streams. */
   public void flush() {
     if (!enabled) {
       return;
     }
-    do {
-      TaskEventBuffer.Drained d = buffer.drain(batchSize);
-      TaskEventBatch.Builder batch =
-          TaskEventBatch.newBuilder().addAllEvents(d.events()).setDroppedEvents(d.dropped());
-      addStreams(batch);
-      if (batch.getEventsCount() == 0 && batch.getStreamsCount() == 0 && d.dropped() == 0) {
-        return;
-      }
+    TaskEventBuffer.Drained<TaskEventCoalescer.Recorded> d = buffer.drain(Integer.MAX_VALUE);
+    List<TaskEventBatch.Builder> batches = coalescer.batches(d.events(), batchSize);
+    if (batches.isEmpty()) {
+      batches = List.of(TaskEventBatch.newBuilder());
+    }
+    TaskEventBatch.Builder first = batches.getFirst();
+    first.setDroppedEvents(d.dropped());
+    addStreams(first);
+    if (first.getEventsCount() == 0 && first.getStreamsCount() == 0 && d.dropped() == 0) {
+      return;
+    }
+    for (int i = 0; i < batches.size(); i++) {
+      TaskEventBatch.Builder batch = batches.get(i).setNodeId(nodeId).setWorkerId(workerId);
       try {
         if (!sender.send(batch.build())) {
           log.info("the cluster keeps no task events: this process stops recording them");
@@ -256,11 +229,15 @@ public final class TaskEvents implements AutoCloseable {
           return;
         }
       } catch (RuntimeException e) {
-        buffer.countDropped(d.events().size());
-        log.debug("could not send {} task events: {}", d.events().size(), e.toString());
+        int lost = 0;
+        for (int j = i; j < batches.size(); j++) {
+          lost += batches.get(j).getEventsCount();
+        }
+        buffer.countDropped(lost);
+        log.debug("could not send {} task events: {}", lost, e.toString());
         return;
       }
-    } while (buffer.size() >= batchSize);
+    }
   }
 
   private void addStreams(TaskEventBatch.Builder batch) {

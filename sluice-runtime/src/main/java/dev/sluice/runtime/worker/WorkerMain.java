@@ -50,13 +50,19 @@ public final class WorkerMain {
             .daemon()
             .name("sluice-parent-watch")
             .start(() -> exitWhenParentGoes(config.objectStoreFile()));
+    // Recorded here, pushed to the node manager, whose daemon exports the node's sum (the times of
+    // the RPCs this worker serves too).
+    SluiceMetrics metrics = SluiceMetrics.pushing(config.observability());
     RpcFactory rpc = new RpcFactory(config.maxMessageBytes(), config.security());
+    if (metrics.enabled()) {
+      rpc =
+          rpc.timingCalls(
+              RpcFactory.CallRecorder.of(metrics::declareRpcMethods, metrics::rpcServed));
+    }
     // The channel to the node manager is made (transport classes initialized) and connected on a
     // thread of its own while this one starts the core worker (whose serializer builds on a third).
     CompletableFuture<RegistrationClient> nodeManager =
         RegistrationClient.connect(rpc, config.nodeManagerTarget());
-    // Recorded here, pushed to the node manager, whose daemon exports the node's sum.
-    SluiceMetrics metrics = SluiceMetrics.of(config.observability());
     CoreWorker worker =
         new CoreWorker(
             new CoreWorkerOptions(

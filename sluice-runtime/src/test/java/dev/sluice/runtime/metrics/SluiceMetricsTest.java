@@ -1,6 +1,7 @@
 package dev.sluice.runtime.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.sluice.runtime.metrics.SluiceMetrics.NodeState;
 import dev.sluice.runtime.metrics.SluiceMetrics.Side;
@@ -143,6 +144,37 @@ class SluiceMetricsTest {
     assertThat(sample(text, "sluice_tasks_total", "state=\"submitted\""))
         .as("a counter never goes down")
         .isEqualTo(6.0);
+  }
+
+  /**
+   * Rule: the RPC times of a process that pushes its metrics (a worker) reach its node's timers
+   * with their count, sum, buckets and max, and travel only once.
+   */
+  @Test
+  void pushedRpcTimesAreReplayedIntoTheNodesTimers() {
+    SluiceMetrics worker = SluiceMetrics.pushing(true);
+    SluiceMetrics node = SluiceMetrics.create();
+    String m = "sluice.CoreWorkerService/PushTasks";
+    worker.rpcServed(m, 100_000);
+    worker.rpcServed(m, 200_000);
+    worker.rpcServed(m, 3_000_000);
+    worker.rpcServed(m, 20_000_000_000L);
+    node.rpcServed(m, 50_000); // the node's own process serves it too
+    node.mergeReport("w1", worker.drainCounters(), worker.localGauges());
+    node.mergeReport("w1", worker.drainCounters(), worker.localGauges());
+    String text = node.scrape();
+    String method = "method=\"" + m + "\"";
+    assertThat(sample(text, "sluice_rpc_server_seconds_count", method)).isEqualTo(5.0);
+    assertThat(sample(text, "sluice_rpc_server_seconds_sum", method))
+        .isCloseTo(20.00335, within(1e-6));
+    assertThat(sample(text, "sluice_rpc_server_seconds_max", method)).isEqualTo(20.0);
+    assertThat(sample(text, "sluice_rpc_server_seconds_bucket", method + ",le=\"2.5E-4\""))
+        .isEqualTo(3.0);
+    assertThat(sample(text, "sluice_rpc_server_seconds_bucket", method + ",le=\"0.005\""))
+        .isEqualTo(4.0);
+    assertThat(sample(text, "sluice_rpc_server_seconds_bucket", method + ",le=\"10.0\""))
+        .isEqualTo(4.0);
+    assertThat(worker.scrape()).as("a worker keeps no timers of its own").doesNotContain(m);
   }
 
   @Test

@@ -15,12 +15,12 @@ class TaskEventBufferTest {
   /** Rule: a full buffer drops new events and counts them; the count travels with one drain. */
   @Test
   void aFullBufferDropsAndCounts() {
-    TaskEventBuffer b = new TaskEventBuffer(3);
+    TaskEventBuffer<TaskEvent> b = new TaskEventBuffer<>(3);
     for (int i = 0; i < 5; i++) {
       b.add(event(i));
     }
     assertThat(b.size()).isEqualTo(3);
-    TaskEventBuffer.Drained d = b.drain(10);
+    TaskEventBuffer.Drained<TaskEvent> d = b.drain(10);
     assertThat(d.events())
         .extracting(e -> e.getTaskId().toStringUtf8())
         .containsExactly("t0", "t1", "t2");
@@ -31,7 +31,7 @@ class TaskEventBufferTest {
   /** Rule: a drain takes at most one batch, oldest first. */
   @Test
   void drainsInBatchesOldestFirst() {
-    TaskEventBuffer b = new TaskEventBuffer(100);
+    TaskEventBuffer<TaskEvent> b = new TaskEventBuffer<>(100);
     for (int i = 0; i < 5; i++) {
       b.add(event(i));
     }
