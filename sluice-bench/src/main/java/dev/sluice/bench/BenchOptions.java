@@ -181,7 +181,9 @@ public record BenchOptions(
       rsocketRequest1Items = 20_000;
       grpcStreamItems = 15_000;
       firstItemSamples = 150;
-      warmUpOps = 5_000;
+      // Round trips reach steady state only after about 20,000 (JIT of three JVMs), for Sluice and
+      // its peers alike.
+      warmUpOps = 20_000;
     }
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {

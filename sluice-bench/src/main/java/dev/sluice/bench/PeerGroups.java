@@ -60,6 +60,15 @@ final class PeerGroups {
     return o.quick() ? 8 : 16;
   }
 
+  /**
+   * Warm-up rounds of {@code itemsPerRound} items that add up to at least {@code warmUpOps} (and at
+   * least the usual 2): the three JVMs of a round trip need about 20,000 of them before their JIT
+   * reaches steady state, so the per-item rows warm up as long as the round trips do.
+   */
+  static int warmUpRounds(int warmUpOps, int itemsPerRound) {
+    return Math.max(2, (warmUpOps + itemsPerRound - 1) / itemsPerRound);
+  }
+
   static String dataPath(BenchOptions o, PrintStream out) throws Exception {
     out.println("data-path group: starting the peer and Sluice JVMs ...");
     List<PeerProcess> processes = new ArrayList<>();
@@ -77,7 +86,13 @@ final class PeerGroups {
                       PeerProtocol.Spec.of(
                           "rsocket-rr", "port", port, "warmup", o.warmUpOps(), "ops", o.rttOps()),
                       PeerProtocol.Spec.of(
-                          "rsocket-stream-one", "port", port, "items", o.rsocketRequest1Items()),
+                          "rsocket-stream-one",
+                          "port",
+                          port,
+                          "items",
+                          o.rsocketRequest1Items(),
+                          "warmupRounds",
+                          warmUpRounds(o.warmUpOps(), o.rsocketRequest1Items())),
                       PeerProtocol.Spec.of(
                           "rsocket-stream-default",
                           "port",
@@ -112,11 +127,19 @@ final class PeerGroups {
               PeerProtocol.Spec.of(
                   "sluice-sync",
                   "warmup",
-                  Math.max(o.syncTasks(), o.warmUpOps() / 4),
+                  Math.max(o.syncTasks(), o.warmUpOps()),
                   "ops",
                   o.syncTasks()),
               PeerProtocol.Spec.of(
-                  "sluice-stream", "bp", 1, "items", o.bp1Items(), "perItem", true),
+                  "sluice-stream",
+                  "bp",
+                  1,
+                  "items",
+                  o.bp1Items(),
+                  "perItem",
+                  true,
+                  "warmupRounds",
+                  warmUpRounds(o.warmUpOps(), o.bp1Items())),
               PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()),
               PeerProtocol.Spec.of("sluice-stream", "bp", 16, "items", o.bp16Items()),
               PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),

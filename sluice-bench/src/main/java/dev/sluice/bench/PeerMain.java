@@ -139,7 +139,10 @@ public final class PeerMain {
       case "sluice-sync" -> TaskBenchmarks.syncRoundTrip(s.intParam("warmup"), s.intParam("ops"));
       case "sluice-stream" ->
           StreamBenchmarks.throughput(
-              s.intParam("bp"), s.intParam("items"), 2, s.boolParam("perItem"));
+              s.intParam("bp"),
+              s.intParam("items"),
+              s.intParam("warmupRounds", 2),
+              s.boolParam("perItem"));
       case "sluice-ttfi" ->
           StreamBenchmarks.timeToFirstItem(s.intParam("warmup"), s.intParam("samples"));
       case "sluice-fresh-large" -> LargeFreshItems.stream(s.intParam("items"));
@@ -148,7 +151,8 @@ public final class PeerMain {
       case "rsocket-stream-default" ->
           RSocketStreamBaseline.defaultDemand(address(s), s.intParam("items"), 2);
       case "rsocket-stream-one" ->
-          RSocketStreamBaseline.requestOnePerItem(address(s), s.intParam("items"), 2);
+          RSocketStreamBaseline.requestOnePerItem(
+              address(s), s.intParam("items"), s.intParam("warmupRounds", 2));
       case "grpc-unary" -> GrpcBaseline.unaryRuntimeConfig(s.intParam("warmup"), s.intParam("ops"));
       case "memcpy" -> LargeObjectBenchmarks.memcpy(s.intParam("size"), s.intParam("copies"));
       default -> throw new IllegalArgumentException("unknown measurement '" + s.kind() + "'");

@@ -108,6 +108,11 @@ final class PeerProtocol {
       return Integer.parseInt(v);
     }
 
+    /** The parameter {@code key}, or {@code fallback} if the spec does not give it. */
+    int intParam(String key, int fallback) {
+      return params.containsKey(key) ? intParam(key) : fallback;
+    }
+
     boolean boolParam(String key) {
       return Boolean.parseBoolean(params.get(key));
     }

@@ -9,6 +9,7 @@ import dev.sluice.runtime.executor.TaskReceiver;
 import dev.sluice.runtime.executor.TaskStream;
 import dev.sluice.runtime.owner.MemoryStore;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.rpc.FramedServer;
 import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.RpcFactory;
 import dev.sluice.runtime.rpc.proto.BorrowerUpdate;
@@ -47,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It owns the process's server ({@link #start}). The server binds before the receiver and the
  * reference table exist (they need its address), so they are handed over by {@link #serve}, before
- * the address is published.
+ * the address is published. A worker also listens for framed task streams ({@link FramedServer})
+ * beside its Unix domain socket, served by the same {@link TaskStream}s.
  *
  * <p>Threads: transport threads; no call blocks ({@code GetObject} answers when the value's future
  * completes, on the completing thread).
@@ -65,6 +67,9 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
   private Server localServer;
 
   private String localSocket = "";
+
+  /** A worker's framed task-stream listener beside its socket (null: none). */
+  private FramedServer<PushTaskBatch, TaskResultBatch> framedServer;
 
   CoreWorkerGrpcService(MemoryStore store, WorkerId workerId) {
     this.store = store;
@@ -88,9 +93,35 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
       if (socket.isPresent()) {
         localServer = rpc.startDomainSocketServer(socket.get(), List.of(this));
         localSocket = socket.get().toString();
+        if (isWorker) {
+          startFramedServer(rpc, socket.get());
+        }
       }
     } catch (IOException | RuntimeException e) {
       log.warn("no Unix domain socket listener, processes of this node use TCP: {}", e.toString());
+    }
+  }
+
+  /**
+   * Starts the worker's framed task-stream listener beside its gRPC socket ({@link
+   * LocalSockets#framedPath}): owners of this node push leased tasks over it instead of {@code
+   * PushTasks}. Without it, they use {@code PushTasks}.
+   */
+  private void startFramedServer(RpcFactory rpc, Path socket) {
+    Optional<Path> framed = LocalSockets.framedPath(socket);
+    if (framed.isEmpty()) {
+      return;
+    }
+    try {
+      framedServer =
+          FramedServer.start(
+              framed.get(),
+              rpc.security().token(),
+              rpc.maxMessageBytes(),
+              PushTaskBatch.parser(),
+              out -> TaskStream.open(receiver, out));
+    } catch (IOException | RuntimeException e) {
+      log.warn("no framed task-stream listener, owners use gRPC streams: {}", e.toString());
     }
   }
 
@@ -106,6 +137,9 @@ final class CoreWorkerGrpcService extends CoreWorkerServiceGrpc.CoreWorkerServic
 
   /** Stops the server (calls in progress are cut off). */
   void shutdown() {
+    if (framedServer != null) {
+      framedServer.close();
+    }
     RpcFactory.shutdownQuietly(localServer);
     RpcFactory.shutdownQuietly(server);
   }

@@ -5,6 +5,8 @@ import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.rpc.Addresses;
 import dev.sluice.runtime.rpc.ChannelPool;
+import dev.sluice.runtime.rpc.FramedConnection;
+import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.proto.CoreWorkerServiceGrpc;
 import dev.sluice.runtime.rpc.proto.LeaseReply;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
@@ -12,22 +14,25 @@ import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A granted lease and its task stream to the leased worker (the adaptor owning that gRPC stream):
- * the tasks in flight on it, what the worker said about them, and the observer of the replies the
- * worker streams back ({@link #results}). The stream is opened on grant ({@link #open}) and closed
- * when the lease is returned.
+ * A granted lease and its task stream to the leased worker (the adaptor owning that stream: framed
+ * over the worker's Unix domain socket when it is on this node ({@link FramedConnection}), else
+ * gRPC {@code PushTasks}; both present the same observers): the tasks in flight on it, what the
+ * worker said about them, and the observer of the replies the worker streams back ({@link
+ * #results}). The stream is opened on grant ({@link #open}) and closed when the lease is returned.
  *
  * <p>Threads: the state fields are guarded by the monitor of the lease's {@link KeyState}; sends on
- * the stream are serialized by this object's own monitor. The results observer runs on a transport
- * thread.
+ * the stream are serialized by this object's own monitor, and a framed stream writes on the sending
+ * thread itself. The results observer runs on a transport thread (a framed connection's reader).
  */
 final class LeaseStream {
   private static final Logger log = LoggerFactory.getLogger(LeaseStream.class);
@@ -81,9 +86,17 @@ final class LeaseStream {
    * #results} observer of key {@code ks}.
    */
   void open(ChannelPool channels, KeyState ks, TaskManager taskManager, Events events) {
+    StreamObserver<TaskResultBatch> results = results(ks, taskManager, events);
+    Optional<Path> framed = LocalSockets.framedRoute(grant.getWorker(), channels.localNode());
     StreamObserver<PushTaskBatch> stream =
-        CoreWorkerServiceGrpc.newStub(channels.get(grant.getWorker()))
-            .pushTasks(results(ks, taskManager, events));
+        framed.isPresent()
+            ? FramedConnection.connect(
+                framed.get(),
+                channels.factory().security().token(),
+                channels.factory().maxMessageBytes(),
+                TaskResultBatch.parser(),
+                results)
+            : CoreWorkerServiceGrpc.newStub(channels.get(grant.getWorker())).pushTasks(results);
     synchronized (this) {
       this.requests = stream;
     }

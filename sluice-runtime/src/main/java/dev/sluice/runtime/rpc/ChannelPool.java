@@ -52,6 +52,16 @@ public final class ChannelPool implements AutoCloseable {
     return channels.computeIfAbsent(target, factory::newChannel);
   }
 
+  /** The node this pool's process is on, or null if it dials every peer over TCP. */
+  public NodeId localNode() {
+    return localNode;
+  }
+
+  /** The factory of this pool's channels (security and message limits). */
+  public RpcFactory factory() {
+    return factory;
+  }
+
   /** Drops the channel to {@code target}, e.g. after its peer died. */
   public void evict(String target) {
     ManagedChannel c = channels.remove(target);

@@ -27,6 +27,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * here ({@link #route}); every other peer, and every peer when the epoll transport is not available
  * or the path would pass the kernel's limit, is reached over TCP.
  *
+ * <p>Lease task streams to a worker of this node take its framed socket instead ({@link
+ * #framedRoute}, {@link FramedServer}): the same protobuf messages in length-prefixed frames, with
+ * no HTTP/2 and no event loop between the socket and the threads that send and receive.
+ *
  * <p>Stateless apart from a name counter; thread-safe.
  */
 public final class LocalSockets {
@@ -38,6 +42,15 @@ public final class LocalSockets {
    * a node skip its socket listener, so all traffic takes TCP.
    */
   public static final String ENABLED_PROPERTY = "sluice.rpc.localSockets";
+
+  /**
+   * Switch for comparing transports: {@code -Dsluice.rpc.framedTaskStreams=false} in a worker makes
+   * it skip its framed task-stream listener ({@link FramedServer}), so owners use its gRPC stream.
+   */
+  public static final String FRAMED_PROPERTY = "sluice.rpc.framedTaskStreams";
+
+  /** What a process's framed task-stream socket adds to the name of its gRPC socket. */
+  static final String FRAMED_SUFFIX = ".tasks";
 
   /** Name of the socket directory inside the session directory. */
   static final String DIRECTORY = "sockets";
@@ -85,8 +98,8 @@ public final class LocalSockets {
 
   /**
    * Removes the socket {@code socket} of a process that exited without shutting its server down (a
-   * killed worker), if it is in the socket directory of {@code sessionDir}; anything else is left
-   * alone.
+   * killed worker), and its framed task-stream socket, if it is in the socket directory of {@code
+   * sessionDir}; anything else is left alone.
    */
   public static void removeLeftover(Path sessionDir, String socket) {
     if (socket == null || socket.isEmpty()) {
@@ -98,9 +111,39 @@ public final class LocalSockets {
     }
     try {
       Files.deleteIfExists(file);
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + FRAMED_SUFFIX));
     } catch (IOException e) {
       // the session directory's removal takes it
     }
+  }
+
+  /**
+   * The framed task-stream socket ({@link FramedServer}) of the process whose gRPC socket is {@code
+   * localSocket}: the same name with {@link #FRAMED_SUFFIX}; empty if framed task streams are
+   * switched off here or that path would be too long.
+   */
+  public static Optional<Path> framedPath(Path localSocket) {
+    Path framed = localSocket.resolveSibling(localSocket.getFileName() + FRAMED_SUFFIX);
+    if (!Boolean.parseBoolean(System.getProperty(FRAMED_PROPERTY, "true"))
+        || framed.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
+            > MAX_PATH_BYTES) {
+      return Optional.empty();
+    }
+    return Optional.of(framed);
+  }
+
+  /**
+   * The framed task-stream socket to dial {@code peer} with from a process of node {@code
+   * localNode}, if the peer is on this node and serves one; empty: use its gRPC stream.
+   */
+  public static Optional<Path> framedRoute(Address peer, NodeId localNode) {
+    if (localNode == null
+        || peer.getLocalSocket().isEmpty()
+        || !peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()))) {
+      return Optional.empty();
+    }
+    Path framed = Path.of(peer.getLocalSocket() + FRAMED_SUFFIX);
+    return Files.exists(framed, LinkOption.NOFOLLOW_LINKS) ? Optional.of(framed) : Optional.empty();
   }
 
   /** The owner-only socket directory of {@code sessionDir}, created if missing. */
