@@ -11,6 +11,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,27 +22,31 @@ import org.junit.jupiter.api.Test;
  */
 class TaskStreamReportTest {
   private final List<ReportGeneratorItemReturns> sent = new CopyOnWriteArrayList<>();
-  private final TaskStream stream =
-      new TaskStream(
-          null,
-          new StreamObserver<>() {
-            @Override
-            public void onNext(TaskResultBatch batch) {
-              sent.addAll(batch.getReportsList());
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onCompleted() {}
-          },
-          Runnable::run,
-          64 << 20);
+  private final TaskStream stream = streamSending(Runnable::run);
   private final GeneratorWaiter waiter = new GeneratorWaiter(-1);
 
   private static final ReportGeneratorItemReturns HEADER =
       ReportGeneratorItemReturns.getDefaultInstance();
+
+  /** A stream whose reports land in {@link #sent}, its report sender running on {@code sender}. */
+  private TaskStream streamSending(Executor sender) {
+    return new TaskStream(
+        null,
+        new StreamObserver<>() {
+          @Override
+          public void onNext(TaskResultBatch batch) {
+            sent.addAll(batch.getReportsList());
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        },
+        sender,
+        64 << 20);
+  }
 
   private static ReturnObject.Builder value(String s) {
     return ReturnObject.newBuilder()
@@ -59,23 +64,7 @@ class TaskStreamReportTest {
   @Test
   void theFirstItemIsReportedOnTheProducingThreadAndLaterOnesByTheReportSender() {
     List<Runnable> senderTasks = new CopyOnWriteArrayList<>();
-    TaskStream held =
-        new TaskStream(
-            null,
-            new StreamObserver<>() {
-              @Override
-              public void onNext(TaskResultBatch batch) {
-                sent.addAll(batch.getReportsList());
-              }
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public void onCompleted() {}
-            },
-            senderTasks::add,
-            64 << 20);
+    TaskStream held = streamSending(senderTasks::add);
     GeneratorWaiter unbounded = new GeneratorWaiter(-1);
 
     held.sendReport(HEADER, 0, CompletableFuture.completedFuture(value("a")), unbounded);
