@@ -89,11 +89,7 @@ public final class LocalSockets {
     Path dir = directory(sessionDir);
     Path socket =
         dir.resolve(kind + "-" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet());
-    if (socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
-        > MAX_PATH_BYTES) {
-      return Optional.empty();
-    }
-    return Optional.of(socket.toAbsolutePath());
+    return fits(socket) ? Optional.of(socket.toAbsolutePath()) : Optional.empty();
   }
 
   /**
@@ -124,12 +120,9 @@ public final class LocalSockets {
    */
   public static Optional<Path> framedPath(Path localSocket) {
     Path framed = localSocket.resolveSibling(localSocket.getFileName() + FRAMED_SUFFIX);
-    if (!Boolean.parseBoolean(System.getProperty(FRAMED_PROPERTY, "true"))
-        || framed.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
-            > MAX_PATH_BYTES) {
-      return Optional.empty();
-    }
-    return Optional.of(framed);
+    return Boolean.parseBoolean(System.getProperty(FRAMED_PROPERTY, "true")) && fits(framed)
+        ? Optional.of(framed)
+        : Optional.empty();
   }
 
   /**
@@ -137,13 +130,24 @@ public final class LocalSockets {
    * localNode}, if the peer is on this node and serves one; empty: use its gRPC stream.
    */
   public static Optional<Path> framedRoute(Address peer, NodeId localNode) {
-    if (localNode == null
-        || peer.getLocalSocket().isEmpty()
-        || !peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()))) {
+    if (!sameNodeWithSocket(peer, localNode)) {
       return Optional.empty();
     }
     Path framed = Path.of(peer.getLocalSocket() + FRAMED_SUFFIX);
     return Files.exists(framed, LinkOption.NOFOLLOW_LINKS) ? Optional.of(framed) : Optional.empty();
+  }
+
+  /** True if {@code socket}'s absolute path fits in a Unix socket address. */
+  private static boolean fits(Path socket) {
+    return socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
+        <= MAX_PATH_BYTES;
+  }
+
+  /** True if {@code peer} advertises a socket and runs on node {@code localNode}. */
+  private static boolean sameNodeWithSocket(Address peer, NodeId localNode) {
+    return localNode != null
+        && !peer.getLocalSocket().isEmpty()
+        && peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()));
   }
 
   /** The owner-only socket directory of {@code sessionDir}, created if missing. */
@@ -168,10 +172,7 @@ public final class LocalSockets {
    */
   public static String route(Address peer, NodeId localNode) {
     String tcp = Addresses.target(peer);
-    if (localNode == null
-        || peer.getLocalSocket().isEmpty()
-        || !peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()))
-        || !available()) {
+    if (!sameNodeWithSocket(peer, localNode) || !available()) {
       return tcp;
     }
     Path socket = Path.of(peer.getLocalSocket());
