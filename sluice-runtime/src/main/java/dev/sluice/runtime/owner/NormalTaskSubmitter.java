@@ -194,11 +194,15 @@ public final class NormalTaskSubmitter {
     for (TaskSpec spec : plan.cancelled()) {
       taskManager.fail(taskId(spec), TaskManager.cancelledError(spec), false);
     }
-    plan.pushes().forEach((lease, batches) -> batches.forEach(lease::send));
-    if (!plan.pushes().isEmpty()) {
-      TaskEvents events = taskManager.events();
-      plan.pushes().values().forEach(b -> b.forEach(batch -> pushed(events, batch)));
-    }
+    TaskEvents events = taskManager.events();
+    plan.pushes()
+        .forEach(
+            (lease, batches) ->
+                batches.forEach(
+                    batch -> {
+                      lease.send(batch);
+                      pushed(events, batch);
+                    }));
     if (plan.deferLeaseRequests()) {
       requester.requestDeferred(ks);
     }
