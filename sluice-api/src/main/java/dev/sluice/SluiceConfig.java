@@ -39,10 +39,12 @@ public final class SluiceConfig {
   private final List<Path> tlsFiles;
   private final boolean observability;
   private final int metricsPort;
+  private final int taskEventsPerSecond;
 
   private SluiceConfig(Builder b) {
     this.observability = b.observability;
     this.metricsPort = b.metricsPort;
+    this.taskEventsPerSecond = b.taskEventsPerSecond;
     this.clusterToken = b.clusterToken;
     this.tlsFiles = b.tlsFiles;
     this.unschedulableTaskTimeout = b.unschedulableTaskTimeout;
@@ -190,6 +192,22 @@ public final class SluiceConfig {
   }
 
   /**
+   * How many new task attempts per second this driver records in detail as task events (what {@code
+   * sluice list tasks}, {@code summary} and {@code timeline} show), sustained; default {@value
+   * #DEFAULT_TASK_EVENTS_PER_SECOND}. Bursts of up to five seconds' worth (10,000 attempts by
+   * default) are recorded whole. Beyond that, attempts are counted as dropped events instead
+   * (failures are recorded all the same), which keeps the cost of observability within a few
+   * percent at tens of thousands of tasks a second, as Ray's bounded task event buffer does.
+   * Workers that submit tasks use the default. {@code 0} records failures only.
+   */
+  public int taskEventsPerSecond() {
+    return taskEventsPerSecond;
+  }
+
+  /** The default of {@link #taskEventsPerSecond()}. */
+  public static final int DEFAULT_TASK_EVENTS_PER_SECOND = 2_000;
+
+  /**
    * The port on which this driver serves its metrics in Prometheus text format at {@code /metrics}
    * (loopback only), if asked: {@code 0} picks a free port. Empty (the default): no metrics
    * endpoint in the driver; daemons serve theirs with {@code sluice start --metrics-port}.
@@ -220,6 +238,7 @@ public final class SluiceConfig {
     private List<Path> tlsFiles = List.of();
     private boolean observability = true;
     private int metricsPort = -1;
+    private int taskEventsPerSecond = DEFAULT_TASK_EVENTS_PER_SECOND;
 
     private Builder() {}
 
@@ -436,6 +455,16 @@ public final class SluiceConfig {
     /** See {@link SluiceConfig#observability()}. */
     public Builder observability(boolean on) {
       this.observability = on;
+      return this;
+    }
+
+    /** See {@link SluiceConfig#taskEventsPerSecond()}; 0 records no attempt but failures. */
+    public Builder taskEventsPerSecond(int perSecond) {
+      if (perSecond < 0 || perSecond > 10_000_000) {
+        throw new IllegalArgumentException(
+            "taskEventsPerSecond must be in 0..10000000, got " + perSecond);
+      }
+      this.taskEventsPerSecond = perSecond;
       return this;
     }
 

@@ -214,7 +214,8 @@ public final class CoreWorker implements SluiceRuntime {
             options.inlineThresholdBytes(),
             options.maxMessageBytes(),
             largeArrays);
-    this.specs = new TaskSpecFactory(functions, refs, encoder, currentTask, self);
+    this.specs =
+        new TaskSpecFactory(functions, refs, encoder, currentTask, self, taskEvents::sample);
     this.actorCalls = new ActorSubmission(specs, refs, taskManager, actors, self, this::blocked);
     this.env =
         new ExecutorEnvironment(
@@ -469,6 +470,11 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     return new StateClient(
         channels.get(options.controlTarget()), options.controlTarget(), STATE_DEADLINE);
+  }
+
+  /** Records at most {@code perSecond} new task attempts' events per second (TaskEventSampling). */
+  public void limitTaskEvents(int perSecond) {
+    taskEvents.limitPerSecond(perSecond);
   }
 
   /** Stops recording task events in this process (observability off). */

@@ -15,6 +15,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.serial.ObjectSerializer;
 import dev.sluice.runtime.serial.RefCodec;
 import dev.sluice.runtime.state.TaskEventClient;
+import dev.sluice.runtime.state.TaskEventSampling;
 import dev.sluice.runtime.state.TaskEvents;
 import dev.sluice.runtime.storerpc.ObjectStoreRpcClient;
 import java.util.concurrent.ScheduledExecutorService;
@@ -113,6 +114,7 @@ final class CoreWorkerWiring {
         ByteString.copyFrom(options.nodeId().toBytes()),
         TaskEvents.DEFAULT_CAPACITY,
         TaskEvents.DEFAULT_BATCH_SIZE,
-        TaskEvents.DEFAULT_INTERVAL);
+        TaskEvents.DEFAULT_INTERVAL,
+        new TaskEventSampling(TaskEventSampling.DEFAULT_PER_SECOND));
   }
 }

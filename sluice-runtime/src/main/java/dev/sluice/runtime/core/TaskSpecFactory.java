@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -54,18 +55,21 @@ final class TaskSpecFactory {
   private final ObjectEncoder encoder;
   private final CurrentTask currentTask;
   private final Address self;
+  private final BooleanSupplier recordEvents;
 
   TaskSpecFactory(
       FunctionDescriptors functions,
       ReferenceCounter refs,
       ObjectEncoder encoder,
       CurrentTask currentTask,
-      Address self) {
+      Address self,
+      BooleanSupplier recordEvents) {
     this.functions = functions;
     this.refs = refs;
     this.encoder = encoder;
     this.currentTask = currentTask;
     this.self = self;
+    this.recordEvents = recordEvents;
   }
 
   /** The spec of a new normal task of the current task. */
@@ -110,6 +114,8 @@ final class TaskSpecFactory {
           String className = actorClassName(spec.getFunction());
           String simple = className.substring(className.lastIndexOf('.') + 1);
           spec.setNumReturns(0)
+              .setRecordEvents(
+                  true) // an actor's creation is always recorded (rare, and looked for)
               .setDisplayName(simple + ".<init>")
               .setActorCreation(
                   ActorCreationSpec.newBuilder()
@@ -191,6 +197,9 @@ final class TaskSpecFactory {
       argRefs = refs.endCollect(outer);
     }
     kindFields.accept(spec);
+    if (!spec.getRecordEvents()) {
+      spec.setRecordEvents(recordEvents.getAsBoolean()); // TaskEventSampling
+    }
     return new NewSpec(spec.build(), argRefs, argObjects);
   }
 

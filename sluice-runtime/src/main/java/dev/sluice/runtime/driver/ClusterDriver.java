@@ -128,6 +128,7 @@ public final class ClusterDriver extends DriverRuntime {
       metrics.close();
       throw e;
     }
+    driver.limitTaskEvents(config.taskEventsPerSecond());
     if (!config.observability()) {
       driver.disableTaskEvents();
     }

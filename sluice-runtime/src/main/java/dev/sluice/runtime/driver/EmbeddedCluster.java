@@ -154,6 +154,7 @@ public final class EmbeddedCluster extends DriverRuntime {
               nm.objectStore(),
               metrics.metrics());
       nm.onWorkerExit(driver::onWorkerDied);
+      driver.limitTaskEvents(config.taskEventsPerSecond());
       if (!config.observability()) {
         driver.disableTaskEvents();
       }

@@ -2,14 +2,11 @@ package dev.sluice.runtime.state;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
-import dev.sluice.runtime.rpc.proto.FunctionDescriptor;
 import dev.sluice.runtime.rpc.proto.TaskEvent;
 import dev.sluice.runtime.rpc.proto.TaskEventBatch;
 import dev.sluice.runtime.rpc.proto.TaskEventInfo;
 import dev.sluice.runtime.rpc.proto.TaskEventState;
-import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,14 +17,24 @@ import java.util.Map;
  * buffer groups a flush per attempt): the records of one attempt become one {@link TaskEvent} with
  * its latest state and the times of the earlier ones (a short task's submit, scheduling and end
  * travel as one event), and each distinct {@link TaskEventInfo} goes once per message, referred to
- * by index. Infos are built once per function and cached (bounded), so recording a submit costs no
- * string or message work: recording threads only append a {@link Recorded}.
+ * by index. Infos come with the records ({@link TaskEventInfos}), so recording costs no string or
+ * message work: recording threads only append a {@link Recorded}.
  *
  * <p>Not thread-safe: only the reporter thread of {@link TaskEvents} uses it.
  */
 final class TaskEventCoalescer {
-  /** One recorded state change: the attempt's spec, the state, when, and a failure's error. */
-  record Recorded(TaskSpec spec, TaskEventState state, long micros, ErrorInfo error) {}
+  /**
+   * One recorded state change: the attempt, the state, when, a failure's error, and the task's info
+   * (on a submit or a failure; null otherwise). Holds no spec, so a finished task's spec is not
+   * kept alive until the next flush.
+   */
+  record Recorded(
+      ByteString taskId,
+      int attempt,
+      TaskEventState state,
+      long micros,
+      ErrorInfo error,
+      TaskEventInfo info) {}
 
   /** An attempt's key; plain methods (no record: its methods dispatch indirectly). */
   private static final class Attempt {
@@ -50,19 +57,6 @@ final class TaskEventCoalescer {
     }
   }
 
-  private record InfoKey(
-      FunctionDescriptor function,
-      String name,
-      ByteString jobId,
-      boolean generator,
-      int kind,
-      ByteString actorId) {}
-
-  /** Infos kept at most; beyond, the cache starts over. */
-  private static final int MAX_CACHED_INFOS = 4_096;
-
-  private final Map<InfoKey, TaskEventInfo> infos = new HashMap<>();
-
   /**
    * The messages of {@code recorded} (in the order recorded): one event per attempt, in the order
    * attempts were first recorded, in batches of at most {@code maxEvents} events, each with the
@@ -71,19 +65,18 @@ final class TaskEventCoalescer {
   List<TaskEventBatch.Builder> batches(List<Recorded> recorded, int maxEvents) {
     Map<Attempt, Coalesced> byAttempt = new LinkedHashMap<>();
     for (Recorded r : recorded) {
-      TaskSpec spec = r.spec();
       Coalesced c =
           byAttempt.computeIfAbsent(
-              new Attempt(spec.getTaskId(), spec.getAttemptNumber()),
+              new Attempt(r.taskId(), r.attempt()),
               a ->
                   new Coalesced(
                       TaskEvent.newBuilder().setTaskId(a.taskId).setAttemptNumber(a.attempt)));
       TaskEvent.Builder e = c.event;
+      if (r.info() != null) {
+        c.info = r.info();
+      }
       switch (r.state()) {
-        case TASK_PENDING_ARGS_AVAIL -> {
-          e.setSubmittedMicros(r.micros());
-          c.info = info(spec);
-        }
+        case TASK_PENDING_ARGS_AVAIL -> e.setSubmittedMicros(r.micros());
         case TASK_RUNNING -> e.setStartedMicros(r.micros());
         case TASK_FAILED ->
             e.setErrorType(r.error().getType().name()).setErrorMessage(r.error().getMessage());
@@ -125,56 +118,5 @@ final class TaskEventCoalescer {
     Coalesced(TaskEvent.Builder event) {
       this.event = event;
     }
-  }
-
-  /** What the owner knows of the task, built once per function (cached). */
-  TaskEventInfo info(TaskSpec spec) {
-    int kind = spec.hasActorCreation() ? 1 : spec.hasActorCall() ? 2 : 0;
-    ByteString actorId =
-        switch (kind) {
-          case 1 -> spec.getActorCreation().getActorId();
-          case 2 -> spec.getActorCall().getActorId();
-          default -> ByteString.EMPTY;
-        };
-    InfoKey key =
-        new InfoKey(
-            spec.getFunction(),
-            spec.getDisplayName(),
-            spec.getJobId(),
-            spec.getStreamingGenerator(),
-            kind,
-            actorId);
-    TaskEventInfo info = infos.get(key);
-    if (info == null) {
-      if (infos.size() >= MAX_CACHED_INFOS) {
-        infos.clear();
-      }
-      info =
-          TaskEventInfo.newBuilder()
-              .setName(spec.getDisplayName())
-              .setFunctionName(functionName(spec))
-              .setGenerator(spec.getStreamingGenerator())
-              .setJobId(spec.getJobId())
-              .setType(
-                  switch (kind) {
-                    case 1 -> "ACTOR_CREATION_TASK";
-                    case 2 -> "ACTOR_TASK";
-                    default -> "NORMAL_TASK";
-                  })
-              .setActorId(actorId)
-              .build();
-      infos.put(key, info);
-    }
-    return info;
-  }
-
-  /** {@code SimpleClass.method} of the task's function. */
-  static String functionName(TaskSpec spec) {
-    String cls = spec.getFunction().getClassName();
-    String method = spec.getFunction().getMethodName();
-    if (cls.isEmpty() || method.isEmpty()) {
-      return spec.getDisplayName();
-    }
-    return cls.substring(cls.lastIndexOf('.') + 1) + "." + method;
   }
 }

@@ -5,6 +5,7 @@ import dev.sluice.ObjectId;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.StreamCounters;
 import dev.sluice.runtime.rpc.proto.TaskEventBatch;
+import dev.sluice.runtime.rpc.proto.TaskEventInfo;
 import dev.sluice.runtime.rpc.proto.TaskEventState;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import java.time.Duration;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Cost (DESIGN "Observing"): recording appends one small record (the spec it already has, the
  * state, the time) and builds no message; the reporter builds them, one per attempt per batch, with
- * each task info once per batch ({@link TaskEventCoalescer}).
+ * each task info once per batch ({@link TaskEventCoalescer}). Above {@link TaskEventSampling}'s
+ * rate, new attempts are not recorded at all (failures excepted) and are counted as dropped.
  *
  * <p>When observability is off ({@link #disabled()}), or once the control service answers that it
  * keeps no task events, recording does nothing.
@@ -46,13 +48,19 @@ public final class TaskEvents implements AutoCloseable {
   /** Attempts' events sent in one message at most. */
   public static final int DEFAULT_BATCH_SIZE = 2_000;
 
-  /** How often waiting events and stream counters are sent. */
-  public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
+  /**
+   * How often waiting events and stream counters are sent: often enough that most records die young
+   * (a second's worth of records outlived young collections and cost more in copying than their
+   * sending), seldom enough that a short task's records still travel as one event.
+   */
+  public static final Duration DEFAULT_INTERVAL = Duration.ofMillis(200);
 
   private static final TaskEvents DISABLED = new TaskEvents();
 
   private final TaskEventBuffer<TaskEventCoalescer.Recorded> buffer;
+  private final TaskEventSampling sampling;
   private final TaskEventCoalescer coalescer = new TaskEventCoalescer();
+  private final TaskEventInfos infos = new TaskEventInfos();
   private final TaskEventSender sender;
   private final int batchSize;
   private final int wakeAt;
@@ -71,6 +79,7 @@ public final class TaskEvents implements AutoCloseable {
 
   private TaskEvents() {
     this.buffer = new TaskEventBuffer<>(1);
+    this.sampling = new TaskEventSampling(0);
     this.sender = batch -> false;
     this.batchSize = 1;
     this.wakeAt = 1;
@@ -91,8 +100,10 @@ public final class TaskEvents implements AutoCloseable {
       ByteString nodeId,
       int capacity,
       int batchSize,
-      Duration interval) {
+      Duration interval,
+      TaskEventSampling sampling) {
     this.buffer = new TaskEventBuffer<>(capacity);
+    this.sampling = sampling;
     this.sender = sender;
     this.batchSize = batchSize;
     this.wakeAt = Math.max(1, capacity / 2);
@@ -114,6 +125,15 @@ public final class TaskEvents implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ recording
+
+  /**
+   * Whether the attempts of a task whose spec is being built are recorded ({@link
+   * TaskEventSampling}): the answer goes in the spec's {@code record_events}, which every other
+   * recording method reads. Always false while recording is off.
+   */
+  public boolean sample() {
+    return enabled && sampling.admit();
+  }
 
   /** The owner submitted attempt {@code spec.attempt_number} (also a retry's new attempt). */
   public void submitted(TaskSpec spec) {
@@ -140,9 +160,14 @@ public final class TaskEvents implements AutoCloseable {
     add(spec, TaskEventState.TASK_FINISHED, null);
   }
 
-  /** The attempt failed with {@code error} (the task may go on as a new attempt). */
+  /**
+   * The attempt failed with {@code error} (the task may go on as a new attempt). Recorded also for
+   * an attempt left out by {@link TaskEventSampling}: failures are always kept.
+   */
   public void failed(TaskSpec spec, ErrorInfo error) {
-    add(spec, TaskEventState.TASK_FAILED, error);
+    if (enabled) {
+      append(spec, TaskEventState.TASK_FAILED, error);
+    }
   }
 
   /**
@@ -154,8 +179,13 @@ public final class TaskEvents implements AutoCloseable {
       streams.put(
           streamId,
           new TrackedStream(
-              streamId, spec.getTaskId(), TaskEventCoalescer.functionName(spec), window, source));
+              streamId, spec.getTaskId(), TaskEventInfos.functionName(spec), window, source));
     }
+  }
+
+  /** Records at most {@code perSecond} new attempts per second from now on. */
+  public void limitPerSecond(int perSecond) {
+    sampling.setPerSecond(perSecond);
   }
 
   /** Events waiting to be sent (for tests). */
@@ -164,12 +194,22 @@ public final class TaskEvents implements AutoCloseable {
   }
 
   private void add(TaskSpec spec, TaskEventState state, ErrorInfo error) {
-    if (!enabled) {
-      return;
+    if (enabled && spec.getRecordEvents()) {
+      append(spec, state, error);
     }
+  }
+
+  private void append(TaskSpec spec, TaskEventState state, ErrorInfo error) {
     // Wakes the reporter early once, when half the buffer is full (not to drop events); else it
     // sends every interval, so that most short tasks' records travel as one event.
-    if (buffer.add(new TaskEventCoalescer.Recorded(spec, state, nowMicros(), error)) == wakeAt) {
+    TaskEventInfo info =
+        state == TaskEventState.TASK_PENDING_ARGS_AVAIL || state == TaskEventState.TASK_FAILED
+            ? infos.of(spec)
+            : null;
+    TaskEventCoalescer.Recorded r =
+        new TaskEventCoalescer.Recorded(
+            spec.getTaskId(), spec.getAttemptNumber(), state, nowMicros(), error, info);
+    if (buffer.add(r) == wakeAt) {
       lock.lock();
       try {
         wake.signal();
@@ -214,9 +254,10 @@ public final class TaskEvents implements AutoCloseable {
       batches = List.of(TaskEventBatch.newBuilder());
     }
     TaskEventBatch.Builder first = batches.getFirst();
-    first.setDroppedEvents(d.dropped());
+    long dropped = d.dropped() + sampling.takeRefused();
+    first.setDroppedEvents(dropped);
     addStreams(first);
-    if (first.getEventsCount() == 0 && first.getStreamsCount() == 0 && d.dropped() == 0) {
+    if (first.getEventsCount() == 0 && first.getStreamsCount() == 0 && dropped == 0) {
       return;
     }
     for (int i = 0; i < batches.size(); i++) {

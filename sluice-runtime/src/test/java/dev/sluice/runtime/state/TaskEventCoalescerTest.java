@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class TaskEventCoalescerTest {
   private static final ByteString NODE = ByteString.copyFromUtf8("node-0000000000a");
+  private static final TaskEventInfos INFOS = new TaskEventInfos();
   private static final ByteString WORKER = ByteString.copyFromUtf8("worker-00000000b");
 
   private static TaskSpec spec(int task, int attempt) {
@@ -37,7 +38,15 @@ class TaskEventCoalescerTest {
   }
 
   private static TaskEventCoalescer.Recorded rec(TaskSpec s, TaskEventState state, long micros) {
-    return new TaskEventCoalescer.Recorded(s, state, micros, null);
+    return rec(s, state, micros, null);
+  }
+
+  private static TaskEventCoalescer.Recorded rec(
+      TaskSpec s, TaskEventState state, long micros, ErrorInfo error) {
+    boolean withInfo =
+        state == TaskEventState.TASK_PENDING_ARGS_AVAIL || state == TaskEventState.TASK_FAILED;
+    return new TaskEventCoalescer.Recorded(
+        s.getTaskId(), s.getAttemptNumber(), state, micros, error, withInfo ? INFOS.of(s) : null);
   }
 
   /**
@@ -98,7 +107,7 @@ class TaskEventCoalescerTest {
         List.of(
             rec(a, TaskEventState.TASK_PENDING_ARGS_AVAIL, 10),
             rec(b, TaskEventState.TASK_PENDING_ARGS_AVAIL, 11),
-            new TaskEventCoalescer.Recorded(b, TaskEventState.TASK_FAILED, 30, err));
+            rec(b, TaskEventState.TASK_FAILED, 30, err));
     List<TaskEventCoalescer.Recorded> executor = List.of(rec(a, TaskEventState.TASK_RUNNING, 15));
     TaskStore store = new TaskStore(10);
     store.add(new TaskEventCoalescer().batches(owner, 100).getFirst().build());
