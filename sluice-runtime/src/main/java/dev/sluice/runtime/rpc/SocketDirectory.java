@@ -37,10 +37,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The node manager opens the directory before it starts any process ({@link #open}) and closes
  * it when it stops; closing removes a short directory and its link. A short directory of a node
- * that was killed is removed by whoever saw it die ({@link #removeOf}: the CLI's {@code stop}, a
- * {@code LocalCluster}), else by the next node that opens one on this machine (those whose creating
- * process is gone). Only when even a short directory cannot be made do the node's processes talk
- * over TCP.
+ * that was killed is removed by its workers as they exit ({@link #orphanRemover}), by whoever saw
+ * it die ({@link #removeOf}: the CLI's {@code stop}, a {@code LocalCluster}), else by the next node
+ * that opens one on this machine (those whose creating process is gone). Only when even a short
+ * directory cannot be made do the node's processes talk over TCP.
  *
  * <p>Thread-safe: the static methods hold no state, and {@link #close} runs once.
  */
@@ -221,6 +221,40 @@ public final class SocketDirectory implements AutoCloseable {
     } catch (IOException e) {
       log.debug("cannot read socket directory link {}: {}", inSession, e.toString());
     }
+  }
+
+  /**
+   * What removes the short socket directory of the node whose session directory is {@code
+   * sessionDir}, and its link, when run: for a worker to run as it exits because its node manager
+   * is gone (a node manager killed outright cannot remove it), as it removes the node's store file.
+   * Nothing if the node's sockets are in the session directory. Prepared up front so that running
+   * it is quick; the run never throws or logs.
+   */
+  public static Runnable orphanRemover(Path sessionDir) {
+    Path link = sessionDir.resolve(DIRECTORY);
+    Path target;
+    try {
+      target = Files.isSymbolicLink(link) ? Files.readSymbolicLink(link) : null;
+    } catch (IOException e) {
+      target = null;
+    }
+    if (target == null || !isShortDirectory(target)) {
+      return () -> {};
+    }
+    Path dir = target;
+    return () -> {
+      try {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+          for (Path f : files) {
+            Files.deleteIfExists(f);
+          }
+        }
+        Files.deleteIfExists(dir);
+        Files.deleteIfExists(link);
+      } catch (IOException | RuntimeException e) {
+        // the process is exiting; the node's launcher or the next node removes what is left
+      }
+    };
   }
 
   /** True if a socket name of up to {@link #NAME_RESERVE} bytes in {@code dir} fits the kernel. */

@@ -128,11 +128,25 @@ class SocketDirectoryTest {
   }
 
   @Test
-  void aKilledNodesShortDirectoryIsRemovedByWhoSawItDieOrByTheNextNode() throws Exception {
-    // removeOf: the launcher of a killed node removes its directory and link
+  void aKilledNodesShortDirectoryIsRemovedByItsWorkersByWhoSawItDieOrByTheNextNode()
+      throws Exception {
+    // orphanRemover: a worker exiting because its node manager is gone removes it
     Path killed = longSessionDir();
-    SocketDirectory sockets = SocketDirectory.open(killed, root);
-    Path shortDir = sockets.path().orElseThrow();
+    Path shortDir = SocketDirectory.open(killed, root).path().orElseThrow();
+    Files.createFile(shortDir.resolve("worker-1-1"));
+    Runnable workerExit = SocketDirectory.orphanRemover(killed);
+    workerExit.run();
+    assertThat(shortDir).doesNotExist();
+    assertThat(Files.exists(killed.resolve(SocketDirectory.DIRECTORY), LinkOption.NOFOLLOW_LINKS))
+        .isFalse();
+    // ... but never the sockets/ of a short session directory
+    Files.createDirectory(root.resolve("short"));
+    SocketDirectory.open(root.resolve("short"), root).close();
+    SocketDirectory.orphanRemover(root.resolve("short")).run();
+    assertThat(root.resolve("short").resolve(SocketDirectory.DIRECTORY)).isDirectory();
+
+    // removeOf: the launcher of a killed node removes its directory and link
+    shortDir = SocketDirectory.open(killed, root).path().orElseThrow();
     SocketDirectory.removeOf(killed);
     assertThat(shortDir).doesNotExist();
     assertThat(Files.exists(killed.resolve(SocketDirectory.DIRECTORY), LinkOption.NOFOLLOW_LINKS))
