@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * No worker process outlives its node manager: a worker whose node manager or driver dies (even by
- * {@code kill -9}) exits by itself within a few seconds.
+ * {@code kill -9}) exits by itself within a few seconds, and the node's short socket directory goes
+ * with the workers.
  *
  * <p>The driver is a separate, plain JVM ({@code java -cp <class path> LifetimeDriverMain}, no
  * extra flags) that runs an embedded cluster; its worker JVMs are its child processes.
@@ -62,8 +63,8 @@ class ProcessLifetimeTest {
                 "-cp",
                 ClassPathResolver.join(cp),
                 LifetimeDriverMain.class.getName(),
-                System.getProperty(
-                    "sluice.session.root", System.getProperty("java.io.tmpdir") + "/sluice"))
+                // too deep for socket paths: the node's sockets go to a short directory
+                tmp.resolve("sessions-" + "s".repeat(80)).toString())
             .redirectError(tmp.resolve("driver-stderr.log").toFile())
             .redirectOutput(ProcessBuilder.Redirect.PIPE)
             .redirectInput(ProcessBuilder.Redirect.PIPE);
@@ -173,12 +174,16 @@ class ProcessLifetimeTest {
   @Test
   void workersExitByThemselvesAfterTheirDriverIsKilledWithSigkill() throws Exception {
     List<ProcessHandle> found = startDriverAndAwaitWorkers();
+    List<Path> socketDirs = SluiceTestSupport.socketDirectoriesOf(driver.pid());
+    assertThat(socketDirs).as("the driver's node's short socket directory").hasSize(1);
 
     assertThat(driver.toHandle().destroyForcibly()).isTrue(); // SIGKILL: no shutdown hooks
     assertThat(driver.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(driver.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
 
     awaitAllExited(found, WORKER_EXIT_LIMIT);
+    // Rule: a killed node's short socket directory goes with its workers, as its store file does.
+    assertThat(socketDirs).allSatisfy(d -> assertThat(d).doesNotExist());
   }
 
   @Test
@@ -189,6 +194,7 @@ class ProcessLifetimeTest {
     assertThat(driver.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
     awaitAllExited(found, WORKER_EXIT_LIMIT);
+    assertThat(SluiceTestSupport.socketDirectoriesOf(driver.pid())).isEmpty();
   }
 
   @Test
@@ -206,5 +212,6 @@ class ProcessLifetimeTest {
         .until(() -> driverOut.contains("SHUTDOWN DONE"));
 
     awaitAllExited(found, WORKER_EXIT_LIMIT);
+    assertThat(SluiceTestSupport.socketDirectoriesOf(driver.pid())).isEmpty();
   }
 }

@@ -7,6 +7,7 @@ import dev.sluice.runtime.common.ProcessCommandLine;
 import dev.sluice.runtime.daemon.LocalCluster;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.rpc.SocketDirectory;
 import dev.sluice.runtime.worker.WorkerMain;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Shared plumbing of the cluster tests: starting Sluice once per test class, stopping it and
@@ -45,10 +47,29 @@ public final class SluiceTestSupport {
     Sluice.init(config);
   }
 
-  /** Shuts the cluster down and asserts that every worker process it started is gone. */
+  /**
+   * Shuts the cluster down and asserts that every worker process it started is gone, and the short
+   * socket directory its node made, if any.
+   */
   public static void stopAndAssertNoWorkers() {
     Sluice.shutdown();
     awaitNoWorkerProcesses();
+    assertThat(socketDirectoriesOf(ProcessHandle.current().pid()))
+        .as("short socket directories left by this JVM's nodes")
+        .isEmpty();
+  }
+
+  /**
+   * The short socket directories made by nodes of process {@code pid} ({@link SocketDirectory}).
+   */
+  public static List<Path> socketDirectoriesOf(long pid) {
+    try (Stream<Path> all = Files.list(SocketDirectory.SHORT_ROOT)) {
+      return all.filter(
+              p -> p.getFileName().toString().startsWith(SocketDirectory.SHORT_PREFIX + pid + "-"))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /**
@@ -56,6 +77,8 @@ public final class SluiceTestSupport {
    * asserts that none of its processes is left.
    */
   public static void stopDriverAndCluster(LocalCluster cluster) {
+    List<Long> daemons =
+        cluster == null ? List.of() : cluster.nodes().stream().map(LocalCluster.Node::pid).toList();
     try {
       if (Sluice.isInitialized()) {
         Sluice.shutdown();
@@ -66,6 +89,11 @@ public final class SluiceTestSupport {
       }
     }
     awaitNoWorkerProcesses();
+    for (long pid : daemons) {
+      assertThat(socketDirectoriesOf(pid))
+          .as("short socket directories left by the node daemon %d", pid)
+          .isEmpty();
+    }
   }
 
   /** Waits (bounded) until no worker JVM descends from this process. */

@@ -1,5 +1,6 @@
 package dev.sluice.cli;
 
+import dev.sluice.runtime.rpc.SocketDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code sluice stop}: stops the daemons {@code sluice start} recorded on this machine (all, or
  * those of one cluster), the other nodes before the heads so that they leave the cluster cleanly.
- * Each gets {@code SIGTERM} and {@link #GRACE} to stop its workers, then {@code SIGKILL}.
+ * Each gets {@code SIGTERM} and {@link #GRACE} to stop its workers, then {@code SIGKILL}; a killed
+ * daemon's short socket directory ({@link SocketDirectory}) is removed for it.
  */
 @Command(
     name = "stop",
@@ -82,6 +84,7 @@ final class StopCommand implements Callable<Integer> {
         running.put(r, p.get());
       } else {
         out.println("not running: " + r.describe() + "; record removed");
+        SocketDirectory.removeOf(r.sessionDir());
         r.delete(root);
       }
     }
@@ -103,6 +106,7 @@ final class StopCommand implements Callable<Integer> {
           continue;
         }
       }
+      SocketDirectory.removeOf(r.sessionDir()); // a killed daemon leaves it
       r.delete(root);
     }
     return allStopped;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,6 +91,19 @@ class ClusterLifecycleTest {
               assertThat(nodes).allSatisfy(l -> assertThat(l).contains("/64.0 MiB"));
             });
 
+    // Rule: a daemon whose session directory is too deep for socket paths (as here) keeps its
+    // Unix sockets in a short owner-only directory, linked from the session directory, which
+    // stop removes.
+    List<Path> socketDirs = new ArrayList<>();
+    for (DaemonRecord r : started) {
+      Path link = r.sessionDir().resolve("sockets");
+      assertThat(Files.isSymbolicLink(link)).as(link + " links to a short directory").isTrue();
+      socketDirs.add(Files.readSymbolicLink(link));
+    }
+    assertThat(socketDirs)
+        .allSatisfy(d -> assertThat(d.getParent()).isEqualTo(Path.of("/tmp")))
+        .allSatisfy(d -> assertThat(d).isDirectory());
+
     CliRun stop =
         CliRun.of(
             printedCommand(head, "Stop the nodes started on this machine:  " + "bin/sluice ")
@@ -105,6 +119,7 @@ class ClusterLifecycleTest {
     for (DaemonRecord r : started) {
       assertThat(ProcessHandle.of(r.pid()).filter(ProcessHandle::isAlive)).isEmpty();
     }
+    assertThat(socketDirs).allSatisfy(d -> assertThat(d).doesNotExist());
 
     CliRun after = CliRun.of(root, "status", "--address", address);
     assertThat(after.code()).as(after.toString()).isEqualTo(1);

@@ -26,8 +26,9 @@ import java.util.List;
  * @param controlTarget the control service's {@code host:port}, watched for node deaths
  * @param unschedulableTimeout how long a task no node can serve waits for one (zero: fails now)
  * @param cancelGracePeriod how long a cancelled task may take to stop before its worker is killed
- * @param sessionDir the node's session directory, whose {@code sockets/} holds this process's Unix
- *     domain socket listener for processes of its node; null: TCP only
+ * @param sessionDir the node's session directory, whose {@code sockets} (a directory, or a link to
+ *     a short one: {@code SocketDirectory}) holds this process's Unix domain socket listener for
+ *     processes of its node; null: TCP only
  */
 public record CoreWorkerOptions(
     boolean isWorker,

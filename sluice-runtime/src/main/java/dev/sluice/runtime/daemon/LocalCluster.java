@@ -12,6 +12,7 @@ import dev.sluice.runtime.logging.ProcessLogging;
 import dev.sluice.runtime.node.ClassPathResolver;
 import dev.sluice.runtime.node.NodeManager;
 import dev.sluice.runtime.rpc.RpcSecurity;
+import dev.sluice.runtime.rpc.SocketDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -323,12 +324,17 @@ public final class LocalCluster implements AutoCloseable {
     return n;
   }
 
-  /** Kills node {@code n}'s daemon with {@code SIGKILL}; its workers exit with it. */
+  /**
+   * Kills node {@code n}'s daemon with {@code SIGKILL}; its workers exit with it, and its socket
+   * directory is removed.
+   */
   public void kill(Node n) {
     log.info("killing {}", n);
     n.process.destroyForcibly();
     try {
-      n.process.waitFor(10, TimeUnit.SECONDS);
+      if (n.process.waitFor(10, TimeUnit.SECONDS)) {
+        SocketDirectory.removeOf(n.sessionDir());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -458,7 +464,10 @@ public final class LocalCluster implements AutoCloseable {
             + " must exec the daemon in place");
   }
 
-  /** Stops every node: asks them to exit (closing their input), then kills what remains. */
+  /**
+   * Stops every node: asks them to exit (closing their input), then kills what remains; the socket
+   * directories of those that did not remove theirs (killed) are removed.
+   */
   @Override
   public void close() {
     for (Node n : nodes) {
@@ -472,6 +481,9 @@ public final class LocalCluster implements AutoCloseable {
       } catch (InterruptedException e) {
         n.process.destroyForcibly();
         Thread.currentThread().interrupt();
+      }
+      if (!n.process.isAlive()) {
+        SocketDirectory.removeOf(n.sessionDir());
       }
     }
     log.info("local cluster stopped ({} nodes)", nodes.size());

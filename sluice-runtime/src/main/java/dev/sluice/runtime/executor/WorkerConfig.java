@@ -30,7 +30,7 @@ import java.util.Map;
  * @param unschedulableTimeout how long a task no node can serve waits for one
  * @param security the cluster token and TLS files of the worker's RPC
  * @param sessionDir the node's session directory, where the worker's Unix domain socket listener
- *     goes ({@code sockets/}); null: TCP only
+ *     goes ({@code sockets}, or the short directory it links to); null: TCP only
  * @param observability record metrics and push them to the node manager (the node's setting)
  */
 public record WorkerConfig(

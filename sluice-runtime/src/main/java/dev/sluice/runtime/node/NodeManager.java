@@ -14,6 +14,7 @@ import dev.sluice.runtime.objectstore.SharedMemoryStore;
 import dev.sluice.runtime.rpc.ChannelPool;
 import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.SocketDirectory;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.NodeInfo;
 import dev.sluice.runtime.storerpc.ObjectStoreGrpcService;
@@ -74,6 +75,10 @@ public final class NodeManager implements AutoCloseable {
   private final NodeManagerGrpcService service;
   private final String advertisedHost;
   private final SharedMemoryStore objectStore;
+
+  /** Where the node's processes put their Unix sockets; removed when the node stops. */
+  private final SocketDirectory sockets;
+
   private final ObjectStoreGrpcService objectStoreService;
   private final ObjectManager objectManager;
   private final int objectDataPort;
@@ -92,8 +97,11 @@ public final class NodeManager implements AutoCloseable {
   private final HeartbeatLoop heartbeat;
   private final NodeMetrics metrics;
 
-  private NodeManager(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) throws IOException {
+  private NodeManager(
+      NodeConfig config, RpcFactory rpc, SluiceMetrics metrics, SocketDirectory sockets)
+      throws IOException {
     this.config = config;
+    this.sockets = sockets;
     this.rpc = rpc;
     this.advertisedHost = config.bindHost();
     this.objectStore =
@@ -206,9 +214,18 @@ public final class NodeManager implements AutoCloseable {
   /** As above, counting the node's store, workers and its processes' reports in {@code metrics}. */
   public static NodeManager start(NodeConfig config, RpcFactory rpc, SluiceMetrics metrics) {
     NodeManager nm;
+    // Before any process of the node starts: they find it through the session directory.
+    SocketDirectory sockets =
+        config.bindHost().startsWith(RpcFactory.IN_PROCESS_PREFIX)
+            ? SocketDirectory.none()
+            : SocketDirectory.open(config.sessionDir());
     try {
-      nm = new NodeManager(config, rpc, metrics);
+      nm = new NodeManager(config, rpc, metrics, sockets);
+    } catch (RuntimeException e) {
+      sockets.close();
+      throw e;
     } catch (IOException e) {
+      sockets.close();
       throw new RuntimeStartupException(
           "node manager could not bind "
               + config.bindHost()
@@ -355,6 +372,7 @@ public final class NodeManager implements AutoCloseable {
     service.stop();
     channels.close();
     objectStore.close();
+    sockets.close();
     log.info("node manager {} stopped ({} workers)", config.nodeId(), all.size());
   }
 

@@ -5,33 +5,33 @@ import dev.sluice.runtime.rpc.proto.Address;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.EnumSet;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Same-node transport: where a process's Unix domain socket listener lives, and when a peer is
  * dialled over it instead of TCP (DESIGN "Security", same-node transport).
  *
- * <p>A node's sockets live in {@code sockets/} of its session directory, created owner-only ({@code
- * rwx------}); each socket file is made owner-only too. File permissions are the listener's
- * protection against other local users, and the cluster token is still checked on every call. A
- * peer is dialled over its socket only when its address names this node and the socket file exists
- * here ({@link #route}); every other peer, and every peer when the epoll transport is not available
- * or the path would pass the kernel's limit, is reached over TCP.
+ * <p>A node's sockets live in its socket directory ({@link SocketDirectory}): {@code sockets/} of
+ * its session directory, or a short private directory that {@code sockets} links to when paths in
+ * the session directory would be too long; either is owner-only ({@code rwx------}), and each
+ * socket file is made owner-only too. File permissions are the listener's protection against other
+ * local users, and the cluster token is still checked on every call. A peer is dialled over its
+ * socket only when its address names this node and the socket file exists here ({@link #route});
+ * every other peer, and every peer when the epoll transport is not available or the path would pass
+ * the kernel's limit, is reached over TCP.
  *
  * <p>Lease task streams to a worker of this node take its framed socket instead ({@link
  * #framedRoute}, {@link FramedServer}): the same protobuf messages in length-prefixed frames, with
  * no HTTP/2 and no event loop between the socket and the threads that send and receive.
  *
- * <p>Stateless apart from a name counter; thread-safe.
+ * <p>Stateless apart from a name counter and a once-only log flag; thread-safe.
  */
 public final class LocalSockets {
   /** Prefix of a channel target that names a Unix domain socket: {@code unix:/path}. */
@@ -52,19 +52,15 @@ public final class LocalSockets {
   /** What a process's framed task-stream socket adds to the name of its gRPC socket. */
   static final String FRAMED_SUFFIX = ".tasks";
 
-  /** Name of the socket directory inside the session directory. */
-  static final String DIRECTORY = "sockets";
-
   /** Longest socket path the kernel takes ({@code sun_path} is 108 bytes with its NUL). */
   static final int MAX_PATH_BYTES = 107;
 
-  private static final Set<PosixFilePermission> OWNER_ONLY_DIR =
-      EnumSet.of(
-          PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.OWNER_EXECUTE);
+  private static final Logger log = LoggerFactory.getLogger(LocalSockets.class);
 
   private static final AtomicLong NAMES = new AtomicLong();
+
+  /** Whether a socket path too long for the kernel has been logged (once per process). */
+  private static final AtomicBoolean TOO_LONG_LOGGED = new AtomicBoolean();
 
   private LocalSockets() {}
 
@@ -89,7 +85,16 @@ public final class LocalSockets {
     Path dir = directory(sessionDir);
     Path socket =
         dir.resolve(kind + "-" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet());
-    return fits(socket) ? Optional.of(socket.toAbsolutePath()) : Optional.empty();
+    if (fits(socket)) {
+      return Optional.of(socket.toAbsolutePath());
+    }
+    if (TOO_LONG_LOGGED.compareAndSet(false, true)) {
+      log.warn(
+          "the socket path {} would pass the kernel's {} bytes: this process takes TCP only",
+          socket,
+          MAX_PATH_BYTES);
+    }
+    return Optional.empty();
   }
 
   /**
@@ -102,7 +107,10 @@ public final class LocalSockets {
       return;
     }
     Path file = Path.of(socket).toAbsolutePath().normalize();
-    if (!sessionDir.resolve(DIRECTORY).toAbsolutePath().normalize().equals(file.getParent())) {
+    if (!SocketDirectory.located(sessionDir)
+        .toAbsolutePath()
+        .normalize()
+        .equals(file.getParent())) {
       return;
     }
     try {
@@ -150,20 +158,12 @@ public final class LocalSockets {
         && peer.getNodeId().equals(Addresses.bytes(localNode.toBytes()));
   }
 
-  /** The owner-only socket directory of {@code sessionDir}, created if missing. */
+  /**
+   * The owner-only socket directory of the node whose session directory is {@code sessionDir}
+   * ({@link SocketDirectory#find}), created in it if missing.
+   */
   static Path directory(Path sessionDir) throws IOException {
-    Path dir = sessionDir.resolve(DIRECTORY);
-    try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
-    } catch (FileAlreadyExistsException e) {
-      // made by another process of the node: it must be a directory only we can enter
-    }
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
-        || !Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY_DIR)) {
-      throw new IOException(
-          "socket directory " + dir + " is not a directory with permissions rwx------");
-    }
-    return dir;
+    return SocketDirectory.find(sessionDir);
   }
 
   /**

@@ -10,6 +10,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -226,6 +227,7 @@ public final class RpcFactory {
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
             .channelType(EpollServerDomainSocketChannel.class)
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null) // as in newChannel
             .bossEventLoopGroup(DomainSocketLoops.BOSS)
             .workerEventLoopGroup(DomainSocketLoops.WORKERS)
             .maxInboundMessageSize(maxMessageBytes)
@@ -255,6 +257,8 @@ public final class RpcFactory {
               new DomainSocketAddress(target.substring(LocalSockets.UNIX_PREFIX.length())))
           .channelType(EpollDomainSocketChannel.class)
           .eventLoopGroup(DomainSocketLoops.WORKERS)
+          // TCP keepalive means nothing on a Unix socket: unset, Netty warns on every connect
+          .withOption(ChannelOption.SO_KEEPALIVE, null)
           .usePlaintext()
           .initialFlowControlWindow(FLOW_CONTROL_WINDOW)
           .intercept(tokenAttacher)

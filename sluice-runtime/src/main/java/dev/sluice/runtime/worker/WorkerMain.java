@@ -8,6 +8,7 @@ import dev.sluice.runtime.executor.WorkerConfig;
 import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.objectstore.OrphanedStoreFile;
 import dev.sluice.runtime.rpc.RpcFactory;
+import dev.sluice.runtime.rpc.SocketDirectory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -24,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * <p>Lifetime: the node manager holds the other end of this process's standard input. A thread
  * blocks reading it; end of file (the node manager exited, closed it, or was killed) halts the
  * worker at once. So a worker never outlives its node manager, even after {@code kill -9}; and if
- * that node manager was killed, the worker removes the node's store file on its way out (see {@link
- * OrphanedStoreFile}).
+ * that node manager was killed, the worker removes the node's store file and short socket directory
+ * on its way out (see {@link OrphanedStoreFile}, {@link SocketDirectory#orphanRemover}).
  */
 public final class WorkerMain {
   /**
@@ -49,7 +50,7 @@ public final class WorkerMain {
         Thread.ofPlatform()
             .daemon()
             .name("sluice-parent-watch")
-            .start(() -> exitWhenParentGoes(config.objectStoreFile()));
+            .start(() -> exitWhenParentGoes(config.objectStoreFile(), config.sessionDir()));
     // Recorded here, pushed to the node manager, whose daemon exports the node's sum (the times of
     // the RPCs this worker serves too).
     SluiceMetrics metrics = SluiceMetrics.pushing(config.observability());
@@ -119,9 +120,12 @@ public final class WorkerMain {
     parentWatch.join();
   }
 
-  private static void exitWhenParentGoes(Path storeFile) {
-    // The node manager only closes this pipe when it stops or dies: its store goes either way.
+  private static void exitWhenParentGoes(Path storeFile, Path sessionDir) {
+    // The node manager only closes this pipe when it stops or dies: its store and its short socket
+    // directory go either way.
     Runnable removeStore = OrphanedStoreFile.remover(storeFile);
+    Runnable removeSockets =
+        sessionDir == null ? () -> {} : SocketDirectory.orphanRemover(sessionDir);
     InputStream in = System.in;
     byte[] buf = new byte[64];
     try {
@@ -132,6 +136,7 @@ public final class WorkerMain {
       // a broken pipe means the same as end of file
     }
     removeStore.run();
+    removeSockets.run();
     log.info("node manager is gone (stdin closed): worker exiting");
     Runtime.getRuntime().halt(0);
   }

@@ -155,7 +155,7 @@ class LocalSocketsTest {
   @Test
   void aSocketDirectoryOthersCanEnterIsRefused() throws Exception {
     Files.createDirectory(
-        sessionDir.resolve(LocalSockets.DIRECTORY),
+        sessionDir.resolve(SocketDirectory.DIRECTORY),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxrwxrwx")));
 
     assertThatThrownBy(() -> LocalSockets.newSocketPath(sessionDir, "test"))
