@@ -214,6 +214,7 @@ public final class ObjectRefStream implements StreamSource {
   private void freeCreditSlotLocked() {
     if (creditSlot != null) {
       creditSlot.free();
+      creditSlot = null;
     }
   }
 
