@@ -90,13 +90,19 @@ class GeneratorBackpressureTest {
    */
   private static void consumeCheckingTheBound(
       ObjectRefGenerator<Integer> gen, Path dir, int n, boolean checkRequested) {
-    for (int consumed = 0; consumed < ITEMS; consumed++) {
+    consumeCheckingTheBound(gen, dir, n, checkRequested, ITEMS);
+  }
+
+  /** As above, for a stream of {@code items} items (other tests of the bound use it too). */
+  static void consumeCheckingTheBound(
+      ObjectRefGenerator<Integer> gen, Path dir, int n, boolean checkRequested, int items) {
+    for (int consumed = 0; consumed < items; consumed++) {
       int c = consumed;
-      int highestAllowed = Math.min(c + n, ITEMS) - 1;
+      int highestAllowed = Math.min(c + n, items) - 1;
       await("producer reached yielded-" + highestAllowed + " with " + c + " consumed")
           .atMost(WAIT)
           .until(() -> exists(dir, "yielded-" + highestAllowed));
-      if (c + n < ITEMS) {
+      if (c + n < items) {
         await("producer stays at most " + n + " item(s) ahead with " + c + " consumed")
             .during(SETTLE)
             .atMost(SETTLE.multipliedBy(10))

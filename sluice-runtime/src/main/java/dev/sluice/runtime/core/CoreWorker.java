@@ -34,6 +34,7 @@ import dev.sluice.runtime.owner.NormalTaskSubmitter;
 import dev.sluice.runtime.owner.ObjectRefGeneratorImpl;
 import dev.sluice.runtime.owner.ObjectRefImpl;
 import dev.sluice.runtime.owner.ReferenceCounter;
+import dev.sluice.runtime.owner.SharedCreditSlots;
 import dev.sluice.runtime.owner.TaskCanceller;
 import dev.sluice.runtime.owner.TaskManager;
 import dev.sluice.runtime.rpc.Addresses;
@@ -103,6 +104,7 @@ public final class CoreWorker implements SluiceRuntime {
   private final Waiter waiter;
   private final ExecutorEnvironment env;
   private final TaskEvents taskEvents;
+  private final SharedCreditSlots sharedCredit;
   private volatile boolean shutdown;
 
   /** Starts a core worker: binds its RPC server and, in a worker, its execution thread. */
@@ -167,6 +169,8 @@ public final class CoreWorker implements SluiceRuntime {
             metrics);
     this.taskEvents = CoreWorkerWiring.taskEvents(options, channels);
     taskManager.setTaskEvents(taskEvents);
+    this.sharedCredit = SharedCreditSlots.nextTo(self.getLocalSocket());
+    taskManager.setSharedCredit(sharedCredit);
     this.guard = new RefGuard(refs, self);
     ObjectFutures futures = new ObjectFutures(store, refs, owners, guard, options.workerId());
     this.submitter =
@@ -502,6 +506,7 @@ public final class CoreWorker implements SluiceRuntime {
                 + env.location()
                 + ") before the task finished"));
     receiver.stop();
+    sharedCredit.close();
     service.shutdown();
     timers.shutdownNow();
     // Before the channels: closing the store client tells the node manager its extents are free.

@@ -1,6 +1,7 @@
 package dev.sluice.runtime.executor;
 
 import dev.sluice.runtime.generator.CreditBatching;
+import dev.sluice.runtime.generator.SharedCredit;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -11,7 +12,9 @@ import java.util.function.LongConsumer;
  * items generated and the consumed count the owner's replies carry, blocks the producer while
  * {@code generated - consumed >= threshold}, and tracks reports still unanswered so the final reply
  * waits for them. The window is {@link CreditBatching}'s: up to {@code threshold} items in flight,
- * never more; the owner returns the credit in batches.
+ * never more; the owner returns the credit in batches. On the owner's node the credit is also read
+ * in shared memory ({@link SharedCredit}): a producer out of credit spins there briefly before it
+ * waits for a reply.
  *
  * <p>A "not found" reply (the stream was deleted, or the report was stale) counts as "every item
  * consumed": the producer is never left blocked on a consumer that is gone. If the owner itself is
@@ -30,6 +33,9 @@ final class GeneratorWaiter {
   private volatile boolean streamGone;
   private volatile boolean ownerGone;
   private volatile Runnable onCredit = () -> {};
+
+  /** The stream's shared-credit slot, once the owner offered one this process can read. */
+  private volatile SharedCredit shared;
 
   /** Threads in a wait on this object's monitor. */
   private volatile int waiting;
@@ -80,7 +86,29 @@ final class GeneratorWaiter {
 
   /** True if backpressure forbids the next item: the producer is about to wait. */
   boolean creditExhausted() {
-    return !streamGone && !ownerGone && !credit.mayProduce(generated.get(), consumed.get());
+    return !streamGone && !ownerGone && !credit.mayProduce(generated.get(), consumed());
+  }
+
+  /**
+   * The consumed count: the largest the replies carried or, with shared credit, the owner last
+   * published (DESIGN "Shared credit"); both are the same cumulative count.
+   */
+  private long consumed() {
+    long c = consumed.get();
+    SharedCredit s = shared;
+    if (s != null) {
+      long published = s.consumed();
+      if (published > c) {
+        consumed.accumulateAndGet(published, Math::max);
+        c = published;
+      }
+    }
+    return c;
+  }
+
+  /** True once the producer reads its credit in shared memory too. */
+  boolean sharedCredit() {
+    return shared != null;
   }
 
   /** The reply to a report carrying {@code items} items arrived. */
@@ -90,6 +118,9 @@ final class GeneratorWaiter {
     } else {
       long c = reply.getTotalNumObjectConsumed();
       consumed.accumulateAndGet(c, Math::max);
+      if (reply.hasSharedCredit() && shared == null) {
+        shared = SharedCredit.open(reply.getSharedCredit());
+      }
     }
     unanswered.addAndGet(-items);
     endStallIfCredited();
@@ -121,14 +152,43 @@ final class GeneratorWaiter {
     if (streamGone || ownerGone) {
       return Long.MAX_VALUE;
     }
-    return credit.allowedTotal(consumed.get());
+    return credit.allowedTotal(consumed());
   }
 
   /** Blocks while backpressure forbids producing another item. Interruptible (cancellation). */
   void awaitCredit() throws InterruptedException {
-    if (!creditExhausted()) {
+    if (!creditExhausted() || spunForSharedCredit()) {
       return;
     }
+    waitForReply();
+  }
+
+  /**
+   * With shared credit, spins up to {@link SharedCredit#SPIN_NANOS} reading it until a batch of the
+   * window ({@link CreditBatching#batch}) is free, so the items made next travel several to a
+   * report, as with held replies; true if any credit came back by then (the common case of a
+   * pipelined stream: no thread wake-up), false if the producer must wait for a reply.
+   */
+  private boolean spunForSharedCredit() {
+    if (shared == null) {
+      return false;
+    }
+    long want = generated.get() + credit.batch();
+    if (SharedCredit.spinUntil(
+        () -> streamGone || ownerGone || credit.allowedTotal(consumed()) >= want,
+        SharedCredit.SPIN_NANOS)) {
+      endStallIfCredited();
+      return true;
+    }
+    if (!creditExhausted()) {
+      endStallIfCredited();
+      return true;
+    }
+    return false;
+  }
+
+  /** Waits on this object's monitor until a reply (or the owner's loss) gives credit back. */
+  private void waitForReply() throws InterruptedException {
     synchronized (this) {
       waiting++;
       try {
@@ -147,12 +207,12 @@ final class GeneratorWaiter {
    * paused producer lends its CPU like a task blocked in {@code get}).
    */
   void awaitCredit(Consumer<Boolean> paused) throws InterruptedException {
-    if (!creditExhausted()) {
+    if (!creditExhausted() || spunForSharedCredit()) {
       return;
     }
     paused.accept(true);
     try {
-      awaitCredit();
+      waitForReply();
     } finally {
       paused.accept(false);
     }

@@ -5,9 +5,11 @@ import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.generator.GeneratorIds;
+import dev.sluice.runtime.generator.SharedCredit;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import dev.sluice.runtime.state.StreamSource;
 import io.micrometer.core.instrument.Counter;
 import java.util.ArrayDeque;
@@ -110,6 +112,16 @@ public final class ObjectRefStream implements StreamSource {
   @GuardedBy("lock")
   private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
 
+  /** The window: shared credit is for windows of more than one item. */
+  private final int threshold;
+
+  /** Counts changes, for a consumer spinning outside the lock before it waits. */
+  private volatile long changes;
+
+  /** The stream's shared-credit slot (DESIGN "Shared credit"), or null. */
+  @GuardedBy("lock")
+  private SharedCreditSlots.Slot creditSlot;
+
   @GuardedBy("lock")
   private List<CompletableFuture<Void>> readyWatchers;
 
@@ -147,6 +159,7 @@ public final class ObjectRefStream implements StreamSource {
       LongSupplier clock,
       HeldReplies.Scheduler scheduler) {
     this.consumedItems = consumedItems;
+    this.threshold = threshold;
     this.held =
         new HeldReplies(CreditBatching.forWindow(threshold), clock, scheduler, this::creditTimer);
     this.onDeleted = onDeleted;
@@ -172,6 +185,38 @@ public final class ObjectRefStream implements StreamSource {
   }
 
   // ------------------------------------------------------------------ producer side
+
+  /**
+   * The stream's shared-credit slot, taken from {@code slots} at the first call (DESIGN "Shared
+   * credit"), offered to the producer at {@code producer}; null if that producer is on another
+   * node, the window is one item or none, the stream has ended or is gone, or no slot is free.
+   */
+  public SharedCreditSlot sharedCredit(SharedCreditSlots slots, Address producer) {
+    if (threshold <= 1 || !producer.getNodeId().equals(owner.getNodeId())) {
+      return null;
+    }
+    lock.lock();
+    try {
+      if (deleted || end >= 0) {
+        return null;
+      }
+      if (creditSlot == null) {
+        creditSlot = slots.allocate(cursor);
+      }
+      return creditSlot == null ? null : creditSlot.message();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The stream ended or is gone: its producer reads no shared credit any more. */
+  @GuardedBy("lock")
+  private void freeCreditSlotLocked() {
+    if (creditSlot != null) {
+      creditSlot.free();
+      creditSlot = null;
+    }
+  }
 
   /** A retry started: reports from older attempts are stale from now on. */
   public void setAttempt(int attempt) {
@@ -243,6 +288,7 @@ public final class ObjectRefStream implements StreamSource {
         return;
       }
       end = numItems;
+      freeCreditSlotLocked();
       dropAtOrPastEndLocked();
       after = onChangeLocked();
     } finally {
@@ -264,6 +310,7 @@ public final class ObjectRefStream implements StreamSource {
       }
       end = cursor;
       failed = true;
+      freeCreditSlotLocked();
       dropAtOrPastEndLocked();
       after = onChangeLocked();
       held.answerAll(cursor, true, after);
@@ -286,6 +333,7 @@ public final class ObjectRefStream implements StreamSource {
         return;
       }
       deleted = true;
+      freeCreditSlotLocked();
       unconsumed.removeIf(i -> true, this::release);
       after = onChangeLocked();
       held.answerAll(cursor, true, after);
@@ -344,8 +392,25 @@ public final class ObjectRefStream implements StreamSource {
     lock.lock();
     try {
       long remaining = timeoutNanos;
+      boolean spun = false;
       State s;
       while ((s = stateLocked()) == State.NOT_READY) {
+        if (!spun && creditSlot != null && timeoutNanos != 0) {
+          // A pipelined same-node stream: its next report is likely microseconds away.
+          spun = true;
+          long seen = changes;
+          long spin =
+              timeoutNanos < 0
+                  ? SharedCredit.SPIN_NANOS
+                  : Math.min(timeoutNanos, SharedCredit.SPIN_NANOS);
+          lock.unlock();
+          try {
+            SharedCredit.spinUntil(() -> changes != seen, spin);
+          } finally {
+            lock.lock();
+          }
+          continue;
+        }
         if (timeoutNanos < 0) {
           changed.await();
         } else {
@@ -487,6 +552,9 @@ public final class ObjectRefStream implements StreamSource {
         }
         ObjectRefImpl<?> ref = refs.adoptItem(itemId(cursor), owner, item.getValue(), contains);
         cursor++;
+        if (creditSlot != null) {
+          creditSlot.publish(cursor);
+        }
         consumedItems.increment();
         held.onConsumed(unconsumed.size(), cursor, after);
         endStallIfReleasedLocked();
@@ -525,6 +593,7 @@ public final class ObjectRefStream implements StreamSource {
 
   @GuardedBy("lock")
   private List<Runnable> onChangeLocked() {
+    changes++;
     changed.signalAll();
     List<Runnable> out = serveAsyncLocked();
     if (readyWatchers != null && !readyWatchers.isEmpty() && stateLocked() != State.NOT_READY) {

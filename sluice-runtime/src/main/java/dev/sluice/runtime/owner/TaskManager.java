@@ -15,6 +15,7 @@ import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
+import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import dev.sluice.runtime.rpc.proto.SharedMemoryLocation;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.state.TaskEvents;
@@ -60,6 +61,7 @@ public final class TaskManager {
   private final LineageReconstruction rebuilds;
   private final BiConsumer<ObjectId, SharedMemoryLocation> prefetch;
   private volatile TaskEvents events = TaskEvents.disabled();
+  private volatile SharedCreditSlots sharedCredit;
 
   /** Set by the first {@link #markCancelled} and never cleared. */
   private volatile boolean anyCancelled;
@@ -133,6 +135,11 @@ public final class TaskManager {
     this.events = events;
   }
 
+  /** The slots this process's streams publish their credit in (DESIGN "Shared credit"). */
+  public void setSharedCredit(SharedCreditSlots slots) {
+    this.sharedCredit = slots;
+  }
+
   /** The task event recorder of this process (a no-op one while observability is off). */
   public TaskEvents events() {
     return events;
@@ -197,18 +204,34 @@ public final class TaskManager {
       List<ReportGeneratorItemReturns> reports, Consumer<PushTaskBatch> sendInBand) {
     for (ReportGeneratorItemReturns report : reports) {
       long reportId = report.getReportId();
+      SharedCreditSlot offer = sharedCreditOffer(report);
       handleReport(
           report,
-          (consumed, notFound) ->
-              sendInBand.accept(
-                  PushTaskBatch.newBuilder()
-                      .addReportReplies(
-                          ReportGeneratorItemReturnsReply.newBuilder()
-                              .setReportId(reportId)
-                              .setTotalNumObjectConsumed(consumed)
-                              .setNotFound(notFound))
-                      .build()));
+          (consumed, notFound) -> {
+            ReportGeneratorItemReturnsReply.Builder reply =
+                ReportGeneratorItemReturnsReply.newBuilder()
+                    .setReportId(reportId)
+                    .setTotalNumObjectConsumed(consumed)
+                    .setNotFound(notFound);
+            if (offer != null && !notFound) {
+              reply.setSharedCredit(offer);
+            }
+            sendInBand.accept(PushTaskBatch.newBuilder().addReportReplies(reply).build());
+          });
     }
+  }
+
+  /**
+   * The stream's shared-credit slot for the reply to {@code report} (DESIGN "Shared credit"): only
+   * for a report starting at index 0 (each attempt's first) from a producer of this node.
+   */
+  private SharedCreditSlot sharedCreditOffer(ReportGeneratorItemReturns report) {
+    SharedCreditSlots slots = sharedCredit;
+    if (report.getItemIndex() != 0 || slots == null) {
+      return null;
+    }
+    ObjectRefStream stream = streams.get(ObjectId.fromBytes(report.getGeneratorId().toByteArray()));
+    return stream == null ? null : stream.sharedCredit(slots, report.getWorkerAddr());
   }
 
   /**

@@ -1,0 +1,174 @@
+package dev.sluice.runtime.owner;
+
+import dev.sluice.runtime.common.OwnerOnlyFiles;
+import dev.sluice.runtime.generator.SharedCredit;
+import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's shared-credit file (DESIGN "Shared credit"): {@link SharedCredit#SLOTS} slots in a
+ * file of the process's owner-only socket directory, mapped read-write here and read-only by
+ * producers of the same node. Hands a slot to each same-node stream with a window of more than one
+ * item ({@link #allocate}), with a tag never used before in this file; a slot is cleared and reused
+ * once its stream ended ({@link Slot#free}). The file is created at the first allocation and
+ * deleted by {@link #close}; the mapping stays until this object is unreachable, so a stream
+ * publishing late never touches unmapped memory.
+ *
+ * <p>Threads: allocation and freeing are synchronized; a {@link Slot}'s writes are made by its
+ * stream under the stream's lock.
+ */
+public final class SharedCreditSlots implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SharedCreditSlots.class);
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+  private static final long TAG = 0;
+  private static final long CONSUMED = 8;
+
+  /** What the file's name adds to the name of the process's socket. */
+  public static final String SUFFIX = ".credit";
+
+  private final Path path;
+  private final BitSet used = new BitSet(SharedCredit.SLOTS);
+  private MemorySegment file;
+  private long lastTag;
+  private boolean broken;
+  private boolean closed;
+
+  /** Slots in the file at {@code path} (not created yet); null path: none, ever. */
+  public SharedCreditSlots(Path path) {
+    this.path = path;
+  }
+
+  /**
+   * The slots of a process whose Unix socket is {@code localSocket}: the file sits next to it, in
+   * the owner-only socket directory; none if the process has no socket. While shared credit is
+   * switched off ({@link SharedCredit#ENABLED_PROPERTY}) no slot is handed out.
+   */
+  public static SharedCreditSlots nextTo(String localSocket) {
+    boolean on = localSocket != null && !localSocket.isEmpty();
+    return new SharedCreditSlots(on ? Path.of(localSocket + SUFFIX) : null);
+  }
+
+  /** One stream's slot. */
+  public final class Slot {
+    private final int index;
+    private final long tag;
+    private final SharedCreditSlot message;
+    private boolean freed;
+
+    private Slot(int index, long tag) {
+      this.index = index;
+      this.tag = tag;
+      this.message =
+          SharedCreditSlot.newBuilder()
+              .setPath(path.toString())
+              .setIndex(index)
+              .setTag(tag)
+              .build();
+    }
+
+    /** What a reply tells the producer. */
+    public SharedCreditSlot message() {
+      return message;
+    }
+
+    /** Publishes the stream's cumulative consumed count (a release store). */
+    public void publish(long consumed) {
+      if (!freed) {
+        LONG.setRelease(file, offset() + CONSUMED, consumed);
+      }
+    }
+
+    /** Clears the tag and gives the slot back: its producer reads "unavailable" from now on. */
+    public void free() {
+      if (freed) {
+        return;
+      }
+      freed = true;
+      release(this);
+    }
+
+    private long offset() {
+      return (long) index * SharedCredit.SLOT_BYTES;
+    }
+  }
+
+  /**
+   * A fresh slot holding {@code consumed}, or null if there is none (no file, it could not be made,
+   * every slot is taken, or the slots are closed): the stream then takes replies alone.
+   */
+  public synchronized Slot allocate(long consumed) {
+    if (path == null || broken || closed || !SharedCredit.enabled() || !mapped()) {
+      return null;
+    }
+    int index = used.nextClearBit(0);
+    if (index >= SharedCredit.SLOTS) {
+      return null;
+    }
+    used.set(index);
+    Slot slot = new Slot(index, ++lastTag);
+    LONG.setRelease(file, slot.offset() + CONSUMED, consumed);
+    LONG.setRelease(file, slot.offset() + TAG, slot.tag);
+    return slot;
+  }
+
+  private synchronized void release(Slot slot) {
+    if (closed) {
+      return;
+    }
+    LONG.setRelease(file, slot.offset() + TAG, 0L);
+    used.clear(slot.index);
+  }
+
+  /** Slots in use (tests). */
+  synchronized int inUse() {
+    return used.cardinality();
+  }
+
+  private boolean mapped() {
+    if (file != null) {
+      return true;
+    }
+    try (FileChannel ch =
+        OwnerOnlyFiles.open(
+            path,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      // Mapping past the end grows the file to its size; pages are touched only as slots are used.
+      // An automatic arena: a stream that publishes after close() still writes mapped memory.
+      file = ch.map(FileChannel.MapMode.READ_WRITE, 0, SharedCredit.FILE_BYTES, Arena.ofAuto());
+      return true;
+    } catch (IOException | RuntimeException e) {
+      log.info("shared credit unavailable ({}): streams take replies alone", e.toString());
+      broken = true;
+      return false;
+    }
+  }
+
+  /** Unmaps and deletes the file; later allocations get none. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (path != null && file != null) {
+      try {
+        Files.deleteIfExists(path);
+      } catch (IOException e) {
+        log.debug("could not delete {}: {}", path, e.toString());
+      }
+    }
+  }
+}
