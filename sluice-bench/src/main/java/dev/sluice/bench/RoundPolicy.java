@@ -9,7 +9,8 @@ import java.util.Locale;
  * round of a measurement is two parts of at least {@code part} each, and its warm-up, after the
  * measurement's own fixed minimum (e.g. 20,000 round trips), runs windows of at least {@code
  * window} until the last {@value #STABLE_WINDOWS} windows agree within {@code tolerance} of their
- * median, or until {@code warmUpMax} has passed (then the warm-up is reported as not steady).
+ * median, or until {@code warmUpMax} has passed since its start (then the warm-up is reported as
+ * not steady); it runs at least {@value #STABLE_WINDOWS} windows in any case.
  *
  * <p>Immutable; safe from any thread.
  *

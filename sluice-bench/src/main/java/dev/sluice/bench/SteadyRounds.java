@@ -47,15 +47,18 @@ final class SteadyRounds {
 
   /**
    * Runs {@code m}'s fixed warm-up, then windows of at least the policy's window time until the
-   * last {@value RoundPolicy#STABLE_WINDOWS} agree ({@link #steady}) or the policy's limit has
-   * passed.
+   * last {@value RoundPolicy#STABLE_WINDOWS} agree ({@link #steady}) or the policy's limit (counted
+   * from the start of the fixed warm-up) has passed; at least {@value RoundPolicy#STABLE_WINDOWS}
+   * windows even when the fixed warm-up alone took longer than the limit.
    */
   WarmUpReport warmUp(Measurement m, RoundPolicy policy) throws Exception {
     long start = nanoClock.getAsLong();
     m.warmUp();
     List<Double> windows = new ArrayList<>();
     boolean steady = false;
-    while (!steady && nanoClock.getAsLong() - start < policy.warmUpMax().toNanos()) {
+    while (!steady
+        && (windows.size() < RoundPolicy.STABLE_WINDOWS
+            || nanoClock.getAsLong() - start < policy.warmUpMax().toNanos())) {
       windows.add(runFor(m, policy.window().toNanos()).value());
       steady = steady(windows, policy.tolerance());
     }

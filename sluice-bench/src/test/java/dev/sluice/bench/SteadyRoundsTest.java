@@ -24,6 +24,7 @@ class SteadyRoundsTest {
     final IntToDoubleFunction value;
     int batches;
     int fixedWarmUps;
+    long fixedWarmUpMillis;
 
     Fake(Unit unit, long batchMillis, IntToDoubleFunction value) {
       this.unit = unit;
@@ -44,6 +45,7 @@ class SteadyRoundsTest {
     @Override
     public void warmUp() {
       fixedWarmUps++;
+      clock[0] += fixedWarmUpMillis * MS;
     }
 
     @Override
@@ -115,6 +117,16 @@ class SteadyRoundsTest {
     assertThat(report.steady()).isFalse();
     assertThat(report.windows()).hasSize(10);
     assertThat(report.describe(Measurement.Unit.OPS_PER_SECOND)).startsWith("NOT steady");
+  }
+
+  @Test
+  void aFixedWarmUpLongerThanTheLimitIsStillFollowedByEnoughWindowsToJudgeIt() throws Exception {
+    Fake fake = new Fake(Measurement.Unit.MICROS_PER_OP, 100, i -> 10 + i);
+    fake.fixedWarmUpMillis = 5_000;
+    WarmUpReport report = new SteadyRounds(() -> fake.clock[0]).warmUp(fake, policy(100, 1_000));
+    assertThat(report.windows()).containsExactly(10.0, 11.0, 12.0);
+    assertThat(report.steady()).isFalse();
+    assertThat(report.seconds()).isEqualTo(5.3);
   }
 
   @Test
