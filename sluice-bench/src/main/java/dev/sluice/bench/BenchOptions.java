@@ -186,19 +186,20 @@ public record BenchOptions(
     int warmUpWindowMillis = quick ? 250 : 500;
     int warmUpMaxMillis = quick ? 2_500 : 8_000;
     if (!groups.isEmpty()) {
-      // The groups' rounds are timed (RoundPolicy): these are the sizes of one batch, the full
-      // run's in --quick too, and each RSocket stream is as long as the Sluice stream it is
-      // compared with.
-      tasks = 20_000;
-      syncTasks = 2_000;
-      rttOps = 5_000;
-      streamItems = 300_000;
-      bp16Items = 30_000;
-      bp1Items = 5_000;
+      // The groups' rounds are timed (RoundPolicy): these are the sizes of one batch (half the full
+      // run's in --quick, whose parts are short), and each RSocket stream is as long as the Sluice
+      // stream it is compared with.
+      int div = quick ? 2 : 1;
+      tasks = 20_000 / div;
+      syncTasks = 2_000 / div;
+      rttOps = 5_000 / div;
+      streamItems = 300_000 / div;
+      bp16Items = 30_000 / div;
+      bp1Items = 5_000 / div;
       rsocketStreamItems = streamItems;
       rsocketRequest1Items = bp1Items;
-      grpcStreamItems = 30_000;
-      firstItemSamples = 300;
+      grpcStreamItems = 30_000 / div;
+      firstItemSamples = 300 / div;
       // Round trips reach steady state only after about 20,000 (JIT of three JVMs), for Sluice and
       // its peers alike: the least warm-up, before the windows that wait for a steady rate.
       warmUpOps = 20_000;

@@ -240,7 +240,7 @@ final class PeerGroups {
                   copy,
                   "memcpy (own JVM)",
                   TargetRow.Target.ratioAtLeast(LARGE_MEMCPY_RATIO)));
-      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved\n\n"
+      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved and mirrored (ABBA)\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is Sluice's value in a round over its peer's in the same round (µs: lower"
           + " is better; items/s, GB/s: higher). MET: every round met the target.\n"
@@ -283,7 +283,7 @@ final class PeerGroups {
                   "off",
                   target));
       return "Cost of observability (issue 15): Sluice with observability on vs off, two driver"
-          + " JVMs, rounds interleaved\n\n"
+          + " JVMs, rounds interleaved and mirrored (ABBA)\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is the round's value with observability on over the same round's with it"
           + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. Both clusters"

@@ -9,8 +9,9 @@ import java.util.Locale;
  * round of a measurement is two parts of at least {@code part} each, and its warm-up, after the
  * measurement's own fixed minimum (e.g. 20,000 round trips), runs windows of at least {@code
  * window} until the last {@value #STABLE_WINDOWS} windows agree within {@code tolerance} of their
- * median, or until {@code warmUpMax} has passed since its start (then the warm-up is reported as
- * not steady); it runs at least {@value #STABLE_WINDOWS} windows in any case.
+ * median and do not improve one after the other, or until {@code warmUpMax} has passed since its
+ * start (then the warm-up is reported as not steady); it runs at least {@value #STABLE_WINDOWS}
+ * windows in any case.
  *
  * <p>Immutable; safe from any thread.
  *
@@ -51,7 +52,7 @@ record RoundPolicy(Duration part, Duration window, Duration warmUpMax, double to
         Locale.ROOT,
         "each round of a measurement is 2 parts of >= %.2f s run in mirrored order (ABBA);"
             + " each warm-up runs its fixed minimum, then windows of >= %.2f s until %d in a row"
-            + " agree within %.0f%% of their median (at most %.0f s)",
+            + " agree within %.0f%% of their median and stop improving (at most %.0f s)",
         part.toMillis() / 1e3,
         window.toMillis() / 1e3,
         STABLE_WINDOWS,

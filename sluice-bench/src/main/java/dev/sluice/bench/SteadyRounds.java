@@ -60,25 +60,29 @@ final class SteadyRounds {
         && (windows.size() < RoundPolicy.STABLE_WINDOWS
             || nanoClock.getAsLong() - start < policy.warmUpMax().toNanos())) {
       windows.add(runFor(m, policy.window().toNanos()).value());
-      steady = steady(windows, policy.tolerance());
+      steady = steady(windows, policy.tolerance(), m.unit().higherIsBetter);
     }
     return new WarmUpReport((nanoClock.getAsLong() - start) / 1e9, windows, steady);
   }
 
   /**
    * Whether the last {@value RoundPolicy#STABLE_WINDOWS} values lie within {@code tolerance} of
-   * their median: (max - min) / median <= tolerance.
+   * their median ((max - min) / median <= tolerance) and are not still improving window after
+   * window (a JIT that is still compiling shows as a steady climb, which may be smaller than the
+   * tolerance per window).
    */
-  static boolean steady(List<Double> values, double tolerance) {
+  static boolean steady(List<Double> values, double tolerance, boolean higherIsBetter) {
     int n = RoundPolicy.STABLE_WINDOWS;
     if (values.size() < n) {
       return false;
     }
-    double[] last =
-        values.subList(values.size() - n, values.size()).stream()
-            .mapToDouble(Double::doubleValue)
-            .toArray();
-    Stats s = Stats.of(last);
-    return (s.max() - s.min()) <= tolerance * s.median();
+    List<Double> last = values.subList(values.size() - n, values.size());
+    Stats s = Stats.of(last.stream().mapToDouble(Double::doubleValue).toArray());
+    boolean improving = true;
+    for (int i = 1; i < n; i++) {
+      double step = last.get(i) - last.get(i - 1);
+      improving &= higherIsBetter ? step > 0 : step < 0;
+    }
+    return !improving && (s.max() - s.min()) <= tolerance * s.median();
   }
 }

@@ -111,6 +111,19 @@ class SteadyRoundsTest {
   }
 
   @Test
+  void aWarmUpStillImprovingWindowAfterWindowIsNotSteadyEvenWithinTheTolerance() throws Exception {
+    // Each window 2.5% faster than the last: within 10%, but the JIT is not done.
+    double[] climb = {20, 19.5, 19, 18.5, 18.5};
+    Fake fake = new Fake(Measurement.Unit.MICROS_PER_OP, 100, i -> climb[Math.min(i, 4)]);
+    WarmUpReport report = new SteadyRounds(() -> fake.clock[0]).warmUp(fake, policy(100, 60_000));
+    assertThat(report.steady()).isTrue();
+    assertThat(report.windows()).containsExactly(20.0, 19.5, 19.0, 18.5, 18.5);
+    assertThat(SteadyRounds.steady(List.of(100.0, 103.0, 106.0), 0.1, true)).isFalse();
+    assertThat(SteadyRounds.steady(List.of(106.0, 103.0, 100.0), 0.1, false)).isFalse();
+    assertThat(SteadyRounds.steady(List.of(106.0, 103.0, 100.0), 0.1, true)).isTrue();
+  }
+
+  @Test
   void aWarmUpThatNeverSettlesStopsAtItsLimitAndSaysSo() throws Exception {
     Fake fake = new Fake(Measurement.Unit.OPS_PER_SECOND, 100, i -> i % 2 == 0 ? 50 : 100);
     WarmUpReport report = new SteadyRounds(() -> fake.clock[0]).warmUp(fake, policy(100, 1_000));
