@@ -240,7 +240,8 @@ final class PeerGroups {
                   copy,
                   "memcpy (own JVM)",
                   TargetRow.Target.ratioAtLeast(LARGE_MEMCPY_RATIO)));
-      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved and mirrored (ABBA)\n\n"
+      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved and"
+          + " mirrored (ABBA)\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is Sluice's value in a round over its peer's in the same round (µs: lower"
           + " is better; items/s, GB/s: higher). MET: every round met the target.\n"

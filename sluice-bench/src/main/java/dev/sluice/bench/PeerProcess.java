@@ -270,9 +270,10 @@ final class PeerProcess implements AutoCloseable {
       return call("round " + index).part();
     }
 
+    /** The child's work per batch: a round runs batches for its parts' time. */
     @Override
     public String workPerRound() {
-      return work + " [" + label + "]";
+      return "batches of " + work + " [" + label + "]";
     }
   }
 }
