@@ -1,5 +1,6 @@
 package dev.sluice.bench;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -31,6 +32,10 @@ import java.util.List;
  * @param idleStreams streams held open per round of the idle-stream memory measurement
  * @param warmUpOps untimed round trips before the first round of each latency measurement
  * @param clusterWarmUpTasks tasks run right after the cluster starts, before anything is timed
+ * @param roundMillis the least time each measurement of a peer group runs per round (two parts of
+ *     half of it, see {@link RoundPolicy})
+ * @param warmUpWindowMillis the least time of a peer group's warm-up window
+ * @param warmUpMaxMillis when a peer group's warm-up stops even if not steady
  */
 public record BenchOptions(
     boolean quick,
@@ -54,7 +59,13 @@ public record BenchOptions(
     int firstItemSamples,
     int idleStreams,
     int warmUpOps,
-    int clusterWarmUpTasks) {
+    int clusterWarmUpTasks,
+    int roundMillis,
+    int warmUpWindowMillis,
+    int warmUpMaxMillis) {
+
+  /** How far apart a peer group's last warm-up windows may be to count as steady. */
+  static final double WARM_UP_TOLERANCE = 0.1;
 
   static final String USAGE =
       """
@@ -70,6 +81,7 @@ public record BenchOptions(
                                         [--rsocket-stream-items N] [--rsocket-request1-items N]
                                         [--grpc-stream-items N] [--first-item-samples N]
                                         [--idle-streams N]
+                                        [--round-ms N] [--warmup-max-ms N]
         --quick                   short smoke run (for CI): fewer rounds and operations
         --streams-only            only the streaming measurements and their peers
         --large-only              only the large-object measurements (shared-memory store)
@@ -87,8 +99,10 @@ public record BenchOptions(
                                   by round): datapath (issue 14's targets: Sluice vs
                                   RSocket in its own client and server JVMs, memcpy in
                                   its own JVM) and observability (Sluice with
-                                  observability on vs off, two drivers). With --quick:
-                                  3 rounds of half-size work (~10 min on 2 cores)
+                                  observability on vs off, two drivers). Rounds are
+                                  timed (--round-ms), warm-ups run until steady. Full:
+                                  about 5 min on 2 cores; with --quick: 3 short rounds,
+                                  about 1.5 min
         --worker-starts N         fresh starts per variant of it (default 11, quick 5)
         --rounds N                timed rounds per measurement (default 7, quick 3)
         --tasks N                 tasks per round of the async throughput measurement
@@ -168,21 +182,26 @@ public record BenchOptions(
     int idleStreams = quick ? 2_000 : 10_000;
     int workerStarts = quick ? 5 : 11;
     int warmUpOps = quick ? 2_000 : 20_000;
-    if (quick && !groups.isEmpty()) {
-      // The groups judge every round against a target: a tenth of the work is too noisy for
-      // that, so their quick run is 3 rounds of half the full work.
-      tasks = 10_000;
-      syncTasks = 1_000;
-      rttOps = 2_500;
-      streamItems = 150_000;
-      bp16Items = 15_000;
-      bp1Items = 2_500;
-      rsocketStreamItems = 500_000;
-      rsocketRequest1Items = 20_000;
-      grpcStreamItems = 15_000;
-      firstItemSamples = 150;
+    int roundMillis = quick ? 500 : 1_500;
+    int warmUpWindowMillis = quick ? 250 : 500;
+    int warmUpMaxMillis = quick ? 2_500 : 8_000;
+    if (!groups.isEmpty()) {
+      // The groups' rounds are timed (RoundPolicy): these are the sizes of one batch (half the full
+      // run's in --quick, whose parts are short), and each RSocket stream is as long as the Sluice
+      // stream it is compared with.
+      int div = quick ? 2 : 1;
+      tasks = 20_000 / div;
+      syncTasks = 2_000 / div;
+      rttOps = 5_000 / div;
+      streamItems = 300_000 / div;
+      bp16Items = 30_000 / div;
+      bp1Items = 5_000 / div;
+      rsocketStreamItems = streamItems;
+      rsocketRequest1Items = bp1Items;
+      grpcStreamItems = 30_000 / div;
+      firstItemSamples = 300 / div;
       // Round trips reach steady state only after about 20,000 (JIT of three JVMs), for Sluice and
-      // its peers alike.
+      // its peers alike: the least warm-up, before the windows that wait for a steady rate.
       warmUpOps = 20_000;
     }
     for (int i = 0; i < args.length; i++) {
@@ -207,6 +226,8 @@ public record BenchOptions(
         case "--grpc-stream-items" -> grpcStreamItems = positiveInt(args, ++i);
         case "--first-item-samples" -> firstItemSamples = positiveInt(args, ++i);
         case "--idle-streams" -> idleStreams = positiveInt(args, ++i);
+        case "--round-ms" -> roundMillis = positiveInt(args, ++i);
+        case "--warmup-max-ms" -> warmUpMaxMillis = positiveInt(args, ++i);
         default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
       }
     }
@@ -233,7 +254,23 @@ public record BenchOptions(
         firstItemSamples,
         idleStreams,
         warmUpOps,
-        clusterWarmUpTasks);
+        clusterWarmUpTasks,
+        roundMillis,
+        warmUpWindowMillis,
+        warmUpMaxMillis);
+  }
+
+  /**
+   * How a peer group's rounds and warm-ups are timed: parts of half of {@link #roundMillis},
+   * warm-up windows of {@link #warmUpWindowMillis} until steady within {@value #WARM_UP_TOLERANCE}
+   * or {@link #warmUpMaxMillis}.
+   */
+  RoundPolicy roundPolicy() {
+    return new RoundPolicy(
+        Duration.ofMillis(Math.max(1, roundMillis / 2)),
+        Duration.ofMillis(warmUpWindowMillis),
+        Duration.ofMillis(warmUpMaxMillis),
+        WARM_UP_TOLERANCE);
   }
 
   private static int positiveInt(String[] args, int i) {

@@ -19,9 +19,11 @@ import java.util.Map;
  *       stream rounds.
  * </ul>
  *
- * <p>Every measurement of a group runs round 1, then every one runs round 2, and so on ({@link
- * InterleavedRunner}): while one child runs a round, the others wait for their next command, and
- * the Sluice clusters between their rounds are idle (no task, no stream), so a peer's round has the
+ * <p>Every measurement warms up until its rate is steady, then every measurement of a group runs
+ * round 1, then every one runs round 2, and so on; the measurements a target compares run in
+ * mirrored order within a round, each in two timed parts ({@link MirroredRunner}, {@link
+ * RoundPolicy}). While one child runs a part, the others wait for their next command, and the
+ * Sluice clusters between their parts are idle (no task, no stream), so a peer's part has the
  * machine to itself but for idle JVMs. The bench JVM itself only waits for answers.
  *
  * <p>Threads: everything runs on the caller's thread, one command at a time.
@@ -83,6 +85,7 @@ final class PeerGroups {
                   "rsocket client JVM",
                   out,
                   specs(
+                      o,
                       PeerProtocol.Spec.of(
                           "rsocket-rr", "port", port, "warmup", o.warmUpOps(), "ops", o.rttOps()),
                       PeerProtocol.Spec.of(
@@ -106,6 +109,7 @@ final class PeerGroups {
                   "grpc JVM",
                   out,
                   specs(
+                      o,
                       PeerProtocol.Spec.of(
                           "grpc-unary", "warmup", o.warmUpOps(), "ops", o.rttOps()))));
       PeerProcess memcpy =
@@ -115,6 +119,7 @@ final class PeerGroups {
                   "memcpy JVM",
                   out,
                   specs(
+                      o,
                       PeerProtocol.Spec.of(
                           "memcpy",
                           "size",
@@ -123,6 +128,7 @@ final class PeerGroups {
                           largeItems(o)))));
       List<String> sluiceArgs =
           measure(
+              o,
               List.of("--warmup-tasks", Integer.toString(o.clusterWarmUpTasks())),
               PeerProtocol.Spec.of(
                   "sluice-sync",
@@ -152,24 +158,32 @@ final class PeerGroups {
               PeerProtocol.Spec.of("sluice-fresh-large", "items", largeItems(o)));
       PeerProcess sluice = add(processes, PeerProcess.start("Sluice driver JVM", out, sluiceArgs));
 
-      List<Measurement> s = sluice.measurements("");
-      List<Measurement> rs = rsocketClient.measurements("");
-      Measurement sync = s.get(0);
-      Measurement bp1 = s.get(1);
-      Measurement bpOff = s.get(2);
-      Measurement bp16 = s.get(3);
-      Measurement async = s.get(4);
-      Measurement firstItem = s.get(5);
-      Measurement fresh = s.get(6);
-      Measurement rr = rs.get(0);
-      Measurement one = rs.get(1);
-      Measurement demand = rs.get(2);
-      Measurement copy = memcpy.measurements(" (own JVM)").get(0);
-      Measurement unary = grpc.measurements(" (own JVM)").get(0);
-      // Each Sluice row next to its peer, so that a pair runs back to back in every round.
-      List<Measurement> order =
-          List.of(sync, rr, bp1, one, bpOff, demand, bp16, async, firstItem, fresh, copy, unary);
-      Map<Measurement, Stats> stats = new InterleavedRunner(out).run(order, o.rounds());
+      List<TimedMeasurement> s = sluice.measurements("");
+      List<TimedMeasurement> rs = rsocketClient.measurements("");
+      TimedMeasurement sync = s.get(0);
+      TimedMeasurement bp1 = s.get(1);
+      TimedMeasurement bpOff = s.get(2);
+      TimedMeasurement bp16 = s.get(3);
+      TimedMeasurement async = s.get(4);
+      TimedMeasurement firstItem = s.get(5);
+      TimedMeasurement fresh = s.get(6);
+      TimedMeasurement rr = rs.get(0);
+      TimedMeasurement one = rs.get(1);
+      TimedMeasurement demand = rs.get(2);
+      TimedMeasurement copy = memcpy.measurements(" (own JVM)").get(0);
+      TimedMeasurement unary = grpc.measurements(" (own JVM)").get(0);
+      // Each block holds the measurements a target compares with each other: they run in mirrored
+      // order in every round, so their ratios are free of a linear drift of the machine's speed.
+      List<List<TimedMeasurement>> blocks =
+          List.of(
+              List.of(sync, rr, firstItem),
+              List.of(bp1, one),
+              List.of(bpOff, demand, bp16),
+              List.of(async),
+              List.of(fresh, copy),
+              List.of(unary));
+      MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
+      Map<Measurement, Stats> stats = result.stats();
 
       List<TargetRow> rows =
           List.of(
@@ -226,7 +240,8 @@ final class PeerGroups {
                   copy,
                   "memcpy (own JVM)",
                   TargetRow.Target.ratioAtLeast(LARGE_MEMCPY_RATIO)));
-      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved\n\n"
+      return "Data path (issue 14): every peer in JVMs of its own, rounds interleaved and"
+          + " mirrored (ABBA)\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is Sluice's value in a round over its peer's in the same round (µs: lower"
           + " is better; items/s, GB/s: higher). MET: every round met the target.\n"
@@ -238,7 +253,9 @@ final class PeerGroups {
           + "; its producer allocates and fills a new array per item.\n"
           + quickNote(o)
           + "\n"
-          + BenchMain.detailsTable(stats).render();
+          + BenchMain.detailsTable(stats).render()
+          + "\n"
+          + warmUpTable(result).render();
     } finally {
       closeAll(processes);
     }
@@ -248,10 +265,12 @@ final class PeerGroups {
     out.println("observability group: starting two Sluice driver JVMs (on, off) ...");
     List<PeerProcess> processes = new ArrayList<>();
     try {
-      List<Measurement> on = sluiceWithObservability(o, out, processes, true);
-      List<Measurement> off = sluiceWithObservability(o, out, processes, false);
-      List<Measurement> order = List.of(on.get(0), off.get(0), on.get(1), off.get(1));
-      Map<Measurement, Stats> stats = new InterleavedRunner(out).run(order, o.rounds());
+      List<TimedMeasurement> on = sluiceWithObservability(o, out, processes, true);
+      List<TimedMeasurement> off = sluiceWithObservability(o, out, processes, false);
+      List<List<TimedMeasurement>> blocks =
+          List.of(List.of(on.get(0), off.get(0)), List.of(on.get(1), off.get(1)));
+      MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
+      Map<Measurement, Stats> stats = result.stats();
       TargetRow.Target target = TargetRow.Target.dropAtMost(OBSERVABILITY_DROP);
       List<TargetRow> rows =
           List.of(
@@ -265,24 +284,27 @@ final class PeerGroups {
                   "off",
                   target));
       return "Cost of observability (issue 15): Sluice with observability on vs off, two driver"
-          + " JVMs, rounds interleaved\n\n"
+          + " JVMs, rounds interleaved and mirrored (ABBA)\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is the round's value with observability on over the same round's with it"
           + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. Both clusters"
           + " stay up; the one not measured is idle.\n"
           + quickNote(o)
           + "\n"
-          + BenchMain.detailsTable(stats).render();
+          + BenchMain.detailsTable(stats).render()
+          + "\n"
+          + warmUpTable(result).render();
     } finally {
       closeAll(processes);
     }
   }
 
-  private static List<Measurement> sluiceWithObservability(
+  private static List<TimedMeasurement> sluiceWithObservability(
       BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on) throws Exception {
     String state = on ? "on" : "off";
     List<String> args =
         measure(
+            o,
             List.of(
                 "--observability",
                 state,
@@ -313,20 +335,31 @@ final class PeerGroups {
   private static String quickNote(BenchOptions o) {
     return String.format(
         Locale.ROOT,
-        "%d rounds%s.%n",
+        "%d rounds%s; %s.%n",
         o.rounds(),
-        o.quick()
-            ? " of a quick run (half the work of a full run): judge the targets on a full run"
-            : "");
+        o.quick() ? " of a quick run (short rounds): judge the targets on a full run" : "",
+        o.roundPolicy().describe());
   }
 
-  private static List<String> specs(PeerProtocol.Spec... specs) {
-    return measure(List.of(), specs);
+  /** How each measurement's warm-up went: steady, or stopped at its limit. */
+  static ResultTable warmUpTable(MirroredRunner.Result result) {
+    ResultTable t = new ResultTable("measurement", "warm-up");
+    result.warmUps().forEach((m, w) -> t.addRow(m.name(), w.describe(m.unit())));
+    return t;
   }
 
-  /** {@code measure OPTIONS... SPEC...}: the arguments of a {@link PeerMain} hosting them. */
-  private static List<String> measure(List<String> options, PeerProtocol.Spec... specs) {
+  private static List<String> specs(BenchOptions o, PeerProtocol.Spec... specs) {
+    return measure(o, List.of(), specs);
+  }
+
+  /**
+   * {@code measure POLICY OPTIONS... SPEC...}: the arguments of a {@link PeerMain} hosting them,
+   * with the run's {@link RoundPolicy}.
+   */
+  private static List<String> measure(
+      BenchOptions o, List<String> options, PeerProtocol.Spec... specs) {
     List<String> args = new ArrayList<>(List.of("measure"));
+    args.addAll(o.roundPolicy().args());
     args.addAll(options);
     for (PeerProtocol.Spec s : specs) {
       args.add(s.render());

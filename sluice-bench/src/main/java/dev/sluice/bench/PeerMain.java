@@ -11,6 +11,7 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,10 +23,14 @@ import java.util.List;
  * <ul>
  *   <li>{@code PeerMain serve-rsocket}: an RSocket server ({@link RSocketPeerServer}); announces
  *       its port, then serves until its standard input says {@code quit} or ends.
- *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] SPEC...}: hosts one
+ *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] [--part-ms N
+ *       --warmup-window-ms N --warmup-max-ms N --warmup-tolerance X] SPEC...}: hosts one
  *       measurement per {@link PeerProtocol.Spec} and runs their warm-ups and rounds when told (see
- *       {@link PeerProtocol}). When a spec is a Sluice one ({@code sluice-*}) it first starts an
- *       embedded cluster ({@code Sluice.init}) with the given observability and warms it up.
+ *       {@link PeerProtocol}). With {@code --part-ms} ({@link RoundPolicy#args()}) a round runs
+ *       batches for at least that long and a warm-up runs until steady ({@link SteadyRounds});
+ *       without, a round is one batch and a warm-up the measurement's fixed minimum. When a spec is
+ *       a Sluice one ({@code sluice-*}) it first starts an embedded cluster ({@code Sluice.init})
+ *       with the given observability and warms it up.
  * </ul>
  *
  * <p>Threads: commands run one at a time on the main thread. Standard output carries only the
@@ -78,14 +83,32 @@ public final class PeerMain {
       throws Exception {
     boolean observability = true;
     int warmUpTasks = 500;
+    long partMillis = 0;
+    long windowMillis = 500;
+    long warmUpMaxMillis = 10_000;
+    double tolerance = 0.1;
     List<PeerProtocol.Spec> specs = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--observability" -> observability = !args[++i].equals("off");
         case "--warmup-tasks" -> warmUpTasks = Integer.parseInt(args[++i]);
+        case "--part-ms" -> partMillis = Long.parseLong(args[++i]);
+        case "--warmup-window-ms" -> windowMillis = Long.parseLong(args[++i]);
+        case "--warmup-max-ms" -> warmUpMaxMillis = Long.parseLong(args[++i]);
+        case "--warmup-tolerance" -> tolerance = Double.parseDouble(args[++i]);
         default -> specs.add(PeerProtocol.Spec.parse(args[i]));
       }
     }
+    // Without --part-ms a round is one batch and a warm-up only the measurement's fixed minimum.
+    RoundPolicy policy =
+        partMillis <= 0
+            ? null
+            : new RoundPolicy(
+                Duration.ofMillis(partMillis),
+                Duration.ofMillis(windowMillis),
+                Duration.ofMillis(warmUpMaxMillis),
+                tolerance);
+    SteadyRounds steady = new SteadyRounds();
     boolean sluice = specs.stream().anyMatch(s -> s.kind().startsWith("sluice-"));
     List<Measurement> measurements = new ArrayList<>();
     try {
@@ -107,10 +130,18 @@ public final class PeerMain {
           Measurement m = measurements.get(Integer.parseInt(words[1]));
           switch (words[0]) {
             case "warmup" -> {
-              m.warmUp();
-              protocol.println(PeerProtocol.done());
+              if (policy == null) {
+                m.warmUp();
+                protocol.println(PeerProtocol.done());
+              } else {
+                protocol.println(PeerProtocol.done(steady.warmUp(m, policy)));
+              }
             }
-            case "round" -> protocol.println(PeerProtocol.result(m.runRound()));
+            case "round" ->
+                protocol.println(
+                    policy == null
+                        ? PeerProtocol.result(m.runRound())
+                        : PeerProtocol.result(steady.runFor(m, policy.part().toNanos())));
             default -> throw new IllegalArgumentException("unknown command '" + line + "'");
           }
         } catch (Exception | AssertionError e) {

@@ -20,10 +20,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One child JVM of the bench running {@link PeerMain}, started with the bench's own {@code java},
- * class path and JVM options, and its measurements seen from the bench ({@link #measurements()}):
- * each warm-up and round is a command on the child's standard input, its result a line on the
- * child's standard output (see {@link PeerProtocol}). The child's standard error goes to the
- * bench's.
+ * class path and JVM options, and its measurements seen from the bench ({@link #measurements}, each
+ * a {@link TimedMeasurement}): each warm-up and round is a command on the child's standard input,
+ * its result a line on the child's standard output (see {@link PeerProtocol}). The child's standard
+ * error goes to the bench's.
  *
  * <p>Threads: a virtual thread reads the child's standard output into a queue; commands are sent
  * and answered one at a time, from the thread that runs the measurements.
@@ -115,9 +115,9 @@ final class PeerProcess implements AutoCloseable {
    * The child's measurements, as {@link Measurement}s of this JVM whose warm-ups and rounds run in
    * the child; {@code suffix} is appended to their names.
    */
-  List<Measurement> measurements(String suffix) {
+  List<TimedMeasurement> measurements(String suffix) {
     int count = Integer.parseInt(ready.required("count"));
-    List<Measurement> result = new ArrayList<>(count);
+    List<TimedMeasurement> result = new ArrayList<>(count);
     for (int k = 0; k < count; k++) {
       result.add(
           new Remote(
@@ -219,7 +219,7 @@ final class PeerProcess implements AutoCloseable {
   }
 
   /** One of the child's measurements; closing it does nothing (closing the process does). */
-  private final class Remote implements Measurement {
+  private final class Remote implements TimedMeasurement {
     private final int index;
     private final String name;
     private final Unit unit;
@@ -252,9 +252,28 @@ final class PeerProcess implements AutoCloseable {
       return call("round " + index).value();
     }
 
+    /**
+     * The child's warm-up report; a child started without a {@link RoundPolicy} warms up with its
+     * fixed minimum only, which is reported as not steady, with no windows.
+     */
+    @Override
+    public WarmUpReport warmUpUntilSteady() throws Exception {
+      long t0 = System.nanoTime();
+      PeerProtocol.Reply reply = call("warmup " + index);
+      return reply
+          .warmUp()
+          .orElseGet(() -> new WarmUpReport((System.nanoTime() - t0) / 1e9, List.of(), false));
+    }
+
+    @Override
+    public RoundPart runPart() throws Exception {
+      return call("round " + index).part();
+    }
+
+    /** The child's work per batch: a round runs batches for its parts' time. */
     @Override
     public String workPerRound() {
-      return work + " [" + label + "]";
+      return "batches of " + work + " [" + label + "]";
     }
   }
 }

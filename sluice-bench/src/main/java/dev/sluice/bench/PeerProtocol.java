@@ -1,10 +1,12 @@
 package dev.sluice.bench;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The line protocol between the bench and a child JVM it runs a peer or a Sluice driver in ({@link
@@ -14,8 +16,10 @@ import java.util.Optional;
  * {@code round K} (K: the index of one of the child's measurements) or {@code quit}. The child
  * answers each command, and announces that it is ready once after its start, with one line on
  * standard output: {@value #PREFIX} followed by a flat JSON object whose {@code "type"} is {@code
- * "ready"} (a server adds {@code "port"}), {@code "result"} (with the round's {@code "value"}),
- * {@code "done"} (after a warm-up) or {@code "error"} (with a {@code "message"}). Any other line on
+ * "ready"} (a server adds {@code "port"}), {@code "result"} (with the round's {@code "value"}, and
+ * for a timed part its {@code "batches"} and {@code "seconds"}), {@code "done"} (after a warm-up; a
+ * warm-up run until steady adds {@code "seconds"}, {@code "steady"} and its {@code "windows"}'
+ * values, comma-separated) or {@code "error"} (with a {@code "message"}). Any other line on
  * standard output is not part of the protocol and is ignored, so a library that prints there cannot
  * break it.
  *
@@ -32,6 +36,29 @@ final class PeerProtocol {
     /** The {@code value} field of a result. */
     double value() {
       return Double.parseDouble(required("value"));
+    }
+
+    /** A result line's part: its value, and its batches and seconds if it gives them. */
+    RoundPart part() {
+      return new RoundPart(
+          value(),
+          fields.containsKey("batches") ? Integer.parseInt(fields.get("batches")) : 1,
+          fields.containsKey("seconds") ? Double.parseDouble(fields.get("seconds")) : 0);
+    }
+
+    /** A done line's warm-up report, or empty if the warm-up was only the fixed minimum. */
+    Optional<WarmUpReport> warmUp() {
+      if (!fields.containsKey("steady")) {
+        return Optional.empty();
+      }
+      String w = fields.getOrDefault("windows", "");
+      List<Double> windows =
+          w.isEmpty() ? List.of() : Arrays.stream(w.split(",")).map(Double::valueOf).toList();
+      return Optional.of(
+          new WarmUpReport(
+              Double.parseDouble(required("seconds")),
+              windows,
+              Boolean.parseBoolean(required("steady"))));
     }
 
     /** The {@code port} field of a server's ready line. */
@@ -138,6 +165,27 @@ final class PeerProtocol {
   /** A result line: {@code round}'s value. */
   static String result(double value) {
     return line(Map.of("type", "result", "value", value));
+  }
+
+  /** A result line of a timed part: its value, batches and seconds. */
+  static String result(RoundPart part) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("type", "result");
+    fields.put("value", part.value());
+    fields.put("batches", part.batches());
+    fields.put("seconds", part.seconds());
+    return line(fields);
+  }
+
+  /** The answer to a warm-up that ran until steady (or its limit): its report. */
+  static String done(WarmUpReport report) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("type", "done");
+    fields.put("seconds", report.seconds());
+    fields.put("steady", Boolean.toString(report.steady()));
+    fields.put(
+        "windows", report.windows().stream().map(String::valueOf).collect(Collectors.joining(",")));
+    return line(fields);
   }
 
   /** A ready line; {@code port} is the server's port, or negative for none. */

@@ -6,9 +6,11 @@
  * RSocketStreamBaseline}) in one JVM, rounds interleaved by {@link InterleavedRunner}, and prints
  * Markdown tables ({@link ResultTable}) with {@link MachineInfo}. {@link PeerGroups} ({@code
  * --group}) instead runs every peer and Sluice driver in a child JVM of its own ({@link PeerMain},
- * started and driven by {@link PeerProcess} over {@link PeerProtocol}) and judges each target round
- * by round ({@link TargetRow}). {@link NestedBenchmarks} runs on its own. The task functions are in
- * {@link BenchTasks}, so that workers load nothing else of the harness.
+ * started and driven by {@link PeerProcess} over {@link PeerProtocol}), warms each up until steady
+ * and times its rounds ({@link SteadyRounds}, {@link RoundPolicy}), runs compared measurements in
+ * mirrored order ({@link MirroredRunner}) and judges each target round by round ({@link
+ * TargetRow}). {@link NestedBenchmarks} runs on its own. The task functions are in {@link
+ * BenchTasks}, so that workers load nothing else of the harness.
  *
  * <p>Threads: measurements run one at a time on the main thread; the baselines' servers use their
  * own transport threads. Sluice is initialized at most once at a time per process.

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -25,7 +27,7 @@ class PeerProcessTest {
                 PeerProtocol.Spec.of("memcpy", "size", 1 << 20, "copies", 2).render()))) {
       child = p.handle();
       assertThat(child.pid()).isNotEqualTo(ProcessHandle.current().pid());
-      List<Measurement> ms = p.measurements(" (own JVM)");
+      List<TimedMeasurement> ms = p.measurements(" (own JVM)");
       assertThat(ms).hasSize(1);
       Measurement m = ms.getFirst();
       assertThat(m.name()).isEqualTo("memcpy 1 MiB (System.arraycopy) (own JVM)");
@@ -34,6 +36,26 @@ class PeerProcessTest {
       assertThat(m.runRound()).isPositive();
     }
     assertThat(child.onExit().get(1, TimeUnit.MINUTES).isAlive()).isFalse();
+  }
+
+  @Test
+  void aChildGivenARoundPolicyWarmsUpUntilSteadyAndRunsBatchesForAPartsTime() throws Exception {
+    RoundPolicy policy =
+        new RoundPolicy(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(30), 0.5);
+    List<String> args = new ArrayList<>(List.of("measure"));
+    args.addAll(policy.args());
+    args.add(PeerProtocol.Spec.of("memcpy", "size", 1 << 16, "copies", 1).render());
+    try (PeerProcess p = PeerProcess.start("timed memcpy test JVM", QUIET, args)) {
+      TimedMeasurement m = p.measurements("").getFirst();
+      WarmUpReport warmUp = m.warmUpUntilSteady();
+      assertThat(warmUp.windows()).hasSizeGreaterThanOrEqualTo(RoundPolicy.STABLE_WINDOWS);
+      assertThat(warmUp.seconds()).isPositive();
+      RoundPart part = m.runPart();
+      // One batch copies 64 KiB, a few microseconds: a part of 100 ms runs many of them.
+      assertThat(part.batches()).isGreaterThan(1);
+      assertThat(part.seconds()).isGreaterThanOrEqualTo(0.1);
+      assertThat(part.value()).isPositive();
+    }
   }
 
   @Test

@@ -1,0 +1,105 @@
+package dev.sluice.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The measurements a target compares run in mirrored order (A B B A) in every round, so a machine
+ * that slows down steadily during a round slows both sides of a ratio alike.
+ */
+class MirroredRunnerTest {
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+
+  /** A fake whose part value is the time the part ran at: a machine drifting linearly. */
+  private static final class Drifting implements TimedMeasurement {
+    final String name;
+    final List<String> log;
+    final int[] clock;
+    int warmUps;
+
+    Drifting(String name, List<String> log, int[] clock) {
+      this.name = name;
+      this.log = log;
+      this.clock = clock;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public Unit unit() {
+      return Unit.MICROS_PER_OP;
+    }
+
+    @Override
+    public void warmUp() {}
+
+    @Override
+    public double runRound() {
+      throw new AssertionError("a group runs parts, not rounds");
+    }
+
+    @Override
+    public WarmUpReport warmUpUntilSteady() {
+      warmUps++;
+      return new WarmUpReport(1, List.of(10.0, 10.0, 10.0), true);
+    }
+
+    @Override
+    public RoundPart runPart() {
+      log.add(name);
+      return new RoundPart(100 + clock[0]++, 1, 1);
+    }
+
+    @Override
+    public String workPerRound() {
+      return "fake";
+    }
+  }
+
+  @Test
+  void eachBlockRunsForwardThenBackwardAndTheBlocksAndMembersTakeTurnsGoingFirst() {
+    List<String> log = new ArrayList<>();
+    int[] clock = {0};
+    Drifting a = new Drifting("A", log, clock);
+    Drifting b = new Drifting("B", log, clock);
+    Drifting c = new Drifting("C", log, clock);
+    List<List<TimedMeasurement>> blocks = List.of(List.of(a, b), List.of(c));
+    assertThat(MirroredRunner.order(blocks, 0)).containsExactly(a, b, b, a, c, c);
+    assertThat(MirroredRunner.order(blocks, 1)).containsExactly(c, c, b, a, a, b);
+    assertThat(MirroredRunner.order(blocks, 2)).containsExactly(a, b, b, a, c, c);
+  }
+
+  @Test
+  void aLinearDriftCancelsOutOfEveryRoundsRatioOfTwoEqualMeasurements() throws Exception {
+    List<String> log = new ArrayList<>();
+    int[] clock = {0};
+    Drifting on = new Drifting("on", log, clock);
+    Drifting off = new Drifting("off", log, clock);
+    Drifting third = new Drifting("third", log, clock);
+    MirroredRunner.Result result =
+        new MirroredRunner(QUIET).run(List.of(List.of(on, off, third)), 4);
+    assertThat(on.warmUps).isEqualTo(1);
+    assertThat(result.warmUps()).containsKeys(on, off, third);
+    Map<Measurement, Stats> stats = result.stats();
+    assertThat(stats.keySet()).containsExactly(on, off, third);
+    TargetRow row =
+        new TargetRow(
+            "equal code",
+            TargetRow.Series.of("on", on.unit(), stats.get(on)),
+            TargetRow.Series.of("off", off.unit(), stats.get(off)),
+            TargetRow.Target.dropAtMost(0.05));
+    // Every part ran at a later time than the one before, yet each round's ratio is exactly 1.
+    assertThat(row.ratios()).containsExactly(1.0, 1.0, 1.0, 1.0);
+    assertThat(stats.get(third).values()).containsExactly(102.5, 108.5, 114.5, 120.5);
+    assertThat(log).hasSize(4 * 6);
+  }
+}
