@@ -22,7 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +46,9 @@ import org.slf4j.LoggerFactory;
 public final class LocalCluster implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalCluster.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  /** How long {@link #kill} waits for a killed node's daemon and workers to be gone. */
+  private static final long KILL_WAIT_SECONDS = 30;
 
   private final Path dir;
   private final Builder settings;
@@ -325,15 +330,29 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Kills node {@code n}'s daemon with {@code SIGKILL}; its workers exit with it, and its socket
-   * directory is removed.
+   * Kills node {@code n}'s daemon with {@code SIGKILL}, as if its machine died, and returns once
+   * its workers have exited too (they halt when their node manager is gone, cleaning up after it),
+   * so that nothing runs on the node any more; its socket directory is removed.
    */
   public void kill(Node n) {
     log.info("killing {}", n);
+    // Taken before the kill: once the daemon is gone its workers are no longer its descendants.
+    List<ProcessHandle> workers = n.process.descendants().toList();
     n.process.destroyForcibly();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(KILL_WAIT_SECONDS);
     try {
-      if (n.process.waitFor(10, TimeUnit.SECONDS)) {
+      if (n.process.waitFor(KILL_WAIT_SECONDS, TimeUnit.SECONDS)) {
         SocketDirectory.removeOf(n.sessionDir());
+      }
+      for (ProcessHandle w : workers) {
+        long left = deadline - System.nanoTime();
+        try {
+          w.onExit().get(Math.max(0, left), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          log.warn("process {} of killed {} still runs after {} s", w.pid(), n, KILL_WAIT_SECONDS);
+        } catch (ExecutionException e) {
+          log.debug("could not wait for process {}: {}", w.pid(), e.toString());
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
