@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,11 +51,7 @@ class LongSessionDirSocketsTest {
         assertThat(socketDir).as("the short socket directory after shutdown").doesNotExist();
       }
     } finally {
-      try (Stream<Path> all = Files.walk(sessionRoot)) {
-        for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+      SluiceTestSupport.deleteTree(sessionRoot);
     }
   }
 

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,11 +51,7 @@ class SharedCreditTest {
       assertThat(creditFiles()).as("the driver deletes its file when it shuts down").isEmpty();
     } finally {
       System.clearProperty(SharedCredit.ENABLED_PROPERTY);
-      try (Stream<Path> all = Files.walk(sessionRoot)) {
-        for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+      SluiceTestSupport.deleteTree(sessionRoot);
     }
   }
 

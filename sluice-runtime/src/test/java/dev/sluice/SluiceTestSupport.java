@@ -15,9 +15,11 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -51,6 +53,18 @@ public final class SluiceTestSupport {
    * Shuts the cluster down and asserts that every worker process it started is gone, and the short
    * socket directory its node made, if any.
    */
+  /** Deletes {@code root} and everything under it, if it exists. */
+  public static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   public static void stopAndAssertNoWorkers() {
     Sluice.shutdown();
     awaitNoWorkerProcesses();
