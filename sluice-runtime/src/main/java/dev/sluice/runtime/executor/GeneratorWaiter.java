@@ -174,17 +174,15 @@ final class GeneratorWaiter {
       return false;
     }
     long want = generated.get() + credit.batch();
-    if (SharedCredit.spinUntil(
-        () -> streamGone || ownerGone || credit.allowedTotal(consumed()) >= want,
-        SharedCredit.SPIN_NANOS)) {
+    boolean credited =
+        SharedCredit.spinUntil(
+                () -> streamGone || ownerGone || credit.allowedTotal(consumed()) >= want,
+                SharedCredit.SPIN_NANOS)
+            || !creditExhausted();
+    if (credited) {
       endStallIfCredited();
-      return true;
     }
-    if (!creditExhausted()) {
-      endStallIfCredited();
-      return true;
-    }
-    return false;
+    return credited;
   }
 
   /** Waits on this object's monitor until a reply (or the owner's loss) gives credit back. */

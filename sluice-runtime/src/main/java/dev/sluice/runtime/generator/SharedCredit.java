@@ -61,10 +61,10 @@ public final class SharedCredit {
   public static final int SLOT_BYTES = 64;
 
   /** Offset of the tag in a slot. */
-  static final long TAG = 0;
+  public static final long TAG = 0;
 
   /** Offset of the consumed count in a slot. */
-  static final long CONSUMED = 8;
+  public static final long CONSUMED = 8;
 
   /** Bytes of one owner's file. */
   public static final long FILE_BYTES = (long) SLOTS * SLOT_BYTES;
@@ -76,7 +76,8 @@ public final class SharedCredit {
    */
   public static final long SPIN_NANOS = 20_000;
 
-  static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+  /** Reads and writes a slot's longs (the owner's side too: {@code SharedCreditSlots}). */
+  public static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
   /**
    * The files this process mapped to read credit, by path. A mapping lives while a view uses it (an
@@ -91,8 +92,13 @@ public final class SharedCredit {
 
   SharedCredit(MemorySegment file, int index, long tag) {
     this.file = file;
-    this.offset = (long) index * SLOT_BYTES;
+    this.offset = slotOffset(index);
     this.tag = tag;
+  }
+
+  /** Where slot {@code index} starts in the file. */
+  public static long slotOffset(int index) {
+    return (long) index * SLOT_BYTES;
   }
 
   /**

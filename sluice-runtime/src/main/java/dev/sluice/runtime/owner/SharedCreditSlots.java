@@ -6,7 +6,6 @@ import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -30,9 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SharedCreditSlots implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SharedCreditSlots.class);
-  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-  private static final long TAG = 0;
-  private static final long CONSUMED = 8;
+  private static final VarHandle LONG = SharedCredit.LONG;
 
   /** What the file's name adds to the name of the process's socket. */
   public static final String SUFFIX = ".credit";
@@ -85,7 +82,7 @@ public final class SharedCreditSlots implements AutoCloseable {
     /** Publishes the stream's cumulative consumed count (a release store). */
     public void publish(long consumed) {
       if (!freed) {
-        LONG.setRelease(file, offset() + CONSUMED, consumed);
+        LONG.setRelease(file, offset() + SharedCredit.CONSUMED, consumed);
       }
     }
 
@@ -99,7 +96,7 @@ public final class SharedCreditSlots implements AutoCloseable {
     }
 
     private long offset() {
-      return (long) index * SharedCredit.SLOT_BYTES;
+      return SharedCredit.slotOffset(index);
     }
   }
 
@@ -117,8 +114,8 @@ public final class SharedCreditSlots implements AutoCloseable {
     }
     used.set(index);
     Slot slot = new Slot(index, ++lastTag);
-    LONG.setRelease(file, slot.offset() + CONSUMED, consumed);
-    LONG.setRelease(file, slot.offset() + TAG, slot.tag);
+    LONG.setRelease(file, slot.offset() + SharedCredit.CONSUMED, consumed);
+    LONG.setRelease(file, slot.offset() + SharedCredit.TAG, slot.tag);
     return slot;
   }
 
@@ -126,7 +123,7 @@ public final class SharedCreditSlots implements AutoCloseable {
     if (closed) {
       return;
     }
-    LONG.setRelease(file, slot.offset() + TAG, 0L);
+    LONG.setRelease(file, slot.offset() + SharedCredit.TAG, 0L);
     used.clear(slot.index);
   }
 
@@ -156,7 +153,10 @@ public final class SharedCreditSlots implements AutoCloseable {
     }
   }
 
-  /** Unmaps and deletes the file; later allocations get none. Idempotent. */
+  /**
+   * Deletes the file; later allocations get none. The mapping itself goes when this object is
+   * unreachable (an automatic arena), so a late publish still writes mapped memory. Idempotent.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
