@@ -1,5 +1,7 @@
 package dev.sluice.runtime.executor;
 
+import static dev.sluice.runtime.executor.GeneratorWaiterTest.awaitCreditAsync;
+import static dev.sluice.runtime.executor.GeneratorWaiterTest.consumed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,10 +38,6 @@ class GeneratorWaiterSharedCreditTest {
     slots.close();
   }
 
-  private static ReportGeneratorItemReturnsReply consumed(long n) {
-    return ReportGeneratorItemReturnsReply.newBuilder().setTotalNumObjectConsumed(n).build();
-  }
-
   /** A waiter whose first report's reply offered the slot, with a full window issued. */
   private GeneratorWaiter fullWindowWithSlot() {
     GeneratorWaiter w = new GeneratorWaiter(WINDOW);
@@ -51,21 +49,6 @@ class GeneratorWaiterSharedCreditTest {
     }
     assertThat(w.creditExhausted()).isTrue();
     return w;
-  }
-
-  private static AtomicBoolean awaitCreditAsync(GeneratorWaiter w) {
-    AtomicBoolean released = new AtomicBoolean();
-    Thread.ofPlatform()
-        .start(
-            () -> {
-              try {
-                w.awaitCredit();
-                released.set(true);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
-    return released;
   }
 
   @Test

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /** The executor's backpressure rules: when the producer blocks and what lets it go. */
 class GeneratorWaiterTest {
-  private static ReportGeneratorItemReturnsReply consumed(long n) {
+  /** A reply carrying the consumed count {@code n} (also for the shared-credit tests). */
+  static ReportGeneratorItemReturnsReply consumed(long n) {
     return ReportGeneratorItemReturnsReply.newBuilder().setTotalNumObjectConsumed(n).build();
   }
 
@@ -19,7 +20,7 @@ class GeneratorWaiterTest {
       ReportGeneratorItemReturnsReply.newBuilder().setNotFound(true).build();
 
   /** Runs {@code awaitCredit} on another thread; the flag turns true once it returns. */
-  private static AtomicBoolean awaitCreditAsync(GeneratorWaiter w) {
+  static AtomicBoolean awaitCreditAsync(GeneratorWaiter w) {
     AtomicBoolean released = new AtomicBoolean();
     Thread.ofVirtual()
         .start(
