@@ -27,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * soon as half the buffer is full, in messages of at most {@code batchSize} attempts, together with
  * the counters of the streams this process owns ({@link #trackStream}).
  *
- * <p>Cost (DESIGN "Observing"): recording appends one small record (the spec it already has, the
- * state, the time) and builds no message; the reporter builds them, one per attempt per batch, with
- * each task info once per batch ({@link TaskEventCoalescer}). Above {@link TaskEventSampling}'s
- * rate, new attempts are not recorded at all (failures excepted) and are counted as dropped.
+ * <p>Cost (DESIGN "Observing"): recording appends one small record (task id, attempt, state, time,
+ * and on a submit or failure the task's shared {@link TaskEventInfos} entry, never the spec) and
+ * builds no message; the reporter builds them, one per attempt per batch, with each task info once
+ * per batch ({@link TaskEventCoalescer}). Above {@link TaskEventSampling}'s rate, new attempts are
+ * not recorded at all (failures excepted) and are counted as dropped.
  *
  * <p>When observability is off ({@link #disabled()}), or once the control service answers that it
  * keeps no task events, recording does nothing.
