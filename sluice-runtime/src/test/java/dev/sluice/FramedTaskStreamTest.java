@@ -77,6 +77,14 @@ class FramedTaskStreamTest {
 
   @Test
   void tasksAndBackpressuredStreamsTravelOnAFramedStream() {
+    tasksAndABackpressuredStreamGoFramed(500);
+  }
+
+  /**
+   * Runs 200 tasks, checking the driver's lease streams are framed (their reader threads exist),
+   * then a stream of {@code items} with backpressure 1, checking every item arrives in order.
+   */
+  static void tasksAndABackpressuredStreamGoFramed(int items) {
     boolean framedSeen = false;
     for (int i = 0; i < 200; i++) {
       assertThat(Sluice.task(FramedTaskStreamTest::twice, i).remote().get(WAIT)).isEqualTo(2 * i);
@@ -85,16 +93,16 @@ class FramedTaskStreamTest {
     }
     assertThat(framedSeen).as("the driver's lease streams are framed").isTrue();
 
-    List<Integer> items = new ArrayList<>();
+    List<Integer> got = new ArrayList<>();
     try (ObjectRefGenerator<Integer> gen =
-        Sluice.generator(FramedTaskStreamTest::upTo, 500)
+        Sluice.generator(FramedTaskStreamTest::upTo, items)
             .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build())
             .remote()) {
       for (ObjectRef<Integer> ref : gen) {
-        items.add(ref.get(WAIT));
+        got.add(ref.get(WAIT));
       }
     }
-    assertThat(items).isEqualTo(IntStream.range(0, 500).boxed().toList());
+    assertThat(got).isEqualTo(IntStream.range(0, items).boxed().toList());
   }
 
   @Test

@@ -11,11 +11,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,21 +52,6 @@ class LongSessionDirSocketsTest {
     }
   }
 
-  static Integer twice(Integer i) {
-    return 2 * i;
-  }
-
-  static Iterator<Integer> upTo(int n) {
-    return IntStream.range(0, n).iterator();
-  }
-
-  private static List<String> framedStreamThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .map(Thread::getName)
-        .filter(n -> n.startsWith("sluice-frames-to-"))
-        .toList();
-  }
-
   private static List<String> names(Path dir) throws IOException {
     try (Stream<Path> all = Files.list(dir)) {
       return all.map(p -> p.getFileName().toString()).toList();
@@ -99,24 +81,7 @@ class LongSessionDirSocketsTest {
                     .anyMatch(n -> n.startsWith("driver-"))
                     .anyMatch(n -> n.startsWith("worker-") && n.endsWith(".tasks")));
 
-    boolean framedSeen = false;
-    for (int i = 0; i < 200; i++) {
-      assertThat(Sluice.task(LongSessionDirSocketsTest::twice, i).remote().get(WAIT))
-          .isEqualTo(2 * i);
-      // right after a reply the lease is still held (it is returned after 50 ms idle)
-      framedSeen |= !framedStreamThreads().isEmpty();
-    }
-    assertThat(framedSeen).as("the driver's lease streams are framed on Unix sockets").isTrue();
-
-    List<Integer> items = new ArrayList<>();
-    try (ObjectRefGenerator<Integer> gen =
-        Sluice.generator(LongSessionDirSocketsTest::upTo, 300)
-            .options(TaskOptions.builder().generatorBackpressureNumObjects(1).build())
-            .remote()) {
-      for (ObjectRef<Integer> ref : gen) {
-        items.add(ref.get(WAIT));
-      }
-    }
-    assertThat(items).isEqualTo(IntStream.range(0, 300).boxed().toList());
+    // on those sockets: tasks and a backpressured stream take the framed task streams
+    FramedTaskStreamTest.tasksAndABackpressuredStreamGoFramed(300);
   }
 }
