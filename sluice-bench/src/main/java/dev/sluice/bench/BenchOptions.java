@@ -273,6 +273,40 @@ public record BenchOptions(
         WARM_UP_TOLERANCE);
   }
 
+  /**
+   * How the observability group's rounds and warm-ups are timed: like {@link #roundPolicy()} in a
+   * quick run; in a full run, parts of at least {@value #OBSERVABILITY_PART_MILLIS} ms and warm-up
+   * windows of at least {@value #OBSERVABILITY_WINDOW_MILLIS} ms for up to {@value
+   * #OBSERVABILITY_WARM_UP_MAX_MILLIS} ms. Its target is a 5% difference between two Sluice
+   * drivers, smaller than what a 0.75 s part of a loaded 2-core machine resolves (one young
+   * collection or a recompilation moves a short part by 10-30%), and its drivers compile more code
+   * than a peer: a short warm-up window can look steady while the JIT is still at work.
+   */
+  RoundPolicy observabilityPolicy() {
+    RoundPolicy base = roundPolicy();
+    if (quick) {
+      return base;
+    }
+    return new RoundPolicy(
+        max(base.part(), Duration.ofMillis(OBSERVABILITY_PART_MILLIS)),
+        max(base.window(), Duration.ofMillis(OBSERVABILITY_WINDOW_MILLIS)),
+        max(base.warmUpMax(), Duration.ofMillis(OBSERVABILITY_WARM_UP_MAX_MILLIS)),
+        base.tolerance());
+  }
+
+  /** The observability group's least part in a full run. */
+  static final int OBSERVABILITY_PART_MILLIS = 2_500;
+
+  /** The observability group's least warm-up window in a full run. */
+  static final int OBSERVABILITY_WINDOW_MILLIS = 2_000;
+
+  /** The observability group's longest warm-up in a full run. */
+  static final int OBSERVABILITY_WARM_UP_MAX_MILLIS = 30_000;
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
   private static int positiveInt(String[] args, int i) {
     if (i >= args.length) {
       throw new IllegalArgumentException(args[i - 1] + " needs a number");

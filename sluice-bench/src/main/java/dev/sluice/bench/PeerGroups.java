@@ -14,9 +14,11 @@ import java.util.Map;
  *   <li>{@value #DATAPATH}: issue 14's table. One Sluice driver JVM (an embedded cluster with its
  *       prestarted workers) runs the Sluice rows; the RSocket server and the RSocket client run in
  *       two more JVMs, gRPC's unary echo (informational) in one, {@code System.arraycopy} in one.
- *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Two Sluice driver JVMs, one with {@code
- *       SluiceConfig.observability(true)}, one with {@code false}, run the same async-task and
- *       stream rounds.
+ *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Three Sluice driver JVMs, one with {@code
+ *       SluiceConfig.observability(true)}, two with {@code false} (the second a control: the spread
+ *       of identical drivers), run the same async-task and stream rounds, with longer parts and
+ *       warm-ups ({@link BenchOptions#observabilityPolicy()}); judged on the median of the rounds
+ *       ({@link TargetRow.Target#medianDropAtMost}).
  * </ul>
  *
  * <p>Every measurement warms up until its rate is steady, then every measurement of a group runs
@@ -128,7 +130,7 @@ final class PeerGroups {
                           largeItems(o)))));
       List<String> sluiceArgs =
           measure(
-              o,
+              o.roundPolicy(),
               List.of("--warmup-tasks", Integer.toString(o.clusterWarmUpTasks())),
               PeerProtocol.Spec.of(
                   "sluice-sync",
@@ -262,34 +264,52 @@ final class PeerGroups {
   }
 
   static String observability(BenchOptions o, PrintStream out) throws Exception {
-    out.println("observability group: starting two Sluice driver JVMs (on, off) ...");
+    out.println("observability group: starting three Sluice driver JVMs (on, off, off again) ...");
     List<PeerProcess> processes = new ArrayList<>();
     try {
-      List<TimedMeasurement> on = sluiceWithObservability(o, out, processes, true);
-      List<TimedMeasurement> off = sluiceWithObservability(o, out, processes, false);
+      List<TimedMeasurement> on = sluiceWithObservability(o, out, processes, true, "");
+      List<TimedMeasurement> off = sluiceWithObservability(o, out, processes, false, "");
+      List<TimedMeasurement> control =
+          sluiceWithObservability(o, out, processes, false, " (control)");
       List<List<TimedMeasurement>> blocks =
-          List.of(List.of(on.get(0), off.get(0)), List.of(on.get(1), off.get(1)));
+          List.of(
+              List.of(on.get(0), off.get(0), control.get(0)),
+              List.of(on.get(1), off.get(1), control.get(1)));
       MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
       Map<Measurement, Stats> stats = result.stats();
-      TargetRow.Target target = TargetRow.Target.dropAtMost(OBSERVABILITY_DROP);
+      TargetRow.Target target = TargetRow.Target.medianDropAtMost(OBSERVABILITY_DROP);
+      String tasks = "async task throughput";
+      String streams = "stream throughput, backpressure off";
       List<TargetRow> rows =
           List.of(
-              row("async task throughput", stats, on.get(0), "on", off.get(0), "off", target),
+              row(tasks, stats, on.get(0), "on", off.get(0), "off", target),
+              row(streams, stats, on.get(1), "on", off.get(1), "off", target),
               row(
-                  "stream throughput, backpressure off",
+                  "control: " + tasks + ", off vs off",
                   stats,
-                  on.get(1),
-                  "on",
+                  control.get(0),
+                  "off (control)",
+                  off.get(0),
+                  "off",
+                  target),
+              row(
+                  "control: " + streams + ", off vs off",
+                  stats,
+                  control.get(1),
+                  "off (control)",
                   off.get(1),
                   "off",
                   target));
-      return "Cost of observability (issue 15): Sluice with observability on vs off, two driver"
-          + " JVMs, rounds interleaved and mirrored (ABBA)\n\n"
+      return "Cost of observability (issue 15): Sluice with observability on vs off, three driver"
+          + " JVMs (on, off, and off again as a control), rounds interleaved and mirrored\n\n"
           + TargetRow.table(rows).render()
           + "\nA ratio is the round's value with observability on over the same round's with it"
-          + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. Both clusters"
-          + " stay up; the one not measured is idle.\n"
-          + quickNote(o)
+          + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. The control rows"
+          + " compare two identical drivers with observability off: their spread is what this"
+          + " machine's noise alone does to a round's ratio, which is why these targets are"
+          + " judged on the median of the rounds. All clusters stay up; those not measured are"
+          + " idle.\n"
+          + note(o, o.observabilityPolicy())
           + "\n"
           + BenchMain.detailsTable(stats).render()
           + "\n"
@@ -300,14 +320,15 @@ final class PeerGroups {
   }
 
   private static List<TimedMeasurement> sluiceWithObservability(
-      BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on) throws Exception {
-    String state = on ? "on" : "off";
+      BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on, String suffix)
+      throws Exception {
+    String state = (on ? "on" : "off") + suffix;
     List<String> args =
         measure(
-            o,
+            o.observabilityPolicy(),
             List.of(
                 "--observability",
-                state,
+                on ? "on" : "off",
                 "--warmup-tasks",
                 Integer.toString(o.clusterWarmUpTasks())),
             PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
@@ -333,12 +354,16 @@ final class PeerGroups {
   }
 
   private static String quickNote(BenchOptions o) {
+    return note(o, o.roundPolicy());
+  }
+
+  private static String note(BenchOptions o, RoundPolicy policy) {
     return String.format(
         Locale.ROOT,
         "%d rounds%s; %s.%n",
         o.rounds(),
         o.quick() ? " of a quick run (short rounds): judge the targets on a full run" : "",
-        o.roundPolicy().describe());
+        policy.describe());
   }
 
   /** How each measurement's warm-up went: steady, or stopped at its limit. */
@@ -349,17 +374,17 @@ final class PeerGroups {
   }
 
   private static List<String> specs(BenchOptions o, PeerProtocol.Spec... specs) {
-    return measure(o, List.of(), specs);
+    return measure(o.roundPolicy(), List.of(), specs);
   }
 
   /**
    * {@code measure POLICY OPTIONS... SPEC...}: the arguments of a {@link PeerMain} hosting them,
-   * with the run's {@link RoundPolicy}.
+   * timed by {@code policy}.
    */
   private static List<String> measure(
-      BenchOptions o, List<String> options, PeerProtocol.Spec... specs) {
+      RoundPolicy policy, List<String> options, PeerProtocol.Spec... specs) {
     List<String> args = new ArrayList<>(List.of("measure"));
-    args.addAll(o.roundPolicy().args());
+    args.addAll(policy.args());
     args.addAll(options);
     for (PeerProtocol.Spec s : specs) {
       args.add(s.render());

@@ -155,8 +155,19 @@ class SteadyRoundsTest {
             "8000",
             "--warmup-tolerance",
             "0.1");
+    assertThat(full.observabilityPolicy().args())
+        .containsExactly(
+            "--part-ms",
+            "2500",
+            "--warmup-window-ms",
+            "2000",
+            "--warmup-max-ms",
+            "30000",
+            "--warmup-tolerance",
+            "0.1");
     BenchOptions quick =
         BenchOptions.parse(new String[] {"--quick", "--group", "datapath", "--round-ms", "600"});
+    assertThat(quick.observabilityPolicy()).isEqualTo(quick.roundPolicy());
     assertThat(quick.roundPolicy().part()).isEqualTo(Duration.ofMillis(300));
     assertThat(quick.rsocketRequest1Items()).isEqualTo(quick.bp1Items());
     assertThat(quick.rsocketStreamItems()).isEqualTo(quick.streamItems());

@@ -89,6 +89,29 @@ class TargetRowTest {
   }
 
   @Test
+  void aDropJudgedOnTheMedianIsMetByTheMedianRatioAndStillCountsTheRounds() {
+    TargetRow.Target target = TargetRow.Target.medianDropAtMost(0.05);
+    assertThat(target.text()).isEqualTo("drop <= 5% (>= 0.95x), median of rounds");
+    TargetRow met =
+        new TargetRow(
+            "async task throughput",
+            series("on", Measurement.Unit.OPS_PER_SECOND, 90, 97, 99),
+            series("off", Measurement.Unit.OPS_PER_SECOND, 100, 100, 100),
+            target);
+    assertThat(met.verdict()).isEqualTo("MET (median; met in 2 of 3 rounds)");
+    assertThat(met.met()).isTrue();
+    TargetRow missed =
+        new TargetRow(
+            "async task throughput",
+            series("on", Measurement.Unit.OPS_PER_SECOND, 90, 94, 99),
+            series("off", Measurement.Unit.OPS_PER_SECOND, 100, 100, 100),
+            target);
+    assertThat(missed.medianRatio()).isEqualTo(0.94);
+    assertThat(missed.verdict()).isEqualTo("MISSED (median; met in 1 of 3 rounds)");
+    assertThat(missed.met()).isFalse();
+  }
+
+  @Test
   void seriesOfDifferentRoundCountsCannotBePaired() {
     assertThatThrownBy(
             () ->
