@@ -2,6 +2,7 @@ package dev.sluice.bench;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,8 +33,13 @@ final class MirroredRunner {
    *
    * @param stats per measurement, its rounds' values in round order
    * @param warmUps per measurement, how its warm-up went
+   * @param cpuPerOp per measurement whose parts gave their CPU time ({@link
+   *     RoundPart#cpuMicrosPerOp}), its rounds' CPU microseconds per operation in round order
    */
-  record Result(Map<Measurement, Stats> stats, Map<Measurement, WarmUpReport> warmUps) {}
+  record Result(
+      Map<Measurement, Stats> stats,
+      Map<Measurement, WarmUpReport> warmUps,
+      Map<Measurement, Stats> cpuPerOp) {}
 
   /** Warms up every measurement of {@code blocks}, then runs {@code rounds} rounds of each. */
   Result run(List<List<TimedMeasurement>> blocks, int rounds) throws Exception {
@@ -50,8 +56,10 @@ final class MirroredRunner {
       out.printf("               %s%n", report.describe(m.unit()));
     }
     Map<Measurement, double[]> values = new HashMap<>();
+    Map<Measurement, double[]> cpu = new HashMap<>();
     for (TimedMeasurement m : all) {
       values.put(m, new double[rounds]);
+      cpu.put(m, new double[rounds]);
     }
     for (int r = 0; r < rounds; r++) {
       Map<Measurement, List<RoundPart>> parts = new HashMap<>();
@@ -61,6 +69,7 @@ final class MirroredRunner {
         if (mine.size() == 2) {
           RoundPart round = RoundPart.combine(m.unit(), mine);
           values.get(m)[r] = round.value();
+          cpu.get(m)[r] = round.cpuMicrosPerOp(m.unit());
           out.printf(
               "[round %d/%d] %-52s %s (parts %s | %s, %d batches, %.1f s)%n",
               r + 1,
@@ -75,10 +84,14 @@ final class MirroredRunner {
       }
     }
     Map<Measurement, Stats> stats = new LinkedHashMap<>();
+    Map<Measurement, Stats> cpuPerOp = new LinkedHashMap<>();
     for (TimedMeasurement m : all) {
       stats.put(m, Stats.of(values.get(m)));
+      if (Arrays.stream(cpu.get(m)).noneMatch(Double::isNaN)) {
+        cpuPerOp.put(m, Stats.of(cpu.get(m)));
+      }
     }
-    return new Result(stats, warmUps);
+    return new Result(stats, warmUps, cpuPerOp);
   }
 
   /**

@@ -278,28 +278,43 @@ final class PeerGroups {
       MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
       Map<Measurement, Stats> stats = result.stats();
       TargetRow.Target target = TargetRow.Target.medianDropAtMost(OBSERVABILITY_DROP);
-      String tasks = "async task throughput";
-      String streams = "stream throughput, backpressure off";
-      List<TargetRow> rows =
-          List.of(
-              row(tasks, stats, on.get(0), "on", off.get(0), "off", target),
-              row(streams, stats, on.get(1), "on", off.get(1), "off", target),
-              row(
-                  "control: " + tasks + ", off vs off",
-                  stats,
-                  control.get(0),
+      TargetRow.Target cpuTarget = TargetRow.Target.medianRiseAtMost(OBSERVABILITY_DROP);
+      List<TargetRow> rows = new ArrayList<>();
+      String[] figures = {"async task throughput", "stream throughput, backpressure off"};
+      String[] cpuFigures = {
+        "CPU per task (driver and workers)", "CPU per stream item (driver and workers)"
+      };
+      for (int i = 0; i < 2; i++) {
+        rows.add(row(figures[i], stats, on.get(i), "on", off.get(i), "off", target));
+      }
+      for (int i = 0; i < 2; i++) {
+        rows.add(
+            row(
+                "control: " + figures[i] + ", off vs off",
+                stats,
+                control.get(i),
+                "off (control)",
+                off.get(i),
+                "off",
+                target));
+      }
+      Map<Measurement, Stats> cpu = result.cpuPerOp();
+      for (int i = 0; i < 2; i++) {
+        if (cpu.containsKey(on.get(i)) && cpu.containsKey(off.get(i))) {
+          rows.add(cpuRow(cpuFigures[i], cpu, on.get(i), "on", off.get(i), "off", cpuTarget));
+        }
+        if (cpu.containsKey(control.get(i)) && cpu.containsKey(off.get(i))) {
+          rows.add(
+              cpuRow(
+                  "control: " + cpuFigures[i] + ", off vs off",
+                  cpu,
+                  control.get(i),
                   "off (control)",
-                  off.get(0),
+                  off.get(i),
                   "off",
-                  target),
-              row(
-                  "control: " + streams + ", off vs off",
-                  stats,
-                  control.get(1),
-                  "off (control)",
-                  off.get(1),
-                  "off",
-                  target));
+                  cpuTarget));
+        }
+      }
       return "Cost of observability (issue 15): Sluice with observability on vs off, three driver"
           + " JVMs (on, off, and off again as a control), rounds interleaved and mirrored\n\n"
           + TargetRow.table(rows).render()
@@ -307,8 +322,10 @@ final class PeerGroups {
           + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. The control rows"
           + " compare two identical drivers with observability off: their spread is what this"
           + " machine's noise alone does to a round's ratio, which is why these targets are"
-          + " judged on the median of the rounds. All clusters stay up; those not measured are"
-          + " idle.\n"
+          + " judged on the median of the rounds. CPU per task or item is the CPU time of the"
+          + " driver JVM and its workers during the round's parts over the tasks or items they"
+          + " ran: it moves much less than a rate when other processes compete for the machine."
+          + " All clusters stay up; those not measured are idle.\n"
           + note(o, o.observabilityPolicy())
           + "\n"
           + BenchMain.detailsTable(stats).render()
@@ -336,6 +353,26 @@ final class PeerGroups {
     PeerProcess p =
         add(processes, PeerProcess.start("Sluice driver JVM, observability " + state, out, args));
     return p.measurements(", observability " + state);
+  }
+
+  /** A row of CPU microseconds per operation, from {@link MirroredRunner.Result#cpuPerOp}. */
+  private static TargetRow cpuRow(
+      String figure,
+      Map<Measurement, Stats> cpu,
+      Measurement sluice,
+      String sluiceLabel,
+      Measurement peer,
+      String peerLabel,
+      TargetRow.Target target) {
+    Measurement.Unit unit =
+        sluice.unit() == Measurement.Unit.ITEMS_PER_SECOND
+            ? Measurement.Unit.MICROS_PER_ITEM
+            : Measurement.Unit.MICROS_PER_OP;
+    return new TargetRow(
+        figure,
+        TargetRow.Series.of(sluiceLabel, unit, cpu.get(sluice)),
+        TargetRow.Series.of(peerLabel, unit, cpu.get(peer)),
+        target);
   }
 
   private static TargetRow row(

@@ -141,7 +141,7 @@ public final class PeerMain {
                 protocol.println(
                     policy == null
                         ? PeerProtocol.result(m.runRound())
-                        : PeerProtocol.result(steady.runFor(m, policy.part().toNanos())));
+                        : PeerProtocol.result(timedPart(steady, m, policy)));
             default -> throw new IllegalArgumentException("unknown command '" + line + "'");
           }
         } catch (Exception | AssertionError e) {
@@ -192,6 +192,14 @@ public final class PeerMain {
 
   private static InetSocketAddress address(PeerProtocol.Spec s) {
     return new InetSocketAddress("127.0.0.1", s.intParam("port"));
+  }
+
+  /** One timed part of {@code m}, with the CPU time this JVM and its workers used meanwhile. */
+  private static RoundPart timedPart(SteadyRounds steady, Measurement m, RoundPolicy policy)
+      throws Exception {
+    long cpu0 = ProcessTreeCpu.nanos();
+    RoundPart part = steady.runFor(m, policy.part().toNanos());
+    return part.withCpu((ProcessTreeCpu.nanos() - cpu0) / 1e9);
   }
 
   private static String describe(Throwable t) {

@@ -17,11 +17,11 @@ import java.util.stream.Collectors;
  * answers each command, and announces that it is ready once after its start, with one line on
  * standard output: {@value #PREFIX} followed by a flat JSON object whose {@code "type"} is {@code
  * "ready"} (a server adds {@code "port"}), {@code "result"} (with the round's {@code "value"}, and
- * for a timed part its {@code "batches"} and {@code "seconds"}), {@code "done"} (after a warm-up; a
- * warm-up run until steady adds {@code "seconds"}, {@code "steady"} and its {@code "windows"}'
- * values, comma-separated) or {@code "error"} (with a {@code "message"}). Any other line on
- * standard output is not part of the protocol and is ignored, so a library that prints there cannot
- * break it.
+ * for a timed part its {@code "batches"}, {@code "seconds"} and the CPU seconds {@code "cpu"} of
+ * the child and its descendants meanwhile), {@code "done"} (after a warm-up; a warm-up run until
+ * steady adds {@code "seconds"}, {@code "steady"} and its {@code "windows"}' values,
+ * comma-separated) or {@code "error"} (with a {@code "message"}). Any other line on standard output
+ * is not part of the protocol and is ignored, so a library that prints there cannot break it.
  *
  * <p>Stateless; safe from any thread.
  */
@@ -43,7 +43,8 @@ final class PeerProtocol {
       return new RoundPart(
           value(),
           fields.containsKey("batches") ? Integer.parseInt(fields.get("batches")) : 1,
-          fields.containsKey("seconds") ? Double.parseDouble(fields.get("seconds")) : 0);
+          fields.containsKey("seconds") ? Double.parseDouble(fields.get("seconds")) : 0,
+          fields.containsKey("cpu") ? Double.parseDouble(fields.get("cpu")) : Double.NaN);
     }
 
     /** A done line's warm-up report, or empty if the warm-up was only the fixed minimum. */
@@ -174,6 +175,9 @@ final class PeerProtocol {
     fields.put("value", part.value());
     fields.put("batches", part.batches());
     fields.put("seconds", part.seconds());
+    if (!Double.isNaN(part.cpuSeconds())) {
+      fields.put("cpu", part.cpuSeconds());
+    }
     return line(fields);
   }
 

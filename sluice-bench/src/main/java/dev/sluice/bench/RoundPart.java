@@ -14,12 +14,38 @@ import java.util.List;
  * @param value the part's figure, in its measurement's unit
  * @param batches how many batches of the measurement's fixed work it ran, at least 1
  * @param seconds wall time of the part, as the host of the measurement timed it
+ * @param cpuSeconds CPU time the host and its descendants used meanwhile ({@link ProcessTreeCpu}),
+ *     or NaN if not measured; parts combine by summing it
  */
-record RoundPart(double value, int batches, double seconds) {
+record RoundPart(double value, int batches, double seconds, double cpuSeconds) {
   RoundPart {
     if (batches < 1) {
       throw new IllegalArgumentException("a part runs at least one batch, got " + batches);
     }
+  }
+
+  /** A part whose CPU time was not measured. */
+  RoundPart(double value, int batches, double seconds) {
+    this(value, batches, seconds, Double.NaN);
+  }
+
+  /** This part with {@code cpuSeconds} of CPU time used while it ran. */
+  RoundPart withCpu(double cpuSeconds) {
+    return new RoundPart(value, batches, seconds, cpuSeconds);
+  }
+
+  /**
+   * Microseconds of CPU per operation (per task, per item) of a rate measured in {@code unit}: the
+   * CPU time over the operations, which are the rate times the part's time; NaN when the CPU time
+   * was not measured or the unit is not a count of operations per second.
+   */
+  double cpuMicrosPerOp(Measurement.Unit unit) {
+    boolean opsRate =
+        unit == Measurement.Unit.OPS_PER_SECOND || unit == Measurement.Unit.ITEMS_PER_SECOND;
+    if (!opsRate || Double.isNaN(cpuSeconds) || !(value * seconds > 0)) {
+      return Double.NaN;
+    }
+    return cpuSeconds * 1e6 / (value * seconds);
   }
 
   /**
@@ -34,12 +60,14 @@ record RoundPart(double value, int batches, double seconds) {
     int batches = 0;
     double weighted = 0;
     double seconds = 0;
+    double cpu = 0;
     for (RoundPart p : parts) {
       batches += p.batches();
       weighted += unit.higherIsBetter ? p.batches() / p.value() : p.batches() * p.value();
       seconds += p.seconds();
+      cpu += p.cpuSeconds();
     }
     double value = unit.higherIsBetter ? batches / weighted : weighted / batches;
-    return new RoundPart(value, batches, seconds);
+    return new RoundPart(value, batches, seconds, cpu);
   }
 }

@@ -118,6 +118,22 @@ record TargetRow(String figure, Series sluice, Series peer, Target target) {
       return new Target(t.atLeast(), t.threshold(), t.text() + ", median of rounds", true);
     }
 
+    /**
+     * Sluice (the feature on) may use at most {@code fraction} more than its peer (off), judged on
+     * the median of the rounds like {@link #medianDropAtMost}: for a cost such as CPU per task.
+     */
+    static Target medianRiseAtMost(double fraction) {
+      return new Target(
+          false,
+          1 + fraction,
+          String.format(
+              Locale.ROOT,
+              "rise <= %s%% (<= %sx), median of rounds",
+              trim(fraction * 100),
+              trim(1 + fraction)),
+          true);
+    }
+
     boolean met(double x) {
       return atLeast ? x >= threshold : x <= threshold;
     }

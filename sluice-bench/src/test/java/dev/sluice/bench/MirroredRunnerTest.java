@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -53,10 +54,13 @@ class MirroredRunnerTest {
       return new WarmUpReport(1, List.of(10.0, 10.0, 10.0), true);
     }
 
+    /** CPU seconds each part reports, or NaN for none. */
+    double cpuPerPart = Double.NaN;
+
     @Override
     public RoundPart runPart() {
       log.add(name);
-      return new RoundPart(100 + clock[0]++, 1, 1);
+      return new RoundPart(100 + clock[0]++, 1, 1, cpuPerPart);
     }
 
     @Override
@@ -101,5 +105,59 @@ class MirroredRunnerTest {
     assertThat(row.ratios()).containsExactly(1.0, 1.0, 1.0, 1.0);
     assertThat(stats.get(third).values()).containsExactly(102.5, 108.5, 114.5, 120.5);
     assertThat(log).hasSize(4 * 6);
+  }
+
+  /** A fake rate whose parts each run {@code ops} operations a second for 1 s with some CPU. */
+  private static TimedMeasurement rate(String name, double ops, double cpuSeconds) {
+    return new TimedMeasurement() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public Unit unit() {
+        return Unit.OPS_PER_SECOND;
+      }
+
+      @Override
+      public void warmUp() {}
+
+      @Override
+      public double runRound() {
+        throw new AssertionError("a group runs parts, not rounds");
+      }
+
+      @Override
+      public WarmUpReport warmUpUntilSteady() {
+        return new WarmUpReport(1, List.of(ops, ops, ops), true);
+      }
+
+      @Override
+      public RoundPart runPart() {
+        return new RoundPart(ops, 1, 1, cpuSeconds);
+      }
+
+      @Override
+      public String workPerRound() {
+        return "fake";
+      }
+    };
+  }
+
+  @Test
+  void aRoundsCpuPerOperationIsItsPartsCpuTimeOverTheirOperationsAndOnlyWhereMeasured()
+      throws Exception {
+    TimedMeasurement measured = rate("measured", 50_000, 1.0);
+    TimedMeasurement unmeasured = rate("unmeasured", 50_000, Double.NaN);
+    MirroredRunner.Result result =
+        new MirroredRunner(QUIET).run(List.of(List.of(measured, unmeasured)), 3);
+    // Two parts of 50,000 ops in 1 s each, with 1 s of CPU each: 20 µs of CPU per operation.
+    assertThat(result.cpuPerOp().get(measured).values())
+        .hasSize(3)
+        .allSatisfy(v -> assertThat(v).isCloseTo(20.0, within(1e-9)));
+    assertThat(result.cpuPerOp()).doesNotContainKey(unmeasured);
+    assertThat(new RoundPart(50_000, 1, 1, 1.0).cpuMicrosPerOp(Measurement.Unit.MICROS_PER_OP))
+        .isNaN();
   }
 }

@@ -18,6 +18,17 @@ class PeerProtocolTest {
   }
 
   @Test
+  void aTimedPartCarriesItsCpuSecondsAndAPartWithoutThemReadsBackAsNotMeasured() {
+    RoundPart part = new RoundPart(80_000, 4, 2.5, 4.75);
+    RoundPart back = PeerProtocol.parse(PeerProtocol.result(part)).orElseThrow().part();
+    assertThat(back).isEqualTo(part);
+    RoundPart noCpu = new RoundPart(80_000, 4, 2.5);
+    String line = PeerProtocol.result(noCpu);
+    assertThat(line).doesNotContain("cpu");
+    assertThat(PeerProtocol.parse(line).orElseThrow().part().cpuSeconds()).isNaN();
+  }
+
+  @Test
   void linesWithoutTheMarkerAreNotProtocolEvenIfTheyLookLikeJson() {
     assertThat(PeerProtocol.parse("{\"type\":\"result\",\"value\":1.0}")).isEmpty();
     assertThat(PeerProtocol.parse("06:50:01.123 INFO  d.s.runtime - started")).isEmpty();
