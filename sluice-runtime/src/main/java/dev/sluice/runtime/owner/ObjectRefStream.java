@@ -48,8 +48,9 @@ import java.util.function.LongSupplier;
  * the reference table nothing and a deleted stream leaves nothing behind.
  *
  * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from their
- * own threads. All state is guarded by {@code lock}; replies and async completions run after it is
- * released, because they may re-enter the transport.
+ * own threads. All state is guarded by {@code lock}, also that of the consumers waiting on the
+ * cursor ({@link StreamWaiters}); replies and async completions run after it is released, because
+ * they may re-enter the transport.
  */
 public final class ObjectRefStream implements StreamSource {
   /** Answers one report; called exactly once per report. */
