@@ -5,18 +5,15 @@ import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.generator.GeneratorIds;
-import dev.sluice.runtime.generator.SharedCredit;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import dev.sluice.runtime.state.StreamSource;
 import io.micrometer.core.instrument.Counter;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
@@ -51,8 +48,9 @@ import java.util.function.LongSupplier;
  * the reference table nothing and a deleted stream leaves nothing behind.
  *
  * <p>Threads: reports and the task's outcome arrive on transport threads, consumers call from their
- * own threads. All state is guarded by {@code lock}; replies and async completions run after it is
- * released, because they may re-enter the transport.
+ * own threads. All state is guarded by {@code lock}, also that of the consumers waiting on the
+ * cursor ({@link StreamWaiters}); replies and async completions run after it is released, because
+ * they may re-enter the transport.
  */
 public final class ObjectRefStream implements StreamSource {
   /** Answers one report; called exactly once per report. */
@@ -80,7 +78,10 @@ public final class ObjectRefStream implements StreamSource {
   private final Runnable onDeleted;
   private final Counter consumedItems;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
+
+  /** Consumers waiting for the cursor: blocked threads, async consumers, ready watchers. */
+  @GuardedBy("lock")
+  private final StreamWaiters waiters = new StreamWaiters(lock);
 
   @GuardedBy("lock")
   private int currentAttempt;
@@ -109,21 +110,12 @@ public final class ObjectRefStream implements StreamSource {
   @GuardedBy("lock")
   private final HeldReplies held;
 
-  @GuardedBy("lock")
-  private ArrayDeque<CompletableFuture<ObjectRefImpl<?>>> asyncConsumers;
-
   /** The window: shared credit is for windows of more than one item. */
   private final int threshold;
-
-  /** Counts changes, for a consumer spinning outside the lock before it waits. */
-  private volatile long changes;
 
   /** The stream's shared-credit slot (DESIGN "Shared credit"), or null. */
   @GuardedBy("lock")
   private SharedCreditSlots.Slot creditSlot;
-
-  @GuardedBy("lock")
-  private List<CompletableFuture<Void>> readyWatchers;
 
   /**
    * The stream of the generator whose ref is {@code generatorId}, owned by the process at {@code
@@ -396,28 +388,14 @@ public final class ObjectRefStream implements StreamSource {
       State s;
       while ((s = stateLocked()) == State.NOT_READY) {
         if (!spun && creditSlot != null && timeoutNanos != 0) {
-          // A pipelined same-node stream: its next report is likely microseconds away.
-          spun = true;
-          long seen = changes;
-          long spin =
-              timeoutNanos < 0
-                  ? SharedCredit.SPIN_NANOS
-                  : Math.min(timeoutNanos, SharedCredit.SPIN_NANOS);
-          lock.unlock();
-          try {
-            SharedCredit.spinUntil(() -> changes != seen, spin);
-          } finally {
-            lock.lock();
-          }
-          continue;
-        }
-        if (timeoutNanos < 0) {
-          changed.await();
+          spun = true; // a pipelined same-node stream: spin once before blocking
+          waiters.spinForChange(timeoutNanos);
+        } else if (timeoutNanos < 0) {
+          waiters.awaitChange();
+        } else if (remaining <= 0) {
+          return State.NOT_READY;
         } else {
-          if (remaining <= 0) {
-            return State.NOT_READY;
-          }
-          remaining = changed.awaitNanos(remaining);
+          remaining = waiters.awaitChangeNanos(remaining);
         }
       }
       return s;
@@ -445,14 +423,11 @@ public final class ObjectRefStream implements StreamSource {
 
   /** The next ref asynchronously; completes with null at the end. */
   public CompletableFuture<ObjectRefImpl<?>> pollAsync() {
-    CompletableFuture<ObjectRefImpl<?>> f = new CompletableFuture<>();
+    CompletableFuture<ObjectRefImpl<?>> f;
     List<Runnable> after;
     lock.lock();
     try {
-      if (asyncConsumers == null) {
-        asyncConsumers = new ArrayDeque<>(2);
-      }
-      asyncConsumers.add(f);
+      f = waiters.addAsyncConsumer();
       after = serveAsyncLocked();
     } finally {
       lock.unlock();
@@ -468,15 +443,9 @@ public final class ObjectRefStream implements StreamSource {
   public CompletableFuture<Void> whenReady() {
     lock.lock();
     try {
-      if (stateLocked() != State.NOT_READY) {
-        return CompletableFuture.completedFuture(null);
-      }
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      if (readyWatchers == null) {
-        readyWatchers = new ArrayList<>(2);
-      }
-      readyWatchers.add(f);
-      return f;
+      return stateLocked() != State.NOT_READY
+          ? CompletableFuture.completedFuture(null)
+          : waiters.addReadyWatcher();
     } finally {
       lock.unlock();
     }
@@ -591,28 +560,26 @@ public final class ObjectRefStream implements StreamSource {
     after.forEach(Runnable::run);
   }
 
+  /**
+   * Something changed at the cursor: wakes the waiting consumers; returns what must run once the
+   * lock is released (completions of async consumers and ready watchers, replies freed by them).
+   */
   @GuardedBy("lock")
   private List<Runnable> onChangeLocked() {
-    changes++;
-    changed.signalAll();
+    waiters.signal();
     List<Runnable> out = serveAsyncLocked();
-    if (readyWatchers != null && !readyWatchers.isEmpty() && stateLocked() != State.NOT_READY) {
-      List<CompletableFuture<Void>> ready = new ArrayList<>(readyWatchers);
-      readyWatchers.clear();
-      out.add(() -> ready.forEach(f -> f.complete(null)));
+    if (waiters.hasReadyWatcher() && stateLocked() != State.NOT_READY) {
+      waiters.ready(out);
     }
     return out;
   }
 
+  /** Serves the async consumers, oldest first, while the cursor has something for them. */
   @GuardedBy("lock")
   private List<Runnable> serveAsyncLocked() {
     List<Runnable> out = new ArrayList<>();
-    while (asyncConsumers != null
-        && !asyncConsumers.isEmpty()
-        && stateLocked() != State.NOT_READY) {
-      CompletableFuture<ObjectRefImpl<?>> f = asyncConsumers.poll();
-      ObjectRefImpl<?> ref = pollLocked(out);
-      out.add(() -> f.complete(ref));
+    while (waiters.hasAsyncConsumer() && stateLocked() != State.NOT_READY) {
+      waiters.serve(pollLocked(out), out);
     }
     return out;
   }

@@ -9,9 +9,10 @@
  * LocalRefs}, {@link Borrowers} (owner side), {@link BorrowRegistrations} (borrower side) and
  * {@link NestedRefCollector}; {@link MemoryStore} holds owned and cached values; {@link
  * ObjectRefStream} is the caller's side of a streaming generator (DESIGN "Streaming generator
- * protocol"); {@link ObjectRefImpl} and {@link ObjectRefGeneratorImpl} are the user's handles. gRPC
- * stays at the edges: {@link NodeManagerClient} makes the lease calls to node managers for {@link
- * LeaseRequester}, and {@link LeaseStream} owns a lease's task stream to its worker.
+ * protocol"), with {@link StreamWaiters} for its waiting consumers; {@link ObjectRefImpl} and
+ * {@link ObjectRefGeneratorImpl} are the user's handles. gRPC stays at the edges: {@link
+ * NodeManagerClient} makes the lease calls to node managers for {@link LeaseRequester}, and {@link
+ * LeaseStream} owns a lease's task stream to its worker.
  *
  * <p>Threads: user threads submit and wait; replies, reports and node deaths arrive on transport
  * threads and must not block; the core worker's timer thread runs idle-lease sweeps and
