@@ -13,7 +13,6 @@ import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturns;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
-import io.micrometer.core.instrument.Counter;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -75,9 +74,6 @@ final class GeneratorExecution {
   /** What every report of this attempt carries besides its items (one instance for all). */
   private final ReportGeneratorItemReturns reportHeader;
 
-  /** Items reported, in the process's metrics. */
-  private final Counter produced;
-
   GeneratorExecution(
       TaskSpec spec,
       TaskId taskId,
@@ -89,7 +85,6 @@ final class GeneratorExecution {
       BooleanSupplier cancelled,
       java.util.function.Consumer<Boolean> paused,
       SluiceMetrics metrics) {
-    this.produced = metrics.streamItems(SluiceMetrics.Side.PRODUCED);
     this.cancelled = cancelled;
     this.paused = paused;
     this.spec = spec;
@@ -293,7 +288,6 @@ final class GeneratorExecution {
    */
   private boolean report(CompletableFuture<ReturnObject.Builder> value) {
     long k = nextIndex++;
-    produced.increment();
     return stream.sendReport(reportHeader, k, value, waiter);
   }
 

@@ -3,11 +3,13 @@ package dev.sluice.runtime.executor;
 import dev.sluice.ActorId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.common.TaskContext;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
 import dev.sluice.runtime.rpc.proto.TaskSpec;
 import dev.sluice.runtime.serial.ObjectSerializer;
+import io.micrometer.core.instrument.Counter;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,6 +91,11 @@ public final class TaskReceiver {
   /** Starts running tasks (each on a thread of its own, see {@link ExecutionSlots}). */
   public void start() {
     slots.start();
+  }
+
+  /** The process's counter of streamed items produced (a no-op one while observability is off). */
+  Counter producedItems() {
+    return env.metrics().streamItems(SluiceMetrics.Side.PRODUCED);
   }
 
   /** The thread that sends generator reports and held replies of this receiver's streams. */

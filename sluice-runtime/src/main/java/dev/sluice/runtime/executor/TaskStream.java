@@ -13,6 +13,7 @@ import dev.sluice.runtime.rpc.proto.ReturnObject;
 import dev.sluice.runtime.rpc.proto.TaskResult;
 import dev.sluice.runtime.rpc.proto.TaskResultBatch;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -51,6 +52,10 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
   private final StreamObserver<TaskResultBatch> out;
   private final Object lock = new Object();
   private final Executor reportSender;
+
+  /** The process's produced-items counter: added to once per report, by its item count. */
+  private final Counter producedItems;
+
   private final AtomicLong reportIds = new AtomicLong();
   private final Set<ByteString> cancelledBeforeArrival = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<Long, SentReport> unansweredReports = new ConcurrentHashMap<>();
@@ -103,6 +108,7 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
       int maxMessageBytes) {
     this.maxBatchBytes = maxMessageBytes / 2;
     this.receiver = receiver;
+    this.producedItems = receiver.producedItems();
     this.out = out;
     this.reportSender = reportSender;
   }
@@ -333,6 +339,7 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     long id = reportIds.incrementAndGet();
     unansweredReports.put(id, new SentReport(waiter, report.getReturnedObjectsCount()));
+    producedItems.increment(report.getReturnedObjectsCount());
     ReportGeneratorItemReturns built = report.setReportId(id).build();
     makeRoomLocked(built.getSerializedSize());
     buffered.addReports(built);

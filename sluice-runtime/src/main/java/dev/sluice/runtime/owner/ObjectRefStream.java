@@ -77,6 +77,17 @@ public final class ObjectRefStream implements StreamSource {
   private final ReferenceCounter refs;
   private final Runnable onDeleted;
   private final Counter consumedItems;
+
+  /**
+   * Items taken but not yet added to {@link #consumedItems}: the counter is shared by every stream
+   * of the process, so it is updated once per run of items the consumer takes (when it has taken
+   * everything there is, or every {@value #COUNT_CONSUMED_EVERY} items, or on delete), not once per
+   * item.
+   */
+  @GuardedBy("lock")
+  private int consumedNotCounted;
+
+  private static final int COUNT_CONSUMED_EVERY = 64;
   private final ReentrantLock lock = new ReentrantLock();
 
   /** Consumers waiting for the cursor: blocked threads, async consumers, ready watchers. */
@@ -325,6 +336,7 @@ public final class ObjectRefStream implements StreamSource {
         return;
       }
       deleted = true;
+      countConsumedLocked();
       freeCreditSlotLocked();
       unconsumed.removeIf(i -> true, this::release);
       after = onChangeLocked();
@@ -498,6 +510,15 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
+  /** Adds the items taken since the last time to the process's consumed-items counter. */
+  @GuardedBy("lock")
+  private void countConsumedLocked() {
+    if (consumedNotCounted > 0) {
+      consumedItems.increment(consumedNotCounted);
+      consumedNotCounted = 0;
+    }
+  }
+
   @GuardedBy("lock")
   private State stateLocked() {
     if (deleted) {
@@ -524,7 +545,11 @@ public final class ObjectRefStream implements StreamSource {
         if (creditSlot != null) {
           creditSlot.publish(cursor);
         }
-        consumedItems.increment();
+        // ConsumedItemsCount: one counter update per run of items taken, not one per item.
+        consumedNotCounted++;
+        if (consumedNotCounted >= COUNT_CONSUMED_EVERY || unconsumed.size() == 0) {
+          countConsumedLocked();
+        }
         held.onConsumed(unconsumed.size(), cursor, after);
         endStallIfReleasedLocked();
         return ref;

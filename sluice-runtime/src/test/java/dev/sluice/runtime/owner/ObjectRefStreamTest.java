@@ -12,6 +12,7 @@ import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorType;
 import dev.sluice.runtime.rpc.proto.ObjectValue;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
+import io.micrometer.core.instrument.Counter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -90,6 +91,39 @@ class ObjectRefStreamTest {
       return ref.carriedValue().getData().toStringUtf8();
     }
     return store.find(ref.id()).join().getData().toStringUtf8();
+  }
+
+  @Test
+  void consumedItemsCountIsAddedOncePerRunOfItemsTakenAndOnDelete() {
+    Counter consumed = SluiceMetrics.create().streamItems(SluiceMetrics.Side.CONSUMED);
+    ObjectRefStream s =
+        new ObjectRefStream(
+            GENERATOR,
+            Address.getDefaultInstance(),
+            -1,
+            refs,
+            deletions::incrementAndGet,
+            consumed);
+    s.report(0, 0, items(0, 200), new Reply());
+    // Rule ConsumedItemsCount: taking items from a backlog adds them in runs of 64, not one by one.
+    for (int i = 0; i < 63; i++) {
+      assertThat(s.poll()).isNotNull();
+    }
+    assertThat(consumed.count()).isZero();
+    assertThat(s.poll()).isNotNull();
+    assertThat(consumed.count()).isEqualTo(64.0);
+    // ... and the rest of a run as soon as the consumer has taken everything there is.
+    for (int i = 0; i < 136; i++) {
+      assertThat(s.poll()).isNotNull();
+    }
+    assertThat(consumed.count()).isEqualTo(200.0);
+    s.report(0, 200, items(200, 10), new Reply());
+    assertThat(s.poll()).isNotNull();
+    assertThat(s.poll()).isNotNull();
+    assertThat(consumed.count()).isEqualTo(200.0);
+    // ... and what was taken before the stream is deleted.
+    s.delete();
+    assertThat(consumed.count()).isEqualTo(202.0);
   }
 
   @Test
