@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,17 +18,19 @@ import org.junit.jupiter.api.Test;
 class MirroredRunnerTest {
   private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
-  /** A fake whose part value is the time the part ran at: a machine drifting linearly. */
-  private static final class Drifting implements TimedMeasurement {
+  /** A fake measurement: its parts come from {@code part}, and each logs its name. */
+  private static final class Fake implements TimedMeasurement {
     final String name;
+    final Unit unit;
     final List<String> log;
-    final int[] clock;
+    final Supplier<RoundPart> part;
     int warmUps;
 
-    Drifting(String name, List<String> log, int[] clock) {
+    Fake(String name, Unit unit, List<String> log, Supplier<RoundPart> part) {
       this.name = name;
+      this.unit = unit;
       this.log = log;
-      this.clock = clock;
+      this.part = part;
     }
 
     @Override
@@ -37,7 +40,7 @@ class MirroredRunnerTest {
 
     @Override
     public Unit unit() {
-      return Unit.MICROS_PER_OP;
+      return unit;
     }
 
     @Override
@@ -54,13 +57,10 @@ class MirroredRunnerTest {
       return new WarmUpReport(1, List.of(10.0, 10.0, 10.0), true);
     }
 
-    /** CPU seconds each part reports, or NaN for none. */
-    double cpuPerPart = Double.NaN;
-
     @Override
     public RoundPart runPart() {
       log.add(name);
-      return new RoundPart(100 + clock[0]++, 1, 1, cpuPerPart);
+      return part.get();
     }
 
     @Override
@@ -69,13 +69,19 @@ class MirroredRunnerTest {
     }
   }
 
+  /** A fake whose part value is the time the part ran at: a machine drifting linearly. */
+  private static Fake drifting(String name, List<String> log, int[] clock) {
+    return new Fake(
+        name, Measurement.Unit.MICROS_PER_OP, log, () -> new RoundPart(100 + clock[0]++, 1, 1));
+  }
+
   @Test
   void eachBlockRunsForwardThenBackwardAndTheBlocksAndMembersTakeTurnsGoingFirst() {
     List<String> log = new ArrayList<>();
     int[] clock = {0};
-    Drifting a = new Drifting("A", log, clock);
-    Drifting b = new Drifting("B", log, clock);
-    Drifting c = new Drifting("C", log, clock);
+    Fake a = drifting("A", log, clock);
+    Fake b = drifting("B", log, clock);
+    Fake c = drifting("C", log, clock);
     List<List<TimedMeasurement>> blocks = List.of(List.of(a, b), List.of(c));
     assertThat(MirroredRunner.order(blocks, 0)).containsExactly(a, b, b, a, c, c);
     assertThat(MirroredRunner.order(blocks, 1)).containsExactly(c, c, b, a, a, b);
@@ -86,9 +92,9 @@ class MirroredRunnerTest {
   void aLinearDriftCancelsOutOfEveryRoundsRatioOfTwoEqualMeasurements() throws Exception {
     List<String> log = new ArrayList<>();
     int[] clock = {0};
-    Drifting on = new Drifting("on", log, clock);
-    Drifting off = new Drifting("off", log, clock);
-    Drifting third = new Drifting("third", log, clock);
+    Fake on = drifting("on", log, clock);
+    Fake off = drifting("off", log, clock);
+    Fake third = drifting("third", log, clock);
     MirroredRunner.Result result =
         new MirroredRunner(QUIET).run(List.of(List.of(on, off, third)), 4);
     assertThat(on.warmUps).isEqualTo(1);
@@ -108,48 +114,19 @@ class MirroredRunnerTest {
   }
 
   /** A fake rate whose parts each run {@code ops} operations a second for 1 s with some CPU. */
-  private static TimedMeasurement rate(String name, double ops, double cpuSeconds) {
-    return new TimedMeasurement() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public Unit unit() {
-        return Unit.OPS_PER_SECOND;
-      }
-
-      @Override
-      public void warmUp() {}
-
-      @Override
-      public double runRound() {
-        throw new AssertionError("a group runs parts, not rounds");
-      }
-
-      @Override
-      public WarmUpReport warmUpUntilSteady() {
-        return new WarmUpReport(1, List.of(ops, ops, ops), true);
-      }
-
-      @Override
-      public RoundPart runPart() {
-        return new RoundPart(ops, 1, 1, cpuSeconds);
-      }
-
-      @Override
-      public String workPerRound() {
-        return "fake";
-      }
-    };
+  private static Fake rate(String name, double ops, double cpuSeconds) {
+    return new Fake(
+        name,
+        Measurement.Unit.OPS_PER_SECOND,
+        new ArrayList<>(),
+        () -> new RoundPart(ops, 1, 1, cpuSeconds));
   }
 
   @Test
   void aRoundsCpuPerOperationIsItsPartsCpuTimeOverTheirOperationsAndOnlyWhereMeasured()
       throws Exception {
-    TimedMeasurement measured = rate("measured", 50_000, 1.0);
-    TimedMeasurement unmeasured = rate("unmeasured", 50_000, Double.NaN);
+    Fake measured = rate("measured", 50_000, 1.0);
+    Fake unmeasured = rate("unmeasured", 50_000, Double.NaN);
     MirroredRunner.Result result =
         new MirroredRunner(QUIET).run(List.of(List.of(measured, unmeasured)), 3);
     // Two parts of 50,000 ops in 1 s each, with 1 s of CPU each: 20 µs of CPU per operation.
