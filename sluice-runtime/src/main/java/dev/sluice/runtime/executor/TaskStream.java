@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import com.google.protobuf.ByteString;
 import dev.sluice.TaskId;
 import dev.sluice.WorkerId;
+import dev.sluice.runtime.metrics.SluiceMetrics;
 import dev.sluice.runtime.rpc.proto.PushTaskBatch;
 import dev.sluice.runtime.rpc.proto.PushTaskReply;
 import dev.sluice.runtime.rpc.proto.PushTaskRequest;
@@ -101,14 +102,29 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
   /** A sent report: whose it is and how many items it carried. */
   private record SentReport(GeneratorWaiter waiter, int items) {}
 
+  /** A stream that counts no produced items (tests without a process's metrics). */
   TaskStream(
       TaskReceiver receiver,
       StreamObserver<TaskResultBatch> out,
       Executor reportSender,
       int maxMessageBytes) {
+    this(
+        receiver,
+        out,
+        reportSender,
+        maxMessageBytes,
+        SluiceMetrics.disabled().streamItems(SluiceMetrics.Side.PRODUCED));
+  }
+
+  TaskStream(
+      TaskReceiver receiver,
+      StreamObserver<TaskResultBatch> out,
+      Executor reportSender,
+      int maxMessageBytes,
+      Counter producedItems) {
     this.maxBatchBytes = maxMessageBytes / 2;
     this.receiver = receiver;
-    this.producedItems = receiver.producedItems();
+    this.producedItems = producedItems;
     this.out = out;
     this.reportSender = reportSender;
   }
@@ -119,7 +135,12 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
    */
   public static StreamObserver<PushTaskBatch> open(
       TaskReceiver receiver, StreamObserver<TaskResultBatch> out) {
-    return new TaskStream(receiver, out, receiver.reportSender(), receiver.maxMessageBytes());
+    return new TaskStream(
+        receiver,
+        out,
+        receiver.reportSender(),
+        receiver.maxMessageBytes(),
+        receiver.producedItems());
   }
 
   @Override
