@@ -285,35 +285,16 @@ final class PeerGroups {
         "CPU per task (driver and workers)", "CPU per stream item (driver and workers)"
       };
       for (int i = 0; i < 2; i++) {
-        rows.add(row(figures[i], stats, on.get(i), "on", off.get(i), "off", target));
-      }
-      for (int i = 0; i < 2; i++) {
-        rows.add(
-            row(
-                "control: " + figures[i] + ", off vs off",
-                stats,
-                control.get(i),
-                "off (control)",
-                off.get(i),
-                "off",
-                target));
-      }
-      Map<Measurement, Stats> cpu = result.cpuPerOp();
-      for (int i = 0; i < 2; i++) {
-        if (cpu.containsKey(on.get(i)) && cpu.containsKey(off.get(i))) {
-          rows.add(cpuRow(cpuFigures[i], cpu, on.get(i), "on", off.get(i), "off", cpuTarget));
-        }
-        if (cpu.containsKey(control.get(i)) && cpu.containsKey(off.get(i))) {
-          rows.add(
-              cpuRow(
-                  "control: " + cpuFigures[i] + ", off vs off",
-                  cpu,
-                  control.get(i),
-                  "off (control)",
-                  off.get(i),
-                  "off",
-                  cpuTarget));
-        }
+        Measurement.Unit unit = on.get(i).unit();
+        Measurement a = on.get(i);
+        Measurement b = off.get(i);
+        Measurement c = control.get(i);
+        addOnOffAndControl(rows, figures[i], stats, unit, a, b, c, target);
+        Measurement.Unit cpuUnit =
+            unit == Measurement.Unit.ITEMS_PER_SECOND
+                ? Measurement.Unit.MICROS_PER_ITEM
+                : Measurement.Unit.MICROS_PER_OP;
+        addOnOffAndControl(rows, cpuFigures[i], result.cpuPerOp(), cpuUnit, a, b, c, cpuTarget);
       }
       return "Cost of observability (issue 15): Sluice with observability on vs off, three driver"
           + " JVMs (on, off, and off again as a control), rounds interleaved and mirrored\n\n"
@@ -355,24 +336,43 @@ final class PeerGroups {
     return p.measurements(", observability " + state);
   }
 
-  /** A row of CPU microseconds per operation, from {@link MirroredRunner.Result#cpuPerOp}. */
-  private static TargetRow cpuRow(
+  /**
+   * Adds the rows of {@code figure} from {@code values} (in {@code unit}): the driver with
+   * observability {@code on} over the one with it {@code off}, and the {@code control} (off again)
+   * over {@code off}.
+   */
+  private static void addOnOffAndControl(
+      List<TargetRow> rows,
       String figure,
-      Map<Measurement, Stats> cpu,
-      Measurement sluice,
-      String sluiceLabel,
-      Measurement peer,
-      String peerLabel,
+      Map<Measurement, Stats> values,
+      Measurement.Unit unit,
+      Measurement on,
+      Measurement off,
+      Measurement control,
       TargetRow.Target target) {
-    Measurement.Unit unit =
-        sluice.unit() == Measurement.Unit.ITEMS_PER_SECOND
-            ? Measurement.Unit.MICROS_PER_ITEM
-            : Measurement.Unit.MICROS_PER_OP;
-    return new TargetRow(
-        figure,
-        TargetRow.Series.of(sluiceLabel, unit, cpu.get(sluice)),
-        TargetRow.Series.of(peerLabel, unit, cpu.get(peer)),
-        target);
+    addOverOff(rows, figure, values, unit, on, "on", off, target);
+    String controlFigure = "control: " + figure + ", off vs off";
+    addOverOff(rows, controlFigure, values, unit, control, "off (control)", off, target);
+  }
+
+  /** Adds the row of {@code m} over {@code off}, unless {@code values} lacks either of them. */
+  private static void addOverOff(
+      List<TargetRow> rows,
+      String figure,
+      Map<Measurement, Stats> values,
+      Measurement.Unit unit,
+      Measurement m,
+      String label,
+      Measurement off,
+      TargetRow.Target target) {
+    if (values.containsKey(m) && values.containsKey(off)) {
+      rows.add(
+          new TargetRow(
+              figure,
+              TargetRow.Series.of(label, unit, values.get(m)),
+              TargetRow.Series.of("off", unit, values.get(off)),
+              target));
+    }
   }
 
   private static TargetRow row(
