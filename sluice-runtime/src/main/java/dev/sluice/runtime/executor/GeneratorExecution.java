@@ -66,6 +66,9 @@ final class GeneratorExecution {
   private final java.util.function.Consumer<Boolean> paused;
   private final boolean retryApplicationErrors;
 
+  /** The items an iterator's generator writes into its stream's ring (DESIGN "Shared items"). */
+  private final SharedItemsOut shared;
+
   /** An actor's generator method: it stops when its consumer is gone. */
   private final boolean stopWhenConsumerGone;
 
@@ -108,6 +111,14 @@ final class GeneratorExecution {
             .setWorkerAddr(self)
             .setAttemptNumber(spec.getAttemptNumber())
             .build();
+    this.shared =
+        new SharedItemsOut(
+            spec.getAttemptNumber(),
+            waiter,
+            (index, value) ->
+                stream.sendReport(
+                    reportHeader, index, CompletableFuture.completedFuture(value), waiter, true),
+            metrics.streamItems(SluiceMetrics.Side.PRODUCED));
   }
 
   /** True when the generator must stop: its owner is gone, or an actor's consumer is. */
@@ -141,6 +152,7 @@ final class GeneratorExecution {
                   + (source == null ? "null" : source.getClass().getName())
                   + " instead of an Iterator or Flow.Publisher"));
     }
+    shared.countProduced();
     stream.sendIssued();
     waiter.awaitAllAnswered();
     if (waiter.ownerGone()) {
@@ -180,7 +192,11 @@ final class GeneratorExecution {
         reportFailure(t);
         return;
       }
-      if (!report(toValue.encode(item, itemId(nextIndex), itemName(nextIndex)))) {
+      CompletableFuture<ReturnObject.Builder> value =
+          toValue.encode(item, itemId(nextIndex), itemName(nextIndex));
+      if (shared.offer(nextIndex, value)) {
+        nextIndex++;
+      } else if (!report(value)) {
         return;
       }
       waiter.awaitCredit(paused);

@@ -2,6 +2,7 @@ package dev.sluice.runtime.executor;
 
 import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.generator.SharedCredit;
+import dev.sluice.runtime.generator.SharedItems;
 import dev.sluice.runtime.rpc.proto.ReportGeneratorItemReturnsReply;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -37,6 +38,16 @@ final class GeneratorWaiter {
   /** The stream's shared-credit slot, once the owner offered one this process can read. */
   private volatile SharedCredit shared;
 
+  /** The stream's item ring (DESIGN "Shared items"), once the owner offered one with the slot. */
+  private volatile SharedItems.Writer sharedItems;
+
+  /**
+   * Reports again the items written into the ring that the owner has not drained, and the last one:
+   * run before the producer waits for a reply while none is outstanding (set by the generator once
+   * it wrote an item into the ring).
+   */
+  private volatile Runnable resendShared;
+
   /** Threads in a wait on this object's monitor. */
   private volatile int waiting;
 
@@ -69,6 +80,32 @@ final class GeneratorWaiter {
     if (stalledSince.get() == 0 && creditExhausted()) {
       stalledSince.compareAndSet(0, System.nanoTime());
     }
+  }
+
+  /**
+   * One more item was written into the stream's ring (DESIGN "Shared items"): it counts as
+   * generated, but no reply will answer it.
+   */
+  void onWrittenShared() {
+    generated.incrementAndGet();
+    if (stalledSince.get() == 0 && creditExhausted()) {
+      stalledSince.compareAndSet(0, System.nanoTime());
+    }
+  }
+
+  /** An item already generated was reported again (its reply is awaited, it is not generated). */
+  void onResent() {
+    unanswered.incrementAndGet();
+  }
+
+  /** The stream's item ring, or null while the owner offered none. */
+  SharedItems.Writer sharedItems() {
+    return sharedItems;
+  }
+
+  /** Sets what reports the ring's items again before a wait (see {@link #resendShared}). */
+  void onWaitWithoutReports(Runnable resend) {
+    this.resendShared = resend;
   }
 
   /** Ends the current stall, if there is one and the credit is back (once, whoever sees it). */
@@ -120,6 +157,9 @@ final class GeneratorWaiter {
       consumed.accumulateAndGet(c, Math::max);
       if (reply.hasSharedCredit() && shared == null) {
         shared = SharedCredit.open(reply.getSharedCredit());
+        if (shared != null) {
+          sharedItems = SharedItems.open(reply.getSharedCredit());
+        }
       }
     }
     unanswered.addAndGet(-items);
@@ -185,16 +225,26 @@ final class GeneratorWaiter {
     return credited;
   }
 
-  /** Waits on this object's monitor until a reply (or the owner's loss) gives credit back. */
+  /**
+   * Waits on this object's monitor until a reply (or the owner's loss) gives credit back. Items
+   * written into the ring get no reply: if none is outstanding, they are reported again first, so
+   * one is (DESIGN "Shared items").
+   */
   private void waitForReply() throws InterruptedException {
-    synchronized (this) {
-      waiting++;
-      try {
-        while (creditExhausted()) {
-          wait();
+    while (creditExhausted()) {
+      Runnable resend = resendShared;
+      if (resend != null && unanswered.get() <= 0) {
+        resend.run();
+      }
+      synchronized (this) {
+        waiting++;
+        try {
+          if (creditExhausted() && (resend == null || unanswered.get() > 0)) {
+            wait();
+          }
+        } finally {
+          waiting--;
         }
-      } finally {
-        waiting--;
       }
     }
   }

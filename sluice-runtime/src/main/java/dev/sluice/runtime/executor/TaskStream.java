@@ -97,7 +97,8 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
       ReportGeneratorItemReturns header,
       long index,
       CompletableFuture<ReturnObject.Builder> value,
-      GeneratorWaiter waiter) {}
+      GeneratorWaiter waiter,
+      boolean resent) {}
 
   /** A sent report: whose it is and how many items it carried. */
   private record SentReport(GeneratorWaiter waiter, int items) {}
@@ -281,12 +282,29 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
       long index,
       CompletableFuture<ReturnObject.Builder> value,
       GeneratorWaiter waiter) {
+    return sendReport(header, index, value, waiter, false);
+  }
+
+  /**
+   * As above; {@code resent}: the item was issued before (written into the stream's ring, DESIGN
+   * "Shared items") and is reported again, so it is neither generated nor produced once more.
+   */
+  boolean sendReport(
+      ReportGeneratorItemReturns header,
+      long index,
+      CompletableFuture<ReturnObject.Builder> value,
+      GeneratorWaiter waiter,
+      boolean resent) {
     synchronized (lock) {
       if (closed) {
         return false;
       }
-      waiter.onIssued();
-      issued.add(new IssuedItem(header, index, value, waiter));
+      if (resent) {
+        waiter.onResent();
+      } else {
+        waiter.onIssued();
+      }
+      issued.add(new IssuedItem(header, index, value, waiter, resent));
       if (!value.isDone()) {
         // On the thread that completes the seal (a transport thread): sending the report there
         // saves a thread hop on the way to the consumer.
@@ -326,11 +344,13 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
     GeneratorWaiter owner = null;
     long mergedBytes = 0;
     int ready = 0;
+    int produced = 0;
     for (IssuedItem item : issued) {
       if (!item.value().isDone()) {
         break;
       }
       ready++;
+      produced += item.resent() ? 0 : 1;
       ReturnObject object = item.value().join().build();
       long itemBytes = object.getSerializedSize() + 8L;
       if (merged != null
@@ -350,6 +370,9 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     addReportLocked(merged, owner);
     issued.subList(0, ready).clear();
+    if (produced > 0) {
+      producedItems.increment(produced);
+    }
     flushLocked();
   }
 
@@ -360,7 +383,6 @@ public final class TaskStream implements StreamObserver<PushTaskBatch> {
     }
     long id = reportIds.incrementAndGet();
     unansweredReports.put(id, new SentReport(waiter, report.getReturnedObjectsCount()));
-    producedItems.increment(report.getReturnedObjectsCount());
     ReportGeneratorItemReturns built = report.setReportId(id).build();
     makeRoomLocked(built.getSerializedSize());
     buffered.addReports(built);

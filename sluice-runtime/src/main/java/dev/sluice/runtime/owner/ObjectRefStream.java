@@ -1,10 +1,12 @@
 package dev.sluice.runtime.owner;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.sluice.ObjectId;
 import dev.sluice.TaskId;
 import dev.sluice.runtime.generator.CreditBatching;
 import dev.sluice.runtime.generator.GeneratorIds;
+import dev.sluice.runtime.generator.SharedItems;
 import dev.sluice.runtime.rpc.proto.Address;
 import dev.sluice.runtime.rpc.proto.ErrorInfo;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
@@ -128,6 +130,10 @@ public final class ObjectRefStream implements StreamSource {
   @GuardedBy("lock")
   private SharedCreditSlots.Slot creditSlot;
 
+  /** The stream's item ring (DESIGN "Shared items"), with the credit slot; or null. */
+  @GuardedBy("lock")
+  private SharedItems.Reader ring;
+
   /**
    * The stream of the generator whose ref is {@code generatorId}, owned by the process at {@code
    * owner}, with {@code threshold} (-1 = no backpressure); {@code onDeleted} runs once when it is
@@ -205,6 +211,7 @@ public final class ObjectRefStream implements StreamSource {
       }
       if (creditSlot == null) {
         creditSlot = slots.allocate(cursor);
+        ring = creditSlot == null ? null : creditSlot.ring();
       }
       return creditSlot == null ? null : creditSlot.message();
     } finally {
@@ -218,6 +225,7 @@ public final class ObjectRefStream implements StreamSource {
     if (creditSlot != null) {
       creditSlot.free();
       creditSlot = null;
+      ring = null;
     }
   }
 
@@ -242,10 +250,11 @@ public final class ObjectRefStream implements StreamSource {
     List<Runnable> after;
     lock.lock();
     try {
+      boolean fromRing = drainRingLocked(null);
       if (deleted || attempt < currentAttempt) {
         notFound = true;
         consumed = cursor;
-        after = List.of();
+        after = fromRing ? onChangeLocked() : List.of();
         for (int i = 0; i < items.size(); i++) {
           release(firstIndex + i, items.get(i));
         }
@@ -253,17 +262,7 @@ public final class ObjectRefStream implements StreamSource {
         currentAttempt = attempt;
         boolean aheadOfConsumer = false;
         for (int i = 0; i < items.size(); i++) {
-          long index = firstIndex + i;
-          ReturnObject item = items.get(i);
-          if ((end >= 0 && index >= end) || index < cursor) {
-            release(index, item);
-            continue;
-          }
-          aheadOfConsumer = true;
-          flow.reported(index);
-          if (!unconsumed.add(index, item)) {
-            release(index, item);
-          }
+          aheadOfConsumer |= insertLocked(firstIndex + i, items.get(i));
         }
         consumed = cursor;
         // Indices the consumer already passed (a retry re-reporting them) are answered at once.
@@ -282,6 +281,70 @@ public final class ObjectRefStream implements StreamSource {
     after.forEach(Runnable::run);
   }
 
+  /**
+   * Inserts item {@code index} of the current attempt, unless it is at or past the end or already
+   * consumed (then released); true if it is ahead of the consumer.
+   */
+  @GuardedBy("lock")
+  private boolean insertLocked(long index, ReturnObject item) {
+    if ((end >= 0 && index >= end) || index < cursor) {
+      release(index, item);
+      return false;
+    }
+    flow.reported(index);
+    if (!unconsumed.add(index, item)) {
+      release(index, item);
+    }
+    return true;
+  }
+
+  /**
+   * Takes the items its producer wrote into the stream's ring (DESIGN "Shared items") as reported;
+   * true if any was. What the change lets run once the lock is released goes to {@code after}
+   * (null: the caller signals the change itself).
+   */
+  @GuardedBy("lock")
+  @SuppressWarnings("GuardedBy") // the sink runs inside drain(), under the lock held here
+  private boolean drainRingLocked(List<Runnable> after) {
+    SharedItems.Reader r = ring;
+    if (r == null || deleted || !r.hasNew()) {
+      return false;
+    }
+    int taken =
+        r.drain(
+            (index, attempt, payload) -> {
+              ReturnObject item;
+              try {
+                item = ReturnObject.parseFrom(payload);
+              } catch (InvalidProtocolBufferException e) {
+                return; // cannot happen past the checksum; the producer reports it again
+              }
+              if (attempt < currentAttempt) {
+                release(index, item);
+              } else {
+                currentAttempt = attempt;
+                insertLocked(index, item);
+              }
+            });
+    if (taken > 0 && after != null) {
+      after.addAll(onChangeLocked());
+    }
+    return taken > 0;
+  }
+
+  /**
+   * Clears the ring's polling flag, then drains it (DESIGN "Shared items"): a consumer about to
+   * rely on being woken; true if items came.
+   */
+  @GuardedBy("lock")
+  private boolean quietRingLocked(List<Runnable> after) {
+    if (ring == null || !ring.polling()) {
+      return false;
+    }
+    ring.polling(false);
+    return drainRingLocked(after);
+  }
+
   /** The task's final reply: the stream ends after {@code numItems} items (first writer wins). */
   public void markEnd(long numItems) {
     List<Runnable> after;
@@ -290,6 +353,8 @@ public final class ObjectRefStream implements StreamSource {
       if (end >= 0) {
         return;
       }
+      // The producer wrote its items into the ring before it sent the final reply.
+      drainRingLocked(null);
       end = numItems;
       freeCreditSlotLocked();
       dropAtOrPastEndLocked();
@@ -379,11 +444,14 @@ public final class ObjectRefStream implements StreamSource {
 
   /** What the consumer would find at the cursor now, without consuming. */
   public State peek() {
+    List<Runnable> after = new ArrayList<>(0);
     lock.lock();
     try {
+      drainRingLocked(after);
       return stateLocked();
     } finally {
       lock.unlock();
+      after.forEach(Runnable::run);
     }
   }
 
@@ -393,15 +461,24 @@ public final class ObjectRefStream implements StreamSource {
    * @return the state then, {@link State#NOT_READY} on timeout
    */
   public State await(long timeoutNanos) throws InterruptedException {
+    List<Runnable> after = new ArrayList<>(0);
     lock.lock();
     try {
       long remaining = timeoutNanos;
       boolean spun = false;
       State s;
       while ((s = stateLocked()) == State.NOT_READY) {
+        if (drainRingLocked(after)) {
+          continue;
+        }
         if (!spun && creditSlot != null && timeoutNanos != 0) {
           spun = true; // a pipelined same-node stream: spin once before blocking
-          waiters.spinForChange(timeoutNanos);
+          if (ring != null) {
+            ring.polling(true); // and let the producer write into the ring meanwhile
+          }
+          waiters.spinForChange(timeoutNanos, ring);
+        } else if (quietRingLocked(after)) {
+          continue;
         } else if (timeoutNanos < 0) {
           waiters.awaitChange();
         } else if (remaining <= 0) {
@@ -413,6 +490,7 @@ public final class ObjectRefStream implements StreamSource {
       return s;
     } finally {
       lock.unlock();
+      after.forEach(Runnable::run);
     }
   }
 
@@ -425,6 +503,7 @@ public final class ObjectRefStream implements StreamSource {
     ObjectRefImpl<?> ref;
     lock.lock();
     try {
+      drainRingLocked(after);
       ref = pollLocked(after);
     } finally {
       lock.unlock();
@@ -439,6 +518,7 @@ public final class ObjectRefStream implements StreamSource {
     List<Runnable> after;
     lock.lock();
     try {
+      quietRingLocked(null);
       f = waiters.addAsyncConsumer();
       after = serveAsyncLocked();
     } finally {
@@ -455,6 +535,8 @@ public final class ObjectRefStream implements StreamSource {
   public CompletableFuture<Void> whenReady() {
     lock.lock();
     try {
+      quietRingLocked(null);
+      drainRingLocked(null);
       return stateLocked() != State.NOT_READY
           ? CompletableFuture.completedFuture(null)
           : waiters.addReadyWatcher();

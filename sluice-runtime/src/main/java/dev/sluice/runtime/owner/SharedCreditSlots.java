@@ -2,6 +2,7 @@ package dev.sluice.runtime.owner;
 
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.generator.SharedCredit;
+import dev.sluice.runtime.generator.SharedItems;
 import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -34,9 +35,17 @@ public final class SharedCreditSlots implements AutoCloseable {
   /** What the file's name adds to the name of the process's socket. */
   public static final String SUFFIX = ".credit";
 
+  /** What the item rings' file adds to it (DESIGN "Shared items"). */
+  public static final String ITEMS_SUFFIX = ".items";
+
   private final Path path;
+  private final Path itemsPath;
   private final BitSet used = new BitSet(SharedCredit.SLOTS);
   private MemorySegment file;
+
+  /** The item rings, mapped with the credit file; null if they could not be made (credit alone). */
+  private MemorySegment items;
+
   private long lastTag;
   private boolean broken;
   private boolean closed;
@@ -44,6 +53,7 @@ public final class SharedCreditSlots implements AutoCloseable {
   /** Slots in the file at {@code path} (not created yet); null path: none, ever. */
   public SharedCreditSlots(Path path) {
     this.path = path;
+    this.itemsPath = path == null ? null : Path.of(path + ITEMS_SUFFIX);
   }
 
   /**
@@ -61,17 +71,24 @@ public final class SharedCreditSlots implements AutoCloseable {
     private final int index;
     private final long tag;
     private final SharedCreditSlot message;
+    private final SharedItems.Reader ring;
     private boolean freed;
 
     private Slot(int index, long tag) {
       this.index = index;
       this.tag = tag;
-      this.message =
-          SharedCreditSlot.newBuilder()
-              .setPath(path.toString())
-              .setIndex(index)
-              .setTag(tag)
-              .build();
+      this.ring = items == null ? null : new SharedItems.Reader(items, index, tag);
+      SharedCreditSlot.Builder m =
+          SharedCreditSlot.newBuilder().setPath(path.toString()).setIndex(index).setTag(tag);
+      if (ring != null) {
+        m.setItemsPath(itemsPath.toString());
+      }
+      this.message = m.build();
+    }
+
+    /** The stream's item ring (DESIGN "Shared items"), or null: its items come in reports. */
+    public SharedItems.Reader ring() {
+      return ring;
     }
 
     /** What a reply tells the producer. */
@@ -124,6 +141,9 @@ public final class SharedCreditSlots implements AutoCloseable {
       return;
     }
     LONG.setRelease(file, slot.offset() + SharedCredit.TAG, 0L);
+    if (slot.ring != null) {
+      slot.ring.clear();
+    }
     used.clear(slot.index);
   }
 
@@ -145,16 +165,35 @@ public final class SharedCreditSlots implements AutoCloseable {
       // Mapping past the end grows the file to its size; pages are touched only as slots are used.
       // An automatic arena: a stream that publishes after close() still writes mapped memory.
       file = ch.map(FileChannel.MapMode.READ_WRITE, 0, SharedCredit.FILE_BYTES, Arena.ofAuto());
-      return true;
     } catch (IOException | RuntimeException e) {
       log.info("shared credit unavailable ({}): streams take replies alone", e.toString());
       broken = true;
       return false;
     }
+    items = mapItems();
+    return true;
+  }
+
+  /** The item rings' file, or null (streams then report every item). */
+  private MemorySegment mapItems() {
+    if (!SharedItems.enabled()) {
+      return null;
+    }
+    try (FileChannel ch =
+        OwnerOnlyFiles.open(
+            itemsPath,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      return ch.map(FileChannel.MapMode.READ_WRITE, 0, SharedItems.FILE_BYTES, Arena.ofAuto());
+    } catch (IOException | RuntimeException e) {
+      log.info("shared items unavailable ({}): streams report every item", e.toString());
+      return null;
+    }
   }
 
   /**
-   * Deletes the file; later allocations get none. The mapping itself goes when this object is
+   * Deletes the files; later allocations get none. The mapping itself goes when this object is
    * unreachable (an automatic arena), so a late publish still writes mapped memory. Idempotent.
    */
   @Override
@@ -164,11 +203,18 @@ public final class SharedCreditSlots implements AutoCloseable {
     }
     closed = true;
     if (path != null && file != null) {
-      try {
-        Files.deleteIfExists(path);
-      } catch (IOException e) {
-        log.debug("could not delete {}: {}", path, e.toString());
-      }
+      delete(path);
+    }
+    if (items != null) {
+      delete(itemsPath);
+    }
+  }
+
+  private static void delete(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      log.debug("could not delete {}: {}", p, e.toString());
     }
   }
 }

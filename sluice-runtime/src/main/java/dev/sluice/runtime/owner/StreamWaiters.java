@@ -1,6 +1,7 @@
 package dev.sluice.runtime.owner;
 
 import dev.sluice.runtime.generator.SharedCredit;
+import dev.sluice.runtime.generator.SharedItems;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,11 +71,12 @@ final class StreamWaiters {
   }
 
   /**
-   * Releases the lock and spins until the next {@link #signal} or for {@link
-   * SharedCredit#SPIN_NANOS} (at most {@code timeoutNanos} unless it is negative), then takes the
-   * lock again: a pipelined same-node stream's next report is likely microseconds away.
+   * Releases the lock and spins until the next {@link #signal}, an item in {@code ring} (if not
+   * null), or for {@link SharedCredit#SPIN_NANOS} (at most {@code timeoutNanos} unless it is
+   * negative), then takes the lock again: a pipelined same-node stream's next report is likely
+   * microseconds away.
    */
-  void spinForChange(long timeoutNanos) {
+  void spinForChange(long timeoutNanos, SharedItems.Reader ring) {
     long seen = changes;
     long spin =
         timeoutNanos < 0
@@ -82,7 +84,7 @@ final class StreamWaiters {
             : Math.min(timeoutNanos, SharedCredit.SPIN_NANOS);
     lock.unlock();
     try {
-      SharedCredit.spinUntil(() -> changes != seen, spin);
+      SharedCredit.spinUntil(() -> changes != seen || (ring != null && ring.hasNew()), spin);
     } finally {
       lock.lock();
     }

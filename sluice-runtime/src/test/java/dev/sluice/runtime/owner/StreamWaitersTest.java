@@ -118,7 +118,7 @@ class StreamWaitersTest {
                     try {
                       waiting.countDown();
                       if (spin) {
-                        waiters.spinForChange(-1);
+                        waiters.spinForChange(-1, null);
                       } else {
                         waiters.awaitChange();
                       }
