@@ -3,6 +3,7 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.runtime.generator.SharedCredit;
+import dev.sluice.runtime.generator.SharedItems;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Rule checked (DESIGN "Shared credit"), on a real cluster: a stream with backpressure 16 whose
- * producer is on the driver's node reads its credit in the driver's shared-credit file, keeps at
- * most 16 items in flight and completes; switched off ({@code -Dsluice.generator.sharedCredit=
- * false} in the owner), the same stream takes replies alone, with the same bound, and no file is
- * made; the file is gone once the driver shut down. The session lives under a short root: the file
- * sits next to the driver's Unix socket, whose path must fit the kernel's 107 bytes.
+ * Rules checked (DESIGN "Shared credit" and "Shared items"), on a real cluster: a stream with
+ * backpressure 16 whose producer is on the driver's node reads its credit in the driver's
+ * shared-credit file, keeps at most 16 items in flight and completes; switched off ({@code
+ * -Dsluice.generator.sharedCredit= false} in the owner), the same stream takes replies alone, with
+ * the same bound, and no file is made; the file is gone once the driver shut down. A fast stream's
+ * items travel through the item ring (and switched off, {@code
+ * -Dsluice.generator.sharedItems=false}, none do), and a stream closed while its items go through
+ * the ring still lets its task finish. The session lives under a short root: the file sits next to
+ * the driver's Unix socket, whose path must fit the kernel's 107 bytes.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,13 +55,18 @@ class SharedCreditTest {
       assertThat(creditFiles()).as("the driver deletes its file when it shuts down").isEmpty();
     } finally {
       System.clearProperty(SharedCredit.ENABLED_PROPERTY);
+      System.clearProperty(SharedItems.ENABLED_PROPERTY);
       SluiceTestSupport.deleteTree(sessionRoot);
     }
   }
 
   private static List<Path> creditFiles() throws IOException {
+    return files(".credit");
+  }
+
+  private static List<Path> files(String suffix) throws IOException {
     try (Stream<Path> all = Files.walk(sessionRoot)) {
-      return all.filter(p -> p.getFileName().toString().endsWith(".credit")).toList();
+      return all.filter(p -> p.getFileName().toString().endsWith(suffix)).toList();
     }
   }
 
@@ -88,8 +97,53 @@ class SharedCreditTest {
     }
     assertThat(creditFiles()).as("the driver's shared-credit file").hasSize(1);
 
-    // A fast stream: the producer refills from the slot while the consumer takes items.
-    int items = 20_000;
+    // A fast stream: the producer refills from the slot while the consumer takes items, which
+    // come through the ring while the consumer spins for them.
+    long takenBefore = SharedItems.itemsTaken();
+    assertThat(fastStream(20_000)).isEqualTo(20_000);
+    assertThat(SharedItems.itemsTaken() - takenBefore).as("items taken from the ring").isPositive();
+    assertThat(files(".items")).as("the driver's item rings").hasSize(1);
+  }
+
+  @Test
+  @Order(3)
+  void aStreamClosedWhileItsItemsGoThroughTheRingLetsItsTaskFinish() {
+    ObjectRef<Void> done;
+    long takenBefore = SharedItems.itemsTaken();
+    try (ObjectRefGenerator<Integer> gen =
+        Sluice.generator(SharedCreditTest::range, 1_000_000)
+            .options(TaskOptions.builder().generatorBackpressureNumObjects(WINDOW).build())
+            .remote()) {
+      int next = 0;
+      for (ObjectRef<Integer> ref : gen) {
+        assertThat(ref.get(WAIT)).isEqualTo(next++);
+        if (next == 5_000) {
+          break;
+        }
+      }
+      done = gen.completed();
+    }
+    assertThat(SharedItems.itemsTaken() - takenBefore).isPositive();
+    // The producer learns the stream is gone from "not found" and runs to its end.
+    assertThat(done.get(WAIT)).isNull();
+    assertThat(fastStream(1_000)).as("the cluster streams on").isEqualTo(1_000);
+  }
+
+  @Test
+  @Order(4)
+  void switchedOffNoItemGoesThroughARing() {
+    System.setProperty(SharedItems.ENABLED_PROPERTY, "false");
+    try {
+      long takenBefore = SharedItems.itemsTaken();
+      assertThat(fastStream(5_000)).isEqualTo(5_000);
+      assertThat(SharedItems.itemsTaken()).isEqualTo(takenBefore);
+    } finally {
+      System.clearProperty(SharedItems.ENABLED_PROPERTY);
+    }
+  }
+
+  /** Streams {@code items} ints with backpressure 16, checking each; the count taken. */
+  private static int fastStream(int items) {
     int next = 0;
     try (ObjectRefGenerator<Integer> gen =
         Sluice.generator(SharedCreditTest::range, items)
@@ -100,7 +154,7 @@ class SharedCreditTest {
       }
       assertThat(gen.completed().get(WAIT)).isNull();
     }
-    assertThat(next).isEqualTo(items);
+    return next;
   }
 
   static Iterator<Integer> range(int n) {

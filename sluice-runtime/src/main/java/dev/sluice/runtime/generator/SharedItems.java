@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,7 +100,15 @@ public final class SharedItems {
   private static final ConcurrentHashMap<String, WeakReference<MemorySegment>> MAPPED =
       new ConcurrentHashMap<>();
 
+  /** Items owners of this process took from rings (a diagnostic: tests show the path is used). */
+  private static final LongAdder TAKEN = new LongAdder();
+
   private SharedItems() {}
+
+  /** How many items the owners of this process took from rings so far. */
+  public static long itemsTaken() {
+    return TAKEN.sum();
+  }
 
   /** True unless {@code -Dsluice.generator.sharedItems=false}. */
   public static boolean enabled() {
@@ -318,6 +327,9 @@ public final class SharedItems {
           sink.item(index, attempt, payload);
           taken++;
         }
+      }
+      if (taken > 0) {
+        TAKEN.add(taken);
       }
       if (d != drained) {
         drained = d;

@@ -219,6 +219,16 @@ public final class ObjectRefStream implements StreamSource {
     }
   }
 
+  /** The stream's item ring, or null (tests). */
+  SharedItems.Reader ring() {
+    lock.lock();
+    try {
+      return ring;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** The stream ended or is gone: its producer reads no shared credit any more. */
   @GuardedBy("lock")
   private void freeCreditSlotLocked() {

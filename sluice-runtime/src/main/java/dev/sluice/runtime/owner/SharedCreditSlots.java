@@ -77,7 +77,8 @@ public final class SharedCreditSlots implements AutoCloseable {
     private Slot(int index, long tag) {
       this.index = index;
       this.tag = tag;
-      this.ring = items == null ? null : new SharedItems.Reader(items, index, tag);
+      boolean rings = items != null && SharedItems.enabled();
+      this.ring = rings ? new SharedItems.Reader(items, index, tag) : null;
       SharedCreditSlot.Builder m =
           SharedCreditSlot.newBuilder().setPath(path.toString()).setIndex(index).setTag(tag);
       if (ring != null) {
