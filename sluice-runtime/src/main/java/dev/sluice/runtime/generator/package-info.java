@@ -17,7 +17,9 @@
  *       returns the credit in batches of at least {@code ⌈n/2⌉} (or after 2 ms): {@link
  *       dev.sluice.runtime.generator.CreditBatching}, DESIGN "Credit batching"; "not found" frees
  *       the producer. On the owner's node the count is also read in shared memory, without a reply
- *       ({@link dev.sluice.runtime.generator.SharedCredit}, DESIGN "Shared credit").
+ *       ({@link dev.sluice.runtime.generator.SharedCredit}, DESIGN "Shared credit"), and while the
+ *       consumer spins, small items travel through a ring in shared memory instead of reports
+ *       ({@link dev.sluice.runtime.generator.SharedItems}, DESIGN "Shared items").
  *   <li><b>Retries.</b> The owner alone keeps the retry budget; it states in each attempt's spec
  *       whether an application error will be retried ({@link
  *       dev.sluice.runtime.generator.GeneratorRetries}). If so the executor fails the task instead

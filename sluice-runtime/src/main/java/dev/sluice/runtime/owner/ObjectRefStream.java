@@ -45,6 +45,11 @@ import java.util.function.LongSupplier;
  *       found", so a producer blocked on backpressure is let go.
  * </ul>
  *
+ * <p>On the producer's node, items may also come through the stream's ring in shared memory (DESIGN
+ * "Shared items"): they are drained under the lock, in order, and inserted as a report's, before
+ * any consumer looks at the cursor and before the end is set; the ring's polling flag is cleared
+ * before a consumer relies on being woken.
+ *
  * <p>Unconsumed items are held here, not in the memory store: an item becomes an object of the
  * store, with a counted ref, when the consumer takes it, so an item that is never consumed costs
  * the reference table nothing and a deleted stream leaves nothing behind.
