@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>The slot is offered only on one node</b>: the reply to a report starting at index 0
  *       carries the slot ({@link SharedCreditSlot}) only when the report's worker is on the owner's
- *       node and the stream has a window of more than one item.
+ *       node and the stream has a window (backpressure on).
  *   <li><b>The count is the credit rule's count</b>: the consumer writes the stream's cursor (the
  *       same cumulative count a reply carries) with a release store on each consume; the producer
  *       reads it with acquire loads and takes the larger of it and its replies' count, so {@link

@@ -128,7 +128,7 @@ public final class ObjectRefStream implements StreamSource {
   @GuardedBy("lock")
   private final HeldReplies held;
 
-  /** The window: shared credit is for windows of more than one item. */
+  /** The window: shared credit is for streams with one. */
   private final int threshold;
 
   /** The stream's shared-credit slot (DESIGN "Shared credit"), or null. */
@@ -203,10 +203,10 @@ public final class ObjectRefStream implements StreamSource {
   /**
    * The stream's shared-credit slot, taken from {@code slots} at the first call (DESIGN "Shared
    * credit"), offered to the producer at {@code producer}; null if that producer is on another
-   * node, the window is one item or none, the stream has ended or is gone, or no slot is free.
+   * node, the stream has no window, the stream has ended or is gone, or no slot is free.
    */
   public SharedCreditSlot sharedCredit(SharedCreditSlots slots, Address producer) {
-    if (threshold <= 1 || !producer.getNodeId().equals(owner.getNodeId())) {
+    if (threshold < 1 || !producer.getNodeId().equals(owner.getNodeId())) {
       return null;
     }
     lock.lock();

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The owner's shared-credit file (DESIGN "Shared credit"): {@link SharedCredit#SLOTS} slots in a
  * file of the process's owner-only socket directory, mapped read-write here and read-only by
- * producers of the same node. Hands a slot to each same-node stream with a window of more than one
+ * producers of the same node. Hands a slot to each same-node stream with a window of at least one
  * item ({@link #allocate}), with a tag never used before in this file; a slot is cleared and reused
  * once its stream ended ({@link Slot#free}). The file is created at the first allocation and
  * deleted by {@link #close}; the mapping stays until this object is unreachable, so a stream
