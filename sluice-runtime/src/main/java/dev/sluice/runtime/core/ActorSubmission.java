@@ -72,9 +72,9 @@ final class ActorSubmission {
         specs.actorCall(
             actor.id(), method, args, options, async, null, actors.maxTaskRetries(actor.id()));
     TaskSpec spec = built.spec();
-    ObjectRef<R> ref =
-        refs.newRef(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
-    taskManager.add(spec, built.argRefs());
+    ObjectId returnId = ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1);
+    ObjectRef<R> ref = refs.newRef(returnId, self);
+    taskManager.add(spec, built.argRefs(), returnId);
     Reference.reachabilityFence(built.argObjects());
     actors.submit(spec);
     return ref;

@@ -303,9 +303,9 @@ public final class CoreWorker implements SluiceRuntime {
     checkRunning();
     TaskSpecFactory.NewSpec built = specs.task(function, args, opts);
     TaskSpec spec = built.spec();
-    ObjectRef<R> ref =
-        refs.newRef(ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1), self);
-    taskManager.add(spec, built.argRefs());
+    ObjectId returnId = ObjectId.of(TaskId.fromBytes(spec.getTaskId().toByteArray()), 1);
+    ObjectRef<R> ref = refs.newRef(returnId, self);
+    taskManager.add(spec, built.argRefs(), returnId);
     // Large arguments became objects of their own, held from now on by the task.
     Reference.reachabilityFence(built.argObjects());
     submitter.submit(spec);

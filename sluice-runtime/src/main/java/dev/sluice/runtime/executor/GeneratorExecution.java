@@ -153,6 +153,9 @@ final class GeneratorExecution {
                   + " instead of an Iterator or Flow.Publisher"));
     }
     shared.countProduced();
+    if (!shared.flush()) {
+      waiter.onOwnerGone();
+    }
     stream.sendIssued();
     waiter.awaitAllAnswered();
     if (waiter.ownerGone()) {

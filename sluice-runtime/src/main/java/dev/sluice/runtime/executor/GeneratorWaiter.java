@@ -231,15 +231,19 @@ final class GeneratorWaiter {
    * one is (DESIGN "Shared items").
    */
   private void waitForReply() throws InterruptedException {
+    long resentAt = -1;
     while (creditExhausted()) {
       Runnable resend = resendShared;
-      if (resend != null && unanswered.get() <= 0) {
+      // Once per consumed count: a reply that gave no credit is not asked for again in a loop.
+      if (resend != null && unanswered.get() <= 0 && consumed() != resentAt) {
+        resentAt = consumed();
         resend.run();
       }
       synchronized (this) {
         waiting++;
         try {
-          if (creditExhausted() && (resend == null || unanswered.get() > 0)) {
+          if (creditExhausted()
+              && (resend == null || unanswered.get() > 0 || consumed() == resentAt)) {
             wait();
           }
         } finally {

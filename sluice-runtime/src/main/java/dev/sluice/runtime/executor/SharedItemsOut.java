@@ -1,6 +1,7 @@
 package dev.sluice.runtime.executor;
 
 import com.google.protobuf.CodedOutputStream;
+import dev.sluice.runtime.generator.SharedCredit;
 import dev.sluice.runtime.generator.SharedItems;
 import dev.sluice.runtime.rpc.proto.ReturnObject;
 import io.micrometer.core.instrument.Counter;
@@ -104,6 +105,29 @@ final class SharedItemsOut {
         return;
       }
     }
+  }
+
+  /**
+   * Before the final reply (DESIGN "Shared items": the end follows the items): waits briefly for
+   * the owner to drain what was written into the ring, then reports again what it has not, so a
+   * ring stopped at an entry that is never committed cannot lose the stream's last items. False if
+   * the owner is gone.
+   */
+  boolean flush() {
+    SharedItems.Writer ring = waiter.sharedItems();
+    Written last = undrained.peekLast();
+    if (ring == null || last == null) {
+      return true;
+    }
+    SharedCredit.spinUntil(() -> ring.drained() > last.position(), SharedCredit.SPIN_NANOS);
+    long drained = ring.drained();
+    for (Written w : undrained) {
+      if (w.position() >= drained && !resender.resend(w.index(), w.value())) {
+        return false;
+      }
+    }
+    undrained.clear();
+    return true;
   }
 
   /** Adds the items written since the last count to the produced-items metric. */

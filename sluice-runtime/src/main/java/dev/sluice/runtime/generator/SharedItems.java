@@ -124,8 +124,8 @@ public final class SharedItems {
     return ring + FIRST_ENTRY + (position % ENTRIES) * ENTRY_BYTES;
   }
 
-  private static int check(long tag, long index, int attempt, byte[] payload, int len) {
-    CRC32C crc = new CRC32C();
+  private static int check(CRC32C crc, long tag, long index, int attempt, byte[] payload, int len) {
+    crc.reset();
     crc.update(payload, 0, len);
     long mix = tag * 0x9E3779B97F4A7C15L ^ index * 0xC2B2AE3D27D4EB4FL ^ attempt ^ (long) len << 40;
     return (int) crc.getValue() ^ Long.hashCode(mix);
@@ -177,6 +177,7 @@ public final class SharedItems {
     private final MemorySegment file;
     private final long ring;
     private final long tag;
+    private final CRC32C crc = new CRC32C();
     private long lastPosition = -1;
 
     Writer(MemorySegment file, int index, long tag) {
@@ -205,6 +206,9 @@ public final class SharedItems {
           || (long) LONG.getAcquire(file, ring + RING_TAG) != tag) {
         return Offer.REFUSED;
       }
+      // Everything that could fail or take time comes before the claim: between the claim and the
+      // commit there are only stores, so a producer rarely dies holding a claim.
+      int check = check(crc, tag, index, attempt, payload, len);
       long p = (long) LONG.getAcquire(file, ring + PUBLISHED);
       if (p - (long) LONG.getAcquire(file, ring + DRAINED) >= ENTRIES
           || !LONG.compareAndSet(file, ring + PUBLISHED, p, p + 1)) {
@@ -215,7 +219,7 @@ public final class SharedItems {
       LONG.set(file, e + E_INDEX, index);
       INT.set(file, e + E_ATTEMPT, attempt);
       INT.set(file, e + E_LEN, len);
-      INT.set(file, e + E_CHECK, check(tag, index, attempt, payload, len));
+      INT.set(file, e + E_CHECK, check);
       MemorySegment.copy(payload, 0, file, ValueLayout.JAVA_BYTE, e + E_PAYLOAD, len);
       // Volatile, not release: the polling flag is read after it (the store-load order matters).
       LONG.setVolatile(file, e + E_SEQ, p + 1);
@@ -239,8 +243,11 @@ public final class SharedItems {
 
   /** Takes the items the owner drains from a ring. */
   public interface Sink {
-    /** Item {@code index} of {@code attempt}, serialized in {@code payload}. */
-    void item(long index, int attempt, byte[] payload);
+    /**
+     * Item {@code index} of {@code attempt}, serialized in {@code payload}; false if it cannot be
+     * taken (the drain stops before it, and its producer reports it again).
+     */
+    boolean item(long index, int attempt, byte[] payload);
   }
 
   /**
@@ -251,6 +258,7 @@ public final class SharedItems {
     private final MemorySegment file;
     private final long ring;
     private final long tag;
+    private final CRC32C crc = new CRC32C();
     private volatile long drained;
     private boolean polling;
 
@@ -287,46 +295,48 @@ public final class SharedItems {
       return polling;
     }
 
-    /** True if a position was claimed past what was drained: worth draining. */
+    /**
+     * True if the entry at the drained count was committed: worth draining. Read by a spinning
+     * consumer outside the stream's lock (a claim alone does not end its spin: the entry is still
+     * being written).
+     */
     public boolean hasNew() {
-      return (long) LONG.getVolatile(file, ring + PUBLISHED) != drained;
+      long d = drained;
+      return (long) LONG.getVolatile(file, ring + PUBLISHED) != d
+          && (long) LONG.getVolatile(file, entryOffset(ring, d) + E_SEQ) == d + 1;
     }
 
     /**
      * Hands {@code sink} the committed entries from the drained count on, in order, skipping those
-     * of another tag; stops at an entry not committed yet or whose checksum fails.
+     * of another tag. Stops at an entry whose checksum fails, and at one not committed yet unless a
+     * later entry of this stream's {@code attempt} is committed: an attempt's producer commits its
+     * claims in order, so that claim is a dead or stale producer's and will never be committed.
      *
      * @return the number of entries of this stream handed over
      */
-    public int drain(Sink sink) {
+    public int drain(int attempt, Sink sink) {
       long published = (long) LONG.getVolatile(file, ring + PUBLISHED);
       long d = drained;
       int taken = 0;
       while (d < published) {
-        long e = entryOffset(ring, d);
-        if ((long) LONG.getVolatile(file, e + E_SEQ) != d + 1) {
+        Entry entry = read(d);
+        if (entry == null) {
+          if (!abandoned(d, published, attempt)) {
+            break;
+          }
+          d++;
+          continue;
+        }
+        if (entry == TORN) {
           break;
         }
-        long entryTag = (long) LONG.get(file, e + E_TAG);
-        long index = (long) LONG.get(file, e + E_INDEX);
-        int attempt = (int) INT.get(file, e + E_ATTEMPT);
-        int len = (int) INT.get(file, e + E_LEN);
-        if (len < 0 || len > PAYLOAD_BYTES) {
-          break;
-        }
-        byte[] payload = new byte[len];
-        MemorySegment.copy(file, ValueLayout.JAVA_BYTE, e + E_PAYLOAD, payload, 0, len);
-        int expected = (int) INT.get(file, e + E_CHECK);
-        // Read again: a late writer of the position's previous turn may have torn the entry.
-        if (expected != check(entryTag, index, attempt, payload, len)
-            || (long) LONG.getVolatile(file, e + E_SEQ) != d + 1) {
-          break;
-        }
-        d++;
-        if (entryTag == tag) {
-          sink.item(index, attempt, payload);
+        if (entry.tag == tag) {
+          if (!sink.item(entry.index, entry.attempt, entry.payload)) {
+            break;
+          }
           taken++;
         }
+        d++;
       }
       if (taken > 0) {
         TAKEN.add(taken);
@@ -336,6 +346,50 @@ public final class SharedItems {
         LONG.setRelease(file, ring + DRAINED, d);
       }
       return taken;
+    }
+
+    private record Entry(long tag, long index, int attempt, byte[] payload) {}
+
+    private static final Entry TORN = new Entry(0, 0, 0, new byte[0]);
+
+    /** The committed entry at {@code position}; null if not committed; {@link #TORN} if invalid. */
+    private Entry read(long position) {
+      long e = entryOffset(ring, position);
+      if ((long) LONG.getVolatile(file, e + E_SEQ) != position + 1) {
+        return null;
+      }
+      long entryTag = (long) LONG.get(file, e + E_TAG);
+      long index = (long) LONG.get(file, e + E_INDEX);
+      int attempt = (int) INT.get(file, e + E_ATTEMPT);
+      int len = (int) INT.get(file, e + E_LEN);
+      if (len < 0 || len > PAYLOAD_BYTES) {
+        return TORN;
+      }
+      byte[] payload = new byte[len];
+      MemorySegment.copy(file, ValueLayout.JAVA_BYTE, e + E_PAYLOAD, payload, 0, len);
+      int expected = (int) INT.get(file, e + E_CHECK);
+      // Read the sequence again (a seqlock's second read): a late writer of the position's previous
+      // turn may have torn the entry meanwhile.
+      VarHandle.loadLoadFence();
+      if (expected != check(crc, entryTag, index, attempt, payload, len)
+          || (long) LONG.getVolatile(file, e + E_SEQ) != position + 1) {
+        return TORN;
+      }
+      return new Entry(entryTag, index, attempt, payload);
+    }
+
+    /**
+     * True if the uncommitted claim at {@code position} will never be committed: a later entry of
+     * this stream's {@code attempt} is committed, and that attempt's one producer commits in order.
+     */
+    private boolean abandoned(long position, long published, int attempt) {
+      for (long p = position + 1; p < published && p < position + ENTRIES; p++) {
+        Entry later = read(p);
+        if (later != null && later != TORN && later.tag == tag && later.attempt == attempt) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 }

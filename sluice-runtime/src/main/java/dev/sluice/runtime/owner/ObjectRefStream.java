@@ -266,7 +266,8 @@ public final class ObjectRefStream implements StreamSource {
     lock.lock();
     try {
       boolean fromRing = drainRingLocked(null);
-      if (deleted || attempt < currentAttempt) {
+      // After a failure of the whole task the stream is over: a producer still running stops.
+      if (deleted || failed || attempt < currentAttempt) {
         notFound = true;
         consumed = cursor;
         after = fromRing ? onChangeLocked() : List.of();
@@ -327,12 +328,13 @@ public final class ObjectRefStream implements StreamSource {
     }
     int taken =
         r.drain(
+            currentAttempt,
             (index, attempt, payload) -> {
               ReturnObject item;
               try {
                 item = ReturnObject.parseFrom(payload);
               } catch (InvalidProtocolBufferException e) {
-                return; // cannot happen past the checksum; the producer reports it again
+                return false; // past the checksum it cannot happen; left for the producer to report
               }
               if (attempt < currentAttempt) {
                 release(index, item);
@@ -340,6 +342,7 @@ public final class ObjectRefStream implements StreamSource {
                 currentAttempt = attempt;
                 insertLocked(index, item);
               }
+              return true;
             });
     if (taken > 0 && after != null) {
       after.addAll(onChangeLocked());
@@ -530,12 +533,12 @@ public final class ObjectRefStream implements StreamSource {
   /** The next ref asynchronously; completes with null at the end. */
   public CompletableFuture<ObjectRefImpl<?>> pollAsync() {
     CompletableFuture<ObjectRefImpl<?>> f;
-    List<Runnable> after;
+    List<Runnable> after = new ArrayList<>();
     lock.lock();
     try {
-      quietRingLocked(null);
+      quietRingLocked(after);
       f = waiters.addAsyncConsumer();
-      after = serveAsyncLocked();
+      after.addAll(serveAsyncLocked());
     } finally {
       lock.unlock();
     }
@@ -548,15 +551,18 @@ public final class ObjectRefStream implements StreamSource {
    * consuming it: what {@code Sluice.waitAny} waits on.
    */
   public CompletableFuture<Void> whenReady() {
+    List<Runnable> after = new ArrayList<>(0);
     lock.lock();
     try {
-      quietRingLocked(null);
-      drainRingLocked(null);
+      if (!quietRingLocked(after)) {
+        drainRingLocked(after);
+      }
       return stateLocked() != State.NOT_READY
           ? CompletableFuture.completedFuture(null)
           : waiters.addReadyWatcher();
     } finally {
       lock.unlock();
+      after.forEach(Runnable::run);
     }
   }
 

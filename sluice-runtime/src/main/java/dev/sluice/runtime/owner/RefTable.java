@@ -39,6 +39,9 @@ final class RefTable {
     void outOfScope(ObjectId id, Entry e);
   }
 
+  /** The completed {@link Entry#registered} every entry starts with; never completed again. */
+  private static final CompletableFuture<Void> REGISTERED = CompletableFuture.completedFuture(null);
+
   /** One object's counts. Mutated only inside the table's compute for its id. */
   static final class Entry {
     final Address owner;
@@ -56,8 +59,11 @@ final class RefTable {
     /** Borrowed objects: borrows registered (or in flight) at the owner for this process. */
     int ownerHolds;
 
-    /** Borrowed objects: completes when every registration sent for this entry is applied. */
-    CompletableFuture<Void> registered = CompletableFuture.completedFuture(null);
+    /**
+     * Borrowed objects: completes when every registration sent for this entry is applied. Starts as
+     * one shared completed future (an owned entry never registers: one object less per entry).
+     */
+    CompletableFuture<Void> registered = REGISTERED;
 
     Entry(Address owner, boolean owned) {
       this.owner = owner;

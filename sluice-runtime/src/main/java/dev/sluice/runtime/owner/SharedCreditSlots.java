@@ -3,6 +3,7 @@ package dev.sluice.runtime.owner;
 import dev.sluice.runtime.common.OwnerOnlyFiles;
 import dev.sluice.runtime.generator.SharedCredit;
 import dev.sluice.runtime.generator.SharedItems;
+import dev.sluice.runtime.rpc.LocalSockets;
 import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -33,10 +34,10 @@ public final class SharedCreditSlots implements AutoCloseable {
   private static final VarHandle LONG = SharedCredit.LONG;
 
   /** What the file's name adds to the name of the process's socket. */
-  public static final String SUFFIX = ".credit";
+  public static final String SUFFIX = LocalSockets.CREDIT_SUFFIX;
 
   /** What the item rings' file adds to it (DESIGN "Shared items"). */
-  public static final String ITEMS_SUFFIX = ".items";
+  public static final String ITEMS_SUFFIX = LocalSockets.ITEMS_SUFFIX;
 
   private final Path path;
   private final Path itemsPath;
@@ -189,6 +190,7 @@ public final class SharedCreditSlots implements AutoCloseable {
       return ch.map(FileChannel.MapMode.READ_WRITE, 0, SharedItems.FILE_BYTES, Arena.ofAuto());
     } catch (IOException | RuntimeException e) {
       log.info("shared items unavailable ({}): streams report every item", e.toString());
+      delete(itemsPath);
       return null;
     }
   }

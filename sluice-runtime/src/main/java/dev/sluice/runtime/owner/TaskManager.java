@@ -155,9 +155,20 @@ public final class TaskManager {
    * refs its arguments hold) stay referenced until its final outcome.
    */
   public void add(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
-    TaskId id = TaskId.fromBytes(spec.getTaskId().toByteArray());
+    add(spec, argRefs, null);
+  }
+
+  /**
+   * As above; {@code firstReturn} (if not null) is the id instance of the first return object that
+   * its ref holds already, so the store and the reference table share one key object per task.
+   */
+  public void add(TaskSpec spec, List<ReferenceCounter.Nested> argRefs, ObjectId firstReturn) {
+    TaskId id =
+        firstReturn != null
+            ? firstReturn.taskId()
+            : TaskId.fromBytes(spec.getTaskId().toByteArray());
     for (int i = 1; i <= spec.getNumReturns(); i++) {
-      store.expect(ObjectId.of(id, i));
+      store.expect(i == 1 && firstReturn != null ? firstReturn : ObjectId.of(id, i));
     }
     refs.addSubmitted(argRefs);
     pending.put(id, new PendingTask(spec, argRefs));

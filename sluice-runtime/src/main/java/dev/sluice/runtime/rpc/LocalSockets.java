@@ -98,6 +98,15 @@ public final class LocalSockets {
   }
 
   /**
+   * What the shared-credit file of a process that owns streams adds to the name of its socket
+   * (DESIGN "Shared credit").
+   */
+  public static final String CREDIT_SUFFIX = ".credit";
+
+  /** What its item rings' file adds to the shared-credit file's name (DESIGN "Shared items"). */
+  public static final String ITEMS_SUFFIX = ".items";
+
+  /**
    * Removes the socket {@code socket} of a process that exited without shutting its server down (a
    * killed worker), and its framed task-stream socket, if it is in the socket directory of {@code
    * sessionDir}; anything else is left alone.
@@ -116,6 +125,9 @@ public final class LocalSockets {
     try {
       Files.deleteIfExists(file);
       Files.deleteIfExists(file.resolveSibling(file.getFileName() + FRAMED_SUFFIX));
+      // A process that owned streams also left its shared-credit and item-ring files there.
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + CREDIT_SUFFIX));
+      Files.deleteIfExists(file.resolveSibling(file.getFileName() + CREDIT_SUFFIX + ITEMS_SUFFIX));
     } catch (IOException e) {
       // the session directory's removal takes it
     }

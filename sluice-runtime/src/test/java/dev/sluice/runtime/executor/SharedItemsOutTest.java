@@ -98,7 +98,7 @@ class SharedItemsOutTest {
     assertThat(waiter.creditExhausted()).isTrue();
     // The owner drained item 1 only (say a torn entry stopped it at item 2).
     List<Long> drained = new CopyOnWriteArrayList<>();
-    slot.ring().drain((index, attempt, payload) -> drained.add(index));
+    slot.ring().drain(0, (index, attempt, payload) -> drained.add(index));
     assertThat(drained).containsExactly(1L, 2L, 3L);
 
     AtomicBoolean released = awaitCreditAsync(waiter);
@@ -122,5 +122,16 @@ class SharedItemsOutTest {
     assertThat(resent).containsExactly(1L, 2L, 3L);
     waiter.onReply(consumed(4), 3);
     await().atMost(Duration.ofSeconds(5)).untilTrue(released);
+  }
+
+  @Test
+  void beforeTheFinalReplyItemsTheOwnerDidNotDrainAreReportedAgain() {
+    slot.ring().polling(true);
+    assertThat(out.offer(1, inline("a"))).isTrue();
+    assertThat(out.offer(2, inline("b"))).isTrue();
+    // The owner's drain stopped after item 1 (say at an entry it could not take).
+    slot.ring().drain(0, (index, attempt, payload) -> index == 1);
+    assertThat(out.flush()).isTrue();
+    assertThat(resent).containsExactly(2L);
   }
 }

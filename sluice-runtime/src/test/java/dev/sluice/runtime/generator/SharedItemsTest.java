@@ -72,6 +72,7 @@ class SharedItemsTest {
   private static List<String> drain(SharedItems.Reader r) {
     List<String> out = new ArrayList<>();
     r.drain(
+        0,
         (index, attempt, payload) ->
             out.add(index + "@" + attempt + "=" + new String(payload, StandardCharsets.UTF_8)));
     return out;
@@ -143,8 +144,37 @@ class SharedItemsTest {
     long ring = SharedItems.ringOffset(RING);
     SharedCredit.LONG.getAndAdd(file, ring + SharedItems.PUBLISHED, 1L);
     assertThat(drain(reader)).containsExactly("0@0=a");
-    assertThat(reader.hasNew()).as("position 1 is still due").isTrue();
+    assertThat(reader.hasNew()).as("a claim alone is no news to a spinning consumer").isFalse();
     assertThat(drain(reader)).isEmpty();
+    assertThat(writer.drained()).isEqualTo(1);
+  }
+
+  @Test
+  void aClaimNeverCommittedIsSkippedOnceALaterEntryOfTheAttemptIsCommitted() {
+    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
+    SharedItems.Writer writer = writer(5);
+    reader.polling(true);
+    // A producer claimed position 0 and died before its commit; the retry's producer writes next.
+    long ring = SharedItems.ringOffset(RING);
+    SharedCredit.LONG.getAndAdd(file, ring + SharedItems.PUBLISHED, 1L);
+    byte[] b = bytes("b");
+    assertThat(writer.offer(0, 1, b, b.length)).isEqualTo(SharedItems.Writer.Offer.WRITTEN);
+    List<String> out = new ArrayList<>();
+    reader.drain(0, (index, attempt, payload) -> out.add(index + "@" + attempt));
+    assertThat(out).as("position 0 may still be the attempt-0 producer's, mid-write").isEmpty();
+    reader.drain(1, (index, attempt, payload) -> out.add(index + "@" + attempt));
+    assertThat(out).containsExactly("0@1");
+    assertThat(writer.drained()).isEqualTo(2);
+  }
+
+  @Test
+  void anItemTheOwnerCannotTakeStaysUndrained() {
+    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
+    SharedItems.Writer writer = writer(5);
+    reader.polling(true);
+    offer(writer, 0, "a");
+    offer(writer, 1, "b");
+    assertThat(reader.drain(0, (index, attempt, payload) -> index == 0)).isEqualTo(1);
     assertThat(writer.drained()).isEqualTo(1);
   }
 

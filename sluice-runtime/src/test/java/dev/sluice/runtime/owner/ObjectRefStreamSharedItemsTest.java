@@ -179,4 +179,14 @@ class ObjectRefStreamSharedItemsTest {
     assertThat(got.get()).isEqualTo("v1");
     assertThat(SharedItems.itemsTaken()).isGreaterThan(takenBefore);
   }
+
+  @Test
+  void aReportAfterTheTaskFailedLetsItsProducerGo() {
+    stream.fail(
+        dev.sluice.runtime.common.Errors.error(
+            dev.sluice.runtime.rpc.proto.ErrorType.TASK_CANCELLED, "cancelled"));
+    boolean[] notFound = new boolean[1];
+    stream.report(0, 1, List.of(item("v1")), (consumed, gone) -> notFound[0] = gone);
+    assertThat(notFound[0]).as("a producer out of credit resending is let go").isTrue();
+  }
 }
