@@ -1,19 +1,10 @@
 package dev.sluice.runtime.generator;
 
 import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Shared credit, the same-node credit path of a streaming generator with backpressure (DESIGN
@@ -46,7 +37,6 @@ import org.slf4j.LoggerFactory;
  * process's mappings are shared by path. Thread-safe: reads are plain acquire loads.
  */
 public final class SharedCredit {
-  private static final Logger log = LoggerFactory.getLogger(SharedCredit.class);
 
   /**
    * Switch: {@code -Dsluice.generator.sharedCredit=false} in an owner offers no slot, so its
@@ -79,12 +69,8 @@ public final class SharedCredit {
   /** Reads and writes a slot's longs (the owner's side too: {@code SharedCreditSlots}). */
   public static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
-  /**
-   * The files this process mapped to read credit, by path. A mapping lives while a view uses it (an
-   * automatic arena), so a worker that served many owners keeps none of the gone ones.
-   */
-  private static final ConcurrentHashMap<String, WeakReference<MemorySegment>> MAPPED =
-      new ConcurrentHashMap<>();
+  /** The files this process mapped to read credit. */
+  private static final OwnerFiles FILES = new OwnerFiles("shared credit", FILE_BYTES, false);
 
   private final MemorySegment file;
   private final long offset;
@@ -136,31 +122,11 @@ public final class SharedCredit {
     if (slot.getIndex() < 0 || slot.getIndex() >= SLOTS || slot.getTag() == 0) {
       return null;
     }
-    WeakReference<MemorySegment> known = MAPPED.get(slot.getPath());
-    MemorySegment file = known == null ? null : known.get();
+    MemorySegment file = FILES.map(slot.getPath());
     if (file == null) {
-      file = map(Path.of(slot.getPath()));
-      if (file == null) {
-        return null;
-      }
-      MAPPED.values().removeIf(r -> r.get() == null);
-      MAPPED.put(slot.getPath(), new WeakReference<>(file));
-    }
-    return new SharedCredit(file, slot.getIndex(), slot.getTag());
-  }
-
-  private static MemorySegment map(Path path) {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      if (ch.size() != FILE_BYTES) {
-        log.debug("shared credit file {} has {} bytes, not {}", path, ch.size(), FILE_BYTES);
-        return null;
-      }
-      // Automatic arena: unmapped once no view of it is reachable.
-      return ch.map(FileChannel.MapMode.READ_ONLY, 0, FILE_BYTES, Arena.ofAuto());
-    } catch (IOException | RuntimeException e) {
-      log.debug("cannot map shared credit file {}: {}", path, e.toString());
       return null;
     }
+    return new SharedCredit(file, slot.getIndex(), slot.getTag());
   }
 
   /**

@@ -1,20 +1,11 @@
 package dev.sluice.runtime.generator;
 
 import dev.sluice.runtime.rpc.proto.SharedCreditSlot;
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Shared items, the same-node item path of a streaming generator with a window (DESIGN "Shared
@@ -53,7 +44,6 @@ import org.slf4j.LoggerFactory;
  * #ENTRY_BYTES} bytes.
  */
 public final class SharedItems {
-  private static final Logger log = LoggerFactory.getLogger(SharedItems.class);
 
   /**
    * Switch: {@code -Dsluice.generator.sharedItems=false} in an owner makes no ring, so its streams'
@@ -96,9 +86,8 @@ public final class SharedItems {
   private static final VarHandle LONG = SharedCredit.LONG;
   private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
-  /** The files this process mapped to write items, by path (as {@code SharedCredit}'s). */
-  private static final ConcurrentHashMap<String, WeakReference<MemorySegment>> MAPPED =
-      new ConcurrentHashMap<>();
+  /** The files this process mapped to write items into. */
+  private static final OwnerFiles FILES = new OwnerFiles("shared items", FILE_BYTES, true);
 
   /** Items owners of this process took from rings (a diagnostic: tests show the path is used). */
   private static final LongAdder TAKEN = new LongAdder();
@@ -142,31 +131,11 @@ public final class SharedItems {
         || slot.getTag() == 0) {
       return null;
     }
-    WeakReference<MemorySegment> known = MAPPED.get(slot.getItemsPath());
-    MemorySegment file = known == null ? null : known.get();
+    MemorySegment file = FILES.map(slot.getItemsPath());
     if (file == null) {
-      file = mapShared(Path.of(slot.getItemsPath()));
-      if (file == null) {
-        return null;
-      }
-      MAPPED.values().removeIf(r -> r.get() == null);
-      MAPPED.put(slot.getItemsPath(), new WeakReference<>(file));
-    }
-    return new Writer(file, slot.getIndex(), slot.getTag());
-  }
-
-  private static MemorySegment mapShared(Path path) {
-    try (FileChannel ch =
-        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      if (ch.size() != FILE_BYTES) {
-        log.debug("shared items file {} has {} bytes, not {}", path, ch.size(), FILE_BYTES);
-        return null;
-      }
-      return ch.map(FileChannel.MapMode.READ_WRITE, 0, FILE_BYTES, Arena.ofAuto());
-    } catch (IOException | RuntimeException e) {
-      log.debug("cannot map shared items file {}: {}", path, e.toString());
       return null;
     }
+    return new Writer(file, slot.getIndex(), slot.getTag());
   }
 
   /**
