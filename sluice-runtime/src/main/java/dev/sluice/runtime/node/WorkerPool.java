@@ -398,7 +398,9 @@ final class WorkerPool {
               config.workerStartupTimeout());
           toKill.add(w);
         } else if (w.state == WorkerProcess.State.IDLE
-            && workers.size() - toKill.size() > config.numPrestartWorkers()
+            // The prestarted pool and the spare stay: the spare is started again as soon as
+            // every worker is busy, so stopping it only makes a JVM start at the busiest moment.
+            && workers.size() - toKill.size() > config.numPrestartWorkers() + 1
             && idleCountLocked() - toKill.size() > 1
             && now - w.idleSinceNanos > IDLE_WORKER_KEEP_NANOS) {
           toKill.add(w);

@@ -33,6 +33,10 @@ class LeaseDispatcherTest {
   private LeaseDispatcher dispatcher;
 
   private void node(double cpus, int maxExtraWorkers) {
+    node(cpus, maxExtraWorkers, 0);
+  }
+
+  private void node(double cpus, int maxExtraWorkers, int prestartWorkers) {
     config =
         new NodeConfig(
             NodeId.random(),
@@ -40,7 +44,7 @@ class LeaseDispatcherTest {
             0,
             "127.0.0.1:1",
             Map.of("CPU", cpus),
-            0,
+            prestartWorkers,
             List.of(),
             List.of(),
             Path.of("unused-session"),
@@ -196,6 +200,27 @@ class LeaseDispatcherTest {
     pool.enforceTimeouts();
 
     assertThat(destroyed()).as("one stopped, one kept as the spare").isEqualTo(1);
+  }
+
+  @Test
+  void idleEviction_thePrestartedPoolAndTheSpareStay() {
+    node(2, 4, 2);
+    Reply a = request(1);
+    Reply b = request(1);
+    register(launched.get(0));
+    register(launched.get(1));
+    assertThat(a.granted() && b.granted()).isTrue();
+    assertThat(launched).as("every worker busy: a spare starts").hasSize(3);
+    register(launched.get(2));
+    dispatcher.returnLease(a.grant().leaseId(), ByteString.EMPTY, false, "", () -> {});
+    dispatcher.returnLease(b.grant().leaseId(), ByteString.EMPTY, false, "", () -> {});
+
+    clock.addAndGet(WorkerPool.IDLE_WORKER_KEEP_NANOS + TimeUnit.SECONDS.toNanos(1));
+    pool.enforceTimeouts();
+
+    assertThat(destroyed())
+        .as("stopping the spare would only start it again when both are busy")
+        .isZero();
   }
 
   @Test
