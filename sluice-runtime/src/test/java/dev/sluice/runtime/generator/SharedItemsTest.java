@@ -50,6 +50,15 @@ class SharedItemsTest {
     arena.close();
   }
 
+  private SharedItems.Reader reader;
+
+  /** Ring {@link #RING} taken by the stream tagged 5 and polled; its producer's writer. */
+  private SharedItems.Writer polled() {
+    reader = new SharedItems.Reader(file, RING, 5);
+    reader.polling(true);
+    return writer(5);
+  }
+
   private SharedItems.Writer writer(long tag) {
     return SharedItems.open(
         SharedCreditSlot.newBuilder()
@@ -102,9 +111,7 @@ class SharedItemsTest {
 
   @Test
   void aFullRingRefusesUntilTheOwnerDrains() {
-    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
-    SharedItems.Writer writer = writer(5);
-    reader.polling(true);
+    SharedItems.Writer writer = polled();
     for (int i = 0; i < SharedItems.ENTRIES; i++) {
       assertThat(offer(writer, i, "x" + i)).isEqualTo(SharedItems.Writer.Offer.WRITTEN);
     }
@@ -136,9 +143,7 @@ class SharedItemsTest {
 
   @Test
   void claimThenCommitADrainStopsAtAnEntryNotCommittedYet() {
-    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
-    SharedItems.Writer writer = writer(5);
-    reader.polling(true);
+    SharedItems.Writer writer = polled();
     offer(writer, 0, "a");
     // A second producer claimed position 1 and has not committed it.
     long ring = SharedItems.ringOffset(RING);
@@ -151,9 +156,7 @@ class SharedItemsTest {
 
   @Test
   void aClaimNeverCommittedIsSkippedOnceALaterEntryOfTheAttemptIsCommitted() {
-    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
-    SharedItems.Writer writer = writer(5);
-    reader.polling(true);
+    SharedItems.Writer writer = polled();
     // A producer claimed position 0 and died before its commit; the retry's producer writes next.
     long ring = SharedItems.ringOffset(RING);
     SharedCredit.LONG.getAndAdd(file, ring + SharedItems.PUBLISHED, 1L);
@@ -169,9 +172,7 @@ class SharedItemsTest {
 
   @Test
   void anItemTheOwnerCannotTakeStaysUndrained() {
-    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
-    SharedItems.Writer writer = writer(5);
-    reader.polling(true);
+    SharedItems.Writer writer = polled();
     offer(writer, 0, "a");
     offer(writer, 1, "b");
     assertThat(reader.drain(0, (index, attempt, payload) -> index == 0)).isEqualTo(1);
@@ -180,9 +181,7 @@ class SharedItemsTest {
 
   @Test
   void aTornEntryStopsTheDrainAndItsProducersItemsStayUndrained() {
-    SharedItems.Reader reader = new SharedItems.Reader(file, RING, 5);
-    SharedItems.Writer writer = writer(5);
-    reader.polling(true);
+    SharedItems.Writer writer = polled();
     offer(writer, 0, "a");
     offer(writer, 1, "b");
     long entry1 = SharedItems.ringOffset(RING) + SharedItems.FIRST_ENTRY + SharedItems.ENTRY_BYTES;
