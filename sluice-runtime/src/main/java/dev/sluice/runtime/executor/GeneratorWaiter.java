@@ -76,6 +76,11 @@ final class GeneratorWaiter {
   /** The report of one more item was issued (handed to the task stream). */
   void onIssued() {
     unanswered.incrementAndGet();
+    countGenerated();
+  }
+
+  /** One more item was generated; a stall starts if it used the last credit. */
+  private void countGenerated() {
     generated.incrementAndGet();
     if (stalledSince.get() == 0 && creditExhausted()) {
       stalledSince.compareAndSet(0, System.nanoTime());
@@ -87,10 +92,7 @@ final class GeneratorWaiter {
    * generated, but no reply will answer it.
    */
   void onWrittenShared() {
-    generated.incrementAndGet();
-    if (stalledSince.get() == 0 && creditExhausted()) {
-      stalledSince.compareAndSet(0, System.nanoTime());
-    }
+    countGenerated();
   }
 
   /** An item already generated was reported again (its reply is awaited, it is not generated). */

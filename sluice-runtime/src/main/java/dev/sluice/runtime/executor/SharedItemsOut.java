@@ -96,15 +96,26 @@ final class SharedItemsOut {
    * written (whose reply the owner holds while the window is full).
    */
   private void resend() {
+    if (!reportUndrained(true)) {
+      waiter.onOwnerGone();
+    }
+  }
+
+  /**
+   * Reports again the items written into the ring that the owner has not drained, and the last one
+   * if {@code andLast}; false if the owner is gone.
+   */
+  private boolean reportUndrained(boolean andLast) {
     SharedItems.Writer ring = waiter.sharedItems();
     long drained = ring == null ? Long.MAX_VALUE : ring.drained();
     Written last = undrained.peekLast();
     for (Written w : undrained) {
-      if ((w.position() >= drained || w == last) && !resender.resend(w.index(), w.value())) {
-        waiter.onOwnerGone();
-        return;
+      if ((w.position() >= drained || (andLast && w == last))
+          && !resender.resend(w.index(), w.value())) {
+        return false;
       }
     }
+    return true;
   }
 
   /**
@@ -120,11 +131,8 @@ final class SharedItemsOut {
       return true;
     }
     SharedCredit.spinUntil(() -> ring.drained() > last.position(), SharedCredit.SPIN_NANOS);
-    long drained = ring.drained();
-    for (Written w : undrained) {
-      if (w.position() >= drained && !resender.resend(w.index(), w.value())) {
-        return false;
-      }
+    if (!reportUndrained(false)) {
+      return false;
     }
     undrained.clear();
     return true;

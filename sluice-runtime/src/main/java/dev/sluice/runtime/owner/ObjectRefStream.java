@@ -356,7 +356,7 @@ public final class ObjectRefStream implements StreamSource {
    */
   @GuardedBy("lock")
   private boolean quietRingLocked(List<Runnable> after) {
-    if (ring == null || !ring.polling()) {
+    if (ring == null) {
       return false;
     }
     ring.polling(false);
@@ -554,9 +554,7 @@ public final class ObjectRefStream implements StreamSource {
     List<Runnable> after = new ArrayList<>(0);
     lock.lock();
     try {
-      if (!quietRingLocked(after)) {
-        drainRingLocked(after);
-      }
+      quietRingLocked(after);
       return stateLocked() != State.NOT_READY
           ? CompletableFuture.completedFuture(null)
           : waiters.addReadyWatcher();

@@ -152,23 +152,15 @@ public final class TaskManager {
 
   /**
    * Records a task before it is submitted and declares its return objects; {@code argRefs} (the
-   * refs its arguments hold) stay referenced until its final outcome.
-   */
-  public void add(TaskSpec spec, List<ReferenceCounter.Nested> argRefs) {
-    add(spec, argRefs, null);
-  }
-
-  /**
-   * As above; {@code firstReturn} (if not null) is the id instance of the first return object that
-   * its ref holds already, so the store and the reference table share one key object per task.
+   * refs its arguments hold) stay referenced until its final outcome. {@code firstReturn} is the id
+   * of its first return object, as its ref holds it.
    */
   public void add(TaskSpec spec, List<ReferenceCounter.Nested> argRefs, ObjectId firstReturn) {
-    TaskId id =
-        firstReturn != null
-            ? firstReturn.taskId()
-            : TaskId.fromBytes(spec.getTaskId().toByteArray());
+    TaskId id = firstReturn.taskId();
     for (int i = 1; i <= spec.getNumReturns(); i++) {
-      store.expect(i == 1 && firstReturn != null ? firstReturn : ObjectId.of(id, i));
+      // The first return's id is the instance its ref holds: the store and the reference table
+      // share one key object per task.
+      store.expect(i == 1 ? firstReturn : ObjectId.of(id, i));
     }
     refs.addSubmitted(argRefs);
     pending.put(id, new PendingTask(spec, argRefs));
@@ -202,7 +194,7 @@ public final class TaskManager {
     ObjectRefGeneratorImpl<T> generator =
         new ObjectRefGeneratorImpl<>(stream, stream.generatorRef(), blocking);
     streams.put(generatorId, stream);
-    add(spec, argRefs);
+    add(spec, argRefs, generatorId); // the generator ref is ObjectId(T, 1), its first return
     events.trackStream(generatorId, spec, (int) spec.getGeneratorBackpressureNumObjects(), stream);
     return generator;
   }
