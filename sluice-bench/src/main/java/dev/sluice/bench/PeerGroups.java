@@ -1,6 +1,8 @@
 package dev.sluice.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -50,6 +52,34 @@ final class PeerGroups {
   static final double OBSERVABILITY_DROP = 0.05;
 
   private PeerGroups() {}
+
+  /**
+   * The JVM options of the observability group's drivers: a fixed heap, touched at start. On this
+   * kind of machine (a VM whose host backs memory when it is first touched) a page's first touch
+   * costs 8-60 µs of system time; a driver whose G1 heap grew during a timed part (1.5 to 2 GB, at
+   * 25,000-37,000 page faults a second) spent 3-4 s with its consumer thread in the kernel, and
+   * that part ran at a fifth of the steady rate; a stream worker whose heap grew cost the same.
+   * Which process grew when was chance (a control part was hit as often as an "on" part), so it
+   * measured the machine, not observability. The rows compare drivers that differ only in
+   * observability; the data-path group runs its driver and workers as users do. Empty in a quick
+   * run; the heap is at most an eighth of the machine's memory.
+   */
+  static List<String> observabilityDriverOptions(BenchOptions o) {
+    return o.quick() ? List.of() : fixedHeap(8, 512, 2048);
+  }
+
+  /** The same for their workers (nine of them): at most a 32nd of the machine's memory each. */
+  static List<String> observabilityWorkerOptions(BenchOptions o) {
+    return o.quick() ? List.of() : fixedHeap(32, 256, 512);
+  }
+
+  /** A fixed heap of a {@code share}-th of the machine's memory, within [min, max] MiB, touched. */
+  private static List<String> fixedHeap(int share, long minMib, long maxMib) {
+    long total =
+        ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+    long mib = Math.clamp(total / share >> 20, minMib, maxMib);
+    return List.of("-Xms" + mib + "m", "-Xmx" + mib + "m", "-XX:+AlwaysPreTouch");
+  }
 
   /** Runs the groups {@code o} names, in order, and returns their tables. */
   static String run(BenchOptions o, PrintStream out) throws Exception {
@@ -321,18 +351,31 @@ final class PeerGroups {
       BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on, String suffix)
       throws Exception {
     String state = (on ? "on" : "off") + suffix;
-    List<String> args =
-        measure(
-            o.observabilityPolicy(),
+    List<String> options =
+        new ArrayList<>(
             List.of(
                 "--observability",
                 on ? "on" : "off",
                 "--warmup-tasks",
-                Integer.toString(o.clusterWarmUpTasks())),
+                Integer.toString(o.clusterWarmUpTasks())));
+    for (String option : observabilityWorkerOptions(o)) {
+      options.add("--worker-jvm-option");
+      options.add(option);
+    }
+    List<String> args =
+        measure(
+            o.observabilityPolicy(),
+            options,
             PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
             PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()));
     PeerProcess p =
-        add(processes, PeerProcess.start("Sluice driver JVM, observability " + state, out, args));
+        add(
+            processes,
+            PeerProcess.start(
+                "Sluice driver JVM, observability " + state,
+                out,
+                observabilityDriverOptions(o),
+                args));
     return p.measurements(", observability " + state);
   }
 

@@ -23,14 +23,15 @@ import java.util.List;
  * <ul>
  *   <li>{@code PeerMain serve-rsocket}: an RSocket server ({@link RSocketPeerServer}); announces
  *       its port, then serves until its standard input says {@code quit} or ends.
- *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] [--part-ms N
- *       --warmup-window-ms N --warmup-max-ms N --warmup-tolerance X] SPEC...}: hosts one
- *       measurement per {@link PeerProtocol.Spec} and runs their warm-ups and rounds when told (see
- *       {@link PeerProtocol}). With {@code --part-ms} ({@link RoundPolicy#args()}) a round runs
- *       batches for at least that long and a warm-up runs until steady ({@link SteadyRounds});
- *       without, a round is one batch and a warm-up the measurement's fixed minimum. When a spec is
- *       a Sluice one ({@code sluice-*}) it first starts an embedded cluster ({@code Sluice.init})
- *       with the given observability and warms it up.
+ *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] [--worker-jvm-option
+ *       OPTION]... [--part-ms N --warmup-window-ms N --warmup-max-ms N --warmup-tolerance X]
+ *       SPEC...}: hosts one measurement per {@link PeerProtocol.Spec} and runs their warm-ups and
+ *       rounds when told (see {@link PeerProtocol}). With {@code --part-ms} ({@link
+ *       RoundPolicy#args()}) a round runs batches for at least that long and a warm-up runs until
+ *       steady ({@link SteadyRounds}); without, a round is one batch and a warm-up the
+ *       measurement's fixed minimum. When a spec is a Sluice one ({@code sluice-*}) it first starts
+ *       an embedded cluster ({@code Sluice.init}) with the given observability and worker JVM
+ *       options, and warms it up.
  * </ul>
  *
  * <p>Threads: commands run one at a time on the main thread. Standard output carries only the
@@ -87,10 +88,12 @@ public final class PeerMain {
     long windowMillis = 500;
     long warmUpMaxMillis = 10_000;
     double tolerance = 0.1;
+    List<String> workerJvmOptions = new ArrayList<>();
     List<PeerProtocol.Spec> specs = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--observability" -> observability = !args[++i].equals("off");
+        case "--worker-jvm-option" -> workerJvmOptions.add(args[++i]);
         case "--warmup-tasks" -> warmUpTasks = Integer.parseInt(args[++i]);
         case "--part-ms" -> partMillis = Long.parseLong(args[++i]);
         case "--warmup-window-ms" -> windowMillis = Long.parseLong(args[++i]);
@@ -114,7 +117,11 @@ public final class PeerMain {
     try {
       if (sluice) {
         TaskBenchmarks.startCluster(
-            warmUpTasks, SluiceConfig.builder().observability(observability).build());
+            warmUpTasks,
+            SluiceConfig.builder()
+                .observability(observability)
+                .workerJvmOptions(workerJvmOptions)
+                .build());
       }
       for (PeerProtocol.Spec spec : specs) {
         measurements.add(create(spec));

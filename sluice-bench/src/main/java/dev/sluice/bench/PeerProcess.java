@@ -62,8 +62,19 @@ final class PeerProcess implements AutoCloseable {
    * it in progress lines and errors.
    */
   static PeerProcess start(String label, PrintStream out, List<String> args) throws IOException {
-    List<String> command = command(args);
-    out.printf("starting %s: PeerMain %s%n", label, String.join(" ", args));
+    return start(label, out, List.of(), args);
+  }
+
+  /** The same, with {@code jvmOptions} after the bench's own (so they win where both set one). */
+  static PeerProcess start(
+      String label, PrintStream out, List<String> jvmOptions, List<String> args)
+      throws IOException {
+    List<String> command = command(jvmOptions, args);
+    out.printf(
+        "starting %s: %sPeerMain %s%n",
+        label,
+        jvmOptions.isEmpty() ? "" : String.join(" ", jvmOptions) + " ",
+        String.join(" ", args));
     Process p =
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -78,8 +89,11 @@ final class PeerProcess implements AutoCloseable {
     }
   }
 
-  /** {@code java [the bench's JVM options] -cp [its class path] dev.sluice.bench.PeerMain args}. */
-  static List<String> command(List<String> args) {
+  /**
+   * {@code java [the bench's JVM options] [jvmOptions] -cp [its class path]
+   * dev.sluice.bench.PeerMain args}.
+   */
+  static List<String> command(List<String> jvmOptions, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     boolean nativeAccess = false;
@@ -94,6 +108,7 @@ final class PeerProcess implements AutoCloseable {
       // What the bench jar's manifest gives `java -jar`: Netty's native transport, no warning.
       command.add("--enable-native-access=ALL-UNNAMED");
     }
+    command.addAll(jvmOptions);
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(PeerMain.class.getName());

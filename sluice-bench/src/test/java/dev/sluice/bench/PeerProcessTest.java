@@ -39,6 +39,16 @@ class PeerProcessTest {
   }
 
   @Test
+  void jvmOptionsGivenForAPeerComeBeforeItsMainClassAndArguments() {
+    List<String> command = PeerProcess.command(List.of("-Xmx300m", "-Dpeer=1"), List.of("measure"));
+    int xmx = command.indexOf("-Xmx300m");
+    assertThat(xmx).isPositive();
+    assertThat(command.get(xmx + 1)).isEqualTo("-Dpeer=1");
+    assertThat(command.indexOf(PeerMain.class.getName())).isGreaterThan(xmx + 1);
+    assertThat(command.getLast()).isEqualTo("measure");
+  }
+
+  @Test
   void aChildGivenARoundPolicyWarmsUpUntilSteadyAndRunsBatchesForAPartsTime() throws Exception {
     RoundPolicy policy =
         new RoundPolicy(Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofSeconds(30), 0.5);
