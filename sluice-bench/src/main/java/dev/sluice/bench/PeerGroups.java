@@ -16,11 +16,12 @@ import java.util.Map;
  *   <li>{@value #DATAPATH}: issue 14's table. One Sluice driver JVM (an embedded cluster with its
  *       prestarted workers) runs the Sluice rows; the RSocket server and the RSocket client run in
  *       two more JVMs, gRPC's unary echo (informational) in one, {@code System.arraycopy} in one.
- *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Three Sluice driver JVMs, one with {@code
- *       SluiceConfig.observability(true)}, two with {@code false} (the second a control: the spread
- *       of identical drivers), run the same async-task and stream rounds, with longer parts and
- *       warm-ups ({@link BenchOptions#observabilityPolicy()}); judged on the median of the rounds
- *       ({@link TargetRow.Target#medianDropAtMost}).
+ *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Four Sluice driver JVMs, started with {@code
+ *       SluiceConfig.observability(true)}, {@code false}, {@code false}, {@code true} (each side's
+ *       value is the mean of its two drivers; each pair of identical drivers is a control: the
+ *       spread of identical processes), run the same async-task and stream rounds, with longer
+ *       parts and warm-ups ({@link BenchOptions#observabilityPolicy()}); judged on the median of
+ *       the rounds ({@link TargetRow.Target#medianDropAtMost}).
  * </ul>
  *
  * <p>Every measurement warms up until its rate is steady, then every measurement of a group runs
@@ -68,7 +69,7 @@ final class PeerGroups {
     return o.quick() ? List.of() : fixedHeap(8, 512, 2048);
   }
 
-  /** The same for their workers (nine of them): at most a 32nd of the machine's memory each. */
+  /** The same for their workers (12 of them): at most a 32nd of the machine's memory each. */
   static List<String> observabilityWorkerOptions(BenchOptions o) {
     return o.quick() ? List.of() : fixedHeap(32, 256, 512);
   }
@@ -294,17 +295,21 @@ final class PeerGroups {
   }
 
   static String observability(BenchOptions o, PrintStream out) throws Exception {
-    out.println("observability group: starting three Sluice driver JVMs (on, off, off again) ...");
+    out.println("observability group: starting four Sluice driver JVMs (on, off, off, on) ...");
     List<PeerProcess> processes = new ArrayList<>();
     try {
-      List<TimedMeasurement> on = sluiceWithObservability(o, out, processes, true, "");
-      List<TimedMeasurement> off = sluiceWithObservability(o, out, processes, false, "");
-      List<TimedMeasurement> control =
-          sluiceWithObservability(o, out, processes, false, " (control)");
+      // Four drivers, started on, off, off, on: a driver JVM's speed depends on the process (in
+      // one run with three drivers started on, off, control, they ranked by start order, each
+      // 8-12% behind the next, in every round), so each side gets one early and one late driver,
+      // and a round's value of a side is the mean of its two drivers'.
+      List<TimedMeasurement> on1 = sluiceWithObservability(o, out, processes, true, " #1");
+      List<TimedMeasurement> off1 = sluiceWithObservability(o, out, processes, false, " #1");
+      List<TimedMeasurement> off2 = sluiceWithObservability(o, out, processes, false, " #2");
+      List<TimedMeasurement> on2 = sluiceWithObservability(o, out, processes, true, " #2");
       List<List<TimedMeasurement>> blocks =
           List.of(
-              List.of(on.get(0), off.get(0), control.get(0)),
-              List.of(on.get(1), off.get(1), control.get(1)));
+              List.of(on1.get(0), off1.get(0), off2.get(0), on2.get(0)),
+              List.of(on1.get(1), off1.get(1), off2.get(1), on2.get(1)));
       MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
       Map<Measurement, Stats> stats = result.stats();
       TargetRow.Target target = TargetRow.Target.medianDropAtMost(OBSERVABILITY_DROP);
@@ -315,25 +320,23 @@ final class PeerGroups {
         "CPU per task (driver and workers)", "CPU per stream item (driver and workers)"
       };
       for (int i = 0; i < 2; i++) {
-        Measurement.Unit unit = on.get(i).unit();
-        Measurement a = on.get(i);
-        Measurement b = off.get(i);
-        Measurement c = control.get(i);
-        addOnOffAndControl(rows, figures[i], stats, unit, a, b, c, target);
+        Measurement.Unit unit = on1.get(i).unit();
         Measurement.Unit cpuUnit =
             unit == Measurement.Unit.ITEMS_PER_SECOND
                 ? Measurement.Unit.MICROS_PER_ITEM
                 : Measurement.Unit.MICROS_PER_OP;
-        addOnOffAndControl(rows, cpuFigures[i], result.cpuPerOp(), cpuUnit, a, b, c, cpuTarget);
+        List<Measurement> drivers = List.of(on1.get(i), off1.get(i), off2.get(i), on2.get(i));
+        addOnOffAndControls(rows, figures[i], stats, unit, drivers, target);
+        addOnOffAndControls(rows, cpuFigures[i], result.cpuPerOp(), cpuUnit, drivers, cpuTarget);
       }
-      return "Cost of observability (issue 15): Sluice with observability on vs off, three driver"
-          + " JVMs (on, off, and off again as a control), rounds interleaved and mirrored\n\n"
+      return "Cost of observability (issue 15): Sluice with observability on vs off, four driver"
+          + " JVMs started on, off, off, on, rounds interleaved and mirrored\n\n"
           + TargetRow.table(rows).render()
-          + "\nA ratio is the round's value with observability on over the same round's with it"
-          + " off (SluiceConfig.builder().observability(...)); drop = 1 - ratio. The control rows"
-          + " compare two identical drivers with observability off: their spread is what this"
-          + " machine's noise alone does to a round's ratio, which is why these targets are"
-          + " judged on the median of the rounds. CPU per task or item is the CPU time of the"
+          + "\nA ratio is the round's value with observability on (the mean of its two drivers)"
+          + " over the same round's with it off (SluiceConfig.builder().observability(...)); drop ="
+          + " 1 - ratio. The control rows compare two identical drivers, the second started over"
+          + " the first: their spread is what this machine's noise alone does to a round's ratio,"
+          + " which is why these targets are judged on the median of the rounds. CPU per task or item is the CPU time of the"
           + " driver JVM and its workers during the round's parts over the tasks or items they"
           + " ran: it moves much less than a rate when other processes compete for the machine."
           + " All clusters stay up; those not measured are idle.\n"
@@ -380,40 +383,62 @@ final class PeerGroups {
   }
 
   /**
-   * Adds the rows of {@code figure} from {@code values} (in {@code unit}): the driver with
-   * observability {@code on} over the one with it {@code off}, and the {@code control} (off again)
-   * over {@code off}.
+   * Adds the rows of {@code figure} from {@code values} (in {@code unit}) of the {@code drivers}
+   * started on, off, off, on: observability on (per round, the mean of its two drivers) over off
+   * (the same), then the two controls, each driver over the identical one started before it.
    */
-  private static void addOnOffAndControl(
+  private static void addOnOffAndControls(
       List<TargetRow> rows,
       String figure,
       Map<Measurement, Stats> values,
       Measurement.Unit unit,
-      Measurement on,
-      Measurement off,
-      Measurement control,
+      List<Measurement> drivers,
       TargetRow.Target target) {
-    addOverOff(rows, figure, values, unit, on, "on", off, target);
-    String controlFigure = "control: " + figure + ", off vs off";
-    addOverOff(rows, controlFigure, values, unit, control, "off (control)", off, target);
+    Measurement on1 = drivers.get(0);
+    Measurement off1 = drivers.get(1);
+    Measurement off2 = drivers.get(2);
+    Measurement on2 = drivers.get(3);
+    if (drivers.stream().allMatch(values::containsKey)) {
+      rows.add(
+          new TargetRow(
+              figure,
+              TargetRow.Series.of("on", unit, meanPerRound(values.get(on1), values.get(on2))),
+              TargetRow.Series.of("off", unit, meanPerRound(values.get(off1), values.get(off2))),
+              target));
+    }
+    String control = "control: " + figure;
+    addOver(
+        rows, control + ", off #2 vs off #1", values, unit, off2, "off #2", off1, "off #1", target);
+    addOver(rows, control + ", on #2 vs on #1", values, unit, on2, "on #2", on1, "on #1", target);
   }
 
-  /** Adds the row of {@code m} over {@code off}, unless {@code values} lacks either of them. */
-  private static void addOverOff(
+  /** Per round, the mean of {@code a}'s and {@code b}'s values. */
+  static Stats meanPerRound(Stats a, Stats b) {
+    int n = Math.min(a.values().size(), b.values().size());
+    double[] mean = new double[n];
+    for (int r = 0; r < n; r++) {
+      mean[r] = (a.values().get(r) + b.values().get(r)) / 2;
+    }
+    return Stats.of(mean);
+  }
+
+  /** Adds the row of {@code m} over {@code peer}, unless {@code values} lacks either of them. */
+  private static void addOver(
       List<TargetRow> rows,
       String figure,
       Map<Measurement, Stats> values,
       Measurement.Unit unit,
       Measurement m,
       String label,
-      Measurement off,
+      Measurement peer,
+      String peerLabel,
       TargetRow.Target target) {
-    if (values.containsKey(m) && values.containsKey(off)) {
+    if (values.containsKey(m) && values.containsKey(peer)) {
       rows.add(
           new TargetRow(
               figure,
               TargetRow.Series.of(label, unit, values.get(m)),
-              TargetRow.Series.of("off", unit, values.get(off)),
+              TargetRow.Series.of(peerLabel, unit, values.get(peer)),
               target));
     }
   }

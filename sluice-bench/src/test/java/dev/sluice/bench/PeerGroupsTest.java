@@ -37,6 +37,15 @@ class PeerGroupsTest {
   }
 
   @Test
+  void eachObservabilitySideIsTheMeanOfItsTwoDriversRoundByRound() {
+    Stats early = Stats.of(new double[] {100, 80, 60});
+    Stats late = Stats.of(new double[] {120, 100, 100});
+    Stats side = PeerGroups.meanPerRound(early, late);
+    assertThat(side.values()).containsExactly(110.0, 90.0, 80.0);
+    assertThat(side.median()).isEqualTo(90.0);
+  }
+
+  @Test
   void theQuickDataPathGroupWarmsUpWith20000RoundTrips() {
     assertThat(BenchOptions.parse(new String[] {"--quick", "--group", "datapath"}).warmUpOps())
         .isGreaterThanOrEqualTo(20_000);
