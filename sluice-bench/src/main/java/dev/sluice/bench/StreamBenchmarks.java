@@ -54,7 +54,7 @@ public final class StreamBenchmarks {
        * sequential streams keep getting. Which worker a timed round's stream gets depends on lease
        * timing (e.g. right after a round of tasks, whose leases are still held, it gets another
        * one); a worker that has never run the stream path compiles it then, at up to 0.8 of a core
-       * for 2-3 s on this machine, and that round ran at a fifth of the steady rate.
+       * for 2-3 s on this machine, and that part ran at about half the steady rate.
        */
       @Override
       public void warmUp() throws Exception {
