@@ -336,9 +336,10 @@ final class PeerGroups {
           + " over the same round's with it off (SluiceConfig.builder().observability(...)); drop ="
           + " 1 - ratio. The control rows compare two identical drivers, the second started over"
           + " the first: their spread is what this machine's noise alone does to a round's ratio,"
-          + " which is why these targets are judged on the median of the rounds. CPU per task or item is the CPU time of the"
-          + " driver JVM and its workers during the round's parts over the tasks or items they"
-          + " ran: it moves much less than a rate when other processes compete for the machine."
+          + " which is why these targets are judged on the median of the rounds. CPU per task or"
+          + " item is the CPU time of the driver JVM and its workers during the round's parts over"
+          + " the tasks or items they ran: it moves much less than a rate when other processes"
+          + " compete for the machine."
           + " All clusters stay up; those not measured are idle.\n"
           + note(o, o.observabilityPolicy())
           + "\n"

@@ -85,7 +85,7 @@ public final class StreamBenchmarks {
   }
 
   /** Runs {@code body} on {@code threads} threads at once and waits for all of them. */
-  static void concurrently(int threads, Callable<?> body) throws Exception {
+  private static void concurrently(int threads, Callable<?> body) throws Exception {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> runs = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
