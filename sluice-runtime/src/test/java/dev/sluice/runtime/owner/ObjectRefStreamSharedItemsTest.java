@@ -1,7 +1,6 @@
 package dev.sluice.runtime.owner;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.sluice.JobId;
@@ -171,10 +170,17 @@ class ObjectRefStreamSharedItemsTest {
                     Thread.currentThread().interrupt();
                   }
                 });
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofNanos(1000))
-        .until(() -> write(1, 0, "v1") == SharedItems.Writer.Offer.WRITTEN);
+    // The ring takes a write only while the consumer spins (about 20 µs of each short wait): a
+    // tight loop, not a poller whose every check costs more than that window on a busy machine.
+    // UNSEEN is in the ring too (the consumer stopped spinning after the write, and drains the
+    // ring before it blocks): writing the item again would wait for a consumer that is done.
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (write(1, 0, "v1") == SharedItems.Writer.Offer.REFUSED) {
+      assertThat(System.nanoTime())
+          .as("the consumer spun on the ring within 10 s")
+          .isLessThan(deadline);
+      Thread.onSpinWait();
+    }
     consumer.join(10_000);
     assertThat(got.get()).isEqualTo("v1");
     assertThat(SharedItems.itemsTaken()).isGreaterThan(takenBefore);
