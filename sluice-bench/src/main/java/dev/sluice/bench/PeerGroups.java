@@ -1,8 +1,6 @@
 package dev.sluice.bench;
 
-import com.sun.management.OperatingSystemMXBean;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,12 +14,9 @@ import java.util.Map;
  *   <li>{@value #DATAPATH}: issue 14's table. One Sluice driver JVM (an embedded cluster with its
  *       prestarted workers) runs the Sluice rows; the RSocket server and the RSocket client run in
  *       two more JVMs, gRPC's unary echo (informational) in one, {@code System.arraycopy} in one.
- *   <li>{@value #OBSERVABILITY}: issue 15's cost rows. Four Sluice driver JVMs, started with {@code
- *       SluiceConfig.observability(true)}, {@code false}, {@code false}, {@code true} (each side's
- *       value is the mean of its two drivers; each pair of identical drivers is a control: the
- *       spread of identical processes), run the same async-task and stream rounds, with longer
- *       parts and warm-ups ({@link BenchOptions#observabilityPolicy()}); judged on the median of
- *       the rounds ({@link TargetRow.Target#medianDropAtMost}).
+ *   <li>{@value #OBSERVABILITY}: issue 15's cost rows, in {@link ObservabilityGroup}: two runs of
+ *       four Sluice driver JVMs, observability on and off, in mirrored start orders; judged on the
+ *       median of the rounds ({@link TargetRow.Target#medianDropAtMost}).
  * </ul>
  *
  * <p>Every measurement warms up until its rate is steady, then every measurement of a group runs
@@ -50,43 +45,15 @@ final class PeerGroups {
   static final double ASYNC_TASKS_PER_S = 40_000;
   static final double FIRST_ITEM_RATIO = 2.0;
   static final double LARGE_MEMCPY_RATIO = 0.25;
-  static final double OBSERVABILITY_DROP = 0.05;
 
   private PeerGroups() {}
-
-  /**
-   * The JVM options of the observability group's drivers: a fixed heap, touched at start. On this
-   * kind of machine (a VM whose host backs memory when it is first touched) a page's first touch
-   * costs 8-60 µs of system time; a driver whose G1 heap grew during a timed part (1.5 to 2 GB, at
-   * 25,000-37,000 page faults a second) spent 3-4 s with its consumer thread in the kernel, and
-   * that part ran at a fifth of the steady rate; a stream worker whose heap grew cost the same.
-   * Which process grew when was chance (a control part was hit as often as an "on" part), so it
-   * measured the machine, not observability. The rows compare drivers that differ only in
-   * observability; the data-path group runs its driver and workers as users do. Empty in a quick
-   * run; the heap is at most an eighth of the machine's memory.
-   */
-  static List<String> observabilityDriverOptions(BenchOptions o) {
-    return o.quick() ? List.of() : fixedHeap(8, 512, 2048);
-  }
-
-  /** The same for their workers (12 of them): at most a 32nd of the machine's memory each. */
-  static List<String> observabilityWorkerOptions(BenchOptions o) {
-    return o.quick() ? List.of() : fixedHeap(32, 256, 512);
-  }
-
-  /** A fixed heap of a {@code share}-th of the machine's memory, within [min, max] MiB, touched. */
-  private static List<String> fixedHeap(int share, long minMib, long maxMib) {
-    long total =
-        ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
-    long mib = Math.clamp(total / share >> 20, minMib, maxMib);
-    return List.of("-Xms" + mib + "m", "-Xmx" + mib + "m", "-XX:+AlwaysPreTouch");
-  }
 
   /** Runs the groups {@code o} names, in order, and returns their tables. */
   static String run(BenchOptions o, PrintStream out) throws Exception {
     StringBuilder sb = new StringBuilder();
     for (String g : o.groups()) {
-      sb.append(g.equals(DATAPATH) ? dataPath(o, out) : observability(o, out)).append('\n');
+      sb.append(g.equals(DATAPATH) ? dataPath(o, out) : ObservabilityGroup.run(o, out))
+          .append('\n');
     }
     return sb.toString();
   }
@@ -288,159 +255,9 @@ final class PeerGroups {
           + "\n"
           + BenchMain.detailsTable(stats).render()
           + "\n"
-          + warmUpTable(result).render();
+          + warmUpTable(List.of(result)).render();
     } finally {
       closeAll(processes);
-    }
-  }
-
-  static String observability(BenchOptions o, PrintStream out) throws Exception {
-    out.println("observability group: starting four Sluice driver JVMs (on, off, off, on) ...");
-    List<PeerProcess> processes = new ArrayList<>();
-    try {
-      // Four drivers, started on, off, off, on: a driver JVM's speed depends on the process (in
-      // one run with three drivers started on, off, control, they ranked by start order, each
-      // 8-12% behind the next, in every round), so each side gets one early and one late driver,
-      // and a round's value of a side is the mean of its two drivers'.
-      List<TimedMeasurement> on1 = sluiceWithObservability(o, out, processes, true, " #1");
-      List<TimedMeasurement> off1 = sluiceWithObservability(o, out, processes, false, " #1");
-      List<TimedMeasurement> off2 = sluiceWithObservability(o, out, processes, false, " #2");
-      List<TimedMeasurement> on2 = sluiceWithObservability(o, out, processes, true, " #2");
-      List<List<TimedMeasurement>> blocks =
-          List.of(
-              List.of(on1.get(0), off1.get(0), off2.get(0), on2.get(0)),
-              List.of(on1.get(1), off1.get(1), off2.get(1), on2.get(1)));
-      MirroredRunner.Result result = new MirroredRunner(out).run(blocks, o.rounds());
-      Map<Measurement, Stats> stats = result.stats();
-      TargetRow.Target target = TargetRow.Target.medianDropAtMost(OBSERVABILITY_DROP);
-      TargetRow.Target cpuTarget = TargetRow.Target.medianRiseAtMost(OBSERVABILITY_DROP);
-      List<TargetRow> rows = new ArrayList<>();
-      String[] figures = {"async task throughput", "stream throughput, backpressure off"};
-      String[] cpuFigures = {
-        "CPU per task (driver and workers)", "CPU per stream item (driver and workers)"
-      };
-      for (int i = 0; i < 2; i++) {
-        Measurement.Unit unit = on1.get(i).unit();
-        Measurement.Unit cpuUnit =
-            unit == Measurement.Unit.ITEMS_PER_SECOND
-                ? Measurement.Unit.MICROS_PER_ITEM
-                : Measurement.Unit.MICROS_PER_OP;
-        List<Measurement> drivers = List.of(on1.get(i), off1.get(i), off2.get(i), on2.get(i));
-        addOnOffAndControls(rows, figures[i], stats, unit, drivers, target);
-        addOnOffAndControls(rows, cpuFigures[i], result.cpuPerOp(), cpuUnit, drivers, cpuTarget);
-      }
-      return "Cost of observability (issue 15): Sluice with observability on vs off, four driver"
-          + " JVMs started on, off, off, on, rounds interleaved and mirrored\n\n"
-          + TargetRow.table(rows).render()
-          + "\nA ratio is the round's value with observability on (the mean of its two drivers)"
-          + " over the same round's with it off (SluiceConfig.builder().observability(...)); drop ="
-          + " 1 - ratio. The control rows compare two identical drivers, the second started over"
-          + " the first: their spread is what this machine's noise alone does to a round's ratio,"
-          + " which is why these targets are judged on the median of the rounds. CPU per task or"
-          + " item is the CPU time of the driver JVM and its workers during the round's parts over"
-          + " the tasks or items they ran: it moves much less than a rate when other processes"
-          + " compete for the machine."
-          + " All clusters stay up; those not measured are idle.\n"
-          + note(o, o.observabilityPolicy())
-          + "\n"
-          + BenchMain.detailsTable(stats).render()
-          + "\n"
-          + warmUpTable(result).render();
-    } finally {
-      closeAll(processes);
-    }
-  }
-
-  private static List<TimedMeasurement> sluiceWithObservability(
-      BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on, String suffix)
-      throws Exception {
-    String state = (on ? "on" : "off") + suffix;
-    List<String> options =
-        new ArrayList<>(
-            List.of(
-                "--observability",
-                on ? "on" : "off",
-                "--warmup-tasks",
-                Integer.toString(o.clusterWarmUpTasks())));
-    for (String option : observabilityWorkerOptions(o)) {
-      options.add("--worker-jvm-option");
-      options.add(option);
-    }
-    List<String> args =
-        measure(
-            o.observabilityPolicy(),
-            options,
-            PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
-            PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()));
-    PeerProcess p =
-        add(
-            processes,
-            PeerProcess.start(
-                "Sluice driver JVM, observability " + state,
-                out,
-                observabilityDriverOptions(o),
-                args));
-    return p.measurements(", observability " + state);
-  }
-
-  /**
-   * Adds the rows of {@code figure} from {@code values} (in {@code unit}) of the {@code drivers}
-   * started on, off, off, on: observability on (per round, the mean of its two drivers) over off
-   * (the same), then the two controls, each driver over the identical one started before it.
-   */
-  private static void addOnOffAndControls(
-      List<TargetRow> rows,
-      String figure,
-      Map<Measurement, Stats> values,
-      Measurement.Unit unit,
-      List<Measurement> drivers,
-      TargetRow.Target target) {
-    Measurement on1 = drivers.get(0);
-    Measurement off1 = drivers.get(1);
-    Measurement off2 = drivers.get(2);
-    Measurement on2 = drivers.get(3);
-    if (drivers.stream().allMatch(values::containsKey)) {
-      rows.add(
-          new TargetRow(
-              figure,
-              TargetRow.Series.of("on", unit, meanPerRound(values.get(on1), values.get(on2))),
-              TargetRow.Series.of("off", unit, meanPerRound(values.get(off1), values.get(off2))),
-              target));
-    }
-    String control = "control: " + figure;
-    addOver(
-        rows, control + ", off #2 vs off #1", values, unit, off2, "off #2", off1, "off #1", target);
-    addOver(rows, control + ", on #2 vs on #1", values, unit, on2, "on #2", on1, "on #1", target);
-  }
-
-  /** Per round, the mean of {@code a}'s and {@code b}'s values. */
-  static Stats meanPerRound(Stats a, Stats b) {
-    int n = Math.min(a.values().size(), b.values().size());
-    double[] mean = new double[n];
-    for (int r = 0; r < n; r++) {
-      mean[r] = (a.values().get(r) + b.values().get(r)) / 2;
-    }
-    return Stats.of(mean);
-  }
-
-  /** Adds the row of {@code m} over {@code peer}, unless {@code values} lacks either of them. */
-  private static void addOver(
-      List<TargetRow> rows,
-      String figure,
-      Map<Measurement, Stats> values,
-      Measurement.Unit unit,
-      Measurement m,
-      String label,
-      Measurement peer,
-      String peerLabel,
-      TargetRow.Target target) {
-    if (values.containsKey(m) && values.containsKey(peer)) {
-      rows.add(
-          new TargetRow(
-              figure,
-              TargetRow.Series.of(label, unit, values.get(m)),
-              TargetRow.Series.of(peerLabel, unit, values.get(peer)),
-              target));
     }
   }
 
@@ -460,22 +277,25 @@ final class PeerGroups {
   }
 
   private static String quickNote(BenchOptions o) {
-    return note(o, o.roundPolicy());
+    return note(o, o.roundPolicy(), o.rounds());
   }
 
-  private static String note(BenchOptions o, RoundPolicy policy) {
+  /** The note under a group's table: its {@code rounds} rounds, whether quick, and its policy. */
+  static String note(BenchOptions o, RoundPolicy policy, int rounds) {
     return String.format(
         Locale.ROOT,
         "%d rounds%s; %s.%n",
-        o.rounds(),
+        rounds,
         o.quick() ? " of a quick run (short rounds): judge the targets on a full run" : "",
         policy.describe());
   }
 
   /** How each measurement's warm-up went: steady, or stopped at its limit. */
-  static ResultTable warmUpTable(MirroredRunner.Result result) {
+  static ResultTable warmUpTable(List<MirroredRunner.Result> results) {
     ResultTable t = new ResultTable("measurement", "warm-up");
-    result.warmUps().forEach((m, w) -> t.addRow(m.name(), w.describe(m.unit())));
+    for (MirroredRunner.Result r : results) {
+      r.warmUps().forEach((m, w) -> t.addRow(m.name(), w.describe(m.unit())));
+    }
     return t;
   }
 
@@ -487,7 +307,7 @@ final class PeerGroups {
    * {@code measure POLICY OPTIONS... SPEC...}: the arguments of a {@link PeerMain} hosting them,
    * timed by {@code policy}.
    */
-  private static List<String> measure(
+  static List<String> measure(
       RoundPolicy policy, List<String> options, PeerProtocol.Spec... specs) {
     List<String> args = new ArrayList<>(List.of("measure"));
     args.addAll(policy.args());
@@ -498,12 +318,12 @@ final class PeerGroups {
     return args;
   }
 
-  private static PeerProcess add(List<PeerProcess> processes, PeerProcess p) {
+  static PeerProcess add(List<PeerProcess> processes, PeerProcess p) {
     processes.add(p);
     return p;
   }
 
-  private static void closeAll(List<PeerProcess> processes) {
+  static void closeAll(List<PeerProcess> processes) {
     for (PeerProcess p : processes.reversed()) {
       p.close();
     }

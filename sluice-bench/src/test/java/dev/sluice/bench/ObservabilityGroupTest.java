@@ -1,0 +1,60 @@
+package dev.sluice.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The observability group's fairness rules: drivers run with a fixed, pre-touched heap; the two
+ * runs' start orders give each side every start position once; each side's round value is the mean
+ * of its two drivers; the two runs weigh the same.
+ */
+class ObservabilityGroupTest {
+  @Test
+  void driversRunWithAFixedPreTouchedHeapExceptInAQuickRun() {
+    List<String> full =
+        ObservabilityGroup.driverOptions(
+            BenchOptions.parse(new String[] {"--group", "observability"}));
+    assertThat(full).hasSize(3).contains("-XX:+AlwaysPreTouch");
+    String xms = full.get(0);
+    String xmx = full.get(1);
+    assertThat(xms).startsWith("-Xms");
+    assertThat(xmx).isEqualTo("-Xmx" + xms.substring(4));
+    long mib = Long.parseLong(xms.substring(4, xms.length() - 1));
+    assertThat(mib).isBetween(512L, 2048L);
+    assertThat(
+            ObservabilityGroup.driverOptions(
+                BenchOptions.parse(new String[] {"--quick", "--group", "observability"})))
+        .isEmpty();
+  }
+
+  @Test
+  void eachSideIsStartedAtEveryPositionOnceAcrossTheTwoRuns() {
+    List<List<Boolean>> orders = ObservabilityGroup.START_ORDERS;
+    assertThat(orders).hasSize(2);
+    for (int position = 0; position < 4; position++) {
+      assertThat(List.of(orders.get(0).get(position), orders.get(1).get(position)))
+          .as("position %d", position)
+          .containsExactlyInAnyOrder(true, false);
+    }
+    for (List<Boolean> order : orders) {
+      assertThat(Collections.frequency(order, true)).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void eachSideIsTheMeanOfItsTwoDriversRoundByRound() {
+    Stats early = Stats.of(new double[] {100, 80, 60});
+    Stats late = Stats.of(new double[] {120, 100, 100});
+    assertThat(ObservabilityGroup.meanPerRound(early, late)).containsExactly(110.0, 90.0, 80.0);
+  }
+
+  @Test
+  void bothRunsHaveHalfTheRoundsRoundedUp() {
+    assertThat(ObservabilityGroup.roundsPerRun(7)).isEqualTo(4);
+    assertThat(ObservabilityGroup.roundsPerRun(8)).isEqualTo(4);
+    assertThat(ObservabilityGroup.roundsPerRun(1)).isEqualTo(1);
+  }
+}
