@@ -218,7 +218,7 @@ final class ObservabilityGroup {
   }
 
   /** Which value of a side's two drivers a series takes, round by round. */
-  enum Pick {
+  private enum Pick {
     /** The mean of the two. */
     MEAN,
     /** The one started first. */
@@ -243,25 +243,18 @@ final class ObservabilityGroup {
     List<Double> on = series(runs, i, values, true, Pick.MEAN);
     List<Double> off = series(runs, i, values, false, Pick.MEAN);
     add(rows, figure, unit, target, "on", on, "off", off);
-    String control = "control: " + figure;
-    add(
-        rows,
-        control + ", off #2 vs off #1",
-        unit,
-        target,
-        "off #2",
-        series(runs, i, values, false, Pick.LATER),
-        "off #1",
-        series(runs, i, values, false, Pick.EARLIER));
-    add(
-        rows,
-        control + ", on #2 vs on #1",
-        unit,
-        target,
-        "on #2",
-        series(runs, i, values, true, Pick.LATER),
-        "on #1",
-        series(runs, i, values, true, Pick.EARLIER));
+    for (boolean side : new boolean[] {false, true}) {
+      String name = side(side);
+      add(
+          rows,
+          "control: " + figure + ", " + name + " #2 vs " + name + " #1",
+          unit,
+          target,
+          name + " #2",
+          series(runs, i, values, side, Pick.LATER),
+          name + " #1",
+          series(runs, i, values, side, Pick.EARLIER));
+    }
   }
 
   /**
