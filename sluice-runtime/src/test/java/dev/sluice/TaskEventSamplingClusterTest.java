@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.sluice.runtime.state.TaskEventSampling;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,10 @@ class TaskEventSamplingClusterTest {
     assertThatThrownBy(failed::get).isInstanceOf(TaskException.class);
     double seconds = (System.nanoTime() - t0) / 1e9;
     // What the bucket can have admitted: the burst, plus what refilled while the tasks ran.
-    long admissible = (long) PER_SECOND * 5 + (long) Math.ceil(seconds * PER_SECOND) + 1;
+    long admissible =
+        (long) PER_SECOND * TaskEventSampling.BURST_SECONDS
+            + (long) Math.ceil(seconds * PER_SECOND)
+            + 1;
 
     ClusterState state = Sluice.state();
     await()
@@ -73,7 +77,8 @@ class TaskEventSamplingClusterTest {
               assertThat(s.count("TaskEventSamplingClusterTest.boom", TaskStatus.FAILED))
                   .isEqualTo(1);
               long recorded = s.count("TaskEventSamplingClusterTest.twice", TaskStatus.FINISHED);
-              assertThat(recorded).isBetween((long) PER_SECOND * 5, admissible);
+              assertThat(recorded)
+                  .isBetween((long) PER_SECOND * TaskEventSampling.BURST_SECONDS, admissible);
               assertThat(s.droppedEvents()).isGreaterThanOrEqualTo(n - recorded);
             });
     TaskState boom =

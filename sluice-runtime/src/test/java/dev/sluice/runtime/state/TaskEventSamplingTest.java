@@ -15,13 +15,25 @@ class TaskEventSamplingTest {
    * it attempts are counted, not recorded.
    */
   @Test
-  void aBurstOfFiveSecondsWorthIsRecordedAndTheRestCounted() {
+  void aBurstsWorthIsRecordedAndTheRestCounted() {
     AtomicLong now = new AtomicLong(7 * SECOND + 17);
     TaskEventSampling s = new TaskEventSampling(10, now::get);
     int burst = 10 * TaskEventSampling.BURST_SECONDS;
     assertThat(admitted(s, burst + 30)).isEqualTo(burst);
     assertThat(s.takeRefused()).isEqualTo(30);
     assertThat(s.takeRefused()).isZero();
+  }
+
+  /**
+   * Rule TaskEventSampling: a driver's burst is one second's worth (2,000 attempts by default), so
+   * a batch submitted after a pause records no more than that at once.
+   */
+  @Test
+  void theDefaultBurstIsOneSecondsWorth() {
+    AtomicLong now = new AtomicLong(SECOND);
+    TaskEventSampling s = new TaskEventSampling(TaskEventSampling.DEFAULT_PER_SECOND, now::get);
+    now.addAndGet(3_600 * SECOND);
+    assertThat(admitted(s, 10_000)).isEqualTo(2_000);
   }
 
   /** Rule TaskEventSampling: once the bucket is empty, perSecond attempts a second are recorded. */
@@ -46,8 +58,9 @@ class TaskEventSamplingTest {
     AtomicLong now = new AtomicLong(SECOND);
     TaskEventSampling s = new TaskEventSampling(10, now::get);
     admitted(s, 1_000);
-    now.addAndGet(2 * SECOND);
-    assertThat(admitted(s, 1_000)).isBetween(19, 21);
+    int half = 5 * TaskEventSampling.BURST_SECONDS; // refilled in half the burst's time
+    now.addAndGet(TaskEventSampling.BURST_SECONDS * SECOND / 2);
+    assertThat(admitted(s, 1_000)).isBetween(half - 1, half + 1);
     now.addAndGet(3_600 * SECOND);
     assertThat(admitted(s, 1_000)).isEqualTo(10 * TaskEventSampling.BURST_SECONDS);
   }
