@@ -114,8 +114,9 @@ final class ObservabilityGroup {
       stats.putAll(r.result.stats());
     }
     return "Cost of observability (issue 15): Sluice with observability on vs off, two runs of"
-        + " four driver JVMs (started on, off, off, on, then off, on, on, off), rounds interleaved"
-        + " and mirrored\n\n"
+        + " four driver JVMs (started "
+        + String.join(", then ", START_ORDERS.stream().map(ObservabilityGroup::order).toList())
+        + "), rounds interleaved and mirrored\n\n"
         + TargetRow.table(rows).render()
         + "\nA ratio is the round's value with observability on (the mean of its two drivers)"
         + " over the same round's with it off (SluiceConfig.builder().observability(...)); drop ="
@@ -159,7 +160,7 @@ final class ObservabilityGroup {
             + " of "
             + START_ORDERS.size()
             + ": starting four Sluice driver JVMs ("
-            + String.join(", ", sides.stream().map(ObservabilityGroup::side).toList())
+            + order(sides)
             + ") ...");
     List<PeerProcess> processes = new ArrayList<>();
     try {
@@ -182,6 +183,11 @@ final class ObservabilityGroup {
     } finally {
       PeerGroups.closeAll(processes);
     }
+  }
+
+  /** A start order as the table and the progress lines print it: "on, off, off, on". */
+  private static String order(List<Boolean> sides) {
+    return String.join(", ", sides.stream().map(ObservabilityGroup::side).toList());
   }
 
   private static String side(boolean on) {
