@@ -23,7 +23,10 @@ import java.util.function.Function;
  * once in each pair of runs; a round's value of a side is the mean of its two drivers in that
  * round; the rows put the rounds of both runs side by side. Control rows compare the identical
  * drivers of a side (the later-started over the earlier): what the machine alone does to two
- * identical drivers, which is why these targets are judged on the median of the rounds.
+ * identical drivers, which is why these targets are judged on the median of the rounds. Before each
+ * part, a driver collects its garbage and waits until its cluster is quiet ({@link RoundSettling},
+ * untimed): otherwise the garbage earlier parts left in its old generation moved its CPU per task
+ * by more than 5%.
  *
  * <p>Threads: everything runs on the caller's thread, one command at a time.
  */
@@ -198,29 +201,39 @@ final class ObservabilityGroup {
       BenchOptions o, PrintStream out, List<PeerProcess> processes, boolean on, String suffix)
       throws Exception {
     String state = side(on) + suffix;
+    PeerProcess p =
+        PeerGroups.add(
+            processes,
+            PeerProcess.start(
+                "Sluice driver JVM, observability " + state,
+                out,
+                driverOptions(o),
+                driverArgs(o, on)));
+    return p.measurements(", observability " + state);
+  }
+
+  /**
+   * The arguments of a driver JVM of side {@code on}: its observability, its workers' options, the
+   * settling before each part ({@link RoundSettling}), and its two measurements.
+   */
+  static List<String> driverArgs(BenchOptions o, boolean on) {
     List<String> options =
         new ArrayList<>(
             List.of(
                 "--observability",
                 side(on),
                 "--warmup-tasks",
-                Integer.toString(o.clusterWarmUpTasks())));
+                Integer.toString(o.clusterWarmUpTasks()),
+                PeerMain.SETTLE_BEFORE_ROUND));
     for (String option : workerOptions(o)) {
       options.add("--worker-jvm-option");
       options.add(option);
     }
-    List<String> args =
-        PeerGroups.measure(
-            o.observabilityPolicy(),
-            options,
-            PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
-            PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()));
-    PeerProcess p =
-        PeerGroups.add(
-            processes,
-            PeerProcess.start(
-                "Sluice driver JVM, observability " + state, out, driverOptions(o), args));
-    return p.measurements(", observability " + state);
+    return PeerGroups.measure(
+        o.observabilityPolicy(),
+        options,
+        PeerProtocol.Spec.of("sluice-async", "tasks", o.tasks()),
+        PeerProtocol.Spec.of("sluice-stream", "bp", -1, "items", o.streamItems()));
   }
 
   /** Which value of a side's two drivers a series takes, round by round. */

@@ -24,11 +24,11 @@ import java.util.List;
  *   <li>{@code PeerMain serve-rsocket}: an RSocket server ({@link RSocketPeerServer}); announces
  *       its port, then serves until its standard input says {@code quit} or ends.
  *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] [--worker-jvm-option
- *       OPTION]... [--part-ms N --warmup-window-ms N --warmup-max-ms N --warmup-tolerance X]
- *       SPEC...}: hosts one measurement per {@link PeerProtocol.Spec} and runs their warm-ups and
- *       rounds when told (see {@link PeerProtocol}). With {@code --part-ms} ({@link
- *       RoundPolicy#args()}) a round runs batches for at least that long and a warm-up runs until
- *       steady ({@link SteadyRounds}); without, a round is one batch and a warm-up the
+ *       OPTION]... [--settle-before-round] [--part-ms N --warmup-window-ms N --warmup-max-ms N
+ *       --warmup-tolerance X] SPEC...}: hosts one measurement per {@link PeerProtocol.Spec} and
+ *       runs their warm-ups and rounds when told (see {@link PeerProtocol}). With {@code --part-ms}
+ *       ({@link RoundPolicy#args()}) a round runs batches for at least that long and a warm-up runs
+ *       until steady ({@link SteadyRounds}); without, a round is one batch and a warm-up the
  *       measurement's fixed minimum. When a spec is a Sluice one ({@code sluice-*}) it first starts
  *       an embedded cluster ({@code Sluice.init}) with the given observability and worker JVM
  *       options, and warms it up.
@@ -38,6 +38,11 @@ import java.util.List;
  * protocol: {@code System.out} is pointed at standard error before anything else runs.
  */
 public final class PeerMain {
+  /**
+   * The option of {@code measure} that settles the JVM before each round ({@link RoundSettling}).
+   */
+  static final String SETTLE_BEFORE_ROUND = "--settle-before-round";
+
   private PeerMain() {}
 
   /** Runs the child; exits 0 after {@code quit} or the end of standard input, 1 on failure. */
@@ -88,6 +93,7 @@ public final class PeerMain {
     long windowMillis = 500;
     long warmUpMaxMillis = 10_000;
     double tolerance = 0.1;
+    RoundSettling settling = null;
     List<String> workerJvmOptions = new ArrayList<>();
     List<PeerProtocol.Spec> specs = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
@@ -99,6 +105,7 @@ public final class PeerMain {
         case "--warmup-window-ms" -> windowMillis = Long.parseLong(args[++i]);
         case "--warmup-max-ms" -> warmUpMaxMillis = Long.parseLong(args[++i]);
         case "--warmup-tolerance" -> tolerance = Double.parseDouble(args[++i]);
+        case SETTLE_BEFORE_ROUND -> settling = new RoundSettling();
         default -> specs.add(PeerProtocol.Spec.parse(args[i]));
       }
     }
@@ -144,11 +151,13 @@ public final class PeerMain {
                 protocol.println(PeerProtocol.done(steady.warmUp(m, policy)));
               }
             }
-            case "round" ->
-                protocol.println(
-                    policy == null
-                        ? PeerProtocol.result(m.runRound())
-                        : PeerProtocol.result(timedPart(steady, m, policy)));
+            case "round" -> {
+              settle(settling, m);
+              protocol.println(
+                  policy == null
+                      ? PeerProtocol.result(m.runRound())
+                      : PeerProtocol.result(timedPart(steady, m, policy)));
+            }
             default -> throw new IllegalArgumentException("unknown command '" + line + "'");
           }
         } catch (Exception | AssertionError e) {
@@ -199,6 +208,24 @@ public final class PeerMain {
 
   private static InetSocketAddress address(PeerProtocol.Spec s) {
     return new InetSocketAddress("127.0.0.1", s.intParam("port"));
+  }
+
+  /**
+   * Settles before a round of {@code m} if asked ({@link RoundSettling}); says when it could not.
+   */
+  private static void settle(RoundSettling settling, Measurement m) throws InterruptedException {
+    if (settling == null) {
+      return;
+    }
+    RoundSettling.Report r = settling.settle();
+    if (!r.quiet()) {
+      System.err.println(
+          "before a round of "
+              + m.name()
+              + ": not quiet after "
+              + r.took().toMillis()
+              + " ms; the round runs anyway");
+    }
   }
 
   /** One timed part of {@code m}, with the CPU time this JVM and its workers used meanwhile. */

@@ -2,6 +2,7 @@ package dev.sluice.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The observability group's fairness rules: drivers run with a fixed, pre-touched heap; the two
  * runs' start orders give each side every start position once; each side's round value is the mean
- * of its two drivers; the two runs weigh the same.
+ * of its two drivers; the two runs weigh the same; drivers settle before each part and differ only
+ * in observability.
  */
 class ObservabilityGroupTest {
   @Test
@@ -28,6 +30,19 @@ class ObservabilityGroupTest {
             ObservabilityGroup.driverOptions(
                 BenchOptions.parse(new String[] {"--quick", "--group", "observability"})))
         .isEmpty();
+  }
+
+  @Test
+  void driversSettleBeforeEachPartAndDifferOnlyInObservability() {
+    BenchOptions o = BenchOptions.parse(new String[] {"--group", "observability"});
+    List<String> on = ObservabilityGroup.driverArgs(o, true);
+    List<String> off = ObservabilityGroup.driverArgs(o, false);
+    assertThat(on).contains(PeerMain.SETTLE_BEFORE_ROUND);
+    assertThat(on.get(on.indexOf("--observability") + 1)).isEqualTo("on");
+    assertThat(off.get(off.indexOf("--observability") + 1)).isEqualTo("off");
+    List<String> offAsOn = new ArrayList<>(off);
+    offAsOn.set(off.indexOf("--observability") + 1, "on");
+    assertThat(offAsOn).isEqualTo(on);
   }
 
   @Test

@@ -39,6 +39,23 @@ class PeerProcessTest {
   }
 
   @Test
+  void aChildAskedToSettleBeforeEachRoundRunsItsRounds() throws Exception {
+    try (PeerProcess p =
+        PeerProcess.start(
+            "settling memcpy test JVM",
+            QUIET,
+            List.of(
+                "measure",
+                PeerMain.SETTLE_BEFORE_ROUND,
+                PeerProtocol.Spec.of("memcpy", "size", 1 << 16, "copies", 1).render()))) {
+      Measurement m = p.measurements("").getFirst();
+      m.warmUp();
+      assertThat(m.runRound()).isPositive();
+      assertThat(m.runRound()).isPositive();
+    }
+  }
+
+  @Test
   void jvmOptionsGivenForAPeerComeBeforeItsMainClassAndArguments() {
     List<String> command = PeerProcess.command(List.of("-Xmx300m", "-Dpeer=1"), List.of("measure"));
     int xmx = command.indexOf("-Xmx300m");
