@@ -194,7 +194,7 @@ public final class SluiceConfig {
   /**
    * How many new task attempts per second this driver records in detail as task events (what {@code
    * sluice list tasks}, {@code summary} and {@code timeline} show), sustained; default {@value
-   * #DEFAULT_TASK_EVENTS_PER_SECOND}. Bursts of up to one second's worth (2,000 attempts by
+   * #DEFAULT_TASK_EVENTS_PER_SECOND}. Bursts of up to one second's worth (1,000 attempts by
    * default) are recorded whole. Beyond that, attempts are counted as dropped events instead
    * (failures are recorded all the same), which keeps the cost of observability within a few
    * percent at tens of thousands of tasks a second, as Ray's bounded task event buffer does.
@@ -205,7 +205,7 @@ public final class SluiceConfig {
   }
 
   /** The default of {@link #taskEventsPerSecond()}. */
-  public static final int DEFAULT_TASK_EVENTS_PER_SECOND = 2_000;
+  public static final int DEFAULT_TASK_EVENTS_PER_SECOND = 1_000;
 
   /**
    * The port on which this driver serves its metrics in Prometheus text format at {@code /metrics}

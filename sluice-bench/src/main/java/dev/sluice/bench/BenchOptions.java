@@ -36,6 +36,8 @@ import java.util.List;
  *     half of it, see {@link RoundPolicy})
  * @param warmUpWindowMillis the least time of a peer group's warm-up window
  * @param warmUpMaxMillis when a peer group's warm-up stops even if not steady
+ * @param taskEventsPerSecond the task attempts an observability group driver with observability on
+ *     records a second ({@code SluiceConfig.taskEventsPerSecond}); -1: Sluice's default
  */
 public record BenchOptions(
     boolean quick,
@@ -62,7 +64,8 @@ public record BenchOptions(
     int clusterWarmUpTasks,
     int roundMillis,
     int warmUpWindowMillis,
-    int warmUpMaxMillis) {
+    int warmUpMaxMillis,
+    int taskEventsPerSecond) {
 
   /** How far apart a peer group's last warm-up windows may be to count as steady. */
   static final double WARM_UP_TOLERANCE = 0.1;
@@ -124,6 +127,8 @@ public record BenchOptions(
                                   (default 300)
         --idle-streams N          open streams per round of the idle-stream memory
                                   measurement (default 10000)
+        --task-events-per-second N  task attempts the observability group's "on" drivers
+                                  record a second (default: Sluice's default; 0: none)
       """;
 
   /** Parses {@code args}; throws {@link IllegalArgumentException} with a usage message. */
@@ -204,6 +209,7 @@ public record BenchOptions(
       // its peers alike: the least warm-up, before the windows that wait for a steady rate.
       warmUpOps = 20_000;
     }
+    int taskEventsPerSecond = -1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick",
@@ -228,6 +234,7 @@ public record BenchOptions(
         case "--idle-streams" -> idleStreams = positiveInt(args, ++i);
         case "--round-ms" -> roundMillis = positiveInt(args, ++i);
         case "--warmup-max-ms" -> warmUpMaxMillis = positiveInt(args, ++i);
+        case "--task-events-per-second" -> taskEventsPerSecond = positiveInt(args, ++i, 0);
         default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
       }
     }
@@ -257,7 +264,8 @@ public record BenchOptions(
         clusterWarmUpTasks,
         roundMillis,
         warmUpWindowMillis,
-        warmUpMaxMillis);
+        warmUpMaxMillis,
+        taskEventsPerSecond);
   }
 
   /**
@@ -308,13 +316,18 @@ public record BenchOptions(
   }
 
   private static int positiveInt(String[] args, int i) {
+    return positiveInt(args, i, 1);
+  }
+
+  /** The number at {@code args[i]}, at least {@code least}. */
+  private static int positiveInt(String[] args, int i, int least) {
     if (i >= args.length) {
       throw new IllegalArgumentException(args[i - 1] + " needs a number");
     }
     try {
       int v = Integer.parseInt(args[i].replace("_", ""));
-      if (v < 1) {
-        throw new IllegalArgumentException(args[i - 1] + " must be >= 1, got " + v);
+      if (v < least) {
+        throw new IllegalArgumentException(args[i - 1] + " must be >= " + least + ", got " + v);
       }
       return v;
     } catch (NumberFormatException e) {

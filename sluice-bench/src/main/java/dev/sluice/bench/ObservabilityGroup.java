@@ -213,8 +213,9 @@ final class ObservabilityGroup {
   }
 
   /**
-   * The arguments of a driver JVM of side {@code on}: its observability, its workers' options, the
-   * settling before each part ({@link RoundSettling}), and its two measurements.
+   * The arguments of a driver JVM of side {@code on}: its observability (and, if the run sets one,
+   * its rate of recorded task attempts), its workers' options, the settling before each part
+   * ({@link RoundSettling}), and its two measurements.
    */
   static List<String> driverArgs(BenchOptions o, boolean on) {
     List<String> options =
@@ -225,6 +226,10 @@ final class ObservabilityGroup {
                 "--warmup-tasks",
                 Integer.toString(o.clusterWarmUpTasks()),
                 PeerMain.SETTLE_BEFORE_ROUND));
+    if (on && o.taskEventsPerSecond() >= 0) {
+      options.add("--task-events-per-second");
+      options.add(Integer.toString(o.taskEventsPerSecond()));
+    }
     for (String option : workerOptions(o)) {
       options.add("--worker-jvm-option");
       options.add(option);

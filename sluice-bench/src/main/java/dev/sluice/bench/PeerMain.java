@@ -23,15 +23,15 @@ import java.util.List;
  * <ul>
  *   <li>{@code PeerMain serve-rsocket}: an RSocket server ({@link RSocketPeerServer}); announces
  *       its port, then serves until its standard input says {@code quit} or ends.
- *   <li>{@code PeerMain measure [--observability on|off] [--warmup-tasks N] [--worker-jvm-option
- *       OPTION]... [--settle-before-round] [--part-ms N --warmup-window-ms N --warmup-max-ms N
- *       --warmup-tolerance X] SPEC...}: hosts one measurement per {@link PeerProtocol.Spec} and
- *       runs their warm-ups and rounds when told (see {@link PeerProtocol}). With {@code --part-ms}
- *       ({@link RoundPolicy#args()}) a round runs batches for at least that long and a warm-up runs
- *       until steady ({@link SteadyRounds}); without, a round is one batch and a warm-up the
- *       measurement's fixed minimum. When a spec is a Sluice one ({@code sluice-*}) it first starts
- *       an embedded cluster ({@code Sluice.init}) with the given observability and worker JVM
- *       options, and warms it up.
+ *   <li>{@code PeerMain measure [--observability on|off] [--task-events-per-second N]
+ *       [--warmup-tasks N] [--worker-jvm-option OPTION]... [--settle-before-round] [--part-ms N
+ *       --warmup-window-ms N --warmup-max-ms N --warmup-tolerance X] SPEC...}: hosts one
+ *       measurement per {@link PeerProtocol.Spec} and runs their warm-ups and rounds when told (see
+ *       {@link PeerProtocol}). With {@code --part-ms} ({@link RoundPolicy#args()}) a round runs
+ *       batches for at least that long and a warm-up runs until steady ({@link SteadyRounds});
+ *       without, a round is one batch and a warm-up the measurement's fixed minimum. When a spec is
+ *       a Sluice one ({@code sluice-*}) it first starts an embedded cluster ({@code Sluice.init})
+ *       with the given observability and worker JVM options, and warms it up.
  * </ul>
  *
  * <p>Threads: commands run one at a time on the main thread. Standard output carries only the
@@ -94,6 +94,7 @@ public final class PeerMain {
     long warmUpMaxMillis = 10_000;
     double tolerance = 0.1;
     RoundSettling settling = null;
+    int taskEventsPerSecond = -1;
     List<String> workerJvmOptions = new ArrayList<>();
     List<PeerProtocol.Spec> specs = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
@@ -106,6 +107,7 @@ public final class PeerMain {
         case "--warmup-max-ms" -> warmUpMaxMillis = Long.parseLong(args[++i]);
         case "--warmup-tolerance" -> tolerance = Double.parseDouble(args[++i]);
         case SETTLE_BEFORE_ROUND -> settling = new RoundSettling();
+        case "--task-events-per-second" -> taskEventsPerSecond = Integer.parseInt(args[++i]);
         default -> specs.add(PeerProtocol.Spec.parse(args[i]));
       }
     }
@@ -125,10 +127,16 @@ public final class PeerMain {
       if (sluice) {
         TaskBenchmarks.startCluster(
             warmUpTasks,
-            SluiceConfig.builder()
-                .observability(observability)
-                .workerJvmOptions(workerJvmOptions)
-                .build());
+            taskEventsPerSecond < 0
+                ? SluiceConfig.builder()
+                    .observability(observability)
+                    .workerJvmOptions(workerJvmOptions)
+                    .build()
+                : SluiceConfig.builder()
+                    .observability(observability)
+                    .taskEventsPerSecond(taskEventsPerSecond)
+                    .workerJvmOptions(workerJvmOptions)
+                    .build());
       }
       for (PeerProtocol.Spec spec : specs) {
         measurements.add(create(spec));

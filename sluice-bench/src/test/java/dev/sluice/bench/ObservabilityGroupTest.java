@@ -46,6 +46,20 @@ class ObservabilityGroupTest {
   }
 
   @Test
+  void aRateOfRecordedAttemptsGoesToTheOnDriversOnly() {
+    BenchOptions o =
+        BenchOptions.parse(
+            new String[] {"--group", "observability", "--task-events-per-second", "0"});
+    List<String> on = ObservabilityGroup.driverArgs(o, true);
+    assertThat(on.get(on.indexOf("--task-events-per-second") + 1)).isEqualTo("0");
+    assertThat(ObservabilityGroup.driverArgs(o, false)).doesNotContain("--task-events-per-second");
+    assertThat(
+            ObservabilityGroup.driverArgs(
+                BenchOptions.parse(new String[] {"--group", "observability"}), true))
+        .doesNotContain("--task-events-per-second");
+  }
+
+  @Test
   void eachSideIsStartedAtEveryPositionOnceAcrossTheTwoRuns() {
     List<List<Boolean>> orders = ObservabilityGroup.START_ORDERS;
     assertThat(orders).hasSize(2);

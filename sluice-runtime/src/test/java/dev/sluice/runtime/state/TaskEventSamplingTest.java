@@ -25,7 +25,7 @@ class TaskEventSamplingTest {
   }
 
   /**
-   * Rule TaskEventSampling: a driver's burst is one second's worth (2,000 attempts by default), so
+   * Rule TaskEventSampling: a driver's burst is one second's worth (1,000 attempts by default), so
    * a batch submitted after a pause records no more than that at once.
    */
   @Test
@@ -33,7 +33,7 @@ class TaskEventSamplingTest {
     AtomicLong now = new AtomicLong(SECOND);
     TaskEventSampling s = new TaskEventSampling(TaskEventSampling.DEFAULT_PER_SECOND, now::get);
     now.addAndGet(3_600 * SECOND);
-    assertThat(admitted(s, 10_000)).isEqualTo(2_000);
+    assertThat(admitted(s, 10_000)).isEqualTo(1_000);
   }
 
   /** Rule TaskEventSampling: once the bucket is empty, perSecond attempts a second are recorded. */
