@@ -234,7 +234,7 @@ public record BenchOptions(
         case "--idle-streams" -> idleStreams = positiveInt(args, ++i);
         case "--round-ms" -> roundMillis = positiveInt(args, ++i);
         case "--warmup-max-ms" -> warmUpMaxMillis = positiveInt(args, ++i);
-        case "--task-events-per-second" -> taskEventsPerSecond = positiveInt(args, ++i, 0);
+        case "--task-events-per-second" -> taskEventsPerSecond = intAtLeast(0, args, ++i);
         default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'");
       }
     }
@@ -316,11 +316,11 @@ public record BenchOptions(
   }
 
   private static int positiveInt(String[] args, int i) {
-    return positiveInt(args, i, 1);
+    return intAtLeast(1, args, i);
   }
 
-  /** The number at {@code args[i]}, at least {@code least}. */
-  private static int positiveInt(String[] args, int i, int least) {
+  /** The number at {@code args[i]}, which must be at least {@code least}. */
+  private static int intAtLeast(int least, String[] args, int i) {
     if (i >= args.length) {
       throw new IllegalArgumentException(args[i - 1] + " needs a number");
     }

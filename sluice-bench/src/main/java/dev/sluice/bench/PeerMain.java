@@ -125,18 +125,12 @@ public final class PeerMain {
     List<Measurement> measurements = new ArrayList<>();
     try {
       if (sluice) {
-        TaskBenchmarks.startCluster(
-            warmUpTasks,
-            taskEventsPerSecond < 0
-                ? SluiceConfig.builder()
-                    .observability(observability)
-                    .workerJvmOptions(workerJvmOptions)
-                    .build()
-                : SluiceConfig.builder()
-                    .observability(observability)
-                    .taskEventsPerSecond(taskEventsPerSecond)
-                    .workerJvmOptions(workerJvmOptions)
-                    .build());
+        SluiceConfig.Builder config =
+            SluiceConfig.builder().observability(observability).workerJvmOptions(workerJvmOptions);
+        if (taskEventsPerSecond >= 0) {
+          config.taskEventsPerSecond(taskEventsPerSecond);
+        }
+        TaskBenchmarks.startCluster(warmUpTasks, config.build());
       }
       for (PeerProtocol.Spec spec : specs) {
         measurements.add(create(spec));

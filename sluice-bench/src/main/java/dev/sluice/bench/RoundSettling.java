@@ -72,8 +72,8 @@ final class RoundSettling {
       long cpu0 = cpuNanos.getAsLong();
       long t0 = nanoClock.getAsLong();
       sleeper.sleep(WINDOW);
-      long elapsed = Math.max(1, nanoClock.getAsLong() - t0);
-      double cores = (double) (cpuNanos.getAsLong() - cpu0) / Math.max(window, elapsed);
+      long elapsed = Math.max(window, nanoClock.getAsLong() - t0);
+      double cores = (double) (cpuNanos.getAsLong() - cpu0) / elapsed;
       long took = nanoClock.getAsLong() - start;
       if (cores < QUIET_CORES) {
         return new Report(Duration.ofNanos(took), true);

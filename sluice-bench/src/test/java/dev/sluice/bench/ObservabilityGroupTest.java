@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -57,6 +58,12 @@ class ObservabilityGroupTest {
             ObservabilityGroup.driverArgs(
                 BenchOptions.parse(new String[] {"--group", "observability"}), true))
         .doesNotContain("--task-events-per-second");
+    assertThatThrownBy(
+            () ->
+                BenchOptions.parse(
+                    new String[] {"--group", "observability", "--task-events-per-second", "-1"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must be >= 0");
   }
 
   @Test
